@@ -1,0 +1,101 @@
+# ecgbench build. `make` builds build/release/ecgbench and the backend libraries;
+# `make test` builds and runs every test under AddressSanitizer + UBSan;
+# `make bench` measures and reports; `make deps` installs the Debian packages.
+
+CC      ?= gcc
+CXX     ?= g++
+CLANG   ?= clang
+BUILD   ?= build
+QUICK   ?=
+FUZZ_SECONDS ?= 60
+
+# Names are bounded (ECG_NAME_LEN) and truncation is checked where it matters.
+WARN    := -Wall -Wextra -Werror -Wno-format-truncation
+CSTD    := -std=c11 -D_GNU_SOURCE
+OPT     ?= -O2 -march=native
+CFLAGS_COMMON := $(CSTD) $(WARN) -g -fPIC -I.
+LIBS    := -lXNNPACK -lpthreadpool -lcjson -lcsv -lm -lpthread
+BENCH_LIBS := -lbenchmark -lstdc++
+
+SAN     := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+# Library sources: every folder of the backend and the suite; bench/main.c is the CLI entry.
+LIB_DIRS := ops models baselines train compress datasets bench
+LIB_SRC  := $(filter-out bench/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+CXX_SRC  := $(wildcard bench/*.cc)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_LIB := tests/harness.c
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+
+REL := $(BUILD)/release
+ASN := $(BUILD)/asan
+FZ  := $(BUILD)/fuzz
+
+REL_OBJ := $(LIB_SRC:%.c=$(REL)/%.o) $(CXX_SRC:%.cc=$(REL)/%.o)
+ASN_OBJ := $(LIB_SRC:%.c=$(ASN)/%.o) $(CXX_SRC:%.cc=$(ASN)/%.o) $(TEST_LIB:%.c=$(ASN)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(ASN)/tests/%)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
+
+# Recorded with every run's results (bench/run_info.c reads these).
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+DEFS := -DECG_GIT_COMMIT='"$(GIT_COMMIT)"' -DECG_CFLAGS='"$(OPT)"' -DECG_CC='"$(shell $(CC) --version | head -n1)"'
+
+.PHONY: all deps check-deps test bench fuzz fuzz-run clean lib
+all: check-deps $(REL)/ecgbench $(REL)/libecgbench.a $(REL)/libecgbench.so
+
+deps:
+	@scripts/deps.sh --install
+
+check-deps:
+	@scripts/deps.sh
+
+lib: $(REL)/libecgbench.a $(REL)/libecgbench.so
+
+$(REL)/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(OPT) $(DEFS) -c $< -o $@
+$(REL)/%.o: %.cc $(wildcard bench/*.h)
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(WARN) -g -fPIC -I. $(OPT) -c $< -o $@
+$(REL)/libecgbench.a: $(REL_OBJ)
+	ar rcs $@ $^
+$(REL)/libecgbench.so: $(REL_OBJ)
+	$(CXX) -shared -o $@ $^ $(LIBS) $(BENCH_LIBS)
+$(REL)/ecgbench: $(REL)/bench/main.o $(REL)/libecgbench.a
+	$(CXX) -o $@ $^ $(LIBS) $(BENCH_LIBS)
+
+# Sanitized build for the tests.
+$(ASN)/%.o: %.c $(wildcard */*.h) $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(SAN) $(DEFS) -c $< -o $@
+$(ASN)/%.o: %.cc $(wildcard bench/*.h)
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(WARN) -g -I. $(SAN) -c $< -o $@
+$(ASN)/libecgbench.a: $(filter-out $(ASN)/tests/%,$(ASN_OBJ))
+	ar rcs $@ $^
+$(ASN)/tests/%: $(ASN)/tests/%.o $(ASN)/tests/harness.o $(ASN)/libecgbench.a
+	$(CXX) $(SAN) -o $@ $^ $(LIBS) $(BENCH_LIBS)
+$(ASN)/ecgbench: $(ASN)/bench/main.o $(ASN)/libecgbench.a
+	$(CXX) $(SAN) -o $@ $^ $(LIBS) $(BENCH_LIBS)
+
+test: check-deps $(TEST_BIN) $(ASN)/ecgbench
+	@ECGBENCH=$(ASN)/ecgbench tests/run.sh $(TEST_BIN)
+
+# Benchmarks (never part of `make test`): Google Benchmark through the C shim, CSV, plots.
+bench: all
+	@scripts/bench.sh $(REL)/ecgbench
+
+# libFuzzer targets: `make fuzz` builds, `make fuzz-run` runs each for FUZZ_SECONDS.
+$(FZ)/%: tests/fuzz/%.c $(filter ops/%.c,$(LIB_SRC))
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CSTD) $(WARN) -g -O1 -I. -fsanitize=fuzzer,address,undefined -o $@ $^ -lcjson -lm
+fuzz: check-deps $(FUZZ_BIN)
+fuzz-run: fuzz
+	@for f in $(FUZZ_BIN); do \
+	  mkdir -p $(FZ)/corpus/$$(basename $$f); \
+	  echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FZ)/corpus/$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) 2>&1 | tail -n 4 || exit 1; \
+	done
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,288 @@
+/* ecgbench operator backend: shapes, the graph IR, reference kernels (forward + backward)
+ * and the two executors (reference for training, XNNPACK for inference).
+ *
+ * Conventions
+ *  - Activations are time-major, channels last: a value of per-sample shape [T, C] is stored
+ *    for a batch as [N, T, C]; a vector value [C] as [N, C]. Shapes below never include N.
+ *  - Parameters carry PyTorch names and layouts (Conv1d [out, in/groups, k], Linear [out, in],
+ *    BatchNorm1d weight/bias/running_mean/running_var, LSTM weight_ih_l0 [4H, in] gates i,f,g,o,
+ *    MultiheadAttention in_proj_weight [3E, E]).
+ *  - FLOPs count a multiply-add as 2 FLOPs, per sample.
+ *  - Backward kernels ACCUMULATE (+=) into input and parameter gradients, so a value that feeds
+ *    several nodes (a residual) gets the sum. Executors zero gradients first.
+ */
+#ifndef ECG_OPS_H
+#define ECG_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ECG_MAX_RANK 4
+#define ECG_MAX_IN 4
+#define ECG_MAX_PARAMS 32
+#define ECG_NAME_LEN 128
+#define ECG_ERR_LEN 512
+
+/* ---------------------------------------------------------------- shapes */
+typedef struct {
+    int rank;
+    int64_t d[ECG_MAX_RANK];
+} ecg_shape;
+
+ecg_shape ecg_shape1(int64_t a);
+ecg_shape ecg_shape2(int64_t a, int64_t b);
+ecg_shape ecg_shape3(int64_t a, int64_t b, int64_t c);
+int64_t ecg_shape_numel(const ecg_shape *s);
+int ecg_shape_eq(const ecg_shape *a, const ecg_shape *b);
+/* Writes e.g. "[64, 32]" into buf. Returns buf. */
+char *ecg_shape_str(const ecg_shape *s, char *buf, size_t n);
+
+/* ---------------------------------------------------------------- ops */
+typedef enum {
+    ECG_OP_CONV1D,    /* also depthwise: groups == in == out channels */
+    ECG_OP_LINEAR,    /* acts on the last axis: [.., in] -> [.., out] */
+    ECG_OP_BATCHNORM, /* per channel (last axis) */
+    ECG_OP_RELU,
+    ECG_OP_SILU,
+    ECG_OP_SIGMOID,
+    ECG_OP_TANH,
+    ECG_OP_HARDSWISH,
+    ECG_OP_ADD,       /* a + b, b broadcast over leading axes (numpy rules, trailing aligned) */
+    ECG_OP_MUL,       /* a * b, same broadcast (SE scaling: [T, C] * [C]) */
+    ECG_OP_GAP,       /* global average pool over time: [T, C] -> [C] */
+    ECG_OP_MAXPOOL,   /* over time, padding counts as -inf */
+    ECG_OP_DROPOUT,   /* inverted dropout in training, identity otherwise */
+    ECG_OP_LSTM,      /* [T, in] -> [T, H*dirs], or [H*dirs] (last_only, = PyTorch h_n concat) */
+    ECG_OP_MHA,       /* multi-head attention, batch_first; in0 = query, in1 = key/value (cross) */
+    ECG_OP_LAYERNORM, /* over the last axis */
+    ECG_OP_EMBEDDING, /* input holds integer indices stored as float: [L] -> [L, dim] */
+    ECG_OP_CONCAT,    /* along attrs.axis (per-sample axis) */
+    ECG_OP_COUNT
+} ecg_op_kind;
+
+/* Attributes of a node; each op reads only its own fields. */
+typedef struct {
+    int out_features;          /* conv1d: out channels; linear: out features */
+    int kernel, stride, dilation, groups;
+    int pad_left, pad_right;   /* explicit padding on the time axis (conv1d, maxpool) */
+    int has_bias;
+    float eps, momentum;       /* batchnorm / layernorm; momentum as in PyTorch (0.1) */
+    float p;                   /* dropout probability */
+    int hidden, layers, bidirectional, last_only; /* lstm */
+    int heads;                 /* mha */
+    int num_embeddings, dim;   /* embedding */
+    int axis;                  /* concat: per-sample axis */
+} ecg_attrs;
+
+typedef struct {
+    char name[ECG_NAME_LEN];   /* PyTorch state_dict key */
+    ecg_shape shape;           /* PyTorch layout */
+    float *data;
+    float *grad;               /* NULL until ecg_graph_alloc_grads */
+    int trainable;             /* 0 for buffers (BN running stats) */
+} ecg_param;
+
+typedef struct {
+    char name[ECG_NAME_LEN];
+    ecg_shape shape;           /* per sample */
+    int producer;              /* node index, -1 for a graph input */
+} ecg_value;
+
+typedef struct {
+    ecg_op_kind kind;
+    char name[ECG_NAME_LEN];   /* module prefix, e.g. "blocks.0.dw" */
+    int in[ECG_MAX_IN];
+    int n_in;
+    int out;
+    int param[ECG_MAX_PARAMS]; /* indices into graph params, in the op's documented order */
+    int n_param;
+    ecg_attrs a;
+} ecg_node;
+
+typedef struct {
+    ecg_node *nodes;
+    int n_nodes, cap_nodes;
+    ecg_value *values;
+    int n_values, cap_values;
+    ecg_param *params;
+    int n_params, cap_params;
+    int inputs[ECG_MAX_IN];
+    int n_inputs;
+    int output;                /* -1 until ecg_graph_set_output */
+    uint64_t init_seed;        /* parameter initialisation seed */
+    uint64_t init_counter;     /* advanced per parameter, so init is order-deterministic */
+    char err[ECG_ERR_LEN];     /* first builder error; builders return -1 after it */
+} ecg_graph;
+
+/* Kernel context: what one node's reference kernel sees. Shapes are per sample. */
+typedef struct {
+    const ecg_node *node;
+    int batch;
+    int n_in;
+    const float *in[ECG_MAX_IN];
+    ecg_shape in_shape[ECG_MAX_IN];
+    float *out;
+    ecg_shape out_shape;
+    float *w[ECG_MAX_PARAMS];        /* parameter data, node order */
+    float *dw[ECG_MAX_PARAMS];       /* parameter grads (accumulate); NULL when not wanted */
+    float *d_in[ECG_MAX_IN];         /* input grads (accumulate); NULL when not wanted */
+    const float *d_out;
+    void *state;                     /* state_bytes() bytes kept from forward to backward */
+    int training;
+    uint64_t seed;                   /* per node and step (dropout) */
+} ecg_kctx;
+
+typedef struct {
+    const char *name;
+    /* Checks inputs and attrs, writes the per-sample output shape. 0 ok, -1 with msg. */
+    int (*infer)(const ecg_node *n, const ecg_shape *in, ecg_shape *out, char *msg, size_t len);
+    int64_t (*flops)(const ecg_node *n, const ecg_shape *in, const ecg_shape *out);
+    /* Bytes the forward must keep for the backward, for a whole batch (may be 0). */
+    size_t (*state_bytes)(const ecg_node *n, const ecg_shape *in, const ecg_shape *out, int batch);
+    void (*forward)(const ecg_kctx *k);
+    void (*backward)(const ecg_kctx *k);
+} ecg_op;
+
+const ecg_op *ecg_op_get(ecg_op_kind kind);
+extern const ecg_op ecg_op_conv1d, ecg_op_linear, ecg_op_batchnorm, ecg_op_relu, ecg_op_silu,
+    ecg_op_sigmoid, ecg_op_tanh, ecg_op_hardswish, ecg_op_add, ecg_op_mul, ecg_op_gap,
+    ecg_op_maxpool, ecg_op_dropout, ecg_op_lstm, ecg_op_mha, ecg_op_layernorm, ecg_op_embedding,
+    ecg_op_concat;
+
+/* ---------------------------------------------------------------- graph */
+void ecg_graph_init(ecg_graph *g, uint64_t init_seed);
+void ecg_graph_free(ecg_graph *g);
+/* Deep copy (params and data included). 0 ok. */
+int ecg_graph_clone(ecg_graph *dst, const ecg_graph *src);
+int ecg_graph_fail(ecg_graph *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int ecg_input(ecg_graph *g, const char *name, ecg_shape shape);
+void ecg_graph_set_output(ecg_graph *g, int value);
+/* Adds a parameter initialised U(-bound, bound) from the graph seed (bound 0: constant fill). */
+int ecg_param_add(ecg_graph *g, const char *name, ecg_shape shape, float bound, float fill, int trainable);
+/* Adds a node: copies attrs, infers the output shape, creates the output value. Returns the
+ * output value id, or -1 (error in g->err). Params must already be added; pass their ids. */
+int ecg_node_add(ecg_graph *g, ecg_op_kind kind, const char *name, const int *in, int n_in,
+                 const int *params, int n_params, const ecg_attrs *a);
+int ecg_param_find(const ecg_graph *g, const char *name);
+int64_t ecg_graph_param_count(const ecg_graph *g);   /* trainable only, as PyTorch counts */
+int64_t ecg_node_param_count(const ecg_graph *g, const ecg_node *n);
+int64_t ecg_node_flops(const ecg_graph *g, const ecg_node *n);
+int64_t ecg_graph_flops(const ecg_graph *g);
+int ecg_graph_alloc_grads(ecg_graph *g);
+void ecg_graph_zero_grads(ecg_graph *g);
+
+/* Builders (ops/build.c). Each returns the output value id or -1; they return -1 at once when
+ * given a negative input id, so a model builder checks only its final result. */
+ecg_attrs ecg_attrs_default(void);
+int ecg_conv1d(ecg_graph *g, const char *name, int x, int out_ch, int kernel, int stride,
+               int dilation, int groups, int bias);       /* "same" padding, see ecg_same_pad */
+int ecg_conv1d_pad(ecg_graph *g, const char *name, int x, int out_ch, int kernel, int stride,
+                   int dilation, int groups, int bias, int pad_left, int pad_right);
+int ecg_dwconv1d(ecg_graph *g, const char *name, int x, int kernel, int stride, int dilation, int bias);
+int ecg_linear(ecg_graph *g, const char *name, int x, int out_features, int bias);
+int ecg_batchnorm(ecg_graph *g, const char *name, int x, float eps, float momentum);
+int ecg_unary(ecg_graph *g, ecg_op_kind kind, const char *name, int x);
+int ecg_binary(ecg_graph *g, ecg_op_kind kind, const char *name, int a, int b);
+int ecg_gap(ecg_graph *g, const char *name, int x);
+int ecg_maxpool(ecg_graph *g, const char *name, int x, int kernel, int stride, int pad);
+int ecg_dropout(ecg_graph *g, const char *name, int x, float p);
+int ecg_lstm(ecg_graph *g, const char *name, int x, int hidden, int layers, int bidirectional,
+             int last_only);
+int ecg_mha(ecg_graph *g, const char *name, int query, int kv, int heads); /* kv < 0: self */
+int ecg_layernorm(ecg_graph *g, const char *name, int x, float eps);
+int ecg_embedding(ecg_graph *g, const char *name, int idx, int num_embeddings, int dim);
+int ecg_concat(ecg_graph *g, const char *name, const int *xs, int n, int axis);
+/* PyTorch-compatible "same" padding for odd kernels (symmetric d*(k-1)/2, which gives
+ * ceil(T/stride) outputs), and padding='same' (left = total/2) for even kernels at stride 1. */
+void ecg_same_pad(int kernel, int dilation, int *left, int *right);
+int ecg_conv_out_len(int t, int kernel, int stride, int dilation, int pad_left, int pad_right);
+
+/* ---------------------------------------------------------------- loss */
+/* Mean softmax cross-entropy over the batch, optional class weights (PyTorch semantics:
+ * sum_i w[y_i] * nll_i / sum_i w[y_i]). Writes dlogits when non-NULL. Returns the loss. */
+double ecg_softmax_xent(const float *logits, const int *labels, const float *class_weight,
+                        int batch, int classes, float *dlogits);
+
+/* ---------------------------------------------------------------- rng */
+typedef struct { uint64_t s; } ecg_rng;
+uint64_t ecg_rng_next(ecg_rng *r);             /* splitmix64 */
+float ecg_rng_uniform(ecg_rng *r);             /* [0, 1) */
+float ecg_rng_normal(ecg_rng *r);
+uint64_t ecg_hash64(uint64_t a, uint64_t b);   /* seed mixing */
+
+/* ---------------------------------------------------------------- reference executor */
+typedef struct ecg_ref ecg_ref;
+ecg_ref *ecg_ref_create(ecg_graph *g, int batch, char *err, size_t errlen);
+void ecg_ref_free(ecg_ref *r);
+/* inputs[i] holds batch * numel(graph input i) floats. Training mode uses batch statistics
+ * in BN, updates running stats, and applies dropout with masks drawn from seed. */
+int ecg_ref_forward(ecg_ref *r, const float *const *inputs, int training, uint64_t seed);
+/* Backpropagates d_output (batch * numel(output)); accumulates param grads if allocated. */
+void ecg_ref_backward(ecg_ref *r, const float *d_output);
+const float *ecg_ref_value(const ecg_ref *r, int value);
+const float *ecg_ref_grad(const ecg_ref *r, int value);   /* after backward */
+const float *ecg_ref_output(const ecg_ref *r);
+
+/* ---------------------------------------------------------------- XNNPACK executor */
+/* One-time backend init (xnn_initialize); safe to call repeatedly. 0 ok. */
+int ecg_backend_init(char *err, size_t errlen);
+
+typedef struct ecg_xnn ecg_xnn;
+/* Lowers the graph (eval mode: BN folded into the preceding conv/linear when it is its only
+ * consumer, dropout removed) for a fixed batch. threads <= 0: all cores. Operators are created
+ * and set up once here; ecg_xnn_run only runs them. */
+ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, char *err, size_t errlen);
+void ecg_xnn_free(ecg_xnn *x);
+float *ecg_xnn_input(ecg_xnn *x, int i);        /* batch * numel floats, with XNN_EXTRA_BYTES slack */
+int ecg_xnn_run(ecg_xnn *x);
+const float *ecg_xnn_output(const ecg_xnn *x);
+int ecg_xnn_threads(const ecg_xnn *x);
+/* Diagnostics of the lowering, for tests and benchmarks. */
+typedef struct {
+    int n_xnn_ops;        /* XNNPACK operators created */
+    int n_own_kernels;    /* steps run by our own kernels */
+    int n_dw_padded;      /* depthwise convs whose taps were zero-padded to a fast size */
+    int n_dw_slow;        /* depthwise convs left on a tap count with no fast kernel (should be 0) */
+    int n_bn_folded;
+} ecg_xnn_stats;
+ecg_xnn_stats ecg_xnn_get_stats(const ecg_xnn *x);
+/* XNNPACK's fast f32 depthwise tap counts are 3, 4, 9, 25: the smallest >= taps, or taps. */
+int ecg_xnn_dw_fast_taps(int taps);
+
+/* ---------------------------------------------------------------- safetensors */
+/* Writes all params of g (F32, PyTorch names/shapes) plus optional string metadata pairs. */
+int ecg_safetensors_save(const ecg_graph *g, const char *path, const char *const *meta_kv,
+                         int n_meta, char *err, size_t errlen);
+/* Loads into the params of g by name; every param must be present with its exact shape and dtype
+ * F32. Errors name the file and the tensor. Extra tensors are an error unless allow_extra. */
+int ecg_safetensors_load(ecg_graph *g, const char *path, int allow_extra, char *err, size_t errlen);
+
+/* A parsed safetensors file, for tools and the fuzz target. */
+typedef enum { ECG_DT_F32, ECG_DT_F16, ECG_DT_BF16, ECG_DT_F64, ECG_DT_I64, ECG_DT_I32,
+               ECG_DT_I16, ECG_DT_I8, ECG_DT_U8, ECG_DT_BOOL } ecg_dtype;
+typedef struct {
+    char name[ECG_NAME_LEN];
+    ecg_dtype dtype;
+    int rank;
+    int64_t shape[8];
+    const uint8_t *data;     /* points into the file buffer */
+    size_t nbytes;
+} ecg_st_tensor;
+typedef struct {
+    uint8_t *buf;            /* whole file */
+    size_t len;
+    ecg_st_tensor *t;
+    int n;
+    char **meta_kv;          /* __metadata__ pairs: key0, value0, key1, ... */
+    int n_meta;
+} ecg_st_file;
+/* Parses a whole safetensors image (takes ownership of buf on success and failure). */
+int ecg_st_parse(ecg_st_file *f, uint8_t *buf, size_t len, const char *what, char *err, size_t errlen);
+int ecg_st_read(ecg_st_file *f, const char *path, char *err, size_t errlen);
+void ecg_st_free(ecg_st_file *f);
+const ecg_st_tensor *ecg_st_find(const ecg_st_file *f, const char *name);
+size_t ecg_dtype_size(ecg_dtype t);
+const char *ecg_dtype_name(ecg_dtype t);
+
+#endif

@@ -1,0 +1,210 @@
+/* XNNPACK executor: lowers an eval-mode graph once for a fixed batch (operators created and
+ * set up here, buffers fixed), then runs the steps in order on one shared threadpool. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xnn_lower.h"
+
+typedef struct alloc_node {
+    struct alloc_node *next;
+} alloc_node;
+
+struct ecg_xnn {
+    ecg_graph g;            /* private, rewritten copy (BN folded, dropout removed) */
+    int batch, threads;
+    pthreadpool_t tp;
+    float **val;            /* per value */
+    ecg_xnn_step *steps;
+    int n_steps, cap_steps;
+    alloc_node *allocs;     /* everything ecg_lower_alloc handed out */
+    ecg_xnn_stats stats;
+};
+
+int ecg_backend_init(char *err, size_t errlen) {
+    /* xnn_initialize is idempotent and thread-safe (pthread_once inside): the one global. */
+    enum xnn_status s = xnn_initialize(NULL);
+    if (s != xnn_status_success) {
+        snprintf(err, errlen, "xnn_initialize failed (status %d): this CPU may be unsupported", (int)s);
+        return -1;
+    }
+    return 0;
+}
+
+int ecg_xnn_dw_fast_taps(int taps) {
+    static const int fast[] = {3, 4, 9, 25};
+    for (size_t i = 0; i < sizeof fast / sizeof fast[0]; i++)
+        if (taps <= fast[i]) return fast[i];
+    return taps;
+}
+
+static ecg_lowering const lowerings[ECG_OP_COUNT] = {
+    [ECG_OP_CONV1D] = ecg_lower_conv1d,       [ECG_OP_LINEAR] = ecg_lower_linear,
+    [ECG_OP_BATCHNORM] = ecg_lower_batchnorm, [ECG_OP_RELU] = ecg_lower_unary,
+    [ECG_OP_SILU] = ecg_lower_unary,          [ECG_OP_SIGMOID] = ecg_lower_unary,
+    [ECG_OP_TANH] = ecg_lower_unary,          [ECG_OP_HARDSWISH] = ecg_lower_unary,
+    [ECG_OP_ADD] = ecg_lower_binary,          [ECG_OP_MUL] = ecg_lower_binary,
+    [ECG_OP_GAP] = ecg_lower_gap,             [ECG_OP_MAXPOOL] = ecg_lower_maxpool,
+    [ECG_OP_DROPOUT] = ecg_lower_dropout,     [ECG_OP_LSTM] = ecg_lower_lstm,
+    [ECG_OP_MHA] = ecg_lower_mha,             [ECG_OP_LAYERNORM] = ecg_lower_layernorm,
+    [ECG_OP_EMBEDDING] = ecg_lower_embedding, [ECG_OP_CONCAT] = ecg_lower_concat,
+};
+
+ecg_lowering ecg_xnn_lowering(ecg_op_kind kind) { return (unsigned)kind < ECG_OP_COUNT ? lowerings[kind] : NULL; }
+
+void *ecg_lower_alloc(ecg_lower *l, size_t bytes) {
+    /* header padded to 64 bytes keeps the payload aligned for SIMD loads */
+    alloc_node *a = aligned_alloc(64, (sizeof(alloc_node) + 63) / 64 * 64 + (bytes + XNN_EXTRA_BYTES + 63) / 64 * 64);
+    if (!a) {
+        ecg_lower_fail(l, "out of memory (%zu bytes)", bytes);
+        return NULL;
+    }
+    size_t hdr = (sizeof(alloc_node) + 63) / 64 * 64;
+    memset(a, 0, hdr + bytes + XNN_EXTRA_BYTES);
+    a->next = l->x->allocs;
+    l->x->allocs = a;
+    return (char *)a + hdr;
+}
+
+int ecg_lower_fail(ecg_lower *l, const char *fmt, ...) {
+    if (l->err[0]) return -1;
+    int k = snprintf(l->err, l->errlen, "%s: ", l->n ? l->n->name : "xnnpack");
+    va_list ap;
+    va_start(ap, fmt);
+    if (k >= 0 && (size_t)k < l->errlen) vsnprintf(l->err + k, l->errlen - (size_t)k, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int ecg_lower_check(ecg_lower *l, enum xnn_status s, const char *call) {
+    return s == xnn_status_success ? 0 : ecg_lower_fail(l, "%s failed with XNNPACK status %d", call, (int)s);
+}
+
+static int push_step(ecg_lower *l, ecg_xnn_step st) {
+    struct ecg_xnn *x = l->x;
+    if (x->n_steps == x->cap_steps) {
+        int cap = x->cap_steps ? 2 * x->cap_steps : 32;
+        ecg_xnn_step *p = realloc(x->steps, (size_t)cap * sizeof *p);
+        if (!p) return ecg_lower_fail(l, "out of memory");
+        x->steps = p;
+        x->cap_steps = cap;
+    }
+    x->steps[x->n_steps++] = st;
+    return 0;
+}
+
+int ecg_lower_op(ecg_lower *l, xnn_operator_t op) {
+    if (push_step(l, (ecg_xnn_step){.op = op})) {
+        xnn_delete_operator(op);
+        return -1;
+    }
+    l->stats->n_xnn_ops++;
+    return 0;
+}
+
+int ecg_lower_fn(ecg_lower *l, ecg_kernel_fn fn, void *arg) {
+    if (push_step(l, (ecg_xnn_step){.fn = fn, .arg = arg})) return -1;
+    l->stats->n_own_kernels++;
+    return 0;
+}
+
+size_t ecg_lower_channels(const ecg_shape *s) { return s->rank ? (size_t)s->d[s->rank - 1] : 1; }
+size_t ecg_lower_rows(const ecg_lower *l, const ecg_shape *s) {
+    return (size_t)l->batch * (size_t)ecg_shape_numel(s) / ecg_lower_channels(s);
+}
+
+void ecg_xnn_free(ecg_xnn *x) {
+    if (!x) return;
+    for (int i = 0; i < x->n_steps; i++)
+        if (x->steps[i].op) xnn_delete_operator(x->steps[i].op);
+    free(x->steps);
+    while (x->allocs) {
+        alloc_node *next = x->allocs->next;
+        free(x->allocs);
+        x->allocs = next;
+    }
+    free(x->val);
+    if (x->tp) pthreadpool_destroy(x->tp);
+    ecg_graph_free(&x->g);
+    free(x);
+}
+
+ecg_xnn *ecg_xnn_create(const ecg_graph *src, int batch, int threads, char *err, size_t errlen) {
+    err[0] = 0;
+    if (src->err[0] || src->output < 0 || batch < 1) {
+        snprintf(err, errlen, "%s", src->err[0] ? src->err : src->output < 0 ? "graph has no output" : "batch must be >= 1");
+        return NULL;
+    }
+    if (ecg_backend_init(err, errlen)) return NULL;
+    ecg_xnn *x = calloc(1, sizeof *x);
+    if (!x || ecg_graph_clone(&x->g, src)) {
+        free(x);
+        snprintf(err, errlen, "out of memory cloning the graph");
+        return NULL;
+    }
+    ecg_graph *g = &x->g;
+    x->batch = batch;
+    if (threads <= 0) threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    x->threads = threads < 1 ? 1 : threads;
+    ecg_lower l = {.x = x, .g = g, .batch = batch, .stats = &x->stats, .err = err, .errlen = errlen};
+    if (x->threads > 1 && !(x->tp = pthreadpool_create((size_t)x->threads))) {
+        ecg_lower_fail(&l, "pthreadpool_create(%d) failed", x->threads);
+        goto fail;
+    }
+    l.tp = x->tp;
+
+    int folded = ecg_fold_bn(g);
+    if (folded < 0) {
+        ecg_lower_fail(&l, "folding batchnorm: %s", g->err);
+        goto fail;
+    }
+    x->stats.n_bn_folded = folded;
+    for (int i = g->n_nodes - 1; i >= 0; i--)
+        if (g->nodes[i].kind == ECG_OP_DROPOUT) ecg_graph_bypass_node(g, i);
+
+    if (!(x->val = calloc((size_t)g->n_values, sizeof(float *)))) goto oom;
+    for (int v = 0; v < g->n_values; v++) {
+        size_t n = (size_t)batch * (size_t)ecg_shape_numel(&g->values[v].shape);
+        if (!(x->val[v] = ecg_lower_alloc(&l, n * sizeof(float)))) goto fail;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ecg_node *n = &g->nodes[i];
+        l.n = n;
+        for (int j = 0; j < n->n_in; j++) {
+            l.in[j] = x->val[n->in[j]];
+            l.in_shape[j] = g->values[n->in[j]].shape;
+        }
+        l.out = x->val[n->out];
+        l.out_shape = g->values[n->out].shape;
+        for (int j = 0; j < n->n_param; j++) l.w[j] = g->params[n->param[j]].data;
+        if (lowerings[n->kind](&l)) {
+            if (!err[0]) ecg_lower_fail(&l, "lowering failed");
+            goto fail;
+        }
+    }
+    return x;
+oom:
+    ecg_lower_fail(&l, "out of memory");
+fail:
+    ecg_xnn_free(x);
+    return NULL;
+}
+
+int ecg_xnn_run(ecg_xnn *x) {
+    for (int i = 0; i < x->n_steps; i++) {
+        const ecg_xnn_step *s = &x->steps[i];
+        if (s->op) {
+            if (xnn_run_operator(s->op, x->tp) != xnn_status_success) return -1;
+        } else {
+            s->fn(s->arg, x->tp);
+        }
+    }
+    return 0;
+}
+
+float *ecg_xnn_input(ecg_xnn *x, int i) { return i >= 0 && i < x->g.n_inputs ? x->val[x->g.inputs[i]] : NULL; }
+const float *ecg_xnn_output(const ecg_xnn *x) { return x->val[x->g.output]; }
+int ecg_xnn_threads(const ecg_xnn *x) { return x->threads; }
+ecg_xnn_stats ecg_xnn_get_stats(const ecg_xnn *x) { return x->stats; }

@@ -1,0 +1,75 @@
+/* Internal interface between the XNNPACK executor and the per-op lowerings (ops/xnn_*.c).
+ * A lowering turns one node into steps: XNNPACK operators created and set up once, or our own
+ * kernels where XNNPACK has none. Buffers are fixed for the executor's life, so setup happens
+ * at plan time and running is only xnn_run_operator / the own kernel. */
+#ifndef ECG_XNN_LOWER_H
+#define ECG_XNN_LOWER_H
+
+#include <pthreadpool.h>
+#include <xnnpack.h>
+
+#include "ops.h"
+
+typedef void (*ecg_kernel_fn)(void *arg, pthreadpool_t tp);
+
+typedef struct {
+    xnn_operator_t op;   /* run with xnn_run_operator, or */
+    ecg_kernel_fn fn;    /* our own kernel, called with arg */
+    void *arg;
+} ecg_xnn_step;
+
+typedef struct ecg_lower {
+    struct ecg_xnn *x;
+    const ecg_graph *g;
+    const ecg_node *n;
+    int batch;
+    const float *in[ECG_MAX_IN];
+    ecg_shape in_shape[ECG_MAX_IN];
+    float *out;
+    ecg_shape out_shape;
+    const float *w[ECG_MAX_PARAMS];
+    pthreadpool_t tp;
+    ecg_xnn_stats *stats;
+    char *err;
+    size_t errlen;
+} ecg_lower;
+
+/* Appends a created and set-up XNNPACK operator (the executor deletes it). */
+int ecg_lower_op(ecg_lower *l, xnn_operator_t op);
+/* Appends an own-kernel step. */
+int ecg_lower_fn(ecg_lower *l, ecg_kernel_fn fn, void *arg);
+/* Zeroed memory owned by the executor, with XNN_EXTRA_BYTES of slack (scratch buffers, args). */
+void *ecg_lower_alloc(ecg_lower *l, size_t bytes);
+int ecg_lower_fail(ecg_lower *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Turns a failed xnn_status into an error naming the node and the call. */
+int ecg_lower_check(ecg_lower *l, enum xnn_status s, const char *call);
+
+/* rows x channels view of a per-sample shape: channels = last axis. */
+size_t ecg_lower_rows(const ecg_lower *l, const ecg_shape *s);
+size_t ecg_lower_channels(const ecg_shape *s);
+
+typedef int (*ecg_lowering)(ecg_lower *l);
+ecg_lowering ecg_xnn_lowering(ecg_op_kind kind);
+
+int ecg_lower_conv1d(ecg_lower *l);
+int ecg_lower_linear(ecg_lower *l);
+int ecg_lower_batchnorm(ecg_lower *l);
+int ecg_lower_unary(ecg_lower *l);      /* relu, silu, sigmoid, tanh, hardswish */
+int ecg_lower_binary(ecg_lower *l);     /* add, mul with broadcast */
+int ecg_lower_gap(ecg_lower *l);
+int ecg_lower_maxpool(ecg_lower *l);
+int ecg_lower_dropout(ecg_lower *l);    /* identity at inference */
+int ecg_lower_lstm(ecg_lower *l);
+int ecg_lower_mha(ecg_lower *l);
+int ecg_lower_layernorm(ecg_lower *l);
+int ecg_lower_embedding(ecg_lower *l);
+int ecg_lower_concat(ecg_lower *l);
+
+/* Graph rewrites for inference (ops/fold.c). */
+/* Folds each eval-mode BatchNorm into the conv1d/linear that feeds it when that is its only
+ * consumer. Returns the number folded, -1 on error (g->err). */
+int ecg_fold_bn(ecg_graph *g);
+/* Removes node i, rewiring its consumers to its first input (dropout at inference). */
+void ecg_graph_bypass_node(ecg_graph *g, int i);
+
+#endif
