@@ -88,7 +88,7 @@ bench: all
 # libFuzzer targets: `make fuzz` builds, `make fuzz-run` runs each for FUZZ_SECONDS.
 $(FZ)/%: tests/fuzz/%.c $(filter ops/%.c,$(LIB_SRC))
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CSTD) $(WARN) -g -O1 -I. -fsanitize=fuzzer,address,undefined -o $@ $^ -lcjson -lm
+	$(CLANG) $(CSTD) $(WARN) -g -O1 -I. -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 fuzz: check-deps $(FUZZ_BIN)
 fuzz-run: fuzz
 	@for f in $(FUZZ_BIN); do \

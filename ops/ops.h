@@ -232,7 +232,9 @@ typedef struct ecg_xnn ecg_xnn;
 /* Lowers the graph (eval mode: BN folded into the preceding conv/linear when it is its only
  * consumer, dropout removed) for a fixed batch. threads <= 0: all cores. Operators are created
  * and set up once here; ecg_xnn_run only runs them. */
-ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, char *err, size_t errlen);
+#define ECG_XNN_NO_DW_PAD 1u   /* keep depthwise tap counts as they are (to measure the slow path) */
+#define ECG_XNN_NO_BN_FOLD 2u  /* lower batchnorm as its own per-channel affine step */
+ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, unsigned flags, char *err, size_t errlen);
 void ecg_xnn_free(ecg_xnn *x);
 float *ecg_xnn_input(ecg_xnn *x, int i);        /* batch * numel floats, with XNN_EXTRA_BYTES slack */
 int ecg_xnn_run(ecg_xnn *x);

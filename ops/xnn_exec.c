@@ -15,6 +15,7 @@ typedef struct alloc_node {
 struct ecg_xnn {
     ecg_graph g;            /* private, rewritten copy (BN folded, dropout removed) */
     int batch, threads;
+    unsigned flags;
     pthreadpool_t tp;
     float **val;            /* per value */
     ecg_xnn_step *steps;
@@ -131,7 +132,7 @@ void ecg_xnn_free(ecg_xnn *x) {
     free(x);
 }
 
-ecg_xnn *ecg_xnn_create(const ecg_graph *src, int batch, int threads, char *err, size_t errlen) {
+ecg_xnn *ecg_xnn_create(const ecg_graph *src, int batch, int threads, unsigned flags, char *err, size_t errlen) {
     err[0] = 0;
     if (src->err[0] || src->output < 0 || batch < 1) {
         snprintf(err, errlen, "%s", src->err[0] ? src->err : src->output < 0 ? "graph has no output" : "batch must be >= 1");
@@ -146,6 +147,7 @@ ecg_xnn *ecg_xnn_create(const ecg_graph *src, int batch, int threads, char *err,
     }
     ecg_graph *g = &x->g;
     x->batch = batch;
+    x->flags = flags;
     if (threads <= 0) threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     x->threads = threads < 1 ? 1 : threads;
     ecg_lower l = {.x = x, .g = g, .batch = batch, .stats = &x->stats, .err = err, .errlen = errlen};
@@ -155,7 +157,7 @@ ecg_xnn *ecg_xnn_create(const ecg_graph *src, int batch, int threads, char *err,
     }
     l.tp = x->tp;
 
-    int folded = ecg_fold_bn(g);
+    int folded = flags & ECG_XNN_NO_BN_FOLD ? 0 : ecg_fold_bn(g);
     if (folded < 0) {
         ecg_lower_fail(&l, "folding batchnorm: %s", g->err);
         goto fail;
@@ -208,3 +210,4 @@ float *ecg_xnn_input(ecg_xnn *x, int i) { return i >= 0 && i < x->g.n_inputs ? x
 const float *ecg_xnn_output(const ecg_xnn *x) { return x->val[x->g.output]; }
 int ecg_xnn_threads(const ecg_xnn *x) { return x->threads; }
 ecg_xnn_stats ecg_xnn_get_stats(const ecg_xnn *x) { return x->stats; }
+unsigned ecg_xnn_flags(const ecg_xnn *x) { return x->flags; }

@@ -47,6 +47,7 @@ int ecg_lower_check(ecg_lower *l, enum xnn_status s, const char *call);
 /* rows x channels view of a per-sample shape: channels = last axis. */
 size_t ecg_lower_rows(const ecg_lower *l, const ecg_shape *s);
 size_t ecg_lower_channels(const ecg_shape *s);
+unsigned ecg_xnn_flags(const struct ecg_xnn *x);
 
 typedef int (*ecg_lowering)(ecg_lower *l);
 ecg_lowering ecg_xnn_lowering(ecg_op_kind kind);

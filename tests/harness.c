@@ -195,13 +195,13 @@ int op_check(const char *label, ecg_graph *g, naive_forward naive, const op_chec
 
 /* ---- xnn_check ----------------------------------------------------------------------------- */
 
-int xnn_check(const char *label, ecg_graph *g, int batch, int threads, double tol, uint64_t seed) {
+int xnn_check(const char *label, ecg_graph *g, int batch, int threads, unsigned flags, double tol, uint64_t seed) {
     int before = test_st.checks_failed_in_test;
     char err[512];
     CHECK(ecg_backend_init(err, sizeof err) == 0, "%s: backend init: %s", label, err);
     ecg_ref *ref = ecg_ref_create(g, batch, err, sizeof err);
     CHECK(ref != NULL, "%s: ref: %s", label, err);
-    ecg_xnn *x = ecg_xnn_create(g, batch, threads, err, sizeof err);
+    ecg_xnn *x = ecg_xnn_create(g, batch, threads, flags, err, sizeof err);
     CHECK(x != NULL, "%s: xnn: %s", label, err);
     if (ref && x) {
         ecg_rng rng = {seed};

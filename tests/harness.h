@@ -53,7 +53,7 @@ int op_check(const char *label, ecg_graph *g, naive_forward naive, const op_chec
 
 /* Runs g through the reference executor (eval) and the XNNPACK executor on the same random
  * inputs and checks they agree within tol (relative, as rel_err_f). */
-int xnn_check(const char *label, ecg_graph *g, int batch, int threads, double tol, uint64_t seed);
+int xnn_check(const char *label, ecg_graph *g, int batch, int threads, unsigned flags, double tol, uint64_t seed);
 
 /* Fills with N(0, scale^2). */
 void fill_normal(float *x, size_t n, ecg_rng *r, float scale);
