@@ -1,4 +1,72 @@
-/* placeholder: being written */
+/* XNNPACK lowering of conv1d (incl. depthwise) and linear.
+ * Time lies on XNNPACK's height axis ([N, T, 1, C], kernel K x 1): that is the axis XNNPACK
+ * splits across threads for depthwise convolutions. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "xnn_lower.h"
-int ecg_lower_conv1d(ecg_lower *l) { return ecg_lower_fail(l, "no XNNPACK lowering yet"); }
-int ecg_lower_linear(ecg_lower *l) { return ecg_lower_fail(l, "no XNNPACK lowering yet"); }
+
+static int is_fast_dw_taps(int k) { return k == 3 || k == 4 || k == 9 || k == 25; }
+
+int ecg_lower_conv1d(ecg_lower *l) {
+    const ecg_attrs *a = &l->n->a;
+    int cin = (int)l->in_shape[0].d[1], cout = a->out_features, g = a->groups, k = a->kernel;
+    int gin = cin / g, gout = cout / g;
+    int depthwise = g > 1 && gin == 1 && gout == 1;
+    int taps = k, pad_bottom = a->pad_right;
+    if (depthwise) {
+        /* Only 3, 4, 9 and 25 taps have fast depthwise kernels; other counts fall back to a
+         * path slower than a naive loop. Appending zero taps (and as much padding at the end,
+         * so the output length is unchanged) keeps us on the fast path. */
+        if (!(ecg_xnn_flags(l->x) & ECG_XNN_NO_DW_PAD)) taps = ecg_xnn_dw_fast_taps(k);
+        if (taps != k) {
+            pad_bottom += (taps - k) * a->dilation;
+            l->stats->n_dw_padded++;
+        }
+        if (!is_fast_dw_taps(taps)) l->stats->n_dw_slow++;
+    }
+    /* PyTorch [Cout, Cin/g, K] -> XNNPACK [Cout, taps, 1, Cin/g], zero taps appended. Only needed
+     * until XNNPACK has packed it at create time. */
+    float *w = calloc((size_t)cout * (size_t)taps * (size_t)gin, sizeof(float));
+    if (!w) return ecg_lower_fail(l, "out of memory");
+    const float *src = l->w[0];
+    for (int o = 0; o < cout; o++)
+        for (int i = 0; i < gin; i++)
+            for (int t = 0; t < k; t++) w[((size_t)o * taps + t) * gin + i] = src[((size_t)o * gin + i) * k + t];
+    const float *bias = a->has_bias ? l->w[1] : NULL;
+    xnn_operator_t op = NULL;
+    enum xnn_status st = xnn_create_convolution2d_nhwc_f32((uint32_t)a->pad_left, 0, (uint32_t)pad_bottom, 0,
+                                                          (uint32_t)taps, 1, (uint32_t)a->stride, 1,
+                                                          (uint32_t)a->dilation, 1, (uint32_t)g, (size_t)gin,
+                                                          (size_t)gout, (size_t)cin, (size_t)cout, w, bias,
+                                                          -INFINITY, INFINITY, 0, &op);
+    free(w);
+    if (ecg_lower_check(l, st, "xnn_create_convolution2d_nhwc_f32")) return -1;
+    if (ecg_lower_check(l,
+                        xnn_setup_convolution2d_nhwc_f32(op, (size_t)l->batch, (size_t)l->in_shape[0].d[0], 1,
+                                                         l->in[0], l->out, l->tp),
+                        "xnn_setup_convolution2d_nhwc_f32")) {
+        xnn_delete_operator(op);
+        return -1;
+    }
+    return ecg_lower_op(l, op);
+}
+
+int ecg_lower_linear(ecg_lower *l) {
+    size_t in = ecg_lower_channels(&l->in_shape[0]), out = (size_t)l->n->a.out_features;
+    xnn_operator_t op = NULL;
+    /* XNNPACK's fully-connected kernel layout [out, in] is PyTorch's Linear layout. */
+    if (ecg_lower_check(l,
+                        xnn_create_fully_connected_nc_f32(in, out, in, out, l->w[0],
+                                                          l->n->a.has_bias ? l->w[1] : NULL, -INFINITY,
+                                                          INFINITY, 0, &op),
+                        "xnn_create_fully_connected_nc_f32"))
+        return -1;
+    if (ecg_lower_check(l, xnn_setup_fully_connected_nc_f32(op, ecg_lower_rows(l, &l->in_shape[0]), l->in[0], l->out, l->tp),
+                        "xnn_setup_fully_connected_nc_f32")) {
+        xnn_delete_operator(op);
+        return -1;
+    }
+    return ecg_lower_op(l, op);
+}
