@@ -37,10 +37,11 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(ASN)/tests/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
 
 # Recorded with every run's results (bench/run_info.c reads these).
+# Only bench/run_info.c sees them, and it is rebuilt every time so they are never stale.
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
-DEFS := -DECG_GIT_COMMIT='"$(GIT_COMMIT)"' -DECG_CFLAGS='"$(OPT)"' -DECG_CC='"$(shell $(CC) --version | head -n1)"'
+INFO_DEFS = -DECG_GIT_COMMIT='"$(GIT_COMMIT)"' -DECG_CC='"$(shell $(CC) --version | head -n1)"'
 
-.PHONY: all deps check-deps test bench fuzz fuzz-run clean lib
+.PHONY: all deps check-deps test bench fuzz fuzz-run clean lib FORCE
 all: check-deps $(REL)/ecgbench $(REL)/libecgbench.a $(REL)/libecgbench.so
 
 deps:
@@ -53,7 +54,10 @@ lib: $(REL)/libecgbench.a $(REL)/libecgbench.so
 
 $(REL)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(OPT) $(DEFS) -c $< -o $@
+	$(CC) $(CFLAGS_COMMON) $(OPT) -c $< -o $@
+$(REL)/bench/run_info.o: bench/run_info.c FORCE
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(OPT) $(INFO_DEFS) -DECG_CFLAGS='"$(OPT)"' -c $< -o $@
 $(REL)/%.o: %.cc $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(WARN) -g -fPIC -I. $(OPT) -c $< -o $@
@@ -67,7 +71,10 @@ $(REL)/ecgbench: $(REL)/bench/main.o $(REL)/libecgbench.a
 # Sanitized build for the tests.
 $(ASN)/%.o: %.c $(wildcard */*.h) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(SAN) $(DEFS) -c $< -o $@
+	$(CC) $(CFLAGS_COMMON) $(SAN) -c $< -o $@
+$(ASN)/bench/run_info.o: bench/run_info.c FORCE
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(SAN) $(INFO_DEFS) -DECG_CFLAGS='"$(SAN)"' -c $< -o $@
 $(ASN)/%.o: %.cc $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(WARN) -g -I. $(SAN) -c $< -o $@
@@ -83,7 +90,7 @@ test: check-deps $(TEST_BIN) $(ASN)/ecgbench
 
 # Benchmarks (never part of `make test`): Google Benchmark through the C shim, CSV, plots.
 bench: all
-	@scripts/bench.sh $(REL)/ecgbench
+	@QUICK=$(QUICK) scripts/bench.sh $(REL)/ecgbench
 
 # libFuzzer targets: `make fuzz` builds, `make fuzz-run` runs each for FUZZ_SECONDS.
 $(FZ)/%: tests/fuzz/%.c $(filter ops/%.c,$(LIB_SRC))

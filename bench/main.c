@@ -1,12 +1,36 @@
-/* ecgbench command line. */
+/* ecgbench command line: a thin dispatcher; each command lives in its own bench/ file. */
 #include <stdio.h>
 #include <string.h>
 
+#include "bench/bench.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} command;
+
+static const command commands[] = {
+    {"bench-op", ecg_cmd_bench_op, "time single operators (XNNPACK vs reference); the depthwise-conv study"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: ecgbench COMMAND [options]   (ecgbench COMMAND --help for its options)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
+}
+
 int main(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        printf("usage: ecgbench COMMAND [options]\n");
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
     }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "ecgbench: unknown command '%s' (try ecgbench --help)\n", argv[1]);
     return 2;
 }

@@ -1,0 +1,60 @@
+/* ecgbench measurement and reporting: the Google Benchmark shim, CSV output, run metadata, and
+ * the CLI commands (one file per command; bench/main.c only dispatches). */
+#ifndef ECG_BENCH_H
+#define ECG_BENCH_H
+
+#include <stdio.h>
+
+#include "bench/gbench_shim.h"
+
+/* ---------------------------------------------------------------- CSV (bench/csv_out.c) */
+/* RFC 4180 output through libcsv: fields that need it (comma, quote, CR/LF, edge spaces) are
+ * quoted by csv_fwrite; numbers and plain words stay bare so gnuplot and spreadsheets read them
+ * as they are. Every row must have as many cells as the header. */
+typedef struct {
+    FILE *f;
+    int n_cols;   /* from the header */
+    int col;      /* cells written in the current row */
+    int failed;   /* sticky: set on the first error, message in err */
+    char err[512];
+} ecg_csv;
+
+/* Creates the parent directories of path as needed. 0 ok, -1 with w->err. */
+int ecg_csv_open(ecg_csv *w, const char *path);
+int ecg_csv_header(ecg_csv *w, const char *const *names, int n);
+int ecg_csv_str(ecg_csv *w, const char *s);
+int ecg_csv_int(ecg_csv *w, long long v);
+int ecg_csv_num(ecg_csv *w, double v);   /* %.6g; NaN/inf written as "nan"/"inf" */
+int ecg_csv_end_row(ecg_csv *w);         /* -1 when the row has the wrong number of cells */
+/* Closes the file (always). Returns -1 if any earlier call or the close failed. */
+int ecg_csv_close(ecg_csv *w);
+
+/* mkdir -p. 0 ok (also when it already exists), -1 with err. */
+int ecg_mkdir_p(const char *dir, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- run metadata (bench/run_info.c) */
+typedef struct {
+    char git_commit[64];
+    char compiler[256];
+    char cflags[256];
+    char cpu_model[256];
+    int avx2, fma, avx512f, avx512_vnni;   /* from /proc/cpuinfo flags */
+    int cores;                             /* online logical CPUs */
+    char os[256];                          /* uname: sysname release machine */
+    char xnnpack_version[128];             /* Debian package version of libxnnpack0, or "unknown" */
+    int threads;                           /* threads the run used */
+    char date_utc[32];                     /* ISO 8601, e.g. 2024-05-01T12:00:00Z */
+    char command[1024];                    /* the command line */
+} ecg_run_info;
+
+/* Fills everything; argv (may be NULL) is recorded as the command line. */
+void ecg_run_info_collect(ecg_run_info *ri, int threads, int argc, char **argv);
+/* Writes ri as JSON (creating parent directories). 0 ok, -1 with err. */
+int ecg_run_info_write(const ecg_run_info *ri, const char *path, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- commands */
+/* argv[0] is the command name ("bench-op"). Returns the process exit code
+ * (0 ok, 1 failure, 2 usage error). */
+int ecg_cmd_bench_op(int argc, char **argv);
+
+#endif

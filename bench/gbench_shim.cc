@@ -1,0 +1,229 @@
+// Google Benchmark behind a C face (see gbench_shim.h). Google Benchmark keeps its registry and
+// flags in process globals; this file adds no state of its own beyond one ecg_gbench_run call.
+#include "bench/gbench_shim.h"
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+extern "C" double ecg_gbench_percentile(double *v, size_t n, double q) {
+    std::sort(v, v + n);
+    if (n == 1) return v[0];
+    double pos = q / 100.0 * (double)(n - 1);
+    size_t lo = (size_t)std::floor(pos);
+    if (lo >= n - 1) return v[n - 1];
+    double frac = pos - (double)lo;
+    return v[lo] + frac * (v[lo + 1] - v[lo]);
+}
+
+namespace {
+
+double pct(const std::vector<double> &v, double q) {
+    std::vector<double> c(v);
+    return c.empty() ? 0.0 : ecg_gbench_percentile(c.data(), c.size(), q);
+}
+// Extra statistics Google Benchmark computes over the repetitions next to mean/median/stddev/cv.
+double stat_p90(const std::vector<double> &v) { return pct(v, 90); }
+double stat_p99(const std::vector<double> &v) { return pct(v, 99); }
+double stat_min(const std::vector<double> &v) { return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end()); }
+double stat_max(const std::vector<double> &v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
+
+struct Capture {
+    std::vector<double> reps;            // seconds per iteration, one per repetition
+    std::map<std::string, double> agg;   // aggregate name -> seconds per iteration
+    int64_t agg_count = 0;               // repetitions behind the aggregates
+    int64_t iterations = 0;              // written by the benchmark body
+    std::string error;
+};
+
+// Forwards everything to Google Benchmark's display reporter (so --benchmark_format and the usual
+// console table still work) and keeps the numbers. Aggregates are kept too because
+// --benchmark_display_aggregates_only hides the single repetitions from the display reporter.
+class CaptureReporter : public benchmark::BenchmarkReporter {
+  public:
+    CaptureReporter(benchmark::BenchmarkReporter *inner, const std::map<std::string, int> &index,
+                    std::vector<Capture> &cap)
+        : inner_(inner), index_(index), cap_(cap) {}
+
+    bool ReportContext(const Context &context) override {
+        return inner_ ? inner_->ReportContext(context) : true;
+    }
+
+    void ReportRuns(const std::vector<Run> &runs) override {
+        if (inner_) inner_->ReportRuns(runs);
+        for (const Run &r : runs) {
+            auto it = index_.find(r.run_name.function_name);
+            if (it == index_.end()) continue;
+            Capture &c = cap_[(size_t)it->second];
+            if (r.error_occurred) {
+                c.error = r.error_message;
+                continue;
+            }
+            // Repetitions and time aggregates alike: real_accumulated_time / iterations is
+            // seconds per iteration (an aggregate's "iterations" is its repetition count).
+            double per_iter = r.iterations > 0 ? r.real_accumulated_time / (double)r.iterations : r.real_accumulated_time;
+            if (r.run_type == Run::RT_Iteration) {
+                c.reps.push_back(per_iter);
+            } else if (r.aggregate_unit == benchmark::kTime) {
+                c.agg[r.aggregate_name] = per_iter;
+                c.agg_count = r.iterations;
+            }
+        }
+    }
+
+    void Finalize() override {
+        if (inner_) inner_->Finalize();
+    }
+
+  private:
+    benchmark::BenchmarkReporter *inner_;
+    const std::map<std::string, int> &index_;
+    std::vector<Capture> &cap_;
+};
+
+void set_err(char *err, size_t errlen, const std::string &msg) {
+    if (err && errlen) snprintf(err, errlen, "%s", msg.c_str());
+}
+
+void fill_result(const Capture &c, ecg_gbench_result *r) {
+    if (!c.reps.empty()) {
+        std::vector<double> v(c.reps);
+        size_t n = v.size();
+        double sum = 0;
+        for (double x : v) sum += x;
+        double mean = sum / (double)n, ss = 0;
+        for (double x : v) ss += (x - mean) * (x - mean);
+        r->mean = mean;
+        r->stddev = n > 1 ? std::sqrt(ss / (double)(n - 1)) : 0.0;
+        r->median = ecg_gbench_percentile(v.data(), n, 50);
+        r->p90 = ecg_gbench_percentile(v.data(), n, 90);
+        r->p99 = ecg_gbench_percentile(v.data(), n, 99);
+        r->min = v.front();
+        r->max = v.back();
+        r->repetitions = (int)n;
+        r->ran = 1;
+    } else if (c.agg.count("mean") && c.agg.count("median")) {
+        auto get = [&c](const char *k) { auto it = c.agg.find(k); return it == c.agg.end() ? NAN : it->second; };
+        r->mean = get("mean");
+        r->median = get("median");
+        r->stddev = get("stddev");
+        r->p90 = get("p90");
+        r->p99 = get("p99");
+        r->min = get("min");
+        r->max = get("max");
+        r->repetitions = (int)c.agg_count;
+        r->ran = 1;
+    }
+    r->iterations = r->ran ? c.iterations : 0;
+}
+
+int run(int argc, char **argv, const ecg_gbench_case *cases, int n, const ecg_gbench_opts *o,
+        ecg_gbench_result *res, char *err, size_t errlen) {
+    int reps = o && o->repetitions > 0 ? o->repetitions : 10;
+    bool user_reps = false;
+    std::vector<std::string> args{"ecgbench"};
+    for (int i = 0; i < argc; i++) {
+        std::string a(argv[i]);
+        // Google Benchmark exits the process on --help; the caller prints its own help.
+        if (a.rfind("--benchmark_", 0) != 0 && a.rfind("--v=", 0) != 0) {
+            set_err(err, errlen, "not a Google Benchmark flag: '" + a + "'");
+            return -1;
+        }
+        if (a.rfind("--benchmark_repetitions", 0) == 0) user_reps = true;
+        args.push_back(a);
+    }
+    std::vector<char *> ptrs;
+    for (std::string &a : args) ptrs.push_back(&a[0]);
+    ptrs.push_back(nullptr);
+    int gargc = (int)args.size();
+    benchmark::Initialize(&gargc, ptrs.data());
+    if (gargc > 1) {
+        set_err(err, errlen, std::string("unrecognized Google Benchmark flag: '") + ptrs[1] + "'");
+        return -1;
+    }
+
+    std::map<std::string, int> index;
+    std::vector<Capture> cap((size_t)n);
+    for (int i = 0; i < n; i++) {
+        memset(&res[i], 0, sizeof res[i]);
+        if (!index.emplace(cases[i].name, i).second) {
+            set_err(err, errlen, std::string("duplicate benchmark name '") + cases[i].name + "'");
+            return -1;
+        }
+    }
+    benchmark::ClearRegisteredBenchmarks();
+    for (int i = 0; i < n; i++) {
+        const ecg_gbench_case *c = &cases[i];
+        // The cold call (first-touch page faults, lazy init, cold caches) is never measured;
+        // Google Benchmark's own iteration-count probing then warms up before the measured runs.
+        int rc = c->fn(c->ctx);
+        if (rc) {
+            res[i].failed = 1;
+            snprintf(res[i].error, sizeof res[i].error, "untimed first call failed (returned %d)", rc);
+            continue;
+        }
+        Capture *slot = &cap[(size_t)i];
+        benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(c->name, [c, slot](benchmark::State &st) {
+            for (auto _ : st) {
+                int r = c->fn(c->ctx);
+                if (r) {
+                    st.SkipWithError("timed call failed");
+                    break;
+                }
+            }
+            if (c->items_per_iteration > 0)
+                st.SetItemsProcessed((int64_t)(c->items_per_iteration * (double)st.iterations()));
+            // Every repetition after the first reuses the first one's iteration count.
+            slot->iterations = (int64_t)st.iterations();
+        });
+        b->UseRealTime()
+            ->ComputeStatistics("p90", stat_p90)
+            ->ComputeStatistics("p99", stat_p99)
+            ->ComputeStatistics("min", stat_min)
+            ->ComputeStatistics("max", stat_max);
+        if (!user_reps) b->Repetitions(reps);
+    }
+
+    CaptureReporter rep(o && o->quiet ? nullptr : benchmark::CreateDefaultDisplayReporter(), index, cap);
+    benchmark::RunSpecifiedBenchmarks(&rep);
+    benchmark::ClearRegisteredBenchmarks();
+
+    for (int i = 0; i < n; i++) {
+        if (res[i].failed) continue;
+        if (!cap[(size_t)i].error.empty()) {
+            res[i].failed = 1;
+            snprintf(res[i].error, sizeof res[i].error, "%s", cap[(size_t)i].error.c_str());
+            continue;
+        }
+        fill_result(cap[(size_t)i], &res[i]);
+    }
+    return 0;
+}
+
+}  // namespace
+
+extern "C" int ecg_gbench_run(int argc, char **argv, const ecg_gbench_case *cases, int n, const ecg_gbench_opts *o,
+                              ecg_gbench_result *res, char *err, size_t errlen) {
+    if (err && errlen) err[0] = 0;
+    if (n < 0 || (n > 0 && (!cases || !res))) {
+        set_err(err, errlen, "bad arguments");
+        return -1;
+    }
+    // No C++ exception may cross into C.
+    try {
+        return run(argc, argv, cases, n, o, res, err, errlen);
+    } catch (const std::exception &e) {
+        benchmark::ClearRegisteredBenchmarks();
+        set_err(err, errlen, std::string("benchmark shim: ") + e.what());
+    } catch (...) {
+        benchmark::ClearRegisteredBenchmarks();
+        set_err(err, errlen, "benchmark shim: unknown exception");
+    }
+    return -1;
+}

@@ -1,0 +1,56 @@
+/* C face of the Google Benchmark shim (bench/gbench_shim.cc).
+ *
+ * The C side describes its cases; ecg_gbench_run hands argc/argv to benchmark::Initialize (so every
+ * --benchmark_* flag works), registers each case with repetitions, real time and the extra
+ * statistics p90/p99/min/max, runs them with Google Benchmark's usual console output, and returns
+ * per-case statistics in seconds per iteration. */
+#ifndef ECG_GBENCH_SHIM_H
+#define ECG_GBENCH_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ECG_GBENCH_ERR_LEN 256
+
+typedef struct {
+    const char *name;           /* benchmark name; --benchmark_filter matches it */
+    /* One timed call. Returns 0, or non-zero to stop the case with an error. */
+    int (*fn)(void *ctx);
+    void *ctx;
+    double items_per_iteration; /* e.g. FLOPs per call, shown as items_per_second; 0: none */
+} ecg_gbench_case;
+
+typedef struct {
+    int ran;                    /* 1 when statistics were captured (0: filtered out, listed or failed) */
+    int failed;                 /* the case reported an error (cold call or timed loop) */
+    char error[ECG_GBENCH_ERR_LEN];
+    int64_t iterations;         /* iterations per repetition */
+    int repetitions;            /* repetitions measured */
+    /* Seconds per iteration, over the repetitions (stddev is the sample stddev, n - 1). */
+    double median, mean, stddev, p90, p99, min, max;
+} ecg_gbench_result;
+
+typedef struct {
+    int repetitions;            /* used unless argv has --benchmark_repetitions; <= 0: 10 */
+    int quiet;                  /* no console output (tests) */
+} ecg_gbench_opts;
+
+/* argv holds only Google Benchmark flags (argv[0] is not a program name: pass argc = 0 for none).
+ * Each case's fn runs once untimed first (the cold call). Fills res[0..n-1]. Returns 0 when the run
+ * happened (individual cases may still have failed: see res[i].failed), -1 with err on bad flags.
+ * Google Benchmark's flags are process-global: a flag given once stays set for later calls. */
+int ecg_gbench_run(int argc, char **argv, const ecg_gbench_case *cases, int n, const ecg_gbench_opts *o,
+                   ecg_gbench_result *res, char *err, size_t errlen);
+
+/* Linear-interpolated percentile (q in [0, 100]) of v[0..n-1] (n >= 1); v is sorted in place. */
+double ecg_gbench_percentile(double *v, size_t n, double q);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

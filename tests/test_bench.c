@@ -1,0 +1,206 @@
+/* Benchmark plumbing: CSV quoting, run metadata, the Google Benchmark shim's statistics, and the
+ * bench-op command's error paths. Timings are never checked against values, only for sanity. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../bench/bench.h"
+#include "harness.h"
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s) s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+/* Fields with commas, quotes, line breaks and edge spaces come out as RFC 4180 says; plain words
+ * and numbers stay bare; missing parent directories are created. */
+static void test_csv_quoting(void) {
+    char dir[] = "/tmp/ecgbench_test_csv_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char path[256], sub1[256], sub2[256];
+    snprintf(sub1, sizeof sub1, "%s/a", dir);
+    snprintf(sub2, sizeof sub2, "%s/a/b", dir);
+    snprintf(path, sizeof path, "%s/a/b/out.csv", dir);
+    ecg_csv w;
+    CHECK(ecg_csv_open(&w, path) == 0, "open: %s", w.err);
+    const char *cols[] = {"name", "value", "note"};
+    CHECK(ecg_csv_header(&w, cols, 3) == 0, "header");
+    ecg_csv_str(&w, "plain"), ecg_csv_int(&w, 1), ecg_csv_str(&w, "");
+    ecg_csv_end_row(&w);
+    ecg_csv_str(&w, "a,b"), ecg_csv_num(&w, 2.5), ecg_csv_str(&w, "say \"hi\"");
+    ecg_csv_end_row(&w);
+    ecg_csv_str(&w, "line\nbreak"), ecg_csv_num(&w, -3e-7), ecg_csv_str(&w, " edge ");
+    ecg_csv_end_row(&w);
+    ecg_csv_str(&w, "\""), ecg_csv_num(&w, NAN), ecg_csv_str(&w, "x\r\ny");
+    ecg_csv_end_row(&w);
+    CHECK(ecg_csv_close(&w) == 0, "close: %s", w.err);
+    char *got = slurp(path);
+    const char *want = "name,value,note\n"
+                       "plain,1,\n"
+                       "\"a,b\",2.5,\"say \"\"hi\"\"\"\n"
+                       "\"line\nbreak\",-3e-07,\" edge \"\n"
+                       "\"\"\"\",nan,\"x\r\ny\"\n";
+    CHECK(got && !strcmp(got, want), "csv text:\n%s\nwant:\n%s", got ? got : "(unreadable)", want);
+    free(got);
+
+    /* A row with the wrong number of cells is an error, and the error sticks. */
+    CHECK(ecg_csv_open(&w, path) == 0, "reopen: %s", w.err);
+    ecg_csv_header(&w, cols, 3);
+    ecg_csv_str(&w, "short");
+    CHECK(ecg_csv_end_row(&w) == -1, "short row accepted");
+    CHECK(ecg_csv_str(&w, "more") == -1, "error did not stick");
+    CHECK(ecg_csv_close(&w) == -1 && strstr(w.err, "cells"), "close after error: '%s'", w.err);
+
+    unlink(path);
+    rmdir(sub2);
+    rmdir(sub1);
+    rmdir(dir);
+}
+
+static void test_csv_bad_dir(void) {
+    ecg_csv w;
+    CHECK(ecg_csv_open(&w, "/proc/self/no/such/dir/x.csv") == -1, "opened under /proc");
+    CHECK(w.err[0] != 0, "no error message");
+    CHECK(ecg_csv_close(&w) == -1, "close of a failed writer");
+}
+
+/* run.json has every key with the right type and parses back. */
+static void test_run_json(void) {
+    char dir[] = "/tmp/ecgbench_test_run_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char path[256];
+    snprintf(path, sizeof path, "%s/out/run.json", dir);
+    char *argv[] = {"bench-op", "--taps", "5,9"};
+    ecg_run_info ri;
+    ecg_run_info_collect(&ri, 3, 3, argv);
+    char err[256] = "";
+    CHECK(ecg_run_info_write(&ri, path, err, sizeof err) == 0, "write: %s", err);
+    char *text = slurp(path);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    CHECK(j != NULL, "run.json does not parse:\n%s", text ? text : "(unreadable)");
+    static const char *const str_keys[] = {"git_commit", "compiler", "cflags", "cpu_model", "os",
+                                           "xnnpack_version", "date_utc", "command"};
+    for (size_t i = 0; j && i < sizeof str_keys / sizeof str_keys[0]; i++) {
+        cJSON *v = cJSON_GetObjectItemCaseSensitive(j, str_keys[i]);
+        CHECK(cJSON_IsString(v) && v->valuestring[0], "key %s missing or empty", str_keys[i]);
+    }
+    cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "threads");
+    CHECK(cJSON_IsNumber(t) && t->valuedouble == 3, "threads");
+    cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "cores");
+    CHECK(cJSON_IsNumber(c) && c->valuedouble >= 1, "cores");
+    cJSON *fl = cJSON_GetObjectItemCaseSensitive(j, "cpu_flags");
+    static const char *const flags[] = {"avx2", "fma", "avx512f", "avx512_vnni"};
+    for (size_t i = 0; i < 4; i++)
+        CHECK(cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(fl, flags[i])), "cpu_flags.%s", flags[i]);
+    cJSON *cmd = cJSON_GetObjectItemCaseSensitive(j, "command");
+    CHECK(cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "bench-op --taps 5,9"), "command");
+    cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "date_utc");
+    CHECK(cJSON_IsString(d) && strlen(d->valuestring) == 20 && d->valuestring[19] == 'Z', "date_utc");
+    cJSON_Delete(j);
+    free(text);
+    unlink(path);
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s/out", dir);
+    rmdir(sub);
+    rmdir(dir);
+}
+
+static void test_percentile(void) {
+    double v[] = {5, 1, 4, 2, 3};
+    CHECK(ecg_gbench_percentile(v, 5, 50) == 3, "p50");
+    CHECK(fabs(ecg_gbench_percentile(v, 5, 90) - 4.6) < 1e-12, "p90 %g", ecg_gbench_percentile(v, 5, 90));
+    CHECK(ecg_gbench_percentile(v, 5, 0) == 1 && ecg_gbench_percentile(v, 5, 100) == 5, "ends");
+    double one = 7;
+    CHECK(ecg_gbench_percentile(&one, 1, 99) == 7, "single value");
+}
+
+typedef struct {
+    int calls, fail_after;   /* fail_after < 0: never */
+    volatile double acc;
+} spin_ctx;
+
+static int spin(void *p) {
+    spin_ctx *c = p;
+    if (c->fail_after >= 0 && c->calls >= c->fail_after) return 7;
+    c->calls++;
+    for (int i = 0; i < 2000; i++) c->acc = c->acc + (double)i * 1e-9;
+    return 0;
+}
+
+/* The shim runs tiny cases and hands back consistent statistics, reports failing cases (in the
+ * cold call and in the timed loop) without stopping the others, and rejects unknown flags. */
+static void test_shim(void) {
+    spin_ctx ok = {0, -1, 0}, cold = {0, 0, 0}, late = {0, 3, 0};
+    ecg_gbench_case cases[] = {
+        {"test/spin", spin, &ok, 2000},
+        {"test/cold_fail", spin, &cold, 0},
+        {"test/late_fail", spin, &late, 0},
+    };
+    ecg_gbench_result res[3];
+    char arg0[] = "--benchmark_min_time=0.002";
+    char *args[] = {arg0};
+    ecg_gbench_opts o = {.repetitions = 4, .quiet = 1};
+    char err[256] = "";
+    CHECK(ecg_gbench_run(1, args, cases, 3, &o, res, err, sizeof err) == 0, "run: %s", err);
+    const ecg_gbench_result *r = &res[0];
+    CHECK(r->ran && !r->failed, "spin did not run: %s", r->error);
+    CHECK(r->iterations > 0 && r->repetitions == 4, "iterations %lld repetitions %d", (long long)r->iterations,
+          r->repetitions);
+    CHECK(r->min > 0 && r->min <= r->median && r->median <= r->max, "min %g median %g max %g", r->min, r->median, r->max);
+    CHECK(r->min <= r->p90 && r->p90 <= r->p99 && r->p99 <= r->max, "p90 %g p99 %g", r->p90, r->p99);
+    CHECK(r->min <= r->mean && r->mean <= r->max && r->stddev >= 0, "mean %g stddev %g", r->mean, r->stddev);
+    CHECK(r->max < 1.0, "a 2000-step loop took %g s", r->max);
+    CHECK(ok.calls > r->iterations, "the cold call and warm-up were not run (%d calls)", ok.calls);
+    CHECK(res[1].failed && !res[1].ran && strstr(res[1].error, "first call"), "cold failure: '%s'", res[1].error);
+    CHECK(res[2].failed && !res[2].ran && res[2].error[0], "timed failure: '%s'", res[2].error);
+
+    char bad0[] = "--benchmark_no_such_flag=1", bad1[] = "--taps";
+    char *bad_a[] = {bad0}, *bad_b[] = {bad1};
+    CHECK(ecg_gbench_run(1, bad_a, cases, 1, &o, res, err, sizeof err) == -1 && strstr(err, "no_such_flag"),
+          "unknown benchmark flag: '%s'", err);
+    CHECK(ecg_gbench_run(1, bad_b, cases, 1, &o, res, err, sizeof err) == -1 && strstr(err, "--taps"),
+          "non-benchmark flag: '%s'", err);
+    ecg_gbench_case dup[] = {{"test/same", spin, &ok, 0}, {"test/same", spin, &ok, 0}};
+    CHECK(ecg_gbench_run(0, NULL, dup, 2, &o, res, err, sizeof err) == -1 && strstr(err, "duplicate"),
+          "duplicate names: '%s'", err);
+}
+
+/* bench-op reports usage errors with exit 2 and build/lowering failures with exit 1, without
+ * crashing and before anything is timed (--benchmark_list_tests guards against a surprise). */
+static void test_bench_op_errors(void) {
+    char *a1[] = {"bench-op", "--no-such-option"};
+    CHECK(ecg_cmd_bench_op(2, a1) == 2, "unknown option");
+    char *a2[] = {"bench-op", "--executors", "xnnpack,gpu"};
+    CHECK(ecg_cmd_bench_op(3, a2) == 2, "unknown executor");
+    char *a3[] = {"bench-op", "--length", "10,20,30", "--channels", "4,8"};
+    CHECK(ecg_cmd_bench_op(5, a3) == 2, "mismatched lists");
+    char *a4[] = {"bench-op", "--batch"};
+    CHECK(ecg_cmd_bench_op(2, a4) == 2, "missing value");
+    char *a5[] = {"bench-op", "--taps", "0", "--length", "8", "--channels", "4", "--out", "/tmp/ecgbench_never",
+                  "--benchmark_list_tests=true"};
+    CHECK(ecg_cmd_bench_op(10, a5) == 1, "a 0-tap depthwise conv was accepted");
+    CHECK(access("/tmp/ecgbench_never/bench_op.csv", F_OK) != 0, "a failed run wrote a CSV");
+}
+
+int main(void) {
+    RUN(test_csv_quoting);
+    RUN(test_csv_bad_dir);
+    RUN(test_run_json);
+    RUN(test_percentile);
+    RUN(test_shim);
+    RUN(test_bench_op_errors);
+    return test_done();
+}
