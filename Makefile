@@ -95,13 +95,14 @@ bench: all
 # libFuzzer targets: `make fuzz` builds, `make fuzz-run` runs each for FUZZ_SECONDS.
 $(FZ)/%: tests/fuzz/%.c $(filter ops/%.c,$(LIB_SRC))
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CSTD) $(WARN) -g -O1 -I. -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+	$(CLANG) $(CSTD) $(WARN) -Wno-unknown-warning-option -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ $(LIBS)
 fuzz: check-deps $(FUZZ_BIN)
 fuzz-run: fuzz
 	@for f in $(FUZZ_BIN); do \
 	  mkdir -p $(FZ)/corpus/$$(basename $$f); \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FZ)/corpus/$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) 2>&1 | tail -n 4 || exit 1; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FZ)/corpus/$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) >$(FZ)/$$(basename $$f).log 2>&1; \
+	  rc=$$?; tail -n 8 $(FZ)/$$(basename $$f).log; [ $$rc -eq 0 ] || { echo "fuzz: $$f failed (rc $$rc), log in $(FZ)/$$(basename $$f).log"; exit 1; }; \
 	done
 
 clean:

@@ -286,5 +286,12 @@ void ecg_st_free(ecg_st_file *f);
 const ecg_st_tensor *ecg_st_find(const ecg_st_file *f, const char *name);
 size_t ecg_dtype_size(ecg_dtype t);
 const char *ecg_dtype_name(ecg_dtype t);
+/* Notes on ecg_st_parse: f->t is sorted by name (ecg_st_find is a binary search); the tensors
+ * must tile the data buffer exactly (no overlap, no gap, no trailing bytes), as the spec says. */
+/* The checks and copy of ecg_safetensors_load on a parsed file; `what` names the file in
+ * messages. "*.num_batches_tracked" tensors are ignored. Everything is validated before any
+ * param is written, so on error g is unchanged. 0 ok, -1 with err. */
+int ecg_st_to_graph(ecg_graph *g, const ecg_st_file *f, const char *what, int allow_extra, char *err,
+                    size_t errlen);
 
 #endif
