@@ -213,11 +213,15 @@ int xnn_check(const char *label, ecg_graph *g, int batch, int threads, unsigned 
             memcpy(ecg_xnn_input(x, i), inputs[i], n * sizeof(float));
         }
         ecg_ref_forward(ref, (const float *const *)inputs, 0, 0);
+        /* NaN == NaN would count as agreement below: the reference must give finite numbers */
+        size_t n_out = (size_t)batch * (size_t)ecg_shape_numel(&g->values[g->output].shape);
+        int finite = 1;
+        for (size_t i = 0; i < n_out; i++) finite &= isfinite(ecg_ref_output(ref)[i]) != 0;
+        CHECK(finite, "%s: reference output is not finite", label);
         /* run twice: operators are created once and must give the same answer on re-run */
         for (int rep = 0; rep < 2; rep++) {
             CHECK(ecg_xnn_run(x) == 0, "%s: xnn run failed", label);
-            size_t n = (size_t)batch * (size_t)ecg_shape_numel(&g->values[g->output].shape);
-            double e = rel_err_f(ecg_xnn_output(x), ecg_ref_output(ref), n);
+            double e = rel_err_f(ecg_xnn_output(x), ecg_ref_output(ref), n_out);
             CHECK(e <= tol, "%s: xnnpack vs reference rel err %.3g > %.1g (run %d)", label, e, tol, rep);
         }
         for (int i = 0; i < g->n_inputs; i++) free(inputs[i]);

@@ -1,5 +1,6 @@
 /* Whole blocks through the XNNPACK executor equal the reference executor (eval mode):
- * an MBConv block with squeeze-excitation and a residual ResNet block. */
+ * an MBConv block with squeeze-excitation, a residual ResNet block, a 2-layer LSTM with a
+ * classifier head and the fusion model's cross-attention block. */
 #include <stdio.h>
 #include <string.h>
 
@@ -82,8 +83,47 @@ static void test_resnet_block(void) {
     }
 }
 
+/* 2-layer LSTM (uni- and bidirectional) over [T, 12], last state -> linear head. */
+static void test_lstm_block(void) {
+    for (int bi = 0; bi <= 1; bi++) {
+        ecg_graph g;
+        ecg_graph_init(&g, 300 + (uint64_t)bi);
+        int x = ecg_input(&g, "x", ecg_shape2(37, 12));
+        int h = ecg_lstm(&g, "lstm", x, 20, 2, bi, 1);
+        ecg_graph_set_output(&g, ecg_linear(&g, "fc", ecg_dropout(&g, "drop", h, 0.3f), 5, 1));
+        CHECK(!g.err[0], "%s", g.err);
+        xnn_check(bi ? "2-layer bilstm" : "2-layer lstm", &g, 3, 2, 0, TOL, 5);
+        ecg_graph_free(&g);
+    }
+}
+
+/* Fusion block (DESIGN 4): patient-feature tokens [5, 32] attend over ECG tokens [40, 32]
+ * with 4 heads, residual + layernorm, MLP linear-relu-linear, residual + layernorm; the head
+ * reads concat(GAP(ECG tokens), GAP(attended tokens)). */
+static void test_cross_attention_block(void) {
+    ecg_graph g;
+    ecg_graph_init(&g, 400);
+    int ecg = ecg_input(&g, "ecg", ecg_shape2(40, 24));
+    int feat = ecg_input(&g, "features", ecg_shape2(5, 3));
+    int kv = ecg_linear(&g, "ecg_proj", ecg, 32, 1);
+    int q = ecg_linear(&g, "feature_proj", feat, 32, 1);
+    int a = ecg_mha(&g, "attn", q, kv, 4);
+    int h = ecg_layernorm(&g, "norm1", ecg_binary(&g, ECG_OP_ADD, "res1", q, a), 1e-5f);
+    int m = ecg_unary(&g, ECG_OP_RELU, "mlp.act", ecg_linear(&g, "mlp.0", h, 64, 1));
+    m = ecg_linear(&g, "mlp.2", m, 32, 1);
+    h = ecg_layernorm(&g, "norm2", ecg_binary(&g, ECG_OP_ADD, "res2", h, m), 1e-5f);
+    int pooled[2] = {ecg_gap(&g, "ecg_pool", kv), ecg_gap(&g, "token_pool", h)};
+    ecg_graph_set_output(&g, ecg_linear(&g, "head", ecg_concat(&g, "cat", pooled, 2, 0), 5, 1));
+    CHECK(!g.err[0], "%s", g.err);
+    xnn_check("cross-attention block", &g, 1, 1, 0, TOL, 6);
+    xnn_check("cross-attention block", &g, 4, 2, 0, TOL, 7);
+    ecg_graph_free(&g);
+}
+
 int main(void) {
     RUN(test_mbconv_block);
     RUN(test_resnet_block);
+    RUN(test_lstm_block);
+    RUN(test_cross_attention_block);
     return test_done();
 }
