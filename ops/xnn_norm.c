@@ -41,4 +41,3 @@ int ecg_lower_batchnorm(ecg_lower *l) {
     *a = (affine_arg){l->in[0], l->out, scale, shift, ecg_lower_rows(l, &l->in_shape[0]), c};
     return ecg_lower_fn(l, affine_kernel, a);
 }
-int ecg_lower_layernorm(ecg_lower *l) { return ecg_lower_fail(l, "no XNNPACK lowering yet"); }

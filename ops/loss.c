@@ -1,0 +1,51 @@
+/* Softmax cross-entropy, the training loss: torch.nn.CrossEntropyLoss(weight=class_weight) with
+ * reduction 'mean', i.e. sum_i w[y_i] * nll_i / sum_i w[y_i], nll_i = logsumexp(z_i) - z_i[y_i].
+ * Computed in double with the row maximum subtracted (no overflow for large logits). */
+#include <math.h>
+#include <stddef.h>
+
+#include "ops.h"
+
+static void fill_nan(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] = NAN;
+}
+
+/* 1 when every label is a class and no logit is NaN: the loss is then defined. */
+static int xent_inputs_valid(const float *logits, const int *labels, int batch, int classes) {
+    for (int i = 0; i < batch; i++)
+        if (labels[i] < 0 || labels[i] >= classes) return 0;
+    for (size_t i = 0; i < (size_t)batch * (size_t)classes; i++)
+        if (isnan(logits[i])) return 0;
+    return 1;
+}
+
+static double row_max(const float *z, int classes) {
+    double m = z[0];
+    for (int j = 1; j < classes; j++) m = fmax(m, z[j]);
+    return m;
+}
+
+double ecg_softmax_xent(const float *logits, const int *labels, const float *class_weight, int batch,
+                        int classes, float *dlogits) {
+    if (batch < 1 || classes < 1 || !logits || !labels) return NAN;
+    size_t total = (size_t)batch * (size_t)classes;
+    if (!xent_inputs_valid(logits, labels, batch, classes)) {
+        if (dlogits) fill_nan(dlogits, total);
+        return NAN;
+    }
+    double weight_sum = 0, loss = 0;
+    for (int i = 0; i < batch; i++) weight_sum += class_weight ? class_weight[labels[i]] : 1.0;
+    for (int i = 0; i < batch; i++) {
+        const float *z = logits + (size_t)i * (size_t)classes;
+        double m = row_max(z, classes), sum = 0;
+        for (int j = 0; j < classes; j++) sum += exp(z[j] - m);
+        double lse = m + log(sum), wi = class_weight ? class_weight[labels[i]] : 1.0;
+        loss += wi * (lse - z[labels[i]]);
+        if (!dlogits) continue;
+        /* d loss / d z_ij = w_i / W * (softmax_ij - [j == y_i]) */
+        float *d = dlogits + (size_t)i * (size_t)classes;
+        for (int j = 0; j < classes; j++)
+            d[j] = (float)(wi / weight_sum * (exp(z[j] - lse) - (j == labels[i] ? 1.0 : 0.0)));
+    }
+    return loss / weight_sum;
+}
