@@ -63,6 +63,8 @@ static void test_conv_dense_strides(void) {
         {20, 4, 6, 5, 2, 1, 1, 0, -1, -1, 3},  /* stride 2, no bias */
         {19, 2, 3, 7, 2, 1, 1, 1, -1, -1, 1},  /* stride 2, odd T */
         {16, 5, 4, 3, 3, 1, 1, 1, 1, 0, 4},    /* stride 3, asymmetric padding */
+        {10, 19, 3, 3, 1, 1, 1, 1, -1, -1, 2}, /* 19 input channels: two 8-lane chunks and a tail */
+        {9, 32, 6, 2, 1, 1, 2, 0, -1, -1, 2},  /* groups of 16 channels: whole chunks only */
     };
     CASES(cs);
 }
@@ -83,6 +85,8 @@ static void test_conv_depthwise(void) {
         {18, 4, 4, 4, 1, 1, 4, 1, -1, -1, 2},  /* even taps */
         {25, 6, 6, 7, 1, 2, 6, 1, -1, -1, 4},  /* dilation 2 */
         {13, 3, 6, 3, 1, 1, 3, 1, -1, -1, 2},  /* channel multiplier 2 (generic path) */
+        {11, 40, 40, 5, 1, 1, 40, 1, -1, -1, 2}, /* one full channel block of 32 and a tail */
+        {9, 64, 64, 3, 2, 2, 64, 0, -1, -1, 3},  /* two full blocks, no tail */
     };
     CASES(cs);
 }
