@@ -117,6 +117,10 @@ int ecg_param_add(ecg_graph *g, const char *name, ecg_shape shape, float bound, 
     if (ecg_param_find(g, name) >= 0) return ecg_graph_fail(g, "duplicate parameter name %s", name);
     if (grow((void **)&g->params, &g->cap_params, g->n_params + 1, sizeof(ecg_param)))
         return ecg_graph_fail(g, "out of memory adding parameter %s", name);
+    char buf[64];
+    for (int i = 0; i < shape.rank; i++)
+        if (shape.d[i] < 0 || shape.d[i] > (int64_t)1 << 31)
+            return ecg_graph_fail(g, "parameter %s: invalid shape %s", name, ecg_shape_str(&shape, buf, sizeof buf));
     int64_t n = ecg_shape_numel(&shape);
     ecg_param *p = &g->params[g->n_params];
     memset(p, 0, sizeof *p);
