@@ -2,7 +2,7 @@
  * gap: [T, C] -> [C], mean over time. FLOPs T*C.
  * maxpool: [T, C] -> [Tout, C], Tout = (T + pad_left + pad_right - kernel) / stride + 1; padding
  * counts as -inf (as PyTorch), so a window's max is over its real rows only. On ties the first
- * max gets the gradient. FLOPs Tout*C*(kernel-1) (comparisons). */
+ * max gets the gradient. Kernel must be >= 2 (XNNPACK cannot run 1). FLOPs Tout*C*(kernel-1) (comparisons). */
 #include <stdio.h>
 
 #include "ops.h"
@@ -60,6 +60,10 @@ const ecg_op ecg_op_gap = {"gap", gap_infer, gap_flops, NULL, gap_forward, gap_b
 static int maxpool_check_attrs(const ecg_attrs *a, char *msg, size_t len) {
     if (a->kernel < 1 || a->stride < 1) {
         snprintf(msg, len, "kernel (%d) and stride (%d) must be >= 1", a->kernel, a->stride);
+        return -1;
+    }
+    if (a->kernel == 1) { /* XNNPACK's max pooling rejects 1-element windows; it would be a strided copy */
+        snprintf(msg, len, "kernel 1 is not supported (a strided copy, not a pool; XNNPACK rejects it)");
         return -1;
     }
     if (a->pad_left < 0 || a->pad_right < 0) {

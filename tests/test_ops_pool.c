@@ -81,7 +81,7 @@ static void test_maxpool_random(void) {
 static void test_maxpool_out_len(void) {
     const int cases[][6] = {/* T, k, s, pl, pr, Tout */
                             {9, 3, 2, 1, 1, 5}, {9, 2, 2, 0, 0, 4}, {9, 2, 2, 1, 1, 5}, {7, 3, 1, 0, 0, 5},
-                            {1, 1, 1, 0, 0, 1}, {2, 3, 2, 1, 1, 1}, {10, 3, 3, 1, 0, 3}};
+                            {1, 2, 1, 1, 0, 1}, {2, 3, 2, 1, 1, 1}, {10, 3, 3, 1, 0, 3}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const int *c = cases[i];
         ecg_graph g;
@@ -145,6 +145,7 @@ static void expect_reject(ecg_shape s, int kernel, int stride, int pl, int pr, c
 static void test_pool_rejects(void) {
     expect_reject(ecg_shape2(9, 4), 0, 1, 0, 0, "kernel");
     expect_reject(ecg_shape2(9, 4), 3, 0, 0, 0, "stride");
+    expect_reject(ecg_shape2(9, 4), 1, 1, 0, 0, "kernel 1");
     expect_reject(ecg_shape2(9, 4), 3, 1, -1, 0, "negative padding");
     expect_reject(ecg_shape2(9, 4), 3, 1, 2, 2, "half the kernel");
     expect_reject(ecg_shape2(9, 4), 2, 1, 0, 2, "half the kernel");
