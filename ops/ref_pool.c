@@ -102,8 +102,8 @@ static int64_t maxpool_flops(const ecg_node *n, const ecg_shape *in, const ecg_s
 
 /* Row of the first maximum of channel j in output window o (real rows only). */
 static size_t window_argmax(const ecg_attrs *a, const float *x, size_t t_len, size_t c, size_t j, size_t o) {
-    long start = (long)o * a->stride - a->pad_left, end = start + a->kernel;
-    size_t lo = start < 0 ? 0 : (size_t)start, hi = end > (long)t_len ? t_len : (size_t)end;
+    int64_t start = (int64_t)o * a->stride - a->pad_left, end = start + a->kernel;
+    size_t lo = start < 0 ? 0 : (size_t)start, hi = end > (int64_t)t_len ? t_len : (size_t)end;
     size_t best = lo;
     for (size_t t = lo + 1; t < hi; t++)
         if (x[t * c + j] > x[best * c + j]) best = t;
