@@ -233,8 +233,9 @@ int ecg_backend_init(char *err, size_t errlen);
 
 typedef struct ecg_xnn ecg_xnn;
 /* Lowers the graph (eval mode: BN folded into the preceding conv/linear when it is its only
- * consumer, dropout removed) for a fixed batch. threads <= 0: all cores. Operators are created
- * and set up once here; ecg_xnn_run only runs them. */
+ * consumer, dropout removed) for a fixed batch. threads <= 0, or more than there are cores:
+ * all cores (ecg_xnn_threads says how many). Operators are created and set up once here;
+ * ecg_xnn_run only runs them. */
 #define ECG_XNN_NO_DW_PAD 1u   /* keep depthwise tap counts as they are (to measure the slow path) */
 #define ECG_XNN_NO_BN_FOLD 2u  /* lower batchnorm as its own per-channel affine step */
 ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, unsigned flags, char *err, size_t errlen);

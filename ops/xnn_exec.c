@@ -148,8 +148,13 @@ ecg_xnn *ecg_xnn_create(const ecg_graph *src, int batch, int threads, unsigned f
     ecg_graph *g = &x->g;
     x->batch = batch;
     x->flags = flags;
-    if (threads <= 0) threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    x->threads = threads < 1 ? 1 : threads;
+    /* More threads than cores only adds spinning: the LSTM hands work to the pool once per
+     * time step, and oversubscribed, that made a run 1000x slower. ecg_xnn_threads() tells
+     * callers (and reports) the count actually used. */
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) cores = 1;
+    if (threads <= 0 || threads > cores) threads = cores;
+    x->threads = threads;
     ecg_lower l = {.x = x, .g = g, .batch = batch, .stats = &x->stats, .err = err, .errlen = errlen};
     if (x->threads > 1 && !(x->tp = pthreadpool_create((size_t)x->threads))) {
         ecg_lower_fail(&l, "pthreadpool_create(%d) failed", x->threads);

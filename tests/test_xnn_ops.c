@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -180,6 +181,22 @@ static void test_xnn_errors(void) {
     ecg_graph_free(&g);
 }
 
+/* Asking for more threads than cores gets the cores (oversubscribed pools spin), and says so. */
+static void test_thread_cap(void) {
+    ecg_graph g;
+    ecg_graph_init(&g, 1);
+    ecg_graph_set_output(&g, ecg_unary(&g, ECG_OP_RELU, "relu", ecg_input(&g, "x", ecg_shape2(8, 3))));
+    char err[256] = "";
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    ecg_xnn *x = ecg_xnn_create(&g, 1, 1000, 0, err, sizeof err);
+    CHECK(x && ecg_xnn_threads(x) == cores, "threads %d, cores %d (%s)", x ? ecg_xnn_threads(x) : -1, cores, err);
+    ecg_xnn_free(x);
+    x = ecg_xnn_create(&g, 1, 1, 0, err, sizeof err);
+    CHECK(x && ecg_xnn_threads(x) == 1, "one thread asked");
+    ecg_xnn_free(x);
+    ecg_graph_free(&g);
+}
+
 int main(void) {
     RUN(test_conv1d_random);
     RUN(test_dwconv_taps);
@@ -189,5 +206,6 @@ int main(void) {
     RUN(test_pools);
     RUN(test_elementwise);
     RUN(test_xnn_errors);
+    RUN(test_thread_cap);
     return test_done();
 }
