@@ -42,6 +42,8 @@ GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 INFO_DEFS = -DECG_GIT_COMMIT='"$(GIT_COMMIT)"' -DECG_CC='"$(shell $(CC) --version | head -n1)"'
 
 .PHONY: all deps check-deps test bench fuzz fuzz-run clean lib FORCE
+# Keep the test objects make would otherwise delete as intermediates (and rebuild every time).
+.SECONDARY:
 all: check-deps $(REL)/ecgbench $(REL)/libecgbench.a $(REL)/libecgbench.so
 
 deps:

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "ref_dot.h"
 
 /* Geometry of one node, resolved once per call. */
 typedef struct {
@@ -114,18 +115,6 @@ static void add_tap_major_to_weight(const conv_geom *c, const float *wt, float *
         }
 }
 
-/* Eight partial sums: independent chains the compiler can keep in one vector register. */
-static float dot(const float *a, const float *b, int n) {
-    float acc[8] = {0};
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++) acc[j] += a[i + j] * b[i + j];
-    float s = 0;
-    for (; i < n; i++) s += a[i] * b[i];
-    for (int j = 0; j < 8; j++) s += acc[j];
-    return s;
-}
-
 static int is_depthwise(const conv_geom *c) { return c->cin_g == 1 && c->cout_g == 1; }
 
 /* ------------------------------------------------------------------------------------ forward */
@@ -163,7 +152,7 @@ static void forward_step(const conv_geom *c, const float *x, const float *wt, in
         for (int g = 0; g < c->groups; g++) {
             const float *xg = xrow + (size_t)g * c->cin_g;
             for (int o = g * c->cout_g; o < (g + 1) * c->cout_g; o++)
-                orow[o] += dot(wk + (size_t)o * c->cin_g, xg, c->cin_g);
+                orow[o] += ecg_dot(wk + (size_t)o * c->cin_g, xg, c->cin_g);
         }
     }
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "ref_dot.h"
 
 static int64_t last_dim(const ecg_shape *s) { return s->d[s->rank - 1]; }
 
@@ -34,18 +35,6 @@ static int64_t linear_flops(const ecg_node *n, const ecg_shape *in, const ecg_sh
     return 2 * rows * fin * fout + (n->a.has_bias ? rows * fout : 0);
 }
 
-/* Eight partial sums: independent chains the compiler can keep in one vector register. */
-static float dot(const float *a, const float *b, size_t n) {
-    float acc[8] = {0};
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++) acc[j] += a[i + j] * b[i + j];
-    float s = 0;
-    for (; i < n; i++) s += a[i] * b[i];
-    for (int j = 0; j < 8; j++) s += acc[j];
-    return s;
-}
-
 static void linear_forward(const ecg_kctx *k) {
     size_t fin = (size_t)last_dim(&k->in_shape[0]), fout = (size_t)last_dim(&k->out_shape);
     size_t rows = (size_t)k->batch * (size_t)rows_of(&k->in_shape[0]);
@@ -54,7 +43,7 @@ static void linear_forward(const ecg_kctx *k) {
         const float *x = k->in[0] + r * fin;
         float *y = k->out + r * fout;
         for (size_t o = 0; o < fout; o++) {
-            float acc = dot(w + o * fin, x, fin);
+            float acc = ecg_dot(w + o * fin, x, fin);
             y[o] = bias ? acc + bias[o] : acc;
         }
     }
