@@ -14,7 +14,7 @@ WARN    := -Wall -Wextra -Werror -Wno-format-truncation
 CSTD    := -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -march=native
 CFLAGS_COMMON := $(CSTD) $(WARN) -g -fPIC -I.
-LIBS    := -lXNNPACK -lpthreadpool -lcjson -lcsv -lm -lpthread
+LIBS    := -lXNNPACK -lpthreadpool -lcjson -lcsv -lsamplerate -lmatio -lliquid -lm -lpthread
 BENCH_LIBS := -lbenchmark -lstdc++
 
 SAN     := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -95,7 +95,7 @@ bench: all
 	@QUICK=$(QUICK) scripts/bench.sh $(REL)/ecgbench
 
 # libFuzzer targets: `make fuzz` builds, `make fuzz-run` runs each for FUZZ_SECONDS.
-$(FZ)/%: tests/fuzz/%.c $(filter ops/%.c,$(LIB_SRC))
+$(FZ)/%: tests/fuzz/%.c $(filter ops/%.c datasets/%.c,$(LIB_SRC))
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CSTD) $(WARN) -Wno-unknown-warning-option -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ $(LIBS)
 fuzz: check-deps $(FUZZ_BIN)
