@@ -12,6 +12,7 @@ typedef struct {
 
 static const command commands[] = {
     {"bench-op", ecg_cmd_bench_op, "time single operators (XNNPACK vs reference); the depthwise-conv study"},
+    {"data", ecg_cmd_data, "datasets: class counts per split (info), QRS detector validation (qrs-eval)"},
 };
 
 static void usage(FILE *f) {
