@@ -85,11 +85,63 @@ int ecg_wfdb_ann_is_beat(int code);
 /* ---------------------------------------------------------------- preprocessing (preprocess.c) */
 /* (declarations of preprocess.c go here) */
 
-/* ---------------------------------------------------------------- QRS detection, RR features (qrs.c, rr.c) */
-/* (declarations of qrs.c and rr.c go here) */
+/* ---------------------------------------------------------------- QRS detection (qrs.c) */
+/* (declarations of qrs.c go here) */
+
+/* ---------------------------------------------------------------- RR features, AAMI classes (rr.c, aami.c) */
+/* (declarations of rr.c and aami.c go here) */
 
 /* ---------------------------------------------------------------- tasks (task_*.c) */
-/* (declarations of the tasks go here) */
+/* A task yields examples x [length, channels] (time-major, as the ops backend takes them),
+ * labels, and optional patient features. Splits of mitdb-aami: "ds1", "ds2" (de Chazal's sets,
+ * all beats), "train" / "val" (DS1, validation records carved out by record, never by beat),
+ * "test" (= DS2), "intra-train" / "intra-test" (seeded random beat split). cinc2017: "train",
+ * "val", "test" (stratified seeded split). synthetic: "train", "test". */
+typedef struct {
+    char task[32], split[32];
+    int n;                      /* examples */
+    int length, channels;
+    float *x;                   /* n * length * channels */
+    int *y;                     /* n labels in [0, n_classes) */
+    int n_classes;
+    const char *const *class_names;
+    int n_features;             /* per example; 0 and features NULL when the task has none */
+    float *features;            /* n * n_features */
+    const char *const *feature_names;
+    int *record;                /* source record number per example (e.g. 100 for MIT-BIH 100) */
+    char data_version[160];     /* what data this came from, e.g. "mitdb 1.0.0 (48 records, sha256 ...)" */
+} ecg_dataset;
+void ecg_dataset_free(ecg_dataset *d);
+
+typedef struct {
+    const char *name;
+    const char *description;
+    const char *const *splits;
+    int n_splits;
+    int (*load)(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err, size_t errlen);
+} ecg_task;
+/* Registry (task_registry.c). NULL for an unknown name. */
+const ecg_task *ecg_task_find(const char *name);
+const ecg_task *ecg_task_at(int i);   /* NULL past the end */
+/* Loads a split; an unknown task or split is an error listing the known ones. data_dir holds
+ * mitdb/ and cinc2017/ as `make data` lays them out (see scripts/data.sh). */
+int ecg_task_load(const char *task, const char *split, const char *data_dir, uint64_t seed, ecg_dataset *d,
+                  char *err, size_t errlen);
+
+/* Cache of prepared datasets (cache.c): key = hash of the input files' bytes or checksums and of
+ * every preprocessing setting. load: 0 hit, 1 miss, -1 error (a corrupt cache file is a miss
+ * after a warning, never a wrong answer). */
+uint64_t ecg_hash_bytes(uint64_t h, const void *p, size_t n);
+int ecg_cache_load(const char *cache_dir, uint64_t key, ecg_dataset *d, char *err, size_t errlen);
+int ecg_cache_save(const char *cache_dir, uint64_t key, const ecg_dataset *d, char *err, size_t errlen);
+
+/* The tasks' loaders, as the registry lists them (same contract as ecg_task.load). */
+int ecg_task_mitdb_aami_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
+                             size_t errlen);
+int ecg_task_cinc2017_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
+                           size_t errlen);
+int ecg_task_synthetic_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
+                            size_t errlen);
 
 /* ---------------------------------------------------------------- end */
 #endif
