@@ -68,6 +68,7 @@ typedef struct {
     int has_bias;
     float eps, momentum;       /* batchnorm / layernorm; momentum as in PyTorch (0.1) */
     float p;                   /* dropout probability */
+    int per_sample;            /* dropout: one draw per sample (stochastic depth), not per element */
     int hidden, layers, bidirectional, last_only; /* lstm */
     int heads;                 /* mha */
     int num_embeddings, dim;   /* embedding */
@@ -187,6 +188,8 @@ int ecg_binary(ecg_graph *g, ecg_op_kind kind, const char *name, int a, int b);
 int ecg_gap(ecg_graph *g, const char *name, int x);
 int ecg_maxpool(ecg_graph *g, const char *name, int x, int kernel, int stride, int pad);
 int ecg_dropout(ecg_graph *g, const char *name, int x, float p);
+/* Stochastic depth: drops a whole sample's residual branch with probability p in training. */
+int ecg_drop_path(ecg_graph *g, const char *name, int x, float p);
 int ecg_lstm(ecg_graph *g, const char *name, int x, int hidden, int layers, int bidirectional,
              int last_only);
 int ecg_mha(ecg_graph *g, const char *name, int query, int kv, int heads); /* kv < 0: self */

@@ -1,6 +1,8 @@
 /* Inverted dropout, reference forward + backward. Training: element i of the whole batch
  * (batch-major order) is kept iff the i-th draw of ecg_rng {k->seed} is >= p, and kept elements
- * are scaled by 1/(1-p); the mask is kept in state for the backward. Eval: identity. FLOPs 0. */
+ * are scaled by 1/(1-p); the mask is kept in state for the backward. Eval: identity. FLOPs 0.
+ * With attrs.per_sample (stochastic depth / drop path) one draw per sample decides for all of
+ * the sample's elements: the whole residual branch of that sample is dropped. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,8 +49,10 @@ static void dropout_forward(const ecg_kctx *k) {
     uint8_t *mask = k->state;
     ecg_rng rng = {k->seed};
     float p = k->node->a.p, scale = keep_scale(k);
+    size_t per = (size_t)ecg_shape_numel(&k->out_shape);
     for (size_t i = 0; i < n; i++) {
-        mask[i] = ecg_rng_uniform(&rng) >= p;
+        if (!k->node->a.per_sample || i % per == 0) mask[i] = ecg_rng_uniform(&rng) >= p;
+        else mask[i] = mask[i - 1];
         k->out[i] = mask[i] ? k->in[0][i] * scale : 0.0f;
     }
 }

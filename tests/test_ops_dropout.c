@@ -18,6 +18,19 @@ static void naive_dropout_train(const ecg_node *n, int batch, const double *cons
         out[i] = ecg_rng_uniform(&rng) >= n->a.p ? in[0][i] / (1.0 - (double)n->a.p) : 0.0;
 }
 
+/* Drop path: draw s of the same generator decides all of sample s. */
+static void naive_drop_path_train(const ecg_node *n, int batch, const double *const *in, const ecg_shape *in_shape,
+                                  const double *const *w, double *out, const ecg_shape *out_shape) {
+    (void)w;
+    (void)out_shape;
+    ecg_rng rng = {ecg_hash64(7, 0)};
+    size_t per = (size_t)ecg_shape_numel(&in_shape[0]);
+    for (int s = 0; s < batch; s++) {
+        double scale = ecg_rng_uniform(&rng) >= n->a.p ? 1.0 / (1.0 - (double)n->a.p) : 0.0;
+        for (size_t i = 0; i < per; i++) out[s * per + i] = in[0][s * per + i] * scale;
+    }
+}
+
 static void naive_identity(const ecg_node *n, int batch, const double *const *in, const ecg_shape *in_shape,
                            const double *const *w, double *out, const ecg_shape *out_shape) {
     (void)n;
@@ -128,6 +141,22 @@ static void test_dropout_flops(void) {
     ecg_graph_free(&g);
 }
 
+/* Stochastic depth: whole samples kept or dropped; with batch 64 and p 0.5 both occur. */
+static void test_drop_path(void) {
+    ecg_rng r = {603};
+    for (int trial = 0; trial < 4; trial++) {
+        ecg_graph g;
+        ecg_graph_init(&g, 1);
+        int x = ecg_input(&g, "x", ecg_shape2(rand_int(&r, 1, 9), rand_int(&r, 1, 5)));
+        ecg_drop_path(&g, "drop_path", x, trial % 2 ? 0.5f : 0.2f);
+        op_check_opts o = {.batch = trial < 2 ? 64 : 3, .training = 1, .seed = 80 + (uint64_t)trial};
+        op_check("drop path train", &g, naive_drop_path_train, &o);
+        o.training = 0;
+        op_check("drop path eval", &g, naive_identity, &o);
+        ecg_graph_free(&g);
+    }
+}
+
 int main(void) {
     RUN(test_dropout_train);
     RUN(test_dropout_eval);
@@ -135,5 +164,6 @@ int main(void) {
     RUN(test_dropout_seeded);
     RUN(test_dropout_rejects);
     RUN(test_dropout_flops);
+    RUN(test_drop_path);
     return test_done();
 }
