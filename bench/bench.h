@@ -56,6 +56,8 @@ int ecg_run_info_write(const ecg_run_info *ri, const char *path, char *err, size
 /* argv[0] is the command name ("bench-op"). Returns the process exit code
  * (0 ok, 1 failure, 2 usage error). */
 int ecg_cmd_bench_op(int argc, char **argv);
+int ecg_cmd_models(int argc, char **argv);      /* bench/cmd_models.c */
+int ecg_cmd_info(int argc, char **argv);        /* bench/cmd_models.c: per-layer table of a model */
 /* `ecgbench data SUB ...` (bench/cmd_data.c) and its subcommands, one file each. */
 int ecg_cmd_data(int argc, char **argv);
 int ecg_cmd_data_info(int argc, char **argv);   /* bench/cmd_data_info.c: per-split class counts */

@@ -12,6 +12,8 @@ typedef struct {
 
 static const command commands[] = {
     {"bench-op", ecg_cmd_bench_op, "time single operators (XNNPACK vs reference); the depthwise-conv study"},
+    {"models", ecg_cmd_models, "list the models with their parameters and FLOPs"},
+    {"info", ecg_cmd_info, "MODEL: per-layer table (output shape, params, FLOPs), optional CSV"},
     {"data", ecg_cmd_data, "datasets: class counts per split (info), QRS detector validation (qrs-eval)"},
 };
 

@@ -8,6 +8,7 @@
 
 #include "../bench/bench.h"
 #include "harness.h"
+#include "models/models.h"
 
 static char *slurp(const char *path) {
     FILE *f = fopen(path, "rb");
@@ -195,6 +196,43 @@ static void test_bench_op_errors(void) {
     CHECK(access("/tmp/ecgbench_never/bench_op.csv", F_OK) != 0, "a failed run wrote a CSV");
 }
 
+/* `ecgbench info MODEL --csv`: one row per graph node, and the rows add up to the graph's totals. */
+static void test_info_csv(void) {
+    char path[] = "/tmp/ecgbench_info_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "mkstemp");
+    if (fd < 0) return;
+    close(fd);
+    char *a[] = {"info", "resnet1d", "--length", "100", "--classes", "4", "--csv", path};
+    CHECK(ecg_cmd_info(8, a) == 0, "info failed");
+    char *text = slurp(path);
+    long long params = 0, flops = 0;
+    int rows = 0;
+    char *save = NULL;
+    for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+        if (rows++ == 0) continue; /* header */
+        /* layer,op,"[T, C]",params,flops: the last two fields */
+        char *last = strrchr(line, ',');
+        *last = 0;
+        flops += atoll(last + 1);
+        params += atoll(strrchr(line, ',') + 1);
+    }
+    rows--;
+    ecg_graph g;
+    char err[256];
+    ecg_model_cfg c = ecg_model_cfg_default(100, 1, 4);
+    CHECK(ecg_model_build("resnet1d", &c, &g, err, sizeof err) == 0, "%s", err);
+    CHECK(rows == g.n_nodes, "rows %d nodes %d", rows, g.n_nodes);
+    CHECK(params == ecg_graph_param_count(&g) && flops == ecg_graph_flops(&g), "sums %lld %lld", params, flops);
+    ecg_graph_free(&g);
+    free(text);
+    unlink(path);
+    char *bad[] = {"info", "no-such-model"};
+    CHECK(ecg_cmd_info(2, bad) == 1, "unknown model accepted");
+    char *bad2[] = {"info", "resnet1d", "--length", "-3"};
+    CHECK(ecg_cmd_info(4, bad2) == 2, "negative length accepted");
+}
+
 int main(void) {
     RUN(test_csv_quoting);
     RUN(test_csv_bad_dir);
@@ -202,5 +240,6 @@ int main(void) {
     RUN(test_percentile);
     RUN(test_shim);
     RUN(test_bench_op_errors);
+    RUN(test_info_csv);
     return test_done();
 }

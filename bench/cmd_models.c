@@ -1,0 +1,126 @@
+/* `ecgbench models` (the registry with sizes) and `ecgbench info MODEL` (per-layer table). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "models/models.h"
+
+/* The default input is a mitdb-aami beat window: 252 samples of one lead, 5 AAMI classes. */
+#define DEFAULT_LENGTH 252
+#define DEFAULT_CHANNELS 1
+#define DEFAULT_CLASSES 5
+
+int ecg_cmd_models(int argc, char **argv) {
+    if (argc > 1) {
+        int help = !strcmp(argv[1], "--help");
+        fprintf(help ? stdout : stderr, "usage: ecgbench models\n  lists every model with its parameters and FLOPs "
+                                        "for a [252, 1] input and 5 classes\n");
+        return help ? 0 : 2;
+    }
+    printf("%-16s %12s %14s  %s\n", "model", "params", "FLOPs", "description");
+    for (int i = 0; ecg_model_at(i); i++) {
+        const ecg_model_def *m = ecg_model_at(i);
+        ecg_model_cfg c = ecg_model_cfg_default(DEFAULT_LENGTH, DEFAULT_CHANNELS, DEFAULT_CLASSES);
+        ecg_graph g;
+        char err[512];
+        if (ecg_model_build(m->name, &c, &g, err, sizeof err)) {
+            fprintf(stderr, "ecgbench models: %s\n", err);
+            return 1;
+        }
+        printf("%-16s %12lld %14lld  %s\n", m->name, (long long)ecg_graph_param_count(&g),
+               (long long)ecg_graph_flops(&g), m->description);
+        ecg_graph_free(&g);
+    }
+    return 0;
+}
+
+static int parse_pos(const char *s, const char *what, int *out) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == 0 || *end || v < 1 || v > 1 << 24) {
+        fprintf(stderr, "ecgbench info: %s must be a positive integer, got '%s'\n", what, s);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int write_layers_csv(const ecg_graph *g, const char *path) {
+    static const char *const cols[] = {"layer", "op", "output_shape", "params", "flops"};
+    ecg_csv w;
+    if (ecg_csv_open(&w, path) == 0) {
+        ecg_csv_header(&w, cols, 5);
+        for (int i = 0; i < g->n_nodes; i++) {
+            const ecg_node *n = &g->nodes[i];
+            char shape[64];
+            ecg_csv_str(&w, n->name);
+            ecg_csv_str(&w, ecg_op_get(n->kind)->name);
+            ecg_csv_str(&w, ecg_shape_str(&g->values[n->out].shape, shape, sizeof shape));
+            ecg_csv_int(&w, (long long)ecg_node_param_count(g, n));
+            ecg_csv_int(&w, (long long)ecg_node_flops(g, n));
+            ecg_csv_end_row(&w);
+        }
+    }
+    if (ecg_csv_close(&w)) {
+        fprintf(stderr, "ecgbench info: %s\n", w.err);
+        return -1;
+    }
+    return 0;
+}
+
+int ecg_cmd_info(int argc, char **argv) {
+    static const struct option long_opts[] = {{"length", required_argument, 0, 'l'},
+                                              {"channels", required_argument, 0, 'c'},
+                                              {"classes", required_argument, 0, 'k'},
+                                              {"csv", required_argument, 0, 'o'},
+                                              {"help", no_argument, 0, 'h'},
+                                              {0, 0, 0, 0}};
+    ecg_model_cfg c = ecg_model_cfg_default(DEFAULT_LENGTH, DEFAULT_CHANNELS, DEFAULT_CLASSES);
+    const char *csv = NULL;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+        int rc = 0;
+        switch (opt) {
+        case 'l': rc = parse_pos(optarg, "--length", &c.length); break;
+        case 'c': rc = parse_pos(optarg, "--channels", &c.channels); break;
+        case 'k': rc = parse_pos(optarg, "--classes", &c.classes); break;
+        case 'o': csv = optarg; break;
+        case 'h':
+            printf("usage: ecgbench info MODEL [--length T] [--channels C] [--classes K] [--csv FILE]\n"
+                   "  per-layer table (name, op, output shape, params, FLOPs) and totals; defaults: a mitdb-aami\n"
+                   "  beat window, T %d, C %d, K %d. FLOPs count a multiply-add as 2, per example.\n",
+                   DEFAULT_LENGTH, DEFAULT_CHANNELS, DEFAULT_CLASSES);
+            return 0;
+        default: return 2;
+        }
+        if (rc) return 2;
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "ecgbench info: give one model name (ecgbench models lists them)\n");
+        return 2;
+    }
+    ecg_graph g;
+    char err[512];
+    if (ecg_model_build(argv[optind], &c, &g, err, sizeof err)) {
+        fprintf(stderr, "ecgbench info: %s\n", err);
+        return 1;
+    }
+    printf("%s, input [%d, %d], %d classes\n", argv[optind], c.length, c.channels, c.classes);
+    printf("%-34s %-10s %-12s %10s %14s\n", "layer", "op", "output", "params", "FLOPs");
+    for (int i = 0; i < g.n_nodes; i++) {
+        const ecg_node *n = &g.nodes[i];
+        char shape[64];
+        printf("%-34s %-10s %-12s %10lld %14lld\n", n->name, ecg_op_get(n->kind)->name,
+               ecg_shape_str(&g.values[n->out].shape, shape, sizeof shape), (long long)ecg_node_param_count(&g, n),
+               (long long)ecg_node_flops(&g, n));
+    }
+    long long params = (long long)ecg_graph_param_count(&g);
+    printf("total: %lld parameters (%.2f MB as f32), %lld FLOPs\n", params, params * 4.0 / 1e6,
+           (long long)ecg_graph_flops(&g));
+    int rc = csv ? write_layers_csv(&g, csv) : 0;
+    ecg_graph_free(&g);
+    return rc ? 1 : 0;
+}

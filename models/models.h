@@ -1,0 +1,45 @@
+/* ecgbench models: EfficientECG builders and the model registry (name -> builder + defaults).
+ * A model is an ops/ graph with PyTorch module names (see README "Models" for each module tree).
+ * Graph inputs: "ecg" [length, channels]. */
+#ifndef ECG_MODELS_H
+#define ECG_MODELS_H
+
+#include "ops/ops.h"
+
+typedef struct {
+    int length, channels, classes; /* input [length, channels], output logits [classes] (from the task) */
+    float dropout;                 /* before the classifier; < 0: the model's default */
+    float drop_path;               /* stochastic depth, largest rate (EfficientECG); < 0: default */
+    uint64_t seed;                 /* parameter initialisation */
+} ecg_model_cfg;
+
+/* Defaults: dropout and drop_path < 0 (each model's own), seed 0. */
+ecg_model_cfg ecg_model_cfg_default(int length, int channels, int classes);
+
+typedef struct {
+    const char *name;
+    const char *description;
+    /* Adds the model to an empty graph (initialised by the caller) and returns the logits value
+     * id, or -1 with the reason in g->err. */
+    int (*build)(ecg_graph *g, const ecg_model_cfg *cfg);
+} ecg_model_def;
+
+const ecg_model_def *ecg_model_find(const char *name); /* NULL if unknown */
+const ecg_model_def *ecg_model_at(int i);             /* NULL past the end */
+/* Initialises g with cfg->seed, builds the named model and sets its output. An unknown name is
+ * an error listing the known ones. 0 ok, -1 with err (g is freed on error). */
+int ecg_model_build(const char *name, const ecg_model_cfg *cfg, ecg_graph *g, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- EfficientECG */
+typedef struct {
+    double width, depth;   /* compound scaling multipliers (B0: 1.0, 1.0) */
+    int head_channels;     /* 1280 for B0 */
+} ecg_effnet_scale;
+
+/* EfficientNet-B0's stage table in 1D (DESIGN 4), scaled; returns logits. */
+int ecg_efficientecg(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s);
+/* Channels rounded as EfficientNet does: to a multiple of 8, never below 90% of c * width. */
+int ecg_effnet_round_channels(int c, double width);
+int ecg_effnet_round_repeats(int r, double depth);
+
+#endif

@@ -1,0 +1,62 @@
+/* The model registry: every model ecgbench knows, by name. */
+#include <stdio.h>
+#include <string.h>
+
+#include "baselines/baselines.h"
+#include "models/models.h"
+
+static int build_b0(ecg_graph *g, const ecg_model_cfg *c) {
+    return ecg_efficientecg(g, c, (ecg_effnet_scale){1.0, 1.0, 1280});
+}
+/* The embedded-sized variant of DESIGN 4: half width, half depth, head 640. */
+static int build_s(ecg_graph *g, const ecg_model_cfg *c) {
+    return ecg_efficientecg(g, c, (ecg_effnet_scale){0.5, 0.5, 640});
+}
+static int build_lstm(ecg_graph *g, const ecg_model_cfg *c) { return ecg_lstm_classifier(g, c, 0); }
+static int build_bilstm(ecg_graph *g, const ecg_model_cfg *c) { return ecg_lstm_classifier(g, c, 1); }
+
+static const ecg_model_def models[] = {
+    {"efficientecg-b0", "EfficientNet-B0 stage table in 1D (MBConv + SE, taps 9/25)", build_b0},
+    {"efficientecg-s", "EfficientECG at width 0.5, depth 0.5, head 640 (embedded targets)", build_s},
+    {"resnet1d", "Wang et al. 2017 time-series ResNet (64/128/128, kernels 8-5-3)", ecg_resnet1d},
+    {"resnet1d-18", "basic-block ResNet-18 in 1D (k15 stem, k7 blocks)", ecg_resnet1d18},
+    {"lstm", "2-layer LSTM, hidden 128, last state -> linear", build_lstm},
+    {"bilstm", "2-layer bidirectional LSTM, hidden 128, last states -> linear", build_bilstm},
+};
+#define N_MODELS (int)(sizeof models / sizeof models[0])
+
+ecg_model_cfg ecg_model_cfg_default(int length, int channels, int classes) {
+    return (ecg_model_cfg){length, channels, classes, -1.0f, -1.0f, 0};
+}
+
+const ecg_model_def *ecg_model_at(int i) { return i >= 0 && i < N_MODELS ? &models[i] : NULL; }
+
+const ecg_model_def *ecg_model_find(const char *name) {
+    for (int i = 0; i < N_MODELS; i++)
+        if (!strcmp(models[i].name, name)) return &models[i];
+    return NULL;
+}
+
+int ecg_model_build(const char *name, const ecg_model_cfg *cfg, ecg_graph *g, char *err, size_t errlen) {
+    const ecg_model_def *m = ecg_model_find(name);
+    if (!m) {
+        int n = snprintf(err, errlen, "unknown model '%s'; known:", name);
+        for (int i = 0; i < N_MODELS && n >= 0 && (size_t)n < errlen; i++)
+            n += snprintf(err + n, errlen - (size_t)n, " %s", models[i].name);
+        return -1;
+    }
+    if (cfg->length < 1 || cfg->channels < 1 || cfg->classes < 2) {
+        snprintf(err, errlen, "%s: input [%d, %d] with %d classes is not a classification problem", name, cfg->length,
+                 cfg->channels, cfg->classes);
+        return -1;
+    }
+    ecg_graph_init(g, cfg->seed);
+    int out = m->build(g, cfg);
+    if (out < 0 || g->err[0]) {
+        snprintf(err, errlen, "%s: %s", name, g->err[0] ? g->err : "build failed");
+        ecg_graph_free(g);
+        return -1;
+    }
+    ecg_graph_set_output(g, out);
+    return 0;
+}

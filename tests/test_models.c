@@ -1,0 +1,123 @@
+/* Model registry: every model builds, counts its parameters as PyTorch would, and runs the same
+ * on the XNNPACK executor as on the reference executor. */
+#include <stdio.h>
+#include <string.h>
+
+#include "baselines/baselines.h"
+#include "harness.h"
+#include "models/models.h"
+
+/* torchvision's efficientnet_b0 (3 input channels, 1000 classes) has 5,288,548 parameters; the
+ * 1D port keeps every tap count (3x3 -> 9), so with the same input channels and classes it must
+ * have exactly as many. */
+static void test_b0_matches_torchvision_count(void) {
+    ecg_graph g;
+    char err[512];
+    ecg_model_cfg c = ecg_model_cfg_default(224, 3, 1000);
+    if (ecg_model_build("efficientecg-b0", &c, &g, err, sizeof err)) {
+        CHECK(0, "%s", err);
+        return;
+    }
+    CHECK(ecg_graph_param_count(&g) == 5288548, "efficientecg-b0 params %lld, torchvision b0 5288548",
+          (long long)ecg_graph_param_count(&g));
+    ecg_graph_free(&g);
+}
+
+/* Hand counts for 1 lead and 5 classes; conv weights cin*cout*k, BN 2*c.
+ * resnet1d (Wang):
+ *   block 0 (1 -> 64):    1*64*8 + 64*64*5 + 64*64*3 + 1*64 (1x1)       + 4 BN of 64   = 33856
+ *   block 1 (64 -> 128):  64*128*8 + 128*128*5 + 128*128*3 + 64*128      + 4 BN of 128  = 205824
+ *   block 2 (128 -> 128): 128*128*8 + 128*128*5 + 128*128*3 (BN shortcut) + 4 BN of 128 = 263168
+ *   fc: 128*5 + 5 = 645
+ * lstm: nn.LSTM(1, 128, 2): 4*128*(1+128) + 8*128 + 4*128*(128+128) + 8*128 = 199168; fc 645.
+ * bilstm: 2 * (4*128*(1+128) + 8*128) + 2 * (4*128*(256+128) + 8*128) = 529408; fc 256*5+5. */
+static void test_baseline_counts(void) {
+    const struct {
+        const char *name;
+        long long params;
+    } want[] = {{"resnet1d", 33856 + 205824 + 263168 + 645}, {"lstm", 199168 + 645}, {"bilstm", 529408 + 1285}};
+    ecg_model_cfg c = ecg_model_cfg_default(252, 1, 5);
+    char err[512];
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        ecg_graph g;
+        if (ecg_model_build(want[i].name, &c, &g, err, sizeof err)) {
+            CHECK(0, "%s", err);
+            continue;
+        }
+        CHECK(ecg_graph_param_count(&g) == want[i].params, "%s params %lld want %lld", want[i].name,
+              (long long)ecg_graph_param_count(&g), want[i].params);
+        ecg_graph_free(&g);
+    }
+}
+
+/* Gives BN layers non-trivial statistics so that folding is exercised. */
+static void randomize_bn(ecg_graph *g, uint64_t seed) {
+    ecg_rng r = {seed};
+    for (int i = 0; i < g->n_params; i++) {
+        ecg_param *p = &g->params[i];
+        const char *leaf = strrchr(p->name, '.');
+        int is_var = leaf && !strcmp(leaf, ".running_var"), is_mean = leaf && !strcmp(leaf, ".running_mean");
+        for (int64_t j = 0; j < ecg_shape_numel(&p->shape); j++) {
+            if (is_var) p->data[j] = 0.5f + ecg_rng_uniform(&r);
+            else if (is_mean) p->data[j] = 0.2f * ecg_rng_normal(&r);
+        }
+    }
+}
+
+/* Every registry model: builds for a beat window and a short rhythm crop, outputs [classes],
+ * and the XNNPACK plan equals the reference executor. */
+static void test_every_model_runs_on_both_executors(void) {
+    const int lengths[2] = {252, 600};
+    for (int i = 0; ecg_model_at(i); i++) {
+        const ecg_model_def *m = ecg_model_at(i);
+        for (int l = 0; l < 2; l++) {
+            ecg_model_cfg c = ecg_model_cfg_default(lengths[l], 1, l ? 4 : 5);
+            c.seed = 11;
+            ecg_graph g;
+            char err[512];
+            if (ecg_model_build(m->name, &c, &g, err, sizeof err)) {
+                CHECK(0, "%s", err);
+                continue;
+            }
+            const ecg_shape *out = &g.values[g.output].shape;
+            CHECK(out->rank == 1 && out->d[0] == c.classes, "%s: output rank %d", m->name, out->rank);
+            randomize_bn(&g, 5);
+            char label[96];
+            snprintf(label, sizeof label, "%s T=%d", m->name, lengths[l]);
+            xnn_check(label, &g, 2, 2, 0, 1e-4, 9);
+            ecg_graph_free(&g);
+        }
+    }
+}
+
+static void test_registry_errors(void) {
+    ecg_graph g;
+    char err[512];
+    ecg_model_cfg c = ecg_model_cfg_default(252, 1, 5);
+    CHECK(ecg_model_build("efficientnet", &c, &g, err, sizeof err) == -1 && strstr(err, "unknown model") &&
+              strstr(err, "efficientecg-b0") && strstr(err, "bilstm"),
+          "unknown model: %s", err);
+    c.classes = 1;
+    CHECK(ecg_model_build("resnet1d", &c, &g, err, sizeof err) == -1 && strstr(err, "classes"), "1 class: %s", err);
+    c = ecg_model_cfg_default(0, 1, 5);
+    CHECK(ecg_model_build("resnet1d-18", &c, &g, err, sizeof err) == -1 && strstr(err, "resnet1d-18"),
+          "length 0: %s", err);
+}
+
+/* EfficientNet's rounding: multiples of 8, never below 90% of the scaled width. */
+static void test_effnet_rounding(void) {
+    CHECK(ecg_effnet_round_channels(32, 1.0) == 32 && ecg_effnet_round_channels(16, 0.5) == 8 &&
+              ecg_effnet_round_channels(40, 0.5) == 24 && ecg_effnet_round_channels(112, 0.5) == 56 &&
+              ecg_effnet_round_channels(24, 0.5) == 16,
+          "rounding");
+    CHECK(ecg_effnet_round_repeats(3, 0.5) == 2 && ecg_effnet_round_repeats(1, 0.5) == 1, "repeats");
+}
+
+int main(void) {
+    RUN(test_b0_matches_torchvision_count);
+    RUN(test_baseline_counts);
+    RUN(test_every_model_runs_on_both_executors);
+    RUN(test_registry_errors);
+    RUN(test_effnet_rounding);
+    return test_done();
+}
