@@ -97,9 +97,44 @@ static void test_every_model_learns_a_batch(void) {
     }
 }
 
+/* Confusion [[5,1,0],[2,3,1],[0,0,4]] (rows true), worked by hand:
+ *   class 0: Se 5/6, PPV 5/7, Sp (16-6-7+5)/10 = 0.8,  F1 2*5/(6+7) = 10/13
+ *   class 1: Se 3/6, PPV 3/4, Sp (16-6-4+3)/10 = 0.9,  F1 2*3/(6+4) = 0.6
+ *   class 2: Se 4/4, PPV 4/5, Sp (16-4-5+4)/12 = 11/12, F1 2*4/(4+5) = 8/9
+ *   accuracy 12/16, macro-F1 (10/13 + 0.6 + 8/9)/3. */
+static void test_metrics_hand_worked(void) {
+    static const int conf[3][3] = {{5, 1, 0}, {2, 3, 1}, {0, 0, 4}};
+    ecg_metrics m;
+    ecg_metrics_init(&m, 3);
+    for (int t = 0; t < 3; t++)
+        for (int p = 0; p < 3; p++)
+            for (int k = 0; k < conf[t][p]; k++) ecg_metrics_add(&m, t, p);
+    CHECK(ecg_metrics_add(&m, 3, 0) == -1 && ecg_metrics_add(&m, 0, -1) == -1 && m.n == 16, "bad labels counted");
+    ecg_metrics_finish(&m);
+    const double se[3] = {5.0 / 6, 0.5, 1.0}, ppv[3] = {5.0 / 7, 0.75, 0.8}, sp[3] = {0.8, 0.9, 11.0 / 12},
+                 f1[3] = {10.0 / 13, 0.6, 8.0 / 9};
+    for (int c = 0; c < 3; c++)
+        CHECK(fabs(m.sensitivity[c] - se[c]) < 1e-12 && fabs(m.ppv[c] - ppv[c]) < 1e-12 &&
+                  fabs(m.specificity[c] - sp[c]) < 1e-12 && fabs(m.f1[c] - f1[c]) < 1e-12,
+              "class %d: %g %g %g %g", c, m.sensitivity[c], m.ppv[c], m.specificity[c], m.f1[c]);
+    CHECK(fabs(m.accuracy - 0.75) < 1e-12, "accuracy %g", m.accuracy);
+    CHECK(fabs(m.macro_f1 - (10.0 / 13 + 0.6 + 8.0 / 9) / 3) < 1e-12, "macro-F1 %g", m.macro_f1);
+
+    /* a class never predicted: PPV undefined, F1 0; a class absent from the truth: left out of macro-F1 */
+    ecg_metrics_init(&m, 3);
+    ecg_metrics_add(&m, 0, 0);
+    ecg_metrics_add(&m, 1, 0);
+    ecg_metrics_finish(&m);
+    CHECK(isnan(m.ppv[1]) && m.f1[1] == 0 && isnan(m.sensitivity[2]), "undefined cases");
+    CHECK(fabs(m.macro_f1 - (2.0 * 1 * 0.5 / 1.5 + 0) / 2) < 1e-12, "macro-F1 over present classes %g", m.macro_f1);
+    const float logits[4] = {NAN, 1, 3, 3};
+    CHECK(ecg_argmax(logits, 4) == 2, "argmax");
+}
+
 int main(void) {
     RUN(test_adamw_hand_computed);
     RUN(test_cosine_schedule);
+    RUN(test_metrics_hand_worked);
     RUN(test_every_model_learns_a_batch);
     return test_done();
 }

@@ -31,6 +31,28 @@ void ecg_adamw_step(ecg_adamw *o, float lr);
 /* Linear warm-up from 0 over `warmup` steps, then cosine decay from base to min_lr at `total`. */
 double ecg_lr_cosine(long step, long warmup, long total, double base, double min_lr);
 
+/* ---------------------------------------------------------------- metrics (train/metrics.c) */
+/* Classification metrics from a confusion matrix (rows = true class, columns = predicted). They
+ * live here rather than in bench/ because training selects checkpoints on them. A class with no
+ * true examples has sensitivity NaN; with no predictions, PPV NaN; F1 is 0 when Se or PPV is 0 or
+ * NaN (as scikit-learn's zero_division=0), and macro-F1 averages the classes present in y_true. */
+#define ECG_MAX_CLASSES 16
+typedef struct {
+    int classes;
+    long confusion[ECG_MAX_CLASSES][ECG_MAX_CLASSES];
+    long n;
+    double accuracy, macro_f1;
+    double sensitivity[ECG_MAX_CLASSES], ppv[ECG_MAX_CLASSES], specificity[ECG_MAX_CLASSES], f1[ECG_MAX_CLASSES];
+} ecg_metrics;
+
+void ecg_metrics_init(ecg_metrics *m, int classes);
+/* Adds one prediction; labels outside [0, classes) are counted nowhere and return -1. */
+int ecg_metrics_add(ecg_metrics *m, int truth, int predicted);
+/* Fills accuracy, per-class Se/PPV/Sp/F1 and macro-F1 from the confusion matrix. */
+void ecg_metrics_finish(ecg_metrics *m);
+/* Index of the largest logit (first on ties; NaN never wins). */
+int ecg_argmax(const float *logits, int n);
+
 /* ---------------------------------------------------------------- one step (train/step.c) */
 /* Forward in training mode (dropout and drop path drawn from seed, BN on batch statistics),
  * class-weighted mean softmax cross-entropy (class_weight NULL: all 1), backward, AdamW update
