@@ -3,6 +3,7 @@
 #ifndef ECG_TRAIN_H
 #define ECG_TRAIN_H
 
+#include "datasets/datasets.h"
 #include "models/models.h"
 
 /* ---------------------------------------------------------------- AdamW (train/adamw.c) */
@@ -60,5 +61,48 @@ int ecg_argmax(const float *logits, int n);
  * NaN when the loss is not finite (then no update is made). */
 double ecg_train_step(ecg_ref *r, ecg_adamw *opt, const float *const *inputs, const int *labels,
                       const float *class_weight, int batch, float lr, uint64_t seed, float *dlogits_scratch);
+
+/* ---------------------------------------------------------------- the training loop (train/trainer.c) */
+typedef struct {
+    int epochs, batch, warmup_epochs;
+    int patience;          /* stop after this many epochs without a better validation macro-F1 */
+    int threads;           /* data-parallel shards of each batch; <= 0: all cores */
+    int eval_batch;
+    float lr, min_lr;
+    ecg_adamw_cfg adamw;
+    int class_weighted;    /* inverse class frequency weights in the loss */
+    int augment;           /* amplitude scale, baseline shift, Gaussian noise, time shift */
+    uint64_t seed;
+    const char *out_dir;   /* checkpoints and epochs.csv; NULL: keep nothing on disk */
+    int resume;            /* continue from out_dir's last checkpoint */
+    int progress;          /* progress bar on stderr */
+} ecg_train_cfg;
+ecg_train_cfg ecg_train_defaults(void);
+
+typedef struct {
+    int epochs_run;        /* including those of a resumed run */
+    int best_epoch;        /* 1-based */
+    double best_val_macro_f1;
+    double last_train_loss;
+    ecg_metrics best_val;  /* validation metrics of the best epoch */
+} ecg_train_result;
+
+/* Trains g (built by the model registry) on train, selects the epoch with the best validation
+ * macro-F1 (evaluated on the XNNPACK path) and leaves those weights in g. Batches are split
+ * into `threads` shards run in parallel; batchnorm therefore uses per-shard statistics (as
+ * PyTorch's DistributedDataParallel without SyncBatchNorm). Deterministic for a given seed and
+ * thread count. 0 ok, -1 with err. */
+int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *train, const ecg_dataset *val,
+              ecg_train_result *res, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- evaluation (train/eval.c) */
+/* Runs every example of d through the XNNPACK executor (eval mode: BN folded, dropout off: the
+ * path the benchmarks time) in batches of `batch` (the last one padded), and fills m. Graph input
+ * 0 takes d->x; a second input, if the model has one, takes d->features. If logits is non-NULL it
+ * gets d->n * classes floats. 0 ok, -1 with err. */
+int ecg_evaluate(const ecg_graph *g, const ecg_dataset *d, int batch, int threads, ecg_metrics *m, float *logits,
+                 char *err, size_t errlen);
+/* Checks that g's inputs and output fit d (shapes, classes); 0 ok, -1 with a message naming both. */
+int ecg_check_model_fits(const ecg_graph *g, const ecg_dataset *d, char *err, size_t errlen);
 
 #endif

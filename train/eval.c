@@ -1,0 +1,69 @@
+/* Evaluation of a model on a dataset through the XNNPACK executor. */
+#include <stdio.h>
+#include <string.h>
+
+#include "train/train.h"
+
+int ecg_check_model_fits(const ecg_graph *g, const ecg_dataset *d, char *err, size_t errlen) {
+    char a[64], b[64];
+    ecg_shape x = ecg_shape2(d->length, d->channels);
+    const ecg_shape *in0 = &g->values[g->inputs[0]].shape, *out = &g->values[g->output].shape;
+    if (!ecg_shape_eq(in0, &x)) {
+        snprintf(err, errlen, "model input %s does not fit %s/%s examples %s", ecg_shape_str(in0, a, sizeof a), d->task,
+                 d->split, ecg_shape_str(&x, b, sizeof b));
+        return -1;
+    }
+    if (out->rank != 1 || out->d[0] != d->n_classes || d->n_classes > ECG_MAX_CLASSES) {
+        snprintf(err, errlen, "model output %s does not fit the %d classes of %s", ecg_shape_str(out, a, sizeof a),
+                 d->n_classes, d->task);
+        return -1;
+    }
+    if (g->n_inputs > 1) {
+        ecg_shape f = ecg_shape1(d->n_features);
+        const ecg_shape *in1 = &g->values[g->inputs[1]].shape;
+        if (!d->features || !ecg_shape_eq(in1, &f)) {
+            snprintf(err, errlen, "model features input %s does not fit the %d features of %s",
+                     ecg_shape_str(in1, a, sizeof a), d->n_features, d->task);
+            return -1;
+        }
+    }
+    if (g->n_inputs > 2) {
+        snprintf(err, errlen, "models with %d inputs are not supported", g->n_inputs);
+        return -1;
+    }
+    return 0;
+}
+
+int ecg_evaluate(const ecg_graph *g, const ecg_dataset *d, int batch, int threads, ecg_metrics *m, float *logits,
+                 char *err, size_t errlen) {
+    if (ecg_check_model_fits(g, d, err, errlen)) return -1;
+    if (batch < 1) batch = 1;
+    if (batch > d->n && d->n > 0) batch = d->n;
+    ecg_xnn *x = ecg_xnn_create(g, batch, threads, 0, err, errlen);
+    if (!x) return -1;
+    int classes = d->n_classes;
+    size_t ex = (size_t)d->length * (size_t)d->channels, nf = (size_t)d->n_features;
+    ecg_metrics_init(m, classes);
+    for (int start = 0; start < d->n; start += batch) {
+        int n = d->n - start < batch ? d->n - start : batch;
+        float *in0 = ecg_xnn_input(x, 0);
+        memcpy(in0, d->x + (size_t)start * ex, (size_t)n * ex * sizeof(float));
+        memset(in0 + (size_t)n * ex, 0, (size_t)(batch - n) * ex * sizeof(float));
+        if (g->n_inputs > 1) {
+            float *in1 = ecg_xnn_input(x, 1);
+            memcpy(in1, d->features + (size_t)start * nf, (size_t)n * nf * sizeof(float));
+            memset(in1 + (size_t)n * nf, 0, (size_t)(batch - n) * nf * sizeof(float));
+        }
+        if (ecg_xnn_run(x)) {
+            snprintf(err, errlen, "XNNPACK run failed at example %d", start);
+            ecg_xnn_free(x);
+            return -1;
+        }
+        const float *out = ecg_xnn_output(x);
+        for (int i = 0; i < n; i++) ecg_metrics_add(m, d->y[start + i], ecg_argmax(out + (size_t)i * classes, classes));
+        if (logits) memcpy(logits + (size_t)start * classes, out, (size_t)n * classes * sizeof(float));
+    }
+    ecg_xnn_free(x);
+    ecg_metrics_finish(m);
+    return 0;
+}

@@ -1,0 +1,59 @@
+/* Pieces of the training loop shared between train/ files (not part of the public interface). */
+#ifndef ECG_TRAIN_INTERNAL_H
+#define ECG_TRAIN_INTERNAL_H
+
+#include <pthreadpool.h>
+
+#include "train/train.h"
+
+/* ---- data-parallel step (train/shards.c) */
+typedef struct {
+    ecg_graph g;           /* a copy of the master graph */
+    ecg_ref *ref;
+    int start, n;          /* its rows of the batch */
+    float *x, *features;   /* its inputs */
+} ecg_shard;
+
+typedef struct {
+    ecg_graph *master;
+    ecg_shard *shards;
+    int n_shards, batch, classes;
+    size_t example_floats, feature_floats;
+    float *logits, *dlogits; /* whole batch */
+    int *labels;
+    pthreadpool_t tp;
+    uint64_t step_seed;
+} ecg_parallel;
+
+int ecg_parallel_init(ecg_parallel *p, ecg_graph *master, int batch, int threads, size_t example_floats,
+                      size_t feature_floats, char *err, size_t errlen);
+void ecg_parallel_free(ecg_parallel *p);
+/* Pointer to the input rows of batch row i (x and features), to fill before a step. */
+float *ecg_parallel_x(ecg_parallel *p, int i);
+float *ecg_parallel_features(ecg_parallel *p, int i);
+/* Forward on all shards, loss over the whole batch, backward, gradient sum into the master,
+ * batchnorm running statistics averaged into the master, AdamW update. Returns the loss (NaN:
+ * no update) and the number of correct argmax predictions in *correct. */
+double ecg_parallel_step(ecg_parallel *p, ecg_adamw *opt, const float *class_weight, float lr, uint64_t seed,
+                         int *correct);
+
+/* ---- augmentation (train/augment.c) */
+/* In place on one example [length, channels]: amplitude scale U(0.8, 1.2), baseline shift
+ * U(-0.1, 0.1), Gaussian noise sigma 0.02, time shift by up to length/20 samples (zero fill). */
+void ecg_augment(float *x, int length, int channels, uint64_t seed);
+
+/* ---- checkpoints (train/checkpoint.c) */
+typedef struct {
+    int epoch;             /* completed epochs */
+    int best_epoch, bad_epochs;
+    double best_f1;
+} ecg_train_state;
+/* last.safetensors (weights) and last_optim.safetensors (AdamW moments + the state), each
+ * written atomically; the pair carries the epoch so a torn pair is detected on resume. */
+int ecg_checkpoint_save(const char *dir, const ecg_graph *g, const ecg_adamw *opt, const ecg_train_state *st,
+                        const char *const *meta_kv, int n_meta, char *err, size_t errlen);
+/* 1: no checkpoint in dir, 0: loaded, -1: error. */
+int ecg_checkpoint_load(const char *dir, ecg_graph *g, ecg_adamw *opt, ecg_train_state *st, char *err,
+                        size_t errlen);
+
+#endif
