@@ -76,6 +76,7 @@ typedef struct {
     const char *out_dir;   /* checkpoints and epochs.csv; NULL: keep nothing on disk */
     int resume;            /* continue from out_dir's last checkpoint */
     int progress;          /* progress bar on stderr */
+    int epoch_limit;       /* stop after this many epochs in this call (0: none); resume continues */
 } ecg_train_cfg;
 ecg_train_cfg ecg_train_defaults(void);
 

@@ -165,7 +165,8 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
         goto done;
     if (c.out_dir && !(l.csv = open_epochs_csv(c.out_dir, c.resume && st.epoch > 0, err, errlen))) goto done;
     long steps_total = (long)c.epochs * (tr->n / c.batch);
-    for (int epoch = st.epoch; epoch < c.epochs && st.bad_epochs < c.patience; epoch++) {
+    int stop = c.epoch_limit > 0 && st.epoch + c.epoch_limit < c.epochs ? st.epoch + c.epoch_limit : c.epochs;
+    for (int epoch = st.epoch; epoch < stop && st.bad_epochs < c.patience; epoch++) {
         double t0 = now_s(), acc = NAN, ex_s = 0;
         double loss = run_epoch(&l, &c, tr, epoch, cw, steps_total, &acc, &ex_s);
         if (!isfinite(loss)) {
