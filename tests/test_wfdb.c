@@ -414,7 +414,7 @@ static void mitdb_record_100(void) {
 static void mitdb_all_checksums(void) {
     const char *dir = mitdb_dir();
     if (!dir) return;
-    long total_beats = 0;
+    long total_beats = 0, by_code[50] = {0};
     int ok = 0, with_age = 0;
     clock_t t0 = clock();
     for (int r = 0; r < 48; r++) {
@@ -448,13 +448,29 @@ static void mitdb_all_checksums(void) {
         ecg_wfdb_ann *a = NULL;
         int n = 0;
         CHECK(ecg_wfdb_read_annotations(path, &a, &n, err, ERRLEN) == 0, "%s", err);
-        for (int i = 0; i < n; i++) total_beats += ecg_wfdb_ann_is_beat(a[i].code);
+        for (int i = 0; i < n; i++) {
+            total_beats += ecg_wfdb_ann_is_beat(a[i].code);
+            if (a[i].code >= 0 && a[i].code < 50) by_code[a[i].code]++;
+        }
         free(a);
     }
     double s = (double)(clock() - t0) / CLOCKS_PER_SEC;
     CHECK(ok == 48, "%d of 48 records match their headers", ok);
     /* Records 103 and 219 give the age as -1 (unknown); the other 46 give age and sex. */
     CHECK(with_age == 46, "records with age and sex: %d", with_age);
+    /* MIT-BIH directory, table of beat types (entire records), totals per symbol. */
+    static const struct {
+        int code;
+        long count;
+    } table[] = {{1, 75052}, {2, 8075}, {3, 7259}, {8, 2546}, {4, 150}, {7, 83},  {9, 2},   {5, 7130},
+                 {6, 803},   {31, 472}, {34, 16},  {11, 229}, {10, 106}, {12, 7028}, {38, 982}, {13, 33}};
+    long table_total = 0;
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        CHECK(by_code[table[i].code] == table[i].count, "'%s': %ld beats, directory %ld",
+              ecg_wfdb_ann_symbol(table[i].code), by_code[table[i].code], table[i].count);
+        table_total += table[i].count;
+    }
+    CHECK(total_beats == table_total, "beats %ld, directory %ld", total_beats, table_total);
     printf("  note    48 records + annotations read in %.2f s (this build); %ld beat annotations\n", s, total_beats);
 }
 
