@@ -22,11 +22,10 @@ static const int mitdb_records[48] = {100, 101, 102, 103, 104, 105, 106, 107, 10
                                       217, 219, 220, 221, 222, 223, 228, 230, 231, 232, 233, 234};
 
 /* The MIT-BIH folder, or NULL (and a printed note) when the data is not here. */
-static const char *mitdb_dir(void) {
-    static char dir[1024]; /* written once per call with the same value */
+static const char *mitdb_dir(char *dir, size_t n) {
     const char *base = getenv("ECG_DATA_DIR");
     if (!base || !*base) base = "../shared/data";
-    snprintf(dir, sizeof dir, "%s/mitdb", base);
+    snprintf(dir, n, "%s/mitdb", base);
     char probe[1100];
     snprintf(probe, sizeof probe, "%s/100.hea", dir);
     if (access(probe, R_OK) != 0) {
@@ -366,7 +365,8 @@ static void annotation_symbols(void) {
 /* ---------------------------------------------------------------- MIT-BIH records */
 
 static void mitdb_record_100(void) {
-    const char *dir = mitdb_dir();
+    char dir_buf[1024];
+    const char *dir = mitdb_dir(dir_buf, sizeof dir_buf);
     if (!dir) return;
     ecg_wfdb_header h;
     int32_t *adc = NULL;
@@ -412,7 +412,8 @@ static void mitdb_record_100(void) {
 /* Every record's decoded samples match its header: the first sample is the initial value and the
  * 16-bit sum of each signal is the checksum. This checks 212 decoding on all 48 records. */
 static void mitdb_all_checksums(void) {
-    const char *dir = mitdb_dir();
+    char dir_buf[1024];
+    const char *dir = mitdb_dir(dir_buf, sizeof dir_buf);
     if (!dir) return;
     long total_beats = 0, by_code[50] = {0};
     int ok = 0, with_age = 0;
