@@ -89,7 +89,45 @@ int ecg_wfdb_ann_is_beat(int code);
 /* (declarations of qrs.c go here) */
 
 /* ---------------------------------------------------------------- RR features, AAMI classes (rr.c, aami.c) */
-/* (declarations of rr.c and aami.c go here) */
+/* AAMI EC57 heartbeat classes, grouped from the MIT-BIH symbols as de Chazal et al. 2004 (Table I) do:
+ * N = N L R e j, S = A a J S, V = V E, F = F, Q = / f Q. Every other annotation (rhythm, noise,
+ * 'x' non-conducted P wave, ...) is not a beat of the task. */
+enum { ECG_AAMI_N, ECG_AAMI_S, ECG_AAMI_V, ECG_AAMI_F, ECG_AAMI_Q, ECG_AAMI_N_CLASSES };
+extern const char *const ecg_aami_class_names[ECG_AAMI_N_CLASSES];   /* "N", "S", "V", "F", "Q" */
+/* Class of a WFDB annotation mnemonic ("N", "A", "/", ...); -1 when it is not a beat of the task. */
+int ecg_aami_class_of_symbol(const char *symbol);
+/* Same through ecg_wfdb_ann_symbol(code). */
+int ecg_aami_class_of_code(int code);
+
+/* MIT-BIH record sets: "ds1", "ds2" (de Chazal's inter-patient sets, 22 records each) and "paced"
+ * (102, 104, 107, 217; excluded from both). Returns the count and points *records at the list
+ * (ascending); -1 for an unknown name. */
+int ecg_mitdb_record_set(const char *name, const int **records);
+/* De Chazal et al. 2004 (Table II) beats per AAMI class in "ds1" / "ds2" (N, S, V, F, Q); NULL
+ * for another name. Printed beside our counts by `ecgbench data info`. */
+const int *ecg_dechazal_counts(const char *set);
+
+/* Seeded choice of exactly k of n items: picked[i] = 1 for the chosen ones, 0 otherwise. The
+ * same (seed, n, k) always picks the same items (splitmix64 + partial Fisher-Yates; no global
+ * state). Used for the validation records and the intra-patient beat split. */
+void ecg_seeded_pick(uint64_t seed, int n, int k, unsigned char *picked);
+
+/* RR features per beat from beat times in seconds (rr.c). RR interval k runs from beat k to k+1.
+ *   pre  = t[i] - t[i-1]; post = t[i+1] - t[i] (the first beat's pre is its post and the last
+ *          beat's post is its pre, since the neighbour is missing);
+ *   local = mean of the up to 10 intervals around the beat: the 5 ending at or before beat i
+ *          (k = i-5 .. i-1) and the 5 starting at or after it (k = i .. i+4), clipped to the record;
+ *   *_norm = value / the record's mean RR ((t[n-1] - t[0]) / (n-1)), so a patient's resting rate
+ *          drops out; pre_local, post_local = pre / local, post / local (prematurity). */
+enum {
+    ECG_RR_PRE, ECG_RR_POST, ECG_RR_LOCAL, ECG_RR_PRE_NORM, ECG_RR_POST_NORM, ECG_RR_LOCAL_NORM,
+    ECG_RR_PRE_LOCAL, ECG_RR_POST_LOCAL, ECG_RR_N_FEATURES
+};
+#define ECG_RR_LOCAL_HALF 5
+extern const char *const ecg_rr_feature_names[ECG_RR_N_FEATURES];
+/* t: n >= 2 strictly increasing times; out: n * ECG_RR_N_FEATURES (beat-major). A time that is
+ * not finite or not after its predecessor is an error naming `what` and the beat index. */
+int ecg_rr_features(const double *t, int n, const char *what, float *out, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- tasks (task_*.c) */
 /* A task yields examples x [length, channels] (time-major, as the ops backend takes them),
