@@ -3,7 +3,8 @@
  * Layout: <data_dir>/cinc2017/training2017/REFERENCE.csv ("A00001,N" lines, optionally after a
  * header line "data_source,class") and A00001.mat (MATLAB v4, variable `val`, int16 1 x n).
  * Each record gives one example of ECG_CINC_LENGTH samples (30 s): the whole record is z-scored
- * (mean 0, standard deviation 1; a flat record is only centred), then a record longer than 30 s is
+ * (mean 0, population standard deviation 1; a flat record is an error naming it: none of the
+ * 8528 is flat, the smallest sd is 32 adu), then a record longer than 30 s is
  * cropped around its centre (start = (n - 9000) / 2, rounded down) and a shorter one is zero-padded
  * at the end (0 is the record's mean after the z-score). Splits: per class, the records sorted by
  * name are shuffled with the seed; the first round(10%) go to test, the next round(10%) to val,
@@ -185,18 +186,24 @@ int ecg_cinc_read_mat(const char *path, int16_t **val, long *n, char *err, size_
     return rc;
 }
 
-/* Z-scores the whole record, then centre-crops or zero-pads it into out[ECG_CINC_LENGTH]. */
-static void cinc_example(const int16_t *v, long n, float *out) {
-    double sum = 0, sq = 0;
-    for (long i = 0; i < n; i++) sum += v[i];
-    double mean = sum / (double)n;
-    for (long i = 0; i < n; i++) sq += (v[i] - mean) * (v[i] - mean);
-    double sd = sqrt(sq / (double)n);
-    double scale = sd > 0 ? 1.0 / sd : 1.0; /* flat record: centred only */
-    long start = n > ECG_CINC_LENGTH ? (n - ECG_CINC_LENGTH) / 2 : 0;
-    long take = n - start < ECG_CINC_LENGTH ? n - start : ECG_CINC_LENGTH;
-    for (long i = 0; i < take; i++) out[i] = (float)((v[start + i] - mean) * scale);
-    for (long i = take; i < ECG_CINC_LENGTH; i++) out[i] = 0.0f;
+/* Z-scores the whole record (preprocess.c's ecg_zscore: a flat record is an error), then
+ * centre-crops or zero-pads it into out[ECG_CINC_LENGTH]. */
+static int cinc_example(const int16_t *v, long n, const char *path, float *out, char *err, size_t errlen) {
+    float *f = malloc(sizeof *f * (size_t)n);
+    if (!f) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    for (long i = 0; i < n; i++) f[i] = v[i];
+    char why[256];
+    if (ecg_zscore(f, n, why, sizeof why)) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        free(f);
+        return -1;
+    }
+    ecg_crop_pad(f, n, 1, ecg_crop_start(n, ECG_CINC_LENGTH, ECG_CROP_CENTER), ECG_CINC_LENGTH, out);
+    free(f);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- split */
@@ -277,8 +284,9 @@ int ecg_task_cinc2017_load(const char *data_dir, const char *split, uint64_t see
         long nv;
         snprintf(path, sizeof path, "%s/%s.mat", dir, e[i].name);
         if (ecg_cinc_read_mat(path, &v, &nv, err, errlen)) goto done;
-        cinc_example(v, nv, d->x + (size_t)k * ECG_CINC_LENGTH);
+        int bad = cinc_example(v, nv, path, d->x + (size_t)k * ECG_CINC_LENGTH, err, errlen);
         free(v);
+        if (bad) goto done;
         d->y[k] = e[i].label;
         d->record[k] = record_number(e[i].name);
         k++;
