@@ -50,17 +50,26 @@ int ecg_wfdb_read_header(const char *path, ecg_wfdb_header *h, char *err, size_t
 void ecg_wfdb_header_free(ecg_wfdb_header *h);
 
 /* ---------------------------------------------------------------- WFDB signals (.dat) */
+/* Values per frame of the signals sig[first .. first+count-1]: the sum of their
+ * samples_per_frame (= count when every signal has one sample per frame); -1 if the range is bad. */
+int ecg_wfdb_frame_width(const ecg_wfdb_header *h, int first, int count);
 /* Decodes one signal file's bytes holding the signals sig[first .. first+count-1] of h (they
- * share the file), frames interleaved. Writes n_samples * count ADC values into adc
- * (frame-major: adc[t * count + j]); a file shorter than the header promises is an error naming
- * the file, the byte offset and both lengths. */
+ * share the file), frames interleaved. Writes n_samples frames of W = ecg_wfdb_frame_width
+ * values into adc (frame-major: adc[t * W + k]; within a frame, signal first's samples_per_frame
+ * values come first, then the next signal's; with one sample per frame adc[t * count + j]).
+ * Formats 212, 16, 80; a nonzero skew is rejected. A file shorter than the header promises is an
+ * error naming the file, the byte offset and both lengths. */
 int ecg_wfdb_decode(const ecg_wfdb_header *h, int first, int count, const uint8_t *buf, size_t len,
                     const char *what, int32_t *adc, char *err, size_t errlen);
 /* Reads every signal of the record at `dir`/`record` (.hea + its .dat files). *adc gets
- * n_samples * n_sig values, frame-major; free() it. Invalid-sample markers (-32768 in format 16,
- * -2048 in 212) are kept as they are and counted in *n_invalid. */
+ * n_samples frames of ecg_wfdb_frame_width(h, 0, n_sig) values (n_samples * n_sig when every
+ * signal has one sample per frame), frame-major in signal order; free() it. A header without a
+ * sample count gets it from the first signal file's length. Invalid-sample markers (-2048 in
+ * 212, -32768 in 16, -128 in 80) are kept as they are and counted in *n_invalid (may be NULL). */
 int ecg_wfdb_read_record(const char *dir, const char *record, ecg_wfdb_header *h, int32_t **adc, long *n_invalid,
                          char *err, size_t errlen);
+/* Reads a whole file (at most max_bytes, else an error) into *buf (free() it). */
+int ecg_wfdb_read_bytes(const char *path, size_t max_bytes, uint8_t **buf, size_t *len, char *err, size_t errlen);
 /* Physical units: (adc - baseline) / gain. */
 float ecg_wfdb_physical(const ecg_wfdb_signal *s, int32_t adc);
 
@@ -83,13 +92,99 @@ const char *ecg_wfdb_ann_symbol(int code);
 int ecg_wfdb_ann_is_beat(int code);
 
 /* ---------------------------------------------------------------- preprocessing (preprocess.c) */
-/* (declarations of preprocess.c go here) */
+/* All take one channel of n >= 1 samples; NaN or infinity anywhere in the input is an error
+ * naming the sample index. Work is done in double precision; output is float. */
+
+/* Cascade of second-order sections, a0 = 1: y = prod (b0 + b1 z^-1 + b2 z^-2) / (1 + a1 z^-1 + a2 z^-2). */
+#define ECG_SOS_MAX 8
+typedef struct {
+    int n;
+    double b[ECG_SOS_MAX][3], a[ECG_SOS_MAX][3];
+} ecg_sos;
+
+/* Butterworth band-pass [f_lo, f_hi] Hz (-3 dB edges of one pass) designed by liquid-dsp
+ * (liquid_iirdes, bilinear transform, second-order sections). order: 1..4, the low-pass
+ * prototype's order; the band-pass has 2*order poles in `order` sections. Needs
+ * 0 < f_lo < f_hi < fs/2. */
+int ecg_bandpass_design(double f_lo, double f_hi, double fs, int order, ecg_sos *s, char *err, size_t errlen);
+/* Zero-phase filtering: the cascade forward, then backward (filtfilt), so the magnitude is
+ * squared (-6 dB at the design edges) and there is no delay. Edges: the signal is extended at
+ * both ends by an odd reflection (2*x[0] - x[k] and 2*x[n-1] - x[n-1-k], k = 1..min(n-1, pad)),
+ * which continues the local level and slope, and each section starts in the steady state of the
+ * first extended sample, so an edge starts (almost) no transient. y may equal x. */
+int ecg_sos_filtfilt(const ecg_sos *s, const float *x, long n, long pad, float *y, char *err, size_t errlen);
+/* Default ECG cleaning: ecg_bandpass_design(f_lo, f_hi, fs, 2) + ecg_sos_filtfilt with pad =
+ * 3 periods of f_lo (the slowest transient's scale). The usual band is 0.5-40 Hz
+ * (ECG_BANDPASS_LO_HZ, ECG_BANDPASS_HI_HZ). */
+#define ECG_BANDPASS_LO_HZ 0.5
+#define ECG_BANDPASS_HI_HZ 40.0
+int ecg_bandpass(const float *x, long n, double fs, double f_lo, double f_hi, float *y, char *err, size_t errlen);
+
+/* Resamples fs_in -> fs_out with libsamplerate's SRC_SINC_MEDIUM_QUALITY (band-limited sinc,
+ * 97 dB SNR, 90 % of the lower Nyquist band kept: far above what ECG needs, several times faster
+ * than SINC_BEST). Output length round(n * fs_out / fs_in) (at least 1); sample k of the output
+ * is at time k / fs_out, as sample 0 of both is at time 0. The signal is taken as zero outside
+ * [0, n), so a large DC offset rings for a few ms at the edges: band-pass first. *y: free(). */
+int ecg_resample(const float *x, long n, double fs_in, double fs_out, float **y, long *n_out, char *err,
+                 size_t errlen);
+
+/* Per-record z-score in place: (x - mean) / std (population std). A flat signal (std <= 1e-6
+ * of its largest magnitude, all zeros included) is an error, so no NaN or huge value comes out. */
+int ecg_zscore(float *x, long n, char *err, size_t errlen);
+
+/* Fixed-length windows. ecg_crop_start gives the first sample kept when n samples are cut to
+ * `length`: ECG_CROP_LEFT keeps the start (0), ECG_CROP_CENTER keeps the middle
+ * ((n - length) / 2, rounded down); 0 when n <= length. ecg_crop_pad copies samples
+ * [start, start + length) of x (n frames of `channels` values, time-major) into out
+ * (length * channels) and fills whatever lies past the end of x with zeros: a short signal
+ * keeps its start at sample 0 and is zero-padded at the end, in either mode. */
+typedef enum { ECG_CROP_LEFT = 0, ECG_CROP_CENTER = 1 } ecg_crop_mode;
+long ecg_crop_start(long n, long length, ecg_crop_mode mode);
+void ecg_crop_pad(const float *x, long n, int channels, long start, long length, float *out);
 
 /* ---------------------------------------------------------------- QRS detection (qrs.c) */
 /* (declarations of qrs.c go here) */
 
 /* ---------------------------------------------------------------- RR features, AAMI classes (rr.c, aami.c) */
-/* (declarations of rr.c and aami.c go here) */
+/* AAMI EC57 heartbeat classes, grouped from the MIT-BIH symbols as de Chazal et al. 2004 (Table I) do:
+ * N = N L R e j, S = A a J S, V = V E, F = F, Q = / f Q. Every other annotation (rhythm, noise,
+ * 'x' non-conducted P wave, ...) is not a beat of the task. */
+enum { ECG_AAMI_N, ECG_AAMI_S, ECG_AAMI_V, ECG_AAMI_F, ECG_AAMI_Q, ECG_AAMI_N_CLASSES };
+extern const char *const ecg_aami_class_names[ECG_AAMI_N_CLASSES];   /* "N", "S", "V", "F", "Q" */
+/* Class of a WFDB annotation mnemonic ("N", "A", "/", ...); -1 when it is not a beat of the task. */
+int ecg_aami_class_of_symbol(const char *symbol);
+/* Same through ecg_wfdb_ann_symbol(code). */
+int ecg_aami_class_of_code(int code);
+
+/* MIT-BIH record sets: "ds1", "ds2" (de Chazal's inter-patient sets, 22 records each) and "paced"
+ * (102, 104, 107, 217; excluded from both). Returns the count and points *records at the list
+ * (ascending); -1 for an unknown name. */
+int ecg_mitdb_record_set(const char *name, const int **records);
+/* De Chazal et al. 2004 (Table II) beats per AAMI class in "ds1" / "ds2" (N, S, V, F, Q); NULL
+ * for another name. Printed beside our counts by `ecgbench data info`. */
+const int *ecg_dechazal_counts(const char *set);
+
+/* Seeded choice of exactly k of n items: picked[i] = 1 for the chosen ones, 0 otherwise. The
+ * same (seed, n, k) always picks the same items (splitmix64 + partial Fisher-Yates; no global
+ * state). Used for the validation records and the intra-patient beat split. */
+void ecg_seeded_pick(uint64_t seed, int n, int k, unsigned char *picked);
+
+/* RR features per beat from beat times in seconds (rr.c). RR interval k runs from beat k to k+1.
+ *   pre  = t[i] - t[i-1]; post = t[i+1] - t[i] (the first beat's pre is its post and the last
+ *          beat's post is its pre, since the neighbour is missing);
+ *   local = mean of the up to 10 intervals around the beat: the 5 ending at or before beat i
+ *          (k = i-5 .. i-1) and the 5 starting at or after it (k = i .. i+4), clipped to the record;
+ *   *_norm = value / the record's mean RR ((t[n-1] - t[0]) / (n-1)), so a patient's resting rate
+ *          drops out; pre_local, post_local = pre / local, post / local (prematurity). */
+enum {
+    ECG_RR_PRE, ECG_RR_POST, ECG_RR_LOCAL, ECG_RR_PRE_NORM, ECG_RR_POST_NORM, ECG_RR_LOCAL_NORM,
+    ECG_RR_PRE_LOCAL, ECG_RR_POST_LOCAL, ECG_RR_N_FEATURES
+};
+#define ECG_RR_LOCAL_HALF 5
+extern const char *const ecg_rr_feature_names[ECG_RR_N_FEATURES];
+/* t: n >= 2 strictly increasing times; out: n * ECG_RR_N_FEATURES (beat-major). A time that is
+ * not finite or not after its predecessor is an error naming `what` and the beat index. */
+int ecg_rr_features(const double *t, int n, const char *what, float *out, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- tasks (task_*.c) */
 /* A task yields examples x [length, channels] (time-major, as the ops backend takes them),
@@ -110,7 +205,11 @@ typedef struct {
     const char *const *feature_names;
     int *record;                /* source record number per example (e.g. 100 for MIT-BIH 100) */
     char data_version[160];     /* what data this came from, e.g. "mitdb 1.0.0 (48 records, sha256 ...)" */
+    void *names_storage;        /* heap block behind class_names / feature_names when they are not a task's
+                                 * static arrays (a cache load); NULL otherwise. Loaders start from a zeroed
+                                 * struct, so they never need to touch it. */
 } ecg_dataset;
+/* Frees x, y, features, record and names_storage, then zeroes *d (safe on a zeroed struct, twice). */
 void ecg_dataset_free(ecg_dataset *d);
 
 typedef struct {
@@ -128,10 +227,27 @@ const ecg_task *ecg_task_at(int i);   /* NULL past the end */
 int ecg_task_load(const char *task, const char *split, const char *data_dir, uint64_t seed, ecg_dataset *d,
                   char *err, size_t errlen);
 
+/* CinC 2017 record reader (task_cinc2017.c): the MATLAB v4 variable `val` (int16, 1 x n) of `path`
+ * through libmatio. *val: n values, free(). Exposed so tests can check it against the raw bytes. */
+int ecg_cinc_read_mat(const char *path, int16_t **val, long *n, char *err, size_t errlen);
+/* Examples per cinc2017 record: 30 s at 300 Hz. */
+#define ECG_CINC_FS 300
+#define ECG_CINC_LENGTH 9000
+/* Synthetic beats (task_synthetic.c): per split and class, at 360 Hz. */
+#define ECG_SYNTH_LENGTH 252
+#define ECG_SYNTH_FS 360
+#define ECG_SYNTH_TRAIN_PER_CLASS 200
+#define ECG_SYNTH_TEST_PER_CLASS 50
+
 /* Cache of prepared datasets (cache.c): key = hash of the input files' bytes or checksums and of
  * every preprocessing setting. load: 0 hit, 1 miss, -1 error (a corrupt cache file is a miss
  * after a warning, never a wrong answer). */
+/* FNV-1a 64: start with h = ECG_HASH_INIT (the FNV offset basis) and chain calls. Not
+ * cryptographic; it only has to tell changed inputs apart. */
+#define ECG_HASH_INIT 0xcbf29ce484222325ULL
 uint64_t ecg_hash_bytes(uint64_t h, const void *p, size_t n);
+/* cache_dir NULL means this folder; save creates it (one level) when missing. */
+#define ECG_CACHE_DIR_DEFAULT "data/cache"
 int ecg_cache_load(const char *cache_dir, uint64_t key, ecg_dataset *d, char *err, size_t errlen);
 int ecg_cache_save(const char *cache_dir, uint64_t key, const ecg_dataset *d, char *err, size_t errlen);
 

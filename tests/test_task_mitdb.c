@@ -1,0 +1,197 @@
+/* mitdb-aami on the real MIT-BIH records: DS1 / DS2 class counts against de Chazal et al. 2004
+ * (Table II), the record-wise validation split, the seeded intra split, window alignment and RR
+ * features against facts of the database. Skips (and says so) when the data is absent: the data
+ * dir is $ECG_DATA_DIR, else ../shared/data from the repo root. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "datasets/datasets.h"
+#include "harness.h"
+
+static char data_dir[1024];
+static int have_data;
+
+static void find_data(void) {
+    const char *env = getenv("ECG_DATA_DIR");
+    snprintf(data_dir, sizeof data_dir, "%s", env && *env ? env : "../shared/data");
+    char probe[1100];
+    snprintf(probe, sizeof probe, "%s/mitdb/100.atr", data_dir);
+    struct stat st;
+    have_data = stat(probe, &st) == 0;
+    if (!have_data) printf("  note: %s not found: the real-data tests are skipped\n", probe);
+}
+
+static int load(const char *split, uint64_t seed, ecg_dataset *d) {
+    char err[1024] = "";
+    int rc = ecg_task_mitdb_aami_load(data_dir, split, seed, d, err, sizeof err);
+    CHECK(rc == 0, "load %s: %s", split, err);
+    return rc;
+}
+
+#define SKIP_WITHOUT_DATA()                                                                                    \
+    do {                                                                                                       \
+        if (!have_data) {                                                                                      \
+            printf("  skipped %s (no data)\n", __func__);                                                      \
+            return;                                                                                            \
+        }                                                                                                      \
+    } while (0)
+
+static void count_classes(const ecg_dataset *d, int *c) {
+    memset(c, 0, ECG_AAMI_N_CLASSES * sizeof *c);
+    for (int i = 0; i < d->n; i++)
+        if (d->y[i] >= 0 && d->y[i] < ECG_AAMI_N_CLASSES) c[d->y[i]]++;
+}
+
+static int n_ds1_beats, n_ds2_beats;
+
+/* ---------------------------------------------------------------- no data needed */
+
+static void test_bad_inputs(void) {
+    ecg_dataset d;
+    char err[1024] = "";
+    CHECK(ecg_task_mitdb_aami_load(data_dir, "trian", 0, &d, err, sizeof err) == -1, "unknown split accepted");
+    CHECK(strstr(err, "trian") && strstr(err, "intra-test"), "message names the split and the known ones: %s", err);
+    CHECK(ecg_task_mitdb_aami_load("/nonexistent-ecg-dir", "ds1", 0, &d, err, sizeof err) == -1, "missing dir");
+    CHECK(strstr(err, "/nonexistent-ecg-dir/mitdb"), "message names the missing file: %s", err);
+}
+
+/* ---------------------------------------------------------------- real data */
+
+static void test_ds1_ds2_counts(void) {
+    SKIP_WITHOUT_DATA();
+    /* de Chazal et al. 2004, Table II (N, S, V, F, Q). */
+    static const int pub[2][5] = {{45866, 944, 3788, 415, 8}, {44259, 1837, 3221, 388, 7}};
+    static const char *sets[2] = {"ds1", "ds2"};
+    for (int s = 0; s < 2; s++) {
+        ecg_dataset d;
+        if (load(sets[s], 0, &d)) return;
+        int c[ECG_AAMI_N_CLASSES];
+        count_classes(&d, c);
+        printf("  %s: N %d S %d V %d F %d Q %d (total %d); de Chazal N %d S %d V %d F %d Q %d\n", sets[s], c[0],
+               c[1], c[2], c[3], c[4], d.n, pub[s][0], pub[s][1], pub[s][2], pub[s][3], pub[s][4]);
+        for (int k = 0; k < 3; k++)   /* N, S, V within 1 % */
+            CHECK(fabs((double)c[k] - pub[s][k]) <= 0.01 * pub[s][k], "%s class %s: %d vs published %d", sets[s],
+                  ecg_aami_class_names[k], c[k], pub[s][k]);
+        CHECK(d.length == 252 && d.channels == 1 && d.n_classes == 5, "shape %d x %d, %d classes", d.length,
+              d.channels, d.n_classes);
+        CHECK(d.n_features == 12 && d.feature_names && !strcmp(d.feature_names[8], "age"), "features");
+        CHECK(strstr(d.data_version, "mitdb") && strstr(d.data_version, "22 records"), "version '%s'",
+              d.data_version);
+        const int *list;
+        int nl = ecg_mitdb_record_set(sets[s], &list);
+        int bad = 0;
+        for (int i = 0; i < d.n; i++) {
+            int found = 0;
+            for (int j = 0; j < nl; j++) found |= d.record[i] == list[j];
+            bad += !found;
+        }
+        CHECK(bad == 0, "%s: %d beats from records outside the set", sets[s], bad);
+        if (s == 0) n_ds1_beats = d.n;
+        else n_ds2_beats = d.n;
+        ecg_dataset_free(&d);
+    }
+}
+
+/* Record 100 (in DS2): 2273 beats over 30:05 (MIT-BIH tables: 2239 N, 33 A, 1 V), a 69-year-old
+ * man; record 103: age not given ("-1"). */
+static void test_features_and_windows(void) {
+    SKIP_WITHOUT_DATA();
+    ecg_dataset d;
+    if (load("ds2", 0, &d)) return;
+    int n100 = 0, peak_near = 0, n_norm = 0;
+    double pre_sum = 0, pre_norm_sum = 0;
+    for (int i = 0; i < d.n; i++) {
+        const float *f = d.features + (size_t)i * d.n_features;
+        if (d.record[i] == 100) {
+            n100++;
+            pre_sum += f[ECG_RR_PRE];
+            pre_norm_sum += f[ECG_RR_PRE_NORM];
+            CHECK(fabs(f[8] - 0.69f) < 1e-6 && f[9] == 0 && f[10] == 1 && f[11] == 0, "100: age/sex %g %g %g %g",
+                  f[8], f[9], f[10], f[11]);
+            /* The annotation marks the R wave: for normal beats the largest |x| is near index 90. */
+            if (d.y[i] == ECG_AAMI_N) {
+                const float *x = d.x + (size_t)i * d.length;
+                int arg = 0;
+                for (int j = 1; j < d.length; j++)
+                    if (fabsf(x[j]) > fabsf(x[arg])) arg = j;
+                n_norm++;
+                peak_near += abs(arg - 90) <= 18;   /* 50 ms */
+            }
+        }
+        if (d.record[i] == 103) CHECK(f[9] == 1, "103: age should be flagged unknown");
+    }
+    CHECK(n100 == 2273, "record 100: %d beats, want 2273", n100);
+    if (n100) {
+        double mean_rr = pre_sum / n100;   /* about 1805 s / 2272 intervals = 0.794 s */
+        CHECK(fabs(mean_rr - 0.794) < 0.01, "record 100 mean pre-RR %.4f s", mean_rr);
+        CHECK(fabs(pre_norm_sum / n100 - 1.0) < 0.01, "record 100 mean normalised pre-RR %.4f", pre_norm_sum / n100);
+    }
+    CHECK(n_norm > 0 && peak_near >= 0.95 * n_norm, "R peak near the window centre in %d of %d normal beats",
+          peak_near, n_norm);
+    ecg_dataset_free(&d);
+}
+
+static void test_train_val_by_record(void) {
+    SKIP_WITHOUT_DATA();
+    ecg_dataset tr, va;
+    if (load("train", 7, &tr)) return;
+    if (load("val", 7, &va)) {
+        ecg_dataset_free(&tr);
+        return;
+    }
+    int in_tr[1000] = {0}, in_va[1000] = {0};
+    for (int i = 0; i < tr.n; i++) in_tr[tr.record[i] % 1000] = 1;
+    for (int i = 0; i < va.n; i++) in_va[va.record[i] % 1000] = 1;
+    int n_tr = 0, n_va = 0, both = 0;
+    for (int r = 0; r < 1000; r++) n_tr += in_tr[r], n_va += in_va[r], both += in_tr[r] && in_va[r];
+    CHECK(both == 0, "%d records in both train and val", both);
+    CHECK(n_va == 4 && n_tr == 18, "val %d records, train %d; want 4 and 18", n_va, n_tr);
+    /* Validation must hold at least 10 % of DS1's S beats (944) and of its V beats (3788). */
+    int cv[ECG_AAMI_N_CLASSES];
+    count_classes(&va, cv);
+    CHECK(cv[ECG_AAMI_S] >= 95 && cv[ECG_AAMI_V] >= 379, "val holds %d S and %d V beats", cv[ECG_AAMI_S],
+          cv[ECG_AAMI_V]);
+    if (n_ds1_beats) CHECK(tr.n + va.n == n_ds1_beats, "train %d + val %d != ds1 %d", tr.n, va.n, n_ds1_beats);
+    ecg_dataset_free(&tr);
+    ecg_dataset_free(&va);
+}
+
+static void test_intra_split(void) {
+    SKIP_WITHOUT_DATA();
+    ecg_dataset a, b, c, t;
+    if (load("intra-test", 3, &a)) return;
+    if (load("intra-test", 3, &b) || load("intra-test", 4, &c) || load("intra-train", 3, &t)) {
+        ecg_dataset_free(&a);
+        return;
+    }
+    int total = t.n + a.n;
+    if (n_ds1_beats) CHECK(total == n_ds1_beats + n_ds2_beats, "intra %d beats vs ds1+ds2 %d", total,
+                           n_ds1_beats + n_ds2_beats);
+    CHECK(a.n == (int)lround(0.2 * total), "intra-test %d of %d", a.n, total);
+    CHECK(a.n == b.n && !memcmp(a.y, b.y, (size_t)a.n * sizeof *a.y) &&
+              !memcmp(a.record, b.record, (size_t)a.n * sizeof *a.record) &&
+              !memcmp(a.x, b.x, (size_t)a.n * a.length * sizeof *a.x),
+          "same seed, different intra-test split");
+    CHECK(c.n == a.n && (memcmp(c.x, a.x, (size_t)a.n * a.length * sizeof *a.x) != 0), "seeds 3 and 4 agree");
+    /* Both parts draw from every record (a random beat split, unlike the inter-patient one). */
+    int recs_test = 0, last = -1;
+    for (int i = 0; i < a.n; i++)
+        if (a.record[i] != last) recs_test++, last = a.record[i];
+    CHECK(recs_test == 44, "intra-test spans %d records, want 44", recs_test);
+    ecg_dataset_free(&a);
+    ecg_dataset_free(&b);
+    ecg_dataset_free(&c);
+    ecg_dataset_free(&t);
+}
+
+int main(void) {
+    find_data();
+    RUN(test_bad_inputs);
+    RUN(test_ds1_ds2_counts);
+    RUN(test_features_and_windows);
+    RUN(test_train_val_by_record);
+    RUN(test_intra_split);
+    return test_done();
+}
