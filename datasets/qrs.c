@@ -329,7 +329,7 @@ int ecg_qrs_match(const long *ref, int n_ref, const long *det, int n_det, long w
             pairs[np++] = (pair){labs(d[j] - r[i]), i, j};
         }
     }
-    qsort(pairs, np, sizeof *pairs, by_distance);
+    if (np) qsort(pairs, np, sizeof *pairs, by_distance);
     int matched = 0;
     for (size_t k = 0; k < np; k++)
         if (!used_r[pairs[k].i] && !used_d[pairs[k].j]) {
