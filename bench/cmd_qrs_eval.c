@@ -25,10 +25,11 @@ static void usage(FILE *f) {
             "  --csv FILE     also write one row per record and a TOTAL row\n"
             "  --start-s S    score only from S seconds on (default 0: the whole record)\n"
             "Conventions: reference beats are the annotations WFDB counts as QRS (isqrs: N L R a V F J A\n"
-            "S E j / Q e n f ! r and the old B); rhythm, noise and other non-beat marks are ignored. A\n"
-            "detection matches a reference beat within +-150 ms, one to one, closest pairs first. By\n"
-            "default the whole record is scored, first beats included (stricter than ANSI/AAMI EC57's\n"
-            "bxb, which starts at 5 minutes; --start-s 300 gives that). No per-record settings.\n"
+            "S E j / Q e n f ! r, the old B and the learning mark ?); rhythm, noise and other\n"
+            "non-beat marks are ignored. A detection matches a reference beat within +-150 ms, one to\n"
+            "one, closest pairs first. By default the whole record is scored, first beats included;\n"
+            "evaluations following ANSI/AAMI EC57 commonly skip the first 5 minutes as a learning\n"
+            "period (--start-s 300 does that). One fixed setting for every record.\n"
             "Se = TP / (TP + FN), +P = TP / (TP + FP), totals summed over the records (gross).\n");
 }
 
