@@ -143,7 +143,24 @@ long ecg_crop_start(long n, long length, ecg_crop_mode mode);
 void ecg_crop_pad(const float *x, long n, int channels, long start, long length, float *out);
 
 /* ---------------------------------------------------------------- QRS detection (qrs.c) */
-/* (declarations of qrs.c go here) */
+/* Pan & Tompkins (1985) style detector on one lead at any fs >= 50 Hz (windows are scaled by
+ * fs; nothing is resampled): zero-phase Butterworth band-pass 5-15 Hz, five-point derivative,
+ * squaring, moving-window integration (150 ms, centred), fiducial marks at the integrated
+ * signal's peaks at least 200 ms apart (refractory period), two adaptive threshold pairs (signal
+ * and noise peak levels) on the integrated and the band-passed signal, halved first thresholds
+ * when the rhythm is irregular, search-back with the second thresholds when no beat came within
+ * 166 % of the RR average, T-wave discrimination (a candidate within 360 ms of the last beat
+ * whose largest slope is under half of that beat's is a T wave), and the R peak placed at the
+ * largest |band-passed| sample near the mark. *peaks: ascending sample indices, free() them (NULL
+ * when none). Errors: non-finite input (naming the sample), n < 1, fs out of range. */
+int ecg_qrs_detect(const float *x, long n, double fs, long **peaks, int *n_peaks, char *err, size_t errlen);
+
+/* Beat-by-beat comparison: a reference beat and a detection match when they are at most
+ * `window` samples apart; each reference beat matches at most one detection and vice versa,
+ * pairs taken greedily from the closest (ties: earlier reference, then earlier detection).
+ * tp = matched pairs, fn = unmatched references, fp = unmatched detections. The lists need not
+ * be sorted. Returns 0, or -1 on negative sizes or window, or out of memory. */
+int ecg_qrs_match(const long *ref, int n_ref, const long *det, int n_det, long window, int *tp, int *fp, int *fn);
 
 /* ---------------------------------------------------------------- RR features, AAMI classes (rr.c, aami.c) */
 /* AAMI EC57 heartbeat classes, grouped from the MIT-BIH symbols as de Chazal et al. 2004 (Table I) do:
