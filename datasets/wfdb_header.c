@@ -242,7 +242,8 @@ static int parse_signal_line(const ctx *c, char *line, ecg_wfdb_signal *s) {
     if (desc) {
         size_t len = strlen(desc);
         while (len && (desc[len - 1] == ' ' || desc[len - 1] == '\t')) len--;
-        if (len >= sizeof s->description) return fail(c, "signal description is longer than %zu bytes", sizeof s->description - 1);
+        if (len >= sizeof s->description)
+            return fail(c, "signal description is longer than %zu bytes", sizeof s->description - 1);
         memcpy(s->description, desc, len);
         s->description[len] = 0;
     }
@@ -319,7 +320,12 @@ int ecg_wfdb_parse_header(const char *text, size_t len, const char *what, ecg_wf
     h->age = -1;
     h->sex = '?';
     ctx c = {what ? what : "header", 0, err, errlen};
-    if (memchr(text, 0, len)) return fail(&c, "header holds a NUL byte at offset %zu", (size_t)((const char *)memchr(text, 0, len) - text));
+    if (!text) {
+        if (len) return fail(&c, "no text");
+        text = "";
+    }
+    const char *nul = memchr(text, 0, len);
+    if (nul) return fail(&c, "header holds a NUL byte at offset %zu", (size_t)(nul - text));
     char *buf = malloc(len + 1);
     if (!buf) return fail(&c, "out of memory");
     memcpy(buf, text, len);
