@@ -50,17 +50,26 @@ int ecg_wfdb_read_header(const char *path, ecg_wfdb_header *h, char *err, size_t
 void ecg_wfdb_header_free(ecg_wfdb_header *h);
 
 /* ---------------------------------------------------------------- WFDB signals (.dat) */
+/* Values per frame of the signals sig[first .. first+count-1]: the sum of their
+ * samples_per_frame (= count when every signal has one sample per frame); -1 if the range is bad. */
+int ecg_wfdb_frame_width(const ecg_wfdb_header *h, int first, int count);
 /* Decodes one signal file's bytes holding the signals sig[first .. first+count-1] of h (they
- * share the file), frames interleaved. Writes n_samples * count ADC values into adc
- * (frame-major: adc[t * count + j]); a file shorter than the header promises is an error naming
- * the file, the byte offset and both lengths. */
+ * share the file), frames interleaved. Writes n_samples frames of W = ecg_wfdb_frame_width
+ * values into adc (frame-major: adc[t * W + k]; within a frame, signal first's samples_per_frame
+ * values come first, then the next signal's; with one sample per frame adc[t * count + j]).
+ * Formats 212, 16, 80; a nonzero skew is rejected. A file shorter than the header promises is an
+ * error naming the file, the byte offset and both lengths. */
 int ecg_wfdb_decode(const ecg_wfdb_header *h, int first, int count, const uint8_t *buf, size_t len,
                     const char *what, int32_t *adc, char *err, size_t errlen);
 /* Reads every signal of the record at `dir`/`record` (.hea + its .dat files). *adc gets
- * n_samples * n_sig values, frame-major; free() it. Invalid-sample markers (-32768 in format 16,
- * -2048 in 212) are kept as they are and counted in *n_invalid. */
+ * n_samples frames of ecg_wfdb_frame_width(h, 0, n_sig) values (n_samples * n_sig when every
+ * signal has one sample per frame), frame-major in signal order; free() it. A header without a
+ * sample count gets it from the first signal file's length. Invalid-sample markers (-2048 in
+ * 212, -32768 in 16, -128 in 80) are kept as they are and counted in *n_invalid (may be NULL). */
 int ecg_wfdb_read_record(const char *dir, const char *record, ecg_wfdb_header *h, int32_t **adc, long *n_invalid,
                          char *err, size_t errlen);
+/* Reads a whole file (at most max_bytes, else an error) into *buf (free() it). */
+int ecg_wfdb_read_bytes(const char *path, size_t max_bytes, uint8_t **buf, size_t *len, char *err, size_t errlen);
 /* Physical units: (adc - baseline) / gain. */
 float ecg_wfdb_physical(const ecg_wfdb_signal *s, int32_t adc);
 
