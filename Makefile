@@ -41,7 +41,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 INFO_DEFS = -DECG_GIT_COMMIT='"$(GIT_COMMIT)"' -DECG_CC='"$(shell $(CC) --version | head -n1)"'
 
-.PHONY: all deps check-deps test bench fuzz fuzz-run clean lib FORCE
+.PHONY: all deps check-deps test bench fuzz fuzz-run clean lib data FORCE
 # Keep the test objects make would otherwise delete as intermediates (and rebuild every time).
 .SECONDARY:
 all: check-deps $(REL)/ecgbench $(REL)/libecgbench.a $(REL)/libecgbench.so
@@ -51,6 +51,11 @@ deps:
 
 check-deps:
 	@scripts/deps.sh
+
+# Full data sets into data/ (gitignored): `make data ECG_DATA_MIRROR=dir` copies a local mirror
+# (CI: ../shared/data), plain `make data` downloads from PhysioNet. See scripts/data.sh.
+data:
+	@ECG_DATA_MIRROR=$(ECG_DATA_MIRROR) scripts/data.sh data
 
 lib: $(REL)/libecgbench.a $(REL)/libecgbench.so
 

@@ -205,7 +205,11 @@ typedef struct {
     const char *const *feature_names;
     int *record;                /* source record number per example (e.g. 100 for MIT-BIH 100) */
     char data_version[160];     /* what data this came from, e.g. "mitdb 1.0.0 (48 records, sha256 ...)" */
+    void *names_storage;        /* heap block behind class_names / feature_names when they are not a task's
+                                 * static arrays (a cache load); NULL otherwise. Loaders start from a zeroed
+                                 * struct, so they never need to touch it. */
 } ecg_dataset;
+/* Frees x, y, features, record and names_storage, then zeroes *d (safe on a zeroed struct, twice). */
 void ecg_dataset_free(ecg_dataset *d);
 
 typedef struct {
@@ -223,10 +227,27 @@ const ecg_task *ecg_task_at(int i);   /* NULL past the end */
 int ecg_task_load(const char *task, const char *split, const char *data_dir, uint64_t seed, ecg_dataset *d,
                   char *err, size_t errlen);
 
+/* CinC 2017 record reader (task_cinc2017.c): the MATLAB v4 variable `val` (int16, 1 x n) of `path`
+ * through libmatio. *val: n values, free(). Exposed so tests can check it against the raw bytes. */
+int ecg_cinc_read_mat(const char *path, int16_t **val, long *n, char *err, size_t errlen);
+/* Examples per cinc2017 record: 30 s at 300 Hz. */
+#define ECG_CINC_FS 300
+#define ECG_CINC_LENGTH 9000
+/* Synthetic beats (task_synthetic.c): per split and class, at 360 Hz. */
+#define ECG_SYNTH_LENGTH 252
+#define ECG_SYNTH_FS 360
+#define ECG_SYNTH_TRAIN_PER_CLASS 200
+#define ECG_SYNTH_TEST_PER_CLASS 50
+
 /* Cache of prepared datasets (cache.c): key = hash of the input files' bytes or checksums and of
  * every preprocessing setting. load: 0 hit, 1 miss, -1 error (a corrupt cache file is a miss
  * after a warning, never a wrong answer). */
+/* FNV-1a 64: start with h = ECG_HASH_INIT (the FNV offset basis) and chain calls. Not
+ * cryptographic; it only has to tell changed inputs apart. */
+#define ECG_HASH_INIT 0xcbf29ce484222325ULL
 uint64_t ecg_hash_bytes(uint64_t h, const void *p, size_t n);
+/* cache_dir NULL means this folder; save creates it (one level) when missing. */
+#define ECG_CACHE_DIR_DEFAULT "data/cache"
 int ecg_cache_load(const char *cache_dir, uint64_t key, ecg_dataset *d, char *err, size_t errlen);
 int ecg_cache_save(const char *cache_dir, uint64_t key, const ecg_dataset *d, char *err, size_t errlen);
 

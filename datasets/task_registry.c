@@ -1,0 +1,89 @@
+/* The task registry: names, splits and loaders of every task, and the checked entry point. */
+#include <stdio.h>
+#include <string.h>
+
+#include "datasets/datasets.h"
+
+static const char *const mitdb_splits[] = {"ds1", "ds2", "train", "val", "test", "intra-train", "intra-test"};
+static const char *const cinc_splits[] = {"train", "val", "test"};
+static const char *const synth_splits[] = {"train", "test"};
+
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static const ecg_task tasks[] = {
+    {"mitdb-aami",
+     "MIT-BIH Arrhythmia beats in the 5 AAMI classes (N, S, V, F, Q), paced records excluded, RR and "
+     "age/sex features; inter-patient (de Chazal DS1/DS2) and intra-patient splits",
+     mitdb_splits, N_OF(mitdb_splits), ecg_task_mitdb_aami_load},
+    {"cinc2017",
+     "PhysioNet/CinC 2017 single-lead AF challenge (Normal, AF, Other, Noisy), 30 s crops at 300 Hz, "
+     "stratified seeded 80/10/10 split by record",
+     cinc_splits, N_OF(cinc_splits), ecg_task_cinc2017_load},
+    {"synthetic",
+     "seeded ECG-like beats per AAMI class (252 samples at 360 Hz); for tests only, never for reported results",
+     synth_splits, N_OF(synth_splits), ecg_task_synthetic_load},
+};
+
+const ecg_task *ecg_task_at(int i) { return i >= 0 && i < N_OF(tasks) ? &tasks[i] : NULL; }
+
+const ecg_task *ecg_task_find(const char *name) {
+    for (int i = 0; name && i < N_OF(tasks); i++)
+        if (!strcmp(tasks[i].name, name)) return &tasks[i];
+    return NULL;
+}
+
+/* Appends "a, b, c" to buf (already holding a prefix). */
+static void append_list(char *buf, size_t n, const char *const *items, int count) {
+    for (int i = 0; i < count; i++) {
+        size_t used = strlen(buf);
+        if (used + 1 >= n) return;
+        snprintf(buf + used, n - used, "%s%s", i ? ", " : "", items[i]);
+    }
+}
+
+/* Rejects what a downstream trainer would index with: labels out of range, missing arrays. */
+static int check_dataset(const ecg_task *t, const ecg_dataset *d, char *err, size_t errlen) {
+    if (d->n < 0 || d->length <= 0 || d->channels <= 0 || d->n_classes <= 0 || (d->n > 0 && (!d->x || !d->y))) {
+        snprintf(err, errlen, "task %s: loader returned an inconsistent dataset (n %d, length %d, channels %d)",
+                 t->name, d->n, d->length, d->channels);
+        return -1;
+    }
+    for (int i = 0; i < d->n; i++)
+        if (d->y[i] < 0 || d->y[i] >= d->n_classes) {
+            snprintf(err, errlen, "task %s: example %d has label %d outside [0, %d)", t->name, i, d->y[i],
+                     d->n_classes);
+            return -1;
+        }
+    return 0;
+}
+
+int ecg_task_load(const char *task, const char *split, const char *data_dir, uint64_t seed, ecg_dataset *d,
+                  char *err, size_t errlen) {
+    memset(d, 0, sizeof *d);
+    const ecg_task *t = ecg_task_find(task);
+    if (!t) {
+        const char *names[N_OF(tasks)];
+        for (int i = 0; i < N_OF(tasks); i++) names[i] = tasks[i].name;
+        snprintf(err, errlen, "unknown task '%s' (known tasks: ", task ? task : "(null)");
+        append_list(err, errlen, names, N_OF(tasks));
+        if (strlen(err) + 1 < errlen) strcat(err, ")");
+        return -1;
+    }
+    int found = 0;
+    for (int i = 0; split && i < t->n_splits; i++) found |= !strcmp(t->splits[i], split);
+    if (!found) {
+        snprintf(err, errlen, "unknown split '%s' of task %s (splits: ", split ? split : "(null)", t->name);
+        append_list(err, errlen, t->splits, t->n_splits);
+        if (strlen(err) + 1 < errlen) strcat(err, ")");
+        return -1;
+    }
+    if (t->load(data_dir, split, seed, d, err, errlen)) {
+        ecg_dataset_free(d);
+        return -1;
+    }
+    if (check_dataset(t, d, err, errlen)) {
+        ecg_dataset_free(d);
+        return -1;
+    }
+    return 0;
+}
