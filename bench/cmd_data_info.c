@@ -13,7 +13,9 @@ static void usage(FILE *f) {
                "  TASK        e.g. mitdb-aami\n"
                "  --data DIR  folder holding mitdb/ and cinc2017/ (default $ECG_DATA_DIR, else ./data)\n"
                "  --seed N    seed of the seeded splits (validation records, intra split); default 0\n"
-               "  --csv FILE  also write task,split,class,count,published,diff_pct rows\n");
+               "  --csv FILE  also write task,split,class,count,published,diff_pct rows\n"
+               "Prepared splits are cached in $ECG_CACHE_DIR (default " ECG_CACHE_DIR_DEFAULT "), keyed by the\n"
+               "data files (path, size, mtime), the seed and the preprocessing settings.\n");
 }
 
 typedef struct {
@@ -113,11 +115,14 @@ int ecg_cmd_data_info(int argc, char **argv) {
             return 1;
         }
     }
-    int rc = 0, header_done = 0;
+    int rc = 0, header_done = 0, hits = 0;
     char err[1024];
+    const char *cache = getenv("ECG_CACHE_DIR");
     for (int s = 0; s < t->n_splits; s++) {
         ecg_dataset d;
-        if (ecg_task_load(o.task, t->splits[s], o.data, o.seed, &d, err, sizeof err)) {
+        int hit = 0;
+        if (ecg_task_load_cached(o.task, t->splits[s], o.data, o.seed, cache && *cache ? cache : NULL, &d, &hit, err,
+                                 sizeof err)) {
             fprintf(stderr, "ecgbench data info: %s\n", err);
             rc = 1;
             break;
@@ -130,8 +135,10 @@ int ecg_cmd_data_info(int argc, char **argv) {
             header_done = 1;
         }
         report_split(&d, &w);
+        hits += hit;
         ecg_dataset_free(&d);
     }
+    if (hits) printf("(%d of %d splits from the cache in %s)\n", hits, t->n_splits, cache && *cache ? cache : ECG_CACHE_DIR_DEFAULT);
     if (o.csv && ecg_csv_close(&w) && !rc) {
         fprintf(stderr, "ecgbench data info: %s\n", w.err);
         rc = 1;

@@ -235,6 +235,9 @@ typedef struct {
     const char *const *splits;
     int n_splits;
     int (*load)(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err, size_t errlen);
+    const char *data_subdir; /* its raw files under data_dir (fingerprinted for the cache); NULL: none */
+    const char *settings;    /* every preprocessing setting, in words: part of the cache key, so
+                              * change it whenever the loader's output would change */
 } ecg_task;
 /* Registry (task_registry.c). NULL for an unknown name. */
 const ecg_task *ecg_task_find(const char *name);
@@ -267,6 +270,13 @@ uint64_t ecg_hash_bytes(uint64_t h, const void *p, size_t n);
 #define ECG_CACHE_DIR_DEFAULT "data/cache"
 int ecg_cache_load(const char *cache_dir, uint64_t key, ecg_dataset *d, char *err, size_t errlen);
 int ecg_cache_save(const char *cache_dir, uint64_t key, const ecg_dataset *d, char *err, size_t errlen);
+
+/* ecg_task_load through the cache (task_cached.c): the key hashes the task, split, seed, the
+ * task's settings string and a fingerprint of every file under data_dir/data_subdir (path,
+ * size, modification time). cache_dir NULL: ECG_CACHE_DIR_DEFAULT. *hit says whether it came
+ * from the cache. A cache that cannot be read or written costs time, never correctness. */
+int ecg_task_load_cached(const char *task, const char *split, const char *data_dir, uint64_t seed,
+                         const char *cache_dir, ecg_dataset *d, int *hit, char *err, size_t errlen);
 
 /* The tasks' loaders, as the registry lists them (same contract as ecg_task.load). */
 int ecg_task_mitdb_aami_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,

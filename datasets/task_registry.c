@@ -14,14 +14,19 @@ static const ecg_task tasks[] = {
     {"mitdb-aami",
      "MIT-BIH Arrhythmia beats in the 5 AAMI classes (N, S, V, F, Q), paced records excluded, RR and "
      "age/sex features; inter-patient (de Chazal DS1/DS2) and intra-patient splits",
-     mitdb_splits, N_OF(mitdb_splits), ecg_task_mitdb_aami_load},
+     mitdb_splits, N_OF(mitdb_splits), ecg_task_mitdb_aami_load, "mitdb",
+     "v1: MLII, zero-phase Butterworth band-pass 0.5-40 Hz, windows 90 before / 162 after the annotated beat at "
+     "360 Hz, edge padding, AAMI map of de Chazal 2004, 12 RR and age/sex features, val = 4 DS1 records drawn "
+     "to hold >= 10% of S and V"},
     {"cinc2017",
      "PhysioNet/CinC 2017 single-lead AF challenge (Normal, AF, Other, Noisy), 30 s crops at 300 Hz, "
      "stratified seeded 80/10/10 split by record",
-     cinc_splits, N_OF(cinc_splits), ecg_task_cinc2017_load},
+     cinc_splits, N_OF(cinc_splits), ecg_task_cinc2017_load, "cinc2017",
+     "v1: REFERENCE.csv v3 labels, z-score per record, 9000-sample centre crop or zero pad at the end, "
+     "stratified 80/10/10 by record"},
     {"synthetic",
      "seeded ECG-like beats per AAMI class (252 samples at 360 Hz); for tests only, never for reported results",
-     synth_splits, N_OF(synth_splits), ecg_task_synthetic_load},
+     synth_splits, N_OF(synth_splits), ecg_task_synthetic_load, NULL, "v1: generated"},
 };
 
 const ecg_task *ecg_task_at(int i) { return i >= 0 && i < N_OF(tasks) ? &tasks[i] : NULL; }

@@ -331,6 +331,45 @@ static void test_sample_task(void) {
     free_all(d);
 }
 
+/* The dataset cache: a second load is a hit with the same bytes; touching an input file, or
+ * another seed, is a miss. Runs on a copy of the bundled sample. */
+static void test_cache_through_loader(void) {
+    char tmp[] = "/tmp/ecgbench_cachetask_XXXXXX";
+    CHECK(mkdtemp(tmp) != NULL, "mkdtemp");
+    char cmd[512], data[256], cache[256], file[300];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    snprintf(cache, sizeof cache, "%s/cache", tmp);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp -r datasets/sample/cinc2017 %s/", data, data);
+    if (system(cmd) != 0) {
+        printf("  skipped test_cache_through_loader: datasets/sample not found (run from the repo root)\n");
+        return;
+    }
+    ecg_dataset a, b;
+    int hit = -1;
+    char err[512];
+    CHECK(ecg_task_load_cached("cinc2017", "train", data, 1, cache, &a, &hit, err, sizeof err) == 0 && hit == 0,
+          "first load: hit %d %s", hit, err);
+    CHECK(ecg_task_load_cached("cinc2017", "train", data, 1, cache, &b, &hit, err, sizeof err) == 0 && hit == 1,
+          "second load not from the cache: %s", err);
+    CHECK(a.n == b.n && a.length == b.length && !memcmp(a.x, b.x, sizeof(float) * (size_t)a.n * (size_t)a.length) &&
+              !memcmp(a.y, b.y, sizeof(int) * (size_t)a.n) && !strcmp(a.data_version, b.data_version) &&
+              !strcmp(a.class_names[1], b.class_names[1]),
+          "cached dataset differs");
+    ecg_dataset_free(&b);
+    CHECK(ecg_task_load_cached("cinc2017", "train", data, 2, cache, &b, &hit, err, sizeof err) == 0 && hit == 0,
+          "another seed hit the cache");
+    ecg_dataset_free(&b);
+    snprintf(file, sizeof file, "%s/cinc2017/training2017/REFERENCE.csv", data);
+    snprintf(cmd, sizeof cmd, "touch -d '2001-01-01' %s", file);
+    CHECK(system(cmd) == 0, "touch");
+    CHECK(ecg_task_load_cached("cinc2017", "train", data, 1, cache, &b, &hit, err, sizeof err) == 0 && hit == 0,
+          "a changed input file hit the cache");
+    ecg_dataset_free(&a);
+    ecg_dataset_free(&b);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
 /* Full training set, when unpacked (ECG_DATA_DIR, else ../shared/data, else data/ from `make
  * data`): the val split has round(10%) of the published class counts 5050 / 738 / 2456 / 284. */
 static void test_full_val_counts(void) {
@@ -369,6 +408,7 @@ int main(void) {
     RUN(test_stratified_split);
     RUN(test_sample_mat_vs_header);
     RUN(test_sample_task);
+    RUN(test_cache_through_loader);
     RUN(test_full_val_counts);
     return test_done();
 }
