@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 test_state test_st;
 
@@ -54,6 +55,23 @@ double rel_err_d(const double *a, const double *b, size_t n) {
         scale = fmax(scale, fabs(b[i]));
     }
     return diff / scale;
+}
+
+const char *test_data_dir(const char *probe, char *buf, size_t n) {
+    const char *env = getenv("ECG_DATA_DIR");
+    const char *cands[3] = {env && *env ? env : NULL, "data", "../shared/data"};
+    for (int i = 0; i < 3; i++) {
+        char path[1024];
+        if (!cands[i]) continue;
+        snprintf(path, sizeof path, "%s/%s", cands[i], probe);
+        if (access(path, R_OK) == 0) {
+            snprintf(buf, n, "%s", cands[i]);
+            return buf;
+        }
+    }
+    printf("  skipped %s: no %s under $ECG_DATA_DIR, data/ or ../shared/data (make data)\n",
+           test_st.current ? test_st.current : "test", probe);
+    return NULL;
 }
 
 void fill_normal(float *x, size_t n, ecg_rng *r, float scale) {

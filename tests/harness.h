@@ -55,6 +55,11 @@ int op_check(const char *label, ecg_graph *g, naive_forward naive, const op_chec
  * inputs and checks they agree within tol (relative, as rel_err_f). */
 int xnn_check(const char *label, ecg_graph *g, int batch, int threads, unsigned flags, double tol, uint64_t seed);
 
+/* The real-data folder holding `probe` (a path below it, e.g. "mitdb/100.hea"): the first of
+ * $ECG_DATA_DIR, data/ (`make data`) and ../shared/data (CI) that has it, copied into buf; NULL,
+ * with a printed "skipped" note naming the current test, when none has it. */
+const char *test_data_dir(const char *probe, char *buf, size_t n);
+
 /* Fills with N(0, scale^2). */
 void fill_normal(float *x, size_t n, ecg_rng *r, float scale);
 /* Random integer in [lo, hi]. */

@@ -146,14 +146,9 @@ static void test_bad_input(void) {
 
 /* MIT-BIH record 100 (2273 reference beats): Se and +P of at least 99 %. */
 static void test_record_100(void) {
-    const char *env = getenv("ECG_DATA_DIR");
-    char dir[1024], path[1100];
-    snprintf(dir, sizeof dir, "%s/mitdb", env && *env ? env : "../shared/data");
-    snprintf(path, sizeof path, "%s/100.hea", dir);
-    if (access(path, R_OK) != 0) {
-        printf("  skipped test_record_100: %s not found (set ECG_DATA_DIR)\n", path);
-        return;
-    }
+    char base[1024], dir[1100], path[1200];
+    if (!test_data_dir("mitdb/100.atr", base, sizeof base)) return;
+    snprintf(dir, sizeof dir, "%s/mitdb", base);
     ecg_wfdb_header h;
     int32_t *adc = NULL;
     long n_inv = 0;

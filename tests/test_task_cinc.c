@@ -370,23 +370,11 @@ static void test_cache_through_loader(void) {
     CHECK(system(cmd) == 0, "cleanup");
 }
 
-/* Full training set, when unpacked (ECG_DATA_DIR, else ../shared/data, else data/ from `make
- * data`): the val split has round(10%) of the published class counts 5050 / 738 / 2456 / 284. */
+/* Full training set, when unpacked (test_data_dir; `make data` unpacks it): the val split has round(10%) of the published class counts 5050 / 738 / 2456 / 284. */
 static void test_full_val_counts(void) {
-    const char *env = getenv("ECG_DATA_DIR");
-    const char *cands[] = {env ? env : "../shared/data", "data"};
-    const char *found = NULL;
-    for (int i = 0; i < 2 && !found; i++) {
-        char p[512];
-        snprintf(p, sizeof p, "%s/cinc2017/training2017/REFERENCE.csv", cands[i]);
-        FILE *fp = fopen(p, "r");
-        if (fp) fclose(fp), found = cands[i];
-    }
-    if (!found) {
-        printf("  skipped test_full_val_counts: no unpacked cinc2017/training2017 under %s or data/ (make data)\n",
-               cands[0]);
-        return;
-    }
+    char base[1024];
+    const char *found = test_data_dir("cinc2017/training2017/REFERENCE.csv", base, sizeof base);
+    if (!found) return;
     ecg_dataset d;
     char err[512] = "";
     CHECK(ecg_task_load("cinc2017", "val", found, 2017, &d, err, sizeof err) == 0, "load val: %s", err);

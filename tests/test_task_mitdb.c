@@ -1,7 +1,7 @@
 /* mitdb-aami on the real MIT-BIH records: DS1 / DS2 class counts against de Chazal et al. 2004
  * (Table II), the record-wise validation split, the seeded intra split, window alignment and RR
  * features against facts of the database. Skips (and says so) when the data is absent: the data
- * dir is $ECG_DATA_DIR, else ../shared/data from the repo root. */
+ * dir is found by test_data_dir (harness.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +14,7 @@ static char data_dir[1024];
 static int have_data;
 
 static void find_data(void) {
-    const char *env = getenv("ECG_DATA_DIR");
-    snprintf(data_dir, sizeof data_dir, "%s", env && *env ? env : "../shared/data");
-    char probe[1100];
-    snprintf(probe, sizeof probe, "%s/mitdb/100.atr", data_dir);
-    struct stat st;
-    have_data = stat(probe, &st) == 0;
-    if (!have_data) printf("  note: %s not found: the real-data tests are skipped\n", probe);
+    have_data = test_data_dir("mitdb/234.atr", data_dir, sizeof data_dir) != NULL;
 }
 
 static int load(const char *split, uint64_t seed, ecg_dataset *d) {

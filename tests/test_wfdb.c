@@ -2,7 +2,7 @@
  * Reference values are independent of the code: hand-packed byte fixtures worked out below, the
  * per-signal checksums and initial values each MIT-BIH header carries, and PhysioNet's MIT-BIH
  * directory (record 100: 69-year-old man, 2239 normal beats, 33 APCs, 1 PVC, sinus rhythm).
- * Tests on real records use $ECG_DATA_DIR or ../shared/data and are skipped when it is absent. */
+ * Tests on real records find the data with test_data_dir and are skipped when it is absent. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,15 +23,9 @@ static const int mitdb_records[48] = {100, 101, 102, 103, 104, 105, 106, 107, 10
 
 /* The MIT-BIH folder, or NULL (and a printed note) when the data is not here. */
 static const char *mitdb_dir(char *dir, size_t n) {
-    const char *base = getenv("ECG_DATA_DIR");
-    if (!base || !*base) base = "../shared/data";
+    char base[1024];
+    if (!test_data_dir("mitdb/234.atr", base, sizeof base)) return NULL;
     snprintf(dir, n, "%s/mitdb", base);
-    char probe[1100];
-    snprintf(probe, sizeof probe, "%s/100.hea", dir);
-    if (access(probe, R_OK) != 0) {
-        printf("  skipped %s: no MIT-BIH data at %s (set ECG_DATA_DIR)\n", test_st.current, dir);
-        return NULL;
-    }
     return dir;
 }
 
