@@ -72,7 +72,8 @@ static void report_split(const ecg_dataset *d, ecg_csv *w) {
     int nc = d->n_classes < 64 ? d->n_classes : 64;
     for (int i = 0; i < d->n; i++)
         if (d->y[i] >= 0 && d->y[i] < nc) count[d->y[i]]++, total++;
-    const int *pub = !strcmp(d->task, "mitdb-aami") ? ecg_dechazal_counts(d->split) : NULL;
+    int sample = !strncmp(d->data_version, "SAMPLE", 6);
+    const int *pub = !strcmp(d->task, "mitdb-aami") && !sample ? ecg_dechazal_counts(d->split) : NULL;
     int n_rec = 0, last = -1;
     for (int i = 0; i < d->n; i++)   /* records arrive grouped, in order */
         if (d->record[i] != last) n_rec++, last = d->record[i];

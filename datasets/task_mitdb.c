@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "datasets/datasets.h"
 
@@ -307,8 +308,23 @@ int ecg_task_mitdb_aami_load(const char *data_dir, const char *split, uint64_t s
     int n1 = ecg_mitdb_record_set("ds1", &ds1), n2 = ecg_mitdb_record_set("ds2", &ds2);
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/mitdb", data_dir ? data_dir : ".");
+    /* A folder marked SAMPLE (the bundled datasets/sample) holds a few trimmed records: the splits
+     * use the records present and say so in data_version; a full folder must hold them all. */
+    char marker[1200];
+    snprintf(marker, sizeof marker, "%s/SAMPLE", dir);
+    int sample = access(marker, F_OK) == 0;
     unsigned char val[32] = {0};
-    if ((!strcmp(s, "train") || !strcmp(s, "val")) && choose_val(dir, seed, ds1, n1, val, err, errlen)) return -1;
+    if (sample) { /* validation = the last DS1 record present, train = the others */
+        int last = -1;
+        for (int i = 0; i < n1; i++) {
+            char hea[1200];
+            snprintf(hea, sizeof hea, "%s/%d.hea", dir, ds1[i]);
+            if (access(hea, F_OK) == 0) last = i;
+        }
+        if (last >= 0) val[last] = 1;
+    } else if ((!strcmp(s, "train") || !strcmp(s, "val")) && choose_val(dir, seed, ds1, n1, val, err, errlen)) {
+        return -1;
+    }
 
     /* Records to read, in a fixed order (DS1 then DS2, each ascending). */
     int recs[64], n_recs = 0;
@@ -317,6 +333,15 @@ int ecg_task_mitdb_aami_load(const char *data_dir, const char *split, uint64_t s
     for (int i = 0; use_ds1 && i < n1; i++)
         if (!(!strcmp(s, "train") && val[i]) && !(!strcmp(s, "val") && !val[i])) recs[n_recs++] = ds1[i];
     for (int i = 0; use_ds2 && i < n2; i++) recs[n_recs++] = ds2[i];
+    if (sample) {
+        int kept = 0;
+        for (int i = 0; i < n_recs; i++) {
+            char hea[1200];
+            snprintf(hea, sizeof hea, "%s/%d.hea", dir, recs[i]);
+            if (access(hea, F_OK) == 0) recs[kept++] = recs[i];
+        }
+        n_recs = kept;
+    }
 
     beats b = {0};
     for (int i = 0; i < n_recs; i++)
@@ -352,7 +377,10 @@ int ecg_task_mitdb_aami_load(const char *data_dir, const char *split, uint64_t s
     d->feature_names = feature_names;
     d->record = b.rec;
     uint64_t hash;
-    if (sums_hash(dir, &hash) == 0)
+    if (sample)
+        snprintf(d->data_version, sizeof d->data_version,
+                 "SAMPLE, not for reporting: mitdb subset (%d records, trimmed; see its README) at %s", n_recs, dir);
+    else if (sums_hash(dir, &hash) == 0)
         snprintf(d->data_version, sizeof d->data_version, "mitdb (%d records; SHA256SUMS fnv1a64 %016llx) at %s",
                  n_recs, (unsigned long long)hash, dir);
     else
