@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "bench/gbench_shim.h"
+#include "train/train.h"
 
 /* ---------------------------------------------------------------- CSV (bench/csv_out.c) */
 /* RFC 4180 output through libcsv: fields that need it (comma, quote, CR/LF, edge spaces) are
@@ -49,13 +50,28 @@ typedef struct {
 
 /* Fills everything; argv (may be NULL) is recorded as the command line. */
 void ecg_run_info_collect(ecg_run_info *ri, int threads, int argc, char **argv);
+/* ri as a cJSON object (for embedding in manifests); NULL when out of memory. */
+typedef struct cJSON cJSON;
+cJSON *ecg_run_info_json(const ecg_run_info *ri);
 /* Writes ri as JSON (creating parent directories). 0 ok, -1 with err. */
 int ecg_run_info_write(const ecg_run_info *ri, const char *path, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- metrics (bench/metrics_report.c) */
+void ecg_metrics_print(FILE *f, const ecg_metrics *m, const char *const *class_names);
+/* {examples, accuracy, macro_f1, per_class: [{class, support, sensitivity, ppv, specificity, f1}],
+ * confusion: [[..]]}; undefined metrics are null. NULL when out of memory. */
+cJSON *ecg_metrics_json(const ecg_metrics *m, const char *const *class_names);
+/* Rebuilds metrics from the "confusion" of such an object. 0 ok, -1 malformed. */
+int ecg_metrics_from_json(const cJSON *o, int classes, ecg_metrics *m);
+/* Same confusion matrix (so every derived figure is the same). */
+int ecg_metrics_equal(const ecg_metrics *a, const ecg_metrics *b);
 
 /* ---------------------------------------------------------------- commands */
 /* argv[0] is the command name ("bench-op"). Returns the process exit code
  * (0 ok, 1 failure, 2 usage error). */
 int ecg_cmd_bench_op(int argc, char **argv);
+int ecg_cmd_train(int argc, char **argv);       /* bench/cmd_train.c */
+int ecg_cmd_eval(int argc, char **argv);        /* bench/cmd_eval.c */
 int ecg_cmd_models(int argc, char **argv);      /* bench/cmd_models.c */
 int ecg_cmd_info(int argc, char **argv);        /* bench/cmd_models.c: per-layer table of a model */
 /* `ecgbench data SUB ...` (bench/cmd_data.c) and its subcommands, one file each. */

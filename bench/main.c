@@ -14,6 +14,8 @@ static const command commands[] = {
     {"bench-op", ecg_cmd_bench_op, "time single operators (XNNPACK vs reference); the depthwise-conv study"},
     {"models", ecg_cmd_models, "list the models with their parameters and FLOPs"},
     {"info", ecg_cmd_info, "MODEL: per-layer table (output shape, params, FLOPs), optional CSV"},
+    {"train", ecg_cmd_train, "MODEL --task TASK: train, select on validation macro-F1, write weights + manifest"},
+    {"eval", ecg_cmd_eval, "DIR (a manifest) or MODEL --weights W --task T: metrics on the XNNPACK path"},
     {"data", ecg_cmd_data, "datasets: class counts per split (info), QRS detector validation (qrs-eval)"},
 };
 

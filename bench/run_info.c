@@ -101,25 +101,12 @@ void ecg_run_info_collect(ecg_run_info *ri, int threads, int argc, char **argv) 
     }
 }
 
-int ecg_run_info_write(const ecg_run_info *ri, const char *path, char *err, size_t errlen) {
-    const char *slash = strrchr(path, '/');
-    if (slash && slash != path) {
-        char dir[4096];
-        size_t n = (size_t)(slash - path);
-        if (n >= sizeof dir) {
-            snprintf(err, errlen, "path too long: %s", path);
-            return -1;
-        }
-        memcpy(dir, path, n);
-        dir[n] = 0;
-        if (ecg_mkdir_p(dir, err, errlen)) return -1;
-    }
+cJSON *ecg_run_info_json(const ecg_run_info *ri) {
     cJSON *o = cJSON_CreateObject(), *flags = cJSON_CreateObject();
     if (!o || !flags) {
         cJSON_Delete(o);
         cJSON_Delete(flags);
-        snprintf(err, errlen, "out of memory");
-        return -1;
+        return NULL;
     }
     cJSON_AddStringToObject(o, "git_commit", ri->git_commit);
     cJSON_AddStringToObject(o, "compiler", ri->compiler);
@@ -136,6 +123,27 @@ int ecg_run_info_write(const ecg_run_info *ri, const char *path, char *err, size
     cJSON_AddNumberToObject(o, "threads", ri->threads);
     cJSON_AddStringToObject(o, "date_utc", ri->date_utc);
     cJSON_AddStringToObject(o, "command", ri->command);
+    return o;
+}
+
+int ecg_run_info_write(const ecg_run_info *ri, const char *path, char *err, size_t errlen) {
+    const char *slash = strrchr(path, '/');
+    if (slash && slash != path) {
+        char dir[4096];
+        size_t n = (size_t)(slash - path);
+        if (n >= sizeof dir) {
+            snprintf(err, errlen, "path too long: %s", path);
+            return -1;
+        }
+        memcpy(dir, path, n);
+        dir[n] = 0;
+        if (ecg_mkdir_p(dir, err, errlen)) return -1;
+    }
+    cJSON *o = ecg_run_info_json(ri);
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
     if (!text) {

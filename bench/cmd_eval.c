@@ -1,0 +1,141 @@
+/* `ecgbench eval`: accuracy, macro-F1, per-class Se/PPV/Sp/F1 and the confusion matrix of a
+ * model on a task split, through the XNNPACK executor (the path the benchmarks time).
+ *   ecgbench eval DIR                        DIR/manifest.json + weights; checks the manifest's
+ *                                            test metrics are reproduced exactly
+ *   ecgbench eval MODEL --weights FILE --task TASK [--split S] */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bench/bench.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: ecgbench eval DIR [--data D] [--threads N]\n"
+               "       ecgbench eval MODEL --weights FILE --task TASK [--split S] [--data D] [--seed N] [--threads N]\n"
+               "  DIR holds manifest.json and the weights `ecgbench train` wrote; its test metrics must be\n"
+               "  reproduced exactly (exit 1 if not). --data defaults to the manifest's, else $ECG_DATA_DIR or data/.\n");
+}
+
+static cJSON *read_json(const char *path, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open %s", path);
+        return NULL;
+    }
+    struct stat st;
+    char *buf = NULL;
+    cJSON *j = NULL;
+    if (fstat(fileno(f), &st) == 0 && st.st_size < (1 << 26) && (buf = malloc((size_t)st.st_size + 1)) &&
+        fread(buf, 1, (size_t)st.st_size, f) == (size_t)st.st_size) {
+        buf[st.st_size] = 0;
+        j = cJSON_Parse(buf);
+    }
+    if (!j) snprintf(err, errlen, "%s is not a readable JSON manifest", path);
+    free(buf);
+    fclose(f);
+    return j;
+}
+
+static const char *str_of(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int ecg_cmd_eval(int argc, char **argv) {
+    static const struct option lo[] = {{"weights", 1, 0, 'w'}, {"task", 1, 0, 't'}, {"split", 1, 0, 's'},
+                                       {"data", 1, 0, 'd'},    {"seed", 1, 0, 'S'}, {"threads", 1, 0, 'j'},
+                                       {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    const char *weights = NULL, *task = NULL, *split = "test", *data = NULL;
+    uint64_t seed = 1;
+    int threads = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'w': weights = optarg; break;
+        case 't': task = optarg; break;
+        case 's': split = optarg; break;
+        case 'd': data = optarg; break;
+        case 'S': seed = strtoull(optarg, NULL, 10); break;
+        case 'j': threads = atoi(optarg); break;
+        case 'h': usage(stdout); return 0;
+        default: return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return 2;
+    }
+    char err[1024], wpath[1200];
+    cJSON *man = NULL;
+    const char *model = argv[optind];
+    struct stat st;
+    if (stat(model, &st) == 0 && S_ISDIR(st.st_mode)) { /* a trained run's folder */
+        char mpath[1200];
+        snprintf(mpath, sizeof mpath, "%s/manifest.json", argv[optind]);
+        if (!(man = read_json(mpath, err, sizeof err))) {
+            fprintf(stderr, "ecgbench eval: %s\n", err);
+            return 1;
+        }
+        const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(man, "config"), *sd = cJSON_GetObjectItemCaseSensitive(man, "seed");
+        model = str_of(man, "model");
+        task = str_of(man, "task");
+        const char *wname = str_of(man, "weights");
+        if (!data) data = str_of(cfg, "data_dir");
+        if (!model || !task || !wname || !cJSON_IsNumber(sd)) {
+            fprintf(stderr, "ecgbench eval: %s lacks model, task, weights or seed\n", mpath);
+            cJSON_Delete(man);
+            return 1;
+        }
+        seed = (uint64_t)sd->valuedouble;
+        split = "test";
+        snprintf(wpath, sizeof wpath, "%s/%s", argv[optind], wname);
+        weights = wpath;
+    }
+    if (!weights || !task) {
+        fprintf(stderr, "ecgbench eval: give a trained run's folder, or MODEL with --weights and --task\n");
+        cJSON_Delete(man);
+        return 2;
+    }
+    if (!data) {
+        const char *env = getenv("ECG_DATA_DIR");
+        data = env && *env ? env : "data";
+    }
+    ecg_dataset d = {0};
+    ecg_graph g = {0};
+    int rc = 1, hit;
+    const char *cache = getenv("ECG_CACHE_DIR");
+    if (ecg_task_load_cached(task, split, data, seed, cache && *cache ? cache : NULL, &d, &hit, err, sizeof err)) goto fail;
+    ecg_model_cfg mc = ecg_model_cfg_default(d.length, d.channels, d.n_classes);
+    if (ecg_model_build(model, &mc, &g, err, sizeof err) || ecg_safetensors_load(&g, weights, 0, err, sizeof err))
+        goto fail;
+    ecg_metrics m;
+    if (ecg_evaluate(&g, &d, 256, threads, &m, NULL, err, sizeof err)) goto fail;
+    printf("%s on %s/%s (%s), weights %s\n", model, task, split, d.data_version, weights);
+    ecg_metrics_print(stdout, &m, d.class_names);
+    rc = 0;
+    if (man) {
+        const cJSON *want = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(man, "metrics"), "test");
+        ecg_metrics mm;
+        if (ecg_metrics_from_json(want, d.n_classes, &mm)) {
+            fprintf(stderr, "ecgbench eval: the manifest has no readable test confusion matrix\n");
+            rc = 1;
+        } else if (ecg_metrics_equal(&m, &mm)) {
+            printf("reproduces the manifest's test metrics exactly\n");
+        } else {
+            fprintf(stderr, "ecgbench eval: DIFFERENT from the manifest (accuracy %.6f there, %.6f here)\n",
+                    mm.accuracy, m.accuracy);
+            rc = 1;
+        }
+    }
+    goto done;
+fail:
+    fprintf(stderr, "ecgbench eval: %s\n", err);
+done:
+    cJSON_Delete(man);
+    ecg_graph_free(&g);
+    ecg_dataset_free(&d);
+    return rc;
+}

@@ -1,0 +1,211 @@
+/* `ecgbench train MODEL --task TASK`: trains on the task's train split, selects the epoch with
+ * the best validation macro-F1, evaluates it on val and test through the XNNPACK executor, and
+ * writes OUT/weights.safetensors and OUT/manifest.json (config, seed, data version, run
+ * metadata, metrics). Checkpoints and epochs.csv go to OUT too; --resume continues a killed run. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: ecgbench train MODEL --task TASK [options]\n"
+            "  --data DIR          data folder (default $ECG_DATA_DIR, else data/; datasets/sample works too)\n"
+            "  --out DIR           results (default models/weights/MODEL-TASK)\n"
+            "  --epochs N          default 30        --batch N        default 64\n"
+            "  --lr X              default 1e-3      --weight-decay X default 0.01 (weights only)\n"
+            "  --patience N        early stopping on validation macro-F1, default 8\n"
+            "  --threads N         data-parallel shards (default: all cores)\n"
+            "  --seed N            default 1 (initialisation, shuffles, augmentation, dropout)\n"
+            "  --no-augment        --no-class-weights\n"
+            "  --resume            continue from OUT's last checkpoint\n"
+            "  --epoch-limit N     stop after N epochs in this call (resume later)\n"
+            "  --quiet             no progress bar\n");
+}
+
+typedef struct {
+    const char *model, *task, *data, *out;
+    ecg_train_cfg cfg;
+    int quiet;
+} opts;
+
+static int parse_num(const char *s, double lo, double hi, const char *what, double *out) {
+    char *end;
+    double v = strtod(s, &end);
+    if (!*s || *end || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "ecgbench train: %s must be a number in [%g, %g], got '%s'\n", what, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse(int argc, char **argv, opts *o) {
+    static const struct option lo[] = {
+        {"task", 1, 0, 't'},       {"data", 1, 0, 'd'},        {"out", 1, 0, 'o'},     {"epochs", 1, 0, 'e'},
+        {"batch", 1, 0, 'b'},      {"lr", 1, 0, 'l'},          {"weight-decay", 1, 0, 'w'},
+        {"patience", 1, 0, 'p'},   {"threads", 1, 0, 'j'},     {"seed", 1, 0, 's'},    {"no-augment", 0, 0, 'A'},
+        {"no-class-weights", 0, 0, 'C'}, {"resume", 0, 0, 'r'}, {"epoch-limit", 1, 0, 'L'}, {"quiet", 0, 0, 'q'},
+        {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+    const char *env = getenv("ECG_DATA_DIR");
+    memset(o, 0, sizeof *o);
+    o->data = env && *env ? env : "data";
+    o->cfg = ecg_train_defaults();
+    int c;
+    double v;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 't': o->task = optarg; break;
+        case 'd': o->data = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 'e': bad = parse_num(optarg, 1, 100000, "--epochs", &v); o->cfg.epochs = (int)v; break;
+        case 'b': bad = parse_num(optarg, 1, 65536, "--batch", &v); o->cfg.batch = (int)v; break;
+        case 'l': bad = parse_num(optarg, 1e-8, 10, "--lr", &v); o->cfg.lr = (float)v; break;
+        case 'w': bad = parse_num(optarg, 0, 10, "--weight-decay", &v); o->cfg.adamw.weight_decay = (float)v; break;
+        case 'p': bad = parse_num(optarg, 1, 100000, "--patience", &v); o->cfg.patience = (int)v; break;
+        case 'j': bad = parse_num(optarg, 0, 1024, "--threads", &v); o->cfg.threads = (int)v; break;
+        case 's': bad = parse_num(optarg, 0, 1e15, "--seed", &v); o->cfg.seed = (uint64_t)v; break;
+        case 'A': o->cfg.augment = 0; break;
+        case 'C': o->cfg.class_weighted = 0; break;
+        case 'r': o->cfg.resume = 1; break;
+        case 'L': bad = parse_num(optarg, 1, 100000, "--epoch-limit", &v); o->cfg.epoch_limit = (int)v; break;
+        case 'q': o->quiet = 1; break;
+        case 'h': usage(stdout); return 1;
+        default: return 2;
+        }
+        if (bad) return 2;
+    }
+    if (optind != argc - 1 || !o->task) {
+        fprintf(stderr, "ecgbench train: give one MODEL and --task TASK\n");
+        usage(stderr);
+        return 2;
+    }
+    o->model = argv[optind];
+    return 0;
+}
+
+static int load_split(const opts *o, const char *split, ecg_dataset *d) {
+    char err[1024];
+    int hit;
+    const char *cache = getenv("ECG_CACHE_DIR");
+    if (ecg_task_load_cached(o->task, split, o->data, o->cfg.seed, cache && *cache ? cache : NULL, d, &hit, err,
+                             sizeof err)) {
+        fprintf(stderr, "ecgbench train: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static cJSON *config_json(const opts *o, const ecg_train_cfg *c) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "epochs", c->epochs);
+    cJSON_AddNumberToObject(j, "batch", c->batch);
+    cJSON_AddNumberToObject(j, "warmup_epochs", c->warmup_epochs);
+    cJSON_AddNumberToObject(j, "lr", c->lr);
+    cJSON_AddNumberToObject(j, "min_lr", c->min_lr);
+    cJSON_AddNumberToObject(j, "weight_decay", c->adamw.weight_decay);
+    cJSON_AddNumberToObject(j, "patience", c->patience);
+    cJSON_AddBoolToObject(j, "augment", c->augment);
+    cJSON_AddBoolToObject(j, "class_weighted", c->class_weighted);
+    cJSON_AddStringToObject(j, "data_dir", o->data);
+    return j;
+}
+
+/* Writes path atomically (temp file + rename). */
+static int write_text(const char *path, const char *text) {
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return -1;
+    int bad = fputs(text, f) == EOF || fputc('\n', f) == EOF;
+    bad |= fclose(f) != 0;
+    return bad || rename(tmp, path) ? -1 : 0;
+}
+
+int ecg_cmd_train(int argc, char **argv) {
+    opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc) return rc == 1 ? 0 : rc;
+    char out[1024], err[1024], path[1200];
+    if (o.out) snprintf(out, sizeof out, "%s", o.out);
+    else snprintf(out, sizeof out, "models/weights/%s-%s", o.model, o.task);
+    if (ecg_mkdir_p(out, err, sizeof err)) {
+        fprintf(stderr, "ecgbench train: %s\n", err);
+        return 1;
+    }
+    o.cfg.out_dir = out;
+    o.cfg.progress = !o.quiet;
+    ecg_dataset tr = {0}, val = {0}, test = {0};
+    ecg_graph g = {0};
+    cJSON *man = NULL;
+    rc = 1;
+    if (load_split(&o, "train", &tr) || load_split(&o, "val", &val) || load_split(&o, "test", &test)) goto done;
+    ecg_model_cfg mc = ecg_model_cfg_default(tr.length, tr.channels, tr.n_classes);
+    mc.seed = o.cfg.seed;
+    if (ecg_model_build(o.model, &mc, &g, err, sizeof err)) {
+        fprintf(stderr, "ecgbench train: %s\n", err);
+        goto done;
+    }
+    printf("%s on %s: %d train / %d val / %d test examples [%d, %d], %lld parameters\ndata: %s\n", o.model, o.task,
+           tr.n, val.n, test.n, tr.length, tr.channels, (long long)ecg_graph_param_count(&g), tr.data_version);
+    ecg_train_result res;
+    if (ecg_train(&g, &o.cfg, &tr, &val, &res, err, sizeof err)) {
+        fprintf(stderr, "ecgbench train: %s\n", err);
+        goto done;
+    }
+    ecg_metrics mv, mt;
+    if (ecg_evaluate(&g, &val, o.cfg.eval_batch, o.cfg.threads, &mv, NULL, err, sizeof err) ||
+        ecg_evaluate(&g, &test, o.cfg.eval_batch, o.cfg.threads, &mt, NULL, err, sizeof err)) {
+        fprintf(stderr, "ecgbench train: %s\n", err);
+        goto done;
+    }
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)o.cfg.seed);
+    const char *meta[] = {"model", o.model, "task", o.task, "seed", seed};
+    snprintf(path, sizeof path, "%s/weights.safetensors", out);
+    if (ecg_safetensors_save(&g, path, meta, 3, err, sizeof err)) {
+        fprintf(stderr, "ecgbench train: %s\n", err);
+        goto done;
+    }
+    ecg_run_info ri;
+    ecg_run_info_collect(&ri, o.cfg.threads, argc, argv);
+    man = cJSON_CreateObject();
+    cJSON_AddStringToObject(man, "model", o.model);
+    cJSON_AddStringToObject(man, "task", o.task);
+    cJSON_AddStringToObject(man, "weights", "weights.safetensors");
+    cJSON_AddNumberToObject(man, "seed", (double)o.cfg.seed);
+    cJSON_AddItemToObject(man, "config", config_json(&o, &o.cfg));
+    cJSON_AddNumberToObject(man, "epochs_run", res.epochs_run);
+    cJSON_AddNumberToObject(man, "best_epoch", res.best_epoch);
+    cJSON_AddStringToObject(man, "data_version", tr.data_version);
+    cJSON_AddItemToObject(man, "run", ecg_run_info_json(&ri));
+    cJSON *metrics = cJSON_CreateObject();
+    cJSON_AddItemToObject(metrics, "val", ecg_metrics_json(&mv, val.class_names));
+    cJSON_AddItemToObject(metrics, "test", ecg_metrics_json(&mt, test.class_names));
+    cJSON_AddItemToObject(man, "metrics", metrics);
+    char *text = cJSON_Print(man);
+    snprintf(path, sizeof path, "%s/manifest.json", out);
+    int bad = !text || write_text(path, text);
+    cJSON_free(text);
+    if (bad) {
+        fprintf(stderr, "ecgbench train: cannot write %s\n", path);
+        goto done;
+    }
+    printf("best epoch %d of %d (validation macro-F1 %.4f)\n\ntest (%s):\n", res.best_epoch, res.epochs_run,
+           mv.macro_f1, test.split);
+    ecg_metrics_print(stdout, &mt, test.class_names);
+    printf("\nwrote %s/weights.safetensors, %s/manifest.json\n", out, out);
+    rc = 0;
+done:
+    cJSON_Delete(man);
+    ecg_graph_free(&g);
+    ecg_dataset_free(&tr);
+    ecg_dataset_free(&val);
+    ecg_dataset_free(&test);
+    return rc;
+}
