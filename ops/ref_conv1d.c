@@ -79,11 +79,12 @@ static int64_t conv1d_flops(const ecg_node *n, const ecg_shape *in, const ecg_sh
     return 2 * t_out * cout * cin_g * n->a.kernel + (n->a.has_bias ? t_out * cout : 0);
 }
 
-/* Scratch for the tap-major weight and its gradient (whole node, independent of the batch). */
+/* Scratch for the tap-major weight, its gradient and its transpose (whole node, independent of
+ * the batch). */
 static size_t conv1d_state_bytes(const ecg_node *n, const ecg_shape *in, const ecg_shape *out, int batch) {
     (void)batch;
     conv_geom c = geom_of(n, in, out);
-    return 2 * weight_floats(&c) * sizeof(float);
+    return 3 * weight_floats(&c) * sizeof(float);
 }
 
 /* ------------------------------------------------------------------------------------ helpers */
@@ -113,6 +114,19 @@ static void add_tap_major_to_weight(const conv_geom *c, const float *wt, float *
             float *dst = w + ((size_t)o * c->cin_g + i) * c->kernel;
             for (int k = 0; k < c->kernel; k++) dst[k] += wt[((size_t)k * c->cout + o) * c->cin_g + i];
         }
+}
+
+/* PyTorch [Cout, Cin/g, K] -> [K][g][Cin/g][Cout/g]: rows of the input gradient are then dot
+ * products over contiguous output channels. */
+static void weight_to_tap_major_t(const conv_geom *c, const float *w, float *wtt) {
+    for (int o = 0; o < c->cout; o++) {
+        int g = o / c->cout_g, og = o % c->cout_g;
+        for (int i = 0; i < c->cin_g; i++) {
+            const float *src = w + ((size_t)o * c->cin_g + i) * c->kernel;
+            for (int k = 0; k < c->kernel; k++)
+                wtt[(((size_t)k * c->groups + g) * c->cin_g + i) * c->cout_g + og] = src[k];
+        }
+    }
 }
 
 static int is_depthwise(const conv_geom *c) { return c->cin_g == 1 && c->cout_g == 1; }
@@ -177,31 +191,78 @@ static void conv1d_forward(const ecg_kctx *k) {
 
 /* ------------------------------------------------------------------------------------ backward */
 
-/* Gradients of one output step: dx rows (may be NULL) and the tap-major weight grad (may be NULL). */
-static void backward_step(const conv_geom *c, const float *x, float *dx, const float *wt, float *dwt, int base,
-                          int k0, int k1, const float *dorow) {
+/* Depthwise, one output step: dx rows (may be NULL) and the tap-major weight grad (may be NULL);
+ * every loop runs over contiguous channels, and the whole weight gradient (K x C) stays in L1. */
+static void depthwise_backward_step(const conv_geom *c, const float *x, float *dx, const float *wt, float *dwt,
+                                    int base, int k0, int k1, const float *restrict dorow) {
     for (int k = k0; k < k1; k++) {
         size_t row = (size_t)(base + k * c->dilation) * c->cin;
-        const float *xrow = x + row;
-        float *dxrow = dx ? dx + row : NULL;
-        const float *wk = wt + (size_t)k * c->cout * c->cin_g;
-        float *dwk = dwt ? dwt + (size_t)k * c->cout * c->cin_g : NULL;
-        if (is_depthwise(c)) {
-            if (dxrow)
-                for (int ch = 0; ch < c->cout; ch++) dxrow[ch] += dorow[ch] * wk[ch];
-            if (dwk)
-                for (int ch = 0; ch < c->cout; ch++) dwk[ch] += dorow[ch] * xrow[ch];
-            continue;
-        }
+        const float *restrict wk = wt + (size_t)k * c->cout, *restrict xrow = x + row;
+        float *restrict dxrow = dx ? dx + row : NULL, *restrict dwk = dwt ? dwt + (size_t)k * c->cout : NULL;
+        if (dxrow)
+            for (int ch = 0; ch < c->cout; ch++) dxrow[ch] += dorow[ch] * wk[ch];
+        if (dwk)
+            for (int ch = 0; ch < c->cout; ch++) dwk[ch] += dorow[ch] * xrow[ch];
+    }
+}
+
+/* Dense / grouped input gradient of one output step: dx[r, g, i] += dot(W^T[k, g, i, :], dY[t, g, :]). */
+static void dense_backward_input_step(const conv_geom *c, float *dx, const float *wtt, int base, int k0, int k1,
+                                      const float *dorow) {
+    for (int k = k0; k < k1; k++) {
+        float *dxrow = dx + (size_t)(base + k * c->dilation) * c->cin;
         for (int g = 0; g < c->groups; g++) {
-            size_t goff = (size_t)g * c->cin_g;
-            for (int o = g * c->cout_g; o < (g + 1) * c->cout_g; o++) {
-                float go = dorow[o];
-                size_t woff = (size_t)o * c->cin_g;
-                if (dxrow)
-                    for (int i = 0; i < c->cin_g; i++) dxrow[goff + i] += go * wk[woff + i];
-                if (dwk)
-                    for (int i = 0; i < c->cin_g; i++) dwk[woff + i] += go * xrow[goff + i];
+            const float *wg = wtt + ((size_t)k * c->groups + g) * c->cin_g * c->cout_g, *dog = dorow + g * c->cout_g;
+            for (int i = 0; i < c->cin_g; i++)
+                dxrow[g * c->cin_g + i] += ecg_dot(wg + (size_t)i * c->cout_g, dog, (size_t)c->cout_g);
+        }
+    }
+}
+
+/* Output steps t in [*t0, *t1) whose tap k reads inside the input. */
+static void valid_steps(const conv_geom *c, int k, int *t0, int *t1) {
+    int off = k * c->dilation - c->pad_left; /* input time of step 0 */
+    int lo = off >= 0 ? 0 : (-off + c->stride - 1) / c->stride;
+    int hi = off > c->t_in - 1 ? 0 : (c->t_in - 1 - off) / c->stride + 1;
+    *t0 = lo;
+    *t1 = hi < c->t_out ? hi : c->t_out;
+}
+
+/* Dense / grouped weight gradient of one sample: dW[k][o][:] += sum_t dY[t, o] * x[r(t), group of o].
+ * Four output channels at a time, so each loaded input row serves four gradient rows that stay
+ * in L1 for the whole time loop. */
+#define DW_ROWS 4
+static void dense_backward_weight(const conv_geom *c, const float *x, const float *dy, float *dwt) {
+    for (int k = 0; k < c->kernel; k++) {
+        int t0, t1;
+        valid_steps(c, k, &t0, &t1);
+        for (int o0 = 0; o0 < c->cout; o0 += DW_ROWS) {
+            int no = c->cout - o0 < DW_ROWS ? c->cout - o0 : DW_ROWS;
+            float *dw[DW_ROWS];
+            const float *xg = x + (size_t)(o0 / c->cout_g) * c->cin_g;
+            int same_group = (o0 + no - 1) / c->cout_g == o0 / c->cout_g;
+            for (int j = 0; j < no; j++) dw[j] = dwt + ((size_t)k * c->cout + o0 + j) * c->cin_g;
+            for (int t = t0; t < t1; t++) {
+                size_t r = (size_t)(t * c->stride - c->pad_left + k * c->dilation) * c->cin;
+                const float *go = dy + (size_t)t * c->cout + o0;
+                if (no == DW_ROWS && same_group) {
+                    /* restrict: the rows never overlap, so the compiler may vectorise */
+                    const float *restrict xr = xg + r;
+                    float *restrict d0 = dw[0], *restrict d1 = dw[1], *restrict d2 = dw[2], *restrict d3 = dw[3];
+                    float g0 = go[0], g1 = go[1], g2 = go[2], g3 = go[3];
+                    for (int i = 0; i < c->cin_g; i++) {
+                        float xi = xr[i];
+                        d0[i] += g0 * xi;
+                        d1[i] += g1 * xi;
+                        d2[i] += g2 * xi;
+                        d3[i] += g3 * xi;
+                    }
+                } else {
+                    for (int j = 0; j < no; j++) {
+                        const float *xr = x + r + (size_t)((o0 + j) / c->cout_g) * c->cin_g;
+                        for (int i = 0; i < c->cin_g; i++) dw[j][i] += go[j] * xr[i];
+                    }
+                }
             }
         }
     }
@@ -212,23 +273,26 @@ static void conv1d_backward(const ecg_kctx *k) {
     float *dx_all = k->d_in[0], *dw = k->dw[0];
     float *db = k->node->a.has_bias ? k->dw[1] : NULL;
     /* Rebuilt here so the backward never depends on what happened since the forward. */
-    float *wt = k->state, *dwt = dw ? wt + weight_floats(&c) : NULL;
-    weight_to_tap_major(&c, k->w[0], wt);
-    if (dwt) memset(dwt, 0, weight_floats(&c) * sizeof(float));
+    float *wt = k->state, *dwt = wt + weight_floats(&c), *wtt = dwt + weight_floats(&c);
+    int dwise = is_depthwise(&c);
+    if (dwise) weight_to_tap_major(&c, k->w[0], wt);
+    else if (dx_all) weight_to_tap_major_t(&c, k->w[0], wtt);
+    if (dw) memset(dwt, 0, weight_floats(&c) * sizeof(float));
     for (int b = 0; b < k->batch; b++) {
-        const float *x = k->in[0] + (size_t)b * c.t_in * c.cin;
+        const float *x = k->in[0] + (size_t)b * c.t_in * c.cin, *dy = k->d_out + (size_t)b * c.t_out * c.cout;
         float *dx = dx_all ? dx_all + (size_t)b * c.t_in * c.cin : NULL;
         for (int t = 0; t < c.t_out; t++) {
-            const float *dorow = k->d_out + ((size_t)b * c.t_out + t) * c.cout;
+            const float *dorow = dy + (size_t)t * c.cout;
             if (db)
                 for (int o = 0; o < c.cout; o++) db[o] += dorow[o];
-            if (!dx && !dwt) continue;
             int k0, k1;
             valid_taps(&c, t, &k0, &k1);
-            backward_step(&c, x, dx, wt, dwt, t * c.stride - c.pad_left, k0, k1, dorow);
+            if (dwise) depthwise_backward_step(&c, x, dx, wt, dw ? dwt : NULL, t * c.stride - c.pad_left, k0, k1, dorow);
+            else if (dx) dense_backward_input_step(&c, dx, wtt, t * c.stride - c.pad_left, k0, k1, dorow);
         }
+        if (!dwise && dw) dense_backward_weight(&c, x, dy, dwt);
     }
-    if (dwt) add_tap_major_to_weight(&c, dwt, dw);
+    if (dw) add_tap_major_to_weight(&c, dwt, dw);
 }
 
 const ecg_op ecg_op_conv1d = {"conv1d", conv1d_infer, conv1d_flops, conv1d_state_bytes, conv1d_forward,
