@@ -207,6 +207,23 @@ int ecg_embedding(ecg_graph *g, const char *name, int idx, int num_embeddings, i
     return ecg_node_add(g, ECG_OP_EMBEDDING, name, &idx, 1, &p, 1, &a);
 }
 
+int ecg_slice(ecg_graph *g, const char *name, int x, int axis, int start, int length) {
+    if (x < 0) return -1;
+    ecg_attrs a = ecg_attrs_default();
+    a.axis = axis;
+    a.start = start;
+    a.length = length;
+    return ecg_node_add(g, ECG_OP_SLICE, name, &x, 1, NULL, 0, &a);
+}
+
+int ecg_tokens(ecg_graph *g, const char *name, int length, int dim) {
+    if (g->err[0]) return -1;
+    if (length < 1 || dim < 1) return ecg_graph_fail(g, "%s: tokens [%d, %d] must be positive", name, length, dim);
+    int p = ecg_param_add(g, name, ecg_shape3(1, length, dim), 0.02f, 0, 1);
+    ecg_attrs a = ecg_attrs_default();
+    return ecg_node_add(g, ECG_OP_TOKENS, name, NULL, 0, &p, 1, &a);
+}
+
 int ecg_concat(ecg_graph *g, const char *name, const int *xs, int n, int axis) {
     for (int i = 0; i < n; i++)
         if (xs[i] < 0) return -1;

@@ -17,6 +17,7 @@ static const ecg_op *const op_table[ECG_OP_COUNT] = {
     [ECG_OP_DROPOUT] = &ecg_op_dropout,     [ECG_OP_LSTM] = &ecg_op_lstm,
     [ECG_OP_MHA] = &ecg_op_mha,             [ECG_OP_LAYERNORM] = &ecg_op_layernorm,
     [ECG_OP_EMBEDDING] = &ecg_op_embedding, [ECG_OP_CONCAT] = &ecg_op_concat,
+    [ECG_OP_SLICE] = &ecg_op_slice,         [ECG_OP_TOKENS] = &ecg_op_tokens,
 };
 
 const ecg_op *ecg_op_get(ecg_op_kind kind) {
@@ -146,7 +147,8 @@ int ecg_node_add(ecg_graph *g, ecg_op_kind kind, const char *name, const int *in
     if (g->err[0]) return -1;
     const ecg_op *op = ecg_op_get(kind);
     if (!op) return ecg_graph_fail(g, "%s: unknown op kind %d", name, (int)kind);
-    if (n_in < 1 || n_in > ECG_MAX_IN) return ecg_graph_fail(g, "%s: %d inputs (1..%d)", name, n_in, ECG_MAX_IN);
+    /* 0 inputs only for ops that make their value from parameters (tokens); infer checks */
+    if (n_in < 0 || n_in > ECG_MAX_IN) return ecg_graph_fail(g, "%s: %d inputs (0..%d)", name, n_in, ECG_MAX_IN);
     if (n_params > ECG_MAX_PARAMS) return ecg_graph_fail(g, "%s: too many parameters", name);
     ecg_shape in_shape[ECG_MAX_IN];
     for (int i = 0; i < n_in; i++) {
@@ -159,7 +161,7 @@ int ecg_node_add(ecg_graph *g, ecg_op_kind kind, const char *name, const int *in
     memset(n, 0, sizeof *n);
     n->kind = kind;
     snprintf(n->name, sizeof n->name, "%s", name);
-    memcpy(n->in, in, (size_t)n_in * sizeof(int));
+    if (n_in) memcpy(n->in, in, (size_t)n_in * sizeof(int));
     n->n_in = n_in;
     if (n_params) memcpy(n->param, params, (size_t)n_params * sizeof(int));
     n->n_param = n_params;

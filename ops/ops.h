@@ -57,6 +57,8 @@ typedef enum {
     ECG_OP_LAYERNORM, /* over the last axis */
     ECG_OP_EMBEDDING, /* input holds integer indices stored as float: [L] -> [L, dim] */
     ECG_OP_CONCAT,    /* along attrs.axis (per-sample axis) */
+    ECG_OP_SLICE,     /* attrs.start .. start+length-1 along attrs.axis (per-sample axis) */
+    ECG_OP_TOKENS,    /* no input: a learned parameter [1, L, D] as a per-sample value [L, D] (class token) */
     ECG_OP_COUNT
 } ecg_op_kind;
 
@@ -72,7 +74,8 @@ typedef struct {
     int hidden, layers, bidirectional, last_only; /* lstm */
     int heads;                 /* mha */
     int num_embeddings, dim;   /* embedding */
-    int axis;                  /* concat: per-sample axis */
+    int axis;                  /* concat, slice: per-sample axis */
+    int start, length;         /* slice */
 } ecg_attrs;
 
 typedef struct {
@@ -148,7 +151,7 @@ const ecg_op *ecg_op_get(ecg_op_kind kind);
 extern const ecg_op ecg_op_conv1d, ecg_op_linear, ecg_op_batchnorm, ecg_op_relu, ecg_op_silu,
     ecg_op_sigmoid, ecg_op_tanh, ecg_op_hardswish, ecg_op_add, ecg_op_mul, ecg_op_gap,
     ecg_op_maxpool, ecg_op_dropout, ecg_op_lstm, ecg_op_mha, ecg_op_layernorm, ecg_op_embedding,
-    ecg_op_concat;
+    ecg_op_concat, ecg_op_slice, ecg_op_tokens;
 
 /* ---------------------------------------------------------------- graph */
 void ecg_graph_init(ecg_graph *g, uint64_t init_seed);
@@ -196,6 +199,10 @@ int ecg_mha(ecg_graph *g, const char *name, int query, int kv, int heads); /* kv
 int ecg_layernorm(ecg_graph *g, const char *name, int x, float eps);
 int ecg_embedding(ecg_graph *g, const char *name, int idx, int num_embeddings, int dim);
 int ecg_concat(ecg_graph *g, const char *name, const int *xs, int n, int axis);
+int ecg_slice(ecg_graph *g, const char *name, int x, int axis, int start, int length);
+/* A learned [L, D] block, the same for every sample (PyTorch: nn.Parameter(torch.zeros(1, L, D)),
+ * named `name`; initialised N(0, 0.02^2)-like, U(-0.02, 0.02)). */
+int ecg_tokens(ecg_graph *g, const char *name, int length, int dim);
 /* PyTorch-compatible "same" padding for odd kernels (symmetric d*(k-1)/2, which gives
  * ceil(T/stride) outputs), and padding='same' (left = total/2) for even kernels at stride 1. */
 void ecg_same_pad(int kernel, int dilation, int *left, int *right);

@@ -65,6 +65,8 @@ int ecg_lower_mha(ecg_lower *l);
 int ecg_lower_layernorm(ecg_lower *l);
 int ecg_lower_embedding(ecg_lower *l);
 int ecg_lower_concat(ecg_lower *l);
+int ecg_lower_slice(ecg_lower *l);      /* own copy kernel */
+int ecg_lower_tokens(ecg_lower *l);     /* filled once at plan time: no step at run time */
 
 /* Graph rewrites for inference (ops/fold.c). */
 /* Folds each eval-mode BatchNorm into the conv1d/linear that feeds it when that is its only

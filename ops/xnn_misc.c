@@ -93,3 +93,5 @@ int ecg_lower_concat(ecg_lower *l) {
     }
     return ecg_lower_fn(l, concat_kernel, a);
 }
+int ecg_lower_slice(ecg_lower *l) { return ecg_lower_fail(l, "no XNNPACK lowering yet"); }
+int ecg_lower_tokens(ecg_lower *l) { return ecg_lower_fail(l, "no XNNPACK lowering yet"); }
