@@ -109,6 +109,8 @@ int ecg_cmd_eval(int argc, char **argv) {
     const char *cache = getenv("ECG_CACHE_DIR");
     if (ecg_task_load_cached(task, split, data, seed, cache && *cache ? cache : NULL, &d, &hit, err, sizeof err)) goto fail;
     ecg_model_cfg mc = ecg_model_cfg_default(d.length, d.channels, d.n_classes);
+    mc.n_features = d.n_features;
+    mc.feature_names = d.feature_names;
     if (ecg_model_build(model, &mc, &g, err, sizeof err) || ecg_safetensors_load(&g, weights, 0, err, sizeof err))
         goto fail;
     ecg_metrics m;

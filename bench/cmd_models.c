@@ -5,12 +5,21 @@
 #include <string.h>
 
 #include "bench/bench.h"
+#include "datasets/datasets.h"
 #include "models/models.h"
 
-/* The default input is a mitdb-aami beat window: 252 samples of one lead, 5 AAMI classes. */
+/* The default input is a mitdb-aami beat window: 252 samples of one lead, 5 AAMI classes, and its
+ * 12 patient features (for the fusion models). */
 #define DEFAULT_LENGTH 252
 #define DEFAULT_CHANNELS 1
 #define DEFAULT_CLASSES 5
+
+static ecg_model_cfg default_cfg(void) {
+    ecg_model_cfg c = ecg_model_cfg_default(DEFAULT_LENGTH, DEFAULT_CHANNELS, DEFAULT_CLASSES);
+    c.n_features = ECG_MITDB_N_FEATURES;
+    c.feature_names = ecg_mitdb_feature_names;
+    return c;
+}
 
 int ecg_cmd_models(int argc, char **argv) {
     if (argc > 1) {
@@ -22,7 +31,7 @@ int ecg_cmd_models(int argc, char **argv) {
     printf("%-16s %12s %14s  %s\n", "model", "params", "FLOPs", "description");
     for (int i = 0; ecg_model_at(i); i++) {
         const ecg_model_def *m = ecg_model_at(i);
-        ecg_model_cfg c = ecg_model_cfg_default(DEFAULT_LENGTH, DEFAULT_CHANNELS, DEFAULT_CLASSES);
+        ecg_model_cfg c = default_cfg();
         ecg_graph g;
         char err[512];
         if (ecg_model_build(m->name, &c, &g, err, sizeof err)) {
@@ -77,7 +86,7 @@ int ecg_cmd_info(int argc, char **argv) {
                                               {"csv", required_argument, 0, 'o'},
                                               {"help", no_argument, 0, 'h'},
                                               {0, 0, 0, 0}};
-    ecg_model_cfg c = ecg_model_cfg_default(DEFAULT_LENGTH, DEFAULT_CHANNELS, DEFAULT_CLASSES);
+    ecg_model_cfg c = default_cfg();
     const char *csv = NULL;
     int opt;
     optind = 1;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/bench.h"
 
@@ -139,7 +140,7 @@ int ecg_cmd_train(int argc, char **argv) {
         return 1;
     }
     o.cfg.out_dir = out;
-    o.cfg.progress = !o.quiet;
+    o.cfg.progress = o.quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
     ecg_dataset tr = {0}, val = {0}, test = {0};
     ecg_graph g = {0};
     cJSON *man = NULL;
@@ -147,6 +148,8 @@ int ecg_cmd_train(int argc, char **argv) {
     if (load_split(&o, "train", &tr) || load_split(&o, "val", &val) || load_split(&o, "test", &test)) goto done;
     ecg_model_cfg mc = ecg_model_cfg_default(tr.length, tr.channels, tr.n_classes);
     mc.seed = o.cfg.seed;
+    mc.n_features = tr.n_features;
+    mc.feature_names = tr.feature_names;
     if (ecg_model_build(o.model, &mc, &g, err, sizeof err)) {
         fprintf(stderr, "ecgbench train: %s\n", err);
         goto done;

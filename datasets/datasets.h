@@ -199,6 +199,9 @@ enum {
 };
 #define ECG_RR_LOCAL_HALF 5
 extern const char *const ecg_rr_feature_names[ECG_RR_N_FEATURES];
+/* mitdb-aami's per-beat features: the RR features above, then age, age_unknown, sex_male, sex_unknown. */
+#define ECG_MITDB_N_FEATURES (ECG_RR_N_FEATURES + 4)
+extern const char *const ecg_mitdb_feature_names[ECG_MITDB_N_FEATURES];
 /* t: n >= 2 strictly increasing times; out: n * ECG_RR_N_FEATURES (beat-major). A time that is
  * not finite or not after its predecessor is an error naming `what` and the beat index. */
 int ecg_rr_features(const double *t, int n, const char *what, float *out, char *err, size_t errlen);

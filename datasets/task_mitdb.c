@@ -26,8 +26,9 @@
 #define INTRA_SEED_SALT 0x696e747261ULL /* "intra": the intra split does not reuse the val draw */
 
 enum { F_AGE = ECG_RR_N_FEATURES, F_AGE_UNKNOWN, F_SEX, F_SEX_UNKNOWN, N_FEATURES };
+_Static_assert(N_FEATURES == ECG_MITDB_N_FEATURES, "feature count");
 
-static const char *const feature_names[N_FEATURES] = {
+const char *const ecg_mitdb_feature_names[ECG_MITDB_N_FEATURES] = {
     "rr_pre_s", "rr_post_s", "rr_local_s", "rr_pre_norm", "rr_post_norm", "rr_local_norm", "rr_pre_local",
     "rr_post_local", "age", "age_unknown", "sex_male", "sex_unknown",
 };
@@ -374,7 +375,7 @@ int ecg_task_mitdb_aami_load(const char *data_dir, const char *split, uint64_t s
     d->class_names = ecg_aami_class_names;
     d->n_features = N_FEATURES;
     d->features = b.f;
-    d->feature_names = feature_names;
+    d->feature_names = ecg_mitdb_feature_names;
     d->record = b.rec;
     uint64_t hash;
     if (sample)

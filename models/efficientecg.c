@@ -80,13 +80,10 @@ static int mbconv(ecg_graph *g, int index, int x, int in, int out, const stage *
     return ecg_binary(g, ECG_OP_ADD, sub, h, x);
 }
 
-int ecg_efficientecg(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s) {
-    float dropout = cfg->dropout >= 0 ? cfg->dropout : 0.2f;
+int ecg_efficientecg_backbone(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s, int x) {
     float drop_path = cfg->drop_path >= 0 ? cfg->drop_path : 0.2f;
-    int x = ecg_input(g, "ecg", ecg_shape2(cfg->length, cfg->channels));
     int c = ecg_effnet_round_channels(32, s.width);
     x = conv_bn(g, "stem", x, c, 9, 2, 1, ECG_OP_SILU);
-
     int total = 0, index = 0;
     for (int i = 0; i < N_STAGES; i++) total += ecg_effnet_round_repeats(b0_stages[i].repeats, s.depth);
     for (int i = 0; i < N_STAGES; i++) {
@@ -98,8 +95,13 @@ int ecg_efficientecg(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s)
             c = out;
         }
     }
-    x = conv_bn(g, "head", x, s.head_channels, 1, 1, 1, ECG_OP_SILU);
-    x = ecg_gap(g, "pool", x);
+    return conv_bn(g, "head", x, s.head_channels, 1, 1, 1, ECG_OP_SILU);
+}
+
+int ecg_efficientecg(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s) {
+    float dropout = cfg->dropout >= 0 ? cfg->dropout : 0.2f;
+    int x = ecg_input(g, "ecg", ecg_shape2(cfg->length, cfg->channels));
+    x = ecg_gap(g, "pool", ecg_efficientecg_backbone(g, cfg, s, x));
     if (dropout > 0) x = ecg_dropout(g, "dropout", x, dropout);
     return ecg_linear(g, "classifier", x, cfg->classes, 1);
 }

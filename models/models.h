@@ -11,9 +11,11 @@ typedef struct {
     float dropout;                 /* before the classifier; < 0: the model's default */
     float drop_path;               /* stochastic depth, largest rate (EfficientECG); < 0: default */
     uint64_t seed;                 /* parameter initialisation */
+    int n_features;                /* patient features per example (the task's), for fusion models */
+    const char *const *feature_names;
 } ecg_model_cfg;
 
-/* Defaults: dropout and drop_path < 0 (each model's own), seed 0. */
+/* Defaults: dropout and drop_path < 0 (each model's own), seed 0, no features. */
 ecg_model_cfg ecg_model_cfg_default(int length, int channels, int classes);
 
 typedef struct {
@@ -38,6 +40,16 @@ typedef struct {
 
 /* EfficientNet-B0's stage table in 1D (DESIGN 4), scaled; returns logits. */
 int ecg_efficientecg(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s);
+/* The same up to the head (conv 1x1 + BN + SiLU): ECG tokens [T', head] of input x. */
+int ecg_efficientecg_backbone(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s, int x);
+
+/* ---------------------------------------------------------------- EfficientECG-Fusion */
+/* Patient-feature tokens (a learned class token, + age and sex tokens, + an RR token) query the
+ * backbone's ECG tokens with 4-head cross-attention (d_model 128), then residual + LayerNorm, a
+ * 2-layer MLP, residual + LayerNorm; the classifier reads concat(GAP(ECG tokens), class token).
+ * Graph inputs: "ecg", and "features" [1, n_features] when age/sex or RR are used (columns found
+ * by name: rr_* (8), age, age_unknown, sex_male, sex_unknown, as mitdb-aami provides them). */
+int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s, int agesex, int rr);
 /* Channels rounded as EfficientNet does: to a multiple of 8, never below 90% of c * width. */
 int ecg_effnet_round_channels(int c, double width);
 int ecg_effnet_round_repeats(int r, double depth);

@@ -12,12 +12,30 @@ static int build_b0(ecg_graph *g, const ecg_model_cfg *c) {
 static int build_s(ecg_graph *g, const ecg_model_cfg *c) {
     return ecg_efficientecg(g, c, (ecg_effnet_scale){0.5, 0.5, 640});
 }
+static const ecg_effnet_scale S_SCALE = {0.5, 0.5, 640}, B0_SCALE = {1.0, 1.0, 1280};
+static int build_fusion(ecg_graph *g, const ecg_model_cfg *c) { return ecg_efficientecg_fusion(g, c, S_SCALE, 1, 1); }
+static int build_fusion_b0(ecg_graph *g, const ecg_model_cfg *c) {
+    return ecg_efficientecg_fusion(g, c, B0_SCALE, 1, 1);
+}
+static int build_fusion_none(ecg_graph *g, const ecg_model_cfg *c) {
+    return ecg_efficientecg_fusion(g, c, S_SCALE, 0, 0);
+}
+static int build_fusion_agesex(ecg_graph *g, const ecg_model_cfg *c) {
+    return ecg_efficientecg_fusion(g, c, S_SCALE, 1, 0);
+}
+static int build_fusion_rr(ecg_graph *g, const ecg_model_cfg *c) { return ecg_efficientecg_fusion(g, c, S_SCALE, 0, 1); }
 static int build_lstm(ecg_graph *g, const ecg_model_cfg *c) { return ecg_lstm_classifier(g, c, 0); }
 static int build_bilstm(ecg_graph *g, const ecg_model_cfg *c) { return ecg_lstm_classifier(g, c, 1); }
 
 static const ecg_model_def models[] = {
     {"efficientecg-b0", "EfficientNet-B0 stage table in 1D (MBConv + SE, taps 9/25)", build_b0},
     {"efficientecg-s", "EfficientECG at width 0.5, depth 0.5, head 640 (embedded targets)", build_s},
+    {"efficientecg-fusion", "efficientecg-s + cross-attention over age, sex and RR tokens", build_fusion},
+    {"efficientecg-fusion-b0", "efficientecg-b0 + cross-attention over age, sex and RR tokens", build_fusion_b0},
+    {"efficientecg-fusion-none", "fusion ablation: class token only (backbone, no patient features)",
+     build_fusion_none},
+    {"efficientecg-fusion-agesex", "fusion ablation: + age and sex tokens", build_fusion_agesex},
+    {"efficientecg-fusion-rr", "fusion ablation: + RR token", build_fusion_rr},
     {"resnet1d", "Wang et al. 2017 time-series ResNet (64/128/128, kernels 8-5-3)", ecg_resnet1d},
     {"resnet1d-18", "basic-block ResNet-18 in 1D (k15 stem, k7 blocks)", ecg_resnet1d18},
     {"lstm", "2-layer LSTM, hidden 128, last state -> linear", build_lstm},
@@ -26,7 +44,7 @@ static const ecg_model_def models[] = {
 #define N_MODELS (int)(sizeof models / sizeof models[0])
 
 ecg_model_cfg ecg_model_cfg_default(int length, int channels, int classes) {
-    return (ecg_model_cfg){length, channels, classes, -1.0f, -1.0f, 0};
+    return (ecg_model_cfg){length, channels, classes, -1.0f, -1.0f, 0, 0, NULL};
 }
 
 const ecg_model_def *ecg_model_at(int i) { return i >= 0 && i < N_MODELS ? &models[i] : NULL; }

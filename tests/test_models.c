@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "baselines/baselines.h"
+#include "datasets/datasets.h"
 #include "harness.h"
 #include "models/models.h"
 
@@ -73,6 +74,8 @@ static void test_every_model_runs_on_both_executors(void) {
         for (int l = 0; l < 2; l++) {
             ecg_model_cfg c = ecg_model_cfg_default(lengths[l], 1, l ? 4 : 5);
             c.seed = 11;
+            c.n_features = ECG_MITDB_N_FEATURES; /* the fusion models read them; the others ignore them */
+            c.feature_names = ecg_mitdb_feature_names;
             ecg_graph g;
             char err[512];
             if (ecg_model_build(m->name, &c, &g, err, sizeof err)) {
@@ -88,6 +91,43 @@ static void test_every_model_runs_on_both_executors(void) {
             ecg_graph_free(&g);
         }
     }
+}
+
+/* efficientecg-fusion for 1 lead, 5 classes, mitdb-aami's 12 features, counted by hand:
+ *   efficientecg-s without its classifier: 660037 - (640*5 + 5)            = 656832
+ *   fusion.ecg_proj 640*128+128 = 82048; cls_token 128; age_proj and sex_proj 2*128+128 = 384 each;
+ *   rr_proj 8*128+128 = 1152; attn 4*128^2 + 4*128 = 66048; norm1, norm2 256 each;
+ *   mlp.0 128*256+256 = 33024; mlp.2 256*128+128 = 32896; classifier 256*5+5 = 1285  -> 874693.
+ * Without features (ablation "none") the three projections go: 874693 - 384 - 384 - 1152. */
+static void test_fusion_counts_and_feature_errors(void) {
+    ecg_model_cfg c = ecg_model_cfg_default(252, 1, 5);
+    c.n_features = ECG_MITDB_N_FEATURES;
+    c.feature_names = ecg_mitdb_feature_names;
+    const struct {
+        const char *name;
+        long long params;
+        int inputs;
+    } want[] = {{"efficientecg-fusion", 874693, 2}, {"efficientecg-fusion-none", 874693 - 384 - 384 - 1152, 1}};
+    char err[512];
+    for (int i = 0; i < 2; i++) {
+        ecg_graph g;
+        if (ecg_model_build(want[i].name, &c, &g, err, sizeof err)) {
+            CHECK(0, "%s", err);
+            continue;
+        }
+        CHECK(ecg_graph_param_count(&g) == want[i].params && g.n_inputs == want[i].inputs, "%s: %lld params, %d inputs",
+              want[i].name, (long long)ecg_graph_param_count(&g), g.n_inputs);
+        CHECK(ecg_param_find(&g, "fusion.cls_token") >= 0 &&
+                  g.params[ecg_param_find(&g, "fusion.cls_token")].shape.rank == 3,
+              "cls_token is not [1, 1, 128]");
+        ecg_graph_free(&g);
+    }
+    /* a task without the RR features (cinc2017 has none) is refused with the missing name */
+    c.n_features = 0;
+    c.feature_names = NULL;
+    ecg_graph g;
+    CHECK(ecg_model_build("efficientecg-fusion-rr", &c, &g, err, sizeof err) == -1 && strstr(err, "rr_pre_s"),
+          "missing features: %s", err);
 }
 
 static void test_registry_errors(void) {
@@ -117,6 +157,7 @@ int main(void) {
     RUN(test_b0_matches_torchvision_count);
     RUN(test_baseline_counts);
     RUN(test_every_model_runs_on_both_executors);
+    RUN(test_fusion_counts_and_feature_errors);
     RUN(test_registry_errors);
     RUN(test_effnet_rounding);
     return test_done();

@@ -65,6 +65,8 @@ static void test_every_model_learns_a_batch(void) {
         const char *name = ecg_model_at(i)->name;
         ecg_model_cfg cfg = ecg_model_cfg_default(LENGTH, 1, CLASSES);
         cfg.seed = 3;
+        cfg.n_features = ECG_MITDB_N_FEATURES; /* read by the fusion models only */
+        cfg.feature_names = ecg_mitdb_feature_names;
         ecg_graph g;
         char err[512];
         if (ecg_model_build(name, &cfg, &g, err, sizeof err)) {
@@ -76,11 +78,12 @@ static void test_every_model_learns_a_batch(void) {
         ecg_adamw o;
         CHECK(r && ecg_adamw_init(&o, &g, ecg_adamw_defaults()) == 0, "%s: %s", name, err);
         ecg_rng rng = {17};
-        float x[BATCH * LENGTH], dlogits[BATCH * CLASSES];
+        float x[BATCH * LENGTH], f[BATCH * ECG_MITDB_N_FEATURES], dlogits[BATCH * CLASSES];
         int labels[BATCH];
         fill_normal(x, BATCH * LENGTH, &rng, 1.0f);
+        fill_normal(f, BATCH * ECG_MITDB_N_FEATURES, &rng, 1.0f);
         for (int b = 0; b < BATCH; b++) labels[b] = b % CLASSES;
-        const float *inputs[1] = {x};
+        const float *inputs[2] = {x, f};
         double first = NAN, last5 = 0;
         for (int s = 0; r && s < STEPS; s++) {
             float lr = (float)ecg_lr_cosine(s, 5, STEPS, 3e-3, 1e-4);

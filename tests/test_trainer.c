@@ -55,7 +55,7 @@ static ecg_train_cfg small_cfg(const char *dir) {
     c.eval_batch = 32;
     c.out_dir = dir;
     c.patience = 100;
-    c.progress = getenv("ECG_TEST_PROGRESS") != NULL;
+    c.progress = getenv("ECG_TEST_PROGRESS") ? 1 : 0;
     return c;
 }
 

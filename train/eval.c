@@ -19,9 +19,8 @@ int ecg_check_model_fits(const ecg_graph *g, const ecg_dataset *d, char *err, si
         return -1;
     }
     if (g->n_inputs > 1) {
-        ecg_shape f = ecg_shape1(d->n_features);
-        const ecg_shape *in1 = &g->values[g->inputs[1]].shape;
-        if (!d->features || !ecg_shape_eq(in1, &f)) {
+        const ecg_shape *in1 = &g->values[g->inputs[1]].shape; /* [F] or [1, F]: the same floats */
+        if (!d->features || ecg_shape_numel(in1) != d->n_features) {
             snprintf(err, errlen, "model features input %s does not fit the %d features of %s",
                      ecg_shape_str(in1, a, sizeof a), d->n_features, d->task);
             return -1;

@@ -75,7 +75,7 @@ typedef struct {
     uint64_t seed;
     const char *out_dir;   /* checkpoints and epochs.csv; NULL: keep nothing on disk */
     int resume;            /* continue from out_dir's last checkpoint */
-    int progress;          /* progress bar on stderr */
+    int progress;          /* stderr: 0 nothing, 1 a line per epoch, 2 also a live bar (for a terminal) */
     int epoch_limit;       /* stop after this many epochs in this call (0: none); resume continues */
 } ecg_train_cfg;
 ecg_train_cfg ecg_train_defaults(void);

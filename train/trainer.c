@@ -53,8 +53,11 @@ static void shuffle(int *perm, int n, uint64_t seed, int epoch) {
     }
 }
 
-static void progress(int on, int epoch, int epochs, int step, int steps, double loss, double ex_s, double eta) {
-    if (!on) return;
+/* The live bar, redrawn at most 5 times a second (and at the end of the epoch). */
+static void progress(double *last, int epoch, int epochs, int step, int steps, double loss, double ex_s, double eta) {
+    double now = now_s();
+    if (step < steps && now - *last < 0.2) return;
+    *last = now;
     int width = 24, done = steps ? step * width / steps : width;
     char bar[32];
     for (int i = 0; i < width; i++) bar[i] = i < done ? '#' : '.';
@@ -87,6 +90,7 @@ typedef struct {
     ecg_graph best;
     int *perm;
     FILE *csv;
+    double last_bar;
 } loop_res;
 
 static void loop_free(loop_res *l) {
@@ -125,8 +129,9 @@ static double run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_dataset *
         correct += ok;
         double el = now_s() - t0;
         *ex_s = (s + 1) * (double)c->batch / (el > 0 ? el : 1e-9);
-        progress(c->progress, epoch + 1, c->epochs, s + 1, steps, loss_sum / (s + 1), *ex_s,
-                 el / (s + 1) * (steps - s - 1));
+        if (c->progress >= 2)
+            progress(&l->last_bar, epoch + 1, c->epochs, s + 1, steps, loss_sum / (s + 1), *ex_s,
+                     el / (s + 1) * (steps - s - 1));
     }
     *acc = steps ? (double)correct / ((double)steps * c->batch) : NAN;
     return steps ? loss_sum / steps : NAN;
@@ -192,9 +197,9 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
         double lr = ecg_lr_cosine((long)(epoch + 1) * (tr->n / c.batch) - 1, (long)c.warmup_epochs * (tr->n / c.batch),
                                   steps_total, c.lr, c.min_lr);
         if (c.progress)
-            fprintf(stderr, "\repoch %d/%d loss %.4f acc %.4f | val acc %.4f macro-F1 %.4f%s | %.0f ex/s %.1f s\n",
-                    epoch + 1, c.epochs, loss, acc, vm.accuracy, vm.macro_f1, st.best_epoch == epoch + 1 ? " *" : "",
-                    ex_s, now_s() - t0);
+            fprintf(stderr, "%sepoch %d/%d loss %.4f acc %.4f | val acc %.4f macro-F1 %.4f%s | %.0f ex/s %.1f s\n",
+                    c.progress >= 2 ? "\r" : "", epoch + 1, c.epochs, loss, acc, vm.accuracy, vm.macro_f1,
+                    st.best_epoch == epoch + 1 ? " *" : "", ex_s, now_s() - t0);
         if (l.csv) {
             fprintf(l.csv, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n", epoch + 1, lr, loss, acc, vm.accuracy,
                     vm.macro_f1, now_s() - t0, ex_s);

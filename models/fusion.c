@@ -1,0 +1,67 @@
+/* EfficientECG-Fusion (DESIGN 4): patient features query the ECG through cross-attention.
+ *
+ * Module tree (PyTorch names): the EfficientECG backbone (stem, blocks, head: as efficientecg.c);
+ * fusion.ecg_proj (Linear head -> 128) giving the ECG tokens (keys and values);
+ * fusion.cls_token [1, 1, 128]; fusion.age_proj (Linear 2 -> 128 on age/100 and its unknown flag);
+ * fusion.sex_proj (Linear 2 -> 128 on male and unknown: the three states female / male / unknown
+ * get three learned vectors, an embedding of {female, male, unknown} written as a Linear);
+ * fusion.rr_proj (Linear 8 -> 128 on the RR features); fusion.attn (MultiheadAttention 128, 4 heads,
+ * batch_first; queries = class token + feature tokens); fusion.norm1, fusion.mlp.0 (128 -> 256),
+ * SiLU, fusion.mlp.2 (256 -> 128), fusion.norm2 (LayerNorm); classifier (Linear 256 -> classes) on
+ * concat(mean of the ECG tokens, class token out), after dropout. */
+#include <stdio.h>
+#include <string.h>
+
+#include "models/models.h"
+
+#define D_MODEL 128
+#define HEADS 4
+#define N_RR 8
+
+/* Column of a named feature, or -1. */
+static int feature_col(const ecg_model_cfg *c, const char *name) {
+    for (int i = 0; c->feature_names && i < c->n_features; i++)
+        if (!strcmp(c->feature_names[i], name)) return i;
+    return -1;
+}
+
+/* A token from `width` feature columns starting at the named one: slice -> Linear -> [1, 128]. */
+static int feature_token(ecg_graph *g, int features, const ecg_model_cfg *c, const char *first, int width,
+                         const char *proj) {
+    if (g->err[0]) return -1;
+    int col = feature_col(c, first);
+    if (col < 0 || col + width > c->n_features)
+        return ecg_graph_fail(g, "the fusion model needs the feature '%s' (and the %d after it); this task's "
+                              "features do not have it", first, width - 1);
+    char slice[ECG_NAME_LEN];
+    snprintf(slice, sizeof slice, "%s.in", proj);
+    return ecg_linear(g, proj, ecg_slice(g, slice, features, 1, col, width), D_MODEL, 1);
+}
+
+int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s, int agesex, int rr) {
+    float dropout = cfg->dropout >= 0 ? cfg->dropout : 0.2f;
+    int x = ecg_input(g, "ecg", ecg_shape2(cfg->length, cfg->channels));
+    int features = agesex || rr ? ecg_input(g, "features", ecg_shape2(1, cfg->n_features > 0 ? cfg->n_features : 1)) : -1;
+    int kv = ecg_linear(g, "fusion.ecg_proj", ecg_efficientecg_backbone(g, cfg, s, x), D_MODEL, 1);
+
+    int q[4], nq = 0;
+    q[nq++] = ecg_tokens(g, "fusion.cls_token", 1, D_MODEL);
+    if (agesex) {
+        q[nq++] = feature_token(g, features, cfg, "age", 2, "fusion.age_proj");
+        q[nq++] = feature_token(g, features, cfg, "sex_male", 2, "fusion.sex_proj");
+    }
+    if (rr) q[nq++] = feature_token(g, features, cfg, "rr_pre_s", N_RR, "fusion.rr_proj");
+    int queries = nq > 1 ? ecg_concat(g, "fusion.queries", q, nq, 0) : q[0];
+
+    int a = ecg_mha(g, "fusion.attn", queries, kv, HEADS);
+    int h = ecg_layernorm(g, "fusion.norm1", ecg_binary(g, ECG_OP_ADD, "fusion.res1", queries, a), 1e-5f);
+    int m = ecg_unary(g, ECG_OP_SILU, "fusion.mlp.1", ecg_linear(g, "fusion.mlp.0", h, 2 * D_MODEL, 1));
+    m = ecg_linear(g, "fusion.mlp.2", m, D_MODEL, 1);
+    h = ecg_layernorm(g, "fusion.norm2", ecg_binary(g, ECG_OP_ADD, "fusion.res2", h, m), 1e-5f);
+
+    int cls = ecg_gap(g, "fusion.cls_out", ecg_slice(g, "fusion.cls_row", h, 0, 0, 1)); /* [1, 128] -> [128] */
+    int pooled[2] = {ecg_gap(g, "fusion.ecg_pool", kv), cls};
+    int z = ecg_concat(g, "fusion.readout", pooled, 2, 0);
+    if (dropout > 0) z = ecg_dropout(g, "dropout", z, dropout);
+    return ecg_linear(g, "classifier", z, cfg->classes, 1);
+}
