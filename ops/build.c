@@ -221,6 +221,8 @@ int ecg_tokens(ecg_graph *g, const char *name, int length, int dim) {
     if (length < 1 || dim < 1) return ecg_graph_fail(g, "%s: tokens [%d, %d] must be positive", name, length, dim);
     int p = ecg_param_add(g, name, ecg_shape3(1, length, dim), 0.02f, 0, 1);
     ecg_attrs a = ecg_attrs_default();
+    a.length = length; /* infer cannot see the param: the output shape [L, D] comes from attrs */
+    a.dim = dim;
     return ecg_node_add(g, ECG_OP_TOKENS, name, NULL, 0, &p, 1, &a);
 }
 

@@ -73,9 +73,9 @@ typedef struct {
     int per_sample;            /* dropout: one draw per sample (stochastic depth), not per element */
     int hidden, layers, bidirectional, last_only; /* lstm */
     int heads;                 /* mha */
-    int num_embeddings, dim;   /* embedding */
+    int num_embeddings, dim;   /* embedding; dim also tokens (D) */
     int axis;                  /* concat, slice: per-sample axis */
-    int start, length;         /* slice */
+    int start, length;         /* slice; length also tokens (L) */
 } ecg_attrs;
 
 typedef struct {

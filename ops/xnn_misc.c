@@ -93,5 +93,45 @@ int ecg_lower_concat(ecg_lower *l) {
     }
     return ecg_lower_fn(l, concat_kernel, a);
 }
-int ecg_lower_slice(ecg_lower *l) { return ecg_lower_fail(l, "no XNNPACK lowering yet"); }
-int ecg_lower_tokens(ecg_lower *l) { return ecg_lower_fail(l, "no XNNPACK lowering yet"); }
+
+/* Slice: `outer` blocks (batch x dims before the axis); each copies out_block floats starting
+ * `offset` floats into its in_block-float input block. */
+typedef struct {
+    const float *x;
+    float *y;
+    size_t outer, in_block, out_block, offset;
+} slice_arg;
+
+static void slice_block(void *p, size_t o) {
+    const slice_arg *a = p;
+    memcpy(a->y + o * a->out_block, a->x + o * a->in_block + a->offset, a->out_block * sizeof(float));
+}
+
+static void slice_kernel(void *p, pthreadpool_t tp) {
+    const slice_arg *a = p;
+    pthreadpool_parallelize_1d(tp, slice_block, p, a->outer, 0);
+}
+
+int ecg_lower_slice(ecg_lower *l) {
+    slice_arg *a = ecg_lower_alloc(l, sizeof *a);
+    if (!a) return -1;
+    int axis = l->n->a.axis;
+    size_t inner = tail_numel(&l->in_shape[0], axis + 1);
+    a->x = l->in[0];
+    a->y = l->out;
+    a->outer = (size_t)l->batch;
+    for (int i = 0; i < axis; i++) a->outer *= (size_t)l->in_shape[0].d[i];
+    a->in_block = (size_t)l->in_shape[0].d[axis] * inner;
+    a->out_block = (size_t)l->n->a.length * inner;
+    a->offset = (size_t)l->n->a.start * inner;
+    return ecg_lower_fn(l, slice_kernel, a);
+}
+
+/* Tokens: the output buffer belongs to this node alone and the param is constant at inference,
+ * so it is filled here, once, with the param in every batch row; no step is added, and a run
+ * costs nothing for it. */
+int ecg_lower_tokens(ecg_lower *l) {
+    size_t n = (size_t)ecg_shape_numel(&l->out_shape);
+    for (int b = 0; b < l->batch; b++) memcpy(l->out + (size_t)b * n, l->w[0], n * sizeof(float));
+    return 0;
+}
