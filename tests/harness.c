@@ -74,6 +74,23 @@ const char *test_data_dir(const char *probe, char *buf, size_t n) {
     return NULL;
 }
 
+char *test_read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *s = NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (s = malloc((size_t)n + 1))) {
+        if (fread(s, 1, (size_t)n, f) == (size_t)n) {
+            s[n] = 0;
+        } else {
+            free(s);
+            s = NULL;
+        }
+    }
+    fclose(f);
+    return s;
+}
+
 void fill_normal(float *x, size_t n, ecg_rng *r, float scale) {
     for (size_t i = 0; i < n; i++) x[i] = scale * ecg_rng_normal(r);
 }

@@ -60,6 +60,9 @@ int xnn_check(const char *label, ecg_graph *g, int batch, int threads, unsigned 
  * with a printed "skipped" note naming the current test, when none has it. */
 const char *test_data_dir(const char *probe, char *buf, size_t n);
 
+/* A whole file, NUL-terminated (free it); NULL if it cannot be read. */
+char *test_read_file(const char *path);
+
 /* Fills with N(0, scale^2). */
 void fill_normal(float *x, size_t n, ecg_rng *r, float scale);
 /* Random integer in [lo, hi]. */

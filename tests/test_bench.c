@@ -10,22 +10,6 @@
 #include "harness.h"
 #include "models/models.h"
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s) s[n] = 0;
-    fclose(f);
-    return s;
-}
-
 /* Fields with commas, quotes, line breaks and edge spaces come out as RFC 4180 says; plain words
  * and numbers stay bare; missing parent directories are created. */
 static void test_csv_quoting(void) {
@@ -48,7 +32,7 @@ static void test_csv_quoting(void) {
     ecg_csv_str(&w, "\""), ecg_csv_num(&w, NAN), ecg_csv_str(&w, "x\r\ny");
     ecg_csv_end_row(&w);
     CHECK(ecg_csv_close(&w) == 0, "close: %s", w.err);
-    char *got = slurp(path);
+    char *got = test_read_file(path);
     const char *want = "name,value,note\n"
                        "plain,1,\n"
                        "\"a,b\",2.5,\"say \"\"hi\"\"\"\n"
@@ -89,7 +73,7 @@ static void test_run_json(void) {
     ecg_run_info_collect(&ri, 3, 3, argv);
     char err[256] = "";
     CHECK(ecg_run_info_write(&ri, path, err, sizeof err) == 0, "write: %s", err);
-    char *text = slurp(path);
+    char *text = test_read_file(path);
     cJSON *j = text ? cJSON_Parse(text) : NULL;
     CHECK(j != NULL, "run.json does not parse:\n%s", text ? text : "(unreadable)");
     static const char *const str_keys[] = {"git_commit", "compiler", "cflags", "cpu_model", "os",
@@ -205,7 +189,7 @@ static void test_info_csv(void) {
     close(fd);
     char *a[] = {"info", "resnet1d", "--length", "100", "--classes", "4", "--csv", path};
     CHECK(ecg_cmd_info(8, a) == 0, "info failed");
-    char *text = slurp(path);
+    char *text = test_read_file(path);
     long long params = 0, flops = 0;
     int rows = 0;
     char *save = NULL;

@@ -8,19 +8,6 @@
 #include "../bench/bench.h"
 #include "harness.h"
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) n = 0;
-    if (b) b[n] = 0;
-    fclose(f);
-    return b;
-}
-
 static void test_train_then_eval(void) {
     if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
         printf("  skipped %s: run from the repo root\n", __func__);
@@ -35,7 +22,7 @@ static void test_train_then_eval(void) {
     CHECK(ecg_cmd_train(15, train) == 0, "train failed");
     char path[128];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
-    char *text = slurp(path);
+    char *text = test_read_file(path);
     cJSON *m = text ? cJSON_Parse(text) : NULL;
     CHECK(m != NULL, "no manifest");
     if (m) {
@@ -51,7 +38,7 @@ static void test_train_then_eval(void) {
     char *eval[] = {"eval", dir};
     CHECK(ecg_cmd_eval(2, eval) == 0, "eval does not reproduce the manifest");
     /* a tampered manifest is caught */
-    text = slurp(path);
+    text = test_read_file(path);
     char *p = text ? strstr(text, "\"test\":") : NULL;
     p = p ? strstr(p, "\"confusion\"") : NULL;
     p = p ? strstr(p, "[[") : NULL;
