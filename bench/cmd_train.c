@@ -21,7 +21,7 @@ static void usage(FILE *f) {
             "  --patience N        early stopping on validation macro-F1, default 8\n"
             "  --threads N         data-parallel shards (default: all cores)\n"
             "  --seed N            default 1 (initialisation, shuffles, augmentation, dropout)\n"
-            "  --no-augment        --no-class-weights\n"
+            "  --no-augment        --class-weights none|inverse|sqrt (default sqrt: inverse frequency, square root)\n"
             "  --resume            continue from OUT's last checkpoint\n"
             "  --epoch-limit N     stop after N epochs in this call (resume later)\n"
             "  --quiet             no progress bar\n");
@@ -49,7 +49,7 @@ static int parse(int argc, char **argv, opts *o) {
         {"task", 1, 0, 't'},       {"data", 1, 0, 'd'},        {"out", 1, 0, 'o'},     {"epochs", 1, 0, 'e'},
         {"batch", 1, 0, 'b'},      {"lr", 1, 0, 'l'},          {"weight-decay", 1, 0, 'w'},
         {"patience", 1, 0, 'p'},   {"threads", 1, 0, 'j'},     {"seed", 1, 0, 's'},    {"no-augment", 0, 0, 'A'},
-        {"no-class-weights", 0, 0, 'C'}, {"resume", 0, 0, 'r'}, {"epoch-limit", 1, 0, 'L'}, {"quiet", 0, 0, 'q'},
+        {"class-weights", 1, 0, 'C'}, {"resume", 0, 0, 'r'}, {"epoch-limit", 1, 0, 'L'}, {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     const char *env = getenv("ECG_DATA_DIR");
     memset(o, 0, sizeof *o);
@@ -72,7 +72,13 @@ static int parse(int argc, char **argv, opts *o) {
         case 'j': bad = parse_num(optarg, 0, 1024, "--threads", &v); o->cfg.threads = (int)v; break;
         case 's': bad = parse_num(optarg, 0, 1e15, "--seed", &v); o->cfg.seed = (uint64_t)v; break;
         case 'A': o->cfg.augment = 0; break;
-        case 'C': o->cfg.class_weighted = 0; break;
+        case 'C':
+            o->cfg.class_weighted = !strcmp(optarg, "none") ? 0 : !strcmp(optarg, "inverse") ? 1 : !strcmp(optarg, "sqrt") ? 2 : -1;
+            if (o->cfg.class_weighted < 0) {
+                fprintf(stderr, "ecgbench train: --class-weights is none, inverse or sqrt, got '%s'\n", optarg);
+                bad = 1;
+            }
+            break;
         case 'r': o->cfg.resume = 1; break;
         case 'L': bad = parse_num(optarg, 1, 100000, "--epoch-limit", &v); o->cfg.epoch_limit = (int)v; break;
         case 'q': o->quiet = 1; break;
@@ -112,7 +118,7 @@ static cJSON *config_json(const opts *o, const ecg_train_cfg *c) {
     cJSON_AddNumberToObject(j, "weight_decay", c->adamw.weight_decay);
     cJSON_AddNumberToObject(j, "patience", c->patience);
     cJSON_AddBoolToObject(j, "augment", c->augment);
-    cJSON_AddBoolToObject(j, "class_weighted", c->class_weighted);
+    cJSON_AddStringToObject(j, "class_weights", c->class_weighted == 2 ? "sqrt" : c->class_weighted ? "inverse" : "none");
     cJSON_AddStringToObject(j, "data_dir", o->data);
     return j;
 }

@@ -70,7 +70,7 @@ typedef struct {
     int eval_batch;
     float lr, min_lr;
     ecg_adamw_cfg adamw;
-    int class_weighted;    /* inverse class frequency weights in the loss */
+    int class_weighted;    /* loss weights: 0 none, 1 inverse class frequency, 2 its square root */
     int augment;           /* amplitude scale, baseline shift, Gaussian noise, time shift */
     uint64_t seed;
     const char *out_dir;   /* checkpoints and epochs.csv; NULL: keep nothing on disk */

@@ -21,7 +21,7 @@ ecg_train_cfg ecg_train_defaults(void) {
     c.lr = 1e-3f;
     c.min_lr = 1e-5f;
     c.adamw = ecg_adamw_defaults();
-    c.class_weighted = 1;
+    c.class_weighted = 2;
     c.augment = 1;
     c.seed = 1;
     return c;
@@ -33,13 +33,21 @@ static double now_s(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Inverse class frequency, normalised to mean 1 over the classes present; 0 for absent ones. */
-static void class_weights(const ecg_dataset *d, float *w) {
+/* Inverse class frequency (mode 1) or its square root (mode 2), normalised to mean 1 over the
+ * classes present; 0 for absent ones. The square root keeps a class with 8 examples (mitdb-aami's
+ * Q) from weighing 1000 times a normal beat. */
+static void class_weights(const ecg_dataset *d, int mode, float *w) {
     long count[ECG_MAX_CLASSES] = {0};
     for (int i = 0; i < d->n; i++) count[d->y[i]]++;
+    double raw[ECG_MAX_CLASSES], sum = 0;
     int present = 0;
-    for (int c = 0; c < d->n_classes; c++) present += count[c] > 0;
-    for (int c = 0; c < d->n_classes; c++) w[c] = count[c] ? (float)((double)d->n / (present * (double)count[c])) : 0;
+    for (int c = 0; c < d->n_classes; c++) {
+        raw[c] = count[c] ? (double)d->n / (double)count[c] : 0;
+        if (mode == 2) raw[c] = sqrt(raw[c]);
+        sum += raw[c];
+        present += count[c] > 0;
+    }
+    for (int c = 0; c < d->n_classes; c++) w[c] = (float)(raw[c] * present / sum);
 }
 
 /* Fisher-Yates with a generator seeded from (seed, epoch): the order depends on nothing else. */
@@ -149,7 +157,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
     }
     loop_res l = {0};
     float cw[ECG_MAX_CLASSES];
-    class_weights(tr, cw);
+    class_weights(tr, c.class_weighted, cw);
     ecg_train_state st = {0, 0, 0, -1.0};
     int rc = -1;
     if (ecg_graph_alloc_grads(g) || ecg_adamw_init(&l.opt, g, c.adamw) || ecg_graph_clone(&l.best, g) ||
