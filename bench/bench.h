@@ -66,6 +66,12 @@ int ecg_metrics_from_json(const cJSON *o, int classes, ecg_metrics *m);
 /* Same confusion matrix (so every derived figure is the same). */
 int ecg_metrics_equal(const ecg_metrics *a, const ecg_metrics *b);
 
+/* ---------------------------------------------------------------- arguments (bench/args.c) */
+/* A whole number / a number in [lo, hi]; otherwise prints "ecgbench CMD: WHAT must be ..." and
+ * returns -1. */
+int ecg_arg_int(const char *cmd, const char *what, const char *s, long long lo, long long hi, long long *out);
+int ecg_arg_num(const char *cmd, const char *what, const char *s, double lo, double hi, double *out);
+
 /* ---------------------------------------------------------------- commands */
 /* argv[0] is the command name ("bench-op"). Returns the process exit code
  * (0 ok, 1 failure, 2 usage error). */

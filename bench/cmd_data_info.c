@@ -24,8 +24,7 @@ typedef struct {
 } opts;
 
 static int parse(int argc, char **argv, opts *o) {
-    const char *env = getenv("ECG_DATA_DIR");
-    *o = (opts){.data = env && *env ? env : "data"};
+    *o = (opts){.data = ecg_default_data_dir()};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout), 1;
@@ -118,12 +117,10 @@ int ecg_cmd_data_info(int argc, char **argv) {
     }
     int rc = 0, header_done = 0, hits = 0;
     char err[1024];
-    const char *cache = getenv("ECG_CACHE_DIR");
     for (int s = 0; s < t->n_splits; s++) {
         ecg_dataset d;
         int hit = 0;
-        if (ecg_task_load_cached(o.task, t->splits[s], o.data, o.seed, cache && *cache ? cache : NULL, &d, &hit, err,
-                                 sizeof err)) {
+        if (ecg_task_load_cached(o.task, t->splits[s], o.data, o.seed, NULL, &d, &hit, err, sizeof err)) {
             fprintf(stderr, "ecgbench data info: %s\n", err);
             rc = 1;
             break;
@@ -139,7 +136,7 @@ int ecg_cmd_data_info(int argc, char **argv) {
         hits += hit;
         ecg_dataset_free(&d);
     }
-    if (hits) printf("(%d of %d splits from the cache in %s)\n", hits, t->n_splits, cache && *cache ? cache : ECG_CACHE_DIR_DEFAULT);
+    if (hits) printf("(%d of %d splits from the cache in %s)\n", hits, t->n_splits, ecg_default_cache_dir());
     if (o.csv && ecg_csv_close(&w) && !rc) {
         fprintf(stderr, "ecgbench data info: %s\n", w.err);
         rc = 1;

@@ -51,6 +51,7 @@ int ecg_cmd_eval(int argc, char **argv) {
     const char *weights = NULL, *task = NULL, *split = "test", *data = NULL;
     uint64_t seed = 1;
     int threads = 0, c;
+    long long n = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
@@ -58,8 +59,14 @@ int ecg_cmd_eval(int argc, char **argv) {
         case 't': task = optarg; break;
         case 's': split = optarg; break;
         case 'd': data = optarg; break;
-        case 'S': seed = strtoull(optarg, NULL, 10); break;
-        case 'j': threads = atoi(optarg); break;
+        case 'S':
+            if (ecg_arg_int("eval", "--seed", optarg, 0, 1000000000000000LL, &n)) return 2;
+            seed = (uint64_t)n;
+            break;
+        case 'j':
+            if (ecg_arg_int("eval", "--threads", optarg, 0, 1024, &n)) return 2;
+            threads = (int)n;
+            break;
         case 'h': usage(stdout); return 0;
         default: return 2;
         }
@@ -99,15 +106,11 @@ int ecg_cmd_eval(int argc, char **argv) {
         cJSON_Delete(man);
         return 2;
     }
-    if (!data) {
-        const char *env = getenv("ECG_DATA_DIR");
-        data = env && *env ? env : "data";
-    }
+    if (!data) data = ecg_default_data_dir();
     ecg_dataset d = {0};
     ecg_graph g = {0};
     int rc = 1, hit;
-    const char *cache = getenv("ECG_CACHE_DIR");
-    if (ecg_task_load_cached(task, split, data, seed, cache && *cache ? cache : NULL, &d, &hit, err, sizeof err)) goto fail;
+    if (ecg_task_load_cached(task, split, data, seed, NULL, &d, &hit, err, sizeof err)) goto fail;
     ecg_model_cfg mc = ecg_model_cfg_default(d.length, d.channels, d.n_classes);
     mc.n_features = d.n_features;
     mc.feature_names = d.feature_names;

@@ -45,17 +45,6 @@ int ecg_cmd_models(int argc, char **argv) {
     return 0;
 }
 
-static int parse_pos(const char *s, const char *what, int *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == 0 || *end || v < 1 || v > 1 << 24) {
-        fprintf(stderr, "ecgbench info: %s must be a positive integer, got '%s'\n", what, s);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-
 static int write_layers_csv(const ecg_graph *g, const char *path) {
     static const char *const cols[] = {"layer", "op", "output_shape", "params", "flops"};
     ecg_csv w;
@@ -89,13 +78,14 @@ int ecg_cmd_info(int argc, char **argv) {
     ecg_model_cfg c = default_cfg();
     const char *csv = NULL;
     int opt;
+    long long n = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
         int rc = 0;
         switch (opt) {
-        case 'l': rc = parse_pos(optarg, "--length", &c.length); break;
-        case 'c': rc = parse_pos(optarg, "--channels", &c.channels); break;
-        case 'k': rc = parse_pos(optarg, "--classes", &c.classes); break;
+        case 'l': rc = ecg_arg_int("info", "--length", optarg, 1, 1 << 24, &n); c.length = (int)n; break;
+        case 'c': rc = ecg_arg_int("info", "--channels", optarg, 1, 1 << 24, &n); c.channels = (int)n; break;
+        case 'k': rc = ecg_arg_int("info", "--classes", optarg, 1, 1 << 24, &n); c.classes = (int)n; break;
         case 'o': csv = optarg; break;
         case 'h':
             printf("usage: ecgbench info MODEL [--length T] [--channels C] [--classes K] [--csv FILE]\n"

@@ -131,8 +131,7 @@ static void csv_row(ecg_csv *w, const char *rec, const counts *c) {
 }
 
 int ecg_cmd_qrs_eval(int argc, char **argv) {
-    const char *data = getenv("ECG_DATA_DIR");
-    if (!data || !*data) data = "data";
+    const char *data = ecg_default_data_dir();
     const char *csv = NULL;
     int recs[N_MITDB * 4], n_recs = N_MITDB;
     memcpy(recs, mitdb_records, sizeof mitdb_records);

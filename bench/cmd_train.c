@@ -33,17 +33,6 @@ typedef struct {
     int quiet;
 } opts;
 
-static int parse_num(const char *s, double lo, double hi, const char *what, double *out) {
-    char *end;
-    double v = strtod(s, &end);
-    if (!*s || *end || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "ecgbench train: %s must be a number in [%g, %g], got '%s'\n", what, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse(int argc, char **argv, opts *o) {
     static const struct option lo[] = {
         {"task", 1, 0, 't'},       {"data", 1, 0, 'd'},        {"out", 1, 0, 'o'},     {"epochs", 1, 0, 'e'},
@@ -51,12 +40,12 @@ static int parse(int argc, char **argv, opts *o) {
         {"patience", 1, 0, 'p'},   {"threads", 1, 0, 'j'},     {"seed", 1, 0, 's'},    {"no-augment", 0, 0, 'A'},
         {"class-weights", 1, 0, 'C'}, {"resume", 0, 0, 'r'}, {"epoch-limit", 1, 0, 'L'}, {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
-    const char *env = getenv("ECG_DATA_DIR");
     memset(o, 0, sizeof *o);
-    o->data = env && *env ? env : "data";
+    o->data = ecg_default_data_dir();
     o->cfg = ecg_train_defaults();
     int c;
-    double v;
+    long long n = 0;
+    double v = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         int bad = 0;
@@ -64,13 +53,13 @@ static int parse(int argc, char **argv, opts *o) {
         case 't': o->task = optarg; break;
         case 'd': o->data = optarg; break;
         case 'o': o->out = optarg; break;
-        case 'e': bad = parse_num(optarg, 1, 100000, "--epochs", &v); o->cfg.epochs = (int)v; break;
-        case 'b': bad = parse_num(optarg, 1, 65536, "--batch", &v); o->cfg.batch = (int)v; break;
-        case 'l': bad = parse_num(optarg, 1e-8, 10, "--lr", &v); o->cfg.lr = (float)v; break;
-        case 'w': bad = parse_num(optarg, 0, 10, "--weight-decay", &v); o->cfg.adamw.weight_decay = (float)v; break;
-        case 'p': bad = parse_num(optarg, 1, 100000, "--patience", &v); o->cfg.patience = (int)v; break;
-        case 'j': bad = parse_num(optarg, 0, 1024, "--threads", &v); o->cfg.threads = (int)v; break;
-        case 's': bad = parse_num(optarg, 0, 1e15, "--seed", &v); o->cfg.seed = (uint64_t)v; break;
+        case 'e': bad = ecg_arg_int("train", "--epochs", optarg, 1, 100000, &n); o->cfg.epochs = (int)n; break;
+        case 'b': bad = ecg_arg_int("train", "--batch", optarg, 1, 65536, &n); o->cfg.batch = (int)n; break;
+        case 'l': bad = ecg_arg_num("train", "--lr", optarg, 1e-8, 10, &v); o->cfg.lr = (float)v; break;
+        case 'w': bad = ecg_arg_num("train", "--weight-decay", optarg, 0, 10, &v); o->cfg.adamw.weight_decay = (float)v; break;
+        case 'p': bad = ecg_arg_int("train", "--patience", optarg, 1, 100000, &n); o->cfg.patience = (int)n; break;
+        case 'j': bad = ecg_arg_int("train", "--threads", optarg, 0, 1024, &n); o->cfg.threads = (int)n; break;
+        case 's': bad = ecg_arg_int("train", "--seed", optarg, 0, 1000000000000000LL, &n); o->cfg.seed = (uint64_t)n; break;
         case 'A': o->cfg.augment = 0; break;
         case 'C':
             o->cfg.class_weighted = !strcmp(optarg, "none") ? 0 : !strcmp(optarg, "inverse") ? 1 : !strcmp(optarg, "sqrt") ? 2 : -1;
@@ -80,7 +69,7 @@ static int parse(int argc, char **argv, opts *o) {
             }
             break;
         case 'r': o->cfg.resume = 1; break;
-        case 'L': bad = parse_num(optarg, 1, 100000, "--epoch-limit", &v); o->cfg.epoch_limit = (int)v; break;
+        case 'L': bad = ecg_arg_int("train", "--epoch-limit", optarg, 1, 100000, &n); o->cfg.epoch_limit = (int)n; break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); return 1;
         default: return 2;
@@ -99,9 +88,7 @@ static int parse(int argc, char **argv, opts *o) {
 static int load_split(const opts *o, const char *split, ecg_dataset *d) {
     char err[1024];
     int hit;
-    const char *cache = getenv("ECG_CACHE_DIR");
-    if (ecg_task_load_cached(o->task, split, o->data, o->cfg.seed, cache && *cache ? cache : NULL, d, &hit, err,
-                             sizeof err)) {
+    if (ecg_task_load_cached(o->task, split, o->data, o->cfg.seed, NULL, d, &hit, err, sizeof err)) {
         fprintf(stderr, "ecgbench train: %s\n", err);
         return -1;
     }

@@ -276,8 +276,12 @@ int ecg_cache_save(const char *cache_dir, uint64_t key, const ecg_dataset *d, ch
 
 /* ecg_task_load through the cache (task_cached.c): the key hashes the task, split, seed, the
  * task's settings string and a fingerprint of every file under data_dir/data_subdir (path,
- * size, modification time). cache_dir NULL: ECG_CACHE_DIR_DEFAULT. *hit says whether it came
+ * size, modification time). cache_dir NULL: ecg_default_cache_dir(). *hit says whether it came
  * from the cache. A cache that cannot be read or written costs time, never correctness. */
+/* Where the commands look when not told: $ECG_DATA_DIR if set and not empty, else "data" (where
+ * `make data` puts the sets); $ECG_CACHE_DIR if set and not empty, else ECG_CACHE_DIR_DEFAULT. */
+const char *ecg_default_data_dir(void);
+const char *ecg_default_cache_dir(void);
 int ecg_task_load_cached(const char *task, const char *split, const char *data_dir, uint64_t seed,
                          const char *cache_dir, ecg_dataset *d, int *hit, char *err, size_t errlen);
 

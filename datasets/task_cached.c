@@ -1,6 +1,7 @@
 /* Loading a task split through the cache of prepared datasets. */
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -34,6 +35,14 @@ static int fingerprint_dir(const char *dir, size_t root_len, int depth, uint64_t
     return rc;
 }
 
+static const char *env_or(const char *name, const char *fallback) {
+    const char *v = getenv(name);
+    return v && *v ? v : fallback;
+}
+
+const char *ecg_default_data_dir(void) { return env_or("ECG_DATA_DIR", "data"); }
+const char *ecg_default_cache_dir(void) { return env_or("ECG_CACHE_DIR", ECG_CACHE_DIR_DEFAULT); }
+
 int ecg_task_load_cached(const char *task, const char *split, const char *data_dir, uint64_t seed,
                          const char *cache_dir, ecg_dataset *d, int *hit, char *err, size_t errlen) {
     *hit = 0;
@@ -49,7 +58,7 @@ int ecg_task_load_cached(const char *task, const char *split, const char *data_d
         if (fingerprint_dir(dir, strlen(dir), 0, &data, err, errlen)) return -1;
     }
     key = ecg_hash_bytes(key, &data, sizeof data);
-    const char *cdir = cache_dir ? cache_dir : ECG_CACHE_DIR_DEFAULT;
+    const char *cdir = cache_dir ? cache_dir : ecg_default_cache_dir();
     char cerr[512];
     int r = ecg_cache_load(cdir, key, d, cerr, sizeof cerr);
     if (r == 0) {
