@@ -238,6 +238,10 @@ const float *ecg_ref_grad(const ecg_ref *r, int value);   /* after backward */
 const float *ecg_ref_output(const ecg_ref *r);
 
 /* ---------------------------------------------------------------- XNNPACK executor */
+/* Threads to use for a request: <= 0 or more than the online cores gives the cores (an
+ * oversubscribed pool only spins). */
+int ecg_threads_for(int requested);
+
 /* One-time backend init (xnn_initialize); safe to call repeatedly. 0 ok. */
 int ecg_backend_init(char *err, size_t errlen);
 

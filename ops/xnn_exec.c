@@ -152,10 +152,7 @@ ecg_xnn *ecg_xnn_create(const ecg_graph *src, int batch, int threads, unsigned f
     /* More threads than cores only adds spinning: the LSTM hands work to the pool once per
      * time step, and oversubscribed, that made a run 1000x slower. ecg_xnn_threads() tells
      * callers (and reports) the count actually used. */
-    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (cores < 1) cores = 1;
-    if (threads <= 0 || threads > cores) threads = cores;
-    x->threads = threads;
+    x->threads = ecg_threads_for(threads);
     ecg_lower l = {.x = x, .g = g, .batch = batch, .stats = &x->stats, .err = err, .errlen = errlen};
     if (x->threads > 1 && !(x->tp = pthreadpool_create((size_t)x->threads))) {
         ecg_lower_fail(&l, "pthreadpool_create(%d) failed", x->threads);
@@ -215,5 +212,11 @@ int ecg_xnn_run(ecg_xnn *x) {
 float *ecg_xnn_input(ecg_xnn *x, int i) { return i >= 0 && i < x->g.n_inputs ? x->val[x->g.inputs[i]] : NULL; }
 const float *ecg_xnn_output(const ecg_xnn *x) { return x->val[x->g.output]; }
 int ecg_xnn_threads(const ecg_xnn *x) { return x->threads; }
+
+int ecg_threads_for(int requested) {
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) cores = 1;
+    return requested <= 0 || requested > cores ? cores : requested;
+}
 ecg_xnn_stats ecg_xnn_get_stats(const ecg_xnn *x) { return x->stats; }
 unsigned ecg_xnn_flags(const ecg_xnn *x) { return x->flags; }

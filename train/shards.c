@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "train/internal.h"
 
@@ -27,8 +26,7 @@ void ecg_parallel_free(ecg_parallel *p) {
 int ecg_parallel_init(ecg_parallel *p, ecg_graph *master, int batch, int threads, size_t example_floats,
                       size_t feature_floats, char *err, size_t errlen) {
     memset(p, 0, sizeof *p);
-    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (threads <= 0 || threads > cores) threads = cores > 0 ? cores : 1;
+    threads = ecg_threads_for(threads);
     if (threads > batch) threads = batch;
     p->master = master;
     p->batch = batch;

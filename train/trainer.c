@@ -109,9 +109,15 @@ static void loop_free(loop_res *l) {
     if (l->csv) fclose(l->csv);
 }
 
-/* One pass over the shuffled training set (the last incomplete batch is dropped). */
-static double run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_dataset *tr, int epoch, const float *cw,
-                        long steps_total, double *acc, double *ex_s) {
+typedef struct {
+    double loss, accuracy, ex_s, lr; /* mean loss and accuracy over the epoch, throughput, last lr */
+} epoch_stats;
+
+/* One pass over the shuffled training set (the last incomplete batch is dropped). The loss is
+ * NaN when it diverged. */
+static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_dataset *tr, int epoch, const float *cw,
+                             long steps_total) {
+    epoch_stats e = {NAN, NAN, 0, NAN};
     ecg_parallel *p = &l->par;
     int steps = tr->n / c->batch;
     long step0 = (long)epoch * steps, warm = (long)c->warmup_epochs * steps;
@@ -128,21 +134,24 @@ static double run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_dataset *
             if (nf) memcpy(ecg_parallel_features(p, b), tr->features + (size_t)i * nf, nf * sizeof(float));
             p->labels[b] = tr->y[i];
         }
-        float lr = (float)ecg_lr_cosine(step0 + s, warm, steps_total, c->lr, c->min_lr);
+        e.lr = ecg_lr_cosine(step0 + s, warm, steps_total, c->lr, c->min_lr);
         int ok = 0;
-        double loss = ecg_parallel_step(p, &l->opt, c->class_weighted ? cw : NULL, lr,
+        double loss = ecg_parallel_step(p, &l->opt, c->class_weighted ? cw : NULL, (float)e.lr,
                                         ecg_hash64(c->seed, (uint64_t)(step0 + s)), &ok);
-        if (!isfinite(loss)) return NAN;
+        if (!isfinite(loss)) return e;
         loss_sum += loss;
         correct += ok;
         double el = now_s() - t0;
-        *ex_s = (s + 1) * (double)c->batch / (el > 0 ? el : 1e-9);
+        e.ex_s = (s + 1) * (double)c->batch / (el > 0 ? el : 1e-9);
         if (c->progress >= 2)
-            progress(&l->last_bar, epoch + 1, c->epochs, s + 1, steps, loss_sum / (s + 1), *ex_s,
+            progress(&l->last_bar, epoch + 1, c->epochs, s + 1, steps, loss_sum / (s + 1), e.ex_s,
                      el / (s + 1) * (steps - s - 1));
     }
-    *acc = steps ? (double)correct / ((double)steps * c->batch) : NAN;
-    return steps ? loss_sum / steps : NAN;
+    if (steps) {
+        e.accuracy = (double)correct / ((double)steps * c->batch);
+        e.loss = loss_sum / steps;
+    }
+    return e;
 }
 
 int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, const ecg_dataset *val,
@@ -180,9 +189,9 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
     long steps_total = (long)c.epochs * (tr->n / c.batch);
     int stop = c.epoch_limit > 0 && st.epoch + c.epoch_limit < c.epochs ? st.epoch + c.epoch_limit : c.epochs;
     for (int epoch = st.epoch; epoch < stop && st.bad_epochs < c.patience; epoch++) {
-        double t0 = now_s(), acc = NAN, ex_s = 0;
-        double loss = run_epoch(&l, &c, tr, epoch, cw, steps_total, &acc, &ex_s);
-        if (!isfinite(loss)) {
+        double t0 = now_s();
+        epoch_stats e = run_epoch(&l, &c, tr, epoch, cw, steps_total);
+        if (!isfinite(e.loss)) {
             snprintf(err, errlen, "epoch %d: the loss is not finite (diverged; try a lower --lr)", epoch + 1);
             goto done;
         }
@@ -202,19 +211,17 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
         } else {
             st.bad_epochs++;
         }
-        double lr = ecg_lr_cosine((long)(epoch + 1) * (tr->n / c.batch) - 1, (long)c.warmup_epochs * (tr->n / c.batch),
-                                  steps_total, c.lr, c.min_lr);
         if (c.progress)
             fprintf(stderr, "%sepoch %d/%d loss %.4f acc %.4f | val acc %.4f macro-F1 %.4f%s | %.0f ex/s %.1f s\n",
-                    c.progress >= 2 ? "\r" : "", epoch + 1, c.epochs, loss, acc, vm.accuracy, vm.macro_f1,
-                    st.best_epoch == epoch + 1 ? " *" : "", ex_s, now_s() - t0);
+                    c.progress >= 2 ? "\r" : "", epoch + 1, c.epochs, e.loss, e.accuracy, vm.accuracy, vm.macro_f1,
+                    st.best_epoch == epoch + 1 ? " *" : "", e.ex_s, now_s() - t0);
         if (l.csv) {
-            fprintf(l.csv, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n", epoch + 1, lr, loss, acc, vm.accuracy,
-                    vm.macro_f1, now_s() - t0, ex_s);
+            fprintf(l.csv, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n", epoch + 1, e.lr, e.loss, e.accuracy,
+                    vm.accuracy, vm.macro_f1, now_s() - t0, e.ex_s);
             fflush(l.csv);
         }
         if (c.out_dir && ecg_checkpoint_save(c.out_dir, g, &l.opt, &st, NULL, 0, err, errlen)) goto done;
-        res->last_train_loss = loss;
+        res->last_train_loss = e.loss;
     }
     res->epochs_run = st.epoch;
     res->best_epoch = st.best_epoch;
