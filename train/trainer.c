@@ -130,7 +130,10 @@ static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_data
             int i = l->perm[(size_t)s * c->batch + b];
             float *x = ecg_parallel_x(p, b);
             memcpy(x, tr->x + (size_t)i * ex, ex * sizeof(float));
-            if (c->augment) ecg_augment(x, tr->length, tr->channels, ecg_hash64(c->seed ^ 0xa09eu, step0 * c->batch + b));
+            /* one draw per (step, row): every example of the run gets its own augmentation */
+            if (c->augment)
+                ecg_augment(x, tr->length, tr->channels,
+                            ecg_hash64(c->seed ^ 0xa09eu, (uint64_t)((step0 + s) * c->batch + b)));
             if (nf) memcpy(ecg_parallel_features(p, b), tr->features + (size_t)i * nf, nf * sizeof(float));
             p->labels[b] = tr->y[i];
         }
