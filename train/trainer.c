@@ -208,9 +208,11 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
             st.bad_epochs = 0;
             res->best_val = vm;
             copy_params(&l.best, g);
-            char best[1024];
-            snprintf(best, sizeof best, "%s/best.safetensors", c.out_dir ? c.out_dir : ".");
-            if (c.out_dir && ecg_safetensors_save(g, best, NULL, 0, err, errlen)) goto done;
+            if (c.out_dir) {
+                char best[1024];
+                snprintf(best, sizeof best, "%s/best.safetensors", c.out_dir);
+                if (ecg_safetensors_save(g, best, NULL, 0, err, errlen)) goto done;
+            }
         } else {
             st.bad_epochs++;
         }
