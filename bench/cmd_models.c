@@ -8,16 +8,14 @@
 #include "datasets/datasets.h"
 #include "models/models.h"
 
-/* The default input is a mitdb-aami beat window: 252 samples of one lead, 5 AAMI classes, and its
- * 12 patient features (for the fusion models). */
-#define DEFAULT_LENGTH 252
-#define DEFAULT_CHANNELS 1
-#define DEFAULT_CLASSES 5
+/* Models are sized for a task's examples; the default is a mitdb-aami beat window (252 samples of
+ * one lead, 5 AAMI classes, 12 patient features for the fusion models). */
+#define DEFAULT_TASK "mitdb-aami"
 
-static ecg_model_cfg default_cfg(void) {
-    ecg_model_cfg c = ecg_model_cfg_default(DEFAULT_LENGTH, DEFAULT_CHANNELS, DEFAULT_CLASSES);
-    c.n_features = ECG_MITDB_N_FEATURES;
-    c.feature_names = ecg_mitdb_feature_names;
+static ecg_model_cfg cfg_for_task(const ecg_task *t) {
+    ecg_model_cfg c = ecg_model_cfg_default(t->length, t->channels, t->n_classes);
+    c.n_features = t->n_features;
+    c.feature_names = t->feature_names;
     return c;
 }
 
@@ -25,13 +23,13 @@ int ecg_cmd_models(int argc, char **argv) {
     if (argc > 1) {
         int help = !strcmp(argv[1], "--help");
         fprintf(help ? stdout : stderr, "usage: ecgbench models\n  lists every model with its parameters and FLOPs "
-                                        "for a [252, 1] input and 5 classes\n");
+                                        "for a " DEFAULT_TASK " example\n");
         return help ? 0 : 2;
     }
     printf("%-16s %12s %14s  %s\n", "model", "params", "FLOPs", "description");
     for (int i = 0; ecg_model_at(i); i++) {
         const ecg_model_def *m = ecg_model_at(i);
-        ecg_model_cfg c = default_cfg();
+        ecg_model_cfg c = cfg_for_task(ecg_task_find(DEFAULT_TASK));
         ecg_graph g;
         char err[512];
         if (ecg_model_build(m->name, &c, &g, err, sizeof err)) {
@@ -69,13 +67,15 @@ static int write_layers_csv(const ecg_graph *g, const char *path) {
 }
 
 int ecg_cmd_info(int argc, char **argv) {
-    static const struct option long_opts[] = {{"length", required_argument, 0, 'l'},
+    static const struct option long_opts[] = {{"task", required_argument, 0, 't'},
+                                              {"length", required_argument, 0, 'l'},
                                               {"channels", required_argument, 0, 'c'},
                                               {"classes", required_argument, 0, 'k'},
                                               {"csv", required_argument, 0, 'o'},
                                               {"help", no_argument, 0, 'h'},
                                               {0, 0, 0, 0}};
-    ecg_model_cfg c = default_cfg();
+    const ecg_task *task = ecg_task_find(DEFAULT_TASK);
+    int length = 0, channels = 0, classes = 0;   /* 0: the task's */
     const char *csv = NULL;
     int opt;
     long long n = 0;
@@ -83,15 +83,23 @@ int ecg_cmd_info(int argc, char **argv) {
     while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
         int rc = 0;
         switch (opt) {
-        case 'l': rc = ecg_arg_int("info", "--length", optarg, 1, 1 << 24, &n); c.length = (int)n; break;
-        case 'c': rc = ecg_arg_int("info", "--channels", optarg, 1, 1 << 24, &n); c.channels = (int)n; break;
-        case 'k': rc = ecg_arg_int("info", "--classes", optarg, 1, 1 << 24, &n); c.classes = (int)n; break;
+        case 't':
+            if (!(task = ecg_task_find(optarg))) {
+                fprintf(stderr, "ecgbench info: unknown task '%s' (known:", optarg);
+                for (int i = 0; ecg_task_at(i); i++) fprintf(stderr, " %s", ecg_task_at(i)->name);
+                fprintf(stderr, ")\n");
+                return 2;
+            }
+            break;
+        case 'l': rc = ecg_arg_int("info", "--length", optarg, 1, 1 << 24, &n); length = (int)n; break;
+        case 'c': rc = ecg_arg_int("info", "--channels", optarg, 1, 1 << 24, &n); channels = (int)n; break;
+        case 'k': rc = ecg_arg_int("info", "--classes", optarg, 1, 1 << 24, &n); classes = (int)n; break;
         case 'o': csv = optarg; break;
         case 'h':
-            printf("usage: ecgbench info MODEL [--length T] [--channels C] [--classes K] [--csv FILE]\n"
-                   "  per-layer table (name, op, output shape, params, FLOPs) and totals; defaults: a mitdb-aami\n"
-                   "  beat window, T %d, C %d, K %d. FLOPs count a multiply-add as 2, per example.\n",
-                   DEFAULT_LENGTH, DEFAULT_CHANNELS, DEFAULT_CLASSES);
+            printf("usage: ecgbench info MODEL [--task T] [--length N] [--channels C] [--classes K] [--csv FILE]\n"
+                   "  per-layer table (name, op, output shape, params, FLOPs) and totals for one example of the\n"
+                   "  task (default " DEFAULT_TASK "); --length/--channels/--classes override its shape. FLOPs count\n"
+                   "  a multiply-add as 2.\n");
             return 0;
         default: return 2;
         }
@@ -101,13 +109,17 @@ int ecg_cmd_info(int argc, char **argv) {
         fprintf(stderr, "ecgbench info: give one model name (ecgbench models lists them)\n");
         return 2;
     }
+    ecg_model_cfg c = cfg_for_task(task);
+    if (length) c.length = length;
+    if (channels) c.channels = channels;
+    if (classes) c.classes = classes;
     ecg_graph g;
     char err[512];
     if (ecg_model_build(argv[optind], &c, &g, err, sizeof err)) {
         fprintf(stderr, "ecgbench info: %s\n", err);
         return 1;
     }
-    printf("%s, input [%d, %d], %d classes\n", argv[optind], c.length, c.channels, c.classes);
+    printf("%s on %s, input [%d, %d], %d classes\n", argv[optind], task->name, c.length, c.channels, c.classes);
     printf("%-34s %-10s %-12s %10s %14s\n", "layer", "op", "output", "params", "FLOPs");
     for (int i = 0; i < g.n_nodes; i++) {
         const ecg_node *n = &g.nodes[i];

@@ -241,6 +241,10 @@ typedef struct {
     const char *data_subdir; /* its raw files under data_dir (fingerprinted for the cache); NULL: none */
     const char *settings;    /* every preprocessing setting, in words: part of the cache key, so
                               * change it whenever the loader's output would change */
+    /* What every split of it holds per example (checked on load), so a model can be sized for a
+     * task without loading it. */
+    int length, channels, n_classes, n_features;
+    const char *const *feature_names;   /* NULL when n_features is 0 */
 } ecg_task;
 /* Registry (task_registry.c). NULL for an unknown name. */
 const ecg_task *ecg_task_find(const char *name);
@@ -256,9 +260,13 @@ int ecg_cinc_read_mat(const char *path, int16_t **val, long *n, char *err, size_
 /* Examples per cinc2017 record: 30 s at 300 Hz. */
 #define ECG_CINC_FS 300
 #define ECG_CINC_LENGTH 9000
+#define ECG_CINC_N_CLASSES 4
 /* Synthetic beats (task_synthetic.c): per split and class, at 360 Hz. */
 #define ECG_SYNTH_LENGTH 252
+#define ECG_SYNTH_N_FEATURES 3
+extern const char *const ecg_synth_feature_names[ECG_SYNTH_N_FEATURES];
 #define ECG_SYNTH_FS 360
+#define ECG_MITDB_WINDOW 252   /* samples per beat window (90 before, 162 after, at 360 Hz) */
 #define ECG_SYNTH_TRAIN_PER_CLASS 200
 #define ECG_SYNTH_TEST_PER_CLASS 50
 

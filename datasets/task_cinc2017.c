@@ -19,7 +19,7 @@
 
 #include "datasets/datasets.h"
 
-enum { CINC_CLASSES = 4, CINC_NAME = 32 };
+enum { CINC_CLASSES = ECG_CINC_N_CLASSES, CINC_NAME = 32 };
 static const char *const cinc_class_names[CINC_CLASSES] = {"Normal", "AF", "Other", "Noisy"};
 static const char cinc_labels[CINC_CLASSES] = {'N', 'A', 'O', '~'};
 

@@ -19,6 +19,7 @@
 #define WIN_BEFORE 90   /* 0.25 s at 360 Hz */
 #define WIN_AFTER 162   /* 0.45 s */
 #define WIN_LEN (WIN_BEFORE + WIN_AFTER)
+_Static_assert(WIN_LEN == ECG_MITDB_WINDOW, "datasets.h advertises the window length");
 #define N_VAL_RECORDS 4 /* of DS1's 22, chosen by the seed */
 #define VAL_MIN_SHARE 0.1 /* of DS1's S and of its V beats the validation records must hold */
 #define VAL_MAX_DRAWS 1000

@@ -17,16 +17,19 @@ static const ecg_task tasks[] = {
      mitdb_splits, N_OF(mitdb_splits), ecg_task_mitdb_aami_load, "mitdb",
      "v1: MLII, zero-phase Butterworth band-pass 0.5-40 Hz, windows 90 before / 162 after the annotated beat at "
      "360 Hz, edge padding, AAMI map of de Chazal 2004, 12 RR and age/sex features, val = 4 DS1 records drawn "
-     "to hold >= 10% of S and V"},
+     "to hold >= 10% of S and V",
+     ECG_MITDB_WINDOW, 1, ECG_AAMI_N_CLASSES, ECG_MITDB_N_FEATURES, ecg_mitdb_feature_names},
     {"cinc2017",
      "PhysioNet/CinC 2017 single-lead AF challenge (Normal, AF, Other, Noisy), 30 s crops at 300 Hz, "
      "stratified seeded 80/10/10 split by record",
      cinc_splits, N_OF(cinc_splits), ecg_task_cinc2017_load, "cinc2017",
      "v1: REFERENCE.csv v3 labels, z-score per record, 9000-sample centre crop or zero pad at the end, "
-     "stratified 80/10/10 by record"},
+     "stratified 80/10/10 by record",
+     ECG_CINC_LENGTH, 1, ECG_CINC_N_CLASSES, 0, NULL},
     {"synthetic",
      "seeded ECG-like beats per AAMI class (252 samples at 360 Hz); for tests only, never for reported results",
-     synth_splits, N_OF(synth_splits), ecg_task_synthetic_load, NULL, "v1: generated"},
+     synth_splits, N_OF(synth_splits), ecg_task_synthetic_load, NULL, "v1: generated",
+     ECG_SYNTH_LENGTH, 1, ECG_AAMI_N_CLASSES, ECG_SYNTH_N_FEATURES, ecg_synth_feature_names},
 };
 
 const ecg_task *ecg_task_at(int i) { return i >= 0 && i < N_OF(tasks) ? &tasks[i] : NULL; }
@@ -51,6 +54,13 @@ static int check_dataset(const ecg_task *t, const ecg_dataset *d, char *err, siz
     if (d->n < 0 || d->length <= 0 || d->channels <= 0 || d->n_classes <= 0 || (d->n > 0 && (!d->x || !d->y))) {
         snprintf(err, errlen, "task %s: loader returned an inconsistent dataset (n %d, length %d, channels %d)",
                  t->name, d->n, d->length, d->channels);
+        return -1;
+    }
+    if (d->length != t->length || d->channels != t->channels || d->n_classes != t->n_classes ||
+        d->n_features != t->n_features) {
+        snprintf(err, errlen, "task %s: loader returned [%d, %d] x %d classes, %d features; the task says [%d, %d] x "
+                 "%d classes, %d features", t->name, d->length, d->channels, d->n_classes, d->n_features, t->length,
+                 t->channels, t->n_classes, t->n_features);
         return -1;
     }
     for (int i = 0; i < d->n; i++)

@@ -18,9 +18,9 @@
 
 #include "datasets/datasets.h"
 
-enum { SYN_CLASSES = 5, SYN_FEATURES = 3, SYN_R_AT = 90, SYN_WAVES = 6 };
+enum { SYN_CLASSES = ECG_AAMI_N_CLASSES, SYN_FEATURES = ECG_SYNTH_N_FEATURES, SYN_R_AT = 90, SYN_WAVES = 6 };
 static const char *const syn_class_names[SYN_CLASSES] = {"N", "S", "V", "F", "Q"};
-static const char *const syn_feature_names[SYN_FEATURES] = {"pre_rr_s", "post_rr_s", "local_rr_s"};
+const char *const ecg_synth_feature_names[SYN_FEATURES] = {"pre_rr_s", "post_rr_s", "local_rr_s"};
 
 typedef struct {
     double amp, at, width; /* mV, s from the R peak, s (Gaussian sigma) */
@@ -156,7 +156,7 @@ int ecg_task_synthetic_load(const char *data_dir, const char *split, uint64_t se
     d->n_classes = SYN_CLASSES;
     d->class_names = syn_class_names;
     d->n_features = SYN_FEATURES;
-    d->feature_names = syn_feature_names;
+    d->feature_names = ecg_synth_feature_names;
     snprintf(d->data_version, sizeof d->data_version, "synthetic v1 (seed %llu; test data only)",
              (unsigned long long)seed);
     return 0;
