@@ -169,7 +169,7 @@ int ecg_cmd_train(int argc, char **argv) {
         goto done;
     }
     ecg_run_info ri;
-    ecg_run_info_collect(&ri, o.cfg.threads, argc, argv);
+    ecg_run_info_collect(&ri, ecg_threads_for(o.cfg.threads), argc, argv);
     man = cJSON_CreateObject();
     cJSON_AddStringToObject(man, "model", o.model);
     cJSON_AddStringToObject(man, "task", o.task);
@@ -178,6 +178,7 @@ int ecg_cmd_train(int argc, char **argv) {
     cJSON_AddItemToObject(man, "config", config_json(&o, &o.cfg));
     cJSON_AddNumberToObject(man, "epochs_run", res.epochs_run);
     cJSON_AddNumberToObject(man, "best_epoch", res.best_epoch);
+    cJSON_AddNumberToObject(man, "train_examples_per_second", res.examples_per_second);
     cJSON_AddStringToObject(man, "data_version", tr.data_version);
     cJSON_AddItemToObject(man, "run", ecg_run_info_json(&ri));
     cJSON *metrics = cJSON_CreateObject();
@@ -192,8 +193,8 @@ int ecg_cmd_train(int argc, char **argv) {
         fprintf(stderr, "ecgbench train: cannot write %s\n", path);
         goto done;
     }
-    printf("best epoch %d of %d (validation macro-F1 %.4f)\n\ntest (%s):\n", res.best_epoch, res.epochs_run,
-           mv.macro_f1, test.split);
+    printf("best epoch %d of %d (validation macro-F1 %.4f); trained at %.0f examples/s on %d threads\n\ntest (%s):\n",
+           res.best_epoch, res.epochs_run, mv.macro_f1, res.examples_per_second, ri.threads, test.split);
     ecg_metrics_print(stdout, &mt, test.class_names);
     printf("\nwrote %s/weights.safetensors, %s/manifest.json\n", out, out);
     rc = 0;

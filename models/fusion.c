@@ -5,7 +5,7 @@
  * fusion.cls_token [1, 1, 128]; fusion.age_proj (Linear 2 -> 128 on age/100 and its unknown flag);
  * fusion.sex_proj (Linear 2 -> 128 on male and unknown: the three states female / male / unknown
  * get three learned vectors, an embedding of {female, male, unknown} written as a Linear);
- * fusion.rr_proj (Linear 8 -> 128 on the RR features); fusion.attn (MultiheadAttention 128, 4 heads,
+ * fusion.rr_proj (Linear 5 -> 128 on the RR intervals relative to the patient's rhythm); fusion.attn (MultiheadAttention 128, 4 heads,
  * batch_first; queries = class token + feature tokens); fusion.norm1, fusion.mlp.0 (128 -> 256),
  * SiLU, fusion.mlp.2 (256 -> 128), fusion.norm2 (LayerNorm); classifier (Linear 256 -> classes) on
  * concat(mean of the ECG tokens, class token out), after dropout. */
@@ -16,7 +16,15 @@
 
 #define D_MODEL 128
 #define HEADS 4
-#define N_RR 8
+/* The RR token sees only RR intervals relative to the patient's own rhythm (to the record mean and
+ * to the local mean of the neighbouring beats): prematurity is what tells an S beat from an N beat,
+ * and absolute intervals in seconds mostly tell patients apart, which does not carry to new
+ * patients (inter-patient evaluation). */
+static const char *const rr_features[] = {"rr_pre_norm", "rr_post_norm", "rr_local_norm", "rr_pre_local",
+                                          "rr_post_local"};
+static const char *const age_features[] = {"age", "age_unknown"};
+static const char *const sex_features[] = {"sex_male", "sex_unknown"};
+#define N_RR ((int)(sizeof rr_features / sizeof rr_features[0]))
 
 /* Column of a named feature, or -1. */
 static int feature_col(const ecg_model_cfg *c, const char *name) {
@@ -25,14 +33,16 @@ static int feature_col(const ecg_model_cfg *c, const char *name) {
     return -1;
 }
 
-/* A token from `width` feature columns starting at the named one: slice -> Linear -> [1, 128]. */
-static int feature_token(ecg_graph *g, int features, const ecg_model_cfg *c, const char *first, int width,
+/* A token from the named feature columns, which must sit side by side in the task's features in
+ * this order: slice -> Linear -> [1, 128]. */
+static int feature_token(ecg_graph *g, int features, const ecg_model_cfg *c, const char *const *names, int width,
                          const char *proj) {
     if (g->err[0]) return -1;
-    int col = feature_col(c, first);
-    if (col < 0 || col + width > c->n_features)
-        return ecg_graph_fail(g, "the fusion model needs the feature '%s' (and the %d after it); this task's "
-                              "features do not have it", first, width - 1);
+    int col = feature_col(c, names[0]);
+    for (int i = 0; i < width; i++)
+        if (col < 0 || feature_col(c, names[i]) != col + i)
+            return ecg_graph_fail(g, "the fusion model needs the feature '%s' (at column %d); this task's features do "
+                                  "not have it there", names[i], col < 0 ? i : col + i);
     char slice[ECG_NAME_LEN];
     snprintf(slice, sizeof slice, "%s.in", proj);
     return ecg_linear(g, proj, ecg_slice(g, slice, features, 1, col, width), D_MODEL, 1);
@@ -47,10 +57,10 @@ int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_s
     int q[4], nq = 0;
     q[nq++] = ecg_tokens(g, "fusion.cls_token", 1, D_MODEL);
     if (agesex) {
-        q[nq++] = feature_token(g, features, cfg, "age", 2, "fusion.age_proj");
-        q[nq++] = feature_token(g, features, cfg, "sex_male", 2, "fusion.sex_proj");
+        q[nq++] = feature_token(g, features, cfg, age_features, 2, "fusion.age_proj");
+        q[nq++] = feature_token(g, features, cfg, sex_features, 2, "fusion.sex_proj");
     }
-    if (rr) q[nq++] = feature_token(g, features, cfg, "rr_pre_s", N_RR, "fusion.rr_proj");
+    if (rr) q[nq++] = feature_token(g, features, cfg, rr_features, N_RR, "fusion.rr_proj");
     int queries = nq > 1 ? ecg_concat(g, "fusion.queries", q, nq, 0) : q[0];
 
     int a = ecg_mha(g, "fusion.attn", queries, kv, HEADS);

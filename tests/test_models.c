@@ -96,9 +96,9 @@ static void test_every_model_runs_on_both_executors(void) {
 /* efficientecg-fusion for 1 lead, 5 classes, mitdb-aami's 12 features, counted by hand:
  *   efficientecg-s without its classifier: 660037 - (640*5 + 5)            = 656832
  *   fusion.ecg_proj 640*128+128 = 82048; cls_token 128; age_proj and sex_proj 2*128+128 = 384 each;
- *   rr_proj 8*128+128 = 1152; attn 4*128^2 + 4*128 = 66048; norm1, norm2 256 each;
- *   mlp.0 128*256+256 = 33024; mlp.2 256*128+128 = 32896; classifier 256*5+5 = 1285  -> 874693.
- * Without features (ablation "none") the three projections go: 874693 - 384 - 384 - 1152. */
+ *   rr_proj 5*128+128 = 768; attn 4*128^2 + 4*128 = 66048; norm1, norm2 256 each;
+ *   mlp.0 128*256+256 = 33024; mlp.2 256*128+128 = 32896; classifier 256*5+5 = 1285  -> 874309.
+ * Without features (ablation "none") the three projections go: 874309 - 384 - 384 - 768. */
 static void test_fusion_counts_and_feature_errors(void) {
     ecg_model_cfg c = ecg_model_cfg_default(252, 1, 5);
     c.n_features = ECG_MITDB_N_FEATURES;
@@ -107,7 +107,7 @@ static void test_fusion_counts_and_feature_errors(void) {
         const char *name;
         long long params;
         int inputs;
-    } want[] = {{"efficientecg-fusion", 874693, 2}, {"efficientecg-fusion-none", 874693 - 384 - 384 - 1152, 1}};
+    } want[] = {{"efficientecg-fusion", 874309, 2}, {"efficientecg-fusion-none", 874309 - 384 - 384 - 768, 1}};
     char err[512];
     for (int i = 0; i < 2; i++) {
         ecg_graph g;
@@ -126,7 +126,7 @@ static void test_fusion_counts_and_feature_errors(void) {
     c.n_features = 0;
     c.feature_names = NULL;
     ecg_graph g;
-    CHECK(ecg_model_build("efficientecg-fusion-rr", &c, &g, err, sizeof err) == -1 && strstr(err, "rr_pre_s"),
+    CHECK(ecg_model_build("efficientecg-fusion-rr", &c, &g, err, sizeof err) == -1 && strstr(err, "rr_pre_norm"),
           "missing features: %s", err);
 }
 

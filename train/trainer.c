@@ -111,13 +111,14 @@ static void loop_free(loop_res *l) {
 
 typedef struct {
     double loss, accuracy, ex_s, lr; /* mean loss and accuracy over the epoch, throughput, last lr */
+    double seconds;                  /* spent in training steps */
 } epoch_stats;
 
 /* One pass over the shuffled training set (the last incomplete batch is dropped). The loss is
  * NaN when it diverged. */
 static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_dataset *tr, int epoch, const float *cw,
                              long steps_total) {
-    epoch_stats e = {NAN, NAN, 0, NAN};
+    epoch_stats e = {NAN, NAN, 0, NAN, 0};
     ecg_parallel *p = &l->par;
     int steps = tr->n / c->batch;
     long step0 = (long)epoch * steps, warm = (long)c->warmup_epochs * steps;
@@ -150,6 +151,7 @@ static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_data
             progress(&l->last_bar, epoch + 1, c->epochs, s + 1, steps, loss_sum / (s + 1), e.ex_s,
                      el / (s + 1) * (steps - s - 1));
     }
+    e.seconds = now_s() - t0;
     if (steps) {
         e.accuracy = (double)correct / ((double)steps * c->batch);
         e.loss = loss_sum / steps;
@@ -190,6 +192,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
         goto done;
     if (c.out_dir && !(l.csv = open_epochs_csv(c.out_dir, c.resume && st.epoch > 0, err, errlen))) goto done;
     long steps_total = (long)c.epochs * (tr->n / c.batch);
+    double examples = 0, seconds = 0;
     int stop = c.epoch_limit > 0 && st.epoch + c.epoch_limit < c.epochs ? st.epoch + c.epoch_limit : c.epochs;
     for (int epoch = st.epoch; epoch < stop && st.bad_epochs < c.patience; epoch++) {
         double t0 = now_s();
@@ -198,6 +201,8 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
             snprintf(err, errlen, "epoch %d: the loss is not finite (diverged; try a lower --lr)", epoch + 1);
             goto done;
         }
+        examples += (double)(tr->n / c.batch) * c.batch;
+        seconds += e.seconds;
         ecg_metrics vm;
         if (ecg_evaluate(g, val, c.eval_batch, c.threads, &vm, NULL, err, errlen)) goto done;
         double f1 = isnan(vm.macro_f1) ? 0 : vm.macro_f1;
@@ -231,6 +236,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
     res->epochs_run = st.epoch;
     res->best_epoch = st.best_epoch;
     res->best_val_macro_f1 = st.best_f1;
+    res->examples_per_second = seconds > 0 ? examples / seconds : 0;
     if (st.best_epoch > 0) copy_params(g, &l.best);
     rc = 0;
 done:
