@@ -44,7 +44,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 INFO_DEFS = -DECG_GIT_COMMIT='"$(GIT_COMMIT)"' -DECG_CC='"$(shell $(CC) --version | head -n1)"'
 
-.PHONY: all deps check-deps test bench fuzz fuzz-run clean lib data FORCE
+.PHONY: all deps check-deps test bench fuzz fuzz-run clean lib data train FORCE
 # Keep the test objects make would otherwise delete as intermediates (and rebuild every time).
 .SECONDARY:
 all: check-deps $(REL)/ecgbench $(REL)/libecgbench.a $(REL)/libecgbench.so
@@ -59,6 +59,11 @@ check-deps:
 # (CI: ../shared/data), plain `make data` downloads from PhysioNet. See scripts/data.sh.
 data:
 	@ECG_DATA_MIRROR=$(ECG_DATA_MIRROR) scripts/data.sh data
+
+# Regenerates the committed weights under models/weights/ (needs `make data`; hours on 2 cores).
+# ONLY=regex picks runs by MODEL-TASK, FORCE=1 retrains finished ones. See scripts/train.sh.
+train: all
+	@ONLY='$(ONLY)' FORCE=$(FORCE) scripts/train.sh $(REL)/ecgbench
 
 lib: $(REL)/libecgbench.a $(REL)/libecgbench.so
 
