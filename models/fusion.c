@@ -5,8 +5,10 @@
  * fusion.cls_token [1, 1, 128]; fusion.age_proj (Linear 2 -> 128 on age/100 and its unknown flag);
  * fusion.sex_proj (Linear 2 -> 128 on male and unknown: the three states female / male / unknown
  * get three learned vectors, an embedding of {female, male, unknown} written as a Linear);
- * fusion.rr_proj (Linear 5 -> 128 on the RR intervals relative to the patient's rhythm); fusion.attn (MultiheadAttention 128, 4 heads,
- * batch_first; queries = class token + feature tokens); fusion.norm1, fusion.mlp.0 (128 -> 256),
+ * fusion.rr_proj (Linear 5 -> 128 on the RR intervals relative to the patient's rhythm);
+ * fusion.self_attn (MultiheadAttention 128, 4 heads, batch_first, over the queries = class token +
+ * feature tokens), fusion.norm0 (LayerNorm on queries + self_attn); fusion.attn (the same kind of
+ * attention, the queries over the ECG tokens); fusion.norm1, fusion.mlp.0 (128 -> 256),
  * SiLU, fusion.mlp.2 (256 -> 128), fusion.norm2 (LayerNorm); classifier (Linear 256 -> classes) on
  * concat(mean of the ECG tokens, class token out), after dropout. */
 #include <stdio.h>
@@ -62,6 +64,11 @@ int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_s
     }
     if (rr) q[nq++] = feature_token(g, features, cfg, rr_features, N_RR, "fusion.rr_proj");
     int queries = nq > 1 ? ecg_concat(g, "fusion.queries", q, nq, 0) : q[0];
+    /* The queries first attend to each other, so the class token (the one the classifier reads)
+     * carries the patient features; without this step the feature tokens' outputs would be
+     * computed and thrown away, and the features could never change a prediction. */
+    int sa = ecg_mha(g, "fusion.self_attn", queries, queries, HEADS);
+    queries = ecg_layernorm(g, "fusion.norm0", ecg_binary(g, ECG_OP_ADD, "fusion.res0", queries, sa), 1e-5f);
 
     int a = ecg_mha(g, "fusion.attn", queries, kv, HEADS);
     int h = ecg_layernorm(g, "fusion.norm1", ecg_binary(g, ECG_OP_ADD, "fusion.res1", queries, a), 1e-5f);

@@ -1,5 +1,6 @@
 /* Model registry: every model builds, counts its parameters as PyTorch would, and runs the same
  * on the XNNPACK executor as on the reference executor. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -96,9 +97,9 @@ static void test_every_model_runs_on_both_executors(void) {
 /* efficientecg-fusion for 1 lead, 5 classes, mitdb-aami's 12 features, counted by hand:
  *   efficientecg-s without its classifier: 660037 - (640*5 + 5)            = 656832
  *   fusion.ecg_proj 640*128+128 = 82048; cls_token 128; age_proj and sex_proj 2*128+128 = 384 each;
- *   rr_proj 5*128+128 = 768; attn 4*128^2 + 4*128 = 66048; norm1, norm2 256 each;
- *   mlp.0 128*256+256 = 33024; mlp.2 256*128+128 = 32896; classifier 256*5+5 = 1285  -> 874309.
- * Without features (ablation "none") the three projections go: 874309 - 384 - 384 - 768. */
+ *   rr_proj 5*128+128 = 768; self_attn and attn 4*128^2 + 4*128 = 66048 each; norm0, norm1, norm2 256 each;
+ *   mlp.0 128*256+256 = 33024; mlp.2 256*128+128 = 32896; classifier 256*5+5 = 1285  -> 940613.
+ * Without features (ablation "none") the three projections go: 940613 - 384 - 384 - 768. */
 static void test_fusion_counts_and_feature_errors(void) {
     ecg_model_cfg c = ecg_model_cfg_default(252, 1, 5);
     c.n_features = ECG_MITDB_N_FEATURES;
@@ -107,7 +108,7 @@ static void test_fusion_counts_and_feature_errors(void) {
         const char *name;
         long long params;
         int inputs;
-    } want[] = {{"efficientecg-fusion", 874309, 2}, {"efficientecg-fusion-none", 874309 - 384 - 384 - 768, 1}};
+    } want[] = {{"efficientecg-fusion", 940613, 2}, {"efficientecg-fusion-none", 940613 - 384 - 384 - 768, 1}};
     char err[512];
     for (int i = 0; i < 2; i++) {
         ecg_graph g;
@@ -128,6 +129,44 @@ static void test_fusion_counts_and_feature_errors(void) {
     ecg_graph g;
     CHECK(ecg_model_build("efficientecg-fusion-rr", &c, &g, err, sizeof err) == -1 && strstr(err, "rr_pre_norm"),
           "missing features: %s", err);
+}
+
+/* Every patient feature a fusion model takes must be able to change its prediction (an earlier
+ * version read out only the class token, which never saw the feature tokens). Two examples with
+ * the same ECG and different values of one feature group give different logits. */
+static void test_fusion_features_reach_the_output(void) {
+    ecg_model_cfg c = ecg_model_cfg_default(252, 1, 5);
+    c.n_features = ECG_MITDB_N_FEATURES;
+    c.feature_names = ecg_mitdb_feature_names;
+    const struct {
+        const char *model, *feature;
+    } cases[] = {{"efficientecg-fusion-rr", "rr_pre_local"}, {"efficientecg-fusion-agesex", "age"},
+                 {"efficientecg-fusion-agesex", "sex_male"}, {"efficientecg-fusion", "rr_post_norm"}};
+    char err[512];
+    for (int k = 0; k < 4; k++) {
+        ecg_graph g;
+        if (ecg_model_build(cases[k].model, &c, &g, err, sizeof err)) {
+            CHECK(0, "%s", err);
+            continue;
+        }
+        ecg_ref *r = ecg_ref_create(&g, 2, err, sizeof err);
+        CHECK(r != NULL, "%s", err);
+        float x[2 * 252], f[2 * ECG_MITDB_N_FEATURES];
+        for (int i = 0; i < 252; i++) x[i] = x[252 + i] = sinf(0.1f * (float)i);
+        for (int i = 0; i < ECG_MITDB_N_FEATURES; i++) f[i] = f[ECG_MITDB_N_FEATURES + i] = 1.0f;
+        int col = 0;
+        while (strcmp(ecg_mitdb_feature_names[col], cases[k].feature)) col++;
+        f[ECG_MITDB_N_FEATURES + col] = 0.5f;
+        const float *in[2] = {x, f};
+        if (r && ecg_ref_forward(r, in, 0, 1) == 0) {
+            const float *y = ecg_ref_output(r);
+            double diff = 0;
+            for (int i = 0; i < 5; i++) diff = fmax(diff, fabs(y[i] - y[5 + i]));
+            CHECK(diff > 1e-4, "%s: changing %s moved the logits by only %g", cases[k].model, cases[k].feature, diff);
+        }
+        ecg_ref_free(r);
+        ecg_graph_free(&g);
+    }
 }
 
 static void test_registry_errors(void) {
@@ -158,6 +197,7 @@ int main(void) {
     RUN(test_baseline_counts);
     RUN(test_every_model_runs_on_both_executors);
     RUN(test_fusion_counts_and_feature_errors);
+    RUN(test_fusion_features_reach_the_output);
     RUN(test_registry_errors);
     RUN(test_effnet_rounding);
     return test_done();
