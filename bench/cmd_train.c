@@ -175,6 +175,8 @@ int ecg_cmd_train(int argc, char **argv) {
     cJSON_AddStringToObject(man, "task", o.task);
     cJSON_AddStringToObject(man, "weights", "weights.safetensors");
     cJSON_AddNumberToObject(man, "seed", (double)o.cfg.seed);
+    cJSON_AddNumberToObject(man, "params", (double)ecg_graph_param_count(&g));
+    cJSON_AddNumberToObject(man, "flops_per_example", (double)ecg_graph_flops(&g));
     cJSON_AddItemToObject(man, "config", config_json(&o, &o.cfg));
     cJSON_AddNumberToObject(man, "epochs_run", res.epochs_run);
     cJSON_AddNumberToObject(man, "best_epoch", res.best_epoch);
