@@ -63,6 +63,8 @@ void ecg_metrics_print(FILE *f, const ecg_metrics *m, const char *const *class_n
 cJSON *ecg_metrics_json(const ecg_metrics *m, const char *const *class_names);
 /* Rebuilds metrics from the "confusion" of such an object. 0 ok, -1 malformed. */
 int ecg_metrics_from_json(const cJSON *o, int classes, ecg_metrics *m);
+/* A whole JSON file (manifests); NULL with err when unreadable or not JSON. */
+cJSON *ecg_read_json(const char *path, char *err, size_t errlen);
 /* Same confusion matrix (so every derived figure is the same). */
 int ecg_metrics_equal(const ecg_metrics *a, const ecg_metrics *b);
 
@@ -78,6 +80,7 @@ int ecg_arg_num(const char *cmd, const char *what, const char *s, double lo, dou
 int ecg_cmd_bench_op(int argc, char **argv);
 int ecg_cmd_train(int argc, char **argv);       /* bench/cmd_train.c */
 int ecg_cmd_eval(int argc, char **argv);        /* bench/cmd_eval.c */
+int ecg_cmd_results(int argc, char **argv);     /* bench/cmd_results.c: tables from the manifests */
 int ecg_cmd_models(int argc, char **argv);      /* bench/cmd_models.c */
 int ecg_cmd_info(int argc, char **argv);        /* bench/cmd_models.c: per-layer table of a model */
 /* `ecgbench data SUB ...` (bench/cmd_data.c) and its subcommands, one file each. */

@@ -19,26 +19,6 @@ static void usage(FILE *f) {
                "  reproduced exactly (exit 1 if not). --data defaults to the manifest's, else $ECG_DATA_DIR or data/.\n");
 }
 
-static cJSON *read_json(const char *path, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "cannot open %s", path);
-        return NULL;
-    }
-    struct stat st;
-    char *buf = NULL;
-    cJSON *j = NULL;
-    if (fstat(fileno(f), &st) == 0 && st.st_size < (1 << 26) && (buf = malloc((size_t)st.st_size + 1)) &&
-        fread(buf, 1, (size_t)st.st_size, f) == (size_t)st.st_size) {
-        buf[st.st_size] = 0;
-        j = cJSON_Parse(buf);
-    }
-    if (!j) snprintf(err, errlen, "%s is not a readable JSON manifest", path);
-    free(buf);
-    fclose(f);
-    return j;
-}
-
 static const char *str_of(const cJSON *o, const char *key) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
@@ -82,7 +62,7 @@ int ecg_cmd_eval(int argc, char **argv) {
     if (stat(model, &st) == 0 && S_ISDIR(st.st_mode)) { /* a trained run's folder */
         char mpath[1200];
         snprintf(mpath, sizeof mpath, "%s/manifest.json", argv[optind]);
-        if (!(man = read_json(mpath, err, sizeof err))) {
+        if (!(man = ecg_read_json(mpath, err, sizeof err))) {
             fprintf(stderr, "ecgbench eval: %s\n", err);
             return 1;
         }
@@ -120,6 +100,8 @@ int ecg_cmd_eval(int argc, char **argv) {
     if (ecg_evaluate(&g, &d, 256, threads, &m, NULL, err, sizeof err)) goto fail;
     printf("%s on %s/%s (%s), weights %s\n", model, task, split, d.data_version, weights);
     ecg_metrics_print(stdout, &m, d.class_names);
+    const ecg_task *tk = ecg_task_find(task);
+    if (tk && tk->score_name) printf("%s %.4f\n", tk->score_name, ecg_metrics_mean_f1(&m, tk->score_classes));
     rc = 0;
     if (man) {
         const cJSON *want = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(man, "metrics"), "test");

@@ -187,6 +187,13 @@ int ecg_cmd_train(int argc, char **argv) {
     cJSON_AddItemToObject(metrics, "val", ecg_metrics_json(&mv, val.class_names));
     cJSON_AddItemToObject(metrics, "test", ecg_metrics_json(&mt, test.class_names));
     cJSON_AddItemToObject(man, "metrics", metrics);
+    const ecg_task *tk = ecg_task_find(o.task);
+    if (tk && tk->score_name) {
+        cJSON *sc = cJSON_AddObjectToObject(man, "score");
+        cJSON_AddStringToObject(sc, "name", tk->score_name);
+        cJSON_AddNumberToObject(sc, "val", ecg_metrics_mean_f1(&mv, tk->score_classes));
+        cJSON_AddNumberToObject(sc, "test", ecg_metrics_mean_f1(&mt, tk->score_classes));
+    }
     char *text = cJSON_Print(man);
     snprintf(path, sizeof path, "%s/manifest.json", out);
     int bad = !text || write_text(path, text);
@@ -198,6 +205,7 @@ int ecg_cmd_train(int argc, char **argv) {
     printf("best epoch %d of %d (validation macro-F1 %.4f); trained at %.0f examples/s on %d threads\n\ntest (%s):\n",
            res.best_epoch, res.epochs_run, mv.macro_f1, res.examples_per_second, ri.threads, test.split);
     ecg_metrics_print(stdout, &mt, test.class_names);
+    if (tk && tk->score_name) printf("%s %.4f\n", tk->score_name, ecg_metrics_mean_f1(&mt, tk->score_classes));
     printf("\nwrote %s/weights.safetensors, %s/manifest.json\n", out, out);
     rc = 0;
 done:

@@ -2,7 +2,9 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bench/bench.h"
 
@@ -87,4 +89,24 @@ int ecg_metrics_equal(const ecg_metrics *a, const ecg_metrics *b) {
         for (int k = 0; k < a->classes; k++)
             if (a->confusion[c][k] != b->confusion[c][k]) return 0;
     return 1;
+}
+
+cJSON *ecg_read_json(const char *path, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open %s", path);
+        return NULL;
+    }
+    struct stat st;
+    char *buf = NULL;
+    cJSON *j = NULL;
+    if (fstat(fileno(f), &st) == 0 && st.st_size < (1 << 26) && (buf = malloc((size_t)st.st_size + 1)) &&
+        fread(buf, 1, (size_t)st.st_size, f) == (size_t)st.st_size) {
+        buf[st.st_size] = 0;
+        j = cJSON_Parse(buf);
+    }
+    if (!j) snprintf(err, errlen, "%s is not readable JSON", path);
+    free(buf);
+    fclose(f);
+    return j;
 }

@@ -245,6 +245,10 @@ typedef struct {
      * task without loading it. */
     int length, channels, n_classes, n_features;
     const char *const *feature_names;   /* NULL when n_features is 0 */
+    /* The task's own headline score when it has one: the mean F1 of its first score_classes
+     * classes (cinc2017: the challenge's F1 over Normal, AF, Other). NULL/0: none. */
+    const char *score_name;
+    int score_classes;
 } ecg_task;
 /* Registry (task_registry.c). NULL for an unknown name. */
 const ecg_task *ecg_task_find(const char *name);

@@ -18,18 +18,18 @@ static const ecg_task tasks[] = {
      "v1: MLII, zero-phase Butterworth band-pass 0.5-40 Hz, windows 90 before / 162 after the annotated beat at "
      "360 Hz, edge padding, AAMI map of de Chazal 2004, 12 RR and age/sex features, val = 4 DS1 records drawn "
      "to hold >= 10% of S and V",
-     ECG_MITDB_WINDOW, 1, ECG_AAMI_N_CLASSES, ECG_MITDB_N_FEATURES, ecg_mitdb_feature_names},
+     ECG_MITDB_WINDOW, 1, ECG_AAMI_N_CLASSES, ECG_MITDB_N_FEATURES, ecg_mitdb_feature_names, NULL, 0},
     {"cinc2017",
      "PhysioNet/CinC 2017 single-lead AF challenge (Normal, AF, Other, Noisy), 30 s crops at 300 Hz, "
      "stratified seeded 80/10/10 split by record",
      cinc_splits, N_OF(cinc_splits), ecg_task_cinc2017_load, "cinc2017",
      "v1: REFERENCE.csv v3 labels, z-score per record, 9000-sample centre crop or zero pad at the end, "
      "stratified 80/10/10 by record",
-     ECG_CINC_LENGTH, 1, ECG_CINC_N_CLASSES, 0, NULL},
+     ECG_CINC_LENGTH, 1, ECG_CINC_N_CLASSES, 0, NULL, "challenge F1", 3},
     {"synthetic",
      "seeded ECG-like beats per AAMI class (252 samples at 360 Hz); for tests only, never for reported results",
      synth_splits, N_OF(synth_splits), ecg_task_synthetic_load, NULL, "v1: generated",
-     ECG_SYNTH_LENGTH, 1, ECG_AAMI_N_CLASSES, ECG_SYNTH_N_FEATURES, ecg_synth_feature_names},
+     ECG_SYNTH_LENGTH, 1, ECG_AAMI_N_CLASSES, ECG_SYNTH_N_FEATURES, ecg_synth_feature_names, NULL, 0},
 };
 
 const ecg_task *ecg_task_at(int i) { return i >= 0 && i < N_OF(tasks) ? &tasks[i] : NULL; }

@@ -50,3 +50,9 @@ int ecg_argmax(const float *logits, int n) {
         if (logits[i] > logits[best] || isnan(logits[best])) best = i;
     return best;
 }
+
+double ecg_metrics_mean_f1(const ecg_metrics *m, int k) {
+    double sum = 0;
+    for (int c = 0; c < k && c < m->classes; c++) sum += m->f1[c];
+    return k > 0 && k <= m->classes ? sum / k : NAN;
+}

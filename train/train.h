@@ -51,6 +51,8 @@ void ecg_metrics_init(ecg_metrics *m, int classes);
 int ecg_metrics_add(ecg_metrics *m, int truth, int predicted);
 /* Fills accuracy, per-class Se/PPV/Sp/F1 and macro-F1 from the confusion matrix. */
 void ecg_metrics_finish(ecg_metrics *m);
+/* Mean F1 of classes 0..k-1 (a task's headline score, e.g. the CinC 2017 challenge F1). */
+double ecg_metrics_mean_f1(const ecg_metrics *m, int k);
 /* Index of the largest logit (first on ties; NaN never wins). */
 int ecg_argmax(const float *logits, int n);
 

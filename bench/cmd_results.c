@@ -1,0 +1,137 @@
+/* `ecgbench results [DIR]`: the test-split results of every trained run under DIR (default
+ * models/weights), one Markdown table per task, read from the runs' manifests. The README's
+ * results tables are this command's output (a test keeps them in step), so no number in them is
+ * typed by hand. */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "datasets/datasets.h"
+#include "models/models.h"
+
+#define MAX_RUNS 256
+
+typedef struct {
+    char dir[512];
+    cJSON *man;
+    int model_rank; /* registry order, for a stable table */
+} run;
+
+static double num_of(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *str_of(const cJSON *o, const char *key) {
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+    return s ? s : "?";
+}
+
+static int model_rank(const char *name) {
+    for (int i = 0; ecg_model_at(i); i++)
+        if (!strcmp(ecg_model_at(i)->name, name)) return i;
+    return 1000;
+}
+
+static int by_model(const void *a, const void *b) {
+    const run *x = a, *y = b;
+    return x->model_rank != y->model_rank ? x->model_rank - y->model_rank : strcmp(x->dir, y->dir);
+}
+
+static void pct(char *buf, size_t n, double v) {
+    if (isfinite(v)) snprintf(buf, n, "%.1f", 100 * v);
+    else snprintf(buf, n, "-");
+}
+
+/* One task's table; returns the number of rows. */
+static int print_task(const ecg_task *t, run *runs, int n_runs) {
+    int rows = 0;
+    for (int r = 0; r < n_runs; r++) {
+        const cJSON *m = runs[r].man;
+        if (strcmp(str_of(m, "task"), t->name)) continue;
+        ecg_metrics mt;
+        const cJSON *test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"), "test");
+        if (ecg_metrics_from_json(test, t->n_classes, &mt)) {
+            fprintf(stderr, "ecgbench results: %s: no readable test metrics, left out\n", runs[r].dir);
+            continue;
+        }
+        if (!rows++) {
+            printf("**%s**, test split (%ld examples); data: %s\n\n| model | params | accuracy %% | macro-F1 |",
+                   t->name, mt.n, str_of(m, "data_version"));
+            if (t->score_name) printf(" %s |", t->score_name);
+            const cJSON *per = cJSON_GetObjectItemCaseSensitive(test, "per_class");
+            for (int c = 0; c < t->n_classes; c++)
+                printf(" %s Se / PPV %% |", str_of(cJSON_GetArrayItem(per, c), "class"));
+            printf(" epochs (best) | train ex/s |\n|---|---:|---:|---:|");
+            if (t->score_name) printf("---:|");
+            for (int c = 0; c < t->n_classes; c++) printf("---:|");
+            printf("---:|---:|\n");
+        }
+        char a[16], se[16], ppv[16];
+        pct(a, sizeof a, mt.accuracy);
+        printf("| %s | %.0f | %s | %.3f |", str_of(m, "model"), num_of(m, "params"), a, mt.macro_f1);
+        if (t->score_name) printf(" %.3f |", ecg_metrics_mean_f1(&mt, t->score_classes));
+        for (int c = 0; c < t->n_classes; c++) {
+            pct(se, sizeof se, mt.sensitivity[c]);
+            pct(ppv, sizeof ppv, mt.ppv[c]);
+            printf(" %s / %s |", se, ppv);
+        }
+        printf(" %.0f (%.0f) | %.0f |\n", num_of(m, "epochs_run"), num_of(m, "best_epoch"),
+               num_of(m, "train_examples_per_second"));
+    }
+    if (rows) printf("\n");
+    return rows;
+}
+
+int ecg_cmd_results(int argc, char **argv) {
+    if (argc > 2 || (argc == 2 && !strcmp(argv[1], "--help"))) {
+        int help = argc == 2;
+        fprintf(help ? stdout : stderr,
+                "usage: ecgbench results [DIR]\n  test-split results of every run under DIR (default "
+                "models/weights), one Markdown table per task, from the manifests\n");
+        return help ? 0 : 2;
+    }
+    const char *root = argc == 2 ? argv[1] : "models/weights";
+    DIR *d = opendir(root);
+    if (!d) {
+        fprintf(stderr, "ecgbench results: cannot open %s\n", root);
+        return 1;
+    }
+    run *runs = calloc(MAX_RUNS, sizeof *runs);
+    int n = 0, rc = 0;
+    if (!runs) {
+        closedir(d);
+        fprintf(stderr, "ecgbench results: out of memory\n");
+        return 1;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) && n < MAX_RUNS) {
+        char path[1024], err[256];
+        snprintf(path, sizeof path, "%s/%s/manifest.json", root, e->d_name);
+        if (e->d_name[0] == '.') continue;
+        FILE *f = fopen(path, "rb");
+        if (!f) continue; /* not a finished run */
+        fclose(f);
+        run *r = &runs[n];
+        snprintf(r->dir, sizeof r->dir, "%s/%s", root, e->d_name);
+        if (!(r->man = ecg_read_json(path, err, sizeof err))) {
+            fprintf(stderr, "ecgbench results: %s\n", err);
+            rc = 1;
+            continue;
+        }
+        r->model_rank = model_rank(str_of(r->man, "model"));
+        n++;
+    }
+    closedir(d);
+    qsort(runs, (size_t)n, sizeof runs[0], by_model);
+    int rows = 0;
+    for (int i = 0; ecg_task_at(i); i++) rows += print_task(ecg_task_at(i), runs, n);
+    if (!rows) printf("no trained runs under %s\n", root);
+    for (int i = 0; i < n; i++) cJSON_Delete(runs[i].man);
+    free(runs);
+    return rc;
+}
