@@ -44,7 +44,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 INFO_DEFS = -DECG_GIT_COMMIT='"$(GIT_COMMIT)"' -DECG_CC='"$(shell $(CC) --version | head -n1)"'
 
-.PHONY: all deps check-deps test bench fuzz fuzz-run clean lib data train FORCE
+.PHONY: all deps check-deps test bench fuzz fuzz-run clean lib data train peer-check FORCE
 # Keep the test objects make would otherwise delete as intermediates (and rebuild every time).
 .SECONDARY:
 all: check-deps $(REL)/ecgbench $(REL)/libecgbench.a $(REL)/libecgbench.so
@@ -100,8 +100,21 @@ $(ASN)/tests/%: $(ASN)/tests/%.o $(ASN)/tests/harness.o $(ASN)/libecgbench.a
 $(ASN)/ecgbench: $(ASN)/bench/main.o $(ASN)/libecgbench.a
 	$(CXX) $(SAN) -o $@ $^ $(LIBS) $(BENCH_LIBS)
 
+# The PyTorch peer (bench/peers/): torch.nn ports of every model against `ecgbench predict`.
+# torch is optional (python3-torch, not in scripts/deps.sh): the first python3 that has it.
+PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/null && { echo $$p; break; }; done
+
 test: check-deps $(TEST_BIN) $(ASN)/ecgbench
-	@ECGBENCH=$(ASN)/ecgbench tests/run.sh $(TEST_BIN)
+	@py=$$($(PEER_PY)); peer=0; \
+	if [ -n "$$py" ]; then echo "== peer check: PyTorch ports vs ecgbench predict"; \
+	  $$py bench/peers/check_logits.py --ecgbench $(ASN)/ecgbench || peer=1; \
+	else echo "peer check skipped: python3-torch not installed"; fi; \
+	ECGBENCH=$(ASN)/ecgbench tests/run.sh $(TEST_BIN) || exit 1; \
+	[ $$peer -eq 0 ] || { echo "peer check FAILED (see above)"; exit 1; }
+
+peer-check: check-deps $(REL)/ecgbench
+	@py=$$($(PEER_PY)); [ -n "$$py" ] || { echo "peer-check: python3-torch is not installed (apt-get install python3-torch python3-numpy)"; exit 1; }; \
+	$$py bench/peers/check_logits.py --ecgbench $(REL)/ecgbench
 
 # Benchmarks (never part of `make test`): Google Benchmark through the C shim, CSV, plots.
 bench: all

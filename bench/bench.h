@@ -83,9 +83,11 @@ int ecg_cmd_eval(int argc, char **argv);        /* bench/cmd_eval.c */
 int ecg_cmd_results(int argc, char **argv);     /* bench/cmd_results.c: tables from the manifests */
 int ecg_cmd_models(int argc, char **argv);      /* bench/cmd_models.c */
 int ecg_cmd_info(int argc, char **argv);        /* bench/cmd_models.c: per-layer table of a model */
+int ecg_cmd_predict(int argc, char **argv);     /* bench/cmd_predict.c: logits for examples in a safetensors file */
 /* `ecgbench data SUB ...` (bench/cmd_data.c) and its subcommands, one file each. */
 int ecg_cmd_data(int argc, char **argv);
 int ecg_cmd_data_info(int argc, char **argv);   /* bench/cmd_data_info.c: per-split class counts */
 int ecg_cmd_qrs_eval(int argc, char **argv);    /* bench/cmd_qrs_eval.c: QRS detector vs reference */
+int ecg_cmd_data_export(int argc, char **argv); /* bench/cmd_data_export.c: a split as safetensors */
 
 #endif

@@ -11,6 +11,7 @@ int ecg_cmd_data(int argc, char **argv) {
         const char *help;
     } subs[] = {
         {"info", ecg_cmd_data_info, "TASK: examples per class for each split"},
+        {"export", ecg_cmd_data_export, "TASK --split S --out F: the split's examples as safetensors (x, y, features)"},
         {"qrs-eval", ecg_cmd_qrs_eval, "QRS detector sensitivity / positive predictivity on MIT-BIH"},
     };
     if (argc >= 2)

@@ -17,7 +17,8 @@ static const command commands[] = {
     {"train", ecg_cmd_train, "MODEL --task TASK: train, select on validation macro-F1, write weights + manifest"},
     {"eval", ecg_cmd_eval, "DIR (a manifest) or MODEL --weights W --task T: metrics on the XNNPACK path"},
     {"results", ecg_cmd_results, "[DIR]: test results of the trained runs (models/weights) as Markdown tables"},
-    {"data", ecg_cmd_data, "datasets: class counts per split (info), QRS detector validation (qrs-eval)"},
+    {"predict", ecg_cmd_predict, "MODEL --task T --weights W --input F --out L: logits for examples in a safetensors file"},
+    {"data", ecg_cmd_data, "datasets: class counts per split (info), a split as safetensors (export), QRS detector validation (qrs-eval)"},
 };
 
 static void usage(FILE *f) {

@@ -304,6 +304,12 @@ void ecg_st_free(ecg_st_file *f);
 const ecg_st_tensor *ecg_st_find(const ecg_st_file *f, const char *name);
 size_t ecg_dtype_size(ecg_dtype t);
 const char *ecg_dtype_name(ecg_dtype t);
+/* Writes tensors t[0..n) atomically (temporary file, fsync, rename), data laid out in the given
+ * order (put wider dtypes first to keep every tensor aligned), each t[i].data in host byte order
+ * holding exactly numel * dtype size = t[i].nbytes bytes. Names must be unique, non-empty and
+ * not "__metadata__". Optional string metadata pairs. 0 ok, -1 with err naming the file. */
+int ecg_st_write(const char *path, const ecg_st_tensor *t, int n, const char *const *meta_kv, int n_meta, char *err,
+                 size_t errlen);
 /* Notes on ecg_st_parse: f->t is sorted by name (ecg_st_find is a binary search); the tensors
  * must tile the data buffer exactly (no overlap, no gap, no trailing bytes), as the spec says. */
 /* The checks and copy of ecg_safetensors_load on a parsed file; `what` names the file in

@@ -476,17 +476,16 @@ static int add_entry(cJSON *root, const char *name, const char *dtype, const int
     return 0;
 }
 
-static int write_f32_le(FILE *fp, const float *x, size_t n) {
+/* n bytes of elements of `size` bytes, host order, written little-endian. */
+static int write_le(FILE *fp, const uint8_t *x, size_t n, size_t size) {
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &x[i], 4);
-        u = __builtin_bswap32(u);
-        if (fwrite(&u, 4, 1, fp) != 1) return -1;
-    }
+    for (size_t i = 0; i < n; i += size)
+        for (size_t k = size; k-- > 0;)
+            if (fputc(x[i + k], fp) == EOF) return -1;
     return 0;
 #else
-    return n && fwrite(x, sizeof(float), n, fp) != n ? -1 : 0;
+    (void)size;
+    return n && fwrite(x, 1, n, fp) != n ? -1 : 0;
 #endif
 }
 
@@ -501,11 +500,34 @@ static int nbt_name(const ecg_graph *g, int i, char *name, size_t n) {
     return 0;
 }
 
-/* Builds the JSON header: params in graph order, then an I64 scalar num_batches_tracked per BN
- * node so PyTorch's load_state_dict(strict=True) accepts the file. The I64 data goes first in
- * the buffer so every tensor is aligned to its element size. Returns malloc'd text or NULL. */
-static char *build_header(const ecg_graph *g, const char *const *meta_kv, int n_meta, const char *path,
+/* Checks the tensors and metadata and builds the JSON header (tensors in the given order, data
+ * laid out in that order). Returns malloc'd text or NULL with err. */
+static char *build_header(const ecg_st_tensor *t, int n, const char *const *meta_kv, int n_meta, const char *path,
                           char *err, size_t errlen) {
+    if (n < 0 || (n > 0 && !t)) return fail(err, errlen, "%s: bad tensor list", path), NULL;
+    if (n_meta < 0 || (n_meta > 0 && !meta_kv)) return fail(err, errlen, "%s: bad metadata arguments", path), NULL;
+    for (int i = 0; i < n_meta; i++) {
+        if (!meta_kv[2 * i] || !meta_kv[2 * i + 1])
+            return fail(err, errlen, "%s: metadata pair %d has a NULL string", path, i), NULL;
+        for (int k = 0; k < i; k++)
+            if (!strcmp(meta_kv[2 * k], meta_kv[2 * i]))
+                return fail(err, errlen, "%s: metadata key '%s' given twice", path, meta_kv[2 * i]), NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        const ecg_st_tensor *e = &t[i];
+        uint64_t numel = 1;
+        int ok = e->rank >= 0 && e->rank <= ST_MAX_RANK && ecg_dtype_size(e->dtype) > 0;
+        for (int k = 0; ok && k < e->rank; k++) {
+            ok = e->shape[k] >= 0 && (uint64_t)e->shape[k] < ST_MAX_INT;
+            numel *= ok ? (uint64_t)e->shape[k] : 1;
+        }
+        if (!e->name[0] || !strcmp(e->name, "__metadata__"))
+            return fail(err, errlen, "%s: a tensor may not be named '%s'", path, e->name), NULL;
+        if (!ok || numel * ecg_dtype_size(e->dtype) != e->nbytes || (e->nbytes && !e->data))
+            return fail(err, errlen, "%s: tensor '%s' has a bad dtype, shape or size", path, e->name), NULL;
+        for (int k = 0; k < i; k++)
+            if (!strcmp(t[k].name, e->name)) return fail(err, errlen, "%s: tensor '%s' given twice", path, e->name), NULL;
+    }
     cJSON *root = cJSON_CreateObject();
     char *text = NULL;
     if (!root) goto oom;
@@ -518,28 +540,11 @@ static char *build_header(const ecg_graph *g, const char *const *meta_kv, int n_
         for (int i = 0; i < n_meta; i++)
             if (!cJSON_AddStringToObject(m, meta_kv[2 * i], meta_kv[2 * i + 1])) goto oom;
     }
-    char name[ECG_NAME_LEN + sizeof NBT_SUFFIX];
-    uint64_t n_nbt = 0;
-    for (int i = 0; i < g->n_nodes; i++) {
-        if (nbt_name(g, i, name, sizeof name)) {
-            fail(err, errlen, "%s: tensor name '%s' is longer than %d bytes", path, name, ECG_NAME_LEN - 1);
-            goto out;
-        }
-        n_nbt += name[0] != 0;
-    }
-    uint64_t off = 8 * n_nbt;
-    for (int i = 0; i < g->n_params; i++) {
-        const ecg_param *p = &g->params[i];
-        uint64_t bytes = (uint64_t)ecg_shape_numel(&p->shape) * sizeof(float);
-        if (add_entry(root, p->name, "F32", p->shape.d, p->shape.rank, off, off + bytes)) goto oom;
-        off += bytes;
-    }
-    off = 0;
-    for (int i = 0; i < g->n_nodes; i++) {
-        nbt_name(g, i, name, sizeof name);
-        if (!name[0]) continue;
-        if (add_entry(root, name, "I64", NULL, 0, off, off + 8)) goto oom;
-        off += 8;
+    uint64_t off = 0;
+    for (int i = 0; i < n; i++) {
+        if (add_entry(root, t[i].name, ecg_dtype_name(t[i].dtype), t[i].shape, t[i].rank, off, off + t[i].nbytes))
+            goto oom;
+        off += t[i].nbytes;
     }
     text = cJSON_PrintUnformatted(root);
     if (!text) goto oom;
@@ -579,22 +584,10 @@ static void sync_dir(const char *path) {
     close(fd);
 }
 
-int ecg_safetensors_save(const ecg_graph *g, const char *path, const char *const *meta_kv, int n_meta, char *err,
-                         size_t errlen) {
+int ecg_st_write(const char *path, const ecg_st_tensor *t, int n, const char *const *meta_kv, int n_meta, char *err,
+                 size_t errlen) {
     if (!path || !path[0]) return fail(err, errlen, "safetensors save: empty path");
-    if (n_meta < 0 || (n_meta > 0 && !meta_kv)) return fail(err, errlen, "%s: bad metadata arguments", path);
-    for (int i = 0; i < n_meta; i++) {
-        if (!meta_kv[2 * i] || !meta_kv[2 * i + 1])
-            return fail(err, errlen, "%s: metadata pair %d has a NULL string", path, i);
-        for (int k = 0; k < i; k++)
-            if (!strcmp(meta_kv[2 * k], meta_kv[2 * i]))
-                return fail(err, errlen, "%s: metadata key '%s' given twice", path, meta_kv[2 * i]);
-    }
-    for (int i = 0; i < g->n_params; i++)
-        if (!strcmp(g->params[i].name, "__metadata__"))
-            return fail(err, errlen, "%s: a parameter may not be named __metadata__", path);
-
-    char *json = build_header(g, meta_kv, n_meta, path, err, errlen);
+    char *json = build_header(t, n, meta_kv, n_meta, path, err, errlen);
     if (!json) return -1;
     /* Spaces pad the header so the data starts 8-byte aligned (8 + hlen is a multiple of 8). */
     size_t len = strlen(json), hlen = (len + 7) & ~(size_t)7;
@@ -622,12 +615,7 @@ int ecg_safetensors_save(const ecg_graph *g, const char *path, const char *const
     }
     int ok = fwrite(lenbuf, 1, 8, fp) == 8 && fwrite(json, 1, len, fp) == len;
     for (size_t i = len; ok && i < hlen; i++) ok = fputc(' ', fp) != EOF;
-    static const uint8_t zero8[8];
-    char name[ECG_NAME_LEN + sizeof NBT_SUFFIX];
-    for (int i = 0; ok && i < g->n_nodes; i++)
-        if (!nbt_name(g, i, name, sizeof name) && name[0]) ok = fwrite(zero8, 1, 8, fp) == 8;
-    for (int i = 0; ok && i < g->n_params; i++)
-        ok = !write_f32_le(fp, g->params[i].data, (size_t)ecg_shape_numel(&g->params[i].shape));
+    for (int i = 0; ok && i < n; i++) ok = !write_le(fp, t[i].data, t[i].nbytes, ecg_dtype_size(t[i].dtype));
     ok = ok && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
     int e = errno;
     if (fclose(fp) != 0 && ok) {
@@ -650,5 +638,42 @@ fail_tmp:
 done:
     free(tmp);
     free(json);
+    return rc;
+}
+
+/* The params in graph order, after an I64 scalar num_batches_tracked per BN node so PyTorch's
+ * load_state_dict(strict=True) accepts the file. The I64 data goes first so every tensor is
+ * aligned to its element size. */
+int ecg_safetensors_save(const ecg_graph *g, const char *path, const char *const *meta_kv, int n_meta, char *err,
+                         size_t errlen) {
+    if (!path || !path[0]) return fail(err, errlen, "safetensors save: empty path");
+    static const uint8_t zero8[8];
+    char name[ECG_NAME_LEN + sizeof NBT_SUFFIX];
+    int n = 0;
+    ecg_st_tensor *t = calloc((size_t)(g->n_nodes + g->n_params + 1), sizeof *t);
+    if (!t) return fail(err, errlen, "%s: out of memory", path);
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (nbt_name(g, i, name, sizeof name)) {
+            free(t);
+            return fail(err, errlen, "%s: tensor name '%s' is longer than %d bytes", path, name, ECG_NAME_LEN - 1);
+        }
+        if (!name[0]) continue;
+        snprintf(t[n].name, sizeof t[n].name, "%s", name);
+        t[n].dtype = ECG_DT_I64;
+        t[n].data = zero8;
+        t[n++].nbytes = 8;
+    }
+    for (int i = 0; i < g->n_params; i++) {
+        const ecg_param *p = &g->params[i];
+        ecg_st_tensor *e = &t[n++];
+        snprintf(e->name, sizeof e->name, "%s", p->name);
+        e->dtype = ECG_DT_F32;
+        e->rank = p->shape.rank;
+        for (int k = 0; k < p->shape.rank; k++) e->shape[k] = p->shape.d[k];
+        e->data = (const uint8_t *)p->data;
+        e->nbytes = (size_t)ecg_shape_numel(&p->shape) * sizeof(float);
+    }
+    int rc = ecg_st_write(path, t, n, meta_kv, n_meta, err, errlen);
+    free(t);
     return rc;
 }

@@ -1,0 +1,238 @@
+/* `ecgbench data export` then `ecgbench predict`: with freshly initialised weights the logits are
+ * the eval path's (ecg_evaluate) bit for bit; wrong shapes, dtypes, missing tensors and wrong
+ * weights are errors naming the problem, not crashes. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../bench/bench.h"
+#include "harness.h"
+
+static char dir[] = "/tmp/ecgbench_predict_XXXXXX";
+
+static void path_in(const char *name, char *buf, size_t n) { snprintf(buf, n, "%s/%s", dir, name); }
+
+/* Builds MODEL for TASK (seed 7), saves its weights to `wpath`, and evaluates it on the first
+ * `limit` examples of the split through ecg_evaluate (batch 4, one thread) into *logits. */
+static int reference(const char *model, const char *task, const char *split, const char *data, int limit,
+                     const char *wpath, float **logits, int *n, int *k) {
+    ecg_dataset d = {0};
+    ecg_graph g = {0};
+    char err[1024];
+    int hit, rc = -1;
+    if (ecg_task_load_cached(task, split, data, 1, NULL, &d, &hit, err, sizeof err)) goto out;
+    if (d.n > limit) d.n = limit;
+    ecg_model_cfg mc = ecg_model_cfg_default(d.length, d.channels, d.n_classes);
+    mc.n_features = d.n_features;
+    mc.feature_names = d.feature_names;
+    mc.seed = 7;
+    if (ecg_model_build(model, &mc, &g, err, sizeof err) || ecg_safetensors_save(&g, wpath, NULL, 0, err, sizeof err))
+        goto out;
+    *logits = malloc((size_t)d.n * (size_t)d.n_classes * sizeof **logits);
+    ecg_metrics m;
+    if (!*logits || ecg_evaluate(&g, &d, 4, 1, &m, *logits, err, sizeof err)) goto out;
+    *n = d.n;
+    *k = d.n_classes;
+    rc = 0;
+out:
+    CHECK(rc == 0, "%s on %s: %s", model, task, err);
+    ecg_graph_free(&g);
+    ecg_dataset_free(&d);
+    return rc;
+}
+
+/* Export + predict of `model` equals the eval path. */
+static void check_same(const char *model, const char *task, const char *data, int limit) {
+    char in[256], w[256], out[256], lim[16], err[1024];
+    path_in("in.safetensors", in, sizeof in);
+    path_in("w.safetensors", w, sizeof w);
+    path_in("logits.safetensors", out, sizeof out);
+    snprintf(lim, sizeof lim, "%d", limit);
+    float *want = NULL;
+    int n = 0, k = 0;
+    if (reference(model, task, "test", data, limit, w, &want, &n, &k)) {
+        free(want);
+        return;
+    }
+    char *exp[] = {"export", (char *)task, "--split", "test", "--data", (char *)data, "--limit", lim, "--out", in};
+    CHECK(ecg_cmd_data_export(10, exp) == 0, "export %s", task);
+    char *pred[] = {"predict", (char *)model, "--task", (char *)task, "--weights", w, "--input", in,
+                    "--out", out, "--threads", "1", "--batch", "4"};
+    CHECK(ecg_cmd_predict(14, pred) == 0, "predict %s", model);
+    ecg_st_file f;
+    if (ecg_st_read(&f, out, err, sizeof err)) {
+        CHECK(0, "read logits: %s", err);
+        free(want);
+        return;
+    }
+    const ecg_st_tensor *t = ecg_st_find(&f, "logits");
+    CHECK(t && t->dtype == ECG_DT_F32 && t->rank == 2 && t->shape[0] == n && t->shape[1] == k,
+          "%s: logits tensor missing or not F32 [%d, %d]", model, n, k);
+    if (t && t->nbytes == (size_t)n * (size_t)k * sizeof(float)) {
+        float *got = malloc(t->nbytes);
+        memcpy(got, t->data, t->nbytes);
+        CHECK(memcmp(got, want, t->nbytes) == 0, "%s: predict's logits differ from the eval path's", model);
+        free(got);
+    }
+    ecg_st_free(&f);
+    free(want);
+}
+
+static void test_export_predict_matches_eval(void) {
+    check_same("efficientecg-s", "synthetic", "data", 6);
+    check_same("bilstm", "synthetic", "data", 5);
+    if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
+        printf("  skipped the fusion case: run from the repo root\n");
+        return;
+    }
+    check_same("efficientecg-fusion", "mitdb-aami", "datasets/sample", 5); /* takes "features" too */
+}
+
+/* The export's tensors: x [N, T, C], y I64 [N], features [N, F]; --limit keeps the first N. */
+static void test_export_contents(void) {
+    char in[256], err[1024];
+    path_in("syn.safetensors", in, sizeof in);
+    char *exp[] = {"export", "synthetic", "--split", "test", "--limit", "3", "--out", in};
+    CHECK(ecg_cmd_data_export(8, exp) == 0, "export");
+    ecg_dataset d = {0};
+    int hit;
+    CHECK(ecg_task_load_cached("synthetic", "test", "data", 1, NULL, &d, &hit, err, sizeof err) == 0, "%s", err);
+    ecg_st_file f;
+    if (ecg_st_read(&f, in, err, sizeof err)) {
+        CHECK(0, "%s", err);
+        ecg_dataset_free(&d);
+        return;
+    }
+    const ecg_st_tensor *x = ecg_st_find(&f, "x"), *y = ecg_st_find(&f, "y"), *ft = ecg_st_find(&f, "features");
+    CHECK(x && x->rank == 3 && x->shape[0] == 3 && x->shape[1] == d.length && x->shape[2] == d.channels, "x shape");
+    CHECK(y && y->dtype == ECG_DT_I64 && y->rank == 1 && y->shape[0] == 3, "y");
+    CHECK(ft && ft->rank == 2 && ft->shape[0] == 3 && ft->shape[1] == d.n_features, "features");
+    if (x && x->nbytes == 3 * (size_t)d.length * sizeof(float))
+        CHECK(memcmp(x->data, d.x, x->nbytes) == 0, "x is not the split's first examples");
+    for (int i = 0; y && i < 3; i++) {
+        int64_t v;
+        memcpy(&v, y->data + 8 * i, 8);
+        CHECK(v == d.y[i], "y[%d] = %lld, expected %d", i, (long long)v, d.y[i]);
+    }
+    ecg_st_free(&f);
+    ecg_dataset_free(&d);
+    char *bad[][8] = {{"export", "synthetic", "--split", "test"},
+                      {"export", "synthetic", "--split", "test", "--limit", "0", "--out", in},
+                      {"export", "no-such-task", "--split", "test", "--out", in}};
+    int argc[] = {4, 8, 6};
+    for (int i = 0; i < 3; i++) CHECK(ecg_cmd_data_export(argc[i], bad[i]) == 2, "bad export %d accepted", i);
+    char *nosplit[] = {"export", "synthetic", "--split", "nope", "--out", in};
+    CHECK(ecg_cmd_data_export(6, nosplit) == 1, "unknown split");
+}
+
+/* An input file with the given x shape (F32 zeros), and optionally features [fn, fw]. */
+static void write_input(const char *path, ecg_dtype dt, int rank, const int64_t *shape, int fn, int fw) {
+    ecg_st_tensor t[2];
+    memset(t, 0, sizeof t);
+    size_t numel = 1;
+    for (int i = 0; i < rank; i++) numel *= (size_t)shape[i];
+    snprintf(t[0].name, sizeof t[0].name, "x");
+    t[0].dtype = dt;
+    t[0].rank = rank;
+    memcpy(t[0].shape, shape, (size_t)rank * sizeof *shape);
+    t[0].nbytes = numel * ecg_dtype_size(dt);
+    void *zx = calloc(numel ? numel : 1, 8), *zf = calloc((size_t)(fn * fw) + 1, 4);
+    t[0].data = zx;
+    int n = 1;
+    if (fn > 0) {
+        snprintf(t[1].name, sizeof t[1].name, "features");
+        t[1].dtype = ECG_DT_F32;
+        t[1].rank = 2;
+        t[1].shape[0] = fn;
+        t[1].shape[1] = fw;
+        t[1].nbytes = (size_t)(fn * fw) * 4;
+        t[1].data = zf;
+        n = 2;
+    }
+    char err[512];
+    CHECK(ecg_st_write(path, t, n, NULL, 0, err, sizeof err) == 0, "write input: %s", err);
+    free(zx);
+    free(zf);
+}
+
+static void expect_predict_fails(const char *model, const char *task, const char *w, const char *in) {
+    char out[256];
+    path_in("bad_logits.safetensors", out, sizeof out);
+    unlink(out);
+    char *pred[] = {"predict", (char *)model, "--task", (char *)task, "--weights", (char *)w,
+                    "--input", (char *)in, "--out", out};
+    CHECK(ecg_cmd_predict(10, pred) == 1, "predict %s on %s accepted a bad input", model, in);
+    CHECK(access(out, F_OK) != 0, "an output was written after an error");
+}
+
+static void test_predict_rejects(void) {
+    char w[256], wfus[256], in[256];
+    path_in("w_lstm.safetensors", w, sizeof w);
+    path_in("w_fusion.safetensors", wfus, sizeof wfus);
+    path_in("bad_in.safetensors", in, sizeof in);
+    const ecg_task *mit = ecg_task_find("mitdb-aami");
+    ecg_graph g;
+    char err[512];
+    ecg_model_cfg mc = ecg_model_cfg_default(mit->length, mit->channels, mit->n_classes);
+    mc.n_features = mit->n_features;
+    mc.feature_names = mit->feature_names;
+    CHECK(ecg_model_build("lstm", &mc, &g, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_safetensors_save(&g, w, NULL, 0, err, sizeof err) == 0, "%s", err);
+    ecg_graph_free(&g);
+    CHECK(ecg_model_build("efficientecg-fusion", &mc, &g, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_safetensors_save(&g, wfus, NULL, 0, err, sizeof err) == 0, "%s", err);
+    ecg_graph_free(&g);
+
+    int64_t ok[3] = {2, mit->length, mit->channels}, short_t[3] = {2, 100, 1}, two_leads[3] = {2, mit->length, 2},
+            rank2[2] = {2, mit->length}, empty[3] = {0, mit->length, 1};
+    write_input(in, ECG_DT_F32, 3, short_t, 0, 0);
+    expect_predict_fails("lstm", "mitdb-aami", w, in);
+    write_input(in, ECG_DT_F32, 3, two_leads, 0, 0);
+    expect_predict_fails("lstm", "mitdb-aami", w, in);
+    write_input(in, ECG_DT_F32, 2, rank2, 0, 0);
+    expect_predict_fails("lstm", "mitdb-aami", w, in);
+    write_input(in, ECG_DT_F32, 3, empty, 0, 0);
+    expect_predict_fails("lstm", "mitdb-aami", w, in);
+    write_input(in, ECG_DT_I32, 3, ok, 0, 0);
+    expect_predict_fails("lstm", "mitdb-aami", w, in);
+    /* the fusion model needs features [N, 12] */
+    write_input(in, ECG_DT_F32, 3, ok, 0, 0);
+    expect_predict_fails("efficientecg-fusion", "mitdb-aami", wfus, in);
+    write_input(in, ECG_DT_F32, 3, ok, 2, 3);
+    expect_predict_fails("efficientecg-fusion", "mitdb-aami", wfus, in);
+    write_input(in, ECG_DT_F32, 3, ok, 3, mit->n_features);
+    expect_predict_fails("efficientecg-fusion", "mitdb-aami", wfus, in);
+    /* the right input passes ... */
+    write_input(in, ECG_DT_F32, 3, ok, 2, mit->n_features);
+    char out[256];
+    path_in("ok_logits.safetensors", out, sizeof out);
+    char *pred[] = {"predict", "efficientecg-fusion", "--task", "mitdb-aami", "--weights", wfus, "--input", in,
+                    "--out", out};
+    CHECK(ecg_cmd_predict(10, pred) == 0, "a good input was rejected");
+    /* ... but not with another model's weights, nor a missing input file */
+    expect_predict_fails("efficientecg-fusion", "mitdb-aami", w, in);
+    expect_predict_fails("bilstm", "mitdb-aami", w, in);
+    path_in("absent.safetensors", in, sizeof in);
+    expect_predict_fails("lstm", "mitdb-aami", w, in);
+    char *usage1[] = {"predict", "lstm", "--task", "mitdb-aami"};
+    CHECK(ecg_cmd_predict(4, usage1) == 2, "missing options");
+    char *usage2[] = {"predict", "lstm", "--task", "no-task", "--weights", w, "--input", in, "--out", out};
+    CHECK(ecg_cmd_predict(10, usage2) == 2, "unknown task");
+    char *usage3[] = {"predict", "lstm", "--task", "mitdb-aami", "--weights", w, "--input", in, "--out", out,
+                      "--batch", "0"};
+    CHECK(ecg_cmd_predict(12, usage3) == 2, "batch 0");
+}
+
+int main(void) {
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char cache[64];
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    setenv("ECG_CACHE_DIR", cache, 1);
+    RUN(test_export_contents);
+    RUN(test_export_predict_matches_eval);
+    RUN(test_predict_rejects);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd)) printf("could not remove %s\n", dir);
+    return test_done();
+}
