@@ -223,12 +223,16 @@ class EfficientECG(EfficientECGBackbone):
 
 # ---------------------------------------------------------------------------- EfficientECG-Fusion
 
-D_MODEL, HEADS, N_RR = 128, 4, 8
+D_MODEL, HEADS = 128, 4
+# RR intervals relative to the patient's rhythm (models/fusion.c), side by side in the task's features.
+RR_FEATURES = ["rr_pre_norm", "rr_post_norm", "rr_local_norm", "rr_pre_local", "rr_post_local"]
+N_RR = len(RR_FEATURES)
 
 
 class Fusion(nn.Module):
     """fusion.*: ECG tokens -> ecg_proj (keys, values); class token + feature tokens (queries);
-    cross-attention, residual + norm1, mlp, residual + norm2."""
+    self-attention over the queries, residual + norm0; cross-attention, residual + norm1; mlp,
+    residual + norm2."""
 
     def __init__(self, head_channels, agesex, rr):
         super().__init__()
@@ -238,7 +242,9 @@ class Fusion(nn.Module):
             self.age_proj = nn.Linear(2, D_MODEL)    # age / 100, age unknown
             self.sex_proj = nn.Linear(2, D_MODEL)    # male, sex unknown: {female, male, unknown}
         if rr:
-            self.rr_proj = nn.Linear(N_RR, D_MODEL)  # the 8 RR features from rr_pre_s on
+            self.rr_proj = nn.Linear(N_RR, D_MODEL)  # RR_FEATURES
+        self.self_attn = nn.MultiheadAttention(D_MODEL, HEADS, batch_first=True)
+        self.norm0 = nn.LayerNorm(D_MODEL, eps=1e-5)
         self.attn = nn.MultiheadAttention(D_MODEL, HEADS, batch_first=True)
         self.norm1 = nn.LayerNorm(D_MODEL, eps=1e-5)
         self.mlp = nn.Sequential(nn.Linear(D_MODEL, 2 * D_MODEL), nn.SiLU(), nn.Linear(2 * D_MODEL, D_MODEL))
@@ -253,17 +259,19 @@ class EfficientECGFusion(EfficientECGBackbone):
         self.classifier = nn.Linear(2 * D_MODEL, classes)
         names = list(feature_names or [])
 
-        def column(first, width):
-            if first not in names or names.index(first) + width > len(names):
-                raise ValueError(f"the fusion model needs the feature '{first}' (and the {width - 1} after it)")
-            return names.index(first)
+        def column(wanted):
+            col = names.index(wanted[0]) if wanted[0] in names else -1
+            if col < 0 or names[col:col + len(wanted)] != wanted:
+                raise ValueError(f"the fusion model needs the features {wanted} side by side")
+            return col
 
         # (projection, first column, width) per feature token, in ecgbench's query order.
         self.feature_tokens = []
         if agesex:
-            self.feature_tokens += [("age_proj", column("age", 2), 2), ("sex_proj", column("sex_male", 2), 2)]
+            self.feature_tokens += [("age_proj", column(["age", "age_unknown"]), 2),
+                                    ("sex_proj", column(["sex_male", "sex_unknown"]), 2)]
         if rr:
-            self.feature_tokens.append(("rr_proj", column("rr_pre_s", N_RR), N_RR))
+            self.feature_tokens.append(("rr_proj", column(RR_FEATURES), N_RR))
 
     def forward(self, x, features=None):
         f = self.fusion
@@ -272,6 +280,8 @@ class EfficientECGFusion(EfficientECGBackbone):
         for proj, col, width in self.feature_tokens:
             queries.append(getattr(f, proj)(features[:, col:col + width]).unsqueeze(1))
         q = torch.cat(queries, 1)                                             # [N, 1 + tokens, 128]
+        s, _ = f.self_attn(q, q, q, need_weights=False)
+        q = f.norm0(q + s)
         a, _ = f.attn(q, kv, kv, need_weights=False)
         h = f.norm1(q + a)
         h = f.norm2(h + f.mlp(h))
