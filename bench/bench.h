@@ -6,6 +6,8 @@
 #include <stdio.h>
 
 #include "bench/gbench_shim.h"
+#include "datasets/datasets.h"
+#include "models/models.h"
 #include "train/train.h"
 
 /* ---------------------------------------------------------------- CSV (bench/csv_out.c) */
@@ -83,6 +85,8 @@ int ecg_cmd_eval(int argc, char **argv);        /* bench/cmd_eval.c */
 int ecg_cmd_results(int argc, char **argv);     /* bench/cmd_results.c: tables from the manifests */
 int ecg_cmd_models(int argc, char **argv);      /* bench/cmd_models.c */
 int ecg_cmd_info(int argc, char **argv);        /* bench/cmd_models.c: per-layer table of a model */
+/* A model config sized for one example of task t (length, leads, classes, features). */
+ecg_model_cfg ecg_task_model_cfg(const ecg_task *t);
 int ecg_cmd_predict(int argc, char **argv);     /* bench/cmd_predict.c: logits for examples in a safetensors file */
 /* `ecgbench data SUB ...` (bench/cmd_data.c) and its subcommands, one file each. */
 int ecg_cmd_data(int argc, char **argv);

@@ -88,14 +88,12 @@ int ecg_cmd_data_export(int argc, char **argv) {
         return 2;
     }
     const char *task = argv[optind];
-    if (!ecg_task_find(task)) {
-        fprintf(stderr, "ecgbench data export: unknown task '%s' (known:", task);
-        for (int i = 0; ecg_task_at(i); i++) fprintf(stderr, " %s", ecg_task_at(i)->name);
-        fprintf(stderr, ")\n");
+    char err[1024];
+    if (!ecg_task_lookup(task, err, sizeof err)) {
+        fprintf(stderr, "ecgbench data export: %s\n", err);
         return 2;
     }
     ecg_dataset d = {0};
-    char err[1024];
     int hit, rc = 1;
     if (ecg_task_load_cached(task, split, data ? data : ecg_default_data_dir(), seed, NULL, &d, &hit, err,
                              sizeof err) == 0) {

@@ -12,7 +12,7 @@
  * one lead, 5 AAMI classes, 12 patient features for the fusion models). */
 #define DEFAULT_TASK "mitdb-aami"
 
-static ecg_model_cfg cfg_for_task(const ecg_task *t) {
+ecg_model_cfg ecg_task_model_cfg(const ecg_task *t) {
     ecg_model_cfg c = ecg_model_cfg_default(t->length, t->channels, t->n_classes);
     c.n_features = t->n_features;
     c.feature_names = t->feature_names;
@@ -29,7 +29,7 @@ int ecg_cmd_models(int argc, char **argv) {
     printf("%-16s %12s %14s  %s\n", "model", "params", "FLOPs", "description");
     for (int i = 0; ecg_model_at(i); i++) {
         const ecg_model_def *m = ecg_model_at(i);
-        ecg_model_cfg c = cfg_for_task(ecg_task_find(DEFAULT_TASK));
+        ecg_model_cfg c = ecg_task_model_cfg(ecg_task_find(DEFAULT_TASK));
         ecg_graph g;
         char err[512];
         if (ecg_model_build(m->name, &c, &g, err, sizeof err)) {
@@ -77,6 +77,7 @@ int ecg_cmd_info(int argc, char **argv) {
     const ecg_task *task = ecg_task_find(DEFAULT_TASK);
     int length = 0, channels = 0, classes = 0;   /* 0: the task's */
     const char *csv = NULL;
+    char err[512];
     int opt;
     long long n = 0;
     optind = 1;
@@ -84,10 +85,8 @@ int ecg_cmd_info(int argc, char **argv) {
         int rc = 0;
         switch (opt) {
         case 't':
-            if (!(task = ecg_task_find(optarg))) {
-                fprintf(stderr, "ecgbench info: unknown task '%s' (known:", optarg);
-                for (int i = 0; ecg_task_at(i); i++) fprintf(stderr, " %s", ecg_task_at(i)->name);
-                fprintf(stderr, ")\n");
+            if (!(task = ecg_task_lookup(optarg, err, sizeof err))) {
+                fprintf(stderr, "ecgbench info: %s\n", err);
                 return 2;
             }
             break;
@@ -109,12 +108,11 @@ int ecg_cmd_info(int argc, char **argv) {
         fprintf(stderr, "ecgbench info: give one model name (ecgbench models lists them)\n");
         return 2;
     }
-    ecg_model_cfg c = cfg_for_task(task);
+    ecg_model_cfg c = ecg_task_model_cfg(task);
     if (length) c.length = length;
     if (channels) c.channels = channels;
     if (classes) c.classes = classes;
     ecg_graph g;
-    char err[512];
     if (ecg_model_build(argv[optind], &c, &g, err, sizeof err)) {
         fprintf(stderr, "ecgbench info: %s\n", err);
         return 1;

@@ -19,20 +19,10 @@ static void usage(FILE *f) {
                "  --threads N  0: all cores (default)    --batch N  examples per executor run (default 64)\n");
 }
 
-/* Little-endian F32 file data into new host floats (file data need not be aligned). */
+/* F32 file data into new host floats. */
 static float *f32_copy(const ecg_st_tensor *t) {
-    size_t n = t->nbytes / sizeof(float);
-    float *x = malloc(n ? t->nbytes : 1);
-    if (!x) return NULL;
-    memcpy(x, t->data, t->nbytes);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &x[i], 4);
-        u = __builtin_bswap32(u);
-        memcpy(&x[i], &u, 4);
-    }
-#endif
+    float *x = malloc(t->nbytes ? t->nbytes : 1);
+    if (x) ecg_st_copy_f32(x, t->data, t->nbytes / sizeof(float));
     return x;
 }
 
@@ -129,21 +119,17 @@ int ecg_cmd_predict(int argc, char **argv) {
         return 2;
     }
     const char *model = argv[optind];
-    const ecg_task *task = ecg_task_find(task_name);
+    char err[1024];
+    const ecg_task *task = ecg_task_lookup(task_name, err, sizeof err);
     if (!task) {
-        fprintf(stderr, "ecgbench predict: unknown task '%s' (known:", task_name);
-        for (int i = 0; ecg_task_at(i); i++) fprintf(stderr, " %s", ecg_task_at(i)->name);
-        fprintf(stderr, ")\n");
+        fprintf(stderr, "ecgbench predict: %s\n", err);
         return 2;
     }
-    ecg_model_cfg mc = ecg_model_cfg_default(task->length, task->channels, task->n_classes);
-    mc.n_features = task->n_features;
-    mc.feature_names = task->feature_names;
+    ecg_model_cfg mc = ecg_task_model_cfg(task);
     ecg_graph g = {0};
     ecg_st_file f = {0};
     ecg_dataset d = {0};
     float *logits = NULL;
-    char err[1024];
     int rc = 1;
     if (ecg_model_build(model, &mc, &g, err, sizeof err) || ecg_safetensors_load(&g, weights, 0, err, sizeof err) ||
         ecg_st_read(&f, input, err, sizeof err) || input_dataset(&f, input, task, g.n_inputs > 1, &d, err, sizeof err))

@@ -253,6 +253,8 @@ typedef struct {
 /* Registry (task_registry.c). NULL for an unknown name. */
 const ecg_task *ecg_task_find(const char *name);
 const ecg_task *ecg_task_at(int i);   /* NULL past the end */
+/* ecg_task_find, or NULL with err "unknown task 'x' (known tasks: ...)". */
+const ecg_task *ecg_task_lookup(const char *name, char *err, size_t errlen);
 /* Loads a split; an unknown task or split is an error listing the known ones. data_dir holds
  * mitdb/ and cinc2017/ as `make data` lays them out (see scripts/data.sh). */
 int ecg_task_load(const char *task, const char *split, const char *data_dir, uint64_t seed, ecg_dataset *d,

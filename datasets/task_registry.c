@@ -72,18 +72,23 @@ static int check_dataset(const ecg_task *t, const ecg_dataset *d, char *err, siz
     return 0;
 }
 
-int ecg_task_load(const char *task, const char *split, const char *data_dir, uint64_t seed, ecg_dataset *d,
-                  char *err, size_t errlen) {
-    memset(d, 0, sizeof *d);
-    const ecg_task *t = ecg_task_find(task);
+const ecg_task *ecg_task_lookup(const char *name, char *err, size_t errlen) {
+    const ecg_task *t = ecg_task_find(name);
     if (!t) {
         const char *names[N_OF(tasks)];
         for (int i = 0; i < N_OF(tasks); i++) names[i] = tasks[i].name;
-        snprintf(err, errlen, "unknown task '%s' (known tasks: ", task ? task : "(null)");
+        snprintf(err, errlen, "unknown task '%s' (known tasks: ", name ? name : "(null)");
         append_list(err, errlen, names, N_OF(tasks));
         if (strlen(err) + 1 < errlen) strcat(err, ")");
-        return -1;
     }
+    return t;
+}
+
+int ecg_task_load(const char *task, const char *split, const char *data_dir, uint64_t seed, ecg_dataset *d,
+                  char *err, size_t errlen) {
+    memset(d, 0, sizeof *d);
+    const ecg_task *t = ecg_task_lookup(task, err, errlen);
+    if (!t) return -1;
     int found = 0;
     for (int i = 0; split && i < t->n_splits; i++) found |= !strcmp(t->splits[i], split);
     if (!found) {

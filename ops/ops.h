@@ -302,6 +302,8 @@ int ecg_st_parse(ecg_st_file *f, uint8_t *buf, size_t len, const char *what, cha
 int ecg_st_read(ecg_st_file *f, const char *path, char *err, size_t errlen);
 void ecg_st_free(ecg_st_file *f);
 const ecg_st_tensor *ecg_st_find(const ecg_st_file *f, const char *name);
+/* n little-endian F32 values of file data (any alignment) into host floats. */
+void ecg_st_copy_f32(float *dst, const uint8_t *src, size_t n);
 size_t ecg_dtype_size(ecg_dtype t);
 const char *ecg_dtype_name(ecg_dtype t);
 /* Writes tensors t[0..n) atomically (temporary file, fsync, rename), data laid out in the given

@@ -389,7 +389,7 @@ static int is_nbt(const char *name) {
 }
 
 /* Little-endian file bytes to host floats (memcpy: file data need not be aligned). */
-static void copy_f32_le(float *dst, const uint8_t *src, size_t n) {
+void ecg_st_copy_f32(float *dst, const uint8_t *src, size_t n) {
     memcpy(dst, src, n * sizeof(float));
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     for (size_t i = 0; i < n; i++) {
@@ -430,7 +430,7 @@ int ecg_st_to_graph(ecg_graph *g, const ecg_st_file *f, const char *what, int al
                             f->t[i].name);
     for (int i = 0; i < g->n_params; i++) {
         const ecg_st_tensor *t = ecg_st_find(f, g->params[i].name);
-        copy_f32_le(g->params[i].data, t->data, t->nbytes / sizeof(float));
+        ecg_st_copy_f32(g->params[i].data, t->data, t->nbytes / sizeof(float));
     }
     return 0;
 }
