@@ -88,7 +88,6 @@ typedef struct {
     double best_val_macro_f1;
     double last_train_loss;
     double examples_per_second; /* training throughput over this call's epochs (steps only, no validation) */
-    ecg_metrics best_val;  /* validation metrics of the best epoch */
 } ecg_train_result;
 
 /* Trains g (built by the model registry) on train, selects the epoch with the best validation

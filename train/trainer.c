@@ -211,7 +211,6 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
             st.best_f1 = f1;
             st.best_epoch = epoch + 1;
             st.bad_epochs = 0;
-            res->best_val = vm;
             copy_params(&l.best, g);
             if (c.out_dir) {
                 char best[1024];
