@@ -3,6 +3,7 @@
  * exactly on the XNNPACK path whenever the task's full data is here (`make data`). */
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,7 +74,49 @@ static void test_committed_weights(void) {
     printf("  %d weight folders, %d re-evaluated on the full data\n", folders, evaluated);
 }
 
+static void strip_trailing_newlines(char *s) {
+    for (size_t n = strlen(s); n && s[n - 1] == '\n'; n--) s[n - 1] = 0;
+}
+
+/* The README's results block is `ecgbench results` verbatim, so no figure in it is typed by hand
+ * and none goes stale when weights are retrained. */
+static void test_readme_results_are_generated(void) {
+    char *readme = test_read_file("README.md");
+    if (!readme || access(WEIGHTS, F_OK)) {
+        printf("  skipped %s: run from the repo root\n", __func__);
+        free(readme);
+        return;
+    }
+    static const char begin[] = "<!-- results:begin -->\n", end[] = "<!-- results:end -->";
+    char *b = strstr(readme, begin), *e = b ? strstr(b, end) : NULL;
+    CHECK(b && e, "README.md has no %s ... %s block", begin, end);
+    char tmp[] = "/tmp/ecg_results_XXXXXX";
+    int fd = mkstemp(tmp), saved = dup(STDOUT_FILENO);
+    CHECK(fd >= 0 && saved >= 0, "temp file");
+    if (!b || !e || fd < 0 || saved < 0) goto out;
+    fflush(stdout);
+    dup2(fd, STDOUT_FILENO);
+    char *argv[] = {"results", WEIGHTS};
+    int rc = ecg_cmd_results(2, argv);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    CHECK(rc == 0, "ecgbench results failed");
+    char *got = test_read_file(tmp);
+    b += strlen(begin);
+    *e = 0;
+    strip_trailing_newlines(b);
+    if (got) strip_trailing_newlines(got);
+    CHECK(got && !strcmp(got, b), "README.md's results block differs from `ecgbench results` (paste its output "
+          "between the markers):\n--- README\n%s--- ecgbench results\n%s", b, got ? got : "(none)");
+    free(got);
+out:
+    if (fd >= 0) close(fd), unlink(tmp);
+    if (saved >= 0) close(saved);
+    free(readme);
+}
+
 int main(void) {
+    RUN(test_readme_results_are_generated);
     RUN(test_committed_weights);
     return test_done();
 }

@@ -79,6 +79,12 @@ typedef struct {
     int resume;            /* continue from out_dir's last checkpoint */
     int progress;          /* stderr: 0 nothing, 1 a line per epoch, 2 also a live bar (for a terminal) */
     int epoch_limit;       /* stop after this many epochs in this call (0: none); resume continues */
+    /* Optional hook called after every optimizer update with the 0-based global step (pruning
+     * keeps its masks there), and the first 1-based epoch that may be picked as the best (a
+     * gradual pruning run only picks among epochs at its final sparsity); 0 or 1: any. */
+    void (*after_step)(ecg_graph *g, long step, void *ctx);
+    void *after_step_ctx;
+    int select_from_epoch;
 } ecg_train_cfg;
 ecg_train_cfg ecg_train_defaults(void);
 

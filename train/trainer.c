@@ -143,6 +143,7 @@ static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_data
         double loss = ecg_parallel_step(p, &l->opt, c->class_weighted ? cw : NULL, (float)e.lr,
                                         ecg_hash64(c->seed, (uint64_t)(step0 + s)), &ok);
         if (!isfinite(loss)) return e;
+        if (c->after_step) c->after_step(l->par.master, step0 + s, c->after_step_ctx);
         loss_sum += loss;
         correct += ok;
         double el = now_s() - t0;
@@ -207,7 +208,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
         if (ecg_evaluate(g, val, c.eval_batch, c.threads, &vm, NULL, err, errlen)) goto done;
         double f1 = isnan(vm.macro_f1) ? 0 : vm.macro_f1;
         st.epoch = epoch + 1;
-        if (f1 > st.best_f1) {
+        if (f1 > st.best_f1 && epoch + 1 >= c.select_from_epoch) {
             st.best_f1 = f1;
             st.best_epoch = epoch + 1;
             st.bad_epochs = 0;
