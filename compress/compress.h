@@ -59,4 +59,14 @@ typedef struct {
 /* Size and nonzeros of prunable param i of the pruner. */
 ecg_layer_sparsity ecg_prune_layer(const ecg_pruner *p, int i);
 
+/* ---------------------------------------------------------------- sparse weights files (compress/sparse_file.c) */
+/* Writes g's params as safetensors where each tensor that is mostly zeros is stored as a bitmap of
+ * its nonzeros plus their values (see the file's comment), the rest as F32. The file's size is a
+ * pruned model's size on disk. 0, or -1 with err naming the file. */
+int ecg_sparse_save(const ecg_graph *g, const char *path, const char *const *meta_kv, int n_meta, char *err,
+                    size_t errlen);
+/* Loads such a file into g's params (exactly the dense values saved); every check of
+ * ecg_safetensors_load applies, and a bitmap that disagrees with its values is an error. */
+int ecg_sparse_load(ecg_graph *g, const char *path, char *err, size_t errlen);
+
 #endif

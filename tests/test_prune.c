@@ -3,6 +3,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "compress/compress.h"
 #include "harness.h"
@@ -185,11 +187,96 @@ static void test_gradual_pruning_through_the_trainer(void) {
     ecg_dataset_free(&val);
 }
 
+static long file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) ? -1 : (long)st.st_size;
+}
+
+static int same_values(const ecg_graph *a, const ecg_graph *b) {
+    for (int i = 0; i < a->n_params; i++)
+        for (int64_t k = 0; k < ecg_shape_numel(&a->params[i].shape); k++)
+            if (a->params[i].data[k] != b->params[i].data[k]) return 0;
+    return 1;
+}
+
+/* One 256 x 256 linear at 90% sparsity: 256 KiB dense; a 8 KiB bitmap + 26 KiB of values sparse. */
+static void test_sparse_file_is_smaller(void) {
+    ecg_graph g;
+    ecg_graph_init(&g, 3);
+    ecg_graph_set_output(&g, ecg_linear(&g, "fc", ecg_input(&g, "x", ecg_shape1(256)), 256, 0));
+    ecg_pruner p;
+    char err[512], dense[] = "/tmp/ecg_dense_XXXXXX", sparse[] = "/tmp/ecg_sparse_XXXXXX";
+    close(mkstemp(dense)), close(mkstemp(sparse));
+    CHECK(ecg_pruner_init(&p, &g, (ecg_prune_cfg){.sparsity = 0.9, .global = 1}, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_prune_to(&p, 0.9) == 0, "prune");
+    CHECK(ecg_safetensors_save(&g, dense, NULL, 0, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_sparse_save(&g, sparse, NULL, 0, err, sizeof err) == 0, "%s", err);
+    long ds = file_size(dense), ss = file_size(sparse), payload = 256 * 256 / 8 + 4 * llround(0.1 * 256 * 256);
+    CHECK(ss >= payload && ss < payload + 512, "sparse file %ld bytes, payload %ld", ss, payload);
+    CHECK(ds >= 4 * 256 * 256, "dense file %ld bytes", ds);
+    unlink(dense), unlink(sparse);
+    ecg_pruner_free(&p);
+    ecg_graph_free(&g);
+}
+
+static void test_sparse_file_round_trip_and_size(void) {
+    ecg_graph g, h;
+    CHECK(small_net(&g, 3) == 0 && small_net(&h, 3) == 0, "build");
+    /* another init seed: the loaded values must come from the file */
+    for (int i = 0; i < h.n_params; i++) h.params[i].data[0] += 1.0f;
+    ecg_pruner p;
+    char err[512], dense[] = "/tmp/ecg_dense_XXXXXX", sparse[] = "/tmp/ecg_sparse_XXXXXX";
+    close(mkstemp(dense)), close(mkstemp(sparse));
+    CHECK(ecg_pruner_init(&p, &g, (ecg_prune_cfg){.sparsity = 0.9, .global = 1}, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_prune_to(&p, 0.9) == 0, "prune");
+    g.params[ecg_param_find(&g, "fc2.bias")].data[1] = -0.0f; /* a negative zero is a zero */
+    const char *meta[] = {"model", "small"};
+    CHECK(ecg_safetensors_save(&g, dense, NULL, 0, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_sparse_save(&g, sparse, meta, 1, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_sparse_load(&h, sparse, err, sizeof err) == 0, "%s", err);
+    CHECK(same_values(&g, &h), "the sparse file does not load back to the same weights");
+    long ds = file_size(dense), ss = file_size(sparse);
+    CHECK(ss > 0 && ss < ds, "a 90%% sparse model takes %ld bytes sparse, %ld dense", ss, ds);
+    CHECK(ecg_sparse_load(&h, dense, err, sizeof err) == -1 && strstr(err, "not an ecgbench sparse"), "dense: %s", err);
+
+    /* a bitmap that claims one more nonzero than there are values */
+    ecg_st_file f;
+    CHECK(ecg_st_read(&f, sparse, err, sizeof err) == 0, "%s", err);
+    const ecg_st_tensor *m = ecg_st_find(&f, "pw.weight.nz_mask");
+    CHECK(m != NULL, "pw.weight is not stored sparse");
+    if (m) {
+        ecg_st_tensor *t = calloc((size_t)f.n, sizeof *t);
+        uint8_t *bits = malloc(m->nbytes);
+        memcpy(bits, m->data, m->nbytes);
+        for (int k = 0; k < 8; k++)
+            if (!(bits[0] >> k & 1)) {
+                bits[0] |= (uint8_t)(1u << k);
+                break;
+            }
+        for (int i = 0; i < f.n; i++) t[i] = f.t[i];
+        t[m - f.t].data = bits;
+        CHECK(ecg_st_write(sparse, t, f.n, (const char *const *)f.meta_kv, f.n_meta, err, sizeof err) == 0, "%s", err);
+        CHECK(ecg_sparse_load(&h, sparse, err, sizeof err) == -1 && strstr(err, "disagree"), "tampered: %s", err);
+        free(bits);
+        free(t);
+    }
+    ecg_st_free(&f);
+    /* a truncated file */
+    CHECK(truncate(sparse, ss / 2) == 0, "truncate");
+    CHECK(ecg_sparse_load(&h, sparse, err, sizeof err) == -1, "a truncated file loaded");
+    unlink(dense), unlink(sparse);
+    ecg_pruner_free(&p);
+    ecg_graph_free(&g);
+    ecg_graph_free(&h);
+}
+
 int main(void) {
     RUN(test_prunable_params_are_the_weight_matrices);
     RUN(test_global_pruning_removes_the_smallest);
     RUN(test_per_layer_pruning_and_dense_ends);
     RUN(test_cubic_schedule);
     RUN(test_gradual_pruning_through_the_trainer);
+    RUN(test_sparse_file_round_trip_and_size);
+    RUN(test_sparse_file_is_smaller);
     return test_done();
 }
