@@ -67,6 +67,8 @@ cJSON *ecg_metrics_json(const ecg_metrics *m, const char *const *class_names);
 int ecg_metrics_from_json(const cJSON *o, int classes, ecg_metrics *m);
 /* A whole JSON file (manifests); NULL with err when unreadable or not JSON. */
 cJSON *ecg_read_json(const char *path, char *err, size_t errlen);
+/* Writes j to path atomically (a temporary file, then rename). 0, or -1 with err. */
+int ecg_write_json(const char *path, const cJSON *j, char *err, size_t errlen);
 /* Same confusion matrix (so every derived figure is the same). */
 int ecg_metrics_equal(const ecg_metrics *a, const ecg_metrics *b);
 
@@ -82,6 +84,7 @@ int ecg_arg_num(const char *cmd, const char *what, const char *s, double lo, dou
 int ecg_cmd_bench_op(int argc, char **argv);
 int ecg_cmd_train(int argc, char **argv);       /* bench/cmd_train.c */
 int ecg_cmd_eval(int argc, char **argv);        /* bench/cmd_eval.c */
+int ecg_cmd_compress(int argc, char **argv);    /* bench/cmd_compress.c: pruning (int8 to come) */
 int ecg_cmd_results(int argc, char **argv);     /* bench/cmd_results.c: tables from the manifests */
 int ecg_cmd_models(int argc, char **argv);      /* bench/cmd_models.c */
 int ecg_cmd_info(int argc, char **argv);        /* bench/cmd_models.c: per-layer table of a model */

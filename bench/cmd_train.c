@@ -110,17 +110,6 @@ static cJSON *config_json(const opts *o, const ecg_train_cfg *c) {
     return j;
 }
 
-/* Writes path atomically (temp file + rename). */
-static int write_text(const char *path, const char *text) {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return -1;
-    int bad = fputs(text, f) == EOF || fputc('\n', f) == EOF;
-    bad |= fclose(f) != 0;
-    return bad || rename(tmp, path) ? -1 : 0;
-}
-
 int ecg_cmd_train(int argc, char **argv) {
     opts o;
     int rc = parse(argc, argv, &o);
@@ -194,12 +183,9 @@ int ecg_cmd_train(int argc, char **argv) {
         cJSON_AddNumberToObject(sc, "val", ecg_metrics_mean_f1(&mv, tk->score_classes));
         cJSON_AddNumberToObject(sc, "test", ecg_metrics_mean_f1(&mt, tk->score_classes));
     }
-    char *text = cJSON_Print(man);
     snprintf(path, sizeof path, "%s/manifest.json", out);
-    int bad = !text || write_text(path, text);
-    cJSON_free(text);
-    if (bad) {
-        fprintf(stderr, "ecgbench train: cannot write %s\n", path);
+    if (ecg_write_json(path, man, err, sizeof err)) {
+        fprintf(stderr, "ecgbench train: %s\n", err);
         goto done;
     }
     printf("best epoch %d of %d (validation macro-F1 %.4f); trained at %.0f examples/s on %d threads\n\ntest (%s):\n",

@@ -110,3 +110,18 @@ cJSON *ecg_read_json(const char *path, char *err, size_t errlen) {
     fclose(f);
     return j;
 }
+
+int ecg_write_json(const char *path, const cJSON *j, char *err, size_t errlen) {
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    char *text = cJSON_Print(j);
+    FILE *f = text ? fopen(tmp, "w") : NULL;
+    int bad = !f || fputs(text, f) == EOF || fputc('\n', f) == EOF;
+    if (f) bad |= fclose(f) != 0;
+    cJSON_free(text);
+    if (bad || rename(tmp, path)) {
+        snprintf(err, errlen, "cannot write %s", path);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,265 @@
+/* `ecgbench compress DIR --prune S ...`: compression passes over a trained run (DIR holds its
+ * manifest.json and weights, as `ecgbench train` writes them). Writes OUT/weights.safetensors
+ * (dense f32, pruned weights exactly zero: PyTorch loads it unchanged), OUT/weights.sparse.safetensors
+ * (the size on disk that reports use) and OUT/manifest.json: the source's fields, "passes" (each
+ * pass and its parameters, in order), nonzero params, per-layer sparsity, sizes, and the test
+ * metrics of the result on the XNNPACK path, so `ecgbench eval OUT` re-checks them. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "compress/compress.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: ecgbench compress DIR --out OUT [passes] [options]\n"
+            "  DIR                 a trained run (manifest.json + weights), e.g. models/weights/efficientecg-s-mitdb-aami\n"
+            "passes (applied in this order):\n"
+            "  --prune S           unstructured magnitude pruning to sparsity S in [0, 1), then fine-tuning\n"
+            "    --scope global|layer   one threshold across layers (default) or S in every layer\n"
+            "    --gradual          Zhu & Gupta cubic schedule over the first 2/3 of fine-tuning (default one-shot)\n"
+            "    --dense-first      keep the first layer (stem) dense;  --dense-last: the classifier\n"
+            "    --finetune-epochs N    default 2 (0: no fine-tuning)   --lr X  default 1e-4\n"
+            "options: --data DIR (default: the run's)  --threads N  --batch N (default: the run's)  --quiet\n");
+}
+
+typedef struct {
+    const char *src, *out, *data;
+    ecg_prune_cfg prune;
+    int do_prune, gradual, finetune_epochs, threads, batch, quiet;
+    float lr;
+} opts;
+
+static int parse(int argc, char **argv, opts *o) {
+    static const struct option lo[] = {
+        {"out", 1, 0, 'o'},         {"prune", 1, 0, 'P'},      {"scope", 1, 0, 'S'},   {"gradual", 0, 0, 'g'},
+        {"dense-first", 0, 0, 'F'}, {"dense-last", 0, 0, 'E'}, {"finetune-epochs", 1, 0, 'e'},
+        {"lr", 1, 0, 'l'},          {"data", 1, 0, 'd'},       {"threads", 1, 0, 'j'}, {"batch", 1, 0, 'b'},
+        {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+    *o = (opts){.prune = {.global = 1}, .finetune_epochs = 2, .lr = 1e-4f};
+    int c;
+    long long n = 0;
+    double v = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'o': o->out = optarg; break;
+        case 'P': bad = ecg_arg_num("compress", "--prune", optarg, 0, 0.999999, &v); o->prune.sparsity = v, o->do_prune = 1; break;
+        case 'S':
+            o->prune.global = !strcmp(optarg, "global") ? 1 : !strcmp(optarg, "layer") ? 0 : -1;
+            if (o->prune.global < 0) fprintf(stderr, "ecgbench compress: --scope is global or layer, got '%s'\n", optarg);
+            bad = o->prune.global < 0;
+            break;
+        case 'g': o->gradual = 1; break;
+        case 'F': o->prune.keep_first = 1; break;
+        case 'E': o->prune.keep_last = 1; break;
+        case 'e': bad = ecg_arg_int("compress", "--finetune-epochs", optarg, 0, 10000, &n); o->finetune_epochs = (int)n; break;
+        case 'l': bad = ecg_arg_num("compress", "--lr", optarg, 1e-9, 1, &v); o->lr = (float)v; break;
+        case 'd': o->data = optarg; break;
+        case 'j': bad = ecg_arg_int("compress", "--threads", optarg, 0, 1024, &n); o->threads = (int)n; break;
+        case 'b': bad = ecg_arg_int("compress", "--batch", optarg, 1, 65536, &n); o->batch = (int)n; break;
+        case 'q': o->quiet = 1; break;
+        case 'h': usage(stdout); return 1;
+        default: return 2;
+        }
+        if (bad) return 2;
+    }
+    if (optind != argc - 1 || !o->out) {
+        fprintf(stderr, "ecgbench compress: give one trained run DIR and --out OUT\n");
+        usage(stderr);
+        return 2;
+    }
+    if (!o->do_prune) {
+        fprintf(stderr, "ecgbench compress: no pass given (--prune S)\n");
+        return 2;
+    }
+    if (o->gradual && o->finetune_epochs < 1) {
+        fprintf(stderr, "ecgbench compress: --gradual prunes during fine-tuning: give --finetune-epochs >= 1\n");
+        return 2;
+    }
+    o->src = argv[optind];
+    return 0;
+}
+
+/* The trained run being compressed. */
+typedef struct {
+    cJSON *man;
+    const char *model, *task, *data;
+    char weights[1200];
+    uint64_t seed;
+    int batch, class_weighted;
+} source;
+
+static int read_source(const char *dir, const char *data, source *s, char *err, size_t errlen) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    if (!(s->man = ecg_read_json(path, err, errlen))) return -1;
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(s->man, "config");
+    const cJSON *sd = cJSON_GetObjectItemCaseSensitive(s->man, "seed");
+    const char *w = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->man, "weights"));
+    const char *cw = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "class_weights"));
+    s->model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->man, "model"));
+    s->task = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->man, "task"));
+    s->data = data ? data : cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "data_dir"));
+    if (!s->data) s->data = ecg_default_data_dir();
+    double b = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "batch"));
+    if (!s->model || !s->task || !w || !cJSON_IsNumber(sd) || !(b >= 1)) {
+        snprintf(err, errlen, "%s lacks model, task, weights, seed or config.batch", path);
+        return -1;
+    }
+    s->seed = (uint64_t)sd->valuedouble;
+    s->batch = (int)b;
+    s->class_weighted = cw && !strcmp(cw, "sqrt") ? 2 : cw && !strcmp(cw, "inverse") ? 1 : 0;
+    snprintf(s->weights, sizeof s->weights, "%s/%s", dir, w);
+    return 0;
+}
+
+/* Prunes g and fine-tunes it on tr (epoch picked on val). Returns the pass record, NULL on error. */
+static cJSON *prune_pass(ecg_graph *g, const opts *o, const source *s, const ecg_dataset *tr, const ecg_dataset *val,
+                         char *err, size_t errlen) {
+    ecg_pruner p;
+    cJSON *rec = NULL;
+    if (ecg_pruner_init(&p, g, o->prune, err, errlen)) return NULL;
+    ecg_train_cfg c = ecg_train_defaults();
+    c.epochs = o->finetune_epochs, c.patience = o->finetune_epochs + 1, c.warmup_epochs = 0;
+    c.batch = o->batch ? o->batch : s->batch, c.threads = o->threads, c.lr = o->lr, c.min_lr = o->lr / 100;
+    c.class_weighted = s->class_weighted, c.seed = s->seed ^ 0x70726e65ULL; /* "prne": not the training draws */
+    c.progress = o->quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
+    long steps = tr->n / (c.batch < tr->n ? c.batch : tr->n);
+    /* The gradual ramp ends after 2/3 of the fine-tuning epochs; the epoch kept is one after it. */
+    int ramp_epochs = o->gradual ? (2 * o->finetune_epochs + 2) / 3 : 0;
+    ecg_prune_schedule sched = {&p, 0, (long)ramp_epochs * steps - 1, steps / 8 > 0 ? steps / 8 : 1, 0.0,
+                                o->prune.sparsity, 0};
+    if (!o->gradual && ecg_prune_to(&p, o->prune.sparsity)) {
+        snprintf(err, errlen, "pruning: out of memory");
+        goto done;
+    }
+    if (!o->gradual) sched.begin = sched.end = -1; /* masks fixed: only re-applied after each step */
+    c.after_step = ecg_prune_after_step, c.after_step_ctx = &sched;
+    c.select_from_epoch = o->gradual ? ramp_epochs : 0;
+    ecg_train_result res = {0};
+    if (o->finetune_epochs > 0 && ecg_train(g, &c, tr, val, &res, err, errlen)) goto done;
+    if (sched.failed) {
+        snprintf(err, errlen, "pruning: out of memory updating the masks");
+        goto done;
+    }
+    rec = cJSON_CreateObject();
+    cJSON_AddStringToObject(rec, "pass", "magnitude_prune");
+    cJSON_AddNumberToObject(rec, "sparsity", o->prune.sparsity);
+    cJSON_AddStringToObject(rec, "scope", o->prune.global ? "global" : "layer");
+    cJSON_AddStringToObject(rec, "schedule", o->gradual ? "cubic" : "one-shot");
+    cJSON_AddBoolToObject(rec, "dense_first", o->prune.keep_first);
+    cJSON_AddBoolToObject(rec, "dense_last", o->prune.keep_last);
+    cJSON_AddNumberToObject(rec, "finetune_epochs", o->finetune_epochs);
+    cJSON_AddNumberToObject(rec, "finetune_lr", o->lr);
+    cJSON_AddNumberToObject(rec, "finetune_best_epoch", res.best_epoch);
+    cJSON *layers = cJSON_AddArrayToObject(rec, "layers");
+    for (int i = 0; i < p.n; i++) {
+        ecg_layer_sparsity l = ecg_prune_layer(&p, i);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", l.name);
+        cJSON_AddNumberToObject(e, "params", (double)l.numel);
+        cJSON_AddNumberToObject(e, "nonzero", (double)l.nonzero);
+        cJSON_AddItemToArray(layers, e);
+    }
+done:
+    ecg_pruner_free(&p);
+    return rec;
+}
+
+static long file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) ? -1 : (long)st.st_size;
+}
+
+static int load_split(const source *s, const char *split, ecg_dataset *d, char *err, size_t errlen) {
+    int hit;
+    return ecg_task_load_cached(s->task, split, s->data, s->seed, NULL, d, &hit, err, errlen);
+}
+
+int ecg_cmd_compress(int argc, char **argv) {
+    opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc) return rc == 1 ? 0 : rc;
+    char err[1024], path[1200], sparse_path[1200];
+    source s = {0};
+    ecg_dataset tr = {0}, val = {0}, test = {0};
+    ecg_graph g = {0};
+    cJSON *man = NULL, *rec = NULL;
+    rc = 1;
+    if (read_source(o.src, o.data, &s, err, sizeof err) || ecg_mkdir_p(o.out, err, sizeof err) ||
+        load_split(&s, "train", &tr, err, sizeof err) || load_split(&s, "val", &val, err, sizeof err) ||
+        load_split(&s, "test", &test, err, sizeof err))
+        goto fail;
+    const ecg_task *tk = ecg_task_find(s.task);
+    ecg_model_cfg mc = ecg_task_model_cfg(tk);
+    mc.seed = s.seed;
+    if (ecg_model_build(s.model, &mc, &g, err, sizeof err) || ecg_safetensors_load(&g, s.weights, 0, err, sizeof err))
+        goto fail;
+    int64_t params = ecg_graph_param_count(&g);
+    if (!(rec = prune_pass(&g, &o, &s, &tr, &val, err, sizeof err))) goto fail;
+    ecg_metrics mv, mt;
+    if (ecg_evaluate(&g, &val, 256, o.threads, &mv, NULL, err, sizeof err) ||
+        ecg_evaluate(&g, &test, 256, o.threads, &mt, NULL, err, sizeof err))
+        goto fail;
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)s.seed);
+    const char *meta[] = {"model", s.model, "task", s.task, "seed", seed};
+    snprintf(path, sizeof path, "%s/weights.safetensors", o.out);
+    snprintf(sparse_path, sizeof sparse_path, "%s/weights.sparse.safetensors", o.out);
+    if (ecg_safetensors_save(&g, path, meta, 3, err, sizeof err) ||
+        ecg_sparse_save(&g, sparse_path, meta, 3, err, sizeof err))
+        goto fail;
+    ecg_run_info ri;
+    ecg_run_info_collect(&ri, ecg_threads_for(o.threads), argc, argv);
+    /* The source's manifest, with what compression changed. */
+    man = cJSON_Duplicate(s.man, 1);
+    const char *replaced[] = {"weights", "params", "metrics", "score", "run", "passes", "source"};
+    for (size_t i = 0; i < sizeof replaced / sizeof *replaced; i++) cJSON_DeleteItemFromObjectCaseSensitive(man, replaced[i]);
+    cJSON_AddStringToObject(man, "weights", "weights.safetensors");
+    cJSON_AddStringToObject(man, "source", o.src);
+    cJSON *passes = cJSON_AddArrayToObject(man, "passes");
+    cJSON_AddItemToArray(passes, rec);
+    rec = NULL;
+    cJSON_AddNumberToObject(man, "params", (double)params);
+    cJSON_AddNumberToObject(man, "nonzero_params", (double)ecg_nonzero_params(&g));
+    cJSON *size = cJSON_AddObjectToObject(man, "size_bytes");
+    cJSON_AddNumberToObject(size, "dense_f32", (double)file_size(path));
+    cJSON_AddNumberToObject(size, "sparse", (double)file_size(sparse_path));
+    cJSON_AddItemToObject(man, "run", ecg_run_info_json(&ri));
+    cJSON *metrics = cJSON_AddObjectToObject(man, "metrics");
+    cJSON_AddItemToObject(metrics, "val", ecg_metrics_json(&mv, val.class_names));
+    cJSON_AddItemToObject(metrics, "test", ecg_metrics_json(&mt, test.class_names));
+    if (tk->score_name) {
+        cJSON *sc = cJSON_AddObjectToObject(man, "score");
+        cJSON_AddStringToObject(sc, "name", tk->score_name);
+        cJSON_AddNumberToObject(sc, "val", ecg_metrics_mean_f1(&mv, tk->score_classes));
+        cJSON_AddNumberToObject(sc, "test", ecg_metrics_mean_f1(&mt, tk->score_classes));
+    }
+    snprintf(path, sizeof path, "%s/manifest.json", o.out);
+    if (ecg_write_json(path, man, err, sizeof err)) goto fail;
+    printf("%s on %s, pruned to %.1f%% (%lld of %lld params nonzero), %ld bytes sparse\ntest (%s):\n", s.model, s.task,
+           100 * o.prune.sparsity, (long long)ecg_nonzero_params(&g), (long long)params, file_size(sparse_path),
+           test.split);
+    ecg_metrics_print(stdout, &mt, test.class_names);
+    printf("\nwrote %s/{weights.safetensors,weights.sparse.safetensors,manifest.json}\n", o.out);
+    rc = 0;
+    goto done;
+fail:
+    fprintf(stderr, "ecgbench compress: %s\n", err);
+done:
+    cJSON_Delete(rec);
+    cJSON_Delete(man);
+    cJSON_Delete(s.man);
+    ecg_graph_free(&g);
+    ecg_dataset_free(&tr);
+    ecg_dataset_free(&val);
+    ecg_dataset_free(&test);
+    return rc;
+}

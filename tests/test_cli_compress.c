@@ -1,0 +1,96 @@
+/* `ecgbench compress` on a run trained on the bundled sample: pruned weights are exactly as sparse
+ * as asked after fine-tuning, the sparse file holds the same weights as the dense one and is
+ * smaller, the manifest records the pass, and `ecgbench eval` reproduces its test metrics. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../bench/bench.h"
+#include "../compress/compress.h"
+#include "harness.h"
+
+static double num(const cJSON *o, const char *k) { return cJSON_GetNumberValue(cJSON_GetObjectItem(o, k)); }
+
+static void test_prune_a_trained_run(void) {
+    if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
+        printf("  skipped %s: run from the repo root\n", __func__);
+        return;
+    }
+    char dir[] = "/tmp/ecgbench_compress_XXXXXX", cache[64], run[96], out[96], path[160];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    snprintf(run, sizeof run, "%s/run", dir);
+    snprintf(out, sizeof out, "%s/pruned", dir);
+    setenv("ECG_CACHE_DIR", cache, 1);
+    char *train[] = {"train", "efficientecg-s", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
+                     "--threads", "2", "--out", run, "--quiet"};
+    CHECK(ecg_cmd_train(13, train) == 0, "train failed");
+    char *compress[] = {"compress", run, "--prune", "0.6", "--dense-first", "--finetune-epochs", "1", "--threads", "2",
+                        "--out", out, "--quiet"};
+    CHECK(ecg_cmd_compress(12, compress) == 0, "compress failed");
+
+    snprintf(path, sizeof path, "%s/manifest.json", out);
+    char err[512];
+    cJSON *m = ecg_read_json(path, err, sizeof err);
+    CHECK(m != NULL, "%s", err);
+    ecg_graph g = {0}, h = {0};
+    ecg_model_cfg mc = ecg_task_model_cfg(ecg_task_find("mitdb-aami"));
+    CHECK(ecg_model_build("efficientecg-s", &mc, &g, err, sizeof err) == 0 &&
+              ecg_model_build("efficientecg-s", &mc, &h, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/weights.safetensors", out);
+    CHECK(ecg_safetensors_load(&g, path, 0, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/weights.sparse.safetensors", out);
+    CHECK(ecg_sparse_load(&h, path, err, sizeof err) == 0, "%s", err);
+    for (int i = 0; i < g.n_params; i++)
+        for (int64_t k = 0; k < ecg_shape_numel(&g.params[i].shape); k++)
+            if (g.params[i].data[k] != h.params[i].data[k]) {
+                CHECK(0, "%s[%lld] differs between the dense and the sparse file", g.params[i].name, (long long)k);
+                i = g.n_params;
+                break;
+            }
+    if (m) {
+        /* exactly 60% of the prunable weights beyond the stem are zero after fine-tuning */
+        int ids[512], n = ecg_prunable_params(&g, ids, 512);
+        int64_t total = 0, zeros = 0;
+        for (int i = 1; i < n; i++) {
+            const ecg_param *p = &g.params[ids[i]];
+            total += ecg_shape_numel(&p->shape);
+            for (int64_t k = 0; k < ecg_shape_numel(&p->shape); k++) zeros += p->data[k] == 0.0f;
+        }
+        CHECK(zeros == llround(0.6 * (double)total), "%lld zeros of %lld", (long long)zeros, (long long)total);
+        CHECK(num(m, "nonzero_params") == (double)ecg_nonzero_params(&g), "nonzero_params");
+        CHECK(num(m, "params") == (double)ecg_graph_param_count(&g), "params");
+        const cJSON *size = cJSON_GetObjectItem(m, "size_bytes"), *pass = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "passes"), 0);
+        CHECK(num(size, "sparse") > 0 && num(size, "sparse") < 0.7 * num(size, "dense_f32"), "sizes %g vs %g",
+              num(size, "sparse"), num(size, "dense_f32"));
+        CHECK(pass && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(pass, "pass")), "magnitude_prune") &&
+                  num(pass, "sparsity") == 0.6 && cJSON_GetArraySize(cJSON_GetObjectItem(pass, "layers")) == n,
+              "pass record");
+        CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "source")), run), "source");
+    }
+    cJSON_Delete(m);
+    ecg_graph_free(&g);
+    ecg_graph_free(&h);
+    char *eval[] = {"eval", out};
+    CHECK(ecg_cmd_eval(2, eval) == 0, "eval does not reproduce the compressed run's manifest");
+
+    char *no_pass[] = {"compress", run, "--out", out};
+    CHECK(ecg_cmd_compress(4, no_pass) == 2, "no pass is a usage error");
+    char *bad_s[] = {"compress", run, "--prune", "1.5", "--out", out};
+    CHECK(ecg_cmd_compress(6, bad_s) == 2, "sparsity 1.5");
+    char *bad_scope[] = {"compress", run, "--prune", "0.5", "--scope", "random", "--out", out};
+    CHECK(ecg_cmd_compress(8, bad_scope) == 2, "unknown scope");
+    char *no_run[] = {"compress", "/nonexistent/run", "--prune", "0.5", "--out", out};
+    CHECK(ecg_cmd_compress(6, no_run) == 1, "a missing run");
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+    unsetenv("ECG_CACHE_DIR");
+}
+
+int main(void) {
+    RUN(test_prune_a_trained_run);
+    return test_done();
+}
