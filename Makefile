@@ -44,7 +44,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 INFO_DEFS = -DECG_GIT_COMMIT='"$(GIT_COMMIT)"' -DECG_CC='"$(shell $(CC) --version | head -n1)"'
 
-.PHONY: all deps check-deps test bench fuzz fuzz-run clean lib data train peer-check FORCE
+.PHONY: all deps check-deps test bench fuzz fuzz-run clean lib data train compress peer-check FORCE
 # Keep the test objects make would otherwise delete as intermediates (and rebuild every time).
 .SECONDARY:
 all: check-deps $(REL)/ecgbench $(REL)/libecgbench.a $(REL)/libecgbench.so
@@ -64,6 +64,11 @@ data:
 # ONLY=regex picks runs by MODEL-TASK, FORCE=1 retrains finished ones. See scripts/train.sh.
 train: all
 	@ONLY='$(ONLY)' FORCE=$(FORCE) scripts/train.sh $(REL)/ecgbench
+
+# Regenerates the compressed variants under models/compressed/ from the committed weights (needs
+# `make data`). ONLY=regex, FORCE=1 as for train. See scripts/compress.sh.
+compress: all
+	@ONLY='$(ONLY)' FORCE=$(FORCE) scripts/compress.sh $(REL)/ecgbench
 
 lib: $(REL)/libecgbench.a $(REL)/libecgbench.so
 

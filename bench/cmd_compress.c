@@ -1,9 +1,10 @@
 /* `ecgbench compress DIR --prune S ...`: compression passes over a trained run (DIR holds its
- * manifest.json and weights, as `ecgbench train` writes them). Writes OUT/weights.safetensors
- * (dense f32, pruned weights exactly zero: PyTorch loads it unchanged), OUT/weights.sparse.safetensors
- * (the size on disk that reports use) and OUT/manifest.json: the source's fields, "passes" (each
- * pass and its parameters, in order), nonzero params, per-layer sparsity, sizes, and the test
- * metrics of the result on the XNNPACK path, so `ecgbench eval OUT` re-checks them. */
+ * manifest.json and weights, as `ecgbench train` writes them). Writes OUT/weights.sparse.safetensors
+ * (the weights the manifest names, and the size on disk reports use; eval and predict read it),
+ * OUT/weights.safetensors (the same weights dense f32, pruned ones exactly zero: PyTorch loads it
+ * unchanged) and OUT/manifest.json: the source's fields, "passes" (each pass and its parameters,
+ * in order), nonzero params, per-layer sparsity, sizes, and the test metrics of the result on the
+ * XNNPACK path, so `ecgbench eval OUT` re-checks them. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -222,7 +223,7 @@ int ecg_cmd_compress(int argc, char **argv) {
     man = cJSON_Duplicate(s.man, 1);
     const char *replaced[] = {"weights", "params", "metrics", "score", "run", "passes", "source"};
     for (size_t i = 0; i < sizeof replaced / sizeof *replaced; i++) cJSON_DeleteItemFromObjectCaseSensitive(man, replaced[i]);
-    cJSON_AddStringToObject(man, "weights", "weights.safetensors");
+    cJSON_AddStringToObject(man, "weights", "weights.sparse.safetensors");
     cJSON_AddStringToObject(man, "source", o.src);
     cJSON *passes = cJSON_AddArrayToObject(man, "passes");
     cJSON_AddItemToArray(passes, rec);

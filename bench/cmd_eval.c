@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "bench/bench.h"
+#include "compress/compress.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench eval DIR [--data D] [--threads N]\n"
@@ -94,7 +95,7 @@ int ecg_cmd_eval(int argc, char **argv) {
     ecg_model_cfg mc = ecg_model_cfg_default(d.length, d.channels, d.n_classes);
     mc.n_features = d.n_features;
     mc.feature_names = d.feature_names;
-    if (ecg_model_build(model, &mc, &g, err, sizeof err) || ecg_safetensors_load(&g, weights, 0, err, sizeof err))
+    if (ecg_model_build(model, &mc, &g, err, sizeof err) || ecg_weights_load(&g, weights, err, sizeof err))
         goto fail;
     ecg_metrics m;
     if (ecg_evaluate(&g, &d, 256, threads, &m, NULL, err, sizeof err)) goto fail;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bench/bench.h"
+#include "compress/compress.h"
 #include "datasets/datasets.h"
 
 static void usage(FILE *f) {
@@ -131,7 +132,7 @@ int ecg_cmd_predict(int argc, char **argv) {
     ecg_dataset d = {0};
     float *logits = NULL;
     int rc = 1;
-    if (ecg_model_build(model, &mc, &g, err, sizeof err) || ecg_safetensors_load(&g, weights, 0, err, sizeof err) ||
+    if (ecg_model_build(model, &mc, &g, err, sizeof err) || ecg_weights_load(&g, weights, err, sizeof err) ||
         ecg_st_read(&f, input, err, sizeof err) || input_dataset(&f, input, task, g.n_inputs > 1, &d, err, sizeof err))
         goto done;
     ecg_st_free(&f); /* d holds copies */

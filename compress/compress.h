@@ -68,5 +68,7 @@ int ecg_sparse_save(const ecg_graph *g, const char *path, const char *const *met
 /* Loads such a file into g's params (exactly the dense values saved); every check of
  * ecg_safetensors_load applies, and a bitmap that disagrees with its values is an error. */
 int ecg_sparse_load(ecg_graph *g, const char *path, char *err, size_t errlen);
+/* Either kind of weights file, told apart by its metadata (what eval and predict load). */
+int ecg_weights_load(ecg_graph *g, const char *path, char *err, size_t errlen);
 
 #endif

@@ -147,17 +147,17 @@ static int expand(const ecg_st_file *f, const ecg_st_tensor *mask, ecg_st_tensor
     return 0;
 }
 
-int ecg_sparse_load(ecg_graph *g, const char *path, char *err, size_t errlen) {
-    ecg_st_file f;
-    if (ecg_st_read(&f, path, err, errlen)) return -1;
-    const char *fmt = meta_value(&f, "ecgbench_format");
+static int is_sparse(const ecg_st_file *f) {
+    const char *fmt = meta_value(f, "ecgbench_format");
+    return fmt && !strcmp(fmt, FORMAT);
+}
+
+/* Loads a parsed sparse file f into g. */
+static int load_sparse(ecg_graph *g, const ecg_st_file *fp, const char *path, char *err, size_t errlen) {
+    const ecg_st_file f = *fp;
     ecg_st_tensor *t = calloc((size_t)f.n + 1, sizeof *t);
     float **bufs = calloc((size_t)f.n + 1, sizeof *bufs);
     int nt = 0, rc = -1;
-    if (!fmt || strcmp(fmt, FORMAT)) {
-        fail(err, errlen, "is not an ecgbench sparse weights file (metadata ecgbench_format " FORMAT ")", path, NULL);
-        goto done;
-    }
     if (!t || !bufs) {
         fail(err, errlen, "out of memory", path, NULL);
         goto done;
@@ -189,6 +189,23 @@ done:
     for (int i = 0; bufs && i < f.n; i++) free(bufs[i]);
     free(bufs);
     free(t);
+    return rc;
+}
+
+int ecg_sparse_load(ecg_graph *g, const char *path, char *err, size_t errlen) {
+    ecg_st_file f;
+    if (ecg_st_read(&f, path, err, errlen)) return -1;
+    int rc = is_sparse(&f) ? load_sparse(g, &f, path, err, errlen)
+                           : fail(err, errlen, "is not an ecgbench sparse weights file (metadata ecgbench_format " FORMAT ")",
+                                  path, NULL);
+    ecg_st_free(&f);
+    return rc;
+}
+
+int ecg_weights_load(ecg_graph *g, const char *path, char *err, size_t errlen) {
+    ecg_st_file f;
+    if (ecg_st_read(&f, path, err, errlen)) return -1;
+    int rc = is_sparse(&f) ? load_sparse(g, &f, path, err, errlen) : ecg_st_to_graph(g, &f, path, 0, err, errlen);
     ecg_st_free(&f);
     return rc;
 }
