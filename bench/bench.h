@@ -72,6 +72,27 @@ int ecg_write_json(const char *path, const cJSON *j, char *err, size_t errlen);
 /* Same confusion matrix (so every derived figure is the same). */
 int ecg_metrics_equal(const ecg_metrics *a, const ecg_metrics *b);
 
+/* ---------------------------------------------------------------- runs on disk (bench/runs.c) */
+/* A finished run: DIR/manifest.json (from `ecgbench train` or `ecgbench compress`) and the
+ * weights it names. Strings point into the manifest. */
+typedef struct {
+    char dir[1024];
+    char weights[1200];      /* DIR/<manifest "weights"> */
+    cJSON *man;
+    const char *model, *task;
+    const char *variant;     /* the manifest's "variant" (compressed runs), else "f32" */
+    const char *data_dir;    /* where it was trained (config.data_dir), may be NULL */
+    uint64_t seed;           /* the run's seed: its splits depend on it */
+    int model_rank;          /* registry order, for stable tables */
+} ecg_run;
+int ecg_run_read(const char *dir, ecg_run *r, char *err, size_t errlen);
+void ecg_run_free(ecg_run *r);
+/* The run's model, sized for its task, with its weights (dense or sparse file) loaded. */
+int ecg_run_build(const ecg_run *r, ecg_graph *g, char *err, size_t errlen);
+/* Every run directly under root (folders without a manifest are skipped), in registry order. */
+int ecg_runs_list(const char *root, ecg_run **runs, int *n, char *err, size_t errlen);
+void ecg_runs_free(ecg_run *runs, int n);
+
 /* ---------------------------------------------------------------- arguments (bench/args.c) */
 /* A whole number / a number in [lo, hi]; otherwise prints "ecgbench CMD: WHAT must be ..." and
  * returns -1. */

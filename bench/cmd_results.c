@@ -3,7 +3,6 @@
  * results tables are this command's output (a test keeps them in step), so no number in them is
  * typed by hand. */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,14 +11,6 @@
 #include "bench/bench.h"
 #include "datasets/datasets.h"
 #include "models/models.h"
-
-#define MAX_RUNS 256
-
-typedef struct {
-    char dir[512];
-    cJSON *man;
-    int model_rank; /* registry order, for a stable table */
-} run;
 
 static double num_of(const cJSON *o, const char *key) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -31,24 +22,13 @@ static const char *str_of(const cJSON *o, const char *key) {
     return s ? s : "?";
 }
 
-static int model_rank(const char *name) {
-    for (int i = 0; ecg_model_at(i); i++)
-        if (!strcmp(ecg_model_at(i)->name, name)) return i;
-    return 1000;
-}
-
-static int by_model(const void *a, const void *b) {
-    const run *x = a, *y = b;
-    return x->model_rank != y->model_rank ? x->model_rank - y->model_rank : strcmp(x->dir, y->dir);
-}
-
 static void pct(char *buf, size_t n, double v) {
     if (isfinite(v)) snprintf(buf, n, "%.1f", 100 * v);
     else snprintf(buf, n, "-");
 }
 
 /* One task's table; returns the number of rows. */
-static int print_task(const ecg_task *t, run *runs, int n_runs) {
+static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
     int rows = 0;
     for (int r = 0; r < n_runs; r++) {
         const cJSON *m = runs[r].man;
@@ -96,42 +76,16 @@ int ecg_cmd_results(int argc, char **argv) {
         return help ? 0 : 2;
     }
     const char *root = argc == 2 ? argv[1] : "models/weights";
-    DIR *d = opendir(root);
-    if (!d) {
-        fprintf(stderr, "ecgbench results: cannot open %s\n", root);
+    ecg_run *runs;
+    int n;
+    char err[1300];
+    if (ecg_runs_list(root, &runs, &n, err, sizeof err)) {
+        fprintf(stderr, "ecgbench results: %s\n", err);
         return 1;
     }
-    run *runs = calloc(MAX_RUNS, sizeof *runs);
-    int n = 0, rc = 0;
-    if (!runs) {
-        closedir(d);
-        fprintf(stderr, "ecgbench results: out of memory\n");
-        return 1;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) && n < MAX_RUNS) {
-        char path[1024], err[256];
-        snprintf(path, sizeof path, "%s/%s/manifest.json", root, e->d_name);
-        if (e->d_name[0] == '.') continue;
-        FILE *f = fopen(path, "rb");
-        if (!f) continue; /* not a finished run */
-        fclose(f);
-        run *r = &runs[n];
-        snprintf(r->dir, sizeof r->dir, "%s/%s", root, e->d_name);
-        if (!(r->man = ecg_read_json(path, err, sizeof err))) {
-            fprintf(stderr, "ecgbench results: %s\n", err);
-            rc = 1;
-            continue;
-        }
-        r->model_rank = model_rank(str_of(r->man, "model"));
-        n++;
-    }
-    closedir(d);
-    qsort(runs, (size_t)n, sizeof runs[0], by_model);
     int rows = 0;
     for (int i = 0; ecg_task_at(i); i++) rows += print_task(ecg_task_at(i), runs, n);
     if (!rows) printf("no trained runs under %s\n", root);
-    for (int i = 0; i < n; i++) cJSON_Delete(runs[i].man);
-    free(runs);
-    return rc;
+    ecg_runs_free(runs, n);
+    return 0;
 }

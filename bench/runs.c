@@ -1,0 +1,109 @@
+/* Finished runs on disk: a folder with manifest.json and the weights it names (written by
+ * `ecgbench train` or `ecgbench compress`). Reading them, listing a tree of them, and building
+ * the model a run describes with its weights loaded. */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "compress/compress.h"
+
+static const char *str_of(const cJSON *o, const char *key) {
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static int model_rank(const char *name) {
+    for (int i = 0; ecg_model_at(i); i++)
+        if (!strcmp(ecg_model_at(i)->name, name)) return i;
+    return 1000;
+}
+
+int ecg_run_read(const char *dir, ecg_run *r, char *err, size_t errlen) {
+    char path[1200];
+    memset(r, 0, sizeof *r);
+    snprintf(r->dir, sizeof r->dir, "%s", dir);
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    if (!(r->man = ecg_read_json(path, err, errlen))) return -1;
+    const cJSON *sd = cJSON_GetObjectItemCaseSensitive(r->man, "seed");
+    r->model = str_of(r->man, "model");
+    r->task = str_of(r->man, "task");
+    const char *w = str_of(r->man, "weights");
+    if (!r->model || !r->task || !w || !cJSON_IsNumber(sd)) {
+        snprintf(err, errlen, "%s lacks model, task, weights or seed", path);
+        ecg_run_free(r);
+        return -1;
+    }
+    r->seed = (uint64_t)sd->valuedouble;
+    r->variant = str_of(r->man, "variant");
+    if (!r->variant) r->variant = "f32"; /* a trained run, uncompressed */
+    r->data_dir = str_of(cJSON_GetObjectItemCaseSensitive(r->man, "config"), "data_dir");
+    r->model_rank = model_rank(r->model);
+    snprintf(r->weights, sizeof r->weights, "%s/%s", dir, w);
+    return 0;
+}
+
+void ecg_run_free(ecg_run *r) {
+    cJSON_Delete(r->man);
+    r->man = NULL;
+}
+
+int ecg_run_build(const ecg_run *r, ecg_graph *g, char *err, size_t errlen) {
+    const ecg_task *t = ecg_task_lookup(r->task, err, errlen);
+    if (!t) return -1;
+    ecg_model_cfg mc = ecg_task_model_cfg(t);
+    if (ecg_model_build(r->model, &mc, g, err, errlen)) return -1;
+    if (ecg_weights_load(g, r->weights, err, errlen)) {
+        ecg_graph_free(g);
+        return -1;
+    }
+    return 0;
+}
+
+static int by_model(const void *a, const void *b) {
+    const ecg_run *x = a, *y = b;
+    return x->model_rank != y->model_rank ? x->model_rank - y->model_rank : strcmp(x->dir, y->dir);
+}
+
+int ecg_runs_list(const char *root, ecg_run **runs, int *n, char *err, size_t errlen) {
+    DIR *d = opendir(root);
+    *runs = NULL, *n = 0;
+    if (!d) {
+        snprintf(err, errlen, "cannot open %s", root);
+        return -1;
+    }
+    int cap = 0, rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char dir[1024], path[1100];
+        if (e->d_name[0] == '.') continue;
+        snprintf(dir, sizeof dir, "%s/%s", root, e->d_name);
+        snprintf(path, sizeof path, "%s/manifest.json", dir);
+        FILE *f = fopen(path, "rb");
+        if (!f) continue; /* not a finished run */
+        fclose(f);
+        if (*n == cap) {
+            ecg_run *p = realloc(*runs, sizeof *p * (size_t)(cap = cap ? 2 * cap : 16));
+            if (!p) {
+                snprintf(err, errlen, "out of memory");
+                rc = -1;
+                break;
+            }
+            *runs = p;
+        }
+        if (ecg_run_read(dir, &(*runs)[*n], err, errlen)) {
+            rc = -1;
+            break;
+        }
+        (*n)++;
+    }
+    closedir(d);
+    if (rc) ecg_runs_free(*runs, *n), *runs = NULL, *n = 0;
+    else if (*n > 1) qsort(*runs, (size_t)*n, sizeof **runs, by_model);
+    return rc;
+}
+
+void ecg_runs_free(ecg_run *runs, int n) {
+    for (int i = 0; i < n; i++) ecg_run_free(&runs[i]);
+    free(runs);
+}
