@@ -221,10 +221,13 @@ int ecg_cmd_compress(int argc, char **argv) {
     ecg_run_info_collect(&ri, ecg_threads_for(o.threads), argc, argv);
     /* The source's manifest, with what compression changed. */
     man = cJSON_Duplicate(s.man, 1);
-    const char *replaced[] = {"weights", "params", "metrics", "score", "run", "passes", "source"};
+    const char *replaced[] = {"weights", "params", "metrics", "score", "run", "passes", "source", "variant"};
     for (size_t i = 0; i < sizeof replaced / sizeof *replaced; i++) cJSON_DeleteItemFromObjectCaseSensitive(man, replaced[i]);
     cJSON_AddStringToObject(man, "weights", "weights.sparse.safetensors");
     cJSON_AddStringToObject(man, "source", o.src);
+    char variant[64]; /* the name reports give this variant, e.g. "pruned90" */
+    snprintf(variant, sizeof variant, "pruned%.0f", 100 * o.prune.sparsity);
+    cJSON_AddStringToObject(man, "variant", variant);
     cJSON *passes = cJSON_AddArrayToObject(man, "passes");
     cJSON_AddItemToArray(passes, rec);
     rec = NULL;

@@ -69,6 +69,7 @@ static void test_prune_a_trained_run(void) {
                   num(pass, "sparsity") == 0.6 && cJSON_GetArraySize(cJSON_GetObjectItem(pass, "layers")) == n,
               "pass record");
         CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "source")), run), "source");
+        CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "variant")), "pruned60"), "variant");
     }
     cJSON_Delete(m);
     ecg_graph_free(&g);
