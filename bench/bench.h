@@ -107,6 +107,7 @@ int ecg_cmd_train(int argc, char **argv);       /* bench/cmd_train.c */
 int ecg_cmd_eval(int argc, char **argv);        /* bench/cmd_eval.c */
 int ecg_cmd_compress(int argc, char **argv);    /* bench/cmd_compress.c: pruning (int8 to come) */
 int ecg_cmd_results(int argc, char **argv);     /* bench/cmd_results.c: tables from the manifests */
+int ecg_cmd_report(int argc, char **argv);      /* bench/cmd_report.c: evaluate every run, CSVs + tables */
 int ecg_cmd_models(int argc, char **argv);      /* bench/cmd_models.c */
 int ecg_cmd_info(int argc, char **argv);        /* bench/cmd_models.c: per-layer table of a model */
 /* A model config sized for one example of task t (length, leads, classes, features). */

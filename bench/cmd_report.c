@@ -1,0 +1,176 @@
+/* `ecgbench report`: evaluates every finished run (trained and compressed) on the data at hand and
+ * writes the reports: results.csv, per_class.csv, sweep.csv, tables.md, tables.tex and run.json
+ * under --out. Every figure comes from this run's evaluation or from measuring the run's files;
+ * nothing is copied from a manifest's metrics. Full data when present (`make data`), else the
+ * bundled sample, which every table then says at its top. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench/report.h"
+#include "compress/compress.h"
+
+#define MAX_ROOTS 8
+#define SAMPLE_DIR "datasets/sample"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: ecgbench report [--out DIR] [--data DIR] [--runs ROOT]... [--threads N]\n"
+               "  evaluates every run under each ROOT (default models/weights and models/compressed) on its\n"
+               "  task's test split and writes DIR (default reports/out): results.csv, per_class.csv,\n"
+               "  sweep.csv, tables.md, tables.tex, run.json\n"
+               "  --data DIR   data folder (default $ECG_DATA_DIR or data/ when it holds the task's data,\n"
+               "               else the bundled datasets/sample, which the tables then say)\n");
+}
+
+static int has_task_data(const char *dir, const ecg_task *t) {
+    char p[1200];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, t->data_subdir ? t->data_subdir : "");
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static const char *base_name(const char *path) {
+    const char *s = strrchr(path, '/');
+    return s && s[1] ? s + 1 : path;
+}
+
+/* MAC FLOPs of conv/linear/LSTM/attention nodes scaled by the density of their weight matrices:
+ * what a kernel that skips zeros would do. */
+static int64_t nonzero_flops(const ecg_graph *g) {
+    int64_t total = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ecg_node *n = &g->nodes[i];
+        int64_t numel = 0, nz = 0, f = ecg_node_flops(g, n);
+        for (int j = 0; j < n->n_param; j++) {
+            const ecg_param *p = &g->params[n->param[j]];
+            if (!p->trainable || p->shape.rank < 2 || n->kind == ECG_OP_EMBEDDING || n->kind == ECG_OP_TOKENS) continue;
+            int64_t m = ecg_shape_numel(&p->shape);
+            numel += m;
+            for (int64_t k = 0; k < m; k++) nz += p->data[k] != 0.0f;
+        }
+        total += numel ? (int64_t)((double)f * (double)nz / (double)numel + 0.5) : f;
+    }
+    return total;
+}
+
+static double pass_sparsity(const cJSON *man) {
+    const cJSON *passes = cJSON_GetObjectItemCaseSensitive(man, "passes"), *p;
+    cJSON_ArrayForEach(p, passes) {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "pass"));
+        if (name && !strcmp(name, "magnitude_prune")) return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "sparsity"));
+    }
+    return 0;
+}
+
+/* Evaluates one run into row. */
+static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, report_row *row, char *err, size_t errlen) {
+    memset(row, 0, sizeof *row);
+    row->run = r;
+    if (!(row->task = ecg_task_lookup(r->task, err, errlen))) return -1;
+    const char *data = data_opt ? data_opt : ecg_default_data_dir();
+    if (!data_opt && !has_task_data(data, row->task)) data = SAMPLE_DIR, row->sample = 1;
+    snprintf(row->run_name, sizeof row->run_name, "%s", base_name(r->dir));
+    const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->man, "source"));
+    snprintf(row->source_name, sizeof row->source_name, "%s", src ? base_name(src) : "");
+    snprintf(row->split, sizeof row->split, "test");
+    ecg_dataset d = {0};
+    ecg_graph g = {0};
+    int hit, rc = -1;
+    if (ecg_task_load_cached(r->task, "test", data, r->seed, NULL, &d, &hit, err, errlen) ||
+        ecg_run_build(r, &g, err, errlen) || ecg_evaluate(&g, &d, 256, threads, &row->m, NULL, err, errlen))
+        goto done;
+    row->sample |= strstr(d.data_version, "SAMPLE") != NULL;
+    snprintf(row->data_version, sizeof row->data_version, "%s", d.data_version);
+    for (int c = 0; c < d.n_classes && c < ECG_MAX_CLASSES; c++)
+        snprintf(row->class_names[c], sizeof row->class_names[c], "%s", d.class_names[c]);
+    row->score = row->task->score_name ? ecg_metrics_mean_f1(&row->m, row->task->score_classes) : NAN;
+    row->params = ecg_graph_param_count(&g);
+    row->nonzero_params = ecg_nonzero_params(&g);
+    row->flops = ecg_graph_flops(&g);
+    row->flops_nonzero = nonzero_flops(&g);
+    struct stat st;
+    row->size_bytes = stat(r->weights, &st) ? -1 : (long)st.st_size;
+    row->sparsity = pass_sparsity(r->man);
+    rc = 0;
+done:
+    ecg_graph_free(&g);
+    ecg_dataset_free(&d);
+    return rc;
+}
+
+int ecg_cmd_report(int argc, char **argv) {
+    static const struct option lo[] = {{"out", 1, 0, 'o'},     {"data", 1, 0, 'd'}, {"runs", 1, 0, 'r'},
+                                       {"threads", 1, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *out = "reports/out", *data = NULL, *roots[MAX_ROOTS];
+    int n_roots = 0, threads = 0, c;
+    long long v;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'd': data = optarg; break;
+        case 'r':
+            if (n_roots == MAX_ROOTS) {
+                fprintf(stderr, "ecgbench report: at most %d --runs\n", MAX_ROOTS);
+                return 2;
+            }
+            roots[n_roots++] = optarg;
+            break;
+        case 'j':
+            if (ecg_arg_int("report", "--threads", optarg, 0, 1024, &v)) return 2;
+            threads = (int)v;
+            break;
+        case 'h': usage(stdout); return 0;
+        default: return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    int explicit_roots = n_roots > 0;
+    if (!explicit_roots) roots[n_roots++] = "models/weights", roots[n_roots++] = "models/compressed";
+    char err[1400];
+    ecg_run *runs[MAX_ROOTS] = {0};
+    int n_runs[MAX_ROOTS] = {0}, total = 0, rc = 1, n_rows = 0;
+    report_row *rows = NULL;
+    for (int i = 0; i < n_roots; i++) {
+        if (!explicit_roots && access(roots[i], F_OK)) continue; /* no compressed variants yet */
+        if (ecg_runs_list(roots[i], &runs[i], &n_runs[i], err, sizeof err)) goto fail;
+        total += n_runs[i];
+    }
+    if (total == 0) {
+        snprintf(err, sizeof err, "no finished runs (manifest.json) under the run folders; `make train` makes them");
+        goto fail;
+    }
+    if (!(rows = calloc((size_t)total, sizeof *rows)) || ecg_mkdir_p(out, err, sizeof err)) {
+        if (!rows) snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < n_roots; i++)
+        for (int k = 0; k < n_runs[i]; k++) {
+            fprintf(stderr, "report: [%d/%d] %s\n", n_rows + 1, total, runs[i][k].dir);
+            if (evaluate_run(&runs[i][k], data, threads, &rows[n_rows], err, sizeof err)) goto fail;
+            n_rows++;
+        }
+    ecg_run_info ri;
+    ecg_run_info_collect(&ri, ecg_threads_for(threads), argc, argv);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/run.json", out);
+    if (report_write_csv(out, rows, n_rows, err, sizeof err) || report_write_tables(out, rows, n_rows, err, sizeof err) ||
+        ecg_run_info_write(&ri, path, err, sizeof err))
+        goto fail;
+    printf("report: %d runs -> %s/{results.csv,per_class.csv,sweep.csv,tables.md,tables.tex,run.json}\n", n_rows, out);
+    rc = 0;
+    goto done;
+fail:
+    fprintf(stderr, "ecgbench report: %s\n", err);
+done:
+    free(rows);
+    for (int i = 0; i < n_roots; i++) ecg_runs_free(runs[i], n_runs[i]);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* Internal to `ecgbench report` (bench/cmd_report.c, report_csv.c, report_tables.c). */
+#ifndef ECG_BENCH_REPORT_H
+#define ECG_BENCH_REPORT_H
+
+#include "bench/bench.h"
+
+#define REPORT_MAX_SETTINGS 8
+
+/* One latency measurement of a run at one setting (from the latency CSV, when given). */
+typedef struct {
+    int batch, threads;
+    double median_us, p90_us, p99_us, mean_us, stddev_us, init_ms;
+    long long iterations;
+} report_latency;
+
+/* One run evaluated in this report. */
+typedef struct {
+    const ecg_run *run;
+    const ecg_task *task;
+    char run_name[256];        /* the run's folder name */
+    char source_name[256];     /* a compressed run's source folder name, "" for a trained one */
+    char split[16];
+    char data_version[160];
+    int sample;                /* evaluated on the bundled sample, not the full data */
+    ecg_metrics m;
+    double score;              /* the task's headline score, NaN when it has none */
+    char class_names[ECG_MAX_CLASSES][24];
+    int64_t params, nonzero_params, flops, flops_nonzero;
+    long size_bytes;           /* the weights file the manifest names */
+    double sparsity;           /* pruned runs: the pass's target, else 0 */
+    report_latency lat[REPORT_MAX_SETTINGS];
+    int n_lat;
+} report_row;
+
+/* reports/out/results.csv, per_class.csv, sweep.csv. 0 ok, -1 with err. */
+int report_write_csv(const char *out, const report_row *rows, int n, char *err, size_t errlen);
+/* reports/out/tables.md and tables.tex. 0 ok, -1 with err. */
+int report_write_tables(const char *out, const report_row *rows, int n, char *err, size_t errlen);
+/* The batch-1, 1-thread latency of a row, or NULL. */
+const report_latency *report_latency_b1t1(const report_row *r);
+
+#endif

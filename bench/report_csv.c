@@ -1,0 +1,162 @@
+/* The CSV files of `ecgbench report`: results.csv (one row per run and latency setting),
+ * per_class.csv (one row per run and class) and sweep.csv (pruned variants beside their source). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/report.h"
+
+static long support(const ecg_metrics *m, int c) {
+    long s = 0;
+    for (int j = 0; j < m->classes; j++) s += m->confusion[c][j];
+    return s;
+}
+
+const report_latency *report_latency_b1t1(const report_row *r) {
+    for (int i = 0; i < r->n_lat; i++)
+        if (r->lat[i].batch == 1 && r->lat[i].threads == 1) return &r->lat[i];
+    return NULL;
+}
+
+static int close_or_fail(ecg_csv *w, char *err, size_t errlen) {
+    if (ecg_csv_close(w) == 0) return 0;
+    snprintf(err, errlen, "%s", w->err);
+    return -1;
+}
+
+static void num_or_empty(ecg_csv *w, double v, int have) {
+    if (have) ecg_csv_num(w, v);
+    else ecg_csv_str(w, "");
+}
+
+static int write_results(const char *path, const report_row *rows, int n, char *err, size_t errlen) {
+    static const char *const cols[] = {
+        "dataset", "split", "data_version", "sample", "model", "variant", "run", "source", "examples", "accuracy",
+        "macro_f1", "score_name", "score", "params", "nonzero_params", "flops", "flops_nonzero", "size_bytes",
+        "batch", "threads", "latency_median_us", "latency_p90_us", "latency_p99_us", "latency_mean_us",
+        "latency_stddev_us", "iterations", "init_ms"};
+    ecg_csv w;
+    if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
+    for (int i = 0; i < n; i++) {
+        const report_row *r = &rows[i];
+        for (int s = 0; s < (r->n_lat ? r->n_lat : 1); s++) {
+            const report_latency *l = r->n_lat ? &r->lat[s] : NULL;
+            ecg_csv_str(&w, r->task->name);
+            ecg_csv_str(&w, r->split);
+            ecg_csv_str(&w, r->data_version);
+            ecg_csv_int(&w, r->sample);
+            ecg_csv_str(&w, r->run->model);
+            ecg_csv_str(&w, r->run->variant);
+            ecg_csv_str(&w, r->run_name);
+            ecg_csv_str(&w, r->source_name);
+            ecg_csv_int(&w, r->m.n);
+            ecg_csv_num(&w, r->m.accuracy);
+            ecg_csv_num(&w, r->m.macro_f1);
+            ecg_csv_str(&w, r->task->score_name ? r->task->score_name : "");
+            num_or_empty(&w, r->score, r->task->score_name != NULL);
+            ecg_csv_int(&w, r->params);
+            ecg_csv_int(&w, r->nonzero_params);
+            ecg_csv_int(&w, r->flops);
+            ecg_csv_int(&w, r->flops_nonzero);
+            ecg_csv_int(&w, r->size_bytes);
+            num_or_empty(&w, l ? l->batch : 0, l != NULL);
+            num_or_empty(&w, l ? l->threads : 0, l != NULL);
+            num_or_empty(&w, l ? l->median_us : 0, l != NULL);
+            num_or_empty(&w, l ? l->p90_us : 0, l != NULL);
+            num_or_empty(&w, l ? l->p99_us : 0, l != NULL);
+            num_or_empty(&w, l ? l->mean_us : 0, l != NULL);
+            num_or_empty(&w, l ? l->stddev_us : 0, l != NULL);
+            num_or_empty(&w, l ? (double)l->iterations : 0, l != NULL);
+            num_or_empty(&w, l ? l->init_ms : 0, l != NULL);
+            ecg_csv_end_row(&w);
+        }
+    }
+    return close_or_fail(&w, err, errlen);
+}
+
+static int write_per_class(const char *path, const report_row *rows, int n, char *err, size_t errlen) {
+    static const char *const cols[] = {"dataset", "split", "model", "variant", "run", "class", "support",
+                                       "sensitivity", "ppv", "specificity", "f1"};
+    ecg_csv w;
+    if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
+    for (int i = 0; i < n; i++) {
+        const report_row *r = &rows[i];
+        for (int c = 0; c < r->m.classes; c++) {
+            ecg_csv_str(&w, r->task->name);
+            ecg_csv_str(&w, r->split);
+            ecg_csv_str(&w, r->run->model);
+            ecg_csv_str(&w, r->run->variant);
+            ecg_csv_str(&w, r->run_name);
+            ecg_csv_str(&w, r->class_names[c]);
+            ecg_csv_int(&w, support(&r->m, c));
+            ecg_csv_num(&w, r->m.sensitivity[c]);
+            ecg_csv_num(&w, r->m.ppv[c]);
+            ecg_csv_num(&w, r->m.specificity[c]);
+            ecg_csv_num(&w, r->m.f1[c]);
+            ecg_csv_end_row(&w);
+        }
+    }
+    return close_or_fail(&w, err, errlen);
+}
+
+/* A pruned variant, or the trained run some pruned variant came from. */
+static int in_sweep(const report_row *rows, int n, const report_row *r) {
+    if (r->sparsity > 0) return 1;
+    for (int i = 0; i < n; i++)
+        if (rows[i].sparsity > 0 && !strcmp(rows[i].source_name, r->run_name)) return 1;
+    return 0;
+}
+
+static int by_source_then_sparsity(const void *a, const void *b, void *rows_) {
+    const report_row *rows = rows_, *x = &rows[*(const int *)a], *y = &rows[*(const int *)b];
+    const char *sx = x->source_name[0] ? x->source_name : x->run_name;
+    const char *sy = y->source_name[0] ? y->source_name : y->run_name;
+    int c = strcmp(sx, sy);
+    return c ? c : (x->sparsity > y->sparsity) - (x->sparsity < y->sparsity);
+}
+
+static int write_sweep(const char *path, const report_row *rows, int n, char *err, size_t errlen) {
+    static const char *const cols[] = {"dataset", "model", "source", "run", "sparsity", "accuracy", "macro_f1",
+                                       "params", "nonzero_params", "flops_nonzero", "size_bytes",
+                                       "latency_median_us_b1_t1", "latency_p90_us_b1_t1"};
+    int *order = malloc(sizeof(int) * (size_t)(n + 1)), m = 0;
+    if (!order) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (in_sweep(rows, n, &rows[i])) order[m++] = i;
+    qsort_r(order, (size_t)m, sizeof *order, by_source_then_sparsity, (void *)rows);
+    ecg_csv w;
+    if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
+    for (int k = 0; k < m; k++) {
+        const report_row *r = &rows[order[k]];
+        const report_latency *l = report_latency_b1t1(r);
+        ecg_csv_str(&w, r->task->name);
+        ecg_csv_str(&w, r->run->model);
+        ecg_csv_str(&w, r->source_name[0] ? r->source_name : r->run_name);
+        ecg_csv_str(&w, r->run_name);
+        ecg_csv_num(&w, r->sparsity);
+        ecg_csv_num(&w, r->m.accuracy);
+        ecg_csv_num(&w, r->m.macro_f1);
+        ecg_csv_int(&w, r->params);
+        ecg_csv_int(&w, r->nonzero_params);
+        ecg_csv_int(&w, r->flops_nonzero);
+        ecg_csv_int(&w, r->size_bytes);
+        num_or_empty(&w, l ? l->median_us : 0, l != NULL);
+        num_or_empty(&w, l ? l->p90_us : 0, l != NULL);
+        ecg_csv_end_row(&w);
+    }
+    free(order);
+    return close_or_fail(&w, err, errlen);
+}
+
+int report_write_csv(const char *out, const report_row *rows, int n, char *err, size_t errlen) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    if (write_results(path, rows, n, err, errlen)) return -1;
+    snprintf(path, sizeof path, "%s/per_class.csv", out);
+    if (write_per_class(path, rows, n, err, errlen)) return -1;
+    snprintf(path, sizeof path, "%s/sweep.csv", out);
+    return write_sweep(path, rows, n, err, errlen);
+}
