@@ -1,0 +1,122 @@
+/* `ecgbench report` on a run trained on the bundled sample: every output file is written with
+ * its columns, the tables say they are on sample data, and every number in tables.md is a figure
+ * of results.csv or per_class.csv (rounded as the table shows it), none typed in by hand. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../bench/bench.h"
+#include "harness.h"
+
+enum { MAX_VALUES = 4096 };
+
+/* Every numeric cell of a CSV file (after its header line). */
+static int csv_numbers(const char *path, double *v, int n) {
+    char *text = test_read_file(path);
+    if (!text) return n;
+    char *p = strchr(text, '\n');
+    while (p && *p && n < MAX_VALUES) {
+        p++;
+        char *end;
+        double x = strtod(p, &end);
+        if (end != p && (*end == ',' || *end == '\n' || *end == 0)) v[n++] = x;
+        p = strpbrk(p, ",\n");
+    }
+    free(text);
+    return n;
+}
+
+/* A table cell as the tables print figures: 100x as %.1f, %.3f, a count, MFLOPs, KiB. */
+static int shown_as(double v, const char *cell) {
+    char buf[64];
+    const char *dot = strchr(cell, '.');
+    int decimals = dot ? (int)strlen(dot + 1) : 0;
+    double scaled[] = {v, 100 * v, v / 1e6, v / 1024};
+    for (size_t i = 0; i < sizeof scaled / sizeof *scaled; i++) {
+        snprintf(buf, sizeof buf, "%.*f", decimals, scaled[i]);
+        if (!strcmp(buf, cell)) return 1;
+    }
+    return 0;
+}
+
+static int header_has(const char *path, const char *const *cols, int n) {
+    char *text = test_read_file(path);
+    int ok = text != NULL;
+    for (int i = 0; ok && i < n; i++) ok = strstr(text, cols[i]) != NULL;
+    free(text);
+    return ok;
+}
+
+static void test_report_on_the_sample(void) {
+    if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
+        printf("  skipped %s: run from the repo root\n", __func__);
+        return;
+    }
+    char dir[] = "/tmp/ecgbench_report_XXXXXX", cache[64], runs[80], run[96], out[96], path[160];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    snprintf(runs, sizeof runs, "%s/runs", dir);
+    snprintf(run, sizeof run, "%s/efficientecg-s-mitdb-aami", runs);
+    snprintf(out, sizeof out, "%s/out", dir);
+    setenv("ECG_CACHE_DIR", cache, 1);
+    char *train[] = {"train", "efficientecg-s", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
+                     "--threads", "2", "--out", run, "--quiet"};
+    CHECK(ecg_cmd_train(13, train) == 0, "train failed");
+    char *report[] = {"report", "--runs", runs, "--data", "datasets/sample", "--out", out};
+    CHECK(ecg_cmd_report(7, report) == 0, "report failed");
+
+    static const char *const results_cols[] = {"dataset", "model", "variant", "accuracy", "macro_f1", "params",
+                                               "nonzero_params", "flops", "size_bytes", "latency_median_us"};
+    static const char *const class_cols[] = {"class", "support", "sensitivity", "ppv", "specificity", "f1"};
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    CHECK(header_has(path, results_cols, 10), "results.csv columns");
+    snprintf(path, sizeof path, "%s/per_class.csv", out);
+    CHECK(header_has(path, class_cols, 6), "per_class.csv columns");
+    static const char *const files[] = {"sweep.csv", "tables.tex", "run.json"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", out, files[i]);
+        CHECK(access(path, R_OK) == 0, "no %s", files[i]);
+    }
+
+    double *v = malloc(sizeof(double) * MAX_VALUES);
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    int n = csv_numbers(path, v, 0);
+    snprintf(path, sizeof path, "%s/per_class.csv", out);
+    n = csv_numbers(path, v, n);
+    snprintf(path, sizeof path, "%s/tables.md", out);
+    char *md = test_read_file(path);
+    CHECK(md && strstr(md, "Bundled sample data"), "tables.md does not say it is on the sample");
+    int checked = 0;
+    for (char *line = md ? strtok(md, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, "| ", 2) || strstr(line, "---")) continue;
+        char *save, *cell = strtok_r(line, "|", &save);
+        for (; cell; cell = strtok_r(NULL, "|", &save)) {
+            while (*cell == ' ') cell++;
+            char *e = cell + strlen(cell);
+            while (e > cell && e[-1] == ' ') *--e = 0;
+            char *end;
+            strtod(cell, &end);
+            if (end == cell || *end) continue; /* words: names, headers, "-" */
+            int found = 0;
+            for (int i = 0; i < n && !found; i++) found = shown_as(v[i], cell);
+            CHECK(found, "tables.md shows %s, which is no figure of the CSVs", cell);
+            checked++;
+        }
+    }
+    CHECK(checked > 10, "only %d numbers in tables.md", checked);
+    free(md);
+    free(v);
+
+    char *bad[] = {"report", "--runs", "/nonexistent/runs", "--out", out};
+    CHECK(ecg_cmd_report(5, bad) == 1, "a missing run folder");
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+    unsetenv("ECG_CACHE_DIR");
+}
+
+int main(void) {
+    RUN(test_report_on_the_sample);
+    return test_done();
+}
