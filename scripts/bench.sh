@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # What `make bench` runs: the benchmark pipeline with the release binary ($1).
-# For now: bench-op (the depthwise-conv study) -> reports/out/bench_op.csv + run.json, then the plot.
-# QUICK=1: fewer repetitions and shorter runs (a smoke test, not numbers to report).
+# For now: bench-op (the depthwise-conv study) -> reports/out/bench_op.csv + run.json and its plot,
+# then `ecgbench report`: every committed run (models/weights, models/compressed) evaluated on the
+# full data when present, else the bundled sample -> results.csv, per_class.csv, sweep.csv, tables.
+# QUICK=1: fewer repetitions, shorter runs, and the sample data (a smoke test, not numbers to report).
 # OUT=DIR overrides the output directory (default reports/out). Extra arguments go to bench-op.
 set -euo pipefail
 if [ $# -lt 1 ] || [ ! -x "$1" ]; then
@@ -13,8 +15,10 @@ out=${OUT:-reports/out}
 cd "$(dirname "$0")/.."
 
 gb=()
+report=()
 if [ -n "${QUICK:-}" ] && [ "${QUICK}" != 0 ]; then
   gb=(--benchmark_repetitions=3 --benchmark_min_time=0.05)
+  report=(--data datasets/sample)
 fi
 
 echo "== bench-op (depthwise conv1d: xnnpack padded / xnnpack-nopad / reference)"
@@ -27,8 +31,11 @@ if ! command -v gnuplot >/dev/null; then
 fi
 gnuplot -e "outdir='$out'" reports/bench_op.gp
 
+echo "== report (evaluate every committed run; tables)"
+"$bin" report --out "$out" "${report[@]}"
+
 echo "== outputs"
-for f in bench_op.csv run.json bench_op.png bench_op.svg; do
+for f in bench_op.csv run.json bench_op.png bench_op.svg results.csv per_class.csv sweep.csv tables.md tables.tex; do
   [ -s "$out/$f" ] || { echo "bench.sh: missing $out/$f" >&2; exit 1; }
   echo "  $out/$f"
 done
