@@ -32,6 +32,17 @@ int ecg_csv_end_row(ecg_csv *w);         /* -1 when the row has the wrong number
 /* Closes the file (always). Returns -1 if any earlier call or the close failed. */
 int ecg_csv_close(ecg_csv *w);
 
+/* A whole CSV file read back (bench/csv_in.c): rows[0] is the header; every row has its width. */
+typedef struct {
+    char ***rows;
+    int *widths;
+    int n_rows;
+} ecg_csv_table;
+/* Strict RFC 4180; a row whose field count differs from the header's is an error. 0, or -1 with err. */
+int ecg_csv_read(const char *path, ecg_csv_table *t, char *err, size_t errlen);
+void ecg_csv_table_free(ecg_csv_table *t);
+int ecg_csv_col(const ecg_csv_table *t, const char *name); /* column index, -1 if absent */
+
 /* mkdir -p. 0 ok (also when it already exists), -1 with err. */
 int ecg_mkdir_p(const char *dir, char *err, size_t errlen);
 
@@ -108,6 +119,7 @@ int ecg_cmd_eval(int argc, char **argv);        /* bench/cmd_eval.c */
 int ecg_cmd_compress(int argc, char **argv);    /* bench/cmd_compress.c: pruning (int8 to come) */
 int ecg_cmd_results(int argc, char **argv);     /* bench/cmd_results.c: tables from the manifests */
 int ecg_cmd_report(int argc, char **argv);      /* bench/cmd_report.c: evaluate every run, CSVs + tables */
+int ecg_cmd_compare(int argc, char **argv);     /* bench/cmd_compare.c: two results.csv side by side */
 int ecg_cmd_models(int argc, char **argv);      /* bench/cmd_models.c */
 int ecg_cmd_info(int argc, char **argv);        /* bench/cmd_models.c: per-layer table of a model */
 /* A model config sized for one example of task t (length, leads, classes, features). */

@@ -91,6 +91,24 @@ char *test_read_file(const char *path) {
     return s;
 }
 
+char *test_capture_stdout(int (*cmd)(int, char **), int argc, char **argv, int *rc) {
+    char tmp[] = "/tmp/ecg_stdout_XXXXXX";
+    int fd = mkstemp(tmp), saved = dup(STDOUT_FILENO);
+    char *out = NULL;
+    *rc = -1;
+    if (fd >= 0 && saved >= 0) {
+        fflush(stdout);
+        dup2(fd, STDOUT_FILENO);
+        *rc = cmd(argc, argv);
+        fflush(stdout);
+        dup2(saved, STDOUT_FILENO);
+        out = test_read_file(tmp);
+    }
+    if (fd >= 0) close(fd), unlink(tmp);
+    if (saved >= 0) close(saved);
+    return out;
+}
+
 void fill_normal(float *x, size_t n, ecg_rng *r, float scale) {
     for (size_t i = 0; i < n; i++) x[i] = scale * ecg_rng_normal(r);
 }

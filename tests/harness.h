@@ -63,6 +63,10 @@ const char *test_data_dir(const char *probe, char *buf, size_t n);
 /* A whole file, NUL-terminated (free it); NULL if it cannot be read. */
 char *test_read_file(const char *path);
 
+/* Runs a command function (ecg_cmd_*) with its standard output captured; returns the output
+ * (free it; NULL on failure) and the command's exit code in *rc. */
+char *test_capture_stdout(int (*cmd)(int, char **), int argc, char **argv, int *rc);
+
 /* Fills with N(0, scale^2). */
 void fill_normal(float *x, size_t n, ecg_rng *r, float scale);
 /* Random integer in [lo, hi]. */

@@ -116,7 +116,43 @@ static void test_report_on_the_sample(void) {
     unsetenv("ECG_CACHE_DIR");
 }
 
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (f) fputs(text, f), fclose(f);
+}
+
+/* Two results files: matched rows get A, B and B/A; unmatched rows are named; bad files are errors. */
+static void test_compare(void) {
+    char a[] = "/tmp/ecg_cmp_a_XXXXXX", b[] = "/tmp/ecg_cmp_b_XXXXXX";
+    close(mkstemp(a)), close(mkstemp(b));
+    write_file(a, "dataset,split,model,variant,batch,threads,accuracy,latency_median_us\n"
+                  "mitdb-aami,test,lstm,f32,1,1,0.9,200\n"
+                  "mitdb-aami,test,resnet1d,f32,1,1,0.8,1000\n");
+    write_file(b, "model,dataset,split,variant,threads,batch,latency_median_us,accuracy\n" /* other column order */
+                  "lstm,mitdb-aami,test,f32,1,1,50,0.9\n"
+                  "efficientecg-s,mitdb-aami,test,f32,1,1,80,0.85\n");
+    char *argv[] = {"compare", a, b};
+    int rc;
+    char *out = test_capture_stdout(ecg_cmd_compare, 3, argv, &rc);
+    CHECK(rc == 0 && out, "compare failed");
+    if (out) {
+        CHECK(strstr(out, "| mitdb-aami test lstm f32 1 1 | 0.9 | 0.9 | 1.000 | 200 | 50 | 0.250 |"), "row:\n%s", out);
+        CHECK(strstr(out, "only in A: mitdb-aami test resnet1d f32 1 1"), "unmatched A row:\n%s", out);
+        CHECK(strstr(out, "only in B: mitdb-aami test efficientecg-s f32 1 1"), "unmatched B row:\n%s", out);
+        CHECK(strstr(out, "1 rows matched"), "count:\n%s", out);
+    }
+    free(out);
+    write_file(b, "dataset,model\nx,1,2\n");
+    CHECK(ecg_cmd_compare(3, argv) == 1, "a ragged CSV");
+    write_file(b, "a,b\n1,2\n");
+    CHECK(ecg_cmd_compare(3, argv) == 1, "not a results file");
+    char *one[] = {"compare", a};
+    CHECK(ecg_cmd_compare(2, one) == 2, "one file");
+    unlink(a), unlink(b);
+}
+
 int main(void) {
+    RUN(test_compare);
     RUN(test_report_on_the_sample);
     return test_done();
 }

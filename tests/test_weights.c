@@ -3,7 +3,6 @@
  * exactly on the XNNPACK path whenever the task's full data is here (`make data`). */
 #include <cjson/cJSON.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -90,18 +89,11 @@ static void test_readme_results_are_generated(void) {
     static const char begin[] = "<!-- results:begin -->\n", end[] = "<!-- results:end -->";
     char *b = strstr(readme, begin), *e = b ? strstr(b, end) : NULL;
     CHECK(b && e, "README.md has no %s ... %s block", begin, end);
-    char tmp[] = "/tmp/ecg_results_XXXXXX";
-    int fd = mkstemp(tmp), saved = dup(STDOUT_FILENO);
-    CHECK(fd >= 0 && saved >= 0, "temp file");
-    if (!b || !e || fd < 0 || saved < 0) goto out;
-    fflush(stdout);
-    dup2(fd, STDOUT_FILENO);
+    if (!b || !e) goto out;
     char *argv[] = {"results", WEIGHTS};
-    int rc = ecg_cmd_results(2, argv);
-    fflush(stdout);
-    dup2(saved, STDOUT_FILENO);
+    int rc;
+    char *got = test_capture_stdout(ecg_cmd_results, 2, argv, &rc);
     CHECK(rc == 0, "ecgbench results failed");
-    char *got = test_read_file(tmp);
     b += strlen(begin);
     *e = 0;
     strip_trailing_newlines(b);
@@ -110,8 +102,6 @@ static void test_readme_results_are_generated(void) {
           "between the markers):\n--- README\n%s--- ecgbench results\n%s", b, got ? got : "(none)");
     free(got);
 out:
-    if (fd >= 0) close(fd), unlink(tmp);
-    if (saved >= 0) close(saved);
     free(readme);
 }
 
