@@ -95,6 +95,7 @@ static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, rep
     struct stat st;
     row->size_bytes = stat(r->weights, &st) ? -1 : (long)st.st_size;
     row->sparsity = pass_sparsity(r->man);
+    if ((row->peak_rss_kb = ecg_peak_rss_kb(r->dir, 1, err, errlen)) < 0) goto done;
     rc = 0;
 done:
     ecg_graph_free(&g);

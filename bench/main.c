@@ -20,6 +20,7 @@ static const command commands[] = {
     {"results", ecg_cmd_results, "[DIR]: test results of the trained runs (models/weights) as Markdown tables"},
     {"report", ecg_cmd_report, "evaluate every trained and compressed run; results/per_class/sweep CSVs, tables.md/.tex"},
     {"compare", ecg_cmd_compare, "A.csv B.csv: two results.csv (two machines, commits) side by side with ratios"},
+    {"rss-probe", ecg_cmd_rss_probe, "DIR [--batch N]: one inference in this process (what report measures peak RSS of)"},
     {"predict", ecg_cmd_predict, "MODEL --task T --weights W --input F --out L: logits for examples in a safetensors file"},
     {"data", ecg_cmd_data, "datasets: class counts per split (info), a split as safetensors (export), QRS detector validation (qrs-eval)"},
 };

@@ -27,6 +27,7 @@ typedef struct {
     char class_names[ECG_MAX_CLASSES][24];
     int64_t params, nonzero_params, flops, flops_nonzero;
     long size_bytes;           /* the weights file the manifest names */
+    long peak_rss_kb;          /* of one batch-1 inference in a fresh process (ecg_peak_rss_kb) */
     double sparsity;           /* pruned runs: the pass's target, else 0 */
     report_latency lat[REPORT_MAX_SETTINGS];
     int n_lat;

@@ -206,8 +206,9 @@ static int ablation(table *t, const report_row *rows, int n) {
 
 static int efficiency(table *t, const report_row *rows, int n) {
     static const char *const cols[] = {"model", "variant", "task", "params", "nonzero params", "MFLOPs",
-                                       "MFLOPs (nonzero)", "size KiB", "latency b1 t1 median us"};
-    head(t, "Efficiency: parameters, FLOPs per example (a multiply-add is 2 FLOPs), weights file size, latency", cols, 9);
+                                       "MFLOPs (nonzero)", "size KiB", "peak RSS KiB", "latency b1 t1 median us"};
+    head(t, "Efficiency: parameters, FLOPs per example (a multiply-add is 2 FLOPs), weights file size, peak memory of "
+            "one inference, latency", cols, 10);
     for (int i = 0; i < n; i++) {
         const report_row *r = &rows[i];
         const report_latency *l = report_latency_b1t1(r);
@@ -221,8 +222,9 @@ static int efficiency(table *t, const report_row *rows, int n) {
         cellf(c[5], "%.1f", (double)r->flops / 1e6);
         cellf(c[6], "%.1f", (double)r->flops_nonzero / 1e6);
         cellf(c[7], "%.1f", (double)r->size_bytes / 1024);
-        if (l) cellf(c[8], "%.1f", l->median_us);
-        else cellf(c[8], "-");
+        cellf(c[8], "%ld", r->peak_rss_kb);
+        if (l) cellf(c[9], "%.1f", l->median_us);
+        else cellf(c[9], "-");
     }
     return 0;
 }

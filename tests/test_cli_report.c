@@ -60,6 +60,8 @@ static void test_report_on_the_sample(void) {
     snprintf(run, sizeof run, "%s/efficientecg-s-mitdb-aami", runs);
     snprintf(out, sizeof out, "%s/out", dir);
     setenv("ECG_CACHE_DIR", cache, 1);
+    /* the report measures peak RSS by running `ecgbench rss-probe`: the ecgbench binary, not this one */
+    if (!getenv("ECGBENCH")) setenv("ECGBENCH", "build/asan/ecgbench", 1);
     char *train[] = {"train", "efficientecg-s", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
                      "--threads", "2", "--out", run, "--quiet"};
     CHECK(ecg_cmd_train(13, train) == 0, "train failed");
@@ -67,10 +69,11 @@ static void test_report_on_the_sample(void) {
     CHECK(ecg_cmd_report(7, report) == 0, "report failed");
 
     static const char *const results_cols[] = {"dataset", "model", "variant", "accuracy", "macro_f1", "params",
-                                               "nonzero_params", "flops", "size_bytes", "latency_median_us"};
+                                               "nonzero_params", "flops", "size_bytes", "latency_median_us",
+                                               "peak_rss_kb"};
     static const char *const class_cols[] = {"class", "support", "sensitivity", "ppv", "specificity", "f1"};
     snprintf(path, sizeof path, "%s/results.csv", out);
-    CHECK(header_has(path, results_cols, 10), "results.csv columns");
+    CHECK(header_has(path, results_cols, 11), "results.csv columns");
     snprintf(path, sizeof path, "%s/per_class.csv", out);
     CHECK(header_has(path, class_cols, 6), "per_class.csv columns");
     static const char *const files[] = {"sweep.csv", "tables.tex", "run.json"};
@@ -78,6 +81,15 @@ static void test_report_on_the_sample(void) {
         snprintf(path, sizeof path, "%s/%s", out, files[i]);
         CHECK(access(path, R_OK) == 0, "no %s", files[i]);
     }
+
+    ecg_csv_table t;
+    char err[256];
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    CHECK(ecg_csv_read(path, &t, err, sizeof err) == 0, "%s", err);
+    int rss = ecg_csv_col(&t, "peak_rss_kb");
+    CHECK(t.n_rows == 2 && rss >= 0 && atol(t.rows[1][rss]) > 1000, "peak RSS of one inference: %s KiB",
+          t.n_rows == 2 && rss >= 0 ? t.rows[1][rss] : "?");
+    ecg_csv_table_free(&t);
 
     double *v = malloc(sizeof(double) * MAX_VALUES);
     snprintf(path, sizeof path, "%s/results.csv", out);
