@@ -1,0 +1,229 @@
+/* `ecgbench latency`: inference latency of every committed run through the XNNPACK executor (the
+ * path a deployment uses), with Google Benchmark through the C shim, at each batch size and
+ * thread count: median, mean, p90, p99, stddev, min, max over repetitions, iterations, achieved
+ * GFLOP/s, and the init time (model build + weights + XNNPACK operator creation, median of 5).
+ * Writes OUT/latency_ecgbench.csv; `ecgbench report --latency` joins it into the reports. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+
+#define MAX_LIST 8
+#define MAX_PASS 64
+#define MAX_ROOTS 8
+#define INIT_RUNS 5
+
+typedef struct {
+    const ecg_run *run;
+    ecg_graph g;
+    ecg_xnn *x;
+    int batch, threads;
+    double init_ms, flops; /* flops per call (whole batch) */
+    char name[320];
+} lat_case;
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: ecgbench latency [--runs ROOT]... [--batch LIST] [--threads LIST] [--out DIR] [--benchmark_*]\n"
+               "  times every run under each ROOT (default models/weights and models/compressed) through the\n"
+               "  XNNPACK executor; --batch default 1,32; --threads default 1,0 (0: all cores); writes\n"
+               "  DIR/latency_ecgbench.csv (default DIR reports/out). Google Benchmark flags pass through\n"
+               "  (--benchmark_filter=efficientecg-s, --benchmark_min_time=0.1, --benchmark_repetitions=N,\n"
+               "  default 10). Case names: RUN/bBATCH/tTHREADS.\n");
+}
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int parse_list(const char *s, int *out, int *n, int lo) {
+    *n = 0;
+    while (*s && *n < MAX_LIST) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < lo || v > 4096) return -1;
+        out[(*n)++] = (int)v;
+        s = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',') return -1;
+    }
+    return *s || *n == 0 ? -1 : 0;
+}
+
+static int run_case(void *p) { return ecg_xnn_run(((lat_case *)p)->x); }
+
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Builds the run's model with its weights and the executor, INIT_RUNS times; keeps the last. */
+static int make_case(lat_case *c, char *err, size_t errlen) {
+    double t[INIT_RUNS];
+    for (int k = 0; k < INIT_RUNS; k++) {
+        if (c->x) ecg_xnn_free(c->x), c->x = NULL;
+        if (c->g.nodes) ecg_graph_free(&c->g);
+        double t0 = now_ms();
+        if (ecg_run_build(c->run, &c->g, err, errlen) ||
+            !(c->x = ecg_xnn_create(&c->g, c->batch, c->threads, 0, err, errlen)))
+            return -1;
+        t[k] = now_ms() - t0;
+    }
+    qsort(t, INIT_RUNS, sizeof *t, by_value);
+    c->init_ms = t[INIT_RUNS / 2];
+    c->flops = (double)ecg_graph_flops(&c->g) * c->batch;
+    ecg_rng r = {0x1a7e};
+    for (int i = 0; i < c->g.n_inputs; i++) { /* the ECG random; features 0 (valid embedding indices) */
+        float *in = ecg_xnn_input(c->x, i);
+        size_t n = (size_t)c->batch * (size_t)ecg_shape_numel(&c->g.values[c->g.inputs[i]].shape);
+        for (size_t k = 0; k < n; k++) in[k] = i == 0 ? ecg_rng_normal(&r) : 0.0f;
+    }
+    return 0;
+}
+
+static int write_csv(const char *path, const lat_case *c, const ecg_gbench_result *res, int n, char *err,
+                     size_t errlen) {
+    static const char *const cols[] = {"run", "model", "task", "variant", "executor", "batch", "threads",
+                                       "median_us", "mean_us", "stddev_us", "p90_us", "p99_us", "min_us", "max_us",
+                                       "iterations", "repetitions", "init_ms", "flops", "gflops_per_s"};
+    ecg_csv w;
+    if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
+    for (int i = 0; i < n; i++) {
+        const ecg_gbench_result *r = &res[i];
+        if (!r->ran || r->failed) continue;
+        const char *slash = strrchr(c[i].run->dir, '/');
+        ecg_csv_str(&w, slash ? slash + 1 : c[i].run->dir);
+        ecg_csv_str(&w, c[i].run->model);
+        ecg_csv_str(&w, c[i].run->task);
+        ecg_csv_str(&w, c[i].run->variant);
+        ecg_csv_str(&w, "ecgbench-xnnpack");
+        ecg_csv_int(&w, c[i].batch);
+        ecg_csv_int(&w, ecg_xnn_threads(c[i].x));
+        ecg_csv_num(&w, r->median * 1e6);
+        ecg_csv_num(&w, r->mean * 1e6);
+        ecg_csv_num(&w, r->stddev * 1e6);
+        ecg_csv_num(&w, r->p90 * 1e6);
+        ecg_csv_num(&w, r->p99 * 1e6);
+        ecg_csv_num(&w, r->min * 1e6);
+        ecg_csv_num(&w, r->max * 1e6);
+        ecg_csv_int(&w, r->iterations);
+        ecg_csv_int(&w, r->repetitions);
+        ecg_csv_num(&w, c[i].init_ms);
+        ecg_csv_num(&w, c[i].flops);
+        ecg_csv_num(&w, c[i].flops / r->median / 1e9);
+        ecg_csv_end_row(&w);
+    }
+    if (ecg_csv_close(&w) == 0) return 0;
+    snprintf(err, errlen, "%s", w.err);
+    return -1;
+}
+
+int ecg_cmd_latency(int argc, char **argv) {
+    const char *roots[MAX_ROOTS], *out = "reports/out";
+    char *pass[MAX_PASS];
+    int n_roots = 0, n_pass = 0, batch[MAX_LIST] = {1, 32}, n_batch = 2, threads[MAX_LIST] = {1, 0}, n_threads = 2;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strncmp(a, "--benchmark_", 12) || !strncmp(a, "--v=", 4)) {
+            if (n_pass == MAX_PASS) return fprintf(stderr, "ecgbench latency: too many --benchmark_* flags\n"), 2;
+            pass[n_pass++] = argv[i];
+        } else if (!strcmp(a, "--runs") && val && n_roots < MAX_ROOTS) {
+            roots[n_roots++] = argv[++i];
+        } else if (!strcmp(a, "--out") && val) {
+            out = argv[++i];
+        } else if (!strcmp(a, "--batch") && val) {
+            if (parse_list(argv[++i], batch, &n_batch, 1))
+                return fprintf(stderr, "ecgbench latency: --batch takes a list of sizes 1..4096, got '%s'\n", val), 2;
+        } else if (!strcmp(a, "--threads") && val) {
+            if (parse_list(argv[++i], threads, &n_threads, 0))
+                return fprintf(stderr, "ecgbench latency: --threads takes a list of counts (0: all cores), got '%s'\n",
+                               val), 2;
+        } else {
+            fprintf(stderr, "ecgbench latency: unknown or incomplete argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    int explicit_roots = n_roots > 0;
+    if (!explicit_roots) roots[n_roots++] = "models/weights", roots[n_roots++] = "models/compressed";
+    char err[1400];
+    ecg_run *runs[MAX_ROOTS] = {0};
+    int n_runs[MAX_ROOTS] = {0}, total = 0, n_cases = 0, max_cases = 0, rc = 1;
+    lat_case *cases = NULL;
+    ecg_gbench_case *gc = NULL;
+    ecg_gbench_result *res = NULL;
+    if (ecg_backend_init(err, sizeof err)) goto fail;
+    for (int i = 0; i < n_roots; i++) {
+        if (!explicit_roots && access(roots[i], F_OK)) continue;
+        if (ecg_runs_list(roots[i], &runs[i], &n_runs[i], err, sizeof err)) goto fail;
+        total += n_runs[i];
+    }
+    max_cases = total * n_batch * n_threads;
+    if (!max_cases) {
+        snprintf(err, sizeof err, "no finished runs to time");
+        goto fail;
+    }
+    cases = calloc((size_t)max_cases, sizeof *cases);
+    gc = calloc((size_t)max_cases, sizeof *gc);
+    res = calloc((size_t)max_cases, sizeof *res);
+    if (!cases || !gc || !res) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < n_roots; i++)
+        for (int k = 0; k < n_runs[i]; k++)
+            for (int b = 0; b < n_batch; b++)
+                for (int t = 0; t < n_threads; t++) {
+                    lat_case *c = &cases[n_cases];
+                    c->run = &runs[i][k], c->batch = batch[b], c->threads = ecg_threads_for(threads[t]);
+                    /* 1 and "all" are the same count on a 1-core machine: time it once */
+                    int dup = 0;
+                    for (int j = 0; j < n_cases; j++)
+                        dup |= cases[j].run == c->run && cases[j].batch == c->batch && cases[j].threads == c->threads;
+                    if (dup) continue;
+                    const char *slash = strrchr(c->run->dir, '/');
+                    snprintf(c->name, sizeof c->name, "%s/b%d/t%d", slash ? slash + 1 : c->run->dir, c->batch, c->threads);
+                    if (make_case(c, err, sizeof err)) goto fail;
+                    gc[n_cases] = (ecg_gbench_case){c->name, run_case, c, c->flops};
+                    n_cases++;
+                }
+    ecg_gbench_opts go = {.repetitions = 10};
+    if (ecg_gbench_run(n_pass, pass, gc, n_cases, &go, res, err, sizeof err)) {
+        rc = 2;
+        goto fail;
+    }
+    int failed = 0, ran = 0;
+    for (int i = 0; i < n_cases; i++) {
+        ran += res[i].ran;
+        if (res[i].failed) fprintf(stderr, "ecgbench latency: %s: %s\n", cases[i].name, res[i].error), failed++;
+    }
+    char path[1200];
+    snprintf(path, sizeof path, "%s/latency_ecgbench.csv", out);
+    if (ecg_mkdir_p(out, err, sizeof err) || write_csv(path, cases, res, n_cases, err, sizeof err)) goto fail;
+    printf("latency: %d case(s) -> %s\n", ran, path);
+    rc = failed ? 1 : 0;
+    goto done;
+fail:
+    fprintf(stderr, "ecgbench latency: %s\n", err);
+done:
+    for (int i = 0; cases && i < n_cases; i++) {
+        ecg_xnn_free(cases[i].x);
+        ecg_graph_free(&cases[i].g);
+    }
+    if (cases && n_cases < max_cases && (cases[n_cases].x || cases[n_cases].g.nodes)) { /* a case that failed midway */
+        ecg_xnn_free(cases[n_cases].x);
+        ecg_graph_free(&cases[n_cases].g);
+    }
+    free(cases);
+    free(gc);
+    free(res);
+    for (int i = 0; i < n_roots; i++) ecg_runs_free(runs[i], n_runs[i]);
+    return rc;
+}
