@@ -120,6 +120,7 @@ int ecg_cmd_compress(int argc, char **argv);    /* bench/cmd_compress.c: pruning
 int ecg_cmd_results(int argc, char **argv);     /* bench/cmd_results.c: tables from the manifests */
 int ecg_cmd_report(int argc, char **argv);      /* bench/cmd_report.c: evaluate every run, CSVs + tables */
 int ecg_cmd_compare(int argc, char **argv);     /* bench/cmd_compare.c: two results.csv side by side */
+int ecg_cmd_latency(int argc, char **argv);     /* bench/cmd_latency.c: every run timed, latency_ecgbench.csv */
 int ecg_cmd_rss_probe(int argc, char **argv);   /* bench/rss_probe.c: one inference in a fresh process */
 /* Peak resident set (KiB) of `ecgbench rss-probe run_dir --batch N` run as a child process (this
  * binary, or $ECGBENCH when set); -1 with err when it could not be measured. */

@@ -18,12 +18,14 @@
 #define SAMPLE_DIR "datasets/sample"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: ecgbench report [--out DIR] [--data DIR] [--runs ROOT]... [--threads N]\n"
+    fprintf(f, "usage: ecgbench report [--out DIR] [--data DIR] [--runs ROOT]... [--latency CSV]... [--threads N]\n"
                "  evaluates every run under each ROOT (default models/weights and models/compressed) on its\n"
                "  task's test split and writes DIR (default reports/out): results.csv, per_class.csv,\n"
                "  sweep.csv, tables.md, tables.tex, run.json\n"
                "  --data DIR   data folder (default $ECG_DATA_DIR or data/ when it holds the task's data,\n"
-               "               else the bundled datasets/sample, which the tables then say)\n");
+               "               else the bundled datasets/sample, which the tables then say)\n"
+               "  --latency CSV  latency_ecgbench.csv (`ecgbench latency`) and/or the PyTorch peer's CSV\n"
+               "               (bench/peers/time_torch.py): joined into results.csv, latency.csv and the tables\n");
 }
 
 static int has_task_data(const char *dir, const ecg_task *t) {
@@ -105,7 +107,10 @@ done:
 
 int ecg_cmd_report(int argc, char **argv) {
     static const struct option lo[] = {{"out", 1, 0, 'o'},     {"data", 1, 0, 'd'}, {"runs", 1, 0, 'r'},
-                                       {"threads", 1, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+                                       {"threads", 1, 0, 'j'}, {"latency", 1, 0, 'l'}, {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    const char *latency[4];
+    int n_latency = 0;
     const char *out = "reports/out", *data = NULL, *roots[MAX_ROOTS];
     int n_roots = 0, threads = 0, c;
     long long v;
@@ -125,6 +130,13 @@ int ecg_cmd_report(int argc, char **argv) {
             if (ecg_arg_int("report", "--threads", optarg, 0, 1024, &v)) return 2;
             threads = (int)v;
             break;
+        case 'l':
+            if (n_latency == 4) {
+                fprintf(stderr, "ecgbench report: at most 4 --latency files\n");
+                return 2;
+            }
+            latency[n_latency++] = optarg;
+            break;
         case 'h': usage(stdout); return 0;
         default: return 2;
         }
@@ -139,6 +151,9 @@ int ecg_cmd_report(int argc, char **argv) {
     ecg_run *runs[MAX_ROOTS] = {0};
     int n_runs[MAX_ROOTS] = {0}, total = 0, rc = 1, n_rows = 0;
     report_row *rows = NULL;
+    report_latency_files lf = {0};
+    for (; lf.n < n_latency; lf.n++)
+        if (ecg_csv_read(latency[lf.n], &lf.t[lf.n], err, sizeof err)) goto fail;
     for (int i = 0; i < n_roots; i++) {
         if (!explicit_roots && access(roots[i], F_OK)) continue; /* no compressed variants yet */
         if (ecg_runs_list(roots[i], &runs[i], &n_runs[i], err, sizeof err)) goto fail;
@@ -158,6 +173,9 @@ int ecg_cmd_report(int argc, char **argv) {
             if (evaluate_run(&runs[i][k], data, threads, &rows[n_rows], err, sizeof err)) goto fail;
             n_rows++;
         }
+    if (report_attach_latency(&lf, rows, n_rows, err, sizeof err) ||
+        (lf.n && report_write_latency(out, &lf, rows, n_rows, err, sizeof err)))
+        goto fail;
     ecg_run_info ri;
     ecg_run_info_collect(&ri, ecg_threads_for(threads), argc, argv);
     char path[1200];
@@ -171,6 +189,7 @@ int ecg_cmd_report(int argc, char **argv) {
 fail:
     fprintf(stderr, "ecgbench report: %s\n", err);
 done:
+    for (int i = 0; i < lf.n; i++) ecg_csv_table_free(&lf.t[i]);
     free(rows);
     for (int i = 0; i < n_roots; i++) ecg_runs_free(runs[i], n_runs[i]);
     return rc;

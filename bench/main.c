@@ -18,6 +18,7 @@ static const command commands[] = {
     {"eval", ecg_cmd_eval, "DIR (a manifest) or MODEL --weights W --task T: metrics on the XNNPACK path"},
     {"compress", ecg_cmd_compress, "DIR --prune S --out OUT: compress a trained run (pruning + fine-tuning), sizes and test metrics"},
     {"results", ecg_cmd_results, "[DIR]: test results of the trained runs (models/weights) as Markdown tables"},
+    {"latency", ecg_cmd_latency, "time every run through XNNPACK (Google Benchmark): batch x threads -> latency_ecgbench.csv"},
     {"report", ecg_cmd_report, "evaluate every trained and compressed run; results/per_class/sweep CSVs, tables.md/.tex"},
     {"compare", ecg_cmd_compare, "A.csv B.csv: two results.csv (two machines, commits) side by side with ratios"},
     {"rss-probe", ecg_cmd_rss_probe, "DIR [--batch N]: one inference in this process (what report measures peak RSS of)"},

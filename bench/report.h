@@ -29,9 +29,22 @@ typedef struct {
     long size_bytes;           /* the weights file the manifest names */
     long peak_rss_kb;          /* of one batch-1 inference in a fresh process (ecg_peak_rss_kb) */
     double sparsity;           /* pruned runs: the pass's target, else 0 */
-    report_latency lat[REPORT_MAX_SETTINGS];
+    report_latency lat[REPORT_MAX_SETTINGS];   /* ecgbench's own (XNNPACK), per setting */
     int n_lat;
+    double torch_eager_us, torch_script_us;     /* the PyTorch peer at batch 1, 1 thread; NaN: not timed */
 } report_row;
+
+/* Latency CSVs given to the report: ecgbench's (latency_ecgbench.csv) and the PyTorch peer's
+ * (bench/peers/time_torch.py), as read. */
+typedef struct {
+    ecg_csv_table t[4];
+    int n;
+} report_latency_files;
+/* Attaches each file's rows to the report rows of the same run. -1 with err on a malformed file. */
+int report_attach_latency(const report_latency_files *f, report_row *rows, int n, char *err, size_t errlen);
+/* OUT/latency.csv: every latency row of every file, the peers' with ecgbench's speedup over them. */
+int report_write_latency(const char *out, const report_latency_files *f, const report_row *rows, int n, char *err,
+                         size_t errlen);
 
 /* reports/out/results.csv, per_class.csv, sweep.csv. 0 ok, -1 with err. */
 int report_write_csv(const char *out, const report_row *rows, int n, char *err, size_t errlen);

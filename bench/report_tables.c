@@ -259,8 +259,31 @@ static int compression(table *t, const report_row *rows, int n) {
     return 0;
 }
 
+static int peer(table *t, const report_row *rows, int n) {
+    static const char *const cols[] = {"model", "variant", "task", "ecgbench us", "PyTorch eager us", "speedup",
+                                       "TorchScript us", "speedup ", "ecgbench GFLOP/s"};
+    head(t, "ecgbench (XNNPACK) against PyTorch on this machine: batch 1, 1 thread, median latency", cols, 9);
+    for (int i = 0; i < n; i++) {
+        const report_row *r = &rows[i];
+        const report_latency *l = report_latency_b1t1(r);
+        if (!l || (isnan(r->torch_eager_us) && isnan(r->torch_script_us))) continue;
+        char (*c)[CELL] = add_row(t);
+        if (!c) return -1;
+        cellf(c[0], "%s", r->run->model);
+        cellf(c[1], "%s", r->run->variant);
+        cellf(c[2], "%s", r->task->name);
+        cellf(c[3], "%.1f", l->median_us);
+        cellf(c[4], "%.1f", r->torch_eager_us);
+        cellf(c[5], "%.2f", r->torch_eager_us / l->median_us);
+        cellf(c[6], "%.1f", r->torch_script_us);
+        cellf(c[7], "%.2f", r->torch_script_us / l->median_us);
+        cellf(c[8], "%.2f", (double)r->flops / (l->median_us * 1e-6) / 1e9);
+    }
+    return 0;
+}
+
 int report_write_tables(const char *out, const report_row *rows, int n, char *err, size_t errlen) {
-    int (*const build[])(table *, const report_row *, int) = {inter_patient, cinc, ablation, efficiency, compression};
+    int (*const build[])(table *, const report_row *, int) = {inter_patient, cinc, ablation, efficiency, compression, peer};
     enum { N_TABLES = sizeof build / sizeof *build };
     table t[N_TABLES];
     memset(t, 0, sizeof t);

@@ -1,12 +1,13 @@
 /* Peak memory of a single inference: `ecgbench rss-probe DIR [--batch N]` builds a run's model,
- * loads its weights, plans the XNNPACK executor and runs one batch, in a fresh process, so its
- * peak resident set (getrusage of that child) is what a deployment running this model needs,
- * with nothing of the parent (loaded datasets, other models) counted. */
+ * loads its weights, plans the XNNPACK executor, runs one batch and prints its own peak resident
+ * set (VmHWM of /proc/self/status). Run in a fresh process, that is what a deployment running
+ * this model needs, with nothing of the parent (loaded datasets, other models) counted. (The
+ * child's rusage would not do: Linux carries the pre-exec high-water mark into ru_maxrss, and a
+ * spawned child shares the parent's memory until it execs.) */
 #include <errno.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,17 @@ int ecg_cmd_rss_probe(int argc, char **argv) {
         snprintf(err, sizeof err, "%s: the XNNPACK run failed", argv[1]);
         goto fail;
     }
+    long hwm = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld kB", &hwm) == 1) break;
+    if (f) fclose(f);
+    if (hwm < 0) {
+        snprintf(err, sizeof err, "cannot read VmHWM from /proc/self/status");
+        goto fail;
+    }
+    printf("peak_rss_kb %ld\n", hwm);
     rc = 0;
     goto done;
 fail:
@@ -56,20 +68,38 @@ long ecg_peak_rss_kb(const char *run_dir, int batch, char *err, size_t errlen) {
     /* This binary, unless $ECGBENCH names another: a test binary calling the report must not
      * spawn itself. */
     const char *exe = getenv("ECGBENCH") && *getenv("ECGBENCH") ? getenv("ECGBENCH") : "/proc/self/exe";
-    pid_t pid;
-    int e = posix_spawn(&pid, exe, NULL, NULL, args, environ);
-    if (e) {
-        snprintf(err, errlen, "cannot start the rss probe: %s", strerror(e));
+    int fd[2];
+    if (pipe(fd)) {
+        snprintf(err, errlen, "cannot start the rss probe: %s", strerror(errno));
         return -1;
     }
-    int status;
-    struct rusage ru;
-    pid_t w;
-    while ((w = wait4(pid, &status, 0, &ru)) < 0 && errno == EINTR) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, fd[0]);
+    pid_t pid;
+    int e = posix_spawn(&pid, exe, &fa, NULL, args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fd[1]);
+    if (e) {
+        close(fd[0]);
+        snprintf(err, errlen, "cannot start the rss probe %s: %s", exe, strerror(e));
+        return -1;
     }
-    if (w != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    char out[256] = "";
+    size_t got = 0;
+    ssize_t r;
+    while (got < sizeof out - 1 && ((r = read(fd[0], out + got, sizeof out - 1 - got)) > 0 || (r < 0 && errno == EINTR)))
+        if (r > 0) got += (size_t)r;
+    out[got] = 0;
+    close(fd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    long kb = -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || sscanf(out, "peak_rss_kb %ld", &kb) != 1) {
         snprintf(err, errlen, "the rss probe of %s failed (see its message above)", run_dir);
         return -1;
     }
-    return ru.ru_maxrss; /* kilobytes on Linux */
+    return kb;
 }

@@ -1,0 +1,123 @@
+/* Latency in `ecgbench report`: the rows of latency_ecgbench.csv (`ecgbench latency`) and of the
+ * PyTorch peer's CSV (bench/peers/time_torch.py) attached to the runs they timed, and written
+ * together as latency.csv, each peer row with ecgbench's speedup over it at the same setting. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/report.h"
+
+typedef struct {
+    int run, executor, peer, batch, threads, median, mean, stddev, p90, p99, iterations, init;
+} columns;
+
+static columns columns_of(const ecg_csv_table *t) {
+    return (columns){ecg_csv_col(t, "run"),    ecg_csv_col(t, "executor"), ecg_csv_col(t, "peer"),
+                     ecg_csv_col(t, "batch"),  ecg_csv_col(t, "threads"),  ecg_csv_col(t, "median_us"),
+                     ecg_csv_col(t, "mean_us"), ecg_csv_col(t, "stddev_us"), ecg_csv_col(t, "p90_us"),
+                     ecg_csv_col(t, "p99_us"), ecg_csv_col(t, "iterations"), ecg_csv_col(t, "init_ms")};
+}
+
+static double num(const ecg_csv_table *t, int row, int col) {
+    if (col < 0) return NAN;
+    char *end;
+    double v = strtod(t->rows[row][col], &end);
+    return end == t->rows[row][col] || *end ? NAN : v;
+}
+
+/* "ecgbench-xnnpack", "pytorch-eager", ...: the executor column, or the peer column of the torch CSV. */
+static const char *executor_of(const ecg_csv_table *t, const columns *c, int row) {
+    return c->executor >= 0 ? t->rows[row][c->executor] : c->peer >= 0 ? t->rows[row][c->peer] : "";
+}
+
+static int index_of(const report_row *rows, int n, const char *run) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(rows[i].run_name, run)) return i;
+    return -1;
+}
+
+int report_attach_latency(const report_latency_files *f, report_row *rows, int n, char *err, size_t errlen) {
+    for (int i = 0; i < n; i++) rows[i].torch_eager_us = rows[i].torch_script_us = NAN;
+    for (int k = 0; k < f->n; k++) {
+        const ecg_csv_table *t = &f->t[k];
+        columns c = columns_of(t);
+        if (c.run < 0 || c.batch < 0 || c.threads < 0 || c.median < 0 || (c.executor < 0 && c.peer < 0)) {
+            snprintf(err, errlen, "latency file %d lacks run, executor (or peer), batch, threads or median_us", k + 1);
+            return -1;
+        }
+        for (int r = 1; r < t->n_rows; r++) {
+            int i = index_of(rows, n, t->rows[r][c.run]);
+            if (i < 0) continue; /* timed, but not part of this report */
+            report_row *row = &rows[i];
+            const char *ex = executor_of(t, &c, r);
+            int b = (int)num(t, r, c.batch), th = (int)num(t, r, c.threads);
+            if (!strcmp(ex, "ecgbench-xnnpack") && row->n_lat < REPORT_MAX_SETTINGS) {
+                row->lat[row->n_lat++] = (report_latency){b,
+                                                          th,
+                                                          num(t, r, c.median),
+                                                          num(t, r, c.p90),
+                                                          num(t, r, c.p99),
+                                                          num(t, r, c.mean),
+                                                          num(t, r, c.stddev),
+                                                          num(t, r, c.init),
+                                                          (long long)num(t, r, c.iterations)};
+            } else if (b == 1 && th == 1) {
+                if (!strcmp(ex, "pytorch-eager")) row->torch_eager_us = num(t, r, c.median);
+                if (!strcmp(ex, "pytorch-torchscript")) row->torch_script_us = num(t, r, c.median);
+            }
+        }
+    }
+    return 0;
+}
+
+static const report_latency *own_at(const report_row *r, int batch, int threads) {
+    for (int i = 0; r && i < r->n_lat; i++)
+        if (r->lat[i].batch == batch && r->lat[i].threads == threads) return &r->lat[i];
+    return NULL;
+}
+
+int report_write_latency(const char *out, const report_latency_files *f, const report_row *rows, int n, char *err,
+                         size_t errlen) {
+    static const char *const cols[] = {"run", "model", "task", "variant", "executor", "batch", "threads",
+                                       "median_us", "mean_us", "stddev_us", "p90_us", "p99_us", "iterations",
+                                       "init_ms", "gflops_per_s", "ecgbench_speedup"};
+    char path[1200];
+    snprintf(path, sizeof path, "%s/latency.csv", out);
+    ecg_csv w;
+    if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
+    for (int k = 0; k < f->n; k++) {
+        const ecg_csv_table *t = &f->t[k];
+        columns c = columns_of(t);
+        for (int r = 1; r < t->n_rows; r++) {
+            int i = index_of(rows, n, t->rows[r][c.run]);
+            if (i < 0) continue;
+            const report_row *row = &rows[i];
+            const char *ex = executor_of(t, &c, r);
+            int b = (int)num(t, r, c.batch), th = (int)num(t, r, c.threads), own = !strcmp(ex, "ecgbench-xnnpack");
+            double med = num(t, r, c.median);
+            const report_latency *mine = own ? NULL : own_at(row, b, th);
+            ecg_csv_str(&w, row->run_name);
+            ecg_csv_str(&w, row->run->model);
+            ecg_csv_str(&w, row->task->name);
+            ecg_csv_str(&w, row->run->variant);
+            ecg_csv_str(&w, ex);
+            ecg_csv_int(&w, b);
+            ecg_csv_int(&w, th);
+            ecg_csv_num(&w, med);
+            ecg_csv_num(&w, num(t, r, c.mean));
+            ecg_csv_num(&w, num(t, r, c.stddev));
+            ecg_csv_num(&w, num(t, r, c.p90));
+            ecg_csv_num(&w, num(t, r, c.p99));
+            ecg_csv_num(&w, num(t, r, c.iterations));
+            if (c.init >= 0) ecg_csv_num(&w, num(t, r, c.init));
+            else ecg_csv_str(&w, "");
+            ecg_csv_num(&w, (double)row->flops * b / (med * 1e-6) / 1e9);
+            if (mine && mine->median_us > 0) ecg_csv_num(&w, med / mine->median_us);
+            else ecg_csv_str(&w, "");
+            ecg_csv_end_row(&w);
+        }
+    }
+    if (ecg_csv_close(&w) == 0) return 0;
+    snprintf(err, errlen, "%s", w.err);
+    return -1;
+}
