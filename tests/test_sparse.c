@@ -1,0 +1,138 @@
+/* Own sparse 1x1 kernel (ops/sparse_gemm.c): every ISA path this CPU runs, and the portable one,
+ * against a naive double loop; the XNNPACK executor with ECG_XNN_SPARSE against the reference. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pthreadpool.h>
+
+#include "harness.h"
+
+/* W [out, in] N(0,1) with each weight zeroed with probability 1 - density; optionally whole
+ * rows (outputs) left empty. */
+static void fill_sparse(float *w, int out, int in, double density, int empty_rows, ecg_rng *r) {
+    for (int o = 0; o < out; o++)
+        for (int i = 0; i < in; i++) {
+            float v = ecg_rng_normal(r);
+            int keep = ecg_rng_uniform(r) < density && !(empty_rows && o % 5 == 2);
+            w[(size_t)o * (size_t)in + (size_t)i] = keep ? v : 0.0f;
+        }
+}
+
+static void naive(const float *w, const float *bias, const float *x, size_t rows, int out, int in, double *y) {
+    for (size_t r = 0; r < rows; r++)
+        for (int o = 0; o < out; o++) {
+            double acc = bias ? bias[o] : 0.0;
+            for (int i = 0; i < in; i++) acc += (double)w[(size_t)o * (size_t)in + (size_t)i] * x[r * (size_t)in + (size_t)i];
+            y[r * (size_t)out + (size_t)o] = acc;
+        }
+}
+
+/* Packs, runs on every supported path (serial and on a 2-thread pool), compares. */
+static void check_case(int rows, int out, int in, double density, int empty_rows, int with_bias, uint64_t seed) {
+    ecg_rng r = {seed};
+    float *w = malloc((size_t)out * (size_t)in * sizeof(float));
+    float *bias = malloc((size_t)out * sizeof(float));
+    float *x = malloc((size_t)rows * (size_t)in * sizeof(float) + 1);
+    fill_sparse(w, out, in, density, empty_rows, &r);
+    fill_normal(bias, (size_t)out, &r, 1.0f);
+    fill_normal(x, (size_t)rows * (size_t)in, &r, 1.0f);
+    double *ref = malloc((size_t)rows * (size_t)out * sizeof(double) + 1);
+    naive(w, with_bias ? bias : NULL, x, (size_t)rows, out, in, ref);
+
+    char err[256] = "";
+    size_t bytes = ecg_sparse_w_bytes(w, out, in);
+    void *mem = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    ecg_sparse_w *s = ecg_sparse_w_pack(mem, bytes, w, with_bias ? bias : NULL, out, in, err, sizeof err);
+    CHECK(s != NULL, "pack %dx%d: %s", out, in, err);
+    size_t nnz = 0;
+    for (size_t k = 0; k < (size_t)out * (size_t)in; k++) nnz += w[k] != 0.0f;
+    if (s) {
+        CHECK(ecg_sparse_w_nnz(s) == nnz, "nnz %zu, want %zu", ecg_sparse_w_nnz(s), nnz);
+        CHECK(ecg_sparse_w_padded(s) >= nnz && ecg_sparse_w_padded(s) % 8 == 0, "padded %zu", ecg_sparse_w_padded(s));
+        CHECK(ecg_sparse_w_out(s) == out && ecg_sparse_w_in(s) == in, "dims");
+    }
+    size_t nsc = s ? ecg_sparse_scratch_floats(s, (size_t)rows) : 0;
+    /* Odd byte offsets are not possible for floats; offset by one float so nothing is 32-byte
+     * aligned (the kernels must use unaligned loads). */
+    float *scratch = malloc((nsc + 1) * sizeof(float) + 1);
+    float *ybuf = malloc(((size_t)rows * (size_t)out + 1) * sizeof(float));
+    float *xbuf = malloc(((size_t)rows * (size_t)in + 1) * sizeof(float));
+    float *y = ybuf + 1, *xu = xbuf + 1;
+    memcpy(xu, x, (size_t)rows * (size_t)in * sizeof(float));
+    pthreadpool_t tp = pthreadpool_create(2);
+    for (int isa = ECG_ISA_SCALAR; s && isa <= ECG_ISA_AVX512; isa++) {
+        if (!ecg_isa_supported((ecg_isa)isa)) {
+            char e2[256] = "";
+            CHECK(ecg_sparse_gemm(s, xu, (size_t)rows, (size_t)in, y, (size_t)out, scratch + 1, nsc, NULL,
+                                  (ecg_isa)isa, e2, sizeof e2) == -1 && strstr(e2, "no "),
+                  "unsupported %s must fail: '%s'", ecg_isa_name((ecg_isa)isa), e2);
+            continue;
+        }
+        for (int threaded = 0; threaded < 2; threaded++) {
+            for (size_t k = 0; k < (size_t)rows * (size_t)out; k++) y[k] = NAN;
+            int rc = ecg_sparse_gemm(s, xu, (size_t)rows, (size_t)in, y, (size_t)out, scratch + 1, nsc,
+                                     threaded ? tp : NULL, (ecg_isa)isa, err, sizeof err);
+            CHECK(rc == 0, "%s: %s", ecg_isa_name((ecg_isa)isa), err);
+            double worst = 0, scale = 1e-3;
+            for (size_t k = 0; k < (size_t)rows * (size_t)out; k++) {
+                double d = fabs((double)y[k] - ref[k]);
+                if (!(d <= worst)) worst = isnan(d) ? INFINITY : d;
+                if (fabs(ref[k]) > scale) scale = fabs(ref[k]);
+            }
+            CHECK(worst / scale < 1e-5, "%s%s rows %d %d->%d density %.2f%s: rel err %.3g", ecg_isa_name((ecg_isa)isa),
+                  threaded ? " (2 threads)" : "", rows, in, out, density, empty_rows ? " empty rows" : "", worst / scale);
+        }
+    }
+    if (tp) pthreadpool_destroy(tp);
+    free(w), free(bias), free(x), free(ref), free(mem), free(scratch), free(ybuf), free(xbuf);
+}
+
+static void test_kernel_shapes(void) {
+    /* rows not multiples of 8/16 (and below 8, 9..16 for the AVX-512 half tile), in/out not
+     * multiples of 8 or 16 */
+    const int shapes[][3] = {{1, 1, 1},   {7, 5, 3},    {8, 8, 8},    {9, 13, 17},  {16, 24, 144}, {17, 240, 40},
+                             {33, 19, 37}, {126, 16, 48}, {5, 96, 576}, {40, 64, 64}, {15, 3, 130}};
+    const double dens[] = {1.0, 0.5, 0.1, 0.01};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (size_t d = 0; d < sizeof dens / sizeof dens[0]; d++)
+            check_case(shapes[i][0], shapes[i][2], shapes[i][1], dens[d], 0, (int)(i + d) % 2, 100 * i + d);
+}
+
+static void test_kernel_empty_and_zero(void) {
+    check_case(21, 29, 23, 0.5, 1, 1, 7);   /* some outputs have no nonzero: bias only */
+    check_case(12, 40, 33, 0.0, 0, 1, 8);   /* fully zero W: Y = bias */
+    check_case(12, 40, 33, 0.0, 0, 0, 9);   /* ... and no bias: Y = 0 */
+    check_case(0 + 3, 1, 300, 0.9, 0, 1, 10);
+}
+
+static void test_kernel_errors(void) {
+    float w[6] = {1, 0, 2, 0, 0, 3}, x[4] = {1, 2, 3, 4}, y[6], scratch[64];
+    char err[256] = "";
+    CHECK(ecg_sparse_w_bytes(w, 0, 3) == 0, "out 0 must give 0 bytes");
+    _Alignas(64) unsigned char mem[1024];
+    CHECK(ecg_sparse_w_pack(mem, 16, w, NULL, 2, 3, err, sizeof err) == NULL && strstr(err, "needed"),
+          "short memory must fail: '%s'", err);
+    ecg_sparse_w *s = ecg_sparse_w_pack(mem, sizeof mem, w, NULL, 2, 3, err, sizeof err);
+    CHECK(s != NULL, "%s", err);
+    if (!s) return;
+    err[0] = 0;
+    CHECK(ecg_sparse_gemm(s, x, 2, 2, y, 2, scratch, 64, NULL, ECG_ISA_SCALAR, err, sizeof err) == -1 &&
+              strstr(err, "shape mismatch"),
+          "in 2 vs weights in 3 must fail: '%s'", err);
+    err[0] = 0;
+    CHECK(ecg_sparse_gemm(s, x, 1, 3, y, 2, scratch, 1, NULL, ECG_ISA_SCALAR, err, sizeof err) == -1 &&
+              strstr(err, "scratch"),
+          "short scratch must fail: '%s'", err);
+    /* 1 row: y = W x */
+    CHECK(ecg_sparse_gemm(s, x, 1, 3, y, 2, scratch, 64, NULL, ECG_ISA_SCALAR, err, sizeof err) == 0, "%s", err);
+    CHECK(y[0] == 1 * 1 + 2 * 3 && y[1] == 3 * 3, "y = %g %g, want 7 9", y[0], y[1]);
+}
+
+int main(void) {
+    printf("sparse kernel paths on this CPU: best %s\n", ecg_isa_name(ecg_isa_best()));
+    RUN(test_kernel_shapes);
+    RUN(test_kernel_empty_and_zero);
+    RUN(test_kernel_errors);
+    return test_done();
+}
