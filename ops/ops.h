@@ -252,6 +252,10 @@ typedef struct ecg_xnn ecg_xnn;
  * ecg_xnn_run only runs them. */
 #define ECG_XNN_NO_DW_PAD 1u   /* keep depthwise tap counts as they are (to measure the slow path) */
 #define ECG_XNN_NO_BN_FOLD 2u  /* lower batchnorm as its own per-channel affine step */
+/* 1x1 convs (stride 1, unpadded, groups 1) and linears: time our sparse kernel against XNNPACK's
+ * dense op on the layer's shape at create time and keep the faster (pays off for pruned weights). */
+#define ECG_XNN_SPARSE 4u
+#define ECG_XNN_SPARSE_ALWAYS 8u /* take the sparse kernel for every such layer, untimed (tests) */
 ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, unsigned flags, char *err, size_t errlen);
 void ecg_xnn_free(ecg_xnn *x);
 float *ecg_xnn_input(ecg_xnn *x, int i);        /* batch * numel floats, with XNN_EXTRA_BYTES slack */
@@ -265,6 +269,8 @@ typedef struct {
     int n_dw_padded;      /* depthwise convs whose taps were zero-padded to a fast size */
     int n_dw_slow;        /* depthwise convs left on a tap count with no fast kernel (should be 0) */
     int n_bn_folded;
+    int n_sparse;         /* layers lowered onto the own sparse kernel */
+    int n_sparse_timed;   /* layers where both candidates were timed (ECG_XNN_SPARSE) */
 } ecg_xnn_stats;
 ecg_xnn_stats ecg_xnn_get_stats(const ecg_xnn *x);
 /* XNNPACK's fast f32 depthwise tap counts are 3, 4, 9, 25: the smallest >= taps, or taps. */

@@ -129,10 +129,118 @@ static void test_kernel_errors(void) {
     CHECK(y[0] == 1 * 1 + 2 * 3 && y[1] == 3 * 3, "y = %g %g, want 7 9", y[0], y[1]);
 }
 
+/* Zeroes each weight of every 1x1 conv / linear with probability 1 - density. */
+static void prune_graph(ecg_graph *g, double density, uint64_t seed) {
+    ecg_rng r = {seed};
+    for (int i = 0; i < g->n_params; i++) {
+        ecg_param *p = &g->params[i];
+        if (!strstr(p->name, ".weight") || strstr(p->name, "bn")) continue;
+        for (int64_t j = 0; j < ecg_shape_numel(&p->shape); j++)
+            if (ecg_rng_uniform(&r) >= density) p->data[j] = 0.0f;
+    }
+}
+
+/* Non-trivial BN statistics so folding (scaled rows, new bias) is exercised. */
+static void randomize_bn(ecg_graph *g, uint64_t seed) {
+    ecg_rng r = {seed};
+    for (int i = 0; i < g->n_params; i++) {
+        ecg_param *p = &g->params[i];
+        if (!strstr(p->name, "bn")) continue;
+        for (int64_t j = 0; j < ecg_shape_numel(&p->shape); j++) {
+            if (strstr(p->name, "running_var")) p->data[j] = 0.5f + ecg_rng_uniform(&r);
+            else p->data[j] = (strstr(p->name, "weight") ? 1.0f : 0.0f) + 0.3f * ecg_rng_normal(&r);
+        }
+    }
+}
+
+/* A small MBConv-like graph: pointwise expand (+BN, folded), a k=3 conv and a depthwise conv
+ * (never sparse), pointwise project with bias, a linear on [T, C] and a classifier on [C]. */
+static void build_small(ecg_graph *g, int t) {
+    ecg_graph_init(g, 11);
+    int x = ecg_input(g, "x", ecg_shape2(t, 12));
+    int h = ecg_conv1d(g, "expand", x, 40, 1, 1, 1, 1, 0);
+    h = ecg_batchnorm(g, "expand.bn", h, 1e-5f, 0.1f);
+    h = ecg_unary(g, ECG_OP_RELU, "act", h);
+    h = ecg_dwconv1d(g, "dw", h, 9, 1, 1, 0);
+    h = ecg_conv1d(g, "k3", h, 24, 3, 1, 1, 1, 1);
+    h = ecg_conv1d(g, "project", h, 17, 1, 1, 1, 1, 1);
+    h = ecg_linear(g, "tmix", h, 21, 1);
+    h = ecg_gap(g, "pool", h);
+    ecg_graph_set_output(g, ecg_linear(g, "classifier", h, 5, 1));
+}
+
+static ecg_xnn_stats plan_stats(ecg_graph *g, unsigned flags) {
+    char err[ECG_ERR_LEN];
+    ecg_xnn *x = ecg_xnn_create(g, 2, 1, flags, err, sizeof err);
+    CHECK(x != NULL, "create (flags %u): %s", flags, err);
+    ecg_xnn_stats s = {0};
+    if (x) s = ecg_xnn_get_stats(x);
+    ecg_xnn_free(x);
+    return s;
+}
+
+/* Forced sparse: 4 layers (expand, project, tmix, classifier) go to the own kernel and the
+ * result matches the reference executor, on one thread and two, for several batch sizes. */
+static void test_executor_forced(void) {
+    const double dens[] = {0.5, 0.1, 0.0};
+    for (size_t d = 0; d < sizeof dens / sizeof dens[0]; d++) {
+        ecg_graph g;
+        build_small(&g, 37);
+        CHECK(!g.err[0], "build: %s", g.err);
+        randomize_bn(&g, 3 + d);
+        prune_graph(&g, dens[d], 5 + d);
+        ecg_xnn_stats s = plan_stats(&g, ECG_XNN_SPARSE_ALWAYS);
+        CHECK(s.n_sparse == 4 && s.n_sparse_timed == 0 && s.n_bn_folded == 1,
+              "forced: %d layers sparse (want 4), %d timed, %d BN folded", s.n_sparse, s.n_sparse_timed, s.n_bn_folded);
+        ecg_xnn_stats off = plan_stats(&g, 0);
+        CHECK(off.n_sparse == 0 && off.n_sparse_timed == 0, "without the flag: %d sparse", off.n_sparse);
+        CHECK(s.n_xnn_ops == off.n_xnn_ops - 4, "forced sparse: %d XNNPACK ops, dense plan %d", s.n_xnn_ops,
+              off.n_xnn_ops);
+        char label[64];
+        snprintf(label, sizeof label, "sparse executor density %.1f", dens[d]);
+        for (int batch = 1; batch <= 3; batch += 2)
+            for (int threads = 1; threads <= 2; threads++)
+                xnn_check(label, &g, batch, threads, ECG_XNN_SPARSE_ALWAYS, 1e-4, 40 + d);
+        ecg_graph_free(&g);
+    }
+}
+
+/* Timed choice: every candidate layer is timed, whichever wins the output still matches. */
+static void test_executor_timed(void) {
+    ecg_graph g;
+    build_small(&g, 64);
+    randomize_bn(&g, 1);
+    prune_graph(&g, 0.1, 2);
+    ecg_xnn_stats s = plan_stats(&g, ECG_XNN_SPARSE);
+    CHECK(s.n_sparse_timed == 4 && s.n_sparse >= 0 && s.n_sparse <= 4, "timed %d (want 4), chose sparse %d",
+          s.n_sparse_timed, s.n_sparse);
+    xnn_check("timed sparse choice", &g, 2, 2, ECG_XNN_SPARSE, 1e-4, 9);
+    ecg_graph_free(&g);
+}
+
+/* Strided or padded 1x1 convs are not plain GEMMs over rows: they stay on XNNPACK. */
+static void test_executor_not_pointwise(void) {
+    ecg_graph g;
+    ecg_graph_init(&g, 3);
+    int x = ecg_input(&g, "x", ecg_shape2(30, 8));
+    int h = ecg_conv1d(&g, "s2", x, 16, 1, 2, 1, 1, 0);
+    h = ecg_conv1d_pad(&g, "padded", h, 16, 1, 1, 1, 1, 0, 1, 1);
+    h = ecg_conv1d(&g, "grouped", h, 16, 1, 1, 1, 2, 0);
+    ecg_graph_set_output(&g, h);
+    CHECK(!g.err[0], "build: %s", g.err);
+    ecg_xnn_stats s = plan_stats(&g, ECG_XNN_SPARSE_ALWAYS);
+    CHECK(s.n_sparse == 0 && s.n_xnn_ops == 3, "%d sparse, %d XNNPACK ops", s.n_sparse, s.n_xnn_ops);
+    xnn_check("not pointwise", &g, 2, 1, ECG_XNN_SPARSE_ALWAYS, 1e-4, 4);
+    ecg_graph_free(&g);
+}
+
 int main(void) {
     printf("sparse kernel paths on this CPU: best %s\n", ecg_isa_name(ecg_isa_best()));
     RUN(test_kernel_shapes);
     RUN(test_kernel_empty_and_zero);
     RUN(test_kernel_errors);
+    RUN(test_executor_forced);
+    RUN(test_executor_timed);
+    RUN(test_executor_not_pointwise);
     return test_done();
 }
