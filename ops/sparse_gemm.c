@@ -195,11 +195,15 @@ size_t ecg_sparse_scratch_floats(const ecg_sparse_w *s, size_t rows) {
 }
 
 /* ---------------------------------------------------------------- portable path, 8-row tiles */
-static void tile_scalar(const ecg_sparse_w *s, const float *x, size_t nr, float *y, float *xt) {
-    size_t in = (size_t)s->in, out = (size_t)s->out;
+static void pack_scalar(const float *x, size_t in, size_t nr, float *xt) {
     for (size_t i = 0; i < in; i++)
         for (size_t r = 0; r < 8; r++) xt[i * 8 + r] = r < nr ? x[r * in + i] : 0.0f;
-    for (int g = 0; g < s->groups; g++) {
+}
+
+/* Output groups [g0, g1) of one row tile, from its packed xt. */
+static void tile_scalar(const ecg_sparse_w *s, const float *xt, size_t nr, float *y, int g0, int g1) {
+    size_t out = (size_t)s->out;
+    for (int g = g0; g < g1; g++) {
         float acc[G][8];
         for (int j = 0; j < G; j++)
             for (int r = 0; r < 8; r++) acc[j][r] = s->bias[g * G + j];
@@ -276,12 +280,11 @@ AVX2_FN static void store8(__m256 *a, float *y, size_t out, size_t o0, size_t nr
 #define FMA_STEP(VT, FMA, SET1, LOAD, MR, j) \
     a[j] = FMA(SET1(v[j]), LOAD(xt + (size_t)id[j] * (MR)), a[j])
 
-AVX2_FN static void tile_avx2(const ecg_sparse_w *s, const float *x, size_t nr, float *y, float *xt) {
+AVX2_FN static void tile_avx2(const ecg_sparse_w *s, const float *xt, size_t nr, float *y, int g0, int g1) {
     size_t out = (size_t)s->out;
     const uint32_t *tptr = s->tptr, *tidx = s->tidx;
     const float *tval = s->tval;
-    pack8(x, (size_t)s->in, nr, xt, 8);
-    for (int g = 0; g < s->groups; g++) {
+    for (int g = g0; g < g1; g++) {
         __m256 a[G];
         for (int j = 0; j < G; j++) a[j] = _mm256_set1_ps(s->bias[g * G + j]);
         for (uint32_t k = s->gptr[g]; k < s->gptr[g + 1]; k++) {
@@ -311,17 +314,26 @@ AVX2_FN static void tile_avx2(const ecg_sparse_w *s, const float *x, size_t nr, 
 /* ---------------------------------------------------------------- AVX-512, 16-row tiles */
 #define AVX512_FN __attribute__((target("avx512f,avx2,fma")))
 
-AVX512_FN static void tile_avx512(const ecg_sparse_w *s, const float *x, size_t nr, float *y, float *xt) {
-    size_t in = (size_t)s->in, out = (size_t)s->out;
-    if (nr <= 8) { /* a half-empty zmm tile would do the full work for half the rows */
-        tile_avx2(s, x, nr, y, xt);
+/* Tiles of 16 rows; a last tile of <= 8 rows is packed and run as an AVX2 tile (a half-empty zmm
+ * tile would do the full work for half the rows). */
+AVX512_FN static void pack_avx512(const float *x, size_t in, size_t nr, float *xt) {
+    if (nr <= 8) {
+        pack8(x, in, nr, xt, 8);
+    } else {
+        pack8(x, in, 8, xt, 16);
+        pack8(x + 8 * in, in, nr - 8, xt + 8, 16);
+    }
+}
+
+AVX512_FN static void tile_avx512(const ecg_sparse_w *s, const float *xt, size_t nr, float *y, int g0, int g1) {
+    size_t out = (size_t)s->out;
+    if (nr <= 8) {
+        tile_avx2(s, xt, nr, y, g0, g1);
         return;
     }
     const uint32_t *tptr = s->tptr, *tidx = s->tidx;
     const float *tval = s->tval;
-    pack8(x, in, 8, xt, 16);
-    pack8(x + 8 * in, in, nr - 8, xt + 8, 16);
-    for (int g = 0; g < s->groups; g++) {
+    for (int g = g0; g < g1; g++) {
         __m512 a[G];
         for (int j = 0; j < G; j++) a[j] = _mm512_set1_ps(s->bias[g * G + j]);
         for (uint32_t k = s->gptr[g]; k < s->gptr[g + 1]; k++) {
@@ -359,20 +371,42 @@ typedef struct {
     ecg_isa isa;
 } gemm_ctx;
 
-/* One pthreadpool task: one row tile, with its own slice of the scratch. */
-static void gemm_tile(void *p, size_t t) {
-    const gemm_ctx *c = p;
-    size_t r0 = t * c->mr, nr = c->rows - r0 < c->mr ? c->rows - r0 : c->mr;
-    size_t in = (size_t)c->s->in, out = (size_t)c->s->out;
+static void pack_tile(const gemm_ctx *c, size_t t) {
+    size_t r0 = t * c->mr, nr = c->rows - r0 < c->mr ? c->rows - r0 : c->mr, in = (size_t)c->s->in;
     const float *x = c->x + r0 * in;
-    float *y = c->y + r0 * out, *xt = c->scratch + r0 * in;
+    float *xt = c->scratch + r0 * in; /* each tile its own slice of the scratch */
     switch (c->isa) {
 #ifdef ECG_X86
-    case ECG_ISA_AVX512: tile_avx512(c->s, x, nr, y, xt); break;
-    case ECG_ISA_AVX2: tile_avx2(c->s, x, nr, y, xt); break;
+    case ECG_ISA_AVX512: pack_avx512(x, in, nr, xt); break;
+    case ECG_ISA_AVX2: pack8(x, in, nr, xt, 8); break;
 #endif
-    default: tile_scalar(c->s, x, nr, y, xt); break;
+    default: pack_scalar(x, in, nr, xt); break;
     }
+}
+
+static void compute_tile(const gemm_ctx *c, size_t t, int g0, int g1) {
+    size_t r0 = t * c->mr, nr = c->rows - r0 < c->mr ? c->rows - r0 : c->mr;
+    const float *xt = c->scratch + r0 * (size_t)c->s->in;
+    float *y = c->y + r0 * (size_t)c->s->out;
+    switch (c->isa) {
+#ifdef ECG_X86
+    case ECG_ISA_AVX512: tile_avx512(c->s, xt, nr, y, g0, g1); break;
+    case ECG_ISA_AVX2: tile_avx2(c->s, xt, nr, y, g0, g1); break;
+#endif
+    default: tile_scalar(c->s, xt, nr, y, g0, g1); break;
+    }
+}
+
+/* pthreadpool tasks. Enough row tiles: one task per tile, packed and computed while in cache. */
+static void task_tile(void *p, size_t t) {
+    const gemm_ctx *c = p;
+    pack_tile(c, t);
+    compute_tile(c, t, 0, c->s->groups);
+}
+/* Fewer tiles than threads (batch 1, short T): pack all tiles, then split output groups too. */
+static void task_pack(void *p, size_t t) { pack_tile(p, t); }
+static void task_groups(void *p, size_t t, size_t g0, size_t ng) {
+    compute_tile(p, t, (int)g0, (int)(g0 + ng));
 }
 
 int ecg_sparse_gemm(const ecg_sparse_w *s, const float *x, size_t rows, size_t in, float *y, size_t out,
@@ -399,6 +433,15 @@ int ecg_sparse_gemm(const ecg_sparse_w *s, const float *x, size_t rows, size_t i
     if (!rows) return 0;
     gemm_ctx c = {.s = s, .x = x, .y = y, .scratch = scratch, .rows = rows, .mr = isa == ECG_ISA_AVX512 ? 16 : 8,
                   .isa = isa};
-    pthreadpool_parallelize_1d(tp, gemm_tile, &c, (rows + c.mr - 1) / c.mr, 0);
+    size_t tiles = (rows + c.mr - 1) / c.mr, threads = tp ? pthreadpool_get_threads_count(tp) : 1;
+    if (threads <= 1 || tiles >= 2 * threads) {
+        pthreadpool_parallelize_1d(tp, task_tile, &c, tiles, 0);
+    } else {
+        /* about 4 tasks per thread, so a slow thread does not hold up the rest */
+        size_t per_tile = (4 * threads + tiles - 1) / tiles, groups = (size_t)s->groups;
+        size_t chunk = (groups + per_tile - 1) / per_tile;
+        pthreadpool_parallelize_1d(tp, task_pack, &c, tiles, 0);
+        pthreadpool_parallelize_2d_tile_1d(tp, task_groups, &c, tiles, groups, chunk ? chunk : 1, 0);
+    }
     return 0;
 }
