@@ -277,7 +277,7 @@ AVX2_FN static void store8(__m256 *a, float *y, size_t out, size_t o0, size_t nr
     }
 }
 
-#define FMA_STEP(VT, FMA, SET1, LOAD, MR, j) \
+#define FMA_STEP(FMA, SET1, LOAD, MR, j) \
     a[j] = FMA(SET1(v[j]), LOAD(xt + (size_t)id[j] * (MR)), a[j])
 
 AVX2_FN static void tile_avx2(const ecg_sparse_w *s, const float *xt, size_t nr, float *y, int g0, int g1) {
@@ -290,14 +290,14 @@ AVX2_FN static void tile_avx2(const ecg_sparse_w *s, const float *xt, size_t nr,
         for (uint32_t k = s->gptr[g]; k < s->gptr[g + 1]; k++) {
             const uint32_t *id = s->idx + (size_t)k * G;
             const float *v = s->val + (size_t)k * G;
-            FMA_STEP(__m256, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 0);
-            FMA_STEP(__m256, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 1);
-            FMA_STEP(__m256, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 2);
-            FMA_STEP(__m256, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 3);
-            FMA_STEP(__m256, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 4);
-            FMA_STEP(__m256, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 5);
-            FMA_STEP(__m256, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 6);
-            FMA_STEP(__m256, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 7);
+            FMA_STEP(_mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 0);
+            FMA_STEP(_mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 1);
+            FMA_STEP(_mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 2);
+            FMA_STEP(_mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 3);
+            FMA_STEP(_mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 4);
+            FMA_STEP(_mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 5);
+            FMA_STEP(_mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 6);
+            FMA_STEP(_mm256_fmadd_ps, _mm256_set1_ps, _mm256_loadu_ps, 8, 7);
         }
         /* The rest of each output's list: short dependent chains, one output after another (the
          * out-of-order core overlaps them); kept in a local so the chain stays in a register. */
@@ -339,14 +339,14 @@ AVX512_FN static void tile_avx512(const ecg_sparse_w *s, const float *xt, size_t
         for (uint32_t k = s->gptr[g]; k < s->gptr[g + 1]; k++) {
             const uint32_t *id = s->idx + (size_t)k * G;
             const float *v = s->val + (size_t)k * G;
-            FMA_STEP(__m512, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 0);
-            FMA_STEP(__m512, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 1);
-            FMA_STEP(__m512, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 2);
-            FMA_STEP(__m512, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 3);
-            FMA_STEP(__m512, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 4);
-            FMA_STEP(__m512, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 5);
-            FMA_STEP(__m512, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 6);
-            FMA_STEP(__m512, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 7);
+            FMA_STEP(_mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 0);
+            FMA_STEP(_mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 1);
+            FMA_STEP(_mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 2);
+            FMA_STEP(_mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 3);
+            FMA_STEP(_mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 4);
+            FMA_STEP(_mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 5);
+            FMA_STEP(_mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 6);
+            FMA_STEP(_mm512_fmadd_ps, _mm512_set1_ps, _mm512_loadu_ps, 16, 7);
         }
         __m256 lo[G], hi[G];
         for (int j = 0; j < G; j++) {
