@@ -3,9 +3,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pthreadpool.h>
 
+#include "../bench/bench.h"
 #include "harness.h"
 
 /* W [out, in] N(0,1) with each weight zeroed with probability 1 - density; optionally whole
@@ -234,6 +236,53 @@ static void test_executor_not_pointwise(void) {
     ecg_graph_free(&g);
 }
 
+/* ecgbench bench-sparse plumbing (never its timings): usage errors exit 2; a tiny run writes one
+ * row per shape, sparsity and executor, with the forced-sparse rows lowered sparse and the dense
+ * rows not, and speedup 1 for dense. */
+static void test_bench_sparse_cli(void) {
+    char *a1[] = {"bench-sparse", "--shapes", "8:16"};
+    CHECK(ecg_cmd_bench_sparse(3, a1) == 2, "a shape without out was accepted");
+    char *a2[] = {"bench-sparse", "--sparsity", "101"};
+    CHECK(ecg_cmd_bench_sparse(3, a2) == 2, "sparsity 101 accepted");
+    char *a3[] = {"bench-sparse", "--frobnicate"};
+    CHECK(ecg_cmd_bench_sparse(2, a3) == 2, "unknown option accepted");
+
+    char dir[] = "/tmp/ecgbench_test_sparse_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char *a4[] = {"bench-sparse", "--shapes", "5:17:9,3:8:16", "--sparsity", "0,90", "--out", dir,
+                  "--benchmark_min_time=0.001", "--benchmark_repetitions=2"};
+    CHECK(ecg_cmd_bench_sparse((int)(sizeof a4 / sizeof a4[0]), a4) == 0, "tiny run failed");
+    char path[300];
+    snprintf(path, sizeof path, "%s/bench_sparse.csv", dir);
+    char *text = test_read_file(path);
+    CHECK(text != NULL, "no %s", path);
+    int rows = 0, bad = 0;
+    if (text) {
+        CHECK(!strncmp(text, "shape,sparsity,executor,median_us,p90_us,speedup_vs_dense,", 58), "header: %.80s", text);
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            if (line == text) continue; /* header */
+            rows++;
+            char shape[32], ex[32];
+            int sp, t, in, out, nnz, lowered;
+            double med, p90, speedup;
+            if (sscanf(line, "%31[^,],%d,%31[^,],%lf,%lf,%lf,%d,%d,%d,%d,%d", shape, &sp, ex, &med, &p90, &speedup, &t,
+                       &in, &out, &nnz, &lowered) != 11) {
+                bad++;
+                continue;
+            }
+            if (!strcmp(ex, "sparse") && lowered != 1) bad++;
+            if (!strcmp(ex, "xnnpack-dense") && (lowered != 0 || speedup != 1.0)) bad++;
+            if (!(med > 0) || p90 < med || nnz > in * out || (sp == 0 && nnz != in * out)) bad++;
+        }
+    }
+    CHECK(rows == 2 * 2 * 3 && bad == 0, "%d rows (want 12), %d bad", rows, bad);
+    free(text);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void) {
     printf("sparse kernel paths on this CPU: best %s\n", ecg_isa_name(ecg_isa_best()));
     RUN(test_kernel_shapes);
@@ -242,5 +291,6 @@ int main(void) {
     RUN(test_executor_forced);
     RUN(test_executor_timed);
     RUN(test_executor_not_pointwise);
+    RUN(test_bench_sparse_cli);
     return test_done();
 }
