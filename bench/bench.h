@@ -114,6 +114,7 @@ int ecg_arg_num(const char *cmd, const char *what, const char *s, double lo, dou
 /* argv[0] is the command name ("bench-op"). Returns the process exit code
  * (0 ok, 1 failure, 2 usage error). */
 int ecg_cmd_bench_op(int argc, char **argv);
+int ecg_cmd_bench_sparse(int argc, char **argv); /* bench/bench_sparse.c: own sparse 1x1 kernel vs dense XNNPACK */
 int ecg_cmd_train(int argc, char **argv);       /* bench/cmd_train.c */
 int ecg_cmd_eval(int argc, char **argv);        /* bench/cmd_eval.c */
 int ecg_cmd_compress(int argc, char **argv);    /* bench/cmd_compress.c: pruning (int8 to come) */

@@ -252,6 +252,10 @@ typedef struct ecg_xnn ecg_xnn;
  * ecg_xnn_run only runs them. */
 #define ECG_XNN_NO_DW_PAD 1u   /* keep depthwise tap counts as they are (to measure the slow path) */
 #define ECG_XNN_NO_BN_FOLD 2u  /* lower batchnorm as its own per-channel affine step */
+/* 1x1 convs (stride 1, unpadded, groups 1) and linears: time our sparse kernel against XNNPACK's
+ * dense op on the layer's shape at create time and keep the faster (pays off for pruned weights). */
+#define ECG_XNN_SPARSE 4u
+#define ECG_XNN_SPARSE_ALWAYS 8u /* take the sparse kernel for every such layer, untimed (tests) */
 ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, unsigned flags, char *err, size_t errlen);
 void ecg_xnn_free(ecg_xnn *x);
 float *ecg_xnn_input(ecg_xnn *x, int i);        /* batch * numel floats, with XNN_EXTRA_BYTES slack */
@@ -265,10 +269,42 @@ typedef struct {
     int n_dw_padded;      /* depthwise convs whose taps were zero-padded to a fast size */
     int n_dw_slow;        /* depthwise convs left on a tap count with no fast kernel (should be 0) */
     int n_bn_folded;
+    int n_sparse;         /* layers lowered onto the own sparse kernel */
+    int n_sparse_timed;   /* layers where both candidates were timed (ECG_XNN_SPARSE) */
 } ecg_xnn_stats;
 ecg_xnn_stats ecg_xnn_get_stats(const ecg_xnn *x);
 /* XNNPACK's fast f32 depthwise tap counts are 3, 4, 9, 25: the smallest >= taps, or taps. */
 int ecg_xnn_dw_fast_taps(int taps);
+
+/* ---------------------------------------------------------------- sparse 1x1 conv / linear (ops/sparse_gemm.c) */
+/* Y[rows, out] = X[rows, in] W^T + bias for a pruned W [out, in] (PyTorch Linear / Conv1d k=1
+ * layout), in a packed format built once from the dense weights (zeros skipped). The XNNPACK
+ * executor uses it per layer with ECG_XNN_SPARSE. */
+typedef enum { ECG_ISA_SCALAR, ECG_ISA_AVX2, ECG_ISA_AVX512 } ecg_isa;  /* AVX2 means AVX2 + FMA */
+ecg_isa ecg_isa_best(void);                 /* the widest path this CPU runs */
+int ecg_isa_supported(ecg_isa isa);
+const char *ecg_isa_name(ecg_isa isa);
+
+typedef struct ecg_sparse_w ecg_sparse_w;
+struct pthreadpool;                         /* pthreadpool_t, without its header */
+/* Bytes ecg_sparse_w_pack needs for w (0 when out or in < 1). */
+size_t ecg_sparse_w_bytes(const float *w, int out, int in);
+/* Packs w (and bias, may be NULL) into mem (8-byte aligned, ecg_sparse_w_bytes long; the result
+ * points into it and owns nothing: free mem to free it). NULL with err on bad arguments. */
+ecg_sparse_w *ecg_sparse_w_pack(void *mem, size_t bytes, const float *w, const float *bias, int out, int in,
+                                char *err, size_t errlen);
+int ecg_sparse_w_out(const ecg_sparse_w *s);
+int ecg_sparse_w_in(const ecg_sparse_w *s);
+size_t ecg_sparse_w_nnz(const ecg_sparse_w *s);     /* nonzero weights */
+size_t ecg_sparse_w_padded(const ecg_sparse_w *s);  /* stored entries, padding included */
+/* Scratch floats ecg_sparse_gemm needs for `rows` rows (a transposed copy of X). */
+size_t ecg_sparse_scratch_floats(const ecg_sparse_w *s, size_t rows);
+/* x [rows, in] and y [rows, out], row-major, any alignment, not overlapping. Row tiles are split
+ * across tp (NULL: the calling thread). isa must be supported (ecg_isa_best() for speed; tests
+ * force the others). 0 ok, -1 with err on a shape mismatch, short scratch or unsupported isa. */
+int ecg_sparse_gemm(const ecg_sparse_w *s, const float *x, size_t rows, size_t in, float *y, size_t out,
+                    float *scratch, size_t scratch_floats, struct pthreadpool *tp, ecg_isa isa, char *err,
+                    size_t errlen);
 
 /* ---------------------------------------------------------------- safetensors */
 /* Writes all params of g (F32, PyTorch names/shapes) plus optional string metadata pairs. */

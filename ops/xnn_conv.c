@@ -7,6 +7,16 @@
 
 #include "xnn_lower.h"
 
+/* Appends the dense op, or the sparse kernel in its place where ecg_lower_sparse_maybe picks it. */
+static int finish(ecg_lower *l, xnn_operator_t op, const float *w, const float *bias, int out, int in, size_t rows) {
+    int rc = ecg_lower_sparse_maybe(l, op, w, bias, out, in, rows);
+    if (rc != 0) {
+        xnn_delete_operator(op);
+        return rc < 0 ? -1 : 0;
+    }
+    return ecg_lower_op(l, op);
+}
+
 static int is_fast_dw_taps(int k) { return k == 3 || k == 4 || k == 9 || k == 25; }
 
 int ecg_lower_conv1d(ecg_lower *l) {
@@ -50,6 +60,9 @@ int ecg_lower_conv1d(ecg_lower *l) {
         xnn_delete_operator(op);
         return -1;
     }
+    /* A pointwise conv is a GEMM over rows = batch * T: a candidate for the sparse kernel. */
+    if (k == 1 && g == 1 && a->stride == 1 && a->pad_left == 0 && a->pad_right == 0)
+        return finish(l, op, src, bias, cout, cin, (size_t)l->batch * (size_t)l->in_shape[0].d[0]);
     return ecg_lower_op(l, op);
 }
 
@@ -68,5 +81,6 @@ int ecg_lower_linear(ecg_lower *l) {
         xnn_delete_operator(op);
         return -1;
     }
-    return ecg_lower_op(l, op);
+    return finish(l, op, l->w[0], l->n->a.has_bias ? l->w[1] : NULL, (int)out, (int)in,
+                  ecg_lower_rows(l, &l->in_shape[0]));
 }

@@ -68,6 +68,13 @@ int ecg_lower_concat(ecg_lower *l);
 int ecg_lower_slice(ecg_lower *l);      /* own copy kernel */
 int ecg_lower_tokens(ecg_lower *l);     /* filled once at plan time: no step at run time */
 
+/* With ECG_XNN_SPARSE(_ALWAYS): for a layer computing Y[rows, out] = X W^T + bias from l->in[0]
+ * into l->out (W [out, in]), appends our sparse kernel instead of `dense` (already created and
+ * set up) when it is faster on this shape (ops/xnn_sparse.c). Returns 1 when it did (the caller
+ * deletes `dense`), 0 when the caller should append `dense`, -1 on error. */
+int ecg_lower_sparse_maybe(ecg_lower *l, xnn_operator_t dense, const float *w, const float *bias, int out, int in,
+                           size_t rows);
+
 /* Graph rewrites for inference (ops/fold.c). */
 /* Folds each eval-mode BatchNorm into the conv1d/linear that feeds it when that is its only
  * consumer. Returns the number folded, -1 on error (g->err). */
