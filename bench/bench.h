@@ -100,6 +100,9 @@ int ecg_run_read(const char *dir, ecg_run *r, char *err, size_t errlen);
 void ecg_run_free(ecg_run *r);
 /* The run's model, sized for its task, with its weights (dense or sparse file) loaded. */
 int ecg_run_build(const ecg_run *r, ecg_graph *g, char *err, size_t errlen);
+/* Executor flags for a run's graph: the sparse 1x1 kernels (each layer timed against XNNPACK's
+ * dense op, the faster kept) when at least a tenth of its weights are zero, i.e. it was pruned. */
+unsigned ecg_run_xnn_flags(const ecg_graph *g);
 /* Every run directly under root (folders without a manifest are skipped), in registry order. */
 int ecg_runs_list(const char *root, ecg_run **runs, int *n, char *err, size_t errlen);
 void ecg_runs_free(ecg_run *runs, int n);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench/bench.h"
+#include "compress/compress.h"
 #include "ops/ops.h"
 
 #define MAX_LIST 16
@@ -167,31 +168,6 @@ static int parse_args(int argc, char **argv, opts *o) {
     return 0;
 }
 
-static int cmp_abs(const void *a, const void *b) {
-    float x = fabsf(*(const float *)a), y = fabsf(*(const float *)b);
-    return (x > y) - (x < y);
-}
-
-/* Zeroes the smallest-magnitude `pct` percent of w (ties may zero a few more). Returns nonzeros. */
-static size_t prune(float *w, size_t n, int pct, char *err, size_t errlen) {
-    size_t k = (size_t)((double)n * pct / 100.0 + 0.5), nnz = 0;
-    if (k > 0) {
-        float *s = malloc(n * sizeof *s);
-        if (!s) {
-            snprintf(err, errlen, "out of memory");
-            return (size_t)-1;
-        }
-        memcpy(s, w, n * sizeof *s);
-        qsort(s, n, sizeof *s, cmp_abs);
-        float thr = fabsf(s[k - 1]);
-        free(s);
-        for (size_t i = 0; i < n; i++)
-            if (fabsf(w[i]) <= thr) w[i] = 0.0f;
-    }
-    for (size_t i = 0; i < n; i++) nnz += w[i] != 0.0f;
-    return nnz;
-}
-
 static int build_graph(sp_graph *gr, const opts *o, char *err, size_t errlen) {
     ecg_graph *g = &gr->g;
     ecg_graph_init(g, 1);
@@ -203,13 +179,15 @@ static int build_graph(sp_graph *gr, const opts *o, char *err, size_t errlen) {
         return -1;
     }
     ecg_graph_set_output(g, y);
-    int wi = ecg_param_find(g, "pw.weight");
-    if (wi < 0) {
-        snprintf(err, errlen, "%s: no pw.weight", gr->shape_name);
+    ecg_pruner p; /* the same magnitude pruning as `ecgbench compress --prune` */
+    if (ecg_pruner_init(&p, g, (ecg_prune_cfg){.sparsity = gr->sparsity / 100.0, .global = 1}, err, errlen)) return -1;
+    int rc = ecg_prune_to(&p, gr->sparsity / 100.0);
+    gr->nnz = (size_t)ecg_prune_layer(&p, 0).nonzero;
+    ecg_pruner_free(&p);
+    if (rc) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
-    gr->nnz = prune(g->params[wi].data, (size_t)ecg_shape_numel(&g->params[wi].shape), gr->sparsity, err, errlen);
-    if (gr->nnz == (size_t)-1) return -1;
     size_t n = (size_t)o->batch * (size_t)gr->sh.t * (size_t)gr->sh.in;
     if (!(gr->input = malloc(n * sizeof(float)))) {
         snprintf(err, errlen, "out of memory");

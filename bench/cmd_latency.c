@@ -68,7 +68,7 @@ static int make_case(lat_case *c, char *err, size_t errlen) {
         if (c->g.nodes) ecg_graph_free(&c->g);
         double t0 = now_ms();
         if (ecg_run_build(c->run, &c->g, err, errlen) ||
-            !(c->x = ecg_xnn_create(&c->g, c->batch, c->threads, 0, err, errlen)))
+            !(c->x = ecg_xnn_create(&c->g, c->batch, c->threads, ecg_run_xnn_flags(&c->g), err, errlen)))
             return -1;
         t[k] = now_ms() - t0;
     }

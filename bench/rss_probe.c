@@ -29,7 +29,7 @@ int ecg_cmd_rss_probe(int argc, char **argv) {
     int rc = 1;
     if (ecg_run_read(argv[1], &r, err, sizeof err)) goto fail;
     if (ecg_backend_init(err, sizeof err) || ecg_run_build(&r, &g, err, sizeof err) ||
-        !(x = ecg_xnn_create(&g, (int)batch, 1, 0, err, sizeof err)))
+        !(x = ecg_xnn_create(&g, (int)batch, 1, ecg_run_xnn_flags(&g), err, sizeof err)))
         goto fail;
     for (int i = 0; i < g.n_inputs; i++) { /* zeros are a valid input; the values do not change memory use */
         float *in = ecg_xnn_input(x, i);

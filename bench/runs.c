@@ -60,6 +60,10 @@ int ecg_run_build(const ecg_run *r, ecg_graph *g, char *err, size_t errlen) {
     return 0;
 }
 
+unsigned ecg_run_xnn_flags(const ecg_graph *g) {
+    return (double)ecg_nonzero_params(g) < 0.9 * (double)ecg_graph_param_count(g) ? ECG_XNN_SPARSE : 0u;
+}
+
 static int by_model(const void *a, const void *b) {
     const ecg_run *x = a, *y = b;
     return x->model_rank != y->model_rank ? x->model_rank - y->model_rank : strcmp(x->dir, y->dir);
