@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# What `make bench` runs: the benchmark pipeline with the release binary ($1).
-# For now: bench-op (the depthwise-conv study) -> reports/out/bench_op.csv + run.json and its plot,
-# then `ecgbench report`: every committed run (models/weights, models/compressed) evaluated on the
-# full data when present, else the bundled sample -> results.csv, per_class.csv, sweep.csv, tables.
-# QUICK=1: fewer repetitions, shorter runs, and the sample data (a smoke test, not numbers to report).
+# What `make bench` runs: the benchmark pipeline with the release binary ($1), one step per line:
+#   1. bench-op: the depthwise-conv study -> bench_op.csv and its plot
+#   2. latency: every committed run (models/weights, models/compressed) through XNNPACK, batch
+#      1 and 32, 1 thread and all cores -> latency_ecgbench.csv
+#   3. the PyTorch peer, when python3-torch is installed (else one line saying it is skipped):
+#      logits of the committed weights checked against ecgbench's, and its latency -> latency_torch.csv
+#   4. report: every run evaluated on the full data when present, else the bundled sample ->
+#      results.csv, per_class.csv, sweep.csv, latency.csv, tables.md/.tex, run.json
+# QUICK=1: fewer repetitions, shorter runs, batch 1 only, and the sample data (a smoke test).
 # OUT=DIR overrides the output directory (default reports/out). Extra arguments go to bench-op.
 set -euo pipefail
 if [ $# -lt 1 ] || [ ! -x "$1" ]; then
@@ -13,29 +17,59 @@ fi
 bin=$(realpath "$1"); shift
 out=${OUT:-reports/out}
 cd "$(dirname "$0")/.."
-
-gb=()
-report=()
-if [ -n "${QUICK:-}" ] && [ "${QUICK}" != 0 ]; then
-  gb=(--benchmark_repetitions=3 --benchmark_min_time=0.05)
-  report=(--data datasets/sample)
-fi
-
-echo "== bench-op (depthwise conv1d: xnnpack padded / xnnpack-nopad / reference)"
-"$bin" bench-op --out "$out" "${gb[@]}" "$@"
-
-echo "== plot"
 if ! command -v gnuplot >/dev/null; then
   echo "bench.sh: gnuplot not found (make deps installs gnuplot-nox)" >&2
   exit 1
 fi
+
+gb=(--benchmark_min_time=0.2)
+lat=()
+torch_opts=()
+report=()
+if [ -n "${QUICK:-}" ] && [ "${QUICK}" != 0 ]; then
+  gb=(--benchmark_repetitions=3 --benchmark_min_time=0.05)
+  lat=(--batch 1)
+  torch_opts=(--batch 1 --threads 1 --repetitions 3 --min-time 0.05)
+  report=(--data datasets/sample)
+fi
+runs=()
+for d in models/weights/*/ models/compressed/*/; do
+  [ -f "$d/manifest.json" ] && runs+=("${d%/}")
+done
+[ ${#runs[@]} -gt 0 ] || { echo "bench.sh: no committed runs under models/ (make train)" >&2; exit 1; }
+
+echo "== 1/4 bench-op (depthwise conv1d: xnnpack padded / xnnpack-nopad / reference)"
+"$bin" bench-op --out "$out" "${gb[@]}" "$@"
 gnuplot -e "outdir='$out'" reports/bench_op.gp
 
-echo "== report (evaluate every committed run; tables)"
-"$bin" report --out "$out" "${report[@]}"
+echo "== 2/4 latency of ${#runs[@]} runs (XNNPACK, Google Benchmark)"
+"$bin" latency --out "$out" "${lat[@]}" "${gb[@]}"
+
+echo "== 3/4 PyTorch peer"
+py=
+for p in python3 /usr/bin/python3; do
+  if "$p" -c 'import torch' 2>/dev/null; then py=$p; break; fi
+done
+latency=(--latency "$out/latency_ecgbench.csv")
+if [ -n "$py" ]; then
+  data=()
+  [ ${#report[@]} -gt 0 ] && data=(--data datasets/sample)
+  "$py" bench/peers/check_logits.py --ecgbench "$bin" --weights "${runs[@]}" "${data[@]}"
+  "$py" bench/peers/time_torch.py --ecgbench "$bin" "${runs[@]}" "${torch_opts[@]}" --out "$out/latency_torch.csv"
+  latency+=(--latency "$out/latency_torch.csv")
+else
+  echo "PyTorch peer skipped: python3-torch is not installed (apt-get install python3-torch)"
+  rm -f "$out/latency_torch.csv"
+fi
+
+echo "== 4/4 report (every run evaluated; CSVs and tables)"
+"$bin" report --out "$out" "${report[@]}" "${latency[@]}"
 
 echo "== outputs"
-for f in bench_op.csv run.json bench_op.png bench_op.svg results.csv per_class.csv sweep.csv tables.md tables.tex; do
+for f in bench_op.csv bench_op.png bench_op.svg latency_ecgbench.csv latency.csv results.csv per_class.csv \
+         sweep.csv tables.md tables.tex run.json; do
   [ -s "$out/$f" ] || { echo "bench.sh: missing $out/$f" >&2; exit 1; }
   echo "  $out/$f"
 done
+echo
+cat "$out/tables.md"
