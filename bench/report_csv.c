@@ -29,12 +29,28 @@ static void num_or_empty(ecg_csv *w, double v, int have) {
     else ecg_csv_str(w, "");
 }
 
+/* On the accuracy-vs-cost Pareto front of its dataset: no other row of the dataset is at least as
+ * accurate and at most as costly, and better in one (cost: batch-1 1-thread latency, or size). */
+static int on_front(const report_row *rows, int n, const report_row *r, int by_latency) {
+    const report_latency *l = report_latency_b1t1(r);
+    if (by_latency && !l) return 0;
+    double cost = by_latency ? l->median_us : (double)r->size_bytes;
+    for (int i = 0; i < n; i++) {
+        const report_row *o = &rows[i];
+        const report_latency *ol = report_latency_b1t1(o);
+        if (o == r || strcmp(o->task->name, r->task->name) || (by_latency && !ol)) continue;
+        double oc = by_latency ? ol->median_us : (double)o->size_bytes;
+        if (o->m.accuracy >= r->m.accuracy && oc <= cost && (o->m.accuracy > r->m.accuracy || oc < cost)) return 0;
+    }
+    return 1;
+}
+
 static int write_results(const char *path, const report_row *rows, int n, char *err, size_t errlen) {
     static const char *const cols[] = {
         "dataset", "split", "data_version", "sample", "model", "variant", "run", "source", "examples", "accuracy",
         "macro_f1", "score_name", "score", "params", "nonzero_params", "flops", "flops_nonzero", "size_bytes",
         "batch", "threads", "latency_median_us", "latency_p90_us", "latency_p99_us", "latency_mean_us",
-        "latency_stddev_us", "iterations", "init_ms", "peak_rss_kb"};
+        "latency_stddev_us", "iterations", "init_ms", "peak_rss_kb", "pareto_latency", "pareto_size"};
     ecg_csv w;
     if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
     for (int i = 0; i < n; i++) {
@@ -69,6 +85,9 @@ static int write_results(const char *path, const report_row *rows, int n, char *
             num_or_empty(&w, l ? (double)l->iterations : 0, l != NULL);
             num_or_empty(&w, l ? l->init_ms : 0, l != NULL);
             ecg_csv_int(&w, r->peak_rss_kb);
+            int b1t1 = !l || (l->batch == 1 && l->threads == 1); /* the fronts are marked on one row per run */
+            ecg_csv_int(&w, b1t1 && l && on_front(rows, n, r, 1));
+            ecg_csv_int(&w, b1t1 && on_front(rows, n, r, 0));
             ecg_csv_end_row(&w);
         }
     }

@@ -7,6 +7,8 @@
 #      logits of the committed weights checked against ecgbench's, and its latency -> latency_torch.csv
 #   4. report: every run evaluated on the full data when present, else the bundled sample ->
 #      results.csv, per_class.csv, sweep.csv, latency.csv, tables.md/.tex, run.json
+#   5. plots (gnuplot, PNG and SVG): accuracy against latency and against size per dataset with the
+#      Pareto front, the pruning sweep, training curves
 # QUICK=1: fewer repetitions, shorter runs, batch 1 only, and the sample data (a smoke test).
 # OUT=DIR overrides the output directory (default reports/out). Extra arguments go to bench-op.
 set -euo pipefail
@@ -38,14 +40,14 @@ for d in models/weights/*/ models/compressed/*/; do
 done
 [ ${#runs[@]} -gt 0 ] || { echo "bench.sh: no committed runs under models/ (make train)" >&2; exit 1; }
 
-echo "== 1/4 bench-op (depthwise conv1d: xnnpack padded / xnnpack-nopad / reference)"
+echo "== 1/5 bench-op (depthwise conv1d: xnnpack padded / xnnpack-nopad / reference)"
 "$bin" bench-op --out "$out" "${gb[@]}" "$@"
 gnuplot -e "outdir='$out'" reports/bench_op.gp
 
-echo "== 2/4 latency of ${#runs[@]} runs (XNNPACK, Google Benchmark)"
+echo "== 2/5 latency of ${#runs[@]} runs (XNNPACK, Google Benchmark)"
 "$bin" latency --out "$out" "${lat[@]}" "${gb[@]}"
 
-echo "== 3/4 PyTorch peer"
+echo "== 3/5 PyTorch peer"
 py=
 for p in python3 /usr/bin/python3; do
   if "$p" -c 'import torch' 2>/dev/null; then py=$p; break; fi
@@ -62,12 +64,25 @@ else
   rm -f "$out/latency_torch.csv"
 fi
 
-echo "== 4/4 report (every run evaluated; CSVs and tables)"
+echo "== 4/5 report (every run evaluated; CSVs and tables)"
 "$bin" report --out "$out" "${report[@]}" "${latency[@]}"
+
+echo "== 5/5 plots"
+datasets=$(tail -n +2 "$out/results.csv" | cut -d, -f1 | sort -u)
+plots=()
+for ds in $datasets; do
+  gnuplot -e "outdir='$out'; dataset='$ds'" reports/accuracy.gp
+  plots+=("accuracy_latency_$ds.png" "accuracy_latency_$ds.svg" "accuracy_size_$ds.png" "accuracy_size_$ds.svg")
+done
+gnuplot -e "outdir='$out'" reports/sweep.gp
+[ "$(wc -l < "$out/sweep.csv")" -gt 1 ] && plots+=(sweep.png sweep.svg)
+gnuplot -e "outdir='$out'; runs='$(for r in "${runs[@]}"; do [ -s "$r/epochs.csv" ] && printf '%s ' "$r"; done)'" \
+  reports/training.gp
+plots+=(training.png training.svg)
 
 echo "== outputs"
 for f in bench_op.csv bench_op.png bench_op.svg latency_ecgbench.csv latency.csv results.csv per_class.csv \
-         sweep.csv tables.md tables.tex run.json; do
+         sweep.csv tables.md tables.tex run.json "${plots[@]}"; do
   [ -s "$out/$f" ] || { echo "bench.sh: missing $out/$f" >&2; exit 1; }
   echo "  $out/$f"
 done

@@ -120,9 +120,30 @@ static void test_report_on_the_sample(void) {
     free(md);
     free(v);
 
+    /* The plots: valid PNG and SVG files whose axes are labelled. */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "gnuplot -e \"outdir='%s'; dataset='mitdb-aami'\" reports/accuracy.gp >/dev/null 2>&1 && "
+             "gnuplot -e \"outdir='%s'; runs='%s'\" reports/training.gp >/dev/null 2>&1",
+             out, out, run);
+    CHECK(system(cmd) == 0, "gnuplot failed: %s", cmd);
+    static const struct {
+        const char *file, *label;
+    } plots[] = {{"accuracy_size_mitdb-aami", "accuracy (test split)"}, {"training", "validation macro-F1"}};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s.png", out, plots[i].file);
+        char *png = test_read_file(path);
+        CHECK(png && !memcmp(png, "\x89PNG\r\n\x1a\n", 8), "%s is not a PNG", path);
+        free(png);
+        snprintf(path, sizeof path, "%s/%s.svg", out, plots[i].file);
+        char *svg = test_read_file(path);
+        CHECK(svg && strstr(svg, "<svg") && strstr(svg, "</svg>") && strstr(svg, plots[i].label),
+              "%s is not an SVG with the axis label '%s'", path, plots[i].label);
+        free(svg);
+    }
+
     char *bad[] = {"report", "--runs", "/nonexistent/runs", "--out", out};
     CHECK(ecg_cmd_report(5, bad) == 1, "a missing run folder");
-    char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");
     unsetenv("ECG_CACHE_DIR");

@@ -1,0 +1,29 @@
+# Training curves of the committed runs: validation macro-F1 and training loss per epoch, from each
+# run's epochs.csv (written by `ecgbench train`).
+# Usage: gnuplot -e "outdir='DIR'; runs='models/weights/A models/weights/B'" reports/training.gp
+# writes DIR/training.{png,svg}
+if (!exists("outdir")) outdir = "reports/out"
+if (!exists("runs")) runs = system("ls -d models/weights/*/ 2>/dev/null | sed 's:/$::' | while read d; do [ -f $d/epochs.csv ] && echo $d; done | tr '\\n' ' '")
+if (words(runs) == 0) { print "training.gp: no runs with epochs.csv: no plot"; exit }
+set datafile separator ","
+set datafile columnheaders
+name(i) = system("basename " . word(runs, i))
+do for [term in "png svg"] {
+    if (term eq "png") {
+        if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { set terminal pngcairo size 1400,600 font ",10" } \
+        else { set terminal png size 1400,600 }
+    } else { set terminal svg size 1400,600 dynamic font ",10" }
+    set output outdir . "/training." . term
+    set multiplot layout 1,2 title "Training of the committed runs" noenhanced
+    set grid
+    set key bottom right noenhanced font ",8"
+    set xlabel "epoch"
+    set ylabel "validation macro-F1"
+    plot for [i=1:words(runs)] word(runs, i) . "/epochs.csv" using "epoch":"val_macro_f1" with linespoints title name(i)
+    set key top right
+    set ylabel "training loss"
+    plot for [i=1:words(runs)] word(runs, i) . "/epochs.csv" using "epoch":"train_loss" with linespoints title name(i)
+    unset multiplot
+    unset output
+}
+print "training.gp: wrote " . outdir . "/training.{png,svg}"
