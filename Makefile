@@ -109,12 +109,12 @@ $(ASN)/ecgbench: $(ASN)/bench/main.o $(ASN)/libecgbench.a
 # torch is optional (python3-torch, not in scripts/deps.sh): the first python3 that has it.
 PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/null && { echo $$p; break; }; done
 
-test: check-deps $(TEST_BIN) $(ASN)/ecgbench
+test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench
 	@py=$$($(PEER_PY)); peer=0; \
 	if [ -n "$$py" ]; then echo "== peer check: PyTorch ports vs ecgbench predict"; \
 	  $$py bench/peers/check_logits.py --ecgbench $(ASN)/ecgbench || peer=1; \
 	else echo "peer check skipped: python3-torch not installed"; fi; \
-	ECGBENCH=$(ASN)/ecgbench tests/run.sh $(TEST_BIN) || exit 1; \
+	ECGBENCH=$(ASN)/ecgbench ECGBENCH_RELEASE=$(REL)/ecgbench tests/run.sh $(TEST_BIN) || exit 1; \
 	[ $$peer -eq 0 ] || { echo "peer check FAILED (see above)"; exit 1; }
 
 peer-check: check-deps $(REL)/ecgbench
