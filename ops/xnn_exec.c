@@ -133,7 +133,13 @@ void ecg_xnn_free(ecg_xnn *x) {
     free(x);
 }
 
-ecg_xnn *ecg_xnn_create(const ecg_graph *src, int batch, int threads, unsigned flags, char *err, size_t errlen) {
+static ecg_lowering lowering_for(const ecg_node *n, const ecg_qnode *q) {
+    if (!q) return lowerings[n->kind];
+    return n->kind == ECG_OP_CONV1D ? ecg_lower_conv1d_q : n->kind == ECG_OP_LINEAR ? ecg_lower_linear_q : NULL;
+}
+
+static ecg_xnn *create(const ecg_graph *src, const ecg_qmodel *q, int batch, int threads, unsigned flags, char *err,
+                       size_t errlen) {
     err[0] = 0;
     if (src->err[0] || src->output < 0 || batch < 1) {
         snprintf(err, errlen, "%s", src->err[0] ? src->err : src->output < 0 ? "graph has no output" : "batch must be >= 1");
@@ -174,9 +180,17 @@ ecg_xnn *ecg_xnn_create(const ecg_graph *src, int batch, int threads, unsigned f
         size_t n = (size_t)batch * (size_t)ecg_shape_numel(&g->values[v].shape);
         if (!(x->val[v] = ecg_lower_alloc(&l, n * sizeof(float)))) goto fail;
     }
+    int matched = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const ecg_node *n = &g->nodes[i];
         l.n = n;
+        l.q = q ? ecg_qmodel_find(q, n->name) : NULL;
+        ecg_lowering lower = lowering_for(n, l.q);
+        if (!lower) {
+            ecg_lower_fail(&l, "has int8 parameters, but only conv1d and linear nodes can be int8");
+            goto fail;
+        }
+        matched += l.q != NULL;
         for (int j = 0; j < n->n_in; j++) {
             l.in[j] = x->val[n->in[j]];
             l.in_shape[j] = g->values[n->in[j]].shape;
@@ -184,16 +198,64 @@ ecg_xnn *ecg_xnn_create(const ecg_graph *src, int batch, int threads, unsigned f
         l.out = x->val[n->out];
         l.out_shape = g->values[n->out].shape;
         for (int j = 0; j < n->n_param; j++) l.w[j] = g->params[n->param[j]].data;
-        if (lowerings[n->kind](&l)) {
+        if (lower(&l)) {
             if (!err[0]) ecg_lower_fail(&l, "lowering failed");
             goto fail;
         }
+        if (l.q) x->stats.n_int8_nodes++;
+    }
+    if (q && matched != q->n) {
+        /* names are unique in a graph, so some q node names none of them */
+        l.n = NULL;
+        for (int k = 0; k < q->n; k++) {
+            int found = 0;
+            for (int i = 0; i < g->n_nodes && !found; i++) found = !strcmp(g->nodes[i].name, q->nodes[k].node);
+            if (!found) {
+                ecg_lower_fail(&l, "the int8 model names node '%s', which the graph lacks", q->nodes[k].node);
+                goto fail;
+            }
+        }
+        ecg_lower_fail(&l, "the int8 model names a node twice");
+        goto fail;
     }
     return x;
 oom:
     ecg_lower_fail(&l, "out of memory");
 fail:
     ecg_xnn_free(x);
+    return NULL;
+}
+
+ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, unsigned flags, char *err, size_t errlen) {
+    return create(g, NULL, batch, threads, flags, err, errlen);
+}
+
+ecg_xnn *ecg_xnn_create_q(const ecg_graph *g, const ecg_qmodel *q, int batch, int threads, unsigned flags, char *err,
+                          size_t errlen) {
+    if (!q) {
+        snprintf(err, errlen, "no int8 model given");
+        return NULL;
+    }
+    return create(g, q, batch, threads, flags, err, errlen);
+}
+
+const float *ecg_xnn_value(const ecg_xnn *x, int v) { return v >= 0 && v < x->g.n_values ? x->val[v] : NULL; }
+
+void ecg_qmodel_free(ecg_qmodel *q) {
+    if (!q) return;
+    for (int i = 0; i < q->n; i++) {
+        free(q->nodes[i].w);
+        free(q->nodes[i].w_scale);
+        free(q->nodes[i].bias);
+    }
+    free(q->nodes);
+    q->nodes = NULL;
+    q->n = 0;
+}
+
+const ecg_qnode *ecg_qmodel_find(const ecg_qmodel *q, const char *node) {
+    for (int i = 0; q && i < q->n; i++)
+        if (!strcmp(q->nodes[i].node, node)) return &q->nodes[i];
     return NULL;
 }
 

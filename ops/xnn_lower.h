@@ -30,6 +30,7 @@ typedef struct ecg_lower {
     const float *w[ECG_MAX_PARAMS];
     pthreadpool_t tp;
     ecg_xnn_stats *stats;
+    const ecg_qnode *q;  /* int8 parameters of this node, or NULL (f32) */
     char *err;
     size_t errlen;
 } ecg_lower;
@@ -67,6 +68,9 @@ int ecg_lower_embedding(ecg_lower *l);
 int ecg_lower_concat(ecg_lower *l);
 int ecg_lower_slice(ecg_lower *l);      /* own copy kernel */
 int ecg_lower_tokens(ecg_lower *l);     /* filled once at plan time: no step at run time */
+/* int8 lowerings (ops/xnn_quant.c), used for nodes with l->q set. */
+int ecg_lower_conv1d_q(ecg_lower *l);   /* XNNPACK qc8 convolution */
+int ecg_lower_linear_q(ecg_lower *l);   /* XNNPACK qs8 fully-connected */
 
 /* Graph rewrites for inference (ops/fold.c). */
 /* Folds each eval-mode BatchNorm into the conv1d/linear that feeds it when that is its only
