@@ -210,9 +210,203 @@ static void test_bad_qnode(void) {
     ecg_graph_free(&g);
 }
 
+/* A small EfficientECG-like graph: conv + BN + SiLU, depthwise 9 taps + BN + SiLU, SE-free pool,
+ * linear. Random weights and BN statistics from seed. */
+static int small_graph(ecg_graph *g, uint64_t seed, int c1) {
+    ecg_graph_init(g, seed);
+    int x = ecg_input(g, "ecg", ecg_shape2(64, 2));
+    x = ecg_unary(g, ECG_OP_SILU, "stem.act", ecg_batchnorm(g, "stem.bn", ecg_conv1d(g, "stem.conv", x, c1, 9, 2, 1, 1, 0), 1e-3f, 0.01f));
+    x = ecg_unary(g, ECG_OP_SILU, "dw.act", ecg_batchnorm(g, "dw.bn", ecg_dwconv1d(g, "dw.conv", x, 9, 1, 1, 0), 1e-3f, 0.01f));
+    x = ecg_conv1d(g, "project", x, 12, 1, 1, 1, 1, 1);
+    x = ecg_dropout(g, "drop", ecg_gap(g, "pool", x), 0.2f);
+    int y = ecg_linear(g, "classifier", x, 5, 1);
+    ecg_graph_set_output(g, y);
+    ecg_rng r = {seed ^ 0x5a5a};
+    for (int i = 0; i < g->n_params; i++) {
+        ecg_param *p = &g->params[i];
+        const char *leaf = strrchr(p->name, '.') + 1;
+        for (int64_t j = 0; j < ecg_shape_numel(&p->shape); j++)
+            if (!strcmp(leaf, "running_var")) p->data[j] = 0.5f + ecg_rng_uniform(&r);
+            else if (!strcmp(leaf, "running_mean")) p->data[j] = 0.3f * ecg_rng_normal(&r);
+    }
+    return y;
+}
+
+static float *random_inputs(int n, size_t ex, uint64_t seed) {
+    ecg_rng r = {seed};
+    float *x = malloc((size_t)n * ex * sizeof(float));
+    fill_normal(x, (size_t)n * ex, &r, 1.0f);
+    return x;
+}
+
+/* Runs g (f32, or int8 with q) on n examples; returns n * 5 logits. */
+static float *run_graph(const ecg_graph *g, const ecg_qmodel *q, const float *x, int n) {
+    char err[512];
+    ecg_xnn *xe = q ? ecg_xnn_create_q(g, q, n, 1, 0, err, sizeof err) : ecg_xnn_create(g, n, 1, 0, err, sizeof err);
+    CHECK(xe != NULL, "create: %s", err);
+    if (!xe) return NULL;
+    size_t ex = (size_t)ecg_shape_numel(&g->values[g->inputs[0]].shape);
+    memcpy(ecg_xnn_input(xe, 0), x, (size_t)n * ex * sizeof(float));
+    CHECK(ecg_xnn_run(xe) == 0, "run");
+    if (q) CHECK(ecg_xnn_get_stats(xe).n_int8_nodes == q->n, "int8 nodes %d, expected %d", ecg_xnn_get_stats(xe).n_int8_nodes, q->n);
+    float *y = malloc((size_t)n * 5 * sizeof(float));
+    memcpy(y, ecg_xnn_output(xe), (size_t)n * 5 * sizeof(float));
+    ecg_xnn_free(xe);
+    return y;
+}
+
+/* The whole int8 graph against the f32 graph. Each int8 node adds at most half a step of its
+ * output (rounding) and of its input (conversion) in error, amplified by the layers after it;
+ * the bound below is 6 steps of the final output, which a broken scale, zero point or weight
+ * layout exceeds by orders of magnitude, while the mean error must stay below one step. */
+static void test_graph_vs_f32(void) {
+    ecg_graph src, g;
+    small_graph(&src, 3, 16);
+    char err[512];
+    CHECK(ecg_inference_graph(&g, &src, err, sizeof err) == 0, "%s", err);
+    int n = 48;
+    float *x = random_inputs(n, 128, 11);
+    ecg_act_ranges r;
+    CHECK(ecg_calibrate(&g, x, NULL, n, 16, 99.99, &r, err, sizeof err) == 0, "calibrate: %s", err);
+    ecg_qmodel q;
+    CHECK(ecg_quantize(&g, &r, ECG_CALIB_MINMAX, &q, err, sizeof err) == 0, "quantize: %s", err);
+    CHECK(q.n == 4, "4 int8 nodes (stem, dw, project, classifier), got %d", q.n);
+    const ecg_qnode *cls = ecg_qmodel_find(&q, "classifier");
+    float *yf = run_graph(&g, NULL, x, n), *yq = run_graph(&g, &q, x, n);
+    if (yf && yq && cls) {
+        double max_e = 0, mean_e = 0;
+        int differ = 0;
+        for (int i = 0; i < n * 5; i++) {
+            double e = fabs((double)yf[i] - yq[i]);
+            max_e = e > max_e ? e : max_e;
+            mean_e += e / (n * 5);
+            differ += yf[i] != yq[i];
+        }
+        double step = cls->out.scale;
+        CHECK(max_e <= 6 * step && mean_e <= step, "int8 vs f32: max error %g, mean %g, output step %g", max_e, mean_e, step);
+        CHECK(differ > 0, "int8 output identical to f32: the int8 path did not run");
+    }
+    free(yf);
+    free(yq);
+    ecg_qmodel_free(&q);
+    ecg_act_ranges_free(&r);
+    free(x);
+    ecg_graph_free(&g);
+    ecg_graph_free(&src);
+}
+
+/* Calibration on a synthetic input: uniform in [-1, 3] plus one outlier of 100. min/max keeps
+ * the outlier; the 99.9th percentile drops it (to within a histogram bin). */
+static void test_calibration_ranges(void) {
+    ecg_graph g;
+    ecg_graph_init(&g, 1);
+    int xin = ecg_input(&g, "x", ecg_shape2(50, 1));
+    ecg_graph_set_output(&g, ecg_conv1d(&g, "conv", xin, 2, 1, 1, 1, 1, 0));
+    int n = 200;
+    float *x = malloc((size_t)n * 50 * sizeof(float));
+    ecg_rng r = {9};
+    for (int i = 0; i < n * 50; i++) x[i] = -1.0f + 4.0f * ecg_rng_uniform(&r);
+    x[1234] = 100.0f;
+    ecg_act_ranges ar;
+    char err[512];
+    CHECK(ecg_calibrate(&g, x, NULL, n, 64, 99.9, &ar, err, sizeof err) == 0, "%s", err);
+    if (ar.has) {
+        double bin = 101.0 / ECG_CALIB_BINS;
+        CHECK(ar.has[xin] && ar.max[xin] == 100.0f && ar.min[xin] >= -1.0f && ar.min[xin] < -0.99f,
+              "min/max [%g, %g]", (double)ar.min[xin], (double)ar.max[xin]);
+        CHECK(fabs(ar.p_hi[xin] - 3.0) <= 2 * bin && fabs(ar.p_lo[xin] + 1.0) <= 2 * bin, "percentile range [%g, %g]",
+              (double)ar.p_lo[xin], (double)ar.p_hi[xin]);
+    }
+    ecg_act_ranges_free(&ar);
+    /* qparams: [-1, 3] -> scale 4/255, zero point -64, and 0 is exact */
+    ecg_qparams p = ecg_qparams_for_range(-1.0f, 3.0f);
+    CHECK(fabsf(p.scale - 4.0f / 255) < 1e-7f && p.zero_point == -64, "qparams %g %d", (double)p.scale, p.zero_point);
+    p = ecg_qparams_for_range(0.5f, 2.0f); /* widened to include 0 */
+    CHECK(p.zero_point == -128 && fabsf(p.scale - 2.0f / 255) < 1e-7f, "positive range: %g %d", (double)p.scale, p.zero_point);
+    p = ecg_qparams_for_range(0.0f, 0.0f);
+    CHECK(p.scale > 0 && isfinite(p.scale), "degenerate range scale %g", (double)p.scale);
+    /* bad arguments are errors */
+    CHECK(ecg_calibrate(&g, x, NULL, 0, 8, 99.9, &ar, err, sizeof err) == -1 && err[0], "n = 0 accepted");
+    CHECK(ecg_calibrate(&g, x, NULL, n, 8, 20, &ar, err, sizeof err) == -1, "percentile 20 accepted");
+    free(x);
+    ecg_graph_free(&g);
+}
+
+/* Save, load into a fresh graph (other init seed), same outputs bit for bit; truncated,
+ * mis-shaped and f32 files are clear errors. */
+static void test_int8_file(void) {
+    ecg_graph src, g, src2, g2, src3, g3;
+    small_graph(&src, 3, 16);
+    char err[512], path[128], bad[160];
+    snprintf(path, sizeof path, "/tmp/ecg_test_quant_%ld.safetensors", (long)getpid());
+    snprintf(bad, sizeof bad, "%s.bad", path);
+    CHECK(ecg_inference_graph(&g, &src, err, sizeof err) == 0, "%s", err);
+    int n = 16;
+    float *x = random_inputs(n, 128, 12);
+    ecg_act_ranges r;
+    ecg_qmodel q, q2 = {0}, q3 = {0};
+    CHECK(ecg_calibrate(&g, x, NULL, n, 16, 99.99, &r, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_quantize(&g, &r, ECG_CALIB_PERCENTILE, &q, err, sizeof err) == 0, "%s", err);
+    const char *meta[] = {"model", "small"};
+    CHECK(ecg_int8_save(&g, &q, path, meta, 1, err, sizeof err) == 0, "save: %s", err);
+    small_graph(&src2, 99, 16);
+    CHECK(ecg_inference_graph(&g2, &src2, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_int8_load(&g2, &q2, path, err, sizeof err) == 0, "load: %s", err);
+    CHECK(q2.n == q.n, "loaded %d int8 nodes of %d", q2.n, q.n);
+    float *ya = run_graph(&g, &q, x, n), *yb = run_graph(&g2, &q2, x, n);
+    if (ya && yb) CHECK(!memcmp(ya, yb, (size_t)n * 5 * sizeof(float)), "reloaded int8 model gives other outputs");
+    free(ya);
+    free(yb);
+    /* the file is the model size: int8 weights plus small tensors */
+    FILE *f = fopen(path, "rb");
+    long size = 0;
+    if (f && !fseek(f, 0, SEEK_END)) size = ftell(f);
+    if (f) fclose(f);
+    int64_t bytes = ecg_qmodel_bytes(&g, &q);
+    CHECK(bytes > 0 && size > bytes && size < bytes + 8192, "file %ld bytes, params %lld", size, (long long)bytes);
+    /* truncated */
+    char *buf = malloc((size_t)size);
+    f = fopen(path, "rb");
+    CHECK(f && fread(buf, 1, (size_t)size, f) == (size_t)size, "read back");
+    if (f) fclose(f);
+    f = fopen(bad, "wb");
+    if (f) {
+        fwrite(buf, 1, (size_t)size - 7, f);
+        fclose(f);
+    }
+    ecg_qmodel_free(&q2);
+    err[0] = 0;
+    CHECK(ecg_int8_load(&g2, &q2, bad, err, sizeof err) == -1 && strstr(err, bad), "truncated file: %s", err);
+    free(buf);
+    /* mis-shaped: a model with other channel counts */
+    small_graph(&src3, 3, 24);
+    CHECK(ecg_inference_graph(&g3, &src3, err, sizeof err) == 0, "%s", err);
+    err[0] = 0;
+    CHECK(ecg_int8_load(&g3, &q3, path, err, sizeof err) == -1 && strstr(err, "expected") && q3.n == 0,
+          "mis-shaped file: %s", err);
+    /* an f32 weights file is not an int8 one */
+    CHECK(ecg_safetensors_save(&src, bad, NULL, 0, err, sizeof err) == 0, "%s", err);
+    err[0] = 0;
+    CHECK(ecg_int8_load(&g2, &q2, bad, err, sizeof err) == -1 && strstr(err, "not an ecgbench int8"), "f32 file: %s", err);
+    unlink(path);
+    unlink(bad);
+    ecg_qmodel_free(&q);
+    ecg_act_ranges_free(&r);
+    free(x);
+    ecg_graph_free(&g);
+    ecg_graph_free(&src);
+    ecg_graph_free(&g2);
+    ecg_graph_free(&src2);
+    ecg_graph_free(&g3);
+    ecg_graph_free(&src3);
+}
+
 int main(void) {
     RUN(test_conv1d_bit_exact);
     RUN(test_linear_bit_exact);
     RUN(test_bad_qnode);
+    RUN(test_graph_vs_f32);
+    RUN(test_calibration_ranges);
+    RUN(test_int8_file);
     return test_done();
 }
