@@ -82,6 +82,7 @@ int ecg_arg_num(const char *cmd, const char *what, const char *s, double lo, dou
 int ecg_cmd_bench_op(int argc, char **argv);
 int ecg_cmd_train(int argc, char **argv);       /* bench/cmd_train.c */
 int ecg_cmd_eval(int argc, char **argv);        /* bench/cmd_eval.c */
+int ecg_cmd_compress(int argc, char **argv);    /* bench/cmd_compress.c: int8 PTQ -> weights + manifest */
 int ecg_cmd_results(int argc, char **argv);     /* bench/cmd_results.c: tables from the manifests */
 int ecg_cmd_models(int argc, char **argv);      /* bench/cmd_models.c */
 int ecg_cmd_info(int argc, char **argv);        /* bench/cmd_models.c: per-layer table of a model */

@@ -60,6 +60,9 @@ int ecg_int8_save(const ecg_graph *g, const ecg_qmodel *q, const char *path, con
  * (initialised here) and the f32 params of g's other nodes. Every expected tensor must be there
  * with its dtype and shape and nothing else; on error g's params are unchanged. */
 int ecg_int8_load(ecg_graph *g, ecg_qmodel *q, const char *path, char *err, size_t errlen);
+/* 1 when path is a safetensors file whose metadata says "format": "ecgbench-int8", 0 for any
+ * other safetensors file, -1 with err when it cannot be read or parsed. */
+int ecg_int8_file_is(const char *path, char *err, size_t errlen);
 /* Bytes of parameters of the int8 model: weights, scales, biases, qparams, f32 params. */
 int64_t ecg_qmodel_bytes(const ecg_graph *g, const ecg_qmodel *q);
 

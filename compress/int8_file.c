@@ -131,6 +131,15 @@ static const char *meta_value(const ecg_st_file *f, const char *key) {
     return NULL;
 }
 
+int ecg_int8_file_is(const char *path, char *err, size_t errlen) {
+    ecg_st_file f;
+    if (ecg_st_read(&f, path, err, errlen)) return -1;
+    const char *fmt = meta_value(&f, "format");
+    int is = fmt && !strcmp(fmt, "ecgbench-int8");
+    ecg_st_free(&f);
+    return is;
+}
+
 /* The file tensor `name` with dtype dt and shape (rank, d), or NULL with err. */
 static const ecg_st_tensor *expect(const ecg_st_file *f, const char *path, const char *name, ecg_dtype dt, int rank,
                                    const int64_t *d, char *err, size_t errlen) {
