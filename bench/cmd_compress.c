@@ -129,6 +129,8 @@ static int pass_int8(cstate *s, const opts *o, cJSON *entry, char *err, size_t e
         snprintf(err, errlen, "int8: no calibration examples (train split has %d) or out of memory", s->train->n);
         goto done;
     }
+    /* before calibration, so the ranges are those of the weights that will run */
+    int wonly = ecg_weight_only_int8(&s->g);
     fprintf(stderr, "int8: calibrating on %d train examples\n", n);
     if (ecg_calibrate(&s->g, cx, cf, n, 64, o->percentile, &r, err, errlen)) goto done;
     ecg_calib_method methods[2] = {ECG_CALIB_MINMAX, ECG_CALIB_PERCENTILE};
@@ -172,6 +174,9 @@ static int pass_int8(cstate *s, const opts *o, cJSON *entry, char *err, size_t e
                                               "per tensor for linear (XNNPACK qs8)");
     cJSON_AddStringToObject(entry, "activations", "asymmetric per-tensor int8 (qs8)");
     cJSON_AddNumberToObject(entry, "int8_nodes", s->q.n);
+    cJSON_AddStringToObject(entry, "weight_only", "LSTM and attention weight matrices: int8 rows with a scale each, "
+                                                  "run f32 on the dequantised values (no XNNPACK int8 operator)");
+    cJSON_AddNumberToObject(entry, "weight_only_params", wonly);
     rc = 0;
 done_c:
     cJSON_Delete(cands);

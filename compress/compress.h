@@ -49,10 +49,22 @@ const char *ecg_calib_method_name(ecg_calib_method m);
 int ecg_quantize(const ecg_graph *g, const ecg_act_ranges *r, ecg_calib_method m, ecg_qmodel *q, char *err,
                  size_t errlen);
 
+/* ---------------------------------------------------------------- weight-only int8 (compress/weight_only.c) */
+/* LSTM and attention have no XNNPACK int8 operator: their weight matrices (rank-2 params used only
+ * by LSTM or MHA nodes) are stored as int8 rows, one symmetric scale per row, and run f32 on the
+ * dequantised values. */
+int ecg_is_weight_only_param(const ecg_graph *g, int param);
+/* Symmetric int8 of one row (q may be NULL); returns its scale, max|w| / 127 (1 for zeros). */
+float ecg_row_int8(const float *w, int64_t n, int8_t *q);
+/* Rounds every such param of g to its dequantised int8 value in place, so the f32 graph computes
+ * what the int8 file will hold. Returns the number of params rounded. */
+int ecg_weight_only_int8(ecg_graph *g);
+
 /* ---------------------------------------------------------------- the int8 weights file (compress/int8_file.c) */
 /* safetensors: per int8 node N: N.weight I8 (PyTorch layout), N.weight_scale F32 [out] or [1],
- * N.bias I32 [out], N.input_qparams and N.output_qparams F32 [2] (scale, zero point); and F32
- * params of every other node of the inference graph g (what stays f32). Metadata pairs optional;
+ * N.bias I32 [out], N.input_qparams and N.output_qparams F32 [2] (scale, zero point); weight-only
+ * params P as P I8 [rows, cols] + P.row_scale F32 [rows]; and F32 params of every other node of
+ * the inference graph g (what stays f32). Metadata pairs optional;
  * "format" = "ecgbench-int8" is always written. 0 ok, -1 with err. */
 int ecg_int8_save(const ecg_graph *g, const ecg_qmodel *q, const char *path, const char *const *meta_kv, int n_meta,
                   char *err, size_t errlen);

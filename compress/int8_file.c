@@ -21,13 +21,6 @@ static int name_of(char *dst, const char *node, const char *suffix, char *err, s
     return 0;
 }
 
-/* Params of node i go to the file as F32 unless the node is int8 or the param is already listed. */
-static int param_listed(const ecg_st_tensor *t, int n, const char *name) {
-    for (int k = 0; k < n; k++)
-        if (!strcmp(t[k].name, name)) return 1;
-    return 0;
-}
-
 int64_t ecg_qmodel_bytes(const ecg_graph *g, const ecg_qmodel *q) {
     int64_t bytes = 0;
     for (int i = 0; i < q->n; i++)
@@ -38,7 +31,8 @@ int64_t ecg_qmodel_bytes(const ecg_graph *g, const ecg_qmodel *q) {
         if (ecg_qmodel_find(q, g->nodes[i].name)) continue;
         for (int j = 0; j < g->nodes[i].n_param; j++) {
             int p = g->nodes[i].param[j];
-            if (!seen[p]) bytes += 4 * ecg_shape_numel(&g->params[p].shape);
+            int64_t numel = ecg_shape_numel(&g->params[p].shape);
+            if (!seen[p]) bytes += ecg_is_weight_only_param(g, p) ? numel + 4 * g->params[p].shape.d[0] : 4 * numel;
             seen[p] = 1;
         }
     }
@@ -46,77 +40,120 @@ int64_t ecg_qmodel_bytes(const ecg_graph *g, const ecg_qmodel *q) {
     return bytes;
 }
 
+/* The weight-only int8 params of g as int8 rows + row scales (freed by the caller). */
+typedef struct {
+    int8_t *q;
+    float *scale;
+} wonly_buf;
+
+static int wonly_quantize(const ecg_graph *g, int p, wonly_buf *b) {
+    const ecg_param *w = &g->params[p];
+    int64_t rows = w->shape.d[0], cols = w->shape.d[1];
+    b->q = malloc((size_t)(rows * cols) + 1);
+    b->scale = malloc((size_t)rows * sizeof(float) + 1);
+    if (!b->q || !b->scale) return -1;
+    for (int64_t r = 0; r < rows; r++) b->scale[r] = ecg_row_int8(w->data + r * cols, cols, b->q + r * cols);
+    return 0;
+}
+
+static ecg_st_tensor *push(ecg_st_tensor *t, int *n, const char *name, ecg_dtype dt, int rank, const int64_t *d,
+                           const void *data) {
+    ecg_st_tensor *e = &t[(*n)++];
+    snprintf(e->name, sizeof e->name, "%s", name);
+    e->dtype = dt;
+    e->rank = rank;
+    size_t numel = 1;
+    for (int k = 0; k < rank; k++) numel *= (size_t)(e->shape[k] = d[k]);
+    e->data = data;
+    e->nbytes = numel * ecg_dtype_size(dt);
+    return e;
+}
+
 int ecg_int8_save(const ecg_graph *g, const ecg_qmodel *q, const char *path, const char *const *meta_kv, int n_meta,
                   char *err, size_t errlen) {
-    int cap = N_QT * q->n + 1;
-    for (int i = 0; i < g->n_nodes; i++) cap += g->nodes[i].n_param;
+    int cap = N_QT * q->n + 2 * g->n_params + 1;
     ecg_st_tensor *t = calloc((size_t)cap, sizeof *t);
     float *qp = calloc((size_t)q->n * 4 + 1, sizeof(float));
     const char **meta = calloc((size_t)(n_meta + 1) * 2, sizeof *meta);
+    wonly_buf *wb = calloc((size_t)g->n_params + 1, sizeof *wb);
+    unsigned char *listed = calloc((size_t)g->n_params + 1, 1);
     int n = 0, rc = -1;
-    if (!t || !qp || !meta) {
+    char name[ECG_NAME_LEN];
+    if (!t || !qp || !meta || !wb || !listed) {
         snprintf(err, errlen, "%s: out of memory", path);
         goto done;
     }
-    /* 4-byte tensors first, int8 weights last: every tensor stays aligned to its element size */
-    for (int i = 0; i < g->n_nodes; i++) {
-        const ecg_node *nd = &g->nodes[i];
-        if (ecg_qmodel_find(q, nd->name)) continue;
-        for (int j = 0; j < nd->n_param; j++) {
-            const ecg_param *p = &g->params[nd->param[j]];
-            if (param_listed(t, n, p->name)) continue;
-            ecg_st_tensor *e = &t[n++];
-            snprintf(e->name, sizeof e->name, "%s", p->name);
-            e->dtype = ECG_DT_F32;
-            e->rank = p->shape.rank;
-            for (int k = 0; k < p->shape.rank; k++) e->shape[k] = p->shape.d[k];
-            e->data = (const uint8_t *)p->data;
-            e->nbytes = (size_t)ecg_shape_numel(&p->shape) * sizeof(float);
+    for (int i = 0; i < q->n; i++) {
+        const ecg_node *nd = NULL;
+        for (int k = 0; k < g->n_nodes && !nd; k++)
+            if (!strcmp(g->nodes[k].name, q->nodes[i].node)) nd = &g->nodes[k];
+        if (!nd || ecg_shape_numel(&g->params[nd->param[0]].shape) != q->nodes[i].n_w) {
+            snprintf(err, errlen, "%s: int8 node '%s' does not fit the graph", path, q->nodes[i].node);
+            goto done;
         }
     }
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < q->n; i++) {
-            const ecg_qnode *qn = &q->nodes[i];
-            int w = -1;
-            for (int k = 0; k < g->n_nodes && w < 0; k++)
-                if (!strcmp(g->nodes[k].name, qn->node)) w = g->nodes[k].param[0];
-            if (w < 0 || ecg_shape_numel(&g->params[w].shape) != qn->n_w) {
-                snprintf(err, errlen, "%s: int8 node '%s' does not fit the graph", path, qn->node);
-                goto done;
-            }
-            if (pass == 1) {
-                ecg_st_tensor *e = &t[n++];
-                if (name_of(e->name, qn->node, q_suffix[0], err, errlen)) goto done;
-                e->dtype = ECG_DT_I8;
-                e->rank = g->params[w].shape.rank;
-                for (int k = 0; k < e->rank; k++) e->shape[k] = g->params[w].shape.d[k];
-                e->data = (const uint8_t *)qn->w;
-                e->nbytes = (size_t)qn->n_w;
+    /* Two passes: 4-byte tensors first, int8 ones last, so every tensor stays aligned to its
+     * element size. */
+    for (int pass = 0; pass < 2; pass++) {
+        memset(listed, 0, (size_t)g->n_params + 1);
+        for (int i = 0; i < g->n_nodes; i++) {
+            const ecg_node *nd = &g->nodes[i];
+            const ecg_qnode *qn = ecg_qmodel_find(q, nd->name);
+            if (qn) {
+                const ecg_param *w = &g->params[nd->param[0]];
+                if (pass == 1) {
+                    if (name_of(name, qn->node, q_suffix[0], err, errlen)) goto done;
+                    push(t, &n, name, ECG_DT_I8, w->shape.rank, w->shape.d, qn->w);
+                    continue;
+                }
+                float *v = qp + 4 * (qn - q->nodes);
+                v[0] = qn->in.scale;
+                v[1] = (float)qn->in.zero_point;
+                v[2] = qn->out.scale;
+                v[3] = (float)qn->out.zero_point;
+                int64_t ns = qn->n_scale, no = qn->n_out, two = 2;
+                const struct { ecg_dtype dt; const int64_t *len; const void *data; } f[4] = {
+                    {ECG_DT_F32, &ns, qn->w_scale}, {ECG_DT_I32, &no, qn->bias}, {ECG_DT_F32, &two, v},
+                    {ECG_DT_F32, &two, v + 2}};
+                for (int k = 0; k < 4; k++) {
+                    if (name_of(name, qn->node, q_suffix[k + 1], err, errlen)) goto done;
+                    push(t, &n, name, f[k].dt, 1, f[k].len, f[k].data);
+                }
                 continue;
             }
-            float *v = qp + 4 * i;
-            v[0] = qn->in.scale;
-            v[1] = (float)qn->in.zero_point;
-            v[2] = qn->out.scale;
-            v[3] = (float)qn->out.zero_point;
-            const struct { ecg_dtype dt; int64_t len; const void *data; } f[4] = {
-                {ECG_DT_F32, qn->n_scale, qn->w_scale}, {ECG_DT_I32, qn->n_out, qn->bias},
-                {ECG_DT_F32, 2, v},                    {ECG_DT_F32, 2, v + 2}};
-            for (int k = 0; k < 4; k++) {
-                ecg_st_tensor *e = &t[n++];
-                if (name_of(e->name, qn->node, q_suffix[k + 1], err, errlen)) goto done;
-                e->dtype = f[k].dt;
-                e->rank = 1;
-                e->shape[0] = f[k].len;
-                e->data = f[k].data;
-                e->nbytes = (size_t)f[k].len * 4;
+            for (int j = 0; j < nd->n_param; j++) {
+                int pi = nd->param[j];
+                const ecg_param *p = &g->params[pi];
+                if (listed[pi]) continue;
+                listed[pi] = 1;
+                if (!ecg_is_weight_only_param(g, pi)) {
+                    if (pass == 0) push(t, &n, p->name, ECG_DT_F32, p->shape.rank, p->shape.d, p->data);
+                    continue;
+                }
+                if (pass == 1) {
+                    push(t, &n, p->name, ECG_DT_I8, 2, p->shape.d, wb[pi].q);
+                    continue;
+                }
+                if (wonly_quantize(g, pi, &wb[pi])) {
+                    snprintf(err, errlen, "%s: out of memory", path);
+                    goto done;
+                }
+                if (name_of(name, p->name, ".row_scale", err, errlen)) goto done;
+                push(t, &n, name, ECG_DT_F32, 1, p->shape.d, wb[pi].scale);
             }
         }
+    }
     meta[0] = "format";
     meta[1] = "ecgbench-int8";
     for (int i = 0; i < 2 * n_meta; i++) meta[2 + i] = meta_kv[i];
     rc = ecg_st_write(path, t, n, meta, n_meta + 1, err, errlen);
 done:
+    for (int i = 0; wb && i < g->n_params; i++) {
+        free(wb[i].q);
+        free(wb[i].scale);
+    }
+    free(wb);
+    free(listed);
     free(t);
     free(qp);
     free(meta);
@@ -246,6 +283,26 @@ int ecg_int8_load(ecg_graph *g, ecg_qmodel *q, const char *path, char *err, size
         for (int j = 0; j < nd->n_param; j++) {
             const ecg_param *p = &g->params[nd->param[j]];
             if (seen[nd->param[j]]) continue;
+            const ecg_st_tensor *tp = ecg_st_find(&f, p->name);
+            if (tp && tp->dtype == ECG_DT_I8 && ecg_is_weight_only_param(g, nd->param[j])) {
+                const ecg_st_tensor *ts = NULL;
+                if (!expect(&f, path, p->name, ECG_DT_I8, 2, p->shape.d, err, errlen) ||
+                    name_of(name, p->name, ".row_scale", err, errlen) ||
+                    !(ts = expect(&f, path, name, ECG_DT_F32, 1, p->shape.d, err, errlen)))
+                    goto done;
+                for (int64_t r = 0; r < p->shape.d[0]; r++) {
+                    float sc;
+                    ecg_st_copy_f32(&sc, ts->data + 4 * r, 1);
+                    if (!(sc > 0 && isfinite(sc))) {
+                        snprintf(err, errlen, "%s: tensor '%s' holds a scale of %g (must be positive)", path, name,
+                                 (double)sc);
+                        goto done;
+                    }
+                }
+                seen[nd->param[j]] = 2;
+                used += 2;
+                continue;
+            }
             if (!expect(&f, path, p->name, ECG_DT_F32, p->shape.rank, p->shape.d, err, errlen)) goto done;
             seen[nd->param[j]] = 1;
             used++;
@@ -258,7 +315,11 @@ int ecg_int8_load(ecg_graph *g, ecg_qmodel *q, const char *path, char *err, size
                 size_t len = strlen(q->nodes[i].node);
                 known = !strncmp(f.t[k].name, q->nodes[i].node, len) && f.t[k].name[len] == '.';
             }
-            int p = ecg_param_find(g, f.t[k].name);
+            char base[ECG_NAME_LEN];
+            snprintf(base, sizeof base, "%s", f.t[k].name);
+            char *suffix = strstr(base, ".row_scale");
+            if (suffix && !suffix[strlen(".row_scale")]) *suffix = 0;
+            int p = ecg_param_find(g, base);
             if (!known && (p < 0 || !seen[p])) {
                 snprintf(err, errlen, "%s: unexpected tensor '%s' (not used by this model's int8 graph)", path,
                          f.t[k].name);
@@ -268,11 +329,22 @@ int ecg_int8_load(ecg_graph *g, ecg_qmodel *q, const char *path, char *err, size
         snprintf(err, errlen, "%s: %d tensors, the model's int8 graph uses %d", path, f.n, used);
         goto done;
     }
-    for (int p = 0; p < g->n_params; p++)
-        if (seen[p]) {
-            const ecg_st_tensor *t = ecg_st_find(&f, g->params[p].name);
-            ecg_st_copy_f32(g->params[p].data, t->data, t->nbytes / sizeof(float));
+    for (int p = 0; p < g->n_params; p++) {
+        ecg_param *gp = &g->params[p];
+        const ecg_st_tensor *t = seen[p] ? ecg_st_find(&f, gp->name) : NULL;
+        if (seen[p] == 1) ecg_st_copy_f32(gp->data, t->data, t->nbytes / sizeof(float));
+        if (seen[p] != 2) continue;
+        /* weight-only int8: dequantised to the f32 the node runs on */
+        char name[ECG_NAME_LEN];
+        snprintf(name, sizeof name, "%s.row_scale", gp->name);
+        const ecg_st_tensor *ts = ecg_st_find(&f, name);
+        int64_t rows = gp->shape.d[0], cols = gp->shape.d[1];
+        for (int64_t r = 0; r < rows; r++) {
+            float s;
+            ecg_st_copy_f32(&s, ts->data + 4 * r, 1);
+            for (int64_t c = 0; c < cols; c++) gp->data[r * cols + c] = (float)(int8_t)t->data[r * cols + c] * s;
         }
+    }
     rc = 0;
 done:
     if (rc) ecg_qmodel_free(q);

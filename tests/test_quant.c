@@ -401,6 +401,76 @@ static void test_int8_file(void) {
     ecg_graph_free(&src3);
 }
 
+/* LSTM weights (no XNNPACK int8 operator) are stored weight-only int8: rounded to a scale per row,
+ * saved as I8 + row scales, and loaded back dequantised to the same values. */
+static void test_weight_only(void) {
+    ecg_graph src, g, src2, g2;
+    char err[512], path[128];
+    snprintf(path, sizeof path, "/tmp/ecg_test_quant_wo_%ld.safetensors", (long)getpid());
+    for (int k = 0; k < 2; k++) {
+        ecg_graph *s = k ? &src2 : &src;
+        ecg_graph_init(s, 5 + (uint64_t)k);
+        int x = ecg_input(s, "ecg", ecg_shape2(20, 8));
+        ecg_graph_set_output(s, ecg_linear(s, "classifier", ecg_lstm(s, "lstm", x, 64, 1, 0, 1), 5, 1));
+    }
+    CHECK(ecg_inference_graph(&g, &src, err, sizeof err) == 0 && ecg_inference_graph(&g2, &src2, err, sizeof err) == 0,
+          "%s", err);
+    int pw = ecg_param_find(&g, "lstm.weight_ih_l0");
+    CHECK(pw >= 0 && ecg_is_weight_only_param(&g, pw) && !ecg_is_weight_only_param(&g, ecg_param_find(&g, "classifier.weight")),
+          "weight-only params: the LSTM's matrices, not the linear's");
+    int64_t nw = pw >= 0 ? ecg_shape_numel(&g.params[pw].shape) : 0;
+    float *orig = malloc((size_t)nw * sizeof(float) + 1);
+    if (pw >= 0) memcpy(orig, g.params[pw].data, (size_t)nw * sizeof(float));
+    CHECK(ecg_weight_only_int8(&g) == 2, "weight_ih and weight_hh rounded");
+    if (pw >= 0) {
+        int64_t cols = g.params[pw].shape.d[1], changed = 0;
+        double worst = 0;
+        for (int64_t r = 0; r < g.params[pw].shape.d[0]; r++) {
+            float sc = ecg_row_int8(orig + r * cols, cols, NULL);
+            for (int64_t c = 0; c < cols; c++) {
+                double e = fabs((double)g.params[pw].data[r * cols + c] - orig[r * cols + c]) / sc;
+                worst = e > worst ? e : worst;
+                changed += g.params[pw].data[r * cols + c] != orig[r * cols + c];
+            }
+        }
+        CHECK(worst <= 0.5 + 1e-4 && changed > 0, "rounding error %g steps, %lld changed", worst, (long long)changed);
+    }
+    int n = 8;
+    float *x = random_inputs(n, 160, 3);
+    ecg_act_ranges r;
+    ecg_qmodel q, q2;
+    CHECK(ecg_calibrate(&g, x, NULL, n, 8, 99.99, &r, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_quantize(&g, &r, ECG_CALIB_MINMAX, &q, err, sizeof err) == 0 && q.n == 1, "%s", err);
+    CHECK(ecg_int8_save(&g, &q, path, NULL, 0, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_int8_load(&g2, &q2, path, err, sizeof err) == 0, "load: %s", err);
+    for (int p = 0; p < g.n_params; p++) {
+        if (!ecg_is_weight_only_param(&g, p)) continue;
+        const ecg_param *a = &g.params[p], *b = &g2.params[ecg_param_find(&g2, a->name)];
+        double d = rel_err_f(b->data, a->data, (size_t)ecg_shape_numel(&a->shape));
+        CHECK(d < 1e-6, "%s reloaded differs by %g", a->name, d);
+    }
+    FILE *f = fopen(path, "rb");
+    long size = 0;
+    if (f && !fseek(f, 0, SEEK_END)) size = ftell(f);
+    if (f) fclose(f);
+    int64_t f32_bytes = 4 * ecg_graph_param_count(&g);
+    CHECK(size > 0 && size < 0.35 * f32_bytes && ecg_qmodel_bytes(&g, &q) < 0.3 * f32_bytes, "weight-only file %ld bytes vs f32 params %lld", size, (long long)f32_bytes);
+    float *ya = run_graph(&g, &q, x, n), *yb = run_graph(&g2, &q2, x, n);
+    if (ya && yb) CHECK(rel_err_f(yb, ya, (size_t)n * 5) < 1e-5, "reloaded outputs differ");
+    free(ya);
+    free(yb);
+    unlink(path);
+    ecg_qmodel_free(&q);
+    ecg_qmodel_free(&q2);
+    ecg_act_ranges_free(&r);
+    free(orig);
+    free(x);
+    ecg_graph_free(&g);
+    ecg_graph_free(&g2);
+    ecg_graph_free(&src);
+    ecg_graph_free(&src2);
+}
+
 int main(void) {
     RUN(test_conv1d_bit_exact);
     RUN(test_linear_bit_exact);
@@ -408,5 +478,6 @@ int main(void) {
     RUN(test_graph_vs_f32);
     RUN(test_calibration_ranges);
     RUN(test_int8_file);
+    RUN(test_weight_only);
     return test_done();
 }
