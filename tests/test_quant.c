@@ -384,6 +384,18 @@ static void test_int8_file(void) {
     err[0] = 0;
     CHECK(ecg_int8_load(&g3, &q3, path, err, sizeof err) == -1 && strstr(err, "expected") && q3.n == 0,
           "mis-shaped file: %s", err);
+    /* out-of-range zero point and a negative weight scale are refused on load */
+    int32_t zp = q.nodes[0].in.zero_point;
+    q.nodes[0].in.zero_point = 300;
+    CHECK(ecg_int8_save(&g, &q, bad, NULL, 0, err, sizeof err) == 0, "%s", err);
+    err[0] = 0;
+    CHECK(ecg_int8_load(&g2, &q2, bad, err, sizeof err) == -1 && strstr(err, "zero point"), "zero point 300: %s", err);
+    q.nodes[0].in.zero_point = zp;
+    q.nodes[1].w_scale[0] = -q.nodes[1].w_scale[0];
+    CHECK(ecg_int8_save(&g, &q, bad, NULL, 0, err, sizeof err) == 0, "%s", err);
+    err[0] = 0;
+    CHECK(ecg_int8_load(&g2, &q2, bad, err, sizeof err) == -1 && strstr(err, "positive"), "negative scale: %s", err);
+    q.nodes[1].w_scale[0] = -q.nodes[1].w_scale[0];
     /* an f32 weights file is not an int8 one */
     CHECK(ecg_safetensors_save(&src, bad, NULL, 0, err, sizeof err) == 0, "%s", err);
     err[0] = 0;
