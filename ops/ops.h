@@ -252,6 +252,7 @@ typedef struct ecg_xnn ecg_xnn;
  * ecg_xnn_run only runs them. */
 #define ECG_XNN_NO_DW_PAD 1u   /* keep depthwise tap counts as they are (to measure the slow path) */
 #define ECG_XNN_NO_BN_FOLD 2u  /* lower batchnorm as its own per-channel affine step */
+#define ECG_XNN_NO_INT8_CHAIN 4u /* int8 path: dequantise every int8 node's output, even between int8 nodes */
 ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, unsigned flags, char *err, size_t errlen);
 void ecg_xnn_free(ecg_xnn *x);
 float *ecg_xnn_input(ecg_xnn *x, int i);        /* batch * numel floats, with XNN_EXTRA_BYTES slack */
@@ -266,6 +267,7 @@ typedef struct {
     int n_dw_slow;        /* depthwise convs left on a tap count with no fast kernel (should be 0) */
     int n_bn_folded;
     int n_int8_nodes;     /* conv1d/linear nodes lowered onto XNNPACK int8 operators */
+    int n_int8_chained;   /* int8 values passed on in int8 (no dequantise + quantise between int8 nodes) */
 } ecg_xnn_stats;
 ecg_xnn_stats ecg_xnn_get_stats(const ecg_xnn *x);
 /* XNNPACK's fast f32 depthwise tap counts are 3, 4, 9, 25: the smallest >= taps, or taps. */

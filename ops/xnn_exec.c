@@ -22,6 +22,11 @@ struct ecg_xnn {
     int n_steps, cap_steps;
     alloc_node *allocs;     /* everything ecg_lower_alloc handed out */
     ecg_xnn_stats stats;
+    /* int8 path: per value, its int8 buffer (or NULL) and qparams, and whether an f32 consumer
+     * (or the graph output) needs it dequantised */
+    int8_t **qval;
+    ecg_qparams *qp;
+    unsigned char *need_f32;
 };
 
 int ecg_backend_init(char *err, size_t errlen) {
@@ -128,6 +133,9 @@ void ecg_xnn_free(ecg_xnn *x) {
         x->allocs = next;
     }
     free(x->val);
+    free(x->qval);
+    free(x->qp);
+    free(x->need_f32);
     if (x->tp) pthreadpool_destroy(x->tp);
     ecg_graph_free(&x->g);
     free(x);
@@ -137,6 +145,50 @@ static ecg_lowering lowering_for(const ecg_node *n, const ecg_qnode *q) {
     if (!q) return lowerings[n->kind];
     return n->kind == ECG_OP_CONV1D ? ecg_lower_conv1d_q : n->kind == ECG_OP_LINEAR ? ecg_lower_linear_q : NULL;
 }
+
+static int same_qparams(const ecg_qparams *a, const ecg_qparams *b) {
+    return a->scale == b->scale && a->zero_point == b->zero_point;
+}
+
+/* need_f32[v]: v is the output, or some consumer is not an int8 node reading it with the
+ * qparams its int8 producer writes (checked again when the producer is lowered). */
+static int plan_int8_values(ecg_xnn *x, const ecg_qmodel *q) {
+    const ecg_graph *g = &x->g;
+    x->qval = calloc((size_t)g->n_values, sizeof *x->qval);
+    x->qp = calloc((size_t)g->n_values, sizeof *x->qp);
+    x->need_f32 = calloc((size_t)g->n_values, 1);
+    if (!x->qval || !x->qp || !x->need_f32) return -1;
+    int chain = !(x->flags & ECG_XNN_NO_INT8_CHAIN);
+    for (int v = 0; v < g->n_values; v++) x->need_f32[v] = !chain || v == g->output || g->values[v].producer < 0;
+    for (int v = 0; v < g->n_values; v++) {
+        int p = g->values[v].producer;
+        const ecg_qnode *pq = p >= 0 ? ecg_qmodel_find(q, g->nodes[p].name) : NULL;
+        if (!pq) x->need_f32[v] = 1;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ecg_node *n = &g->nodes[i];
+        const ecg_qnode *nq = ecg_qmodel_find(q, n->name);
+        for (int j = 0; j < n->n_in; j++) {
+            int v = n->in[j], p = g->values[v].producer;
+            const ecg_qnode *pq = p >= 0 ? ecg_qmodel_find(q, g->nodes[p].name) : NULL;
+            if (!nq || j > 0 || !pq || !same_qparams(&pq->out, &nq->in)) x->need_f32[v] = 1;
+        }
+    }
+    return 0;
+}
+
+int8_t *ecg_lower_qvalue(ecg_lower *l, int value, const ecg_qparams *p) {
+    ecg_xnn *x = l->x;
+    if (!x->qval || (x->flags & ECG_XNN_NO_INT8_CHAIN)) return NULL;
+    return x->qval[value] && same_qparams(&x->qp[value], p) ? x->qval[value] : NULL;
+}
+
+void ecg_lower_set_qvalue(ecg_lower *l, int value, int8_t *buf, const ecg_qparams *p) {
+    l->x->qval[value] = buf;
+    l->x->qp[value] = *p;
+}
+
+int ecg_lower_needs_f32(const ecg_lower *l, int value) { return !l->x->need_f32 || l->x->need_f32[value]; }
 
 static ecg_xnn *create(const ecg_graph *src, const ecg_qmodel *q, int batch, int threads, unsigned flags, char *err,
                        size_t errlen) {
@@ -180,6 +232,7 @@ static ecg_xnn *create(const ecg_graph *src, const ecg_qmodel *q, int batch, int
         size_t n = (size_t)batch * (size_t)ecg_shape_numel(&g->values[v].shape);
         if (!(x->val[v] = ecg_lower_alloc(&l, n * sizeof(float)))) goto fail;
     }
+    if (q && plan_int8_values(x, q)) goto oom;
     int matched = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const ecg_node *n = &g->nodes[i];

@@ -1,8 +1,9 @@
 /* int8 lowering of conv1d (XNNPACK qc8: per-output-channel weight scales) and linear (XNNPACK
  * qs8: its fully-connected has one weight scale). Each node converts its f32 input to qs8,
  * runs the int8 operator and converts its qs8 output back to f32, so the ops around it (SiLU,
- * sigmoid, SE scaling, residual adds) stay f32: XNNPACK has no int8 SiLU, and an int8 chain
- * would only span project -> expand convs in EfficientECG. */
+ * sigmoid, SE scaling, residual adds) stay f32: XNNPACK has no int8 SiLU. Between two int8
+ * nodes (EfficientECG: a project conv feeding the next block's expand conv) the value stays
+ * int8: same codes, two conversions fewer. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -35,9 +36,15 @@ static int add_op(ecg_lower *l, xnn_operator_t op, enum xnn_status setup, const 
     return ecg_lower_op(l, op);
 }
 
-/* f32 -> qs8 of a rows x c value into a fresh int8 buffer (with XNN_EXTRA_BYTES slack). */
+/* The node's input in int8: the producer's int8 buffer when it is an int8 node writing these
+ * qparams (an int8 chain), else f32 -> qs8 into a fresh buffer (with XNN_EXTRA_BYTES slack). */
 static int8_t *quantize_input(ecg_lower *l, size_t rows, size_t c) {
-    int8_t *q = ecg_lower_alloc(l, rows * c);
+    int8_t *q = ecg_lower_qvalue(l, l->n->in[0], &l->q->in);
+    if (q) {
+        l->stats->n_int8_chained++;
+        return q;
+    }
+    q = ecg_lower_alloc(l, rows * c);
     xnn_operator_t op = NULL;
     if (!q || ecg_lower_check(l,
                               xnn_create_convert_nc_f32_qs8(c, c, c, l->q->in.scale, (int8_t)l->q->in.zero_point,
@@ -49,7 +56,10 @@ static int8_t *quantize_input(ecg_lower *l, size_t rows, size_t c) {
     return q;
 }
 
-static int dequantize_output(ecg_lower *l, const int8_t *q, size_t rows, size_t c) {
+/* Publishes the int8 output for int8 consumers, and converts it to f32 only if someone needs that. */
+static int dequantize_output(ecg_lower *l, int8_t *q, size_t rows, size_t c) {
+    ecg_lower_set_qvalue(l, l->n->out, q, &l->q->out);
+    if (!ecg_lower_needs_f32(l, l->n->out)) return 0;
     xnn_operator_t op = NULL;
     if (ecg_lower_check(l,
                         xnn_create_convert_nc_qs8_f32(c, c, c, l->q->out.scale, (int8_t)l->q->out.zero_point, 0, &op),

@@ -483,6 +483,47 @@ static void test_weight_only(void) {
     ecg_graph_free(&src2);
 }
 
+/* conv -> conv with nothing between: the value stays int8 (no dequantise + quantise), which must
+ * give bit for bit what the unchained lowering gives, since both quantise with that value's
+ * qparams. */
+static void test_int8_chain(void) {
+    ecg_graph g;
+    ecg_graph_init(&g, 21);
+    int x = ecg_input(&g, "ecg", ecg_shape2(64, 2));
+    x = ecg_conv1d(&g, "a", x, 16, 9, 2, 1, 1, 1);
+    x = ecg_conv1d(&g, "b", x, 16, 1, 1, 1, 1, 1);
+    x = ecg_unary(&g, ECG_OP_RELU, "relu", ecg_dwconv1d(&g, "c", x, 9, 1, 1, 1));
+    ecg_graph_set_output(&g, ecg_linear(&g, "classifier", ecg_gap(&g, "pool", x), 5, 1));
+    int n = 12;
+    float *xs = random_inputs(n, 128, 4);
+    char err[512];
+    ecg_act_ranges r;
+    ecg_qmodel q;
+    CHECK(ecg_calibrate(&g, xs, NULL, n, 12, 99.99, &r, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_quantize(&g, &r, ECG_CALIB_MINMAX, &q, err, sizeof err) == 0 && q.n == 4, "%s", err);
+    float *y[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        ecg_xnn *xe = ecg_xnn_create_q(&g, &q, n, 1, k ? ECG_XNN_NO_INT8_CHAIN : 0, err, sizeof err);
+        CHECK(xe != NULL, "%s", err);
+        if (!xe) continue;
+        /* a -> b and b -> c chain; c's output goes through f32 relu */
+        CHECK(ecg_xnn_get_stats(xe).n_int8_chained == (k ? 0 : 2), "chained %d (flags %d)",
+              ecg_xnn_get_stats(xe).n_int8_chained, k);
+        memcpy(ecg_xnn_input(xe, 0), xs, (size_t)n * 128 * sizeof(float));
+        CHECK(ecg_xnn_run(xe) == 0, "run");
+        y[k] = malloc((size_t)n * 5 * sizeof(float));
+        memcpy(y[k], ecg_xnn_output(xe), (size_t)n * 5 * sizeof(float));
+        ecg_xnn_free(xe);
+    }
+    if (y[0] && y[1]) CHECK(!memcmp(y[0], y[1], (size_t)n * 5 * sizeof(float)), "chained int8 differs from unchained");
+    free(y[0]);
+    free(y[1]);
+    ecg_qmodel_free(&q);
+    ecg_act_ranges_free(&r);
+    free(xs);
+    ecg_graph_free(&g);
+}
+
 int main(void) {
     RUN(test_conv1d_bit_exact);
     RUN(test_linear_bit_exact);
@@ -491,5 +532,6 @@ int main(void) {
     RUN(test_calibration_ranges);
     RUN(test_int8_file);
     RUN(test_weight_only);
+    RUN(test_int8_chain);
     return test_done();
 }
