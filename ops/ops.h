@@ -274,7 +274,8 @@ ecg_xnn_stats ecg_xnn_get_stats(const ecg_xnn *x);
 int ecg_xnn_dw_fast_taps(int taps);
 /* A value of the executor's graph after a run (value ids are those of the graph given to
  * create: folding and dropout removal keep them); NULL for an id out of range. A value no node
- * writes any more (a folded batchnorm's output) holds zeros. For calibration. */
+ * writes any more (a folded batchnorm's output; on the int8 path, a value kept in int8 between
+ * int8 nodes) holds zeros. For calibration, on the f32 executor. */
 const float *ecg_xnn_value(const ecg_xnn *x, int value);
 
 /* ---------------------------------------------------------------- int8 (post-training quantization) */
