@@ -98,8 +98,21 @@ typedef struct {
 } ecg_run;
 int ecg_run_read(const char *dir, ecg_run *r, char *err, size_t errlen);
 void ecg_run_free(ecg_run *r);
-/* The run's model, sized for its task, with its weights (dense or sparse file) loaded. */
-int ecg_run_build(const ecg_run *r, ecg_graph *g, char *err, size_t errlen);
+/* A run's model, ready to evaluate or run: sized for its task, with its weights loaded (f32, dense
+ * or sparse file), or, for an int8 file, its inference graph (batchnorm folded) and int8 nodes. */
+typedef struct {
+    ecg_graph g;       /* the model (f32 weights when !int8) */
+    ecg_graph gi;      /* int8: the inference graph */
+    ecg_qmodel q;      /* int8: the int8 nodes */
+    int int8;
+} ecg_run_model;
+int ecg_run_open(const ecg_run *r, ecg_run_model *m, char *err, size_t errlen);
+void ecg_run_model_free(ecg_run_model *m);
+/* On the XNNPACK path the run deploys with (f32 or int8). */
+int ecg_run_evaluate(const ecg_run_model *m, const ecg_dataset *d, int threads, ecg_metrics *out, char *err,
+                     size_t errlen);
+/* Its executor: int8 on XNNPACK's int8 operators, f32 with the sparse 1x1 kernels when pruned. */
+ecg_xnn *ecg_run_executor(const ecg_run_model *m, int batch, int threads, char *err, size_t errlen);
 /* Executor flags for a run's graph: the sparse 1x1 kernels (each layer timed against XNNPACK's
  * dense op, the faster kept) when at least a tenth of its weights are zero, i.e. it was pruned. */
 unsigned ecg_run_xnn_flags(const ecg_graph *g);
@@ -120,7 +133,7 @@ int ecg_cmd_bench_op(int argc, char **argv);
 int ecg_cmd_bench_sparse(int argc, char **argv); /* bench/bench_sparse.c: own sparse 1x1 kernel vs dense XNNPACK */
 int ecg_cmd_train(int argc, char **argv);       /* bench/cmd_train.c */
 int ecg_cmd_eval(int argc, char **argv);        /* bench/cmd_eval.c */
-int ecg_cmd_compress(int argc, char **argv);    /* bench/cmd_compress.c: pruning (int8 to come) */
+int ecg_cmd_compress(int argc, char **argv);    /* bench/cmd_compress.c: pruning, int8 PTQ -> weights + manifest */
 int ecg_cmd_results(int argc, char **argv);     /* bench/cmd_results.c: tables from the manifests */
 int ecg_cmd_report(int argc, char **argv);      /* bench/cmd_report.c: evaluate every run, CSVs + tables */
 int ecg_cmd_compare(int argc, char **argv);     /* bench/cmd_compare.c: two results.csv side by side */

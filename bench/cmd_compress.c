@@ -1,10 +1,15 @@
-/* `ecgbench compress DIR --prune S ...`: compression passes over a trained run (DIR holds its
- * manifest.json and weights, as `ecgbench train` writes them). Writes OUT/weights.sparse.safetensors
- * (the weights the manifest names, and the size on disk reports use; eval and predict read it),
- * OUT/weights.safetensors (the same weights dense f32, pruned ones exactly zero: PyTorch loads it
- * unchanged) and OUT/manifest.json: the source's fields, "passes" (each pass and its parameters,
- * in order), nonzero params, per-layer sparsity, sizes, and the test metrics of the result on the
- * XNNPACK path, so `ecgbench eval OUT` re-checks them. */
+/* `ecgbench compress DIR --out OUT [--prune S] [--int8]`: compression passes over a trained run
+ * (DIR holds its manifest.json and weights, as `ecgbench train` writes them), in this order:
+ *   --prune S   magnitude pruning + fine-tuning: OUT/weights.sparse.safetensors (the size reports
+ *               use; eval and predict read it) and OUT/weights.safetensors (the same weights dense
+ *               f32, pruned ones exactly zero: PyTorch loads it unchanged)
+ *   --int8      post-training int8 (on the pruned weights when --prune is given): batchnorm folded,
+ *               calibration on the train split, the method picked on validation, then
+ *               OUT/weights.int8.safetensors, which the manifest then names
+ * OUT/manifest.json holds the source's fields, "passes" (each pass and its parameters and what it
+ * measured, in order), the variant name ("pruned90", "int8", "pruned90+int8"), nonzero params,
+ * sizes, and the test metrics of the result on the XNNPACK path (f32 or int8), so
+ * `ecgbench eval OUT` re-checks them. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -26,6 +31,11 @@ static void usage(FILE *f) {
             "    --gradual          Zhu & Gupta cubic schedule over the first 2/3 of fine-tuning (default one-shot)\n"
             "    --dense-first      keep the first layer (stem) dense;  --dense-last: the classifier\n"
             "    --finetune-epochs N    default 2 (0: no fine-tuning)   --lr X  default 1e-4\n"
+            "  --int8              post-training int8 quantization (conv1d per-channel, linear per-tensor weights;\n"
+            "                      asymmetric per-tensor activations), lowered onto XNNPACK's int8 operators\n"
+            "    --calib N          calibration examples from the train split (default 512)\n"
+            "    --calib-method M   minmax | percentile | auto (default auto: the better validation macro-F1)\n"
+            "    --percentile P     for the percentile method (default 99.99)\n"
             "options: --data DIR (default: the run's)  --threads N  --batch N (default: the run's)  --quiet\n");
 }
 
@@ -34,6 +44,9 @@ typedef struct {
     ecg_prune_cfg prune;
     int do_prune, gradual, finetune_epochs, threads, batch, quiet;
     float lr;
+    int int8, calib;
+    const char *calib_method; /* minmax | percentile | auto */
+    double percentile;
 } opts;
 
 static int parse(int argc, char **argv, opts *o) {
@@ -41,8 +54,10 @@ static int parse(int argc, char **argv, opts *o) {
         {"out", 1, 0, 'o'},         {"prune", 1, 0, 'P'},      {"scope", 1, 0, 'S'},   {"gradual", 0, 0, 'g'},
         {"dense-first", 0, 0, 'F'}, {"dense-last", 0, 0, 'E'}, {"finetune-epochs", 1, 0, 'e'},
         {"lr", 1, 0, 'l'},          {"data", 1, 0, 'd'},       {"threads", 1, 0, 'j'}, {"batch", 1, 0, 'b'},
-        {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
-    *o = (opts){.prune = {.global = 1}, .finetune_epochs = 2, .lr = 1e-4f};
+        {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {"int8", 0, 0, 'I'},    {"calib", 1, 0, 'c'},
+        {"calib-method", 1, 0, 'm'}, {"percentile", 1, 0, 'p'}, {0, 0, 0, 0}};
+    *o = (opts){.prune = {.global = 1}, .finetune_epochs = 2, .lr = 1e-4f, .calib = 512, .calib_method = "auto",
+                .percentile = 99.99};
     int c;
     long long n = 0;
     double v = 0;
@@ -66,6 +81,14 @@ static int parse(int argc, char **argv, opts *o) {
         case 'j': bad = ecg_arg_int("compress", "--threads", optarg, 0, 1024, &n); o->threads = (int)n; break;
         case 'b': bad = ecg_arg_int("compress", "--batch", optarg, 1, 65536, &n); o->batch = (int)n; break;
         case 'q': o->quiet = 1; break;
+        case 'I': o->int8 = 1; break;
+        case 'c': bad = ecg_arg_int("compress", "--calib", optarg, 1, 1000000, &n); o->calib = (int)n; break;
+        case 'm':
+            o->calib_method = optarg;
+            bad = strcmp(optarg, "minmax") && strcmp(optarg, "percentile") && strcmp(optarg, "auto");
+            if (bad) fprintf(stderr, "ecgbench compress: --calib-method is minmax, percentile or auto, got '%s'\n", optarg);
+            break;
+        case 'p': bad = ecg_arg_num("compress", "--percentile", optarg, 50.001, 100, &o->percentile); break;
         case 'h': usage(stdout); return 1;
         default: return 2;
         }
@@ -76,8 +99,8 @@ static int parse(int argc, char **argv, opts *o) {
         usage(stderr);
         return 2;
     }
-    if (!o->do_prune) {
-        fprintf(stderr, "ecgbench compress: no pass given (--prune S)\n");
+    if (!o->do_prune && !o->int8) {
+        fprintf(stderr, "ecgbench compress: no pass given (--prune S, --int8)\n");
         return 2;
     }
     if (o->gradual && o->finetune_epochs < 1) {
@@ -174,6 +197,106 @@ done:
     return rec;
 }
 
+/* n examples of d picked without replacement by a seeded shuffle, copied out (features too). */
+static int sample_examples(const ecg_dataset *d, int n, uint64_t seed, float **x, float **f) {
+    size_t ex = (size_t)d->length * (size_t)d->channels, nf = (size_t)d->n_features;
+    int *idx = malloc((size_t)d->n * sizeof(int));
+    *x = malloc((size_t)n * ex * sizeof(float));
+    *f = nf ? malloc((size_t)n * nf * sizeof(float)) : NULL;
+    if (!idx || !*x || (nf && !*f)) {
+        free(idx);
+        return -1;
+    }
+    ecg_rng r = {ecg_hash64(seed, 0x63616c6962ull)}; /* "calib" */
+    for (int i = 0; i < d->n; i++) idx[i] = i;
+    for (int i = 0; i < n; i++) {
+        int j = i + (int)(ecg_rng_next(&r) % (uint64_t)(d->n - i)), t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+        memcpy(*x + (size_t)i * ex, d->x + (size_t)idx[i] * ex, ex * sizeof(float));
+        if (nf) memcpy(*f + (size_t)i * nf, d->features + (size_t)idx[i] * nf, nf * sizeof(float));
+    }
+    free(idx);
+    return 0;
+}
+
+/* The int8 pass on the inference graph gi (batchnorm folded): calibrates on train, quantizes with
+ * each candidate method, keeps the one with the better validation macro-F1 in q, and records it
+ * all in entry. */
+static int pass_int8(ecg_graph *gi, ecg_qmodel *qm, const opts *o, uint64_t seed, const ecg_dataset *train,
+                     const ecg_dataset *val, cJSON *entry, char *err, size_t errlen) {
+    int n = o->calib < train->n ? o->calib : train->n;
+    float *cx = NULL, *cf = NULL;
+    ecg_act_ranges r = {0};
+    int rc = -1;
+    if (n < 1 || sample_examples(train, n, seed, &cx, &cf)) {
+        snprintf(err, errlen, "int8: no calibration examples (train split has %d) or out of memory", train->n);
+        goto done;
+    }
+    /* before calibration, so the ranges are those of the weights that will run */
+    int wonly = ecg_weight_only_int8(gi);
+    fprintf(stderr, "int8: calibrating on %d train examples\n", n);
+    if (ecg_calibrate(gi, cx, cf, n, 64, o->percentile, &r, err, errlen)) goto done;
+    ecg_calib_method methods[2] = {ECG_CALIB_MINMAX, ECG_CALIB_PERCENTILE};
+    int first = !strcmp(o->calib_method, "percentile"), last = !strcmp(o->calib_method, "minmax") ? 0 : 1;
+    cJSON *cands = cJSON_CreateArray();
+    double best_f1 = -1;
+    for (int k = first; k <= last; k++) {
+        ecg_qmodel q;
+        ecg_metrics m;
+        if (ecg_quantize(gi, &r, methods[k], &q, err, errlen)) goto done_c;
+        if (ecg_evaluate_q(gi, &q, val, 256, o->threads, &m, NULL, err, errlen)) {
+            ecg_qmodel_free(&q);
+            goto done_c;
+        }
+        fprintf(stderr, "int8: %s calibration: validation accuracy %.4f, macro-F1 %.4f\n",
+                ecg_calib_method_name(methods[k]), m.accuracy, m.macro_f1);
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "method", ecg_calib_method_name(methods[k]));
+        cJSON_AddNumberToObject(c, "val_accuracy", m.accuracy);
+        cJSON_AddNumberToObject(c, "val_macro_f1", m.macro_f1);
+        cJSON_AddItemToArray(cands, c);
+        if (m.macro_f1 > best_f1) { /* ties keep the first: min/max, the simpler one */
+            best_f1 = m.macro_f1;
+            ecg_qmodel_free(qm);
+            *qm = q;
+            cJSON_DeleteItemFromObjectCaseSensitive(entry, "calibration_method");
+            cJSON_AddStringToObject(entry, "calibration_method", ecg_calib_method_name(methods[k]));
+        } else {
+            ecg_qmodel_free(&q);
+        }
+    }
+    cJSON *cal = cJSON_AddObjectToObject(entry, "calibration");
+    cJSON_AddStringToObject(cal, "split", "train");
+    cJSON_AddNumberToObject(cal, "examples", n);
+    cJSON_AddNumberToObject(cal, "seed", (double)seed);
+    cJSON_AddNumberToObject(cal, "percentile", o->percentile);
+    cJSON_AddStringToObject(cal, "selection", "validation macro-F1");
+    cJSON_AddItemToObject(cal, "candidates", cands);
+    cands = NULL;
+    cJSON_AddStringToObject(entry, "weights", "symmetric int8: per output channel for conv1d (XNNPACK qc8), "
+                                              "per tensor for linear (XNNPACK qs8)");
+    cJSON_AddStringToObject(entry, "activations", "asymmetric per-tensor int8 (qs8)");
+    cJSON_AddNumberToObject(entry, "int8_nodes", qm->n);
+    cJSON_AddStringToObject(entry, "weight_only", "LSTM and attention weight matrices: int8 rows with a scale each, "
+                                                  "run f32 on the dequantised values (no XNNPACK int8 operator)");
+    cJSON_AddNumberToObject(entry, "weight_only_params", wonly);
+    rc = 0;
+done_c:
+    cJSON_Delete(cands);
+done:
+    ecg_act_ranges_free(&r);
+    free(cx);
+    free(cf);
+    return rc;
+}
+
+static int count_kind(const ecg_graph *g, ecg_op_kind k) {
+    int c = 0;
+    for (int i = 0; i < g->n_nodes; i++) c += g->nodes[i].kind == k;
+    return c;
+}
+
 static long file_size(const char *path) {
     struct stat st;
     return stat(path, &st) ? -1 : (long)st.st_size;
@@ -188,11 +311,12 @@ int ecg_cmd_compress(int argc, char **argv) {
     opts o;
     int rc = parse(argc, argv, &o);
     if (rc) return rc == 1 ? 0 : rc;
-    char err[1024], path[1200], sparse_path[1200];
+    char err[1024], path[1200], sparse_path[1200], int8_path[1200];
     source s = {0};
     ecg_dataset tr = {0}, val = {0}, test = {0};
-    ecg_graph g = {0};
-    cJSON *man = NULL, *rec = NULL;
+    ecg_graph g = {0}, gi = {0};
+    ecg_qmodel q = {0};
+    cJSON *man = NULL, *passes = cJSON_CreateArray();
     rc = 1;
     if (read_source(o.src, o.data, &s, err, sizeof err) || ecg_mkdir_p(o.out, err, sizeof err) ||
         load_split(&s, "train", &tr, err, sizeof err) || load_split(&s, "val", &val, err, sizeof err) ||
@@ -201,41 +325,73 @@ int ecg_cmd_compress(int argc, char **argv) {
     const ecg_task *tk = ecg_task_find(s.task);
     ecg_model_cfg mc = ecg_task_model_cfg(tk);
     mc.seed = s.seed;
-    if (ecg_model_build(s.model, &mc, &g, err, sizeof err) || ecg_safetensors_load(&g, s.weights, 0, err, sizeof err))
+    if (ecg_model_build(s.model, &mc, &g, err, sizeof err) || ecg_weights_load(&g, s.weights, err, sizeof err))
         goto fail;
     int64_t params = ecg_graph_param_count(&g);
-    if (!(rec = prune_pass(&g, &o, &s, &tr, &val, err, sizeof err))) goto fail;
-    ecg_metrics mv, mt;
-    if (ecg_evaluate(&g, &val, 256, o.threads, &mv, NULL, err, sizeof err) ||
-        ecg_evaluate(&g, &test, 256, o.threads, &mt, NULL, err, sizeof err))
-        goto fail;
-    char seed[32];
+    char variant[64] = "", seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)s.seed);
     const char *meta[] = {"model", s.model, "task", s.task, "seed", seed};
     snprintf(path, sizeof path, "%s/weights.safetensors", o.out);
     snprintf(sparse_path, sizeof sparse_path, "%s/weights.sparse.safetensors", o.out);
-    if (ecg_safetensors_save(&g, path, meta, 3, err, sizeof err) ||
-        ecg_sparse_save(&g, sparse_path, meta, 3, err, sizeof err))
+    snprintf(int8_path, sizeof int8_path, "%s/weights.int8.safetensors", o.out);
+    if (o.do_prune) {
+        cJSON *rec = prune_pass(&g, &o, &s, &tr, &val, err, sizeof err);
+        if (!rec) goto fail;
+        cJSON_AddItemToArray(passes, rec);
+        snprintf(variant, sizeof variant, "pruned%.0f", 100 * o.prune.sparsity);
+        if (ecg_safetensors_save(&g, path, meta, 3, err, sizeof err) ||
+            ecg_sparse_save(&g, sparse_path, meta, 3, err, sizeof err))
+            goto fail;
+    }
+    ecg_metrics mv, mt;
+    if (o.int8) {
+        if (ecg_inference_graph(&gi, &g, err, sizeof err)) goto fail;
+        cJSON *fold = cJSON_CreateObject(), *entry = cJSON_CreateObject();
+        cJSON_AddStringToObject(fold, "pass", "bn_fold");
+        cJSON_AddNumberToObject(fold, "batchnorms_folded", count_kind(&g, ECG_OP_BATCHNORM) - count_kind(&gi, ECG_OP_BATCHNORM));
+        cJSON_AddNumberToObject(fold, "dropouts_removed", count_kind(&g, ECG_OP_DROPOUT));
+        cJSON_AddItemToArray(passes, fold);
+        cJSON_AddStringToObject(entry, "pass", "int8");
+        cJSON_AddItemToArray(passes, entry);
+        if (pass_int8(&gi, &q, &o, s.seed, &tr, &val, entry, err, sizeof err) ||
+            ecg_int8_save(&gi, &q, int8_path, meta, 3, err, sizeof err))
+            goto fail;
+        /* the metrics come from the file just written, so they are the file's */
+        ecg_qmodel_free(&q);
+        if (ecg_int8_load(&gi, &q, int8_path, err, sizeof err) ||
+            ecg_evaluate_q(&gi, &q, &val, 256, o.threads, &mv, NULL, err, sizeof err) ||
+            ecg_evaluate_q(&gi, &q, &test, 256, o.threads, &mt, NULL, err, sizeof err))
+            goto fail;
+        size_t l = strlen(variant);
+        snprintf(variant + l, sizeof variant - l, "%sint8", l ? "+" : "");
+    } else if (ecg_evaluate(&g, &val, 256, o.threads, &mv, NULL, err, sizeof err) ||
+               ecg_evaluate(&g, &test, 256, o.threads, &mt, NULL, err, sizeof err)) {
         goto fail;
+    }
     ecg_run_info ri;
     ecg_run_info_collect(&ri, ecg_threads_for(o.threads), argc, argv);
     /* The source's manifest, with what compression changed. */
     man = cJSON_Duplicate(s.man, 1);
-    const char *replaced[] = {"weights", "params", "metrics", "score", "run", "passes", "source", "variant"};
+    const char *replaced[] = {"weights", "params", "metrics", "score", "run", "passes", "source", "variant", "format"};
     for (size_t i = 0; i < sizeof replaced / sizeof *replaced; i++) cJSON_DeleteItemFromObjectCaseSensitive(man, replaced[i]);
-    cJSON_AddStringToObject(man, "weights", "weights.sparse.safetensors");
+    cJSON_AddStringToObject(man, "weights", o.int8 ? "weights.int8.safetensors" : "weights.sparse.safetensors");
+    if (o.int8) cJSON_AddStringToObject(man, "format", "int8");
     cJSON_AddStringToObject(man, "source", o.src);
-    char variant[64]; /* the name reports give this variant, e.g. "pruned90" */
-    snprintf(variant, sizeof variant, "pruned%.0f", 100 * o.prune.sparsity);
-    cJSON_AddStringToObject(man, "variant", variant);
-    cJSON *passes = cJSON_AddArrayToObject(man, "passes");
-    cJSON_AddItemToArray(passes, rec);
-    rec = NULL;
+    cJSON_AddStringToObject(man, "variant", variant); /* the name reports give it, e.g. "pruned90+int8" */
+    cJSON_AddItemToObject(man, "passes", passes);
+    passes = NULL;
     cJSON_AddNumberToObject(man, "params", (double)params);
     cJSON_AddNumberToObject(man, "nonzero_params", (double)ecg_nonzero_params(&g));
     cJSON *size = cJSON_AddObjectToObject(man, "size_bytes");
-    cJSON_AddNumberToObject(size, "dense_f32", (double)file_size(path));
-    cJSON_AddNumberToObject(size, "sparse", (double)file_size(sparse_path));
+    cJSON_AddNumberToObject(size, "source", (double)file_size(s.weights));
+    if (o.do_prune) {
+        cJSON_AddNumberToObject(size, "dense_f32", (double)file_size(path));
+        cJSON_AddNumberToObject(size, "sparse", (double)file_size(sparse_path));
+    }
+    if (o.int8) {
+        cJSON_AddNumberToObject(size, "int8", (double)file_size(int8_path));
+        cJSON_AddNumberToObject(size, "int8_param_bytes", (double)ecg_qmodel_bytes(&gi, &q));
+    }
     cJSON_AddItemToObject(man, "run", ecg_run_info_json(&ri));
     cJSON *metrics = cJSON_AddObjectToObject(man, "metrics");
     cJSON_AddItemToObject(metrics, "val", ecg_metrics_json(&mv, val.class_names));
@@ -248,19 +404,21 @@ int ecg_cmd_compress(int argc, char **argv) {
     }
     snprintf(path, sizeof path, "%s/manifest.json", o.out);
     if (ecg_write_json(path, man, err, sizeof err)) goto fail;
-    printf("%s on %s, pruned to %.1f%% (%lld of %lld params nonzero), %ld bytes sparse\ntest (%s):\n", s.model, s.task,
-           100 * o.prune.sparsity, (long long)ecg_nonzero_params(&g), (long long)params, file_size(sparse_path),
-           test.split);
+    const char *wname = o.int8 ? int8_path : sparse_path;
+    printf("%s on %s, %s: %lld of %lld params nonzero, %ld bytes (source %ld)\ntest (%s):\n", s.model, s.task, variant,
+           (long long)ecg_nonzero_params(&g), (long long)params, file_size(wname), file_size(s.weights), test.split);
     ecg_metrics_print(stdout, &mt, test.class_names);
-    printf("\nwrote %s/{weights.safetensors,weights.sparse.safetensors,manifest.json}\n", o.out);
+    printf("\nwrote %s and %s\n", wname, path);
     rc = 0;
     goto done;
 fail:
     fprintf(stderr, "ecgbench compress: %s\n", err);
 done:
-    cJSON_Delete(rec);
+    cJSON_Delete(passes);
     cJSON_Delete(man);
     cJSON_Delete(s.man);
+    ecg_qmodel_free(&q);
+    ecg_graph_free(&gi);
     ecg_graph_free(&g);
     ecg_dataset_free(&tr);
     ecg_dataset_free(&val);

@@ -16,7 +16,8 @@
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench eval DIR [--data D] [--threads N]\n"
                "       ecgbench eval MODEL --weights FILE --task TASK [--split S] [--data D] [--seed N] [--threads N]\n"
-               "  DIR holds manifest.json and the weights `ecgbench train` wrote; its test metrics must be\n"
+               "  DIR holds manifest.json and the weights `ecgbench train` (f32) or `ecgbench compress --int8`\n"
+               "  wrote (an int8 file runs on the int8 path); its test metrics must be\n"
                "  reproduced exactly (exit 1 if not). --data defaults to the manifest's, else $ECG_DATA_DIR or data/.\n");
 }
 
@@ -89,17 +90,25 @@ int ecg_cmd_eval(int argc, char **argv) {
     }
     if (!data) data = ecg_default_data_dir();
     ecg_dataset d = {0};
-    ecg_graph g = {0};
+    ecg_graph g = {0}, gi = {0};
+    ecg_qmodel q = {0};
     int rc = 1, hit;
     if (ecg_task_load_cached(task, split, data, seed, NULL, &d, &hit, err, sizeof err)) goto fail;
     ecg_model_cfg mc = ecg_model_cfg_default(d.length, d.channels, d.n_classes);
     mc.n_features = d.n_features;
     mc.feature_names = d.feature_names;
-    if (ecg_model_build(model, &mc, &g, err, sizeof err) || ecg_weights_load(&g, weights, err, sizeof err))
-        goto fail;
+    int is8 = ecg_int8_file_is(weights, err, sizeof err);
     ecg_metrics m;
-    if (ecg_evaluate(&g, &d, 256, threads, &m, NULL, err, sizeof err)) goto fail;
-    printf("%s on %s/%s (%s), weights %s\n", model, task, split, d.data_version, weights);
+    if (is8 < 0 || ecg_model_build(model, &mc, &g, err, sizeof err)) goto fail;
+    if (is8) { /* an `ecgbench compress --int8` file: the int8 path */
+        if (ecg_inference_graph(&gi, &g, err, sizeof err) || ecg_int8_load(&gi, &q, weights, err, sizeof err) ||
+            ecg_evaluate_q(&gi, &q, &d, 256, threads, &m, NULL, err, sizeof err))
+            goto fail;
+    } else if (ecg_weights_load(&g, weights, err, sizeof err) ||
+               ecg_evaluate(&g, &d, 256, threads, &m, NULL, err, sizeof err)) {
+        goto fail;
+    }
+    printf("%s on %s/%s (%s), %sweights %s\n", model, task, split, d.data_version, is8 ? "int8 " : "", weights);
     ecg_metrics_print(stdout, &m, d.class_names);
     const ecg_task *tk = ecg_task_find(task);
     if (tk && tk->score_name) printf("%s %.4f\n", tk->score_name, ecg_metrics_mean_f1(&m, tk->score_classes));
@@ -123,6 +132,8 @@ fail:
     fprintf(stderr, "ecgbench eval: %s\n", err);
 done:
     cJSON_Delete(man);
+    ecg_qmodel_free(&q);
+    ecg_graph_free(&gi);
     ecg_graph_free(&g);
     ecg_dataset_free(&d);
     return rc;

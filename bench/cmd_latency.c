@@ -18,7 +18,7 @@
 
 typedef struct {
     const ecg_run *run;
-    ecg_graph g;
+    ecg_run_model m;
     ecg_xnn *x;
     int batch, threads;
     double init_ms, flops; /* flops per call (whole batch) */
@@ -65,20 +65,20 @@ static int make_case(lat_case *c, char *err, size_t errlen) {
     double t[INIT_RUNS];
     for (int k = 0; k < INIT_RUNS; k++) {
         if (c->x) ecg_xnn_free(c->x), c->x = NULL;
-        if (c->g.nodes) ecg_graph_free(&c->g);
+        ecg_run_model_free(&c->m);
         double t0 = now_ms();
-        if (ecg_run_build(c->run, &c->g, err, errlen) ||
-            !(c->x = ecg_xnn_create(&c->g, c->batch, c->threads, ecg_run_xnn_flags(&c->g), err, errlen)))
+        if (ecg_run_open(c->run, &c->m, err, errlen) || !(c->x = ecg_run_executor(&c->m, c->batch, c->threads, err, errlen)))
             return -1;
         t[k] = now_ms() - t0;
     }
     qsort(t, INIT_RUNS, sizeof *t, by_value);
     c->init_ms = t[INIT_RUNS / 2];
-    c->flops = (double)ecg_graph_flops(&c->g) * c->batch;
+    const ecg_graph *g = c->m.int8 ? &c->m.gi : &c->m.g;
+    c->flops = (double)ecg_graph_flops(&c->m.g) * c->batch;
     ecg_rng r = {0x1a7e};
-    for (int i = 0; i < c->g.n_inputs; i++) { /* the ECG random; features 0 (valid embedding indices) */
+    for (int i = 0; i < g->n_inputs; i++) { /* the ECG random; features 0 (valid embedding indices) */
         float *in = ecg_xnn_input(c->x, i);
-        size_t n = (size_t)c->batch * (size_t)ecg_shape_numel(&c->g.values[c->g.inputs[i]].shape);
+        size_t n = (size_t)c->batch * (size_t)ecg_shape_numel(&g->values[g->inputs[i]].shape);
         for (size_t k = 0; k < n; k++) in[k] = i == 0 ? ecg_rng_normal(&r) : 0.0f;
     }
     return 0;
@@ -213,13 +213,9 @@ int ecg_cmd_latency(int argc, char **argv) {
 fail:
     fprintf(stderr, "ecgbench latency: %s\n", err);
 done:
-    for (int i = 0; cases && i < n_cases; i++) {
+    for (int i = 0; cases && i < n_cases + (n_cases < max_cases); i++) { /* + a case that failed midway */
         ecg_xnn_free(cases[i].x);
-        ecg_graph_free(&cases[i].g);
-    }
-    if (cases && n_cases < max_cases && (cases[n_cases].x || cases[n_cases].g.nodes)) { /* a case that failed midway */
-        ecg_xnn_free(cases[n_cases].x);
-        ecg_graph_free(&cases[n_cases].g);
+        ecg_run_model_free(&cases[i].m);
     }
     free(cases);
     free(gc);

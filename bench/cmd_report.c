@@ -80,27 +80,30 @@ static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, rep
     snprintf(row->source_name, sizeof row->source_name, "%s", src ? base_name(src) : "");
     snprintf(row->split, sizeof row->split, "test");
     ecg_dataset d = {0};
-    ecg_graph g = {0};
+    ecg_run_model rm = {0};
+    const ecg_graph *g = &rm.g;
     int hit, rc = -1;
     if (ecg_task_load_cached(r->task, "test", data, r->seed, NULL, &d, &hit, err, errlen) ||
-        ecg_run_build(r, &g, err, errlen) || ecg_evaluate(&g, &d, 256, threads, &row->m, NULL, err, errlen))
+        ecg_run_open(r, &rm, err, errlen) || ecg_run_evaluate(&rm, &d, threads, &row->m, err, errlen))
         goto done;
     row->sample |= strstr(d.data_version, "SAMPLE") != NULL;
     snprintf(row->data_version, sizeof row->data_version, "%s", d.data_version);
     for (int c = 0; c < d.n_classes && c < ECG_MAX_CLASSES; c++)
         snprintf(row->class_names[c], sizeof row->class_names[c], "%s", d.class_names[c]);
     row->score = row->task->score_name ? ecg_metrics_mean_f1(&row->m, row->task->score_classes) : NAN;
-    row->params = ecg_graph_param_count(&g);
-    row->nonzero_params = ecg_nonzero_params(&g);
-    row->flops = ecg_graph_flops(&g);
-    row->flops_nonzero = nonzero_flops(&g);
+    /* counted on the model's f32 graph; an int8 run's file holds the same params, one byte each */
+    if (rm.int8) g = &rm.gi;
+    row->params = ecg_graph_param_count(&rm.g);
+    row->nonzero_params = rm.int8 ? row->params : ecg_nonzero_params(g);
+    row->flops = ecg_graph_flops(&rm.g);
+    row->flops_nonzero = rm.int8 ? row->flops : nonzero_flops(g);
     struct stat st;
     row->size_bytes = stat(r->weights, &st) ? -1 : (long)st.st_size;
     row->sparsity = pass_sparsity(r->man);
     if ((row->peak_rss_kb = ecg_peak_rss_kb(r->dir, 1, err, errlen)) < 0) goto done;
     rc = 0;
 done:
-    ecg_graph_free(&g);
+    ecg_run_model_free(&rm);
     ecg_dataset_free(&d);
     return rc;
 }

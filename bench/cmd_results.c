@@ -53,15 +53,19 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
         }
         char a[16], se[16], ppv[16];
         pct(a, sizeof a, mt.accuracy);
-        printf("| %s | %.0f | %s | %.3f |", str_of(m, "model"), num_of(m, "params"), a, mt.macro_f1);
+        /* a compressed run (`ecgbench compress`) names its variant after the model: "efficientecg-s int8" */
+        int compressed = strcmp(runs[r].variant, "f32") != 0;
+        printf("| %s%s%s | %.0f | %s | %.3f |", str_of(m, "model"), compressed ? " " : "", compressed ? runs[r].variant : "",
+               num_of(m, "params"), a, mt.macro_f1);
         if (t->score_name) printf(" %.3f |", ecg_metrics_mean_f1(&mt, t->score_classes));
         for (int c = 0; c < t->n_classes; c++) {
             pct(se, sizeof se, mt.sensitivity[c]);
             pct(ppv, sizeof ppv, mt.ppv[c]);
             printf(" %s / %s |", se, ppv);
         }
-        printf(" %.0f (%.0f) | %.0f |\n", num_of(m, "epochs_run"), num_of(m, "best_epoch"),
-               num_of(m, "train_examples_per_second"));
+        if (compressed) printf(" - | - |\n"); /* fine-tuned at most, not trained here */
+        else printf(" %.0f (%.0f) | %.0f |\n", num_of(m, "epochs_run"), num_of(m, "best_epoch"),
+                    num_of(m, "train_examples_per_second"));
     }
     if (rows) printf("\n");
     return rows;

@@ -17,7 +17,7 @@ static const command commands[] = {
     {"info", ecg_cmd_info, "MODEL: per-layer table (output shape, params, FLOPs), optional CSV"},
     {"train", ecg_cmd_train, "MODEL --task TASK: train, select on validation macro-F1, write weights + manifest"},
     {"eval", ecg_cmd_eval, "DIR (a manifest) or MODEL --weights W --task T: metrics on the XNNPACK path"},
-    {"compress", ecg_cmd_compress, "DIR --prune S --out OUT: compress a trained run (pruning + fine-tuning), sizes and test metrics"},
+    {"compress", ecg_cmd_compress, "DIR --out OUT --prune S | --int8: compress a trained run; sizes and test metrics"},
     {"results", ecg_cmd_results, "[DIR]: test results of the trained runs (models/weights) as Markdown tables"},
     {"latency", ecg_cmd_latency, "time every run through XNNPACK (Google Benchmark): batch x threads -> latency_ecgbench.csv"},
     {"report", ecg_cmd_report, "evaluate every trained and compressed run; results/per_class/sweep CSVs, tables.md/.tex"},

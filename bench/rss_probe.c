@@ -24,16 +24,17 @@ int ecg_cmd_rss_probe(int argc, char **argv) {
     if (argc == 4 && ecg_arg_int("rss-probe", "--batch", argv[3], 1, 4096, &batch)) return 2;
     char err[1400];
     ecg_run r;
-    ecg_graph g = {0};
+    ecg_run_model m = {0};
     ecg_xnn *x = NULL;
     int rc = 1;
     if (ecg_run_read(argv[1], &r, err, sizeof err)) goto fail;
-    if (ecg_backend_init(err, sizeof err) || ecg_run_build(&r, &g, err, sizeof err) ||
-        !(x = ecg_xnn_create(&g, (int)batch, 1, ecg_run_xnn_flags(&g), err, sizeof err)))
+    if (ecg_backend_init(err, sizeof err) || ecg_run_open(&r, &m, err, sizeof err) ||
+        !(x = ecg_run_executor(&m, (int)batch, 1, err, sizeof err)))
         goto fail;
-    for (int i = 0; i < g.n_inputs; i++) { /* zeros are a valid input; the values do not change memory use */
+    const ecg_graph *g = m.int8 ? &m.gi : &m.g;
+    for (int i = 0; i < g->n_inputs; i++) { /* zeros are a valid input; the values do not change memory use */
         float *in = ecg_xnn_input(x, i);
-        memset(in, 0, sizeof(float) * (size_t)batch * (size_t)ecg_shape_numel(&g.values[g.inputs[i]].shape));
+        memset(in, 0, sizeof(float) * (size_t)batch * (size_t)ecg_shape_numel(&g->values[g->inputs[i]].shape));
     }
     if (ecg_xnn_run(x)) {
         snprintf(err, sizeof err, "%s: the XNNPACK run failed", argv[1]);
@@ -56,7 +57,7 @@ fail:
     fprintf(stderr, "ecgbench rss-probe: %s\n", err);
 done:
     ecg_xnn_free(x);
-    ecg_graph_free(&g);
+    ecg_run_model_free(&m);
     if (r.man) ecg_run_free(&r);
     return rc;
 }

@@ -48,16 +48,39 @@ void ecg_run_free(ecg_run *r) {
     r->man = NULL;
 }
 
-int ecg_run_build(const ecg_run *r, ecg_graph *g, char *err, size_t errlen) {
+int ecg_run_open(const ecg_run *r, ecg_run_model *m, char *err, size_t errlen) {
+    memset(m, 0, sizeof *m);
     const ecg_task *t = ecg_task_lookup(r->task, err, errlen);
     if (!t) return -1;
     ecg_model_cfg mc = ecg_task_model_cfg(t);
-    if (ecg_model_build(r->model, &mc, g, err, errlen)) return -1;
-    if (ecg_weights_load(g, r->weights, err, errlen)) {
-        ecg_graph_free(g);
+    int is8 = ecg_int8_file_is(r->weights, err, errlen);
+    if (is8 < 0 || ecg_model_build(r->model, &mc, &m->g, err, errlen)) return -1;
+    m->int8 = is8;
+    /* int8: the inference graph (batchnorm folded) with the int8 nodes of the file; else the
+     * model with its weights, dense or sparse file */
+    if (is8 ? ecg_inference_graph(&m->gi, &m->g, err, errlen) || ecg_int8_load(&m->gi, &m->q, r->weights, err, errlen)
+            : ecg_weights_load(&m->g, r->weights, err, errlen)) {
+        ecg_run_model_free(m);
         return -1;
     }
     return 0;
+}
+
+void ecg_run_model_free(ecg_run_model *m) {
+    ecg_qmodel_free(&m->q);
+    ecg_graph_free(&m->gi);
+    ecg_graph_free(&m->g);
+}
+
+int ecg_run_evaluate(const ecg_run_model *m, const ecg_dataset *d, int threads, ecg_metrics *out, char *err,
+                     size_t errlen) {
+    return m->int8 ? ecg_evaluate_q(&m->gi, &m->q, d, 256, threads, out, NULL, err, errlen)
+                   : ecg_evaluate(&m->g, d, 256, threads, out, NULL, err, errlen);
+}
+
+ecg_xnn *ecg_run_executor(const ecg_run_model *m, int batch, int threads, char *err, size_t errlen) {
+    return m->int8 ? ecg_xnn_create_q(&m->gi, &m->q, batch, threads, 0, err, errlen)
+                   : ecg_xnn_create(&m->g, batch, threads, ecg_run_xnn_flags(&m->g), err, errlen);
 }
 
 unsigned ecg_run_xnn_flags(const ecg_graph *g) {

@@ -256,6 +256,7 @@ typedef struct ecg_xnn ecg_xnn;
  * dense op on the layer's shape at create time and keep the faster (pays off for pruned weights). */
 #define ECG_XNN_SPARSE 4u
 #define ECG_XNN_SPARSE_ALWAYS 8u /* take the sparse kernel for every such layer, untimed (tests) */
+#define ECG_XNN_NO_INT8_CHAIN 16u /* int8 path: dequantise every int8 node's output, even between int8 nodes */
 ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, unsigned flags, char *err, size_t errlen);
 void ecg_xnn_free(ecg_xnn *x);
 float *ecg_xnn_input(ecg_xnn *x, int i);        /* batch * numel floats, with XNN_EXTRA_BYTES slack */
@@ -271,10 +272,54 @@ typedef struct {
     int n_bn_folded;
     int n_sparse;         /* layers lowered onto the own sparse kernel */
     int n_sparse_timed;   /* layers where both candidates were timed (ECG_XNN_SPARSE) */
+    int n_int8_nodes;     /* conv1d/linear nodes lowered onto XNNPACK int8 operators */
+    int n_int8_chained;   /* int8 values passed on in int8 (no dequantise + quantise between int8 nodes) */
 } ecg_xnn_stats;
 ecg_xnn_stats ecg_xnn_get_stats(const ecg_xnn *x);
 /* XNNPACK's fast f32 depthwise tap counts are 3, 4, 9, 25: the smallest >= taps, or taps. */
 int ecg_xnn_dw_fast_taps(int taps);
+/* A value of the executor's graph after a run (value ids are those of the graph given to
+ * create: folding and dropout removal keep them); NULL for an id out of range. A value no node
+ * writes any more (a folded batchnorm's output; on the int8 path, a value kept in int8 between
+ * int8 nodes) holds zeros. For calibration, on the f32 executor. */
+const float *ecg_xnn_value(const ecg_xnn *x, int value);
+
+/* ---------------------------------------------------------------- int8 (post-training quantization) */
+/* Activations: asymmetric per tensor in XNNPACK's qs8 convention,
+ * real = scale * (q - zero_point), q in [-128, 127]. */
+typedef struct {
+    float scale;
+    int32_t zero_point;
+} ecg_qparams;
+
+/* A conv1d or linear node with int8 weights (symmetric, zero point 0): conv1d per output channel
+ * (XNNPACK qc8), linear per tensor (XNNPACK qs8: its fully-connected has no per-channel form).
+ * The bias is int32 in units of in.scale * w_scale[o], as XNNPACK takes it. */
+typedef struct {
+    char node[ECG_NAME_LEN];   /* node name in the graph */
+    ecg_qparams in, out;       /* the node's input and output activations */
+    int8_t *w;                 /* the weight in its PyTorch layout */
+    int64_t n_w;
+    float *w_scale;            /* n_scale: out channels (conv1d) or 1 (linear) */
+    int n_scale;
+    int32_t *bias;             /* n_out */
+    int n_out;
+} ecg_qnode;
+
+typedef struct {
+    ecg_qnode *nodes;
+    int n;
+} ecg_qmodel;
+
+void ecg_qmodel_free(ecg_qmodel *q);
+const ecg_qnode *ecg_qmodel_find(const ecg_qmodel *q, const char *node);
+
+/* As ecg_xnn_create, with every node named in q lowered onto XNNPACK's int8 operators: its f32
+ * input converted to qs8 (q->in), the qc8 convolution or qs8 fully-connected operator, its qs8
+ * output converted back to f32 (q->out). Every other node stays on the f32 lowering. A q node
+ * the graph lacks, or whose sizes do not fit its node, is an error. */
+ecg_xnn *ecg_xnn_create_q(const ecg_graph *g, const ecg_qmodel *q, int batch, int threads, unsigned flags, char *err,
+                          size_t errlen);
 
 /* ---------------------------------------------------------------- sparse 1x1 conv / linear (ops/sparse_gemm.c) */
 /* Y[rows, out] = X[rows, in] W^T + bias for a pruned W [out, in] (PyTorch Linear / Conv1d k=1

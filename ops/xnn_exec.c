@@ -22,6 +22,11 @@ struct ecg_xnn {
     int n_steps, cap_steps;
     alloc_node *allocs;     /* everything ecg_lower_alloc handed out */
     ecg_xnn_stats stats;
+    /* int8 path: per value, its int8 buffer (or NULL) and qparams, and whether an f32 consumer
+     * (or the graph output) needs it dequantised */
+    int8_t **qval;
+    ecg_qparams *qp;
+    unsigned char *need_f32;
 };
 
 int ecg_backend_init(char *err, size_t errlen) {
@@ -128,12 +133,65 @@ void ecg_xnn_free(ecg_xnn *x) {
         x->allocs = next;
     }
     free(x->val);
+    free(x->qval);
+    free(x->qp);
+    free(x->need_f32);
     if (x->tp) pthreadpool_destroy(x->tp);
     ecg_graph_free(&x->g);
     free(x);
 }
 
-ecg_xnn *ecg_xnn_create(const ecg_graph *src, int batch, int threads, unsigned flags, char *err, size_t errlen) {
+static ecg_lowering lowering_for(const ecg_node *n, const ecg_qnode *q) {
+    if (!q) return lowerings[n->kind];
+    return n->kind == ECG_OP_CONV1D ? ecg_lower_conv1d_q : n->kind == ECG_OP_LINEAR ? ecg_lower_linear_q : NULL;
+}
+
+static int same_qparams(const ecg_qparams *a, const ecg_qparams *b) {
+    return a->scale == b->scale && a->zero_point == b->zero_point;
+}
+
+/* need_f32[v]: v is the output, or some consumer is not an int8 node reading it with the
+ * qparams its int8 producer writes (checked again when the producer is lowered). */
+static int plan_int8_values(ecg_xnn *x, const ecg_qmodel *q) {
+    const ecg_graph *g = &x->g;
+    x->qval = calloc((size_t)g->n_values, sizeof *x->qval);
+    x->qp = calloc((size_t)g->n_values, sizeof *x->qp);
+    x->need_f32 = calloc((size_t)g->n_values, 1);
+    if (!x->qval || !x->qp || !x->need_f32) return -1;
+    int chain = !(x->flags & ECG_XNN_NO_INT8_CHAIN);
+    for (int v = 0; v < g->n_values; v++) x->need_f32[v] = !chain || v == g->output || g->values[v].producer < 0;
+    for (int v = 0; v < g->n_values; v++) {
+        int p = g->values[v].producer;
+        const ecg_qnode *pq = p >= 0 ? ecg_qmodel_find(q, g->nodes[p].name) : NULL;
+        if (!pq) x->need_f32[v] = 1;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ecg_node *n = &g->nodes[i];
+        const ecg_qnode *nq = ecg_qmodel_find(q, n->name);
+        for (int j = 0; j < n->n_in; j++) {
+            int v = n->in[j], p = g->values[v].producer;
+            const ecg_qnode *pq = p >= 0 ? ecg_qmodel_find(q, g->nodes[p].name) : NULL;
+            if (!nq || j > 0 || !pq || !same_qparams(&pq->out, &nq->in)) x->need_f32[v] = 1;
+        }
+    }
+    return 0;
+}
+
+int8_t *ecg_lower_qvalue(ecg_lower *l, int value, const ecg_qparams *p) {
+    ecg_xnn *x = l->x;
+    if (!x->qval || (x->flags & ECG_XNN_NO_INT8_CHAIN)) return NULL;
+    return x->qval[value] && same_qparams(&x->qp[value], p) ? x->qval[value] : NULL;
+}
+
+void ecg_lower_set_qvalue(ecg_lower *l, int value, int8_t *buf, const ecg_qparams *p) {
+    l->x->qval[value] = buf;
+    l->x->qp[value] = *p;
+}
+
+int ecg_lower_needs_f32(const ecg_lower *l, int value) { return !l->x->need_f32 || l->x->need_f32[value]; }
+
+static ecg_xnn *create(const ecg_graph *src, const ecg_qmodel *q, int batch, int threads, unsigned flags, char *err,
+                       size_t errlen) {
     err[0] = 0;
     if (src->err[0] || src->output < 0 || batch < 1) {
         snprintf(err, errlen, "%s", src->err[0] ? src->err : src->output < 0 ? "graph has no output" : "batch must be >= 1");
@@ -174,9 +232,18 @@ ecg_xnn *ecg_xnn_create(const ecg_graph *src, int batch, int threads, unsigned f
         size_t n = (size_t)batch * (size_t)ecg_shape_numel(&g->values[v].shape);
         if (!(x->val[v] = ecg_lower_alloc(&l, n * sizeof(float)))) goto fail;
     }
+    if (q && plan_int8_values(x, q)) goto oom;
+    int matched = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const ecg_node *n = &g->nodes[i];
         l.n = n;
+        l.q = q ? ecg_qmodel_find(q, n->name) : NULL;
+        ecg_lowering lower = lowering_for(n, l.q);
+        if (!lower) {
+            ecg_lower_fail(&l, "has int8 parameters, but only conv1d and linear nodes can be int8");
+            goto fail;
+        }
+        matched += l.q != NULL;
         for (int j = 0; j < n->n_in; j++) {
             l.in[j] = x->val[n->in[j]];
             l.in_shape[j] = g->values[n->in[j]].shape;
@@ -184,16 +251,64 @@ ecg_xnn *ecg_xnn_create(const ecg_graph *src, int batch, int threads, unsigned f
         l.out = x->val[n->out];
         l.out_shape = g->values[n->out].shape;
         for (int j = 0; j < n->n_param; j++) l.w[j] = g->params[n->param[j]].data;
-        if (lowerings[n->kind](&l)) {
+        if (lower(&l)) {
             if (!err[0]) ecg_lower_fail(&l, "lowering failed");
             goto fail;
         }
+        if (l.q) x->stats.n_int8_nodes++;
+    }
+    if (q && matched != q->n) {
+        /* names are unique in a graph, so some q node names none of them */
+        l.n = NULL;
+        for (int k = 0; k < q->n; k++) {
+            int found = 0;
+            for (int i = 0; i < g->n_nodes && !found; i++) found = !strcmp(g->nodes[i].name, q->nodes[k].node);
+            if (!found) {
+                ecg_lower_fail(&l, "the int8 model names node '%s', which the graph lacks", q->nodes[k].node);
+                goto fail;
+            }
+        }
+        ecg_lower_fail(&l, "the int8 model names a node twice");
+        goto fail;
     }
     return x;
 oom:
     ecg_lower_fail(&l, "out of memory");
 fail:
     ecg_xnn_free(x);
+    return NULL;
+}
+
+ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, unsigned flags, char *err, size_t errlen) {
+    return create(g, NULL, batch, threads, flags, err, errlen);
+}
+
+ecg_xnn *ecg_xnn_create_q(const ecg_graph *g, const ecg_qmodel *q, int batch, int threads, unsigned flags, char *err,
+                          size_t errlen) {
+    if (!q) {
+        snprintf(err, errlen, "no int8 model given");
+        return NULL;
+    }
+    return create(g, q, batch, threads, flags, err, errlen);
+}
+
+const float *ecg_xnn_value(const ecg_xnn *x, int v) { return v >= 0 && v < x->g.n_values ? x->val[v] : NULL; }
+
+void ecg_qmodel_free(ecg_qmodel *q) {
+    if (!q) return;
+    for (int i = 0; i < q->n; i++) {
+        free(q->nodes[i].w);
+        free(q->nodes[i].w_scale);
+        free(q->nodes[i].bias);
+    }
+    free(q->nodes);
+    q->nodes = NULL;
+    q->n = 0;
+}
+
+const ecg_qnode *ecg_qmodel_find(const ecg_qmodel *q, const char *node) {
+    for (int i = 0; q && i < q->n; i++)
+        if (!strcmp(q->nodes[i].node, node)) return &q->nodes[i];
     return NULL;
 }
 

@@ -30,6 +30,7 @@ typedef struct ecg_lower {
     const float *w[ECG_MAX_PARAMS];
     pthreadpool_t tp;
     ecg_xnn_stats *stats;
+    const ecg_qnode *q;  /* int8 parameters of this node, or NULL (f32) */
     char *err;
     size_t errlen;
 } ecg_lower;
@@ -67,6 +68,15 @@ int ecg_lower_embedding(ecg_lower *l);
 int ecg_lower_concat(ecg_lower *l);
 int ecg_lower_slice(ecg_lower *l);      /* own copy kernel */
 int ecg_lower_tokens(ecg_lower *l);     /* filled once at plan time: no step at run time */
+/* int8 values (ops/xnn_exec.c). An int8 node's output stays in int8 for the next int8 node when
+ * every consumer is an int8 node reading it with the same qparams (they come from the same
+ * value's range, so they match unless an output range was widened). */
+int8_t *ecg_lower_qvalue(ecg_lower *l, int value, const ecg_qparams *p); /* NULL: none to reuse */
+void ecg_lower_set_qvalue(ecg_lower *l, int value, int8_t *buf, const ecg_qparams *p);
+int ecg_lower_needs_f32(const ecg_lower *l, int value);
+/* int8 lowerings (ops/xnn_quant.c), used for nodes with l->q set. */
+int ecg_lower_conv1d_q(ecg_lower *l);   /* XNNPACK qc8 convolution */
+int ecg_lower_linear_q(ecg_lower *l);   /* XNNPACK qs8 fully-connected */
 
 /* With ECG_XNN_SPARSE(_ALWAYS): for a layer computing Y[rows, out] = X W^T + bias from l->in[0]
  * into l->out (W [out, in]), appends our sparse kernel instead of `dense` (already created and

@@ -1,10 +1,12 @@
 /* `ecgbench compress` on a run trained on the bundled sample: pruned weights are exactly as sparse
  * as asked after fine-tuning, the sparse file holds the same weights as the dense one and is
- * smaller, the manifest records the pass, and `ecgbench eval` reproduces its test metrics. */
+ * smaller; int8 records its calibration and its file is the model size; each manifest records its
+ * passes, and `ecgbench eval` reproduces its test metrics. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../bench/bench.h"
@@ -77,12 +79,41 @@ static void test_prune_a_trained_run(void) {
     char *eval[] = {"eval", out};
     CHECK(ecg_cmd_eval(2, eval) == 0, "eval does not reproduce the compressed run's manifest");
 
+    /* int8 on the trained run */
+    char out8[120];
+    snprintf(out8, sizeof out8, "%s/int8", dir);
+    char *int8[] = {"compress", run, "--int8", "--calib", "64", "--threads", "2", "--out", out8, "--quiet"};
+    CHECK(ecg_cmd_compress(10, int8) == 0, "compress --int8 failed");
+    snprintf(path, sizeof path, "%s/manifest.json", out8);
+    m = ecg_read_json(path, err, sizeof err);
+    CHECK(m != NULL, "%s", err);
+    if (m) {
+        const cJSON *passes = cJSON_GetObjectItem(m, "passes"), *q = cJSON_GetArrayItem(passes, 1);
+        const cJSON *cal = cJSON_GetObjectItem(q, "calibration"), *size = cJSON_GetObjectItem(m, "size_bytes");
+        CHECK(cJSON_GetArraySize(passes) == 2 && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(q, "pass")), "int8"),
+              "passes: bn_fold, int8");
+        CHECK(num(cal, "examples") == 64 && cJSON_GetArraySize(cJSON_GetObjectItem(cal, "candidates")) == 2,
+              "calibration: 64 examples, two candidate methods (auto)");
+        CHECK(num(q, "int8_nodes") > 10, "int8 nodes");
+        CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "variant")), "int8"), "variant");
+        snprintf(path, sizeof path, "%s/weights.int8.safetensors", out8);
+        struct stat st;
+        CHECK(stat(path, &st) == 0 && num(size, "int8") == (double)st.st_size, "size_bytes.int8 is the file's");
+        CHECK(num(size, "int8") < 0.3 * num(size, "source"), "int8 file %g bytes vs f32 %g", num(size, "int8"),
+              num(size, "source"));
+    }
+    cJSON_Delete(m);
+    char *eval8[] = {"eval", out8};
+    CHECK(ecg_cmd_eval(2, eval8) == 0, "eval does not reproduce the int8 manifest");
+
     char *no_pass[] = {"compress", run, "--out", out};
     CHECK(ecg_cmd_compress(4, no_pass) == 2, "no pass is a usage error");
     char *bad_s[] = {"compress", run, "--prune", "1.5", "--out", out};
     CHECK(ecg_cmd_compress(6, bad_s) == 2, "sparsity 1.5");
     char *bad_scope[] = {"compress", run, "--prune", "0.5", "--scope", "random", "--out", out};
     CHECK(ecg_cmd_compress(8, bad_scope) == 2, "unknown scope");
+    char *bad_calib[] = {"compress", run, "--int8", "--calib-method", "median", "--out", out};
+    CHECK(ecg_cmd_compress(7, bad_calib) == 2, "unknown calibration method");
     char *no_run[] = {"compress", "/nonexistent/run", "--prune", "0.5", "--out", out};
     CHECK(ecg_cmd_compress(6, no_run) == 1, "a missing run");
     char cmd[160];

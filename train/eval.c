@@ -33,12 +33,12 @@ int ecg_check_model_fits(const ecg_graph *g, const ecg_dataset *d, char *err, si
     return 0;
 }
 
-int ecg_evaluate(const ecg_graph *g, const ecg_dataset *d, int batch, int threads, ecg_metrics *m, float *logits,
-                 char *err, size_t errlen) {
+static int evaluate(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *d, int batch, int threads,
+                    ecg_metrics *m, float *logits, char *err, size_t errlen) {
     if (ecg_check_model_fits(g, d, err, errlen)) return -1;
     if (batch < 1) batch = 1;
     if (batch > d->n && d->n > 0) batch = d->n;
-    ecg_xnn *x = ecg_xnn_create(g, batch, threads, 0, err, errlen);
+    ecg_xnn *x = q ? ecg_xnn_create_q(g, q, batch, threads, 0, err, errlen) : ecg_xnn_create(g, batch, threads, 0, err, errlen);
     if (!x) return -1;
     int classes = d->n_classes;
     size_t ex = (size_t)d->length * (size_t)d->channels, nf = (size_t)d->n_features;
@@ -65,4 +65,18 @@ int ecg_evaluate(const ecg_graph *g, const ecg_dataset *d, int batch, int thread
     ecg_xnn_free(x);
     ecg_metrics_finish(m);
     return 0;
+}
+
+int ecg_evaluate(const ecg_graph *g, const ecg_dataset *d, int batch, int threads, ecg_metrics *m, float *logits,
+                 char *err, size_t errlen) {
+    return evaluate(g, NULL, d, batch, threads, m, logits, err, errlen);
+}
+
+int ecg_evaluate_q(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *d, int batch, int threads,
+                   ecg_metrics *m, float *logits, char *err, size_t errlen) {
+    if (!q) {
+        snprintf(err, errlen, "no int8 model given");
+        return -1;
+    }
+    return evaluate(g, q, d, batch, threads, m, logits, err, errlen);
 }

@@ -111,6 +111,9 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *train, 
  * gets d->n * classes floats. 0 ok, -1 with err. */
 int ecg_evaluate(const ecg_graph *g, const ecg_dataset *d, int batch, int threads, ecg_metrics *m, float *logits,
                  char *err, size_t errlen);
+/* The same on the int8 path: the nodes named in q on XNNPACK's int8 operators (ecg_xnn_create_q). */
+int ecg_evaluate_q(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *d, int batch, int threads,
+                   ecg_metrics *m, float *logits, char *err, size_t errlen);
 /* Checks that g's inputs and output fit d (shapes, classes); 0 ok, -1 with a message naming both. */
 int ecg_check_model_fits(const ecg_graph *g, const ecg_dataset *d, char *err, size_t errlen);
 
