@@ -12,6 +12,7 @@ typedef struct {
 
 static const command commands[] = {
     {"bench-op", ecg_cmd_bench_op, "time single operators (XNNPACK vs reference); the depthwise-conv study"},
+    {"bench-model", ecg_cmd_bench_model, "MODEL|DIR [--channels R]: whole-model XNNPACK latency, dense vs channel-pruned"},
     {"models", ecg_cmd_models, "list the models with their parameters and FLOPs"},
     {"info", ecg_cmd_info, "MODEL: per-layer table (output shape, params, FLOPs), optional CSV"},
     {"train", ecg_cmd_train, "MODEL --task TASK: train, select on validation macro-F1, write weights + manifest"},
