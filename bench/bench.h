@@ -80,6 +80,9 @@ int ecg_arg_int(const char *cmd, const char *what, const char *s, long long lo, 
 int ecg_arg_num(const char *cmd, const char *what, const char *s, double lo, double hi, double *out);
 
 /* ---------------------------------------------------------------- channel pruning of runs (bench/compress_channels.c) */
+/* --channel-rank l1|bn or --channel-scope local|all (flag) into cfg; prints "ecgbench CMD: ..." and
+ * returns -1 on another value. */
+int ecg_channel_opt(const char *cmd, const char *flag, const char *value, ecg_channel_cfg *cfg);
 /* Channel-prunes g (ecg_channel_prune) and returns the pass record for a manifest's "passes":
  * {pass: "channel_prune", ratio, rank, scope, params/flops before and after, groups: [{name,
  * residual, before, after}]}. NULL with err (g unchanged). */

@@ -71,14 +71,8 @@ static int parse(int argc, char **argv, opts *o) {
             o->ch.ratio = x, o->channels = 1;
             break;
         case 'R':
-            o->ch.rank = !strcmp(optarg, "bn") ? ECG_CHANNEL_RANK_BN : ECG_CHANNEL_RANK_L1;
-            if (strcmp(optarg, "bn") && strcmp(optarg, "l1")) rc = 2;
-            if (rc) fprintf(stderr, "ecgbench bench-model: --channel-rank is l1 or bn, got '%s'\n", optarg);
-            break;
         case 'S':
-            o->ch.residual = !strcmp(optarg, "all");
-            if (strcmp(optarg, "all") && strcmp(optarg, "local")) rc = 2;
-            if (rc) fprintf(stderr, "ecgbench bench-model: --channel-scope is local or all, got '%s'\n", optarg);
+            rc = ecg_channel_opt("bench-model", c == 'R' ? "--channel-rank" : "--channel-scope", optarg, &o->ch) ? 2 : 0;
             break;
         case 'b': rc = ecg_arg_int("bench-model", "--batch", optarg, 1, 65536, &v) ? 2 : 0; o->batch = (int)v; break;
         case 'j': rc = ecg_arg_int("bench-model", "--threads", optarg, 0, 1024, &v) ? 2 : 0; o->threads = (int)v; break;

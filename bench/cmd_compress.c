@@ -21,6 +21,10 @@ static void usage(FILE *f) {
             "usage: ecgbench compress DIR --out OUT [passes] [options]\n"
             "  DIR                 a trained run (manifest.json + weights), e.g. models/weights/efficientecg-s-mitdb-aami\n"
             "passes (applied in this order):\n"
+            "  --channels R        channel (structured) pruning: remove fraction R in [0, 1) of the channels of every\n"
+            "                      prunable group, giving a smaller dense graph (rebuilt from the manifest on load)\n"
+            "    --channel-rank l1|bn   rank channels by filter L1 norm (default) or BN |gamma|\n"
+            "    --channel-scope local|all   local (default): groups inside blocks, stem, head; all: + residual streams\n"
             "  --prune S           unstructured magnitude pruning to sparsity S in [0, 1), then fine-tuning\n"
             "    --scope global|layer   one threshold across layers (default) or S in every layer\n"
             "    --gradual          Zhu & Gupta cubic schedule over the first 2/3 of fine-tuning (default one-shot)\n"
@@ -32,6 +36,8 @@ static void usage(FILE *f) {
 typedef struct {
     const char *src, *out, *data;
     ecg_prune_cfg prune;
+    ecg_channel_cfg ch;
+    int do_channels;
     int do_prune, gradual, finetune_epochs, threads, batch, quiet;
     float lr;
 } opts;
@@ -41,7 +47,8 @@ static int parse(int argc, char **argv, opts *o) {
         {"out", 1, 0, 'o'},         {"prune", 1, 0, 'P'},      {"scope", 1, 0, 'S'},   {"gradual", 0, 0, 'g'},
         {"dense-first", 0, 0, 'F'}, {"dense-last", 0, 0, 'E'}, {"finetune-epochs", 1, 0, 'e'},
         {"lr", 1, 0, 'l'},          {"data", 1, 0, 'd'},       {"threads", 1, 0, 'j'}, {"batch", 1, 0, 'b'},
-        {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+        {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {"channels", 1, 0, 'C'},
+        {"channel-rank", 1, 0, 'R'}, {"channel-scope", 1, 0, 'K'}, {0, 0, 0, 0}};
     *o = (opts){.prune = {.global = 1}, .finetune_epochs = 2, .lr = 1e-4f};
     int c;
     long long n = 0;
@@ -66,6 +73,9 @@ static int parse(int argc, char **argv, opts *o) {
         case 'j': bad = ecg_arg_int("compress", "--threads", optarg, 0, 1024, &n); o->threads = (int)n; break;
         case 'b': bad = ecg_arg_int("compress", "--batch", optarg, 1, 65536, &n); o->batch = (int)n; break;
         case 'q': o->quiet = 1; break;
+        case 'C': bad = ecg_arg_num("compress", "--channels", optarg, 0, 0.999999, &v); o->ch.ratio = v, o->do_channels = 1; break;
+        case 'R':
+        case 'K': bad = ecg_channel_opt("compress", c == 'R' ? "--channel-rank" : "--channel-scope", optarg, &o->ch); break;
         case 'h': usage(stdout); return 1;
         default: return 2;
         }
@@ -76,8 +86,8 @@ static int parse(int argc, char **argv, opts *o) {
         usage(stderr);
         return 2;
     }
-    if (!o->do_prune) {
-        fprintf(stderr, "ecgbench compress: no pass given (--prune S)\n");
+    if (!o->do_prune && !o->do_channels) {
+        fprintf(stderr, "ecgbench compress: no pass given (--channels R, --prune S)\n");
         return 2;
     }
     if (o->gradual && o->finetune_epochs < 1) {
@@ -121,17 +131,40 @@ static int read_source(const char *dir, const char *data, source *s, char *err, 
     return 0;
 }
 
+/* Fine-tuning after a pass: every epoch is a candidate, the best on val is kept. */
+static ecg_train_cfg finetune_cfg(const opts *o, const source *s) {
+    ecg_train_cfg c = ecg_train_defaults();
+    c.epochs = o->finetune_epochs, c.patience = o->finetune_epochs + 1, c.warmup_epochs = 0;
+    c.batch = o->batch ? o->batch : s->batch, c.threads = o->threads, c.lr = o->lr, c.min_lr = o->lr / 100;
+    c.class_weighted = s->class_weighted, c.seed = s->seed ^ 0x70726e65ULL; /* "prne": not the training draws */
+    c.progress = o->quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
+    return c;
+}
+
+/* Channel pruning; fine-tuned here unless magnitude pruning (which fine-tunes) follows. */
+static cJSON *channel_pass(ecg_graph *g, const opts *o, const source *s, const ecg_dataset *tr, const ecg_dataset *val,
+                           char *err, size_t errlen) {
+    cJSON *rec = ecg_channel_pass(g, &o->ch, err, errlen);
+    if (!rec || o->do_prune) return rec;
+    ecg_train_cfg c = finetune_cfg(o, s);
+    ecg_train_result res = {0};
+    if (o->finetune_epochs > 0 && ecg_train(g, &c, tr, val, &res, err, errlen)) {
+        cJSON_Delete(rec);
+        return NULL;
+    }
+    cJSON_AddNumberToObject(rec, "finetune_epochs", o->finetune_epochs);
+    cJSON_AddNumberToObject(rec, "finetune_lr", o->lr);
+    cJSON_AddNumberToObject(rec, "finetune_best_epoch", res.best_epoch);
+    return rec;
+}
+
 /* Prunes g and fine-tunes it on tr (epoch picked on val). Returns the pass record, NULL on error. */
 static cJSON *prune_pass(ecg_graph *g, const opts *o, const source *s, const ecg_dataset *tr, const ecg_dataset *val,
                          char *err, size_t errlen) {
     ecg_pruner p;
     cJSON *rec = NULL;
     if (ecg_pruner_init(&p, g, o->prune, err, errlen)) return NULL;
-    ecg_train_cfg c = ecg_train_defaults();
-    c.epochs = o->finetune_epochs, c.patience = o->finetune_epochs + 1, c.warmup_epochs = 0;
-    c.batch = o->batch ? o->batch : s->batch, c.threads = o->threads, c.lr = o->lr, c.min_lr = o->lr / 100;
-    c.class_weighted = s->class_weighted, c.seed = s->seed ^ 0x70726e65ULL; /* "prne": not the training draws */
-    c.progress = o->quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
+    ecg_train_cfg c = finetune_cfg(o, s);
     long steps = tr->n / (c.batch < tr->n ? c.batch : tr->n);
     /* The gradual ramp ends after 2/3 of the fine-tuning epochs; the epoch kept is one after it. */
     int ramp_epochs = o->gradual ? (2 * o->finetune_epochs + 2) / 3 : 0;
@@ -192,7 +225,7 @@ int ecg_cmd_compress(int argc, char **argv) {
     source s = {0};
     ecg_dataset tr = {0}, val = {0}, test = {0};
     ecg_graph g = {0};
-    cJSON *man = NULL, *rec = NULL;
+    cJSON *man = NULL, *rec = NULL, *rec_ch = NULL;
     rc = 1;
     if (read_source(o.src, o.data, &s, err, sizeof err) || ecg_mkdir_p(o.out, err, sizeof err) ||
         load_split(&s, "train", &tr, err, sizeof err) || load_split(&s, "val", &val, err, sizeof err) ||
@@ -201,10 +234,12 @@ int ecg_cmd_compress(int argc, char **argv) {
     const ecg_task *tk = ecg_task_find(s.task);
     ecg_model_cfg mc = ecg_task_model_cfg(tk);
     mc.seed = s.seed;
-    if (ecg_model_build(s.model, &mc, &g, err, sizeof err) || ecg_safetensors_load(&g, s.weights, 0, err, sizeof err))
+    /* the source may itself be compressed: its manifest rebuilds its graph */
+    if (ecg_manifest_model_build(s.man, s.model, &mc, &g, err, sizeof err) || ecg_weights_load(&g, s.weights, err, sizeof err))
         goto fail;
+    if (o.do_channels && !(rec_ch = channel_pass(&g, &o, &s, &tr, &val, err, sizeof err))) goto fail;
     int64_t params = ecg_graph_param_count(&g);
-    if (!(rec = prune_pass(&g, &o, &s, &tr, &val, err, sizeof err))) goto fail;
+    if (o.do_prune && !(rec = prune_pass(&g, &o, &s, &tr, &val, err, sizeof err))) goto fail;
     ecg_metrics mv, mt;
     if (ecg_evaluate(&g, &val, 256, o.threads, &mv, NULL, err, sizeof err) ||
         ecg_evaluate(&g, &test, 256, o.threads, &mt, NULL, err, sizeof err))
@@ -221,14 +256,19 @@ int ecg_cmd_compress(int argc, char **argv) {
     ecg_run_info_collect(&ri, ecg_threads_for(o.threads), argc, argv);
     /* The source's manifest, with what compression changed. */
     man = cJSON_Duplicate(s.man, 1);
-    const char *replaced[] = {"weights", "params", "metrics", "score", "run", "passes", "source"};
+    const char *replaced[] = {"weights", "params", "metrics", "score", "run", "passes", "source", "flops_per_example"};
     for (size_t i = 0; i < sizeof replaced / sizeof *replaced; i++) cJSON_DeleteItemFromObjectCaseSensitive(man, replaced[i]);
     cJSON_AddStringToObject(man, "weights", "weights.sparse.safetensors");
     cJSON_AddStringToObject(man, "source", o.src);
-    cJSON *passes = cJSON_AddArrayToObject(man, "passes");
-    cJSON_AddItemToArray(passes, rec);
-    rec = NULL;
+    /* the source's passes first: a compressed source's graph is rebuilt from them */
+    cJSON *passes = cJSON_AddArrayToObject(man, "passes"), *prev;
+    cJSON_ArrayForEach(prev, cJSON_GetObjectItemCaseSensitive(s.man, "passes"))
+        cJSON_AddItemToArray(passes, cJSON_Duplicate(prev, 1));
+    if (rec_ch) cJSON_AddItemToArray(passes, rec_ch);
+    if (rec) cJSON_AddItemToArray(passes, rec);
+    rec = rec_ch = NULL;
     cJSON_AddNumberToObject(man, "params", (double)params);
+    cJSON_AddNumberToObject(man, "flops_per_example", (double)ecg_graph_flops(&g));
     cJSON_AddNumberToObject(man, "nonzero_params", (double)ecg_nonzero_params(&g));
     cJSON *size = cJSON_AddObjectToObject(man, "size_bytes");
     cJSON_AddNumberToObject(size, "dense_f32", (double)file_size(path));
@@ -245,9 +285,13 @@ int ecg_cmd_compress(int argc, char **argv) {
     }
     snprintf(path, sizeof path, "%s/manifest.json", o.out);
     if (ecg_write_json(path, man, err, sizeof err)) goto fail;
-    printf("%s on %s, pruned to %.1f%% (%lld of %lld params nonzero), %ld bytes sparse\ntest (%s):\n", s.model, s.task,
-           100 * o.prune.sparsity, (long long)ecg_nonzero_params(&g), (long long)params, file_size(sparse_path),
-           test.split);
+    if (o.do_channels)
+        printf("%s on %s, %.0f%% of the channels removed: %lld params, %lld FLOPs per example\n", s.model, s.task,
+               100 * o.ch.ratio, (long long)params, (long long)ecg_graph_flops(&g));
+    if (o.do_prune)
+        printf("%s on %s, pruned to %.1f%% (%lld of %lld params nonzero), %ld bytes sparse\n", s.model, s.task,
+               100 * o.prune.sparsity, (long long)ecg_nonzero_params(&g), (long long)params, file_size(sparse_path));
+    printf("test (%s):\n", test.split);
     ecg_metrics_print(stdout, &mt, test.class_names);
     printf("\nwrote %s/{weights.safetensors,weights.sparse.safetensors,manifest.json}\n", o.out);
     rc = 0;
@@ -256,6 +300,7 @@ fail:
     fprintf(stderr, "ecgbench compress: %s\n", err);
 done:
     cJSON_Delete(rec);
+    cJSON_Delete(rec_ch);
     cJSON_Delete(man);
     cJSON_Delete(s.man);
     ecg_graph_free(&g);

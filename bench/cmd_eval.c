@@ -95,7 +95,8 @@ int ecg_cmd_eval(int argc, char **argv) {
     ecg_model_cfg mc = ecg_model_cfg_default(d.length, d.channels, d.n_classes);
     mc.n_features = d.n_features;
     mc.feature_names = d.feature_names;
-    if (ecg_model_build(model, &mc, &g, err, sizeof err) || ecg_weights_load(&g, weights, err, sizeof err))
+    /* a channel-pruned run's graph is rebuilt from its manifest (man NULL: the registry's model) */
+    if (ecg_manifest_model_build(man, model, &mc, &g, err, sizeof err) || ecg_weights_load(&g, weights, err, sizeof err))
         goto fail;
     ecg_metrics m;
     if (ecg_evaluate(&g, &d, 256, threads, &m, NULL, err, sizeof err)) goto fail;

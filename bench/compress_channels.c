@@ -10,6 +10,18 @@
 
 #include "bench/bench.h"
 
+int ecg_channel_opt(const char *cmd, const char *flag, const char *value, ecg_channel_cfg *cfg) {
+    int rank = !strcmp(flag, "--channel-rank");
+    const char *a = rank ? "l1" : "local", *b = rank ? "bn" : "all";
+    if (strcmp(value, a) && strcmp(value, b)) {
+        fprintf(stderr, "ecgbench %s: %s is %s or %s, got '%s'\n", cmd, flag, a, b, value);
+        return -1;
+    }
+    if (rank) cfg->rank = strcmp(value, a) ? ECG_CHANNEL_RANK_BN : ECG_CHANNEL_RANK_L1;
+    else cfg->residual = strcmp(value, a) != 0;
+    return 0;
+}
+
 cJSON *ecg_channel_pass(ecg_graph *g, const ecg_channel_cfg *cfg, char *err, size_t errlen) {
     ecg_channel_count *cs = NULL;
     int n = 0;

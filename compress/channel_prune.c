@@ -166,11 +166,8 @@ int ecg_channel_scores(const ecg_graph *g, const ecg_channel_group *grp, ecg_cha
             }
         }
     }
-    if (!used) {
-        snprintf(err, errlen, "channel pruning: group %s has no batchnorm after its %s (rank by l1 instead)", grp->name,
-                 g->nodes[grp->producers[0]].name);
-        return -1;
-    }
+    /* no batchnorm to read (an SE bottleneck): its filters are all there is */
+    if (!used) return ecg_channel_scores(g, grp, ECG_CHANNEL_RANK_L1, score, err, errlen);
     return 0;
 oom:
     snprintf(err, errlen, "channel pruning: out of memory");

@@ -106,8 +106,8 @@ typedef enum {
 
 /* Importance of each of grp's channels (score[0..C)): the sum over the group's producers (or the
  * batchnorms after them) of the channel's L1 norm (or |gamma|) divided by that node's mean, so a
- * group with several producers (a residual stream, an SE gate) weighs each equally. 0, or -1 with
- * err (bn: a group with no batchnorm after a producer). */
+ * group with several producers (a residual stream, an SE gate) weighs each equally. A group with
+ * no batchnorm after a producer (an SE bottleneck) is ranked by L1 under either. 0, or -1 with err. */
 int ecg_channel_scores(const ecg_graph *g, const ecg_channel_group *grp, ecg_channel_rank rank, double *score,
                        char *err, size_t errlen);
 

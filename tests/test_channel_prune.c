@@ -6,6 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
+#include "bench/bench.h"
 #include "compress/compress.h"
 #include "harness.h"
 #include "models/models.h"
@@ -216,33 +219,22 @@ static void test_ranking_keeps_the_largest(void) {
         for (int c = 0; c < 8; c++) {
             for (int k = 0; k < 4; k++) w->data[c * 4 + k] = (k % 2 ? -1 : 1) * l1[c] / 4;
             gm->data[c] = gamma[c];
+            param(&g, "bn.running_var")->data[c] = 1.0f + (float)c; /* tells the channels apart */
         }
         CHECK(ecg_graph_clone(&before, &g) == 0, "clone");
         ecg_channel_cfg cfg = {.ratio = 0.5, .rank = rank ? ECG_CHANNEL_RANK_BN : ECG_CHANNEL_RANK_L1};
         ecg_channel_count *cs = NULL;
         int n = 0;
         char err[512] = "";
+        ecg_param *w2 = param(&g, "pw2.weight"); /* pw2 rows' L1: 1, 3, 2 -> keeps channels 1, 2 */
+        for (int c = 0; c < 3; c++)
+            for (int k = 0; k < 8; k++) w2->data[c * 8 + k] = (float)(c == 0 ? 1 : c == 1 ? 3 : 2) / 8;
+        const float pw2_row1 = w2->data[8], pw2_row2 = w2->data[16];
         int rc = ecg_channel_prune(&g, &cfg, &cs, &n, err, sizeof err);
-        if (rank) { /* pw2's group has no batchnorm: an error naming it, and g unchanged */
-            CHECK(rc == -1 && strstr(err, "pw2") && ecg_graph_param_count(&g) == ecg_graph_param_count(&before),
-                  "bn rank without a batchnorm: rc %d, '%s'", rc, err);
-            /* rank pw1 alone through the scores */
-            ecg_channel_groups gs;
-            double score[8];
-            CHECK(ecg_channel_groups_find(&g, &gs, err, sizeof err) == 0 && gs.n == 2, "groups");
-            CHECK(ecg_channel_scores(&g, &gs.g[0], ECG_CHANNEL_RANK_BN, score, err, sizeof err) == 0, "%s", err);
-            int keep[4], want[4] = {0, 2, 4, 7}, n_keep[2] = {4, 0};
-            const int *keeps[2] = {keep, NULL};
-            for (int j = 0, m = 0; j < 8 && m < 4; j++)
-                if (score[j] > 1.0) keep[m++] = j; /* above the mean |gamma| */
-            CHECK(!memcmp(keep, want, sizeof keep), "bn ranking kept %d %d %d %d", keep[0], keep[1], keep[2], keep[3]);
-            CHECK(ecg_channel_surgery(&g, &gs, keeps, n_keep, err, sizeof err) == 0, "%s", err);
-            ecg_channel_groups_free(&gs);
-        } else {
-            CHECK(rc == 0 && n == 2, "prune: %s", err);
-            CHECK(n == 2 && cs[0].before == 8 && cs[0].after == 4 && cs[1].before == 3 && cs[1].after == 2,
-                  "counts %d->%d, %d->%d", cs[0].before, cs[0].after, cs[1].before, cs[1].after);
-        }
+        /* pw2's group has no batchnorm: ranked by L1 under either rank */
+        CHECK(rc == 0 && n == 2, "prune: %s", err);
+        CHECK(n == 2 && cs[0].before == 8 && cs[0].after == 4 && cs[1].before == 3 && cs[1].after == 2,
+              "counts %d->%d, %d->%d", cs[0].before, cs[0].after, cs[1].before, cs[1].after);
         const int *want = rank ? (const int[]){0, 2, 4, 7} : (const int[]){1, 3, 5, 6};
         w = param(&g, "pw1.weight");
         const ecg_param *bw = param(&before, "pw1.weight"), *bg = param(&before, "bn.running_var");
@@ -252,6 +244,9 @@ static void test_ranking_keeps_the_largest(void) {
                   want[j]);
             CHECK(param(&g, "bn.running_var")->data[j] == bg->data[want[j]], "bn buffer %d not channel %d", j, want[j]);
         }
+        w2 = param(&g, "pw2.weight");
+        CHECK(w2->shape.d[0] == 2 && w2->data[0] == pw2_row1 && w2->data[w2->shape.d[1]] == pw2_row2,
+              "pw2 did not keep its two largest rows");
         free(cs);
         ecg_graph_free(&g), ecg_graph_free(&before);
     }
@@ -349,6 +344,84 @@ static void test_rebuild_round_trip(void) {
     ecg_graph_free(&g), ecg_graph_free(&h);
 }
 
+/* The same through a manifest: the pass record ecgbench compress writes is enough to rebuild. */
+static void test_manifest_rebuild(void) {
+    ecg_graph g, h;
+    if (build("efficientecg-b0", &g)) return;
+    ecg_channel_cfg cfg = {.ratio = 0.25, .rank = ECG_CHANNEL_RANK_BN};
+    char err[512];
+    cJSON *rec = ecg_channel_pass(&g, &cfg, err, sizeof err), *man = cJSON_CreateObject();
+    CHECK(rec != NULL, "%s", err);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(man, "passes"), rec);
+    const cJSON *r = rec;
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(r, "params_after")) == (double)ecg_graph_param_count(&g) &&
+              cJSON_GetNumberValue(cJSON_GetObjectItem(r, "flops_after")) == (double)ecg_graph_flops(&g),
+          "the record's params / FLOPs are not the pruned graph's");
+    ecg_model_cfg mc = ecg_model_cfg_default(LEN, LEADS, CLASSES);
+    mc.seed = 3;
+    CHECK(ecg_manifest_model_build(man, "efficientecg-b0", &mc, &h, err, sizeof err) == 0, "%s", err);
+    for (int i = 0; i < g.n_params && i < h.n_params; i++)
+        if (!ecg_shape_eq(&g.params[i].shape, &h.params[i].shape)) {
+            CHECK(0, "%s: rebuilt shape differs", g.params[i].name);
+            break;
+        }
+    ecg_graph_free(&h);
+    /* a record that does not fit the model */
+    cJSON *grp = cJSON_GetArrayItem(cJSON_GetObjectItem(rec, "groups"), 0);
+    cJSON_SetNumberValue(cJSON_GetObjectItem(grp, "after"), 0);
+    CHECK(ecg_manifest_model_build(man, "efficientecg-b0", &mc, &h, err, sizeof err) == -1 && strstr(err, "rebuilding"),
+          "a group keeping 0 channels was accepted: %s", err);
+    cJSON_Delete(man);
+    ecg_graph_free(&g);
+}
+
+/* ecgbench compress --channels on a run trained on the bundled sample, then ecgbench eval. */
+static void test_cli_compress_channels(void) {
+    if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
+        printf("  skipped %s: run from the repo root\n", __func__);
+        return;
+    }
+    char dir[] = "/tmp/ecgbench_chcli_XXXXXX", cache[64], run[96], out[96], path[160], err[512];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    snprintf(run, sizeof run, "%s/run", dir);
+    snprintf(out, sizeof out, "%s/ch", dir);
+    setenv("ECG_CACHE_DIR", cache, 1);
+    char *train[] = {"train", "efficientecg-s", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
+                     "--threads", "2", "--out", run, "--quiet"};
+    CHECK(ecg_cmd_train(13, train) == 0, "train failed");
+    char *compress[] = {"compress", run, "--channels", "0.5", "--channel-scope", "all", "--finetune-epochs", "1",
+                        "--threads", "2", "--out", out, "--quiet"};
+    CHECK(ecg_cmd_compress(13, compress) == 0, "compress failed");
+    snprintf(path, sizeof path, "%s/manifest.json", out);
+    cJSON *m = ecg_read_json(path, err, sizeof err);
+    CHECK(m != NULL, "%s", err);
+    ecg_graph g = {0};
+    ecg_model_cfg mc = ecg_task_model_cfg(ecg_task_find("mitdb-aami"));
+    CHECK(ecg_manifest_model_build(m, "efficientecg-s", &mc, &g, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/weights.safetensors", out);
+    CHECK(ecg_safetensors_load(&g, path, 0, err, sizeof err) == 0, "%s", err);
+    const cJSON *p = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "passes"), 0);
+    CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(p, "pass")), "channel_prune"), "first pass");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(m, "params")) == (double)ecg_graph_param_count(&g) &&
+              cJSON_GetNumberValue(cJSON_GetObjectItem(m, "flops_per_example")) == (double)ecg_graph_flops(&g),
+          "manifest params / FLOPs are not the pruned graph's");
+    int halved = 1;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(p, "groups")) {
+        int b = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(e, "before"));
+        halved &= (int)cJSON_GetNumberValue(cJSON_GetObjectItem(e, "after")) == (b + 1) / 2;
+    }
+    CHECK(halved && cJSON_GetArraySize(cJSON_GetObjectItem(p, "groups")) > 20, "group counts");
+    char *eval[] = {"eval", out};
+    CHECK(ecg_cmd_eval(2, eval) == 0, "eval of the channel-pruned run failed");
+    cJSON_Delete(m);
+    ecg_graph_free(&g);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
 static void test_bad_inputs(void) {
     ecg_graph g;
     if (build("efficientecg-s", &g)) return;
@@ -394,6 +467,8 @@ int main(void) {
     RUN(test_ranking_keeps_the_largest);
     RUN(test_one_mbconv_block_by_hand);
     RUN(test_rebuild_round_trip);
+    RUN(test_manifest_rebuild);
+    RUN(test_cli_compress_channels);
     RUN(test_bad_inputs);
     return test_done();
 }
