@@ -198,14 +198,16 @@ int ecg_cmd_bench_model(int argc, char **argv) {
         rc = 2;
         goto done;
     }
-    printf("\n%-48s %10s %12s %11s %11s\n", "case (batch, threads)", "params", "FLOPs", "median_us", "p90_us");
+    int w = 24; /* the case column fits the longest name */
+    for (int i = 0; i < n; i++) w = (int)strlen(mc[i].name) > w ? (int)strlen(mc[i].name) : w;
+    printf("\n%-*s %10s %12s %11s %11s\n", w, "case", "params", "FLOPs", "median_us", "p90_us");
     for (int i = 0; i < n; i++) {
         if (res[i].failed) {
             snprintf(err, sizeof err, "%s: %s", mc[i].name, res[i].error);
             goto done;
         }
         if (!res[i].ran) continue;
-        printf("%-48s %10lld %12lld %11.1f %11.1f\n", mc[i].name, (long long)ecg_graph_param_count(&mc[i].g),
+        printf("%-*s %10lld %12lld %11.1f %11.1f\n", w, mc[i].name, (long long)ecg_graph_param_count(&mc[i].g),
                (long long)ecg_graph_flops(&mc[i].g), res[i].median * 1e6, res[i].p90 * 1e6);
     }
     printf("task %s, batch %d, threads %d\n", o.task, o.batch, ecg_xnn_threads(mc[0].x));

@@ -422,6 +422,41 @@ static void test_cli_compress_channels(void) {
     CHECK(system(cmd) == 0, "cleanup");
 }
 
+/* ecgbench bench-model: both graphs timed, the CSV has the smaller graph's params and FLOPs. */
+static void test_bench_model(void) {
+    char dir[] = "/tmp/ecgbench_bm_XXXXXX", csv[96];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(csv, sizeof csv, "%s/bm.csv", dir);
+    char *args[] = {"bench-model", "efficientecg-s", "--channels", "0.5", "--channel-scope", "all", "--out", csv,
+                    "--benchmark_min_time=0.001", "--benchmark_repetitions=2"};
+    CHECK(ecg_cmd_bench_model(10, args) == 0, "bench-model failed");
+    char *text = test_read_file(csv);
+    CHECK(text != NULL, "no CSV");
+    ecg_graph g;
+    ecg_model_cfg mc = ecg_task_model_cfg(ecg_task_find("mitdb-aami"));
+    char err[512], want[2][128];
+    CHECK(ecg_model_build("efficientecg-s", &mc, &g, err, sizeof err) == 0, "%s", err);
+    snprintf(want[0], sizeof want[0], "efficientecg-s/dense,mitdb-aami,%lld,%lld,1,1,", (long long)ecg_graph_param_count(&g),
+             (long long)ecg_graph_flops(&g));
+    ecg_channel_cfg cfg = {.ratio = 0.5, .residual = 1};
+    ecg_channel_count *cs = NULL;
+    int n = 0;
+    CHECK(ecg_channel_prune(&g, &cfg, &cs, &n, err, sizeof err) == 0, "%s", err);
+    snprintf(want[1], sizeof want[1], "efficientecg-s/channels-0.5-all-l1,mitdb-aami,%lld,%lld,1,1,",
+             (long long)ecg_graph_param_count(&g), (long long)ecg_graph_flops(&g));
+    for (int i = 0; i < 2 && text; i++) CHECK(strstr(text, want[i]) != NULL, "CSV lacks '%s':\n%s", want[i], text);
+    free(text), free(cs);
+    ecg_graph_free(&g);
+    unlink(csv);
+    rmdir(dir);
+    char *bad1[] = {"bench-model", "lstm", "--channels", "0.5"};
+    CHECK(ecg_cmd_bench_model(4, bad1) == 1, "lstm has nothing to prune: exit 1");
+    char *bad2[] = {"bench-model", "efficientecg-s", "--channel-scope", "most"};
+    CHECK(ecg_cmd_bench_model(4, bad2) == 2, "bad scope: usage error");
+    char *bad3[] = {"bench-model", "efficientecg-s", "--task", "nope"};
+    CHECK(ecg_cmd_bench_model(4, bad3) == 1, "unknown task");
+}
+
 static void test_bad_inputs(void) {
     ecg_graph g;
     if (build("efficientecg-s", &g)) return;
@@ -469,6 +504,7 @@ int main(void) {
     RUN(test_rebuild_round_trip);
     RUN(test_manifest_rebuild);
     RUN(test_cli_compress_channels);
+    RUN(test_bench_model);
     RUN(test_bad_inputs);
     return test_done();
 }
