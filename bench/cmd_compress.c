@@ -1,10 +1,11 @@
-/* `ecgbench compress DIR --prune S ...`: compression passes over a trained run (DIR holds its
+/* `ecgbench compress DIR --channels R / --prune S ...`: compression passes over a trained run (DIR holds its
  * manifest.json and weights, as `ecgbench train` writes them). Writes OUT/weights.sparse.safetensors
  * (the weights the manifest names, and the size on disk reports use; eval and predict read it),
  * OUT/weights.safetensors (the same weights dense f32, pruned ones exactly zero: PyTorch loads it
  * unchanged) and OUT/manifest.json: the source's fields, "passes" (each pass and its parameters,
  * in order), nonzero params, per-layer sparsity, sizes, and the test metrics of the result on the
- * XNNPACK path, so `ecgbench eval OUT` re-checks them. */
+ * XNNPACK path, so `ecgbench eval OUT` re-checks them. A channel-pruned result has smaller shapes: its
+ * "channel_prune" pass record rebuilds the graph (bench/compress_channels.c). */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@ static void usage(FILE *f) {
             "  --channels R        channel (structured) pruning: remove fraction R in [0, 1) of the channels of every\n"
             "                      prunable group, giving a smaller dense graph (rebuilt from the manifest on load)\n"
             "    --channel-rank l1|bn   rank channels by filter L1 norm (default) or BN |gamma|\n"
-            "    --channel-scope local|all   local (default): groups inside blocks, stem, head; all: + residual streams\n"
+            "    --channel-scope local|all   local (default): groups not tied by a residual add; all: those too\n"
             "  --prune S           unstructured magnitude pruning to sparsity S in [0, 1), then fine-tuning\n"
             "    --scope global|layer   one threshold across layers (default) or S in every layer\n"
             "    --gradual          Zhu & Gupta cubic schedule over the first 2/3 of fine-tuning (default one-shot)\n"

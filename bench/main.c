@@ -17,7 +17,7 @@ static const command commands[] = {
     {"info", ecg_cmd_info, "MODEL: per-layer table (output shape, params, FLOPs), optional CSV"},
     {"train", ecg_cmd_train, "MODEL --task TASK: train, select on validation macro-F1, write weights + manifest"},
     {"eval", ecg_cmd_eval, "DIR (a manifest) or MODEL --weights W --task T: metrics on the XNNPACK path"},
-    {"compress", ecg_cmd_compress, "DIR --prune S --out OUT: compress a trained run (pruning + fine-tuning), sizes and test metrics"},
+    {"compress", ecg_cmd_compress, "DIR --channels R | --prune S --out OUT: compress a trained run (channel / magnitude pruning + fine-tuning), sizes and test metrics"},
     {"results", ecg_cmd_results, "[DIR]: test results of the trained runs (models/weights) as Markdown tables"},
     {"predict", ecg_cmd_predict, "MODEL --task T --weights W --input F --out L: logits for examples in a safetensors file"},
     {"data", ecg_cmd_data, "datasets: class counts per split (info), a split as safetensors (export), QRS detector validation (qrs-eval)"},
