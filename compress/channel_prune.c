@@ -268,7 +268,14 @@ int ecg_channel_surgery(ecg_graph *g, const ecg_channel_groups *gs, const int *c
     for (int i = 0; i < gs->n; i++) {
         if (!keep[i]) continue;
         memset(in_set, 0, (size_t)g->n_values);
-        for (int j = 0; j < gs->g[i].n_values; j++) in_set[gs->g[i].values[j]] = 1;
+        for (int j = 0; j < gs->g[i].n_values; j++) {
+            int v = gs->g[i].values[j];
+            if (v < 0 || v >= g->n_values) { /* groups found on another graph */
+                snprintf(err, errlen, "channel pruning: group %s does not belong to this graph", gs->g[i].name);
+                goto fail;
+            }
+            in_set[v] = 1;
+        }
         if (slice_group(&t, &gs->g[i], in_set, keep[i], n_keep[i], err, errlen)) goto fail;
     }
     if (reinfer(&t, err, errlen)) goto fail;
