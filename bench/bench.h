@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "bench/gbench_shim.h"
+#include "compress/compress.h"
 #include "datasets/datasets.h"
 #include "models/models.h"
 #include "train/train.h"
@@ -126,11 +127,26 @@ void ecg_runs_free(ecg_run *runs, int n);
 int ecg_arg_int(const char *cmd, const char *what, const char *s, long long lo, long long hi, long long *out);
 int ecg_arg_num(const char *cmd, const char *what, const char *s, double lo, double hi, double *out);
 
+/* ---------------------------------------------------------------- channel pruning of runs (bench/compress_channels.c) */
+/* --channel-rank l1|bn or --channel-scope local|all (flag) into cfg; prints "ecgbench CMD: ..." and
+ * returns -1 on another value. */
+int ecg_channel_opt(const char *cmd, const char *flag, const char *value, ecg_channel_cfg *cfg);
+/* Channel-prunes g (ecg_channel_prune) and returns the pass record for a manifest's "passes":
+ * {pass: "channel_prune", ratio, rank, scope, params/flops before and after, groups: [{name,
+ * residual, before, after}]}. NULL with err (g unchanged). */
+cJSON *ecg_channel_pass(ecg_graph *g, const ecg_channel_cfg *cfg, char *err, size_t errlen);
+/* Builds `model` as a run's manifest describes it: the registry's graph, then every channel_prune
+ * pass in man's "passes" re-applied from its counts, so the run's weights file loads over it (man
+ * may be NULL: the plain model). 0, or -1 with err (g freed). */
+int ecg_manifest_model_build(const cJSON *man, const char *model, const ecg_model_cfg *mc, ecg_graph *g, char *err,
+                             size_t errlen);
+
 /* ---------------------------------------------------------------- commands */
 /* argv[0] is the command name ("bench-op"). Returns the process exit code
  * (0 ok, 1 failure, 2 usage error). */
 int ecg_cmd_bench_op(int argc, char **argv);
 int ecg_cmd_bench_sparse(int argc, char **argv); /* bench/bench_sparse.c: own sparse 1x1 kernel vs dense XNNPACK */
+int ecg_cmd_bench_model(int argc, char **argv); /* bench/cmd_bench_model.c: whole-model latency, dense vs channel-pruned */
 int ecg_cmd_train(int argc, char **argv);       /* bench/cmd_train.c */
 int ecg_cmd_eval(int argc, char **argv);        /* bench/cmd_eval.c */
 int ecg_cmd_compress(int argc, char **argv);    /* bench/cmd_compress.c: pruning, int8 PTQ -> weights + manifest */

@@ -1,5 +1,8 @@
 /* `ecgbench compress DIR --out OUT [--prune S] [--int8]`: compression passes over a trained run
- * (DIR holds its manifest.json and weights, as `ecgbench train` writes them), in this order:
+ * (DIR holds its manifest.json and weights, as `ecgbench train` writes them, or a compressed
+ * run: its manifest rebuilds its graph), in this order:
+ *   --channels R  channel (structured) pruning: a smaller dense graph whose "channel_prune" pass
+ *               record rebuilds it on load (bench/compress_channels.c), fine-tuned unless --prune follows
  *   --prune S   magnitude pruning + fine-tuning: OUT/weights.sparse.safetensors (the size reports
  *               use; eval and predict read it) and OUT/weights.safetensors (the same weights dense
  *               f32, pruned ones exactly zero: PyTorch loads it unchanged)
@@ -7,7 +10,7 @@
  *               calibration on the train split, the method picked on validation, then
  *               OUT/weights.int8.safetensors, which the manifest then names
  * OUT/manifest.json holds the source's fields, "passes" (each pass and its parameters and what it
- * measured, in order), the variant name ("pruned90", "int8", "pruned90+int8"), nonzero params,
+ * measured, in order), the variant name ("channels50", "pruned90", "pruned90+int8"), nonzero params,
  * sizes, and the test metrics of the result on the XNNPACK path (f32 or int8), so
  * `ecgbench eval OUT` re-checks them. */
 #include <cjson/cJSON.h>
@@ -26,6 +29,10 @@ static void usage(FILE *f) {
             "usage: ecgbench compress DIR --out OUT [passes] [options]\n"
             "  DIR                 a trained run (manifest.json + weights), e.g. models/weights/efficientecg-s-mitdb-aami\n"
             "passes (applied in this order):\n"
+            "  --channels R        channel (structured) pruning: remove fraction R in [0, 1) of the channels of every\n"
+            "                      prunable group, giving a smaller dense graph (rebuilt from the manifest on load)\n"
+            "    --channel-rank l1|bn   rank channels by filter L1 norm (default) or BN |gamma|\n"
+            "    --channel-scope local|all   local (default): groups not tied by a residual add; all: those too\n"
             "  --prune S           unstructured magnitude pruning to sparsity S in [0, 1), then fine-tuning\n"
             "    --scope global|layer   one threshold across layers (default) or S in every layer\n"
             "    --gradual          Zhu & Gupta cubic schedule over the first 2/3 of fine-tuning (default one-shot)\n"
@@ -42,6 +49,8 @@ static void usage(FILE *f) {
 typedef struct {
     const char *src, *out, *data;
     ecg_prune_cfg prune;
+    ecg_channel_cfg ch;
+    int do_channels;
     int do_prune, gradual, finetune_epochs, threads, batch, quiet;
     float lr;
     int int8, calib;
@@ -55,7 +64,8 @@ static int parse(int argc, char **argv, opts *o) {
         {"dense-first", 0, 0, 'F'}, {"dense-last", 0, 0, 'E'}, {"finetune-epochs", 1, 0, 'e'},
         {"lr", 1, 0, 'l'},          {"data", 1, 0, 'd'},       {"threads", 1, 0, 'j'}, {"batch", 1, 0, 'b'},
         {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {"int8", 0, 0, 'I'},    {"calib", 1, 0, 'c'},
-        {"calib-method", 1, 0, 'm'}, {"percentile", 1, 0, 'p'}, {0, 0, 0, 0}};
+        {"calib-method", 1, 0, 'm'}, {"percentile", 1, 0, 'p'}, {"channels", 1, 0, 'C'},
+        {"channel-rank", 1, 0, 'R'}, {"channel-scope", 1, 0, 'K'}, {0, 0, 0, 0}};
     *o = (opts){.prune = {.global = 1}, .finetune_epochs = 2, .lr = 1e-4f, .calib = 512, .calib_method = "auto",
                 .percentile = 99.99};
     int c;
@@ -89,6 +99,9 @@ static int parse(int argc, char **argv, opts *o) {
             if (bad) fprintf(stderr, "ecgbench compress: --calib-method is minmax, percentile or auto, got '%s'\n", optarg);
             break;
         case 'p': bad = ecg_arg_num("compress", "--percentile", optarg, 50.001, 100, &o->percentile); break;
+        case 'C': bad = ecg_arg_num("compress", "--channels", optarg, 0, 0.999999, &v); o->ch.ratio = v, o->do_channels = 1; break;
+        case 'R':
+        case 'K': bad = ecg_channel_opt("compress", c == 'R' ? "--channel-rank" : "--channel-scope", optarg, &o->ch); break;
         case 'h': usage(stdout); return 1;
         default: return 2;
         }
@@ -99,8 +112,8 @@ static int parse(int argc, char **argv, opts *o) {
         usage(stderr);
         return 2;
     }
-    if (!o->do_prune && !o->int8) {
-        fprintf(stderr, "ecgbench compress: no pass given (--prune S, --int8)\n");
+    if (!o->do_prune && !o->do_channels && !o->int8) {
+        fprintf(stderr, "ecgbench compress: no pass given (--channels R, --prune S, --int8)\n");
         return 2;
     }
     if (o->gradual && o->finetune_epochs < 1) {
@@ -144,17 +157,40 @@ static int read_source(const char *dir, const char *data, source *s, char *err, 
     return 0;
 }
 
+/* Fine-tuning after a pass: every epoch is a candidate, the best on val is kept. */
+static ecg_train_cfg finetune_cfg(const opts *o, const source *s) {
+    ecg_train_cfg c = ecg_train_defaults();
+    c.epochs = o->finetune_epochs, c.patience = o->finetune_epochs + 1, c.warmup_epochs = 0;
+    c.batch = o->batch ? o->batch : s->batch, c.threads = o->threads, c.lr = o->lr, c.min_lr = o->lr / 100;
+    c.class_weighted = s->class_weighted, c.seed = s->seed ^ 0x70726e65ULL; /* "prne": not the training draws */
+    c.progress = o->quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
+    return c;
+}
+
+/* Channel pruning; fine-tuned here unless magnitude pruning (which fine-tunes) follows. */
+static cJSON *channel_pass(ecg_graph *g, const opts *o, const source *s, const ecg_dataset *tr, const ecg_dataset *val,
+                           char *err, size_t errlen) {
+    cJSON *rec = ecg_channel_pass(g, &o->ch, err, errlen);
+    if (!rec || o->do_prune) return rec;
+    ecg_train_cfg c = finetune_cfg(o, s);
+    ecg_train_result res = {0};
+    if (o->finetune_epochs > 0 && ecg_train(g, &c, tr, val, &res, err, errlen)) {
+        cJSON_Delete(rec);
+        return NULL;
+    }
+    cJSON_AddNumberToObject(rec, "finetune_epochs", o->finetune_epochs);
+    cJSON_AddNumberToObject(rec, "finetune_lr", o->lr);
+    cJSON_AddNumberToObject(rec, "finetune_best_epoch", res.best_epoch);
+    return rec;
+}
+
 /* Prunes g and fine-tunes it on tr (epoch picked on val). Returns the pass record, NULL on error. */
 static cJSON *prune_pass(ecg_graph *g, const opts *o, const source *s, const ecg_dataset *tr, const ecg_dataset *val,
                          char *err, size_t errlen) {
     ecg_pruner p;
     cJSON *rec = NULL;
     if (ecg_pruner_init(&p, g, o->prune, err, errlen)) return NULL;
-    ecg_train_cfg c = ecg_train_defaults();
-    c.epochs = o->finetune_epochs, c.patience = o->finetune_epochs + 1, c.warmup_epochs = 0;
-    c.batch = o->batch ? o->batch : s->batch, c.threads = o->threads, c.lr = o->lr, c.min_lr = o->lr / 100;
-    c.class_weighted = s->class_weighted, c.seed = s->seed ^ 0x70726e65ULL; /* "prne": not the training draws */
-    c.progress = o->quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
+    ecg_train_cfg c = finetune_cfg(o, s);
     long steps = tr->n / (c.batch < tr->n ? c.batch : tr->n);
     /* The gradual ramp ends after 2/3 of the fine-tuning epochs; the epoch kept is one after it. */
     int ramp_epochs = o->gradual ? (2 * o->finetune_epochs + 2) / 3 : 0;
@@ -325,10 +361,17 @@ int ecg_cmd_compress(int argc, char **argv) {
     const ecg_task *tk = ecg_task_find(s.task);
     ecg_model_cfg mc = ecg_task_model_cfg(tk);
     mc.seed = s.seed;
-    if (ecg_model_build(s.model, &mc, &g, err, sizeof err) || ecg_weights_load(&g, s.weights, err, sizeof err))
+    /* the source may itself be compressed: its manifest rebuilds its graph */
+    if (ecg_manifest_model_build(s.man, s.model, &mc, &g, err, sizeof err) || ecg_weights_load(&g, s.weights, err, sizeof err))
         goto fail;
-    int64_t params = ecg_graph_param_count(&g);
     char variant[64] = "", seed[32];
+    if (o.do_channels) {
+        cJSON *rec = channel_pass(&g, &o, &s, &tr, &val, err, sizeof err);
+        if (!rec) goto fail;
+        cJSON_AddItemToArray(passes, rec);
+        snprintf(variant, sizeof variant, "channels%.0f", 100 * o.ch.ratio);
+    }
+    int64_t params = ecg_graph_param_count(&g);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)s.seed);
     const char *meta[] = {"model", s.model, "task", s.task, "seed", seed};
     snprintf(path, sizeof path, "%s/weights.safetensors", o.out);
@@ -338,11 +381,12 @@ int ecg_cmd_compress(int argc, char **argv) {
         cJSON *rec = prune_pass(&g, &o, &s, &tr, &val, err, sizeof err);
         if (!rec) goto fail;
         cJSON_AddItemToArray(passes, rec);
-        snprintf(variant, sizeof variant, "pruned%.0f", 100 * o.prune.sparsity);
-        if (ecg_safetensors_save(&g, path, meta, 3, err, sizeof err) ||
-            ecg_sparse_save(&g, sparse_path, meta, 3, err, sizeof err))
-            goto fail;
+        size_t l = strlen(variant);
+        snprintf(variant + l, sizeof variant - l, "%spruned%.0f", l ? "+" : "", 100 * o.prune.sparsity);
     }
+    if ((o.do_prune || o.do_channels) &&
+        (ecg_safetensors_save(&g, path, meta, 3, err, sizeof err) || ecg_sparse_save(&g, sparse_path, meta, 3, err, sizeof err)))
+        goto fail;
     ecg_metrics mv, mt;
     if (o.int8) {
         if (ecg_inference_graph(&gi, &g, err, sizeof err)) goto fail;
@@ -372,19 +416,24 @@ int ecg_cmd_compress(int argc, char **argv) {
     ecg_run_info_collect(&ri, ecg_threads_for(o.threads), argc, argv);
     /* The source's manifest, with what compression changed. */
     man = cJSON_Duplicate(s.man, 1);
-    const char *replaced[] = {"weights", "params", "metrics", "score", "run", "passes", "source", "variant", "format"};
+    const char *replaced[] = {"weights", "params", "metrics", "score", "run",    "passes",
+                              "source",  "variant", "format",  "flops_per_example"};
     for (size_t i = 0; i < sizeof replaced / sizeof *replaced; i++) cJSON_DeleteItemFromObjectCaseSensitive(man, replaced[i]);
     cJSON_AddStringToObject(man, "weights", o.int8 ? "weights.int8.safetensors" : "weights.sparse.safetensors");
     if (o.int8) cJSON_AddStringToObject(man, "format", "int8");
     cJSON_AddStringToObject(man, "source", o.src);
     cJSON_AddStringToObject(man, "variant", variant); /* the name reports give it, e.g. "pruned90+int8" */
-    cJSON_AddItemToObject(man, "passes", passes);
-    passes = NULL;
+    /* the source's passes first: a compressed source's graph is rebuilt from them */
+    cJSON *all = cJSON_AddArrayToObject(man, "passes"), *prev;
+    cJSON_ArrayForEach(prev, cJSON_GetObjectItemCaseSensitive(s.man, "passes"))
+        cJSON_AddItemToArray(all, cJSON_Duplicate(prev, 1));
+    while (cJSON_GetArraySize(passes) > 0) cJSON_AddItemToArray(all, cJSON_DetachItemFromArray(passes, 0));
     cJSON_AddNumberToObject(man, "params", (double)params);
+    cJSON_AddNumberToObject(man, "flops_per_example", (double)ecg_graph_flops(&g));
     cJSON_AddNumberToObject(man, "nonzero_params", (double)ecg_nonzero_params(&g));
     cJSON *size = cJSON_AddObjectToObject(man, "size_bytes");
     cJSON_AddNumberToObject(size, "source", (double)file_size(s.weights));
-    if (o.do_prune) {
+    if (o.do_prune || o.do_channels) {
         cJSON_AddNumberToObject(size, "dense_f32", (double)file_size(path));
         cJSON_AddNumberToObject(size, "sparse", (double)file_size(sparse_path));
     }

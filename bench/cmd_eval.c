@@ -99,7 +99,8 @@ int ecg_cmd_eval(int argc, char **argv) {
     mc.feature_names = d.feature_names;
     int is8 = ecg_int8_file_is(weights, err, sizeof err);
     ecg_metrics m;
-    if (is8 < 0 || ecg_model_build(model, &mc, &g, err, sizeof err)) goto fail;
+    /* a channel-pruned run's graph is rebuilt from its manifest (man NULL: the registry's model) */
+    if (is8 < 0 || ecg_manifest_model_build(man, model, &mc, &g, err, sizeof err)) goto fail;
     if (is8) { /* an `ecgbench compress --int8` file: the int8 path */
         if (ecg_inference_graph(&gi, &g, err, sizeof err) || ecg_int8_load(&gi, &q, weights, err, sizeof err) ||
             ecg_evaluate_q(&gi, &q, &d, 256, threads, &m, NULL, err, sizeof err))

@@ -3,6 +3,7 @@
  * F32 [N, F] for models that take patient features), through the XNNPACK executor, the same path
  * as `ecgbench eval` (ecg_evaluate). Writes "logits" F32 [N, K]. The model is sized for task T
  * without loading its data; the weights are loaded strictly (every tensor, exact shapes). */
+#include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,8 @@ static void usage(FILE *f) {
                "                        [--threads N] [--batch N]\n"
                "  F holds x F32 [N, T, C] (and features F32 [N, F] for the fusion models), as `ecgbench data export`\n"
                "  writes it; L gets logits F32 [N, K]. The model is sized for task T (length, leads, classes, features).\n"
-               "  --threads N  0: all cores (default)    --batch N  examples per executor run (default 64)\n");
+               "  --threads N  0: all cores (default)    --batch N  examples per executor run (default 64)\n"
+               "  --manifest M  the run's manifest.json: a channel-pruned run's graph is rebuilt from it\n");
 }
 
 /* F32 file data into new host floats. */
@@ -91,8 +93,8 @@ static int write_logits(const char *path, const float *logits, int n, int k, con
 int ecg_cmd_predict(int argc, char **argv) {
     static const struct option lo[] = {{"task", 1, 0, 't'},    {"weights", 1, 0, 'w'}, {"input", 1, 0, 'i'},
                                        {"out", 1, 0, 'o'},     {"threads", 1, 0, 'j'}, {"batch", 1, 0, 'b'},
-                                       {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
-    const char *task_name = NULL, *weights = NULL, *input = NULL, *out = NULL;
+                                       {"help", 0, 0, 'h'},    {"manifest", 1, 0, 'm'}, {0, 0, 0, 0}};
+    const char *task_name = NULL, *weights = NULL, *input = NULL, *out = NULL, *manifest = NULL;
     int threads = 0, batch = 64, c;
     long long v = 0;
     optind = 1;
@@ -102,6 +104,7 @@ int ecg_cmd_predict(int argc, char **argv) {
         case 'w': weights = optarg; break;
         case 'i': input = optarg; break;
         case 'o': out = optarg; break;
+        case 'm': manifest = optarg; break;
         case 'j':
             if (ecg_arg_int("predict", "--threads", optarg, 0, 1024, &v)) return 2;
             threads = (int)v;
@@ -131,8 +134,10 @@ int ecg_cmd_predict(int argc, char **argv) {
     ecg_st_file f = {0};
     ecg_dataset d = {0};
     float *logits = NULL;
+    cJSON *man = NULL;
     int rc = 1;
-    if (ecg_model_build(model, &mc, &g, err, sizeof err) || ecg_weights_load(&g, weights, err, sizeof err) ||
+    if (manifest && !(man = ecg_read_json(manifest, err, sizeof err))) goto done;
+    if (ecg_manifest_model_build(man, model, &mc, &g, err, sizeof err) || ecg_weights_load(&g, weights, err, sizeof err) ||
         ecg_st_read(&f, input, err, sizeof err) || input_dataset(&f, input, task, g.n_inputs > 1, &d, err, sizeof err))
         goto done;
     ecg_st_free(&f); /* d holds copies */
@@ -149,6 +154,7 @@ int ecg_cmd_predict(int argc, char **argv) {
 done:
     if (rc) fprintf(stderr, "ecgbench predict: %s\n", err);
     free(logits);
+    cJSON_Delete(man);
     ecg_st_free(&f);
     ecg_dataset_free(&d);
     ecg_graph_free(&g);

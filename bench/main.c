@@ -13,11 +13,12 @@ typedef struct {
 static const command commands[] = {
     {"bench-op", ecg_cmd_bench_op, "time single operators (XNNPACK vs reference); the depthwise-conv study"},
     {"bench-sparse", ecg_cmd_bench_sparse, "time a pruned 1x1 conv: own sparse kernel vs XNNPACK dense, by sparsity"},
+    {"bench-model", ecg_cmd_bench_model, "MODEL|DIR [--channels R]: whole-model XNNPACK latency, dense vs channel-pruned"},
     {"models", ecg_cmd_models, "list the models with their parameters and FLOPs"},
     {"info", ecg_cmd_info, "MODEL: per-layer table (output shape, params, FLOPs), optional CSV"},
     {"train", ecg_cmd_train, "MODEL --task TASK: train, select on validation macro-F1, write weights + manifest"},
     {"eval", ecg_cmd_eval, "DIR (a manifest) or MODEL --weights W --task T: metrics on the XNNPACK path"},
-    {"compress", ecg_cmd_compress, "DIR --out OUT --prune S | --int8: compress a trained run; sizes and test metrics"},
+    {"compress", ecg_cmd_compress, "DIR --out OUT --channels R | --prune S | --int8: compress a trained run; sizes, test metrics"},
     {"results", ecg_cmd_results, "[DIR]: test results of the trained runs (models/weights) as Markdown tables"},
     {"latency", ecg_cmd_latency, "time every run through XNNPACK (Google Benchmark): batch x threads -> latency_ecgbench.csv"},
     {"report", ecg_cmd_report, "evaluate every trained and compressed run; results/per_class/sweep CSVs, tables.md/.tex"},

@@ -54,7 +54,8 @@ int ecg_run_open(const ecg_run *r, ecg_run_model *m, char *err, size_t errlen) {
     if (!t) return -1;
     ecg_model_cfg mc = ecg_task_model_cfg(t);
     int is8 = ecg_int8_file_is(r->weights, err, errlen);
-    if (is8 < 0 || ecg_model_build(r->model, &mc, &m->g, err, errlen)) return -1;
+    /* a channel-pruned run's graph is rebuilt from its manifest's pass record */
+    if (is8 < 0 || ecg_manifest_model_build(r->man, r->model, &mc, &m->g, err, errlen)) return -1;
     m->int8 = is8;
     /* int8: the inference graph (batchnorm folded) with the int8 nodes of the file; else the
      * model with its weights, dense or sparse file */

@@ -146,4 +146,72 @@ int ecg_int8_file_is(const char *path, char *err, size_t errlen);
 /* Bytes of parameters of the int8 model: weights, scales, biases, qparams, f32 params. */
 int64_t ecg_qmodel_bytes(const ecg_graph *g, const ecg_qmodel *q);
 
+/* ---------------------------------------------------------------- channel pruning (compress/channel_prune.c) */
+/* Structured pruning: whole channels are removed and a smaller dense graph is built, which is what
+ * makes XNNPACK faster. A channel group is a set of values whose last axis must keep the same
+ * channels: found by following channels from the conv1d (groups 1) / linear nodes that produce
+ * them through channelwise ops (batchnorm, activations, dropout, GAP, max pool, depthwise conv,
+ * add/mul of equal widths) to the conv1d / linear nodes that consume them. A group that reaches
+ * anything else (the graph output, LSTM, attention, layernorm, concat, a grouped conv, ...) is
+ * not prunable. In EfficientECG this gives the stem, each MBConv's expanded width (expand conv,
+ * depthwise, SE gate and project input together), each SE bottleneck, each stage's residual
+ * stream (every block of the stage, tied by the adds) and the head. */
+typedef struct {
+    char name[ECG_NAME_LEN];   /* the group's first producing node, e.g. "blocks.3.expand.conv" */
+    int channels;              /* C: the last axis of every value in the group */
+    int residual;              /* tied through an add (a residual stream) */
+    int n_values, n_producers;
+    int *values;               /* value ids, graph order */
+    int *producers;            /* conv1d / linear node ids whose output rows are the channels */
+} ecg_channel_group;
+
+typedef struct {
+    ecg_channel_group *g;
+    int n;
+} ecg_channel_groups;
+
+/* The prunable groups of g, in graph order of their first producer (n may be 0). 0, or -1 with err. */
+int ecg_channel_groups_find(const ecg_graph *g, ecg_channel_groups *out, char *err, size_t errlen);
+void ecg_channel_groups_free(ecg_channel_groups *gs);
+
+typedef enum {
+    ECG_CHANNEL_RANK_L1,   /* L1 norm of each producer's filter row */
+    ECG_CHANNEL_RANK_BN,   /* |gamma| of the batchnorm right after each producer */
+} ecg_channel_rank;
+
+/* Importance of each of grp's channels (score[0..C)): the sum over the group's producers (or the
+ * batchnorms after them) of the channel's L1 norm (or |gamma|) divided by that node's mean, so a
+ * group with several producers (a residual stream, an SE gate) weighs each equally. A group with
+ * no batchnorm after a producer (an SE bottleneck) is ranked by L1 under either. 0, or -1 with err. */
+int ecg_channel_scores(const ecg_graph *g, const ecg_channel_group *grp, ecg_channel_rank rank, double *score,
+                       char *err, size_t errlen);
+
+/* Rewrites g (found groups gs, from this graph) keeping in group i the n_keep[i] channels keep[i]
+ * (strictly ascending, in [0, C)), or all of them when keep[i] is NULL: producer rows, batchnorm
+ * params and buffers, depthwise channels and consumer input columns are sliced, attributes and
+ * value shapes updated. Node and param names stay. On error g is unchanged. 0, or -1 with err. */
+int ecg_channel_surgery(ecg_graph *g, const ecg_channel_groups *gs, const int *const *keep, const int *n_keep,
+                        char *err, size_t errlen);
+
+typedef struct {
+    double ratio;            /* fraction of each group's channels removed, [0, 1) */
+    ecg_channel_rank rank;
+    int residual;            /* also prune residual streams (default: only the other groups) */
+} ecg_channel_cfg;
+
+typedef struct {
+    char name[ECG_NAME_LEN];
+    int residual;
+    int before, after;
+} ecg_channel_count;
+
+/* The pass: in every group in scope keeps the max(1, round((1 - ratio) C)) highest-ranked channels
+ * in their original order. *counts (free it) gets one entry per group in scope. A model without
+ * such groups is an error. 0, or -1 with err (g unchanged). */
+int ecg_channel_prune(ecg_graph *g, const ecg_channel_cfg *cfg, ecg_channel_count **counts, int *n, char *err,
+                      size_t errlen);
+/* Rebuilds the shapes of a channel-pruned graph from its counts: in each named group (whose width
+ * must be `before`) keeps the first `after` channels, so the pruned weights file loads over it. */
+int ecg_channel_prune_rebuild(ecg_graph *g, const ecg_channel_count *counts, int n, char *err, size_t errlen);
+
 #endif
