@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make compress`: regenerates the compressed variants the report uses, under models/compressed/
-# (manifest.json + weights.sparse.safetensors are committed; the dense copy is not), from the
-# committed trained runs and the full data (`make data`).
+# (manifest.json and the weights file it names are committed; the dense f32 copy is not), from
+# the committed trained runs and the full data (`make data`).
 #   ONLY=regex   only the variants whose name matches     FORCE=1   redo finished ones
 set -euo pipefail
 
@@ -10,9 +10,12 @@ OUT=${OUT:-models/compressed}
 ONLY=${ONLY:-}
 FORCE=${FORCE:-}
 
-# NAME SOURCE OPTIONS: the sparsity sweep of issue 5 on efficientecg-s / mitdb-aami (one-shot
-# global magnitude pruning, 2 fine-tuning epochs at lr 1e-4, stem and classifier kept dense).
+# NAME SOURCE OPTIONS: int8 and 50% channel pruning of efficientecg-s / mitdb-aami, then the
+# sparsity sweep (one-shot global magnitude pruning, 2 fine-tuning epochs at lr 1e-4, stem and
+# classifier kept dense).
 VARIANTS=$(cat <<'EOF2'
+efficientecg-s-mitdb-aami-int8 models/weights/efficientecg-s-mitdb-aami --int8
+efficientecg-s-mitdb-aami-channels50 models/weights/efficientecg-s-mitdb-aami --channels 0.5 --finetune-epochs 2
 efficientecg-s-mitdb-aami-prune50 models/weights/efficientecg-s-mitdb-aami --prune 0.50 --dense-first --dense-last --finetune-epochs 2
 efficientecg-s-mitdb-aami-prune70 models/weights/efficientecg-s-mitdb-aami --prune 0.70 --dense-first --dense-last --finetune-epochs 2
 efficientecg-s-mitdb-aami-prune80 models/weights/efficientecg-s-mitdb-aami --prune 0.80 --dense-first --dense-last --finetune-epochs 2
