@@ -120,6 +120,9 @@ unsigned ecg_run_xnn_flags(const ecg_graph *g);
 /* Every run directly under root (folders without a manifest are skipped), in registry order. */
 int ecg_runs_list(const char *root, ecg_run **runs, int *n, char *err, size_t errlen);
 void ecg_runs_free(ecg_run *runs, int n);
+/* The runs under each of roots, one list; no roots: models/weights and, when it exists,
+ * models/compressed. */
+int ecg_runs_gather(const char *const *roots, int n_roots, ecg_run **runs, int *n, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- arguments (bench/args.c) */
 /* A whole number / a number in [lo, hi]; otherwise prints "ecgbench CMD: WHAT must be ..." and

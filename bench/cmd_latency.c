@@ -151,20 +151,14 @@ int ecg_cmd_latency(int argc, char **argv) {
             return 2;
         }
     }
-    int explicit_roots = n_roots > 0;
-    if (!explicit_roots) roots[n_roots++] = "models/weights", roots[n_roots++] = "models/compressed";
     char err[1400];
-    ecg_run *runs[MAX_ROOTS] = {0};
-    int n_runs[MAX_ROOTS] = {0}, total = 0, n_cases = 0, max_cases = 0, rc = 1;
+    ecg_run *runs = NULL;
+    int total = 0, n_cases = 0, max_cases = 0, rc = 1;
     lat_case *cases = NULL;
     ecg_gbench_case *gc = NULL;
     ecg_gbench_result *res = NULL;
     if (ecg_backend_init(err, sizeof err)) goto fail;
-    for (int i = 0; i < n_roots; i++) {
-        if (!explicit_roots && access(roots[i], F_OK)) continue;
-        if (ecg_runs_list(roots[i], &runs[i], &n_runs[i], err, sizeof err)) goto fail;
-        total += n_runs[i];
-    }
+    if (ecg_runs_gather(roots, n_roots, &runs, &total, err, sizeof err)) goto fail;
     max_cases = total * n_batch * n_threads;
     if (!max_cases) {
         snprintf(err, sizeof err, "no finished runs to time");
@@ -177,23 +171,22 @@ int ecg_cmd_latency(int argc, char **argv) {
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
-    for (int i = 0; i < n_roots; i++)
-        for (int k = 0; k < n_runs[i]; k++)
-            for (int b = 0; b < n_batch; b++)
-                for (int t = 0; t < n_threads; t++) {
-                    lat_case *c = &cases[n_cases];
-                    c->run = &runs[i][k], c->batch = batch[b], c->threads = ecg_threads_for(threads[t]);
-                    /* 1 and "all" are the same count on a 1-core machine: time it once */
-                    int dup = 0;
-                    for (int j = 0; j < n_cases; j++)
-                        dup |= cases[j].run == c->run && cases[j].batch == c->batch && cases[j].threads == c->threads;
-                    if (dup) continue;
-                    const char *slash = strrchr(c->run->dir, '/');
-                    snprintf(c->name, sizeof c->name, "%s/b%d/t%d", slash ? slash + 1 : c->run->dir, c->batch, c->threads);
-                    if (make_case(c, err, sizeof err)) goto fail;
-                    gc[n_cases] = (ecg_gbench_case){c->name, run_case, c, c->flops};
-                    n_cases++;
-                }
+    for (int k = 0; k < total; k++)
+        for (int b = 0; b < n_batch; b++)
+            for (int t = 0; t < n_threads; t++) {
+                lat_case *c = &cases[n_cases];
+                c->run = &runs[k], c->batch = batch[b], c->threads = ecg_threads_for(threads[t]);
+                /* 1 and "all" are the same count on a 1-core machine: time it once */
+                int dup = 0;
+                for (int j = 0; j < n_cases; j++)
+                    dup |= cases[j].run == c->run && cases[j].batch == c->batch && cases[j].threads == c->threads;
+                if (dup) continue;
+                const char *slash = strrchr(c->run->dir, '/');
+                snprintf(c->name, sizeof c->name, "%s/b%d/t%d", slash ? slash + 1 : c->run->dir, c->batch, c->threads);
+                if (make_case(c, err, sizeof err)) goto fail;
+                gc[n_cases] = (ecg_gbench_case){c->name, run_case, c, c->flops};
+                n_cases++;
+            }
     ecg_gbench_opts go = {.repetitions = 10};
     if (ecg_gbench_run(n_pass, pass, gc, n_cases, &go, res, err, sizeof err)) {
         rc = 2;
@@ -220,6 +213,6 @@ done:
     free(cases);
     free(gc);
     free(res);
-    for (int i = 0; i < n_roots; i++) ecg_runs_free(runs[i], n_runs[i]);
+    ecg_runs_free(runs, total);
     return rc;
 }

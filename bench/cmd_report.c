@@ -148,20 +148,14 @@ int ecg_cmd_report(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    int explicit_roots = n_roots > 0;
-    if (!explicit_roots) roots[n_roots++] = "models/weights", roots[n_roots++] = "models/compressed";
     char err[1400];
-    ecg_run *runs[MAX_ROOTS] = {0};
-    int n_runs[MAX_ROOTS] = {0}, total = 0, rc = 1, n_rows = 0;
+    ecg_run *runs = NULL;
+    int total = 0, rc = 1, n_rows = 0;
     report_row *rows = NULL;
     report_latency_files lf = {0};
     for (; lf.n < n_latency; lf.n++)
         if (ecg_csv_read(latency[lf.n], &lf.t[lf.n], err, sizeof err)) goto fail;
-    for (int i = 0; i < n_roots; i++) {
-        if (!explicit_roots && access(roots[i], F_OK)) continue; /* no compressed variants yet */
-        if (ecg_runs_list(roots[i], &runs[i], &n_runs[i], err, sizeof err)) goto fail;
-        total += n_runs[i];
-    }
+    if (ecg_runs_gather(roots, n_roots, &runs, &total, err, sizeof err)) goto fail;
     if (total == 0) {
         snprintf(err, sizeof err, "no finished runs (manifest.json) under the run folders; `make train` makes them");
         goto fail;
@@ -170,12 +164,10 @@ int ecg_cmd_report(int argc, char **argv) {
         if (!rows) snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
-    for (int i = 0; i < n_roots; i++)
-        for (int k = 0; k < n_runs[i]; k++) {
-            fprintf(stderr, "report: [%d/%d] %s\n", n_rows + 1, total, runs[i][k].dir);
-            if (evaluate_run(&runs[i][k], data, threads, &rows[n_rows], err, sizeof err)) goto fail;
-            n_rows++;
-        }
+    for (int k = 0; k < total; k++, n_rows++) {
+        fprintf(stderr, "report: [%d/%d] %s\n", k + 1, total, runs[k].dir);
+        if (evaluate_run(&runs[k], data, threads, &rows[k], err, sizeof err)) goto fail;
+    }
     if (report_attach_latency(&lf, rows, n_rows, err, sizeof err) ||
         (lf.n && report_write_latency(out, &lf, rows, n_rows, err, sizeof err)))
         goto fail;
@@ -194,6 +186,6 @@ fail:
 done:
     for (int i = 0; i < lf.n; i++) ecg_csv_table_free(&lf.t[i]);
     free(rows);
-    for (int i = 0; i < n_roots; i++) ecg_runs_free(runs[i], n_runs[i]);
+    ecg_runs_free(runs, total);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/bench.h"
 #include "compress/compress.h"
@@ -134,4 +135,32 @@ int ecg_runs_list(const char *root, ecg_run **runs, int *n, char *err, size_t er
 void ecg_runs_free(ecg_run *runs, int n) {
     for (int i = 0; i < n; i++) ecg_run_free(&runs[i]);
     free(runs);
+}
+
+int ecg_runs_gather(const char *const *roots, int n_roots, ecg_run **runs, int *n, char *err, size_t errlen) {
+    static const char *const defaults[] = {"models/weights", "models/compressed"};
+    int dflt = n_roots == 0;
+    if (dflt) roots = defaults, n_roots = 2;
+    *runs = NULL, *n = 0;
+    for (int i = 0; i < n_roots; i++) {
+        if (dflt && i > 0 && access(roots[i], F_OK)) continue; /* no compressed variants yet */
+        ecg_run *part;
+        int k;
+        if (ecg_runs_list(roots[i], &part, &k, err, errlen)) goto fail;
+        ecg_run *all = realloc(*runs, sizeof *all * (size_t)(*n + k + 1));
+        if (!all) {
+            ecg_runs_free(part, k);
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        *runs = all;
+        memcpy(*runs + *n, part, sizeof *part * (size_t)k); /* the manifests move over */
+        *n += k;
+        free(part);
+    }
+    return 0;
+fail:
+    ecg_runs_free(*runs, *n);
+    *runs = NULL, *n = 0;
+    return -1;
 }
