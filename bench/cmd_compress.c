@@ -6,6 +6,8 @@
  *   --prune S   magnitude pruning + fine-tuning: OUT/weights.sparse.safetensors (the size reports
  *               use; eval and predict read it) and OUT/weights.safetensors (the same weights dense
  *               f32, pruned ones exactly zero: PyTorch loads it unchanged)
+ *   --fp16      all weights stored as fp16, a size-only variant (OUT/weights.f16.safetensors, which
+ *               the manifest then names; inference runs f32 on the values read back)
  *   --int8      post-training int8 (on the pruned weights when --prune is given): batchnorm folded,
  *               calibration on the train split, the method picked on validation, then
  *               OUT/weights.int8.safetensors, which the manifest then names
@@ -38,6 +40,7 @@ static void usage(FILE *f) {
             "    --gradual          Zhu & Gupta cubic schedule over the first 2/3 of fine-tuning (default one-shot)\n"
             "    --dense-first      keep the first layer (stem) dense;  --dense-last: the classifier\n"
             "    --finetune-epochs N    default 2 (0: no fine-tuning)   --lr X  default 1e-4\n"
+            "  --fp16              weights stored as fp16 (size only: inference stays f32 on the rounded values)\n"
             "  --int8              post-training int8 quantization (conv1d per-channel, linear per-tensor weights;\n"
             "                      asymmetric per-tensor activations), lowered onto XNNPACK's int8 operators\n"
             "    --calib N          calibration examples from the train split (default 512)\n"
@@ -53,7 +56,7 @@ typedef struct {
     int do_channels;
     int do_prune, gradual, finetune_epochs, threads, batch, quiet;
     float lr;
-    int int8, calib;
+    int int8, fp16, calib;
     const char *calib_method; /* minmax | percentile | auto */
     double percentile;
 } opts;
@@ -65,7 +68,7 @@ static int parse(int argc, char **argv, opts *o) {
         {"lr", 1, 0, 'l'},          {"data", 1, 0, 'd'},       {"threads", 1, 0, 'j'}, {"batch", 1, 0, 'b'},
         {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {"int8", 0, 0, 'I'},    {"calib", 1, 0, 'c'},
         {"calib-method", 1, 0, 'm'}, {"percentile", 1, 0, 'p'}, {"channels", 1, 0, 'C'},
-        {"channel-rank", 1, 0, 'R'}, {"channel-scope", 1, 0, 'K'}, {0, 0, 0, 0}};
+        {"channel-rank", 1, 0, 'R'}, {"channel-scope", 1, 0, 'K'}, {"fp16", 0, 0, 'H'}, {0, 0, 0, 0}};
     *o = (opts){.prune = {.global = 1}, .finetune_epochs = 2, .lr = 1e-4f, .calib = 512, .calib_method = "auto",
                 .percentile = 99.99};
     int c;
@@ -92,6 +95,7 @@ static int parse(int argc, char **argv, opts *o) {
         case 'b': bad = ecg_arg_int("compress", "--batch", optarg, 1, 65536, &n); o->batch = (int)n; break;
         case 'q': o->quiet = 1; break;
         case 'I': o->int8 = 1; break;
+        case 'H': o->fp16 = 1; break;
         case 'c': bad = ecg_arg_int("compress", "--calib", optarg, 1, 1000000, &n); o->calib = (int)n; break;
         case 'm':
             o->calib_method = optarg;
@@ -112,8 +116,12 @@ static int parse(int argc, char **argv, opts *o) {
         usage(stderr);
         return 2;
     }
-    if (!o->do_prune && !o->do_channels && !o->int8) {
-        fprintf(stderr, "ecgbench compress: no pass given (--channels R, --prune S, --int8)\n");
+    if (o->int8 && o->fp16) {
+        fprintf(stderr, "ecgbench compress: --int8 and --fp16 are two storage formats: give one\n");
+        return 2;
+    }
+    if (!o->do_prune && !o->do_channels && !o->int8 && !o->fp16) {
+        fprintf(stderr, "ecgbench compress: no pass given (--channels R, --prune S, --fp16, --int8)\n");
         return 2;
     }
     if (o->gradual && o->finetune_epochs < 1) {
@@ -347,7 +355,7 @@ int ecg_cmd_compress(int argc, char **argv) {
     opts o;
     int rc = parse(argc, argv, &o);
     if (rc) return rc == 1 ? 0 : rc;
-    char err[1024], path[1200], sparse_path[1200], int8_path[1200];
+    char err[1024], path[1200], sparse_path[1200], int8_path[1200], f16_path[1200];
     source s = {0};
     ecg_dataset tr = {0}, val = {0}, test = {0};
     ecg_graph g = {0}, gi = {0};
@@ -377,6 +385,7 @@ int ecg_cmd_compress(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/weights.safetensors", o.out);
     snprintf(sparse_path, sizeof sparse_path, "%s/weights.sparse.safetensors", o.out);
     snprintf(int8_path, sizeof int8_path, "%s/weights.int8.safetensors", o.out);
+    snprintf(f16_path, sizeof f16_path, "%s/weights.f16.safetensors", o.out);
     if (o.do_prune) {
         cJSON *rec = prune_pass(&g, &o, &s, &tr, &val, err, sizeof err);
         if (!rec) goto fail;
@@ -387,6 +396,16 @@ int ecg_cmd_compress(int argc, char **argv) {
     if ((o.do_prune || o.do_channels) &&
         (ecg_safetensors_save(&g, path, meta, 3, err, sizeof err) || ecg_sparse_save(&g, sparse_path, meta, 3, err, sizeof err)))
         goto fail;
+    if (o.fp16) { /* the metrics below are those of the file's values */
+        cJSON *rec = cJSON_CreateObject();
+        cJSON_AddStringToObject(rec, "pass", "fp16");
+        cJSON_AddStringToObject(rec, "storage", "every param IEEE binary16 (round to nearest even); computed in f32");
+        cJSON_AddItemToArray(passes, rec);
+        if (ecg_fp16_save(&g, f16_path, meta, 3, err, sizeof err) || ecg_weights_load(&g, f16_path, err, sizeof err))
+            goto fail;
+        size_t l = strlen(variant);
+        snprintf(variant + l, sizeof variant - l, "%sfp16", l ? "+" : "");
+    }
     ecg_metrics mv, mt;
     if (o.int8) {
         if (ecg_inference_graph(&gi, &g, err, sizeof err)) goto fail;
@@ -419,7 +438,8 @@ int ecg_cmd_compress(int argc, char **argv) {
     const char *replaced[] = {"weights", "params", "metrics", "score", "run",    "passes",
                               "source",  "variant", "format",  "flops_per_example"};
     for (size_t i = 0; i < sizeof replaced / sizeof *replaced; i++) cJSON_DeleteItemFromObjectCaseSensitive(man, replaced[i]);
-    cJSON_AddStringToObject(man, "weights", o.int8 ? "weights.int8.safetensors" : "weights.sparse.safetensors");
+    const char *wname = o.int8 ? int8_path : o.fp16 ? f16_path : sparse_path;
+    cJSON_AddStringToObject(man, "weights", strrchr(wname, '/') + 1);
     if (o.int8) cJSON_AddStringToObject(man, "format", "int8");
     cJSON_AddStringToObject(man, "source", o.src);
     cJSON_AddStringToObject(man, "variant", variant); /* the name reports give it, e.g. "pruned90+int8" */
@@ -437,6 +457,7 @@ int ecg_cmd_compress(int argc, char **argv) {
         cJSON_AddNumberToObject(size, "dense_f32", (double)file_size(path));
         cJSON_AddNumberToObject(size, "sparse", (double)file_size(sparse_path));
     }
+    if (o.fp16) cJSON_AddNumberToObject(size, "fp16", (double)file_size(f16_path));
     if (o.int8) {
         cJSON_AddNumberToObject(size, "int8", (double)file_size(int8_path));
         cJSON_AddNumberToObject(size, "int8_param_bytes", (double)ecg_qmodel_bytes(&gi, &q));
@@ -453,7 +474,6 @@ int ecg_cmd_compress(int argc, char **argv) {
     }
     snprintf(path, sizeof path, "%s/manifest.json", o.out);
     if (ecg_write_json(path, man, err, sizeof err)) goto fail;
-    const char *wname = o.int8 ? int8_path : sparse_path;
     printf("%s on %s, %s: %lld of %lld params nonzero, %ld bytes (source %ld)\ntest (%s):\n", s.model, s.task, variant,
            (long long)ecg_nonzero_params(&g), (long long)params, file_size(wname), file_size(s.weights), test.split);
     ecg_metrics_print(stdout, &mt, test.class_names);

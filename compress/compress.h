@@ -70,8 +70,20 @@ int ecg_sparse_save(const ecg_graph *g, const char *path, const char *const *met
 /* Loads such a file into g's params (exactly the dense values saved); every check of
  * ecg_safetensors_load applies, and a bitmap that disagrees with its values is an error. */
 int ecg_sparse_load(ecg_graph *g, const char *path, char *err, size_t errlen);
-/* Either kind of weights file, told apart by its metadata (what eval and predict load). */
+/* Any f32-valued weights file: dense F32, sparse, or fp16, told apart by its metadata (what eval,
+ * predict and the reports load). */
 int ecg_weights_load(ecg_graph *g, const char *path, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- fp16 weights files (compress/fp16_file.c) */
+/* IEEE 754 binary16, round to nearest even; overflow gives inf, NaN stays NaN. */
+uint16_t ecg_f32_to_f16(float f);
+float ecg_f16_to_f32(uint16_t h);
+/* Every param of g as F16 (metadata ecgbench_format = fp16-v1): a size-only variant. A finite
+ * value beyond fp16's range is an error naming it. 0, or -1 with err. */
+int ecg_fp16_save(const ecg_graph *g, const char *path, const char *const *meta_kv, int n_meta, char *err,
+                  size_t errlen);
+/* The loader behind ecg_weights_load for such a parsed file: values widened to f32 exactly. */
+int ecg_fp16_load_parsed(ecg_graph *g, const ecg_st_file *f, const char *path, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- int8 (compress/inference_graph.c) */
 /* The graph the XNNPACK executor lowers: a deep copy of src with eval-mode batchnorm folded into

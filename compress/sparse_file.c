@@ -205,7 +205,10 @@ int ecg_sparse_load(ecg_graph *g, const char *path, char *err, size_t errlen) {
 int ecg_weights_load(ecg_graph *g, const char *path, char *err, size_t errlen) {
     ecg_st_file f;
     if (ecg_st_read(&f, path, err, errlen)) return -1;
-    int rc = is_sparse(&f) ? load_sparse(g, &f, path, err, errlen) : ecg_st_to_graph(g, &f, path, 0, err, errlen);
+    const char *fmt = meta_value(&f, "ecgbench_format");
+    int rc = is_sparse(&f)                    ? load_sparse(g, &f, path, err, errlen)
+             : fmt && !strcmp(fmt, "fp16-v1") ? ecg_fp16_load_parsed(g, &f, path, err, errlen)
+                                              : ecg_st_to_graph(g, &f, path, 0, err, errlen);
     ecg_st_free(&f);
     return rc;
 }

@@ -106,6 +106,28 @@ static void test_prune_a_trained_run(void) {
     char *eval8[] = {"eval", out8};
     CHECK(ecg_cmd_eval(2, eval8) == 0, "eval does not reproduce the int8 manifest");
 
+    /* fp16: the size-only variant */
+    char out16[120];
+    snprintf(out16, sizeof out16, "%s/fp16", dir);
+    char *fp16[] = {"compress", run, "--fp16", "--threads", "2", "--out", out16, "--quiet"};
+    CHECK(ecg_cmd_compress(8, fp16) == 0, "compress --fp16 failed");
+    snprintf(path, sizeof path, "%s/manifest.json", out16);
+    m = ecg_read_json(path, err, sizeof err);
+    CHECK(m != NULL, "%s", err);
+    if (m) {
+        const cJSON *size = cJSON_GetObjectItem(m, "size_bytes");
+        CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "variant")), "fp16") &&
+                  !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "weights")), "weights.f16.safetensors"),
+              "fp16 variant and weights");
+        CHECK(num(size, "fp16") > 0 && num(size, "fp16") < 0.55 * num(size, "source"), "fp16 file %g bytes vs f32 %g",
+              num(size, "fp16"), num(size, "source"));
+    }
+    cJSON_Delete(m);
+    char *eval16[] = {"eval", out16};
+    CHECK(ecg_cmd_eval(2, eval16) == 0, "eval does not reproduce the fp16 manifest");
+    char *both[] = {"compress", run, "--fp16", "--int8", "--out", out16};
+    CHECK(ecg_cmd_compress(6, both) == 2, "--fp16 with --int8");
+
     char *no_pass[] = {"compress", run, "--out", out};
     CHECK(ecg_cmd_compress(4, no_pass) == 2, "no pass is a usage error");
     char *bad_s[] = {"compress", run, "--prune", "1.5", "--out", out};
