@@ -10,11 +10,12 @@ OUT=${OUT:-models/compressed}
 ONLY=${ONLY:-}
 FORCE=${FORCE:-}
 
-# NAME SOURCE OPTIONS: int8 and 50% channel pruning of efficientecg-s / mitdb-aami, then the
+# NAME SOURCE OPTIONS: int8, fp16 (size only) and 50% channel pruning of efficientecg-s / mitdb-aami, then the
 # sparsity sweep (one-shot global magnitude pruning, 2 fine-tuning epochs at lr 1e-4, stem and
 # classifier kept dense).
 VARIANTS=$(cat <<'EOF2'
 efficientecg-s-mitdb-aami-int8 models/weights/efficientecg-s-mitdb-aami --int8
+efficientecg-s-mitdb-aami-fp16 models/weights/efficientecg-s-mitdb-aami --fp16
 efficientecg-s-mitdb-aami-channels50 models/weights/efficientecg-s-mitdb-aami --channels 0.5 --finetune-epochs 2
 efficientecg-s-mitdb-aami-prune50 models/weights/efficientecg-s-mitdb-aami --prune 0.50 --dense-first --dense-last --finetune-epochs 2
 efficientecg-s-mitdb-aami-prune70 models/weights/efficientecg-s-mitdb-aami --prune 0.70 --dense-first --dense-last --finetune-epochs 2
