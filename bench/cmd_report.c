@@ -68,8 +68,43 @@ static double pass_sparsity(const cJSON *man) {
     return 0;
 }
 
-/* Evaluates one run into row. */
-static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, report_row *row, char *err, size_t errlen) {
+/* The run's layers into layers.csv: name, op, output shape, params (and nonzero), FLOPs. */
+static void write_layers(ecg_csv *w, const report_row *row, const ecg_graph *g) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ecg_node *n = &g->nodes[i];
+        int64_t nz = 0;
+        for (int j = 0; j < n->n_param; j++) {
+            const ecg_param *p = &g->params[n->param[j]];
+            for (int64_t k = 0; p->trainable && k < ecg_shape_numel(&p->shape); k++) nz += p->data[k] != 0.0f;
+        }
+        char shape[64];
+        ecg_csv_str(w, row->task->name);
+        ecg_csv_str(w, row->run->model);
+        ecg_csv_str(w, row->run->variant);
+        ecg_csv_str(w, row->run_name);
+        ecg_csv_int(w, i);
+        ecg_csv_str(w, n->name);
+        ecg_csv_str(w, ecg_op_get(n->kind)->name);
+        ecg_csv_str(w, ecg_shape_str(&g->values[n->out].shape, shape, sizeof shape));
+        ecg_csv_int(w, ecg_node_param_count(g, n));
+        ecg_csv_int(w, nz);
+        ecg_csv_int(w, ecg_node_flops(g, n));
+        ecg_csv_end_row(w);
+    }
+}
+
+/* Bytes the run's weights take in memory when it runs: f32 params and buffers, or the int8
+ * model's weights, scales, biases and f32 params. */
+static int64_t weights_in_memory(const ecg_run_model *m) {
+    if (m->int8) return ecg_qmodel_bytes(&m->gi, &m->q);
+    int64_t b = 0;
+    for (int i = 0; i < m->g.n_params; i++) b += 4 * ecg_shape_numel(&m->g.params[i].shape);
+    return b;
+}
+
+/* Evaluates one run into row (and its layers into layers). */
+static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, report_row *row, ecg_csv *layers,
+                        char *err, size_t errlen) {
     memset(row, 0, sizeof *row);
     row->run = r;
     if (!(row->task = ecg_task_lookup(r->task, err, errlen))) return -1;
@@ -100,6 +135,8 @@ static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, rep
     struct stat st;
     row->size_bytes = stat(r->weights, &st) ? -1 : (long)st.st_size;
     row->sparsity = pass_sparsity(r->man);
+    row->weights_in_memory = weights_in_memory(&rm);
+    write_layers(layers, row, g);
     if ((row->peak_rss_kb = ecg_peak_rss_kb(r->dir, 1, err, errlen)) < 0) goto done;
     rc = 0;
 done:
@@ -153,6 +190,7 @@ int ecg_cmd_report(int argc, char **argv) {
     int total = 0, rc = 1, n_rows = 0;
     report_row *rows = NULL;
     report_latency_files lf = {0};
+    ecg_csv layers = {0};
     for (; lf.n < n_latency; lf.n++)
         if (ecg_csv_read(latency[lf.n], &lf.t[lf.n], err, sizeof err)) goto fail;
     if (ecg_runs_gather(roots, n_roots, &runs, &total, err, sizeof err)) goto fail;
@@ -164,26 +202,36 @@ int ecg_cmd_report(int argc, char **argv) {
         if (!rows) snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
+    static const char *const layer_cols[] = {"dataset", "model", "variant", "run", "index", "layer", "op",
+                                             "output_shape", "params", "nonzero_params", "flops"};
+    char path[1200];
+    snprintf(path, sizeof path, "%s/layers.csv", out);
+    if (ecg_csv_open(&layers, path) == 0) ecg_csv_header(&layers, layer_cols, 11);
     for (int k = 0; k < total; k++, n_rows++) {
         fprintf(stderr, "report: [%d/%d] %s\n", k + 1, total, runs[k].dir);
-        if (evaluate_run(&runs[k], data, threads, &rows[k], err, sizeof err)) goto fail;
+        if (evaluate_run(&runs[k], data, threads, &rows[k], &layers, err, sizeof err)) goto fail;
+    }
+    if (ecg_csv_close(&layers)) {
+        snprintf(err, sizeof err, "%s", layers.err);
+        goto fail;
     }
     if (report_attach_latency(&lf, rows, n_rows, err, sizeof err) ||
         (lf.n && report_write_latency(out, &lf, rows, n_rows, err, sizeof err)))
         goto fail;
     ecg_run_info ri;
     ecg_run_info_collect(&ri, ecg_threads_for(threads), argc, argv);
-    char path[1200];
     snprintf(path, sizeof path, "%s/run.json", out);
     if (report_write_csv(out, rows, n_rows, err, sizeof err) || report_write_tables(out, rows, n_rows, err, sizeof err) ||
         ecg_run_info_write(&ri, path, err, sizeof err))
         goto fail;
-    printf("report: %d runs -> %s/{results.csv,per_class.csv,sweep.csv,tables.md,tables.tex,run.json}\n", n_rows, out);
+    printf("report: %d runs -> %s/{results,per_class,layers,sweep%s}.csv, tables.md, tables.tex, run.json\n", n_rows, out,
+           lf.n ? ",latency" : "");
     rc = 0;
     goto done;
 fail:
     fprintf(stderr, "ecgbench report: %s\n", err);
 done:
+    if (layers.f) ecg_csv_close(&layers);
     for (int i = 0; i < lf.n; i++) ecg_csv_table_free(&lf.t[i]);
     free(rows);
     ecg_runs_free(runs, total);

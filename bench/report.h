@@ -28,6 +28,7 @@ typedef struct {
     int64_t params, nonzero_params, flops, flops_nonzero;
     long size_bytes;           /* the weights file the manifest names */
     long peak_rss_kb;          /* of one batch-1 inference in a fresh process (ecg_peak_rss_kb) */
+    int64_t weights_in_memory; /* bytes of the weights as the executor holds them (f32, or int8 + scales) */
     double sparsity;           /* pruned runs: the pass's target, else 0 */
     report_latency lat[REPORT_MAX_SETTINGS];   /* ecgbench's own (XNNPACK), per setting */
     int n_lat;
