@@ -122,11 +122,12 @@ peer-check: check-deps $(REL)/ecgbench
 	$$py bench/peers/check_logits.py --ecgbench $(REL)/ecgbench
 
 # Benchmarks (never part of `make test`): Google Benchmark through the C shim, CSV, plots.
-# FULL=1 first retrains (make train) and recompresses (make compress) what is missing: hours.
+# FULL=1 first retrains every committed run (make train FORCE=1) and redoes every compressed
+# variant (make compress FORCE=1) from the full data: hours.
 FULL    ?=
 bench: all
 	@if [ -n "$(FULL)" ] && [ "$(FULL)" != 0 ]; then \
-	  scripts/train.sh $(REL)/ecgbench && scripts/compress.sh $(REL)/ecgbench || exit 1; fi
+	  FORCE=1 scripts/train.sh $(REL)/ecgbench && FORCE=1 scripts/compress.sh $(REL)/ecgbench || exit 1; fi
 	@QUICK=$(QUICK) scripts/bench.sh $(REL)/ecgbench
 
 # libFuzzer targets: `make fuzz` builds, `make fuzz-run` runs each for FUZZ_SECONDS.
