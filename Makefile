@@ -1,5 +1,6 @@
 # ecgbench build. `make` builds build/release/ecgbench and the backend libraries;
-# `make test` builds and runs every test under AddressSanitizer + UBSan;
+# `make test` builds and runs every test under AddressSanitizer + UBSan (and the make bench QUICK=1
+# pipeline end to end, tests/e2e_bench.sh);
 # `make bench` measures and reports; `make deps` installs the Debian packages.
 
 CC      ?= gcc
@@ -114,8 +115,10 @@ test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench
 	if [ -n "$$py" ]; then echo "== peer check: PyTorch ports vs ecgbench predict"; \
 	  $$py bench/peers/check_logits.py --ecgbench $(ASN)/ecgbench || peer=1; \
 	else echo "peer check skipped: python3-torch not installed"; fi; \
+	e2e=0; tests/e2e_bench.sh $(REL)/ecgbench || e2e=1; \
 	ECGBENCH=$(ASN)/ecgbench ECGBENCH_RELEASE=$(REL)/ecgbench tests/run.sh $(TEST_BIN) || exit 1; \
-	[ $$peer -eq 0 ] || { echo "peer check FAILED (see above)"; exit 1; }
+	[ $$peer -eq 0 ] || { echo "peer check FAILED (see above)"; exit 1; }; \
+	[ $$e2e -eq 0 ] || { echo "e2e check of make bench QUICK=1 FAILED (see above)"; exit 1; }
 
 peer-check: check-deps $(REL)/ecgbench
 	@py=$$($(PEER_PY)); [ -n "$$py" ] || { echo "peer-check: python3-torch is not installed (apt-get install python3-torch python3-numpy)"; exit 1; }; \

@@ -35,8 +35,10 @@ if [ -n "${QUICK:-}" ] && [ "${QUICK}" != 0 ]; then
   report=(--data datasets/sample)
 fi
 runs=()
+peer_runs=()   # the trained runs: f32 weights a torch.nn port loads unchanged (no sparse or int8 files)
 for d in models/weights/*/ models/compressed/*/; do
   [ -f "$d/manifest.json" ] && runs+=("${d%/}")
+  [ -f "$d/manifest.json" ] && [[ "$d" == models/weights/* ]] && peer_runs+=("${d%/}")
 done
 [ ${#runs[@]} -gt 0 ] || { echo "bench.sh: no committed runs under models/ (make train)" >&2; exit 1; }
 
@@ -56,8 +58,8 @@ latency=(--latency "$out/latency_ecgbench.csv")
 if [ -n "$py" ]; then
   data=()
   [ ${#report[@]} -gt 0 ] && data=(--data datasets/sample)
-  "$py" bench/peers/check_logits.py --ecgbench "$bin" --weights "${runs[@]}" "${data[@]}"
-  "$py" bench/peers/time_torch.py --ecgbench "$bin" "${runs[@]}" "${torch_opts[@]}" --out "$out/latency_torch.csv"
+  "$py" bench/peers/check_logits.py --ecgbench "$bin" --weights "${peer_runs[@]}" "${data[@]}"
+  "$py" bench/peers/time_torch.py --ecgbench "$bin" "${peer_runs[@]}" "${torch_opts[@]}" --out "$out/latency_torch.csv"
   latency+=(--latency "$out/latency_torch.csv")
 else
   echo "PyTorch peer skipped: python3-torch is not installed (apt-get install python3-torch)"
