@@ -29,7 +29,10 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: ecgbench compress DIR --out OUT [passes] [options]\n"
+            "       ecgbench compress MODEL --task T --weights W [--seed N] --out OUT [passes] [options]\n"
             "  DIR                 a trained run (manifest.json + weights), e.g. models/weights/efficientecg-s-mitdb-aami\n"
+            "  MODEL               a registry model with an f32 weights file; its splits use --seed (default 1), its\n"
+            "                      fine-tuning batch 64 and an unweighted loss (a run DIR records its own)\n"
             "passes (applied in this order):\n"
             "  --channels R        channel (structured) pruning: remove fraction R in [0, 1) of the channels of every\n"
             "                      prunable group, giving a smaller dense graph (rebuilt from the manifest on load)\n"
@@ -51,6 +54,8 @@ static void usage(FILE *f) {
 
 typedef struct {
     const char *src, *out, *data;
+    const char *task, *weights; /* the MODEL form */
+    long long seed;
     ecg_prune_cfg prune;
     ecg_channel_cfg ch;
     int do_channels;
@@ -68,9 +73,10 @@ static int parse(int argc, char **argv, opts *o) {
         {"lr", 1, 0, 'l'},          {"data", 1, 0, 'd'},       {"threads", 1, 0, 'j'}, {"batch", 1, 0, 'b'},
         {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {"int8", 0, 0, 'I'},    {"calib", 1, 0, 'c'},
         {"calib-method", 1, 0, 'm'}, {"percentile", 1, 0, 'p'}, {"channels", 1, 0, 'C'},
-        {"channel-rank", 1, 0, 'R'}, {"channel-scope", 1, 0, 'K'}, {"fp16", 0, 0, 'H'}, {0, 0, 0, 0}};
+        {"channel-rank", 1, 0, 'R'}, {"channel-scope", 1, 0, 'K'}, {"fp16", 0, 0, 'H'}, {"task", 1, 0, 't'},
+        {"weights", 1, 0, 'w'},      {"seed", 1, 0, 's'},       {0, 0, 0, 0}};
     *o = (opts){.prune = {.global = 1}, .finetune_epochs = 2, .lr = 1e-4f, .calib = 512, .calib_method = "auto",
-                .percentile = 99.99};
+                .percentile = 99.99, .seed = 1};
     int c;
     long long n = 0;
     double v = 0;
@@ -96,6 +102,9 @@ static int parse(int argc, char **argv, opts *o) {
         case 'q': o->quiet = 1; break;
         case 'I': o->int8 = 1; break;
         case 'H': o->fp16 = 1; break;
+        case 't': o->task = optarg; break;
+        case 'w': o->weights = optarg; break;
+        case 's': bad = ecg_arg_int("compress", "--seed", optarg, 0, 1000000000000000LL, &o->seed); break;
         case 'c': bad = ecg_arg_int("compress", "--calib", optarg, 1, 1000000, &n); o->calib = (int)n; break;
         case 'm':
             o->calib_method = optarg;
@@ -114,6 +123,10 @@ static int parse(int argc, char **argv, opts *o) {
     if (optind != argc - 1 || !o->out) {
         fprintf(stderr, "ecgbench compress: give one trained run DIR and --out OUT\n");
         usage(stderr);
+        return 2;
+    }
+    if (!o->task != !o->weights) {
+        fprintf(stderr, "ecgbench compress: give a run DIR, or MODEL with both --task and --weights\n");
         return 2;
     }
     if (o->int8 && o->fp16) {
@@ -141,10 +154,30 @@ typedef struct {
     int batch, class_weighted;
 } source;
 
-static int read_source(const char *dir, const char *data, source *s, char *err, size_t errlen) {
+/* The MODEL --task --weights form: a manifest as a trained run's would say it. */
+static cJSON *model_manifest(const opts *o) {
+    cJSON *m = cJSON_CreateObject(), *cfg = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "model", o->src);
+    cJSON_AddStringToObject(m, "task", o->task);
+    cJSON_AddStringToObject(m, "weights", o->weights);
+    cJSON_AddNumberToObject(m, "seed", (double)o->seed);
+    cJSON_AddNumberToObject(cfg, "batch", 64);
+    cJSON_AddStringToObject(cfg, "class_weights", "none");
+    cJSON_AddStringToObject(cfg, "data_dir", o->data ? o->data : ecg_default_data_dir());
+    cJSON_AddItemToObject(m, "config", cfg);
+    return m;
+}
+
+static int read_source(const opts *o, source *s, char *err, size_t errlen) {
+    const char *dir = o->src, *data = o->data;
     char path[1200];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
-    if (!(s->man = ecg_read_json(path, err, errlen))) return -1;
+    if (o->task) {
+        if (!ecg_model_find(o->src)) return snprintf(err, errlen, "unknown model '%s' (ecgbench models lists them)", o->src), -1;
+        s->man = model_manifest(o);
+    } else if (!(s->man = ecg_read_json(path, err, errlen))) {
+        return -1;
+    }
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(s->man, "config");
     const cJSON *sd = cJSON_GetObjectItemCaseSensitive(s->man, "seed");
     const char *w = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->man, "weights"));
@@ -161,7 +194,8 @@ static int read_source(const char *dir, const char *data, source *s, char *err, 
     s->seed = (uint64_t)sd->valuedouble;
     s->batch = (int)b;
     s->class_weighted = cw && !strcmp(cw, "sqrt") ? 2 : cw && !strcmp(cw, "inverse") ? 1 : 0;
-    snprintf(s->weights, sizeof s->weights, "%s/%s", dir, w);
+    if (o->task) snprintf(s->weights, sizeof s->weights, "%s", w);
+    else snprintf(s->weights, sizeof s->weights, "%s/%s", dir, w);
     return 0;
 }
 
@@ -362,7 +396,7 @@ int ecg_cmd_compress(int argc, char **argv) {
     ecg_qmodel q = {0};
     cJSON *man = NULL, *passes = cJSON_CreateArray();
     rc = 1;
-    if (read_source(o.src, o.data, &s, err, sizeof err) || ecg_mkdir_p(o.out, err, sizeof err) ||
+    if (read_source(&o, &s, err, sizeof err) || ecg_mkdir_p(o.out, err, sizeof err) ||
         load_split(&s, "train", &tr, err, sizeof err) || load_split(&s, "val", &val, err, sizeof err) ||
         load_split(&s, "test", &test, err, sizeof err))
         goto fail;

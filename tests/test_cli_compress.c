@@ -128,6 +128,20 @@ static void test_prune_a_trained_run(void) {
     char *both[] = {"compress", run, "--fp16", "--int8", "--out", out16};
     CHECK(ecg_cmd_compress(6, both) == 2, "--fp16 with --int8");
 
+    /* the MODEL --task --weights form */
+    char outm[120], wfile[140];
+    snprintf(outm, sizeof outm, "%s/model-form", dir);
+    snprintf(wfile, sizeof wfile, "%s/weights.safetensors", run);
+    char *mform[] = {"compress", "efficientecg-s", "--task", "mitdb-aami", "--weights", wfile, "--data", "datasets/sample",
+                     "--fp16", "--out", outm, "--quiet"};
+    CHECK(ecg_cmd_compress(12, mform) == 0, "compress MODEL --task --weights failed");
+    char *evalm[] = {"eval", outm};
+    CHECK(ecg_cmd_eval(2, evalm) == 0, "eval does not reproduce the MODEL-form manifest");
+    char *no_weights[] = {"compress", "efficientecg-s", "--task", "mitdb-aami", "--fp16", "--out", outm};
+    CHECK(ecg_cmd_compress(7, no_weights) == 2, "--task without --weights");
+    char *bad_model[] = {"compress", "no-such-model", "--task", "mitdb-aami", "--weights", wfile, "--fp16", "--out", outm};
+    CHECK(ecg_cmd_compress(9, bad_model) == 1, "unknown model");
+
     char *no_pass[] = {"compress", run, "--out", out};
     CHECK(ecg_cmd_compress(4, no_pass) == 2, "no pass is a usage error");
     char *bad_s[] = {"compress", run, "--prune", "1.5", "--out", out};
