@@ -11,6 +11,10 @@
 #include "models/models.h"
 #include "train/train.h"
 
+/* After ecg_gbench_run: the cases that ran (*ran) and the number that failed, each failure printed
+ * as "ecgbench CMD: NAME: error" (bench/gbench_count.c). */
+int ecg_gbench_count(const char *cmd, const ecg_gbench_case *cases, const ecg_gbench_result *res, int n, int *ran);
+
 /* ---------------------------------------------------------------- CSV (bench/csv_out.c) */
 /* RFC 4180 output through libcsv: fields that need it (comma, quote, CR/LF, edge spaces) are
  * quoted by csv_fwrite; numbers and plain words stay bare so gnuplot and spreadsheets read them

@@ -369,14 +369,7 @@ int ecg_cmd_bench_op(int argc, char **argv) {
         rc = 2;
         goto done;
     }
-    int n_ran = 0, n_failed = 0;
-    for (int i = 0; i < n_cases; i++) {
-        n_ran += res[i].ran;
-        if (res[i].failed) {
-            fprintf(stderr, "ecgbench bench-op: %s: %s\n", cases[i].name, res[i].error);
-            n_failed++;
-        }
-    }
+    int n_ran, n_failed = ecg_gbench_count("bench-op", gc, res, n_cases, &n_ran);
     if (n_ran) {
         char path[4096];
         snprintf(path, sizeof path, "%s/bench_op.csv", o.out);

@@ -192,11 +192,7 @@ int ecg_cmd_latency(int argc, char **argv) {
         rc = 2;
         goto fail;
     }
-    int failed = 0, ran = 0;
-    for (int i = 0; i < n_cases; i++) {
-        ran += res[i].ran;
-        if (res[i].failed) fprintf(stderr, "ecgbench latency: %s: %s\n", cases[i].name, res[i].error), failed++;
-    }
+    int ran, failed = ecg_gbench_count("latency", gc, res, n_cases, &ran);
     char path[1200];
     snprintf(path, sizeof path, "%s/latency_ecgbench.csv", out);
     if (ecg_mkdir_p(out, err, sizeof err) || write_csv(path, cases, res, n_cases, err, sizeof err)) goto fail;
