@@ -102,6 +102,9 @@ typedef struct {
     int model_rank;          /* registry order, for stable tables */
 } ecg_run;
 int ecg_run_read(const char *dir, ecg_run *r, char *err, size_t errlen);
+/* The same from a manifest already in memory (r owns it from here, also on error): weights name a
+ * file in dir, or, dir NULL, a path as given. what names the manifest in messages. */
+int ecg_run_from(ecg_run *r, const char *dir, cJSON *man, const char *what, char *err, size_t errlen);
 void ecg_run_free(ecg_run *r);
 /* A run's model, ready to evaluate or run: sized for its task, with its weights loaded (f32, dense
  * or sparse file), or, for an int8 file, its inference graph (batchnorm folded) and int8 nodes. */

@@ -145,12 +145,10 @@ static int parse(int argc, char **argv, opts *o) {
     return 0;
 }
 
-/* The trained run being compressed. */
+/* The trained run being compressed, and what fine-tuning takes from it. */
 typedef struct {
-    cJSON *man;
-    const char *model, *task, *data;
-    char weights[1200];
-    uint64_t seed;
+    ecg_run run;
+    const char *data;
     int batch, class_weighted;
 } source;
 
@@ -169,33 +167,24 @@ static cJSON *model_manifest(const opts *o) {
 }
 
 static int read_source(const opts *o, source *s, char *err, size_t errlen) {
-    const char *dir = o->src, *data = o->data;
     char path[1200];
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    snprintf(path, sizeof path, "%s/manifest.json", o->src);
     if (o->task) {
         if (!ecg_model_find(o->src)) return snprintf(err, errlen, "unknown model '%s' (ecgbench models lists them)", o->src), -1;
-        s->man = model_manifest(o);
-    } else if (!(s->man = ecg_read_json(path, err, errlen))) {
+        if (ecg_run_from(&s->run, NULL, model_manifest(o), o->src, err, errlen)) return -1;
+    } else if (ecg_run_read(o->src, &s->run, err, errlen)) {
         return -1;
     }
-    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(s->man, "config");
-    const cJSON *sd = cJSON_GetObjectItemCaseSensitive(s->man, "seed");
-    const char *w = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->man, "weights"));
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(s->run.man, "config");
     const char *cw = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "class_weights"));
-    s->model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->man, "model"));
-    s->task = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->man, "task"));
-    s->data = data ? data : cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "data_dir"));
-    if (!s->data) s->data = ecg_default_data_dir();
+    s->data = o->data ? o->data : s->run.data_dir ? s->run.data_dir : ecg_default_data_dir();
     double b = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "batch"));
-    if (!s->model || !s->task || !w || !cJSON_IsNumber(sd) || !(b >= 1)) {
-        snprintf(err, errlen, "%s lacks model, task, weights, seed or config.batch", path);
+    if (!(b >= 1)) {
+        snprintf(err, errlen, "%s lacks config.batch", path);
         return -1;
     }
-    s->seed = (uint64_t)sd->valuedouble;
     s->batch = (int)b;
     s->class_weighted = cw && !strcmp(cw, "sqrt") ? 2 : cw && !strcmp(cw, "inverse") ? 1 : 0;
-    if (o->task) snprintf(s->weights, sizeof s->weights, "%s", w);
-    else snprintf(s->weights, sizeof s->weights, "%s/%s", dir, w);
     return 0;
 }
 
@@ -204,7 +193,7 @@ static ecg_train_cfg finetune_cfg(const opts *o, const source *s) {
     ecg_train_cfg c = ecg_train_defaults();
     c.epochs = o->finetune_epochs, c.patience = o->finetune_epochs + 1, c.warmup_epochs = 0;
     c.batch = o->batch ? o->batch : s->batch, c.threads = o->threads, c.lr = o->lr, c.min_lr = o->lr / 100;
-    c.class_weighted = s->class_weighted, c.seed = s->seed ^ 0x70726e65ULL; /* "prne": not the training draws */
+    c.class_weighted = s->class_weighted, c.seed = s->run.seed ^ 0x70726e65ULL; /* "prne": not the training draws */
     c.progress = o->quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
     return c;
 }
@@ -382,7 +371,7 @@ static long file_size(const char *path) {
 
 static int load_split(const source *s, const char *split, ecg_dataset *d, char *err, size_t errlen) {
     int hit;
-    return ecg_task_load_cached(s->task, split, s->data, s->seed, NULL, d, &hit, err, errlen);
+    return ecg_task_load_cached(s->run.task, split, s->data, s->run.seed, NULL, d, &hit, err, errlen);
 }
 
 int ecg_cmd_compress(int argc, char **argv) {
@@ -400,11 +389,11 @@ int ecg_cmd_compress(int argc, char **argv) {
         load_split(&s, "train", &tr, err, sizeof err) || load_split(&s, "val", &val, err, sizeof err) ||
         load_split(&s, "test", &test, err, sizeof err))
         goto fail;
-    const ecg_task *tk = ecg_task_find(s.task);
+    const ecg_task *tk = ecg_task_find(s.run.task);
     ecg_model_cfg mc = ecg_task_model_cfg(tk);
-    mc.seed = s.seed;
+    mc.seed = s.run.seed;
     /* the source may itself be compressed: its manifest rebuilds its graph */
-    if (ecg_manifest_model_build(s.man, s.model, &mc, &g, err, sizeof err) || ecg_weights_load(&g, s.weights, err, sizeof err))
+    if (ecg_manifest_model_build(s.run.man, s.run.model, &mc, &g, err, sizeof err) || ecg_weights_load(&g, s.run.weights, err, sizeof err))
         goto fail;
     char variant[64] = "", seed[32];
     if (o.do_channels) {
@@ -414,8 +403,8 @@ int ecg_cmd_compress(int argc, char **argv) {
         snprintf(variant, sizeof variant, "channels%.0f", 100 * o.ch.ratio);
     }
     int64_t params = ecg_graph_param_count(&g);
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)s.seed);
-    const char *meta[] = {"model", s.model, "task", s.task, "seed", seed};
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)s.run.seed);
+    const char *meta[] = {"model", s.run.model, "task", s.run.task, "seed", seed};
     snprintf(path, sizeof path, "%s/weights.safetensors", o.out);
     snprintf(sparse_path, sizeof sparse_path, "%s/weights.sparse.safetensors", o.out);
     snprintf(int8_path, sizeof int8_path, "%s/weights.int8.safetensors", o.out);
@@ -450,7 +439,7 @@ int ecg_cmd_compress(int argc, char **argv) {
         cJSON_AddItemToArray(passes, fold);
         cJSON_AddStringToObject(entry, "pass", "int8");
         cJSON_AddItemToArray(passes, entry);
-        if (pass_int8(&gi, &q, &o, s.seed, &tr, &val, entry, err, sizeof err) ||
+        if (pass_int8(&gi, &q, &o, s.run.seed, &tr, &val, entry, err, sizeof err) ||
             ecg_int8_save(&gi, &q, int8_path, meta, 3, err, sizeof err))
             goto fail;
         /* the metrics come from the file just written, so they are the file's */
@@ -468,7 +457,7 @@ int ecg_cmd_compress(int argc, char **argv) {
     ecg_run_info ri;
     ecg_run_info_collect(&ri, ecg_threads_for(o.threads), argc, argv);
     /* The source's manifest, with what compression changed. */
-    man = cJSON_Duplicate(s.man, 1);
+    man = cJSON_Duplicate(s.run.man, 1);
     const char *replaced[] = {"weights", "params", "metrics", "score", "run",    "passes",
                               "source",  "variant", "format",  "flops_per_example"};
     for (size_t i = 0; i < sizeof replaced / sizeof *replaced; i++) cJSON_DeleteItemFromObjectCaseSensitive(man, replaced[i]);
@@ -479,14 +468,14 @@ int ecg_cmd_compress(int argc, char **argv) {
     cJSON_AddStringToObject(man, "variant", variant); /* the name reports give it, e.g. "pruned90+int8" */
     /* the source's passes first: a compressed source's graph is rebuilt from them */
     cJSON *all = cJSON_AddArrayToObject(man, "passes"), *prev;
-    cJSON_ArrayForEach(prev, cJSON_GetObjectItemCaseSensitive(s.man, "passes"))
+    cJSON_ArrayForEach(prev, cJSON_GetObjectItemCaseSensitive(s.run.man, "passes"))
         cJSON_AddItemToArray(all, cJSON_Duplicate(prev, 1));
     while (cJSON_GetArraySize(passes) > 0) cJSON_AddItemToArray(all, cJSON_DetachItemFromArray(passes, 0));
     cJSON_AddNumberToObject(man, "params", (double)params);
     cJSON_AddNumberToObject(man, "flops_per_example", (double)ecg_graph_flops(&g));
     cJSON_AddNumberToObject(man, "nonzero_params", (double)ecg_nonzero_params(&g));
     cJSON *size = cJSON_AddObjectToObject(man, "size_bytes");
-    cJSON_AddNumberToObject(size, "source", (double)file_size(s.weights));
+    cJSON_AddNumberToObject(size, "source", (double)file_size(s.run.weights));
     if (o.do_prune || o.do_channels) {
         cJSON_AddNumberToObject(size, "dense_f32", (double)file_size(path));
         cJSON_AddNumberToObject(size, "sparse", (double)file_size(sparse_path));
@@ -508,8 +497,8 @@ int ecg_cmd_compress(int argc, char **argv) {
     }
     snprintf(path, sizeof path, "%s/manifest.json", o.out);
     if (ecg_write_json(path, man, err, sizeof err)) goto fail;
-    printf("%s on %s, %s: %lld of %lld params nonzero, %ld bytes (source %ld)\ntest (%s):\n", s.model, s.task, variant,
-           (long long)ecg_nonzero_params(&g), (long long)params, file_size(wname), file_size(s.weights), test.split);
+    printf("%s on %s, %s: %lld of %lld params nonzero, %ld bytes (source %ld)\ntest (%s):\n", s.run.model, s.run.task, variant,
+           (long long)ecg_nonzero_params(&g), (long long)params, file_size(wname), file_size(s.run.weights), test.split);
     ecg_metrics_print(stdout, &mt, test.class_names);
     printf("\nwrote %s and %s\n", wname, path);
     rc = 0;
@@ -519,7 +508,7 @@ fail:
 done:
     cJSON_Delete(passes);
     cJSON_Delete(man);
-    cJSON_Delete(s.man);
+    ecg_run_free(&s.run);
     ecg_qmodel_free(&q);
     ecg_graph_free(&gi);
     ecg_graph_free(&g);

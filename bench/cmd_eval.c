@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 
 #include "bench/bench.h"
-#include "compress/compress.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench eval DIR [--data D] [--threads N]\n"
@@ -19,11 +18,6 @@ static void usage(FILE *f) {
                "  DIR holds manifest.json and the weights `ecgbench train` (f32) or `ecgbench compress --int8`\n"
                "  wrote (an int8 file runs on the int8 path); its test metrics must be\n"
                "  reproduced exactly (exit 1 if not). --data defaults to the manifest's, else $ECG_DATA_DIR or data/.\n");
-}
-
-static const char *str_of(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 int ecg_cmd_eval(int argc, char **argv) {
@@ -57,65 +51,41 @@ int ecg_cmd_eval(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    char err[1024], wpath[1200];
-    cJSON *man = NULL;
-    const char *model = argv[optind];
+    char err[1300];
+    ecg_run r = {0}; /* a trained or compressed run's folder, or MODEL with its weights file */
     struct stat st;
-    if (stat(model, &st) == 0 && S_ISDIR(st.st_mode)) { /* a trained run's folder */
-        char mpath[1200];
-        snprintf(mpath, sizeof mpath, "%s/manifest.json", argv[optind]);
-        if (!(man = ecg_read_json(mpath, err, sizeof err))) {
+    int from_dir = stat(argv[optind], &st) == 0 && S_ISDIR(st.st_mode);
+    if (from_dir) {
+        if (ecg_run_read(argv[optind], &r, err, sizeof err)) {
             fprintf(stderr, "ecgbench eval: %s\n", err);
             return 1;
         }
-        const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(man, "config"), *sd = cJSON_GetObjectItemCaseSensitive(man, "seed");
-        model = str_of(man, "model");
-        task = str_of(man, "task");
-        const char *wname = str_of(man, "weights");
-        if (!data) data = str_of(cfg, "data_dir");
-        if (!model || !task || !wname || !cJSON_IsNumber(sd)) {
-            fprintf(stderr, "ecgbench eval: %s lacks model, task, weights or seed\n", mpath);
-            cJSON_Delete(man);
-            return 1;
-        }
-        seed = (uint64_t)sd->valuedouble;
+        if (!data) data = r.data_dir;
+        seed = r.seed;
         split = "test";
-        snprintf(wpath, sizeof wpath, "%s/%s", argv[optind], wname);
-        weights = wpath;
-    }
-    if (!weights || !task) {
+    } else if (weights && task) {
+        r.model = argv[optind], r.task = task, r.variant = "f32";
+        snprintf(r.weights, sizeof r.weights, "%s", weights);
+    } else {
         fprintf(stderr, "ecgbench eval: give a trained run's folder, or MODEL with --weights and --task\n");
-        cJSON_Delete(man);
         return 2;
     }
     if (!data) data = ecg_default_data_dir();
     ecg_dataset d = {0};
-    ecg_graph g = {0}, gi = {0};
-    ecg_qmodel q = {0};
-    int rc = 1, hit;
-    if (ecg_task_load_cached(task, split, data, seed, NULL, &d, &hit, err, sizeof err)) goto fail;
-    ecg_model_cfg mc = ecg_model_cfg_default(d.length, d.channels, d.n_classes);
-    mc.n_features = d.n_features;
-    mc.feature_names = d.feature_names;
-    int is8 = ecg_int8_file_is(weights, err, sizeof err);
+    ecg_run_model rm = {0};
     ecg_metrics m;
-    /* a channel-pruned run's graph is rebuilt from its manifest (man NULL: the registry's model) */
-    if (is8 < 0 || ecg_manifest_model_build(man, model, &mc, &g, err, sizeof err)) goto fail;
-    if (is8) { /* an `ecgbench compress --int8` file: the int8 path */
-        if (ecg_inference_graph(&gi, &g, err, sizeof err) || ecg_int8_load(&gi, &q, weights, err, sizeof err) ||
-            ecg_evaluate_q(&gi, &q, &d, 256, threads, &m, NULL, err, sizeof err))
-            goto fail;
-    } else if (ecg_weights_load(&g, weights, err, sizeof err) ||
-               ecg_evaluate(&g, &d, 256, threads, &m, NULL, err, sizeof err)) {
+    int rc = 1, hit;
+    /* f32 (dense, sparse, fp16) or int8, channel-pruned graphs rebuilt from the manifest */
+    if (ecg_task_load_cached(r.task, split, data, seed, NULL, &d, &hit, err, sizeof err) ||
+        ecg_run_open(&r, &rm, err, sizeof err) || ecg_run_evaluate(&rm, &d, threads, &m, err, sizeof err))
         goto fail;
-    }
-    printf("%s on %s/%s (%s), %sweights %s\n", model, task, split, d.data_version, is8 ? "int8 " : "", weights);
+    printf("%s on %s/%s (%s), %sweights %s\n", r.model, r.task, split, d.data_version, rm.int8 ? "int8 " : "", r.weights);
     ecg_metrics_print(stdout, &m, d.class_names);
-    const ecg_task *tk = ecg_task_find(task);
+    const ecg_task *tk = ecg_task_find(r.task);
     if (tk && tk->score_name) printf("%s %.4f\n", tk->score_name, ecg_metrics_mean_f1(&m, tk->score_classes));
     rc = 0;
-    if (man) {
-        const cJSON *want = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(man, "metrics"), "test");
+    if (from_dir) {
+        const cJSON *want = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r.man, "metrics"), "test");
         ecg_metrics mm;
         if (ecg_metrics_from_json(want, d.n_classes, &mm)) {
             fprintf(stderr, "ecgbench eval: the manifest has no readable test confusion matrix\n");
@@ -132,10 +102,8 @@ int ecg_cmd_eval(int argc, char **argv) {
 fail:
     fprintf(stderr, "ecgbench eval: %s\n", err);
 done:
-    cJSON_Delete(man);
-    ecg_qmodel_free(&q);
-    ecg_graph_free(&gi);
-    ecg_graph_free(&g);
+    ecg_run_model_free(&rm);
+    ecg_run_free(&r);
     ecg_dataset_free(&d);
     return rc;
 }

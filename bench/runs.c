@@ -20,18 +20,16 @@ static int model_rank(const char *name) {
     return 1000;
 }
 
-int ecg_run_read(const char *dir, ecg_run *r, char *err, size_t errlen) {
-    char path[1200];
+int ecg_run_from(ecg_run *r, const char *dir, cJSON *man, const char *what, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
-    snprintf(r->dir, sizeof r->dir, "%s", dir);
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
-    if (!(r->man = ecg_read_json(path, err, errlen))) return -1;
+    snprintf(r->dir, sizeof r->dir, "%s", dir ? dir : "");
+    r->man = man;
     const cJSON *sd = cJSON_GetObjectItemCaseSensitive(r->man, "seed");
     r->model = str_of(r->man, "model");
     r->task = str_of(r->man, "task");
     const char *w = str_of(r->man, "weights");
     if (!r->model || !r->task || !w || !cJSON_IsNumber(sd)) {
-        snprintf(err, errlen, "%s lacks model, task, weights or seed", path);
+        snprintf(err, errlen, "%s lacks model, task, weights or seed", what);
         ecg_run_free(r);
         return -1;
     }
@@ -40,8 +38,17 @@ int ecg_run_read(const char *dir, ecg_run *r, char *err, size_t errlen) {
     if (!r->variant) r->variant = "f32"; /* a trained run, uncompressed */
     r->data_dir = str_of(cJSON_GetObjectItemCaseSensitive(r->man, "config"), "data_dir");
     r->model_rank = model_rank(r->model);
-    snprintf(r->weights, sizeof r->weights, "%s/%s", dir, w);
+    if (dir) snprintf(r->weights, sizeof r->weights, "%s/%s", dir, w);
+    else snprintf(r->weights, sizeof r->weights, "%s", w);
     return 0;
+}
+
+int ecg_run_read(const char *dir, ecg_run *r, char *err, size_t errlen) {
+    char path[1200];
+    memset(r, 0, sizeof *r);
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    cJSON *man = ecg_read_json(path, err, errlen);
+    return man ? ecg_run_from(r, dir, man, path, err, errlen) : -1;
 }
 
 void ecg_run_free(ecg_run *r) {
