@@ -102,21 +102,13 @@ static int run_case(void *p) { return ecg_xnn_run(((model_case *)p)->x); }
 /* The graph to time: a registry model (random-init or --weights) or a run DIR as its manifest says. */
 static int load_dense(opts *o, ecg_graph *g, cJSON **man, char *err, size_t errlen) {
     struct stat st;
-    char path[1200], wpath[1200];
+    ecg_run r = {0};
     const char *model = o->model, *weights = o->weights;
     if (stat(o->model, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(path, sizeof path, "%s/manifest.json", o->model);
-        if (!(*man = ecg_read_json(path, err, errlen))) return -1;
-        model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*man, "model"));
-        const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*man, "task"));
-        const char *w = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*man, "weights"));
-        if (!model || !t || !w) {
-            snprintf(err, errlen, "%s lacks model, task or weights", path);
-            return -1;
-        }
-        if (!o->task) o->task = t;
-        snprintf(wpath, sizeof wpath, "%s/%s", o->model, w);
-        weights = wpath;
+        if (ecg_run_read(o->model, &r, err, errlen)) return -1;
+        *man = r.man; /* the caller keeps it: the strings below point into it */
+        model = r.model, weights = r.weights;
+        if (!o->task) o->task = r.task;
     }
     const ecg_task *tk = ecg_task_lookup(o->task ? o->task : "mitdb-aami", err, errlen);
     if (!tk) return -1;
