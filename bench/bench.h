@@ -11,8 +11,12 @@
 #include "models/models.h"
 #include "train/train.h"
 
+/* Google Benchmark's flags among a command's arguments (bench/gbench_cli.c): 1 when arg is one
+ * (--benchmark_*, --v=) and was added to pass[*n_pass], 0 when it is not, -1 (printed) when there
+ * are more than max. */
+int ecg_gbench_take(const char *cmd, char *arg, char **pass, int *n_pass, int max);
 /* After ecg_gbench_run: the cases that ran (*ran) and the number that failed, each failure printed
- * as "ecgbench CMD: NAME: error" (bench/gbench_count.c). */
+ * as "ecgbench CMD: NAME: error". */
 int ecg_gbench_count(const char *cmd, const ecg_gbench_case *cases, const ecg_gbench_result *res, int n, int *ran);
 
 /* ---------------------------------------------------------------- CSV (bench/csv_out.c) */

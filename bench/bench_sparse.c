@@ -123,12 +123,9 @@ static int parse_args(int argc, char **argv, opts *o) {
             usage(stdout);
             return 1;
         }
-        if (!strncmp(a, "--benchmark_", 12) || !strncmp(a, "--v=", 4)) {
-            if (o->n_pass == MAX_PASS) {
-                fprintf(stderr, "ecgbench bench-sparse: too many --benchmark_* flags\n");
-                return 2;
-            }
-            o->pass[o->n_pass++] = argv[i];
+        int gb = ecg_gbench_take("bench-sparse", argv[i], o->pass, &o->n_pass, MAX_PASS);
+        if (gb) {
+            if (gb < 0) return 2;
             continue;
         }
         static const char *const names[] = {"--shapes", "--sparsity", "--batch", "--threads", "--out"};

@@ -49,14 +49,12 @@ static int parse(int argc, char **argv, opts *o) {
     if (!rest) return 2;
     int n = 0, c, rc = 0;
     for (int i = 0; i < argc; i++) {
-        if (i > 0 && (!strncmp(argv[i], "--benchmark_", 12) || !strncmp(argv[i], "--v=", 4))) {
-            if (o->n_pass == MAX_PASS) {
-                fprintf(stderr, "ecgbench bench-model: too many --benchmark_* flags\n");
-                free(rest);
-                return 2;
-            }
-            o->pass[o->n_pass++] = argv[i];
-        } else rest[n++] = argv[i];
+        int gb = i > 0 ? ecg_gbench_take("bench-model", argv[i], o->pass, &o->n_pass, MAX_PASS) : 0;
+        if (gb < 0) {
+            free(rest);
+            return 2;
+        }
+        if (!gb) rest[n++] = argv[i];
     }
     rest[n] = NULL;
     long long v = 0;

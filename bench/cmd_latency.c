@@ -131,10 +131,12 @@ int ecg_cmd_latency(int argc, char **argv) {
             usage(stdout);
             return 0;
         }
-        if (!strncmp(a, "--benchmark_", 12) || !strncmp(a, "--v=", 4)) {
-            if (n_pass == MAX_PASS) return fprintf(stderr, "ecgbench latency: too many --benchmark_* flags\n"), 2;
-            pass[n_pass++] = argv[i];
-        } else if (!strcmp(a, "--runs") && val && n_roots < MAX_ROOTS) {
+        int gb = ecg_gbench_take("latency", argv[i], pass, &n_pass, MAX_PASS);
+        if (gb) {
+            if (gb < 0) return 2;
+            continue;
+        }
+        if (!strcmp(a, "--runs") && val && n_roots < MAX_ROOTS) {
             roots[n_roots++] = argv[++i];
         } else if (!strcmp(a, "--out") && val) {
             out = argv[++i];
