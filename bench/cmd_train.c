@@ -22,6 +22,7 @@ static void usage(FILE *f) {
             "  --threads N         data-parallel shards (default: all cores)\n"
             "  --seed N            default 1 (initialisation, shuffles, augmentation, dropout)\n"
             "  --no-augment        --class-weights none|inverse|sqrt (default sqrt: inverse frequency, square root)\n"
+            "  --class-weight-cap X  no class weighs more than X times the most common one (default: no cap)\n"
             "  --resume            continue from OUT's last checkpoint\n"
             "  --epoch-limit N     stop after N epochs in this call (resume later)\n"
             "  --quiet             no progress bar\n");
@@ -38,7 +39,7 @@ static int parse(int argc, char **argv, opts *o) {
         {"task", 1, 0, 't'},       {"data", 1, 0, 'd'},        {"out", 1, 0, 'o'},     {"epochs", 1, 0, 'e'},
         {"batch", 1, 0, 'b'},      {"lr", 1, 0, 'l'},          {"weight-decay", 1, 0, 'w'},
         {"patience", 1, 0, 'p'},   {"threads", 1, 0, 'j'},     {"seed", 1, 0, 's'},    {"no-augment", 0, 0, 'A'},
-        {"class-weights", 1, 0, 'C'}, {"resume", 0, 0, 'r'}, {"epoch-limit", 1, 0, 'L'}, {"quiet", 0, 0, 'q'},
+        {"class-weights", 1, 0, 'C'}, {"class-weight-cap", 1, 0, 'K'}, {"resume", 0, 0, 'r'}, {"epoch-limit", 1, 0, 'L'}, {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->data = ecg_default_data_dir();
@@ -68,6 +69,7 @@ static int parse(int argc, char **argv, opts *o) {
                 bad = 1;
             }
             break;
+        case 'K': bad = ecg_arg_num("train", "--class-weight-cap", optarg, 1, 1e6, &v); o->cfg.class_weight_cap = (float)v; break;
         case 'r': o->cfg.resume = 1; break;
         case 'L': bad = ecg_arg_int("train", "--epoch-limit", optarg, 1, 100000, &n); o->cfg.epoch_limit = (int)n; break;
         case 'q': o->quiet = 1; break;
@@ -106,6 +108,7 @@ static cJSON *config_json(const opts *o, const ecg_train_cfg *c) {
     cJSON_AddNumberToObject(j, "patience", c->patience);
     cJSON_AddBoolToObject(j, "augment", c->augment);
     cJSON_AddStringToObject(j, "class_weights", c->class_weighted == 2 ? "sqrt" : c->class_weighted ? "inverse" : "none");
+    if (c->class_weight_cap > 0) cJSON_AddNumberToObject(j, "class_weight_cap", c->class_weight_cap);
     cJSON_AddStringToObject(j, "data_dir", o->data);
     return j;
 }

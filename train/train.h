@@ -73,6 +73,7 @@ typedef struct {
     float lr, min_lr;
     ecg_adamw_cfg adamw;
     int class_weighted;    /* loss weights: 0 none, 1 inverse class frequency, 2 its square root */
+    float class_weight_cap; /* > 0: no class weighs more than this many times the most common one */
     int augment;           /* amplitude scale, baseline shift, Gaussian noise, time shift */
     uint64_t seed;
     const char *out_dir;   /* checkpoints and epochs.csv; NULL: keep nothing on disk */

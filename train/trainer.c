@@ -33,17 +33,22 @@ static double now_s(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Inverse class frequency (mode 1) or its square root (mode 2), normalised to mean 1 over the
- * classes present; 0 for absent ones. The square root keeps a class with 8 examples (mitdb-aami's
- * Q) from weighing 1000 times a normal beat. */
-static void class_weights(const ecg_dataset *d, int mode, float *w) {
+/* Inverse class frequency (mode 1) or its square root (mode 2), at most cap (> 0) times the most
+ * common class's weight, normalised to mean 1 over the classes present; 0 for absent ones. The
+ * square root keeps a class with 8 examples (mitdb-aami's Q) from weighing 1000 times a normal
+ * beat; the cap keeps a rare class that looks like another (F) from taking over its neighbours. */
+static void class_weights(const ecg_dataset *d, int mode, double cap, float *w) {
     long count[ECG_MAX_CLASSES] = {0};
     for (int i = 0; i < d->n; i++) count[d->y[i]]++;
-    double raw[ECG_MAX_CLASSES], sum = 0;
+    double raw[ECG_MAX_CLASSES], sum = 0, least = 0;
     int present = 0;
     for (int c = 0; c < d->n_classes; c++) {
         raw[c] = count[c] ? (double)d->n / (double)count[c] : 0;
         if (mode == 2) raw[c] = sqrt(raw[c]);
+        if (count[c] && (least == 0 || raw[c] < least)) least = raw[c];
+    }
+    for (int c = 0; c < d->n_classes; c++) {
+        if (cap > 0 && raw[c] > cap * least) raw[c] = cap * least;
         sum += raw[c];
         present += count[c] > 0;
     }
@@ -172,7 +177,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
     }
     loop_res l = {0};
     float cw[ECG_MAX_CLASSES];
-    class_weights(tr, c.class_weighted, cw);
+    class_weights(tr, c.class_weighted, c.class_weight_cap, cw);
     ecg_train_state st = {0, 0, 0, -1.0};
     int rc = -1;
     if (ecg_graph_alloc_grads(g) || ecg_adamw_init(&l.opt, g, c.adamw) || ecg_graph_clone(&l.best, g) ||
