@@ -302,6 +302,8 @@ int ecg_task_load_cached(const char *task, const char *split, const char *data_d
 /* The tasks' loaders, as the registry lists them (same contract as ecg_task.load). */
 int ecg_task_mitdb_aami_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
                              size_t errlen);
+int ecg_task_mitdb_intra_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
+                              size_t errlen);
 int ecg_task_cinc2017_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
                            size_t errlen);
 int ecg_task_synthetic_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,

@@ -25,6 +25,8 @@ _Static_assert(WIN_LEN == ECG_MITDB_WINDOW, "datasets.h advertises the window le
 #define VAL_MAX_DRAWS 1000
 #define INTRA_TEST_FRACTION 0.2
 #define INTRA_SEED_SALT 0x696e747261ULL /* "intra": the intra split does not reuse the val draw */
+#define INTRA_VAL_FRACTION 0.1 /* of intra-train, for mitdb-aami-intra's val */
+#define INTRA_VAL_SALT 0x696e76616cULL /* "inval" */
 
 enum { F_AGE = ECG_RR_N_FEATURES, F_AGE_UNKNOWN, F_SEX, F_SEX_UNKNOWN, N_FEATURES };
 _Static_assert(N_FEATURES == ECG_MITDB_N_FEATURES, "feature count");
@@ -294,8 +296,23 @@ static int sums_hash(const char *dir, uint64_t *hash) {
 
 /* ---------------------------------------------------------------- loader */
 
-int ecg_task_mitdb_aami_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
-                             size_t errlen) {
+/* Keeps beat i of b where pick[i] == want; a seeded choice of round(fraction * n) beats is picked. */
+static int keep_seeded(beats *b, uint64_t seed, double fraction, int want, char *err, size_t errlen) {
+    unsigned char *pick = malloc(b->n ? (size_t)b->n : 1);
+    if (!pick) {
+        snprintf(err, errlen, "mitdb-aami: out of memory");
+        return -1;
+    }
+    ecg_seeded_pick(seed, b->n, (int)lround(fraction * b->n), pick);
+    for (int i = 0; i < b->n; i++) pick[i] = pick[i] == want;
+    beats_compact(b, pick);
+    free(pick);
+    return 0;
+}
+
+/* intra_val: for mitdb-aami-intra's train (2) and val (1), the part of intra-train they keep. */
+static int load_beats(const char *data_dir, const char *split, int intra_val, uint64_t seed, ecg_dataset *d,
+                      char *err, size_t errlen) {
     memset(d, 0, sizeof *d);
     int which = -1;
     for (int i = 0; i < N_SPLITS && split; i++)
@@ -351,18 +368,12 @@ int ecg_task_mitdb_aami_load(const char *data_dir, const char *split, uint64_t s
             beats_free(&b);
             return -1;
         }
-    if (!strncmp(s, "intra", 5)) { /* seeded 80/20 beat split over DS1 + DS2 */
-        unsigned char *test = malloc(b.n ? (size_t)b.n : 1);
-        if (!test) {
-            beats_free(&b);
-            snprintf(err, errlen, "mitdb-aami: out of memory");
-            return -1;
-        }
-        ecg_seeded_pick(seed ^ INTRA_SEED_SALT, b.n, (int)lround(INTRA_TEST_FRACTION * b.n), test);
-        if (!strcmp(s, "intra-train"))
-            for (int i = 0; i < b.n; i++) test[i] = !test[i];
-        beats_compact(&b, test);
-        free(test);
+    /* seeded 80/20 beat split over DS1 + DS2, and for mitdb-aami-intra 10% of the 80 for val */
+    if (!strncmp(s, "intra", 5) &&
+        (keep_seeded(&b, seed ^ INTRA_SEED_SALT, INTRA_TEST_FRACTION, !strcmp(s, "intra-test"), err, errlen) ||
+         (intra_val && keep_seeded(&b, seed ^ INTRA_VAL_SALT, INTRA_VAL_FRACTION, intra_val == 1, err, errlen)))) {
+        beats_free(&b);
+        return -1;
     }
 
     snprintf(d->task, sizeof d->task, "mitdb-aami");
@@ -387,5 +398,28 @@ int ecg_task_mitdb_aami_load(const char *data_dir, const char *split, uint64_t s
                  n_recs, (unsigned long long)hash, dir);
     else
         snprintf(d->data_version, sizeof d->data_version, "mitdb (%d records; no SHA256SUMS) at %s", n_recs, dir);
+    return 0;
+}
+
+int ecg_task_mitdb_aami_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
+                             size_t errlen) {
+    return load_beats(data_dir, split, 0, seed, d, err, errlen);
+}
+
+/* mitdb-aami-intra: the intra-patient split as a task of its own (train, val, test), so training,
+ * evaluation and reports treat it like any task: train = intra-train less a seeded 10% (val),
+ * test = intra-test. Beats of one patient fall on both sides; this is the optimistic protocol
+ * many papers report, shown beside the inter-patient one, never instead of it. */
+int ecg_task_mitdb_intra_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
+                              size_t errlen) {
+    int which = !split ? -1 : !strcmp(split, "train") ? 2 : !strcmp(split, "val") ? 1 : !strcmp(split, "test") ? 0 : -1;
+    if (which < 0) {
+        memset(d, 0, sizeof *d);
+        snprintf(err, errlen, "mitdb-aami-intra: unknown split '%s' (known: train, val, test)", split ? split : "(null)");
+        return -1;
+    }
+    if (load_beats(data_dir, which ? "intra-train" : "intra-test", which, seed, d, err, errlen)) return -1;
+    snprintf(d->task, sizeof d->task, "mitdb-aami-intra");
+    snprintf(d->split, sizeof d->split, "%s", split);
     return 0;
 }

@@ -5,6 +5,7 @@
 #include "datasets/datasets.h"
 
 static const char *const mitdb_splits[] = {"ds1", "ds2", "train", "val", "test", "intra-train", "intra-test"};
+static const char *const intra_splits[] = {"train", "val", "test"};
 static const char *const cinc_splits[] = {"train", "val", "test"};
 static const char *const synth_splits[] = {"train", "test"};
 
@@ -18,6 +19,12 @@ static const ecg_task tasks[] = {
      "v1: MLII, zero-phase Butterworth band-pass 0.5-40 Hz, windows 90 before / 162 after the annotated beat at "
      "360 Hz, edge padding, AAMI map of de Chazal 2004, 12 RR and age/sex features, val = 4 DS1 records drawn "
      "to hold >= 10% of S and V",
+     ECG_MITDB_WINDOW, 1, ECG_AAMI_N_CLASSES, ECG_MITDB_N_FEATURES, ecg_mitdb_feature_names, NULL, 0},
+    {"mitdb-aami-intra",
+     "MIT-BIH AAMI beats as mitdb-aami, intra-patient: a seeded 80/20 split of all beats (every patient on both "
+     "sides; optimistic, reported because many papers do), val = a seeded 10% of the 80",
+     intra_splits, N_OF(intra_splits), ecg_task_mitdb_intra_load, "mitdb",
+     "v1: as mitdb-aami v1; intra-patient 80/20 beat split over DS1+DS2, val 10% of the train part",
      ECG_MITDB_WINDOW, 1, ECG_AAMI_N_CLASSES, ECG_MITDB_N_FEATURES, ecg_mitdb_feature_names, NULL, 0},
     {"cinc2017",
      "PhysioNet/CinC 2017 single-lead AF challenge (Normal, AF, Other, Noisy), 30 s crops at 300 Hz, "

@@ -28,6 +28,7 @@ resnet1d                 mitdb-aami --epochs 4 --patience 2 --class-weights none
 resnet1d-18              mitdb-aami --epochs 4 --patience 2 --class-weights none
 efficientecg-b0          mitdb-aami --epochs 4 --patience 2 --class-weights none
 efficientecg-fusion-b0   mitdb-aami --epochs 4 --patience 2 --class-weights sqrt
+efficientecg-s           mitdb-aami-intra --epochs 4 --patience 2 --class-weights none
 efficientecg-s           cinc2017   --epochs 20 --patience 5 --class-weights sqrt --batch 32
 EOF
 )

@@ -212,8 +212,48 @@ static void test_bundled_sample(void) {
     ecg_dataset_free(&val);
 }
 
+/* mitdb-aami-intra on the bundled sample: train and val are a seeded 90/10 partition of
+ * mitdb-aami's intra-train (order kept), test is its intra-test, and the task names itself. */
+static void test_intra_task(void) {
+    const char *dir = "datasets/sample";
+    if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
+        printf("  skipped %s: run from the repo root\n", __func__);
+        return;
+    }
+    char err[512] = "";
+    ecg_dataset tr, va, te, all, ref;
+    CHECK(ecg_task_load("mitdb-aami-intra", "train", dir, 5, &tr, err, sizeof err) == 0 &&
+              ecg_task_load("mitdb-aami-intra", "val", dir, 5, &va, err, sizeof err) == 0 &&
+              ecg_task_load("mitdb-aami-intra", "test", dir, 5, &te, err, sizeof err) == 0 &&
+              ecg_task_load("mitdb-aami", "intra-train", dir, 5, &all, err, sizeof err) == 0 &&
+              ecg_task_load("mitdb-aami", "intra-test", dir, 5, &ref, err, sizeof err) == 0,
+          "%s", err);
+    CHECK(!strcmp(tr.task, "mitdb-aami-intra") && !strcmp(va.split, "val"), "named %s/%s", tr.task, va.split);
+    CHECK(va.n == (int)lround(0.1 * all.n) && tr.n + va.n == all.n, "train %d + val %d of %d", tr.n, va.n, all.n);
+    size_t w = (size_t)all.length * sizeof *all.x;
+    int i = 0, j = 0, partition = 1;
+    for (int k = 0; k < all.n && partition; k++) {
+        if (i < tr.n && !memcmp(all.x + (size_t)k * all.length, tr.x + (size_t)i * tr.length, w) && all.y[k] == tr.y[i])
+            i++;
+        else if (j < va.n && !memcmp(all.x + (size_t)k * all.length, va.x + (size_t)j * va.length, w) &&
+                 all.y[k] == va.y[j])
+            j++;
+        else
+            partition = 0;
+    }
+    CHECK(partition && i == tr.n && j == va.n, "train and val are not a partition of intra-train");
+    CHECK(te.n == ref.n && te.n > 0 && !memcmp(te.x, ref.x, (size_t)te.n * w), "test is intra-test");
+    ecg_dataset bad;
+    CHECK(ecg_task_load("mitdb-aami-intra", "intra-test", dir, 5, &bad, err, sizeof err) == -1 &&
+              strstr(err, "train, val, test"),
+          "unknown split: %s", err);
+    ecg_dataset *all_sets[] = {&tr, &va, &te, &all, &ref};
+    for (int k = 0; k < 5; k++) ecg_dataset_free(all_sets[k]);
+}
+
 int main(void) {
     find_data();
+    RUN(test_intra_task);
     RUN(test_bundled_sample);
     RUN(test_bad_inputs);
     RUN(test_ds1_ds2_counts);
