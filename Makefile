@@ -45,7 +45,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 INFO_DEFS = -DECG_GIT_COMMIT='"$(GIT_COMMIT)"' -DECG_CC='"$(shell $(CC) --version | head -n1)"'
 
-.PHONY: all deps check-deps test bench fuzz fuzz-run clean lib data train compress peer-check FORCE
+.PHONY: all deps check-deps test bench bench-stability fuzz fuzz-run clean lib data train compress peer-check FORCE
 # Keep the test objects make would otherwise delete as intermediates (and rebuild every time).
 .SECONDARY:
 all: check-deps $(REL)/ecgbench $(REL)/libecgbench.a $(REL)/libecgbench.so
@@ -132,6 +132,10 @@ bench: all
 	@if [ -n "$(FULL)" ] && [ "$(FULL)" != 0 ]; then \
 	  FORCE=1 scripts/train.sh $(REL)/ecgbench && FORCE=1 scripts/compress.sh $(REL)/ecgbench || exit 1; fi
 	@QUICK=$(QUICK) scripts/bench.sh $(REL)/ecgbench
+
+# Two back-to-back QUICK latency runs; fails when a batch-1, 1-thread median moves by > TOL% (15).
+bench-stability: all
+	@bench/stability.sh $(REL)/ecgbench
 
 # libFuzzer targets: `make fuzz` builds, `make fuzz-run` runs each for FUZZ_SECONDS.
 $(FZ)/%: tests/fuzz/%.c $(filter ops/%.c datasets/%.c,$(LIB_SRC))

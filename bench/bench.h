@@ -55,6 +55,10 @@ int ecg_csv_col(const ecg_csv_table *t, const char *name); /* column index, -1 i
 /* mkdir -p. 0 ok (also when it already exists), -1 with err. */
 int ecg_mkdir_p(const char *dir, char *err, size_t errlen);
 
+/* The f32 GFLOP/s one core reaches on a loop of independent FMAs in its widest vectors (best of
+ * 5 timings of >= 20 ms); *isa names the vectors ("avx512", "avx2", "scalar"). bench/peak_flops.c */
+double ecg_peak_gflops(const char **isa);
+
 /* ---------------------------------------------------------------- run metadata (bench/run_info.c) */
 typedef struct {
     char git_commit[64];

@@ -1,7 +1,7 @@
 /* `ecgbench report`: evaluates every finished run (trained and compressed) on the data at hand and
- * writes the reports: results.csv, per_class.csv, sweep.csv, tables.md, tables.tex and run.json
- * under --out. Every figure comes from this run's evaluation or from measuring the run's files;
- * nothing is copied from a manifest's metrics. Full data when present (`make data`), else the
+ * writes the reports under --out: results.csv, per_class.csv, confusion.csv, layers.csv, sweep.csv,
+ * tables.md, tables.tex and run.json (with one core's measured FMA peak). Every figure comes from
+ * this run's evaluation or from measuring the run's files; nothing is copied from a manifest's metrics. Full data when present (`make data`), else the
  * bundled sample, which every table then says at its top. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
@@ -21,7 +21,7 @@ static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench report [--out DIR] [--data DIR] [--runs ROOT]... [--latency CSV]... [--threads N]\n"
                "  evaluates every run under each ROOT (default models/weights and models/compressed) on its\n"
                "  task's test split and writes DIR (default reports/out): results.csv, per_class.csv,\n"
-               "  sweep.csv, tables.md, tables.tex, run.json\n"
+               "  confusion.csv, layers.csv, sweep.csv, tables.md, tables.tex, run.json\n"
                "  --data DIR   data folder (default $ECG_DATA_DIR or data/ when it holds the task's data,\n"
                "               else the bundled datasets/sample, which the tables then say)\n"
                "  --latency CSV  latency_ecgbench.csv (`ecgbench latency`) and/or the PyTorch peer's CSV\n"
@@ -103,6 +103,22 @@ static int64_t weights_in_memory(const ecg_run_model *m) {
 }
 
 /* Evaluates one run into row (and its layers into layers). */
+/* run.json: the machine and build (ecg_run_info) and the core peak the GFLOP/s figures are set against. */
+static int write_run_json(const char *path, int threads, double peak, const char *isa, int argc, char **argv,
+                          char *err, size_t errlen) {
+    ecg_run_info ri;
+    ecg_run_info_collect(&ri, ecg_threads_for(threads), argc, argv);
+    cJSON *j = ecg_run_info_json(&ri);
+    if (!j || !cJSON_AddNumberToObject(j, "core_peak_gflops", peak) || !cJSON_AddStringToObject(j, "core_peak_isa", isa)) {
+        cJSON_Delete(j);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = ecg_write_json(path, j, err, errlen);
+    cJSON_Delete(j);
+    return rc;
+}
+
 static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, report_row *row, ecg_csv *layers,
                         char *err, size_t errlen) {
     memset(row, 0, sizeof *row);
@@ -218,13 +234,15 @@ int ecg_cmd_report(int argc, char **argv) {
     if (report_attach_latency(&lf, rows, n_rows, err, sizeof err) ||
         (lf.n && report_write_latency(out, &lf, rows, n_rows, err, sizeof err)))
         goto fail;
-    ecg_run_info ri;
-    ecg_run_info_collect(&ri, ecg_threads_for(threads), argc, argv);
+    const char *isa;
+    double peak = ecg_peak_gflops(&isa);
+    fprintf(stderr, "report: one core's f32 FMA peak %.1f GFLOP/s (%s)\n", peak, isa);
     snprintf(path, sizeof path, "%s/run.json", out);
-    if (report_write_csv(out, rows, n_rows, err, sizeof err) || report_write_tables(out, rows, n_rows, err, sizeof err) ||
-        ecg_run_info_write(&ri, path, err, sizeof err))
+    if (report_write_csv(out, rows, n_rows, peak, err, sizeof err) ||
+        report_write_tables(out, rows, n_rows, peak, err, sizeof err) ||
+        write_run_json(path, threads, peak, isa, argc, argv, err, sizeof err))
         goto fail;
-    printf("report: %d runs -> %s/{results,per_class,layers,sweep%s}.csv, tables.md, tables.tex, run.json\n", n_rows, out,
+    printf("report: %d runs -> %s/{results,per_class,confusion,layers,sweep%s}.csv, tables.md, tables.tex, run.json\n", n_rows, out,
            lf.n ? ",latency" : "");
     rc = 0;
     goto done;

@@ -47,10 +47,13 @@ int report_attach_latency(const report_latency_files *f, report_row *rows, int n
 int report_write_latency(const char *out, const report_latency_files *f, const report_row *rows, int n, char *err,
                          size_t errlen);
 
-/* reports/out/results.csv, per_class.csv, sweep.csv. 0 ok, -1 with err. */
-int report_write_csv(const char *out, const report_row *rows, int n, char *err, size_t errlen);
+/* reports/out/results.csv, per_class.csv, sweep.csv; peak_gflops is one core's (ecg_peak_gflops).
+ * 0 ok, -1 with err. */
+int report_write_csv(const char *out, const report_row *rows, int n, double peak_gflops, char *err, size_t errlen);
 /* reports/out/tables.md and tables.tex. 0 ok, -1 with err. */
-int report_write_tables(const char *out, const report_row *rows, int n, char *err, size_t errlen);
+int report_write_tables(const char *out, const report_row *rows, int n, double peak_gflops, char *err, size_t errlen);
+/* Achieved GFLOP/s of a latency measurement (dense FLOPs of the batch over the median). */
+double report_gflops(const report_row *r, const report_latency *l);
 /* The batch-1, 1-thread latency of a row, or NULL. */
 const report_latency *report_latency_b1t1(const report_row *r);
 

@@ -45,12 +45,17 @@ static int on_front(const report_row *rows, int n, const report_row *r, int by_l
     return 1;
 }
 
-static int write_results(const char *path, const report_row *rows, int n, char *err, size_t errlen) {
+double report_gflops(const report_row *r, const report_latency *l) {
+    return (double)r->flops * l->batch / (l->median_us * 1e-6) / 1e9;
+}
+
+static int write_results(const char *path, const report_row *rows, int n, double peak_gflops, char *err,
+                         size_t errlen) {
     static const char *const cols[] = {
         "dataset", "split", "data_version", "sample", "model", "variant", "run", "source", "examples", "accuracy",
         "macro_f1", "score_name", "score", "params", "nonzero_params", "flops", "flops_nonzero", "size_bytes",
         "batch", "threads", "latency_median_us", "latency_p90_us", "latency_p99_us", "latency_mean_us",
-        "latency_stddev_us", "iterations", "init_ms", "peak_rss_kb", "weights_in_memory_bytes", "pareto_latency",
+        "latency_stddev_us", "iterations", "init_ms", "gflops_per_s", "pct_of_core_peak", "peak_rss_kb", "weights_in_memory_bytes", "pareto_latency",
         "pareto_size"};
     ecg_csv w;
     if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
@@ -85,6 +90,9 @@ static int write_results(const char *path, const report_row *rows, int n, char *
             num_or_empty(&w, l ? l->stddev_us : 0, l != NULL);
             num_or_empty(&w, l ? (double)l->iterations : 0, l != NULL);
             num_or_empty(&w, l ? l->init_ms : 0, l != NULL);
+            num_or_empty(&w, l ? report_gflops(r, l) : 0, l != NULL);
+            /* against the peak of the cores it ran on: threads x one core's */
+            num_or_empty(&w, l ? 100 * report_gflops(r, l) / (peak_gflops * l->threads) : 0, l && peak_gflops > 0);
             ecg_csv_int(&w, r->peak_rss_kb);
             ecg_csv_int(&w, r->weights_in_memory);
             int b1t1 = !l || (l->batch == 1 && l->threads == 1); /* the fronts are marked on one row per run */
@@ -117,6 +125,35 @@ static int write_per_class(const char *path, const report_row *rows, int n, char
             ecg_csv_num(&w, r->m.f1[c]);
             ecg_csv_end_row(&w);
         }
+    }
+    return close_or_fail(&w, err, errlen);
+}
+
+/* Every run's confusion matrix, one cell per row; fraction_of_true is the cell over its true
+ * class's support (the row-normalised matrix the heat maps show). */
+static int write_confusion(const char *path, const report_row *rows, int n, char *err, size_t errlen) {
+    static const char *const cols[] = {"dataset", "split", "model", "variant", "run", "true_class", "predicted_class",
+                                       "true_index", "predicted_index", "count", "fraction_of_true"};
+    ecg_csv w;
+    if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
+    for (int i = 0; i < n; i++) {
+        const report_row *r = &rows[i];
+        for (int t = 0; t < r->m.classes; t++)
+            for (int p = 0; p < r->m.classes; p++) {
+                long sup = support(&r->m, t);
+                ecg_csv_str(&w, r->task->name);
+                ecg_csv_str(&w, r->split);
+                ecg_csv_str(&w, r->run->model);
+                ecg_csv_str(&w, r->run->variant);
+                ecg_csv_str(&w, r->run_name);
+                ecg_csv_str(&w, r->class_names[t]);
+                ecg_csv_str(&w, r->class_names[p]);
+                ecg_csv_int(&w, t);
+                ecg_csv_int(&w, p);
+                ecg_csv_int(&w, r->m.confusion[t][p]);
+                num_or_empty(&w, sup ? (double)r->m.confusion[t][p] / (double)sup : 0, sup > 0);
+                ecg_csv_end_row(&w);
+            }
     }
     return close_or_fail(&w, err, errlen);
 }
@@ -173,12 +210,14 @@ static int write_sweep(const char *path, const report_row *rows, int n, char *er
     return close_or_fail(&w, err, errlen);
 }
 
-int report_write_csv(const char *out, const report_row *rows, int n, char *err, size_t errlen) {
+int report_write_csv(const char *out, const report_row *rows, int n, double peak_gflops, char *err, size_t errlen) {
     char path[1200];
     snprintf(path, sizeof path, "%s/results.csv", out);
-    if (write_results(path, rows, n, err, errlen)) return -1;
+    if (write_results(path, rows, n, peak_gflops, err, errlen)) return -1;
     snprintf(path, sizeof path, "%s/per_class.csv", out);
     if (write_per_class(path, rows, n, err, errlen)) return -1;
+    snprintf(path, sizeof path, "%s/confusion.csv", out);
+    if (write_confusion(path, rows, n, err, errlen)) return -1;
     snprintf(path, sizeof path, "%s/sweep.csv", out);
     return write_sweep(path, rows, n, err, errlen);
 }

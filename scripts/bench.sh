@@ -6,9 +6,9 @@
 #   3. the PyTorch peer, when python3-torch is installed (else one line saying it is skipped):
 #      logits of the committed weights checked against ecgbench's, and its latency -> latency_torch.csv
 #   4. report: every run evaluated on the full data when present, else the bundled sample ->
-#      results.csv, per_class.csv, layers.csv, sweep.csv, latency.csv, tables.md/.tex, run.json
+#      results.csv, per_class.csv, confusion.csv, layers.csv, sweep.csv, latency.csv, tables.md/.tex, run.json
 #   5. plots (gnuplot, PNG and SVG): accuracy against latency and against size per dataset with the
-#      Pareto front, the pruning sweep, training curves
+#      Pareto front, the pruning sweep, training curves, a confusion heat map per trained run
 # QUICK=1: fewer repetitions, shorter runs, batch 1 only, and the sample data (a smoke test).
 # OUT=DIR overrides the output directory (default reports/out). Extra arguments go to bench-op.
 set -euo pipefail
@@ -81,9 +81,14 @@ gnuplot -e "outdir='$out'" reports/sweep.gp
 gnuplot -e "outdir='$out'; runs='$(for r in "${runs[@]}"; do [ -s "$r/epochs.csv" ] && printf '%s ' "$r"; done)'" \
   reports/training.gp
 plots+=(training.png training.svg)
+for r in "${peer_runs[@]}"; do
+  name=$(basename "$r")
+  gnuplot -e "outdir='$out'; run='$name'" reports/confusion.gp
+  plots+=("confusion_$name.png" "confusion_$name.svg")
+done
 
 echo "== outputs"
-for f in bench_op.csv bench_op.png bench_op.svg latency_ecgbench.csv latency.csv results.csv per_class.csv \
+for f in bench_op.csv bench_op.png bench_op.svg latency_ecgbench.csv latency.csv results.csv per_class.csv confusion.csv \
          layers.csv sweep.csv tables.md tables.tex run.json "${plots[@]}"; do
   [ -s "$out/$f" ] || { echo "bench.sh: missing $out/$f" >&2; exit 1; }
   echo "  $out/$f"

@@ -19,13 +19,15 @@ if ! QUICK=1 OUT="$out" scripts/bench.sh "$bin" > "$out/bench.log" 2>&1; then
   exit 1
 fi
 has_cols() { head -n 1 "$out/$1" | tr ',' '\n' > "$out/cols"; for c in "${@:2}"; do grep -qx "$c" "$out/cols" || return 1; done; }
-check "results.csv columns" 'has_cols results.csv dataset split data_version model variant accuracy macro_f1 params nonzero_params flops size_bytes batch threads latency_median_us latency_p90_us latency_p99_us peak_rss_kb weights_in_memory_bytes'
+check "results.csv columns" 'has_cols results.csv dataset split data_version model variant accuracy macro_f1 params nonzero_params flops size_bytes batch threads latency_median_us latency_p90_us latency_p99_us gflops_per_s pct_of_core_peak peak_rss_kb weights_in_memory_bytes'
+check "confusion.csv columns" 'has_cols confusion.csv dataset model variant run true_class predicted_class count fraction_of_true'
+check "a confusion heat map per trained run" 'for d in models/weights/*/; do [ -s "$out/confusion_$(basename "$d").png" ] || exit 1; done'
 check "per_class.csv columns" 'has_cols per_class.csv dataset model variant class support sensitivity ppv specificity f1'
 check "layers.csv columns" 'has_cols layers.csv model variant layer op output_shape params flops'
 check "latency.csv columns" 'has_cols latency.csv run executor batch threads median_us p90_us p99_us mean_us stddev_us iterations init_ms gflops_per_s ecgbench_speedup'
 check "sweep.csv columns" 'has_cols sweep.csv model sparsity accuracy macro_f1 nonzero_params size_bytes latency_median_us_b1_t1'
 check "bench_op.csv columns" 'has_cols bench_op.csv case executor median_us p90_us'
-check "run.json names commit, compiler, CPU" 'grep -q git_commit "$out/run.json" && grep -q compiler "$out/run.json" && grep -q cpu_model "$out/run.json"'
+check "run.json names commit, compiler, CPU, core peak" 'grep -q git_commit "$out/run.json" && grep -q compiler "$out/run.json" && grep -q cpu_model "$out/run.json" && grep -q core_peak_gflops "$out/run.json"'
 check "tables.md says sample data" 'grep -q "Bundled sample data" "$out/tables.md"'
 check "tables.tex is LaTeX" 'grep -q "\\\\begin{tabular}" "$out/tables.tex"'
 check "every run has a latency row" '[ "$(tail -n +2 "$out/latency.csv" | grep -c ecgbench-xnnpack)" -ge "$(tail -n +2 "$out/results.csv" | wc -l)" ]'

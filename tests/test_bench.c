@@ -4,11 +4,13 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../bench/bench.h"
 #include "harness.h"
 #include "models/models.h"
+#include "ops/ops.h"
 
 /* Fields with commas, quotes, line breaks and edge spaces come out as RFC 4180 says; plain words
  * and numbers stay bare; missing parent directories are created. */
@@ -217,7 +219,43 @@ static void test_info_csv(void) {
     CHECK(ecg_cmd_info(4, bad2) == 2, "negative length accepted");
 }
 
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* The core peak is a real ceiling: XNNPACK's dense GEMM (a 512x512 linear on 64 rows, one thread)
+ * cannot beat it, and it is below 64 f32 FLOPs per cycle at 8 GHz. A peak that counted FLOPs
+ * wrong, or a loop the compiler shortened, breaks one side. The best GEMM rate of 20 runs is
+ * compared with the peak measured after it (slack 0.8 for a noisy shared machine). */
+static void test_peak_gflops(void) {
+    ecg_graph g;
+    ecg_graph_init(&g, 1);
+    int x = ecg_input(&g, "x", ecg_shape2(64, 512));
+    ecg_graph_set_output(&g, ecg_linear(&g, "fc", x, 512, 1));
+    char err[256] = "";
+    ecg_xnn *xe = ecg_xnn_create(&g, 1, 1, 0, err, sizeof err);
+    CHECK(xe != NULL, "%s", err);
+    double best = 0;
+    for (int r = 0; xe && r < 20; r++) {
+        double t0 = now_s();
+        CHECK(ecg_xnn_run(xe) == 0, "run");
+        double dt = now_s() - t0, gf = 2.0 * 64 * 512 * 512 / dt / 1e9;
+        if (gf > best) best = gf;
+    }
+    const char *isa = NULL;
+    double peak = ecg_peak_gflops(&isa);
+    printf("  core peak %.1f GFLOP/s (%s), XNNPACK GEMM best %.1f GFLOP/s\n", peak, isa, best);
+    CHECK(isa && (!strcmp(isa, "avx512") || !strcmp(isa, "avx2") || !strcmp(isa, "scalar")), "isa %s", isa);
+    CHECK(peak > 0.1 && peak < 64 * 8.0, "peak %.1f GFLOP/s is not a plausible f32 core peak", peak);
+    CHECK(best <= peak / 0.8, "XNNPACK reached %.1f GFLOP/s, above the measured peak %.1f", best, peak);
+    ecg_xnn_free(xe);
+    ecg_graph_free(&g);
+}
+
 int main(void) {
+    RUN(test_peak_gflops);
     RUN(test_csv_quoting);
     RUN(test_csv_bad_dir);
     RUN(test_run_json);

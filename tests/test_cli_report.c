@@ -91,6 +91,27 @@ static void test_report_on_the_sample(void) {
           t.n_rows == 2 && rss >= 0 ? t.rows[1][rss] : "?");
     ecg_csv_table_free(&t);
 
+    /* confusion.csv: the cells of a true class add up to its support in per_class.csv. */
+    ecg_csv_table pc, cm;
+    snprintf(path, sizeof path, "%s/per_class.csv", out);
+    CHECK(ecg_csv_read(path, &pc, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/confusion.csv", out);
+    CHECK(ecg_csv_read(path, &cm, err, sizeof err) == 0, "%s", err);
+    int pc_run = ecg_csv_col(&pc, "run"), pc_cls = ecg_csv_col(&pc, "class"), pc_sup = ecg_csv_col(&pc, "support");
+    int cm_run = ecg_csv_col(&cm, "run"), cm_cls = ecg_csv_col(&cm, "true_class"), cm_n = ecg_csv_col(&cm, "count");
+    CHECK(pc_run >= 0 && pc_cls >= 0 && pc_sup >= 0 && cm_run >= 0 && cm_cls >= 0 && cm_n >= 0, "columns");
+    CHECK(cm.n_rows == 1 + 5 * 5, "a header and 5 x 5 cells, got %d rows", cm.n_rows);
+    for (int i = 1; pc_sup >= 0 && cm_n >= 0 && i < pc.n_rows; i++) { /* row 0: the header */
+        long sum = 0;
+        for (int j = 1; j < cm.n_rows; j++)
+            if (!strcmp(cm.rows[j][cm_run], pc.rows[i][pc_run]) && !strcmp(cm.rows[j][cm_cls], pc.rows[i][pc_cls]))
+                sum += atol(cm.rows[j][cm_n]);
+        CHECK(sum == atol(pc.rows[i][pc_sup]), "%s class %s: confusion row sums to %ld, support %s",
+              pc.rows[i][pc_run], pc.rows[i][pc_cls], sum, pc.rows[i][pc_sup]);
+    }
+    ecg_csv_table_free(&pc);
+    ecg_csv_table_free(&cm);
+
     double *v = malloc(sizeof(double) * MAX_VALUES);
     snprintf(path, sizeof path, "%s/results.csv", out);
     int n = csv_numbers(path, v, 0);
@@ -124,13 +145,16 @@ static void test_report_on_the_sample(void) {
     char cmd[512];
     snprintf(cmd, sizeof cmd,
              "gnuplot -e \"outdir='%s'; dataset='mitdb-aami'\" reports/accuracy.gp >/dev/null 2>&1 && "
-             "gnuplot -e \"outdir='%s'; runs='%s'\" reports/training.gp >/dev/null 2>&1",
-             out, out, run);
+             "gnuplot -e \"outdir='%s'; runs='%s'\" reports/training.gp >/dev/null 2>&1 && "
+             "gnuplot -e \"outdir='%s'; run='efficientecg-s-mitdb-aami'\" reports/confusion.gp >/dev/null 2>&1",
+             out, out, run, out);
     CHECK(system(cmd) == 0, "gnuplot failed: %s", cmd);
     static const struct {
         const char *file, *label;
-    } plots[] = {{"accuracy_size_mitdb-aami", "accuracy (test split)"}, {"training", "validation macro-F1"}};
-    for (int i = 0; i < 2; i++) {
+    } plots[] = {{"accuracy_size_mitdb-aami", "accuracy (test split)"},
+                 {"training", "validation macro-F1"},
+                 {"confusion_efficientecg-s-mitdb-aami", "predicted class"}};
+    for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s.png", out, plots[i].file);
         char *png = test_read_file(path);
         CHECK(png && !memcmp(png, "\x89PNG\r\n\x1a\n", 8), "%s is not a PNG", path);
