@@ -22,14 +22,14 @@ efficientecg-fusion      mitdb-aami --epochs 6 --patience 3 --class-weights sqrt
 efficientecg-fusion-none mitdb-aami --epochs 6 --patience 3 --class-weights sqrt
 efficientecg-fusion-agesex mitdb-aami --epochs 6 --patience 3 --class-weights sqrt
 efficientecg-fusion-rr   mitdb-aami --epochs 6 --patience 3 --class-weights sqrt
-lstm                     mitdb-aami --epochs 6 --patience 3 --class-weights none
-bilstm                   mitdb-aami --epochs 6 --patience 3 --class-weights none
+lstm                     mitdb-aami --epochs 3 --patience 2 --class-weights none
+bilstm                   mitdb-aami --epochs 3 --patience 2 --class-weights none
 resnet1d                 mitdb-aami --epochs 4 --patience 2 --class-weights none
 resnet1d-18              mitdb-aami --epochs 4 --patience 2 --class-weights none
 efficientecg-b0          mitdb-aami --epochs 4 --patience 2 --class-weights none
 efficientecg-fusion-b0   mitdb-aami --epochs 4 --patience 2 --class-weights sqrt
 efficientecg-s           mitdb-aami-intra --epochs 4 --patience 2 --class-weights none
-efficientecg-s           cinc2017   --epochs 20 --patience 5 --class-weights sqrt --batch 32
+efficientecg-s           cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
 EOF
 )
 
