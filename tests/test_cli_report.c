@@ -48,6 +48,34 @@ static int header_has(const char *path, const char *const *cols, int n) {
     return ok;
 }
 
+/* layers.csv: every layer the executor runs has a latency and its GFLOP/s (FLOPs / latency);
+ * batchnorms (folded into their conv) and dropouts have none; convs take the most time. */
+static void check_layers(const char *path) {
+    ecg_csv_table t;
+    char err[256];
+    CHECK(ecg_csv_read(path, &t, err, sizeof err) == 0, "%s", err);
+    int op = ecg_csv_col(&t, "op"), fl = ecg_csv_col(&t, "flops"), us = ecg_csv_col(&t, "latency_us"),
+        gf = ecg_csv_col(&t, "gflops");
+    CHECK(op >= 0 && fl >= 0 && us >= 0 && gf >= 0, "layers.csv lacks op, flops, latency_us or gflops");
+    double sum = 0, conv = 0;
+    int timed = 0;
+    for (int r = 1; r < t.n_rows && op >= 0 && fl >= 0 && us >= 0 && gf >= 0; r++) {
+        const char *o = t.rows[r][op], *u = t.rows[r][us];
+        int absent = !strcmp(o, "batchnorm") || !strcmp(o, "dropout");
+        CHECK(absent == !u[0], "layer %d (%s): latency '%s'", r, o, u);
+        if (!u[0]) continue;
+        double v = atof(u), g = atof(t.rows[r][gf]), f = atof(t.rows[r][fl]);
+        CHECK(v >= 0 && v < 1e5, "layer %d (%s): %g us", r, o, v);
+        CHECK(v == 0 || fabs(g - f / (v * 1e3)) <= 1e-4 * g + 1e-9, "layer %d: %g GFLOP/s for %g FLOPs in %g us", r, g, f,
+              v);
+        sum += v;
+        conv += strcmp(o, "conv1d") ? 0 : v;
+        timed++;
+    }
+    CHECK(timed > 50 && sum > 0 && conv > sum / 2, "%d layers timed, %g us in all, %g us in convs", timed, sum, conv);
+    ecg_csv_table_free(&t);
+}
+
 static void test_report_on_the_sample(void) {
     if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
         printf("  skipped %s: run from the repo root\n", __func__);
@@ -65,8 +93,8 @@ static void test_report_on_the_sample(void) {
     char *train[] = {"train", "efficientecg-s", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
                      "--threads", "2", "--out", run, "--quiet"};
     CHECK(ecg_cmd_train(13, train) == 0, "train failed");
-    char *report[] = {"report", "--runs", runs, "--data", "datasets/sample", "--out", out};
-    CHECK(ecg_cmd_report(7, report) == 0, "report failed");
+    char *report[] = {"report", "--runs", runs, "--data", "datasets/sample", "--out", out, "--layer-reps", "21"};
+    CHECK(ecg_cmd_report(9, report) == 0, "report failed");
 
     static const char *const results_cols[] = {"dataset", "model", "variant", "accuracy", "macro_f1", "params",
                                                "nonzero_params", "flops", "size_bytes", "latency_median_us",
@@ -90,6 +118,9 @@ static void test_report_on_the_sample(void) {
     CHECK(t.n_rows == 2 && rss >= 0 && atol(t.rows[1][rss]) > 1000, "peak RSS of one inference: %s KiB",
           t.n_rows == 2 && rss >= 0 ? t.rows[1][rss] : "?");
     ecg_csv_table_free(&t);
+
+    snprintf(path, sizeof path, "%s/layers.csv", out);
+    check_layers(path);
 
     double *v = malloc(sizeof(double) * MAX_VALUES);
     snprintf(path, sizeof path, "%s/results.csv", out);
