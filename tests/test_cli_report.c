@@ -155,13 +155,17 @@ static void test_report_on_the_sample(void) {
     char cmd[512];
     snprintf(cmd, sizeof cmd,
              "gnuplot -e \"outdir='%s'; dataset='mitdb-aami'\" reports/accuracy.gp >/dev/null 2>&1 && "
-             "gnuplot -e \"outdir='%s'; runs='%s'\" reports/training.gp >/dev/null 2>&1",
-             out, out, run);
+             "gnuplot -e \"outdir='%s'; runs='%s'\" reports/training.gp >/dev/null 2>&1 && "
+             "gnuplot -e \"outdir='%s'; run='efficientecg-s-mitdb-aami'\" reports/layers.gp >/dev/null 2>&1",
+             out, out, run, out);
     CHECK(system(cmd) == 0, "gnuplot failed: %s", cmd);
     static const struct {
         const char *file, *label;
-    } plots[] = {{"accuracy_size_mitdb-aami", "accuracy (test split)"}, {"training", "validation macro-F1"}};
-    for (int i = 0; i < 2; i++) {
+    } plots[] = {{"accuracy_size_mitdb-aami", "accuracy (test split)"},
+                 {"training", "validation macro-F1"},
+                 {"layers_efficientecg-s-mitdb-aami", "MFLOPs (multiply-add = 2)"},
+                 {"layers_efficientecg-s-mitdb-aami", "latency (µs, batch 1, 1 thread, median)"}};
+    for (size_t i = 0; i < sizeof plots / sizeof *plots; i++) {
         snprintf(path, sizeof path, "%s/%s.png", out, plots[i].file);
         char *png = test_read_file(path);
         CHECK(png && !memcmp(png, "\x89PNG\r\n\x1a\n", 8), "%s is not a PNG", path);
