@@ -129,6 +129,9 @@ int ecg_run_evaluate(const ecg_run_model *m, const ecg_dataset *d, int threads, 
                      size_t errlen);
 /* Its executor: int8 on XNNPACK's int8 operators, f32 with the sparse 1x1 kernels when pruned. */
 ecg_xnn *ecg_run_executor(const ecg_run_model *m, int batch, int threads, char *err, size_t errlen);
+/* Fills the executor's inputs for timing: the ECG N(0, 1) (seeded), patient features 0 (valid
+ * embedding indices). */
+void ecg_run_fill_inputs(const ecg_run_model *m, ecg_xnn *x, int batch);
 /* Executor flags for a run's graph: the sparse 1x1 kernels (each layer timed against XNNPACK's
  * dense op, the faster kept) when at least a tenth of its weights are zero, i.e. it was pruned. */
 unsigned ecg_run_xnn_flags(const ecg_graph *g);

@@ -73,14 +73,8 @@ static int make_case(lat_case *c, char *err, size_t errlen) {
     }
     qsort(t, INIT_RUNS, sizeof *t, by_value);
     c->init_ms = t[INIT_RUNS / 2];
-    const ecg_graph *g = c->m.int8 ? &c->m.gi : &c->m.g;
     c->flops = (double)ecg_graph_flops(&c->m.g) * c->batch;
-    ecg_rng r = {0x1a7e};
-    for (int i = 0; i < g->n_inputs; i++) { /* the ECG random; features 0 (valid embedding indices) */
-        float *in = ecg_xnn_input(c->x, i);
-        size_t n = (size_t)c->batch * (size_t)ecg_shape_numel(&g->values[g->inputs[i]].shape);
-        for (size_t k = 0; k < n; k++) in[k] = i == 0 ? ecg_rng_normal(&r) : 0.0f;
-    }
+    ecg_run_fill_inputs(&c->m, c->x, c->batch);
     return 0;
 }
 

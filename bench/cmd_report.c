@@ -1,7 +1,8 @@
 /* `ecgbench report`: evaluates every finished run (trained and compressed) on the data at hand and
- * writes the reports under --out: results.csv, per_class.csv, confusion.csv, layers.csv, sweep.csv,
- * tables.md, tables.tex and run.json (with one core's measured FMA peak). Every figure comes from
- * this run's evaluation or from measuring the run's files; nothing is copied from a manifest's metrics. Full data when present (`make data`), else the
+ * writes the reports under --out: results.csv, per_class.csv, confusion.csv, layers.csv (with each
+ * layer's latency), sweep.csv, tables.md, tables.tex and run.json (with one core's measured FMA
+ * peak). Every figure comes from this run's evaluation or from measuring the run's files; nothing
+ * is copied from a manifest's metrics. Full data when present (`make data`), else the
  * bundled sample, which every table then says at its top. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
@@ -16,16 +17,21 @@
 
 #define MAX_ROOTS 8
 #define SAMPLE_DIR "datasets/sample"
+#define LAYER_REPS 1000 /* efficientecg-s takes ~0.14 ms a run: ~2 s for all 13 committed runs */
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench report [--out DIR] [--data DIR] [--runs ROOT]... [--latency CSV]... [--threads N]\n"
+               "                      [--layer-reps N]\n"
                "  evaluates every run under each ROOT (default models/weights and models/compressed) on its\n"
                "  task's test split and writes DIR (default reports/out): results.csv, per_class.csv,\n"
                "  confusion.csv, layers.csv, sweep.csv, tables.md, tables.tex, run.json\n"
                "  --data DIR   data folder (default $ECG_DATA_DIR or data/ when it holds the task's data,\n"
                "               else the bundled datasets/sample, which the tables then say)\n"
                "  --latency CSV  latency_ecgbench.csv (`ecgbench latency`) and/or the PyTorch peer's CSV\n"
-               "               (bench/peers/time_torch.py): joined into results.csv, latency.csv and the tables\n");
+               "               (bench/peers/time_torch.py): joined into results.csv, latency.csv and the tables\n"
+               "  --layer-reps N  runs timed per model for layers.csv's per-layer latency (batch 1, 1 thread;\n"
+               "               each step timed with our own clock, median per layer; default %d)\n",
+            LAYER_REPS);
 }
 
 static int has_task_data(const char *dir, const ecg_task *t) {
@@ -68,8 +74,46 @@ static double pass_sparsity(const cJSON *man) {
     return 0;
 }
 
-/* The run's layers into layers.csv: name, op, output shape, params (and nonzero), FLOPs. */
-static void write_layers(ecg_csv *w, const report_row *row, const ecg_graph *g) {
+/* Per-layer latency of a run (batch 1, 1 thread): its executor and the median time of each of
+ * the executor's nodes (ecg_xnn_profile). */
+typedef struct {
+    ecg_xnn *x;
+    double *us;
+} layer_times;
+
+static void layer_times_free(layer_times *lt) {
+    ecg_xnn_free(lt->x);
+    free(lt->us);
+}
+
+static int time_layers(const ecg_run_model *m, int reps, layer_times *lt, char *err, size_t errlen) {
+    if (!(lt->x = ecg_run_executor(m, 1, 1, err, errlen))) return -1;
+    ecg_run_fill_inputs(m, lt->x, 1);
+    int n = ecg_xnn_n_nodes(lt->x);
+    double sum = 0;
+    if (!(lt->us = malloc((size_t)n * sizeof *lt->us)) || ecg_xnn_profile(lt->x, reps, lt->us)) {
+        snprintf(err, errlen, "per-layer timing failed (%s)", lt->us ? "an XNNPACK run failed" : "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) sum += isnan(lt->us[i]) ? 0 : lt->us[i];
+    fprintf(stderr, "report:   layers sum to %.1f us (batch 1, 1 thread, median of %d runs)\n", sum, reps);
+    return 0;
+}
+
+/* A layer's time, NaN when the executor has no step for it (batchnorm folded, dropout removed). */
+static double layer_us(const layer_times *lt, const char *name) {
+    int i = ecg_xnn_find_node(lt->x, name);
+    return i < 0 ? NAN : lt->us[i];
+}
+
+static void csv_num_or_empty(ecg_csv *w, double v) {
+    if (isnan(v)) ecg_csv_str(w, "");
+    else ecg_csv_num(w, v);
+}
+
+/* The run's layers into layers.csv: name, op, output shape, params (and nonzero), FLOPs, and the
+ * layer's latency with the GFLOP/s it achieves. */
+static void write_layers(ecg_csv *w, const report_row *row, const ecg_graph *g, const layer_times *lt) {
     for (int i = 0; i < g->n_nodes; i++) {
         const ecg_node *n = &g->nodes[i];
         int64_t nz = 0;
@@ -89,6 +133,9 @@ static void write_layers(ecg_csv *w, const report_row *row, const ecg_graph *g) 
         ecg_csv_int(w, ecg_node_param_count(g, n));
         ecg_csv_int(w, nz);
         ecg_csv_int(w, ecg_node_flops(g, n));
+        double us = layer_us(lt, n->name);
+        csv_num_or_empty(w, us);
+        csv_num_or_empty(w, us > 0 ? (double)ecg_node_flops(g, n) / (us * 1e3) : NAN);
         ecg_csv_end_row(w);
     }
 }
@@ -102,7 +149,6 @@ static int64_t weights_in_memory(const ecg_run_model *m) {
     return b;
 }
 
-/* Evaluates one run into row (and its layers into layers). */
 /* run.json: the machine and build (ecg_run_info) and the core peak the GFLOP/s figures are set against. */
 static int write_run_json(const char *path, int threads, double peak, const char *isa, int argc, char **argv,
                           char *err, size_t errlen) {
@@ -119,8 +165,9 @@ static int write_run_json(const char *path, int threads, double peak, const char
     return rc;
 }
 
-static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, report_row *row, ecg_csv *layers,
-                        char *err, size_t errlen) {
+/* Evaluates one run into row (and its layers into layers). */
+static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, int layer_reps, report_row *row,
+                        ecg_csv *layers, char *err, size_t errlen) {
     memset(row, 0, sizeof *row);
     row->run = r;
     if (!(row->task = ecg_task_lookup(r->task, err, errlen))) return -1;
@@ -132,6 +179,7 @@ static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, rep
     snprintf(row->split, sizeof row->split, "test");
     ecg_dataset d = {0};
     ecg_run_model rm = {0};
+    layer_times lt = {0};
     const ecg_graph *g = &rm.g;
     int hit, rc = -1;
     if (ecg_task_load_cached(r->task, "test", data, r->seed, NULL, &d, &hit, err, errlen) ||
@@ -152,10 +200,12 @@ static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, rep
     row->size_bytes = stat(r->weights, &st) ? -1 : (long)st.st_size;
     row->sparsity = pass_sparsity(r->man);
     row->weights_in_memory = weights_in_memory(&rm);
-    write_layers(layers, row, g);
+    if (time_layers(&rm, layer_reps, &lt, err, errlen)) goto done;
+    write_layers(layers, row, g, &lt);
     if ((row->peak_rss_kb = ecg_peak_rss_kb(r->dir, 1, err, errlen)) < 0) goto done;
     rc = 0;
 done:
+    layer_times_free(&lt);
     ecg_run_model_free(&rm);
     ecg_dataset_free(&d);
     return rc;
@@ -163,12 +213,12 @@ done:
 
 int ecg_cmd_report(int argc, char **argv) {
     static const struct option lo[] = {{"out", 1, 0, 'o'},     {"data", 1, 0, 'd'}, {"runs", 1, 0, 'r'},
-                                       {"threads", 1, 0, 'j'}, {"latency", 1, 0, 'l'}, {"help", 0, 0, 'h'},
-                                       {0, 0, 0, 0}};
+                                       {"threads", 1, 0, 'j'}, {"latency", 1, 0, 'l'}, {"layer-reps", 1, 0, 'L'},
+                                       {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     const char *latency[4];
     int n_latency = 0;
     const char *out = "reports/out", *data = NULL, *roots[MAX_ROOTS];
-    int n_roots = 0, threads = 0, c;
+    int n_roots = 0, threads = 0, layer_reps = LAYER_REPS, c;
     long long v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -185,6 +235,10 @@ int ecg_cmd_report(int argc, char **argv) {
         case 'j':
             if (ecg_arg_int("report", "--threads", optarg, 0, 1024, &v)) return 2;
             threads = (int)v;
+            break;
+        case 'L':
+            if (ecg_arg_int("report", "--layer-reps", optarg, 1, 1000000, &v)) return 2;
+            layer_reps = (int)v;
             break;
         case 'l':
             if (n_latency == 4) {
@@ -219,13 +273,14 @@ int ecg_cmd_report(int argc, char **argv) {
         goto fail;
     }
     static const char *const layer_cols[] = {"dataset", "model", "variant", "run", "index", "layer", "op",
-                                             "output_shape", "params", "nonzero_params", "flops"};
+                                             "output_shape", "params", "nonzero_params", "flops",
+                                             "latency_us", "gflops"};
     char path[1200];
     snprintf(path, sizeof path, "%s/layers.csv", out);
-    if (ecg_csv_open(&layers, path) == 0) ecg_csv_header(&layers, layer_cols, 11);
+    if (ecg_csv_open(&layers, path) == 0) ecg_csv_header(&layers, layer_cols, 13);
     for (int k = 0; k < total; k++, n_rows++) {
         fprintf(stderr, "report: [%d/%d] %s\n", k + 1, total, runs[k].dir);
-        if (evaluate_run(&runs[k], data, threads, &rows[k], &layers, err, sizeof err)) goto fail;
+        if (evaluate_run(&runs[k], data, threads, layer_reps, &rows[k], &layers, err, sizeof err)) goto fail;
     }
     if (ecg_csv_close(&layers)) {
         snprintf(err, sizeof err, "%s", layers.err);

@@ -92,6 +92,16 @@ ecg_xnn *ecg_run_executor(const ecg_run_model *m, int batch, int threads, char *
                    : ecg_xnn_create(&m->g, batch, threads, ecg_run_xnn_flags(&m->g), err, errlen);
 }
 
+void ecg_run_fill_inputs(const ecg_run_model *m, ecg_xnn *x, int batch) {
+    const ecg_graph *g = m->int8 ? &m->gi : &m->g;
+    ecg_rng r = {0x1a7e};
+    for (int i = 0; i < g->n_inputs; i++) {
+        float *in = ecg_xnn_input(x, i);
+        size_t n = (size_t)batch * (size_t)ecg_shape_numel(&g->values[g->inputs[i]].shape);
+        for (size_t k = 0; k < n; k++) in[k] = i == 0 ? ecg_rng_normal(&r) : 0.0f;
+    }
+}
+
 unsigned ecg_run_xnn_flags(const ecg_graph *g) {
     return (double)ecg_nonzero_params(g) < 0.9 * (double)ecg_graph_param_count(g) ? ECG_XNN_SPARSE : 0u;
 }

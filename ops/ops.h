@@ -284,6 +284,21 @@ int ecg_xnn_dw_fast_taps(int taps);
  * int8 nodes) holds zeros. For calibration, on the f32 executor. */
 const float *ecg_xnn_value(const ecg_xnn *x, int value);
 
+/* Per-layer profile. The executor's graph is the one given to create, rewritten: folded
+ * batchnorms and dropouts are gone, every other node keeps its name. Each step (an XNNPACK operator
+ * or an own kernel) belongs to one node of it; an int8 node's quantise/dequantise steps are its own.
+ * ecg_xnn_profile runs the network once to warm up, then reps times with every step timed
+ * (CLOCK_MONOTONIC read between steps; not Google Benchmark), and writes per node of the
+ * executor's graph (ecg_xnn_n_nodes entries) the median over reps of its steps' summed time in
+ * microseconds; NaN for a node with no step (tokens, filled once at create). The nodes' times sum to
+ * about a whole run's. 0 ok, -1 on a failed run, reps < 1 or out of memory. */
+int ecg_xnn_profile(ecg_xnn *x, int reps, double *node_us);
+int ecg_xnn_n_nodes(const ecg_xnn *x);
+const char *ecg_xnn_node_name(const ecg_xnn *x, int node);     /* NULL out of range */
+int ecg_xnn_find_node(const ecg_xnn *x, const char *name);      /* -1: not in it (folded away) */
+int ecg_xnn_n_steps(const ecg_xnn *x);
+int ecg_xnn_step_node(const ecg_xnn *x, int step);              /* -1 out of range */
+
 /* ---------------------------------------------------------------- int8 (post-training quantization) */
 /* Activations: asymmetric per tensor in XNNPACK's qs8 convention,
  * real = scale * (q - zero_point), q in [-128, 127]. */

@@ -1,9 +1,11 @@
 /* XNNPACK executor: lowers an eval-mode graph once for a fixed batch (operators created and
  * set up here, buffers fixed), then runs the steps in order on one shared threadpool. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xnn_lower.h"
@@ -91,6 +93,10 @@ int ecg_lower_check(ecg_lower *l, enum xnn_status s, const char *call) {
 
 static int push_step(ecg_lower *l, ecg_xnn_step st) {
     struct ecg_xnn *x = l->x;
+    /* every step belongs to the node being lowered (its quantise/dequantise helpers too), so a
+     * profile can sum step times per layer */
+    if (!l->n) return ecg_lower_fail(l, "a step outside any node");
+    st.node = (int)(l->n - x->g.nodes);
     if (x->n_steps == x->cap_steps) {
         int cap = x->cap_steps ? 2 * x->cap_steps : 32;
         ecg_xnn_step *p = realloc(x->steps, (size_t)cap * sizeof *p);
@@ -312,17 +318,79 @@ const ecg_qnode *ecg_qmodel_find(const ecg_qmodel *q, const char *node) {
     return NULL;
 }
 
+static int run_step(const ecg_xnn *x, const ecg_xnn_step *s) {
+    if (s->op) return xnn_run_operator(s->op, x->tp) == xnn_status_success ? 0 : -1;
+    s->fn(s->arg, x->tp);
+    return 0;
+}
+
 int ecg_xnn_run(ecg_xnn *x) {
+    for (int i = 0; i < x->n_steps; i++)
+        if (run_step(x, &x->steps[i])) return -1;
+    return 0;
+}
+
+static double now_us(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+/* One run with a clock read between steps (one read per step, not two, to halve the timer's
+ * share): each step's time is added to its node's t[node]. */
+static int run_timed(ecg_xnn *x, double *t) {
+    double t0 = now_us();
     for (int i = 0; i < x->n_steps; i++) {
-        const ecg_xnn_step *s = &x->steps[i];
-        if (s->op) {
-            if (xnn_run_operator(s->op, x->tp) != xnn_status_success) return -1;
-        } else {
-            s->fn(s->arg, x->tp);
-        }
+        if (run_step(x, &x->steps[i])) return -1;
+        double t1 = now_us();
+        t[x->steps[i].node] += t1 - t0;
+        t0 = t1;
     }
     return 0;
 }
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int ecg_xnn_profile(ecg_xnn *x, int reps, double *node_us) {
+    int n = x->g.n_nodes, rc = -1;
+    if (reps < 1) return -1;
+    double *t = calloc((size_t)n * (size_t)reps, sizeof *t), *col = malloc((size_t)reps * sizeof *col);
+    if (!t || !col || ecg_xnn_run(x)) goto done; /* the warm-up touches every buffer and weight once */
+    for (int r = 0; r < reps; r++)
+        if (run_timed(x, t + (size_t)r * (size_t)n)) goto done;
+    for (int i = 0; i < n; i++) node_us[i] = NAN;
+    for (int s = 0; s < x->n_steps; s++) node_us[x->steps[s].node] = 0; /* nodes that ran */
+    for (int i = 0; i < n; i++) {
+        if (isnan(node_us[i])) continue;
+        for (int r = 0; r < reps; r++) col[r] = t[(size_t)r * (size_t)n + (size_t)i];
+        node_us[i] = median(col, reps);
+    }
+    rc = 0;
+done:
+    free(t);
+    free(col);
+    return rc;
+}
+
+int ecg_xnn_n_nodes(const ecg_xnn *x) { return x->g.n_nodes; }
+const char *ecg_xnn_node_name(const ecg_xnn *x, int node) {
+    return node >= 0 && node < x->g.n_nodes ? x->g.nodes[node].name : NULL;
+}
+int ecg_xnn_find_node(const ecg_xnn *x, const char *name) {
+    for (int i = 0; i < x->g.n_nodes; i++)
+        if (!strcmp(x->g.nodes[i].name, name)) return i;
+    return -1;
+}
+int ecg_xnn_n_steps(const ecg_xnn *x) { return x->n_steps; }
+int ecg_xnn_step_node(const ecg_xnn *x, int step) { return step >= 0 && step < x->n_steps ? x->steps[step].node : -1; }
 
 float *ecg_xnn_input(ecg_xnn *x, int i) { return i >= 0 && i < x->g.n_inputs ? x->val[x->g.inputs[i]] : NULL; }
 const float *ecg_xnn_output(const ecg_xnn *x) { return x->val[x->g.output]; }

@@ -16,6 +16,7 @@ typedef struct {
     xnn_operator_t op;   /* run with xnn_run_operator, or */
     ecg_kernel_fn fn;    /* our own kernel, called with arg */
     void *arg;
+    int node;            /* the executor graph's node this step computes (set by the executor) */
 } ecg_xnn_step;
 
 typedef struct ecg_lower {

@@ -6,10 +6,13 @@
 #   3. the PyTorch peer, when python3-torch is installed (else one line saying it is skipped):
 #      logits of the committed weights checked against ecgbench's, and its latency -> latency_torch.csv
 #   4. report: every run evaluated on the full data when present, else the bundled sample ->
-#      results.csv, per_class.csv, confusion.csv, layers.csv, sweep.csv, latency.csv, tables.md/.tex, run.json
+#      results.csv, per_class.csv, confusion.csv, layers.csv (with per-layer latency), sweep.csv,
+#      latency.csv, tables.md/.tex, run.json
 #   5. plots (gnuplot, PNG and SVG): accuracy against latency and against size per dataset with the
-#      Pareto front, the pruning sweep, training curves, a confusion heat map per trained run
-# QUICK=1: fewer repetitions, shorter runs, batch 1 only, and the sample data (a smoke test).
+#      Pareto front, the pruning sweep, training curves, and for each trained run its per-layer
+#      FLOPs and latency (layers_RUN) and its confusion heat map (confusion_RUN)
+# QUICK=1: fewer repetitions (also of the per-layer timing), shorter runs, batch 1 only, and the sample
+# data (a smoke test).
 # OUT=DIR overrides the output directory (default reports/out). Extra arguments go to bench-op.
 set -euo pipefail
 if [ $# -lt 1 ] || [ ! -x "$1" ]; then
@@ -32,10 +35,11 @@ if [ -n "${QUICK:-}" ] && [ "${QUICK}" != 0 ]; then
   gb=(--benchmark_repetitions=3 --benchmark_min_time=0.05)
   lat=(--batch 1)
   torch_opts=(--batch 1 --threads 1 --repetitions 3 --min-time 0.05)
-  report=(--data datasets/sample)
+  report=(--data datasets/sample --layer-reps 30)
 fi
 runs=()
-peer_runs=()   # the trained runs: f32 weights a torch.nn port loads unchanged (no sparse or int8 files)
+peer_runs=()   # the trained runs: f32 weights a torch.nn port loads unchanged (no sparse or int8 files);
+               # also the runs plotted layer by layer
 for d in models/weights/*/ models/compressed/*/; do
   [ -f "$d/manifest.json" ] && runs+=("${d%/}")
   [ -f "$d/manifest.json" ] && [[ "$d" == models/weights/* ]] && peer_runs+=("${d%/}")
@@ -85,6 +89,8 @@ for r in "${peer_runs[@]}"; do
   name=$(basename "$r")
   gnuplot -e "outdir='$out'; run='$name'" reports/confusion.gp
   plots+=("confusion_$name.png" "confusion_$name.svg")
+  gnuplot -e "outdir='$out'; run='$name'" reports/layers.gp
+  plots+=("layers_$name.png" "layers_$name.svg")
 done
 
 echo "== outputs"

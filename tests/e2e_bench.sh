@@ -23,13 +23,18 @@ check "results.csv columns" 'has_cols results.csv dataset split data_version mod
 check "confusion.csv columns" 'has_cols confusion.csv dataset model variant run true_class predicted_class count fraction_of_true'
 check "a confusion heat map per trained run" 'for d in models/weights/*/; do [ -s "$out/confusion_$(basename "$d").png" ] || exit 1; done'
 check "per_class.csv columns" 'has_cols per_class.csv dataset model variant class support sensitivity ppv specificity f1'
-check "layers.csv columns" 'has_cols layers.csv model variant layer op output_shape params flops'
+check "layers.csv columns" 'has_cols layers.csv model variant layer op output_shape params flops latency_us gflops'
 check "latency.csv columns" 'has_cols latency.csv run executor batch threads median_us p90_us p99_us mean_us stddev_us iterations init_ms gflops_per_s ecgbench_speedup'
 check "sweep.csv columns" 'has_cols sweep.csv model sparsity accuracy macro_f1 nonzero_params size_bytes latency_median_us_b1_t1'
 check "bench_op.csv columns" 'has_cols bench_op.csv case executor median_us p90_us'
 check "run.json names commit, compiler, CPU, core peak" 'grep -q git_commit "$out/run.json" && grep -q compiler "$out/run.json" && grep -q cpu_model "$out/run.json" && grep -q core_peak_gflops "$out/run.json"'
 check "tables.md says sample data" 'grep -q "Bundled sample data" "$out/tables.md"'
 check "tables.tex is LaTeX" 'grep -q "\\\\begin{tabular}" "$out/tables.tex"'
+for r in models/weights/*/; do
+  [ -f "$r/manifest.json" ] || continue
+  p=$out/layers_$(basename "$r")
+  check "per-layer plot of $(basename "$r")" '[ -s "$p.png" ] && grep -q "MFLOPs" "$p.svg" && grep -q "latency (µs" "$p.svg"'
+done
 check "every run has a latency row" '[ "$(tail -n +2 "$out/latency.csv" | grep -c ecgbench-xnnpack)" -ge "$(tail -n +2 "$out/results.csv" | wc -l)" ]'
 for p in "$out"/*.png; do check "$(basename "$p") is PNG" '[ "$(head -c 8 "$p" | od -An -tx1 | tr -d " \n")" = 89504e470d0a1a0a ]'; done
 for p in "$out"/*.svg; do check "$(basename "$p") is SVG" 'grep -q "</svg>" "$p"'; done

@@ -48,6 +48,34 @@ static int header_has(const char *path, const char *const *cols, int n) {
     return ok;
 }
 
+/* layers.csv: every layer the executor runs has a latency and its GFLOP/s (FLOPs / latency);
+ * batchnorms (folded into their conv) and dropouts have none; convs take the most time. */
+static void check_layers(const char *path) {
+    ecg_csv_table t;
+    char err[256];
+    CHECK(ecg_csv_read(path, &t, err, sizeof err) == 0, "%s", err);
+    int op = ecg_csv_col(&t, "op"), fl = ecg_csv_col(&t, "flops"), us = ecg_csv_col(&t, "latency_us"),
+        gf = ecg_csv_col(&t, "gflops");
+    CHECK(op >= 0 && fl >= 0 && us >= 0 && gf >= 0, "layers.csv lacks op, flops, latency_us or gflops");
+    double sum = 0, conv = 0;
+    int timed = 0;
+    for (int r = 1; r < t.n_rows && op >= 0 && fl >= 0 && us >= 0 && gf >= 0; r++) {
+        const char *o = t.rows[r][op], *u = t.rows[r][us];
+        int absent = !strcmp(o, "batchnorm") || !strcmp(o, "dropout");
+        CHECK(absent == !u[0], "layer %d (%s): latency '%s'", r, o, u);
+        if (!u[0]) continue;
+        double v = atof(u), g = atof(t.rows[r][gf]), f = atof(t.rows[r][fl]);
+        CHECK(v >= 0 && v < 1e5, "layer %d (%s): %g us", r, o, v);
+        CHECK(v == 0 || fabs(g - f / (v * 1e3)) <= 1e-4 * g + 1e-9, "layer %d: %g GFLOP/s for %g FLOPs in %g us", r, g, f,
+              v);
+        sum += v;
+        conv += strcmp(o, "conv1d") ? 0 : v;
+        timed++;
+    }
+    CHECK(timed > 50 && sum > 0 && conv > sum / 2, "%d layers timed, %g us in all, %g us in convs", timed, sum, conv);
+    ecg_csv_table_free(&t);
+}
+
 static void test_report_on_the_sample(void) {
     if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
         printf("  skipped %s: run from the repo root\n", __func__);
@@ -65,8 +93,8 @@ static void test_report_on_the_sample(void) {
     char *train[] = {"train", "efficientecg-s", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
                      "--threads", "2", "--out", run, "--quiet"};
     CHECK(ecg_cmd_train(13, train) == 0, "train failed");
-    char *report[] = {"report", "--runs", runs, "--data", "datasets/sample", "--out", out};
-    CHECK(ecg_cmd_report(7, report) == 0, "report failed");
+    char *report[] = {"report", "--runs", runs, "--data", "datasets/sample", "--out", out, "--layer-reps", "21"};
+    CHECK(ecg_cmd_report(9, report) == 0, "report failed");
 
     static const char *const results_cols[] = {"dataset", "model", "variant", "accuracy", "macro_f1", "params",
                                                "nonzero_params", "flops", "size_bytes", "latency_median_us",
@@ -90,6 +118,9 @@ static void test_report_on_the_sample(void) {
     CHECK(t.n_rows == 2 && rss >= 0 && atol(t.rows[1][rss]) > 1000, "peak RSS of one inference: %s KiB",
           t.n_rows == 2 && rss >= 0 ? t.rows[1][rss] : "?");
     ecg_csv_table_free(&t);
+
+    snprintf(path, sizeof path, "%s/layers.csv", out);
+    check_layers(path);
 
     /* confusion.csv: the cells of a true class add up to its support in per_class.csv. */
     ecg_csv_table pc, cm;
@@ -142,19 +173,22 @@ static void test_report_on_the_sample(void) {
     free(v);
 
     /* The plots: valid PNG and SVG files whose axes are labelled. */
-    char cmd[512];
+    char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "gnuplot -e \"outdir='%s'; dataset='mitdb-aami'\" reports/accuracy.gp >/dev/null 2>&1 && "
              "gnuplot -e \"outdir='%s'; runs='%s'\" reports/training.gp >/dev/null 2>&1 && "
-             "gnuplot -e \"outdir='%s'; run='efficientecg-s-mitdb-aami'\" reports/confusion.gp >/dev/null 2>&1",
-             out, out, run, out);
+             "gnuplot -e \"outdir='%s'; run='efficientecg-s-mitdb-aami'\" reports/confusion.gp >/dev/null 2>&1 && "
+             "gnuplot -e \"outdir='%s'; run='efficientecg-s-mitdb-aami'\" reports/layers.gp >/dev/null 2>&1",
+             out, out, run, out, out);
     CHECK(system(cmd) == 0, "gnuplot failed: %s", cmd);
     static const struct {
         const char *file, *label;
     } plots[] = {{"accuracy_size_mitdb-aami", "accuracy (test split)"},
                  {"training", "validation macro-F1"},
-                 {"confusion_efficientecg-s-mitdb-aami", "predicted class"}};
-    for (int i = 0; i < 3; i++) {
+                 {"confusion_efficientecg-s-mitdb-aami", "predicted class"},
+                 {"layers_efficientecg-s-mitdb-aami", "MFLOPs (multiply-add = 2)"},
+                 {"layers_efficientecg-s-mitdb-aami", "latency (µs, batch 1, 1 thread, median)"}};
+    for (size_t i = 0; i < sizeof plots / sizeof *plots; i++) {
         snprintf(path, sizeof path, "%s/%s.png", out, plots[i].file);
         char *png = test_read_file(path);
         CHECK(png && !memcmp(png, "\x89PNG\r\n\x1a\n", 8), "%s is not a PNG", path);
