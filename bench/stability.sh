@@ -13,7 +13,7 @@ out=${OUT:-reports/out/stability}
 mkdir -p "$out/a" "$out/b"
 for k in a b; do
   echo "== latency run $k (batch 1, 1 thread)"
-  "$bin" latency --out "$out/$k" --batch 1 --threads 1 --benchmark_repetitions=3 --benchmark_min_time=0.05 >/dev/null
+  "$bin" latency --out "$out/$k" --batch 1 --threads 1 --benchmark_repetitions=3 --benchmark_min_time=0.05 > "$out/$k/latency.log" 2>&1 || { cat "$out/$k/latency.log" >&2; exit 2; }
 done
 # Join on the run name (column 1); median_us is column 8 in latency_ecgbench.csv (checked by name).
 awk -F, -v tol="$tol" -v table="$out/stability.csv" '
@@ -21,7 +21,7 @@ awk -F, -v tol="$tol" -v table="$out/stability.csv" '
              if (!("median_us" in col) || !("run" in col)) { print "stability.sh: no run/median_us column in " FILENAME > "/dev/stderr"; exit 2 }
              next }
   NR == FNR { a[$col["run"]] = $col["median_us"]; next }
-  { run = $col["run"]; if (!(run in a)) continue
+  { run = $col["run"]; if (!(run in a)) next
     d = 100 * ($col["median_us"] - a[run]) / a[run]; ad = d < 0 ? -d : d
     if (ad > worst) worst = ad
     bad += ad > tol; n++
