@@ -26,7 +26,7 @@ awk -F, -v tol="$tol" -v table="$out/stability.csv" '
     if (ad > worst) worst = ad
     bad += ad > tol; n++
     printf "%s,%s,%s,%.2f\n", run, a[run], $col["median_us"], d > table
-    printf "  %-50s %10.1f us %10.1f us %+6.1f%%%s\n", run, a[run], $col["median_us"], d, ad > tol ? "  UNSTABLE" : "" }
+    printf "  %-50s %10.1f us %10.1f us %+6.1f%%%s\n", run, a[run], $col["median_us"], d, (ad > tol ? "  UNSTABLE" : "") }
   BEGIN { print "run,median_us_a,median_us_b,diff_pct" > table }
   END { if (!n) { print "stability.sh: no run in both files" > "/dev/stderr"; exit 2 }
         printf "%d runs, largest difference %.1f%% (tolerance %s%%)\n", n, worst, tol
