@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
@@ -34,12 +33,6 @@ static void usage(FILE *f) {
                "  default 10). Case names: RUN/bBATCH/tTHREADS.\n");
 }
 
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 static int parse_list(const char *s, int *out, int *n, int lo) {
     *n = 0;
     while (*s && *n < MAX_LIST) {
@@ -55,24 +48,18 @@ static int parse_list(const char *s, int *out, int *n, int lo) {
 
 static int run_case(void *p) { return ecg_xnn_run(((lat_case *)p)->x); }
 
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Builds the run's model with its weights and the executor, INIT_RUNS times; keeps the last. */
 static int make_case(lat_case *c, char *err, size_t errlen) {
     double t[INIT_RUNS];
     for (int k = 0; k < INIT_RUNS; k++) {
         if (c->x) ecg_xnn_free(c->x), c->x = NULL;
         ecg_run_model_free(&c->m);
-        double t0 = now_ms();
+        double t0 = ecg_now_s();
         if (ecg_run_open(c->run, &c->m, err, errlen) || !(c->x = ecg_run_executor(&c->m, c->batch, c->threads, err, errlen)))
             return -1;
-        t[k] = now_ms() - t0;
+        t[k] = 1e3 * (ecg_now_s() - t0);
     }
-    qsort(t, INIT_RUNS, sizeof *t, by_value);
-    c->init_ms = t[INIT_RUNS / 2];
+    c->init_ms = ecg_median(t, INIT_RUNS);
     c->flops = (double)ecg_graph_flops(&c->m.g) * c->batch;
     ecg_run_fill_inputs(&c->m, c->x, c->batch);
     return 0;
@@ -110,9 +97,7 @@ static int write_csv(const char *path, const lat_case *c, const ecg_gbench_resul
         ecg_csv_num(&w, c[i].flops / r->median / 1e9);
         ecg_csv_end_row(&w);
     }
-    if (ecg_csv_close(&w) == 0) return 0;
-    snprintf(err, errlen, "%s", w.err);
-    return -1;
+    return ecg_csv_close_err(&w, err, errlen);
 }
 
 int ecg_cmd_latency(int argc, char **argv) {

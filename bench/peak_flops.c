@@ -3,7 +3,6 @@
  * each model's achieved GFLOP/s against it, so "90 GFLOP/s" reads as a share of what the core can
  * do. Twelve accumulators cover the FMA latency x throughput of current x86 cores (4 cycles x 2
  * pipes = 8 in flight), so the loop is bound by FMA issue, not by the dependency chains. */
-#include <time.h>
 
 #include "bench/bench.h"
 
@@ -11,12 +10,6 @@
 #include <immintrin.h>
 #define ECG_X86 1
 #endif
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* Each kernel runs iters x ACCS FMAs of `lanes` floats and returns a value depending on all of
  * them, so the compiler cannot drop the loop. The accumulators are named variables, not an array,
@@ -91,16 +84,16 @@ double ecg_peak_gflops(const char **isa) {
     volatile float sink = 0;
     double t = 0;
     while (iters < (1L << 40)) {
-        double t0 = now_s();
+        double t0 = ecg_now_s();
         sink += kernel(iters);
-        t = now_s() - t0;
+        t = ecg_now_s() - t0;
         if (t >= 0.02) break;
         iters *= 2;
     }
     for (int r = 0; r < 5; r++) {
-        double t0 = now_s();
+        double t0 = ecg_now_s();
         sink += kernel(iters);
-        double dt = now_s() - t0;
+        double dt = ecg_now_s() - t0;
         if (dt < t) t = dt;
     }
     (void)sink;

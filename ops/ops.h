@@ -224,6 +224,10 @@ float ecg_rng_uniform(ecg_rng *r);             /* [0, 1) */
 float ecg_rng_normal(ecg_rng *r);
 uint64_t ecg_hash64(uint64_t a, uint64_t b);   /* seed mixing */
 
+/* ---------------------------------------------------------------- timing (ops/timing.c) */
+double ecg_now_s(void);               /* CLOCK_MONOTONIC in seconds */
+double ecg_median(double *v, int n);  /* n >= 1; sorts v in place; even n: mean of the middle two */
+
 /* ---------------------------------------------------------------- reference executor */
 typedef struct ecg_ref ecg_ref;
 ecg_ref *ecg_ref_create(ecg_graph *g, int batch, char *err, size_t errlen);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "xnn_lower.h"
@@ -330,33 +329,17 @@ int ecg_xnn_run(ecg_xnn *x) {
     return 0;
 }
 
-static double now_us(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
-
 /* One run with a clock read between steps (one read per step, not two, to halve the timer's
  * share): each step's time is added to its node's t[node]. */
 static int run_timed(ecg_xnn *x, double *t) {
-    double t0 = now_us();
+    double t0 = ecg_now_s();
     for (int i = 0; i < x->n_steps; i++) {
         if (run_step(x, &x->steps[i])) return -1;
-        double t1 = now_us();
-        t[x->steps[i].node] += t1 - t0;
+        double t1 = ecg_now_s();
+        t[x->steps[i].node] += 1e6 * (t1 - t0);
         t0 = t1;
     }
     return 0;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 int ecg_xnn_profile(ecg_xnn *x, int reps, double *node_us) {
@@ -371,7 +354,7 @@ int ecg_xnn_profile(ecg_xnn *x, int reps, double *node_us) {
     for (int i = 0; i < n; i++) {
         if (isnan(node_us[i])) continue;
         for (int r = 0; r < reps; r++) col[r] = t[(size_t)r * (size_t)n + (size_t)i];
-        node_us[i] = median(col, reps);
+        node_us[i] = ecg_median(col, reps);
     }
     rc = 0;
 done:

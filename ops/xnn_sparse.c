@@ -7,7 +7,6 @@
  * both alike). ECG_XNN_SPARSE_ALWAYS skips the timing (deterministic, for tests and benchmarks). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "xnn_lower.h"
 
@@ -31,17 +30,6 @@ static void sparse_kernel(void *p, pthreadpool_t tp) {
                           sizeof err);
 }
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Median seconds per call of each candidate, alternating. 0 ok, -1 if XNNPACK failed. */
 static int time_both(xnn_operator_t dense, sparse_arg *a, pthreadpool_t tp, double *t_dense, double *t_sparse) {
     double td[SAMPLES], ts[SAMPLES];
@@ -50,19 +38,17 @@ static int time_both(xnn_operator_t dense, sparse_arg *a, pthreadpool_t tp, doub
         sparse_kernel(a, tp);
     }
     for (int i = 0; i < SAMPLES; i++) {
-        double t0 = now_s();
+        double t0 = ecg_now_s();
         for (int k = 0; k < CALLS_PER_SAMPLE; k++)
             if (xnn_run_operator(dense, tp) != xnn_status_success) return -1;
-        double t1 = now_s();
+        double t1 = ecg_now_s();
         for (int k = 0; k < CALLS_PER_SAMPLE; k++) sparse_kernel(a, tp);
-        double t2 = now_s();
+        double t2 = ecg_now_s();
         td[i] = t1 - t0;
         ts[i] = t2 - t1;
     }
-    qsort(td, SAMPLES, sizeof td[0], cmp_double);
-    qsort(ts, SAMPLES, sizeof ts[0], cmp_double);
-    *t_dense = td[SAMPLES / 2] / CALLS_PER_SAMPLE;
-    *t_sparse = ts[SAMPLES / 2] / CALLS_PER_SAMPLE;
+    *t_dense = ecg_median(td, SAMPLES) / CALLS_PER_SAMPLE;
+    *t_sparse = ecg_median(ts, SAMPLES) / CALLS_PER_SAMPLE;
     return 0;
 }
 

@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../bench/bench.h"
@@ -219,12 +218,6 @@ static void test_info_csv(void) {
     CHECK(ecg_cmd_info(4, bad2) == 2, "negative length accepted");
 }
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* The core peak is a real ceiling: XNNPACK's dense GEMM (a 512x512 linear on 64 rows, one thread)
  * cannot beat it, and it is below 64 f32 FLOPs per cycle at 8 GHz. A peak that counted FLOPs
  * wrong, or a loop the compiler shortened, breaks one side. The best GEMM rate of 20 runs is
@@ -239,9 +232,9 @@ static void test_peak_gflops(void) {
     CHECK(xe != NULL, "%s", err);
     double best = 0;
     for (int r = 0; xe && r < 20; r++) {
-        double t0 = now_s();
+        double t0 = ecg_now_s();
         CHECK(ecg_xnn_run(xe) == 0, "run");
-        double dt = now_s() - t0, gf = 2.0 * 64 * 512 * 512 / dt / 1e9;
+        double dt = ecg_now_s() - t0, gf = 2.0 * 64 * 512 * 512 / dt / 1e9;
         if (gf > best) best = gf;
     }
     const char *isa = NULL;

@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../compress/compress.h"
 #include "harness.h"
@@ -58,27 +57,15 @@ static void check_attribution(const char *label, const ecg_xnn *x) {
     CHECK(ecg_xnn_node_name(x, n) == NULL && ecg_xnn_node_name(x, -1) == NULL, "%s: node out of range", label);
 }
 
-static double now_us(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Median of REPS whole runs, each timed with the same clock the profile reads. */
 static double whole_run_us(ecg_xnn *x) {
     double t[REPS];
     for (int r = 0; r < REPS; r++) {
-        double t0 = now_us();
+        double t0 = ecg_now_s();
         CHECK(ecg_xnn_run(x) == 0, "run");
-        t[r] = now_us() - t0;
+        t[r] = 1e6 * (ecg_now_s() - t0);
     }
-    qsort(t, REPS, sizeof *t, cmp_double);
-    return t[REPS / 2];
+    return ecg_median(t, REPS);
 }
 
 /* The profile: a time for every node, non-negative, summing to about a whole run; absent

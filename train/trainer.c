@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "train/internal.h"
@@ -25,12 +24,6 @@ ecg_train_cfg ecg_train_defaults(void) {
     c.augment = 1;
     c.seed = 1;
     return c;
-}
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 /* Inverse class frequency (mode 1) or its square root (mode 2), at most cap (> 0) times the most
@@ -68,7 +61,7 @@ static void shuffle(int *perm, int n, uint64_t seed, int epoch) {
 
 /* The live bar, redrawn at most 5 times a second (and at the end of the epoch). */
 static void progress(double *last, int epoch, int epochs, int step, int steps, double loss, double ex_s, double eta) {
-    double now = now_s();
+    double now = ecg_now_s();
     if (step < steps && now - *last < 0.2) return;
     *last = now;
     int width = 24, done = steps ? step * width / steps : width;
@@ -129,7 +122,7 @@ static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_data
     long step0 = (long)epoch * steps, warm = (long)c->warmup_epochs * steps;
     size_t ex = p->example_floats, nf = p->feature_floats;
     shuffle(l->perm, tr->n, c->seed, epoch);
-    double loss_sum = 0, t0 = now_s();
+    double loss_sum = 0, t0 = ecg_now_s();
     long correct = 0;
     for (int s = 0; s < steps; s++) {
         for (int b = 0; b < c->batch; b++) {
@@ -151,13 +144,13 @@ static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_data
         if (c->after_step) c->after_step(l->par.master, step0 + s, c->after_step_ctx);
         loss_sum += loss;
         correct += ok;
-        double el = now_s() - t0;
+        double el = ecg_now_s() - t0;
         e.ex_s = (s + 1) * (double)c->batch / (el > 0 ? el : 1e-9);
         if (c->progress >= 2)
             progress(&l->last_bar, epoch + 1, c->epochs, s + 1, steps, loss_sum / (s + 1), e.ex_s,
                      el / (s + 1) * (steps - s - 1));
     }
-    e.seconds = now_s() - t0;
+    e.seconds = ecg_now_s() - t0;
     if (steps) {
         e.accuracy = (double)correct / ((double)steps * c->batch);
         e.loss = loss_sum / steps;
@@ -201,7 +194,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
     double examples = 0, seconds = 0;
     int stop = c.epoch_limit > 0 && st.epoch + c.epoch_limit < c.epochs ? st.epoch + c.epoch_limit : c.epochs;
     for (int epoch = st.epoch; epoch < stop && st.bad_epochs < c.patience; epoch++) {
-        double t0 = now_s();
+        double t0 = ecg_now_s();
         epoch_stats e = run_epoch(&l, &c, tr, epoch, cw, steps_total);
         if (!isfinite(e.loss)) {
             snprintf(err, errlen, "epoch %d: the loss is not finite (diverged; try a lower --lr)", epoch + 1);
@@ -229,10 +222,10 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
         if (c.progress)
             fprintf(stderr, "%sepoch %d/%d loss %.4f acc %.4f | val acc %.4f macro-F1 %.4f%s | %.0f ex/s %.1f s\n",
                     c.progress >= 2 ? "\r" : "", epoch + 1, c.epochs, e.loss, e.accuracy, vm.accuracy, vm.macro_f1,
-                    st.best_epoch == epoch + 1 ? " *" : "", e.ex_s, now_s() - t0);
+                    st.best_epoch == epoch + 1 ? " *" : "", e.ex_s, ecg_now_s() - t0);
         if (l.csv) {
             fprintf(l.csv, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n", epoch + 1, e.lr, e.loss, e.accuracy,
-                    vm.accuracy, vm.macro_f1, now_s() - t0, e.ex_s);
+                    vm.accuracy, vm.macro_f1, ecg_now_s() - t0, e.ex_s);
             fflush(l.csv);
         }
         if (c.out_dir && ecg_checkpoint_save(c.out_dir, g, &l.opt, &st, NULL, 0, err, errlen)) goto done;
