@@ -40,6 +40,8 @@ int ecg_csv_num(ecg_csv *w, double v);   /* %.6g; NaN/inf written as "nan"/"inf"
 int ecg_csv_end_row(ecg_csv *w);         /* -1 when the row has the wrong number of cells */
 /* Closes the file (always). Returns -1 if any earlier call or the close failed. */
 int ecg_csv_close(ecg_csv *w);
+/* ecg_csv_close, with its error copied to err on failure. */
+int ecg_csv_close_err(ecg_csv *w, char *err, size_t errlen);
 
 /* A whole CSV file read back (bench/csv_in.c): rows[0] is the header; every row has its width. */
 typedef struct {

@@ -282,10 +282,7 @@ int ecg_cmd_report(int argc, char **argv) {
         fprintf(stderr, "report: [%d/%d] %s\n", k + 1, total, runs[k].dir);
         if (evaluate_run(&runs[k], data, threads, layer_reps, &rows[k], &layers, err, sizeof err)) goto fail;
     }
-    if (ecg_csv_close(&layers)) {
-        snprintf(err, sizeof err, "%s", layers.err);
-        goto fail;
-    }
+    if (ecg_csv_close_err(&layers, err, sizeof err)) goto fail;
     if (report_attach_latency(&lf, rows, n_rows, err, sizeof err) ||
         (lf.n && report_write_latency(out, &lf, rows, n_rows, err, sizeof err)))
         goto fail;

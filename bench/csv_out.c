@@ -127,3 +127,9 @@ int ecg_csv_close(ecg_csv *w) {
     }
     return w->failed ? -1 : 0;
 }
+
+int ecg_csv_close_err(ecg_csv *w, char *err, size_t errlen) {
+    if (ecg_csv_close(w) == 0) return 0;
+    snprintf(err, errlen, "%s", w->err);
+    return -1;
+}

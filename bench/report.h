@@ -52,8 +52,8 @@ int report_write_latency(const char *out, const report_latency_files *f, const r
 int report_write_csv(const char *out, const report_row *rows, int n, double peak_gflops, char *err, size_t errlen);
 /* reports/out/tables.md and tables.tex. 0 ok, -1 with err. */
 int report_write_tables(const char *out, const report_row *rows, int n, double peak_gflops, char *err, size_t errlen);
-/* Achieved GFLOP/s of a latency measurement (dense FLOPs of the batch over the median). */
-double report_gflops(const report_row *r, const report_latency *l);
+/* Achieved GFLOP/s of a run at a batch size: dense FLOPs of the batch over the median latency. */
+double report_gflops(const report_row *r, int batch, double median_us);
 /* The batch-1, 1-thread latency of a row, or NULL. */
 const report_latency *report_latency_b1t1(const report_row *r);
 

@@ -18,12 +18,6 @@ const report_latency *report_latency_b1t1(const report_row *r) {
     return NULL;
 }
 
-static int close_or_fail(ecg_csv *w, char *err, size_t errlen) {
-    if (ecg_csv_close(w) == 0) return 0;
-    snprintf(err, errlen, "%s", w->err);
-    return -1;
-}
-
 static void num_or_empty(ecg_csv *w, double v, int have) {
     if (have) ecg_csv_num(w, v);
     else ecg_csv_str(w, "");
@@ -45,8 +39,8 @@ static int on_front(const report_row *rows, int n, const report_row *r, int by_l
     return 1;
 }
 
-double report_gflops(const report_row *r, const report_latency *l) {
-    return (double)r->flops * l->batch / (l->median_us * 1e-6) / 1e9;
+double report_gflops(const report_row *r, int batch, double median_us) {
+    return (double)r->flops * batch / (median_us * 1e-6) / 1e9;
 }
 
 static int write_results(const char *path, const report_row *rows, int n, double peak_gflops, char *err,
@@ -90,9 +84,9 @@ static int write_results(const char *path, const report_row *rows, int n, double
             num_or_empty(&w, l ? l->stddev_us : 0, l != NULL);
             num_or_empty(&w, l ? (double)l->iterations : 0, l != NULL);
             num_or_empty(&w, l ? l->init_ms : 0, l != NULL);
-            num_or_empty(&w, l ? report_gflops(r, l) : 0, l != NULL);
+            num_or_empty(&w, l ? report_gflops(r, l->batch, l->median_us) : 0, l != NULL);
             /* against the peak of the cores it ran on: threads x one core's */
-            num_or_empty(&w, l ? 100 * report_gflops(r, l) / (peak_gflops * l->threads) : 0, l && peak_gflops > 0);
+            num_or_empty(&w, l ? 100 * report_gflops(r, l->batch, l->median_us) / (peak_gflops * l->threads) : 0, l && peak_gflops > 0);
             ecg_csv_int(&w, r->peak_rss_kb);
             ecg_csv_int(&w, r->weights_in_memory);
             int b1t1 = !l || (l->batch == 1 && l->threads == 1); /* the fronts are marked on one row per run */
@@ -101,7 +95,7 @@ static int write_results(const char *path, const report_row *rows, int n, double
             ecg_csv_end_row(&w);
         }
     }
-    return close_or_fail(&w, err, errlen);
+    return ecg_csv_close_err(&w, err, errlen);
 }
 
 static int write_per_class(const char *path, const report_row *rows, int n, char *err, size_t errlen) {
@@ -126,7 +120,7 @@ static int write_per_class(const char *path, const report_row *rows, int n, char
             ecg_csv_end_row(&w);
         }
     }
-    return close_or_fail(&w, err, errlen);
+    return ecg_csv_close_err(&w, err, errlen);
 }
 
 /* Every run's confusion matrix, one cell per row; fraction_of_true is the cell over its true
@@ -155,7 +149,7 @@ static int write_confusion(const char *path, const report_row *rows, int n, char
                 ecg_csv_end_row(&w);
             }
     }
-    return close_or_fail(&w, err, errlen);
+    return ecg_csv_close_err(&w, err, errlen);
 }
 
 /* A pruned variant, or the trained run some pruned variant came from. */
@@ -207,7 +201,7 @@ static int write_sweep(const char *path, const report_row *rows, int n, char *er
         ecg_csv_end_row(&w);
     }
     free(order);
-    return close_or_fail(&w, err, errlen);
+    return ecg_csv_close_err(&w, err, errlen);
 }
 
 int report_write_csv(const char *out, const report_row *rows, int n, double peak_gflops, char *err, size_t errlen) {

@@ -111,13 +111,11 @@ int report_write_latency(const char *out, const report_latency_files *f, const r
             ecg_csv_num(&w, num(t, r, c.iterations));
             if (c.init >= 0) ecg_csv_num(&w, num(t, r, c.init));
             else ecg_csv_str(&w, "");
-            ecg_csv_num(&w, (double)row->flops * b / (med * 1e-6) / 1e9);
+            ecg_csv_num(&w, report_gflops(row, b, med));
             if (mine && mine->median_us > 0) ecg_csv_num(&w, med / mine->median_us);
             else ecg_csv_str(&w, "");
             ecg_csv_end_row(&w);
         }
     }
-    if (ecg_csv_close(&w) == 0) return 0;
-    snprintf(err, errlen, "%s", w.err);
-    return -1;
+    return ecg_csv_close_err(&w, err, errlen);
 }

@@ -118,6 +118,13 @@ static void render_tex(FILE *f, const table *t) {
     fputs("\\hline\n\\end{tabular}\n\\end{table}\n\n", f);
 }
 
+/* What every table is built from: the report's rows and the machine's measured core peak. */
+typedef struct {
+    const report_row *rows;
+    int n;
+    double peak_gflops;
+} report_set;
+
 static int is_trained(const report_row *r) { return !strcmp(r->run->variant, "f32") && !r->source_name[0]; }
 
 static int class_index(const report_row *r, const char *name) {
@@ -127,7 +134,9 @@ static int class_index(const report_row *r, const char *name) {
 }
 
 /* Accuracy and N, S, V, F Se/PPV/F1 of the trained runs of an AAMI task (mitdb-aami or its intra split). */
-static int aami_table(table *t, const report_row *rows, int n, const char *task, const char *title) {
+static int aami_table(table *t, const report_set *in, const char *task, const char *title) {
+    const report_row *rows = in->rows;
+    int n = in->n;
     static const char *const cls[] = {"N", "S", "V", "F"};
     const char *cols[2 + 3 * 4];
     char names[12][CELL];
@@ -156,18 +165,20 @@ static int aami_table(table *t, const report_row *rows, int n, const char *task,
     return 0;
 }
 
-static int inter_patient(table *t, const report_row *rows, int n) {
-    return aami_table(t, rows, n, "mitdb-aami",
+static int inter_patient(table *t, const report_set *in) {
+    return aami_table(t, in, "mitdb-aami",
                       "MIT-BIH arrhythmia, inter-patient (trained on DS1, tested on DS2), AAMI classes");
 }
 
-static int intra_patient(table *t, const report_row *rows, int n) {
-    return aami_table(t, rows, n, "mitdb-aami-intra",
+static int intra_patient(table *t, const report_set *in) {
+    return aami_table(t, in, "mitdb-aami-intra",
                       "MIT-BIH arrhythmia, intra-patient (a random 80/20 split of all beats: every patient is seen "
                       "in training, so this is optimistic; reported because many papers do), AAMI classes");
 }
 
-static int cinc(table *t, const report_row *rows, int n) {
+static int cinc(table *t, const report_set *in) {
+    const report_row *rows = in->rows;
+    int n = in->n;
     static const char *const cols[] = {"model", "F1 Normal", "F1 AF", "F1 Other", "F1 Noisy", "challenge F1",
                                        "accuracy %"};
     head(t, "PhysioNet/CinC 2017 (held-out fold): F1 per class and the challenge F1 (mean of Normal, AF, Other)",
@@ -186,7 +197,9 @@ static int cinc(table *t, const report_row *rows, int n) {
     return 0;
 }
 
-static int ablation(table *t, const report_row *rows, int n) {
+static int ablation(table *t, const report_set *in) {
+    const report_row *rows = in->rows;
+    int n = in->n;
     static const struct {
         const char *model, *features;
     } v[] = {{"efficientecg-fusion-none", "none (backbone only)"},
@@ -216,7 +229,9 @@ static int ablation(table *t, const report_row *rows, int n) {
     return 0;
 }
 
-static int efficiency(table *t, const report_row *rows, int n) {
+static int efficiency(table *t, const report_set *in) {
+    const report_row *rows = in->rows;
+    int n = in->n;
     static const char *const cols[] = {"model", "variant", "task", "params", "nonzero params", "MFLOPs",
                                        "MFLOPs (nonzero)", "size KiB", "peak RSS KiB", "latency b1 t1 median us"};
     head(t, "Efficiency: parameters, FLOPs per example (a multiply-add is 2 FLOPs), weights file size, peak memory of "
@@ -247,7 +262,9 @@ static const report_row *find_run(const report_row *rows, int n, const char *nam
     return NULL;
 }
 
-static int compression(table *t, const report_row *rows, int n) {
+static int compression(table *t, const report_set *in) {
+    const report_row *rows = in->rows;
+    int n = in->n;
     static const char *const cols[] = {"model", "variant", "task", "accuracy %", "source accuracy %", "macro-F1",
                                        "source macro-F1", "nonzero params", "size KiB", "source size KiB"};
     head(t, "Compression: each compressed variant beside the trained run it came from", cols, 10);
@@ -271,7 +288,10 @@ static int compression(table *t, const report_row *rows, int n) {
     return 0;
 }
 
-static int peer(table *t, const report_row *rows, int n, double peak_gflops) {
+static int peer(table *t, const report_set *in) {
+    const report_row *rows = in->rows;
+    int n = in->n;
+    double peak_gflops = in->peak_gflops;
     static const char *const cols[] = {"model", "variant", "task", "ecgbench us", "PyTorch eager us", "speedup",
                                        "TorchScript us", "speedup ", "ecgbench GFLOP/s", "% of core peak"};
     head(t, "ecgbench (XNNPACK) against PyTorch on this machine: batch 1, 1 thread, median latency", cols, 10);
@@ -292,17 +312,19 @@ static int peer(table *t, const report_row *rows, int n, double peak_gflops) {
         cellf(c[5], "%.2f", r->torch_eager_us / l->median_us);
         cellf(c[6], "%.1f", r->torch_script_us);
         cellf(c[7], "%.2f", r->torch_script_us / l->median_us);
-        cellf(c[8], "%.2f", report_gflops(r, l));
-        if (peak_gflops > 0) cellf(c[9], "%.1f", 100 * report_gflops(r, l) / peak_gflops);
+        double gflops = report_gflops(r, l->batch, l->median_us);
+        cellf(c[8], "%.2f", gflops);
+        if (peak_gflops > 0) cellf(c[9], "%.1f", 100 * gflops / peak_gflops);
         else cellf(c[9], "-");
     }
     return 0;
 }
 
 int report_write_tables(const char *out, const report_row *rows, int n, double peak_gflops, char *err, size_t errlen) {
-    int (*const build[])(table *, const report_row *, int) = {inter_patient, intra_patient, cinc, ablation, efficiency,
-                                                              compression};
-    enum { N_TABLES = sizeof build / sizeof *build + 1 }; /* + the peer table, which needs the peak */
+    int (*const build[])(table *, const report_set *) = {inter_patient, intra_patient, cinc, ablation, efficiency,
+                                                         compression, peer};
+    enum { N_TABLES = sizeof build / sizeof *build };
+    const report_set in = {rows, n, peak_gflops};
     table t[N_TABLES];
     memset(t, 0, sizeof t);
     int rc = -1;
@@ -318,7 +340,7 @@ int report_write_tables(const char *out, const report_row *rows, int n, double p
           "per_class.csv hold them unrounded).\n\n", fm);
     fputs("% Generated by ecgbench report; every figure is from this run (see results.csv, per_class.csv).\n", ft);
     for (int i = 0; i < N_TABLES; i++) {
-        if (i < N_TABLES - 1 ? build[i](&t[i], rows, n) : peer(&t[i], rows, n, peak_gflops)) {
+        if (build[i](&t[i], &in)) {
             snprintf(err, errlen, "out of memory building the tables");
             goto done;
         }
