@@ -17,8 +17,14 @@ CSTD    := -std=c11 -D_GNU_SOURCE
 # the kernels loop over channel counts known at run time, and the dynamic model makes them
 # 1.7x faster (training efficientecg-s: 287 -> 480 examples/s on one core).
 OPT     ?= -O2 -march=native -fvect-cost-model=dynamic
-CFLAGS_COMMON := $(CSTD) $(WARN) -g -fPIC -I.
-LIBS    := -lXNNPACK -lpthreadpool -lcjson -lcsv -lsamplerate -lmatio -lliquid -lm -lpthread
+# OpenBLAS (the training kernels' matrix products): its pthread build, by directory, whatever
+# build the libopenblas.so alternative points at (ops/gemm.c says why).
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+BLAS_INC  := /usr/include/$(MULTIARCH)/openblas-pthread
+BLAS_LIB  := /usr/lib/$(MULTIARCH)/openblas-pthread
+CFLAGS_COMMON := $(CSTD) $(WARN) -g -fPIC -I. -I$(BLAS_INC)
+LIBS    := -lXNNPACK -lpthreadpool -lcjson -lcsv -lsamplerate -lmatio -lliquid \
+           -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -lopenblas -lm -lpthread
 BENCH_LIBS := -lbenchmark -lstdc++
 
 SAN     := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -140,7 +146,7 @@ bench-stability: all
 # libFuzzer targets: `make fuzz` builds, `make fuzz-run` runs each for FUZZ_SECONDS.
 $(FZ)/%: tests/fuzz/%.c $(filter ops/%.c datasets/%.c,$(LIB_SRC))
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CSTD) $(WARN) -Wno-unknown-warning-option -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ $(LIBS)
+	$(CLANG) $(CSTD) $(WARN) -Wno-unknown-warning-option -g -O1 -I. -I$(BLAS_INC) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ $(LIBS)
 fuzz: check-deps $(FUZZ_BIN)
 fuzz-run: fuzz
 	@for f in $(FUZZ_BIN); do \

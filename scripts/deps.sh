@@ -2,6 +2,7 @@
 # Checks (default) or installs (--install) the Debian packages ecgbench builds and runs with.
 # Each entry: package | a file that proves it is installed.
 set -u
+MULTIARCH=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 PKGS=(
   "gcc|/usr/bin/gcc"
   "g++|/usr/bin/g++"
@@ -15,6 +16,7 @@ PKGS=(
   "libsamplerate0-dev|/usr/include/samplerate.h"
   "libmatio-dev|/usr/include/matio.h"
   "libliquid-dev|/usr/include/liquid/liquid.h"
+  "libopenblas-pthread-dev|/usr/include/$MULTIARCH/openblas-pthread/cblas.h"
   "zstd|/usr/bin/zstd"
   "gnuplot-nox|/usr/bin/gnuplot"
   "clang|/usr/bin/clang"
