@@ -2,14 +2,21 @@
  *
  * Input [T, Cin], weight [Cout, Cin/g, K] (PyTorch), bias [Cout], output [Tout, Cout], explicit zero
  * padding on time. The PyTorch weight layout has the tap innermost, so the kernels first copy it to
- * a tap-major scratch [K][Cout][Cin/g] (kept in the node state, no allocation per call): then every
- * inner loop runs over contiguous channels of both the activation and the weight. Padding is
- * handled by computing the valid tap range once per output step, never per element. */
+ * a tap-major scratch [K][Cout][Cin/g] (kept in the node state, no allocation per call).
+ *
+ * Dense and grouped convolutions are a sum over taps of matrix products (ecg_gemm_acc). For tap k,
+ * the output steps [t0, t1) whose tap reads inside the input read the input rows
+ * t * stride - pad_left + k * dilation: a strided view X_k of the input (row stride stride * Cin),
+ * no im2col copy. Per group g, with W_kg the [Cout/g, Cin/g] slice of tap k:
+ *   Y[t0:t1, g] += X_k[t0:t1, g] @ W_kg^T,  dX_k[t0:t1, g] += dY[t0:t1, g] @ W_kg,
+ *   dW_kg += dY[t0:t1, g]^T @ X_k[t0:t1, g].
+ * Depthwise convolutions (one channel per group) are per-channel loops instead, with the valid tap
+ * range computed once per output step, never per element. */
 #include <stdio.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "ops.h"
-#include "ref_dot.h"
 
 /* Geometry of one node, resolved once per call. */
 typedef struct {
@@ -79,12 +86,11 @@ static int64_t conv1d_flops(const ecg_node *n, const ecg_shape *in, const ecg_sh
     return 2 * t_out * cout * cin_g * n->a.kernel + (n->a.has_bias ? t_out * cout : 0);
 }
 
-/* Scratch for the tap-major weight, its gradient and its transpose (whole node, independent of
- * the batch). */
+/* Scratch for the tap-major weight and its gradient (whole node, independent of the batch). */
 static size_t conv1d_state_bytes(const ecg_node *n, const ecg_shape *in, const ecg_shape *out, int batch) {
     (void)batch;
     conv_geom c = geom_of(n, in, out);
-    return 3 * weight_floats(&c) * sizeof(float);
+    return 2 * weight_floats(&c) * sizeof(float);
 }
 
 /* ------------------------------------------------------------------------------------ helpers */
@@ -96,6 +102,15 @@ static void valid_taps(const conv_geom *c, int t, int *k0, int *k1) {
     int hi = base >= c->t_in ? 0 : (c->t_in - 1 - base) / c->dilation + 1;
     *k0 = lo;
     *k1 = hi < c->kernel ? hi : c->kernel;
+}
+
+/* Output steps t in [*t0, *t1) whose tap k reads inside the input. */
+static void valid_steps(const conv_geom *c, int k, int *t0, int *t1) {
+    int off = k * c->dilation - c->pad_left; /* input time of step 0 */
+    int lo = off >= 0 ? 0 : (-off + c->stride - 1) / c->stride;
+    int hi = off > c->t_in - 1 ? 0 : (c->t_in - 1 - off) / c->stride + 1;
+    *t0 = lo;
+    *t1 = hi < c->t_out ? hi : c->t_out;
 }
 
 /* PyTorch [Cout, Cin/g, K] -> tap-major [K][Cout][Cin/g]. */
@@ -116,20 +131,26 @@ static void add_tap_major_to_weight(const conv_geom *c, const float *wt, float *
         }
 }
 
-/* PyTorch [Cout, Cin/g, K] -> [K][g][Cin/g][Cout/g]: rows of the input gradient are then dot
- * products over contiguous output channels. */
-static void weight_to_tap_major_t(const conv_geom *c, const float *w, float *wtt) {
-    for (int o = 0; o < c->cout; o++) {
-        int g = o / c->cout_g, og = o % c->cout_g;
-        for (int i = 0; i < c->cin_g; i++) {
-            const float *src = w + ((size_t)o * c->cin_g + i) * c->kernel;
-            for (int k = 0; k < c->kernel; k++)
-                wtt[(((size_t)k * c->groups + g) * c->cin_g + i) * c->cout_g + og] = src[k];
-        }
-    }
-}
-
 static int is_depthwise(const conv_geom *c) { return c->cin_g == 1 && c->cout_g == 1; }
+
+/* The operands of tap k, group g over the valid steps [t0, t1) of one sample (see the top). */
+typedef struct {
+    int steps;                /* t1 - t0 (0: the tap never reads inside the input) */
+    size_t x_off, y_off;      /* first input / output element of the block, from the sample start */
+    size_t w_off;             /* W_kg in the tap-major weight */
+    int ldx;                  /* stride * Cin */
+} tap_block;
+
+static tap_block block_of(const conv_geom *c, int k, int g) {
+    int t0, t1;
+    valid_steps(c, k, &t0, &t1);
+    tap_block b = {t1 > t0 ? t1 - t0 : 0, 0, 0, 0, c->stride * c->cin};
+    if (!b.steps) return b;
+    b.x_off = (size_t)(t0 * c->stride - c->pad_left + k * c->dilation) * c->cin + (size_t)g * c->cin_g;
+    b.y_off = (size_t)t0 * c->cout + (size_t)g * c->cout_g;
+    b.w_off = ((size_t)k * c->cout + (size_t)g * c->cout_g) * c->cin_g;
+    return b;
+}
 
 /* ------------------------------------------------------------------------------------ forward */
 
@@ -153,22 +174,14 @@ static void forward_step_depthwise(const conv_geom *c, const float *x, const flo
     }
 }
 
-/* One output step (all channels) from the taps in [k0, k1). orow already holds the bias. */
-static void forward_step(const conv_geom *c, const float *x, const float *wt, int base, int k0, int k1,
-                         float *orow) {
-    if (is_depthwise(c)) {
-        forward_step_depthwise(c, x, wt, base, k0, k1, orow);
-        return;
-    }
-    for (int k = k0; k < k1; k++) {
-        const float *xrow = x + (size_t)(base + k * c->dilation) * c->cin;
-        const float *wk = wt + (size_t)k * c->cout * c->cin_g;
+/* Dense / grouped, one sample: y already holds the bias. */
+static void forward_dense(const conv_geom *c, const float *x, const float *wt, float *y) {
+    for (int k = 0; k < c->kernel; k++)
         for (int g = 0; g < c->groups; g++) {
-            const float *xg = xrow + (size_t)g * c->cin_g;
-            for (int o = g * c->cout_g; o < (g + 1) * c->cout_g; o++)
-                orow[o] += ecg_dot(wk + (size_t)o * c->cin_g, xg, c->cin_g);
+            tap_block b = block_of(c, k, g);
+            ecg_gemm_acc(0, 1, b.steps, c->cout_g, c->cin_g, x + b.x_off, b.ldx, wt + b.w_off, c->cin_g, y + b.y_off,
+                         c->cout);
         }
-    }
 }
 
 static void conv1d_forward(const ecg_kctx *k) {
@@ -178,14 +191,17 @@ static void conv1d_forward(const ecg_kctx *k) {
     const float *bias = k->node->a.has_bias ? k->w[1] : NULL;
     for (int b = 0; b < k->batch; b++) {
         const float *x = k->in[0] + (size_t)b * c.t_in * c.cin;
+        float *y = k->out + (size_t)b * c.t_out * c.cout;
         for (int t = 0; t < c.t_out; t++) {
-            float *orow = k->out + ((size_t)b * c.t_out + t) * c.cout;
+            float *orow = y + (size_t)t * c.cout;
             if (bias) memcpy(orow, bias, (size_t)c.cout * sizeof(float));
             else memset(orow, 0, (size_t)c.cout * sizeof(float));
+            if (!is_depthwise(&c)) continue;
             int k0, k1;
             valid_taps(&c, t, &k0, &k1);
-            forward_step(&c, x, wt, t * c.stride - c.pad_left, k0, k1, orow);
+            forward_step_depthwise(&c, x, wt, t * c.stride - c.pad_left, k0, k1, orow);
         }
+        if (!is_depthwise(&c)) forward_dense(&c, x, wt, y);
     }
 }
 
@@ -206,66 +222,20 @@ static void depthwise_backward_step(const conv_geom *c, const float *x, float *d
     }
 }
 
-/* Dense / grouped input gradient of one output step: dx[r, g, i] += dot(W^T[k, g, i, :], dY[t, g, :]). */
-static void dense_backward_input_step(const conv_geom *c, float *dx, const float *wtt, int base, int k0, int k1,
-                                      const float *dorow) {
-    for (int k = k0; k < k1; k++) {
-        float *dxrow = dx + (size_t)(base + k * c->dilation) * c->cin;
+/* Dense / grouped, one sample: input gradient (dx may be NULL) and tap-major weight gradient
+ * (dwt may be NULL). */
+static void backward_dense(const conv_geom *c, const float *x, const float *dy, const float *wt, float *dx,
+                           float *dwt) {
+    for (int k = 0; k < c->kernel; k++)
         for (int g = 0; g < c->groups; g++) {
-            const float *wg = wtt + ((size_t)k * c->groups + g) * c->cin_g * c->cout_g, *dog = dorow + g * c->cout_g;
-            for (int i = 0; i < c->cin_g; i++)
-                dxrow[g * c->cin_g + i] += ecg_dot(wg + (size_t)i * c->cout_g, dog, (size_t)c->cout_g);
+            tap_block b = block_of(c, k, g);
+            if (dx)
+                ecg_gemm_acc(0, 0, b.steps, c->cin_g, c->cout_g, dy + b.y_off, c->cout, wt + b.w_off, c->cin_g,
+                             dx + b.x_off, b.ldx);
+            if (dwt)
+                ecg_gemm_acc(1, 0, c->cout_g, c->cin_g, b.steps, dy + b.y_off, c->cout, x + b.x_off, b.ldx,
+                             dwt + b.w_off, c->cin_g);
         }
-    }
-}
-
-/* Output steps t in [*t0, *t1) whose tap k reads inside the input. */
-static void valid_steps(const conv_geom *c, int k, int *t0, int *t1) {
-    int off = k * c->dilation - c->pad_left; /* input time of step 0 */
-    int lo = off >= 0 ? 0 : (-off + c->stride - 1) / c->stride;
-    int hi = off > c->t_in - 1 ? 0 : (c->t_in - 1 - off) / c->stride + 1;
-    *t0 = lo;
-    *t1 = hi < c->t_out ? hi : c->t_out;
-}
-
-/* Dense / grouped weight gradient of one sample: dW[k][o][:] += sum_t dY[t, o] * x[r(t), group of o].
- * Four output channels at a time, so each loaded input row serves four gradient rows that stay
- * in L1 for the whole time loop. */
-#define DW_ROWS 4
-static void dense_backward_weight(const conv_geom *c, const float *x, const float *dy, float *dwt) {
-    for (int k = 0; k < c->kernel; k++) {
-        int t0, t1;
-        valid_steps(c, k, &t0, &t1);
-        for (int o0 = 0; o0 < c->cout; o0 += DW_ROWS) {
-            int no = c->cout - o0 < DW_ROWS ? c->cout - o0 : DW_ROWS;
-            float *dw[DW_ROWS];
-            const float *xg = x + (size_t)(o0 / c->cout_g) * c->cin_g;
-            int same_group = (o0 + no - 1) / c->cout_g == o0 / c->cout_g;
-            for (int j = 0; j < no; j++) dw[j] = dwt + ((size_t)k * c->cout + o0 + j) * c->cin_g;
-            for (int t = t0; t < t1; t++) {
-                size_t r = (size_t)(t * c->stride - c->pad_left + k * c->dilation) * c->cin;
-                const float *go = dy + (size_t)t * c->cout + o0;
-                if (no == DW_ROWS && same_group) {
-                    /* restrict: the rows never overlap, so the compiler may vectorise */
-                    const float *restrict xr = xg + r;
-                    float *restrict d0 = dw[0], *restrict d1 = dw[1], *restrict d2 = dw[2], *restrict d3 = dw[3];
-                    float g0 = go[0], g1 = go[1], g2 = go[2], g3 = go[3];
-                    for (int i = 0; i < c->cin_g; i++) {
-                        float xi = xr[i];
-                        d0[i] += g0 * xi;
-                        d1[i] += g1 * xi;
-                        d2[i] += g2 * xi;
-                        d3[i] += g3 * xi;
-                    }
-                } else {
-                    for (int j = 0; j < no; j++) {
-                        const float *xr = x + r + (size_t)((o0 + j) / c->cout_g) * c->cin_g;
-                        for (int i = 0; i < c->cin_g; i++) dw[j][i] += go[j] * xr[i];
-                    }
-                }
-            }
-        }
-    }
 }
 
 static void conv1d_backward(const ecg_kctx *k) {
@@ -273,11 +243,10 @@ static void conv1d_backward(const ecg_kctx *k) {
     float *dx_all = k->d_in[0], *dw = k->dw[0];
     float *db = k->node->a.has_bias ? k->dw[1] : NULL;
     /* Rebuilt here so the backward never depends on what happened since the forward. */
-    float *wt = k->state, *dwt = wt + weight_floats(&c), *wtt = dwt + weight_floats(&c);
+    float *wt = k->state, *dwt = dw ? wt + weight_floats(&c) : NULL;
     int dwise = is_depthwise(&c);
-    if (dwise) weight_to_tap_major(&c, k->w[0], wt);
-    else if (dx_all) weight_to_tap_major_t(&c, k->w[0], wtt);
-    if (dw) memset(dwt, 0, weight_floats(&c) * sizeof(float));
+    weight_to_tap_major(&c, k->w[0], wt);
+    if (dwt) memset(dwt, 0, weight_floats(&c) * sizeof(float));
     for (int b = 0; b < k->batch; b++) {
         const float *x = k->in[0] + (size_t)b * c.t_in * c.cin, *dy = k->d_out + (size_t)b * c.t_out * c.cout;
         float *dx = dx_all ? dx_all + (size_t)b * c.t_in * c.cin : NULL;
@@ -285,14 +254,14 @@ static void conv1d_backward(const ecg_kctx *k) {
             const float *dorow = dy + (size_t)t * c.cout;
             if (db)
                 for (int o = 0; o < c.cout; o++) db[o] += dorow[o];
+            if (!dwise) continue;
             int k0, k1;
             valid_taps(&c, t, &k0, &k1);
-            if (dwise) depthwise_backward_step(&c, x, dx, wt, dw ? dwt : NULL, t * c.stride - c.pad_left, k0, k1, dorow);
-            else if (dx) dense_backward_input_step(&c, dx, wtt, t * c.stride - c.pad_left, k0, k1, dorow);
+            depthwise_backward_step(&c, x, dx, wt, dwt, t * c.stride - c.pad_left, k0, k1, dorow);
         }
-        if (!dwise && dw) dense_backward_weight(&c, x, dy, dwt);
+        if (!dwise) backward_dense(&c, x, dy, wt, dx, dwt);
     }
-    if (dw) add_tap_major_to_weight(&c, dwt, dw);
+    if (dwt) add_tap_major_to_weight(&c, dwt, dw);
 }
 
 const ecg_op ecg_op_conv1d = {"conv1d", conv1d_infer, conv1d_flops, conv1d_state_bytes, conv1d_forward,

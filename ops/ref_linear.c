@@ -1,11 +1,11 @@
 /* linear reference kernel, forward + backward, on the last axis: [.., in] -> [.., out].
- * Weight [out, in] (PyTorch), bias [out]. Every inner loop runs over a contiguous row of in
- * features (a row of the weight and a row of the input), so no transposition is needed. */
+ * Weight [out, in] (PyTorch), bias [out]. The rows of every sample in the batch form one matrix,
+ * so each pass is one matrix product (ecg_gemm_acc). */
 #include <stdio.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "ops.h"
-#include "ref_dot.h"
 
 static int64_t last_dim(const ecg_shape *s) { return s->d[s->rank - 1]; }
 
@@ -35,37 +35,29 @@ static int64_t linear_flops(const ecg_node *n, const ecg_shape *in, const ecg_sh
     return 2 * rows * fin * fout + (n->a.has_bias ? rows * fout : 0);
 }
 
+/* Every sample's rows at once: Y[rows, out] = X[rows, in] @ W^T + b. */
 static void linear_forward(const ecg_kctx *k) {
-    size_t fin = (size_t)last_dim(&k->in_shape[0]), fout = (size_t)last_dim(&k->out_shape);
-    size_t rows = (size_t)k->batch * (size_t)rows_of(&k->in_shape[0]);
-    const float *w = k->w[0], *bias = k->node->a.has_bias ? k->w[1] : NULL;
-    for (size_t r = 0; r < rows; r++) {
-        const float *x = k->in[0] + r * fin;
-        float *y = k->out + r * fout;
-        for (size_t o = 0; o < fout; o++) {
-            float acc = ecg_dot(w + o * fin, x, fin);
-            y[o] = bias ? acc + bias[o] : acc;
-        }
+    int fin = (int)last_dim(&k->in_shape[0]), fout = (int)last_dim(&k->out_shape);
+    int rows = k->batch * (int)rows_of(&k->in_shape[0]);
+    const float *bias = k->node->a.has_bias ? k->w[1] : NULL;
+    for (int r = 0; r < rows; r++) {
+        float *y = k->out + (size_t)r * (size_t)fout;
+        if (bias) memcpy(y, bias, (size_t)fout * sizeof(float));
+        else memset(y, 0, (size_t)fout * sizeof(float));
     }
+    ecg_gemm_acc(0, 1, rows, fout, fin, k->in[0], fin, k->w[0], fin, k->out, fout);
 }
 
+/* dX += dY @ W, dW += dY^T @ X, db += column sums of dY. */
 static void linear_backward(const ecg_kctx *k) {
-    size_t fin = (size_t)last_dim(&k->in_shape[0]), fout = (size_t)last_dim(&k->out_shape);
-    size_t rows = (size_t)k->batch * (size_t)rows_of(&k->in_shape[0]);
-    const float *w = k->w[0];
-    float *dx_all = k->d_in[0], *dw = k->dw[0], *db = k->node->a.has_bias ? k->dw[1] : NULL;
-    for (size_t r = 0; r < rows; r++) {
-        const float *x = k->in[0] + r * fin, *dy = k->d_out + r * fout;
-        float *dx = dx_all ? dx_all + r * fin : NULL;
-        for (size_t o = 0; o < fout; o++) {
-            float g = dy[o];
-            if (dx)
-                for (size_t i = 0; i < fin; i++) dx[i] += g * w[o * fin + i];
-            if (dw)
-                for (size_t i = 0; i < fin; i++) dw[o * fin + i] += g * x[i];
-            if (db) db[o] += g;
-        }
-    }
+    int fin = (int)last_dim(&k->in_shape[0]), fout = (int)last_dim(&k->out_shape);
+    int rows = k->batch * (int)rows_of(&k->in_shape[0]);
+    float *dx = k->d_in[0], *dw = k->dw[0], *db = k->node->a.has_bias ? k->dw[1] : NULL;
+    if (dx) ecg_gemm_acc(0, 0, rows, fin, fout, k->d_out, fout, k->w[0], fin, dx, fin);
+    if (dw) ecg_gemm_acc(1, 0, fout, fin, rows, k->d_out, fout, k->in[0], fin, dw, fin);
+    if (db)
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < fout; o++) db[o] += k->d_out[(size_t)r * (size_t)fout + (size_t)o];
 }
 
 const ecg_op ecg_op_linear = {"linear", linear_infer, linear_flops, NULL, linear_forward, linear_backward};

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "ops.h"
 
 /* Sizes of one node, per sample. */
@@ -124,37 +125,19 @@ static size_t mha_state_bytes(const ecg_node *n, const ecg_shape *in, const ecg_
 
 /* y[r, o] = b[o] + sum_i x[r, i] * w[o, i] */
 static void linear_fwd(const float *x, int rows, int in, const float *w, const float *b, int out, float *y) {
-    for (int r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * in;
-        for (int o = 0; o < out; o++) {
-            const float *wo = w + (size_t)o * in;
-            float acc = b[o];
-            for (int i = 0; i < in; i++) acc += xr[i] * wo[i];
-            y[(size_t)r * out + o] = acc;
-        }
-    }
+    for (int r = 0; r < rows; r++) memcpy(y + (size_t)r * out, b, (size_t)out * sizeof(float));
+    ecg_gemm_acc(0, 1, rows, out, in, x, in, w, in, y, out);
 }
 
 /* Accumulates the gradients of linear_fwd: dx += dy w, dw += dy^T x, db += sum_r dy.
  * Any of dx, dw, db may be NULL (not wanted). */
 static void linear_bwd(const float *x, int rows, int in, const float *w, int out, const float *dy, float *dx,
                        float *dw, float *db) {
-    for (int r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * in, *dyr = dy + (size_t)r * out;
-        for (int o = 0; o < out; o++) {
-            float g = dyr[o];
-            if (db) db[o] += g;
-            if (dw) {
-                float *dwo = dw + (size_t)o * in;
-                for (int i = 0; i < in; i++) dwo[i] += g * xr[i];
-            }
-            if (dx) {
-                const float *wo = w + (size_t)o * in;
-                float *dxr = dx + (size_t)r * in;
-                for (int i = 0; i < in; i++) dxr[i] += g * wo[i];
-            }
-        }
-    }
+    if (dx) ecg_gemm_acc(0, 0, rows, in, out, dy, out, w, in, dx, in);
+    if (dw) ecg_gemm_acc(1, 0, out, in, rows, dy, out, x, in, dw, in);
+    if (db)
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < out; o++) db[o] += dy[(size_t)r * out + o];
 }
 
 /* Offsets of the q, k, v blocks inside in_proj_weight (rows) and in_proj_bias. */
