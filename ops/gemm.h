@@ -8,4 +8,14 @@
 void ecg_gemm_acc(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                   float *c, int ldc);
 
+/* A dense layer on rows, PyTorch Linear layout (x [rows, in], w [out, in], b [out] or NULL):
+ * y = x w^T + b; and its gradients accumulated: dx += dy w, dw += dy^T x, db += column sums of
+ * dy (any of dx, dw, db may be NULL: not wanted). */
+void ecg_dense_forward(const float *x, int rows, int in, const float *w, const float *b, int out, float *y);
+void ecg_dense_backward(const float *x, int rows, int in, const float *w, int out, const float *dy, float *dx,
+                        float *dw, float *db);
+
+/* sum[j] += m[r, j] over the rows of m [rows, cols]: a bias gradient. */
+void ecg_add_col_sums(float *sum, const float *m, int rows, int cols);
+
 #endif

@@ -247,19 +247,19 @@ static void conv1d_backward(const ecg_kctx *k) {
     int dwise = is_depthwise(&c);
     weight_to_tap_major(&c, k->w[0], wt);
     if (dwt) memset(dwt, 0, weight_floats(&c) * sizeof(float));
+    if (db) ecg_add_col_sums(db, k->d_out, k->batch * c.t_out, c.cout);
     for (int b = 0; b < k->batch; b++) {
         const float *x = k->in[0] + (size_t)b * c.t_in * c.cin, *dy = k->d_out + (size_t)b * c.t_out * c.cout;
         float *dx = dx_all ? dx_all + (size_t)b * c.t_in * c.cin : NULL;
+        if (!dwise) {
+            backward_dense(&c, x, dy, wt, dx, dwt);
+            continue;
+        }
         for (int t = 0; t < c.t_out; t++) {
-            const float *dorow = dy + (size_t)t * c.cout;
-            if (db)
-                for (int o = 0; o < c.cout; o++) db[o] += dorow[o];
-            if (!dwise) continue;
             int k0, k1;
             valid_taps(&c, t, &k0, &k1);
-            depthwise_backward_step(&c, x, dx, wt, dwt, t * c.stride - c.pad_left, k0, k1, dorow);
+            depthwise_backward_step(&c, x, dx, wt, dwt, t * c.stride - c.pad_left, k0, k1, dy + (size_t)t * c.cout);
         }
-        if (!dwise) backward_dense(&c, x, dy, wt, dx, dwt);
     }
     if (dwt) add_tap_major_to_weight(&c, dwt, dw);
 }

@@ -2,7 +2,6 @@
  * Weight [out, in] (PyTorch), bias [out]. The rows of every sample in the batch form one matrix,
  * so each pass is one matrix product (ecg_gemm_acc). */
 #include <stdio.h>
-#include <string.h>
 
 #include "gemm.h"
 #include "ops.h"
@@ -37,27 +36,15 @@ static int64_t linear_flops(const ecg_node *n, const ecg_shape *in, const ecg_sh
 
 /* Every sample's rows at once: Y[rows, out] = X[rows, in] @ W^T + b. */
 static void linear_forward(const ecg_kctx *k) {
-    int fin = (int)last_dim(&k->in_shape[0]), fout = (int)last_dim(&k->out_shape);
     int rows = k->batch * (int)rows_of(&k->in_shape[0]);
-    const float *bias = k->node->a.has_bias ? k->w[1] : NULL;
-    for (int r = 0; r < rows; r++) {
-        float *y = k->out + (size_t)r * (size_t)fout;
-        if (bias) memcpy(y, bias, (size_t)fout * sizeof(float));
-        else memset(y, 0, (size_t)fout * sizeof(float));
-    }
-    ecg_gemm_acc(0, 1, rows, fout, fin, k->in[0], fin, k->w[0], fin, k->out, fout);
+    ecg_dense_forward(k->in[0], rows, (int)last_dim(&k->in_shape[0]), k->w[0], k->node->a.has_bias ? k->w[1] : NULL,
+                      (int)last_dim(&k->out_shape), k->out);
 }
 
-/* dX += dY @ W, dW += dY^T @ X, db += column sums of dY. */
 static void linear_backward(const ecg_kctx *k) {
-    int fin = (int)last_dim(&k->in_shape[0]), fout = (int)last_dim(&k->out_shape);
     int rows = k->batch * (int)rows_of(&k->in_shape[0]);
-    float *dx = k->d_in[0], *dw = k->dw[0], *db = k->node->a.has_bias ? k->dw[1] : NULL;
-    if (dx) ecg_gemm_acc(0, 0, rows, fin, fout, k->d_out, fout, k->w[0], fin, dx, fin);
-    if (dw) ecg_gemm_acc(1, 0, fout, fin, rows, k->d_out, fout, k->in[0], fin, dw, fin);
-    if (db)
-        for (int r = 0; r < rows; r++)
-            for (int o = 0; o < fout; o++) db[o] += k->d_out[(size_t)r * (size_t)fout + (size_t)o];
+    ecg_dense_backward(k->in[0], rows, (int)last_dim(&k->in_shape[0]), k->w[0], (int)last_dim(&k->out_shape),
+                       k->d_out, k->d_in[0], k->dw[0], k->node->a.has_bias ? k->dw[1] : NULL);
 }
 
 const ecg_op ecg_op_linear = {"linear", linear_infer, linear_flops, NULL, linear_forward, linear_backward};

@@ -255,20 +255,14 @@ static void recurrent_weight_grad(const lstm_dims *d, const lstm_pass *p, const 
                      p->y + row_of(d, n, th) * (size_t)hd + (size_t)(p->dir * H), hd, gr->dw_hh, H);
 }
 
-/* db += the column sums of dZ [rows, G] (each bias enters z once per step). */
-static void add_col_sums(float *db, const float *dz, int rows, int G) {
-    for (int r = 0; r < rows; r++)
-        for (int j = 0; j < G; j++) db[j] += dz[(size_t)r * (size_t)G + (size_t)j];
-}
-
 /* After the walk: the gradients that do not feed the recurrence, as products over all N*T rows. */
 static void weight_grads(const lstm_dims *d, const lstm_pass *p, const lstm_grads *gr) {
     int G = 4 * d->h, rows = d->n * d->t;
     if (gr->dw_ih) ecg_gemm_acc(1, 0, G, p->in, rows, gr->dz, G, p->x, p->in, gr->dw_ih, p->in);
     if (gr->dx) ecg_gemm_acc(0, 0, rows, p->in, G, gr->dz, G, p->w_ih, p->in, gr->dx, p->in);
     if (gr->dw_hh) recurrent_weight_grad(d, p, gr);
-    if (gr->db_ih) add_col_sums(gr->db_ih, gr->dz, rows, G);
-    if (gr->db_hh) add_col_sums(gr->db_hh, gr->dz, rows, G);
+    if (gr->db_ih) ecg_add_col_sums(gr->db_ih, gr->dz, rows, G);
+    if (gr->db_hh) ecg_add_col_sums(gr->db_hh, gr->dz, rows, G);
 }
 
 /* BPTT of one layer and direction: the steps in reverse for dZ, then the weight and input gradients. */

@@ -121,25 +121,6 @@ static size_t mha_state_bytes(const ecg_node *n, const ecg_shape *in, const ecg_
     return state_floats(dims_of(n, in), batch) * sizeof(float);
 }
 
-/* ---- dense helpers on row-major matrices (x [rows, in], w [out, in] as PyTorch Linear) ---- */
-
-/* y[r, o] = b[o] + sum_i x[r, i] * w[o, i] */
-static void linear_fwd(const float *x, int rows, int in, const float *w, const float *b, int out, float *y) {
-    for (int r = 0; r < rows; r++) memcpy(y + (size_t)r * out, b, (size_t)out * sizeof(float));
-    ecg_gemm_acc(0, 1, rows, out, in, x, in, w, in, y, out);
-}
-
-/* Accumulates the gradients of linear_fwd: dx += dy w, dw += dy^T x, db += sum_r dy.
- * Any of dx, dw, db may be NULL (not wanted). */
-static void linear_bwd(const float *x, int rows, int in, const float *w, int out, const float *dy, float *dx,
-                       float *dw, float *db) {
-    if (dx) ecg_gemm_acc(0, 0, rows, in, out, dy, out, w, in, dx, in);
-    if (dw) ecg_gemm_acc(1, 0, out, in, rows, dy, out, x, in, dw, in);
-    if (db)
-        for (int r = 0; r < rows; r++)
-            for (int o = 0; o < out; o++) db[o] += dy[(size_t)r * out + o];
-}
-
 /* Offsets of the q, k, v blocks inside in_proj_weight (rows) and in_proj_bias. */
 static const float *wslice(const float *w, int which, int e) { return w + (size_t)which * e * e; }
 static float *dwslice(float *dw, int which, int e) { return dw ? dw + (size_t)which * e * e : NULL; }
@@ -190,11 +171,11 @@ static void mha_fwd(const ecg_kctx *k) {
     for (int n = 0; n < k->batch; n++) {
         const float *x = k->in[0] + n * qe, *y = k->in[1] + n * ke;
         float *q = s.q + n * qe, *kk = s.k + n * ke, *v = s.v + n * ke, *p = s.p + n * pe, *c = s.c + n * qe;
-        linear_fwd(x, m.lq, m.e, wslice(w, 0, m.e), b, m.e, q);
-        linear_fwd(y, m.lk, m.e, wslice(w, 1, m.e), b + m.e, m.e, kk);
-        linear_fwd(y, m.lk, m.e, wslice(w, 2, m.e), b + 2 * m.e, m.e, v);
+        ecg_dense_forward(x, m.lq, m.e, wslice(w, 0, m.e), b, m.e, q);
+        ecg_dense_forward(y, m.lk, m.e, wslice(w, 1, m.e), b + m.e, m.e, kk);
+        ecg_dense_forward(y, m.lk, m.e, wslice(w, 2, m.e), b + 2 * m.e, m.e, v);
         attend(m, q, kk, v, p, c);
-        linear_fwd(c, m.lq, m.e, k->w[2], k->w[3], m.e, k->out + n * qe);
+        ecg_dense_forward(c, m.lq, m.e, k->w[2], k->w[3], m.e, k->out + n * qe);
     }
 }
 
@@ -251,12 +232,12 @@ static void mha_bwd(const ecg_kctx *k) {
         float *dx = k->d_in[0] ? k->d_in[0] + n * qe : NULL, *dy = k->d_in[1] ? k->d_in[1] + n * ke : NULL;
         /* out projection: dC is overwritten, so it starts at zero */
         memset(s.dc, 0, sizeof(float) * qe);
-        linear_bwd(s.c + n * qe, m.lq, m.e, k->w[2], m.e, dout, s.dc, k->dw[2], k->dw[3]);
+        ecg_dense_backward(s.c + n * qe, m.lq, m.e, k->w[2], m.e, dout, s.dc, k->dw[2], k->dw[3]);
         attend_bwd(m, q, kk, v, p, s.dc, s.dq, s.dk, s.dv, s.dp);
         /* in projections; dx and dy may be the same buffer (self-attention): all accumulate */
-        linear_bwd(x, m.lq, m.e, wslice(w, 0, m.e), m.e, s.dq, dx, dwslice(dw, 0, m.e), dbslice(db, 0, m.e));
-        linear_bwd(y, m.lk, m.e, wslice(w, 1, m.e), m.e, s.dk, dy, dwslice(dw, 1, m.e), dbslice(db, 1, m.e));
-        linear_bwd(y, m.lk, m.e, wslice(w, 2, m.e), m.e, s.dv, dy, dwslice(dw, 2, m.e), dbslice(db, 2, m.e));
+        ecg_dense_backward(x, m.lq, m.e, wslice(w, 0, m.e), m.e, s.dq, dx, dwslice(dw, 0, m.e), dbslice(db, 0, m.e));
+        ecg_dense_backward(y, m.lk, m.e, wslice(w, 1, m.e), m.e, s.dk, dy, dwslice(dw, 1, m.e), dbslice(db, 1, m.e));
+        ecg_dense_backward(y, m.lk, m.e, wslice(w, 2, m.e), m.e, s.dv, dy, dwslice(dw, 2, m.e), dbslice(db, 2, m.e));
     }
 }
 
