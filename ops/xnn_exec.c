@@ -21,6 +21,8 @@ struct ecg_xnn {
     float **val;            /* per value */
     ecg_xnn_step *steps;
     int n_steps, cap_steps;
+    xnn_operator_t *held;   /* operators our own kernels run (not steps) */
+    int n_held, cap_held;
     alloc_node *allocs;     /* everything ecg_lower_alloc handed out */
     ecg_xnn_stats stats;
     /* int8 path: per value, its int8 buffer (or NULL) and qparams, and whether an f32 consumer
@@ -116,6 +118,23 @@ int ecg_lower_op(ecg_lower *l, xnn_operator_t op) {
     return 0;
 }
 
+int ecg_lower_hold_op(ecg_lower *l, xnn_operator_t op) {
+    struct ecg_xnn *x = l->x;
+    if (x->n_held == x->cap_held) {
+        int cap = x->cap_held ? 2 * x->cap_held : 8;
+        xnn_operator_t *p = realloc(x->held, (size_t)cap * sizeof *p);
+        if (!p) {
+            xnn_delete_operator(op);
+            return ecg_lower_fail(l, "out of memory");
+        }
+        x->held = p;
+        x->cap_held = cap;
+    }
+    x->held[x->n_held++] = op;
+    l->stats->n_xnn_ops++;
+    return 0;
+}
+
 int ecg_lower_fn(ecg_lower *l, ecg_kernel_fn fn, void *arg) {
     if (push_step(l, (ecg_xnn_step){.fn = fn, .arg = arg})) return -1;
     l->stats->n_own_kernels++;
@@ -132,6 +151,8 @@ void ecg_xnn_free(ecg_xnn *x) {
     for (int i = 0; i < x->n_steps; i++)
         if (x->steps[i].op) xnn_delete_operator(x->steps[i].op);
     free(x->steps);
+    for (int i = 0; i < x->n_held; i++) xnn_delete_operator(x->held[i]);
+    free(x->held);
     while (x->allocs) {
         alloc_node *next = x->allocs->next;
         free(x->allocs);

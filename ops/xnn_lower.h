@@ -38,6 +38,9 @@ typedef struct ecg_lower {
 
 /* Appends a created and set-up XNNPACK operator (the executor deletes it). */
 int ecg_lower_op(ecg_lower *l, xnn_operator_t op);
+/* Keeps a created and set-up XNNPACK operator that an own kernel runs itself (the executor
+ * deletes it but does not run it as a step). */
+int ecg_lower_hold_op(ecg_lower *l, xnn_operator_t op);
 /* Appends an own-kernel step. */
 int ecg_lower_fn(ecg_lower *l, ecg_kernel_fn fn, void *arg);
 /* Zeroed memory owned by the executor, with XNN_EXTRA_BYTES of slack (scratch buffers, args). */
