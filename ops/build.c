@@ -216,6 +216,13 @@ int ecg_slice(ecg_graph *g, const char *name, int x, int axis, int start, int le
     return ecg_node_add(g, ECG_OP_SLICE, name, &x, 1, NULL, 0, &a);
 }
 
+int ecg_reshape(ecg_graph *g, const char *name, int x, ecg_shape shape) {
+    if (x < 0) return -1;
+    ecg_attrs a = ecg_attrs_default();
+    a.shape = shape;
+    return ecg_node_add(g, ECG_OP_RESHAPE, name, &x, 1, NULL, 0, &a);
+}
+
 int ecg_tokens(ecg_graph *g, const char *name, int length, int dim) {
     if (g->err[0]) return -1;
     if (length < 1 || dim < 1) return ecg_graph_fail(g, "%s: tokens [%d, %d] must be positive", name, length, dim);

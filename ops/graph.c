@@ -18,6 +18,7 @@ static const ecg_op *const op_table[ECG_OP_COUNT] = {
     [ECG_OP_MHA] = &ecg_op_mha,             [ECG_OP_LAYERNORM] = &ecg_op_layernorm,
     [ECG_OP_EMBEDDING] = &ecg_op_embedding, [ECG_OP_CONCAT] = &ecg_op_concat,
     [ECG_OP_SLICE] = &ecg_op_slice,         [ECG_OP_TOKENS] = &ecg_op_tokens,
+    [ECG_OP_RESHAPE] = &ecg_op_reshape,
 };
 
 const ecg_op *ecg_op_get(ecg_op_kind kind) {

@@ -59,6 +59,7 @@ typedef enum {
     ECG_OP_CONCAT,    /* along attrs.axis (per-sample axis) */
     ECG_OP_SLICE,     /* attrs.start .. start+length-1 along attrs.axis (per-sample axis) */
     ECG_OP_TOKENS,    /* no input: a learned parameter [1, L, D] as a per-sample value [L, D] (class token) */
+    ECG_OP_RESHAPE,   /* same data, per-sample shape attrs.shape (PyTorch x.reshape(N, *shape)) */
     ECG_OP_COUNT
 } ecg_op_kind;
 
@@ -76,6 +77,7 @@ typedef struct {
     int num_embeddings, dim;   /* embedding; dim also tokens (D) */
     int axis;                  /* concat, slice: per-sample axis */
     int start, length;         /* slice; length also tokens (L) */
+    ecg_shape shape;           /* reshape: per-sample output shape */
 } ecg_attrs;
 
 typedef struct {
@@ -151,7 +153,7 @@ const ecg_op *ecg_op_get(ecg_op_kind kind);
 extern const ecg_op ecg_op_conv1d, ecg_op_linear, ecg_op_batchnorm, ecg_op_relu, ecg_op_silu,
     ecg_op_sigmoid, ecg_op_tanh, ecg_op_hardswish, ecg_op_add, ecg_op_mul, ecg_op_gap,
     ecg_op_maxpool, ecg_op_dropout, ecg_op_lstm, ecg_op_mha, ecg_op_layernorm, ecg_op_embedding,
-    ecg_op_concat, ecg_op_slice, ecg_op_tokens;
+    ecg_op_concat, ecg_op_slice, ecg_op_tokens, ecg_op_reshape;
 
 /* ---------------------------------------------------------------- graph */
 void ecg_graph_init(ecg_graph *g, uint64_t init_seed);
@@ -200,6 +202,8 @@ int ecg_layernorm(ecg_graph *g, const char *name, int x, float eps);
 int ecg_embedding(ecg_graph *g, const char *name, int idx, int num_embeddings, int dim);
 int ecg_concat(ecg_graph *g, const char *name, const int *xs, int n, int axis);
 int ecg_slice(ecg_graph *g, const char *name, int x, int axis, int start, int length);
+/* The same numbers viewed with another per-sample shape (row-major, element count kept). */
+int ecg_reshape(ecg_graph *g, const char *name, int x, ecg_shape shape);
 /* A learned [L, D] block, the same for every sample (PyTorch: nn.Parameter(torch.zeros(1, L, D)),
  * named `name`; initialised N(0, 0.02^2)-like, U(-0.02, 0.02)). */
 int ecg_tokens(ecg_graph *g, const char *name, int length, int dim);

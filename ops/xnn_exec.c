@@ -60,6 +60,7 @@ static ecg_lowering const lowerings[ECG_OP_COUNT] = {
     [ECG_OP_MHA] = ecg_lower_mha,             [ECG_OP_LAYERNORM] = ecg_lower_layernorm,
     [ECG_OP_EMBEDDING] = ecg_lower_embedding, [ECG_OP_CONCAT] = ecg_lower_concat,
     [ECG_OP_SLICE] = ecg_lower_slice,         [ECG_OP_TOKENS] = ecg_lower_tokens,
+    [ECG_OP_RESHAPE] = ecg_lower_reshape,
 };
 
 ecg_lowering ecg_xnn_lowering(ecg_op_kind kind) { return (unsigned)kind < ECG_OP_COUNT ? lowerings[kind] : NULL; }

@@ -71,6 +71,7 @@ int ecg_lower_layernorm(ecg_lower *l);
 int ecg_lower_embedding(ecg_lower *l);
 int ecg_lower_concat(ecg_lower *l);
 int ecg_lower_slice(ecg_lower *l);      /* own copy kernel */
+int ecg_lower_reshape(ecg_lower *l);    /* own copy kernel */
 int ecg_lower_tokens(ecg_lower *l);     /* filled once at plan time: no step at run time */
 /* int8 values (ops/xnn_exec.c). An int8 node's output stays in int8 for the next int8 node when
  * every consumer is an int8 node reading it with the same qparams (they come from the same

@@ -127,6 +127,15 @@ int ecg_lower_slice(ecg_lower *l) {
     return ecg_lower_fn(l, slice_kernel, a);
 }
 
+/* Reshape: the same floats in a buffer of their own (one block per sample). */
+int ecg_lower_reshape(ecg_lower *l) {
+    slice_arg *a = ecg_lower_alloc(l, sizeof *a);
+    if (!a) return -1;
+    size_t numel = tail_numel(&l->in_shape[0], 0);
+    *a = (slice_arg){l->in[0], l->out, (size_t)l->batch, numel, numel, 0};
+    return ecg_lower_fn(l, slice_kernel, a);
+}
+
 /* Tokens: the output buffer belongs to this node alone and the param is constant at inference,
  * so it is filled here, once, with the param in every batch row; no step is added, and a run
  * costs nothing for it. */
