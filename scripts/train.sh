@@ -16,21 +16,28 @@ FORCE=${FORCE:-}
 # mitdb-aami is inter-patient (train/val from DS1, test = DS2); N is 89% of its beats, so an
 # unweighted loss is the default there, and the fusion models (which can tell S from N by the RR
 # token) get square-root class weights that make them look for S, capped at 1.5x N's: uncapped,
-# F (415 training beats) weighs 10x N and fusion-rr called 2438 DS2 normal beats F.
+# F (415 training beats) weighs 10x N and fusion-rr called 2438 DS2 normal beats F. The LSTMs
+# (which read 12-sample frames, see baselines/lstm.c) get the same weights. On cinc2017
+# (9000-sample records) the CNNs' epochs are long on 2 cores, hence their short schedules.
 RUNS=$(cat <<'EOF'
 efficientecg-s           mitdb-aami --epochs 6 --patience 3 --class-weights none
 efficientecg-fusion      mitdb-aami --epochs 6 --patience 3 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-none mitdb-aami --epochs 6 --patience 3 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-agesex mitdb-aami --epochs 6 --patience 3 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-rr   mitdb-aami --epochs 6 --patience 3 --class-weights sqrt --class-weight-cap 1.5
-lstm                     mitdb-aami --epochs 3 --patience 2 --class-weights none
-bilstm                   mitdb-aami --epochs 3 --patience 2 --class-weights none
+lstm                     mitdb-aami --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
+bilstm                   mitdb-aami --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 resnet1d                 mitdb-aami --epochs 4 --patience 2 --class-weights none
 resnet1d-18              mitdb-aami --epochs 4 --patience 2 --class-weights none
 efficientecg-b0          mitdb-aami --epochs 4 --patience 2 --class-weights none
 efficientecg-fusion-b0   mitdb-aami --epochs 4 --patience 2 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-s           mitdb-aami-intra --epochs 4 --patience 2 --class-weights none
 efficientecg-s           cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
+efficientecg-b0          cinc2017   --epochs 6 --patience 3 --class-weights sqrt --batch 32
+resnet1d                 cinc2017   --epochs 4 --patience 2 --class-weights sqrt --batch 32
+resnet1d-18              cinc2017   --epochs 4 --patience 2 --class-weights sqrt --batch 32
+lstm                     cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
+bilstm                   cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
 EOF
 )
 

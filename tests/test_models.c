@@ -31,13 +31,14 @@ static void test_b0_matches_torchvision_count(void) {
  *   block 1 (64 -> 128):  64*128*8 + 128*128*5 + 128*128*3 + 64*128      + 4 BN of 128  = 205824
  *   block 2 (128 -> 128): 128*128*8 + 128*128*5 + 128*128*3 (BN shortcut) + 4 BN of 128 = 263168
  *   fc: 128*5 + 5 = 645
- * lstm: nn.LSTM(1, 128, 2): 4*128*(1+128) + 8*128 + 4*128*(128+128) + 8*128 = 199168; fc 645.
- * bilstm: 2 * (4*128*(1+128) + 8*128) + 2 * (4*128*(256+128) + 8*128) = 529408; fc 256*5+5. */
+ * lstm: 12-sample frames (no params), nn.LSTM(12, 128, 2):
+ *   4*128*(12+128) + 8*128 + 4*128*(128+128) + 8*128 = 204800; fc 645.
+ * bilstm: 2 * (4*128*(12+128) + 8*128) + 2 * (4*128*(256+128) + 8*128) = 540672; fc 256*5+5. */
 static void test_baseline_counts(void) {
     const struct {
         const char *name;
         long long params;
-    } want[] = {{"resnet1d", 33856 + 205824 + 263168 + 645}, {"lstm", 199168 + 645}, {"bilstm", 529408 + 1285}};
+    } want[] = {{"resnet1d", 33856 + 205824 + 263168 + 645}, {"lstm", 204800 + 645}, {"bilstm", 540672 + 1285}};
     ecg_model_cfg c = ecg_model_cfg_default(252, 1, 5);
     char err[512];
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -181,6 +182,10 @@ static void test_registry_errors(void) {
     c = ecg_model_cfg_default(0, 1, 5);
     CHECK(ecg_model_build("resnet1d-18", &c, &g, err, sizeof err) == -1 && strstr(err, "resnet1d-18"),
           "length 0: %s", err);
+    c = ecg_model_cfg_default(250, 1, 5);
+    CHECK(ecg_model_build("bilstm", &c, &g, err, sizeof err) == -1 && strstr(err, "250") &&
+              strstr(err, "12-sample frame"),
+          "lstm length 250: %s", err);
 }
 
 /* EfficientNet's rounding: multiples of 8, never below 90% of the scaled width. */

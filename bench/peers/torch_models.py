@@ -376,16 +376,20 @@ class ResNet1D18(nn.Module):
 
 
 class LSTMClassifier(nn.Module):
-    """nn.LSTM(C, 128, 2 layers, batch_first); the top layer's h_n (forward, then backward) -> fc."""
+    """The signal in frames of FRAME samples ([N, T, C] -> [N, T / FRAME, FRAME * C], no parameters),
+    nn.LSTM(FRAME * C, 128, 2 layers, batch_first); the top layer's h_n (forward, then backward) -> fc."""
+
+    FRAME = 12
 
     def __init__(self, channels, classes, bidirectional, dropout=0.0):
         super().__init__()
-        self.lstm = nn.LSTM(channels, 128, num_layers=2, batch_first=True, bidirectional=bidirectional)
+        self.lstm = nn.LSTM(self.FRAME * channels, 128, num_layers=2, batch_first=True, bidirectional=bidirectional)
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(128 * (2 if bidirectional else 1), classes)
 
     def forward(self, x, features=None):
-        _, (h_n, _) = self.lstm(x)                       # x is already [N, T, C]
+        n, t, c = x.shape
+        _, (h_n, _) = self.lstm(x.reshape(n, t // self.FRAME, self.FRAME * c))
         h = torch.cat([h_n[-2], h_n[-1]], 1) if self.lstm.bidirectional else h_n[-1]
         return self.fc(self.dropout(h))
 
@@ -412,6 +416,8 @@ def build(name, length, channels, classes, feature_names=()):
     elif name == "resnet1d-18":
         m = ResNet1D18(channels, classes)
     elif name in ("lstm", "bilstm"):
+        if length % LSTMClassifier.FRAME:
+            raise ValueError(f"{name}: input length {length} is not a multiple of the {LSTMClassifier.FRAME}-sample frame")
         m = LSTMClassifier(channels, classes, name == "bilstm")
     else:
         raise ValueError(f"unknown model '{name}'; known: {' '.join(MODELS)}")
