@@ -27,9 +27,11 @@ if ! command -v gnuplot >/dev/null; then
   exit 1
 fi
 
-gb=(--benchmark_min_time=0.2)
+# 10 repetitions of >= 0.1 s per latency row (ecgbench and the peer): with 23 runs, 0.2 s took
+# make bench to 18 min on 2 cores, over its 15-minute budget.
+gb=(--benchmark_min_time=0.1)
 lat=()
-torch_opts=()
+torch_opts=(--min-time 0.1)
 report=()
 if [ -n "${QUICK:-}" ] && [ "${QUICK}" != 0 ]; then
   gb=(--benchmark_repetitions=3 --benchmark_min_time=0.05)

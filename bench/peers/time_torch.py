@@ -8,7 +8,7 @@ Statistics follow Google Benchmark's, so the rows sit beside ecgbench's: each re
 model as many times as fit in --min-time and records the mean time per call; median, mean, p90,
 p99 and stddev are over the repetitions.
 
-  time_torch.py RUN_DIR... [--batch 1,32] [--threads 1,0] [--out latency_torch.csv]
+  time_torch.py RUN_DIR... [--batch 1,32] [--threads 1,0] [--min-time S] [--max-time S] [--out latency_torch.csv]
 """
 import argparse
 import csv
@@ -40,13 +40,20 @@ def percentile(v, q):
     return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
-def time_calls(fn, repetitions, min_time):
-    for _ in range(3):  # warm-up: allocator, TorchScript's profiling runs
+def time_calls(fn, repetitions, min_time, max_time):
+    t0 = time.perf_counter()
+    for i in range(3):  # warm-up: allocator, TorchScript's profiling runs (two suffice for a slow model)
         fn()
+        if i >= 1 and time.perf_counter() - t0 > min_time:
+            break
     iters, t0 = 0, time.perf_counter()  # calls per repetition, from a calibration run
     while time.perf_counter() - t0 < min_time:
         fn()
         iters += 1
+    # A slow configuration (a 30 s record at batch 32) gets fewer repetitions, never below 3, so
+    # that it takes about max_time instead of minutes; the row says how many it had.
+    rep_time = time.perf_counter() - t0  # one repetition
+    repetitions = max(3, min(repetitions, int(max_time / rep_time)))
     per_call = []
     for _ in range(repetitions):
         t = time.perf_counter()
@@ -75,6 +82,8 @@ def main():
     p.add_argument("--peers", default="eager,torchscript")
     p.add_argument("--repetitions", type=int, default=10)
     p.add_argument("--min-time", type=float, default=0.2, help="seconds per repetition (default 0.2)")
+    p.add_argument("--max-time", type=float, default=3.0,
+                   help="seconds of repetitions per configuration; fewer repetitions (>= 3) where they take longer")
     p.add_argument("--out", default="latency_torch.csv")
     args = p.parse_args()
     batches = [int(b) for b in args.batch.split(",") if b]
@@ -111,7 +120,7 @@ def main():
                             m = model if peer == "eager" else torch.jit.freeze(torch.jit.trace(model, inputs))
                             for t in threads:
                                 torch.set_num_threads(t)
-                                stats = time_calls(lambda: m(*inputs), args.repetitions, args.min_time)
+                                stats = time_calls(lambda: m(*inputs), args.repetitions, args.min_time, args.max_time)
                                 rows.append({"run": os.path.basename(os.path.normpath(d)), "model": name, "task": task,
                                              "peer": f"pytorch-{peer}", "batch": b, "threads": t,
                                              "torch_version": torch.__version__, **stats})
