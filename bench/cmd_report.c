@@ -17,7 +17,9 @@
 
 #define MAX_ROOTS 8
 #define SAMPLE_DIR "datasets/sample"
-#define LAYER_REPS 1000 /* efficientecg-s takes ~0.14 ms a run: ~2 s for all 13 committed runs */
+#define LAYER_REPS 1000      /* efficientecg-s takes ~0.14 ms a run */
+#define LAYER_BUDGET_S 2.0   /* a slower model (a 30 s cinc2017 record) gets fewer runs, */
+#define LAYER_MIN_REPS 20    /* but never fewer than this */
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench report [--out DIR] [--data DIR] [--runs ROOT]... [--latency CSV]... [--threads N]\n"
@@ -30,8 +32,9 @@ static void usage(FILE *f) {
                "  --latency CSV  latency_ecgbench.csv (`ecgbench latency`) and/or the PyTorch peer's CSV\n"
                "               (bench/peers/time_torch.py): joined into results.csv, latency.csv and the tables\n"
                "  --layer-reps N  runs timed per model for layers.csv's per-layer latency (batch 1, 1 thread;\n"
-               "               each step timed with our own clock, median per layer; default %d)\n",
-            LAYER_REPS);
+               "               each step timed with our own clock, median per layer; default %d, fewer (>= %d)\n"
+               "               for a model whose runs would take over %.0f s)\n",
+            LAYER_REPS, LAYER_MIN_REPS, LAYER_BUDGET_S);
 }
 
 static int has_task_data(const char *dir, const ecg_task *t) {
@@ -90,7 +93,14 @@ static int time_layers(const ecg_run_model *m, int reps, layer_times *lt, char *
     if (!(lt->x = ecg_run_executor(m, 1, 1, err, errlen))) return -1;
     ecg_run_fill_inputs(m, lt->x, 1);
     int n = ecg_xnn_n_nodes(lt->x);
-    double sum = 0;
+    double t0 = ecg_now_s(), sum = 0;
+    if (ecg_xnn_run(lt->x)) { /* also a warm-up */
+        snprintf(err, errlen, "per-layer timing failed (an XNNPACK run failed)");
+        return -1;
+    }
+    double per_run = ecg_now_s() - t0;
+    if (reps > LAYER_MIN_REPS && per_run * reps > LAYER_BUDGET_S)
+        reps = per_run * LAYER_MIN_REPS > LAYER_BUDGET_S ? LAYER_MIN_REPS : (int)(LAYER_BUDGET_S / per_run);
     if (!(lt->us = malloc((size_t)n * sizeof *lt->us)) || ecg_xnn_profile(lt->x, reps, lt->us)) {
         snprintf(err, errlen, "per-layer timing failed (%s)", lt->us ? "an XNNPACK run failed" : "out of memory");
         return -1;

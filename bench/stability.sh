@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Latency stability: two back-to-back runs of `ecgbench latency` at `make bench QUICK=1`'s settings
-# (batch 1, 1 thread, 3 repetitions of >= 0.05 s) over every committed run, and each run's median
+# (batch 1, 1 thread, a 0.1 s warm-up, then 5 repetitions of >= 0.1 s) over every committed run, and each run's median
 # compared between the two. Exits 1 when any pair differs by more than TOL percent (default 15),
 # so a machine too noisy to benchmark on says so before its numbers are trusted.
 #   bench/stability.sh [PATH/TO/ecgbench]     (`make bench-stability`)
@@ -13,7 +13,7 @@ out=${OUT:-reports/out/stability}
 mkdir -p "$out/a" "$out/b"
 for k in a b; do
   echo "== latency run $k (batch 1, 1 thread)"
-  "$bin" latency --out "$out/$k" --batch 1 --threads 1 --benchmark_repetitions=3 --benchmark_min_time=0.05 > "$out/$k/latency.log" 2>&1 || { cat "$out/$k/latency.log" >&2; exit 2; }
+  "$bin" latency --out "$out/$k" --batch 1 --threads 1 --benchmark_repetitions=5 --benchmark_min_time=0.1 --benchmark_min_warmup_time=0.1 > "$out/$k/latency.log" 2>&1 || { cat "$out/$k/latency.log" >&2; exit 2; }
 done
 # Join on the run name (column 1); median_us is column 8 in latency_ecgbench.csv (checked by name).
 awk -F, -v tol="$tol" -v table="$out/stability.csv" '

@@ -34,7 +34,7 @@ lat=()
 torch_opts=(--min-time 0.1)
 report=()
 if [ -n "${QUICK:-}" ] && [ "${QUICK}" != 0 ]; then
-  gb=(--benchmark_repetitions=3 --benchmark_min_time=0.05)
+  gb=(--benchmark_repetitions=5 --benchmark_min_time=0.1 --benchmark_min_warmup_time=0.1)
   lat=(--batch 1)
   torch_opts=(--batch 1 --threads 1 --repetitions 3 --min-time 0.05)
   report=(--data datasets/sample --layer-reps 30)
