@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -123,6 +124,14 @@ void fill_result(const Capture &c, ecg_gbench_result *r) {
     r->iterations = r->ran ? c.iterations : 0;
 }
 
+// Each repetition takes at least one call (the cold call is an upper bound on it) and at least
+// --benchmark_min_time, which cannot be read back here, so only the call time is used.
+int repetitions_for(double cold_call_s, int reps, const ecg_gbench_opts *o) {
+    if (!o || o->max_case_seconds <= 0 || cold_call_s * reps <= o->max_case_seconds) return reps;
+    int fit = (int)(o->max_case_seconds / cold_call_s);
+    return fit < 3 ? 3 : fit;
+}
+
 int run(int argc, char **argv, const ecg_gbench_case *cases, int n, const ecg_gbench_opts *o,
         ecg_gbench_result *res, char *err, size_t errlen) {
     int reps = o && o->repetitions > 0 ? o->repetitions : 10;
@@ -162,7 +171,9 @@ int run(int argc, char **argv, const ecg_gbench_case *cases, int n, const ecg_gb
         const ecg_gbench_case *c = &cases[i];
         // The cold call (first-touch page faults, lazy init, cold caches) is never measured;
         // Google Benchmark's own iteration-count probing then warms up before the measured runs.
+        auto t0 = std::chrono::steady_clock::now();
         int rc = c->fn(c->ctx);
+        double cold = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (rc) {
             res[i].failed = 1;
             snprintf(res[i].error, sizeof res[i].error, "untimed first call failed (returned %d)", rc);
@@ -187,7 +198,7 @@ int run(int argc, char **argv, const ecg_gbench_case *cases, int n, const ecg_gb
             ->ComputeStatistics("p99", stat_p99)
             ->ComputeStatistics("min", stat_min)
             ->ComputeStatistics("max", stat_max);
-        if (!user_reps) b->Repetitions(reps);
+        if (!user_reps) b->Repetitions(repetitions_for(cold, reps, o));
     }
 
     CaptureReporter rep(o && o->quiet ? nullptr : benchmark::CreateDefaultDisplayReporter(), index, cap);

@@ -37,6 +37,10 @@ typedef struct {
 typedef struct {
     int repetitions;            /* used unless argv has --benchmark_repetitions; <= 0: 10 */
     int quiet;                  /* no console output (tests) */
+    /* > 0: a case whose cold call says its repetitions would take longer than this many seconds
+     * gets fewer of them, never below 3 (res.repetitions tells how many). Not with a user's
+     * --benchmark_repetitions. */
+    double max_case_seconds;
 } ecg_gbench_opts;
 
 /* argv holds only Google Benchmark flags (argv[0] is not a program name: pass argc = 0 for none).

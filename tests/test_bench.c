@@ -164,6 +164,36 @@ static void test_shim(void) {
           "duplicate names: '%s'", err);
 }
 
+/* Spins for 20 ms of wall time per call. */
+static int slow_call(void *p) {
+    (void)p;
+    double t0 = ecg_now_s();
+    while (ecg_now_s() - t0 < 0.02) {
+    }
+    return 0;
+}
+
+/* With max_case_seconds, a case whose cold call says its repetitions would overrun gets fewer of
+ * them (but at least 3), a fast case keeps them all, and a user's --benchmark_repetitions wins. */
+static void test_shim_caps_slow_cases(void) {
+    spin_ctx fast = {0, -1, 0};
+    ecg_gbench_case cases[] = {{"test/slow", slow_call, NULL, 0}, {"test/fast", spin, &fast, 0}};
+    ecg_gbench_result res[2];
+    char arg0[] = "--benchmark_min_time=0.002";
+    char *args[] = {arg0};
+    ecg_gbench_opts o = {.repetitions = 10, .quiet = 1, .max_case_seconds = 0.1};
+    char err[256] = "";
+    CHECK(ecg_gbench_run(1, args, cases, 2, &o, res, err, sizeof err) == 0, "run: %s", err);
+    CHECK(res[0].ran && res[0].repetitions >= 3 && res[0].repetitions <= 5, "slow case: %d repetitions",
+          res[0].repetitions);
+    CHECK(res[0].median >= 0.02, "slow case median %g s", res[0].median);
+    CHECK(res[1].ran && res[1].repetitions == 10, "fast case: %d repetitions", res[1].repetitions);
+    char arg1[] = "--benchmark_repetitions=2";
+    char *user[] = {arg0, arg1};
+    CHECK(ecg_gbench_run(2, user, cases, 1, &o, res, err, sizeof err) == 0 && res[0].repetitions == 2,
+          "user repetitions: %d (%s)", res[0].repetitions, err);
+}
+
 /* bench-op reports usage errors with exit 2 and build/lowering failures with exit 1, without
  * crashing and before anything is timed (--benchmark_list_tests guards against a surprise). */
 static void test_bench_op_errors(void) {
@@ -254,6 +284,7 @@ int main(void) {
     RUN(test_run_json);
     RUN(test_percentile);
     RUN(test_shim);
+    RUN(test_shim_caps_slow_cases);
     RUN(test_bench_op_errors);
     RUN(test_info_csv);
     return test_done();
