@@ -134,8 +134,32 @@ static void test_metrics_hand_worked(void) {
     CHECK(ecg_argmax(logits, 4) == 2, "argmax");
 }
 
+/* The evaluation batch shrinks only where the executor's buffers would pass 2 GiB: a graph of two
+ * values of 2^24 floats (128 MiB per example) gets 16, a small one keeps what was asked. */
+static void test_eval_batch_cap(void) {
+    ecg_graph g;
+    ecg_graph_init(&g, 1);
+    int x = ecg_input(&g, "x", ecg_shape2((int64_t)1 << 20, 16));
+    ecg_graph_set_output(&g, ecg_unary(&g, ECG_OP_RELU, "act", x));
+    CHECK(!g.err[0], "build: %s", g.err);
+    CHECK(ecg_eval_batch_cap(&g, 256) == 16, "big: %d", ecg_eval_batch_cap(&g, 256));
+    CHECK(ecg_eval_batch_cap(&g, 5) == 5, "big, small batch: %d", ecg_eval_batch_cap(&g, 5));
+    ecg_graph_free(&g);
+    ecg_graph_init(&g, 1);
+    x = ecg_input(&g, "x", ecg_shape2((int64_t)1 << 26, 16)); /* 4 GiB per example: still 1 */
+    ecg_graph_set_output(&g, ecg_unary(&g, ECG_OP_RELU, "act", x));
+    CHECK(ecg_eval_batch_cap(&g, 256) == 1, "huge: %d", ecg_eval_batch_cap(&g, 256));
+    ecg_graph_free(&g);
+    ecg_graph_init(&g, 1);
+    x = ecg_input(&g, "x", ecg_shape2(252, 1));
+    ecg_graph_set_output(&g, ecg_unary(&g, ECG_OP_RELU, "act", x));
+    CHECK(ecg_eval_batch_cap(&g, 256) == 256, "small: %d", ecg_eval_batch_cap(&g, 256));
+    ecg_graph_free(&g);
+}
+
 int main(void) {
     RUN(test_adamw_hand_computed);
+    RUN(test_eval_batch_cap);
     RUN(test_cosine_schedule);
     RUN(test_metrics_hand_worked);
     RUN(test_every_model_learns_a_batch);

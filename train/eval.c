@@ -33,9 +33,22 @@ int ecg_check_model_fits(const ecg_graph *g, const ecg_dataset *d, char *err, si
     return 0;
 }
 
+/* The executor keeps a buffer per value for the whole batch: ResNet1D on 9000-sample records holds
+ * about 140 MB per example, so 256 of them ran a 24 GB machine out of memory. */
+#define EVAL_VALUE_BYTES ((size_t)2 << 30)
+
+int ecg_eval_batch_cap(const ecg_graph *g, int batch) {
+    size_t per_example = 0;
+    for (int i = 0; i < g->n_values; i++) per_example += (size_t)ecg_shape_numel(&g->values[i].shape) * sizeof(float);
+    size_t fit = per_example ? EVAL_VALUE_BYTES / per_example : (size_t)batch;
+    if (fit < 1) fit = 1;
+    return (size_t)batch > fit ? (int)fit : batch;
+}
+
 static int evaluate(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *d, int batch, int threads,
                     ecg_metrics *m, float *logits, char *err, size_t errlen) {
     if (ecg_check_model_fits(g, d, err, errlen)) return -1;
+    batch = ecg_eval_batch_cap(g, batch);
     if (batch < 1) batch = 1;
     if (batch > d->n && d->n > 0) batch = d->n;
     ecg_xnn *x = q ? ecg_xnn_create_q(g, q, batch, threads, 0, err, errlen) : ecg_xnn_create(g, batch, threads, 0, err, errlen);

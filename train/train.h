@@ -106,10 +106,14 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *train, 
               ecg_train_result *res, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- evaluation (train/eval.c) */
+/* batch, or fewer examples where the executor's buffers for that many would pass 2 GiB (they
+ * grow with the input length: a 30 s record). A deterministic function of the graph, so an
+ * evaluation picks the same batch every time. */
+int ecg_eval_batch_cap(const ecg_graph *g, int batch);
 /* Runs every example of d through the XNNPACK executor (eval mode: BN folded, dropout off: the
- * path the benchmarks time) in batches of `batch` (the last one padded), and fills m. Graph input
- * 0 takes d->x; a second input, if the model has one, takes d->features. If logits is non-NULL it
- * gets d->n * classes floats. 0 ok, -1 with err. */
+ * path the benchmarks time) in batches of `batch` (capped by ecg_eval_batch_cap; the last one
+ * padded), and fills m. Graph input 0 takes d->x; a second input, if the model has one, takes
+ * d->features. If logits is non-NULL it gets d->n * classes floats. 0 ok, -1 with err. */
 int ecg_evaluate(const ecg_graph *g, const ecg_dataset *d, int batch, int threads, ecg_metrics *m, float *logits,
                  char *err, size_t errlen);
 /* The same on the int8 path: the nodes named in q on XNNPACK's int8 operators (ecg_xnn_create_q). */
