@@ -21,7 +21,9 @@ fi
 has_cols() { head -n 1 "$out/$1" | tr ',' '\n' > "$out/cols"; for c in "${@:2}"; do grep -qx "$c" "$out/cols" || return 1; done; }
 check "results.csv columns" 'has_cols results.csv dataset split data_version model variant accuracy macro_f1 params nonzero_params flops size_bytes batch threads latency_median_us latency_p90_us latency_p99_us gflops_per_s pct_of_core_peak peak_rss_kb weights_in_memory_bytes'
 check "confusion.csv columns" 'has_cols confusion.csv dataset model variant run true_class predicted_class count fraction_of_true'
-check "a confusion heat map per trained run" 'for d in models/weights/*/; do [ -s "$out/confusion_$(basename "$d").png" ] || exit 1; done'
+# (a folder without a manifest is an unfinished training run, not a trained one)
+confusion_maps() { for d in models/weights/*/; do [ ! -f "$d/manifest.json" ] || [ -s "$out/confusion_$(basename "$d").png" ] || return 1; done; }
+check "a confusion heat map per trained run" confusion_maps
 check "per_class.csv columns" 'has_cols per_class.csv dataset model variant class support sensitivity ppv specificity f1'
 check "layers.csv columns" 'has_cols layers.csv model variant layer op output_shape params flops latency_us gflops'
 check "latency.csv columns" 'has_cols latency.csv run executor batch threads median_us p90_us p99_us mean_us stddev_us iterations init_ms gflops_per_s ecgbench_speedup'
