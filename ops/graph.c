@@ -196,7 +196,8 @@ int64_t ecg_graph_param_count(const ecg_graph *g) {
 int64_t ecg_node_flops(const ecg_graph *g, const ecg_node *n) {
     ecg_shape in[ECG_MAX_IN];
     for (int i = 0; i < n->n_in; i++) in[i] = g->values[n->in[i]].shape;
-    return ecg_op_get(n->kind)->flops(n, in, &g->values[n->out].shape);
+    const ecg_op *op = ecg_op_get(n->kind);
+    return op->flops ? op->flops(n, in, &g->values[n->out].shape) : 0;
 }
 
 int64_t ecg_graph_flops(const ecg_graph *g) {

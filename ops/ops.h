@@ -142,6 +142,7 @@ typedef struct {
     const char *name;
     /* Checks inputs and attrs, writes the per-sample output shape. 0 ok, -1 with msg. */
     int (*infer)(const ecg_node *n, const ecg_shape *in, ecg_shape *out, char *msg, size_t len);
+    /* NULL: data movement only, 0 FLOPs. */
     int64_t (*flops)(const ecg_node *n, const ecg_shape *in, const ecg_shape *out);
     /* Bytes the forward must keep for the backward, for a whole batch (may be 0). */
     size_t (*state_bytes)(const ecg_node *n, const ecg_shape *in, const ecg_shape *out, int batch);

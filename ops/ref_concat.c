@@ -31,13 +31,6 @@ static int concat_infer(const ecg_node *n, const ecg_shape *in, ecg_shape *out, 
     return 0;
 }
 
-static int64_t concat_flops(const ecg_node *n, const ecg_shape *in, const ecg_shape *out) {
-    (void)n;
-    (void)in;
-    (void)out;
-    return 0;
-}
-
 /* Batched view: `outer` blocks (batch x dims before the axis); input j contributes a chunk of
  * d[axis] * inner contiguous floats to each block. */
 static size_t outer_blocks(const ecg_kctx *k) {
@@ -76,4 +69,4 @@ static void concat_bwd(const ecg_kctx *k) {
     }
 }
 
-const ecg_op ecg_op_concat = {"concat", concat_infer, concat_flops, NULL, concat_fwd, concat_bwd};
+const ecg_op ecg_op_concat = {"concat", concat_infer, NULL, NULL, concat_fwd, concat_bwd};

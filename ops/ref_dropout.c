@@ -22,13 +22,6 @@ static int dropout_infer(const ecg_node *n, const ecg_shape *in, ecg_shape *out,
     return 0;
 }
 
-static int64_t dropout_flops(const ecg_node *n, const ecg_shape *in, const ecg_shape *out) {
-    (void)n;
-    (void)in;
-    (void)out;
-    return 0;
-}
-
 static size_t total(const ecg_kctx *k) { return (size_t)k->batch * (size_t)ecg_shape_numel(&k->out_shape); }
 
 /* One mask byte per element of the batch. */
@@ -70,5 +63,5 @@ static void dropout_backward(const ecg_kctx *k) {
         if (mask[i]) k->d_in[0][i] += k->d_out[i] * scale;
 }
 
-const ecg_op ecg_op_dropout = {"dropout", dropout_infer, dropout_flops, dropout_state_bytes, dropout_forward,
+const ecg_op ecg_op_dropout = {"dropout", dropout_infer, NULL, dropout_state_bytes, dropout_forward,
                                dropout_backward};

@@ -27,13 +27,6 @@ static int embedding_infer(const ecg_node *n, const ecg_shape *in, ecg_shape *ou
     return 0;
 }
 
-static int64_t embedding_flops(const ecg_node *n, const ecg_shape *in, const ecg_shape *out) {
-    (void)n;
-    (void)in;
-    (void)out;
-    return 0;
-}
-
 /* The row an index stored as float selects, or -1 when it selects none. */
 static long embedding_row(float v, int num_embeddings) {
     if (!(v >= 0.0f) || v >= (float)num_embeddings || v != floorf(v)) return -1;
@@ -62,5 +55,5 @@ static void embedding_bwd(const ecg_kctx *k) {
     }
 }
 
-const ecg_op ecg_op_embedding = {"embedding", embedding_infer, embedding_flops, NULL, embedding_fwd,
+const ecg_op ecg_op_embedding = {"embedding", embedding_infer, NULL, NULL, embedding_fwd,
                                  embedding_bwd};

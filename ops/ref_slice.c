@@ -35,13 +35,6 @@ static int slice_infer(const ecg_node *n, const ecg_shape *in, ecg_shape *out, c
     return 0;
 }
 
-static int64_t slice_flops(const ecg_node *n, const ecg_shape *in, const ecg_shape *out) {
-    (void)n;
-    (void)in;
-    (void)out;
-    return 0;
-}
-
 /* Batched view: `outer` blocks (batch x dims before the axis) of `inner`-float rows (dims after
  * the axis); a block holds d[axis] rows in the input and `length` rows in the output. */
 typedef struct {
@@ -73,4 +66,4 @@ static void slice_bwd(const ecg_kctx *k) {
     }
 }
 
-const ecg_op ecg_op_slice = {"slice", slice_infer, slice_flops, NULL, slice_fwd, slice_bwd};
+const ecg_op ecg_op_slice = {"slice", slice_infer, NULL, NULL, slice_fwd, slice_bwd};

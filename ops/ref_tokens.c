@@ -27,13 +27,6 @@ static int tokens_infer(const ecg_node *n, const ecg_shape *in, ecg_shape *out, 
     return 0;
 }
 
-static int64_t tokens_flops(const ecg_node *n, const ecg_shape *in, const ecg_shape *out) {
-    (void)n;
-    (void)in;
-    (void)out;
-    return 0;
-}
-
 static size_t per_sample(const ecg_kctx *k) { return (size_t)ecg_shape_numel(&k->out_shape); }
 
 static void tokens_fwd(const ecg_kctx *k) {
@@ -50,4 +43,4 @@ static void tokens_bwd(const ecg_kctx *k) {
     }
 }
 
-const ecg_op ecg_op_tokens = {"tokens", tokens_infer, tokens_flops, NULL, tokens_fwd, tokens_bwd};
+const ecg_op ecg_op_tokens = {"tokens", tokens_infer, NULL, NULL, tokens_fwd, tokens_bwd};
