@@ -64,8 +64,14 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
             printf(" %s / %s |", se, ppv);
         }
         if (compressed) printf(" - | - |\n"); /* fine-tuned at most, not trained here */
-        else printf(" %.0f (%.0f) | %.0f |\n", num_of(m, "epochs_run"), num_of(m, "best_epoch"),
-                    num_of(m, "train_examples_per_second"));
+        else {
+            printf(" %.0f (%.0f) | %.0f", num_of(m, "epochs_run"), num_of(m, "best_epoch"),
+                   num_of(m, "train_examples_per_second"));
+            /* trained on windows (`train --crop`): its throughput is per window, not per example */
+            double crop = num_of(cJSON_GetObjectItemCaseSensitive(m, "config"), "crop");
+            if (isfinite(crop)) printf(" (%.0f-sample windows)", crop);
+            printf(" |\n");
+        }
     }
     if (rows) printf("\n");
     return rows;

@@ -23,6 +23,9 @@ static void usage(FILE *f) {
             "  --seed N            default 1 (initialisation, shuffles, augmentation, dropout)\n"
             "  --no-augment        --class-weights none|inverse|sqrt (default sqrt: inverse frequency, square root)\n"
             "  --class-weight-cap X  no class weighs more than X times the most common one (default: no cap)\n"
+            "  --crop N            train on N-sample windows of each example (a random one per epoch, inside\n"
+            "                      the signal); validation and test see whole examples: for long records\n"
+            "                      (cinc2017's 30 s) and models that do not depend on the input length\n"
             "  --resume            continue from OUT's last checkpoint\n"
             "  --epoch-limit N     stop after N epochs in this call (resume later)\n"
             "  --quiet             no progress bar\n");
@@ -40,6 +43,7 @@ static int parse(int argc, char **argv, opts *o) {
         {"batch", 1, 0, 'b'},      {"lr", 1, 0, 'l'},          {"weight-decay", 1, 0, 'w'},
         {"patience", 1, 0, 'p'},   {"threads", 1, 0, 'j'},     {"seed", 1, 0, 's'},    {"no-augment", 0, 0, 'A'},
         {"class-weights", 1, 0, 'C'}, {"class-weight-cap", 1, 0, 'K'}, {"resume", 0, 0, 'r'}, {"epoch-limit", 1, 0, 'L'}, {"quiet", 0, 0, 'q'},
+        {"crop", 1, 0, 'c'},
         {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->data = ecg_default_data_dir();
@@ -73,6 +77,7 @@ static int parse(int argc, char **argv, opts *o) {
         case 'r': o->cfg.resume = 1; break;
         case 'L': bad = ecg_arg_int("train", "--epoch-limit", optarg, 1, 100000, &n); o->cfg.epoch_limit = (int)n; break;
         case 'q': o->quiet = 1; break;
+        case 'c': bad = ecg_arg_int("train", "--crop", optarg, 1, 1 << 30, &n); o->cfg.crop = (int)n; break;
         case 'h': usage(stdout); return 1;
         default: return 2;
         }
@@ -109,6 +114,7 @@ static cJSON *config_json(const opts *o, const ecg_train_cfg *c) {
     cJSON_AddBoolToObject(j, "augment", c->augment);
     cJSON_AddStringToObject(j, "class_weights", c->class_weighted == 2 ? "sqrt" : c->class_weighted ? "inverse" : "none");
     if (c->class_weight_cap > 0) cJSON_AddNumberToObject(j, "class_weight_cap", c->class_weight_cap);
+    if (c->crop > 0) cJSON_AddNumberToObject(j, "crop", c->crop);
     cJSON_AddStringToObject(j, "data_dir", o->data);
     return j;
 }
@@ -127,7 +133,7 @@ int ecg_cmd_train(int argc, char **argv) {
     o.cfg.out_dir = out;
     o.cfg.progress = o.quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
     ecg_dataset tr = {0}, val = {0}, test = {0};
-    ecg_graph g = {0};
+    ecg_graph g = {0}, win = {0};
     cJSON *man = NULL;
     rc = 1;
     if (load_split(&o, "train", &tr) || load_split(&o, "val", &val) || load_split(&o, "test", &test)) goto done;
@@ -138,6 +144,15 @@ int ecg_cmd_train(int argc, char **argv) {
     if (ecg_model_build(o.model, &mc, &g, err, sizeof err)) {
         fprintf(stderr, "ecgbench train: %s\n", err);
         goto done;
+    }
+    if (o.cfg.crop == tr.length) o.cfg.crop = 0; /* a window of the whole example */
+    if (o.cfg.crop > 0 && o.cfg.crop < tr.length) { /* the same model for the training windows */
+        mc.length = o.cfg.crop;
+        if (ecg_model_build(o.model, &mc, &win, err, sizeof err)) {
+            fprintf(stderr, "ecgbench train: %s (for --crop %d)\n", err, o.cfg.crop);
+            goto done;
+        }
+        o.cfg.crop_graph = &win;
     }
     printf("%s on %s: %d train / %d val / %d test examples [%d, %d], %lld parameters\ndata: %s\n", o.model, o.task,
            tr.n, val.n, test.n, tr.length, tr.channels, (long long)ecg_graph_param_count(&g), tr.data_version);
@@ -200,6 +215,7 @@ int ecg_cmd_train(int argc, char **argv) {
 done:
     cJSON_Delete(man);
     ecg_graph_free(&g);
+    ecg_graph_free(&win);
     ecg_dataset_free(&tr);
     ecg_dataset_free(&val);
     ecg_dataset_free(&test);

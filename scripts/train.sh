@@ -18,7 +18,9 @@ FORCE=${FORCE:-}
 # token) get square-root class weights that make them look for S, capped at 1.5x N's: uncapped,
 # F (415 training beats) weighs 10x N and fusion-rr called 2438 DS2 normal beats F. The LSTMs
 # (which read 12-sample frames, see baselines/lstm.c) get the same weights. On cinc2017
-# (9000-sample records) the CNNs' epochs are long on 2 cores, hence their short schedules.
+# (9000-sample records) the CNNs' epochs are long on 2 cores, hence their short schedules; the
+# larger ones train on random 10 s windows (--crop 3000, a third of the cost per example) and are
+# validated and tested on whole records.
 RUNS=$(cat <<'EOF'
 efficientecg-s           mitdb-aami --epochs 6 --patience 3 --class-weights none
 efficientecg-fusion      mitdb-aami --epochs 6 --patience 3 --class-weights sqrt --class-weight-cap 1.5
@@ -33,9 +35,9 @@ efficientecg-b0          mitdb-aami --epochs 4 --patience 2 --class-weights none
 efficientecg-fusion-b0   mitdb-aami --epochs 4 --patience 2 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-s           mitdb-aami-intra --epochs 4 --patience 2 --class-weights none
 efficientecg-s           cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
-efficientecg-b0          cinc2017   --epochs 6 --patience 3 --class-weights sqrt --batch 32
-resnet1d                 cinc2017   --epochs 4 --patience 2 --class-weights sqrt --batch 32
-resnet1d-18              cinc2017   --epochs 4 --patience 2 --class-weights sqrt --batch 32
+efficientecg-b0          cinc2017   --epochs 6 --patience 3 --class-weights sqrt --batch 32 --crop 3000
+resnet1d                 cinc2017   --epochs 5 --patience 2 --class-weights sqrt --batch 32 --crop 3000
+resnet1d-18              cinc2017   --epochs 5 --patience 2 --class-weights sqrt --batch 32 --crop 3000
 lstm                     cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
 bilstm                   cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
 EOF

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "train/train.h"
+#include "train/internal.h"
 
 enum { LEN = 24, CLASSES = 3 };
 static const char *const names[CLASSES] = {"a", "b", "c"};
@@ -37,14 +37,17 @@ static void make_data(ecg_dataset *d, int n, uint64_t seed, const char *split) {
     }
 }
 
-static int tiny_model(ecg_graph *g) {
+static int tiny_model_sized(ecg_graph *g, int length, int width) {
     ecg_graph_init(g, 5);
-    int x = ecg_input(g, "ecg", ecg_shape2(LEN, 1));
-    x = ecg_unary(g, ECG_OP_RELU, "act", ecg_batchnorm(g, "bn", ecg_conv1d(g, "conv", x, 8, 5, 1, 1, 1, 0), 1e-5f, 0.1f));
+    int x = ecg_input(g, "ecg", ecg_shape2(length, 1));
+    x = ecg_unary(g, ECG_OP_RELU, "act",
+                  ecg_batchnorm(g, "bn", ecg_conv1d(g, "conv", x, width, 5, 1, 1, 1, 0), 1e-5f, 0.1f));
     x = ecg_dropout(g, "drop", ecg_linear(g, "fc1", ecg_gap(g, "pool", x), 16, 1), 0.1f);
     ecg_graph_set_output(g, ecg_linear(g, "fc2", ecg_unary(g, ECG_OP_RELU, "act2", x), CLASSES, 1));
     return g->err[0] ? -1 : 0;
 }
+
+static int tiny_model(ecg_graph *g) { return tiny_model_sized(g, LEN, 8); }
 
 static ecg_train_cfg small_cfg(const char *dir) {
     ecg_train_cfg c = ecg_train_defaults();
@@ -154,8 +157,71 @@ static void test_shape_mismatch(void) {
     ecg_dataset_free(&tr);
 }
 
+/* Windows stay inside the signal (not in a short record's zero padding), cover every start that
+ * does, and are centred without augmentation. */
+static void test_crop_start(void) {
+    float x[2 * 100] = {0};
+    for (int t = 0; t < 60; t++) x[2 * t + (t % 2)] = 1.0f + (float)t; /* signal in samples 0..59 */
+    int lo = 100, hi = -1;
+    for (uint64_t s = 0; s < 2000; s++) {
+        int st = ecg_train_crop_start(x, 100, 2, 20, 1, s);
+        lo = st < lo ? st : lo;
+        hi = st > hi ? st : hi;
+    }
+    CHECK(lo == 0 && hi == 40, "random starts span [%d, %d], want [0, 40]", lo, hi);
+    CHECK(ecg_train_crop_start(x, 100, 2, 20, 0, 7) == 20, "centred start %d", ecg_train_crop_start(x, 100, 2, 20, 0, 7));
+    CHECK(ecg_train_crop_start(x, 100, 2, 80, 1, 7) == 0, "a signal shorter than the crop starts at 0");
+}
+
+/* Trained on 16-sample windows of 24-sample examples, the model learns, validates on the whole
+ * examples, and ends with the best epoch's weights; a crop model with other parameters, no crop
+ * model, or a crop longer than the examples is refused. */
+static void test_crop_training(void) {
+    ecg_dataset tr, val;
+    make_data(&tr, 96, 1, "train");
+    make_data(&val, 48, 2, "val");
+    char dir[] = "/tmp/ecgbench_train_XXXXXX", err[512], path[256];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    ecg_graph g, win, wide;
+    CHECK(!tiny_model(&g) && !tiny_model_sized(&win, 16, 8) && !tiny_model_sized(&wide, 16, 6), "build");
+    ecg_train_cfg cfg = small_cfg(dir);
+    cfg.crop = 16;
+    cfg.crop_graph = &win;
+    ecg_train_result r;
+    CHECK(ecg_train(&g, &cfg, &tr, &val, &r, err, sizeof err) == 0, "train: %s", err);
+    CHECK(r.best_val_macro_f1 > 0.8, "did not learn on windows: val macro-F1 %.3f", r.best_val_macro_f1);
+    ecg_graph best;
+    tiny_model(&best);
+    snprintf(path, sizeof path, "%s/best.safetensors", dir);
+    CHECK(ecg_safetensors_load(&best, path, 0, err, sizeof err) == 0 && same_params(&best, &g), "best weights: %s", err);
+    ecg_metrics m;
+    CHECK(ecg_evaluate(&g, &val, 32, 1, &m, NULL, err, sizeof err) == 0 && fabs(m.macro_f1 - r.best_val_macro_f1) < 1e-9,
+          "g validates as the best epoch did: %.4f vs %.4f", m.macro_f1, r.best_val_macro_f1);
+
+    cfg.out_dir = NULL;
+    cfg.crop_graph = &wide;
+    CHECK(ecg_train(&g, &cfg, &tr, &val, &r, err, sizeof err) == -1 && strstr(err, "depend on its input length"),
+          "other parameters: %s", err);
+    cfg.crop_graph = NULL;
+    CHECK(ecg_train(&g, &cfg, &tr, &val, &r, err, sizeof err) == -1 && strstr(err, "model built for that length"),
+          "no crop model: %s", err);
+    cfg.crop = LEN + 1;
+    cfg.crop_graph = &win;
+    CHECK(ecg_train(&g, &cfg, &tr, &val, &r, err, sizeof err) == -1 && strstr(err, "crop of 25 samples is longer"), "long crop: %s", err);
+    ecg_graph_free(&g);
+    ecg_graph_free(&win);
+    ecg_graph_free(&wide);
+    ecg_graph_free(&best);
+    ecg_dataset_free(&tr);
+    ecg_dataset_free(&val);
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    CHECK(system(path) == 0, "cleanup");
+}
+
 int main(void) {
     RUN(test_learns_deterministic_resumable);
     RUN(test_shape_mismatch);
+    RUN(test_crop_start);
+    RUN(test_crop_training);
     return test_done();
 }

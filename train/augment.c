@@ -20,3 +20,22 @@ void ecg_augment(float *x, int length, int channels, uint64_t seed) {
     }
     for (size_t i = 0; i < n; i++) x[i] = x[i] * scale + shift + 0.02f * ecg_rng_normal(&r);
 }
+
+static int all_zero(const float *row, int channels) {
+    for (int c = 0; c < channels; c++)
+        if (row[c] != 0.0f) return 0;
+    return 1;
+}
+
+/* A record shorter than the example is zero-padded at its end (cinc2017): the window starts where
+ * it still holds `crop` samples of signal (or at 0 when the signal is shorter), so no window is
+ * all padding. Exact zeros at the very end count as padding; a z-scored signal cannot tell them
+ * from a few zero samples anyway. */
+int ecg_train_crop_start(const float *x, int length, int channels, int crop, int random, uint64_t seed) {
+    int signal = length;
+    while (signal > 0 && all_zero(x + (size_t)(signal - 1) * (size_t)channels, channels)) signal--;
+    if (!random) return (int)ecg_crop_start(signal, crop, ECG_CROP_CENTER);
+    int last = signal > crop ? signal - crop : 0; /* the largest start */
+    ecg_rng r = {seed};
+    return (int)(ecg_rng_next(&r) % (uint64_t)(last + 1));
+}

@@ -86,6 +86,12 @@ typedef struct {
     void (*after_step)(ecg_graph *g, long step, void *ctx);
     void *after_step_ctx;
     int select_from_epoch;
+    /* > 0: train on windows of this many samples (a random one per example and epoch, inside the
+     * signal; centred without augmentation), on crop_graph: the same model built for that input
+     * length, so with the same parameters. g, built for whole examples, gets its parameters for
+     * each validation and at the end. A 30 s record costs its CNN 3x what a 10 s window does. */
+    int crop;
+    ecg_graph *crop_graph;
 } ecg_train_cfg;
 ecg_train_cfg ecg_train_defaults(void);
 

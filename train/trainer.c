@@ -90,6 +90,32 @@ static void copy_params(ecg_graph *dst, const ecg_graph *src) {
                (size_t)ecg_shape_numel(&src->params[i].shape) * sizeof(float));
 }
 
+/* The crop graph must be the same model for a shorter input: the same parameters, in order. */
+static int check_crop(const ecg_graph *g, const ecg_train_cfg *c, const ecg_dataset *tr, char *err, size_t errlen) {
+    const ecg_graph *cg = c->crop_graph;
+    if (c->crop > tr->length) {
+        snprintf(err, errlen, "a crop of %d samples is longer than the examples (%d)", c->crop, tr->length);
+        return -1;
+    }
+    if (!cg) {
+        snprintf(err, errlen, "a crop of %d samples needs the model built for that length", c->crop);
+        return -1;
+    }
+    ecg_dataset win = *tr;
+    win.length = c->crop;
+    if (ecg_check_model_fits(cg, &win, err, errlen)) return -1;
+    int same = cg->n_params == g->n_params;
+    for (int i = 0; same && i < g->n_params; i++)
+        same = !strcmp(cg->params[i].name, g->params[i].name) &&
+               ecg_shape_eq(&cg->params[i].shape, &g->params[i].shape);
+    if (!same) {
+        snprintf(err, errlen, "the model's parameters depend on its input length; it cannot train on %d-sample crops",
+                 c->crop);
+        return -1;
+    }
+    return 0;
+}
+
 typedef struct {
     ecg_parallel par;
     ecg_adamw opt;
@@ -120,7 +146,8 @@ static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_data
     ecg_parallel *p = &l->par;
     int steps = tr->n / c->batch;
     long step0 = (long)epoch * steps, warm = (long)c->warmup_epochs * steps;
-    size_t ex = p->example_floats, nf = p->feature_floats;
+    size_t ex = p->example_floats, nf = p->feature_floats, rec = (size_t)tr->length * (size_t)tr->channels;
+    int length = c->crop > 0 ? c->crop : tr->length;
     shuffle(l->perm, tr->n, c->seed, epoch);
     double loss_sum = 0, t0 = ecg_now_s();
     long correct = 0;
@@ -128,11 +155,14 @@ static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_data
         for (int b = 0; b < c->batch; b++) {
             int i = l->perm[(size_t)s * c->batch + b];
             float *x = ecg_parallel_x(p, b);
-            memcpy(x, tr->x + (size_t)i * ex, ex * sizeof(float));
-            /* one draw per (step, row): every example of the run gets its own augmentation */
-            if (c->augment)
-                ecg_augment(x, tr->length, tr->channels,
-                            ecg_hash64(c->seed ^ 0xa09eu, (uint64_t)((step0 + s) * c->batch + b)));
+            const float *src = tr->x + (size_t)i * rec;
+            /* one draw per (step, row): every example of the run gets its own window and augmentation */
+            uint64_t draw = (uint64_t)((step0 + s) * c->batch + b);
+            if (c->crop > 0)
+                src += (size_t)ecg_train_crop_start(src, tr->length, tr->channels, c->crop, c->augment,
+                                                    ecg_hash64(c->seed ^ 0xc309u, draw)) * (size_t)tr->channels;
+            memcpy(x, src, ex * sizeof(float));
+            if (c->augment) ecg_augment(x, length, tr->channels, ecg_hash64(c->seed ^ 0xa09eu, draw));
             if (nf) memcpy(ecg_parallel_features(p, b), tr->features + (size_t)i * nf, nf * sizeof(float));
             p->labels[b] = tr->y[i];
         }
@@ -163,6 +193,8 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
     ecg_train_cfg c = *cfg;
     memset(res, 0, sizeof *res);
     if (ecg_check_model_fits(g, tr, err, errlen) || ecg_check_model_fits(g, val, err, errlen)) return -1;
+    if (c.crop > 0 && check_crop(g, &c, tr, err, errlen)) return -1;
+    ecg_graph *tg = c.crop > 0 ? c.crop_graph : g; /* the graph trained; g is validated */
     if (c.batch > tr->n) c.batch = tr->n;
     if (c.batch < 1 || c.epochs < 1) {
         snprintf(err, errlen, "nothing to train: %d examples, batch %d, %d epochs", tr->n, c.batch, c.epochs);
@@ -173,21 +205,22 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
     class_weights(tr, c.class_weighted, c.class_weight_cap, cw);
     ecg_train_state st = {0, 0, 0, -1.0};
     int rc = -1;
-    if (ecg_graph_alloc_grads(g) || ecg_adamw_init(&l.opt, g, c.adamw) || ecg_graph_clone(&l.best, g) ||
+    if (ecg_graph_alloc_grads(tg) || ecg_adamw_init(&l.opt, tg, c.adamw) || ecg_graph_clone(&l.best, tg) ||
         !(l.perm = malloc(sizeof(int) * (size_t)tr->n))) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
     if (c.out_dir && c.resume) {
-        int r = ecg_checkpoint_load(c.out_dir, g, &l.opt, &st, err, errlen);
+        int r = ecg_checkpoint_load(c.out_dir, tg, &l.opt, &st, err, errlen);
         if (r < 0) goto done;
         char best[1024];
         snprintf(best, sizeof best, "%s/best.safetensors", c.out_dir);
         if (r == 0 && access(best, F_OK) == 0 && ecg_safetensors_load(&l.best, best, 0, err, errlen)) goto done;
         if (r == 0 && c.progress) fprintf(stderr, "resuming after epoch %d (best %d)\n", st.epoch, st.best_epoch);
     }
-    if (ecg_parallel_init(&l.par, g, c.batch, c.threads, (size_t)tr->length * (size_t)tr->channels,
-                          (size_t)(g->n_inputs > 1 ? tr->n_features : 0), err, errlen))
+    int length = c.crop > 0 ? c.crop : tr->length;
+    if (ecg_parallel_init(&l.par, tg, c.batch, c.threads, (size_t)length * (size_t)tr->channels,
+                          (size_t)(tg->n_inputs > 1 ? tr->n_features : 0), err, errlen))
         goto done;
     if (c.out_dir && !(l.csv = open_epochs_csv(c.out_dir, c.resume && st.epoch > 0, err, errlen))) goto done;
     long steps_total = (long)c.epochs * (tr->n / c.batch);
@@ -203,6 +236,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
         examples += (double)(tr->n / c.batch) * c.batch;
         seconds += e.seconds;
         ecg_metrics vm;
+        if (tg != g) copy_params(g, tg);
         if (ecg_evaluate(g, val, c.eval_batch, c.threads, &vm, NULL, err, errlen)) goto done;
         double f1 = isnan(vm.macro_f1) ? 0 : vm.macro_f1;
         st.epoch = epoch + 1;
@@ -210,7 +244,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
             st.best_f1 = f1;
             st.best_epoch = epoch + 1;
             st.bad_epochs = 0;
-            copy_params(&l.best, g);
+            copy_params(&l.best, tg);
             if (c.out_dir) {
                 char best[1024];
                 snprintf(best, sizeof best, "%s/best.safetensors", c.out_dir);
@@ -228,7 +262,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
                     vm.accuracy, vm.macro_f1, ecg_now_s() - t0, e.ex_s);
             fflush(l.csv);
         }
-        if (c.out_dir && ecg_checkpoint_save(c.out_dir, g, &l.opt, &st, NULL, 0, err, errlen)) goto done;
+        if (c.out_dir && ecg_checkpoint_save(c.out_dir, tg, &l.opt, &st, NULL, 0, err, errlen)) goto done;
         res->last_train_loss = e.loss;
     }
     res->epochs_run = st.epoch;
