@@ -356,7 +356,7 @@ int ecg_cmd_bench_op(int argc, char **argv) {
                 c->ex = (executor)o.ex[e];
                 snprintf(c->name, sizeof c->name, "%s/%s", gr->name, ex_names[c->ex]);
                 if (create_exec(c, &o, err, sizeof err)) goto done;
-                gc[gi * o.n_ex + e] = (ecg_gbench_case){c->name, run_case, c, c->flops};
+                gc[gi * o.n_ex + e] = (ecg_gbench_case){c->name, run_case, c, c->flops, NULL, NULL};
             }
         }
     }

@@ -274,7 +274,7 @@ int ecg_cmd_bench_sparse(int argc, char **argv) {
                 c->lowered_sparse = ecg_xnn_get_stats(c->x).n_sparse;
                 memcpy(ecg_xnn_input(c->x, 0), gr->input,
                        (size_t)o.batch * (size_t)gr->sh.t * (size_t)gr->sh.in * sizeof(float));
-                gc[gi * EX_COUNT + e] = (ecg_gbench_case){c->name, run_case, c, 0};
+                gc[gi * EX_COUNT + e] = (ecg_gbench_case){c->name, run_case, c, 0, NULL, NULL};
             }
         }
     ecg_gbench_opts go = {.repetitions = 10};

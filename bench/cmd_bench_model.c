@@ -181,7 +181,7 @@ int ecg_cmd_bench_model(int argc, char **argv) {
         for (int k = 1; k < mc[i].g.n_inputs; k++) /* patient features: zeros are valid inputs */
             memset(ecg_xnn_input(mc[i].x, k), 0,
                    sizeof(float) * (size_t)o.batch * (size_t)ecg_shape_numel(&mc[i].g.values[mc[i].g.inputs[k]].shape));
-        gc[i] = (ecg_gbench_case){mc[i].name, run_case, &mc[i], (double)ecg_graph_flops(&mc[i].g) * o.batch};
+        gc[i] = (ecg_gbench_case){mc[i].name, run_case, &mc[i], (double)ecg_graph_flops(&mc[i].g) * o.batch, NULL, NULL};
     }
     ecg_gbench_opts go = {.repetitions = 10};
     if (ecg_gbench_run(o.n_pass, o.pass, gc, n, &go, res, err, sizeof err)) {

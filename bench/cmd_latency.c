@@ -19,7 +19,7 @@ typedef struct {
     const ecg_run *run;
     ecg_run_model m;
     ecg_xnn *x;
-    int batch, threads;
+    int batch, threads, threads_used; /* asked for; the executor's (recorded before teardown) */
     double init_ms, flops; /* flops per call (whole batch) */
     char name[320];
 } lat_case;
@@ -49,19 +49,30 @@ static int parse_list(const char *s, int *out, int *n, int lo) {
 
 static int run_case(void *p) { return ecg_xnn_run(((lat_case *)p)->x); }
 
-/* Builds the run's model with its weights and the executor, INIT_RUNS times; keeps the last. */
-static int make_case(lat_case *c, char *err, size_t errlen) {
+static void free_case(void *p) {
+    lat_case *c = p;
+    ecg_xnn_free(c->x);
+    c->x = NULL;
+    ecg_run_model_free(&c->m);
+}
+
+/* The shim's setup: builds the run's model with its weights and the executor, INIT_RUNS times, and
+ * keeps the last until teardown. */
+static int make_case(void *p, char *err, size_t errlen) {
+    lat_case *c = p;
     double t[INIT_RUNS];
     for (int k = 0; k < INIT_RUNS; k++) {
         if (c->x) ecg_xnn_free(c->x), c->x = NULL;
         ecg_run_model_free(&c->m);
         double t0 = ecg_now_s();
-        if (ecg_run_open(c->run, &c->m, err, errlen) || !(c->x = ecg_run_executor(&c->m, c->batch, c->threads, err, errlen)))
+        if (ecg_run_open(c->run, &c->m, err, errlen) || !(c->x = ecg_run_executor(&c->m, c->batch, c->threads, err, errlen))) {
+            free_case(c);
             return -1;
+        }
         t[k] = 1e3 * (ecg_now_s() - t0);
     }
     c->init_ms = ecg_median(t, INIT_RUNS);
-    c->flops = (double)ecg_graph_flops(&c->m.g) * c->batch;
+    c->threads_used = ecg_xnn_threads(c->x);
     ecg_run_fill_inputs(&c->m, c->x, c->batch);
     return 0;
 }
@@ -83,7 +94,7 @@ static int write_csv(const char *path, const lat_case *c, const ecg_gbench_resul
         ecg_csv_str(&w, c[i].run->variant);
         ecg_csv_str(&w, "ecgbench-xnnpack");
         ecg_csv_int(&w, c[i].batch);
-        ecg_csv_int(&w, ecg_xnn_threads(c[i].x));
+        ecg_csv_int(&w, c[i].threads_used);
         ecg_csv_num(&w, r->median * 1e6);
         ecg_csv_num(&w, r->mean * 1e6);
         ecg_csv_num(&w, r->stddev * 1e6);
@@ -153,7 +164,11 @@ int ecg_cmd_latency(int argc, char **argv) {
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
-    for (int k = 0; k < total; k++)
+    for (int k = 0; k < total; k++) {
+        ecg_run_model m;
+        if (ecg_run_open(&runs[k], &m, err, sizeof err)) goto fail;
+        double flops = (double)ecg_graph_flops(&m.g);
+        ecg_run_model_free(&m);
         for (int b = 0; b < n_batch; b++)
             for (int t = 0; t < n_threads; t++) {
                 lat_case *c = &cases[n_cases];
@@ -165,10 +180,11 @@ int ecg_cmd_latency(int argc, char **argv) {
                 if (dup) continue;
                 const char *slash = strrchr(c->run->dir, '/');
                 snprintf(c->name, sizeof c->name, "%s/b%d/t%d", slash ? slash + 1 : c->run->dir, c->batch, c->threads);
-                if (make_case(c, err, sizeof err)) goto fail;
-                gc[n_cases] = (ecg_gbench_case){c->name, run_case, c, c->flops};
+                c->flops = flops * c->batch;
+                gc[n_cases] = (ecg_gbench_case){c->name, run_case, c, c->flops, make_case, free_case};
                 n_cases++;
             }
+    }
     ecg_gbench_opts go = {.repetitions = 10, .max_case_seconds = 3.0};
     if (ecg_gbench_run(n_pass, pass, gc, n_cases, &go, res, err, sizeof err)) {
         rc = 2;
@@ -184,10 +200,6 @@ int ecg_cmd_latency(int argc, char **argv) {
 fail:
     fprintf(stderr, "ecgbench latency: %s\n", err);
 done:
-    for (int i = 0; cases && i < n_cases + (n_cases < max_cases); i++) { /* + a case that failed midway */
-        ecg_xnn_free(cases[i].x);
-        ecg_run_model_free(&cases[i].m);
-    }
     free(cases);
     free(gc);
     free(res);

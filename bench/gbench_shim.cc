@@ -3,6 +3,7 @@
 #include "bench/gbench_shim.h"
 
 #include <benchmark/benchmark.h>
+#include <regex.h>
 
 #include <algorithm>
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,7 +54,11 @@ class CaptureReporter : public benchmark::BenchmarkReporter {
                     std::vector<Capture> &cap)
         : inner_(inner), index_(index), cap_(cap) {}
 
+    // Each case is its own RunSpecifiedBenchmarks call: the context (and the console's column
+    // header) is shown once, and the inner reporter finalized once, by Finish.
     bool ReportContext(const Context &context) override {
+        if (context_shown_) return true;
+        context_shown_ = true;
         return inner_ ? inner_->ReportContext(context) : true;
     }
 
@@ -78,11 +84,13 @@ class CaptureReporter : public benchmark::BenchmarkReporter {
         }
     }
 
-    void Finalize() override {
-        if (inner_) inner_->Finalize();
+    void Finalize() override {}
+    void Finish() {
+        if (inner_ && context_shown_) inner_->Finalize();
     }
 
   private:
+    bool context_shown_ = false;
     benchmark::BenchmarkReporter *inner_;
     const std::map<std::string, int> &index_;
     std::vector<Capture> &cap_;
@@ -132,10 +140,46 @@ int repetitions_for(double cold_call_s, int reps, const ecg_gbench_opts *o) {
     return fit < 3 ? 3 : fit;
 }
 
+// The cold call, then the case registered alone and run through rep.
+void run_one(const ecg_gbench_case *c, Capture *slot, ecg_gbench_result *res, int reps, bool user_reps,
+             const ecg_gbench_opts *o, CaptureReporter *rep) {
+    // The cold call (first-touch page faults, lazy init, cold caches) is never measured;
+    // Google Benchmark's own iteration-count probing then warms up before the measured runs.
+    auto t0 = std::chrono::steady_clock::now();
+    int rc = c->fn(c->ctx);
+    double cold = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (rc) {
+        res->failed = 1;
+        snprintf(res->error, sizeof res->error, "untimed first call failed (returned %d)", rc);
+        return;
+    }
+    benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(c->name, [c, slot](benchmark::State &st) {
+        for (auto _ : st) {
+            int r = c->fn(c->ctx);
+            if (r) {
+                st.SkipWithError("timed call failed");
+                break;
+            }
+        }
+        if (c->items_per_iteration > 0)
+            st.SetItemsProcessed((int64_t)(c->items_per_iteration * (double)st.iterations()));
+        // Every repetition after the first reuses the first one's iteration count.
+        slot->iterations = (int64_t)st.iterations();
+    });
+    b->UseRealTime()
+        ->ComputeStatistics("p90", stat_p90)
+        ->ComputeStatistics("p99", stat_p99)
+        ->ComputeStatistics("min", stat_min)
+        ->ComputeStatistics("max", stat_max);
+    if (!user_reps) b->Repetitions(repetitions_for(cold, reps, o));
+    benchmark::RunSpecifiedBenchmarks(rep, ".");  // the filter was applied by the caller
+    benchmark::ClearRegisteredBenchmarks();
+}
+
 int run(int argc, char **argv, const ecg_gbench_case *cases, int n, const ecg_gbench_opts *o,
         ecg_gbench_result *res, char *err, size_t errlen) {
     int reps = o && o->repetitions > 0 ? o->repetitions : 10;
-    bool user_reps = false;
+    bool user_reps = false, list = false;
     std::vector<std::string> args{"ecgbench"};
     for (int i = 0; i < argc; i++) {
         std::string a(argv[i]);
@@ -145,6 +189,7 @@ int run(int argc, char **argv, const ecg_gbench_case *cases, int n, const ecg_gb
             return -1;
         }
         if (a.rfind("--benchmark_repetitions", 0) == 0) user_reps = true;
+        if (a.rfind("--benchmark_list_tests", 0) == 0) list = a.find("=false") == std::string::npos && a.find("=0") == std::string::npos;
         args.push_back(a);
     }
     std::vector<char *> ptrs;
@@ -157,6 +202,19 @@ int run(int argc, char **argv, const ecg_gbench_case *cases, int n, const ecg_gb
         return -1;
     }
 
+    // Google Benchmark's own filter would see "NAME/repeats:N/real_time"; here the case name is
+    // matched before anything is set up, with Google Benchmark's rules otherwise.
+    std::string filter = benchmark::GetBenchmarkFilter();
+    bool negative = !filter.empty() && filter[0] == '-';
+    if (negative) filter.erase(0, 1);
+    if (filter.empty() || filter == "all") filter = ".";
+    regex_t selects;  // POSIX, as Google Benchmark's own fallback (std::regex trips GCC 12's warnings)
+    if (regcomp(&selects, filter.c_str(), REG_EXTENDED | REG_NOSUB)) {
+        set_err(err, errlen, "--benchmark_filter: not a regular expression: '" + filter + "'");
+        return -1;
+    }
+    std::unique_ptr<regex_t, void (*)(regex_t *)> free_selects(&selects, regfree);
+
     std::map<std::string, int> index;
     std::vector<Capture> cap((size_t)n);
     for (int i = 0; i < n; i++) {
@@ -167,43 +225,24 @@ int run(int argc, char **argv, const ecg_gbench_case *cases, int n, const ecg_gb
         }
     }
     benchmark::ClearRegisteredBenchmarks();
+    CaptureReporter rep(o && o->quiet ? nullptr : benchmark::CreateDefaultDisplayReporter(), index, cap);
     for (int i = 0; i < n; i++) {
         const ecg_gbench_case *c = &cases[i];
-        // The cold call (first-touch page faults, lazy init, cold caches) is never measured;
-        // Google Benchmark's own iteration-count probing then warms up before the measured runs.
-        auto t0 = std::chrono::steady_clock::now();
-        int rc = c->fn(c->ctx);
-        double cold = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (rc) {
-            res[i].failed = 1;
-            snprintf(res[i].error, sizeof res[i].error, "untimed first call failed (returned %d)", rc);
+        if ((regexec(&selects, c->name, 0, nullptr, 0) == 0) == negative) continue;
+        if (list) {  // names only: nothing set up or run
+            printf("%s\n", c->name);
             continue;
         }
-        Capture *slot = &cap[(size_t)i];
-        benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(c->name, [c, slot](benchmark::State &st) {
-            for (auto _ : st) {
-                int r = c->fn(c->ctx);
-                if (r) {
-                    st.SkipWithError("timed call failed");
-                    break;
-                }
-            }
-            if (c->items_per_iteration > 0)
-                st.SetItemsProcessed((int64_t)(c->items_per_iteration * (double)st.iterations()));
-            // Every repetition after the first reuses the first one's iteration count.
-            slot->iterations = (int64_t)st.iterations();
-        });
-        b->UseRealTime()
-            ->ComputeStatistics("p90", stat_p90)
-            ->ComputeStatistics("p99", stat_p99)
-            ->ComputeStatistics("min", stat_min)
-            ->ComputeStatistics("max", stat_max);
-        if (!user_reps) b->Repetitions(repetitions_for(cold, reps, o));
+        char why[ECG_GBENCH_ERR_LEN] = "";
+        if (c->setup && c->setup(c->ctx, why, sizeof why)) {
+            res[i].failed = 1;
+            snprintf(res[i].error, sizeof res[i].error, "setup failed: %s", why);
+            continue;
+        }
+        run_one(c, &cap[(size_t)i], &res[i], reps, user_reps, o, &rep);
+        if (c->teardown) c->teardown(c->ctx);
     }
-
-    CaptureReporter rep(o && o->quiet ? nullptr : benchmark::CreateDefaultDisplayReporter(), index, cap);
-    benchmark::RunSpecifiedBenchmarks(&rep);
-    benchmark::ClearRegisteredBenchmarks();
+    rep.Finish();
 
     for (int i = 0; i < n; i++) {
         if (res[i].failed) continue;

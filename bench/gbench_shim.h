@@ -3,7 +3,10 @@
  * The C side describes its cases; ecg_gbench_run hands argc/argv to benchmark::Initialize (so every
  * --benchmark_* flag works), registers each case with repetitions, real time and the extra
  * statistics p90/p99/min/max, runs them with Google Benchmark's usual console output, and returns
- * per-case statistics in seconds per iteration. */
+ * per-case statistics in seconds per iteration. Cases run one at a time, each set up just before
+ * and torn down just after its run, so only one case's memory (an executor for 32 whole cinc2017
+ * records is 4.5 GB) is live at once. --benchmark_filter selects cases by their name as given
+ * here (a POSIX extended regex searched in it; a leading '-' negates it, as Google Benchmark's). */
 #ifndef ECG_GBENCH_SHIM_H
 #define ECG_GBENCH_SHIM_H
 
@@ -22,6 +25,10 @@ typedef struct {
     int (*fn)(void *ctx);
     void *ctx;
     double items_per_iteration; /* e.g. FLOPs per call, shown as items_per_second; 0: none */
+    /* Optional: called just before the case's first call (0 ok; else the case fails with err) and
+     * after its last, so what a case needs exists only while it runs. Not called when filtered out. */
+    int (*setup)(void *ctx, char *err, size_t errlen);
+    void (*teardown)(void *ctx);
 } ecg_gbench_case;
 
 typedef struct {

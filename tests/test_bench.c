@@ -131,9 +131,9 @@ static int spin(void *p) {
 static void test_shim(void) {
     spin_ctx ok = {0, -1, 0}, cold = {0, 0, 0}, late = {0, 3, 0};
     ecg_gbench_case cases[] = {
-        {"test/spin", spin, &ok, 2000},
-        {"test/cold_fail", spin, &cold, 0},
-        {"test/late_fail", spin, &late, 0},
+        {"test/spin", spin, &ok, 2000, NULL, NULL},
+        {"test/cold_fail", spin, &cold, 0, NULL, NULL},
+        {"test/late_fail", spin, &late, 0, NULL, NULL},
     };
     ecg_gbench_result res[3];
     char arg0[] = "--benchmark_min_time=0.002";
@@ -159,7 +159,7 @@ static void test_shim(void) {
           "unknown benchmark flag: '%s'", err);
     CHECK(ecg_gbench_run(1, bad_b, cases, 1, &o, res, err, sizeof err) == -1 && strstr(err, "--taps"),
           "non-benchmark flag: '%s'", err);
-    ecg_gbench_case dup[] = {{"test/same", spin, &ok, 0}, {"test/same", spin, &ok, 0}};
+    ecg_gbench_case dup[] = {{"test/same", spin, &ok, 0, NULL, NULL}, {"test/same", spin, &ok, 0, NULL, NULL}};
     CHECK(ecg_gbench_run(0, NULL, dup, 2, &o, res, err, sizeof err) == -1 && strstr(err, "duplicate"),
           "duplicate names: '%s'", err);
 }
@@ -177,7 +177,7 @@ static int slow_call(void *p) {
  * them (but at least 3), a fast case keeps them all, and a user's --benchmark_repetitions wins. */
 static void test_shim_caps_slow_cases(void) {
     spin_ctx fast = {0, -1, 0};
-    ecg_gbench_case cases[] = {{"test/slow", slow_call, NULL, 0}, {"test/fast", spin, &fast, 0}};
+    ecg_gbench_case cases[] = {{"test/slow", slow_call, NULL, 0, NULL, NULL}, {"test/fast", spin, &fast, 0, NULL, NULL}};
     ecg_gbench_result res[2];
     char arg0[] = "--benchmark_min_time=0.002";
     char *args[] = {arg0};
@@ -192,6 +192,76 @@ static void test_shim_caps_slow_cases(void) {
     char *user[] = {arg0, arg1};
     CHECK(ecg_gbench_run(2, user, cases, 1, &o, res, err, sizeof err) == 0 && res[0].repetitions == 2,
           "user repetitions: %d (%s)", res[0].repetitions, err);
+}
+
+/* A case whose setup allocates: counts how many are alive at once. */
+typedef struct {
+    int *live, *most_live;
+    int setups, teardowns, calls_alone, fail;
+    spin_ctx spin;
+} life_case;
+
+static int life_setup(void *p, char *err, size_t errlen) {
+    life_case *c = p;
+    if (c->fail) {
+        snprintf(err, errlen, "no memory for it");
+        return -1;
+    }
+    c->setups++;
+    if (++*c->live > *c->most_live) *c->most_live = *c->live;
+    return 0;
+}
+
+static void life_teardown(void *p) {
+    life_case *c = p;
+    c->teardowns++;
+    --*c->live;
+}
+
+static int life_call(void *p) {
+    life_case *c = p;
+    c->calls_alone += *c->live == 1;
+    return spin(&c->spin);
+}
+
+/* Cases are set up one at a time, just before they run, and torn down after; a filtered-out case
+ * is never set up, a failing setup fails only its case, and the filter matches the case names. */
+static void test_shim_case_lifetime(void) {
+    int live = 0, most = 0;
+    life_case lc[4];
+    const char *names[4] = {"life/a", "life/b", "life/skip", "life/bad"};
+    ecg_gbench_case cases[4];
+    for (int i = 0; i < 4; i++) {
+        lc[i] = (life_case){&live, &most, 0, 0, 0, i == 3, {0, -1, 0}};
+        cases[i] = (ecg_gbench_case){names[i], life_call, &lc[i], 0, life_setup, life_teardown};
+    }
+    ecg_gbench_result res[4];
+    char a0[] = "--benchmark_min_time=0.002", a1[] = "--benchmark_filter=-skip";
+    char *args[] = {a0, a1};
+    ecg_gbench_opts o = {.repetitions = 2, .quiet = 1};
+    char err[256] = "";
+    CHECK(ecg_gbench_run(2, args, cases, 4, &o, res, err, sizeof err) == 0, "run: %s", err);
+    for (int i = 0; i < 2; i++)
+        CHECK(res[i].ran && lc[i].setups == 1 && lc[i].teardowns == 1 && lc[i].calls_alone == lc[i].spin.calls,
+              "%s: ran %d, %d setups, %d teardowns, %d of %d calls alone", names[i], res[i].ran, lc[i].setups,
+              lc[i].teardowns, lc[i].calls_alone, lc[i].spin.calls);
+    CHECK(most == 1 && live == 0, "%d cases alive at once, %d left", most, live);
+    CHECK(!res[2].ran && !res[2].failed && lc[2].setups == 0, "filtered-out case: ran %d, %d setups", res[2].ran,
+          lc[2].setups);
+    CHECK(res[3].failed && strstr(res[3].error, "setup failed: no memory") && lc[3].teardowns == 0 &&
+              lc[3].spin.calls == 0,
+          "failing setup: '%s'", res[3].error);
+
+    char a2[] = "--benchmark_filter=life/a$"; /* anchored at the case name's end */
+    args[1] = a2;
+    CHECK(ecg_gbench_run(2, args, cases, 2, &o, res, err, sizeof err) == 0 && res[0].ran && !res[1].ran,
+          "anchored filter: a %d b %d (%s)", res[0].ran, res[1].ran, err);
+    char a3[] = "--benchmark_filter=(", a4[] = "--benchmark_filter=all";
+    args[1] = a3;
+    CHECK(ecg_gbench_run(2, args, cases, 2, &o, res, err, sizeof err) == -1 && strstr(err, "not a regular"),
+          "bad filter: '%s'", err);
+    args[1] = a4; /* Google Benchmark's flags outlive the call: leave the filter open for later tests */
+    CHECK(ecg_gbench_run(2, args, cases, 0, &o, res, err, sizeof err) == 0, "reset: %s", err);
 }
 
 /* bench-op reports usage errors with exit 2 and build/lowering failures with exit 1, without
@@ -285,6 +355,7 @@ int main(void) {
     RUN(test_percentile);
     RUN(test_shim);
     RUN(test_shim_caps_slow_cases);
+    RUN(test_shim_case_lifetime);
     RUN(test_bench_op_errors);
     RUN(test_info_csv);
     return test_done();
