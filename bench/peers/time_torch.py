@@ -40,11 +40,11 @@ def percentile(v, q):
     return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
-def time_calls(fn, repetitions, min_time, max_time):
+def time_calls(fn, repetitions, min_time, max_time, warmup_calls):
     t0 = time.perf_counter()
-    for i in range(3):  # warm-up: allocator, TorchScript's profiling runs (two suffice for a slow model)
+    for i in range(3):  # warm-up: the allocator (one call), TorchScript's profiling runs (two)
         fn()
-        if i >= 1 and time.perf_counter() - t0 > min_time:
+        if i + 1 >= warmup_calls and time.perf_counter() - t0 > min_time:
             break
     iters, t0 = 0, time.perf_counter()  # calls per repetition, from a calibration run
     while time.perf_counter() - t0 < min_time:
@@ -54,8 +54,8 @@ def time_calls(fn, repetitions, min_time, max_time):
     # that it takes about max_time instead of minutes; the row says how many it had.
     rep_time = time.perf_counter() - t0  # one repetition
     repetitions = max(3, min(repetitions, int(max_time / rep_time)))
-    per_call = []
-    for _ in range(repetitions):
+    per_call = [rep_time / iters * 1e6]  # the calibration run is the first repetition
+    for _ in range(repetitions - 1):
         t = time.perf_counter()
         for _ in range(iters):
             fn()
@@ -120,7 +120,8 @@ def main():
                             m = model if peer == "eager" else torch.jit.freeze(torch.jit.trace(model, inputs))
                             for t in threads:
                                 torch.set_num_threads(t)
-                                stats = time_calls(lambda: m(*inputs), args.repetitions, args.min_time, args.max_time)
+                                stats = time_calls(lambda: m(*inputs), args.repetitions, args.min_time, args.max_time,
+                                                   1 if peer == "eager" else 2)
                                 rows.append({"run": os.path.basename(os.path.normpath(d)), "model": name, "task": task,
                                              "peer": f"pytorch-{peer}", "batch": b, "threads": t,
                                              "torch_version": torch.__version__, **stats})
