@@ -140,9 +140,9 @@ int repetitions_for(double cold_call_s, int reps, const ecg_gbench_opts *o) {
     return fit < 3 ? 3 : fit;
 }
 
-// The cold call, then the case registered alone and run through rep.
-void run_one(const ecg_gbench_case *c, Capture *slot, ecg_gbench_result *res, int reps, bool user_reps,
-             const ecg_gbench_opts *o, CaptureReporter *rep) {
+// The cold call, then the case registered (not run yet); false when the cold call failed.
+bool register_case(const ecg_gbench_case *c, Capture *slot, ecg_gbench_result *res, int reps, bool user_reps,
+                   const ecg_gbench_opts *o) {
     // The cold call (first-touch page faults, lazy init, cold caches) is never measured;
     // Google Benchmark's own iteration-count probing then warms up before the measured runs.
     auto t0 = std::chrono::steady_clock::now();
@@ -151,7 +151,7 @@ void run_one(const ecg_gbench_case *c, Capture *slot, ecg_gbench_result *res, in
     if (rc) {
         res->failed = 1;
         snprintf(res->error, sizeof res->error, "untimed first call failed (returned %d)", rc);
-        return;
+        return false;
     }
     benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(c->name, [c, slot](benchmark::State &st) {
         for (auto _ : st) {
@@ -172,8 +172,7 @@ void run_one(const ecg_gbench_case *c, Capture *slot, ecg_gbench_result *res, in
         ->ComputeStatistics("min", stat_min)
         ->ComputeStatistics("max", stat_max);
     if (!user_reps) b->Repetitions(repetitions_for(cold, reps, o));
-    benchmark::RunSpecifiedBenchmarks(rep, ".");  // the filter was applied by the caller
-    benchmark::ClearRegisteredBenchmarks();
+    return true;
 }
 
 int run(int argc, char **argv, const ecg_gbench_case *cases, int n, const ecg_gbench_opts *o,
@@ -189,7 +188,8 @@ int run(int argc, char **argv, const ecg_gbench_case *cases, int n, const ecg_gb
             return -1;
         }
         if (a.rfind("--benchmark_repetitions", 0) == 0) user_reps = true;
-        if (a.rfind("--benchmark_list_tests", 0) == 0) list = a.find("=false") == std::string::npos && a.find("=0") == std::string::npos;
+        if (a.rfind("--benchmark_list_tests", 0) == 0)
+            list = a.find("=false") == std::string::npos && a.find("=0") == std::string::npos;
         args.push_back(a);
     }
     std::vector<char *> ptrs;
@@ -226,21 +226,34 @@ int run(int argc, char **argv, const ecg_gbench_case *cases, int n, const ecg_gb
     }
     benchmark::ClearRegisteredBenchmarks();
     CaptureReporter rep(o && o->quiet ? nullptr : benchmark::CreateDefaultDisplayReporter(), index, cap);
-    for (int i = 0; i < n; i++) {
-        const ecg_gbench_case *c = &cases[i];
-        if ((regexec(&selects, c->name, 0, nullptr, 0) == 0) == negative) continue;
-        if (list) {  // names only: nothing set up or run
-            printf("%s\n", c->name);
-            continue;
+    // Cases without a setup run together in one call (so --benchmark_enable_random_interleaving
+    // interleaves them); a case with one runs alone, between its setup and teardown. The filter
+    // has been applied here, hence the "." spec.
+    for (int pass = 0; pass < 2; pass++) {
+        bool waiting = false;  // registered cases not run yet
+        for (int i = 0; i < n; i++) {
+            const ecg_gbench_case *c = &cases[i];
+            if ((c->setup != nullptr) != (pass == 1) || (regexec(&selects, c->name, 0, nullptr, 0) == 0) == negative)
+                continue;
+            if (list) {  // names only: nothing set up or run
+                printf("%s\n", c->name);
+                continue;
+            }
+            char why[ECG_GBENCH_ERR_LEN] = "";
+            if (c->setup && c->setup(c->ctx, why, sizeof why)) {
+                res[i].failed = 1;
+                snprintf(res[i].error, sizeof res[i].error, "setup failed: %s", why);
+                continue;
+            }
+            waiting |= register_case(c, &cap[(size_t)i], &res[i], reps, user_reps, o);
+            if (!c->setup) continue;
+            if (waiting) benchmark::RunSpecifiedBenchmarks(&rep, ".");
+            benchmark::ClearRegisteredBenchmarks();
+            waiting = false;
+            if (c->teardown) c->teardown(c->ctx);
         }
-        char why[ECG_GBENCH_ERR_LEN] = "";
-        if (c->setup && c->setup(c->ctx, why, sizeof why)) {
-            res[i].failed = 1;
-            snprintf(res[i].error, sizeof res[i].error, "setup failed: %s", why);
-            continue;
-        }
-        run_one(c, &cap[(size_t)i], &res[i], reps, user_reps, o, &rep);
-        if (c->teardown) c->teardown(c->ctx);
+        if (waiting) benchmark::RunSpecifiedBenchmarks(&rep, ".");
+        benchmark::ClearRegisteredBenchmarks();
     }
     rep.Finish();
 
