@@ -31,7 +31,7 @@ static void usage(FILE *f) {
                "  XNNPACK executor; --batch default 1,32; --threads default 1,0 (0: all cores); writes\n"
                "  DIR/latency_ecgbench.csv (default DIR reports/out). Google Benchmark flags pass through\n"
                "  (--benchmark_filter=efficientecg-s, --benchmark_min_time=0.1, --benchmark_repetitions=N,\n"
-               "  default 10, fewer (>= 3) for a case whose calls would take over 3 s: a 30 s record at batch\n"
+               "  default 10, fewer (>= 3) for a case whose calls would take over 2 s: a 30 s record at batch\n"
                "  32). Case names: RUN/bBATCH/tTHREADS.\n");
 }
 
@@ -188,7 +188,7 @@ int ecg_cmd_latency(int argc, char **argv) {
                 n_cases++;
             }
     }
-    ecg_gbench_opts go = {.repetitions = 10, .max_case_seconds = 3.0};
+    ecg_gbench_opts go = {.repetitions = 10, .max_case_seconds = 2.0};
     if (ecg_gbench_run(n_pass, pass, gc, n_cases, &go, res, err, sizeof err)) {
         rc = 2;
         goto fail;

@@ -29,10 +29,11 @@ fi
 
 # 10 repetitions of >= 0.1 s per latency row for ecgbench (0.05 s for the peer): with 23 runs,
 # 0.2 s took make bench to 18 min on 2 cores, over its 15-minute budget, and 26 runs (the cinc2017
-# CNNs at batch 32 take 0.5-4 s a call) took it to 18.7 min at 0.1 s for both.
+# CNNs at batch 32 take 0.5-4 s a call) took it to 18.7 min at 0.1 s for both, 15.1 min with the
+# peer at 0.05 s; a slow case's repetitions stop at about 2 s (>= 3 of them) in both.
 gb=(--benchmark_min_time=0.1)
 lat=()
-torch_opts=(--min-time 0.05)
+torch_opts=(--min-time 0.05 --max-time 2)
 report=()
 if [ -n "${QUICK:-}" ] && [ "${QUICK}" != 0 ]; then
   gb=(--benchmark_repetitions=5 --benchmark_min_time=0.1 --benchmark_min_warmup_time=0.1)
