@@ -112,7 +112,7 @@ int ecg_calibrate(const ecg_graph *g, const float *x, const float *features, int
     }
     ru.ex = (size_t)ecg_shape_numel(&g->values[g->inputs[0]].shape);
     ru.nf = g->n_inputs > 1 ? (size_t)ecg_shape_numel(&g->values[g->inputs[1]].shape) : 0;
-    if (!(ru.x = ecg_xnn_create(g, batch, 0, 0, err, errlen))) goto fail;
+    if (!(ru.x = ecg_xnn_create(g, batch, 0, ECG_XNN_KEEP_VALUES, err, errlen))) goto fail;
     for (int pass = 0; pass < 2; pass++)
         for (int start = 0, m = 0; start < n; start += m) {
             if (run_batch(&ru, start, &m)) {

@@ -266,6 +266,9 @@ typedef struct ecg_xnn ecg_xnn;
 #define ECG_XNN_SPARSE 4u
 #define ECG_XNN_SPARSE_ALWAYS 8u /* take the sparse kernel for every such layer, untimed (tests) */
 #define ECG_XNN_NO_INT8_CHAIN 16u /* int8 path: dequantise every int8 node's output, even between int8 nodes */
+/* Give every value a buffer of its own, so ecg_xnn_value can read each after a run (calibration).
+ * Without it, values whose lives do not overlap share memory (ecg_xnn_plan). */
+#define ECG_XNN_KEEP_VALUES 32u
 ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, unsigned flags, char *err, size_t errlen);
 void ecg_xnn_free(ecg_xnn *x);
 float *ecg_xnn_input(ecg_xnn *x, int i);        /* batch * numel floats, with XNN_EXTRA_BYTES slack */
@@ -283,15 +286,26 @@ typedef struct {
     int n_sparse_timed;   /* layers where both candidates were timed (ECG_XNN_SPARSE) */
     int n_int8_nodes;     /* conv1d/linear nodes lowered onto XNNPACK int8 operators */
     int n_int8_chained;   /* int8 values passed on in int8 (no dequantise + quantise between int8 nodes) */
+    size_t value_bytes;   /* memory of the f32 values (the planned arena), for the whole batch */
 } ecg_xnn_stats;
 ecg_xnn_stats ecg_xnn_get_stats(const ecg_xnn *x);
 /* XNNPACK's fast f32 depthwise tap counts are 3, 4, 9, 25: the smallest >= taps, or taps. */
 int ecg_xnn_dw_fast_taps(int taps);
 /* A value of the executor's graph after a run (value ids are those of the graph given to
- * create: folding and dropout removal keep them); NULL for an id out of range. A value no node
- * writes any more (a folded batchnorm's output; on the int8 path, a value kept in int8 between
- * int8 nodes) holds zeros. For calibration, on the f32 executor. */
+ * create: folding and dropout removal keep them); NULL for an id out of range or an executor
+ * created without ECG_XNN_KEEP_VALUES. A value no node writes any more (a folded batchnorm's
+ * output; on the int8 path, a value kept in int8 between int8 nodes) holds zeros. For
+ * calibration, on the f32 executor. */
 const float *ecg_xnn_value(const ecg_xnn *x, int value);
+
+/* The executor's memory plan for g's values at a batch: offset[v] in one arena (SIZE_MAX for a
+ * value no node writes or reads), *total its bytes. A value is live from the node that writes it
+ * to the last node that reads it; graph inputs, the output and the outputs of nodes without inputs
+ * (filled once at create time) live throughout. Values live at the same time never overlap.
+ * -1: out of memory. */
+int ecg_xnn_plan(const ecg_graph *g, int batch, size_t *offset, size_t *total);
+/* One value's bytes in the plan: batch * numel floats, XNN_EXTRA_BYTES of slack, 64-byte aligned. */
+size_t ecg_xnn_value_bytes(const ecg_graph *g, int value, int batch);
 
 /* Per-layer profile. The executor's graph is the one given to create, rewritten: folded
  * batchnorms and dropouts are gone, every other node keeps its name. Each step (an XNNPACK operator

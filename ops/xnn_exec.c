@@ -2,6 +2,7 @@
  * set up here, buffers fixed), then runs the steps in order on one shared threadpool. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,34 @@ void ecg_lower_set_qvalue(ecg_lower *l, int value, int8_t *buf, const ecg_qparam
 
 int ecg_lower_needs_f32(const ecg_lower *l, int value) { return !l->x->need_f32 || l->x->need_f32[value]; }
 
+/* Every value's buffer: one arena shared by values whose lives do not overlap (ecg_xnn_plan), or
+ * with ECG_XNN_KEEP_VALUES a buffer of its own, so that each still holds its last result after a run. */
+static int place_values(ecg_xnn *x, ecg_lower *l) {
+    const ecg_graph *g = &x->g;
+    if (x->flags & ECG_XNN_KEEP_VALUES) {
+        for (int v = 0; v < g->n_values; v++) {
+            size_t bytes = (size_t)x->batch * (size_t)ecg_shape_numel(&g->values[v].shape) * sizeof(float);
+            if (!(x->val[v] = ecg_lower_alloc(l, bytes))) return -1;
+            x->stats.value_bytes += ecg_xnn_value_bytes(g, v, x->batch);
+        }
+        return 0;
+    }
+    size_t *offset = malloc((size_t)(g->n_values ? g->n_values : 1) * sizeof *offset), total = 0;
+    char *arena = NULL;
+    if (!offset || ecg_xnn_plan(g, x->batch, offset, &total)) {
+        free(offset);
+        return ecg_lower_fail(l, "out of memory planning the values");
+    }
+    if (total && !(arena = ecg_lower_alloc(l, total))) {
+        free(offset);
+        return -1;
+    }
+    for (int v = 0; v < g->n_values; v++) x->val[v] = offset[v] == SIZE_MAX ? NULL : (float *)(arena + offset[v]);
+    x->stats.value_bytes = total;
+    free(offset);
+    return 0;
+}
+
 static ecg_xnn *create(const ecg_graph *src, const ecg_qmodel *q, int batch, int threads, unsigned flags, char *err,
                        size_t errlen) {
     err[0] = 0;
@@ -255,10 +284,7 @@ static ecg_xnn *create(const ecg_graph *src, const ecg_qmodel *q, int batch, int
         if (g->nodes[i].kind == ECG_OP_DROPOUT) ecg_graph_bypass_node(g, i);
 
     if (!(x->val = calloc((size_t)g->n_values, sizeof(float *)))) goto oom;
-    for (int v = 0; v < g->n_values; v++) {
-        size_t n = (size_t)batch * (size_t)ecg_shape_numel(&g->values[v].shape);
-        if (!(x->val[v] = ecg_lower_alloc(&l, n * sizeof(float)))) goto fail;
-    }
+    if (place_values(x, &l)) goto fail;
     if (q && plan_int8_values(x, q)) goto oom;
     int matched = 0;
     for (int i = 0; i < g->n_nodes; i++) {
@@ -319,7 +345,9 @@ ecg_xnn *ecg_xnn_create_q(const ecg_graph *g, const ecg_qmodel *q, int batch, in
     return create(g, q, batch, threads, flags, err, errlen);
 }
 
-const float *ecg_xnn_value(const ecg_xnn *x, int v) { return v >= 0 && v < x->g.n_values ? x->val[v] : NULL; }
+const float *ecg_xnn_value(const ecg_xnn *x, int v) {
+    return v >= 0 && v < x->g.n_values && (x->flags & ECG_XNN_KEEP_VALUES) ? x->val[v] : NULL;
+}
 
 void ecg_qmodel_free(ecg_qmodel *q) {
     if (!q) return;

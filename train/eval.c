@@ -1,5 +1,6 @@
 /* Evaluation of a model on a dataset through the XNNPACK executor. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "train/train.h"
@@ -33,13 +34,15 @@ int ecg_check_model_fits(const ecg_graph *g, const ecg_dataset *d, char *err, si
     return 0;
 }
 
-/* The executor keeps a buffer per value for the whole batch: ResNet1D on 9000-sample records holds
- * about 140 MB per example, so 256 of them ran a 24 GB machine out of memory. */
+/* The executor's values for a batch of 30 s records are large (ResNet1D: about 14 MB per example
+ * after memory planning, 140 MB before), so the batch is capped to keep them within 2 GiB. */
 #define EVAL_VALUE_BYTES ((size_t)2 << 30)
 
 int ecg_eval_batch_cap(const ecg_graph *g, int batch) {
-    size_t per_example = 0;
-    for (int i = 0; i < g->n_values; i++) per_example += (size_t)ecg_shape_numel(&g->values[i].shape) * sizeof(float);
+    size_t per_example = 0, *offset = malloc((size_t)(g->n_values ? g->n_values : 1) * sizeof *offset);
+    int planned = offset && !ecg_xnn_plan(g, 1, offset, &per_example);
+    free(offset);
+    if (!planned) return 1;
     size_t fit = per_example ? EVAL_VALUE_BYTES / per_example : (size_t)batch;
     if (fit < 1) fit = 1;
     return (size_t)batch > fit ? (int)fit : batch;
