@@ -73,15 +73,15 @@ int ecg_lower_unary(ecg_lower *l) {
         s = xnn_setup_hardswish_nc_f32(op, rows, x, y, l->tp);
         break;
     case ECG_OP_SILU: {
-        /* silu(x) = x * sigmoid(x): XNNPACK's vectorised sigmoid, then its multiply. */
-        float *sig = ecg_lower_alloc(l, rows * c * sizeof(float));
-        if (!sig) return -1;
+        /* silu(x) = x * sigmoid(x): XNNPACK's vectorised sigmoid into y, then its multiply in place
+         * (an elementwise kernel reads each element before it writes it). A scratch buffer per
+         * SiLU held as much memory as every other value of EfficientECG together. */
         if (ecg_lower_check(l, xnn_create_sigmoid_nc_f32(c, c, c, 0, &op), "xnn_create_sigmoid_nc_f32")) return -1;
-        if (ecg_lower_check(l, xnn_setup_sigmoid_nc_f32(op, rows, x, sig, l->tp), "xnn_setup_sigmoid_nc_f32") ||
+        if (ecg_lower_check(l, xnn_setup_sigmoid_nc_f32(op, rows, x, y, l->tp), "xnn_setup_sigmoid_nc_f32") ||
             ecg_lower_op(l, op)) {
             return -1;
         }
-        return flat_multiply(l, x, sig, y, rows * c);
+        return flat_multiply(l, x, y, y, rows * c);
     }
     case ECG_OP_TANH:
         return own_map(l, tanh_kernel, x, y);
