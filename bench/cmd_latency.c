@@ -2,7 +2,7 @@
  * path a deployment uses), with Google Benchmark through the C shim, at each batch size and
  * thread count: median, mean, p90, p99, stddev, min, max over repetitions, iterations, achieved
  * GFLOP/s, and the init time (model build + weights + XNNPACK operator creation, median of 5, or
- * of 3 where those took over a second: 32 whole cinc2017 records take ResNet1D 4.7 s to set up).
+ * of 3 where those took over a second).
  * Writes OUT/latency_ecgbench.csv; `ecgbench report --latency` joins it into the reports. */
 #include <math.h>
 #include <stdlib.h>

@@ -5,8 +5,9 @@
  * statistics p90/p99/min/max, runs them with Google Benchmark's usual console output, and returns
  * per-case statistics in seconds per iteration. Cases with a setup hook run one at a time, each
  * set up just before and torn down just after its run, so only one case's memory (an executor for
- * 32 whole cinc2017 records is 4.5 GB) is live at once; the others run together, first. --benchmark_filter selects cases by their name as given
- * here (a POSIX extended regex searched in it; a leading '-' negates it, as Google Benchmark's). */
+ * 32 whole cinc2017 records is hundreds of MB) is live at once; the others run together, first.
+ * --benchmark_filter selects cases by their name as given here (a POSIX extended regex searched
+ * in it; a leading '-' negates it, as Google Benchmark's). */
 #ifndef ECG_GBENCH_SHIM_H
 #define ECG_GBENCH_SHIM_H
 
