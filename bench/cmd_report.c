@@ -211,6 +211,7 @@ static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, int
     row->sparsity = pass_sparsity(r->man);
     row->weights_in_memory = weights_in_memory(&rm);
     if (time_layers(&rm, layer_reps, &lt, err, errlen)) goto done;
+    row->activations_in_memory = (int64_t)ecg_xnn_get_stats(lt.x).value_bytes;
     write_layers(layers, row, g, &lt);
     if ((row->peak_rss_kb = ecg_peak_rss_kb(r->dir, 1, err, errlen)) < 0) goto done;
     rc = 0;

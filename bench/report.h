@@ -29,6 +29,7 @@ typedef struct {
     long size_bytes;           /* the weights file the manifest names */
     long peak_rss_kb;          /* of one batch-1 inference in a fresh process (ecg_peak_rss_kb) */
     int64_t weights_in_memory; /* bytes of the weights as the executor holds them (f32, or int8 + scales) */
+    int64_t activations_in_memory; /* the executor's activation bytes at batch 1 (ecg_xnn_stats.value_bytes) */
     double sparsity;           /* pruned runs: the pass's target, else 0 */
     report_latency lat[REPORT_MAX_SETTINGS];   /* ecgbench's own (XNNPACK), per setting */
     int n_lat;

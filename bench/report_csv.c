@@ -49,8 +49,8 @@ static int write_results(const char *path, const report_row *rows, int n, double
         "dataset", "split", "data_version", "sample", "model", "variant", "run", "source", "examples", "accuracy",
         "macro_f1", "score_name", "score", "params", "nonzero_params", "flops", "flops_nonzero", "size_bytes",
         "batch", "threads", "latency_median_us", "latency_p90_us", "latency_p99_us", "latency_mean_us",
-        "latency_stddev_us", "iterations", "init_ms", "gflops_per_s", "pct_of_core_peak", "peak_rss_kb", "weights_in_memory_bytes", "pareto_latency",
-        "pareto_size"};
+        "latency_stddev_us", "iterations", "init_ms", "gflops_per_s", "pct_of_core_peak", "peak_rss_kb", "weights_in_memory_bytes",
+        "activations_in_memory_bytes", "pareto_latency", "pareto_size"};
     ecg_csv w;
     if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
     for (int i = 0; i < n; i++) {
@@ -89,6 +89,7 @@ static int write_results(const char *path, const report_row *rows, int n, double
             num_or_empty(&w, l ? 100 * report_gflops(r, l->batch, l->median_us) / (peak_gflops * l->threads) : 0, l && peak_gflops > 0);
             ecg_csv_int(&w, r->peak_rss_kb);
             ecg_csv_int(&w, r->weights_in_memory);
+            ecg_csv_int(&w, r->activations_in_memory);
             int b1t1 = !l || (l->batch == 1 && l->threads == 1); /* the fronts are marked on one row per run */
             ecg_csv_int(&w, b1t1 && l && on_front(rows, n, r, 1));
             ecg_csv_int(&w, b1t1 && on_front(rows, n, r, 0));

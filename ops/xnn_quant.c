@@ -36,6 +36,13 @@ static int add_op(ecg_lower *l, xnn_operator_t op, enum xnn_status setup, const 
     return ecg_lower_op(l, op);
 }
 
+/* An int8 activation buffer (outside the f32 plan: one per int8 node), counted in value_bytes. */
+static int8_t *int8_buffer(ecg_lower *l, size_t bytes) {
+    int8_t *b = ecg_lower_alloc(l, bytes);
+    if (b) l->stats->value_bytes += (bytes + XNN_EXTRA_BYTES + 63) / 64 * 64;
+    return b;
+}
+
 /* The node's input in int8: the producer's int8 buffer when it is an int8 node writing these
  * qparams (an int8 chain), else f32 -> qs8 into a fresh buffer (with XNN_EXTRA_BYTES slack). */
 static int8_t *quantize_input(ecg_lower *l, size_t rows, size_t c) {
@@ -44,7 +51,7 @@ static int8_t *quantize_input(ecg_lower *l, size_t rows, size_t c) {
         l->stats->n_int8_chained++;
         return q;
     }
-    q = ecg_lower_alloc(l, rows * c);
+    q = int8_buffer(l, rows * c);
     xnn_operator_t op = NULL;
     if (!q || ecg_lower_check(l,
                               xnn_create_convert_nc_f32_qs8(c, c, c, l->q->in.scale, (int8_t)l->q->in.zero_point,
@@ -100,7 +107,7 @@ int ecg_lower_conv1d_q(ecg_lower *l) {
     free(w);
     if (ecg_lower_check(l, st, "xnn_create_convolution2d_nhwc_qc8")) return -1;
     size_t rows_in = (size_t)l->batch * (size_t)tin, rows_out = (size_t)l->batch * (size_t)tout;
-    int8_t *qin = quantize_input(l, rows_in, (size_t)cin), *qout = qin ? ecg_lower_alloc(l, rows_out * (size_t)cout) : NULL;
+    int8_t *qin = quantize_input(l, rows_in, (size_t)cin), *qout = qin ? int8_buffer(l, rows_out * (size_t)cout) : NULL;
     if (!qout) {
         xnn_delete_operator(op);
         return -1;
@@ -124,7 +131,7 @@ int ecg_lower_linear_q(ecg_lower *l) {
                                                           q->out.scale, INT8_MIN, INT8_MAX, 0, &op),
                         "xnn_create_fully_connected_nc_qs8"))
         return -1;
-    int8_t *qin = quantize_input(l, rows, in), *qout = qin ? ecg_lower_alloc(l, rows * out) : NULL;
+    int8_t *qin = quantize_input(l, rows, in), *qout = qin ? int8_buffer(l, rows * out) : NULL;
     if (!qout) {
         xnn_delete_operator(op);
         return -1;

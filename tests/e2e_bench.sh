@@ -19,7 +19,7 @@ if ! QUICK=1 OUT="$out" scripts/bench.sh "$bin" > "$out/bench.log" 2>&1; then
   exit 1
 fi
 has_cols() { head -n 1 "$out/$1" | tr ',' '\n' > "$out/cols"; for c in "${@:2}"; do grep -qx "$c" "$out/cols" || return 1; done; }
-check "results.csv columns" 'has_cols results.csv dataset split data_version model variant accuracy macro_f1 params nonzero_params flops size_bytes batch threads latency_median_us latency_p90_us latency_p99_us gflops_per_s pct_of_core_peak peak_rss_kb weights_in_memory_bytes'
+check "results.csv columns" 'has_cols results.csv dataset split data_version model variant accuracy macro_f1 params nonzero_params flops size_bytes batch threads latency_median_us latency_p90_us latency_p99_us gflops_per_s pct_of_core_peak peak_rss_kb weights_in_memory_bytes activations_in_memory_bytes'
 check "confusion.csv columns" 'has_cols confusion.csv dataset model variant run true_class predicted_class count fraction_of_true'
 # (a folder without a manifest is an unfinished training run, not a trained one)
 confusion_maps() { for d in models/weights/*/; do [ ! -f "$d/manifest.json" ] || [ -s "$out/confusion_$(basename "$d").png" ] || return 1; done; }
