@@ -286,7 +286,7 @@ typedef struct {
     int n_sparse_timed;   /* layers where both candidates were timed (ECG_XNN_SPARSE) */
     int n_int8_nodes;     /* conv1d/linear nodes lowered onto XNNPACK int8 operators */
     int n_int8_chained;   /* int8 values passed on in int8 (no dequantise + quantise between int8 nodes) */
-    size_t value_bytes;   /* activation memory for the whole batch: the planned f32 arena and int8 buffers */
+    size_t value_bytes;   /* activation memory for the whole batch: the planned arena (f32 values, int8 buffers) */
 } ecg_xnn_stats;
 ecg_xnn_stats ecg_xnn_get_stats(const ecg_xnn *x);
 /* XNNPACK's fast f32 depthwise tap counts are 3, 4, 9, 25: the smallest >= taps, or taps. */

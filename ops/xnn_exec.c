@@ -26,11 +26,13 @@ struct ecg_xnn {
     int n_held, cap_held;
     alloc_node *allocs;     /* everything ecg_lower_alloc handed out */
     ecg_xnn_stats stats;
-    /* int8 path: per value, its int8 buffer (or NULL) and qparams, and whether an f32 consumer
-     * (or the graph output) needs it dequantised */
-    int8_t **qval;
-    ecg_qparams *qp;
+    /* int8 path: per value, whether an f32 consumer (or the graph output) needs it dequantised;
+     * per node, its int8 parameters (or NULL), whether its int8 input is its producer's int8
+     * output, and its planned int8 input and output buffers */
     unsigned char *need_f32;
+    const ecg_qnode **qnode;
+    unsigned char *chained;
+    int8_t **q_in, **q_out;
 };
 
 int ecg_backend_init(char *err, size_t errlen) {
@@ -161,9 +163,11 @@ void ecg_xnn_free(ecg_xnn *x) {
         x->allocs = next;
     }
     free(x->val);
-    free(x->qval);
-    free(x->qp);
     free(x->need_f32);
+    free(x->qnode);
+    free(x->chained);
+    free(x->q_in);
+    free(x->q_out);
     if (x->tp) pthreadpool_destroy(x->tp);
     ecg_graph_free(&x->g);
     free(x);
@@ -178,72 +182,114 @@ static int same_qparams(const ecg_qparams *a, const ecg_qparams *b) {
     return a->scale == b->scale && a->zero_point == b->zero_point;
 }
 
-/* need_f32[v]: v is the output, or some consumer is not an int8 node reading it with the
- * qparams its int8 producer writes (checked again when the producer is lowered). */
+/* The int8 plan: node i's input is chained (read from its producer's int8 buffer) when the
+ * producer is an int8 node writing the qparams i reads; need_f32[v] when v is the output, a graph
+ * input, not an int8 node's output, or read by some node other than as a chained input. */
 static int plan_int8_values(ecg_xnn *x, const ecg_qmodel *q) {
     const ecg_graph *g = &x->g;
-    x->qval = calloc((size_t)g->n_values, sizeof *x->qval);
-    x->qp = calloc((size_t)g->n_values, sizeof *x->qp);
-    x->need_f32 = calloc((size_t)g->n_values, 1);
-    if (!x->qval || !x->qp || !x->need_f32) return -1;
+    size_t nv = (size_t)(g->n_values ? g->n_values : 1), nn = (size_t)(g->n_nodes ? g->n_nodes : 1);
+    x->need_f32 = calloc(nv, 1);
+    x->qnode = calloc(nn, sizeof *x->qnode);
+    x->chained = calloc(nn, 1);
+    x->q_in = calloc(nn, sizeof *x->q_in);
+    x->q_out = calloc(nn, sizeof *x->q_out);
+    if (!x->need_f32 || !x->qnode || !x->chained || !x->q_in || !x->q_out) return -1;
     int chain = !(x->flags & ECG_XNN_NO_INT8_CHAIN);
-    for (int v = 0; v < g->n_values; v++) x->need_f32[v] = !chain || v == g->output || g->values[v].producer < 0;
+    for (int i = 0; i < g->n_nodes; i++) x->qnode[i] = ecg_qmodel_find(q, g->nodes[i].name);
     for (int v = 0; v < g->n_values; v++) {
         int p = g->values[v].producer;
-        const ecg_qnode *pq = p >= 0 ? ecg_qmodel_find(q, g->nodes[p].name) : NULL;
-        if (!pq) x->need_f32[v] = 1;
+        x->need_f32[v] = !chain || v == g->output || p < 0 || !x->qnode[p];
     }
     for (int i = 0; i < g->n_nodes; i++) {
         const ecg_node *n = &g->nodes[i];
-        const ecg_qnode *nq = ecg_qmodel_find(q, n->name);
         for (int j = 0; j < n->n_in; j++) {
             int v = n->in[j], p = g->values[v].producer;
-            const ecg_qnode *pq = p >= 0 ? ecg_qmodel_find(q, g->nodes[p].name) : NULL;
-            if (!nq || j > 0 || !pq || !same_qparams(&pq->out, &nq->in)) x->need_f32[v] = 1;
+            const ecg_qnode *pq = p >= 0 ? x->qnode[p] : NULL;
+            int chained = chain && j == 0 && x->qnode[i] && pq && same_qparams(&pq->out, &x->qnode[i]->in);
+            if (j == 0) x->chained[i] = (unsigned char)chained;
+            if (!chained) x->need_f32[v] = 1;
         }
     }
     return 0;
 }
 
-int8_t *ecg_lower_qvalue(ecg_lower *l, int value, const ecg_qparams *p) {
+static int node_index(const ecg_lower *l) { return (int)(l->n - l->x->g.nodes); }
+
+int ecg_lower_int8_chained(const ecg_lower *l) { return l->x->chained[node_index(l)]; }
+
+int8_t *ecg_lower_int8_input(ecg_lower *l) {
     ecg_xnn *x = l->x;
-    if (!x->qval || (x->flags & ECG_XNN_NO_INT8_CHAIN)) return NULL;
-    return x->qval[value] && same_qparams(&x->qp[value], p) ? x->qval[value] : NULL;
+    int i = node_index(l);
+    return x->chained[i] ? x->q_out[x->g.values[l->n->in[0]].producer] : x->q_in[i];
 }
 
-void ecg_lower_set_qvalue(ecg_lower *l, int value, int8_t *buf, const ecg_qparams *p) {
-    l->x->qval[value] = buf;
-    l->x->qp[value] = *p;
-}
+int8_t *ecg_lower_int8_output(ecg_lower *l) { return l->x->q_out[node_index(l)]; }
 
-int ecg_lower_needs_f32(const ecg_lower *l, int value) { return !l->x->need_f32 || l->x->need_f32[value]; }
+static int needs_f32(const ecg_xnn *x, int v) { return !x->need_f32 || x->need_f32[v]; }
+int ecg_lower_needs_f32(const ecg_lower *l, int value) { return needs_f32(l->x, value); }
 
-/* Every value's buffer: one arena shared by values whose lives do not overlap (ecg_xnn_plan), or
- * with ECG_XNN_KEEP_VALUES a buffer of its own, so that each still holds its last result after a run. */
-static int place_values(ecg_xnn *x, ecg_lower *l) {
+/* The buffers the plan places: every value that is live (on the int8 path, less those only read
+ * in int8; with ECG_XNN_KEEP_VALUES every value), and each int8 node's int8 output (live until its
+ * last chained reader) and, unless chained, its int8 input (live at its own steps). who[k]: value
+ * v as v, node i's input as n_values + 2i, its output as n_values + 2i + 1. */
+static int plan_items(const ecg_xnn *x, ecg_plan_item *it, int *who) {
     const ecg_graph *g = &x->g;
-    if (x->flags & ECG_XNN_KEEP_VALUES) {
-        for (int v = 0; v < g->n_values; v++) {
-            size_t bytes = (size_t)x->batch * (size_t)ecg_shape_numel(&g->values[v].shape) * sizeof(float);
-            if (!(x->val[v] = ecg_lower_alloc(l, bytes))) return -1;
-            x->stats.value_bytes += ecg_xnn_value_bytes(g, v, x->batch);
+    int nv = g->n_values, n = 0;
+    int *first = malloc((size_t)(nv ? nv : 1) * 2 * sizeof *first), *last = first ? first + (nv ? nv : 1) : NULL;
+    if (!first) return -1;
+    ecg_xnn_value_lives(g, first, last);
+    for (int v = 0; v < nv; v++) {
+        if (!(x->flags & ECG_XNN_KEEP_VALUES) && (first[v] == ECG_PLAN_DEAD || !needs_f32(x, v))) continue;
+        who[n] = v;
+        it[n++] = (ecg_plan_item){first[v], last[v], ecg_xnn_value_bytes(g, v, x->batch), 0};
+    }
+    for (int i = 0; x->qnode && i < g->n_nodes; i++) {
+        if (!x->qnode[i]) continue;
+        const ecg_node *nd = &g->nodes[i];
+        size_t b = (size_t)x->batch;
+        if (!x->chained[i]) {
+            who[n] = nv + 2 * i;
+            it[n++] = (ecg_plan_item){i, i, ecg_plan_bytes(b * (size_t)ecg_shape_numel(&g->values[nd->in[0]].shape)), 0};
         }
-        return 0;
+        int end = i;
+        for (int j = i + 1; j < g->n_nodes; j++)
+            if (x->chained[j] && g->nodes[j].in[0] == nd->out) end = j;
+        who[n] = nv + 2 * i + 1;
+        it[n++] = (ecg_plan_item){i, end, ecg_plan_bytes(b * (size_t)ecg_shape_numel(&g->values[nd->out].shape)), 0};
     }
-    size_t *offset = malloc((size_t)(g->n_values ? g->n_values : 1) * sizeof *offset), total = 0;
+    free(first);
+    return n;
+}
+
+/* Every buffer: one arena shared by buffers whose lives do not overlap, or with
+ * ECG_XNN_KEEP_VALUES one of its own each, so every value still holds its last result after a run. */
+static int place_buffers(ecg_xnn *x, ecg_lower *l) {
+    const ecg_graph *g = &x->g;
+    int cap = g->n_values + 2 * g->n_nodes + 1, n, keep = (x->flags & ECG_XNN_KEEP_VALUES) != 0, rc = -1;
+    ecg_plan_item *it = malloc((size_t)cap * sizeof *it);
+    int *who = malloc((size_t)cap * sizeof *who);
+    size_t total = 0;
     char *arena = NULL;
-    if (!offset || ecg_xnn_plan(g, x->batch, offset, &total)) {
-        free(offset);
-        return ecg_lower_fail(l, "out of memory planning the values");
+    if (!it || !who || (n = plan_items(x, it, who)) < 0 || (!keep && ecg_plan_place(it, n, &total))) {
+        ecg_lower_fail(l, "out of memory planning the buffers");
+        goto done;
     }
-    if (total && !(arena = ecg_lower_alloc(l, total))) {
-        free(offset);
-        return -1;
+    if (!keep && total && !(arena = ecg_lower_alloc(l, total))) goto done;
+    for (int k = 0; k < n; k++) {
+        char *p = keep ? ecg_lower_alloc(l, it[k].bytes) : arena + it[k].offset;
+        if (!p) goto done;
+        if (keep) total += it[k].bytes;
+        int w = who[k] - g->n_values;
+        if (w < 0) x->val[who[k]] = (float *)p;
+        else if (w % 2) x->q_out[w / 2] = (int8_t *)p;
+        else x->q_in[w / 2] = (int8_t *)p;
     }
-    for (int v = 0; v < g->n_values; v++) x->val[v] = offset[v] == SIZE_MAX ? NULL : (float *)(arena + offset[v]);
     x->stats.value_bytes = total;
-    free(offset);
-    return 0;
+    rc = 0;
+done:
+    free(it);
+    free(who);
+    return rc;
 }
 
 static ecg_xnn *create(const ecg_graph *src, const ecg_qmodel *q, int batch, int threads, unsigned flags, char *err,
@@ -284,8 +330,8 @@ static ecg_xnn *create(const ecg_graph *src, const ecg_qmodel *q, int batch, int
         if (g->nodes[i].kind == ECG_OP_DROPOUT) ecg_graph_bypass_node(g, i);
 
     if (!(x->val = calloc((size_t)g->n_values, sizeof(float *)))) goto oom;
-    if (place_values(x, &l)) goto fail;
     if (q && plan_int8_values(x, q)) goto oom;
+    if (place_buffers(x, &l)) goto fail;
     int matched = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const ecg_node *n = &g->nodes[i];

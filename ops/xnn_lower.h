@@ -73,12 +73,27 @@ int ecg_lower_concat(ecg_lower *l);
 int ecg_lower_slice(ecg_lower *l);      /* own copy kernel */
 int ecg_lower_reshape(ecg_lower *l);    /* own copy kernel */
 int ecg_lower_tokens(ecg_lower *l);     /* filled once at plan time: no step at run time */
-/* int8 values (ops/xnn_exec.c). An int8 node's output stays in int8 for the next int8 node when
- * every consumer is an int8 node reading it with the same qparams (they come from the same
- * value's range, so they match unless an output range was widened). */
-int8_t *ecg_lower_qvalue(ecg_lower *l, int value, const ecg_qparams *p); /* NULL: none to reuse */
-void ecg_lower_set_qvalue(ecg_lower *l, int value, int8_t *buf, const ecg_qparams *p);
+/* int8 values (ops/xnn_exec.c). An int8 node reads its input in int8 straight from its
+ * producer's int8 buffer when the producer is an int8 node writing the qparams it reads (they
+ * come from the same value's range, so they match unless an output range was widened); the
+ * f32 value is dequantised only if some consumer (or the graph output) needs it. Both int8
+ * buffers of a node are in the memory plan. */
+int ecg_lower_int8_chained(const ecg_lower *l);  /* the input comes from the producer's int8 buffer */
+int8_t *ecg_lower_int8_input(ecg_lower *l);      /* that buffer, or this node's own to quantise into */
+int8_t *ecg_lower_int8_output(ecg_lower *l);
 int ecg_lower_needs_f32(const ecg_lower *l, int value);
+
+/* Memory plan (ops/xnn_plan.c): items live from step first to step last (-1: before the first,
+ * n_nodes: after the last) get offsets in one arena; items live at the same step never overlap. */
+typedef struct {
+    int first, last;
+    size_t bytes, offset;
+} ecg_plan_item;
+int ecg_plan_place(ecg_plan_item *items, int n, size_t *total);  /* -1: out of memory */
+size_t ecg_plan_bytes(size_t bytes);  /* with XNN_EXTRA_BYTES of slack, rounded to 64 */
+#define ECG_PLAN_DEAD (-2)
+/* Per value: first and last step it is live (ECG_PLAN_DEAD for both: never written or read). */
+void ecg_xnn_value_lives(const ecg_graph *g, int *first, int *last);
 /* int8 lowerings (ops/xnn_quant.c), used for nodes with l->q set. */
 int ecg_lower_conv1d_q(ecg_lower *l);   /* XNNPACK qc8 convolution */
 int ecg_lower_linear_q(ecg_lower *l);   /* XNNPACK qs8 fully-connected */

@@ -36,36 +36,31 @@ static int add_op(ecg_lower *l, xnn_operator_t op, enum xnn_status setup, const 
     return ecg_lower_op(l, op);
 }
 
-/* An int8 activation buffer (outside the f32 plan: one per int8 node), counted in value_bytes. */
-static int8_t *int8_buffer(ecg_lower *l, size_t bytes) {
-    int8_t *b = ecg_lower_alloc(l, bytes);
-    if (b) l->stats->value_bytes += (bytes + XNN_EXTRA_BYTES + 63) / 64 * 64;
-    return b;
-}
-
-/* The node's input in int8: the producer's int8 buffer when it is an int8 node writing these
- * qparams (an int8 chain), else f32 -> qs8 into a fresh buffer (with XNN_EXTRA_BYTES slack). */
+/* The node's input in int8: its producer's int8 buffer in an int8 chain, else f32 -> qs8 into
+ * the node's own planned buffer. */
 static int8_t *quantize_input(ecg_lower *l, size_t rows, size_t c) {
-    int8_t *q = ecg_lower_qvalue(l, l->n->in[0], &l->q->in);
-    if (q) {
+    int8_t *q = ecg_lower_int8_input(l);
+    if (!q) {
+        ecg_lower_fail(l, "no int8 input buffer planned");
+        return NULL;
+    }
+    if (ecg_lower_int8_chained(l)) {
         l->stats->n_int8_chained++;
         return q;
     }
-    q = int8_buffer(l, rows * c);
     xnn_operator_t op = NULL;
-    if (!q || ecg_lower_check(l,
-                              xnn_create_convert_nc_f32_qs8(c, c, c, l->q->in.scale, (int8_t)l->q->in.zero_point,
-                                                            INT8_MIN, INT8_MAX, 0, &op),
-                              "xnn_create_convert_nc_f32_qs8"))
+    if (ecg_lower_check(l,
+                        xnn_create_convert_nc_f32_qs8(c, c, c, l->q->in.scale, (int8_t)l->q->in.zero_point, INT8_MIN,
+                                                      INT8_MAX, 0, &op),
+                        "xnn_create_convert_nc_f32_qs8"))
         return NULL;
     if (add_op(l, op, xnn_setup_convert_nc_f32_qs8(op, rows, l->in[0], q, l->tp), "xnn_setup_convert_nc_f32_qs8"))
         return NULL;
     return q;
 }
 
-/* Publishes the int8 output for int8 consumers, and converts it to f32 only if someone needs that. */
+/* Converts the int8 output to f32 only if someone needs that (int8 consumers read it as it is). */
 static int dequantize_output(ecg_lower *l, int8_t *q, size_t rows, size_t c) {
-    ecg_lower_set_qvalue(l, l->n->out, q, &l->q->out);
     if (!ecg_lower_needs_f32(l, l->n->out)) return 0;
     xnn_operator_t op = NULL;
     if (ecg_lower_check(l,
@@ -107,7 +102,7 @@ int ecg_lower_conv1d_q(ecg_lower *l) {
     free(w);
     if (ecg_lower_check(l, st, "xnn_create_convolution2d_nhwc_qc8")) return -1;
     size_t rows_in = (size_t)l->batch * (size_t)tin, rows_out = (size_t)l->batch * (size_t)tout;
-    int8_t *qin = quantize_input(l, rows_in, (size_t)cin), *qout = qin ? int8_buffer(l, rows_out * (size_t)cout) : NULL;
+    int8_t *qin = quantize_input(l, rows_in, (size_t)cin), *qout = qin ? ecg_lower_int8_output(l) : NULL;
     if (!qout) {
         xnn_delete_operator(op);
         return -1;
@@ -131,7 +126,7 @@ int ecg_lower_linear_q(ecg_lower *l) {
                                                           q->out.scale, INT8_MIN, INT8_MAX, 0, &op),
                         "xnn_create_fully_connected_nc_qs8"))
         return -1;
-    int8_t *qin = quantize_input(l, rows, in), *qout = qin ? int8_buffer(l, rows * out) : NULL;
+    int8_t *qin = quantize_input(l, rows, in), *qout = qin ? ecg_lower_int8_output(l) : NULL;
     if (!qout) {
         xnn_delete_operator(op);
         return -1;

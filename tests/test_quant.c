@@ -485,7 +485,8 @@ static void test_weight_only(void) {
 
 /* conv -> conv with nothing between: the value stays int8 (no dequantise + quantise), which must
  * give bit for bit what the unchained lowering gives, since both quantise with that value's
- * qparams. */
+ * qparams; and the memory plan (int8 buffers sharing the arena) what separate buffers give
+ * (ECG_XNN_KEEP_VALUES), on every run. */
 static void test_int8_chain(void) {
     ecg_graph g;
     ecg_graph_init(&g, 21);
@@ -501,21 +502,66 @@ static void test_int8_chain(void) {
     ecg_qmodel q;
     CHECK(ecg_calibrate(&g, xs, NULL, n, 12, 99.99, &r, err, sizeof err) == 0, "%s", err);
     CHECK(ecg_quantize(&g, &r, ECG_CALIB_MINMAX, &q, err, sizeof err) == 0 && q.n == 4, "%s", err);
-    float *y[2] = {NULL, NULL};
-    for (int k = 0; k < 2; k++) {
-        ecg_xnn *xe = ecg_xnn_create_q(&g, &q, n, 1, k ? ECG_XNN_NO_INT8_CHAIN : 0, err, sizeof err);
+    const unsigned flags[3] = {0, ECG_XNN_NO_INT8_CHAIN, ECG_XNN_KEEP_VALUES};
+    float *y[3] = {NULL, NULL, NULL};
+    size_t bytes[3] = {0, 0, 0};
+    for (int k = 0; k < 3; k++) {
+        ecg_xnn *xe = ecg_xnn_create_q(&g, &q, n, 1, flags[k], err, sizeof err);
         CHECK(xe != NULL, "%s", err);
         if (!xe) continue;
         /* a -> b and b -> c chain; c's output goes through f32 relu */
-        CHECK(ecg_xnn_get_stats(xe).n_int8_chained == (k ? 0 : 2), "chained %d (flags %d)",
-              ecg_xnn_get_stats(xe).n_int8_chained, k);
+        CHECK(ecg_xnn_get_stats(xe).n_int8_chained == (k == 1 ? 0 : 2), "chained %d (flags %u)",
+              ecg_xnn_get_stats(xe).n_int8_chained, flags[k]);
+        bytes[k] = ecg_xnn_get_stats(xe).value_bytes;
         memcpy(ecg_xnn_input(xe, 0), xs, (size_t)n * 128 * sizeof(float));
+        y[k] = malloc((size_t)n * 5 * sizeof(float));
+        for (int rep = 0; rep < 2; rep++) {
+            CHECK(ecg_xnn_run(xe) == 0, "run");
+            if (rep) CHECK(!memcmp(y[k], ecg_xnn_output(xe), (size_t)n * 5 * sizeof(float)), "rerun differs (flags %u)", flags[k]);
+            memcpy(y[k], ecg_xnn_output(xe), (size_t)n * 5 * sizeof(float));
+        }
+        ecg_xnn_free(xe);
+    }
+    for (int k = 1; k < 3; k++)
+        if (y[0] && y[k]) CHECK(!memcmp(y[0], y[k], (size_t)n * 5 * sizeof(float)), "planned chained int8 differs (flags %u)", flags[k]);
+    CHECK(bytes[0] > 0 && bytes[0] < bytes[2], "planned %zu bytes, separate %zu", bytes[0], bytes[2]);
+    for (int k = 0; k < 3; k++) free(y[k]);
+    ecg_qmodel_free(&q);
+    ecg_act_ranges_free(&r);
+    free(xs);
+    ecg_graph_free(&g);
+}
+
+/* Six int8 convs in a chain (kernel 9: an output row reads its neighbours' inputs, so a buffer
+ * shared too early shows): the int8 outputs share the arena only where their lives allow, and
+ * the planned executor gives bit for bit what separate buffers give. */
+static void test_int8_plan(void) {
+    ecg_graph g;
+    ecg_graph_init(&g, 23);
+    int x = ecg_input(&g, "ecg", ecg_shape2(64, 8));
+    const char *names[6] = {"a", "b", "c", "d", "e", "f"};
+    for (int i = 0; i < 6; i++) x = ecg_conv1d(&g, names[i], x, 8, 9, 1, 4, 1, 1);
+    ecg_graph_set_output(&g, ecg_linear(&g, "classifier", ecg_gap(&g, "pool", x), 5, 1));
+    int n = 6;
+    float *xs = random_inputs(n, 64 * 8, 5);
+    char err[512];
+    ecg_act_ranges r;
+    ecg_qmodel q;
+    CHECK(ecg_calibrate(&g, xs, NULL, n, 6, 99.99, &r, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_quantize(&g, &r, ECG_CALIB_MINMAX, &q, err, sizeof err) == 0, "%s", err);
+    float *y[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        ecg_xnn *xe = ecg_xnn_create_q(&g, &q, n, 1, k ? ECG_XNN_KEEP_VALUES : 0, err, sizeof err);
+        CHECK(xe != NULL, "%s", err);
+        if (!xe) continue;
+        CHECK(ecg_xnn_get_stats(xe).n_int8_chained == 5, "chained %d", ecg_xnn_get_stats(xe).n_int8_chained);
+        memcpy(ecg_xnn_input(xe, 0), xs, (size_t)n * 64 * 8 * sizeof(float));
         CHECK(ecg_xnn_run(xe) == 0, "run");
         y[k] = malloc((size_t)n * 5 * sizeof(float));
         memcpy(y[k], ecg_xnn_output(xe), (size_t)n * 5 * sizeof(float));
         ecg_xnn_free(xe);
     }
-    if (y[0] && y[1]) CHECK(!memcmp(y[0], y[1], (size_t)n * 5 * sizeof(float)), "chained int8 differs from unchained");
+    if (y[0] && y[1]) CHECK(!memcmp(y[0], y[1], (size_t)n * 5 * sizeof(float)), "planned int8 differs from separate buffers");
     free(y[0]);
     free(y[1]);
     ecg_qmodel_free(&q);
@@ -533,5 +579,6 @@ int main(void) {
     RUN(test_int8_file);
     RUN(test_weight_only);
     RUN(test_int8_chain);
+    RUN(test_int8_plan);
     return test_done();
 }

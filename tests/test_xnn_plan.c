@@ -64,6 +64,17 @@ static int is_live(const unsigned char *live, int steps, int v) {
     return 0;
 }
 
+/* A registry model for 1 lead and 5 classes with mitdb-aami's features (the fusion models read them). */
+static int build_model(const char *name, int length, ecg_graph *g) {
+    ecg_model_cfg cfg = ecg_model_cfg_default(length, 1, 5);
+    cfg.n_features = ECG_MITDB_N_FEATURES;
+    cfg.feature_names = ecg_mitdb_feature_names;
+    char err[512];
+    if (ecg_model_build(name, &cfg, g, err, sizeof err) == 0) return 0;
+    CHECK(0, "%s", err);
+    return -1;
+}
+
 /* Every model at two lengths and two batches: a value that is ever live has a place inside the
  * arena, two values live at the same step never share a byte, and the arena is no larger than
  * separate buffers; at most half of them for the convolutional models (long chains of blocks;
@@ -73,15 +84,8 @@ static void test_plan_of_every_model(void) {
     for (int i = 0; ecg_model_at(i); i++) {
         const ecg_model_def *m = ecg_model_at(i);
         for (int c = 0; c < 4; c++) {
-            ecg_model_cfg cfg = ecg_model_cfg_default(lengths[c % 2], 1, 5);
-            cfg.n_features = ECG_MITDB_N_FEATURES;
-            cfg.feature_names = ecg_mitdb_feature_names;
             ecg_graph g;
-            char err[512];
-            if (ecg_model_build(m->name, &cfg, &g, err, sizeof err)) {
-                CHECK(0, "%s", err);
-                continue;
-            }
+            if (build_model(m->name, lengths[c % 2], &g)) continue;
             int batch = batches[c / 2], steps = g.n_nodes + 2;
             size_t *off = malloc((size_t)g.n_values * sizeof *off), total = 0, separate = 0;
             unsigned char *live = naive_lives(&g);
@@ -102,15 +106,50 @@ static void test_plan_of_every_model(void) {
                     size_t bv = ecg_xnn_value_bytes(&g, v, batch);
                     bad |= off[u] < off[v] + bv && off[v] < off[u] + bu;
                     CHECK(!bad, "%s T=%d b%d: values %d and %d are live together and overlap", m->name,
-                          cfg.length, batch, u, v);
+                          lengths[c % 2], batch, u, v);
                 }
             }
-            CHECK(total <= separate && (g.n_nodes < 20 || 2 * total <= separate), "%s T=%d b%d: arena %zu of %zu separate", m->name, cfg.length,
+            CHECK(total <= separate && (g.n_nodes < 20 || 2 * total <= separate), "%s T=%d b%d: arena %zu of %zu separate", m->name, lengths[c % 2],
                   batch, total, separate);
             free(live);
             free(off);
             ecg_graph_free(&g);
         }
+    }
+}
+
+/* Sharing memory changes no result: every model gives bit for bit the same logits with the plan
+ * as with a buffer per value (ECG_XNN_KEEP_VALUES), on a first run and a second (inputs and the
+ * fusion model's constant tokens must survive a run). */
+static void test_plan_changes_no_result(void) {
+    for (int i = 0; ecg_model_at(i); i++) {
+        const ecg_model_def *m = ecg_model_at(i);
+        ecg_graph g;
+        if (build_model(m->name, 252, &g)) continue;
+        const int batch = 3;
+        size_t n_out = (size_t)batch * 5;
+        char err[512];
+        float *y[2][2];
+        for (int k = 0; k < 2; k++) {
+            ecg_xnn *x = ecg_xnn_create(&g, batch, 2, k ? ECG_XNN_KEEP_VALUES : 0, err, sizeof err);
+            CHECK(x != NULL, "%s: %s", m->name, err);
+            ecg_rng r = {7};
+            for (int in = 0; x && in < g.n_inputs; in++) {
+                size_t n = (size_t)batch * (size_t)ecg_shape_numel(&g.values[g.inputs[in]].shape);
+                fill_normal(ecg_xnn_input(x, in), n, &r, 1.0f);
+            }
+            for (int rep = 0; rep < 2; rep++) {
+                y[k][rep] = calloc(n_out, sizeof(float));
+                if (x && ecg_xnn_run(x) == 0) memcpy(y[k][rep], ecg_xnn_output(x), n_out * sizeof(float));
+                else CHECK(0, "%s: run failed", m->name);
+            }
+            ecg_xnn_free(x);
+        }
+        CHECK(!memcmp(y[0][0], y[1][0], n_out * sizeof(float)) && !memcmp(y[0][1], y[1][1], n_out * sizeof(float)),
+              "%s: planned logits differ from separate buffers", m->name);
+        CHECK(!memcmp(y[0][0], y[0][1], n_out * sizeof(float)), "%s: a second planned run differs", m->name);
+        for (int k = 0; k < 4; k++) free(y[k / 2][k % 2]);
+        ecg_graph_free(&g);
     }
 }
 
@@ -139,6 +178,7 @@ static void test_executor_keeps_values_only_when_asked(void) {
 int main(void) {
     RUN(test_plan_of_a_chain);
     RUN(test_plan_of_every_model);
+    RUN(test_plan_changes_no_result);
     RUN(test_executor_keeps_values_only_when_asked);
     return test_done();
 }
