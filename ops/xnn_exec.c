@@ -246,16 +246,17 @@ static int plan_items(const ecg_xnn *x, ecg_plan_item *it, int *who) {
     for (int i = 0; x->qnode && i < g->n_nodes; i++) {
         if (!x->qnode[i]) continue;
         const ecg_node *nd = &g->nodes[i];
-        size_t b = (size_t)x->batch;
+        size_t in = (size_t)x->batch * (size_t)ecg_shape_numel(&g->values[nd->in[0]].shape);
+        size_t out = (size_t)x->batch * (size_t)ecg_shape_numel(&g->values[nd->out].shape);
         if (!x->chained[i]) {
             who[n] = nv + 2 * i;
-            it[n++] = (ecg_plan_item){i, i, ecg_plan_bytes(b * (size_t)ecg_shape_numel(&g->values[nd->in[0]].shape)), 0};
+            it[n++] = (ecg_plan_item){i, i, ecg_plan_bytes(in), 0};
         }
         int end = i;
         for (int j = i + 1; j < g->n_nodes; j++)
             if (x->chained[j] && g->nodes[j].in[0] == nd->out) end = j;
         who[n] = nv + 2 * i + 1;
-        it[n++] = (ecg_plan_item){i, end, ecg_plan_bytes(b * (size_t)ecg_shape_numel(&g->values[nd->out].shape)), 0};
+        it[n++] = (ecg_plan_item){i, end, ecg_plan_bytes(out), 0};
     }
     free(first);
     return n;

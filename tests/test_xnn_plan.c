@@ -109,8 +109,8 @@ static void test_plan_of_every_model(void) {
                           lengths[c % 2], batch, u, v);
                 }
             }
-            CHECK(total <= separate && (g.n_nodes < 20 || 2 * total <= separate), "%s T=%d b%d: arena %zu of %zu separate", m->name, lengths[c % 2],
-                  batch, total, separate);
+            CHECK(total <= separate && (g.n_nodes < 20 || 2 * total <= separate),
+                  "%s T=%d b%d: arena %zu of %zu separate", m->name, lengths[c % 2], batch, total, separate);
             free(live);
             free(off);
             ecg_graph_free(&g);
