@@ -61,3 +61,23 @@ int ecg_fold_bn(ecg_graph *g) {
     }
     return folded;
 }
+
+/* A clamp in the producer's output stage costs nothing; a ReLU step reads and writes the whole
+ * tensor once more (about 2% of ResNet1D's time). */
+int ecg_fuse_relu(ecg_graph *g, const ecg_qmodel *q) {
+    int fused = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ecg_node *relu = &g->nodes[i];
+        if (relu->kind != ECG_OP_RELU) continue;
+        int v = relu->in[0], p = g->values[v].producer;
+        if (p < 0 || consumers(g, v) != 1) continue;
+        ecg_node *src = &g->nodes[p];
+        if (src->kind != ECG_OP_CONV1D && src->kind != ECG_OP_LINEAR && src->kind != ECG_OP_ADD) continue;
+        if (ecg_qmodel_find(q, src->name)) continue;
+        src->a.fused_relu = 1;
+        ecg_graph_bypass_node(g, i);
+        i--;
+        fused++;
+    }
+    return fused;
+}

@@ -78,6 +78,8 @@ typedef struct {
     int axis;                  /* concat, slice: per-sample axis */
     int start, length;         /* slice; length also tokens (L) */
     ecg_shape shape;           /* reshape: per-sample output shape */
+    int fused_relu;            /* conv1d, linear, add: output clamped at 0. Set only on the XNNPACK
+                                  executor's private graph, where a ReLU was folded in (ecg_fuse_relu) */
 } ecg_attrs;
 
 typedef struct {
@@ -256,9 +258,9 @@ int ecg_backend_init(char *err, size_t errlen);
 
 typedef struct ecg_xnn ecg_xnn;
 /* Lowers the graph (eval mode: BN folded into the preceding conv/linear when it is its only
- * consumer, dropout removed) for a fixed batch. threads <= 0, or more than there are cores:
- * all cores (ecg_xnn_threads says how many). Operators are created and set up once here;
- * ecg_xnn_run only runs them. */
+ * consumer, a ReLU likewise into the f32 conv/linear/add that feeds it, dropout removed) for a
+ * fixed batch. threads <= 0, or more than there are cores: all cores (ecg_xnn_threads says how
+ * many). Operators are created and set up once here; ecg_xnn_run only runs them. */
 #define ECG_XNN_NO_DW_PAD 1u   /* keep depthwise tap counts as they are (to measure the slow path) */
 #define ECG_XNN_NO_BN_FOLD 2u  /* lower batchnorm as its own per-channel affine step */
 /* 1x1 convs (stride 1, unpadded, groups 1) and linears: time our sparse kernel against XNNPACK's
@@ -266,9 +268,12 @@ typedef struct ecg_xnn ecg_xnn;
 #define ECG_XNN_SPARSE 4u
 #define ECG_XNN_SPARSE_ALWAYS 8u /* take the sparse kernel for every such layer, untimed (tests) */
 #define ECG_XNN_NO_INT8_CHAIN 16u /* int8 path: dequantise every int8 node's output, even between int8 nodes */
-/* Give every value a buffer of its own, so ecg_xnn_value can read each after a run (calibration).
+/* Give every value a buffer of its own (and every ReLU its own step), so ecg_xnn_value can read
+ * each after a run (calibration).
  * Without it, values whose lives do not overlap share memory (ecg_xnn_plan). */
 #define ECG_XNN_KEEP_VALUES 32u
+/* Keep each ReLU as its own step instead of clamping in the conv/linear/add that feeds it. */
+#define ECG_XNN_NO_RELU_FUSE 64u
 ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, unsigned flags, char *err, size_t errlen);
 void ecg_xnn_free(ecg_xnn *x);
 float *ecg_xnn_input(ecg_xnn *x, int i);        /* batch * numel floats, with XNN_EXTRA_BYTES slack */
@@ -282,6 +287,7 @@ typedef struct {
     int n_dw_padded;      /* depthwise convs whose taps were zero-padded to a fast size */
     int n_dw_slow;        /* depthwise convs left on a tap count with no fast kernel (should be 0) */
     int n_bn_folded;
+    int n_relu_fused;     /* ReLUs clamped in the conv/linear/add that feeds them */
     int n_sparse;         /* layers lowered onto the own sparse kernel */
     int n_sparse_timed;   /* layers where both candidates were timed (ECG_XNN_SPARSE) */
     int n_int8_nodes;     /* conv1d/linear nodes lowered onto XNNPACK int8 operators */

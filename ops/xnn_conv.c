@@ -7,12 +7,17 @@
 
 #include "xnn_lower.h"
 
-/* Appends the dense op, or the sparse kernel in its place where ecg_lower_sparse_maybe picks it. */
+/* The dense op's lower output bound: 0 where a ReLU was folded into the node. */
+static float out_min(const ecg_lower *l) { return l->n->a.fused_relu ? 0.0f : -INFINITY; }
+
+/* Appends the dense op, or the sparse kernel in its place where ecg_lower_sparse_maybe picks it
+ * (followed by the folded ReLU, which the sparse kernel does not apply, in place). */
 static int finish(ecg_lower *l, xnn_operator_t op, const float *w, const float *bias, int out, int in, size_t rows) {
     int rc = ecg_lower_sparse_maybe(l, op, w, bias, out, in, rows);
     if (rc != 0) {
         xnn_delete_operator(op);
-        return rc < 0 ? -1 : 0;
+        if (rc < 0) return -1;
+        return l->n->a.fused_relu ? ecg_lower_relu(l, l->out, l->out, rows, (size_t)out) : 0;
     }
     return ecg_lower_op(l, op);
 }
@@ -50,7 +55,7 @@ int ecg_lower_conv1d(ecg_lower *l) {
                                                           (uint32_t)taps, 1, (uint32_t)a->stride, 1,
                                                           (uint32_t)a->dilation, 1, (uint32_t)g, (size_t)gin,
                                                           (size_t)gout, (size_t)cin, (size_t)cout, w, bias,
-                                                          -INFINITY, INFINITY, 0, &op);
+                                                          out_min(l), INFINITY, 0, &op);
     free(w);
     if (ecg_lower_check(l, st, "xnn_create_convolution2d_nhwc_f32")) return -1;
     if (ecg_lower_check(l,
@@ -72,7 +77,7 @@ int ecg_lower_linear(ecg_lower *l) {
     /* XNNPACK's fully-connected kernel layout [out, in] is PyTorch's Linear layout. */
     if (ecg_lower_check(l,
                         xnn_create_fully_connected_nc_f32(in, out, in, out, l->w[0],
-                                                          l->n->a.has_bias ? l->w[1] : NULL, -INFINITY,
+                                                          l->n->a.has_bias ? l->w[1] : NULL, out_min(l),
                                                           INFINITY, 0, &op),
                         "xnn_create_fully_connected_nc_f32"))
         return -1;

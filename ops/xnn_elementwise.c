@@ -51,6 +51,17 @@ static int flat_multiply(ecg_lower *l, const float *a, const float *b, float *ou
     return ecg_lower_op(l, op);
 }
 
+int ecg_lower_relu(ecg_lower *l, const float *x, float *y, size_t rows, size_t c) {
+    xnn_operator_t op = NULL;
+    if (ecg_lower_check(l, xnn_create_clamp_nc_f32(c, c, c, 0.0f, INFINITY, 0, &op), "xnn_create_clamp_nc_f32"))
+        return -1;
+    if (ecg_lower_check(l, xnn_setup_clamp_nc_f32(op, rows, x, y, l->tp), "xnn_setup_clamp_nc_f32")) {
+        xnn_delete_operator(op);
+        return -1;
+    }
+    return ecg_lower_op(l, op);
+}
+
 int ecg_lower_unary(ecg_lower *l) {
     size_t c = ecg_lower_channels(&l->out_shape), rows = ecg_lower_rows(l, &l->out_shape);
     const float *x = l->in[0];
@@ -59,10 +70,7 @@ int ecg_lower_unary(ecg_lower *l) {
     enum xnn_status s;
     switch (l->n->kind) {
     case ECG_OP_RELU:
-        if (ecg_lower_check(l, xnn_create_clamp_nc_f32(c, c, c, 0.0f, INFINITY, 0, &op), "xnn_create_clamp_nc_f32"))
-            return -1;
-        s = xnn_setup_clamp_nc_f32(op, rows, x, y, l->tp);
-        break;
+        return ecg_lower_relu(l, x, y, rows, c);
     case ECG_OP_SIGMOID:
         if (ecg_lower_check(l, xnn_create_sigmoid_nc_f32(c, c, c, 0, &op), "xnn_create_sigmoid_nc_f32")) return -1;
         s = xnn_setup_sigmoid_nc_f32(op, rows, x, y, l->tp);
@@ -114,7 +122,9 @@ int ecg_lower_binary(ecg_lower *l) {
     xnn_operator_t op = NULL;
     enum xnn_status s;
     if (l->n->kind == ECG_OP_ADD) {
-        if (ecg_lower_check(l, xnn_create_add_nd_f32(-INFINITY, INFINITY, 0, &op), "xnn_create_add_nd_f32"))
+        /* a folded ReLU (residual add + ReLU) is the add's lower output bound */
+        float lo = l->n->a.fused_relu ? 0.0f : -INFINITY;
+        if (ecg_lower_check(l, xnn_create_add_nd_f32(lo, INFINITY, 0, &op), "xnn_create_add_nd_f32"))
             return -1;
         s = xnn_setup_add_nd_f32(op, na, sa, nb, sb, l->in[0], l->in[1], l->out, l->tp);
     } else {

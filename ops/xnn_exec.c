@@ -15,7 +15,7 @@ typedef struct alloc_node {
 } alloc_node;
 
 struct ecg_xnn {
-    ecg_graph g;            /* private, rewritten copy (BN folded, dropout removed) */
+    ecg_graph g;            /* private, rewritten copy (BN and ReLU folded, dropout removed) */
     int batch, threads;
     unsigned flags;
     pthreadpool_t tp;
@@ -329,6 +329,9 @@ static ecg_xnn *create(const ecg_graph *src, const ecg_qmodel *q, int batch, int
     x->stats.n_bn_folded = folded;
     for (int i = g->n_nodes - 1; i >= 0; i--)
         if (g->nodes[i].kind == ECG_OP_DROPOUT) ecg_graph_bypass_node(g, i);
+    /* After BN folding, so conv -> BN -> ReLU becomes one conv. Calibration reads every value,
+     * a ReLU's input too, so it keeps the ReLUs. */
+    if (!(flags & (ECG_XNN_NO_RELU_FUSE | ECG_XNN_KEEP_VALUES))) x->stats.n_relu_fused = ecg_fuse_relu(g, q);
 
     if (!(x->val = calloc((size_t)g->n_values, sizeof(float *)))) goto oom;
     if (q && plan_int8_values(x, q)) goto oom;

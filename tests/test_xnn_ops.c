@@ -130,6 +130,48 @@ static void test_batchnorm_fold(void) {
     ecg_graph_free(&g);
 }
 
+/* ReLU folded into the conv (after its BN), the residual add and the linear that feed it: the
+ * sums are the reference's with fusion, without it and on the sparse kernel (which clamps in a
+ * step of its own). A ReLU whose input has another reader keeps its own step. */
+static int relu_graph(ecg_graph *g) {
+    ecg_graph_init(g, 21);
+    int x = ecg_input(g, "x", ecg_shape2(40, 6));
+    int a = ecg_unary(g, ECG_OP_RELU, "a.relu",
+                      ecg_batchnorm(g, "a.bn", ecg_conv1d(g, "a.conv", x, 8, 5, 1, 1, 1, 0), 1e-5f, 0.1f));
+    int b = ecg_conv1d(g, "b.conv", a, 8, 3, 1, 1, 1, 1);
+    int res = ecg_unary(g, ECG_OP_RELU, "res.relu", ecg_binary(g, ECG_OP_ADD, "res.add", b, a));
+    int c = ecg_conv1d(g, "c.conv", res, 8, 3, 1, 1, 1, 1);
+    int shared = ecg_binary(g, ECG_OP_ADD, "shared", ecg_unary(g, ECG_OP_RELU, "c.relu", c), c);
+    int fc = ecg_linear(g, "fc", ecg_gap(g, "pool", shared), 4, 1);
+    ecg_graph_set_output(g, ecg_unary(g, ECG_OP_RELU, "fc.relu", fc));
+    randomize_bn(g, 8);
+    return 3; /* a.relu, res.relu, fc.relu; not c.relu */
+}
+
+static void test_relu_fusion(void) {
+    ecg_graph g;
+    int want = relu_graph(&g);
+    xnn_check("relu fused", &g, 3, 2, 0, TOL, 4);
+    xnn_check("relu unfused", &g, 3, 2, ECG_XNN_NO_RELU_FUSE, TOL, 4);
+    xnn_check("relu fused, sparse", &g, 3, 1, ECG_XNN_SPARSE_ALWAYS, TOL, 4);
+    const struct {
+        unsigned flags;
+        int fused;
+    } cases[] = {{0, want}, {ECG_XNN_NO_RELU_FUSE, 0}, {ECG_XNN_KEEP_VALUES, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[256];
+        ecg_xnn *xe = ecg_xnn_create(&g, 1, 1, cases[i].flags, err, sizeof err);
+        CHECK(xe != NULL, "create: %s", err);
+        if (!xe) continue;
+        CHECK(ecg_xnn_get_stats(xe).n_relu_fused == cases[i].fused, "flags %u: %d ReLUs fused, want %d",
+              cases[i].flags, ecg_xnn_get_stats(xe).n_relu_fused, cases[i].fused);
+        CHECK(ecg_xnn_find_node(xe, "c.relu") >= 0, "flags %u: the shared ReLU was fused", cases[i].flags);
+        ecg_xnn_free(xe);
+    }
+    CHECK(g.n_nodes == 12, "the caller's graph lost nodes (%d)", g.n_nodes);
+    ecg_graph_free(&g);
+}
+
 static void test_pools(void) {
     ecg_rng r = {77};
     for (int trial = 0; trial < 6; trial++) {
@@ -203,6 +245,7 @@ int main(void) {
     RUN(test_dwconv_padding_stats);
     RUN(test_linear);
     RUN(test_batchnorm_fold);
+    RUN(test_relu_fusion);
     RUN(test_pools);
     RUN(test_elementwise);
     RUN(test_xnn_errors);
