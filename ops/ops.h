@@ -274,6 +274,11 @@ typedef struct ecg_xnn ecg_xnn;
 #define ECG_XNN_KEEP_VALUES 32u
 /* Keep each ReLU as its own step instead of clamping in the conv/linear/add that feeds it. */
 #define ECG_XNN_NO_RELU_FUSE 64u
+/* 1x1 convs and linears over at most 32 rows (batch 1, short T): time our dense kernel that reads
+ * the weights once per 8 rows against XNNPACK (once per 7) and keep the faster (default on
+ * AVX-512). NO_SMALL: never; SMALL_ALWAYS: for every such layer of any row count, untimed (tests). */
+#define ECG_XNN_NO_SMALL 128u
+#define ECG_XNN_SMALL_ALWAYS 256u
 ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, unsigned flags, char *err, size_t errlen);
 void ecg_xnn_free(ecg_xnn *x);
 float *ecg_xnn_input(ecg_xnn *x, int i);        /* batch * numel floats, with XNN_EXTRA_BYTES slack */
@@ -290,6 +295,8 @@ typedef struct {
     int n_relu_fused;     /* ReLUs clamped in the conv/linear/add that feeds them */
     int n_sparse;         /* layers lowered onto the own sparse kernel */
     int n_sparse_timed;   /* layers where both candidates were timed (ECG_XNN_SPARSE) */
+    int n_small;          /* layers lowered onto the own small-row dense kernel */
+    int n_small_timed;    /* layers where it was timed against XNNPACK */
     int n_int8_nodes;     /* conv1d/linear nodes lowered onto XNNPACK int8 operators */
     int n_int8_chained;   /* int8 values passed on in int8 (no dequantise + quantise between int8 nodes) */
     size_t value_bytes;   /* activation memory for the whole batch: the planned arena (f32 values, int8 buffers) */
@@ -394,6 +401,17 @@ size_t ecg_sparse_scratch_floats(const ecg_sparse_w *s, size_t rows);
 int ecg_sparse_gemm(const ecg_sparse_w *s, const float *x, size_t rows, size_t in, float *y, size_t out,
                     float *scratch, size_t scratch_floats, struct pthreadpool *tp, ecg_isa isa, char *err,
                     size_t errlen);
+
+/* ---------------------------------------------------------------- dense 1x1 conv / linear on few rows (ops/small_gemm.c) */
+/* Y[rows, out] = max(X[rows, in] W^T + bias, lo) for W [out, in], reading W once per 8 rows
+ * (XNNPACK reads it once per 7: twice for T = 8). Packed once: ecg_small_w_floats floats (0 when
+ * out or in < 1), bias may be NULL. x [rows, in] and y [rows, out] row-major, not overlapping;
+ * lo = -INFINITY for no clamp, 0 for a ReLU. Panels are split across tp (NULL: the calling
+ * thread). -1 on a NULL pointer, bad size or an isa this CPU lacks. */
+size_t ecg_small_w_floats(int out, int in);
+void ecg_small_w_pack(float *dst, const float *w, const float *bias, int out, int in);
+int ecg_small_gemm(const float *wp, int out, int in, const float *x, size_t rows, float *y, float lo,
+                   struct pthreadpool *tp, ecg_isa isa);
 
 /* ---------------------------------------------------------------- safetensors */
 /* Writes all params of g (F32, PyTorch names/shapes) plus optional string metadata pairs. */

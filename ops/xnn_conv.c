@@ -10,14 +10,16 @@
 /* The dense op's lower output bound: 0 where a ReLU was folded into the node. */
 static float out_min(const ecg_lower *l) { return l->n->a.fused_relu ? 0.0f : -INFINITY; }
 
-/* Appends the dense op, or the sparse kernel in its place where ecg_lower_sparse_maybe picks it
- * (followed by the folded ReLU, which the sparse kernel does not apply, in place). */
+/* Appends the dense op, or in its place the sparse kernel (followed by the folded ReLU, which it
+ * does not apply, in place) or the small-row kernel, where they are picked. */
 static int finish(ecg_lower *l, xnn_operator_t op, const float *w, const float *bias, int out, int in, size_t rows) {
     int rc = ecg_lower_sparse_maybe(l, op, w, bias, out, in, rows);
+    int relu_step = rc > 0 && l->n->a.fused_relu;
+    if (rc == 0) rc = ecg_lower_small_maybe(l, op, w, bias, out, in, rows);
     if (rc != 0) {
         xnn_delete_operator(op);
         if (rc < 0) return -1;
-        return l->n->a.fused_relu ? ecg_lower_relu(l, l->out, l->out, rows, (size_t)out) : 0;
+        return relu_step ? ecg_lower_relu(l, l->out, l->out, rows, (size_t)out) : 0;
     }
     return ecg_lower_op(l, op);
 }

@@ -279,11 +279,11 @@ static void test_xnn_slice(void) {
     }
 }
 
-/* Stats of the XNNPACK plan of g. */
+/* Stats of the XNNPACK plan of g (no timed kernel choice: that may differ between two plans). */
 static ecg_xnn_stats plan_stats(const ecg_graph *g, int batch, int threads, const char *label) {
     char err[256];
     ecg_xnn_stats st = {.n_xnn_ops = -1, .n_own_kernels = -1};
-    ecg_xnn *x = ecg_xnn_create(g, batch, threads, 0, err, sizeof err);
+    ecg_xnn *x = ecg_xnn_create(g, batch, threads, ECG_XNN_NO_SMALL, err, sizeof err);
     CHECK(x != NULL, "%s: %s", label, err);
     if (x) st = ecg_xnn_get_stats(x);
     ecg_xnn_free(x);

@@ -1,0 +1,114 @@
+/* Own dense kernel for 1x1 convolutions and linears over few rows (batch 1, short T):
+ * Y[rows, out] = max(X[rows, in] W^T + bias, lo), W [out, in].
+ *
+ * Why. XNNPACK's f32 GEMM (Feb 2022) works in tiles of 7 rows on AVX-512 and reads all of W once
+ * per tile, so 8 rows cost two full passes over the weights, the second for one row: on the
+ * 2-core EPYC a 320 -> 1280 layer takes 28 us for 1 to 7 rows and 56 us for 8 to 14. At batch 1
+ * the late EfficientECG-B0 stages run at T = 8 and 16 with MBs of weights, so those layers are
+ * bound by reading W. Here W is packed once into panels of 16 outputs, [panel][in][16], and each
+ * panel is read once per 8 rows: 8 broadcast FMAs per 16 weights loaded. The executor times it
+ * against XNNPACK per layer and keeps the faster (ops/xnn_small.c). */
+#include <math.h>
+#include <string.h>
+
+#include <pthreadpool.h>
+
+#include "ops.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define ECG_X86 1
+#endif
+
+#define NR 16 /* outputs per panel */
+#define MR 8  /* rows per pass over a panel */
+
+static size_t panels(int out) { return ((size_t)out + NR - 1) / NR; }
+
+size_t ecg_small_w_floats(int out, int in) {
+    return out < 1 || in < 1 ? 0 : panels(out) * NR * ((size_t)in + 1);
+}
+
+void ecg_small_w_pack(float *dst, const float *w, const float *bias, int out, int in) {
+    size_t np = panels(out), n = ecg_small_w_floats(out, in);
+    memset(dst, 0, n * sizeof *dst);
+    for (size_t p = 0; p < np; p++) {
+        float *panel = dst + p * NR * ((size_t)in + 1); /* bias row first, then in rows of NR */
+        for (size_t j = 0; j < NR && p * NR + j < (size_t)out; j++) {
+            size_t o = p * NR + j;
+            panel[j] = bias ? bias[o] : 0.0f;
+            for (size_t i = 0; i < (size_t)in; i++) panel[NR + i * NR + j] = w[o * (size_t)in + i];
+        }
+    }
+}
+
+typedef struct {
+    const float *wp, *x;
+    float *y;
+    size_t rows, in, out, chunks;
+    float lo;
+    ecg_isa isa;
+} small_ctx;
+
+/* ---------------------------------------------------------------- portable path */
+static void panel_scalar(const small_ctx *c, const float *panel, size_t r0, size_t nr, size_t o0, size_t no) {
+    for (size_t r = r0; r < r0 + nr; r++)
+        for (size_t j = 0; j < no; j++) {
+            float acc = panel[j];
+            for (size_t i = 0; i < c->in; i++) acc += c->x[r * c->in + i] * panel[NR + i * NR + j];
+            c->y[r * c->out + o0 + j] = c->lo > -INFINITY && !(acc > c->lo) ? c->lo : acc;
+        }
+}
+
+#ifdef ECG_X86
+/* ---------------------------------------------------------------- AVX-512: one zmm per row */
+#define AVX512_FN __attribute__((target("avx512f,avx2,fma")))
+AVX512_FN static void panel_avx512(const small_ctx *c, const float *panel, size_t r0, size_t nr, size_t o0,
+                                   size_t no) {
+    const float *xr[MR];
+    __m512 acc[MR];
+    for (size_t r = 0; r < MR; r++) {
+        /* rows past the last repeat it: wasted FMAs, no extra weight traffic, nothing stored */
+        xr[r] = c->x + (r0 + (r < nr ? r : nr - 1)) * c->in;
+        acc[r] = _mm512_loadu_ps(panel);
+    }
+    const float *w = panel + NR;
+    for (size_t i = 0; i < c->in; i++, w += NR) {
+        __m512 wv = _mm512_loadu_ps(w);
+#pragma GCC unroll 8
+        for (size_t r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(xr[r][i]), wv, acc[r]);
+    }
+    __mmask16 mask = no >= NR ? (__mmask16)0xffff : (__mmask16)((1u << no) - 1);
+    __m512 lo = _mm512_set1_ps(c->lo);
+    for (size_t r = 0; r < nr; r++) {
+        /* max(NaN, lo) would be lo: clamp only where a ReLU asked for it, as XNNPACK's bound does */
+        __m512 v = c->lo > -INFINITY ? _mm512_max_ps(acc[r], lo) : acc[r];
+        _mm512_mask_storeu_ps(c->y + (r0 + r) * c->out + o0, mask, v);
+    }
+}
+#endif
+
+/* Task t: panel t / chunks over rows chunk t % chunks. */
+static void task(void *p, size_t t) {
+    const small_ctx *c = p;
+    size_t pi = t / c->chunks, r0 = (t % c->chunks) * MR, o0 = pi * NR;
+    size_t nr = c->rows - r0 < MR ? c->rows - r0 : MR, no = c->out - o0 < NR ? c->out - o0 : NR;
+    const float *panel = c->wp + pi * NR * (c->in + 1);
+#ifdef ECG_X86
+    if (c->isa == ECG_ISA_AVX512) {
+        panel_avx512(c, panel, r0, nr, o0, no);
+        return;
+    }
+#endif
+    panel_scalar(c, panel, r0, nr, o0, no);
+}
+
+int ecg_small_gemm(const float *wp, int out, int in, const float *x, size_t rows, float *y, float lo,
+                   struct pthreadpool *tp, ecg_isa isa) {
+    if (!wp || !x || !y || out < 1 || in < 1 || !ecg_isa_supported(isa)) return -1;
+    if (!rows) return 0;
+    small_ctx c = {.wp = wp, .x = x, .y = y, .rows = rows, .in = (size_t)in, .out = (size_t)out,
+                   .chunks = (rows + MR - 1) / MR, .lo = lo, .isa = isa};
+    pthreadpool_parallelize_1d(tp, task, &c, panels(out) * c.chunks, 0);
+    return 0;
+}

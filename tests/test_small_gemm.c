@@ -1,0 +1,148 @@
+/* Own dense small-row 1x1 kernel (ops/small_gemm.c): every ISA path this CPU runs against a naive
+ * double loop; in the XNNPACK executor, bit for bit XNNPACK's own result, with and without a
+ * folded ReLU, forced or timed, and a registry model against the reference. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pthreadpool.h>
+
+#include "../models/models.h"
+#include "harness.h"
+
+static void naive(const float *w, const float *bias, const float *x, size_t rows, int out, int in, float lo,
+                  double *y) {
+    for (size_t r = 0; r < rows; r++)
+        for (int o = 0; o < out; o++) {
+            double acc = bias ? bias[o] : 0.0;
+            for (int i = 0; i < in; i++) acc += (double)w[(size_t)o * (size_t)in + (size_t)i] * x[r * (size_t)in + (size_t)i];
+            y[r * (size_t)out + (size_t)o] = acc > lo ? acc : lo;
+        }
+}
+
+/* Packs, runs every supported path serially and on a 2-thread pool, compares. Buffers are offset
+ * by one float: the kernel must not need alignment. */
+static void check_case(int rows, int out, int in, int with_bias, float lo, uint64_t seed) {
+    ecg_rng r = {seed};
+    size_t nw = (size_t)out * (size_t)in, nx = (size_t)rows * (size_t)in, ny = (size_t)rows * (size_t)out;
+    float *w = malloc(nw * sizeof(float)), *bias = malloc((size_t)out * sizeof(float));
+    float *xbuf = malloc((nx + 1) * sizeof(float)), *ybuf = malloc((ny + 1) * sizeof(float));
+    float *packed = malloc(ecg_small_w_floats(out, in) * sizeof(float) + sizeof(float));
+    double *ref = malloc((ny + 1) * sizeof(double));
+    float *x = xbuf + 1, *y = ybuf + 1, *wp = packed + 1;
+    fill_normal(w, nw, &r, 1.0f);
+    fill_normal(bias, (size_t)out, &r, 1.0f);
+    fill_normal(x, nx, &r, 1.0f);
+    naive(w, with_bias ? bias : NULL, x, (size_t)rows, out, in, lo, ref);
+    ecg_small_w_pack(wp, w, with_bias ? bias : NULL, out, in);
+    pthreadpool_t tp = pthreadpool_create(2);
+    for (int isa = ECG_ISA_SCALAR; isa <= ECG_ISA_AVX512; isa++) {
+        if (!ecg_isa_supported((ecg_isa)isa)) continue;
+        for (int threaded = 0; threaded <= 1; threaded++) {
+            for (size_t k = 0; k < ny; k++) y[k] = NAN;
+            int rc = ecg_small_gemm(wp, out, in, x, (size_t)rows, y, lo, threaded ? tp : NULL, (ecg_isa)isa);
+            CHECK(rc == 0, "%s: rc %d", ecg_isa_name((ecg_isa)isa), rc);
+            double worst = 0;
+            for (size_t k = 0; k < ny; k++) worst = fmax(worst, isnan(y[k]) ? INFINITY : fabs(y[k] - ref[k]));
+            CHECK(worst <= 1e-4 * sqrt((double)in + 1), "%s rows %d %d->%d bias %d lo %g threads %d: max err %g",
+                  ecg_isa_name((ecg_isa)isa), rows, in, out, with_bias, (double)lo, 1 + threaded, worst);
+        }
+    }
+    pthreadpool_destroy(tp);
+    free(w), free(bias), free(xbuf), free(ybuf), free(packed), free(ref);
+}
+
+/* Rows across the 8-row passes (1, a partial pass, one, one and a bit, several), outputs across
+ * the 16-wide panels, with and without bias and ReLU. */
+static void test_kernel(void) {
+    const int rows[] = {1, 5, 8, 9, 16, 21, 40}, outs[] = {1, 15, 16, 17, 40}, ins[] = {1, 7, 64};
+    uint64_t seed = 1;
+    for (size_t a = 0; a < sizeof rows / sizeof *rows; a++)
+        for (size_t b = 0; b < sizeof outs / sizeof *outs; b++)
+            for (size_t c = 0; c < sizeof ins / sizeof *ins; c++, seed++)
+                check_case(rows[a], outs[b], ins[c], (int)(seed % 2), seed % 3 ? -INFINITY : 0.0f, seed);
+    /* no rows is nothing to do; bad arguments are refused */
+    float wp[64] = {0}, x[4] = {0}, y[4] = {0};
+    CHECK(ecg_small_gemm(wp, 1, 1, x, 0, y, -INFINITY, NULL, ECG_ISA_SCALAR) == 0, "zero rows");
+    CHECK(ecg_small_gemm(NULL, 1, 1, x, 1, y, -INFINITY, NULL, ECG_ISA_SCALAR) == -1, "NULL weights accepted");
+    CHECK(ecg_small_gemm(wp, 0, 1, x, 1, y, -INFINITY, NULL, ECG_ISA_SCALAR) == -1, "out 0 accepted");
+    CHECK(ecg_small_gemm(wp, 1, 1, x, 1, y, -INFINITY, NULL, (ecg_isa)99) == -1, "unknown isa accepted");
+    CHECK(ecg_small_w_floats(0, 3) == 0 && ecg_small_w_floats(17, 3) == 2 * 16 * 4, "packed size");
+}
+
+/* One 1x1 conv or linear (optionally + ReLU) over t rows, run through the executor with flags. */
+static float *run_layer(int t, int in, int out, int linear, int relu, int threads, unsigned flags, ecg_xnn_stats *st) {
+    ecg_graph g;
+    ecg_graph_init(&g, (uint64_t)(t * 131 + in));
+    int x = ecg_input(&g, "x", ecg_shape2(t, in));
+    int y = linear ? ecg_linear(&g, "layer", x, out, 1) : ecg_conv1d(&g, "layer", x, out, 1, 1, 1, 1, 1);
+    ecg_graph_set_output(&g, relu ? ecg_unary(&g, ECG_OP_RELU, "relu", y) : y);
+    char err[256];
+    ecg_xnn *xe = ecg_xnn_create(&g, 1, threads, flags, err, sizeof err);
+    CHECK(xe != NULL, "create: %s", err);
+    float *res = NULL;
+    if (xe) {
+        ecg_rng r = {7};
+        fill_normal(ecg_xnn_input(xe, 0), (size_t)t * (size_t)in, &r, 1.0f);
+        CHECK(ecg_xnn_run(xe) == 0, "run");
+        res = malloc((size_t)t * (size_t)out * sizeof(float));
+        memcpy(res, ecg_xnn_output(xe), (size_t)t * (size_t)out * sizeof(float));
+        *st = ecg_xnn_get_stats(xe);
+    }
+    ecg_xnn_free(xe);
+    ecg_graph_free(&g);
+    return res;
+}
+
+/* The kernel adds in XNNPACK's order, so picking it never changes a result: every case must be
+ * the same bits as XNNPACK's (checked on AVX-512, the only machine where it is offered untimed
+ * choices; forced elsewhere it runs the portable path, checked above). */
+static void test_executor_bitwise(void) {
+    const int shapes[][3] = {{8, 320, 1280}, {8, 1152, 192}, {16, 112, 672}, {5, 7, 19}, {33, 33, 17}, {1, 1, 16}};
+    int avx512 = ecg_isa_best() == ECG_ISA_AVX512;
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+        for (int variant = 0; variant < 4; variant++) {
+            int t = shapes[s][0], in = shapes[s][1], out = shapes[s][2], linear = variant & 1, relu = variant >> 1;
+            ecg_xnn_stats a = {0}, b = {0};
+            float *xnn = run_layer(t, in, out, linear, relu, 1, ECG_XNN_NO_SMALL, &a);
+            float *own = run_layer(t, in, out, linear, relu, 2, ECG_XNN_SMALL_ALWAYS, &b);
+            CHECK(a.n_small == 0 && b.n_small == 1 && b.n_small_timed == 0, "T %d %d->%d: %d / %d layers small", t,
+                  in, out, a.n_small, b.n_small);
+            CHECK(b.n_relu_fused == relu && b.n_xnn_ops == 0, "T %d: %d ReLUs folded, %d XNNPACK ops", t,
+                  b.n_relu_fused, b.n_xnn_ops);
+            if (xnn && own && avx512)
+                CHECK(!memcmp(xnn, own, (size_t)t * (size_t)out * sizeof(float)),
+                      "T %d %d->%d linear %d relu %d: not XNNPACK's bits", t, in, out, linear, relu);
+            free(xnn);
+            free(own);
+        }
+    /* Timed: offered up to 32 rows on AVX-512 (and never with NO_SMALL); either way the same bits. */
+    ecg_xnn_stats a = {0}, b = {0}, c = {0};
+    float *timed = run_layer(8, 320, 1280, 0, 1, 1, 0, &a), *big = run_layer(40, 64, 64, 0, 0, 1, 0, &b);
+    float *never = run_layer(8, 320, 1280, 0, 1, 1, ECG_XNN_NO_SMALL, &c);
+    CHECK(a.n_small_timed == avx512 && b.n_small_timed == 0 && c.n_small_timed == 0, "timed %d %d %d",
+          a.n_small_timed, b.n_small_timed, c.n_small_timed);
+    if (timed && never) CHECK(!memcmp(timed, never, 8 * 1280 * sizeof(float)), "timed choice changed the result");
+    free(timed);
+    free(big);
+    free(never);
+}
+
+/* A whole registry model with every 1x1 conv and linear on the kernel, against the reference. */
+static void test_registry_model(void) {
+    ecg_graph g;
+    char err[256];
+    ecg_model_cfg cfg = ecg_model_cfg_default(252, 1, 5);
+    int rc = ecg_model_build("efficientecg-s", &cfg, &g, err, sizeof err);
+    CHECK(rc == 0, "build: %s", err);
+    if (rc) return;
+    xnn_check("efficientecg-s, small kernel forced", &g, 2, 2, ECG_XNN_SMALL_ALWAYS, 1e-4, 3);
+    ecg_graph_free(&g);
+}
+
+int main(void) {
+    RUN(test_kernel);
+    RUN(test_executor_bitwise);
+    RUN(test_registry_model);
+    return test_done();
+}
