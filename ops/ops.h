@@ -274,9 +274,9 @@ typedef struct ecg_xnn ecg_xnn;
 #define ECG_XNN_KEEP_VALUES 32u
 /* Keep each ReLU as its own step instead of clamping in the conv/linear/add that feeds it. */
 #define ECG_XNN_NO_RELU_FUSE 64u
-/* 1x1 convs and linears over at most 32 rows (batch 1, short T): time our dense kernel that reads
- * the weights once per 8 rows against XNNPACK (once per 7) and keep the faster (default on
- * AVX-512). NO_SMALL: never; SMALL_ALWAYS: for every such layer of any row count, untimed (tests). */
+/* 1x1 convs and linears over at most 32 rows (batch 1, short T) run on our dense kernel where it
+ * reads the weights fewer times than XNNPACK (8 rows per pass against 7: 8, 15-16, 22-24, 29-32
+ * rows; on AVX-512, by default). NO_SMALL: never; SMALL_ALWAYS: every such layer, any row count. */
 #define ECG_XNN_NO_SMALL 128u
 #define ECG_XNN_SMALL_ALWAYS 256u
 ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, unsigned flags, char *err, size_t errlen);
@@ -296,7 +296,6 @@ typedef struct {
     int n_sparse;         /* layers lowered onto the own sparse kernel */
     int n_sparse_timed;   /* layers where both candidates were timed (ECG_XNN_SPARSE) */
     int n_small;          /* layers lowered onto the own small-row dense kernel */
-    int n_small_timed;    /* layers where it was timed against XNNPACK */
     int n_int8_nodes;     /* conv1d/linear nodes lowered onto XNNPACK int8 operators */
     int n_int8_chained;   /* int8 values passed on in int8 (no dequantise + quantise between int8 nodes) */
     size_t value_bytes;   /* activation memory for the whole batch: the planned arena (f32 values, int8 buffers) */
@@ -408,6 +407,7 @@ int ecg_sparse_gemm(const ecg_sparse_w *s, const float *x, size_t rows, size_t i
  * out or in < 1), bias may be NULL. x [rows, in] and y [rows, out] row-major, not overlapping;
  * lo = -INFINITY for no clamp, 0 for a ReLU. Panels are split across tp (NULL: the calling
  * thread). -1 on a NULL pointer, bad size or an isa this CPU lacks. */
+#define ECG_SMALL_ROWS_PER_PASS 8
 size_t ecg_small_w_floats(int out, int in);
 void ecg_small_w_pack(float *dst, const float *w, const float *bias, int out, int in);
 int ecg_small_gemm(const float *wp, int out, int in, const float *x, size_t rows, float *y, float lo,

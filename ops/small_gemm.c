@@ -6,8 +6,8 @@
  * 2-core EPYC a 320 -> 1280 layer takes 28 us for 1 to 7 rows and 56 us for 8 to 14. At batch 1
  * the late EfficientECG-B0 stages run at T = 8 and 16 with MBs of weights, so those layers are
  * bound by reading W. Here W is packed once into panels of 16 outputs, [panel][in][16], and each
- * panel is read once per 8 rows: 8 broadcast FMAs per 16 weights loaded. The executor times it
- * against XNNPACK per layer and keeps the faster (ops/xnn_small.c). */
+ * panel is read once per 8 rows: 8 broadcast FMAs per 16 weights loaded. The executor uses it
+ * where that means fewer passes over the weights than XNNPACK's (ops/xnn_small.c). */
 #include <math.h>
 #include <string.h>
 
@@ -21,7 +21,7 @@
 #endif
 
 #define NR 16 /* outputs per panel */
-#define MR 8  /* rows per pass over a panel */
+#define MR ECG_SMALL_ROWS_PER_PASS /* rows per pass over a panel */
 
 static size_t panels(int out) { return ((size_t)out + NR - 1) / NR; }
 

@@ -15,7 +15,7 @@ static float out_min(const ecg_lower *l) { return l->n->a.fused_relu ? 0.0f : -I
 static int finish(ecg_lower *l, xnn_operator_t op, const float *w, const float *bias, int out, int in, size_t rows) {
     int rc = ecg_lower_sparse_maybe(l, op, w, bias, out, in, rows);
     int relu_step = rc > 0 && l->n->a.fused_relu;
-    if (rc == 0) rc = ecg_lower_small_maybe(l, op, w, bias, out, in, rows);
+    if (rc == 0) rc = ecg_lower_small_maybe(l, w, bias, out, in, rows);
     if (rc != 0) {
         xnn_delete_operator(op);
         if (rc < 0) return -1;

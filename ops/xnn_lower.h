@@ -105,14 +105,9 @@ int ecg_lower_linear_q(ecg_lower *l);   /* XNNPACK qs8 fully-connected */
 int ecg_lower_sparse_maybe(ecg_lower *l, xnn_operator_t dense, const float *w, const float *bias, int out, int in,
                            size_t rows);
 
-/* The same for our dense kernel over few rows (ops/xnn_small.c): times it against `dense` unless
- * ECG_XNN_SMALL_ALWAYS; it applies the node's folded ReLU itself. */
-int ecg_lower_small_maybe(ecg_lower *l, xnn_operator_t dense, const float *w, const float *bias, int out, int in,
-                          size_t rows);
-/* Median seconds per call of XNNPACK's `dense` and of the own kernel `own` (ops/xnn_choose.c).
- * 0 ok, -1 if XNNPACK failed. */
-int ecg_lower_time_pair(xnn_operator_t dense, ecg_kernel_fn own, void *arg, pthreadpool_t tp, double *t_dense,
-                        double *t_own);
+/* The same for our dense kernel over few rows (ops/xnn_small.c), where it reads the weights fewer
+ * times than XNNPACK (or always with ECG_XNN_SMALL_ALWAYS); it applies the node's folded ReLU. */
+int ecg_lower_small_maybe(ecg_lower *l, const float *w, const float *bias, int out, int in, size_t rows);
 
 /* Graph rewrites for inference (ops/fold.c). */
 /* Folds each eval-mode BatchNorm into the conv1d/linear that feeds it when that is its only

@@ -10,6 +10,10 @@
 
 #include "xnn_lower.h"
 
+#define WARMUP 2
+#define SAMPLES 9
+#define CALLS_PER_SAMPLE 4
+
 typedef struct {
     const ecg_sparse_w *s;
     const float *x;
@@ -24,6 +28,28 @@ static void sparse_kernel(void *p, pthreadpool_t tp) {
     /* Shapes and scratch were checked when the step was planned; nothing can fail here. */
     (void)ecg_sparse_gemm(a->s, a->x, a->rows, a->in, a->y, a->out, a->scratch, a->n_scratch, tp, a->isa, err,
                           sizeof err);
+}
+
+/* Median seconds per call of each candidate, alternating. 0 ok, -1 if XNNPACK failed. */
+static int time_both(xnn_operator_t dense, sparse_arg *a, pthreadpool_t tp, double *t_dense, double *t_sparse) {
+    double td[SAMPLES], ts[SAMPLES];
+    for (int i = 0; i < WARMUP; i++) {
+        if (xnn_run_operator(dense, tp) != xnn_status_success) return -1;
+        sparse_kernel(a, tp);
+    }
+    for (int i = 0; i < SAMPLES; i++) {
+        double t0 = ecg_now_s();
+        for (int k = 0; k < CALLS_PER_SAMPLE; k++)
+            if (xnn_run_operator(dense, tp) != xnn_status_success) return -1;
+        double t1 = ecg_now_s();
+        for (int k = 0; k < CALLS_PER_SAMPLE; k++) sparse_kernel(a, tp);
+        double t2 = ecg_now_s();
+        td[i] = t1 - t0;
+        ts[i] = t2 - t1;
+    }
+    *t_dense = ecg_median(td, SAMPLES) / CALLS_PER_SAMPLE;
+    *t_sparse = ecg_median(ts, SAMPLES) / CALLS_PER_SAMPLE;
+    return 0;
 }
 
 /* Packs w into executor memory and fills the kernel's argument. NULL with the error set. */
@@ -56,7 +82,7 @@ int ecg_lower_sparse_maybe(ecg_lower *l, xnn_operator_t dense, const float *w, c
     if (!a) return -1;
     if (!(f & ECG_XNN_SPARSE_ALWAYS)) {
         double td, ts;
-        if (ecg_lower_time_pair(dense, sparse_kernel, a, l->tp, &td, &ts))
+        if (time_both(dense, a, l->tp, &td, &ts))
             return ecg_lower_fail(l, "xnn_run_operator failed while timing the dense candidate");
         l->stats->n_sparse_timed++;
         /* The losing candidate's packed weights stay in executor memory until it is freed:

@@ -279,7 +279,7 @@ static void test_xnn_slice(void) {
     }
 }
 
-/* Stats of the XNNPACK plan of g (no timed kernel choice: that may differ between two plans). */
+/* Stats of the XNNPACK plan of g (every layer on XNNPACK: the small-row kernel would replace some). */
 static ecg_xnn_stats plan_stats(const ecg_graph *g, int batch, int threads, const char *label) {
     char err[256];
     ecg_xnn_stats st = {.n_xnn_ops = -1, .n_own_kernels = -1};

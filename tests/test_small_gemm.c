@@ -1,6 +1,6 @@
 /* Own dense small-row 1x1 kernel (ops/small_gemm.c): every ISA path this CPU runs against a naive
  * double loop; in the XNNPACK executor, bit for bit XNNPACK's own result, with and without a
- * folded ReLU, forced or timed, and a registry model against the reference. */
+ * folded ReLU, forced or by the executor's rule, and a registry model against the reference. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,8 +95,8 @@ static float *run_layer(int t, int in, int out, int linear, int relu, int thread
 }
 
 /* The kernel adds in XNNPACK's order, so picking it never changes a result: every case must be
- * the same bits as XNNPACK's (checked on AVX-512, the only machine where it is offered untimed
- * choices; forced elsewhere it runs the portable path, checked above). */
+ * the same bits as XNNPACK's (checked on AVX-512, where it is offered; forced elsewhere it runs the
+ * portable path, checked above). */
 static void test_executor_bitwise(void) {
     const int shapes[][3] = {{8, 320, 1280}, {8, 1152, 192}, {16, 112, 672}, {5, 7, 19}, {33, 33, 17}, {1, 1, 16}};
     int avx512 = ecg_isa_best() == ECG_ISA_AVX512;
@@ -106,7 +106,7 @@ static void test_executor_bitwise(void) {
             ecg_xnn_stats a = {0}, b = {0};
             float *xnn = run_layer(t, in, out, linear, relu, 1, ECG_XNN_NO_SMALL, &a);
             float *own = run_layer(t, in, out, linear, relu, 2, ECG_XNN_SMALL_ALWAYS, &b);
-            CHECK(a.n_small == 0 && b.n_small == 1 && b.n_small_timed == 0, "T %d %d->%d: %d / %d layers small", t,
+            CHECK(a.n_small == 0 && b.n_small == 1, "T %d %d->%d: %d / %d layers small", t,
                   in, out, a.n_small, b.n_small);
             CHECK(b.n_relu_fused == relu && b.n_xnn_ops == 0, "T %d: %d ReLUs folded, %d XNNPACK ops", t,
                   b.n_relu_fused, b.n_xnn_ops);
@@ -116,15 +116,24 @@ static void test_executor_bitwise(void) {
             free(xnn);
             free(own);
         }
-    /* Timed: offered up to 32 rows on AVX-512 (and never with NO_SMALL); either way the same bits. */
-    ecg_xnn_stats a = {0}, b = {0}, c = {0};
-    float *timed = run_layer(8, 320, 1280, 0, 1, 1, 0, &a), *big = run_layer(40, 64, 64, 0, 0, 1, 0, &b);
+    /* By rule, on AVX-512 only: where 8 rows a pass means fewer passes than XNNPACK's 7, up to 32
+     * rows; never with NO_SMALL. The same bits either way. */
+    const struct {
+        int t, small;
+    } rule[] = {{1, 0}, {7, 0}, {8, 1}, {14, 0}, {16, 1}, {24, 1}, {32, 1}, {40, 0}};
+    float *first = NULL;
+    for (size_t k = 0; k < sizeof rule / sizeof *rule; k++) {
+        ecg_xnn_stats st = {0};
+        float *y = run_layer(rule[k].t, 64, 48, 0, 1, 1, 0, &st);
+        CHECK(st.n_small == (rule[k].small && avx512), "T %d: %d layers small", rule[k].t, st.n_small);
+        free(y);
+    }
+    ecg_xnn_stats a = {0}, c = {0};
+    first = run_layer(8, 320, 1280, 0, 1, 1, 0, &a);
     float *never = run_layer(8, 320, 1280, 0, 1, 1, ECG_XNN_NO_SMALL, &c);
-    CHECK(a.n_small_timed == avx512 && b.n_small_timed == 0 && c.n_small_timed == 0, "timed %d %d %d",
-          a.n_small_timed, b.n_small_timed, c.n_small_timed);
-    if (timed && never) CHECK(!memcmp(timed, never, 8 * 1280 * sizeof(float)), "timed choice changed the result");
-    free(timed);
-    free(big);
+    CHECK(c.n_small == 0, "NO_SMALL: %d layers small", c.n_small);
+    if (first && never) CHECK(!memcmp(first, never, 8 * 1280 * sizeof(float)), "the choice changed the result");
+    free(first);
     free(never);
 }
 

@@ -194,7 +194,7 @@ static void test_executor_forced(void) {
         ecg_xnn_stats s = plan_stats(&g, ECG_XNN_SPARSE_ALWAYS);
         CHECK(s.n_sparse == 4 && s.n_sparse_timed == 0 && s.n_bn_folded == 1,
               "forced: %d layers sparse (want 4), %d timed, %d BN folded", s.n_sparse, s.n_sparse_timed, s.n_bn_folded);
-        ecg_xnn_stats off = plan_stats(&g, ECG_XNN_NO_SMALL); /* untimed: the classifier has 2 rows */
+        ecg_xnn_stats off = plan_stats(&g, ECG_XNN_NO_SMALL); /* all dense on XNNPACK */
         CHECK(off.n_sparse == 0 && off.n_sparse_timed == 0, "without the flag: %d sparse", off.n_sparse);
         /* the ReLU folded into expand is a clamp step of its own after the sparse kernel */
         CHECK(s.n_relu_fused == 1 && off.n_relu_fused == 1, "%d / %d ReLUs folded", s.n_relu_fused, off.n_relu_fused);
