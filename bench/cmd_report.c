@@ -303,6 +303,7 @@ int ecg_cmd_report(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/run.json", out);
     if (report_write_csv(out, rows, n_rows, peak, err, sizeof err) ||
         report_write_tables(out, rows, n_rows, peak, err, sizeof err) ||
+        report_write_plot_labels(out, rows, n_rows, err, sizeof err) ||
         write_run_json(path, threads, peak, isa, argc, argv, err, sizeof err))
         goto fail;
     printf("report: %d runs -> %s/{results,per_class,confusion,layers,sweep%s}.csv, tables.md, tables.tex, run.json\n", n_rows, out,

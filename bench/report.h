@@ -58,4 +58,35 @@ double report_gflops(const report_row *r, int batch, double median_us);
 /* The batch-1, 1-thread latency of a row, or NULL. */
 const report_latency *report_latency_b1t1(const report_row *r);
 
+/* Labels of a scatter plot with a log10 x axis (bench/plot_labels.c), in the plot area's pixels
+ * (origin bottom left). */
+typedef struct {
+    double x_lo, x_hi, y_lo, y_hi;   /* axis ranges, data units */
+    double width_px, height_px;      /* the plot area inside the canvas */
+    double char_w_px, line_h_px;     /* of the label font */
+    double marker_px;                /* a point's marker radius */
+} plot_frame;
+typedef struct {
+    double x, y;
+    const char *text;
+} plot_point;
+typedef struct {
+    double x, y; /* the text's anchor, data units; the text is centred vertically on y */
+    int align;   /* -1: text starts at x, 0: centred on x, 1: ends at x */
+    int leader;  /* set away from its point: draw a line from the point to (leader_x, leader_y) */
+    double leader_x, leader_y;
+} plot_label;
+/* Sets the ranges: whole decades of x and round steps of y covering the points, with room. */
+void plot_frame_fit(plot_frame *f, const plot_point *p, int n);
+/* A label per point, placed in index order (put the most important first), each where it
+ * overlaps the labels before it, the points and the frame's edge least. */
+void plot_place_labels(const plot_frame *f, const plot_point *p, int n, plot_label *out);
+/* The pixel box {x0, y0, x1, y1} a placed label's text covers. */
+void plot_label_box(const plot_frame *f, const plot_label *l, const char *text, double box_px[4]);
+/* OUT/accuracy_{latency,size}_DATASET.labels.gp for reports/accuracy.gp: each plot's frame and
+ * label positions. 0 ok, -1 with err. */
+int report_write_plot_labels(const char *out, const report_row *rows, int n, char *err, size_t errlen);
+/* On the accuracy-vs-cost Pareto front of its dataset (cost: b1 t1 latency, or size). */
+int report_on_front(const report_row *rows, int n, const report_row *r, int by_latency);
+
 #endif

@@ -25,7 +25,7 @@ static void num_or_empty(ecg_csv *w, double v, int have) {
 
 /* On the accuracy-vs-cost Pareto front of its dataset: no other row of the dataset is at least as
  * accurate and at most as costly, and better in one (cost: batch-1 1-thread latency, or size). */
-static int on_front(const report_row *rows, int n, const report_row *r, int by_latency) {
+int report_on_front(const report_row *rows, int n, const report_row *r, int by_latency) {
     const report_latency *l = report_latency_b1t1(r);
     if (by_latency && !l) return 0;
     double cost = by_latency ? l->median_us : (double)r->size_bytes;
@@ -91,8 +91,8 @@ static int write_results(const char *path, const report_row *rows, int n, double
             ecg_csv_int(&w, r->weights_in_memory);
             ecg_csv_int(&w, r->activations_in_memory);
             int b1t1 = !l || (l->batch == 1 && l->threads == 1); /* the fronts are marked on one row per run */
-            ecg_csv_int(&w, b1t1 && l && on_front(rows, n, r, 1));
-            ecg_csv_int(&w, b1t1 && on_front(rows, n, r, 0));
+            ecg_csv_int(&w, b1t1 && l && report_on_front(rows, n, r, 1));
+            ecg_csv_int(&w, b1t1 && report_on_front(rows, n, r, 0));
             ecg_csv_end_row(&w);
         }
     }

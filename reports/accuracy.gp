@@ -1,6 +1,8 @@
 # Accuracy against cost for one dataset of a report (results.csv): against batch-1, 1-thread
 # median latency, and against weights size on disk; every run a labelled point, the Pareto front
-# (marked by `ecgbench report`) a line.
+# (marked by `ecgbench report`) circled and joined. The axis ranges, margins and each label's
+# position come from DIR/accuracy_KIND_DATASET.labels.gp, written by `ecgbench report`, which
+# places the labels so that they do not print over each other (bench/plot_labels.c).
 # Usage: gnuplot -e "outdir='DIR'; dataset='mitdb-aami'" reports/accuracy.gp
 # writes DIR/accuracy_latency_DATASET.{png,svg} and DIR/accuracy_size_DATASET.{png,svg}.
 if (!exists("outdir")) outdir = "reports/out"
@@ -14,7 +16,6 @@ one(c) = strcol("dataset") eq dataset && ((column("batch") == 1 && column("threa
          ? column(c) : NaN
 timed(c) = strcol("dataset") eq dataset && column("batch") == 1 && column("threads") == 1 ? column(c) : NaN
 front(c, flag) = column(flag) == 1 ? one(c) : NaN
-label = 'strcol("model") . " " . strcol("variant")'
 
 # Rows of the dataset, and those with a latency (a NaN is not equal to itself).
 n_rows = 0; n_timed = 0
@@ -25,7 +26,7 @@ sample = system("grep -q '^" . dataset . ",[^,]*,\"\\?SAMPLE' " . csv . " && ech
 note = sample ? "\n(bundled sample data: a smoke test, not results)" : ""
 
 set grid
-set key bottom right noenhanced
+unset key
 set ylabel "accuracy (test split)"
 set format y "%.3f"
 
@@ -40,17 +41,21 @@ do for [kind in kinds] {
         xcol = "size_bytes"; flag = "pareto_size"; sel = "one"
     }
     set logscale x
-    set title sprintf("%s: accuracy against %s, Pareto front marked%s", dataset, kind, note) noenhanced
+    set title sprintf("%s: accuracy against %s (circled and joined: the Pareto front)%s", dataset, kind, note) noenhanced
+    labels = sprintf("%s/accuracy_%s_%s.labels.gp", outdir, kind, dataset)
+    if (system("test -r '" . labels . "' && echo 1 || echo 0") + 0 == 0) {
+        print "accuracy.gp: no " . labels . " (written by ecgbench report)"; exit status 1
+    }
+    load labels
     scale = kind eq "size" ? 1024.0 : 1.0
     xv(c) = (sel eq "timed" ? timed(c) : one(c)) / scale
     do for [term in "png svg"] {
         if (term eq "png") {
-            if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { set terminal pngcairo size 1000,700 font ",10" } \
-            else { set terminal png size 1000,700 }
-        } else { set terminal svg size 1000,700 dynamic font ",10" }
+            if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { set terminal pngcairo size canvas_w,canvas_h font ",10" } \
+            else { set terminal png size canvas_w,canvas_h }
+        } else { set terminal svg size canvas_w,canvas_h dynamic font ",10" }
         set output sprintf("%s/accuracy_%s_%s.%s", outdir, kind, dataset, term)
         plot csv using (xv(xcol)):(one("accuracy")) with points pt 7 ps 1.2 lc rgb "#4477aa" title "runs", \
-             csv using (xv(xcol)):(one("accuracy")):(@label) with labels offset char 0,0.8 font ",8" noenhanced notitle, \
              csv using (column(flag) == 1 ? xv(xcol) : NaN):(one("accuracy")) smooth unique with linespoints \
                  lw 2 pt 6 ps 2 lc rgb "#cc3311" title "Pareto front"
         unset output

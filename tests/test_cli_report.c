@@ -199,6 +199,11 @@ static void test_report_on_the_sample(void) {
               "%s is not an SVG with the axis label '%s'", path, plots[i].label);
         free(svg);
     }
+    /* the run's point is labelled with its model and variant, placed by the report */
+    snprintf(path, sizeof path, "%s/accuracy_size_mitdb-aami.svg", out);
+    char *svg = test_read_file(path);
+    CHECK(svg && strstr(svg, ">efficientecg-s f32<"), "%s: no label 'efficientecg-s f32'", path);
+    free(svg);
 
     char *bad[] = {"report", "--runs", "/nonexistent/runs", "--out", out};
     CHECK(ecg_cmd_report(5, bad) == 1, "a missing run folder");
