@@ -19,6 +19,8 @@ set ytics nomirror
 set y2tics
 set grid
 set key outside bottom center horizontal noenhanced
+set xlabel offset 0,0.5
+set bmargin 7 # room for the x label above the key
 of(s, c) = strcol("source") eq s ? column(c) : NaN
 do for [term in "png svg"] {
     if (term eq "png") {

@@ -10,17 +10,17 @@ set datafile columnheaders
 name(i) = system("basename " . word(runs, i))
 do for [term in "png svg"] {
     if (term eq "png") {
-        if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { set terminal pngcairo size 1400,600 font ",10" } \
-        else { set terminal png size 1400,600 }
-    } else { set terminal svg size 1400,600 dynamic font ",10" }
+        if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { set terminal pngcairo size 1600,600 font ",10" } \
+        else { set terminal png size 1600,600 }
+    } else { set terminal svg size 1600,600 dynamic font ",10" }
     set output outdir . "/training." . term
     set multiplot layout 1,2 title "Training of the committed runs" noenhanced
     set grid
-    set key bottom right noenhanced font ",8"
+    unset key # one key, right of the second panel (same colours), so it hides no curve
     set xlabel "epoch"
     set ylabel "validation macro-F1"
     plot for [i=1:words(runs)] word(runs, i) . "/epochs.csv" using "epoch":"val_macro_f1" with linespoints title name(i)
-    set key top right
+    set key outside right top noenhanced font ",8"
     set ylabel "training loss"
     plot for [i=1:words(runs)] word(runs, i) . "/epochs.csv" using "epoch":"train_loss" with linespoints title name(i)
     unset multiplot
