@@ -8,6 +8,11 @@ if (words(runs) == 0) { print "training.gp: no runs with epochs.csv: no plot"; e
 set datafile separator ","
 set datafile columnheaders
 name(i) = system("basename " . word(runs, i))
+# 20 distinct colours (gnuplot's default cycle has 8, and there are 17 committed runs)
+palette = "#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf " . \
+          "#aec7e8 #ffbb78 #98df8a #ff9896 #c5b0d5 #c49c94 #f7b6d2 #393b79 #dbdb8d #9edae5"
+do for [i=1:words(palette)] { set linetype i lc rgb word(palette, i) }
+set linetype cycle words(palette)
 do for [term in "png svg"] {
     if (term eq "png") {
         if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { set terminal pngcairo size 1600,600 font ",10" } \
