@@ -7,9 +7,6 @@
 
 #include "xnn_lower.h"
 
-/* The dense op's lower output bound: 0 where a ReLU was folded into the node. */
-static float out_min(const ecg_lower *l) { return l->n->a.fused_relu ? 0.0f : -INFINITY; }
-
 /* Appends the dense op, or in its place the sparse kernel (followed by the folded ReLU, which it
  * does not apply, in place) or the small-row kernel, where they are picked. */
 static int finish(ecg_lower *l, xnn_operator_t op, const float *w, const float *bias, int out, int in, size_t rows) {
@@ -57,7 +54,7 @@ int ecg_lower_conv1d(ecg_lower *l) {
                                                           (uint32_t)taps, 1, (uint32_t)a->stride, 1,
                                                           (uint32_t)a->dilation, 1, (uint32_t)g, (size_t)gin,
                                                           (size_t)gout, (size_t)cin, (size_t)cout, w, bias,
-                                                          out_min(l), INFINITY, 0, &op);
+                                                          ecg_lower_out_min(l), INFINITY, 0, &op);
     free(w);
     if (ecg_lower_check(l, st, "xnn_create_convolution2d_nhwc_f32")) return -1;
     if (ecg_lower_check(l,
@@ -79,7 +76,7 @@ int ecg_lower_linear(ecg_lower *l) {
     /* XNNPACK's fully-connected kernel layout [out, in] is PyTorch's Linear layout. */
     if (ecg_lower_check(l,
                         xnn_create_fully_connected_nc_f32(in, out, in, out, l->w[0],
-                                                          l->n->a.has_bias ? l->w[1] : NULL, out_min(l),
+                                                          l->n->a.has_bias ? l->w[1] : NULL, ecg_lower_out_min(l),
                                                           INFINITY, 0, &op),
                         "xnn_create_fully_connected_nc_f32"))
         return -1;

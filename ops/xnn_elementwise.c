@@ -123,8 +123,7 @@ int ecg_lower_binary(ecg_lower *l) {
     enum xnn_status s;
     if (l->n->kind == ECG_OP_ADD) {
         /* a folded ReLU (residual add + ReLU) is the add's lower output bound */
-        float lo = l->n->a.fused_relu ? 0.0f : -INFINITY;
-        if (ecg_lower_check(l, xnn_create_add_nd_f32(lo, INFINITY, 0, &op), "xnn_create_add_nd_f32"))
+        if (ecg_lower_check(l, xnn_create_add_nd_f32(ecg_lower_out_min(l), INFINITY, 0, &op), "xnn_create_add_nd_f32"))
             return -1;
         s = xnn_setup_add_nd_f32(op, na, sa, nb, sb, l->in[0], l->in[1], l->out, l->tp);
     } else {

@@ -5,6 +5,8 @@
 #ifndef ECG_XNN_LOWER_H
 #define ECG_XNN_LOWER_H
 
+#include <math.h>
+
 #include <pthreadpool.h>
 #include <xnnpack.h>
 
@@ -117,6 +119,8 @@ int ecg_fold_bn(ecg_graph *g);
  * (sets the producer's fused_relu; nodes named in q, the int8 ones, keep their ReLU). Returns the
  * number folded. */
 int ecg_fuse_relu(ecg_graph *g, const ecg_qmodel *q);
+/* The node's lower output bound: 0 where a ReLU was folded into it (ecg_fuse_relu), else -inf. */
+static inline float ecg_lower_out_min(const ecg_lower *l) { return l->n->a.fused_relu ? 0.0f : -INFINITY; }
 /* Appends y = max(x, 0) over rows x channels (x == y: in place). */
 int ecg_lower_relu(ecg_lower *l, const float *x, float *y, size_t rows, size_t channels);
 /* Removes node i, rewiring its consumers to its first input (dropout at inference). */

@@ -8,10 +8,6 @@
  * on a busy machine picked differently from run to run, and b0's latency moved 18% with it.
  * The kernel adds in the same order as XNNPACK's (bias, then each input channel by FMA), so the
  * choice does not change results: a test checks they are the same bits. */
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "xnn_lower.h"
 
 #define SMALL_MAX_ROWS 32
@@ -44,7 +40,7 @@ int ecg_lower_small_maybe(ecg_lower *l, const float *w, const float *bias, int o
     float *packed = a ? ecg_lower_alloc(l, ecg_small_w_floats(out, in) * sizeof(float)) : NULL;
     if (!packed) return -1;
     ecg_small_w_pack(packed, w, bias, out, in);
-    *a = (small_arg){packed, l->in[0], l->out, rows, out, in, l->n->a.fused_relu ? 0.0f : -INFINITY, ecg_isa_best()};
+    *a = (small_arg){packed, l->in[0], l->out, rows, out, in, ecg_lower_out_min(l), ecg_isa_best()};
     if (ecg_lower_fn(l, small_kernel, a)) return -1;
     l->stats->n_small++;
     return 1;
