@@ -79,8 +79,12 @@ static box spot_box(const plot_frame *f, double px, double py, double w, double 
 }
 
 void plot_place_labels(const plot_frame *f, const plot_point *p, int n, plot_label *out) {
-    box placed[n > 0 ? n : 1], frame = {0, 0, f->width_px, f->height_px};
+    box placed[n > 0 ? n : 1], marks[n > 0 ? n : 1], frame = {0, 0, f->width_px, f->height_px};
     double r = f->marker_px;
+    for (int j = 0; j < n; j++) {
+        double qx = px_x(f, p[j].x), qy = px_y(f, p[j].y);
+        marks[j] = (box){qx - r, qy - r, qx + r, qy + r};
+    }
     for (int i = 0; i < n; i++) {
         double px = px_x(f, p[i].x), py = px_y(f, p[i].y), w, h, best = INFINITY;
         label_size(f, p[i].text, &w, &h);
@@ -89,10 +93,7 @@ void plot_place_labels(const plot_frame *f, const plot_point *p, int n, plot_lab
             box b = spot_box(f, px, py, w, h, spot_at(s));
             double cost = 4 * (w * h - overlap(b, frame));
             for (int j = 0; j < i; j++) cost += overlap(b, placed[j]);
-            for (int j = 0; j < n; j++) {
-                double qx = px_x(f, p[j].x), qy = px_y(f, p[j].y);
-                cost += overlap(b, (box){qx - r, qy - r, qx + r, qy + r});
-            }
+            for (int j = 0; j < n; j++) cost += overlap(b, marks[j]);
             if (cost < best) best = cost, pick = s;
         }
         spot sp = spot_at(pick);
