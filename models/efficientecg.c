@@ -1,4 +1,4 @@
-/* EfficientECG: EfficientNet-B0's stage table in 1D (DESIGN 4). 2D k x k kernels become k^2
+/* EfficientECG: EfficientNet-B0's stage table in 1D (docs/model-zoo.md). 2D k x k kernels become k^2
  * taps (3x3 -> 9, 5x5 -> 25), which are also XNNPACK's fast depthwise sizes.
  *
  * Module tree (PyTorch names): stem.{conv,bn}; blocks.{i}.expand.{conv,bn} (when expand > 1),

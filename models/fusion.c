@@ -1,4 +1,4 @@
-/* EfficientECG-Fusion (DESIGN 4): patient features query the ECG through cross-attention.
+/* EfficientECG-Fusion (docs/model-zoo.md): patient features query the ECG through cross-attention.
  *
  * Module tree (PyTorch names): the EfficientECG backbone (stem, blocks, head: as efficientecg.c);
  * fusion.ecg_proj (Linear head -> 128) giving the ECG tokens (keys and values);

@@ -38,7 +38,7 @@ typedef struct {
     int head_channels;     /* 1280 for B0 */
 } ecg_effnet_scale;
 
-/* EfficientNet-B0's stage table in 1D (DESIGN 4), scaled; returns logits. */
+/* EfficientNet-B0's stage table in 1D (docs/model-zoo.md), scaled; returns logits. */
 int ecg_efficientecg(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s);
 /* The same up to the head (conv 1x1 + BN + SiLU): ECG tokens [T', head] of input x. */
 int ecg_efficientecg_backbone(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s, int x);

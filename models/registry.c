@@ -8,7 +8,7 @@
 static int build_b0(ecg_graph *g, const ecg_model_cfg *c) {
     return ecg_efficientecg(g, c, (ecg_effnet_scale){1.0, 1.0, 1280});
 }
-/* The embedded-sized variant of DESIGN 4: half width, half depth, head 640. */
+/* The embedded-sized EfficientECG (efficientecg-s): half width, half depth, head 640. */
 static int build_s(ecg_graph *g, const ecg_model_cfg *c) {
     return ecg_efficientecg(g, c, (ecg_effnet_scale){0.5, 0.5, 640});
 }

@@ -97,7 +97,7 @@ static void test_lstm_block(void) {
     }
 }
 
-/* Fusion block (DESIGN 4): patient-feature tokens [5, 32] attend over ECG tokens [40, 32]
+/* Fusion block (models/fusion.c): patient-feature tokens [5, 32] attend over ECG tokens [40, 32]
  * with 4 heads, residual + layernorm, MLP linear-relu-linear, residual + layernorm; the head
  * reads concat(GAP(ECG tokens), GAP(attended tokens)). */
 static void test_cross_attention_block(void) {
