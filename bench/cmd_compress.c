@@ -31,7 +31,7 @@ static void usage(FILE *f) {
             "usage: ecgbench compress DIR --out OUT [passes] [options]\n"
             "       ecgbench compress MODEL --task T --weights W [--seed N] --out OUT [passes] [options]\n"
             "  DIR                 a trained run (manifest.json + weights), e.g. models/weights/efficientecg-s-mitdb-aami\n"
-            "  MODEL               a registry model with an f32 weights file; its splits use --seed (default 1), its\n"
+            "  MODEL               a registry model with an f32 weights file; its splits use --seed (default " ECG_DEFAULT_SEED_STR "), its\n"
             "                      fine-tuning batch 64 and an unweighted loss (a run DIR records its own)\n"
             "passes (applied in this order):\n"
             "  --channels R        channel (structured) pruning: remove fraction R in [0, 1) of the channels of every\n"
@@ -76,7 +76,7 @@ static int parse(int argc, char **argv, opts *o) {
         {"channel-rank", 1, 0, 'R'}, {"channel-scope", 1, 0, 'K'}, {"fp16", 0, 0, 'H'}, {"task", 1, 0, 't'},
         {"weights", 1, 0, 'w'},      {"seed", 1, 0, 's'},       {0, 0, 0, 0}};
     *o = (opts){.prune = {.global = 1}, .finetune_epochs = 2, .lr = 1e-4f, .calib = 512, .calib_method = "auto",
-                .percentile = 99.99, .seed = 1};
+                .percentile = 99.99, .seed = ECG_DEFAULT_SEED};
     int c;
     long long n = 0;
     double v = 0;

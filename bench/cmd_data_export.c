@@ -15,7 +15,7 @@ static void usage(FILE *f) {
                "  writes the split's examples: x F32 [N, T, C], y I64 [N], features F32 [N, F] (if the task has any)\n"
                "  --limit N   keep the first N examples (default: all)\n"
                "  --data DIR  folder holding mitdb/ and cinc2017/ (default $ECG_DATA_DIR, else ./data)\n"
-               "  --seed N    seed of the seeded splits, as given to train and eval (default 1)\n");
+               "  --seed N    seed of the seeded splits, as given to train and eval (default " ECG_DEFAULT_SEED_STR ")\n");
 }
 
 /* "a,b,c" from names (at most n bytes); "" when there are none. */
@@ -63,7 +63,7 @@ int ecg_cmd_data_export(int argc, char **argv) {
                                        {0, 0, 0, 0}};
     const char *split = NULL, *out = NULL, *data = NULL;
     long long limit = -1, v = 0;
-    uint64_t seed = 1;
+    uint64_t seed = ECG_DEFAULT_SEED;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {

@@ -1,6 +1,8 @@
-/* `ecgbench data info TASK [--data DIR] [--seed N] [--csv FILE]`: examples per class in every split
- * of a task; for mitdb-aami's ds1 / ds2 also de Chazal et al. 2004's published counts and the
- * difference, so a wrong symbol map or beat rule shows at once. */
+/* `ecgbench data info TASK [--data DIR] [--seed N] [--csv FILE]`: examples per class and records in
+ * every split of a task, with the seed training uses unless told otherwise (ECG_DEFAULT_SEED), so
+ * the counts are those the committed runs were trained and tested on; for mitdb-aami's ds1 / ds2
+ * also de Chazal et al. 2004's published counts and the difference, so a wrong symbol map or beat
+ * rule shows at once. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,8 @@ static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench data info TASK [--data DIR] [--seed N] [--csv FILE]\n"
                "  TASK        e.g. mitdb-aami\n"
                "  --data DIR  folder holding mitdb/ and cinc2017/ (default $ECG_DATA_DIR, else ./data)\n"
-               "  --seed N    seed of the seeded splits (validation records, intra split); default 0\n"
+               "  --seed N    seed of the seeded splits (validation records, intra split); default " ECG_DEFAULT_SEED_STR ",\n"
+               "              the one train, compress and eval use unless told otherwise\n"
                "  --csv FILE  also write task,split,class,count,published,diff_pct rows\n"
                "Prepared splits are cached in $ECG_CACHE_DIR (default " ECG_CACHE_DIR_DEFAULT "), keyed by the\n"
                "data files (path, size, mtime), the seed and the preprocessing settings.\n");
@@ -24,7 +27,7 @@ typedef struct {
 } opts;
 
 static int parse(int argc, char **argv, opts *o) {
-    *o = (opts){.data = ecg_default_data_dir()};
+    *o = (opts){.data = ecg_default_data_dir(), .seed = ECG_DEFAULT_SEED};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout), 1;
@@ -78,7 +81,7 @@ static void report_split(const ecg_dataset *d, ecg_csv *w) {
         if (d->record[i] != last) n_rec++, last = d->record[i];
     printf("%-12s", d->split);
     for (int c = 0; c < nc; c++) printf(" %8ld", count[c]);
-    printf(" %9ld   (%d records)\n", total, n_rec);
+    printf(" %9ld %8d\n", total, n_rec);
     if (pub) {
         long pub_total = 0;
         printf("%-12s", "  de Chazal");
@@ -93,6 +96,43 @@ static void report_split(const ecg_dataset *d, ecg_csv *w) {
     if (pub)
         for (int c = 0; c < nc; c++) pt += pub[c];
     csv_row(w, d->task, d->split, "total", total, pub ? &pt : NULL);
+}
+
+/* "mitdb (22 records; SHA256SUMS ...) at DIR" counts the records of the split it was loaded for:
+ * the same without "22 records; ", the database being described on its own line. */
+static void version_without_count(const char *v, char *out, size_t n) {
+    const char *p = strchr(v, '('), *q = p ? p + 1 : NULL;
+    while (q && *q >= '0' && *q <= '9') q++;
+    if (!q || q == p + 1 || strncmp(q, " records", 8) || (q[8] != ';' && q[8] != ',') || q[9] != ' ') {
+        snprintf(out, n, "%s", v);
+        return;
+    }
+    snprintf(out, n, "%.*s%s", (int)(p + 1 - v), v, q + 10);
+}
+
+/* Task, seed (and whether it is training's), the data, what the database holds, and the column heads. */
+static void print_header(const ecg_task *t, const opts *o, const ecg_dataset *d) {
+    int sample = !strncmp(d->data_version, "SAMPLE", 6), mitdb = t->data_subdir && !strcmp(t->data_subdir, "mitdb");
+    printf("task %s, seed %llu (%s)\n", o->task, (unsigned long long)o->seed,
+           o->seed == ECG_DEFAULT_SEED ? "the default: the splits train, compress and eval use"
+                                       : "not the default " ECG_DEFAULT_SEED_STR ": seeded splits differ from training's");
+    if (!mitdb) {
+        printf("data: %s\n", d->data_version);
+    } else {
+        char v[sizeof d->data_version];
+        const int *recs;
+        int n1 = ecg_mitdb_record_set("ds1", &recs), n2 = ecg_mitdb_record_set("ds2", &recs);
+        int np = ecg_mitdb_record_set("paced", &recs);
+        version_without_count(d->data_version, v, sizeof v);
+        printf("data: %s\n", v);
+        printf("database: MIT-BIH's %d records; %d used (DS1 %d, DS2 %d), the %d paced ones excluded (", n1 + n2 + np,
+               n1 + n2, n1, n2, np);
+        for (int i = 0; i < np; i++) printf("%s%d", i ? ", " : "", recs[i]);
+        printf(")%s\n", sample ? "; this sample holds a few of them, trimmed" : "");
+    }
+    printf("%-12s", "split");
+    for (int c = 0; c < d->n_classes; c++) printf(" %8s", d->class_names[c]);
+    printf(" %9s %8s\n", "total", "records");
 }
 
 int ecg_cmd_data_info(int argc, char **argv) {
@@ -126,10 +166,7 @@ int ecg_cmd_data_info(int argc, char **argv) {
             break;
         }
         if (!header_done) {
-            printf("task %s, seed %llu\ndata: %s\n%-12s", o.task, (unsigned long long)o.seed, d.data_version,
-                   "split");
-            for (int c = 0; c < d.n_classes; c++) printf(" %8s", d.class_names[c]);
-            printf(" %9s\n", "total");
+            print_header(t, &o, &d);
             header_done = 1;
         }
         report_split(&d, &w);

@@ -25,7 +25,7 @@ int ecg_cmd_eval(int argc, char **argv) {
                                        {"data", 1, 0, 'd'},    {"seed", 1, 0, 'S'}, {"threads", 1, 0, 'j'},
                                        {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     const char *weights = NULL, *task = NULL, *split = "test", *data = NULL;
-    uint64_t seed = 1;
+    uint64_t seed = ECG_DEFAULT_SEED;
     int threads = 0, c;
     long long n = 0;
     optind = 1;

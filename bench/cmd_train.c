@@ -20,7 +20,7 @@ static void usage(FILE *f) {
             "  --lr X              default 1e-3      --weight-decay X default 0.01 (weights only)\n"
             "  --patience N        early stopping on validation macro-F1, default 8\n"
             "  --threads N         data-parallel shards (default: all cores)\n"
-            "  --seed N            default 1 (initialisation, shuffles, augmentation, dropout)\n"
+            "  --seed N            default " ECG_DEFAULT_SEED_STR " (initialisation, shuffles, augmentation, dropout)\n"
             "  --no-augment        --class-weights none|inverse|sqrt (default sqrt: inverse frequency, square root)\n"
             "  --class-weight-cap X  no class weighs more than X times the most common one (default: no cap)\n"
             "  --crop N            train on N-sample windows of each example (a random one per epoch, inside\n"

@@ -259,6 +259,13 @@ const ecg_task *ecg_task_lookup(const char *name, char *err, size_t errlen);
  * mitdb/ and cinc2017/ as `make data` lays them out (see scripts/data.sh). */
 int ecg_task_load(const char *task, const char *split, const char *data_dir, uint64_t seed, ecg_dataset *d,
                   char *err, size_t errlen);
+/* The seed of every command that takes --seed (train, compress, eval, data info, data export)
+ * when none is given: the seeded splits (mitdb-aami's validation records, the intra-patient beat
+ * split, cinc2017's folds) and training's draws depend on it, and the committed runs used it. */
+#define ECG_DEFAULT_SEED 1
+#define ECG_SEED_STR_(x) #x
+#define ECG_SEED_STR(x) ECG_SEED_STR_(x)
+#define ECG_DEFAULT_SEED_STR ECG_SEED_STR(ECG_DEFAULT_SEED) /* for help texts: "1" */
 
 /* CinC 2017 record reader (task_cinc2017.c): the MATLAB v4 variable `val` (int16, 1 x n) of `path`
  * through libmatio. *val: n values, free(). Exposed so tests can check it against the raw bytes. */

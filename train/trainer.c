@@ -22,7 +22,7 @@ ecg_train_cfg ecg_train_defaults(void) {
     c.adamw = ecg_adamw_defaults();
     c.class_weighted = 2;
     c.augment = 1;
-    c.seed = 1;
+    c.seed = ECG_DEFAULT_SEED;
     return c;
 }
 
