@@ -26,20 +26,29 @@ int ecg_cmd_models(int argc, char **argv) {
                                         "for a " DEFAULT_TASK " example\n");
         return help ? 0 : 2;
     }
-    printf("%-16s %12s %14s  %s\n", "model", "params", "FLOPs", "description");
-    for (int i = 0; ecg_model_at(i); i++) {
-        const ecg_model_def *m = ecg_model_at(i);
+    enum { MAX_MODELS = 64 };
+    long long params[MAX_MODELS], flops[MAX_MODELS];
+    int n = 0, wn = (int)strlen("model"), wp = (int)strlen("params"), wf = (int)strlen("FLOPs");
+    for (; ecg_model_at(n) && n < MAX_MODELS; n++) {   /* measured first: the widths come from the content */
+        const ecg_model_def *m = ecg_model_at(n);
         ecg_model_cfg c = ecg_task_model_cfg(ecg_task_find(DEFAULT_TASK));
         ecg_graph g;
-        char err[512];
+        char err[512], num[32];
         if (ecg_model_build(m->name, &c, &g, err, sizeof err)) {
             fprintf(stderr, "ecgbench models: %s\n", err);
             return 1;
         }
-        printf("%-16s %12lld %14lld  %s\n", m->name, (long long)ecg_graph_param_count(&g),
-               (long long)ecg_graph_flops(&g), m->description);
+        params[n] = (long long)ecg_graph_param_count(&g), flops[n] = (long long)ecg_graph_flops(&g);
         ecg_graph_free(&g);
+        int l = (int)strlen(m->name);
+        wn = l > wn ? l : wn;
+        l = snprintf(num, sizeof num, "%lld", params[n]), wp = l > wp ? l : wp;
+        l = snprintf(num, sizeof num, "%lld", flops[n]), wf = l > wf ? l : wf;
     }
+    printf("%-*s  %*s  %*s  %s\n", wn, "model", wp, "params", wf, "FLOPs", "description");
+    for (int i = 0; i < n; i++)
+        printf("%-*s  %*lld  %*lld  %s\n", wn, ecg_model_at(i)->name, wp, params[i], wf, flops[i],
+               ecg_model_at(i)->description);
     return 0;
 }
 

@@ -232,9 +232,11 @@ static void test_compare(void) {
     char *out = test_capture_stdout(ecg_cmd_compare, 3, argv, &rc);
     CHECK(rc == 0 && out, "compare failed");
     if (out) {
-        CHECK(strstr(out, "| mitdb-aami test lstm f32 1 1 | 0.9 | 0.9 | 1.000 | 200 | 50 | 0.250 |"), "row:\n%s", out);
-        CHECK(strstr(out, "only in A: mitdb-aami test resnet1d f32 1 1"), "unmatched A row:\n%s", out);
-        CHECK(strstr(out, "only in B: mitdb-aami test efficientecg-s f32 1 1"), "unmatched B row:\n%s", out);
+        CHECK(strstr(out, "== accuracy (per run)\nrun                   A   B     B/A\nmitdb-aami lstm f32 0.9 0.9   1.000\n"),
+              "accuracy section:\n%s", out);
+        CHECK(strstr(out, "\nmitdb-aami lstm f32 b1 t1 200  50   0.250\n"), "latency row:\n%s", out);
+        CHECK(strstr(out, "only in A: mitdb-aami resnet1d f32 b1 t1"), "unmatched A row:\n%s", out);
+        CHECK(strstr(out, "only in B: mitdb-aami efficientecg-s f32 b1 t1"), "unmatched B row:\n%s", out);
         CHECK(strstr(out, "1 rows matched"), "count:\n%s", out);
     }
     free(out);
