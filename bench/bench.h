@@ -57,9 +57,17 @@ int ecg_csv_col(const ecg_csv_table *t, const char *name); /* column index, -1 i
 /* mkdir -p. 0 ok (also when it already exists), -1 with err. */
 int ecg_mkdir_p(const char *dir, char *err, size_t errlen);
 
-/* The f32 GFLOP/s one core reaches on a loop of independent FMAs in its widest vectors (best of
- * 5 timings of >= 20 ms); *isa names the vectors ("avx512", "avx2", "scalar"). bench/peak_flops.c */
-double ecg_peak_gflops(const char **isa);
+/* The f32 GFLOP/s one core reaches on a loop of independent FMAs in its widest vectors: the best
+ * of timings of >= 20 ms of the thread's CPU time (time another job holds the core does not
+ * count), taken in rounds of 5 until the best 3 agree within 2% (or 3 s have gone by).
+ * bench/peak_flops.c */
+typedef struct {
+    double gflops;
+    double spread_pct;  /* the best 3 timings' spread, % of the best: a few % on a quiet core */
+    int rounds;         /* of 5 timings each */
+    const char *isa;    /* the vectors: "avx512", "avx2", "scalar" */
+} ecg_peak;
+void ecg_peak_measure(ecg_peak *p);
 
 /* ---------------------------------------------------------------- run metadata (bench/run_info.c) */
 typedef struct {

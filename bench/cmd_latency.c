@@ -3,13 +3,16 @@
  * thread count: median, mean, p90, p99, stddev, min, max over repetitions, iterations, achieved
  * GFLOP/s, and the init time (model build + weights + XNNPACK operator creation, median of 5, or
  * of 3 where those took over a second).
- * Writes OUT/latency_ecgbench.csv; `ecgbench report --latency` joins it into the reports. */
+ * Writes OUT/latency_ecgbench.csv; `ecgbench report --latency` joins it into the reports. A row whose
+ * repetitions scatter or whose thread scaling cannot be right (bench/latency_check.c) says why in
+ * its latency_flag column, and a closing "warning:" line counts them. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/latency_check.h"
 
 #define MAX_LIST 8
 #define MAX_PASS 64
@@ -23,6 +26,7 @@ typedef struct {
     int batch, threads, threads_used; /* asked for; the executor's (recorded before teardown) */
     double init_ms, flops; /* flops per call (whole batch) */
     char name[320];
+    char flag[96];         /* ecg_latency_flag's reason, "" when the row looks plausible */
 } lat_case;
 
 static void usage(FILE *f) {
@@ -80,11 +84,34 @@ static int make_case(void *p, char *err, size_t errlen) {
     return 0;
 }
 
+/* Flags each timed case (the 1-thread case of the same run and batch is its scaling reference);
+ * returns how many were flagged and the first in *first. */
+static int flag_cases(lat_case *c, const ecg_gbench_result *res, int n, int *first) {
+    int flagged = 0;
+    *first = -1;
+    for (int i = 0; i < n; i++) {
+        c[i].flag[0] = 0;
+        if (!res[i].ran || res[i].failed) continue;
+        double one = NAN;
+        for (int j = 0; j < n; j++)
+            if (c[j].run == c[i].run && c[j].batch == c[i].batch && c[j].threads_used == 1 && res[j].ran &&
+                !res[j].failed)
+                one = res[j].median * 1e6;
+        if (ecg_latency_flag(c[i].threads_used, res[i].median * 1e6, res[i].p90 * 1e6, res[i].p99 * 1e6, one,
+                             c[i].flag, sizeof c[i].flag)) {
+            if (*first < 0) *first = i;
+            flagged++;
+        }
+    }
+    return flagged;
+}
+
 static int write_csv(const char *path, const lat_case *c, const ecg_gbench_result *res, int n, char *err,
                      size_t errlen) {
     static const char *const cols[] = {"run", "model", "task", "variant", "executor", "batch", "threads",
                                        "median_us", "mean_us", "stddev_us", "p90_us", "p99_us", "min_us", "max_us",
-                                       "iterations", "repetitions", "init_ms", "flops", "gflops_per_s"};
+                                       "iterations", "repetitions", "init_ms", "flops", "gflops_per_s",
+                                       "latency_flag"};
     ecg_csv w;
     if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
     for (int i = 0; i < n; i++) {
@@ -110,6 +137,7 @@ static int write_csv(const char *path, const lat_case *c, const ecg_gbench_resul
         ecg_csv_num(&w, c[i].init_ms);
         ecg_csv_num(&w, c[i].flops);
         ecg_csv_num(&w, c[i].flops / r->median / 1e9);
+        ecg_csv_str(&w, c[i].flag);
         ecg_csv_end_row(&w);
     }
     return ecg_csv_close_err(&w, err, errlen);
@@ -196,8 +224,15 @@ int ecg_cmd_latency(int argc, char **argv) {
     int ran, failed = ecg_gbench_count("latency", gc, res, n_cases, &ran);
     char path[1200];
     snprintf(path, sizeof path, "%s/latency_ecgbench.csv", out);
+    int first, flagged = flag_cases(cases, res, n_cases, &first);
     if (ecg_mkdir_p(out, err, sizeof err) || write_csv(path, cases, res, n_cases, err, sizeof err)) goto fail;
     printf("latency: %d case(s) -> %s\n", ran, path);
+    if (flagged) {
+        char what[512];
+        snprintf(what, sizeof what, "%s: %s", cases[first].name, cases[first].flag);
+        fflush(stdout); /* the warning comes last, also when both go to one file */
+        ecg_latency_warn(stderr, flagged, what);
+    }
     rc = failed ? 1 : 0;
     goto done;
 fail:

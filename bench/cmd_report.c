@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench/latency_check.h"
 #include "bench/report.h"
 #include "compress/compress.h"
 
@@ -160,12 +161,14 @@ static int64_t weights_in_memory(const ecg_run_model *m) {
 }
 
 /* run.json: the machine and build (ecg_run_info) and the core peak the GFLOP/s figures are set against. */
-static int write_run_json(const char *path, int threads, double peak, const char *isa, int argc, char **argv,
+static int write_run_json(const char *path, int threads, const ecg_peak *peak, int argc, char **argv,
                           char *err, size_t errlen) {
     ecg_run_info ri;
     ecg_run_info_collect(&ri, ecg_threads_for(threads), argc, argv);
     cJSON *j = ecg_run_info_json(&ri);
-    if (!j || !cJSON_AddNumberToObject(j, "core_peak_gflops", peak) || !cJSON_AddStringToObject(j, "core_peak_isa", isa)) {
+    if (!j || !cJSON_AddNumberToObject(j, "core_peak_gflops", peak->gflops) ||
+        !cJSON_AddNumberToObject(j, "core_peak_spread_pct", peak->spread_pct) ||
+        !cJSON_AddNumberToObject(j, "core_peak_rounds", peak->rounds) || !cJSON_AddStringToObject(j, "core_peak_isa", peak->isa)) {
         cJSON_Delete(j);
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -297,17 +300,22 @@ int ecg_cmd_report(int argc, char **argv) {
     if (report_attach_latency(&lf, rows, n_rows, err, sizeof err) ||
         (lf.n && report_write_latency(out, &lf, rows, n_rows, err, sizeof err)))
         goto fail;
-    const char *isa;
-    double peak = ecg_peak_gflops(&isa);
-    fprintf(stderr, "report: one core's f32 FMA peak %.1f GFLOP/s (%s)\n", peak, isa);
+    ecg_peak pk;
+    ecg_peak_measure(&pk);
+    double peak = pk.gflops;
+    fprintf(stderr, "report: one core's f32 FMA peak %.1f GFLOP/s +- %.1f%% (%s, %d rounds)\n", peak, pk.spread_pct,
+            pk.isa, pk.rounds);
     snprintf(path, sizeof path, "%s/run.json", out);
     if (report_write_csv(out, rows, n_rows, peak, err, sizeof err) ||
-        report_write_tables(out, rows, n_rows, peak, err, sizeof err) ||
+        report_write_tables(out, rows, n_rows, peak, pk.spread_pct, err, sizeof err) ||
         report_write_plot_labels(out, rows, n_rows, err, sizeof err) ||
-        write_run_json(path, threads, peak, isa, argc, argv, err, sizeof err))
+        write_run_json(path, threads, &pk, argc, argv, err, sizeof err))
         goto fail;
     printf("report: %d runs -> %s/{results,per_class,confusion,layers,sweep%s}.csv, tables.md, tables.tex, run.json\n", n_rows, out,
            lf.n ? ",latency" : "");
+    char first[600];
+    fflush(stdout); /* the warning comes last, also when both go to one file */
+    ecg_latency_warn(stderr, report_latency_flagged(&lf, rows, n_rows, first, sizeof first), first);
     rc = 0;
     goto done;
 fail:

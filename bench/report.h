@@ -11,6 +11,7 @@ typedef struct {
     int batch, threads;
     double median_us, p90_us, p99_us, mean_us, stddev_us, init_ms;
     long long iterations;
+    char flag[96]; /* why the figures look disturbed (bench/latency_check.c), "" when plausible */
 } report_latency;
 
 /* One run evaluated in this report. */
@@ -47,12 +48,16 @@ int report_attach_latency(const report_latency_files *f, report_row *rows, int n
 /* OUT/latency.csv: every latency row of every file, the peers' with ecgbench's speedup over them. */
 int report_write_latency(const char *out, const report_latency_files *f, const report_row *rows, int n, char *err,
                          size_t errlen);
+/* How many rows of the files (those of this report's runs) look disturbed; the first, as
+ * "RUN EXECUTOR bBATCH tTHREADS: reason", into first. */
+int report_latency_flagged(const report_latency_files *f, const report_row *rows, int n, char *first, size_t len);
 
 /* reports/out/results.csv, per_class.csv, sweep.csv; peak_gflops is one core's (ecg_peak_gflops).
  * 0 ok, -1 with err. */
 int report_write_csv(const char *out, const report_row *rows, int n, double peak_gflops, char *err, size_t errlen);
 /* reports/out/tables.md and tables.tex. 0 ok, -1 with err. */
-int report_write_tables(const char *out, const report_row *rows, int n, double peak_gflops, char *err, size_t errlen);
+int report_write_tables(const char *out, const report_row *rows, int n, double peak_gflops, double peak_spread_pct,
+                        char *err, size_t errlen);
 /* Achieved GFLOP/s of a run at a batch size: dense FLOPs of the batch over the median latency. */
 double report_gflops(const report_row *r, int batch, double median_us);
 /* The batch-1, 1-thread latency of a row, or NULL. */

@@ -50,7 +50,7 @@ static int write_results(const char *path, const report_row *rows, int n, double
         "macro_f1", "score_name", "score", "params", "nonzero_params", "flops", "flops_nonzero", "size_bytes",
         "batch", "threads", "latency_median_us", "latency_p90_us", "latency_p99_us", "latency_mean_us",
         "latency_stddev_us", "iterations", "init_ms", "gflops_per_s", "pct_of_core_peak", "peak_rss_kb", "weights_in_memory_bytes",
-        "activations_in_memory_bytes", "pareto_latency", "pareto_size"};
+        "activations_in_memory_bytes", "pareto_latency", "pareto_size", "latency_flag"};
     ecg_csv w;
     if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
     for (int i = 0; i < n; i++) {
@@ -93,6 +93,7 @@ static int write_results(const char *path, const report_row *rows, int n, double
             int b1t1 = !l || (l->batch == 1 && l->threads == 1); /* the fronts are marked on one row per run */
             ecg_csv_int(&w, b1t1 && l && report_on_front(rows, n, r, 1));
             ecg_csv_int(&w, b1t1 && report_on_front(rows, n, r, 0));
+            ecg_csv_str(&w, l ? l->flag : ""); /* bench/latency_check.c */
             ecg_csv_end_row(&w);
         }
     }

@@ -1,10 +1,12 @@
 /* Latency in `ecgbench report`: the rows of latency_ecgbench.csv (`ecgbench latency`) and of the
  * PyTorch peer's CSV (bench/peers/time_torch.py) attached to the runs they timed, and written
- * together as latency.csv, each peer row with ecgbench's speedup over it at the same setting. */
+ * together as latency.csv, each peer row with ecgbench's speedup over it at the same setting, and
+ * every row whose figures look disturbed flagged with the reason (bench/latency_check.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/latency_check.h"
 #include "bench/report.h"
 
 typedef struct {
@@ -36,6 +38,12 @@ static int index_of(const report_row *rows, int n, const char *run) {
     return -1;
 }
 
+static const report_latency *own_at(const report_row *r, int batch, int threads) {
+    for (int i = 0; r && i < r->n_lat; i++)
+        if (r->lat[i].batch == batch && r->lat[i].threads == threads) return &r->lat[i];
+    return NULL;
+}
+
 int report_attach_latency(const report_latency_files *f, report_row *rows, int n, char *err, size_t errlen) {
     for (int i = 0; i < n; i++) rows[i].torch_eager_us = rows[i].torch_script_us = NAN;
     for (int k = 0; k < f->n; k++) {
@@ -60,27 +68,58 @@ int report_attach_latency(const report_latency_files *f, report_row *rows, int n
                                                           num(t, r, c.mean),
                                                           num(t, r, c.stddev),
                                                           num(t, r, c.init),
-                                                          (long long)num(t, r, c.iterations)};
+                                                          (long long)num(t, r, c.iterations),
+                                                          ""};
             } else if (b == 1 && th == 1) {
                 if (!strcmp(ex, "pytorch-eager")) row->torch_eager_us = num(t, r, c.median);
                 if (!strcmp(ex, "pytorch-torchscript")) row->torch_script_us = num(t, r, c.median);
             }
         }
     }
+    for (int i = 0; i < n; i++) /* once all are in: the 1-thread row may come after the others */
+        for (int s = 0; s < rows[i].n_lat; s++) {
+            report_latency *l = &rows[i].lat[s];
+            const report_latency *one = own_at(&rows[i], l->batch, 1);
+            ecg_latency_flag(l->threads, l->median_us, l->p90_us, l->p99_us, one ? one->median_us : NAN, l->flag,
+                             sizeof l->flag);
+        }
     return 0;
 }
 
-static const report_latency *own_at(const report_row *r, int batch, int threads) {
-    for (int i = 0; r && i < r->n_lat; i++)
-        if (r->lat[i].batch == batch && r->lat[i].threads == threads) return &r->lat[i];
-    return NULL;
+/* The flag of row r of a latency file: its spread, and its thread scaling against the 1-thread row
+ * of the same run, executor and batch in the same file. */
+static int file_row_flag(const ecg_csv_table *t, const columns *c, int r, char *reason, size_t n) {
+    const char *run = t->rows[r][c->run], *ex = executor_of(t, c, r);
+    double b = num(t, r, c->batch), one = NAN;
+    for (int k = 1; k < t->n_rows && isnan(one); k++)
+        if (num(t, k, c->threads) == 1 && num(t, k, c->batch) == b && !strcmp(t->rows[k][c->run], run) &&
+            !strcmp(executor_of(t, c, k), ex))
+            one = num(t, k, c->median);
+    return ecg_latency_flag((int)num(t, r, c->threads), num(t, r, c->median), num(t, r, c->p90), num(t, r, c->p99),
+                            one, reason, n);
+}
+
+int report_latency_flagged(const report_latency_files *f, const report_row *rows, int n, char *first, size_t len) {
+    int flagged = 0;
+    char reason[96];
+    for (int k = 0; k < f->n; k++) {
+        const ecg_csv_table *t = &f->t[k];
+        columns c = columns_of(t);
+        for (int r = 1; r < t->n_rows; r++) {
+            if (index_of(rows, n, t->rows[r][c.run]) < 0 || !file_row_flag(t, &c, r, reason, sizeof reason)) continue;
+            if (!flagged++)
+                snprintf(first, len, "%s %s b%s t%s: %s", t->rows[r][c.run], executor_of(t, &c, r),
+                         t->rows[r][c.batch], t->rows[r][c.threads], reason);
+        }
+    }
+    return flagged;
 }
 
 int report_write_latency(const char *out, const report_latency_files *f, const report_row *rows, int n, char *err,
                          size_t errlen) {
     static const char *const cols[] = {"run", "model", "task", "variant", "executor", "batch", "threads",
                                        "median_us", "mean_us", "stddev_us", "p90_us", "p99_us", "iterations",
-                                       "init_ms", "gflops_per_s", "ecgbench_speedup"};
+                                       "init_ms", "gflops_per_s", "ecgbench_speedup", "latency_flag"};
     char path[1200];
     snprintf(path, sizeof path, "%s/latency.csv", out);
     ecg_csv w;
@@ -114,6 +153,9 @@ int report_write_latency(const char *out, const report_latency_files *f, const r
             ecg_csv_num(&w, report_gflops(row, b, med));
             if (mine && mine->median_us > 0) ecg_csv_num(&w, med / mine->median_us);
             else ecg_csv_str(&w, "");
+            char flag[96];
+            file_row_flag(t, &c, r, flag, sizeof flag);
+            ecg_csv_str(&w, flag);
             ecg_csv_end_row(&w);
         }
     }

@@ -14,6 +14,7 @@
 typedef struct {
     char title[256];
     char note[512];
+    char foot[512]; /* one line under the table: what its marks mean */
     int n_cols, n_rows, cap;
     char head[MAX_COLS][CELL];
     char (*cells)[MAX_COLS][CELL];
@@ -80,6 +81,8 @@ static void tex_escape(FILE *f, const char *s) {
         else if (*s == '^') fputs("\\textasciicircum{}", f);
         else if (*s == '\\') fputs("\\textbackslash{}", f);
         else if (*s == '*') continue; /* Markdown emphasis */
+        else if (!strncmp(s, "\u2020", 3)) fputs("\\dag{}", f), s += 2; /* UTF-8 dagger, plus-minus */
+        else if (!strncmp(s, "\u00b1", 2)) fputs("$\\pm$", f), s += 1;
         else fputc(*s, f);
     }
 }
@@ -100,6 +103,7 @@ static void render_md(FILE *f, const table *t) {
         fputs("|\n", f);
     }
     fputc('\n', f);
+    if (t->foot[0]) fprintf(f, "%s\n\n", t->foot);
 }
 
 static void render_tex(FILE *f, const table *t) {
@@ -115,15 +119,32 @@ static void render_tex(FILE *f, const table *t) {
         for (int c = 0; c < t->n_cols; c++) fputs(c ? " & " : "", f), tex_escape(f, t->cells[r][c]);
         fputs(" \\\\\n", f);
     }
-    fputs("\\hline\n\\end{tabular}\n\\end{table}\n\n", f);
+    fputs("\\hline\n\\end{tabular}\n", f);
+    if (t->foot[0]) fputs("\\par\\smallskip{\\footnotesize ", f), tex_escape(f, t->foot), fputs("}\n", f);
+    fputs("\\end{table}\n\n", f);
 }
 
 /* What every table is built from: the report's rows and the machine's measured core peak. */
 typedef struct {
     const report_row *rows;
     int n;
-    double peak_gflops;
+    double peak_gflops, peak_spread_pct;
 } report_set;
+
+/* A latency figure, marked with a dagger when bench/latency_check.c flagged its row; the first
+ * flag's reason goes into the note under the table. */
+static void latency_cell(table *t, char *c, const report_row *r, const report_latency *l) {
+    if (!l) {
+        cellf(c, "-");
+        return;
+    }
+    cellf(c, l->flag[0] ? "%.1f \u2020" : "%.1f", l->median_us);
+    if (l->flag[0] && !t->foot[0])
+        snprintf(t->foot, sizeof t->foot,
+                 "\u2020 Latency looks disturbed (first: %s, %s): re-run on a quiet machine; latency_flag in results.csv "
+                 "and latency.csv says why for each row.",
+                 r->run_name, l->flag);
+}
 
 static int is_trained(const report_row *r) { return !strcmp(r->run->variant, "f32") && !r->source_name[0]; }
 
@@ -250,8 +271,7 @@ static int efficiency(table *t, const report_set *in) {
         cellf(c[6], "%.1f", (double)r->flops_nonzero / 1e6);
         cellf(c[7], "%.1f", (double)r->size_bytes / 1024);
         cellf(c[8], "%ld", r->peak_rss_kb);
-        if (l) cellf(c[9], "%.1f", l->median_us);
-        else cellf(c[9], "-");
+        latency_cell(t, c[9], r, l);
     }
     return 0;
 }
@@ -297,7 +317,9 @@ static int peer(table *t, const report_set *in) {
     head(t, "ecgbench (XNNPACK) against PyTorch on this machine: batch 1, 1 thread, median latency", cols, 10);
     if (peak_gflops > 0)
         snprintf(t->note, sizeof t->note,
-                 "Core peak: %.1f GFLOP/s, one core's f32 FMA rate measured by this report (run.json).", peak_gflops);
+                 "Core peak: %.1f GFLOP/s \u00b1 %.1f%%, one core's f32 FMA rate measured by this report (the "
+                 "spread of its best timings; run.json).",
+                 peak_gflops, in->peak_spread_pct);
     for (int i = 0; i < n; i++) {
         const report_row *r = &rows[i];
         const report_latency *l = report_latency_b1t1(r);
@@ -307,7 +329,7 @@ static int peer(table *t, const report_set *in) {
         cellf(c[0], "%s", r->run->model);
         cellf(c[1], "%s", r->run->variant);
         cellf(c[2], "%s", r->task->name);
-        cellf(c[3], "%.1f", l->median_us);
+        latency_cell(t, c[3], r, l);
         cellf(c[4], "%.1f", r->torch_eager_us);
         cellf(c[5], "%.2f", r->torch_eager_us / l->median_us);
         cellf(c[6], "%.1f", r->torch_script_us);
@@ -320,11 +342,12 @@ static int peer(table *t, const report_set *in) {
     return 0;
 }
 
-int report_write_tables(const char *out, const report_row *rows, int n, double peak_gflops, char *err, size_t errlen) {
+int report_write_tables(const char *out, const report_row *rows, int n, double peak_gflops, double peak_spread_pct,
+                        char *err, size_t errlen) {
     int (*const build[])(table *, const report_set *) = {inter_patient, intra_patient, cinc, ablation, efficiency,
                                                          compression, peer};
     enum { N_TABLES = sizeof build / sizeof *build };
-    const report_set in = {rows, n, peak_gflops};
+    const report_set in = {rows, n, peak_gflops, peak_spread_pct};
     table t[N_TABLES];
     memset(t, 0, sizeof t);
     int rc = -1;

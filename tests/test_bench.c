@@ -4,9 +4,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../bench/bench.h"
+#include "../bench/latency_check.h"
 #include "harness.h"
 #include "models/models.h"
 #include "ops/ops.h"
@@ -321,7 +323,8 @@ static void test_info_csv(void) {
 /* The core peak is a real ceiling: XNNPACK's dense GEMM (a 512x512 linear on 64 rows, one thread)
  * cannot beat it, and it is below 64 f32 FLOPs per cycle at 8 GHz. A peak that counted FLOPs
  * wrong, or a loop the compiler shortened, breaks one side. The best GEMM rate of 20 runs is
- * compared with the peak measured after it (slack 0.8 for a noisy shared machine). */
+ * compared with the peak measured after it (slack 0.8 for a noisy shared machine). The probe
+ * repeats until its best timings agree (spread <= 2%) or its 3 s cap, and says which. */
 static void test_peak_gflops(void) {
     ecg_graph g;
     ecg_graph_init(&g, 1);
@@ -337,14 +340,158 @@ static void test_peak_gflops(void) {
         double dt = ecg_now_s() - t0, gf = 2.0 * 64 * 512 * 512 / dt / 1e9;
         if (gf > best) best = gf;
     }
-    const char *isa = NULL;
-    double peak = ecg_peak_gflops(&isa);
-    printf("  core peak %.1f GFLOP/s (%s), XNNPACK GEMM best %.1f GFLOP/s\n", peak, isa, best);
+    ecg_peak pk = {0};
+    double t0 = ecg_now_s();
+    ecg_peak_measure(&pk);
+    double took = ecg_now_s() - t0, peak = pk.gflops;
+    const char *isa = pk.isa;
+    printf("  core peak %.1f GFLOP/s +- %.1f%% (%s, %d rounds, %.2f s), XNNPACK GEMM best %.1f GFLOP/s\n", peak,
+           pk.spread_pct, isa, pk.rounds, took, best);
+    CHECK(pk.rounds >= 2 && pk.spread_pct >= 0 && pk.spread_pct < 100, "rounds %d spread %g%%", pk.rounds,
+          pk.spread_pct);
+    CHECK(pk.spread_pct <= 2.0 || took >= 3.0, "stopped at a %.1f%% spread after %.2f s, before its 3 s cap",
+          pk.spread_pct, took);
+    CHECK(took < 5.0, "the probe took %.2f s", took);
     CHECK(isa && (!strcmp(isa, "avx512") || !strcmp(isa, "avx2") || !strcmp(isa, "scalar")), "isa %s", isa);
     CHECK(peak > 0.1 && peak < 64 * 8.0, "peak %.1f GFLOP/s is not a plausible f32 core peak", peak);
     CHECK(best <= peak / 0.8, "XNNPACK reached %.1f GFLOP/s, above the measured peak %.1f", best, peak);
     ecg_xnn_free(xe);
     ecg_graph_free(&g);
+}
+
+/* The latency flag: a quiet row passes; a scattered one, N threads far slower than one (the
+ * issue's 254 us vs 560,000 us) and a speed-up beyond the thread count are flagged with a reason
+ * that names the figure; thresholds are exclusive; NaN figures are not judged. */
+static void test_latency_flags(void) {
+    char why[96];
+    CHECK(!ecg_latency_flag(1, 100, 104, 112, NAN, why, sizeof why) && !why[0], "quiet row flagged: %s", why);
+    CHECK(!ecg_latency_flag(2, 60, 62, 65, 100, why, sizeof why) && !why[0], "a 1.7x speed-up flagged: %s", why);
+    CHECK(!ecg_latency_flag(2, 190, 200, 210, 100, why, sizeof why), "2 threads 1.9x slower (small model) flagged: %s",
+          why);
+    CHECK(ecg_latency_flag(1, 100, 320, 400, NAN, why, sizeof why) && !strcmp(why, "spread p90/median 3.2"),
+          "noisy row: '%s'", why);
+    CHECK(ecg_latency_flag(1, 100, 120, 450, NAN, why, sizeof why) && !strcmp(why, "spread p99/median 4.5"),
+          "a slow tail: '%s'", why);
+    CHECK(ecg_latency_flag(2, 560000, 561000, 562000, 254, why, sizeof why) &&
+              !strcmp(why, "2 threads 2205x slower than 1"),
+          "bad scaling: '%s'", why);
+    CHECK(ecg_latency_flag(2, 30, 31, 32, 100, why, sizeof why) && !strcmp(why, "2 threads 3.3x faster than 1"),
+          "super-linear: '%s'", why);
+    CHECK(ecg_latency_flag(4, 500, 2000, 2100, 100, why, sizeof why) &&
+              !strcmp(why, "spread p90/median 4.0; 4 threads 5.0x slower than 1"),
+          "both: '%s'", why);
+    CHECK(!ecg_latency_flag(1, 100, 150, 300, NAN, why, sizeof why), "at the thresholds: '%s'", why);
+    CHECK(!ecg_latency_flag(2, NAN, NAN, NAN, 100, why, sizeof why) && !why[0], "NaN judged: '%s'", why);
+    CHECK(!ecg_latency_flag(1, 100, NAN, NAN, NAN, why, sizeof why), "missing p90/p99 judged: '%s'", why);
+
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ecg_latency_warn(f, 0, "x");
+    ecg_latency_warn(f, 3, "lstm/b1/t2: 2 threads 1422x slower than 1");
+    ecg_latency_warn(f, 1, "a/b1/t1: spread p90/median 2.0");
+    fclose(f);
+    CHECK(text && !strcmp(text, "warning: 3 latency rows look disturbed (lstm/b1/t2: 2 threads 1422x slower than "
+                                "1, ...); re-run on a quiet machine\n"
+                                "warning: 1 latency row looks disturbed (a/b1/t1: spread p90/median 2.0); re-run on "
+                                "a quiet machine\n"),
+          "warnings:\n%s", text ? text : "(none)");
+    free(text);
+}
+
+static void put_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL, "cannot write %s", path);
+    if (f) fputs(text, f), fclose(f);
+}
+
+/* `ecgbench compare`: each side's commit, CPU and data in the header (from the run.json beside
+ * it), a warning when only one side ran on the sample, and no line of 100 characters or more,
+ * even for run names too long to share a line with their figures. */
+static void test_compare_header(void) {
+    char dir[] = "/tmp/ecgbench_compare_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char a_dir[128], b_dir[128], a[160], b[160], json[160];
+    snprintf(a_dir, sizeof a_dir, "%s/a", dir), snprintf(b_dir, sizeof b_dir, "%s/b", dir);
+    mkdir(a_dir, 0755), mkdir(b_dir, 0755);
+    snprintf(a, sizeof a, "%s/results.csv", a_dir), snprintf(b, sizeof b, "%s/results.csv", b_dir);
+    static const char *const head = "dataset,split,data_version,sample,model,variant,batch,threads,accuracy,"
+                                    "latency_median_us\n";
+    char text[2048];
+    snprintf(text, sizeof text,
+             "%smitdb-aami,test,\"SAMPLE, not for reporting: mitdb subset (2 records, trimmed; see its README) at "
+             "datasets/sample/mitdb\",1,efficientecg-fusion-agesex,channels50,1,1,0.5,254\n"
+             "mitdb-aami-intra,intra-test,SAMPLE x,1,efficientecg-fusion-agesex-with-a-much-longer-name,prune95,32,"
+             "2,0.5,123456.789\n",
+             head);
+    put_file(a, text);
+    snprintf(text, sizeof text,
+             "%smitdb-aami,test,mitdb (22 records; SHA256SUMS fnv1a64 7d18711461b8109b) at data/mitdb,0,"
+             "efficientecg-fusion-agesex,channels50,1,1,0.9,250\n"
+             "mitdb-aami-intra,intra-test,mitdb x,0,efficientecg-fusion-agesex-with-a-much-longer-name,prune95,32,2,"
+             "0.9,100000.5\n",
+             head);
+    put_file(b, text);
+    snprintf(json, sizeof json, "%s/run.json", b_dir);
+    put_file(json, "{\"git_commit\": \"0123abcd\", \"cpu_model\": \"Some CPU @ 2.0GHz\", \"cores\": 2}");
+    char *argv[] = {"compare", a, b};
+    int rc;
+    char *out = test_capture_stdout(ecg_cmd_compare, 3, argv, &rc);
+    CHECK(rc == 0 && out, "compare failed");
+    if (out) {
+        CHECK(strstr(out, "   commit and CPU unknown (no run.json beside it)\n"), "A's header:\n%s", out);
+        CHECK(strstr(out, "   commit 0123abcd, CPU Some CPU @ 2.0GHz (2 cores)\n"), "B's header:\n%s", out);
+        CHECK(strstr(out, "   data: mitdb (22 records; SHA256SUMS fnv1a64 7d18711461b8109b) at data/mitdb\n"),
+              "B's data:\n%s", out);
+        CHECK(strstr(out, "\nwarning: A ran on the bundled sample data and B on the full data"), "no warning:\n%s",
+              out);
+        CHECK(strstr(out, "2 rows matched"), "matches:\n%s", out);
+        int longest = 0;
+        for (char *l = out; *l;) {
+            int n = (int)strcspn(l, "\n");
+            longest = n > longest ? n : longest;
+            l += n + (l[n] != 0);
+        }
+        CHECK(longest < 100, "a %d-character line:\n%s", longest, out);
+    }
+    free(out);
+    /* both on the sample: no warning */
+    char *same[] = {"compare", a, a};
+    out = test_capture_stdout(ecg_cmd_compare, 3, same, &rc);
+    CHECK(rc == 0 && out && !strstr(out, "warning"), "a warning for two sample runs:\n%s", out ? out : "");
+    free(out);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
+/* `ecgbench models`: every row's columns line up with the header's (names left, numbers right). */
+static void test_models_aligned(void) {
+    char *argv[] = {"models"};
+    int rc;
+    char *out = test_capture_stdout(ecg_cmd_models, 1, argv, &rc);
+    CHECK(rc == 0 && out, "models failed");
+    if (!out) return;
+    char *save = NULL, *line = strtok_r(out, "\n", &save);
+    const char *p = line ? strstr(line, "params") : NULL, *f = line ? strstr(line, "FLOPs") : NULL;
+    const char *d = line ? strstr(line, "description") : NULL;
+    CHECK(p && f && d, "header: %s", line ? line : "(none)");
+    int end_p = p ? (int)(p - line) + 6 : 0, end_f = f ? (int)(f - line) + 5 : 0, at_d = d ? (int)(d - line) : 0;
+    int rows = 0;
+    while (p && f && d && (line = strtok_r(NULL, "\n", &save))) {
+        rows++;
+        int len = (int)strlen(line);
+        CHECK(len > at_d && line[at_d - 1] == ' ' && line[at_d] != ' ', "description not at column %d: %s", at_d, line);
+        CHECK(len > end_f && line[end_p - 1] >= '0' && line[end_p - 1] <= '9' && line[end_p] == ' ',
+              "params not ending at column %d: %s", end_p, line);
+        CHECK(line[end_f - 1] >= '0' && line[end_f - 1] <= '9' && line[end_f] == ' ', "FLOPs not ending at %d: %s",
+              end_f, line);
+        CHECK(strchr(line, ' ') - line < end_p - 6, "name runs into params: %s", line);
+    }
+    int models = 0;
+    while (ecg_model_at(models)) models++;
+    CHECK(rows == models, "%d rows for %d models", rows, models);
+    free(out);
 }
 
 int main(void) {
@@ -358,5 +505,8 @@ int main(void) {
     RUN(test_shim_case_lifetime);
     RUN(test_bench_op_errors);
     RUN(test_info_csv);
+    RUN(test_latency_flags);
+    RUN(test_compare_header);
+    RUN(test_models_aligned);
     return test_done();
 }
