@@ -199,5 +199,6 @@ int ecg_cmd_data(int argc, char **argv);
 int ecg_cmd_data_info(int argc, char **argv);   /* bench/cmd_data_info.c: per-split class counts */
 int ecg_cmd_qrs_eval(int argc, char **argv);    /* bench/cmd_qrs_eval.c: QRS detector vs reference */
 int ecg_cmd_data_export(int argc, char **argv); /* bench/cmd_data_export.c: a split as safetensors */
+int ecg_cmd_baseline(int argc, char **argv);    /* bench/cmd_baseline.c: de Chazal 2004 LDA baseline */
 
 #endif
