@@ -36,7 +36,9 @@ static void usage(FILE *f) {
                "  DIR/latency_ecgbench.csv (default DIR reports/out). Google Benchmark flags pass through\n"
                "  (--benchmark_filter=efficientecg-s, --benchmark_min_time=0.1, --benchmark_repetitions=N,\n"
                "  default 10, fewer (>= 3) for a case whose calls would take over 2 s: a 30 s record at batch\n"
-               "  32). Case names: RUN/bBATCH/tTHREADS.\n");
+               "  32). Case names: RUN/bBATCH/tTHREADS. A row whose repetitions scatter (p90/median > 1.5,\n"
+               "  p99/median > 3) or whose threads scale impossibly (N threads > 2x slower than 1, or > 1.25 N x\n"
+               "  faster) says why in its latency_flag column, and a closing 'warning:' line counts them.\n");
 }
 
 static int parse_list(const char *s, int *out, int *n, int lo) {
