@@ -494,6 +494,51 @@ static void test_models_aligned(void) {
     free(out);
 }
 
+/* One default seed: every committed run was trained with ECG_DEFAULT_SEED, and `data info` uses
+ * it unless told otherwise, says so, and says what the database holds beside each split's records. */
+static void test_data_info_default_seed(void) {
+    if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
+        printf("  skipped %s: no datasets/sample/mitdb/SAMPLE (run from the repo root)\n", __func__);
+        return;
+    }
+    ecg_run *runs = NULL;
+    int n = 0;
+    char err[1400] = "";
+    if (access("models/weights", F_OK) == 0) {
+        CHECK(ecg_runs_list("models/weights", &runs, &n, err, sizeof err) == 0 && n > 0, "committed runs: %s", err);
+        for (int i = 0; i < n; i++)
+            CHECK(runs[i].seed == ECG_DEFAULT_SEED, "%s was trained with seed %llu, not the default %d", runs[i].dir,
+                  (unsigned long long)runs[i].seed, ECG_DEFAULT_SEED);
+        ecg_runs_free(runs, n);
+    }
+    char cache[] = "/tmp/ecgbench_info_cache_XXXXXX";
+    CHECK(mkdtemp(cache) != NULL, "mkdtemp");
+    setenv("ECG_CACHE_DIR", cache, 1);
+    char *argv[] = {"info", "mitdb-aami", "--data", "datasets/sample"};
+    int rc;
+    char *out = test_capture_stdout(ecg_cmd_data_info, 4, argv, &rc);
+    CHECK(rc == 0 && out, "data info failed");
+    if (out) {
+        CHECK(strstr(out, "task mitdb-aami, seed " ECG_DEFAULT_SEED_STR " (the default: the splits train, compress "),
+              "seed line:\n%s", out);
+        CHECK(strstr(out, "database: MIT-BIH's 48 records; 44 used (DS1 22, DS2 22), the 4 paced ones excluded "
+                          "(102, 104, 107, 217)"),
+              "database line:\n%s", out);
+        CHECK(strstr(out, "data: SAMPLE, not for reporting: mitdb subset (trimmed;"), "data line:\n%s", out);
+        CHECK(strstr(out, " total  records\n"), "column heads:\n%s", out);
+    }
+    free(out);
+    char *other[] = {"info", "mitdb-aami", "--data", "datasets/sample", "--seed", "0"};
+    out = test_capture_stdout(ecg_cmd_data_info, 6, other, &rc);
+    CHECK(rc == 0 && out && strstr(out, "seed 0 (not the default " ECG_DEFAULT_SEED_STR ":"), "seed 0:\n%s",
+          out ? out : "");
+    free(out);
+    unsetenv("ECG_CACHE_DIR");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", cache);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
 int main(void) {
     RUN(test_peak_gflops);
     RUN(test_csv_quoting);
@@ -508,5 +553,6 @@ int main(void) {
     RUN(test_latency_flags);
     RUN(test_compare_header);
     RUN(test_models_aligned);
+    RUN(test_data_info_default_seed);
     return test_done();
 }
