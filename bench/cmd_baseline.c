@@ -19,7 +19,9 @@
 #include "bench/bench.h"
 
 #define DEFAULT_OUT "models/classical/dechazal-mitdb-aami"
+#define PAPER_OUT "models/classical/dechazal-paper-mitdb-aami"
 #define MODEL_NAME "dechazal-lda"
+#define PAPER_MODEL_NAME "dechazal-lda-paper"
 #define WEIGHTS_FILE "lda.json"
 
 /* Candidates, in the order ties are broken: the paper's choices first (fusion, raw RR, with
@@ -30,6 +32,11 @@ static const double ridges[] = {1e-3, 1e-1};
 #define N_CONFIGS (int)(sizeof configs / sizeof configs[0])
 #define N_RIDGES (int)(sizeof ridges / sizeof ridges[0])
 #define N_CANDIDATES (N_CONFIGS * 2 * 2 * 2 * N_RIDGES)
+
+/* The paper's own choices (--paper: only the ridge is left to DS1). */
+static int is_paper(const ecg_dc_options *o) {
+    return !strcmp(o->config, "fusion") && !strcmp(o->rr, "raw") && o->intervals && o->train_q;
+}
 
 static ecg_dc_options candidate(int i) {
     ecg_dc_options o;
@@ -46,11 +53,14 @@ static ecg_dc_options candidate(int i) {
 static const double pub_acc = 86.2, pub_s_se = 75.9, pub_s_ppv = 38.5, pub_v_se = 77.7, pub_v_ppv = 81.9;
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: ecgbench baseline dechazal [--data D] [--out DIR]\n"
+    fprintf(f, "usage: ecgbench baseline dechazal [--paper] [--data D] [--out DIR]\n"
                "       ecgbench baseline dechazal --eval DIR [--data D]\n"
                "  de Chazal et al. 2004 linear discriminants on RR, interval and morphology features of both\n"
                "  MIT-BIH leads: choices by leave-one-record-out CV on DS1, trained on DS1, DS2 scored once.\n"
-               "  --out defaults to " DEFAULT_OUT "; --data to $ECG_DATA_DIR or data/.\n");
+               "  --paper: only the paper's choices (fusion of the two leads' discriminants, raw RR, the\n"
+               "  intervals, Q trained on); the ridge still chosen on DS1. --out defaults to\n"
+               "  " DEFAULT_OUT " (" PAPER_OUT " with --paper);\n"
+               "  --data to $ECG_DATA_DIR or data/.\n");
 }
 
 static double now_s(void) {
@@ -97,7 +107,8 @@ static void print_vs_paper(const ecg_metrics *m) {
            100 * m->sensitivity[ECG_AAMI_V], pub_v_se, 100 * m->ppv[ECG_AAMI_V], pub_v_ppv);
 }
 
-static int select_and_train(const char *data, const char *out, int argc, char **argv) {
+static int select_and_train(const char *data, const char *out, int paper, int argc, char **argv) {
+    const char *model_name = paper ? PAPER_MODEL_NAME : MODEL_NAME;
     char err[1400], v1[200], v2[200];
     ecg_dc_beats ds1 = {0}, ds2 = {0};
     ecg_csv w = {0};
@@ -112,13 +123,18 @@ static int select_and_train(const char *data, const char *out, int argc, char **
     static const char *const cols[] = {"config", "rr", "intervals", "train_q", "ridge", "cv_accuracy", "cv_macro_f1",
                                        "cv_s_se", "cv_s_ppv", "cv_v_se", "cv_v_ppv", "cv_f_se", "chosen"};
     ecg_metrics cv[N_CANDIDATES];
-    int best = -1;
+    int best = -1, n_cand = 0;
+    for (int i = 0; i < N_CANDIDATES; i++) {
+        ecg_dc_options o = candidate(i);
+        n_cand += !paper || is_paper(&o);
+    }
     double t0 = now_s();
     printf("selection on DS1 (leave-one-record-out over its records; criterion macro-F1), %d candidates:\n"
-           "%-28s %8s %8s %7s %7s %7s %7s\n", N_CANDIDATES, "config/rr/intervals/Q/ridge", "accuracy", "macro-F1",
+           "%-28s %8s %8s %7s %7s %7s %7s\n", n_cand, "config/rr/intervals/Q/ridge", "accuracy", "macro-F1",
            "S Se", "S PPV", "V Se", "V PPV");
     for (int i = 0; i < N_CANDIDATES; i++) {
         ecg_dc_options o = candidate(i);
+        if (paper && !is_paper(&o)) continue;
         char name[64];
         ecg_dc_options_name(&o, name, sizeof name);
         if (ecg_dechazal_cv(&ds1, &o, &cv[i], err, sizeof err)) goto fail;
@@ -134,6 +150,7 @@ static int select_and_train(const char *data, const char *out, int argc, char **
     for (int i = 0; i < N_CANDIDATES; i++) {
         const ecg_metrics *m = &cv[i];
         ecg_dc_options o = candidate(i);
+        if (paper && !is_paper(&o)) continue;
         ecg_csv_str(&w, o.config);
         ecg_csv_str(&w, o.rr);
         ecg_csv_int(&w, o.intervals);
@@ -163,7 +180,7 @@ static int select_and_train(const char *data, const char *out, int argc, char **
     /* DS2: loaded and scored once, after every choice is fixed */
     if (load_checked(data, "ds2", &ds2, v2, sizeof v2, err, sizeof err)) goto fail;
     ecg_dechazal_evaluate(&m, &ds2, &mtest);
-    printf("%s (%s) on mitdb-aami/ds2 (%s)\n", MODEL_NAME, chosen_name, v2);
+    printf("%s (%s) on mitdb-aami/ds2 (%s)\n", model_name, chosen_name, v2);
     ecg_metrics_print(stdout, &mtest, ecg_aami_class_names);
     print_vs_paper(&mtest);
 
@@ -175,7 +192,7 @@ static int select_and_train(const char *data, const char *out, int argc, char **
     man = cJSON_CreateObject();
     cJSON *config = cJSON_CreateObject(), *metrics = cJSON_CreateObject(), *sel = cJSON_CreateObject(),
           *pub = cJSON_CreateObject();
-    cJSON_AddStringToObject(man, "model", MODEL_NAME);
+    cJSON_AddStringToObject(man, "model", model_name);
     cJSON_AddStringToObject(man, "task", "mitdb-aami");
     cJSON_AddStringToObject(man, "weights", WEIGHTS_FILE);
     cJSON_AddNumberToObject(man, "seed", 1); /* nothing is random; mitdb-aami's ds1/ds2 ignore the seed */
@@ -185,8 +202,8 @@ static int select_and_train(const char *data, const char *out, int argc, char **
     cJSON_AddBoolToObject(config, "intervals", m.opt.intervals);
     cJSON_AddBoolToObject(config, "train_q", m.opt.train_q);
     cJSON_AddNumberToObject(config, "ridge", m.opt.ridge);
-    cJSON_AddBoolToObject(config, "paper_choices", !strcmp(m.opt.config, "fusion") && !strcmp(m.opt.rr, "raw") &&
-                                                       m.opt.intervals && m.opt.train_q);
+    cJSON_AddBoolToObject(config, "paper_choices", is_paper(&m.opt));
+    cJSON_AddBoolToObject(config, "paper_only_candidates", paper);
     cJSON_AddStringToObject(config, "class_weights", "balanced (each class as if equally frequent; equal priors)");
     cJSON_AddStringToObject(config, "train", "ds1");
     cJSON_AddStringToObject(config, "filter", "0.5-40 Hz zero-phase Butterworth band-pass (paper: median filters "
@@ -202,7 +219,7 @@ static int select_and_train(const char *data, const char *out, int argc, char **
                                              "selection.csv) refitted on all of DS1; DS2 evaluated once, after");
     cJSON_AddStringToObject(sel, "chosen_on", "ds1");
     cJSON_AddStringToObject(sel, "log", "selection.csv");
-    cJSON_AddNumberToObject(sel, "candidates", N_CANDIDATES);
+    cJSON_AddNumberToObject(sel, "candidates", n_cand);
     cJSON_AddNumberToObject(sel, "test_evaluations", 1);
     cJSON_AddItemToObject(man, "selection", sel);
     cJSON_AddItemToObject(metrics, "train", ecg_metrics_json(&mtrain, ecg_aami_class_names));
@@ -241,7 +258,7 @@ static int reevaluate(const char *dir, const char *data) {
     if (!(man = ecg_read_json(path, err, sizeof err))) goto fail;
     const char *model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(man, "model"));
     const char *weights = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(man, "weights"));
-    if (!model || strcmp(model, MODEL_NAME) || !weights) {
+    if (!model || (strcmp(model, MODEL_NAME) && strcmp(model, PAPER_MODEL_NAME)) || !weights) {
         snprintf(err, sizeof err, "%s: not a %s run (model %s)", path, MODEL_NAME, model ? model : "missing");
         goto fail;
     }
@@ -261,7 +278,7 @@ static int reevaluate(const char *dir, const char *data) {
     ecg_dechazal_evaluate(&m, &ds2, &got);
     char name[64];
     ecg_dc_options_name(&m.opt, name, sizeof name);
-    printf("%s (%s) on mitdb-aami/ds2 (%s), %s\n", MODEL_NAME, name, version, path);
+    printf("%s (%s) on mitdb-aami/ds2 (%s), %s\n", model, name, version, path);
     ecg_metrics_print(stdout, &got, ecg_aami_class_names);
     print_vs_paper(&got);
     const cJSON *test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(man, "metrics"), "test");
@@ -288,15 +305,17 @@ done:
 
 int ecg_cmd_baseline(int argc, char **argv) {
     static const struct option lo[] = {
-        {"data", 1, 0, 'd'}, {"out", 1, 0, 'o'}, {"eval", 1, 0, 'e'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *data = NULL, *out = DEFAULT_OUT, *eval_dir = NULL;
-    int c;
+        {"data", 1, 0, 'd'}, {"out", 1, 0, 'o'}, {"eval", 1, 0, 'e'}, {"paper", 0, 0, 'p'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *data = NULL, *out = NULL, *eval_dir = NULL;
+    int c, paper = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case 'd': data = optarg; break;
         case 'o': out = optarg; break;
         case 'e': eval_dir = optarg; break;
+        case 'p': paper = 1; break;
         case 'h': usage(stdout); return 0;
         default: return 2;
         }
@@ -307,5 +326,6 @@ int ecg_cmd_baseline(int argc, char **argv) {
         return 2;
     }
     if (eval_dir) return reevaluate(eval_dir, data);
-    return select_and_train(data ? data : ecg_default_data_dir(), out, argc, argv);
+    if (!out) out = paper ? PAPER_OUT : DEFAULT_OUT;
+    return select_and_train(data ? data : ecg_default_data_dir(), out, paper, argc, argv);
 }
