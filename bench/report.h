@@ -25,6 +25,15 @@ typedef struct {
     int sample;                /* evaluated on the bundled sample, not the full data */
     ecg_metrics m;
     double score;              /* the task's headline score, NaN when it has none */
+    /* Judged by report_judge (bench/report_degenerate.c): the class-balanced score the plots and
+     * fronts use, the same score of "always predict the test split's most common class", and
+     * whether the run is degenerate (calls one class for almost everything). */
+    double balanced;           /* the task's score when it has one, else macro-F1 */
+    int majority_class;        /* the most common true class of the split */
+    double majority_balanced, majority_macro_f1, majority_accuracy;
+    int top_class;             /* the class predicted most often */
+    double top_share;          /* of the predictions */
+    int degenerate;
     char class_names[ECG_MAX_CLASSES][24];
     int64_t params, nonzero_params, flops, flops_nonzero;
     long size_bytes;           /* the weights file the manifest names */
@@ -67,6 +76,7 @@ const report_latency *report_latency_b1t1(const report_row *r);
  * (origin bottom left). */
 typedef struct {
     double x_lo, x_hi, y_lo, y_hi;   /* axis ranges, data units */
+    double y_step;                   /* between y tics (plot_frame_fit) */
     double width_px, height_px;      /* the plot area inside the canvas */
     double char_w_px, line_h_px;     /* of the label font */
     double marker_px;                /* a point's marker radius */
@@ -81,17 +91,29 @@ typedef struct {
     int leader;  /* set away from its point: draw a line from the point to (leader_x, leader_y) */
     double leader_x, leader_y;
 } plot_label;
-/* Sets the ranges: whole decades of x and round steps of y covering the points, with room. */
+/* Sets the ranges: whole decades of x and round steps of y covering the points, with room; a
+ * y range at least 0.05 tall (one point, or points at one score, still get readable tics). */
 void plot_frame_fit(plot_frame *f, const plot_point *p, int n);
 /* A label per point, placed in index order (put the most important first), each where it
- * overlaps the labels before it, the points and the frame's edge least. */
+ * overlaps the labels before it, the points and the frame's edge least, and where its leader
+ * line (when it has one) crosses no other point or label, nor a label's leader crosses it. */
 void plot_place_labels(const plot_frame *f, const plot_point *p, int n, plot_label *out);
 /* The pixel box {x0, y0, x1, y1} a placed label's text covers. */
 void plot_label_box(const plot_frame *f, const plot_label *l, const char *text, double box_px[4]);
 /* OUT/accuracy_{latency,size}_DATASET.labels.gp for reports/accuracy.gp: each plot's frame and
  * label positions. 0 ok, -1 with err. */
 int report_write_plot_labels(const char *out, const report_row *rows, int n, char *err, size_t errlen);
-/* On the accuracy-vs-cost Pareto front of its dataset (cost: b1 t1 latency, or size). */
+/* The class-balanced score of a task (its own score, e.g. cinc2017's challenge F1, else
+ * macro-F1) and its name. */
+double report_balanced_score(const ecg_task *t, const ecg_metrics *m);
+const char *report_balanced_name(const ecg_task *t);
+/* Fills r's balanced score, majority-class baseline, top predicted class and degenerate flag
+ * from r->m and r->task (bench/report_degenerate.c states the rule). */
+void report_judge(report_row *r);
+/* "predicts N for 99.8%" or "no better than always predicting N": why r is degenerate. */
+void report_degenerate_reason(const report_row *r, char *buf, size_t len);
+/* On the class-balanced-score-vs-cost Pareto front of its dataset (cost: b1 t1 latency, or
+ * size); degenerate runs are never on it and push no other run off it. */
 int report_on_front(const report_row *rows, int n, const report_row *r, int by_latency);
 
 #endif

@@ -48,6 +48,52 @@ static int count_clashes(const plot_frame *f, const plot_point *p, const plot_la
     return clashes;
 }
 
+/* Length of the pixel segment a-b inside box m (clipped, Liang-Barsky); 0 when it misses. */
+static double seg_inside(double ax, double ay, double bx, double by, const double *m) {
+    double t0 = 0, t1 = 1, d[2] = {bx - ax, by - ay}, a[2] = {ax, ay};
+    for (int k = 0; k < 2; k++) {
+        double lo = m[k], hi = m[k + 2];
+        if (d[k] == 0) {
+            if (a[k] <= lo || a[k] >= hi) return 0;
+            continue;
+        }
+        double u = (lo - a[k]) / d[k], v = (hi - a[k]) / d[k];
+        t0 = fmax(t0, fmin(u, v)), t1 = fmin(t1, fmax(u, v));
+    }
+    return t1 > t0 ? (t1 - t0) * hypot(d[0], d[1]) : 0;
+}
+
+/* Leader lines that run through another point's marker or another label (the label's own point
+ * and box excepted); listed when `what` names the placement. */
+static int count_crossings(const plot_frame *f, const plot_point *p, const plot_label *l, int n, const char *what) {
+    int crossings = 0;
+    double (*b)[4] = calloc((size_t)n, sizeof *b), (*m)[4] = calloc((size_t)n, sizeof *m);
+    double xs = f->width_px / log10(f->x_hi / f->x_lo), ys = f->height_px / (f->y_hi - f->y_lo), r = f->marker_px;
+    for (int i = 0; i < n; i++) {
+        plot_label_box(f, &l[i], p[i].text, b[i]);
+        double x = xs * log10(p[i].x / f->x_lo), y = ys * (p[i].y - f->y_lo);
+        m[i][0] = x - r, m[i][1] = y - r, m[i][2] = x + r, m[i][3] = y + r;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!l[i].leader) continue;
+        double ax = xs * log10(p[i].x / f->x_lo), ay = ys * (p[i].y - f->y_lo);
+        double bx = xs * log10(l[i].leader_x / f->x_lo), by = ys * (l[i].leader_y - f->y_lo);
+        for (int j = 0; j < n; j++) {
+            if (j == i) continue;
+            if (seg_inside(ax, ay, bx, by, m[j]) > 0.5) {
+                crossings++;
+                if (what) printf("  %s: the leader of '%s' crosses the point of '%s'\n", what, p[i].text, p[j].text);
+            }
+            if (seg_inside(ax, ay, bx, by, b[j]) > 0.5) {
+                crossings++;
+                if (what) printf("  %s: the leader of '%s' crosses the label '%s'\n", what, p[i].text, p[j].text);
+            }
+        }
+    }
+    free(b), free(m);
+    return crossings;
+}
+
 static void test_frame_fit(void) {
     plot_point p[] = {{52, 0.941, "a"}, {2472, 0.926, "b"}, {114, 0.816, "c"}};
     plot_frame f = frame_of(p, 3);
@@ -62,6 +108,9 @@ static void test_frame_fit(void) {
     f = frame_of(q, 1);
     CHECK(f.x_lo < 100 && f.x_hi > 100 && f.y_lo < 0.5 && f.y_hi > 0.5, "one point: %g..%g x %g..%g", f.x_lo,
           f.x_hi, f.y_lo, f.y_hi);
+    /* and tics a 3-decimal label tells apart: at least 0.05 tall, at most 20 steps */
+    CHECK(f.y_hi - f.y_lo >= 0.05 && f.y_step >= 0.001 && (f.y_hi - f.y_lo) / f.y_step <= 20.5,
+          "one point: y %g..%g in steps of %g", f.y_lo, f.y_hi, f.y_step);
 }
 
 /* The crowd of a real report: efficientecg-s's pruned variants within a few pixels of each other
@@ -83,6 +132,7 @@ static void test_crowded_plot(void) {
     plot_label l[sizeof p / sizeof *p];
     plot_place_labels(&f, p, n, l);
     CHECK(count_clashes(&f, p, l, n, "placed") == 0, "placed labels clash (listed above)");
+    CHECK(count_crossings(&f, p, l, n, "placed") == 0, "leader lines cross points or labels (listed above)");
 
     /* The check can fail: every label centred above its point, as gnuplot's offset does, clashes. */
     for (int i = 0; i < n; i++) {
@@ -91,6 +141,25 @@ static void test_crowded_plot(void) {
     }
     int naive = count_clashes(&f, p, l, n, NULL);
     CHECK(naive > 0, "labels all above their points did not clash: the crowd is no test");
+}
+
+/* A point hemmed in on every side, so its label must go one line out: straight above, the leader
+ * line would run through the point just above-left of it (which the label box itself clears), so
+ * the label goes where its leader crosses nothing. Pixel offsets from the point at (400, 300). */
+static void test_leader_clear(void) {
+    plot_frame f = {.x_lo = 10, .x_hi = 10000, .y_lo = 0, .y_hi = 1, .width_px = 900, .height_px = 600,
+                    .char_w_px = 6, .line_h_px = 10, .marker_px = 6};
+    static const double off[][2] = {{0, 0},    {-5.5, 14}, {20, 14}, {0, -14},
+                                    {20, 0},   {-20, 0}};
+    static const char *const names[] = {"hemmed in", "B", "G", "C", "D", "E"};
+    enum { N = sizeof off / sizeof *off };
+    plot_point p[N];
+    for (int i = 0; i < N; i++)
+        p[i] = (plot_point){pow(10, 1 + (400 + off[i][0]) / 300), (300 + off[i][1]) / 600, names[i]};
+    plot_label l[N];
+    plot_place_labels(&f, p, N, l);
+    CHECK(l[0].leader, "the hemmed-in label sits next to its point: the setup is no test");
+    CHECK(count_crossings(&f, p, l, N, "hemmed in") == 0, "leader lines cross points or labels (listed above)");
 }
 
 /* Points on the plot's edges get their labels inside the plot, on the open side. */
@@ -110,5 +179,6 @@ int main(void) {
     RUN(test_frame_fit);
     RUN(test_crowded_plot);
     RUN(test_edges);
+    RUN(test_leader_clear);
     return test_done();
 }
