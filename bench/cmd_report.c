@@ -6,6 +6,7 @@
  * bundled sample, which every table then says at its top. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,15 @@ static int has_task_data(const char *dir, const ecg_task *t) {
     struct stat st;
     snprintf(p, sizeof p, "%s/%s", dir, t->data_subdir ? t->data_subdir : "");
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The bundled sample, however the folder is named: SAMPLE_DIR itself, or a folder whose mitdb/
+ * is marked SAMPLE (its cinc2017 records carry no mark of their own). */
+static int is_sample_dir(const char *dir) {
+    char a[PATH_MAX], b[PATH_MAX], p[1200];
+    if (realpath(dir, a) && realpath(SAMPLE_DIR, b) && !strcmp(a, b)) return 1;
+    snprintf(p, sizeof p, "%s/mitdb/SAMPLE", dir);
+    return access(p, F_OK) == 0;
 }
 
 static const char *base_name(const char *path) {
@@ -185,7 +195,8 @@ static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, int
     row->run = r;
     if (!(row->task = ecg_task_lookup(r->task, err, errlen))) return -1;
     const char *data = data_opt ? data_opt : ecg_default_data_dir();
-    if (!data_opt && !has_task_data(data, row->task)) data = SAMPLE_DIR, row->sample = 1;
+    if (!data_opt && !has_task_data(data, row->task)) data = SAMPLE_DIR;
+    row->sample = is_sample_dir(data);
     snprintf(row->run_name, sizeof row->run_name, "%s", base_name(r->dir));
     const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->man, "source"));
     snprintf(row->source_name, sizeof row->source_name, "%s", src ? base_name(src) : "");
@@ -203,6 +214,7 @@ static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, int
     for (int c = 0; c < d.n_classes && c < ECG_MAX_CLASSES; c++)
         snprintf(row->class_names[c], sizeof row->class_names[c], "%s", d.class_names[c]);
     row->score = row->task->score_name ? ecg_metrics_mean_f1(&row->m, row->task->score_classes) : NAN;
+    report_judge(row);
     /* counted on the model's f32 graph; an int8 run's file holds the same params, one byte each */
     if (rm.int8) g = &rm.gi;
     row->params = ecg_graph_param_count(&rm.g);

@@ -23,18 +23,23 @@ static void num_or_empty(ecg_csv *w, double v, int have) {
     else ecg_csv_str(w, "");
 }
 
-/* On the accuracy-vs-cost Pareto front of its dataset: no other row of the dataset is at least as
- * accurate and at most as costly, and better in one (cost: batch-1 1-thread latency, or size). */
+/* Counted on a front: judged, not degenerate, with a score and (by latency) a b1 t1 latency. */
+static int front_candidate(const report_row *r, int by_latency) {
+    return !r->degenerate && !isnan(r->balanced) && (!by_latency || report_latency_b1t1(r));
+}
+
+/* On the class-balanced-score-vs-cost Pareto front of its dataset: no other candidate row of the
+ * dataset scores at least as well at most the cost, and better in one (cost: batch-1 1-thread
+ * latency, or size). A degenerate run is no candidate: never on the front, and it pushes no
+ * other run off it. */
 int report_on_front(const report_row *rows, int n, const report_row *r, int by_latency) {
-    const report_latency *l = report_latency_b1t1(r);
-    if (by_latency && !l) return 0;
-    double cost = by_latency ? l->median_us : (double)r->size_bytes;
+    if (!front_candidate(r, by_latency)) return 0;
+    double cost = by_latency ? report_latency_b1t1(r)->median_us : (double)r->size_bytes;
     for (int i = 0; i < n; i++) {
         const report_row *o = &rows[i];
-        const report_latency *ol = report_latency_b1t1(o);
-        if (o == r || strcmp(o->task->name, r->task->name) || (by_latency && !ol)) continue;
-        double oc = by_latency ? ol->median_us : (double)o->size_bytes;
-        if (o->m.accuracy >= r->m.accuracy && oc <= cost && (o->m.accuracy > r->m.accuracy || oc < cost)) return 0;
+        if (o == r || strcmp(o->task->name, r->task->name) || !front_candidate(o, by_latency)) continue;
+        double oc = by_latency ? report_latency_b1t1(o)->median_us : (double)o->size_bytes;
+        if (o->balanced >= r->balanced && oc <= cost && (o->balanced > r->balanced || oc < cost)) return 0;
     }
     return 1;
 }
@@ -50,7 +55,9 @@ static int write_results(const char *path, const report_row *rows, int n, double
         "macro_f1", "score_name", "score", "params", "nonzero_params", "flops", "flops_nonzero", "size_bytes",
         "batch", "threads", "latency_median_us", "latency_p90_us", "latency_p99_us", "latency_mean_us",
         "latency_stddev_us", "iterations", "init_ms", "gflops_per_s", "pct_of_core_peak", "peak_rss_kb", "weights_in_memory_bytes",
-        "activations_in_memory_bytes", "pareto_latency", "pareto_size", "latency_flag"};
+        "activations_in_memory_bytes", "pareto_latency", "pareto_size", "latency_flag", "balanced_score_name",
+        "balanced_score", "majority_class", "majority_balanced_score", "majority_macro_f1", "majority_accuracy",
+        "top_predicted_class", "top_predicted_share", "degenerate"};
     ecg_csv w;
     if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
     for (int i = 0; i < n; i++) {
@@ -94,6 +101,16 @@ static int write_results(const char *path, const report_row *rows, int n, double
             ecg_csv_int(&w, b1t1 && l && report_on_front(rows, n, r, 1));
             ecg_csv_int(&w, b1t1 && report_on_front(rows, n, r, 0));
             ecg_csv_str(&w, l ? l->flag : ""); /* bench/latency_check.c */
+            /* bench/report_degenerate.c */
+            ecg_csv_str(&w, report_balanced_name(r->task));
+            num_or_empty(&w, r->balanced, isfinite(r->balanced));
+            ecg_csv_str(&w, r->class_names[r->majority_class]);
+            num_or_empty(&w, r->majority_balanced, isfinite(r->majority_balanced));
+            num_or_empty(&w, r->majority_macro_f1, isfinite(r->majority_macro_f1));
+            num_or_empty(&w, r->majority_accuracy, isfinite(r->majority_accuracy));
+            ecg_csv_str(&w, r->class_names[r->top_class]);
+            num_or_empty(&w, r->top_share, isfinite(r->top_share));
+            ecg_csv_int(&w, r->degenerate);
             ecg_csv_end_row(&w);
         }
     }
@@ -129,7 +146,7 @@ static int write_per_class(const char *path, const report_row *rows, int n, char
  * class's support (the row-normalised matrix the heat maps show). */
 static int write_confusion(const char *path, const report_row *rows, int n, char *err, size_t errlen) {
     static const char *const cols[] = {"dataset", "split", "model", "variant", "run", "true_class", "predicted_class",
-                                       "true_index", "predicted_index", "count", "fraction_of_true"};
+                                       "true_index", "predicted_index", "count", "fraction_of_true", "sample"};
     ecg_csv w;
     if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
     for (int i = 0; i < n; i++) {
@@ -148,6 +165,7 @@ static int write_confusion(const char *path, const report_row *rows, int n, char
                 ecg_csv_int(&w, p);
                 ecg_csv_int(&w, r->m.confusion[t][p]);
                 num_or_empty(&w, sup ? (double)r->m.confusion[t][p] / (double)sup : 0, sup > 0);
+                ecg_csv_int(&w, r->sample);
                 ecg_csv_end_row(&w);
             }
     }
@@ -173,7 +191,8 @@ static int by_source_then_sparsity(const void *a, const void *b, void *rows_) {
 static int write_sweep(const char *path, const report_row *rows, int n, char *err, size_t errlen) {
     static const char *const cols[] = {"dataset", "model", "source", "run", "sparsity", "accuracy", "macro_f1",
                                        "params", "nonzero_params", "flops_nonzero", "size_bytes",
-                                       "latency_median_us_b1_t1", "latency_p90_us_b1_t1"};
+                                       "latency_median_us_b1_t1", "latency_p90_us_b1_t1", "balanced_score_name",
+                                       "balanced_score", "majority_balanced_score", "degenerate", "sample"};
     int *order = malloc(sizeof(int) * (size_t)(n + 1)), m = 0;
     if (!order) {
         snprintf(err, errlen, "out of memory");
@@ -200,6 +219,11 @@ static int write_sweep(const char *path, const report_row *rows, int n, char *er
         ecg_csv_int(&w, r->size_bytes);
         num_or_empty(&w, l ? l->median_us : 0, l != NULL);
         num_or_empty(&w, l ? l->p90_us : 0, l != NULL);
+        ecg_csv_str(&w, report_balanced_name(r->task));
+        num_or_empty(&w, r->balanced, isfinite(r->balanced));
+        num_or_empty(&w, r->majority_balanced, isfinite(r->majority_balanced));
+        ecg_csv_int(&w, r->degenerate);
+        ecg_csv_int(&w, r->sample);
         ecg_csv_end_row(&w);
     }
     free(order);

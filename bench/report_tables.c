@@ -13,8 +13,9 @@
 
 typedef struct {
     char title[256];
-    char note[512];
+    char note[1024];
     char foot[512]; /* one line under the table: what its marks mean */
+    char degenerate[1024]; /* a line under the table naming its degenerate runs (bench/report_degenerate.c) */
     int n_cols, n_rows, cap;
     char head[MAX_COLS][CELL];
     char (*cells)[MAX_COLS][CELL];
@@ -30,6 +31,13 @@ static void cellf(char *c, const char *fmt, ...) {
 
 static void pct(char *c, double v) {
     if (isfinite(v)) cellf(c, "%.1f", 100 * v);
+    else cellf(c, "-");
+}
+
+/* A figure, or "-" when there is none (NaN: not measured). */
+static void num_cell(char *c, const char *fmt, double v) __attribute__((format(printf, 2, 0)));
+static void num_cell(char *c, const char *fmt, double v) {
+    if (isfinite(v)) snprintf(c, CELL, fmt, v);
     else cellf(c, "-");
 }
 
@@ -57,17 +65,53 @@ static char (*add_row(table *t))[CELL] {
     return t->cells[t->n_rows++];
 }
 
-/* The data the rows of a task were evaluated on, said at the top of its table. */
+#define SAMPLE_BANNER "**Bundled sample data, not the full set: these figures are a smoke test, not results.** "
+
+static int any_sample(const report_row *rows, int n) {
+    for (int i = 0; i < n; i++)
+        if (rows[i].sample) return 1;
+    return 0;
+}
+
+/* The data the rows of a task were evaluated on, said at the top of its table, with what always
+ * predicting the split's most common class scores (the floor a degenerate run sits on). */
 static void data_note(table *t, const report_row *rows, int n, const char *task) {
     for (int i = 0; i < n; i++) {
-        if (task && strcmp(rows[i].task->name, task)) continue;
-        snprintf(t->note, sizeof t->note, "%sData: %s, %s split.",
-                 rows[i].sample ? "**Bundled sample data, not the full set: these figures are a smoke test, not "
-                                  "results.** "
-                                : "",
-                 rows[i].data_version, rows[i].split);
+        const report_row *r = &rows[i];
+        if (task && strcmp(r->task->name, task)) continue;
+        snprintf(t->note, sizeof t->note, "%sData: %s, %s split. Always predicting its most common class, %s, "
+                 "scores accuracy %.1f%%, %s %.3f.",
+                 r->sample ? SAMPLE_BANNER : "", r->data_version, r->split, r->class_names[r->majority_class],
+                 100 * r->majority_accuracy, report_balanced_name(r->task), r->majority_balanced);
         return;
     }
+    if (any_sample(rows, n)) snprintf(t->note, sizeof t->note, "%s", SAMPLE_BANNER); /* no run of the task */
+}
+
+/* A table of runs from every task: the banner when any of them ran on the sample. */
+static void sample_note(table *t, const report_row *rows, int n) {
+    if (any_sample(rows, n)) snprintf(t->note, sizeof t->note, "%s", SAMPLE_BANNER);
+}
+
+/* The run's name for a table cell, "(degenerate)" after it when it is; the run is named in the
+ * line under the table with what it predicts. */
+static void name_cell(table *t, char *c, const char *name, const report_row *r) {
+    if (!r->degenerate) {
+        cellf(c, "%s", name);
+        return;
+    }
+    cellf(c, "%s (degenerate)", name);
+    char why[200];
+    report_degenerate_reason(r, why, sizeof why);
+    size_t k = strlen(t->degenerate);
+    if (!k)
+        k = (size_t)snprintf(t->degenerate, sizeof t->degenerate,
+                             "Degenerate (one class gets at least 97%% of the predictions while it is under 97%% of the truth, "
+                             "or the class-balanced score or macro-F1 is not above always predicting the most common "
+                             "class; never on a Pareto front):");
+    if (k < sizeof t->degenerate)
+        snprintf(t->degenerate + k, sizeof t->degenerate - k, "%s %s %s: %s", k > 0 && t->degenerate[k - 1] == ':' ?
+                 "" : ";", r->run->model, r->run->variant, why);
 }
 
 static void md_escape(FILE *f, const char *s) {
@@ -104,6 +148,7 @@ static void render_md(FILE *f, const table *t) {
     }
     fputc('\n', f);
     if (t->foot[0]) fprintf(f, "%s\n\n", t->foot);
+    if (t->degenerate[0]) fprintf(f, "%s\n\n", t->degenerate);
 }
 
 static void render_tex(FILE *f, const table *t) {
@@ -121,6 +166,8 @@ static void render_tex(FILE *f, const table *t) {
     }
     fputs("\\hline\n\\end{tabular}\n", f);
     if (t->foot[0]) fputs("\\par\\smallskip{\\footnotesize ", f), tex_escape(f, t->foot), fputs("}\n", f);
+    if (t->degenerate[0])
+        fputs("\\par\\smallskip{\\footnotesize ", f), tex_escape(f, t->degenerate), fputs("}\n", f);
     fputs("\\end{table}\n\n", f);
 }
 
@@ -159,28 +206,29 @@ static int aami_table(table *t, const report_set *in, const char *task, const ch
     const report_row *rows = in->rows;
     int n = in->n;
     static const char *const cls[] = {"N", "S", "V", "F"};
-    const char *cols[2 + 3 * 4];
+    const char *cols[3 + 3 * 4];
     char names[12][CELL];
-    cols[0] = "model", cols[1] = "accuracy %";
+    cols[0] = "model", cols[1] = "accuracy %", cols[2] = "macro-F1";
     for (int k = 0; k < 4; k++)
         for (int j = 0; j < 3; j++) {
             cellf(names[3 * k + j], "%s %s", cls[k], j == 0 ? "Se %" : j == 1 ? "PPV %" : "F1");
-            cols[2 + 3 * k + j] = names[3 * k + j];
+            cols[3 + 3 * k + j] = names[3 * k + j];
         }
-    head(t, title, cols, 14);
+    head(t, title, cols, 15);
     data_note(t, rows, n, task);
     for (int i = 0; i < n; i++) {
         const report_row *r = &rows[i];
         if (strcmp(r->task->name, task) || !is_trained(r)) continue;
         char (*c)[CELL] = add_row(t);
         if (!c) return -1;
-        cellf(c[0], "%s", r->run->model);
+        name_cell(t, c[0], r->run->model, r);
         pct(c[1], r->m.accuracy);
+        f3(c[2], r->m.macro_f1);
         for (int k = 0; k < 4; k++) {
             int j = class_index(r, cls[k]);
-            pct(c[2 + 3 * k], j >= 0 ? r->m.sensitivity[j] : NAN);
-            pct(c[3 + 3 * k], j >= 0 ? r->m.ppv[j] : NAN);
-            f3(c[4 + 3 * k], j >= 0 ? r->m.f1[j] : NAN);
+            pct(c[3 + 3 * k], j >= 0 ? r->m.sensitivity[j] : NAN);
+            pct(c[4 + 3 * k], j >= 0 ? r->m.ppv[j] : NAN);
+            f3(c[5 + 3 * k], j >= 0 ? r->m.f1[j] : NAN);
         }
     }
     return 0;
@@ -210,7 +258,7 @@ static int cinc(table *t, const report_set *in) {
         if (strcmp(r->task->name, "cinc2017") || !is_trained(r)) continue;
         char (*c)[CELL] = add_row(t);
         if (!c) return -1;
-        cellf(c[0], "%s", r->run->model);
+        name_cell(t, c[0], r->run->model, r);
         for (int k = 0; k < 4; k++) f3(c[1 + k], k < r->m.classes ? r->m.f1[k] : NAN);
         f3(c[5], r->score);
         pct(c[6], r->m.accuracy);
@@ -239,7 +287,7 @@ static int ablation(table *t, const report_set *in) {
             if (!c) return -1;
             int s = class_index(r, "S"), ve = class_index(r, "V");
             cellf(c[0], "%s", v[k].features);
-            cellf(c[1], "%s", r->run->model);
+            name_cell(t, c[1], r->run->model, r);
             pct(c[2], r->m.accuracy);
             f3(c[3], r->m.macro_f1);
             pct(c[4], s >= 0 ? r->m.sensitivity[s] : NAN);
@@ -257,6 +305,7 @@ static int efficiency(table *t, const report_set *in) {
                                        "MFLOPs (nonzero)", "size KiB", "peak RSS KiB", "latency b1 t1 median us"};
     head(t, "Efficiency: parameters, FLOPs per example (a multiply-add is 2 FLOPs), weights file size, peak memory of "
             "one inference, latency", cols, 10);
+    sample_note(t, rows, n);
     for (int i = 0; i < n; i++) {
         const report_row *r = &rows[i];
         const report_latency *l = report_latency_b1t1(r);
@@ -288,13 +337,14 @@ static int compression(table *t, const report_set *in) {
     static const char *const cols[] = {"model", "variant", "task", "accuracy %", "source accuracy %", "macro-F1",
                                        "source macro-F1", "nonzero params", "size KiB", "source size KiB"};
     head(t, "Compression: each compressed variant beside the trained run it came from", cols, 10);
+    sample_note(t, rows, n);
     for (int i = 0; i < n; i++) {
         const report_row *r = &rows[i], *s = r->source_name[0] ? find_run(rows, n, r->source_name) : NULL;
         if (!r->source_name[0]) continue;
         char (*c)[CELL] = add_row(t);
         if (!c) return -1;
         cellf(c[0], "%s", r->run->model);
-        cellf(c[1], "%s", r->run->variant);
+        name_cell(t, c[1], r->run->variant, r);
         cellf(c[2], "%s", r->task->name);
         pct(c[3], r->m.accuracy);
         pct(c[4], s ? s->m.accuracy : NAN);
@@ -312,12 +362,16 @@ static int peer(table *t, const report_set *in) {
     const report_row *rows = in->rows;
     int n = in->n;
     double peak_gflops = in->peak_gflops;
-    static const char *const cols[] = {"model", "variant", "task", "ecgbench us", "PyTorch eager us", "speedup",
-                                       "TorchScript us", "speedup ", "ecgbench GFLOP/s", "% of core peak"};
+    static const char *const cols[] = {"model", "variant", "task", "ecgbench us", "PyTorch eager us",
+                                       "speed-up vs eager", "TorchScript us", "speed-up vs TorchScript",
+                                       "ecgbench GFLOP/s", "% of core peak"};
     head(t, "ecgbench (XNNPACK) against PyTorch on this machine: batch 1, 1 thread, median latency", cols, 10);
-    if (peak_gflops > 0)
-        snprintf(t->note, sizeof t->note,
-                 "Core peak: %.1f GFLOP/s \u00b1 %.1f%%, one core's f32 FMA rate measured by this report (the "
+    int k = snprintf(t->note, sizeof t->note,
+                     "%sSpeed-up vs X: X's median latency over ecgbench's (above 1: ecgbench is faster).",
+                     any_sample(rows, n) ? SAMPLE_BANNER : "");
+    if (peak_gflops > 0 && k > 0 && (size_t)k < sizeof t->note)
+        snprintf(t->note + k, sizeof t->note - (size_t)k,
+                 " Core peak: %.1f GFLOP/s \u00b1 %.1f%%, one core's f32 FMA rate measured by this report (the "
                  "spread of its best timings; run.json).",
                  peak_gflops, in->peak_spread_pct);
     for (int i = 0; i < n; i++) {
@@ -330,10 +384,10 @@ static int peer(table *t, const report_set *in) {
         cellf(c[1], "%s", r->run->variant);
         cellf(c[2], "%s", r->task->name);
         latency_cell(t, c[3], r, l);
-        cellf(c[4], "%.1f", r->torch_eager_us);
-        cellf(c[5], "%.2f", r->torch_eager_us / l->median_us);
-        cellf(c[6], "%.1f", r->torch_script_us);
-        cellf(c[7], "%.2f", r->torch_script_us / l->median_us);
+        num_cell(c[4], "%.1f", r->torch_eager_us);
+        num_cell(c[5], "%.2f", r->torch_eager_us / l->median_us);
+        num_cell(c[6], "%.1f", r->torch_script_us);
+        num_cell(c[7], "%.2f", r->torch_script_us / l->median_us);
         double gflops = report_gflops(r, l->batch, l->median_us);
         cellf(c[8], "%.2f", gflops);
         if (peak_gflops > 0) cellf(c[9], "%.1f", 100 * gflops / peak_gflops);
@@ -361,6 +415,7 @@ int report_write_tables(const char *out, const report_row *rows, int n, double p
     }
     fputs("# ecgbench tables\n\nGenerated by `ecgbench report`; every figure is from this run (results.csv and "
           "per_class.csv hold them unrounded).\n\n", fm);
+    if (any_sample(rows, n)) fputs(SAMPLE_BANNER "\n\n", fm);
     fputs("% Generated by ecgbench report; every figure is from this run (see results.csv, per_class.csv).\n", ft);
     for (int i = 0; i < N_TABLES; i++) {
         if (build[i](&t[i], &in)) {

@@ -16,10 +16,21 @@ k = words(names)
 if (k == 0) { print "confusion.gp: no run " . run . " in " . csv; exit status 1 }
 set xtics () ; set ytics ()
 do for [i=1:k] { set xtics add (word(names, i) i - 1); set ytics add (word(names, i) i - 1) }
-dataset = ""
-stats csv using (strcol("run") eq run ? (dataset = strcol("dataset") . ", " . strcol("split") . " split", 0) : 0) nooutput
+dataset = ""; sample = 0
+stats csv using (strcol("run") eq run ? (dataset = strcol("dataset") . ", " . strcol("split") . " split", \
+                 sample = sample || column("sample") == 1, 0) : 0) nooutput
 
-set title run . ": confusion matrix on " . dataset . " (colour: share of the true class)" noenhanced
+# a degenerate run (results.csv, bench/report_degenerate.c) says so
+degenerate = ""
+results = outdir . "/results.csv"
+if (system("test -r '" . results . "' && echo 1 || echo 0") + 0) {
+    stats results using (strcol("run") eq run && column("degenerate") == 1 ? \
+        (degenerate = sprintf("\ndegenerate: predicts %s for %.1f%% of the examples", strcol("top_predicted_class"), \
+                              100 * column("top_predicted_share")), 0) : 0) nooutput
+}
+# the run's name on a line of its own: a long one would push the title past the canvas's edge
+set title run . "\nconfusion matrix on " . dataset . " (colour: share of the true class)" . degenerate . \
+    (sample ? "\nbundled sample data: a smoke test, not results" : "") noenhanced
 set xlabel "predicted class"
 set ylabel "true class"
 set xrange [-0.5:k - 0.5]

@@ -7,6 +7,12 @@ if (!exists("runs")) runs = system("ls -d models/weights/*/ 2>/dev/null | sed 's
 if (words(runs) == 0) { print "training.gp: no runs with epochs.csv: no plot"; exit }
 set datafile separator ","
 set datafile columnheaders
+# a report on the bundled sample (OUT/results.csv) says so here too
+sample = 0
+results = outdir . "/results.csv"
+if (system("test -r '" . results . "' && echo 1 || echo 0") + 0) {
+    stats results using (sample = sample || column("sample") == 1, 0) nooutput
+}
 name(i) = system("basename " . word(runs, i))
 # 20 distinct colours (gnuplot's default cycle has 8, and there are 17 committed runs)
 palette = "#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf " . \
@@ -19,7 +25,9 @@ do for [term in "png svg"] {
         else { set terminal png size 1600,600 }
     } else { set terminal svg size 1600,600 dynamic font ",10" }
     set output outdir . "/training." . term
-    set multiplot layout 1,2 title "Training of the committed runs" noenhanced
+    set multiplot layout 1,2 title "Training of the committed runs" . \
+        (sample ? "\nbundled sample data: a smoke test, not results (this report evaluated the runs on the sample)" : "") \
+        noenhanced
     set grid
     unset key # one key, right of the second panel (same colours), so it hides no curve
     set xlabel "epoch"

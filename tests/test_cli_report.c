@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../bench/bench.h"
+#include "../bench/report.h"
 #include "harness.h"
 
 enum { MAX_VALUES = 4096 };
@@ -76,11 +76,162 @@ static void check_layers(const char *path) {
     ecg_csv_table_free(&t);
 }
 
-static void test_report_on_the_sample(void) {
-    if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
-        printf("  skipped %s: run from the repo root\n", __func__);
-        return;
+/* No Pareto front holds a run whose macro-F1 is not above the majority-class baseline of its
+ * split: "always predict the most common class", whose macro-F1 this computes on its own from
+ * the class supports in per_class.csv (that class's F1 2p/(1+p), over the classes present).
+ * Returns how many front rows it checked. */
+static int check_fronts_beat_baseline(const char *out) {
+    char path[256], err[256];
+    ecg_csv_table res, pc;
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    CHECK(ecg_csv_read(path, &res, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/per_class.csv", out);
+    CHECK(ecg_csv_read(path, &pc, err, sizeof err) == 0, "%s", err);
+    int run = ecg_csv_col(&res, "run"), f1 = ecg_csv_col(&res, "macro_f1"), pl = ecg_csv_col(&res, "pareto_latency"),
+        ps = ecg_csv_col(&res, "pareto_size"), deg = ecg_csv_col(&res, "degenerate");
+    int pc_run = ecg_csv_col(&pc, "run"), pc_sup = ecg_csv_col(&pc, "support");
+    CHECK(run >= 0 && f1 >= 0 && pl >= 0 && ps >= 0 && deg >= 0 && pc_run >= 0 && pc_sup >= 0,
+          "results.csv or per_class.csv lacks a column");
+    int checked = 0;
+    for (int r = 1; run >= 0 && f1 >= 0 && pl >= 0 && ps >= 0 && deg >= 0 && pc_run >= 0 && pc_sup >= 0 &&
+                    r < res.n_rows; r++) {
+        if (strcmp(res.rows[r][pl], "1") && strcmp(res.rows[r][ps], "1")) continue;
+        long total = 0, top = 0;
+        int present = 0;
+        for (int k = 1; k < pc.n_rows; k++) {
+            if (strcmp(pc.rows[k][pc_run], res.rows[r][run])) continue;
+            long sup = atol(pc.rows[k][pc_sup]);
+            total += sup, present += sup > 0, top = sup > top ? sup : top;
+        }
+        double p = total ? (double)top / (double)total : 0, baseline = present ? 2 * p / (1 + p) / present : 0;
+        CHECK(total > 0 && atof(res.rows[r][f1]) > baseline + 1e-9,
+              "%s is on a front with macro-F1 %s, not above always predicting the most common class (%.4f)",
+              res.rows[r][run], res.rows[r][f1], baseline);
+        CHECK(!strcmp(res.rows[r][deg], "0"), "%s: degenerate, yet on a front", res.rows[r][run]);
+        checked++;
     }
+    ecg_csv_table_free(&res);
+    ecg_csv_table_free(&pc);
+    return checked;
+}
+
+/* Every "## " section of tables.md, and every table of tables.tex, says it is on the sample. */
+static void check_tables_bannered(const char *out) {
+    char path[256];
+    static const struct {
+        const char *file, *section, *banner;
+    } f[] = {{"tables.md", "\n## ", "**Bundled sample data"}, {"tables.tex", "\\caption{", "Bundled sample data"}};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", out, f[i].file);
+        char *text = test_read_file(path);
+        CHECK(text != NULL, "no %s", path);
+        int sections = 0;
+        for (char *s = text ? strstr(text, f[i].section) : NULL; s; s = strstr(s + 1, f[i].section)) {
+            sections++;
+            char *next = strstr(s + 1, f[i].section), *banner = strstr(s, f[i].banner);
+            CHECK(banner && (!next || banner < next), "%s: section %d has no sample banner: %.80s", f[i].file,
+                  sections, s + 1);
+        }
+        CHECK(sections >= 7, "%s: %d sections", f[i].file, sections);
+        free(text);
+    }
+}
+
+/* The plot's Pareto front is drawn joined: the SVG path in the front's colour has a line segment
+ * ("L") between each two of its n points. */
+static void check_front_joined(const char *svg_path, int n_front) {
+    char *svg = test_read_file(svg_path);
+    CHECK(svg != NULL, "no %s", svg_path);
+    const char *p = svg ? strstr(svg, "<path stroke='rgb(204,  51,  17)'") : NULL;
+    CHECK(p != NULL, "%s: no path in the front's colour", svg_path);
+    int segments = 0;
+    const char *end = p ? strstr(p, "/>") : NULL;
+    for (const char *q = p; q && end && q < end; q++) segments += *q == 'L';
+    CHECK(segments == n_front - 1, "%s: the front's path has %d line segments for %d points", svg_path, segments,
+          n_front);
+    free(svg);
+}
+
+/* A trained run of a made-up report on mitdb-aami's five classes, its confusion matrix given. */
+static void made_up_row(report_row *r, ecg_run *run, const char *model, long size, const long conf[5][5]) {
+    static const char *const names[] = {"N", "S", "V", "F", "Q"};
+    memset(run, 0, sizeof *run);
+    memset(r, 0, sizeof *r);
+    run->model = model, run->task = "mitdb-aami", run->variant = "f32";
+    snprintf(run->dir, sizeof run->dir, "runs/%s-mitdb-aami", model);
+    r->run = run;
+    r->task = ecg_task_find("mitdb-aami");
+    snprintf(r->run_name, sizeof r->run_name, "%s-mitdb-aami", model);
+    snprintf(r->split, sizeof r->split, "test");
+    snprintf(r->data_version, sizeof r->data_version, "made up");
+    r->sample = 1;
+    ecg_metrics_init(&r->m, 5);
+    for (int t = 0; t < 5; t++)
+        for (int p = 0; p < 5; p++) r->m.confusion[t][p] = conf[t][p], r->m.n += conf[t][p];
+    ecg_metrics_finish(&r->m);
+    for (int c = 0; c < 5; c++) snprintf(r->class_names[c], sizeof r->class_names[c], "%s", names[c]);
+    r->size_bytes = size, r->torch_eager_us = r->torch_script_us = NAN, r->score = NAN;
+    report_judge(r);
+}
+
+/* 89% of the beats are N. "Always N" is the smallest run and the most accurate (0.89): on an
+ * accuracy front it would lead; one that calls 98% of the beats N is next. Neither may be on the
+ * front, which is drawn joined through the two real runs, and both are marked degenerate. */
+static void test_degenerate_runs_off_the_front(void) {
+    static const long always_n[5][5] = {{890, 0, 0, 0, 0}, {50, 0, 0, 0, 0}, {50, 0, 0, 0, 0}, {5, 0, 0, 0, 0},
+                                        {5, 0, 0, 0, 0}};
+    static const long mostly_n[5][5] = {{889, 1, 0, 0, 0}, {40, 10, 0, 0, 0}, {50, 0, 0, 0, 0}, {5, 0, 0, 0, 0},
+                                        {5, 0, 0, 0, 0}};
+    static const long fair[5][5] = {{780, 60, 40, 10, 0}, {15, 30, 5, 0, 0}, {10, 5, 35, 0, 0}, {1, 0, 1, 3, 0},
+                                    {1, 0, 1, 0, 3}};
+    static const long good[5][5] = {{780, 60, 45, 5, 0}, {10, 38, 2, 0, 0}, {5, 2, 43, 0, 0}, {1, 0, 0, 4, 0},
+                                    {0, 0, 1, 0, 4}};
+    ecg_run runs[4];
+    report_row rows[4];
+    made_up_row(&rows[0], &runs[0], "always-n", 100000, always_n);
+    made_up_row(&rows[1], &runs[1], "mostly-n", 200000, mostly_n);
+    made_up_row(&rows[2], &runs[2], "fair", 1000000, fair);
+    made_up_row(&rows[3], &runs[3], "good", 5000000, good);
+    CHECK(rows[0].m.accuracy > rows[2].m.accuracy && rows[0].m.accuracy > rows[3].m.accuracy,
+          "always N should be the most accurate: %g vs %g, %g", rows[0].m.accuracy, rows[2].m.accuracy,
+          rows[3].m.accuracy);
+    CHECK(fabs(rows[0].majority_macro_f1 - 2 * 0.89 / 1.89 / 5) < 1e-9, "baseline macro-F1 %g", rows[0].majority_macro_f1);
+    CHECK(rows[0].degenerate && rows[1].degenerate, "always N (%d), 98%% N (%d): degenerate", rows[0].degenerate,
+          rows[1].degenerate);
+    CHECK(rows[1].m.macro_f1 > rows[1].majority_macro_f1, "98%% N beats the baseline's macro-F1 (%g vs %g): "
+          "the share rule alone must catch it", rows[1].m.macro_f1, rows[1].majority_macro_f1);
+    CHECK(!rows[2].degenerate && !rows[3].degenerate, "the fair and good runs are not degenerate");
+    int on[4];
+    for (int i = 0; i < 4; i++) on[i] = report_on_front(rows, 4, &rows[i], 0);
+    CHECK(!on[0] && !on[1] && on[2] && on[3], "size front: always N %d, 98%% N %d, fair %d, good %d", on[0], on[1],
+          on[2], on[3]);
+
+    char dir[] = "/tmp/ecgbench_front_XXXXXX", err[256], path[160], cmd[512];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    CHECK(report_write_csv(dir, rows, 4, 0, err, sizeof err) == 0, "%s", err);
+    CHECK(report_write_plot_labels(dir, rows, 4, err, sizeof err) == 0, "%s", err);
+    CHECK(report_write_tables(dir, rows, 4, 0, 0, err, sizeof err) == 0, "%s", err);
+    CHECK(check_fronts_beat_baseline(dir) == 2, "two runs on the size front");
+    snprintf(cmd, sizeof cmd, "gnuplot -e \"outdir='%s'; dataset='mitdb-aami'\" reports/accuracy.gp >/dev/null 2>&1",
+             dir);
+    CHECK(system(cmd) == 0, "gnuplot failed: %s", cmd);
+    snprintf(path, sizeof path, "%s/accuracy_size_mitdb-aami.svg", dir);
+    check_front_joined(path, 2);
+    char *svg = test_read_file(path);
+    CHECK(svg && strstr(svg, "bundled sample data") && strstr(svg, "degenerate runs"),
+          "%s: no sample banner or no word on the degenerate runs", path);
+    free(svg);
+    snprintf(path, sizeof path, "%s/tables.md", dir);
+    char *md = test_read_file(path);
+    CHECK(md && strstr(md, "| always-n (degenerate) |") && strstr(md, "always-n f32: predicts N for 100.0%"),
+          "tables.md does not mark always-n degenerate");
+    free(md);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
+static void test_report_on_the_sample(void) {
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
     char dir[] = "/tmp/ecgbench_report_XXXXXX", cache[64], runs[80], run[96], out[96], path[160];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     snprintf(cache, sizeof cache, "%s/cache", dir);
@@ -93,6 +244,12 @@ static void test_report_on_the_sample(void) {
     char *train[] = {"train", "efficientecg-s", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
                      "--threads", "2", "--out", run, "--quiet"};
     CHECK(ecg_cmd_train(13, train) == 0, "train failed");
+    /* and a committed cinc2017 run, whose sample records carry no SAMPLE mark of their own */
+    char cinc[1200], cwd[1024];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+    snprintf(cinc, sizeof cinc, "%s/models/weights/efficientecg-s-cinc2017", cwd);
+    snprintf(path, sizeof path, "%s/efficientecg-s-cinc2017", runs);
+    CHECK(symlink(cinc, path) == 0, "symlink %s", cinc);
     char *report[] = {"report", "--runs", runs, "--data", "datasets/sample", "--out", out, "--layer-reps", "21"};
     CHECK(ecg_cmd_report(9, report) == 0, "report failed");
 
@@ -114,10 +271,15 @@ static void test_report_on_the_sample(void) {
     char err[256];
     snprintf(path, sizeof path, "%s/results.csv", out);
     CHECK(ecg_csv_read(path, &t, err, sizeof err) == 0, "%s", err);
-    int rss = ecg_csv_col(&t, "peak_rss_kb");
-    CHECK(t.n_rows == 2 && rss >= 0 && atol(t.rows[1][rss]) > 1000, "peak RSS of one inference: %s KiB",
-          t.n_rows == 2 && rss >= 0 ? t.rows[1][rss] : "?");
+    int rss = ecg_csv_col(&t, "peak_rss_kb"), smp = ecg_csv_col(&t, "sample"), ds = ecg_csv_col(&t, "dataset");
+    CHECK(t.n_rows == 3 && rss >= 0 && smp >= 0 && ds >= 0, "%d rows", t.n_rows);
+    for (int r = 1; r < t.n_rows && rss >= 0 && smp >= 0 && ds >= 0; r++) {
+        CHECK(atol(t.rows[r][rss]) > 1000, "peak RSS of one inference: %s KiB", t.rows[r][rss]);
+        CHECK(!strcmp(t.rows[r][smp], "1"), "%s row: sample=%s on the bundled sample", t.rows[r][ds], t.rows[r][smp]);
+    }
     ecg_csv_table_free(&t);
+    check_tables_bannered(out);
+    check_fronts_beat_baseline(out);
 
     snprintf(path, sizeof path, "%s/layers.csv", out);
     check_layers(path);
@@ -131,7 +293,7 @@ static void test_report_on_the_sample(void) {
     int pc_run = ecg_csv_col(&pc, "run"), pc_cls = ecg_csv_col(&pc, "class"), pc_sup = ecg_csv_col(&pc, "support");
     int cm_run = ecg_csv_col(&cm, "run"), cm_cls = ecg_csv_col(&cm, "true_class"), cm_n = ecg_csv_col(&cm, "count");
     CHECK(pc_run >= 0 && pc_cls >= 0 && pc_sup >= 0 && cm_run >= 0 && cm_cls >= 0 && cm_n >= 0, "columns");
-    CHECK(cm.n_rows == 1 + 5 * 5, "a header and 5 x 5 cells, got %d rows", cm.n_rows);
+    CHECK(cm.n_rows == 1 + 5 * 5 + 4 * 4, "a header, 5 x 5 and 4 x 4 cells, got %d rows", cm.n_rows);
     for (int i = 1; pc_sup >= 0 && cm_n >= 0 && i < pc.n_rows; i++) { /* row 0: the header */
         long sum = 0;
         for (int j = 1; j < cm.n_rows; j++)
@@ -172,18 +334,23 @@ static void test_report_on_the_sample(void) {
     free(md);
     free(v);
 
-    /* The plots: valid PNG and SVG files whose axes are labelled. */
-    char cmd[1024];
+    /* The plots: valid PNG and SVG files whose axes are labelled, each saying it is on the sample. */
+    char cmd[1200];
     snprintf(cmd, sizeof cmd,
              "gnuplot -e \"outdir='%s'; dataset='mitdb-aami'\" reports/accuracy.gp >/dev/null 2>&1 && "
+             "gnuplot -e \"outdir='%s'; dataset='cinc2017'\" reports/accuracy.gp >/dev/null 2>&1 && "
+             "gnuplot -e \"outdir='%s'; run='efficientecg-s-cinc2017'\" reports/confusion.gp >/dev/null 2>&1 && "
              "gnuplot -e \"outdir='%s'; runs='%s'\" reports/training.gp >/dev/null 2>&1 && "
              "gnuplot -e \"outdir='%s'; run='efficientecg-s-mitdb-aami'\" reports/confusion.gp >/dev/null 2>&1 && "
              "gnuplot -e \"outdir='%s'; run='efficientecg-s-mitdb-aami'\" reports/layers.gp >/dev/null 2>&1",
-             out, out, run, out, out);
+             out, out, out, out, run, out, out);
     CHECK(system(cmd) == 0, "gnuplot failed: %s", cmd);
     static const struct {
         const char *file, *label;
-    } plots[] = {{"accuracy_size_mitdb-aami", "accuracy (test split)"},
+    } plots[] = {{"accuracy_size_mitdb-aami", "macro-F1 (mean F1 of the classes present), test split"},
+                 {"accuracy_size_mitdb-aami", "accuracy"},
+                 {"accuracy_size_cinc2017", "challenge F1 (mean F1 of Normal, AF, Other), test split"},
+                 {"confusion_efficientecg-s-cinc2017", "predicted class"},
                  {"training", "validation macro-F1"},
                  {"confusion_efficientecg-s-mitdb-aami", "predicted class"},
                  {"layers_efficientecg-s-mitdb-aami", "MFLOPs (multiply-add = 2)"},
@@ -197,6 +364,9 @@ static void test_report_on_the_sample(void) {
         char *svg = test_read_file(path);
         CHECK(svg && strstr(svg, "<svg") && strstr(svg, "</svg>") && strstr(svg, plots[i].label),
               "%s is not an SVG with the axis label '%s'", path, plots[i].label);
+        /* the per-layer plot shows no score: no banner needed */
+        CHECK(!strncmp(plots[i].file, "layers", 6) || (svg && strstr(svg, "bundled sample data: a smoke test")),
+              "%s has no sample banner", path);
         free(svg);
     }
     /* the run's point is labelled with its model and variant, placed by the report */
@@ -251,6 +421,7 @@ static void test_compare(void) {
 
 int main(void) {
     RUN(test_compare);
+    RUN(test_degenerate_runs_off_the_front);
     RUN(test_report_on_the_sample);
     return test_done();
 }
