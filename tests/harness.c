@@ -21,10 +21,16 @@ void test_fail(const char *file, int line, const char *fmt, ...) {
 void test_run(const char *name, void (*fn)(void)) {
     test_st.current = name;
     test_st.checks_failed_in_test = 0;
+    test_st.skips_in_test = 0;
     fn();
     if (test_st.checks_failed_in_test) {
         test_st.failed++;
         printf("  not ok  %s\n", name);
+    } else if (test_st.skips_in_test) {
+        test_st.skipped++;
+        printf("  skipped %s: %s", name, test_st.skip_reason);
+        if (test_st.skips_in_test > 1) printf(" (and %d more skips)", test_st.skips_in_test - 1);
+        printf("\n");
     } else {
         test_st.passed++;
         printf("  ok      %s\n", name);
@@ -32,8 +38,23 @@ void test_run(const char *name, void (*fn)(void)) {
     fflush(stdout);
 }
 
+void test_skip(const char *fmt, ...) {
+    if (test_st.skips_in_test++ == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(test_st.skip_reason, sizeof test_st.skip_reason, fmt, ap);
+        va_end(ap);
+    }
+}
+
+int test_need_file(const char *path) {
+    if (access(path, F_OK) == 0) return 1;
+    test_skip("no %s (run from the repo root)", path);
+    return 0;
+}
+
 int test_done(void) {
-    printf("RESULT %d passed, %d failed\n", test_st.passed, test_st.failed);
+    printf("RESULT %d passed, %d failed, %d skipped\n", test_st.passed, test_st.failed, test_st.skipped);
     return test_st.failed ? 1 : 0;
 }
 
@@ -57,20 +78,47 @@ double rel_err_d(const double *a, const double *b, size_t n) {
     return diff / scale;
 }
 
-const char *test_data_dir(const char *probe, char *buf, size_t n) {
+/* The first space-separated path of probes that is not readable under dir, copied into missing;
+ * 0 when all are. */
+static int first_missing(const char *dir, const char *probes, char *missing, size_t missing_n) {
+    for (const char *p = probes; *p;) {
+        size_t len = strcspn(p, " ");
+        if (len) {
+            char path[1200];
+            snprintf(path, sizeof path, "%s/%.*s", dir, (int)len, p);
+            if (access(path, R_OK) != 0) {
+                snprintf(missing, missing_n, "%.*s", (int)len, p);
+                return 1;
+            }
+        }
+        p += len;
+        p += strspn(p, " ");
+    }
+    return 0;
+}
+
+const char *test_find_data(const char *probes, char *buf, size_t n, char *missing, size_t missing_n) {
     const char *env = getenv("ECG_DATA_DIR");
     const char *cands[3] = {env && *env ? env : NULL, "data", "../shared/data"};
+    int named = 0;
+    snprintf(missing, missing_n, "%.*s", (int)strcspn(probes, " "), probes);
     for (int i = 0; i < 3; i++) {
-        char path[1024];
+        char first[512];
         if (!cands[i]) continue;
-        snprintf(path, sizeof path, "%s/%s", cands[i], probe);
-        if (access(path, R_OK) == 0) {
+        if (!first_missing(cands[i], probes, first, sizeof first)) {
             snprintf(buf, n, "%s", cands[i]);
             return buf;
         }
+        /* name the file missing from the first folder that exists: the one a user would fill */
+        if (!named && access(cands[i], F_OK) == 0) snprintf(missing, missing_n, "%s", first), named = 1;
     }
-    printf("  skipped %s: no %s under $ECG_DATA_DIR, data/ or ../shared/data (make data)\n",
-           test_st.current ? test_st.current : "test", probe);
+    return NULL;
+}
+
+const char *test_data_dir(const char *probes, char *buf, size_t n) {
+    char missing[512];
+    if (test_find_data(probes, buf, n, missing, sizeof missing)) return buf;
+    test_skip("no %s under $ECG_DATA_DIR, data/ or ../shared/data (make data)", missing);
     return NULL;
 }
 

@@ -1,5 +1,7 @@
 /* Minimal test harness: each tests/test_*.c is one binary whose main() runs its tests with RUN.
- * A test passes when none of its CHECKs failed. tests/run.sh sums the binaries' results. */
+ * A test passes when none of its CHECKs failed, fails when one did, and is skipped when it called
+ * SKIP / test_skip (naming what is missing) without a failed CHECK. Each binary closes with
+ * "RESULT N passed, M failed, K skipped"; tests/run.sh sums them. */
 #ifndef ECG_TEST_HARNESS_H
 #define ECG_TEST_HARNESS_H
 
@@ -8,7 +10,9 @@
 #include "../ops/ops.h"
 
 typedef struct {
-    int passed, failed, checks_failed_in_test;
+    int passed, failed, skipped, checks_failed_in_test;
+    int skips_in_test;      /* test_skip calls in the current test */
+    char skip_reason[512];  /* the first one's message */
     const char *current;
 } test_state;
 
@@ -17,6 +21,17 @@ extern test_state test_st;
 void test_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void test_run(const char *name, void (*fn)(void));
 int test_done(void); /* prints the binary's summary line; returns the exit code */
+/* Marks the current test skipped (unless a CHECK fails): the message names what is missing, e.g.
+ * "no mitdb/100.dat under data/". The test goes on; SKIP also returns from it. */
+void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define SKIP(...)                                                                                  \
+    do {                                                                                           \
+        test_skip(__VA_ARGS__);                                                                    \
+        return;                                                                                    \
+    } while (0)
+/* 1 when path (relative to the working directory: the repo root) exists, else test_skip naming
+ * it and 0: `if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;` */
+int test_need_file(const char *path);
 
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
@@ -55,10 +70,13 @@ int op_check(const char *label, ecg_graph *g, naive_forward naive, const op_chec
  * inputs and checks they agree within tol (relative, as rel_err_f). */
 int xnn_check(const char *label, ecg_graph *g, int batch, int threads, unsigned flags, double tol, uint64_t seed);
 
-/* The real-data folder holding `probe` (a path below it, e.g. "mitdb/100.hea"): the first of
- * $ECG_DATA_DIR, data/ (`make data`) and ../shared/data (CI) that has it, copied into buf; NULL,
- * with a printed "skipped" note naming the current test, when none has it. */
-const char *test_data_dir(const char *probe, char *buf, size_t n);
+/* The real-data folder holding the files the test reads, `probes`: paths below it separated by
+ * spaces ("mitdb/100.hea mitdb/100.dat mitdb/100.atr"). The first of $ECG_DATA_DIR, data/
+ * (`make data`) and ../shared/data (CI) that has them all, copied into buf; NULL when none has,
+ * and the test is skipped (test_skip) naming the first file missing. test_find_data: the same
+ * without the skip. */
+const char *test_data_dir(const char *probes, char *buf, size_t n);
+const char *test_find_data(const char *probes, char *buf, size_t n, char *missing, size_t missing_n);
 
 /* A whole file, NUL-terminated (free it); NULL if it cannot be read. */
 char *test_read_file(const char *path);

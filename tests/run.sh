@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# Runs each test binary, sums their results, prints the suite's closing line "N passed, M failed".
-# A binary that dies without its summary line (a sanitizer report, a crash) counts as one failure.
+# Runs each test program (the test binaries, tests/peer_check.sh, tests/e2e_bench.sh), streams its
+# output, sums the "RESULT N passed, M failed, K skipped" line each closes with, and prints the
+# suite's closing line "N passed, M failed, K skipped". A program that dies without its summary line
+# (a sanitizer report, a crash), or exits non-zero with no failure counted, counts as one failure.
 set -u
-passed=0; failed=0; broken=()
+passed=0; failed=0; skipped=0; broken=()
+log=$(mktemp /tmp/ecgbench_run_XXXXXX)
+trap 'rm -f "$log"' EXIT
 for bin in "$@"; do
   name=$(basename "$bin")
   echo "== $name"
-  out=$("$bin" 2>&1); rc=$?
-  printf '%s\n' "$out" | grep -v '^RESULT '
-  line=$(printf '%s\n' "$out" | grep '^RESULT ' | tail -n 1)
+  "$bin" 2>&1 | tee "$log" | grep -v '^RESULT '
+  rc=${PIPESTATUS[0]}
+  line=$(grep -E '^RESULT [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
   if [ -z "$line" ]; then
     echo "  not ok  $name exited $rc without a summary"; failed=$((failed + 1)); broken+=("$name"); continue
   fi
-  p=$(echo "$line" | sed -E 's/RESULT ([0-9]+) passed, ([0-9]+) failed/\1/')
-  f=$(echo "$line" | sed -E 's/RESULT ([0-9]+) passed, ([0-9]+) failed/\2/')
-  passed=$((passed + p)); failed=$((failed + f))
+  read -r p f s < <(echo "$line" | sed -E 's/^RESULT ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/')
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + ${s:-0}))
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); broken+=("$name(rc=$rc)"); fi
 done
-[ ${#broken[@]} -eq 0 ] || echo "broken binaries: ${broken[*]}"
-echo "$passed passed, $failed failed"
+[ ${#broken[@]} -eq 0 ] || echo "broken programs: ${broken[*]}"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -379,10 +379,7 @@ static void test_manifest_rebuild(void) {
 
 /* ecgbench compress --channels on a run trained on the bundled sample, then ecgbench eval. */
 static void test_cli_compress_channels(void) {
-    if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
-        printf("  skipped %s: run from the repo root\n", __func__);
-        return;
-    }
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
     char dir[] = "/tmp/ecgbench_chcli_XXXXXX", cache[64], run[96], out[96], path[160], err[512];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     snprintf(cache, sizeof cache, "%s/cache", dir);

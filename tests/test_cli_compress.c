@@ -16,10 +16,7 @@
 static double num(const cJSON *o, const char *k) { return cJSON_GetNumberValue(cJSON_GetObjectItem(o, k)); }
 
 static void test_prune_a_trained_run(void) {
-    if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
-        printf("  skipped %s: run from the repo root\n", __func__);
-        return;
-    }
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
     char dir[] = "/tmp/ecgbench_compress_XXXXXX", cache[64], run[96], out[96], path[160];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     snprintf(cache, sizeof cache, "%s/cache", dir);

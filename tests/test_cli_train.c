@@ -9,10 +9,7 @@
 #include "harness.h"
 
 static void test_train_then_eval(void) {
-    if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
-        printf("  skipped %s: run from the repo root\n", __func__);
-        return;
-    }
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
     char dir[] = "/tmp/ecgbench_cli_XXXXXX", cache[64];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     snprintf(cache, sizeof cache, "%s/cache", dir);

@@ -147,7 +147,7 @@ static void test_bad_input(void) {
 /* MIT-BIH record 100 (2273 reference beats): Se and +P of at least 99 %. */
 static void test_record_100(void) {
     char base[1024], dir[1100], path[1200];
-    if (!test_data_dir("mitdb/100.atr", base, sizeof base)) return;
+    if (!test_data_dir("mitdb/100.hea mitdb/100.dat mitdb/100.atr", base, sizeof base)) return;
     snprintf(dir, sizeof dir, "%s/mitdb", base);
     ecg_wfdb_header h;
     int32_t *adc = NULL;

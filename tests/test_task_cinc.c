@@ -283,10 +283,7 @@ static void test_stratified_split(void) {
 static void test_sample_mat_vs_header(void) {
     const char *hea = "datasets/sample/cinc2017/training2017/A00001.hea";
     FILE *fp = fopen(hea, "r");
-    if (!fp) {
-        printf("  skipped test_sample_mat_vs_header: %s not found (run from the repo root)\n", hea);
-        return;
-    }
+    if (!fp) SKIP("no %s (run from the repo root)", hea);
     char rec[32], file[64], fmt[32];
     int nsig, fs, init;
     long n_hea;
@@ -318,12 +315,7 @@ static void test_sample_mat_vs_header(void) {
 
 /* The bundled sample: 5 records per class -> 3 train, 1 val, 1 test each. */
 static void test_sample_task(void) {
-    FILE *fp = fopen("datasets/sample/cinc2017/training2017/REFERENCE.csv", "r");
-    if (!fp) {
-        printf("  skipped test_sample_task: datasets/sample not found (run from the repo root)\n");
-        return;
-    }
-    fclose(fp);
+    if (!test_need_file("datasets/sample/cinc2017/training2017/REFERENCE.csv")) return;
     ecg_dataset d[3];
     if (load_all("datasets/sample", 1, d)) return;
     CHECK(d[0].n == 12 && d[1].n == 4 && d[2].n == 4, "20 records split 12/4/4: %d/%d/%d", d[0].n, d[1].n, d[2].n);
@@ -334,16 +326,14 @@ static void test_sample_task(void) {
 /* The dataset cache: a second load is a hit with the same bytes; touching an input file, or
  * another seed, is a miss. Runs on a copy of the bundled sample. */
 static void test_cache_through_loader(void) {
+    if (!test_need_file("datasets/sample/cinc2017/training2017/REFERENCE.csv")) return;
     char tmp[] = "/tmp/ecgbench_cachetask_XXXXXX";
     CHECK(mkdtemp(tmp) != NULL, "mkdtemp");
     char cmd[512], data[256], cache[256], file[300];
     snprintf(data, sizeof data, "%s/data", tmp);
     snprintf(cache, sizeof cache, "%s/cache", tmp);
     snprintf(cmd, sizeof cmd, "mkdir -p %s && cp -r datasets/sample/cinc2017 %s/", data, data);
-    if (system(cmd) != 0) {
-        printf("  skipped test_cache_through_loader: datasets/sample not found (run from the repo root)\n");
-        return;
-    }
+    CHECK(system(cmd) == 0, "%s", cmd);
     ecg_dataset a, b;
     int hit = -1;
     char err[512];

@@ -1,7 +1,7 @@
 /* mitdb-aami on the real MIT-BIH records: DS1 / DS2 class counts against de Chazal et al. 2004
  * (Table II), the record-wise validation split, the seeded intra split, window alignment and RR
- * features against facts of the database. Skips (and says so) when the data is absent: the data
- * dir is found by test_data_dir (harness.h). */
+ * features against facts of the database. Each test on the real data is skipped, naming the first
+ * file it reads that is absent, when the data is not here: test_data_dir (harness.h) finds it. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +12,24 @@
 #include "harness.h"
 
 static char data_dir[1024];
-static int have_data;
 
-static void find_data(void) {
-    have_data = test_data_dir("mitdb/234.atr", data_dir, sizeof data_dir) != NULL;
+/* Finds the data folder holding the .hea, .dat and .atr of every record of the record sets in
+ * `sets` ("ds1", "ds2", space-separated) into data_dir; 0 (and the test skipped) without it. */
+static int find_records(const char *sets) {
+    static const char *const ext[3] = {"hea", "dat", "atr"};
+    char probes[8192] = "", set[8];
+    size_t len = 0;
+    for (const char *s = sets; *s; s += strspn(s, " ")) {
+        size_t k = strcspn(s, " ");
+        snprintf(set, sizeof set, "%.*s", (int)k, s);
+        s += k;
+        const int *rec;
+        int n = ecg_mitdb_record_set(set, &rec);
+        for (int i = 0; i < n; i++)
+            for (int e = 0; e < 3; e++)
+                len += (size_t)snprintf(probes + len, sizeof probes - len, "mitdb/%d.%s ", rec[i], ext[e]);
+    }
+    return test_data_dir(probes, data_dir, sizeof data_dir) != NULL;
 }
 
 static int load(const char *split, uint64_t seed, ecg_dataset *d) {
@@ -25,12 +39,9 @@ static int load(const char *split, uint64_t seed, ecg_dataset *d) {
     return rc;
 }
 
-#define SKIP_WITHOUT_DATA()                                                                                    \
+#define SKIP_WITHOUT_RECORDS(sets)                                                                             \
     do {                                                                                                       \
-        if (!have_data) {                                                                                      \
-            printf("  skipped %s (no data)\n", __func__);                                                      \
-            return;                                                                                            \
-        }                                                                                                      \
+        if (!find_records(sets)) return;                                                                       \
     } while (0)
 
 static void count_classes(const ecg_dataset *d, int *c) {
@@ -55,7 +66,7 @@ static void test_bad_inputs(void) {
 /* ---------------------------------------------------------------- real data */
 
 static void test_ds1_ds2_counts(void) {
-    SKIP_WITHOUT_DATA();
+    SKIP_WITHOUT_RECORDS("ds1 ds2");
     /* de Chazal et al. 2004, Table II (N, S, V, F, Q). */
     static const int pub[2][5] = {{45866, 944, 3788, 415, 8}, {44259, 1837, 3221, 388, 7}};
     static const char *sets[2] = {"ds1", "ds2"};
@@ -92,7 +103,7 @@ static void test_ds1_ds2_counts(void) {
 /* Record 100 (in DS2): 2273 beats over 30:05 (MIT-BIH tables: 2239 N, 33 A, 1 V), a 69-year-old
  * man; record 103: age not given ("-1"). */
 static void test_features_and_windows(void) {
-    SKIP_WITHOUT_DATA();
+    SKIP_WITHOUT_RECORDS("ds2");
     ecg_dataset d;
     if (load("ds2", 0, &d)) return;
     int n100 = 0, peak_near = 0, n_norm = 0;
@@ -129,7 +140,7 @@ static void test_features_and_windows(void) {
 }
 
 static void test_train_val_by_record(void) {
-    SKIP_WITHOUT_DATA();
+    SKIP_WITHOUT_RECORDS("ds1");
     ecg_dataset tr, va;
     if (load("train", 7, &tr)) return;
     if (load("val", 7, &va)) {
@@ -154,7 +165,7 @@ static void test_train_val_by_record(void) {
 }
 
 static void test_intra_split(void) {
-    SKIP_WITHOUT_DATA();
+    SKIP_WITHOUT_RECORDS("ds1 ds2");
     ecg_dataset a, b, c, t;
     if (load("intra-test", 3, &a)) return;
     if (load("intra-test", 3, &b) || load("intra-test", 4, &c) || load("intra-train", 3, &t)) {
@@ -187,10 +198,7 @@ static void test_intra_split(void) {
 static void test_bundled_sample(void) {
     ecg_dataset d;
     char err[512] = "";
-    if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
-        printf("  skipped %s: run from the repo root\n", __func__);
-        return;
-    }
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
     CHECK(ecg_task_mitdb_aami_load("datasets/sample", "ds1", 0, &d, err, sizeof err) == 0, "%s", err);
     long count[ECG_AAMI_N_CLASSES] = {0};
     int other_record = 0;
@@ -216,10 +224,7 @@ static void test_bundled_sample(void) {
  * mitdb-aami's intra-train (order kept), test is its intra-test, and the task names itself. */
 static void test_intra_task(void) {
     const char *dir = "datasets/sample";
-    if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
-        printf("  skipped %s: run from the repo root\n", __func__);
-        return;
-    }
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
     char err[512] = "";
     ecg_dataset tr, va, te, all, ref;
     CHECK(ecg_task_load("mitdb-aami-intra", "train", dir, 5, &tr, err, sizeof err) == 0 &&
@@ -252,7 +257,6 @@ static void test_intra_task(void) {
 }
 
 int main(void) {
-    find_data();
     RUN(test_intra_task);
     RUN(test_bundled_sample);
     RUN(test_bad_inputs);

@@ -21,10 +21,16 @@ static const int mitdb_records[48] = {100, 101, 102, 103, 104, 105, 106, 107, 10
                                       201, 202, 203, 205, 207, 208, 209, 210, 212, 213, 214, 215,
                                       217, 219, 220, 221, 222, 223, 228, 230, 231, 232, 233, 234};
 
-/* The MIT-BIH folder, or NULL (and a printed note) when the data is not here. */
-static const char *mitdb_dir(char *dir, size_t n) {
-    char base[1024];
-    if (!test_data_dir("mitdb/234.atr", base, sizeof base)) return NULL;
+/* The MIT-BIH folder holding the .hea, .dat and .atr of `records` (that many from `first`), or
+ * NULL (and the test skipped, naming the first file missing) when the data is not here. */
+static const char *mitdb_dir(const int *first, int records, char *dir, size_t n) {
+    static const char *const ext[3] = {"hea", "dat", "atr"};
+    char base[1024], probes[4096] = "";
+    size_t len = 0;
+    for (int r = 0; r < records; r++)
+        for (int e = 0; e < 3; e++)
+            len += (size_t)snprintf(probes + len, sizeof probes - len, "mitdb/%d.%s ", first[r], ext[e]);
+    if (!test_data_dir(probes, base, sizeof base)) return NULL;
     snprintf(dir, n, "%s/mitdb", base);
     return dir;
 }
@@ -360,7 +366,7 @@ static void annotation_symbols(void) {
 
 static void mitdb_record_100(void) {
     char dir_buf[1024];
-    const char *dir = mitdb_dir(dir_buf, sizeof dir_buf);
+    const char *dir = mitdb_dir(&mitdb_records[0], 1, dir_buf, sizeof dir_buf);
     if (!dir) return;
     ecg_wfdb_header h;
     int32_t *adc = NULL;
@@ -407,7 +413,7 @@ static void mitdb_record_100(void) {
  * 16-bit sum of each signal is the checksum. This checks 212 decoding on all 48 records. */
 static void mitdb_all_checksums(void) {
     char dir_buf[1024];
-    const char *dir = mitdb_dir(dir_buf, sizeof dir_buf);
+    const char *dir = mitdb_dir(mitdb_records, 48, dir_buf, sizeof dir_buf);
     if (!dir) return;
     long total_beats = 0, by_code[50] = {0};
     int ok = 0, with_age = 0;
