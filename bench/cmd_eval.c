@@ -5,6 +5,7 @@
  *   ecgbench eval MODEL --weights FILE --task TASK [--split S] */
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +83,11 @@ int ecg_cmd_eval(int argc, char **argv) {
     printf("%s on %s/%s (%s), %sweights %s\n", r.model, r.task, split, d.data_version, rm.int8 ? "int8 " : "", r.weights);
     ecg_metrics_print(stdout, &m, d.class_names);
     const ecg_task *tk = ecg_task_find(r.task);
-    if (tk && tk->score_name) printf("%s %.4f\n", tk->score_name, ecg_metrics_mean_f1(&m, tk->score_classes));
+    if (tk && tk->score_name) {
+        double score = ecg_metrics_mean_f1(&m, tk->score_classes);
+        if (isfinite(score)) printf("%s %.4f\n", tk->score_name, score);
+        else printf("%s -\n", tk->score_name); /* as the tables print an undefined figure */
+    }
     rc = 0;
     if (from_dir) {
         const cJSON *want = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r.man, "metrics"), "test");

@@ -8,14 +8,25 @@
 
 #include "bench/bench.h"
 
+/* A metric in `width` columns, "-" when it is undefined (NaN: a class with no examples or no
+ * predictions), as the report's tables print it. */
+static void metric_print(FILE *f, int width, double v) {
+    if (isfinite(v)) fprintf(f, "%*.4f", width, v);
+    else fprintf(f, "%*s", width, "-");
+}
+
 void ecg_metrics_print(FILE *f, const ecg_metrics *m, const char *const *names) {
-    fprintf(f, "accuracy %.4f  macro-F1 %.4f  (%ld examples)\n", m->accuracy, m->macro_f1, m->n);
+    fputs("accuracy ", f), metric_print(f, 0, m->accuracy);
+    fputs("  macro-F1 ", f), metric_print(f, 0, m->macro_f1);
+    fprintf(f, "  (%ld examples)\n", m->n);
     fprintf(f, "%-8s %8s %8s %8s %8s %8s\n", "class", "support", "Se", "PPV", "Sp", "F1");
     for (int c = 0; c < m->classes; c++) {
         long support = 0;
         for (int k = 0; k < m->classes; k++) support += m->confusion[c][k];
-        fprintf(f, "%-8s %8ld %8.4f %8.4f %8.4f %8.4f\n", names[c], support, m->sensitivity[c], m->ppv[c],
-                m->specificity[c], m->f1[c]);
+        fprintf(f, "%-8s %8ld", names[c], support);
+        const double v[] = {m->sensitivity[c], m->ppv[c], m->specificity[c], m->f1[c]};
+        for (int k = 0; k < 4; k++) fputc(' ', f), metric_print(f, 8, v[k]);
+        fputc('\n', f);
     }
     fprintf(f, "confusion (rows true, columns predicted):\n%-8s", "");
     for (int c = 0; c < m->classes; c++) fprintf(f, " %8s", names[c]);

@@ -230,6 +230,25 @@ static void test_degenerate_runs_off_the_front(void) {
     CHECK(system(cmd) == 0, "cleanup");
 }
 
+/* `ecgbench eval` prints an undefined metric (a class with no examples, or never predicted) as
+ * "-", as the tables do, not "nan". */
+static void test_metrics_print_dash(void) {
+    ecg_metrics m;
+    ecg_metrics_init(&m, 3);
+    m.confusion[0][0] = 5, m.confusion[1][0] = 2, m.n = 7; /* class 2: no examples, no predictions */
+    ecg_metrics_finish(&m);
+    static const char *const names[] = {"N", "S", "V"};
+    FILE *f = tmpfile();
+    CHECK(f != NULL, "tmpfile");
+    if (!f) return;
+    ecg_metrics_print(f, &m, names);
+    char text[2048] = {0};
+    rewind(f);
+    size_t got = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    CHECK(got > 0 && !strstr(text, "nan") && strstr(text, "        -"), "undefined metrics printed as:\n%s", text);
+}
+
 static void test_report_on_the_sample(void) {
     if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
     char dir[] = "/tmp/ecgbench_report_XXXXXX", cache[64], runs[80], run[96], out[96], path[160];
@@ -421,6 +440,7 @@ static void test_compare(void) {
 
 int main(void) {
     RUN(test_compare);
+    RUN(test_metrics_print_dash);
     RUN(test_degenerate_runs_off_the_front);
     RUN(test_report_on_the_sample);
     return test_done();
