@@ -497,10 +497,7 @@ static void test_models_aligned(void) {
 /* One default seed: every committed run was trained with ECG_DEFAULT_SEED, and `data info` uses
  * it unless told otherwise, says so, and says what the database holds beside each split's records. */
 static void test_data_info_default_seed(void) {
-    if (access("datasets/sample/mitdb/SAMPLE", F_OK)) {
-        printf("  skipped %s: no datasets/sample/mitdb/SAMPLE (run from the repo root)\n", __func__);
-        return;
-    }
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
     ecg_run *runs = NULL;
     int n = 0;
     char err[1400] = "";

@@ -342,7 +342,7 @@ static void test_classifier_cv_and_json(void) {
 /* Record 100 (normal sinus rhythm, RR about 0.8 s): its first 40 s. */
 static void test_record_100(void) {
     char dir[1024], path[1100], err[1300] = "";
-    if (!test_data_dir("mitdb/100.hea", dir, sizeof dir)) return;
+    if (!test_data_dir("mitdb/100.hea mitdb/100.dat mitdb/100.atr", dir, sizeof dir)) return;
     snprintf(path, sizeof path, "%s/mitdb", dir);
     ecg_wfdb_header h;
     memset(&h, 0, sizeof h);
