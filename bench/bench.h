@@ -65,6 +65,7 @@ typedef struct {
     double gflops;
     double spread_pct;  /* the best 3 timings' spread, % of the best: a few % on a quiet core */
     int rounds;         /* of 5 timings each */
+    int stable;         /* the best 3 agreed within 2% before the time ran out */
     const char *isa;    /* the vectors: "avx512", "avx2", "scalar" */
 } ecg_peak;
 void ecg_peak_measure(ecg_peak *p);

@@ -328,6 +328,9 @@ int ecg_cmd_report(int argc, char **argv) {
     char first[600];
     fflush(stdout); /* the warning comes last, also when both go to one file */
     ecg_latency_warn(stderr, report_latency_flagged(&lf, rows, n_rows, first, sizeof first), first);
+    if (!pk.stable)
+        fprintf(stderr, "warning: the core peak did not settle (its best timings %.1f%% apart after %d rounds); "
+                        "re-run on a quiet machine\n", pk.spread_pct, pk.rounds);
     rc = 0;
     goto done;
 fail:

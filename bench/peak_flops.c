@@ -140,5 +140,6 @@ void ecg_peak_measure(ecg_peak *p) {
         p->spread_pct = best_spread_pct(rates, n, STABLE_BEST, &p->gflops);
     } while ((p->rounds < MIN_ROUNDS || p->spread_pct > STABLE_PCT) && ecg_now_s() - start < CAP_S &&
              n + ROUND_TIMINGS <= MAX_TIMINGS);
+    p->stable = p->spread_pct <= STABLE_PCT;
     (void)sink;
 }

@@ -351,6 +351,7 @@ static void test_peak_gflops(void) {
           pk.spread_pct);
     CHECK(pk.spread_pct <= 2.0 || took >= 3.0, "stopped at a %.1f%% spread after %.2f s, before its 3 s cap",
           pk.spread_pct, took);
+    CHECK(pk.stable == (pk.spread_pct <= 2.0), "stable %d at a %.1f%% spread", pk.stable, pk.spread_pct);
     CHECK(took < 5.0, "the probe took %.2f s", took);
     CHECK(isa && (!strcmp(isa, "avx512") || !strcmp(isa, "avx2") || !strcmp(isa, "scalar")), "isa %s", isa);
     CHECK(peak > 0.1 && peak < 64 * 8.0, "peak %.1f GFLOP/s is not a plausible f32 core peak", peak);
