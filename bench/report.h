@@ -100,8 +100,9 @@ void plot_frame_fit(plot_frame *f, const plot_point *p, int n);
 void plot_place_labels(const plot_frame *f, const plot_point *p, int n, plot_label *out);
 /* The pixel box {x0, y0, x1, y1} a placed label's text covers. */
 void plot_label_box(const plot_frame *f, const plot_label *l, const char *text, double box_px[4]);
-/* OUT/accuracy_{latency,size}_DATASET.labels.gp for reports/accuracy.gp: each plot's frame and
- * label positions. 0 ok, -1 with err. */
+/* OUT/accuracy_{latency,size}_DATASET.labels.gp for reports/accuracy.gp: each plot's frame, its
+ * label positions, its Pareto front (sorted by cost, to be drawn joined) and the majority-class
+ * baseline. 0 ok, -1 with err. */
 int report_write_plot_labels(const char *out, const report_row *rows, int n, char *err, size_t errlen);
 /* The class-balanced score of a task (its own score, e.g. cinc2017's challenge F1, else
  * macro-F1) and its name. */
