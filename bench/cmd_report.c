@@ -237,6 +237,18 @@ done:
     return rc;
 }
 
+/* One line naming the degenerate runs (bench/report_degenerate.c), none when there are none. */
+static void print_degenerate(const report_row *rows, int n) {
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (!rows[i].degenerate) continue;
+        char why[200];
+        report_degenerate_reason(&rows[i], why, sizeof why);
+        printf("%s %s (%s)", k++ ? ";" : "report: degenerate, never on a Pareto front:", rows[i].run_name, why);
+    }
+    if (k) printf("\n");
+}
+
 int ecg_cmd_report(int argc, char **argv) {
     static const struct option lo[] = {{"out", 1, 0, 'o'},     {"data", 1, 0, 'd'}, {"runs", 1, 0, 'r'},
                                        {"threads", 1, 0, 'j'}, {"latency", 1, 0, 'l'}, {"layer-reps", 1, 0, 'L'},
@@ -325,6 +337,7 @@ int ecg_cmd_report(int argc, char **argv) {
         goto fail;
     printf("report: %d runs -> %s/{results,per_class,confusion,layers,sweep%s}.csv, tables.md, tables.tex, run.json\n", n_rows, out,
            lf.n ? ",latency" : "");
+    print_degenerate(rows, n_rows);
     char first[600];
     fflush(stdout); /* the warning comes last, also when both go to one file */
     ecg_latency_warn(stderr, report_latency_flagged(&lf, rows, n_rows, first, sizeof first), first);

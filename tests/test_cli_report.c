@@ -270,7 +270,9 @@ static void test_report_on_the_sample(void) {
     snprintf(path, sizeof path, "%s/efficientecg-s-cinc2017", runs);
     CHECK(symlink(cinc, path) == 0, "symlink %s", cinc);
     char *report[] = {"report", "--runs", runs, "--data", "datasets/sample", "--out", out, "--layer-reps", "21"};
-    CHECK(ecg_cmd_report(9, report) == 0, "report failed");
+    int report_rc;
+    char *said = test_capture_stdout(ecg_cmd_report, 9, report, &report_rc);
+    CHECK(report_rc == 0 && said, "report failed");
 
     static const char *const results_cols[] = {"dataset", "model", "variant", "accuracy", "macro_f1", "params",
                                                "nonzero_params", "flops", "size_bytes", "latency_median_us",
@@ -296,6 +298,12 @@ static void test_report_on_the_sample(void) {
         CHECK(atol(t.rows[r][rss]) > 1000, "peak RSS of one inference: %s KiB", t.rows[r][rss]);
         CHECK(!strcmp(t.rows[r][smp], "1"), "%s row: sample=%s on the bundled sample", t.rows[r][ds], t.rows[r][smp]);
     }
+    /* the report names its degenerate runs, when it has any */
+    int deg = ecg_csv_col(&t, "degenerate"), any_degenerate = 0;
+    for (int r = 1; deg >= 0 && r < t.n_rows; r++) any_degenerate |= !strcmp(t.rows[r][deg], "1");
+    CHECK(deg >= 0 && said && !!strstr(said, "report: degenerate, never on a Pareto front:") == any_degenerate,
+          "degenerate runs in results.csv: %d; the report said:\n%s", any_degenerate, said ? said : "");
+    free(said);
     ecg_csv_table_free(&t);
     check_tables_bannered(out);
     check_fronts_beat_baseline(out);
