@@ -192,6 +192,9 @@ static void test_degenerate_runs_off_the_front(void) {
     made_up_row(&rows[1], &runs[1], "mostly-n", 200000, mostly_n);
     made_up_row(&rows[2], &runs[2], "fair", 1000000, fair);
     made_up_row(&rows[3], &runs[3], "good", 5000000, good);
+    /* mostly-n: a 90%-pruned variant of good (the sweep plot) */
+    snprintf(rows[1].source_name, sizeof rows[1].source_name, "%s", rows[3].run_name);
+    rows[1].sparsity = 0.9;
     CHECK(rows[0].m.accuracy > rows[2].m.accuracy && rows[0].m.accuracy > rows[3].m.accuracy,
           "always N should be the most accurate: %g vs %g, %g", rows[0].m.accuracy, rows[2].m.accuracy,
           rows[3].m.accuracy);
@@ -221,9 +224,18 @@ static void test_degenerate_runs_off_the_front(void) {
     CHECK(svg && strstr(svg, "bundled sample data") && strstr(svg, "degenerate runs"),
           "%s: no sample banner or no word on the degenerate runs", path);
     free(svg);
+    /* the sweep: the degenerate variant marked, the banner */
+    snprintf(cmd, sizeof cmd, "gnuplot -e \"outdir='%s'\" reports/sweep.gp >/dev/null 2>&1", dir);
+    CHECK(system(cmd) == 0, "gnuplot failed: %s", cmd);
+    snprintf(path, sizeof path, "%s/sweep.svg", dir);
+    svg = test_read_file(path);
+    CHECK(svg && strstr(svg, "bundled sample data") && strstr(svg, "degenerate (macro-F1)"),
+          "%s: no sample banner or no degenerate marker", path);
+    free(svg);
     snprintf(path, sizeof path, "%s/tables.md", dir);
     char *md = test_read_file(path);
-    CHECK(md && strstr(md, "| always-n (degenerate) |") && strstr(md, "always-n f32: predicts N for 100.0%"),
+    CHECK(md && strstr(md, "| always-n (degenerate) |") && strstr(md, "always-n f32: predicts N for 100.0%") &&
+              strstr(md, "| mostly-n | f32 (degenerate) |"),
           "tables.md does not mark always-n degenerate");
     free(md);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
