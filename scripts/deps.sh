@@ -1,5 +1,11 @@
 #!/usr/bin/env bash
-# Checks (default) or installs (--install) the Debian packages ecgbench builds and runs with.
+# The Debian packages ecgbench builds and runs with.
+#   scripts/deps.sh            check: name the missing ones, exit 1 if any
+#   scripts/deps.sh --ensure   install the missing ones, if any (what make, make test and make bench do)
+#   scripts/deps.sh --install  the same, saying so when nothing is missing (make deps)
+# Installing needs root: as root directly, else through `sudo -n` (no password prompt); when
+# neither works, the message names the packages and the command to run, and the exit code is 1.
+# python3-torch (the PyTorch peer) is optional and not installed here: see the README.
 # Each entry: package | a file that proves it is installed.
 set -u
 MULTIARCH=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
@@ -22,22 +28,45 @@ PKGS=(
   "clang|/usr/bin/clang"
   "libclang-rt-14-dev|/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
 )
+mode=${1:-check}
+case "$mode" in
+  check|--ensure|--install) ;;
+  *) echo "usage: scripts/deps.sh [--ensure|--install]" >&2; exit 2 ;;
+esac
 missing=()
 for entry in "${PKGS[@]}"; do
   pkg=${entry%%|*}; file=${entry#*|}
   [ -e "$file" ] || missing+=("$pkg")
 done
-if [ "${1:-}" = "--install" ]; then
-  if [ ${#missing[@]} -eq 0 ]; then echo "deps: all ${#PKGS[@]} packages present"; exit 0; fi
-  echo "deps: installing ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${missing[@]}" || {
-    echo "deps: apt-get install failed for: ${missing[*]}" >&2; exit 1; }
-  exec "$0"
+if [ ${#missing[@]} -eq 0 ]; then
+  [ "$mode" = --install ] && echo "deps: all ${#PKGS[@]} packages present"
+  exit 0
 fi
-if [ ${#missing[@]} -ne 0 ]; then
+if [ "$mode" = check ]; then
   echo "ecgbench: missing Debian packages: ${missing[*]}" >&2
-  echo "          install them with:  make deps   (or: sudo apt-get install ${missing[*]})" >&2
+  echo "          install them with:  make deps   (or: sudo apt-get install -y ${missing[*]})" >&2
   exit 1
 fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then
+  SUDO=(sudo -n)
+else
+  why="sudo is not installed"
+  command -v sudo >/dev/null 2>&1 && why="sudo asks for a password"
+  echo "ecgbench: missing Debian packages: ${missing[*]}" >&2
+  echo "          installing them needs root ($(id -un) is not, and $why). Run as root:" >&2
+  echo "            apt-get update && apt-get install -y ${missing[*]}" >&2
+  echo "          (or with sudo in front of each apt-get), then the same make command again." >&2
+  exit 1
+fi
+echo "deps: installing ${#missing[@]} missing Debian packages${SUDO:+ through sudo}: ${missing[*]}"
+t0=$(date +%s)
+export DEBIAN_FRONTEND=noninteractive
+if ! "${SUDO[@]}" apt-get update -qq || ! "${SUDO[@]}" apt-get install -y -qq "${missing[@]}"; then
+  echo "deps: apt-get install failed for: ${missing[*]} (the apt output above says why)" >&2
+  exit 1
+fi
+echo "deps: apt-get done in $(($(date +%s) - t0)) s"
+exec "$0"   # check again: every package's file must now be there
