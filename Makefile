@@ -1,7 +1,10 @@
 # ecgbench build. `make` builds build/release/ecgbench and the backend libraries;
-# `make test` builds and runs every test under AddressSanitizer + UBSan (and the make bench QUICK=1
-# pipeline end to end, tests/e2e_bench.sh);
-# `make bench` measures and reports; `make deps` installs the Debian packages.
+# `make test` builds and runs every test under AddressSanitizer + UBSan, the PyTorch peer check
+# (tests/peer_check.sh) and the make bench pipeline end to end (tests/e2e_bench.sh), and closes
+# with "N passed, M failed, K skipped";
+# `make bench` measures and reports (scripts/bench.sh). All of them first install the Debian
+# packages that are missing (scripts/deps.sh --ensure: as root or through sudo -n); `make deps`
+# does only that.
 
 CC      ?= gcc
 CXX     ?= g++
@@ -53,6 +56,8 @@ INFO_DEFS = -DECG_GIT_COMMIT='"$(GIT_COMMIT)"' -DECG_CC='"$(shell $(CC) --versio
 
 .PHONY: all deps check-deps test bench bench-stability fuzz fuzz-run clean lib data train compress peer-check FORCE
 # Keep the test objects make would otherwise delete as intermediates (and rebuild every time).
+# Every compile waits for check-deps (order-only `| check-deps`), so that under -j the missing
+# packages are installed before the first compiler runs.
 .SECONDARY:
 all: check-deps $(REL)/ecgbench $(REL)/libecgbench.a $(REL)/libecgbench.so
 
@@ -60,7 +65,7 @@ deps:
 	@scripts/deps.sh --install
 
 check-deps:
-	@scripts/deps.sh
+	@scripts/deps.sh --ensure
 
 # Full data sets into data/ (gitignored): `make data ECG_DATA_MIRROR=dir` copies a local mirror
 # (CI: ../shared/data), plain `make data` downloads from PhysioNet. See scripts/data.sh.
@@ -79,13 +84,13 @@ compress: all
 
 lib: $(REL)/libecgbench.a $(REL)/libecgbench.so
 
-$(REL)/%.o: %.c $(wildcard */*.h)
+$(REL)/%.o: %.c $(wildcard */*.h) | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(OPT) -c $< -o $@
-$(REL)/bench/run_info.o: bench/run_info.c FORCE
+$(REL)/bench/run_info.o: bench/run_info.c FORCE | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(OPT) $(INFO_DEFS) -DECG_CFLAGS='"$(OPT)"' -c $< -o $@
-$(REL)/%.o: %.cc $(wildcard bench/*.h)
+$(REL)/%.o: %.cc $(wildcard bench/*.h) | check-deps
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(WARN) -g -fPIC -I. $(OPT) -c $< -o $@
 $(REL)/libecgbench.a: $(REL_OBJ)
@@ -96,13 +101,13 @@ $(REL)/ecgbench: $(REL)/bench/main.o $(REL)/libecgbench.a
 	$(CXX) -o $@ $^ $(LIBS) $(BENCH_LIBS)
 
 # Sanitized build for the tests.
-$(ASN)/%.o: %.c $(wildcard */*.h) $(wildcard tests/*.h)
+$(ASN)/%.o: %.c $(wildcard */*.h) $(wildcard tests/*.h) | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(SAN) -c $< -o $@
-$(ASN)/bench/run_info.o: bench/run_info.c FORCE
+$(ASN)/bench/run_info.o: bench/run_info.c FORCE | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(SAN) $(INFO_DEFS) -DECG_CFLAGS='"$(SAN)"' -c $< -o $@
-$(ASN)/%.o: %.cc $(wildcard bench/*.h)
+$(ASN)/%.o: %.cc $(wildcard bench/*.h) | check-deps
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(WARN) -g -I. $(SAN) -c $< -o $@
 $(ASN)/libecgbench.a: $(filter-out $(ASN)/tests/%,$(ASN_OBJ))
@@ -116,35 +121,36 @@ $(ASN)/ecgbench: $(ASN)/bench/main.o $(ASN)/libecgbench.a
 # torch is optional (python3-torch, not in scripts/deps.sh): the first python3 that has it.
 PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/null && { echo $$p; break; }; done
 
+# Each program closes with "RESULT N passed, M failed, K skipped"; tests/run.sh sums them. The peer
+# check counts as one test (skipped without torch), the e2e as two (make bench with and without
+# the peer, on the sample). ECG_PEER=off skips both peer parts.
 test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench
-	@py=$$($(PEER_PY)); peer=0; \
-	if [ -n "$$py" ]; then echo "== peer check: PyTorch ports vs ecgbench predict"; \
-	  $$py bench/peers/check_logits.py --ecgbench $(ASN)/ecgbench || peer=1; \
-	else echo "peer check skipped: python3-torch not installed"; fi; \
-	e2e=0; tests/e2e_bench.sh $(REL)/ecgbench || e2e=1; \
-	ECGBENCH=$(ASN)/ecgbench ECGBENCH_RELEASE=$(REL)/ecgbench tests/run.sh $(TEST_BIN) || exit 1; \
-	[ $$peer -eq 0 ] || { echo "peer check FAILED (see above)"; exit 1; }; \
-	[ $$e2e -eq 0 ] || { echo "e2e check of make bench QUICK=1 FAILED (see above)"; exit 1; }
+	@ECGBENCH=$(ASN)/ecgbench ECGBENCH_RELEASE=$(REL)/ecgbench \
+	  tests/run.sh tests/peer_check.sh tests/e2e_bench.sh $(TEST_BIN)
 
 peer-check: check-deps $(REL)/ecgbench
 	@py=$$($(PEER_PY)); [ -n "$$py" ] || { echo "peer-check: python3-torch is not installed (apt-get install python3-torch python3-numpy)"; exit 1; }; \
 	$$py bench/peers/check_logits.py --ecgbench $(REL)/ecgbench
 
-# Benchmarks (never part of `make test`): Google Benchmark through the C shim, CSV, plots.
+# Benchmarks: Google Benchmark through the C shim, CSV, plots (scripts/bench.sh says what each
+# step does). The data: the full sets in DATA=dir, $ECG_DATA_DIR or data/ (make data), else the
+# bundled sample, announced. QUICK=1 shortens the timing only; ECG_PEER=off skips the PyTorch peer;
+# OUT=dir writes elsewhere than reports/out.
 # FULL=1 first retrains every committed run (make train FORCE=1) and redoes every compressed
 # variant (make compress FORCE=1) from the full data: hours.
 FULL    ?=
+DATA    ?=
 bench: all
 	@if [ -n "$(FULL)" ] && [ "$(FULL)" != 0 ]; then \
 	  FORCE=1 scripts/train.sh $(REL)/ecgbench && FORCE=1 scripts/compress.sh $(REL)/ecgbench || exit 1; fi
-	@QUICK=$(QUICK) scripts/bench.sh $(REL)/ecgbench
+	@QUICK=$(QUICK) DATA='$(DATA)' scripts/bench.sh $(REL)/ecgbench
 
 # Two back-to-back QUICK latency runs; fails when a batch-1, 1-thread median moves by > TOL% (15).
 bench-stability: all
 	@bench/stability.sh $(REL)/ecgbench
 
 # libFuzzer targets: `make fuzz` builds, `make fuzz-run` runs each for FUZZ_SECONDS.
-$(FZ)/%: tests/fuzz/%.c $(filter ops/%.c datasets/%.c,$(LIB_SRC))
+$(FZ)/%: tests/fuzz/%.c $(filter ops/%.c datasets/%.c,$(LIB_SRC)) | check-deps
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CSTD) $(WARN) -Wno-unknown-warning-option -g -O1 -I. -I$(BLAS_INC) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ $(LIBS)
 fuzz: check-deps $(FUZZ_BIN)

@@ -140,7 +140,14 @@ def weights_mode(args, tmp, env):
         with open(os.path.join(d, "manifest.json")) as f:
             man = json.load(f)
         name, task = man["model"], man["task"]
-        data = args.data or man.get("config", {}).get("data_dir")
+        data = args.data
+        if not data:  # the manifest's data folder when it holds the task's data, else the bundled sample
+            data = man.get("config", {}).get("data_dir") or os.environ.get("ECG_DATA_DIR") or "data"
+            sub = os.path.join(data, task.split("-")[0])  # mitdb-aami* read mitdb/, cinc2017 cinc2017/
+            if not os.path.isdir(sub):
+                print(f"check_logits: no {sub}/: {os.path.basename(os.path.normpath(d))} is checked on the bundled "
+                      f"datasets/sample (make data fetches the full sets)")
+                data = os.path.join(ROOT, "datasets", "sample")
         input_path = os.path.join(tmp, "input.safetensors")
         x, features, classes, names = export(args, task, "test", args.n, input_path, env, data, man.get("seed"))
         weights = os.path.join(d, man.get("weights", "weights.safetensors"))
@@ -155,8 +162,9 @@ def main():
     p.add_argument("--ecgbench", default=os.path.join(ROOT, "build", "release", "ecgbench"))
     p.add_argument("--task", default="mitdb-aami")
     p.add_argument("--split", default="test")
-    p.add_argument("--data", help="data folder (default: datasets/sample for random weights; the manifest's "
-                                  "or ecgbench's default for --weights)")
+    p.add_argument("--data", help="data folder (default: datasets/sample for random weights; for --weights the "
+                                  "manifest's, else $ECG_DATA_DIR or data/, when it holds the task's data, else "
+                                  "datasets/sample)")
     p.add_argument("--n", type=int, default=4, help="examples to compare (default 4)")
     p.add_argument("--models", default=",".join(tm.MODELS), help="comma-separated (default: all)")
     p.add_argument("--weights", nargs="+", metavar="DIR", help="committed weights folders to check instead")
