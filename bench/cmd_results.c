@@ -64,6 +64,7 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
             printf(" %s / %s |", se, ppv);
         }
         if (compressed) printf(" - | - |\n"); /* fine-tuned at most, not trained here */
+        else if (!isfinite(num_of(m, "epochs_run"))) printf(" - | - |\n"); /* not trained by epochs (the LDA baseline) */
         else {
             printf(" %.0f (%.0f) | %.0f", num_of(m, "epochs_run"), num_of(m, "best_epoch"),
                    num_of(m, "train_examples_per_second"));
