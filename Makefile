@@ -54,7 +54,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 INFO_DEFS = -DECG_GIT_COMMIT='"$(GIT_COMMIT)"' -DECG_CC='"$(shell $(CC) --version | head -n1)"'
 
-.PHONY: all deps check-deps test bench bench-stability fuzz fuzz-run clean lib data train compress peer-check FORCE
+.PHONY: all install deps check-deps test bench bench-stability fuzz fuzz-run clean lib data train compress peer-check FORCE
 # Keep the test objects make would otherwise delete as intermediates (and rebuild every time).
 # Every compile waits for check-deps (order-only `| check-deps`), so that under -j the missing
 # packages are installed before the first compiler runs.
@@ -83,6 +83,13 @@ compress: all
 	@ONLY='$(ONLY)' FORCE=$(FORCE) scripts/compress.sh $(REL)/ecgbench
 
 lib: $(REL)/libecgbench.a $(REL)/libecgbench.so
+
+# `make install PREFIX=~/.local` puts ecgbench on PATH (PREFIX/bin) and the library in PREFIX/lib.
+PREFIX  ?= /usr/local
+install: all
+	install -d '$(PREFIX)/bin' '$(PREFIX)/lib'
+	install -m 755 $(REL)/ecgbench '$(PREFIX)/bin/ecgbench'
+	install -m 644 $(REL)/libecgbench.a $(REL)/libecgbench.so '$(PREFIX)/lib/'
 
 $(REL)/%.o: %.c $(wildcard */*.h) | check-deps
 	@mkdir -p $(dir $@)
@@ -126,7 +133,7 @@ PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/nul
 # the peer, on the sample). ECG_PEER=off skips both peer parts.
 test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench
 	@ECGBENCH=$(ASN)/ecgbench ECGBENCH_RELEASE=$(REL)/ecgbench \
-	  tests/run.sh tests/peer_check.sh tests/e2e_bench.sh $(TEST_BIN)
+	  tests/run.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh $(TEST_BIN)
 
 peer-check: check-deps $(REL)/ecgbench
 	@py=$$($(PEER_PY)); [ -n "$$py" ] || { echo "peer-check: python3-torch is not installed (apt-get install python3-torch python3-numpy)"; exit 1; }; \
