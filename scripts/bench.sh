@@ -104,14 +104,14 @@ prev_time() { # step runs -> seconds scaled to runs, or nothing
     "$times_file"
 }
 # Without a previous run: a fixed part plus seconds per run, for full timing (the reference 2-core
-# Xeon's 13.3-minute make bench with 26 runs, README) or QUICK (measured on the same machine).
+# Xeon's 13.3-minute make bench with 26 runs, README; the report on the sample took 64 s) or QUICK.
 default_time() { # step runs
   local fixed per
   case "$1" in
     bench-op) fixed=$([ $quick = 1 ] && echo 15 || echo 25); per=0 ;;
     latency)  fixed=5; per=$([ $quick = 1 ] && echo 3 || echo 7) ;;
     peer)     fixed=10; per=$([ $quick = 1 ] && echo 3 || echo 19) ;;
-    report)   fixed=5; per=$([ $quick = 1 ] && echo 2 || { [ $data_kind = full ] && echo 9 || echo 6; }) ;;
+    report)   fixed=5; per=$([ $quick = 1 ] && echo 2 || { [ $data_kind = full ] && echo 9 || echo 2; }) ;;
     plots)    fixed=10; per=0 ;;
   esac
   echo $((fixed + per * $2))
