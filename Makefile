@@ -30,6 +30,9 @@ LIBS    := -lXNNPACK -lpthreadpool -lcjson -lcsv -lsamplerate -lmatio -lliquid \
            -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -lopenblas -lm -lpthread
 BENCH_LIBS := -lbenchmark -lstdc++
 
+# Build lines print one short line each; V=1 shows the full commands.
+Q       = $(if $(V),,@)
+
 SAN     := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # Library sources: every folder of the backend and the suite; bench/main.c is the CLI entry.
@@ -93,36 +96,36 @@ install: all
 
 $(REL)/%.o: %.c $(wildcard */*.h) | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(OPT) -c $< -o $@
+	$(Q)echo "  CC      $@"; $(CC) $(CFLAGS_COMMON) $(OPT) -c $< -o $@
 $(REL)/bench/run_info.o: bench/run_info.c FORCE | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(OPT) $(INFO_DEFS) -DECG_CFLAGS='"$(OPT)"' -c $< -o $@
+	$(Q)echo "  CC      $@"; $(CC) $(CFLAGS_COMMON) $(OPT) $(INFO_DEFS) -DECG_CFLAGS='"$(OPT)"' -c $< -o $@
 $(REL)/%.o: %.cc $(wildcard bench/*.h) | check-deps
 	@mkdir -p $(dir $@)
-	$(CXX) -std=c++17 $(WARN) -g -fPIC -I. $(OPT) -c $< -o $@
+	$(Q)echo "  CXX     $@"; $(CXX) -std=c++17 $(WARN) -g -fPIC -I. $(OPT) -c $< -o $@
 $(REL)/libecgbench.a: $(REL_OBJ)
-	ar rcs $@ $^
+	$(Q)echo "  AR      $@"; ar rcs $@ $^
 $(REL)/libecgbench.so: $(REL_OBJ)
-	$(CXX) -shared -o $@ $^ $(LIBS) $(BENCH_LIBS)
+	$(Q)echo "  LINK    $@"; $(CXX) -shared -o $@ $^ $(LIBS) $(BENCH_LIBS)
 $(REL)/ecgbench: $(REL)/bench/main.o $(REL)/libecgbench.a
-	$(CXX) -o $@ $^ $(LIBS) $(BENCH_LIBS)
+	$(Q)echo "  LINK    $@"; $(CXX) -o $@ $^ $(LIBS) $(BENCH_LIBS)
 
 # Sanitized build for the tests.
 $(ASN)/%.o: %.c $(wildcard */*.h) $(wildcard tests/*.h) | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(SAN) -c $< -o $@
+	$(Q)echo "  CC      $@"; $(CC) $(CFLAGS_COMMON) $(SAN) -c $< -o $@
 $(ASN)/bench/run_info.o: bench/run_info.c FORCE | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(SAN) $(INFO_DEFS) -DECG_CFLAGS='"$(SAN)"' -c $< -o $@
+	$(Q)echo "  CC      $@"; $(CC) $(CFLAGS_COMMON) $(SAN) $(INFO_DEFS) -DECG_CFLAGS='"$(SAN)"' -c $< -o $@
 $(ASN)/%.o: %.cc $(wildcard bench/*.h) | check-deps
 	@mkdir -p $(dir $@)
-	$(CXX) -std=c++17 $(WARN) -g -I. $(SAN) -c $< -o $@
+	$(Q)echo "  CXX     $@"; $(CXX) -std=c++17 $(WARN) -g -I. $(SAN) -c $< -o $@
 $(ASN)/libecgbench.a: $(filter-out $(ASN)/tests/%,$(ASN_OBJ))
-	ar rcs $@ $^
+	$(Q)echo "  AR      $@"; ar rcs $@ $^
 $(ASN)/tests/%: $(ASN)/tests/%.o $(ASN)/tests/harness.o $(ASN)/libecgbench.a
-	$(CXX) $(SAN) -o $@ $^ $(LIBS) $(BENCH_LIBS)
+	$(Q)echo "  LINK    $@"; $(CXX) $(SAN) -o $@ $^ $(LIBS) $(BENCH_LIBS)
 $(ASN)/ecgbench: $(ASN)/bench/main.o $(ASN)/libecgbench.a
-	$(CXX) $(SAN) -o $@ $^ $(LIBS) $(BENCH_LIBS)
+	$(Q)echo "  LINK    $@"; $(CXX) $(SAN) -o $@ $^ $(LIBS) $(BENCH_LIBS)
 
 # The PyTorch peer (bench/peers/): torch.nn ports of every model against `ecgbench predict`.
 # torch is optional (python3-torch, not in scripts/deps.sh): the first python3 that has it.
