@@ -103,24 +103,6 @@ out:
 
 /* ---------------------------------------------------------------- records */
 
-/* Signal s of the record in mV, band-passed as mitdb-aami's MLII. */
-static float *lead_mv(const ecg_wfdb_header *h, const int32_t *adc, int s, const char *what, char *err,
-                      size_t errlen) {
-    float *v = malloc((size_t)h->n_samples * sizeof *v);
-    if (!v) {
-        snprintf(err, errlen, "%s: out of memory", what);
-        return NULL;
-    }
-    for (long t = 0; t < h->n_samples; t++) v[t] = ecg_wfdb_physical(&h->sig[s], adc[t * h->n_sig + s]);
-    char e2[512];
-    if (ecg_bandpass(v, h->n_samples, h->fs, ECG_BANDPASS_LO_HZ, ECG_BANDPASS_HI_HZ, v, e2, sizeof e2)) {
-        snprintf(err, errlen, "%s (signal %d): %s", what, s, e2);
-        free(v);
-        return NULL;
-    }
-    return v;
-}
-
 static int append_record(const char *dir, int record, ecg_dc_beats *b, char *err, size_t errlen) {
     char name[32], path[1200], what[1200];
     snprintf(name, sizeof name, "%d", record);
@@ -162,7 +144,9 @@ static int append_record(const char *dir, int record, ecg_dc_beats *b, char *err
         r[n] = ann[i].sample;
         cls[n++] = c;
     }
-    if (!(l1 = lead_mv(&h, adc, s1, what, err, errlen)) || !(l2 = lead_mv(&h, adc, s2, what, err, errlen))) goto out;
+    if (!(l1 = ecg_mitdb_lead_mv(&h, adc, s1, what, err, errlen)) ||
+        !(l2 = ecg_mitdb_lead_mv(&h, adc, s2, what, err, errlen)))
+        goto out;
     double *x = realloc(b->x, (size_t)(b->n + n + 1) * ECG_DC_N_FEATURES * sizeof *x);
     if (x) b->x = x;
     int *y = realloc(b->y, (size_t)(b->n + n + 1) * sizeof *y);

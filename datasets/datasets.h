@@ -177,6 +177,10 @@ int ecg_aami_class_of_code(int code);
  * (102, 104, 107, 217; excluded from both). Returns the count and points *records at the list
  * (ascending); -1 for an unknown name. */
 int ecg_mitdb_record_set(const char *name, const int **records);
+/* Signal `lead` of a read record in mV, band-passed 0.5-40 Hz without phase shift as mitdb-aami's
+ * beats are (malloc'd, n_samples long); `what` names the record in errors. */
+float *ecg_mitdb_lead_mv(const ecg_wfdb_header *h, const int32_t *adc, int lead, const char *what, char *err,
+                         size_t errlen);
 /* De Chazal et al. 2004 (Table II) beats per AAMI class in "ds1" / "ds2" (N, S, V, F, Q); NULL
  * for another name. Printed beside our counts by `ecgbench data info`. */
 const int *ecg_dechazal_counts(const char *set);

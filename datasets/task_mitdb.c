@@ -129,10 +129,10 @@ static int find_mlii(const ecg_wfdb_header *h) {
     return -1;
 }
 
-/* MLII in mV after the default zero-phase band-pass (0.5-40 Hz, preprocess.c): removes baseline
+/* A lead in mV after the default zero-phase band-pass (0.5-40 Hz, preprocess.c): removes baseline
  * wander and mains/muscle noise without shifting the beat inside its window. */
-static float *lead_mv(const ecg_wfdb_header *h, const int32_t *adc, int lead, const char *what, char *err,
-                      size_t errlen) {
+float *ecg_mitdb_lead_mv(const ecg_wfdb_header *h, const int32_t *adc, int lead, const char *what, char *err,
+                         size_t errlen) {
     float *v = malloc((size_t)h->n_samples * sizeof *v);
     if (!v) {
         snprintf(err, errlen, "%s: out of memory", what);
@@ -178,7 +178,7 @@ static int load_record(const char *dir, int record, beats *b, char *err, size_t 
     t = malloc((size_t)(n_ann ? n_ann : 1) * sizeof *t);
     cls = malloc((size_t)(n_ann ? n_ann : 1) * sizeof *cls);
     at = malloc((size_t)(n_ann ? n_ann : 1) * sizeof *at);
-    if (!(sig = lead_mv(&h, adc, lead, what, err, errlen))) goto out;
+    if (!(sig = ecg_mitdb_lead_mv(&h, adc, lead, what, err, errlen))) goto out;
     if (!t || !cls || !at) {
         snprintf(err, errlen, "%s: out of memory", what);
         goto out;
