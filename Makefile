@@ -135,7 +135,7 @@ PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/nul
 # check counts as one test (skipped without torch), the e2e as two (make bench with and without
 # the peer, on the sample). ECG_PEER=off skips both peer parts.
 test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench
-	@ECGBENCH=$(ASN)/ecgbench ECGBENCH_RELEASE=$(REL)/ecgbench \
+	@ECGBENCH=$(abspath $(ASN)/ecgbench) ECGBENCH_RELEASE=$(abspath $(REL)/ecgbench) \
 	  tests/run.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh $(TEST_BIN)
 
 peer-check: check-deps $(REL)/ecgbench

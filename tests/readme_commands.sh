@@ -33,7 +33,7 @@ rm -rf /tmp/ecgbench-demo
 while IFS= read -r line; do
   [[ "$line" =~ ^ecgbench[[:space:]] ]] || continue
   start=$(date +%s)
-  if (cd "$work/repo" && PATH="$work/prefix/bin:$PATH" env -u ECG_DATA_DIR \
+  if (cd "$work/repo" && PATH="$work/prefix/bin:$PATH" env -u ECG_DATA_DIR -u ECGBENCH \
         bash -c "$line" > "$work/out.log" 2>&1); then
     passed=$((passed + 1)); echo "  ok      $line   ($(( $(date +%s) - start )) s)"
   else
