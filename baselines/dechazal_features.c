@@ -132,18 +132,8 @@ static int append_record(const char *dir, int record, ecg_dc_beats *b, char *err
         snprintf(err, errlen, "%s: out of memory", what);
         goto out;
     }
-    int n = 0;
-    for (int i = 0; i < n_ann; i++) {
-        int c = ecg_aami_class_of_code(ann[i].code);
-        if (c < 0) continue;
-        if (ann[i].sample < 0 || ann[i].sample >= h.n_samples) {
-            snprintf(err, errlen, "%s: annotation %d at sample %ld lies outside the record (0..%ld)", path, i,
-                     ann[i].sample, h.n_samples - 1);
-            goto out;
-        }
-        r[n] = ann[i].sample;
-        cls[n++] = c;
-    }
+    int n = ecg_mitdb_aami_beats(path, ann, n_ann, h.n_samples, r, cls, err, errlen);
+    if (n < 0) goto out;
     if (!(l1 = ecg_mitdb_lead_mv(&h, adc, s1, what, err, errlen)) ||
         !(l2 = ecg_mitdb_lead_mv(&h, adc, s2, what, err, errlen)))
         goto out;

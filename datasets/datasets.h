@@ -177,6 +177,11 @@ int ecg_aami_class_of_code(int code);
  * (102, 104, 107, 217; excluded from both). Returns the count and points *records at the list
  * (ascending); -1 for an unknown name. */
 int ecg_mitdb_record_set(const char *name, const int **records);
+/* The beats of a record's annotations: the AAMI-classed ones (other codes are rhythm, noise, ...),
+ * their samples into at[] and classes into cls[] (room for n_ann each). Returns the count, or -1
+ * when a beat lies outside the record's n_samples (`what` names the annotation file). */
+int ecg_mitdb_aami_beats(const char *what, const ecg_wfdb_ann *ann, int n_ann, long n_samples, long *at, int *cls,
+                         char *err, size_t errlen);
 /* Signal `lead` of a read record in mV, band-passed 0.5-40 Hz without phase shift as mitdb-aami's
  * beats are (malloc'd, n_samples long); `what` names the record in errors. */
 float *ecg_mitdb_lead_mv(const ecg_wfdb_header *h, const int32_t *adc, int lead, const char *what, char *err,

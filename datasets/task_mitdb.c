@@ -148,6 +148,23 @@ float *ecg_mitdb_lead_mv(const ecg_wfdb_header *h, const int32_t *adc, int lead,
     return v;
 }
 
+int ecg_mitdb_aami_beats(const char *what, const ecg_wfdb_ann *ann, int n_ann, long n_samples, long *at, int *cls,
+                         char *err, size_t errlen) {
+    int n = 0;
+    for (int i = 0; i < n_ann; i++) {
+        int c = ecg_aami_class_of_code(ann[i].code);
+        if (c < 0) continue;
+        if (ann[i].sample < 0 || ann[i].sample >= n_samples) {
+            snprintf(err, errlen, "%s: annotation %d ('%s') at sample %ld lies outside the record (0..%ld)", what,
+                     i, ecg_wfdb_ann_symbol(ann[i].code), ann[i].sample, n_samples - 1);
+            return -1;
+        }
+        at[n] = ann[i].sample;
+        cls[n++] = c;
+    }
+    return n;
+}
+
 static int load_record(const char *dir, int record, beats *b, char *err, size_t errlen) {
     char name[32], path[1200], what[1200];
     snprintf(name, sizeof name, "%d", record);
@@ -183,20 +200,9 @@ static int load_record(const char *dir, int record, beats *b, char *err, size_t 
         snprintf(err, errlen, "%s: out of memory", what);
         goto out;
     }
-    int n = 0;
-    for (int i = 0; i < n_ann; i++) {
-        int c = ecg_aami_class_of_code(ann[i].code);
-        if (c < 0) continue;
-        if (ann[i].sample < 0 || ann[i].sample >= h.n_samples) {
-            snprintf(err, errlen, "%s: annotation %d ('%s') at sample %ld lies outside the record (0..%ld)", path,
-                     i, ecg_wfdb_ann_symbol(ann[i].code), ann[i].sample, h.n_samples - 1);
-            goto out;
-        }
-        at[n] = ann[i].sample;
-        t[n] = (double)ann[i].sample / h.fs;
-        cls[n] = c;
-        n++;
-    }
+    int n = ecg_mitdb_aami_beats(path, ann, n_ann, h.n_samples, at, cls, err, errlen);
+    if (n < 0) goto out;
+    for (int i = 0; i < n; i++) t[i] = (double)at[i] / h.fs;
     rr = malloc((size_t)(n ? n : 1) * ECG_RR_N_FEATURES * sizeof *rr);
     if (!rr) {
         snprintf(err, errlen, "%s: out of memory", what);
