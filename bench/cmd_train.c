@@ -28,13 +28,15 @@ static void usage(FILE *f) {
             "                      (cinc2017's 30 s) and models that do not depend on the input length\n"
             "  --resume            continue from OUT's last checkpoint\n"
             "  --epoch-limit N     stop after N epochs in this call (resume later)\n"
-            "  --quiet             no progress bar\n");
+            "  --quiet             no progress bar\n"
+            "  --no-test           do not load or score the test split (recipe candidates, chosen on val alone;\n"
+            "                      the manifest then has no test metrics)\n");
 }
 
 typedef struct {
     const char *model, *task, *data, *out;
     ecg_train_cfg cfg;
-    int quiet;
+    int quiet, no_test;
 } opts;
 
 static int parse(int argc, char **argv, opts *o) {
@@ -43,7 +45,7 @@ static int parse(int argc, char **argv, opts *o) {
         {"batch", 1, 0, 'b'},      {"lr", 1, 0, 'l'},          {"weight-decay", 1, 0, 'w'},
         {"patience", 1, 0, 'p'},   {"threads", 1, 0, 'j'},     {"seed", 1, 0, 's'},    {"no-augment", 0, 0, 'A'},
         {"class-weights", 1, 0, 'C'}, {"class-weight-cap", 1, 0, 'K'}, {"resume", 0, 0, 'r'}, {"epoch-limit", 1, 0, 'L'}, {"quiet", 0, 0, 'q'},
-        {"crop", 1, 0, 'c'},
+        {"crop", 1, 0, 'c'},       {"no-test", 0, 0, 'T'},
         {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->data = ecg_default_data_dir();
@@ -77,6 +79,7 @@ static int parse(int argc, char **argv, opts *o) {
         case 'r': o->cfg.resume = 1; break;
         case 'L': bad = ecg_arg_int("train", "--epoch-limit", optarg, 1, 100000, &n); o->cfg.epoch_limit = (int)n; break;
         case 'q': o->quiet = 1; break;
+        case 'T': o->no_test = 1; break;
         case 'c': bad = ecg_arg_int("train", "--crop", optarg, 1, 1 << 30, &n); o->cfg.crop = (int)n; break;
         case 'h': usage(stdout); return 1;
         default: return 2;
@@ -136,7 +139,8 @@ int ecg_cmd_train(int argc, char **argv) {
     ecg_graph g = {0}, win = {0};
     cJSON *man = NULL;
     rc = 1;
-    if (load_split(&o, "train", &tr) || load_split(&o, "val", &val) || load_split(&o, "test", &test)) goto done;
+    if (load_split(&o, "train", &tr) || load_split(&o, "val", &val) || (!o.no_test && load_split(&o, "test", &test)))
+        goto done;
     ecg_model_cfg mc = ecg_model_cfg_default(tr.length, tr.channels, tr.n_classes);
     mc.seed = o.cfg.seed;
     mc.n_features = tr.n_features;
@@ -154,8 +158,8 @@ int ecg_cmd_train(int argc, char **argv) {
         }
         o.cfg.crop_graph = &win;
     }
-    printf("%s on %s: %d train / %d val / %d test examples [%d, %d], %lld parameters\ndata: %s\n", o.model, o.task,
-           tr.n, val.n, test.n, tr.length, tr.channels, (long long)ecg_graph_param_count(&g), tr.data_version);
+    printf("%s on %s: %d train / %d val / %d test examples%s [%d, %d], %lld parameters\ndata: %s\n", o.model, o.task,
+           tr.n, val.n, test.n, o.no_test ? " (not loaded: --no-test)" : "", tr.length, tr.channels, (long long)ecg_graph_param_count(&g), tr.data_version);
     ecg_train_result res;
     if (ecg_train(&g, &o.cfg, &tr, &val, &res, err, sizeof err)) {
         fprintf(stderr, "ecgbench train: %s\n", err);
@@ -163,7 +167,7 @@ int ecg_cmd_train(int argc, char **argv) {
     }
     ecg_metrics mv, mt;
     if (ecg_evaluate(&g, &val, o.cfg.eval_batch, o.cfg.threads, &mv, NULL, err, sizeof err) ||
-        ecg_evaluate(&g, &test, o.cfg.eval_batch, o.cfg.threads, &mt, NULL, err, sizeof err)) {
+        (!o.no_test && ecg_evaluate(&g, &test, o.cfg.eval_batch, o.cfg.threads, &mt, NULL, err, sizeof err))) {
         fprintf(stderr, "ecgbench train: %s\n", err);
         goto done;
     }
@@ -192,24 +196,26 @@ int ecg_cmd_train(int argc, char **argv) {
     cJSON_AddItemToObject(man, "run", ecg_run_info_json(&ri));
     cJSON *metrics = cJSON_CreateObject();
     cJSON_AddItemToObject(metrics, "val", ecg_metrics_json(&mv, val.class_names));
-    cJSON_AddItemToObject(metrics, "test", ecg_metrics_json(&mt, test.class_names));
+    if (!o.no_test) cJSON_AddItemToObject(metrics, "test", ecg_metrics_json(&mt, test.class_names));
     cJSON_AddItemToObject(man, "metrics", metrics);
     const ecg_task *tk = ecg_task_find(o.task);
     if (tk && tk->score_name) {
         cJSON *sc = cJSON_AddObjectToObject(man, "score");
         cJSON_AddStringToObject(sc, "name", tk->score_name);
         cJSON_AddNumberToObject(sc, "val", ecg_metrics_mean_f1(&mv, tk->score_classes));
-        cJSON_AddNumberToObject(sc, "test", ecg_metrics_mean_f1(&mt, tk->score_classes));
+        if (!o.no_test) cJSON_AddNumberToObject(sc, "test", ecg_metrics_mean_f1(&mt, tk->score_classes));
     }
     snprintf(path, sizeof path, "%s/manifest.json", out);
     if (ecg_write_json(path, man, err, sizeof err)) {
         fprintf(stderr, "ecgbench train: %s\n", err);
         goto done;
     }
-    printf("best epoch %d of %d (validation macro-F1 %.4f); trained at %.0f examples/s on %d threads\n\ntest (%s):\n",
-           res.best_epoch, res.epochs_run, mv.macro_f1, res.examples_per_second, ri.threads, test.split);
-    ecg_metrics_print(stdout, &mt, test.class_names);
-    if (tk && tk->score_name) printf("%s %.4f\n", tk->score_name, ecg_metrics_mean_f1(&mt, tk->score_classes));
+    printf("best epoch %d of %d (validation macro-F1 %.4f); trained at %.0f examples/s on %d threads\n\n%s (%s):\n",
+           res.best_epoch, res.epochs_run, mv.macro_f1, res.examples_per_second, ri.threads,
+           o.no_test ? "validation" : "test", o.no_test ? val.split : test.split);
+    const ecg_metrics *shown = o.no_test ? &mv : &mt;
+    ecg_metrics_print(stdout, shown, (o.no_test ? &val : &test)->class_names);
+    if (tk && tk->score_name) printf("%s %.4f\n", tk->score_name, ecg_metrics_mean_f1(shown, tk->score_classes));
     printf("\nwrote %s/weights.safetensors, %s/manifest.json\n", out, out);
     rc = 0;
 done:
