@@ -16,9 +16,9 @@ static const ecg_task tasks[] = {
      "MIT-BIH Arrhythmia beats in the 5 AAMI classes (N, S, V, F, Q), paced records excluded, RR and "
      "age/sex features; inter-patient (de Chazal DS1/DS2) and intra-patient splits",
      mitdb_splits, N_OF(mitdb_splits), ecg_task_mitdb_aami_load, "mitdb",
-     "v1: MLII, zero-phase Butterworth band-pass 0.5-40 Hz, windows 90 before / 162 after the annotated beat at "
+     "v2: MLII, zero-phase Butterworth band-pass 0.5-40 Hz, windows 90 before / 162 after the annotated beat at "
      "360 Hz, edge padding, AAMI map of de Chazal 2004, 12 RR and age/sex features, val = 4 DS1 records drawn "
-     "to hold >= 10% of S and V",
+     "to hold >= 10% of S and V and <= 50% of S, V and F",
      ECG_MITDB_WINDOW, 1, ECG_AAMI_N_CLASSES, ECG_MITDB_N_FEATURES, ecg_mitdb_feature_names, NULL, 0},
     {"mitdb-aami-intra",
      "MIT-BIH AAMI beats as mitdb-aami, intra-patient: a seeded 80/20 split of all beats (every patient on both "

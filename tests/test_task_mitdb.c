@@ -159,6 +159,9 @@ static void test_train_val_by_record(void) {
     count_classes(&va, cv);
     CHECK(cv[ECG_AAMI_S] >= 95 && cv[ECG_AAMI_V] >= 379, "val holds %d S and %d V beats", cv[ECG_AAMI_S],
           cv[ECG_AAMI_V]);
+    /* ... and at most half of DS1's S (944), V (3788) and F (415) beats, so training keeps each class. */
+    CHECK(cv[ECG_AAMI_S] <= 472 && cv[ECG_AAMI_V] <= 1894 && cv[ECG_AAMI_F] <= 207,
+          "val holds %d S, %d V, %d F beats: more than half of DS1's", cv[ECG_AAMI_S], cv[ECG_AAMI_V], cv[ECG_AAMI_F]);
     if (n_ds1_beats) CHECK(tr.n + va.n == n_ds1_beats, "train %d + val %d != ds1 %d", tr.n, va.n, n_ds1_beats);
     ecg_dataset_free(&tr);
     ecg_dataset_free(&va);
