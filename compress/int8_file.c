@@ -10,6 +10,10 @@
 
 #include "compress/compress.h"
 
+/* XNNPACK's smallest requantisation scale (in_scale * w_scale / out_scale): under it, its
+ * operator setup asserts and the process aborts. */
+#define ECG_MIN_REQUANT_SCALE 0x1p-32f
+
 #define N_QT 5
 static const char *const q_suffix[N_QT] = {".weight", ".weight_scale", ".bias", ".input_qparams", ".output_qparams"};
 
@@ -242,12 +246,23 @@ static int load_qnode(const ecg_st_file *f, const char *path, const ecg_graph *g
     }
     memcpy(qn->w, t[0]->data, (size_t)qn->n_w);
     ecg_st_copy_f32(qn->w_scale, t[1]->data, (size_t)ns);
-    for (int i = 0; i < ns; i++)
+    for (int i = 0; i < ns; i++) {
         if (!(qn->w_scale[i] > 0 && isfinite(qn->w_scale[i]))) {
             snprintf(err, errlen, "%s: tensor '%s' holds a scale of %g (must be positive)", path, t[1]->name,
                      (double)qn->w_scale[i]);
             return -1;
         }
+        /* XNNPACK asserts (aborts the process) on a requantisation scale under 2^-32, computed
+         * in float as its operators do. */
+        float rq = qn->in.scale * qn->w_scale[i] / qn->out.scale;
+        if (!(rq >= ECG_MIN_REQUANT_SCALE)) {
+            snprintf(err, errlen, "%s: tensor '%s' holds a scale of %g (element %d): with input scale %g and output "
+                                  "scale %g the requantisation scale is %g, under the 2^-32 XNNPACK accepts",
+                     path, t[1]->name, (double)qn->w_scale[i], i, (double)qn->in.scale, (double)qn->out.scale,
+                     (double)rq);
+            return -1;
+        }
+    }
     for (int i = 0; i < out; i++) qn->bias[i] = le_i32(t[2]->data + 4 * i);
     return 0;
 }

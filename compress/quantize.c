@@ -8,6 +8,10 @@
 
 #include "compress/compress.h"
 
+/* XNNPACK's smallest requantisation scale (in_scale * w_scale / out_scale): under it, its
+ * operator setup asserts and the process aborts. */
+#define ECG_MIN_REQUANT_SCALE 0x1p-32f
+
 const char *ecg_calib_method_name(ecg_calib_method m) { return m == ECG_CALIB_PERCENTILE ? "percentile" : "minmax"; }
 
 static int8_t q8(float w, float scale) {
@@ -51,20 +55,27 @@ static int quantize_node(const ecg_graph *g, const ecg_node *n, const ecg_act_ra
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (!per_channel) q->w_scale[0] = sym_scale(w->data, nw);
     float wmax = 0;
-    for (int o = 0; o < out; o++) {
-        if (per_channel) q->w_scale[o] = sym_scale(w->data + o * row, row);
-        float s = q->w_scale[per_channel ? o : 0];
-        wmax = s > wmax ? s : wmax;
-        for (int64_t j = 0; j < row; j++) q->w[o * row + j] = q8(w->data[o * row + j], s);
-        double bq = b ? nearbyint((double)b[o] / ((double)q->in.scale * s)) : 0;
-        q->bias[o] = (int32_t)(bq < -2147483647.0 ? -2147483647.0 : bq > 2147483647.0 ? 2147483647.0 : bq);
+    for (int o = 0; o < q->n_scale; o++) {
+        q->w_scale[o] = per_channel ? sym_scale(w->data + o * row, row) : sym_scale(w->data, nw);
+        wmax = q->w_scale[o] > wmax ? q->w_scale[o] : wmax;
     }
     /* XNNPACK refuses requantisation scales >= 256 (a near-constant output): widen the output
      * range around its zero point until the largest one is below. */
     float need = q->in.scale * wmax / 255.0f;
     if (q->out.scale < need) q->out.scale = need;
+    /* ... and aborts on one under 2^-32 (weights of ~1e-30, a nearly pruned-away node): such a
+     * weight scale is raised to a floor (twice the limit, for float rounding); the weights it
+     * holds still round to the same codes or to 0. */
+    float floor_scale = 2 * ECG_MIN_REQUANT_SCALE * q->out.scale / q->in.scale;
+    for (int o = 0; o < q->n_scale; o++)
+        if (q->w_scale[o] < floor_scale) q->w_scale[o] = floor_scale;
+    for (int o = 0; o < out; o++) {
+        float s = q->w_scale[per_channel ? o : 0];
+        for (int64_t j = 0; j < row; j++) q->w[o * row + j] = q8(w->data[o * row + j], s);
+        double bq = b ? nearbyint((double)b[o] / ((double)q->in.scale * s)) : 0;
+        q->bias[o] = (int32_t)(bq < -2147483647.0 ? -2147483647.0 : bq > 2147483647.0 ? 2147483647.0 : bq);
+    }
     return 0;
 }
 

@@ -127,7 +127,7 @@ static int expand(const ecg_st_file *f, const ecg_st_tensor *mask, ecg_st_tensor
         s = end;
     }
     if (*s != ']' || s[1]) return fail(err, errlen, "' has an unreadable shape in the metadata", path, mask->name);
-    if (mask->shape[0] != (numel + 7) / 8)
+    if (mask->shape[0] != numel / 8 + (numel % 8 != 0)) /* (numel + 7) / 8 would overflow near INT64_MAX */
         return fail(err, errlen, "'s bitmap does not match the shape in the metadata", path, mask->name);
     int64_t nnz = 0;
     for (int64_t k = 0; k < numel; k++) nnz += mask->data[k / 8] >> (k % 8) & 1;

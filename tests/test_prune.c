@@ -219,6 +219,32 @@ static void test_sparse_file_is_smaller(void) {
     ecg_graph_free(&g);
 }
 
+/* A sparse file whose metadata gives a shape of [9223372036854775807] (INT64_MAX elements) for a
+ * one-byte bitmap: a clear error, not a signed overflow computing the bitmap's size. */
+static void test_sparse_file_shape_int64_max(void) {
+    ecg_graph g;
+    CHECK(small_net(&g, 3) == 0, "build");
+    char err[512], path[] = "/tmp/ecg_sparse_big_XXXXXX";
+    close(mkstemp(path));
+    uint8_t bits[1] = {0};
+    ecg_st_tensor t[2];
+    memset(t, 0, sizeof t);
+    snprintf(t[0].name, sizeof t[0].name, "fc2.weight.nz_mask");
+    t[0].dtype = ECG_DT_U8, t[0].rank = 1, t[0].shape[0] = 1, t[0].data = bits, t[0].nbytes = 1;
+    snprintf(t[1].name, sizeof t[1].name, "fc2.weight.nz_values");
+    t[1].dtype = ECG_DT_F32, t[1].rank = 1, t[1].shape[0] = 0, t[1].data = bits, t[1].nbytes = 0;
+    const char *shapes[] = {"[9223372036854775807]", "[9223372036854775801]", "[4611686018427387904, 2]"};
+    for (int k = 0; k < 3; k++) {
+        const char *meta[] = {"ecgbench_format", "sparse-bitmap-v1", "fc2.weight.shape", shapes[k]};
+        CHECK(ecg_st_write(path, t, 2, meta, 2, err, sizeof err) == 0, "%s", err);
+        err[0] = 0;
+        CHECK(ecg_sparse_load(&g, path, err, sizeof err) == -1 && strstr(err, "fc2.weight.nz_mask"), "shape %s: %s",
+              shapes[k], err);
+    }
+    unlink(path);
+    ecg_graph_free(&g);
+}
+
 static void test_sparse_file_round_trip_and_size(void) {
     ecg_graph g, h;
     CHECK(small_net(&g, 3) == 0 && small_net(&h, 3) == 0, "build");
@@ -278,5 +304,6 @@ int main(void) {
     RUN(test_gradual_pruning_through_the_trainer);
     RUN(test_sparse_file_round_trip_and_size);
     RUN(test_sparse_file_is_smaller);
+    RUN(test_sparse_file_shape_int64_max);
     return test_done();
 }

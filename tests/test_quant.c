@@ -413,6 +413,81 @@ static void test_int8_file(void) {
     ecg_graph_free(&src3);
 }
 
+/* An int8 file whose weight scale is tiny but positive (1e-12: XNNPACK asserts a requantisation
+ * scale in_scale * w_scale / out_scale >= 2^-32 and aborts the process) is refused on load with
+ * a message naming the tensor; so is a product under 2^-32 from a huge output scale. */
+static void test_int8_tiny_weight_scale(void) {
+    ecg_graph src, g, src2, g2;
+    small_graph(&src, 3, 16);
+    char err[512], path[128];
+    snprintf(path, sizeof path, "/tmp/ecg_test_quant_tiny_%ld.safetensors", (long)getpid());
+    CHECK(ecg_inference_graph(&g, &src, err, sizeof err) == 0, "%s", err);
+    small_graph(&src2, 99, 16);
+    CHECK(ecg_inference_graph(&g2, &src2, err, sizeof err) == 0, "%s", err);
+    int n = 8;
+    float *x = random_inputs(n, 128, 12);
+    ecg_act_ranges r;
+    ecg_qmodel q, q2 = {0};
+    CHECK(ecg_calibrate(&g, x, NULL, n, 8, 99.99, &r, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_quantize(&g, &r, ECG_CALIB_PERCENTILE, &q, err, sizeof err) == 0, "%s", err);
+    for (int node = 0; node < q.n; node++) { /* every node: conv (per channel) and linear (per tensor) */
+        for (int k = 0; k < 2; k++) {
+            float keep_w = q.nodes[node].w_scale[0], keep_out = q.nodes[node].out.scale;
+            if (k == 0) q.nodes[node].w_scale[0] = 1e-12f;
+            else q.nodes[node].w_scale[0] = 1e-7f, q.nodes[node].out.scale = 1e4f; /* each fine, product 2^-37 */
+            CHECK(ecg_int8_save(&g, &q, path, NULL, 0, err, sizeof err) == 0, "%s", err);
+            q.nodes[node].w_scale[0] = keep_w;
+            q.nodes[node].out.scale = keep_out;
+            char want[160];
+            snprintf(want, sizeof want, "'%s.weight_scale'", q.nodes[node].node);
+            err[0] = 0;
+            int rc = ecg_int8_load(&g2, &q2, path, err, sizeof err);
+            CHECK(rc == -1 && strstr(err, want) && strstr(err, "2^-32"), "%s case %d: load gave %d: %s", want, k, rc,
+                  err);
+            if (rc == 0) ecg_qmodel_free(&q2); /* never run it: XNNPACK would abort */
+        }
+    }
+    unlink(path);
+    ecg_qmodel_free(&q);
+    ecg_act_ranges_free(&r);
+    free(x);
+    ecg_graph_free(&g);
+    ecg_graph_free(&src);
+    ecg_graph_free(&g2);
+    ecg_graph_free(&src2);
+}
+
+/* Weights of about 1e-30 (a nearly fully pruned node) give a symmetric scale far under 2^-32:
+ * ecg_quantize raises it to a floor XNNPACK accepts, and the int8 graph builds and runs. */
+static void test_quantize_tiny_weights(void) {
+    ecg_graph src, g;
+    small_graph(&src, 3, 16);
+    char err[512];
+    CHECK(ecg_inference_graph(&g, &src, err, sizeof err) == 0, "%s", err);
+    int p = ecg_param_find(&g, "classifier.weight");
+    CHECK(p >= 0, "no classifier.weight");
+    if (p < 0) return;
+    for (int64_t i = 0; i < ecg_shape_numel(&g.params[p].shape); i++) g.params[p].data[i] *= 1e-30f;
+    int n = 8;
+    float *x = random_inputs(n, 128, 12);
+    ecg_act_ranges r;
+    ecg_qmodel q;
+    CHECK(ecg_calibrate(&g, x, NULL, n, 8, 99.99, &r, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_quantize(&g, &r, ECG_CALIB_PERCENTILE, &q, err, sizeof err) == 0, "%s", err);
+    for (int i = 0; i < q.n; i++)
+        for (int k = 0; k < q.nodes[i].n_scale; k++) {
+            double s = (double)q.nodes[i].in.scale * q.nodes[i].w_scale[k] / q.nodes[i].out.scale;
+            CHECK(s >= 0x1p-32 && s < 256, "%s channel %d: requantisation scale %g", q.nodes[i].node, k, s);
+        }
+    float *y = run_graph(&g, &q, x, n);
+    free(y);
+    ecg_qmodel_free(&q);
+    ecg_act_ranges_free(&r);
+    free(x);
+    ecg_graph_free(&g);
+    ecg_graph_free(&src);
+}
+
 /* LSTM weights (no XNNPACK int8 operator) are stored weight-only int8: rounded to a scale per row,
  * saved as I8 + row scales, and loaded back dequantised to the same values. */
 static void test_weight_only(void) {
@@ -577,6 +652,8 @@ int main(void) {
     RUN(test_graph_vs_f32);
     RUN(test_calibration_ranges);
     RUN(test_int8_file);
+    RUN(test_int8_tiny_weight_scale);
+    RUN(test_quantize_tiny_weights);
     RUN(test_weight_only);
     RUN(test_int8_chain);
     RUN(test_int8_plan);
