@@ -122,6 +122,25 @@ static cJSON *config_json(const opts *o, const ecg_train_cfg *c) {
     return j;
 }
 
+/* What a split held: its examples and source records, listed when few (mitdb-aami's 4 validation
+ * records), so a run's manifest says which patients chose its epoch and recipe. */
+static cJSON *split_json(const ecg_dataset *d) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "split", d->split);
+    cJSON_AddNumberToObject(j, "examples", d->n);
+    if (!d->record) return j;
+    enum { LISTED = 32 };
+    int ids[LISTED], distinct = 0; /* the loaders read record by record, so a record's examples are contiguous */
+    for (int i = 0; i < d->n; i++)
+        if (i == 0 || d->record[i] != d->record[i - 1]) {
+            if (distinct < LISTED) ids[distinct] = d->record[i];
+            distinct++;
+        }
+    cJSON_AddNumberToObject(j, "records", distinct);
+    if (distinct <= LISTED) cJSON_AddItemToObject(j, "record_ids", cJSON_CreateIntArray(ids, distinct));
+    return j;
+}
+
 int ecg_cmd_train(int argc, char **argv) {
     opts o;
     int rc = parse(argc, argv, &o);
@@ -193,6 +212,10 @@ int ecg_cmd_train(int argc, char **argv) {
     cJSON_AddNumberToObject(man, "best_epoch", res.best_epoch);
     cJSON_AddNumberToObject(man, "train_examples_per_second", res.examples_per_second);
     cJSON_AddStringToObject(man, "data_version", tr.data_version);
+    cJSON *splits = cJSON_AddObjectToObject(man, "splits");
+    cJSON_AddItemToObject(splits, "train", split_json(&tr));
+    cJSON_AddItemToObject(splits, "val", split_json(&val));
+    if (!o.no_test) cJSON_AddItemToObject(splits, "test", split_json(&test));
     cJSON_AddItemToObject(man, "run", ecg_run_info_json(&ri));
     cJSON *metrics = cJSON_CreateObject();
     cJSON_AddItemToObject(metrics, "val", ecg_metrics_json(&mv, val.class_names));
