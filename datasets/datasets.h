@@ -26,7 +26,8 @@ typedef struct {
     int adc_resolution;
     int adc_zero;
     int init_value;
-    int checksum;
+    int checksum;        /* 16-bit sum of the signal's samples, when has_checksum */
+    int has_checksum;    /* the signal line gives one (field 7): the reader verifies it */
     int block_size;
     char description[128];
 } ecg_wfdb_signal;
@@ -65,7 +66,9 @@ int ecg_wfdb_decode(const ecg_wfdb_header *h, int first, int count, const uint8_
  * n_samples frames of ecg_wfdb_frame_width(h, 0, n_sig) values (n_samples * n_sig when every
  * signal has one sample per frame), frame-major in signal order; free() it. A header without a
  * sample count gets it from the first signal file's length. Invalid-sample markers (-2048 in
- * 212, -32768 in 16, -128 in 80) are kept as they are and counted in *n_invalid (may be NULL). */
+ * 212, -32768 in 16, -128 in 80) are kept as they are and counted in *n_invalid (may be NULL).
+ * A signal whose header line gives a checksum is verified against the samples read: a mismatch
+ * is an error naming the record, the signal and the file. */
 int ecg_wfdb_read_record(const char *dir, const char *record, ecg_wfdb_header *h, int32_t **adc, long *n_invalid,
                          char *err, size_t errlen);
 /* Reads a whole file (at most max_bytes, else an error) into *buf (free() it). */
@@ -275,6 +278,15 @@ int ecg_task_load(const char *task, const char *split, const char *data_dir, uin
 #define ECG_SEED_STR_(x) #x
 #define ECG_SEED_STR(x) ECG_SEED_STR_(x)
 #define ECG_DEFAULT_SEED_STR ECG_SEED_STR(ECG_DEFAULT_SEED) /* for help texts: "1" */
+
+/* 0 when path is a regular file (after symbolic links); else -1 with an error naming it and what
+ * it is (a folder, a FIFO, a device...): readers check before opening, so a FIFO cannot hang them
+ * and a folder does not pass for a huge file (file_check.c). */
+int ecg_check_regular_file(const char *path, char *err, size_t errlen);
+/* The first n bytes of s (up to a NUL) as printable ASCII for an error message: other bytes as
+ * \xNN, so binary garbage in a file is not echoed raw to the terminal. out gets at most outn - 1
+ * characters (cut with "..." when longer); returns out. */
+const char *ecg_printable(const char *s, size_t n, char *out, size_t outn);
 
 /* CinC 2017 record reader (task_cinc2017.c): the MATLAB v4 variable `val` (int16, 1 x n) of `path`
  * through libmatio. *val: n values, free(). Exposed so tests can check it against the raw bytes. */

@@ -13,9 +13,11 @@
 #include <errno.h>
 #include <math.h>
 #include <matio.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "datasets/datasets.h"
 
@@ -32,6 +34,8 @@ typedef struct {
 /* ---------------------------------------------------------------- REFERENCE.csv */
 
 static char *read_text(const char *path, size_t *len, char *err, size_t errlen) {
+    struct stat st;
+    if (!stat(path, &st) && ecg_check_regular_file(path, err, errlen)) return NULL; /* a FIFO would hang fopen */
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         snprintf(err, errlen, "%s: cannot open: %s (run `make data`, or use the bundled datasets/sample)", path,
@@ -70,7 +74,8 @@ static int cmp_entry(const void *a, const void *b) {
 }
 
 /* Parses REFERENCE.csv text into entries sorted by name. A first line "data_source,class" is a
- * header; any other line must be "<record>,<N|A|O|~>" (blank lines and CR are ignored). */
+ * header; any other line must be "<record>,<N|A|O|~>" (blank lines are ignored). Lines end in LF,
+ * CRLF or a lone CR (an old Mac editor's). */
 static int parse_reference(const char *text, size_t len, const char *what, cinc_entry **out, int *n_out, char *err,
                            size_t errlen) {
     int cap = 1024, n = 0;
@@ -79,9 +84,9 @@ static int parse_reference(const char *text, size_t len, const char *what, cinc_
     int line = 0;
     for (size_t at = 0; at < len;) {
         const char *s = text + at;
-        const char *nl = memchr(s, '\n', len - at);
-        size_t ll = nl ? (size_t)(nl - s) : len - at;
-        at += ll + 1;
+        size_t ll = 0;
+        while (at + ll < len && s[ll] != '\n' && s[ll] != '\r') ll++;
+        at += ll + 1 + (at + ll + 1 < len && s[ll] == '\r' && s[ll + 1] == '\n');
         line++;
         while (ll && (s[ll - 1] == '\r' || s[ll - 1] == ' ' || s[ll - 1] == '\t')) ll--;
         if (!ll) continue;
@@ -91,8 +96,9 @@ static int parse_reference(const char *text, size_t len, const char *what, cinc_
         int ok_name = comma && nlen > 0 && nlen < CINC_NAME;
         for (size_t i = 0; ok_name && i < nlen; i++) ok_name = isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-';
         if (!ok_name) {
-            snprintf(err, errlen, "%s:%d: expected \"<record>,<label>\" with a record name of 1-%d letters/digits, got \"%.*s\"",
-                     what, line, CINC_NAME - 1, (int)(ll > 60 ? 60 : ll), s);
+            char shown[96];
+            snprintf(err, errlen, "%s:%d: expected \"<record>,<label>\" with a record name of 1-%d letters/digits, got \"%s\"",
+                     what, line, CINC_NAME - 1, ecg_printable(s, ll, shown, sizeof shown));
             goto fail;
         }
         size_t llen = (size_t)(s + ll - comma - 1);
@@ -100,8 +106,9 @@ static int parse_reference(const char *text, size_t len, const char *what, cinc_
         for (int c = 0; llen == 1 && c < CINC_CLASSES; c++)
             if (comma[1] == cinc_labels[c]) label = c;
         if (label < 0) {
-            snprintf(err, errlen, "%s:%d: label \"%.*s\" of record %.*s is not one of N, A, O, ~", what, line,
-                     (int)(llen > 20 ? 20 : llen), comma + 1, (int)nlen, s);
+            char shown[40];
+            snprintf(err, errlen, "%s:%d: label \"%s\" of record %.*s is not one of N, A, O, ~", what, line,
+                     ecg_printable(comma + 1, llen, shown, sizeof shown), (int)nlen, s);
             goto fail;
         }
         if (n == cap) {
@@ -139,9 +146,79 @@ fail:
 
 /* ---------------------------------------------------------------- .mat records */
 
+static uint32_t mat_u32(const uint8_t *b, int swap) {
+    uint32_t v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    return swap ? (v >> 24) | (v >> 8 & 0xFF00u) | (v << 8 & 0xFF0000u) | v << 24 : v;
+}
+
+/* A MATLAB v4 type code MOPT: machine 0-4, O 0, precision 0-5, matrix type 0-2. */
+static int mat_v4_type_ok(uint32_t t) { return t < 5000 && t / 100 % 10 == 0 && t / 10 % 10 <= 5 && t % 10 <= 2; }
+
+/* MATLAB v4 files (the CinC records) carry no size of their own: each variable's 20-byte header
+ * declares rows x cols of a type, and libmatio allocates that much before it reads. Walks the
+ * variables and checks every declared size against the bytes the file holds, so a corrupt
+ * header is a clear error and not a 32 GiB allocation. A v5 / v7.3 file (its 116-byte text header
+ * starts "MATLAB") is left to libmatio. */
+static int check_mat_v4(const char *path, char *err, size_t errlen) {
+    if (ecg_check_regular_file(path, err, errlen)) return -1;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    uint64_t size = 0, off = 0;
+    if (fseek(fp, 0, SEEK_END) == 0) size = (uint64_t)ftell(fp);
+    uint8_t hd[20];
+    int rc = 0, var = 0;
+    if (size == 0) {
+        snprintf(err, errlen, "%s: empty file (0 bytes), not a MATLAB record", path);
+        rc = -1;
+    }
+    while (rc == 0 && off < size) {
+        var++;
+        if (size - off < 20 || fseek(fp, (long)off, SEEK_SET) || fread(hd, 1, 20, fp) != 20) {
+            if (var == 1 && size >= 6 && !fseek(fp, 0, SEEK_SET) && fread(hd, 1, 6, fp) == 6 && !memcmp(hd, "MATLAB", 6))
+                break; /* v5 or v7.3: sizes are libmatio's to check */
+            snprintf(err, errlen, "%s: truncated MATLAB v4 file: %llu bytes left at byte %llu, a variable header "
+                                  "takes 20", path, (unsigned long long)(size - off), (unsigned long long)off);
+            rc = -1;
+            break;
+        }
+        if (var == 1 && !memcmp(hd, "MATLAB", 6)) break;
+        int swap = !mat_v4_type_ok(mat_u32(hd, 0));
+        uint32_t type = mat_u32(hd, swap), rows = mat_u32(hd + 4, swap), cols = mat_u32(hd + 8, swap);
+        uint32_t imag = mat_u32(hd + 12, swap), namlen = mat_u32(hd + 16, swap);
+        if (!mat_v4_type_ok(type) || imag > 1 || rows > INT32_MAX || cols > INT32_MAX || namlen < 1 ||
+            namlen > 4096) {
+            snprintf(err, errlen, "%s: not a MATLAB v4 file (variable %d at byte %llu has type %u, imaginary flag %u, "
+                                  "name length %u)", path, var, (unsigned long long)off, type, imag, namlen);
+            rc = -1;
+            break;
+        }
+        char name[64] = "?", raw[4097];
+        size_t got = namlen <= size - off - 20 ? fread(raw, 1, namlen, fp) : 0;
+        if (got) ecg_printable(raw, got, name, sizeof name);
+        static const unsigned elsize[6] = {8, 4, 4, 2, 2, 1};
+        static const char *const elname[6] = {"double", "single", "int32", "int16", "uint16", "uint8"};
+        uint64_t per = (uint64_t)elsize[type / 10 % 10] * (imag + 1), cells = (uint64_t)rows * cols;
+        uint64_t left = size - off - 20 - (namlen <= size - off - 20 ? namlen : size - off - 20);
+        if (got != namlen || cells > left / per) {
+            snprintf(err, errlen, "%s: truncated or corrupt MATLAB v4 file: variable '%s' declares %u x %u %s (%.0f "
+                                  "bytes) but %llu bytes follow its header", path, name, rows, cols,
+                     elname[type / 10 % 10], (double)cells * (double)per, (unsigned long long)left);
+            rc = -1;
+            break;
+        }
+        off += 20 + namlen + cells * per;
+    }
+    fclose(fp);
+    return rc;
+}
+
 int ecg_cinc_read_mat(const char *path, int16_t **val, long *n, char *err, size_t errlen) {
     *val = NULL;
     *n = 0;
+    if (check_mat_v4(path, err, errlen)) return -1;
     mat_t *mat = Mat_Open(path, MAT_ACC_RDONLY);
     if (!mat) {
         snprintf(err, errlen, "%s: not a readable MATLAB file", path);

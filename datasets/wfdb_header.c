@@ -26,12 +26,15 @@ typedef struct {
 
 static int fail(const ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(const ctx *c, const char *fmt, ...) {
-    char msg[384];
+    char msg[384], shown[384];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (c->err && c->errlen) snprintf(c->err, c->errlen, "%s:%d: %s", c->what, c->line, msg);
+    ecg_printable(msg, sizeof msg, shown, sizeof shown); /* file bytes quoted in msg: no raw binary */
+    /* line 0: about the whole header, no line to cite */
+    if (c->err && c->errlen && c->line > 0) snprintf(c->err, c->errlen, "%s:%d: %s", c->what, c->line, shown);
+    else if (c->err && c->errlen) snprintf(c->err, c->errlen, "%s: %s", c->what, shown);
     return -1;
 }
 
@@ -233,6 +236,7 @@ static int parse_signal_line(const ctx *c, char *line, ecg_wfdb_signal *s) {
         if (parse_long(tok[6], tok[6] + strlen(tok[6]), -32768, 65535, &v))
             return fail(c, "checksum '%s' not in [-32768, 65535]", tok[6]);
         s->checksum = (int)(int16_t)(uint16_t)v;
+        s->has_checksum = 1;
     }
     if (n > 7) {
         if (parse_long(tok[7], tok[7] + strlen(tok[7]), 0, INT_MAX, &v))
@@ -287,10 +291,12 @@ static int add_comment(const ctx *c, ecg_wfdb_header *h, const char *text) {
 }
 
 /* Signals sharing a file must be adjacent and agree on format and byte offset (they form one
- * interleaved group); the decoder relies on it. */
-static int check_groups(const ctx *c, const ecg_wfdb_header *h) {
+ * interleaved group); the decoder relies on it. A message cites signal i's line, sig_line[i]. */
+static int check_groups(const ctx *c0, const ecg_wfdb_header *h, const int *sig_line) {
     for (int i = 1; i < h->n_sig; i++) {
         const ecg_wfdb_signal *a = &h->sig[i - 1], *b = &h->sig[i];
+        ctx cl = *c0, *c = &cl;
+        cl.line = sig_line[i];
         if (strcmp(a->file, b->file)) {
             for (int k = 0; k < i - 1; k++)
                 if (!strcmp(h->sig[k].file, b->file))
@@ -325,12 +331,16 @@ int ecg_wfdb_parse_header(const char *text, size_t len, const char *what, ecg_wf
         text = "";
     }
     const char *nul = memchr(text, 0, len);
-    if (nul) return fail(&c, "header holds a NUL byte at offset %zu", (size_t)(nul - text));
+    if (nul) {
+        for (const char *q = text; q <= nul; q++) c.line += q == text || q[-1] == '\n';
+        return fail(&c, "header holds a NUL byte at offset %zu", (size_t)(nul - text));
+    }
     char *buf = malloc(len + 1);
     if (!buf) return fail(&c, "out of memory");
     memcpy(buf, text, len);
     buf[len] = 0;
-    int seen_record = 0, n_signal_lines = 0, first_comment = 1, rc = 0;
+    int seen_record = 0, n_signal_lines = 0, first_comment = 1, rc = 0, record_line = 0, last_line = 0;
+    int sig_line[ECG_WFDB_MAX_SIG] = {0};
     char *line = buf;
     while (line && rc == 0) {
         char *nl = strchr(line, '\n');
@@ -338,6 +348,7 @@ int ecg_wfdb_parse_header(const char *text, size_t len, const char *what, ecg_wf
         c.line++;
         size_t n = strlen(line);
         if (n && line[n - 1] == '\r') line[--n] = 0;
+        if (nl || n) last_line = c.line; /* the text's last line (not the empty rest after a final newline) */
         char *p = line;
         while (*p == ' ' || *p == '\t') p++;
         if (*p == '#') {
@@ -350,7 +361,9 @@ int ecg_wfdb_parse_header(const char *text, size_t len, const char *what, ecg_wf
             if (!seen_record) {
                 rc = parse_record_line(&c, p, h);
                 seen_record = 1;
+                record_line = c.line;
             } else if (n_signal_lines < h->n_sig) {
+                sig_line[n_signal_lines] = c.line;
                 rc = parse_signal_line(&c, p, &h->sig[n_signal_lines]);
                 n_signal_lines++;
             } else {
@@ -360,11 +373,14 @@ int ecg_wfdb_parse_header(const char *text, size_t len, const char *what, ecg_wf
         line = nl ? nl + 1 : NULL;
     }
     free(buf);
-    if (rc == 0 && !seen_record) rc = fail(&c, "no record line");
+    c.line = 0;
+    if (rc == 0 && !seen_record)
+        rc = fail(&c, "no record line (%d line(s), %s)", last_line, len ? "comments or blank lines only" : "empty file");
+    c.line = record_line;
     if (rc == 0 && n_signal_lines < h->n_sig)
         rc = fail(&c, "record line declares %d signals but the header has %d signal line(s)", h->n_sig,
                   n_signal_lines);
-    if (rc == 0) rc = check_groups(&c, h);
+    if (rc == 0) rc = check_groups(&c, h, sig_line);
     if (rc) {
         ecg_wfdb_header_free(h);
         return -1;

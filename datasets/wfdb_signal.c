@@ -2,27 +2,38 @@
  * int16) and 80 (8-bit offset binary), several samples per frame, byte offsets. Sizes are checked
  * against the bytes at hand before any sample is read. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "datasets/datasets.h"
 
 int ecg_wfdb_read_bytes(const char *path, size_t max_bytes, uint8_t **buf, size_t *len, char *err, size_t errlen) {
     *buf = NULL;
     *len = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
+    /* O_NONBLOCK: opening a FIFO does not wait for a writer; fstat then refuses it (and a folder,
+     * whose ftell "size" is LONG_MAX) before anything is read. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    long size = -1;
-    if (fseek(fp, 0, SEEK_END) == 0) size = ftell(fp);
-    if (size < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-        snprintf(err, errlen, "%s: cannot find its size", path);
-        fclose(fp);
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return ecg_check_regular_file(path, err, errlen) ? -1
+               : (snprintf(err, errlen, "%s: is not a regular file", path), -1);
+    }
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
         return -1;
     }
+    long size = (long)st.st_size;
     if ((unsigned long)size > max_bytes) {
         snprintf(err, errlen, "%s: %ld bytes, more than the %zu this reader accepts", path, size, max_bytes);
         fclose(fp);
@@ -159,6 +170,28 @@ static long frames_in(const ecg_wfdb_signal *s0, int w, size_t len) {
     return (long)(values / (uint64_t)w);
 }
 
+/* The header's per-signal checksums (the 16-bit sum of every sample of the signal) against the
+ * decoded group: a random or mismatched signal file of the right size is an error, not data. */
+static int verify_checksums(const ecg_wfdb_header *h, int first, int count, const int32_t *group, const char *record,
+                            const char *path, char *err, size_t errlen) {
+    int w = ecg_wfdb_frame_width(h, first, count), at = 0;
+    for (int j = first; j < first + count; j++) {
+        const ecg_wfdb_signal *s = &h->sig[j];
+        uint32_t sum = 0;
+        for (long t = 0; s->has_checksum && t < h->n_samples; t++)
+            for (int k = 0; k < s->samples_per_frame; k++) sum += (uint32_t)group[(size_t)t * (size_t)w + (size_t)(at + k)];
+        at += s->samples_per_frame;
+        int got = (int16_t)(uint16_t)(sum & 0xFFFFu);
+        if (s->has_checksum && got != s->checksum) {
+            snprintf(err, errlen, "record %s signal %d%s%s%s: the samples read from %s sum to checksum %d, the header "
+                                  "says %d (corrupt or mismatched signal file)", record, j, s->description[0] ? " (" : "",
+                     s->description, s->description[0] ? ")" : "", path, got, s->checksum);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int ecg_wfdb_read_record(const char *dir, const char *record, ecg_wfdb_header *h, int32_t **adc, long *n_invalid,
                          char *err, size_t errlen) {
     *adc = NULL;
@@ -210,7 +243,7 @@ int ecg_wfdb_read_record(const char *dir, const char *record, ecg_wfdb_header *h
         }
         int rc = ecg_wfdb_decode(h, first, count, bytes, len, path, group, err, errlen);
         free(bytes);
-        if (rc) goto fail;
+        if (rc || verify_checksums(h, first, count, group, record, path, err, errlen)) goto fail;
         /* Place the group's values at their columns of the record's frames. */
         int32_t bad = invalid_marker(s0->format);
         for (long t = 0; t < h->n_samples; t++) {

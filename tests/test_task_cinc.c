@@ -178,6 +178,75 @@ static void test_reference_errors(void) {
           "missing data dir: %s", err);
 }
 
+/* A 100-value MAT v4 file declaring 65536 x 65536 int16 (8 GiB): refused from the file's size
+ * before libmatio is asked for the memory, the message giving both sizes. An empty file and one
+ * cut inside its header say so (not "no variable 'val'"); a FIFO does not hang the reader and a
+ * folder is not read as a file. */
+static void test_mat_65536x65536_in_100_values(void) {
+    fixture_open();
+    unsigned char big[24 + 200] = {30, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 4, 0, 0, 0, 'v', 'a', 'l', 0};
+    write_file("A00001.mat", big, sizeof big);
+    char p[256], err[512] = "";
+    int16_t *val = NULL;
+    long n = 0;
+    snprintf(p, sizeof p, "%s/A00001.mat", dir);
+    CHECK(ecg_cinc_read_mat(p, &val, &n, err, sizeof err) == -1 && !val && strstr(err, "A00001.mat") &&
+              strstr(err, "65536 x 65536") && strstr(err, "200 bytes"),
+          "65536 x 65536 in 100 values: %s", err);
+    write_file("A00002.mat", "", 0);
+    snprintf(p, sizeof p, "%s/A00002.mat", dir);
+    err[0] = 0;
+    CHECK(ecg_cinc_read_mat(p, &val, &n, err, sizeof err) == -1 && strstr(err, "A00002.mat") && strstr(err, "empty"),
+          "empty .mat: %s", err);
+    write_file("A00003.mat", big, 10);
+    snprintf(p, sizeof p, "%s/A00003.mat", dir);
+    err[0] = 0;
+    CHECK(ecg_cinc_read_mat(p, &val, &n, err, sizeof err) == -1 && strstr(err, "A00003.mat") &&
+              strstr(err, "truncated") && !strstr(err, "no variable"),
+          "10-byte .mat: %s", err);
+    snprintf(p, sizeof p, "%s/A00004.mat", dir);
+    CHECK(mkfifo(p, 0600) == 0, "mkfifo");
+    err[0] = 0;
+    CHECK(ecg_cinc_read_mat(p, &val, &n, err, sizeof err) == -1 && strstr(err, "A00004.mat") && strstr(err, "FIFO"),
+          "FIFO .mat: %s", err);
+    snprintf(p, sizeof p, "%s/A00005.mat", dir);
+    CHECK(mkdir(p, 0700) == 0, "mkdir");
+    err[0] = 0;
+    CHECK(ecg_cinc_read_mat(p, &val, &n, err, sizeof err) == -1 && strstr(err, "A00005.mat") && strstr(err, "folder"),
+          "folder .mat: %s", err);
+    rmdir(p);
+    /* REFERENCE.csv as a FIFO or a folder: the same */
+    snprintf(p, sizeof p, "%s/REFERENCE.csv", dir);
+    CHECK(mkfifo(p, 0600) == 0, "mkfifo");
+    ecg_dataset d;
+    err[0] = 0;
+    CHECK(ecg_task_load("cinc2017", "train", root, 1, &d, err, sizeof err) == -1 && strstr(err, "FIFO"),
+          "FIFO REFERENCE.csv: %s", err);
+    fixture_close();
+}
+
+/* REFERENCE.csv with CR-only line endings (an old Mac editor's): read as lines, like LF and CRLF. */
+static void test_reference_cr_only_lines(void) {
+    fixture_open();
+    int16_t v[400];
+    for (int i = 0; i < 400; i++) v[i] = (int16_t)(i % 7 * 10);
+    write_mat("A00001", v, 400);
+    write_mat("A00002", v, 400);
+    write_ref("A00001,N\rA00002,A\r");
+    ecg_dataset d[3];
+    if (load_all(root, 3, d) == 0) {
+        CHECK(d[0].n + d[1].n + d[2].n == 2, "CR-only REFERENCE.csv: %d records", d[0].n + d[1].n + d[2].n);
+        free_all(d);
+    }
+    /* and a bad line in it is named by its line number */
+    write_ref("A00001,N\rA00002,Q\r");
+    ecg_dataset e;
+    char err[512] = "";
+    CHECK(ecg_task_load("cinc2017", "train", root, 1, &e, err, sizeof err) == -1 && strstr(err, ":2:"),
+          "bad label on CR line 2: %s", err);
+    fixture_close();
+}
+
 static void test_zscore_crop_pad(void) {
     fixture_open();
     /* Long: v[i] = i - 6000, n = 12000: mean -0.5, population variance (n^2 - 1) / 12; centre crop
@@ -382,6 +451,8 @@ static void test_full_val_counts(void) {
 int main(void) {
     RUN(test_reference_header_both_ways);
     RUN(test_reference_errors);
+    RUN(test_mat_65536x65536_in_100_values);
+    RUN(test_reference_cr_only_lines);
     RUN(test_zscore_crop_pad);
     RUN(test_stratified_split);
     RUN(test_sample_mat_vs_header);

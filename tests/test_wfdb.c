@@ -276,6 +276,125 @@ static void read_record_from_files(void) {
     CHECK(rmdir(dir) == 0, "rmdir");
 }
 
+/* A signal file of the right size but random bytes: the header's checksum (field 7) is verified
+ * against the samples read, and a mismatch is an error naming the record and the signal. The
+ * right bytes load; a header without checksums loads the random bytes as before. */
+static void read_record_random_dat_right_size(void) {
+    char dir[] = "/tmp/ecg_wfdb_sum_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char p[256], err[ERRLEN] = "";
+    /* signal 0: 1, 2, 3, 4 (sum 10); signal 1: 100, -1, 7, 30000 (sum 30106 -> int16 30106) */
+    const uint8_t good[] = {1, 0, 100, 0, 2, 0, 0xFF, 0xFF, 3, 0, 7, 0, 4, 0, 0x30, 0x75};
+    const uint8_t rnd[] = {0x3a, 0x91, 0x07, 0xc2, 0x5e, 0x11, 0xf0, 0x08, 0x6b, 0x2d, 0x99, 0x40, 0x01, 0xee, 0x72, 0x13};
+    const char *hea = "rec 2 100 4\nr.dat 16 200 16 0 1 10 0 lead I\nr.dat 16 200 16 0 100 30106 0 lead II\n";
+    snprintf(p, sizeof p, "%s/rec.hea", dir);
+    CHECK(write_file(p, hea, strlen(hea)) == 0, "write");
+    snprintf(p, sizeof p, "%s/r.dat", dir);
+    CHECK(write_file(p, good, sizeof good) == 0, "write");
+    ecg_wfdb_header h;
+    int32_t *adc = NULL;
+    CHECK(ecg_wfdb_read_record(dir, "rec", &h, &adc, NULL, err, ERRLEN) == 0, "right bytes: %s", err);
+    if (adc) {
+        CHECK(adc[1] == 100 && adc[7] == 30000 && h.sig[1].has_checksum, "values");
+        free(adc);
+        ecg_wfdb_header_free(&h);
+    }
+    CHECK(write_file(p, rnd, sizeof rnd) == 0, "write");
+    err[0] = 0;
+    adc = NULL;
+    CHECK(ecg_wfdb_read_record(dir, "rec", &h, &adc, NULL, err, ERRLEN) == -1 && !adc && strstr(err, "record rec") &&
+              strstr(err, "signal 0") && strstr(err, "lead I") && strstr(err, "checksum") && strstr(err, "r.dat"),
+          "random bytes of the right size: %s", err);
+    /* only signal 1 wrong: named */
+    uint8_t one[sizeof good];
+    memcpy(one, good, sizeof good);
+    one[3] ^= 1;
+    CHECK(write_file(p, one, sizeof one) == 0, "write");
+    err[0] = 0;
+    CHECK(ecg_wfdb_read_record(dir, "rec", &h, &adc, NULL, err, ERRLEN) == -1 && strstr(err, "signal 1"),
+          "signal 1 corrupt: %s", err);
+    /* no checksum field: nothing to verify */
+    const char *hea2 = "rec 2 100 4\nr.dat 16\nr.dat 16\n";
+    snprintf(p, sizeof p, "%s/rec.hea", dir);
+    CHECK(write_file(p, hea2, strlen(hea2)) == 0, "write");
+    CHECK(ecg_wfdb_read_record(dir, "rec", &h, &adc, NULL, err, ERRLEN) == 0, "no checksums: %s", err);
+    if (adc) {
+        CHECK(!h.sig[0].has_checksum, "has_checksum without the field");
+        free(adc);
+        ecg_wfdb_header_free(&h);
+    }
+    snprintf(p, sizeof p, "%s/rec.hea", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/r.dat", dir);
+    unlink(p);
+    CHECK(rmdir(dir) == 0, "rmdir");
+}
+
+/* A FIFO in place of the .dat (the reader used to hang on it) and a folder in its place (it used
+ * to say "9223372036854775807 bytes, more than ..."): each a clear error naming the file. */
+static void read_record_fifo_and_folder_dat(void) {
+    char dir[] = "/tmp/ecg_wfdb_fifo_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char p[256], err[ERRLEN] = "";
+    const char *hea = "rec 1 100 4\nr.dat 16\n";
+    snprintf(p, sizeof p, "%s/rec.hea", dir);
+    CHECK(write_file(p, hea, strlen(hea)) == 0, "write");
+    snprintf(p, sizeof p, "%s/r.dat", dir);
+    CHECK(mkfifo(p, 0600) == 0, "mkfifo");
+    ecg_wfdb_header h;
+    int32_t *adc = NULL;
+    alarm(20); /* a hang fails the test instead of blocking make test */
+    CHECK(ecg_wfdb_read_record(dir, "rec", &h, &adc, NULL, err, ERRLEN) == -1 && strstr(err, "r.dat") &&
+              strstr(err, "FIFO"),
+          "FIFO .dat: %s", err);
+    alarm(0);
+    unlink(p);
+    CHECK(mkdir(p, 0700) == 0, "mkdir");
+    err[0] = 0;
+    CHECK(ecg_wfdb_read_record(dir, "rec", &h, &adc, NULL, err, ERRLEN) == -1 && strstr(err, "r.dat") &&
+              strstr(err, "folder") && !strstr(err, "9223372036854775807"),
+          "folder .dat: %s", err);
+    rmdir(p);
+    /* the header itself as a folder */
+    snprintf(p, sizeof p, "%s/rec.hea", dir);
+    unlink(p);
+    CHECK(mkdir(p, 0700) == 0, "mkdir");
+    err[0] = 0;
+    CHECK(ecg_wfdb_read_record(dir, "rec", &h, &adc, NULL, err, ERRLEN) == -1 && strstr(err, "rec.hea") &&
+              strstr(err, "folder"),
+          "folder .hea: %s", err);
+    rmdir(p);
+    CHECK(rmdir(dir) == 0, "rmdir");
+}
+
+/* Header errors cite the line they are about: never line 0, never the empty "line" after the
+ * final newline; binary garbage in a field is shown as \xNN, not echoed raw. */
+static void header_error_lines_and_garbage(void) {
+    static const struct {
+        const char *text, *expect;
+    } cases[] = {
+        {"r 2 360 100\nr.dat 16\n", "t.hea:1: record line declares 2 signals"},
+        {"# c\nr 2 360 100\n# c\nr.dat 16\n\n\n", "t.hea:2: record line declares 2 signals"},
+        {"r 2 360 100\na.dat 16\na.dat 212\n", "t.hea:3: signals 0 and 1"},
+        {"r 3 360 100\na.dat 16\nb.dat 16\na.dat 16\n", "t.hea:4: signal 2's file"},
+        {"", "t.hea: no record line"},
+        {"# only\n# comments\n", "t.hea: no record line"},
+        {"r 1 360 100\nr.dat \x01\x1b[31mred\xff\n", "t.hea:2: signal format '\\x01\\x1B[31mred\\xFF'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ecg_wfdb_header h;
+        char err[ERRLEN] = "";
+        CHECK(parse(cases[i].text, &h, err) == -1, "case %zu accepted", i);
+        CHECK(strstr(err, cases[i].expect) != NULL, "case %zu: message '%s' lacks '%s'", i, err, cases[i].expect);
+        CHECK(!strstr(err, ":0:"), "case %zu: line 0 cited: %s", i, err);
+        for (const char *q = err; *q; q++) CHECK((unsigned char)*q >= 0x20 && (unsigned char)*q < 0x7f, "case %zu: raw byte 0x%02x in the message", i, (unsigned char)*q);
+    }
+    ecg_wfdb_header h;
+    char err[ERRLEN] = "";
+    CHECK(ecg_wfdb_parse_header("r 0\n\0x", 6, "t.hea", &h, err, ERRLEN) == -1 && strstr(err, "t.hea:2: header holds a NUL"),
+          "NUL byte: %s", err);
+}
+
 /* ---------------------------------------------------------------- annotations */
 
 /* N at 5; SKIP 70000; V at +3 with NUM 7, SUB 2, CHN 1; '+' at +10 with AUX "(AFIB"; EOF.
@@ -484,6 +603,9 @@ int main(void) {
     RUN(decode_samples_per_frame);
     RUN(decode_rejects_short_file);
     RUN(read_record_from_files);
+    RUN(read_record_random_dat_right_size);
+    RUN(read_record_fifo_and_folder_dat);
+    RUN(header_error_lines_and_garbage);
     RUN(annotations_hand_built);
     RUN(annotations_reject_bad_input);
     RUN(annotation_symbols);
