@@ -1,5 +1,6 @@
 /* Loading a task split through the cache of prepared datasets. */
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,13 +50,18 @@ int ecg_task_load_cached(const char *task, const char *split, const char *data_d
     const ecg_task *t = ecg_task_find(task);
     if (!t) return ecg_task_load(task, split, data_dir, seed, d, err, errlen); /* for its error message */
     uint64_t key = ECG_HASH_INIT, data = 0;
-    const char *parts[4] = {"ecgbench-dataset-cache-1", t->name, split ? split : "", t->settings};
+    /* -2: the key holds the data folder's real path since; a -1 file is a plain miss */
+    const char *parts[4] = {"ecgbench-dataset-cache-2", t->name, split ? split : "", t->settings};
     for (int i = 0; i < 4; i++) key = ecg_hash_bytes(key, parts[i], strlen(parts[i]) + 1);
     key = ecg_hash_bytes(key, &seed, sizeof seed);
     if (t->data_subdir) {
-        char dir[1024];
+        char dir[1024], real[PATH_MAX];
         snprintf(dir, sizeof dir, "%s/%s", data_dir ? data_dir : "data", t->data_subdir);
         if (fingerprint_dir(dir, strlen(dir), 0, &data, err, errlen)) return -1;
+        /* The folder itself: two copies with the same names, sizes and times are still two data
+         * sets (one may have been edited in place); "data" and "./data/" are one. */
+        const char *where = realpath(dir, real) ? real : dir;
+        key = ecg_hash_bytes(key, where, strlen(where) + 1);
     }
     key = ecg_hash_bytes(key, &data, sizeof data);
     const char *cdir = cache_dir ? cache_dir : ecg_default_cache_dir();

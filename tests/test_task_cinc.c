@@ -429,6 +429,47 @@ static void test_cache_through_loader(void) {
     CHECK(system(cmd) == 0, "cleanup");
 }
 
+/* Two data folders holding copies with the same names, sizes and modification times, one byte of
+ * one record changed in place in the second: the cache built from the first is not used for the
+ * second (the key holds the folder's real path); "A/." and "A" are the same folder (a hit). */
+static void test_cache_two_data_folders(void) {
+    if (!test_need_file("datasets/sample/cinc2017/training2017/REFERENCE.csv")) return;
+    char tmp[] = "/tmp/ecgbench_cache2dirs_XXXXXX";
+    CHECK(mkdtemp(tmp) != NULL, "mkdtemp");
+    char cmd[1024], a_dir[256], a_dot[260], b_dir[256], cache[256];
+    snprintf(a_dir, sizeof a_dir, "%s/A", tmp);
+    snprintf(a_dot, sizeof a_dot, "%s/A/.", tmp);
+    snprintf(b_dir, sizeof b_dir, "%s/B", tmp);
+    snprintf(cache, sizeof cache, "%s/cache", tmp);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s %s && cp -rp datasets/sample/cinc2017 %s/ && cp -rp datasets/sample/cinc2017 %s/ && "
+             "f=cinc2017/training2017/A00001.mat && printf '\\177\\177' | dd of=%s/$f bs=1 seek=40 conv=notrunc "
+             "2>/dev/null && touch -r %s/$f %s/$f",
+             a_dir, b_dir, a_dir, b_dir, b_dir, a_dir, b_dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    ecg_dataset a[3], b[3];
+    const char *splits[] = {"train", "val", "test"};
+    char err[512] = "";
+    int hit = -1, hits = 0, differ = 0;
+    for (int s = 0; s < 3; s++) {
+        CHECK(ecg_task_load_cached("cinc2017", splits[s], a_dir, 1, cache, &a[s], &hit, err, sizeof err) == 0 && !hit,
+              "A %s: hit %d %s", splits[s], hit, err);
+        CHECK(ecg_task_load_cached("cinc2017", splits[s], b_dir, 1, cache, &b[s], &hit, err, sizeof err) == 0,
+              "B %s: %s", splits[s], err);
+        hits += hit;
+        differ |= a[s].n != b[s].n || memcmp(a[s].x, b[s].x, sizeof(float) * (size_t)a[s].n * ECG_CINC_LENGTH);
+    }
+    CHECK(hits == 0, "folder B was served folder A's cache (%d hits)", hits);
+    CHECK(differ, "B's edited record did not show");
+    ecg_dataset c;
+    CHECK(ecg_task_load_cached("cinc2017", "train", a_dot, 1, cache, &c, &hit, err, sizeof err) == 0 && hit == 1,
+          "A/. is A: hit %d %s", hit, err);
+    ecg_dataset_free(&c);
+    for (int s = 0; s < 3; s++) ecg_dataset_free(&a[s]), ecg_dataset_free(&b[s]);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
 /* Full training set, when unpacked (test_data_dir; `make data` unpacks it): the val split has round(10%) of the published class counts 5050 / 738 / 2456 / 284. */
 static void test_full_val_counts(void) {
     char base[1024];
@@ -458,6 +499,7 @@ int main(void) {
     RUN(test_sample_mat_vs_header);
     RUN(test_sample_task);
     RUN(test_cache_through_loader);
+    RUN(test_cache_two_data_folders);
     RUN(test_full_val_counts);
     return test_done();
 }
