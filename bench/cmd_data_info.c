@@ -39,9 +39,9 @@ static int parse(int argc, char **argv, opts *o) {
                 *dst = v;
                 continue;
             }
-            char *end;
-            o->seed = strtoull(v, &end, 10);
-            if (!*v || *end) return fprintf(stderr, "ecgbench data info: --seed '%s' is not a number\n", v), 2;
+            long long seed; /* the range train takes: -1 is not 2^64 - 1 */
+            if (ecg_arg_int("data info", "--seed", v, 0, 1000000000000000LL, &seed)) return 2;
+            o->seed = (uint64_t)seed;
         } else if (a[0] == '-' || o->task) {
             fprintf(stderr, "ecgbench data info: unexpected argument '%s'\n", a);
             return usage(stderr), 2;

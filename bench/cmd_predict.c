@@ -5,6 +5,7 @@
  * without loading its data; the weights are loaded strictly (every tensor, exact shapes). */
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,20 @@ static int input_dataset(const ecg_st_file *f, const char *path, const ecg_task 
             return snprintf(err, errlen, "%s: features is %s %s; task %s needs F32 [%d, %d] (N from x)", path,
                             ecg_dtype_name(ft->dtype), dims(ft, s, sizeof s), task->name, n, task->n_features),
                    -1;
+    }
+    /* NaN or inf would flow through as -inf / NaN logits and exit 0: refuse them by position. */
+    const ecg_st_tensor *check[2] = {x, wants_features ? ft : NULL};
+    for (int k = 0; k < 2 && check[k]; k++) {
+        size_t numel = check[k]->nbytes / sizeof(float), per = numel / (size_t)n;
+        for (size_t i = 0; i < numel; i++) {
+            float v;
+            ecg_st_copy_f32(&v, check[k]->data + 4 * i, 1);
+            if (!isfinite(v))
+                return snprintf(err, errlen, "%s: tensor '%s' holds %s at example %zu (element %zu of %zu): inputs "
+                                             "must be finite", path, check[k]->name, isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf",
+                                i / per, i % per, per),
+                       -1;
+        }
     }
     snprintf(d->task, sizeof d->task, "%s", task->name);
     snprintf(d->split, sizeof d->split, "input");

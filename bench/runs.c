@@ -3,6 +3,7 @@
  * the model a run describes with its weights loaded. */
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +31,12 @@ int ecg_run_from(ecg_run *r, const char *dir, cJSON *man, const char *what, char
     const char *w = str_of(r->man, "weights");
     if (!r->model || !r->task || !w || !cJSON_IsNumber(sd)) {
         snprintf(err, errlen, "%s lacks model, task, weights or seed", what);
+        ecg_run_free(r);
+        return -1;
+    }
+    /* the seeds train takes; a cast of 1e400 (inf) or -1 to uint64 would be undefined */
+    if (!(sd->valuedouble >= 0 && sd->valuedouble <= 1e15) || sd->valuedouble != floor(sd->valuedouble)) {
+        snprintf(err, errlen, "%s: seed %g is not a whole number in [0, 1e15]", what, sd->valuedouble);
         ecg_run_free(r);
         return -1;
     }

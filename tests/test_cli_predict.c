@@ -1,6 +1,8 @@
 /* `ecgbench data export` then `ecgbench predict`: with freshly initialised weights the logits are
  * the eval path's (ecg_evaluate) bit for bit; wrong shapes, dtypes, missing tensors and wrong
  * weights are errors naming the problem, not crashes. */
+#include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -220,6 +222,72 @@ static void test_predict_rejects(void) {
     CHECK(ecg_cmd_predict(12, usage3) == 2, "batch 0");
 }
 
+/* Runs predict with stderr captured into a file; returns the message (free it) and rc in *rc. */
+static char *predict_stderr(char **argv, int argc, int *rc) {
+    char errf[256];
+    path_in("stderr.txt", errf, sizeof errf);
+    fflush(stderr);
+    int saved = dup(2), fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 2);
+    close(fd);
+    *rc = ecg_cmd_predict(argc, argv);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    return test_read_file(errf);
+}
+
+/* NaN (and inf) in x or in the features: a clear error naming the tensor and the example, exit 1
+ * and no output (it used to give -inf logits and exit 0). */
+static void test_predict_nan_input(void) {
+    char wfus[256], in[256], out[256];
+    path_in("w_fusion_nan.safetensors", wfus, sizeof wfus);
+    path_in("nan_in.safetensors", in, sizeof in);
+    path_in("nan_logits.safetensors", out, sizeof out);
+    const ecg_task *mit = ecg_task_find("mitdb-aami");
+    ecg_graph g;
+    char err[512];
+    ecg_model_cfg mc = ecg_model_cfg_default(mit->length, mit->channels, mit->n_classes);
+    mc.n_features = mit->n_features;
+    mc.feature_names = mit->feature_names;
+    CHECK(ecg_model_build("efficientecg-fusion", &mc, &g, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_safetensors_save(&g, wfus, NULL, 0, err, sizeof err) == 0, "%s", err);
+    ecg_graph_free(&g);
+    int n = 3, len = mit->length, nf = mit->n_features;
+    float *x = calloc((size_t)n * (size_t)len, sizeof *x), *f = calloc((size_t)n * (size_t)nf, sizeof *f);
+    const struct {
+        int in_x, at;
+        float v;
+        const char *want;
+    } cases[] = {{1, len + 17, NAN, "example 1"}, {1, 2 * len, INFINITY, "example 2"}, {0, nf + 2, NAN, "example 1"}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        memset(x, 0, (size_t)n * (size_t)len * sizeof *x);
+        memset(f, 0, (size_t)n * (size_t)nf * sizeof *f);
+        (cases[c].in_x ? x : f)[cases[c].at] = cases[c].v;
+        ecg_st_tensor t[2];
+        memset(t, 0, sizeof t);
+        snprintf(t[0].name, sizeof t[0].name, "x");
+        t[0].dtype = ECG_DT_F32, t[0].rank = 3, t[0].shape[0] = n, t[0].shape[1] = len, t[0].shape[2] = 1;
+        t[0].data = (const uint8_t *)x, t[0].nbytes = (size_t)n * (size_t)len * 4;
+        snprintf(t[1].name, sizeof t[1].name, "features");
+        t[1].dtype = ECG_DT_F32, t[1].rank = 2, t[1].shape[0] = n, t[1].shape[1] = nf;
+        t[1].data = (const uint8_t *)f, t[1].nbytes = (size_t)n * (size_t)nf * 4;
+        CHECK(ecg_st_write(in, t, 2, NULL, 0, err, sizeof err) == 0, "%s", err);
+        unlink(out);
+        char *pred[] = {"predict", "efficientecg-fusion", "--task", "mitdb-aami", "--weights", wfus, "--input", in,
+                        "--out", out};
+        int rc = -1;
+        char *msg = predict_stderr(pred, 10, &rc);
+        CHECK(rc == 1 && msg && strstr(msg, cases[c].in_x ? "'x'" : "'features'") && strstr(msg, cases[c].want) &&
+                  (strstr(msg, "NaN") || strstr(msg, "inf")),
+              "case %zu: rc %d, message %s", c, rc, msg ? msg : "(none)");
+        CHECK(access(out, F_OK) != 0, "case %zu: logits written for a NaN input", c);
+        free(msg);
+    }
+    free(x);
+    free(f);
+}
+
 int main(void) {
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     char cache[64];
@@ -228,6 +296,7 @@ int main(void) {
     RUN(test_export_contents);
     RUN(test_export_predict_matches_eval);
     RUN(test_predict_rejects);
+    RUN(test_predict_nan_input);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd)) printf("could not remove %s\n", dir);
