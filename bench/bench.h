@@ -181,6 +181,7 @@ int ecg_cmd_bench_sparse(int argc, char **argv); /* bench/bench_sparse.c: own sp
 int ecg_cmd_bench_model(int argc, char **argv); /* bench/cmd_bench_model.c: whole-model latency, dense vs channel-pruned */
 int ecg_cmd_train(int argc, char **argv);       /* bench/cmd_train.c */
 int ecg_cmd_eval(int argc, char **argv);        /* bench/cmd_eval.c */
+int ecg_cmd_select(int argc, char **argv);      /* bench/cmd_select.c */
 int ecg_cmd_compress(int argc, char **argv);    /* bench/cmd_compress.c: pruning, int8 PTQ -> weights + manifest */
 int ecg_cmd_results(int argc, char **argv);     /* bench/cmd_results.c: tables from the manifests */
 int ecg_cmd_report(int argc, char **argv);      /* bench/cmd_report.c: evaluate every run, CSVs + tables */

@@ -105,8 +105,60 @@ static void test_blind_candidate(void) {
     unsetenv("ECG_CACHE_DIR");
 }
 
+/* Two candidates (1 and 2 epochs) on the sample: select logs both with their validation macro-F1,
+ * marks the better one (computed here from the manifests) and records the choice in its manifest;
+ * a candidate that met the test split is refused. */
+static void test_select(void) {
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
+    char dir[] = "/tmp/ecgbench_select_XXXXXX", cache[64], a[64], b[64], log[80];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    snprintf(a, sizeof a, "%s/one-epoch", dir);
+    snprintf(b, sizeof b, "%s/two-epochs", dir);
+    snprintf(log, sizeof log, "%s/selection.csv", dir);
+    setenv("ECG_CACHE_DIR", cache, 1);
+    char *ta[] = {"train", "lstm", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
+                  "--threads", "1", "--out", a, "--quiet", "--no-test"};
+    char *tb[] = {"train", "lstm", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "2",
+                  "--threads", "1", "--out", b, "--quiet", "--no-test", "--class-weights", "none"};
+    CHECK(ecg_cmd_train(14, ta) == 0 && ecg_cmd_train(16, tb) == 0, "training the candidates failed");
+    cJSON *ma = read_manifest(a), *mb = read_manifest(b);
+    double fa = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(ma, "metrics"), "val"), "macro_f1"));
+    double fb = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(mb, "metrics"), "val"), "macro_f1"));
+    cJSON_Delete(ma);
+    cJSON_Delete(mb);
+    const char *winner = fb > fa ? b : a, *loser = fb > fa ? a : b;
+    char *sel[] = {"select", "--out", log, a, b};
+    CHECK(ecg_cmd_select(5, sel) == 0, "select failed");
+    ecg_csv_table t = {0};
+    char err[512];
+    CHECK(ecg_csv_read(log, &t, err, sizeof err) == 0, "selection log: %s", err);
+    int chosen = ecg_csv_col(&t, "chosen"), options = ecg_csv_col(&t, "options"), on = ecg_csv_col(&t, "chosen_on");
+    CHECK(t.n_rows == 3 && chosen >= 0 && options >= 0 && on >= 0, "log has %d rows", t.n_rows);
+    if (t.n_rows == 3 && chosen >= 0 && options >= 0 && on >= 0) {
+        CHECK(!strcmp(t.rows[1][chosen], fb > fa ? "0" : "1") && !strcmp(t.rows[2][chosen], fb > fa ? "1" : "0"),
+              "the better validation macro-F1 (%.4f vs %.4f) is not the one chosen", fa, fb);
+        CHECK(!strcmp(t.rows[2][options], "--epochs 2 --class-weights none"), "recipe '%s'", t.rows[2][options]);
+        CHECK(strstr(t.rows[1][on], "val split") && strstr(t.rows[1][on], "seed 1"), "chosen_on '%s'", t.rows[1][on]);
+    }
+    ecg_csv_table_free(&t);
+    cJSON *mw = read_manifest(winner), *ml = read_manifest(loser);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(mw, "selection"), "candidates")) == 2 &&
+              !cJSON_GetObjectItem(ml, "selection"), "the choice is not recorded in the winner's manifest alone");
+    cJSON_Delete(mw);
+    cJSON_Delete(ml);
+    char *record[] = {"eval", (char *)winner, "--record"};
+    CHECK(ecg_cmd_eval(3, record) == 0, "eval --record");
+    CHECK(ecg_cmd_select(5, sel) == 1, "select took a candidate that has met the test split");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+    unsetenv("ECG_CACHE_DIR");
+}
+
 int main(void) {
     RUN(test_train_then_eval);
     RUN(test_blind_candidate);
+    RUN(test_select);
     return test_done();
 }
