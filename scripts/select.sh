@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `make select`: the blind recipe choice of the paper-table runs (issue 20). For each run below,
+# every candidate recipe is trained with seed 1 and `--no-test` (the test split is never loaded)
+# into models/selection/RUN/CANDIDATE/, `ecgbench select` picks the best validation score and
+# writes the selection log, and the winner becomes models/weights/RUN/: its folder is copied
+# there with the log (selection.csv), and `ecgbench eval --record` scores the test split once.
+#   ONLY=regex    only the runs whose "MODEL-TASK" matches
+#   FORCE=1       promote again over an existing models/weights/RUN (default: leave it)
+#   CANDIDATES    the candidate table below, replaced (tests use a small one on the sample data)
+# A killed candidate resumes from its checkpoint on the next call; finished ones are not retrained.
+# The candidates' manifests and epochs.csv are committed as the log's evidence, their weights not.
+set -euo pipefail
+
+ECGBENCH=${1:-build/release/ecgbench}
+CAND=${CAND:-models/selection}
+DEST=${DEST:-models/weights}
+ONLY=${ONLY:-}
+FORCE=${FORCE:-}
+
+# MODEL TASK CANDIDATE OPTIONS: one candidate per line, listed before any of them was trained.
+# mitdb-aami validates on 4 DS1 records drawn by the seed (datasets/task_mitdb.c); the score is
+# validation macro-F1. Fusion-rr: the class weighting decides how hard the model looks for S.
+DEFAULT_CANDIDATES=$(cat <<'EOF'
+efficientecg-fusion-rr mitdb-aami A-sqrt-cap1.5  --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
+efficientecg-fusion-rr mitdb-aami B-sqrt         --epochs 12 --patience 4 --class-weights sqrt
+efficientecg-fusion-rr mitdb-aami C-inverse-cap4 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 4
+EOF
+)
+CANDIDATES=${CANDIDATES:-$DEFAULT_CANDIDATES}
+
+[ -x "$ECGBENCH" ] || { echo "select: $ECGBENCH not built (run make)" >&2; exit 1; }
+runs=()
+while read -r model task id opts; do
+  [ -n "$model" ] || continue
+  name="$model-$task"
+  [[ -z "$ONLY" || "$name" =~ $ONLY ]] || continue
+  dir="$CAND/$name/$id"
+  [[ " ${runs[*]} " == *" $name "* ]] || runs+=("$name")
+  if [ -f "$dir/manifest.json" ]; then echo "select: $name/$id: trained"; continue; fi
+  resume=()
+  [ -f "$dir/last.safetensors" ] && resume=(--resume)
+  echo "select: $name/$id ($opts${resume:+, resuming})"
+  # shellcheck disable=SC2086  # opts is a list of options
+  "$ECGBENCH" train "$model" --task "$task" --out "$dir" --seed 1 --no-test --quiet $opts "${resume[@]}"
+done <<<"$CANDIDATES"
+
+for name in "${runs[@]}"; do
+  dest="$DEST/$name"
+  if [ -f "$dest/manifest.json" ] && [ -z "$FORCE" ] && grep -q '"selection"' "$dest/manifest.json"; then
+    echo "select: $name: $dest was chosen and scored already (FORCE=1 promotes again)"
+    continue
+  fi
+  cands=()
+  for d in "$CAND/$name"/*/; do [ -f "$d/manifest.json" ] && cands+=("${d%/}"); done
+  winner=$("$ECGBENCH" select --out "$CAND/$name/selection.csv" "${cands[@]}" | tee /dev/stderr | tail -n 1)
+  rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
+  cp "$winner"/{weights.safetensors,manifest.json,epochs.csv} "$CAND/$name/selection.csv" "$dest.tmp/"
+  "$ECGBENCH" eval "$dest.tmp" --record
+  rm -rf "$dest" && mv "$dest.tmp" "$dest"
+  echo "select: $name: $winner -> $dest (test split scored once)"
+done

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make select`'s script (scripts/select.sh) on the bundled sample with two one-epoch lstm candidates:
+# the candidates never meet the test split, the winner (the better validation macro-F1, read here
+# from the candidates' manifests) is promoted with the selection log, its test split is scored once
+# and re-checks with `ecgbench eval`; a second call trains nothing and leaves the promoted run alone.
+# Usage: tests/select_script.sh [PATH/TO/release/ecgbench]   (default: $ECGBENCH_RELEASE)
+set -uo pipefail
+bin=${1:-${ECGBENCH_RELEASE:-}}
+[ -n "$bin" ] && [ -x "$bin" ] || { echo "usage: tests/select_script.sh PATH/TO/ecgbench" >&2; exit 2; }
+bin=$(realpath "$bin")
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d /tmp/ecgbench_select_XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+export ECG_DATA_DIR=datasets/sample ECG_CACHE_DIR=$tmp/cache CAND=$tmp/selection DEST=$tmp/weights
+export CANDIDATES="lstm mitdb-aami one --epochs 1 --threads 1
+lstm mitdb-aami two --epochs 2 --threads 1 --class-weights none"
+fail=0
+check() { if eval "$2"; then echo "  ok      $1"; else echo "  not ok  $1"; fail=1; fi; }
+val_f1() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["metrics"]["val"]["macro_f1"])' "$1"; }
+
+scripts/select.sh "$bin" >"$tmp/first.log" 2>&1
+check "the first call succeeds" '[ $? -eq 0 ] || { tail -n 20 "$tmp/first.log"; false; }'
+run=$DEST/lstm-mitdb-aami
+check "no candidate has test metrics" '! grep -q "\"test\"" "$CAND"/lstm-mitdb-aami/{one,two}/manifest.json'
+a=$(val_f1 "$CAND/lstm-mitdb-aami/one/manifest.json"); b=$(val_f1 "$CAND/lstm-mitdb-aami/two/manifest.json")
+want=$(python3 -c "print('two' if $b > $a else 'one')")
+check "the promoted run is the better candidate ($want)" 'cmp -s "$run/weights.safetensors" "$CAND/lstm-mitdb-aami/$want/weights.safetensors"'
+check "the selection log is beside it" '[ "$(wc -l < "$run/selection.csv")" -eq 3 ]'
+check "its test split was scored once and re-checks" '"$bin" eval "$run" >/dev/null'
+check "a second --record is refused" '! "$bin" eval "$run" --record >/dev/null 2>&1'
+scripts/select.sh "$bin" >"$tmp/second.log" 2>&1
+check "a second call trains nothing and keeps the promoted run" 'grep -q "one: trained" "$tmp/second.log" && grep -q "chosen and scored already" "$tmp/second.log"'
+echo "RESULT $((fail == 0)) passed, $fail failed, 0 skipped"
+[ $fail -eq 0 ]
