@@ -7,8 +7,13 @@
  *       of the trained runs), lda.json (the discriminants) and selection.csv.
  *   ecgbench baseline dechazal --eval DIR [--data D]
  *       re-extracts DS2's features, applies DIR/lda.json, checks the manifest's test confusion
- *       is reproduced exactly (exit 1 if not). */
+ *       is reproduced exactly (exit 1 if not).
+ *   ecgbench baseline dechazal --export-ds1 FILE [--data D]
+ *       DS1's feature rows (record, class, every feature at full precision) and the posteriors of
+ *       the first candidate (the paper's choices, ridge 1e-3) fitted on all of DS1, as CSV: for an
+ *       independent check of the discriminant and of the features. DS2 is not read. */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +60,11 @@ static const double pub_acc = 86.2, pub_s_se = 75.9, pub_s_ppv = 38.5, pub_v_se 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench baseline dechazal [--paper] [--data D] [--out DIR]\n"
                "       ecgbench baseline dechazal --eval DIR [--data D]\n"
+               "       ecgbench baseline dechazal --export-ds1 FILE [--data D]\n"
                "  de Chazal et al. 2004 linear discriminants on RR, interval and morphology features of both\n"
                "  MIT-BIH leads: choices by leave-one-record-out CV on DS1, trained on DS1, DS2 scored once.\n"
+               "  --export-ds1: DS1's features and the paper's-choice posteriors as CSV (for an outside check;\n"
+               "  DS2 is not read).\n"
                "  --paper: only the paper's choices (fusion of the two leads' discriminants, raw RR, the\n"
                "  intervals, Q trained on); the ridge still chosen on DS1. --out defaults to\n"
                "  " DEFAULT_OUT " (" PAPER_OUT " with --paper);\n"
@@ -249,6 +257,58 @@ done:
     return rc;
 }
 
+/* DS1 only: the features and the posteriors of candidate 0 fitted on all of DS1. */
+static int export_ds1(const char *data, const char *file) {
+    char err[1400], version[200];
+    ecg_dc_beats ds1 = {0};
+    FILE *f = NULL;
+    int rc = 1;
+    if (load_checked(data, "ds1", &ds1, version, sizeof version, err, sizeof err)) goto fail;
+    ecg_dc_options o = candidate(0);
+    ecg_dechazal m;
+    if (ecg_dechazal_fit(&ds1, NULL, &o, &m, err, sizeof err)) goto fail;
+    if (!(f = fopen(file, "w"))) {
+        snprintf(err, sizeof err, "cannot write %s: %s", file, strerror(errno));
+        goto fail;
+    }
+    fprintf(f, "record,class");
+    for (int j = 0; j < ECG_DC_N_FEATURES; j++) {
+        char nm[32];
+        ecg_dechazal_feature_name(j, nm, sizeof nm);
+        fprintf(f, ",%s", nm);
+    }
+    for (int d = 0; d < m.n_lda; d++)
+        for (int c = 0; c < ECG_AAMI_N_CLASSES; c++) fprintf(f, ",post%d_%s", d, ecg_aami_class_names[c]);
+    fprintf(f, ",predicted\n");
+    for (int i = 0; i < ds1.n; i++) {
+        const double *row = ds1.x + (size_t)i * ECG_DC_N_FEATURES;
+        fprintf(f, "%d,%d", ds1.record[i], ds1.y[i]);
+        for (int j = 0; j < ECG_DC_N_FEATURES; j++) fprintf(f, ",%.17g", row[j]);
+        for (int d = 0; d < m.n_lda; d++) {
+            double post[ECG_LDA_MAX_K];
+            ecg_lda_posteriors(&m.lda[d], row, post);
+            for (int c = 0; c < ECG_AAMI_N_CLASSES; c++) fprintf(f, ",%.17g", post[c]);
+        }
+        fprintf(f, ",%d\n", ecg_dechazal_predict(&m, row));
+    }
+    if (fclose(f)) {
+        f = NULL;
+        snprintf(err, sizeof err, "error writing %s", file);
+        goto fail;
+    }
+    f = NULL;
+    printf("wrote %s (%d DS1 beats, %d features, posteriors of the paper's choices, ridge %g)\n", file, ds1.n,
+           ECG_DC_N_FEATURES, o.ridge);
+    rc = 0;
+    goto done;
+fail:
+    if (f) fclose(f);
+    fprintf(stderr, "ecgbench baseline dechazal: %s\n", err);
+done:
+    ecg_dc_beats_free(&ds1);
+    return rc;
+}
+
 static int reevaluate(const char *dir, const char *data) {
     char err[1400], path[1300], version[200];
     ecg_dc_beats ds2 = {0};
@@ -305,9 +365,10 @@ done:
 
 int ecg_cmd_baseline(int argc, char **argv) {
     static const struct option lo[] = {
-        {"data", 1, 0, 'd'}, {"out", 1, 0, 'o'}, {"eval", 1, 0, 'e'}, {"paper", 0, 0, 'p'}, {"help", 0, 0, 'h'},
+        {"data", 1, 0, 'd'}, {"out", 1, 0, 'o'}, {"eval", 1, 0, 'e'}, {"paper", 0, 0, 'p'}, {"export-ds1", 1, 0, 'x'},
+        {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
-    const char *data = NULL, *out = NULL, *eval_dir = NULL;
+    const char *data = NULL, *out = NULL, *eval_dir = NULL, *export_file = NULL;
     int c, paper = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -316,6 +377,7 @@ int ecg_cmd_baseline(int argc, char **argv) {
         case 'o': out = optarg; break;
         case 'e': eval_dir = optarg; break;
         case 'p': paper = 1; break;
+        case 'x': export_file = optarg; break;
         case 'h': usage(stdout); return 0;
         default: return 2;
         }
@@ -326,6 +388,7 @@ int ecg_cmd_baseline(int argc, char **argv) {
         return 2;
     }
     if (eval_dir) return reevaluate(eval_dir, data);
+    if (export_file) return export_ds1(data ? data : ecg_default_data_dir(), export_file);
     if (!out) out = paper ? PAPER_OUT : DEFAULT_OUT;
     return select_and_train(data ? data : ecg_default_data_dir(), out, paper, argc, argv);
 }
