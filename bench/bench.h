@@ -43,14 +43,20 @@ int ecg_csv_close(ecg_csv *w);
 /* ecg_csv_close, with its error copied to err on failure. */
 int ecg_csv_close_err(ecg_csv *w, char *err, size_t errlen);
 
-/* A whole CSV file read back (bench/csv_in.c): rows[0] is the header; every row has its width. */
+/* A whole CSV file read back (bench/csv_in.c): rows[0] is the header; every row has its width;
+ * lines[i] is the file line row i starts on (for messages: a quoted field may span lines). */
 typedef struct {
     char ***rows;
     int *widths;
+    int *lines;
     int n_rows;
 } ecg_csv_table;
-/* Strict RFC 4180; a row whose field count differs from the header's is an error. 0, or -1 with err. */
+/* Strict RFC 4180; a UTF-8 byte-order mark is skipped; a row whose field count differs from the
+ * header's is an error; errors give the line. 0, or -1 with err. */
 int ecg_csv_read(const char *path, ecg_csv_table *t, char *err, size_t errlen);
+/* A cell as a number, strictly: a decimal number with nothing around it (no "0x10", no spaces),
+ * or the writer's "nan" / "inf" / "-inf". An empty cell is NAN too. 0, or -1 when it is not one. */
+int ecg_csv_number(const char *cell, double *out);
 void ecg_csv_table_free(ecg_csv_table *t);
 int ecg_csv_col(const ecg_csv_table *t, const char *name); /* column index, -1 if absent */
 

@@ -16,8 +16,9 @@
 #define LINE_MAX_CHARS 99 /* a run name that would push a line past it gets a line of its own */
 #define MAX_DATA 8        /* distinct data_version values named per side */
 
-static const char *const key_cols[] = {"dataset", "split", "model", "variant", "batch", "threads"};
-enum { K_DATASET, K_SPLIT, K_MODEL, K_VARIANT, K_BATCH, K_THREADS, N_KEYS };
+/* run: two runs of one model, variant and data (seeds) are two rows, not a duplicate */
+static const char *const key_cols[] = {"dataset", "split", "model", "variant", "run", "batch", "threads"};
+enum { K_DATASET, K_SPLIT, K_MODEL, K_VARIANT, K_RUN, K_BATCH, K_THREADS, N_KEYS };
 static const struct {
     const char *col;
     int per_setting; /* depends on batch and threads; else one figure per run */
@@ -35,36 +36,65 @@ typedef struct {
 
 static const char *cell(const side *s, int row, int col) { return col >= 0 ? s->t.rows[row][col] : ""; }
 
-/* dataset [split] model variant, and with_setting: " bB tT". */
-static void key_of(const side *s, int row, int with_setting, int show_split, char *buf, size_t n) {
-    snprintf(buf, n, "%s%s%s %s %s", cell(s, row, s->key[K_DATASET]), show_split ? " " : "",
-             show_split ? cell(s, row, s->key[K_SPLIT]) : "", cell(s, row, s->key[K_MODEL]),
-             cell(s, row, s->key[K_VARIANT]));
-    if (with_setting) {
-        size_t l = strlen(buf);
-        snprintf(buf + l, n - l, " b%s t%s", cell(s, row, s->key[K_BATCH]), cell(s, row, s->key[K_THREADS]));
+static int same_key(const side *a, int ra, const side *b, int rb, int with_setting);
+
+/* dataset [split] model variant [(run R), when another row differs only in its run], and
+ * with_setting: " bB tT": the name a row is shown under (free it). Never cut: two long names that
+ * differ late stay two names. */
+static char *key_of(const side *s, int row, int with_setting, int show_split) {
+    char *k = NULL;
+    const char *run = cell(s, row, s->key[K_RUN]);
+    int odd_run = 0;
+    for (int r = 1; r < s->t.n_rows && !odd_run; r++)
+        odd_run = r != row && strcmp(run, cell(s, r, s->key[K_RUN])) && same_key(s, r, s, row, with_setting) == 2;
+    int n = asprintf(&k, "%s%s%s %s %s%s%s%s%s%s%s%s", cell(s, row, s->key[K_DATASET]), show_split ? " " : "",
+                     show_split ? cell(s, row, s->key[K_SPLIT]) : "", cell(s, row, s->key[K_MODEL]),
+                     cell(s, row, s->key[K_VARIANT]), odd_run ? " (run " : "", odd_run ? run : "", odd_run ? ")" : "",
+                     with_setting ? " b" : "",
+                     with_setting ? cell(s, row, s->key[K_BATCH]) : "", with_setting ? " t" : "",
+                     with_setting ? cell(s, row, s->key[K_THREADS]) : "");
+    if (n < 0) {
+        fprintf(stderr, "ecgbench compare: out of memory\n");
+        exit(1);
     }
+    return k;
 }
 
-/* The first row of s with this key (always with the split, so rows of two splits never match). */
-static int find_row(const side *s, const char *key, int with_setting) {
-    char k[1024];
-    for (int r = 1; r < s->t.n_rows; r++) {
-        key_of(s, r, with_setting, 1, k, sizeof k);
-        if (!strcmp(k, key)) return r;
+/* 1 when rows ra of a and rb of b have the same key, field by field (always with the split, so
+ * rows of two splits never match; with_setting: batch and threads too); 2 when only the run
+ * differs; else 0. */
+static int same_key(const side *a, int ra, const side *b, int rb, int with_setting) {
+    int same_run = 1;
+    for (int k = 0; k < N_KEYS; k++) {
+        if (!with_setting && (k == K_BATCH || k == K_THREADS)) continue;
+        if (k == K_RUN) { /* compared only when both files have the column */
+            same_run = a->key[k] < 0 || b->key[k] < 0 || !strcmp(cell(a, ra, a->key[k]), cell(b, rb, b->key[k]));
+            continue;
+        }
+        if (strcmp(cell(a, ra, a->key[k]), cell(b, rb, b->key[k]))) return 0;
     }
+    return same_run ? 1 : 2; /* 2: the same but for the run (see key_of) */
+}
+
+/* The first row of s with row `row` of `from`'s key. */
+static int find_row(const side *s, const side *from, int row, int with_setting) {
+    for (int r = 1; r < s->t.n_rows; r++)
+        if (same_key(s, r, from, row, with_setting) == 1) return r;
     return -1;
 }
 
 /* The first row of its run (per-run figures repeat on every setting's row). */
 static int first_of_run(const side *s, int row) {
-    char k[1024], m[1024];
-    key_of(s, row, 0, 1, k, sizeof k);
-    for (int r = 1; r < row; r++) {
-        key_of(s, r, 0, 1, m, sizeof m);
-        if (!strcmp(k, m)) return 0;
-    }
+    for (int r = 1; r < row; r++)
+        if (same_key(s, r, s, row, 0) == 1) return 0;
     return 1;
+}
+
+/* A cell as a number (ecg_csv_number: strict); NAN when empty. Checked in open_side. */
+static double cell_num(const side *s, int row, int col) {
+    double v;
+    if (col < 0 || row < 0 || ecg_csv_number(s->t.rows[row][col], &v)) return NAN;
+    return v;
 }
 
 static int open_side(const char *path, side *s) {
@@ -83,18 +113,33 @@ static int open_side(const char *path, side *s) {
         ecg_csv_table_free(&s->t);
         return -1;
     }
+    /* A row twice would be matched once and the other copy dropped without a word; a measured
+     * cell that is not a number would show as "-". Both are errors, with their lines. */
+    for (int r = 1; r < s->t.n_rows; r++) {
+        for (int v = 0; v < N_VALUES; v++) {
+            double x;
+            if (s->val[v] >= 0 && ecg_csv_number(s->t.rows[r][s->val[v]], &x)) {
+                char shown[64];
+                fprintf(stderr, "ecgbench compare: %s:%d: column %s holds '%s', not a decimal number\n", path,
+                        s->t.lines[r], value_cols[v].col,
+                        ecg_printable(s->t.rows[r][s->val[v]], strlen(s->t.rows[r][s->val[v]]), shown, sizeof shown));
+                ecg_csv_table_free(&s->t);
+                return -1;
+            }
+        }
+        for (int q = 1; q < r; q++)
+            if (same_key(s, q, s, r, 1) == 1) {
+                char *k = key_of(s, r, 1, 1);
+                fprintf(stderr, "ecgbench compare: %s:%d: the same row as line %d (%s)\n", path, s->t.lines[r],
+                        s->t.lines[q], k);
+                free(k);
+                ecg_csv_table_free(&s->t);
+                return -1;
+            }
+    }
     for (int r = 2; r < s->t.n_rows; r++)
         s->split_differs |= strcmp(cell(s, r, s->key[K_SPLIT]), cell(s, 1, s->key[K_SPLIT])) != 0;
     return 0;
-}
-
-/* A cell as a number; NAN when empty or not a number. */
-static double cell_num(const side *s, int row, int col) {
-    if (col < 0 || row < 0) return NAN;
-    const char *c = s->t.rows[row][col];
-    char *end;
-    double v = strtod(c, &end);
-    return end == c || *end ? NAN : v;
 }
 
 /* Whole numbers (sizes, counts) in full, others to 6 significant digits, "-" for none. */
@@ -165,7 +210,7 @@ static void describe(const char *name, const side *s) {
  * then the lines. */
 static void print_section(const side *a, const side *b, int v, int show_split) {
     int set = value_cols[v].per_setting, name_w = 3 /* "run" */, num_w = 1, room = 0;
-    char key[1024], name[1024], sx[32], sy[32];
+    char sx[32], sy[32];
     for (int pass = 0; pass < 3; pass++) {
         if (pass == 1) room = LINE_MAX_CHARS - 2 * (num_w + 1) - 8; /* " A B" and " %7s" B/A */
         if (pass == 2)
@@ -173,10 +218,9 @@ static void print_section(const side *a, const side *b, int v, int show_split) {
                    name_w, "run", num_w, "A", num_w, "B", "B/A");
         for (int r = 1; r < a->t.n_rows; r++) {
             if (!set && !first_of_run(a, r)) continue;
-            key_of(a, r, set, 1, key, sizeof key);
-            int rb = find_row(b, key, set);
+            int rb = find_row(b, a, r, set);
             if (rb < 0) continue;
-            key_of(a, r, set, show_split, name, sizeof name);
+            char *name = key_of(a, r, set, show_split);
             double x = cell_num(a, r, a->val[v]), y = cell_num(b, rb, b->val[v]);
             fmt_num(sx, sizeof sx, x), fmt_num(sy, sizeof sy, y);
             int nl = (int)strlen(name), wx = (int)strlen(sx), wy = (int)strlen(sy);
@@ -192,6 +236,7 @@ static void print_section(const side *a, const side *b, int v, int show_split) {
                 if (isnan(x) || isnan(y) || x == 0) printf(" %7s\n", "-");
                 else printf(y / x < 0.01 ? " %7.2g\n" : " %7.3f\n", y / x);
             }
+            free(name);
         }
     }
 }
@@ -225,25 +270,18 @@ int ecg_cmd_compare(int argc, char **argv) {
         for (int r = 1; r < b.t.n_rows && !any; r++) any = !isnan(cell_num(&b, r, b.val[v]));
         if (a.val[v] >= 0 && b.val[v] >= 0 && any) print_section(&a, &b, v, show_split);
     }
-    char key[1024], name[1024];
     int first = 1;
-    for (int r = 1; r < a.t.n_rows; r++) {
-        key_of(&a, r, 1, 1, key, sizeof key);
-        if (find_row(&b, key, 1) >= 0) continue;
-        key_of(&a, r, 1, show_split, name, sizeof name);
-        printf("%sonly in A: %s\n", first ? "\n" : "", name), first = 0;
-    }
-    for (int r = 1; r < b.t.n_rows; r++) {
-        key_of(&b, r, 1, 1, key, sizeof key);
-        if (find_row(&a, key, 1) >= 0) continue;
-        key_of(&b, r, 1, show_split, name, sizeof name);
-        printf("%sonly in B: %s\n", first ? "\n" : "", name), first = 0;
+    for (int k = 0; k < 2; k++) {
+        const side *x = k ? &b : &a, *y = k ? &a : &b;
+        for (int r = 1; r < x->t.n_rows; r++) {
+            if (find_row(y, x, r, 1) >= 0) continue;
+            char *name = key_of(x, r, 1, show_split);
+            printf("%sonly in %s: %s\n", first ? "\n" : "", k ? "B" : "A", name), first = 0;
+            free(name);
+        }
     }
     int rows = 0;
-    for (int r = 1; r < a.t.n_rows; r++) {
-        key_of(&a, r, 1, 1, key, sizeof key);
-        rows += find_row(&b, key, 1) >= 0;
-    }
+    for (int r = 1; r < a.t.n_rows; r++) rows += find_row(&b, &a, r, 1) >= 0;
     printf("%d rows matched\n", rows);
     ecg_csv_table_free(&a.t);
     ecg_csv_table_free(&b.t);
