@@ -13,11 +13,15 @@
  *         the limb after the peak, the one falling back towards b, meets b (the usual tangent
  *         method), clipped to the window. No room for a window (a very early next beat): the T
  *         end is taken at the QRS offset (T duration 0).
- *   P     in the 200 ms to 10 ms before the QRS onset (not before the previous T end), the
- *         largest |x - b| is a P wave when it is at least p_floor and 3% of the QRS's
- *         peak-to-peak amplitude, at most 60% of it, at least 15 ms from both window edges, and
- *         a bump: x comes back within half its amplitude of b on both sides, 30 to 160 ms apart
- *         (narrower is noise; wider is baseline drift).
+ *   P     in the 200 ms to 10 ms before the QRS onset (not before the previous T end), on x
+ *         smoothed by a 20 ms moving average (a noise spike is no P wave), against the straight
+ *         line through the window's two ends (the mean of its first and of its last 10 ms): the
+ *         level just before the QRS is no reference there, since baseline wander or a misplaced
+ *         onset moves it as much as a P wave. The largest deviation d from that line is a P wave
+ *         when it is at least p_floor and 3% of the QRS's peak-to-peak amplitude (on the same
+ *         smoothed signal), at most 60% of it, at least 15 ms from both window edges, and a bump:
+ *         the deviation falls below half of d on both sides, 30 to 160 ms apart (narrower is
+ *         noise; wider is baseline drift).
  * ecgpuwave (de Chazal's choice) works on a differentiated, low-passed signal with per-wave
  * thresholds and several wave morphologies; this is a deliberately plain stand-in. */
 #include <math.h>
@@ -45,6 +49,8 @@
 #define P_MAX_REL 0.6
 #define P_MIN_WIDTH_MS 30.0
 #define P_MAX_WIDTH_MS 160.0
+#define P_SMOOTH_MS 20.0
+#define P_END_MS 10.0
 
 static long ms(double v, double fs) { return lround(v * fs / 1000.0); }
 
@@ -112,22 +118,41 @@ static long t_end(const float *x, long n, double fs, long off, long ts, long te,
     return end > te ? te : lround(end);
 }
 
-/* P wave in [ps, pe] around level b; fills p_on/p_off and returns 1 when present. */
-static int p_wave(const float *x, double fs, long ps, long pe, double b, double qrs_amp, double p_floor,
+/* x averaged over the 2h+1 samples around t (clipped to the record). */
+static double smoothed(const float *x, long n, long t, long h) {
+    double sum = 0;
+    long a = lmax(0, t - h), z = lmin(n - 1, t + h);
+    for (long u = a; u <= z; u++) sum += x[u];
+    return sum / (double)(z - a + 1);
+}
+
+/* Deviation of the smoothed x at t from the line a0 at ps .. a1 at pe. */
+static double p_dev(const float *x, long n, long t, long h, long ps, long pe, double a0, double a1) {
+    return smoothed(x, n, t, h) - (a0 + (a1 - a0) * (double)(t - ps) / (double)(pe - ps));
+}
+
+/* P wave in [ps, pe] (rules above); fills p_on/p_off and returns 1 when present. */
+static int p_wave(const float *x, long n, double fs, long ps, long pe, double qrs_amp, double p_floor,
                   ecg_fiducials *f) {
     f->p_on = f->p_off = -1;
     if (pe - ps < 2 * ms(P_EDGE_MS, fs)) return 0;
+    const long h = ms(P_SMOOTH_MS, fs) / 2, end = lmax(1, ms(P_END_MS, fs));
+    double a0 = 0, a1 = 0;
+    for (long t = ps; t < ps + end; t++) a0 += smoothed(x, n, t, h) / (double)end;
+    for (long t = pe - end; t <= pe; t++) a1 += smoothed(x, n, t, h) / (double)(end + 1);
     long pp = ps;
-    for (long t = ps; t <= pe; t++)
-        if (fabs(x[t] - b) > fabs(x[pp] - b)) pp = t;
-    double a = fabs(x[pp] - b);
+    double a = 0;
+    for (long t = ps; t <= pe; t++) {
+        double v = fabs(p_dev(x, n, t, h, ps, pe, a0, a1));
+        if (v > a) a = v, pp = t;
+    }
     if (a < p_floor || a < P_REL * qrs_amp || a > P_MAX_REL * qrs_amp) return 0;
     if (pp - ps < ms(P_EDGE_MS, fs) || pe - pp < ms(P_EDGE_MS, fs)) return 0;
     long on = -1, offp = -1;
     for (long t = pp - 1; t >= ps && on < 0; t--)
-        if (fabs(x[t] - b) < 0.5 * a) on = t;
+        if (fabs(p_dev(x, n, t, h, ps, pe, a0, a1)) < 0.5 * a) on = t;
     for (long t = pp + 1; t <= pe && offp < 0; t++)
-        if (fabs(x[t] - b) < 0.5 * a) offp = t;
+        if (fabs(p_dev(x, n, t, h, ps, pe, a0, a1)) < 0.5 * a) offp = t;
     if (on < 0 || offp < 0) return 0;
     long w = offp - on;
     if (w < ms(P_MIN_WIDTH_MS, fs) || w > ms(P_MAX_WIDTH_MS, fs)) return 0;
@@ -161,11 +186,14 @@ int ecg_delineate(const float *x, long n, double fs, const long *r, int n_beats,
         if (next >= 0) hi = lmin(hi, (r[i] + next) / 2);
         qrs_bounds(x, n, fs, r[i], lo, hi, &f->qrs_on, &f->qrs_off);
 
-        double b = 0, qmin = x[f->qrs_on], qmax = x[f->qrs_on];
+        double b = 0, qmin = INFINITY, qmax = -INFINITY;
         long b0 = lmax(0, f->qrs_on - ms(BASE_MS, fs));
         for (long t = b0; t <= f->qrs_on; t++) b += x[t];
         b /= (double)(f->qrs_on - b0 + 1);
-        for (long t = f->qrs_on; t <= f->qrs_off; t++) qmin = fmin(qmin, x[t]), qmax = fmax(qmax, x[t]);
+        for (long t = f->qrs_on; t <= f->qrs_off; t++) { /* on the P rule's smoothed signal: like with like */
+            double v = smoothed(x, n, t, ms(P_SMOOTH_MS, fs) / 2);
+            qmin = fmin(qmin, v), qmax = fmax(qmax, v);
+        }
 
         long ts = f->qrs_off + ms(T_START_MS, fs), te = f->qrs_off + ms(T_END_MS, fs);
         if (next >= 0) te = lmin(te, r[i] + (long)(T_RR_FRAC * (double)(next - r[i])));
@@ -175,7 +203,7 @@ int ecg_delineate(const float *x, long n, double fs, const long *r, int n_beats,
 
         long ps = lmax(0, f->qrs_on - ms(P_WIN_MS, fs)), pe = f->qrs_on - ms(P_GAP_MS, fs);
         if (i > 0) ps = lmax(ps, out[i - 1].t_off + 1);
-        f->p_present = p_wave(x, fs, ps, pe, b, qmax - qmin, p_floor, f);
+        f->p_present = p_wave(x, n, fs, ps, pe, qmax - qmin, p_floor, f);
     }
     return 0;
 }

@@ -200,6 +200,29 @@ static void test_delineate_synthetic(void) {
     free(x);
 }
 
+/* Respiratory baseline wander (0.4 mV at 0.3 Hz, up to 0.75 mV/s) under every beat: the level just
+ * before the QRS is no reference for the P wave 50-200 ms earlier (the drift over the window is as
+ * large as the P wave). Measured against the straight line through the window's two ends, each
+ * P wave is found. */
+static void test_delineate_p_on_wander(void) {
+    const long n = lround(10 * FS);
+    float *x = malloc((size_t)n * sizeof *x);
+    long r[32];
+    ecg_fiducials f[32];
+    char err[256] = "";
+    int nr = synth_beats(x, n, 1, r, 32), found = 0;
+    for (long i = 0; i < n; i++) x[i] += (float)(0.4 * sin(2 * M_PI * 0.3 * (double)i / FS));
+    CHECK(ecg_delineate(x, n, FS, r, nr, ECG_FIDUCIAL_P_FLOOR_MV, f, err, sizeof err) == 0, "delineate: %s", err);
+    for (int i = 1; i < nr; i++) {
+        found += f[i].p_present;
+        CHECK(f[i].p_present && f[i].p_on < r[i] - lround(0.160 * FS) && f[i].p_off > r[i] - lround(0.160 * FS),
+              "beat %d on wander: P present %d at %ld..%ld, synthesised around %ld", i, f[i].p_present, f[i].p_on,
+              f[i].p_off, r[i] - lround(0.160 * FS));
+    }
+    CHECK(found == nr - 1, "P found on %d of %d beats on baseline wander", found, nr - 1);
+    free(x);
+}
+
 static void test_delineate_bad_input(void) {
     float x[1000];
     for (int i = 0; i < 1000; i++) x[i] = (float)sin(i * 0.05);
@@ -399,6 +422,7 @@ int main(void) {
     RUN(test_lda_bayes_boundary);
     RUN(test_lda_bad_input);
     RUN(test_delineate_synthetic);
+    RUN(test_delineate_p_on_wander);
     RUN(test_delineate_bad_input);
     RUN(test_features_edges_and_bad_input);
     RUN(test_classifier_cv_and_json);
