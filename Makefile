@@ -27,7 +27,7 @@ BLAS_INC  := /usr/include/$(MULTIARCH)/openblas-pthread
 BLAS_LIB  := /usr/lib/$(MULTIARCH)/openblas-pthread
 CFLAGS_COMMON := $(CSTD) $(WARN) -g -fPIC -I. -I$(BLAS_INC)
 LIBS    := -lXNNPACK -lpthreadpool -lcjson -lcsv -lsamplerate -lmatio -lliquid \
-           -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -lopenblas -lm -lpthread
+           -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -lopenblas -lgsl -lm -lpthread
 BENCH_LIBS := -lbenchmark -lstdc++
 
 # Build lines print one short line each; V=1 shows the full commands.
@@ -76,9 +76,9 @@ data:
 	@ECG_DATA_MIRROR=$(ECG_DATA_MIRROR) scripts/data.sh data
 
 # Regenerates the committed weights under models/weights/ (needs `make data`; hours on 2 cores).
-# ONLY=regex picks runs by MODEL-TASK, FORCE=1 retrains finished ones. See scripts/train.sh.
+# ONLY=regex picks runs by MODEL-TASK, FORCE=1 retrains finished ones, SEEDS=N trains seeds 1..N. See scripts/train.sh.
 train: all
-	@ONLY='$(ONLY)' FORCE=$(FORCE) scripts/train.sh $(REL)/ecgbench
+	@ONLY='$(ONLY)' FORCE=$(FORCE) SEEDS=$(SEEDS) scripts/train.sh $(REL)/ecgbench
 
 # Regenerates the compressed variants under models/compressed/ from the committed weights (needs
 # `make data`). ONLY=regex, FORCE=1 as for train. See scripts/compress.sh.

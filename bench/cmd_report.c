@@ -2,8 +2,11 @@
  * writes the reports under --out: results.csv, per_class.csv, confusion.csv, layers.csv (with each
  * layer's latency), sweep.csv, tables.md, tables.tex and run.json (with one core's measured FMA
  * peak). Every figure comes from this run's evaluation or from measuring the run's files; nothing
- * is copied from a manifest's metrics. Full data when present (`make data`), else the
- * bundled sample, which every table then says at its top. */
+ * is copied from a manifest's metrics, except a further seed whose weights are not committed (large
+ * runs): its manifest's test metrics, marked so. Every trained run's further seeds
+ * (models/seeds/RUN/seedN, bench/report_seeds.c) are evaluated too: the tables show mean +- sd over
+ * seeds. Full data when present (`make data`), else the bundled sample, which every table then
+ * says at its top. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <limits.h>
@@ -25,7 +28,7 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench report [--out DIR] [--data DIR] [--runs ROOT]... [--latency CSV]... [--threads N]\n"
-               "                      [--layer-reps N]\n"
+               "                      [--layer-reps N] [--seeds DIR|none]\n"
                "  evaluates every run under each ROOT (default models/weights and models/compressed) on its\n"
                "  task's test split and writes DIR (default reports/out): results.csv, per_class.csv,\n"
                "  confusion.csv, layers.csv, sweep.csv, tables.md, tables.tex, run.json\n"
@@ -35,7 +38,9 @@ static void usage(FILE *f) {
                "               (bench/peers/time_torch.py): joined into results.csv, latency.csv and the tables\n"
                "  --layer-reps N  runs timed per model for layers.csv's per-layer latency (batch 1, 1 thread;\n"
                "               each step timed with our own clock, median per layer; default %d, fewer (>= %d)\n"
-               "               for a model whose runs would take over %.0f s)\n",
+               "               for a model whose runs would take over %.0f s)\n"
+               "  --seeds DIR  further seeds of each trained run: DIR/RUN/seedN (default: the folder seeds beside\n"
+               "               the run folder's root, models/seeds for models/weights); none: seed 1 only\n",
             LAYER_REPS, LAYER_MIN_REPS, LAYER_BUDGET_S);
 }
 
@@ -188,14 +193,22 @@ static int write_run_json(const char *path, int threads, const ecg_peak *peak, i
     return rc;
 }
 
-/* Evaluates one run into row (and its layers into layers). */
-static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, int layer_reps, report_row *row,
-                        ecg_csv *layers, char *err, size_t errlen) {
+/* The data folder a run is evaluated on. */
+static const char *data_for(const char *data_opt, const ecg_task *t) {
+    const char *data = data_opt ? data_opt : ecg_default_data_dir();
+    return !data_opt && !has_task_data(data, t) ? SAMPLE_DIR : data;
+}
+
+/* Evaluates one run into row (and its layers into layers). A further seed (extra_seed) gets its
+ * accuracy figures only: latency, layers and peak RSS are the architecture's, measured on seed 1. */
+static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, int layer_reps, int extra_seed,
+                        report_row *row, ecg_csv *layers, char *err, size_t errlen) {
     memset(row, 0, sizeof *row);
     row->run = r;
+    row->seed = (int)r->seed;
+    row->extra_seed = extra_seed;
     if (!(row->task = ecg_task_lookup(r->task, err, errlen))) return -1;
-    const char *data = data_opt ? data_opt : ecg_default_data_dir();
-    if (!data_opt && !has_task_data(data, row->task)) data = SAMPLE_DIR;
+    const char *data = data_for(data_opt, row->task);
     row->sample = is_sample_dir(data);
     snprintf(row->run_name, sizeof row->run_name, "%s", base_name(r->dir));
     const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->man, "source"));
@@ -225,6 +238,10 @@ static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, int
     row->size_bytes = stat(r->weights, &st) ? -1 : (long)st.st_size;
     row->sparsity = pass_sparsity(r->man);
     row->weights_in_memory = weights_in_memory(&rm);
+    if (extra_seed) {
+        rc = 0;
+        goto done;
+    }
     if (time_layers(&rm, layer_reps, &lt, err, errlen)) goto done;
     row->activations_in_memory = (int64_t)ecg_xnn_get_stats(lt.x).value_bytes;
     write_layers(layers, row, g, &lt);
@@ -237,6 +254,24 @@ done:
     return rc;
 }
 
+/* A further seed whose weights are not committed (large runs: only manifest.json, epochs.csv and
+ * weights.sha256 are): its manifest's test metrics (report_row_from_manifest), computed on the full
+ * data when it was trained. 1 when the report runs on the sample (its figures would not be
+ * comparable) or the manifest has none, 0 with row filled, -1 with err. */
+static int seed_from_manifest(const ecg_run *r, const char *data_opt, const char *run_name, report_row *row, char *err,
+                              size_t errlen) {
+    memset(row, 0, sizeof *row);
+    const ecg_task *t = ecg_task_lookup(r->task, err, errlen);
+    if (!t) return -1;
+    if (is_sample_dir(data_for(data_opt, t))) return 1;
+    return report_row_from_manifest(r, run_name, row, err, errlen);
+}
+
+/* A trained run (not a compressed variant): the runs whose further seeds the report reads. */
+static int is_trained_run(const ecg_run *r) {
+    return !strcmp(r->variant, "f32") && !cJSON_GetObjectItemCaseSensitive(r->man, "source");
+}
+
 /* One line naming the degenerate runs (bench/report_degenerate.c), none when there are none. */
 static void print_degenerate(const report_row *rows, int n) {
     int k = 0;
@@ -244,7 +279,9 @@ static void print_degenerate(const report_row *rows, int n) {
         if (!rows[i].degenerate) continue;
         char why[200];
         report_degenerate_reason(&rows[i], why, sizeof why);
-        printf("%s %s (%s)", k++ ? ";" : "report: degenerate, never on a Pareto front:", rows[i].run_name, why);
+        char seed[32] = "";
+        if (rows[i].extra_seed) snprintf(seed, sizeof seed, " seed %d", rows[i].seed);
+        printf("%s %s%s (%s)", k++ ? ";" : "report: degenerate, never on a Pareto front:", rows[i].run_name, seed, why);
     }
     if (k) printf("\n");
 }
@@ -252,10 +289,11 @@ static void print_degenerate(const report_row *rows, int n) {
 int ecg_cmd_report(int argc, char **argv) {
     static const struct option lo[] = {{"out", 1, 0, 'o'},     {"data", 1, 0, 'd'}, {"runs", 1, 0, 'r'},
                                        {"threads", 1, 0, 'j'}, {"latency", 1, 0, 'l'}, {"layer-reps", 1, 0, 'L'},
-                                       {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+                                       {"seeds", 1, 0, 's'},   {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     const char *latency[4];
     int n_latency = 0;
-    const char *out = "reports/out", *data = NULL, *roots[MAX_ROOTS];
+    const char *out = "reports/out", *data = NULL, *roots[MAX_ROOTS], *seeds_root = NULL;
+    int no_seeds = 0;
     int n_roots = 0, threads = 0, layer_reps = LAYER_REPS, c;
     long long v;
     optind = 1;
@@ -285,6 +323,10 @@ int ecg_cmd_report(int argc, char **argv) {
             }
             latency[n_latency++] = optarg;
             break;
+        case 's':
+            no_seeds = !strcmp(optarg, "none");
+            seeds_root = no_seeds ? NULL : optarg;
+            break;
         case 'h': usage(stdout); return 0;
         default: return 2;
         }
@@ -294,8 +336,9 @@ int ecg_cmd_report(int argc, char **argv) {
         return 2;
     }
     char err[1400];
-    ecg_run *runs = NULL;
-    int total = 0, rc = 1, n_rows = 0;
+    ecg_run *runs = NULL, *extra = NULL;
+    int total = 0, rc = 1, n_rows = 0, n_extra = 0, n_skipped = 0;
+    const char **extra_of = NULL; /* each further seed's run name */
     report_row *rows = NULL;
     report_latency_files lf = {0};
     ecg_csv layers = {0};
@@ -306,7 +349,27 @@ int ecg_cmd_report(int argc, char **argv) {
         snprintf(err, sizeof err, "no finished runs (manifest.json) under the run folders; `make train` makes them");
         goto fail;
     }
-    if (!(rows = calloc((size_t)total, sizeof *rows)) || ecg_mkdir_p(out, err, sizeof err)) {
+    for (int k = 0; k < total && !no_seeds; k++) {
+        ecg_run *s;
+        int ns;
+        if (!is_trained_run(&runs[k])) continue;
+        if (report_find_seeds(&runs[k], seeds_root, &s, &ns, err, sizeof err)) goto fail;
+        if (ns == 0) continue;
+        ecg_run *all = realloc(extra, sizeof *all * (size_t)(n_extra + ns));
+        const char **names = realloc(extra_of, sizeof *names * (size_t)(n_extra + ns));
+        if (all) extra = all;
+        if (names) extra_of = names;
+        if (!all || !names) {
+            ecg_runs_free(s, ns);
+            snprintf(err, sizeof err, "out of memory");
+            goto fail;
+        }
+        memcpy(extra + n_extra, s, sizeof *s * (size_t)ns); /* the manifests move over */
+        for (int j = 0; j < ns; j++) extra_of[n_extra + j] = base_name(runs[k].dir);
+        n_extra += ns;
+        free(s);
+    }
+    if (!(rows = calloc((size_t)(total + n_extra), sizeof *rows)) || ecg_mkdir_p(out, err, sizeof err)) {
         if (!rows) snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
@@ -317,8 +380,30 @@ int ecg_cmd_report(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/layers.csv", out);
     if (ecg_csv_open(&layers, path) == 0) ecg_csv_header(&layers, layer_cols, 13);
     for (int k = 0; k < total; k++, n_rows++) {
-        fprintf(stderr, "report: [%d/%d] %s\n", k + 1, total, runs[k].dir);
-        if (evaluate_run(&runs[k], data, threads, layer_reps, &rows[k], &layers, err, sizeof err)) goto fail;
+        fprintf(stderr, "report: [%d/%d] %s\n", k + 1, total + n_extra, runs[k].dir);
+        if (evaluate_run(&runs[k], data, threads, layer_reps, 0, &rows[k], &layers, err, sizeof err)) goto fail;
+    }
+    for (int k = 0; k < n_extra; k++) {
+        const ecg_run *s = &extra[k];
+        fprintf(stderr, "report: [%d/%d] %s\n", total + k + 1, total + n_extra, s->dir);
+        report_row *row = &rows[n_rows];
+        if (access(s->weights, R_OK) == 0) {
+            if (evaluate_run(s, data, threads, layer_reps, 1, row, &layers, err, sizeof err)) goto fail;
+            snprintf(row->run_name, sizeof row->run_name, "%s", extra_of[k]);
+            row->torch_eager_us = row->torch_script_us = NAN;
+        } else {
+            int got = seed_from_manifest(s, data, extra_of[k], row, err, sizeof err);
+            if (got < 0) goto fail;
+            if (got > 0) {
+                fprintf(stderr, "report:   no weights and %s: left out\n",
+                        row->from_manifest ? "no test metrics in its manifest (trained blind)"
+                                           : "the report is on the sample data");
+                n_skipped++;
+                continue;
+            }
+            fprintf(stderr, "report:   no weights committed: its manifest's test metrics (not re-evaluated)\n");
+        }
+        n_rows++;
     }
     if (ecg_csv_close_err(&layers, err, sizeof err)) goto fail;
     if (report_attach_latency(&lf, rows, n_rows, err, sizeof err) ||
@@ -330,12 +415,14 @@ int ecg_cmd_report(int argc, char **argv) {
     fprintf(stderr, "report: one core's f32 FMA peak %.1f GFLOP/s +- %.1f%% (%s, %d rounds)\n", peak, pk.spread_pct,
             pk.isa, pk.rounds);
     snprintf(path, sizeof path, "%s/run.json", out);
-    if (report_write_csv(out, rows, n_rows, peak, err, sizeof err) ||
+    if (report_write_csv(out, rows, n_rows, peak, err, sizeof err) || report_write_by_run(out, rows, n_rows, err, sizeof err) ||
+        report_write_ablation(out, rows, n_rows, err, sizeof err) ||
         report_write_tables(out, rows, n_rows, peak, pk.spread_pct, err, sizeof err) ||
         report_write_plot_labels(out, rows, n_rows, err, sizeof err) ||
         write_run_json(path, threads, &pk, argc, argv, err, sizeof err))
         goto fail;
-    printf("report: %d runs -> %s/{results,per_class,confusion,layers,sweep%s}.csv, tables.md, tables.tex, run.json\n", n_rows, out,
+    printf("report: %d runs and %d further seeds%s -> %s/{results,results_by_run,per_class,confusion,layers,sweep,ablation%s}.csv, "
+           "tables.md, tables.tex, run.json\n", total, n_rows - total, n_skipped ? " (some left out, see above)" : "", out,
            lf.n ? ",latency" : "");
     print_degenerate(rows, n_rows);
     char first[600];
@@ -353,5 +440,7 @@ done:
     for (int i = 0; i < lf.n; i++) ecg_csv_table_free(&lf.t[i]);
     free(rows);
     ecg_runs_free(runs, total);
+    ecg_runs_free(extra, n_extra);
+    free(extra_of);
     return rc;
 }

@@ -18,7 +18,13 @@ typedef struct {
 typedef struct {
     const ecg_run *run;
     const ecg_task *task;
-    char run_name[256];        /* the run's folder name */
+    char run_name[256];        /* the run's folder name (a further seed: its run's, models/seeds/RUN) */
+    int seed;                  /* the manifest's seed (seed 1: the run's folder under models/weights) */
+    int extra_seed;            /* a further seed of a trained run, models/seeds/RUN/seedN (N >= 2): its
+                                * accuracy figures only (no latency, layers or peak RSS: those are the
+                                * architecture's, measured on seed 1) */
+    int from_manifest;         /* a further seed whose weights are not committed (large runs): its metrics
+                                * are its manifest's test metrics, not re-evaluated here */
     char source_name[256];     /* a compressed run's source folder name, "" for a trained one */
     char split[16];
     char data_version[160];
@@ -60,6 +66,61 @@ int report_write_latency(const char *out, const report_latency_files *f, const r
 /* How many rows of the files (those of this report's runs) look disturbed; the first, as
  * "RUN EXECUTOR bBATCH tTHREADS: reason", into first. */
 int report_latency_flagged(const report_latency_files *f, const report_row *rows, int n, char *first, size_t len);
+
+/* ---------------------------------------------------------------- seeds (bench/report_seeds.c) */
+#define REPORT_MAX_SEEDS 32
+/* Further seeds of a trained run whose folder is dir (.../weights/RUN): every
+ * seeds_root/RUN/seedN/manifest.json (N >= 2), by N. seeds_root NULL: the folder `seeds` beside
+ * the run's root (models/weights/RUN -> models/seeds). Each must name the run's model and task and
+ * seed N. 0 (n may be 0) or -1 with err. */
+int report_find_seeds(const ecg_run *run, const char *seeds_root, ecg_run **seeds, int *n, char *err,
+                      size_t errlen);
+/* A further seed without weights (a large run's): its row from its manifest's metrics.test (class
+ * names from per_class, metrics from the confusion matrix), marked from_manifest, named run_name.
+ * 0, 1 when the manifest has no test metrics (trained blind), -1 with err when malformed. */
+int report_row_from_manifest(const ecg_run *r, const char *run_name, report_row *row, char *err, size_t errlen);
+/* A figure over seeds: mean and sample standard deviation (n - 1) of the finite values; n counts
+ * them. sd is NaN when n < 2, mean NaN when n == 0. */
+typedef struct {
+    int n;
+    double mean, sd;
+} report_stat;
+report_stat report_stat_of(const double *v, int n);
+/* The rows of r's run: r (seed 1) and its further seeds' rows, by seed; r itself when it is a
+ * further seed's row. Returns how many (<= REPORT_MAX_SEEDS). */
+int report_seeds_of(const report_row *rows, int n, const report_row *r, const report_row **out);
+/* A figure of a row: accuracy, the class-balanced score, macro-F1, or a class's sensitivity, PPV
+ * or F1 (by class name). */
+typedef enum { REPORT_ACCURACY, REPORT_BALANCED, REPORT_MACRO_F1, REPORT_SENSITIVITY, REPORT_PPV, REPORT_F1 } report_figure;
+double report_figure_of(const report_row *r, report_figure f, const char *cls);
+const char *report_figure_name(report_figure f);
+/* The figure over r's seeds. */
+report_stat report_seed_stat(const report_row *rows, int n, const report_row *r, report_figure f, const char *cls);
+/* The run's degenerate seeds ("2, 3"; "" when none): a run is flagged when any seed is. */
+int report_degenerate_seeds(const report_row *rows, int n, const report_row *r, char *buf, size_t len);
+/* Paired t-test of b - a over the seeds both runs have (paired by seed number, figures finite in
+ * both): k pairs, the mean difference, t and the two-sided p (GSL's t distribution, k - 1
+ * degrees of freedom). k < 3: t and p NaN ("not tested"). Identical differences (sd 0): t
+ * infinite, p 0 (or t 0, p 1 when all are 0). */
+typedef struct {
+    int k;
+    double mean_diff, sd_diff, t, p;
+} report_paired;
+report_paired report_paired_t(const double *a, const double *b, int k);
+report_paired report_paired_runs(const report_row *rows, int n, const report_row *a, const report_row *b,
+                                 report_figure f, const char *cls);
+/* The fusion ablation's runs (bench/report_ablation.c): the backbone alone first, the others are
+ * compared with it. */
+#define REPORT_ABLATION_VARIANTS 4
+typedef struct {
+    const char *model, *features;
+} report_ablation_variant;
+extern const report_ablation_variant report_ablation[REPORT_ABLATION_VARIANTS];
+/* ablation.csv: each variant against the backbone alone, per figure: paired seeds, mean and sd of
+ * the differences, t, p. 0 or -1 with err. */
+int report_write_ablation(const char *out, const report_row *rows, int n, char *err, size_t errlen);
+/* results_by_run.csv: per run (seed 1's row) and figure, its seeds' mean and sd. 0 or -1 with err. */
+int report_write_by_run(const char *out, const report_row *rows, int n, char *err, size_t errlen);
 
 /* reports/out/results.csv, per_class.csv, sweep.csv; peak_gflops is one core's (ecg_peak_gflops).
  * 0 ok, -1 with err. */

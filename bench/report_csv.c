@@ -1,5 +1,6 @@
-/* The CSV files of `ecgbench report`: results.csv (one row per run and latency setting),
- * per_class.csv (one row per run and class) and sweep.csv (pruned variants beside their source). */
+/* The CSV files of `ecgbench report`: results.csv (one row per run, seed and latency setting),
+ * per_class.csv (one row per run, seed and class) and sweep.csv (pruned variants beside their
+ * source). A further seed of a run (bench/report_seeds.c) has its own rows with its seed. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,23 +24,28 @@ static void num_or_empty(ecg_csv *w, double v, int have) {
     else ecg_csv_str(w, "");
 }
 
-/* Counted on a front: judged, not degenerate, with a score and (by latency) a b1 t1 latency. */
-static int front_candidate(const report_row *r, int by_latency) {
-    return !r->degenerate && !isnan(r->balanced) && (!by_latency || report_latency_b1t1(r));
+/* Counted on a front: a run's seed-1 row, no seed degenerate, with a score and (by latency) a b1
+ * t1 latency. */
+static int front_candidate(const report_row *rows, int n, const report_row *r, int by_latency) {
+    char seeds[128];
+    return !r->extra_seed && !report_degenerate_seeds(rows, n, r, seeds, sizeof seeds) && !isnan(r->balanced) &&
+           (!by_latency || report_latency_b1t1(r));
 }
 
-/* On the class-balanced-score-vs-cost Pareto front of its dataset: no other candidate row of the
- * dataset scores at least as well at most the cost, and better in one (cost: batch-1 1-thread
- * latency, or size). A degenerate run is no candidate: never on the front, and it pushes no
- * other run off it. */
+/* On the class-balanced-score-vs-cost Pareto front of its dataset: no other candidate run of the
+ * dataset scores at least as well at most the cost, and better in one (score: the mean over the
+ * run's seeds; cost: batch-1 1-thread latency, or size). A run with a degenerate seed is no
+ * candidate: never on the front, and it pushes no other run off it. */
 int report_on_front(const report_row *rows, int n, const report_row *r, int by_latency) {
-    if (!front_candidate(r, by_latency)) return 0;
+    if (!front_candidate(rows, n, r, by_latency)) return 0;
     double cost = by_latency ? report_latency_b1t1(r)->median_us : (double)r->size_bytes;
+    double score = report_seed_stat(rows, n, r, REPORT_BALANCED, NULL).mean;
     for (int i = 0; i < n; i++) {
         const report_row *o = &rows[i];
-        if (o == r || strcmp(o->task->name, r->task->name) || !front_candidate(o, by_latency)) continue;
+        if (o == r || strcmp(o->task->name, r->task->name) || !front_candidate(rows, n, o, by_latency)) continue;
         double oc = by_latency ? report_latency_b1t1(o)->median_us : (double)o->size_bytes;
-        if (o->balanced >= r->balanced && oc <= cost && (o->balanced > r->balanced || oc < cost)) return 0;
+        double os = report_seed_stat(rows, n, o, REPORT_BALANCED, NULL).mean;
+        if (os >= score && oc <= cost && (os > score || oc < cost)) return 0;
     }
     return 1;
 }
@@ -51,7 +57,8 @@ double report_gflops(const report_row *r, int batch, double median_us) {
 static int write_results(const char *path, const report_row *rows, int n, double peak_gflops, char *err,
                          size_t errlen) {
     static const char *const cols[] = {
-        "dataset", "split", "data_version", "sample", "model", "variant", "run", "source", "examples", "accuracy",
+        "dataset", "split", "data_version", "sample", "model", "variant", "run", "seed", "metrics_from", "source",
+        "examples", "accuracy",
         "macro_f1", "score_name", "score", "params", "nonzero_params", "flops", "flops_nonzero", "size_bytes",
         "batch", "threads", "latency_median_us", "latency_p90_us", "latency_p99_us", "latency_mean_us",
         "latency_stddev_us", "iterations", "init_ms", "gflops_per_s", "pct_of_core_peak", "peak_rss_kb", "weights_in_memory_bytes",
@@ -71,17 +78,20 @@ static int write_results(const char *path, const report_row *rows, int n, double
             ecg_csv_str(&w, r->run->model);
             ecg_csv_str(&w, r->run->variant);
             ecg_csv_str(&w, r->run_name);
+            ecg_csv_int(&w, r->seed);
+            ecg_csv_str(&w, r->from_manifest ? "manifest" : "evaluated");
             ecg_csv_str(&w, r->source_name);
             ecg_csv_int(&w, r->m.n);
             ecg_csv_num(&w, r->m.accuracy);
             ecg_csv_num(&w, r->m.macro_f1);
             ecg_csv_str(&w, r->task->score_name ? r->task->score_name : "");
             num_or_empty(&w, r->score, r->task->score_name != NULL);
-            ecg_csv_int(&w, r->params);
-            ecg_csv_int(&w, r->nonzero_params);
-            ecg_csv_int(&w, r->flops);
-            ecg_csv_int(&w, r->flops_nonzero);
-            ecg_csv_int(&w, r->size_bytes);
+            /* a further seed's architecture figures are seed 1's: left empty on its row */
+            num_or_empty(&w, (double)r->params, !r->from_manifest);
+            num_or_empty(&w, (double)r->nonzero_params, !r->from_manifest);
+            num_or_empty(&w, (double)r->flops, !r->from_manifest);
+            num_or_empty(&w, (double)r->flops_nonzero, !r->from_manifest);
+            num_or_empty(&w, (double)r->size_bytes, !r->from_manifest);
             num_or_empty(&w, l ? l->batch : 0, l != NULL);
             num_or_empty(&w, l ? l->threads : 0, l != NULL);
             num_or_empty(&w, l ? l->median_us : 0, l != NULL);
@@ -94,9 +104,9 @@ static int write_results(const char *path, const report_row *rows, int n, double
             num_or_empty(&w, l ? report_gflops(r, l->batch, l->median_us) : 0, l != NULL);
             /* against the peak of the cores it ran on: threads x one core's */
             num_or_empty(&w, l ? 100 * report_gflops(r, l->batch, l->median_us) / (peak_gflops * l->threads) : 0, l && peak_gflops > 0);
-            ecg_csv_int(&w, r->peak_rss_kb);
-            ecg_csv_int(&w, r->weights_in_memory);
-            ecg_csv_int(&w, r->activations_in_memory);
+            num_or_empty(&w, (double)r->peak_rss_kb, !r->extra_seed);
+            num_or_empty(&w, (double)r->weights_in_memory, !r->from_manifest);
+            num_or_empty(&w, (double)r->activations_in_memory, !r->extra_seed);
             int b1t1 = !l || (l->batch == 1 && l->threads == 1); /* the fronts are marked on one row per run */
             ecg_csv_int(&w, b1t1 && l && report_on_front(rows, n, r, 1));
             ecg_csv_int(&w, b1t1 && report_on_front(rows, n, r, 0));
@@ -118,7 +128,7 @@ static int write_results(const char *path, const report_row *rows, int n, double
 }
 
 static int write_per_class(const char *path, const report_row *rows, int n, char *err, size_t errlen) {
-    static const char *const cols[] = {"dataset", "split", "model", "variant", "run", "class", "support",
+    static const char *const cols[] = {"dataset", "split", "model", "variant", "run", "seed", "class", "support",
                                        "sensitivity", "ppv", "specificity", "f1"};
     ecg_csv w;
     if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
@@ -130,6 +140,7 @@ static int write_per_class(const char *path, const report_row *rows, int n, char
             ecg_csv_str(&w, r->run->model);
             ecg_csv_str(&w, r->run->variant);
             ecg_csv_str(&w, r->run_name);
+            ecg_csv_int(&w, r->seed);
             ecg_csv_str(&w, r->class_names[c]);
             ecg_csv_int(&w, support(&r->m, c));
             ecg_csv_num(&w, r->m.sensitivity[c]);
@@ -145,7 +156,7 @@ static int write_per_class(const char *path, const report_row *rows, int n, char
 /* Every run's confusion matrix, one cell per row; fraction_of_true is the cell over its true
  * class's support (the row-normalised matrix the heat maps show). */
 static int write_confusion(const char *path, const report_row *rows, int n, char *err, size_t errlen) {
-    static const char *const cols[] = {"dataset", "split", "model", "variant", "run", "true_class", "predicted_class",
+    static const char *const cols[] = {"dataset", "split", "model", "variant", "run", "seed", "true_class", "predicted_class",
                                        "true_index", "predicted_index", "count", "fraction_of_true", "sample"};
     ecg_csv w;
     if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
@@ -159,6 +170,7 @@ static int write_confusion(const char *path, const report_row *rows, int n, char
                 ecg_csv_str(&w, r->run->model);
                 ecg_csv_str(&w, r->run->variant);
                 ecg_csv_str(&w, r->run_name);
+                ecg_csv_int(&w, r->seed);
                 ecg_csv_str(&w, r->class_names[t]);
                 ecg_csv_str(&w, r->class_names[p]);
                 ecg_csv_int(&w, t);
@@ -174,6 +186,7 @@ static int write_confusion(const char *path, const report_row *rows, int n, char
 
 /* A pruned variant, or the trained run some pruned variant came from. */
 static int in_sweep(const report_row *rows, int n, const report_row *r) {
+    if (r->extra_seed) return 0; /* the pruned variants come from seed 1 */
     if (r->sparsity > 0) return 1;
     for (int i = 0; i < n; i++)
         if (rows[i].sparsity > 0 && !strcmp(rows[i].source_name, r->run_name)) return 1;

@@ -2,7 +2,9 @@
  * (reports/accuracy.gp): one gnuplot file per dataset and cost, OUT/accuracy_{latency,size}_DATASET.labels.gp,
  * which the plot script loads. The plot has two panels: the task's class-balanced score (the
  * runs labelled, the front joined) and, below it, accuracy for comparison. The canvas and
- * margins are set here so that the pixels the labels were placed in are the pixels gnuplot draws. */
+ * margins are set here so that the pixels the labels were placed in are the pixels gnuplot draws.
+ * Each run is one point at the mean over its seeds, with the seeds' sd ($points: error bars for
+ * runs with >= 2 seeds); a run is degenerate when any seed is. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,7 @@
 
 typedef struct {
     plot_point p;
-    double accuracy;
+    double accuracy, score_sd, accuracy_sd; /* sd over seeds, 0 with one seed */
     int front, degenerate;
 } ranked_point;
 
@@ -87,12 +89,17 @@ static int write_one(const char *out, const char *dataset, int by_latency, const
         const report_latency *l = report_latency_b1t1(r);
         double x = by_latency ? (l ? l->median_us : 0) : (double)r->size_bytes / 1024.0;
         /* the points accuracy.gp draws: a run's b1 t1 row, or its only row when it was not timed */
-        if (strcmp(r->task->name, dataset) || (r->n_lat && !l) || !(x > 0) || isnan(r->balanced)) continue;
+        if (r->extra_seed || strcmp(r->task->name, dataset) || (r->n_lat && !l) || !(x > 0) || isnan(r->balanced))
+            continue;
         if (!first) first = r;
         sample |= r->sample;
         snprintf(text[m], sizeof text[m], "%s %s", r->run->model, r->run->variant);
-        rp[m] = (ranked_point){{x, r->balanced, text[m]}, r->m.accuracy, report_on_front(rows, n, r, by_latency),
-                               r->degenerate};
+        report_stat sc = report_seed_stat(rows, n, r, REPORT_BALANCED, NULL),
+                    ac = report_seed_stat(rows, n, r, REPORT_ACCURACY, NULL);
+        char bad[128];
+        rp[m] = (ranked_point){{x, sc.mean, text[m]}, ac.mean, isfinite(sc.sd) ? sc.sd : 0,
+                               isfinite(ac.sd) ? ac.sd : 0, report_on_front(rows, n, r, by_latency),
+                               report_degenerate_seeds(rows, n, r, bad, sizeof bad) > 0};
         m++;
     }
     if (m == 0) { /* no latency measured: accuracy.gp draws the size plot only */
@@ -100,15 +107,28 @@ static int write_one(const char *out, const char *dataset, int by_latency, const
         goto done;
     }
     qsort(rp, (size_t)m, sizeof *rp, by_importance);
+    /* the frame covers the error bars too: a bar's ends as extra points, after the labelled ones */
     for (int i = 0; i < m; i++) pts[i] = rp[i].p, acc[i] = (plot_point){rp[i].p.x, rp[i].accuracy, ""};
     plot_frame f = {.width_px = PLOT_R - PLOT_L, .height_px = SCORE_BOTTOM - SCORE_TOP,
                     .char_w_px = 6.0, .line_h_px = 10.0, .marker_px = 6.0}; /* the ",8" label font */
-    plot_frame_fit(&f, pts, m);
+    plot_point *span = calloc(4 * (size_t)n + 1, sizeof *span); /* m <= n */
+    if (!span) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < m; i++) {
+        span[2 * i] = (plot_point){rp[i].p.x, rp[i].p.y - rp[i].score_sd, ""};
+        span[2 * i + 1] = (plot_point){rp[i].p.x, rp[i].p.y + rp[i].score_sd, ""};
+        span[2 * m + 2 * i] = (plot_point){rp[i].p.x, rp[i].accuracy - rp[i].accuracy_sd, ""};
+        span[2 * m + 2 * i + 1] = (plot_point){rp[i].p.x, rp[i].accuracy + rp[i].accuracy_sd, ""};
+    }
+    plot_frame_fit(&f, span, 2 * m);
     plot_place_labels(&f, pts, m, lab);
     /* the accuracy panel: the same x, and its y covers the majority-class baseline too */
-    acc[m] = (plot_point){rp[0].p.x, first->majority_accuracy, ""};
+    span[4 * m] = (plot_point){rp[0].p.x, first->majority_accuracy, ""};
     plot_frame fa = f;
-    plot_frame_fit(&fa, acc, isnan(first->majority_accuracy) ? m : m + 1);
+    plot_frame_fit(&fa, span + 2 * m, isnan(first->majority_accuracy) ? 2 * m : 2 * m + 1);
+    free(span);
 
     char path[1200], label[200];
     const char *kind = by_latency ? "latency" : "size";
@@ -136,6 +156,12 @@ static int write_one(const char *out, const char *dataset, int by_latency, const
     fprintf(o, "set xrange [%.9g:%.9g]\n", f.x_lo, f.x_hi);
     put_axis(o, "score", &f);
     put_axis(o, "acc", &fa);
+    /* every run's point: mean over its seeds, sd (0 with one seed), degenerate when any seed is */
+    fprintf(o, "$points << EOD\ncost,score,score_sd,accuracy,accuracy_sd,degenerate\n");
+    for (int i = 0; i < m; i++)
+        fprintf(o, "%.9g,%.9g,%.9g,%.9g,%.9g,%d\n", pts[i].x, pts[i].y, rp[i].score_sd, acc[i].y, rp[i].accuracy_sd,
+                rp[i].degenerate);
+    fputs("EOD\n", o);
     /* the front, by cost: a line through it needs no gaps */
     int n_front = 0;
     for (int i = 0; i < m; i++)

@@ -46,6 +46,20 @@ static void f3(char *c, double v) {
     else cellf(c, "-");
 }
 
+/* A figure over seeds: "mean ± sd" (x100 with one decimal when pct), the value alone when only
+ * one seed has it (never a made-up "± 0"), "-" when none has. */
+static void stat_cell(char *c, report_stat s, int pct) {
+    double k = pct ? 100 : 1;
+    const char *fmt = pct ? "%.1f" : "%.3f";
+    if (s.n == 0 || !isfinite(s.mean)) cellf(c, "-");
+    else if (s.n == 1 || !isfinite(s.sd)) snprintf(c, CELL, fmt, k * s.mean);
+    else {
+        char m[24], d[24];
+        snprintf(m, sizeof m, fmt, k * s.mean), snprintf(d, sizeof d, fmt, k * s.sd);
+        cellf(c, "%s ± %s", m, d);
+    }
+}
+
 static void head(table *t, const char *title, const char *const *cols, int n) {
     memset(t, 0, sizeof *t);
     snprintf(t->title, sizeof t->title, "%s", title);
@@ -64,6 +78,14 @@ static char (*add_row(table *t))[CELL] {
     memset(t->cells[t->n_rows], 0, sizeof *t->cells);
     return t->cells[t->n_rows++];
 }
+
+/* What every table is built from: the report's rows (a run's further seeds among them, marked
+ * extra_seed) and the machine's measured core peak. */
+typedef struct {
+    const report_row *rows;
+    int n;
+    double peak_gflops, peak_spread_pct;
+} report_set;
 
 #define SAMPLE_BANNER "**Bundled sample data, not the full set: these figures are a smoke test, not results.** "
 
@@ -93,16 +115,25 @@ static void sample_note(table *t, const report_row *rows, int n) {
     if (any_sample(rows, n)) snprintf(t->note, sizeof t->note, "%s", SAMPLE_BANNER);
 }
 
-/* The run's name for a table cell, "(degenerate)" after it when it is; the run is named in the
- * line under the table with what it predicts. */
-static void name_cell(table *t, char *c, const char *name, const report_row *r) {
+/* The run's name for a table cell, "(degenerate)" after it when any of its seeds is; the run (and
+ * seed, when it has several) is named in the line under the table with what it predicts. */
+static void name_cell(table *t, const report_set *in, char *c, const char *name, const report_row *r) {
+    const report_row *s[REPORT_MAX_SEEDS];
+    int n_seeds = report_seeds_of(in->rows, in->n, r, s);
+    for (int i = 0; i < n_seeds; i++)
+        if (s[i]->degenerate) r = s[i];
     if (!r->degenerate) {
         cellf(c, "%s", name);
         return;
     }
     cellf(c, "%s (degenerate)", name);
-    char why[200];
+    char why[200], seeds[160] = "";
     report_degenerate_reason(r, why, sizeof why);
+    if (n_seeds > 1) {
+        char list[128];
+        report_degenerate_seeds(in->rows, in->n, s[0], list, sizeof list);
+        snprintf(seeds, sizeof seeds, " (degenerate seeds: %s of %d; seed %d)", list, n_seeds, r->seed);
+    }
     size_t k = strlen(t->degenerate);
     if (!k)
         k = (size_t)snprintf(t->degenerate, sizeof t->degenerate,
@@ -110,8 +141,8 @@ static void name_cell(table *t, char *c, const char *name, const report_row *r) 
                              "or the class-balanced score or macro-F1 is not above always predicting the most common "
                              "class; never on a Pareto front):");
     if (k < sizeof t->degenerate)
-        snprintf(t->degenerate + k, sizeof t->degenerate - k, "%s %s %s: %s", k > 0 && t->degenerate[k - 1] == ':' ?
-                 "" : ";", r->run->model, r->run->variant, why);
+        snprintf(t->degenerate + k, sizeof t->degenerate - k, "%s %s %s%s: %s", k > 0 && t->degenerate[k - 1] == ':' ?
+                 "" : ";", r->run->model, r->run->variant, seeds, why);
 }
 
 static void md_escape(FILE *f, const char *s) {
@@ -171,13 +202,6 @@ static void render_tex(FILE *f, const table *t) {
     fputs("\\end{table}\n\n", f);
 }
 
-/* What every table is built from: the report's rows and the machine's measured core peak. */
-typedef struct {
-    const report_row *rows;
-    int n;
-    double peak_gflops, peak_spread_pct;
-} report_set;
-
 /* A latency figure, marked with a dagger when bench/latency_check.c flagged its row; the first
  * flag's reason goes into the note under the table. */
 static void latency_cell(table *t, char *c, const report_row *r, const report_latency *l) {
@@ -193,12 +217,31 @@ static void latency_cell(table *t, char *c, const report_row *r, const report_la
                  r->run_name, l->flag);
 }
 
-static int is_trained(const report_row *r) { return !strcmp(r->run->variant, "f32") && !r->source_name[0]; }
+/* A trained run's seed-1 row: the rows the accuracy tables show, each over its seeds. */
+static int is_trained(const report_row *r) {
+    return !r->extra_seed && !strcmp(r->run->variant, "f32") && !r->source_name[0];
+}
 
-static int class_index(const report_row *r, const char *name) {
-    for (int c = 0; c < r->m.classes; c++)
-        if (!strcmp(r->class_names[c], name)) return c;
-    return -1;
+static report_stat seed_stat(const report_set *in, const report_row *r, report_figure f, const char *cls) {
+    return report_seed_stat(in->rows, in->n, r, f, cls);
+}
+
+/* The "seeds" cell: how many seeds the row's figures are over, "+m" for those whose metrics are
+ * their manifest's (weights not committed, not re-evaluated). */
+static void seeds_cell(char *c, const report_set *in, const report_row *r) {
+    const report_row *s[REPORT_MAX_SEEDS];
+    int k = report_seeds_of(in->rows, in->n, r, s), m = 0;
+    for (int i = 0; i < k; i++) m += s[i]->from_manifest;
+    if (m) cellf(c, "%d (%d m)", k, m);
+    else cellf(c, "%d", k);
+}
+
+#define SEEDS_NOTE " Figures are mean ± sample sd over the run's seeds (column seeds; one seed: its value alone); " \
+                   "\"m\": seeds whose weights are not committed, their manifest's test metrics, not re-evaluated."
+
+static void seeds_note(table *t) {
+    size_t k = strlen(t->note);
+    snprintf(t->note + k, sizeof t->note - k, "%s", SEEDS_NOTE);
 }
 
 /* Accuracy and N, S, V, F Se/PPV/F1 of the trained runs of an AAMI task (mitdb-aami or its intra split). */
@@ -206,29 +249,30 @@ static int aami_table(table *t, const report_set *in, const char *task, const ch
     const report_row *rows = in->rows;
     int n = in->n;
     static const char *const cls[] = {"N", "S", "V", "F"};
-    const char *cols[3 + 3 * 4];
+    const char *cols[4 + 3 * 4];
     char names[12][CELL];
-    cols[0] = "model", cols[1] = "accuracy %", cols[2] = "macro-F1";
+    cols[0] = "model", cols[1] = "seeds", cols[2] = "accuracy %", cols[3] = "macro-F1";
     for (int k = 0; k < 4; k++)
         for (int j = 0; j < 3; j++) {
             cellf(names[3 * k + j], "%s %s", cls[k], j == 0 ? "Se %" : j == 1 ? "PPV %" : "F1");
-            cols[3 + 3 * k + j] = names[3 * k + j];
+            cols[4 + 3 * k + j] = names[3 * k + j];
         }
-    head(t, title, cols, 15);
+    head(t, title, cols, 16);
     data_note(t, rows, n, task);
+    seeds_note(t);
     for (int i = 0; i < n; i++) {
         const report_row *r = &rows[i];
         if (strcmp(r->task->name, task) || !is_trained(r)) continue;
         char (*c)[CELL] = add_row(t);
         if (!c) return -1;
-        name_cell(t, c[0], r->run->model, r);
-        pct(c[1], r->m.accuracy);
-        f3(c[2], r->m.macro_f1);
+        name_cell(t, in, c[0], r->run->model, r);
+        seeds_cell(c[1], in, r);
+        stat_cell(c[2], seed_stat(in, r, REPORT_ACCURACY, NULL), 1);
+        stat_cell(c[3], seed_stat(in, r, REPORT_MACRO_F1, NULL), 0);
         for (int k = 0; k < 4; k++) {
-            int j = class_index(r, cls[k]);
-            pct(c[3 + 3 * k], j >= 0 ? r->m.sensitivity[j] : NAN);
-            pct(c[4 + 3 * k], j >= 0 ? r->m.ppv[j] : NAN);
-            f3(c[5 + 3 * k], j >= 0 ? r->m.f1[j] : NAN);
+            stat_cell(c[4 + 3 * k], seed_stat(in, r, REPORT_SENSITIVITY, cls[k]), 1);
+            stat_cell(c[5 + 3 * k], seed_stat(in, r, REPORT_PPV, cls[k]), 1);
+            stat_cell(c[6 + 3 * k], seed_stat(in, r, REPORT_F1, cls[k]), 0);
         }
     }
     return 0;
@@ -240,61 +284,125 @@ static int inter_patient(table *t, const report_set *in) {
 }
 
 static int intra_patient(table *t, const report_set *in) {
-    return aami_table(t, in, "mitdb-aami-intra",
-                      "MIT-BIH arrhythmia, intra-patient (a random 80/20 split of all beats: every patient is seen "
-                      "in training, so this is optimistic; reported because many papers do), AAMI classes");
+    int rc = aami_table(t, in, "mitdb-aami-intra",
+                        "MIT-BIH arrhythmia, intra-patient (a random 80/20 split of all beats: every patient is seen "
+                        "in training, so this is optimistic; reported because many papers do), AAMI classes");
+    size_t k = strlen(t->note);
+    snprintf(t->note + k, sizeof t->note - k, " The split is drawn with the run's seed: each seed is tested on its "
+             "own 20%%, so the sd includes the choice of split.");
+    return rc;
 }
 
 static int cinc(table *t, const report_set *in) {
     const report_row *rows = in->rows;
     int n = in->n;
-    static const char *const cols[] = {"model", "F1 Normal", "F1 AF", "F1 Other", "F1 Noisy", "challenge F1",
+    static const char *const cols[] = {"model", "seeds", "F1 Normal", "F1 AF", "F1 Other", "F1 Noisy", "challenge F1",
                                        "accuracy %"};
     head(t, "PhysioNet/CinC 2017 (held-out fold): F1 per class and the challenge F1 (mean of Normal, AF, Other)",
-         cols, 7);
+         cols, 8);
     data_note(t, rows, n, "cinc2017");
+    seeds_note(t);
+    size_t k = strlen(t->note);
+    snprintf(t->note + k, sizeof t->note - k, " The held-out fold is drawn with the run's seed: each seed is tested "
+             "on its own fold, so the sd includes the choice of fold.");
     for (int i = 0; i < n; i++) {
         const report_row *r = &rows[i];
         if (strcmp(r->task->name, "cinc2017") || !is_trained(r)) continue;
         char (*c)[CELL] = add_row(t);
         if (!c) return -1;
-        name_cell(t, c[0], r->run->model, r);
-        for (int k = 0; k < 4; k++) f3(c[1 + k], k < r->m.classes ? r->m.f1[k] : NAN);
-        f3(c[5], r->score);
-        pct(c[6], r->m.accuracy);
+        name_cell(t, in, c[0], r->run->model, r);
+        seeds_cell(c[1], in, r);
+        for (int j = 0; j < 4; j++)
+            stat_cell(c[2 + j], j < r->m.classes ? seed_stat(in, r, REPORT_F1, r->class_names[j]) : (report_stat){0, NAN, NAN}, 0);
+        stat_cell(c[6], seed_stat(in, r, REPORT_BALANCED, NULL), 0);
+        stat_cell(c[7], seed_stat(in, r, REPORT_ACCURACY, NULL), 1);
     }
     return 0;
+}
+
+static const report_row *ablation_row(const report_set *in, const char *model) {
+    for (int i = 0; i < in->n; i++) {
+        const report_row *r = &in->rows[i];
+        if (!strcmp(r->task->name, "mitdb-aami") && is_trained(r) && !strcmp(r->run->model, model)) return r;
+    }
+    return NULL;
 }
 
 static int ablation(table *t, const report_set *in) {
     const report_row *rows = in->rows;
     int n = in->n;
-    static const struct {
-        const char *model, *features;
-    } v[] = {{"efficientecg-fusion-none", "none (backbone only)"},
-             {"efficientecg-fusion-agesex", "age, sex"},
-             {"efficientecg-fusion-rr", "RR intervals"},
-             {"efficientecg-fusion", "age, sex, RR intervals"}};
-    static const char *const cols[] = {"patient features", "model", "accuracy %", "macro-F1", "S Se %", "S PPV %",
-                                       "V Se %", "V PPV %"};
-    head(t, "Fusion ablation on MIT-BIH inter-patient: which patient features the cross-attention sees", cols, 8);
+    static const char *const cols[] = {"patient features", "model", "seeds", "accuracy %", "macro-F1", "S Se %",
+                                       "S PPV %", "V Se %", "V PPV %"};
+    head(t, "Fusion ablation on MIT-BIH inter-patient: which patient features the cross-attention sees", cols, 9);
     data_note(t, rows, n, "mitdb-aami");
-    for (size_t k = 0; k < sizeof v / sizeof *v; k++)
-        for (int i = 0; i < n; i++) {
-            const report_row *r = &rows[i];
-            if (strcmp(r->task->name, "mitdb-aami") || !is_trained(r) || strcmp(r->run->model, v[k].model)) continue;
-            char (*c)[CELL] = add_row(t);
-            if (!c) return -1;
-            int s = class_index(r, "S"), ve = class_index(r, "V");
-            cellf(c[0], "%s", v[k].features);
-            name_cell(t, c[1], r->run->model, r);
-            pct(c[2], r->m.accuracy);
-            f3(c[3], r->m.macro_f1);
-            pct(c[4], s >= 0 ? r->m.sensitivity[s] : NAN);
-            pct(c[5], s >= 0 ? r->m.ppv[s] : NAN);
-            pct(c[6], ve >= 0 ? r->m.sensitivity[ve] : NAN);
-            pct(c[7], ve >= 0 ? r->m.ppv[ve] : NAN);
+    seeds_note(t);
+    for (int k = 0; k < REPORT_ABLATION_VARIANTS; k++) {
+        const report_row *r = ablation_row(in, report_ablation[k].model);
+        if (!r) continue;
+        char (*c)[CELL] = add_row(t);
+        if (!c) return -1;
+        cellf(c[0], "%s", report_ablation[k].features);
+        name_cell(t, in, c[1], r->run->model, r);
+        seeds_cell(c[2], in, r);
+        stat_cell(c[3], seed_stat(in, r, REPORT_ACCURACY, NULL), 1);
+        stat_cell(c[4], seed_stat(in, r, REPORT_MACRO_F1, NULL), 0);
+        stat_cell(c[5], seed_stat(in, r, REPORT_SENSITIVITY, "S"), 1);
+        stat_cell(c[6], seed_stat(in, r, REPORT_PPV, "S"), 1);
+        stat_cell(c[7], seed_stat(in, r, REPORT_SENSITIVITY, "V"), 1);
+        stat_cell(c[8], seed_stat(in, r, REPORT_PPV, "V"), 1);
+    }
+    return 0;
+}
+
+/* Each fusion variant against the backbone alone: the mean paired difference over the seeds both
+ * have and whether it exceeds the spread between seeds (a paired t-test, bench/report_seeds.c). */
+static int ablation_tests(table *t, const report_set *in) {
+    static const char *const cols[] = {"patient features", "model", "paired seeds", "accuracy diff pts", "p",
+                                       "macro-F1 diff", "p", "S Se diff pts", "p", "V Se diff pts", "p"};
+    const report_row *base = ablation_row(in, report_ablation[0].model);
+    int k_all = -1; /* the pairs' count when every row has the same, else -2 */
+    for (int k = 1; base && k < REPORT_ABLATION_VARIANTS; k++) {
+        const report_row *r = ablation_row(in, report_ablation[k].model);
+        if (!r) continue;
+        int pairs = report_paired_runs(in->rows, in->n, base, r, REPORT_ACCURACY, NULL).k;
+        k_all = k_all == -1 || k_all == pairs ? pairs : -2;
+    }
+    char title[256], over[64];
+    if (k_all >= 0) snprintf(over, sizeof over, "%d seeds", k_all);
+    else snprintf(over, sizeof over, "the seeds both runs have (column paired seeds)");
+    snprintf(title, sizeof title, "Fusion ablation: each variant minus the backbone alone (%s), paired t-test over %s",
+             report_ablation[0].model, over);
+    head(t, title, cols, 11);
+    data_note(t, in->rows, in->n, "mitdb-aami");
+    size_t len = strlen(t->note);
+    snprintf(t->note + len, sizeof t->note - len,
+             " Differences are means over the seeds both runs have, paired by seed number (the test split, DS2, is "
+             "the same for every seed); p: two-sided, paired t-test over those seeds (t with k - 1 degrees of "
+             "freedom); \"n < 3, not tested\" with fewer than 3 pairs. ablation.csv holds t, the sd of the "
+             "differences and the seeds.");
+    snprintf(t->foot, sizeof t->foot, "* p < 0.05: the difference exceeds the spread between seeds.");
+    static const struct {
+        report_figure f;
+        const char *cls;
+        int pct;
+    } fig[] = {{REPORT_ACCURACY, NULL, 1}, {REPORT_BALANCED, NULL, 0}, {REPORT_SENSITIVITY, "S", 1},
+               {REPORT_SENSITIVITY, "V", 1}};
+    for (int k = 1; base && k < REPORT_ABLATION_VARIANTS; k++) {
+        const report_row *r = ablation_row(in, report_ablation[k].model);
+        if (!r) continue;
+        char (*c)[CELL] = add_row(t);
+        if (!c) return -1;
+        cellf(c[0], "%s", report_ablation[k].features);
+        name_cell(t, in, c[1], r->run->model, r);
+        for (int j = 0; j < 4; j++) {
+            report_paired p = report_paired_runs(in->rows, in->n, base, r, fig[j].f, fig[j].cls);
+            if (j == 0) cellf(c[2], "%d", p.k);
+            if (!isfinite(p.mean_diff)) cellf(c[3 + 2 * j], "-");
+            else cellf(c[3 + 2 * j], fig[j].pct ? "%+.1f" : "%+.3f", (fig[j].pct ? 100 : 1) * p.mean_diff);
+            if (p.k < 3) cellf(c[4 + 2 * j], "n < 3, not tested");
+            else cellf(c[4 + 2 * j], p.p < 0.05 ? "%.3f *" : "%.3f", p.p);
         }
+    }
     return 0;
 }
 
@@ -309,6 +417,7 @@ static int efficiency(table *t, const report_set *in) {
     for (int i = 0; i < n; i++) {
         const report_row *r = &rows[i];
         const report_latency *l = report_latency_b1t1(r);
+        if (r->extra_seed) continue; /* the architecture's figures: seed 1's */
         char (*c)[CELL] = add_row(t);
         if (!c) return -1;
         cellf(c[0], "%s", r->run->model);
@@ -327,7 +436,7 @@ static int efficiency(table *t, const report_set *in) {
 
 static const report_row *find_run(const report_row *rows, int n, const char *name) {
     for (int i = 0; i < n; i++)
-        if (!strcmp(rows[i].run_name, name)) return &rows[i];
+        if (!rows[i].extra_seed && !strcmp(rows[i].run_name, name)) return &rows[i];
     return NULL;
 }
 
@@ -344,7 +453,7 @@ static int compression(table *t, const report_set *in) {
         char (*c)[CELL] = add_row(t);
         if (!c) return -1;
         cellf(c[0], "%s", r->run->model);
-        name_cell(t, c[1], r->run->variant, r);
+        name_cell(t, in, c[1], r->run->variant, r);
         cellf(c[2], "%s", r->task->name);
         pct(c[3], r->m.accuracy);
         pct(c[4], s ? s->m.accuracy : NAN);
@@ -377,7 +486,7 @@ static int peer(table *t, const report_set *in) {
     for (int i = 0; i < n; i++) {
         const report_row *r = &rows[i];
         const report_latency *l = report_latency_b1t1(r);
-        if (!l || (isnan(r->torch_eager_us) && isnan(r->torch_script_us))) continue;
+        if (r->extra_seed || !l || (isnan(r->torch_eager_us) && isnan(r->torch_script_us))) continue;
         char (*c)[CELL] = add_row(t);
         if (!c) return -1;
         cellf(c[0], "%s", r->run->model);
@@ -398,8 +507,8 @@ static int peer(table *t, const report_set *in) {
 
 int report_write_tables(const char *out, const report_row *rows, int n, double peak_gflops, double peak_spread_pct,
                         char *err, size_t errlen) {
-    int (*const build[])(table *, const report_set *) = {inter_patient, intra_patient, cinc, ablation, efficiency,
-                                                         compression, peer};
+    int (*const build[])(table *, const report_set *) = {inter_patient, intra_patient, cinc, ablation, ablation_tests,
+                                                         efficiency, compression, peer};
     enum { N_TABLES = sizeof build / sizeof *build };
     const report_set in = {rows, n, peak_gflops, peak_spread_pct};
     table t[N_TABLES];

@@ -7,7 +7,8 @@
 # comparison (on mitdb-aami, always predicting N scores 0.89). The axis ranges, margins, front and
 # each label's position come from DIR/accuracy_KIND_DATASET.labels.gp, written by `ecgbench report`,
 # which places the labels so that they print over no other label, point or leader line
-# (bench/plot_labels.c).
+# (bench/plot_labels.c). A run with several seeds (models/seeds/) is drawn at its mean over them
+# with an error bar of +- one sample sd ($points of that file); it is degenerate when any seed is.
 # Usage: gnuplot -e "outdir='DIR'; dataset='mitdb-aami'" reports/accuracy.gp
 # writes DIR/accuracy_latency_DATASET.{png,svg} and DIR/accuracy_size_DATASET.{png,svg}.
 if (!exists("outdir")) outdir = "reports/out"
@@ -16,19 +17,16 @@ csv = outdir . "/results.csv"
 set datafile separator ","
 set datafile columnheaders
 
-# One row per run: its batch-1, 1-thread row, or its only row when it was not timed.
-one(c) = strcol("dataset") eq dataset && ((column("batch") == 1 && column("threads") == 1) || strcol("batch") eq "") \
-         ? column(c) : NaN
+# One row per run: seed 1's batch-1, 1-thread row, or its only row when it was not timed.
+first_seed(x) = strcol("seed") eq "" || column("seed") <= 1
+one(c) = strcol("dataset") eq dataset && first_seed(0) && \
+         ((column("batch") == 1 && column("threads") == 1) || strcol("batch") eq "") ? column(c) : NaN
 timed(c) = strcol("dataset") eq dataset && column("batch") == 1 && column("threads") == 1 ? column(c) : NaN
-# a y value for the runs that are (not) degenerate
-ok(c) = column("degenerate") == 0 ? one(c) : NaN
-bad(c) = column("degenerate") == 1 ? one(c) : NaN
 
-# Rows of the dataset, and those with a latency (a NaN is not equal to itself).
-n_rows = 0; n_timed = 0; n_bad = 0
+# Runs of the dataset, and those with a latency (a NaN is not equal to itself).
+n_rows = 0; n_timed = 0
 stats csv using (n_rows = n_rows + (one("accuracy") == one("accuracy")), \
-                 n_timed = n_timed + (timed("latency_median_us") == timed("latency_median_us")), \
-                 n_bad = n_bad + (bad("accuracy") == bad("accuracy")), 0) nooutput
+                 n_timed = n_timed + (timed("latency_median_us") == timed("latency_median_us")), 0) nooutput
 if (n_rows == 0) { print "accuracy.gp: no " . dataset . " rows in " . csv; exit status 1 }
 
 set grid
@@ -48,10 +46,11 @@ do for [kind in kinds] {
     if (system("test -r '" . labels . "' && echo 1 || echo 0") + 0 == 0) {
         print "accuracy.gp: no " . labels . " (written by ecgbench report)"; exit status 1
     }
-    scale = kind eq "size" ? 1024.0 : 1.0
-    xv(c) = (sel eq "timed" ? timed(c) : one(c)) / scale
     do for [term in "png svg"] {
-        load labels # the frame, the front ($front: x, score, accuracy) and the score panel's labels
+        load labels # the frame, the points ($points), the front ($front: x, score, accuracy) and the score panel's labels
+        # $points: cost, score, score_sd, accuracy, accuracy_sd, degenerate (a run each, mean over its seeds)
+        n_pts = 0; n_bad = 0; n_bars = 0
+        stats $points using (n_pts = n_pts + 1, n_bad = n_bad + ($6 == 1), n_bars = n_bars + ($3 > 0 || $5 > 0), 0) nooutput
         if (term eq "png") {
             if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { set terminal pngcairo size canvas_w,canvas_h font ",10" } \
             else { set terminal png size canvas_w,canvas_h }
@@ -59,10 +58,11 @@ do for [kind in kinds] {
         set output sprintf("%s/accuracy_%s_%s.%s", outdir, kind, dataset, term)
         set multiplot title sprintf("%s: %s against %s (test split)\n" . \
             "red, joined: the Pareto front on %s\n" . \
-            "%sdashed: always predicting the most common class, %s (%s %.3f, accuracy %.3f)%s", \
+            "%s%sdashed: always predicting the most common class, %s (%s %.3f, accuracy %.3f)%s", \
             dataset, score_name, kind, score_name, \
             n_bad > 0 ? "grey diamonds: degenerate runs (one class for >= 97% of the predictions, or not above " . \
                         "the dashed line): never on the front\n" : "", \
+            n_bars > 0 ? "a run with several seeds: its mean, error bar +- one sd over the seeds\n" : "", \
             majority_class, score_name, majority_score, majority_accuracy, \
             sample ? "\nbundled sample data: a smoke test, not results" : "") noenhanced
         set logscale x
@@ -76,8 +76,9 @@ do for [kind in kinds] {
             "$front using 1:2 with lines lw 2 lc rgb '#cc3311' notitle, " . \
             "$front using 1:2 with points pt 6 ps 2.2 lw 2 lc rgb '#cc3311' notitle, " : "") . \
             "majority_score with lines dt 2 lw 1.5 lc rgb 'gray40' notitle" . \
-            (n_rows > n_bad ? ", csv using (xv(xcol)):(ok('balanced_score')) with points pt 7 ps 1.2 lc rgb '#4477aa' notitle" : "") . \
-            (n_bad > 0 ? ", csv using (xv(xcol)):(bad('balanced_score')) with points pt 13 ps 1.4 lc rgb 'gray55' notitle" : "")
+            (n_bars > 0 ? ", $points using 1:($3 > 0 ? $2 : NaN):3 with yerrorbars pt -1 lw 1 lc rgb '#777777' notitle" : "") . \
+            (n_pts > n_bad ? ", $points using 1:($6 == 0 ? $2 : NaN) with points pt 7 ps 1.2 lc rgb '#4477aa' notitle" : "") . \
+            (n_bad > 0 ? ", $points using 1:($6 == 1 ? $2 : NaN) with points pt 13 ps 1.4 lc rgb 'gray55' notitle" : "")
         # accuracy, for comparison: the same runs and baseline, no labels
         unset label; unset arrow
         set tmargin at screen acc_t; set bmargin at screen acc_b
@@ -86,8 +87,9 @@ do for [kind in kinds] {
         set yrange [acc_lo:acc_hi]; set ytics acc_step * (acc_hi - acc_lo > 8 * acc_step ? 2 : 1); set format y acc_format
         eval "plot " . (n_front > 0 ? "$front using 1:3 with points pt 6 ps 2.2 lw 2 lc rgb '#cc3311' notitle, " : "") . \
             "majority_accuracy with lines dt 2 lw 1.5 lc rgb 'gray40' notitle" . \
-            (n_rows > n_bad ? ", csv using (xv(xcol)):(ok('accuracy')) with points pt 7 ps 1.2 lc rgb '#4477aa' notitle" : "") . \
-            (n_bad > 0 ? ", csv using (xv(xcol)):(bad('accuracy')) with points pt 13 ps 1.4 lc rgb 'gray55' notitle" : "")
+            (n_bars > 0 ? ", $points using 1:($5 > 0 ? $4 : NaN):5 with yerrorbars pt -1 lw 1 lc rgb '#777777' notitle" : "") . \
+            (n_pts > n_bad ? ", $points using 1:($6 == 0 ? $4 : NaN) with points pt 7 ps 1.2 lc rgb '#4477aa' notitle" : "") . \
+            (n_bad > 0 ? ", $points using 1:($6 == 1 ? $4 : NaN) with points pt 13 ps 1.4 lc rgb 'gray55' notitle" : "")
         unset title
         unset multiplot
         unset output

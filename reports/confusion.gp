@@ -7,24 +7,26 @@ if (!exists("run")) { print "confusion.gp: set run='RUN' (a run folder name of c
 csv = outdir . "/confusion.csv"
 set datafile separator ","
 set datafile columnheaders
+# the run's seed-1 rows (a further seed, models/seeds/, has its own rows with its seed)
+mine(x) = strcol("run") eq run && (strcol("seed") eq "" || column("seed") <= 1)
 
 # The run's class names in index order, from its first row of cells.
 names = ""
-stats csv using (strcol("run") eq run && column("true_index") == 0 ? \
+stats csv using (mine(0) && column("true_index") == 0 ? \
                  (names = names . " " . strcol("predicted_class"), 0) : 0) nooutput
 k = words(names)
 if (k == 0) { print "confusion.gp: no run " . run . " in " . csv; exit status 1 }
 set xtics () ; set ytics ()
 do for [i=1:k] { set xtics add (word(names, i) i - 1); set ytics add (word(names, i) i - 1) }
 dataset = ""; sample = 0
-stats csv using (strcol("run") eq run ? (dataset = strcol("dataset") . ", " . strcol("split") . " split", \
+stats csv using (mine(0) ? (dataset = strcol("dataset") . ", " . strcol("split") . " split", \
                  sample = sample || column("sample") == 1, 0) : 0) nooutput
 
 # a degenerate run (results.csv, bench/report_degenerate.c) says so
 degenerate = ""
 results = outdir . "/results.csv"
 if (system("test -r '" . results . "' && echo 1 || echo 0") + 0) {
-    stats results using (strcol("run") eq run && column("degenerate") == 1 ? \
+    stats results using (mine(0) && column("degenerate") == 1 ? \
         (degenerate = sprintf("\ndegenerate: predicts %s for %.1f%% of the examples", strcol("top_predicted_class"), \
                               100 * column("top_predicted_share")), 0) : 0) nooutput
 }
@@ -40,7 +42,7 @@ set cblabel "fraction of the true class"
 set palette defined (0 "white", 0.05 "#deebf7", 0.3 "#6baed6", 1 "#08306b")
 set size square
 unset key
-of(c) = strcol("run") eq run ? column(c) : NaN
+of(c) = mine(0) ? column(c) : NaN
 do for [term in "png svg"] {
     if (term eq "png") {
         if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { set terminal pngcairo size 800,700 font ",10" } \

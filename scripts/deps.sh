@@ -23,6 +23,7 @@ PKGS=(
   "libmatio-dev|/usr/include/matio.h"
   "libliquid-dev|/usr/include/liquid/liquid.h"
   "libopenblas-pthread-dev|/usr/include/$MULTIARCH/openblas-pthread/cblas.h"
+  "libgsl-dev|/usr/include/gsl/gsl_cdf.h"
   "zstd|/usr/bin/zstd"
   "gnuplot-nox|/usr/bin/gnuplot"
   "clang|/usr/bin/clang"
