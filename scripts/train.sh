@@ -3,14 +3,24 @@
 # manifest.json,epochs.csv}, from the full data (`make data`) with the recipes below.
 #   ONLY=regex    only the runs whose "MODEL-TASK" matches (e.g. ONLY=efficientecg-s-mitdb)
 #   FORCE=1       retrain runs that already have a manifest (default: skip them)
+#   SEEDS=N       also train seeds 2..N of every run (default 1: seed 1 only), the same recipe with
+#                 --seed K, into models/seeds/MODEL-TASK/seedK/ (`ecgbench report` shows mean +- sd)
 # A killed run resumes from its checkpoint on the next call. Runs go one after another, each on
 # all cores (training is data-parallel inside a run).
+# After each run its folder gets weights.sha256 (sha256sum's format). When a committed one is
+# there and the weights are retrained (FORCE=1), the new weights are checked against it: a
+# mismatch is named and the script exits 1 at the end. Float sums depend on the CPU (vector
+# width, FMA) and on the thread count, so a retrain reproduces the bytes only on the same kind of
+# machine with the same threads.
 set -euo pipefail
 
 ECGBENCH=${1:-build/release/ecgbench}
 OUT=${OUT:-models/weights}
 ONLY=${ONLY:-}
 FORCE=${FORCE:-}
+SEEDS=${SEEDS:-1}
+SEEDS_OUT=${SEEDS_OUT:-models/seeds}
+[[ "$SEEDS" =~ ^[1-9][0-9]*$ ]] || { echo "train: SEEDS must be a whole number >= 1, not '$SEEDS'" >&2; exit 2; }
 
 # MODEL TASK OPTIONS: one run per line. Recipes are chosen on the validation split only.
 # mitdb-aami is inter-patient (train/val from DS1, test = DS2); N is 89% of its beats, so an
@@ -45,21 +55,55 @@ EOF
 
 [ -x "$ECGBENCH" ] || { echo "train: $ECGBENCH not built (run make)" >&2; exit 1; }
 n=0
+mismatched=()
+# train_one NAME DIR SEED OPTS...: one run of one seed, resumed or skipped as the flags say.
+train_one() {
+  local name=$1 dir=$2 seed=$3; shift 3
+  local label=$name
+  [ "$seed" = 1 ] || label="$name seed $seed"
+  if [ -f "$dir/manifest.json" ] && [ -z "$FORCE" ]; then
+    echo "train: $label: $dir/manifest.json exists, skipped (FORCE=1 retrains)"
+    # a run trained before checksums were written gets one
+    if [ ! -f "$dir/weights.sha256" ] && [ -f "$dir/weights.safetensors" ]; then
+      (cd "$dir" && sha256sum weights.safetensors >weights.sha256)
+    fi
+    return 0
+  fi
+  local resume=()
+  if [ -f "$dir/last.safetensors" ] && [ -z "$FORCE" ]; then resume=(--resume); fi
+  [ -n "$FORCE" ] && rm -f "$dir"/{manifest.json,epochs.csv,last.safetensors,last_optim.safetensors,best.safetensors}
+  local seed_opt=()
+  [ "$seed" = 1 ] || seed_opt=(--seed "$seed")
+  echo "train: $label ($*${resume:+, resuming})"
+  "$ECGBENCH" train "$model" --task "$task" --out "$dir" "$@" "${seed_opt[@]}" "${resume[@]}"
+  # the committed checksum (if any) before it is rewritten: do the new weights reproduce it?
+  if [ -f "$dir/weights.sha256" ]; then
+    if (cd "$dir" && sha256sum --quiet -c weights.sha256 >/dev/null 2>&1); then
+      echo "train: $label: the retrained weights reproduce the committed weights.sha256"
+    else
+      echo "train: $label: the retrained weights DIFFER from the committed weights.sha256" \
+           "(another CPU or thread count changes float sums; see git diff $dir)" >&2
+      mismatched+=("$label")
+    fi
+  fi
+  (cd "$dir" && sha256sum weights.safetensors >weights.sha256)
+  n=$((n + 1))
+}
+
 while read -r model task opts; do
   [ -n "$model" ] || continue
   name="$model-$task"
   [[ -z "$ONLY" || "$name" =~ $ONLY ]] || continue
-  dir="$OUT/$name"
-  if [ -f "$dir/manifest.json" ] && [ -z "$FORCE" ]; then
-    echo "train: $name: $dir/manifest.json exists, skipped (FORCE=1 retrains)"
-    continue
-  fi
-  resume=()
-  if [ -f "$dir/last.safetensors" ] && [ -z "$FORCE" ]; then resume=(--resume); fi
-  [ -n "$FORCE" ] && rm -f "$dir"/{manifest.json,epochs.csv,last.safetensors,last_optim.safetensors,best.safetensors}
-  echo "train: $name ($opts${resume:+, resuming})"
   # shellcheck disable=SC2086  # opts is a list of options
-  "$ECGBENCH" train "$model" --task "$task" --out "$dir" $opts "${resume[@]}"
-  n=$((n + 1))
+  train_one "$name" "$OUT/$name" 1 $opts
+  for ((s = 2; s <= SEEDS; s++)); do
+    mkdir -p "$SEEDS_OUT/$name/seed$s"
+    # shellcheck disable=SC2086
+    train_one "$name" "$SEEDS_OUT/$name/seed$s" "$s" $opts
+  done
 done <<<"$RUNS"
 echo "train: $n run(s) done"
+if [ ${#mismatched[@]} -gt 0 ]; then
+  echo "train: ${#mismatched[@]} retrained run(s) do not reproduce their committed weights.sha256: ${mismatched[*]}" >&2
+  exit 1
+fi
