@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "bench/report.h"
 
-#define MAX_COLS 16
+#define MAX_COLS 20
 #define CELL 48
 
 typedef struct {
@@ -56,7 +58,7 @@ static void stat_cell(char *c, report_stat s, int pct) {
     else {
         char m[24], d[24];
         snprintf(m, sizeof m, fmt, k * s.mean), snprintf(d, sizeof d, fmt, k * s.sd);
-        cellf(c, "%s ± %s", m, d);
+        cellf(c, "%s \u00b1 %s", m, d);
     }
 }
 
@@ -236,8 +238,42 @@ static void seeds_cell(char *c, const report_set *in, const report_row *r) {
     else cellf(c, "%d", k);
 }
 
-#define SEEDS_NOTE " Figures are mean ± sample sd over the run's seeds (column seeds; one seed: its value alone); " \
-                   "\"m\": seeds whose weights are not committed, their manifest's test metrics, not re-evaluated."
+/* The "chosen on" cell: what chose the run's recipe and how many candidates were tried, from the
+ * selection log in its folder (selection.csv: a row per candidate, chosen = 1 on the winner,
+ * chosen_on naming the data; `ecgbench select`), e.g. "val split (3 candidates)"; "-" without one. */
+static void chosen_on_cell(char *c, const report_row *r) {
+    char path[1200], err[256];
+    ecg_csv_table t;
+    cellf(c, "-");
+    snprintf(path, sizeof path, "%s/selection.csv", r->run->dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    fclose(f);
+    if (ecg_csv_read(path, &t, err, sizeof err)) {
+        cellf(c, "? (unreadable selection.csv)");
+        return;
+    }
+    int chosen = ecg_csv_col(&t, "chosen"), on = ecg_csv_col(&t, "chosen_on");
+    const cJSON *sel = cJSON_GetObjectItemCaseSensitive(r->run->man, "selection");
+    const char *data = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sel, "chosen_on"));
+    for (int i = 1; chosen >= 0 && on >= 0 && i < t.n_rows; i++)
+        if (!strcmp(t.rows[i][chosen], "1")) data = t.rows[i][on];
+    char what[CELL] = "?";
+    if (data) {
+        /* "mitdb-aami val split (9206 examples; ...)" -> "val split" */
+        size_t k = strlen(r->task->name);
+        if (!strncmp(data, r->task->name, k) && data[k] == ' ') data += k + 1;
+        snprintf(what, sizeof what, "%.*s", (int)strcspn(data, "("), data);
+        for (size_t e = strlen(what); e > 0 && what[e - 1] == ' '; e--) what[e - 1] = 0;
+    }
+    cellf(c, "%s (%d candidates)", what, t.n_rows - 1);
+    ecg_csv_table_free(&t);
+}
+
+#define SEEDS_NOTE " Figures are mean \u00b1 sample sd over the run's seeds (column seeds; one seed: its value alone); " \
+                   "\"m\": seeds whose weights are not committed, their manifest's test metrics, not re-evaluated. " \
+                   "Chosen on: the data that chose the recipe and the candidates tried (the run's selection.csv), " \
+                   "\"-\" without a selection log."
 
 static void seeds_note(table *t) {
     size_t k = strlen(t->note);
@@ -249,15 +285,16 @@ static int aami_table(table *t, const report_set *in, const char *task, const ch
     const report_row *rows = in->rows;
     int n = in->n;
     static const char *const cls[] = {"N", "S", "V", "F"};
-    const char *cols[4 + 3 * 4];
+    const char *cols[5 + 3 * 4];
     char names[12][CELL];
     cols[0] = "model", cols[1] = "seeds", cols[2] = "accuracy %", cols[3] = "macro-F1";
+    cols[4 + 3 * 4] = "chosen on";
     for (int k = 0; k < 4; k++)
         for (int j = 0; j < 3; j++) {
             cellf(names[3 * k + j], "%s %s", cls[k], j == 0 ? "Se %" : j == 1 ? "PPV %" : "F1");
             cols[4 + 3 * k + j] = names[3 * k + j];
         }
-    head(t, title, cols, 16);
+    head(t, title, cols, 17);
     data_note(t, rows, n, task);
     seeds_note(t);
     for (int i = 0; i < n; i++) {
@@ -274,6 +311,7 @@ static int aami_table(table *t, const report_set *in, const char *task, const ch
             stat_cell(c[5 + 3 * k], seed_stat(in, r, REPORT_PPV, cls[k]), 1);
             stat_cell(c[6 + 3 * k], seed_stat(in, r, REPORT_F1, cls[k]), 0);
         }
+        chosen_on_cell(c[16], r);
     }
     return 0;
 }
@@ -297,9 +335,9 @@ static int cinc(table *t, const report_set *in) {
     const report_row *rows = in->rows;
     int n = in->n;
     static const char *const cols[] = {"model", "seeds", "F1 Normal", "F1 AF", "F1 Other", "F1 Noisy", "challenge F1",
-                                       "accuracy %"};
+                                       "accuracy %", "chosen on"};
     head(t, "PhysioNet/CinC 2017 (held-out fold): F1 per class and the challenge F1 (mean of Normal, AF, Other)",
-         cols, 8);
+         cols, 9);
     data_note(t, rows, n, "cinc2017");
     seeds_note(t);
     size_t k = strlen(t->note);
@@ -316,6 +354,7 @@ static int cinc(table *t, const report_set *in) {
             stat_cell(c[2 + j], j < r->m.classes ? seed_stat(in, r, REPORT_F1, r->class_names[j]) : (report_stat){0, NAN, NAN}, 0);
         stat_cell(c[6], seed_stat(in, r, REPORT_BALANCED, NULL), 0);
         stat_cell(c[7], seed_stat(in, r, REPORT_ACCURACY, NULL), 1);
+        chosen_on_cell(c[8], r);
     }
     return 0;
 }
@@ -332,8 +371,8 @@ static int ablation(table *t, const report_set *in) {
     const report_row *rows = in->rows;
     int n = in->n;
     static const char *const cols[] = {"patient features", "model", "seeds", "accuracy %", "macro-F1", "S Se %",
-                                       "S PPV %", "V Se %", "V PPV %"};
-    head(t, "Fusion ablation on MIT-BIH inter-patient: which patient features the cross-attention sees", cols, 9);
+                                       "S PPV %", "V Se %", "V PPV %", "chosen on"};
+    head(t, "Fusion ablation on MIT-BIH inter-patient: which patient features the cross-attention sees", cols, 10);
     data_note(t, rows, n, "mitdb-aami");
     seeds_note(t);
     for (int k = 0; k < REPORT_ABLATION_VARIANTS; k++) {
@@ -350,6 +389,7 @@ static int ablation(table *t, const report_set *in) {
         stat_cell(c[6], seed_stat(in, r, REPORT_PPV, "S"), 1);
         stat_cell(c[7], seed_stat(in, r, REPORT_SENSITIVITY, "V"), 1);
         stat_cell(c[8], seed_stat(in, r, REPORT_PPV, "V"), 1);
+        chosen_on_cell(c[9], r);
     }
     return 0;
 }

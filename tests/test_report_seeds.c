@@ -97,7 +97,7 @@ static void confusion(long c[5][5], int n_ok, int s_hits) {
 }
 
 /* The markdown row of tables.md whose first cells are a and b, split into trimmed cells. */
-static int md_row(char *md, const char *section, const char *first, char cells[16][64]) {
+static int md_row(char *md, const char *section, const char *first, char cells[20][64]) {
     char *s = strstr(md, section);
     if (!s) return 0;
     char *end = strstr(s + 1, "\n## ");
@@ -106,7 +106,7 @@ static int md_row(char *md, const char *section, const char *first, char cells[1
         size_t len = strcspn(line + 1, "\n");
         snprintf(buf, sizeof buf, "%.*s", (int)len, line + 1);
         int k = 0;
-        for (char *save, *c = strtok_r(buf, "|", &save); c && k < 16; c = strtok_r(NULL, "|", &save)) {
+        for (char *save, *c = strtok_r(buf, "|", &save); c && k < 20; c = strtok_r(NULL, "|", &save)) {
             while (*c == ' ') c++;
             char *e = c + strlen(c);
             while (e > c && e[-1] == ' ') *--e = 0;
@@ -161,7 +161,7 @@ static void test_ablation_paired_over_seeds(void) {
     }
     mean_sd(d, 3, &mean, &sd);
     double t = mean / (sd / sqrt(3)), p = two_sided_p(t, 2);
-    char cells[16][64], want[64];
+    char cells[20][64], want[64];
     int n = md_row(md, "## Fusion ablation: each variant", "age, sex", cells);
     CHECK(n == 11, "the age, sex row has %d cells", n);
     snprintf(want, sizeof want, "%+.1f", 100 * mean);
@@ -189,10 +189,10 @@ static void test_ablation_paired_over_seeds(void) {
     n = md_row(md, "## Fusion ablation on MIT-BIH", "none (backbone only)", cells);
     mean_sd(none_s, 3, &mean, &sd);
     snprintf(want, sizeof want, "%.1f \u00b1 %.1f", 100 * mean, 100 * sd);
-    CHECK(n == 9 && !strcmp(cells[2], "3") && !strcmp(cells[5], want), "backbone: seeds %s, S Se %s (computed %s)",
+    CHECK(n == 10 && !strcmp(cells[2], "3") && !strcmp(cells[5], want), "backbone: seeds %s, S Se %s (computed %s)",
           n ? cells[2] : "", n ? cells[5] : "", want);
     n = md_row(md, "## MIT-BIH arrhythmia, inter-patient", "efficientecg-fusion-rr", cells);
-    CHECK(n == 16 && !strcmp(cells[1], "2"), "inter-patient table: RR over %s seeds", n ? cells[1] : "");
+    CHECK(n == 17 && !strcmp(cells[1], "2") && !strcmp(cells[16], "-"), "inter-patient table: RR over %s seeds", n ? cells[1] : "");
     free(md);
 
     /* ablation.csv: the same test with t, for every figure */
@@ -287,6 +287,17 @@ static void test_seeds_on_the_sample(void) {
     snprintf(cmd, sizeof cmd, "mkdir -p %s", path);
     CHECK(system(cmd) == 0, "%s", cmd);
 
+    /* the recipe's selection log (`ecgbench select`): 3 candidates, the second chosen on validation data */
+    snprintf(path, sizeof path, "%s/selection.csv", src);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL, "cannot write %s", path);
+    if (f) {
+        fputs("candidate,val_score,chosen,chosen_on\n"
+              "A,0.5,0,\"mitdb-aami val split (518 examples; records 101 106; seed 1)\"\n"
+              "B,0.6,1,\"mitdb-aami val split (518 examples; records 101 106; seed 1)\"\n"
+              "C,0.4,0,\"mitdb-aami val split (518 examples; records 101 106; seed 1)\"\n", f);
+        fclose(f);
+    }
     char *report[] = {"report", "--runs", weights, "--data", "datasets/sample", "--out", out, "--layer-reps", "21"};
     int rc;
     char *said = test_capture_stdout(ecg_cmd_report, 9, report, &rc);
@@ -330,14 +341,15 @@ static void test_seeds_on_the_sample(void) {
 
     /* tables.md: the inter-patient row over 3 seeds, as this test computes it */
     snprintf(path, sizeof path, "%s/tables.md", out);
-    char *md = test_read_file(path), cells[16][64], want[64];
+    char *md = test_read_file(path), cells[20][64], want[64];
     int k = md ? md_row(md, "## MIT-BIH arrhythmia, inter-patient", "lstm", cells) : 0;
     if (!k && md) k = md_row(md, "## MIT-BIH arrhythmia, inter-patient", "lstm (degenerate)", cells);
     snprintf(want, sizeof want, "%.1f \u00b1 %.1f", 100 * mean, 100 * sd);
-    CHECK(k == 16 && !strcmp(cells[1], "3") && !strcmp(cells[2], want), "lstm row: seeds %s, accuracy %s (computed %s)",
+    CHECK(k == 17 && !strcmp(cells[1], "3") && !strcmp(cells[2], want), "lstm row: seeds %s, accuracy %s (computed %s)",
           k ? cells[1] : "", k ? cells[2] : "", want);
     snprintf(want, sizeof want, "%.1f \u00b1 %.1f", 100 * se_mean, 100 * se_sd);
-    CHECK(k == 16 && !strcmp(cells[4], want), "N Se %s, computed %s", k ? cells[4] : "", want);
+    CHECK(k == 17 && !strcmp(cells[4], want), "N Se %s, computed %s", k ? cells[4] : "", want);
+    CHECK(k == 17 && !strcmp(cells[16], "val split (3 candidates)"), "chosen on: %s", k ? cells[16] : "");
     free(md);
     ecg_csv_table_free(&res);
     ecg_csv_table_free(&pc);
@@ -389,7 +401,7 @@ static void test_seeds_on_the_sample(void) {
     md = test_read_file(path);
     k = md ? md_row(md, "## MIT-BIH arrhythmia, inter-patient", "lstm", cells) : 0;
     if (!k && md) k = md_row(md, "## MIT-BIH arrhythmia, inter-patient", "lstm (degenerate)", cells);
-    CHECK(k == 16 && !strcmp(cells[1], "2 (1 m)"), "lstm row over %s seeds", k ? cells[1] : "");
+    CHECK(k == 17 && !strcmp(cells[1], "2 (1 m)"), "lstm row over %s seeds", k ? cells[1] : "");
     free(md);
     /* trained blind: no test metrics, nothing to show */
     cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(seed4.man, "metrics"), "test");
