@@ -194,6 +194,13 @@ static void test_ablation_paired_over_seeds(void) {
     n = md_row(md, "## MIT-BIH arrhythmia, inter-patient", "efficientecg-fusion-rr", cells);
     CHECK(n == 17 && !strcmp(cells[1], "2") && !strcmp(cells[16], "-"), "inter-patient table: RR over %s seeds", n ? cells[1] : "");
     free(md);
+    /* tables.tex says the same: the test in the caption, the marks and "n < 3" as LaTeX prints them */
+    snprintf(path, sizeof path, "%s/tables.tex", dir);
+    char *tex = test_read_file(path);
+    CHECK(tex && strstr(tex, "paired t-test over the seeds both runs have") && strstr(tex, "n $<$ 3, not tested") &&
+              strstr(tex, " $\\pm$ ") && strstr(tex, "* p $<$ 0.05"),
+          "tables.tex lacks the test's caption, n < 3, the plus-minus or the significance mark");
+    free(tex);
 
     /* ablation.csv: the same test with t, for every figure */
     ecg_csv_table a;
