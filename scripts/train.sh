@@ -5,6 +5,7 @@
 #   FORCE=1       retrain runs that already have a manifest (default: skip them)
 #   SEEDS=N       also train seeds 2..N of every run (default 1: seed 1 only), the same recipe with
 #                 --seed K, into models/seeds/MODEL-TASK/seedK/ (`ecgbench report` shows mean +- sd)
+#   OUT=dir, SEEDS_OUT=dir   where seed 1 and the further seeds go (models/weights, models/seeds)
 # A killed run resumes from its checkpoint on the next call. Runs go one after another, each on
 # all cores (training is data-parallel inside a run).
 # After each run its folder gets weights.sha256 (sha256sum's format). When a committed one is
