@@ -57,7 +57,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 INFO_DEFS = -DECG_GIT_COMMIT='"$(GIT_COMMIT)"' -DECG_CC='"$(shell $(CC) --version | head -n1)"'
 
-.PHONY: all install deps check-deps test bench bench-stability fuzz fuzz-run clean lib data train compress peer-check FORCE
+.PHONY: all install deps check-deps test bench bench-stability fuzz fuzz-run clean lib data train select compress peer-check FORCE
 # Keep the test objects make would otherwise delete as intermediates (and rebuild every time).
 # Every compile waits for check-deps (order-only `| check-deps`), so that under -j the missing
 # packages are installed before the first compiler runs.
@@ -79,6 +79,11 @@ data:
 # ONLY=regex picks runs by MODEL-TASK, FORCE=1 retrains finished ones, SEEDS=N trains seeds 1..N. See scripts/train.sh.
 train: all
 	@ONLY='$(ONLY)' FORCE=$(FORCE) SEEDS=$(SEEDS) scripts/train.sh $(REL)/ecgbench
+
+# The blind recipe choice (scripts/select.sh): candidates trained on validation data alone, the
+# winner promoted to models/weights/ with its selection log, its test split scored once. ONLY=regex.
+select: all
+	@ONLY='$(ONLY)' FORCE=$(FORCE) scripts/select.sh $(REL)/ecgbench
 
 # Regenerates the compressed variants under models/compressed/ from the committed weights (needs
 # `make data`). ONLY=regex, FORCE=1 as for train. See scripts/compress.sh.
@@ -136,7 +141,7 @@ PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/nul
 # the peer, on the sample). ECG_PEER=off skips both peer parts.
 test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench
 	@ECGBENCH=$(abspath $(ASN)/ecgbench) ECGBENCH_RELEASE=$(abspath $(REL)/ecgbench) \
-	  tests/run.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh $(TEST_BIN)
+	  tests/run.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh tests/select_script.sh $(TEST_BIN)
 
 peer-check: check-deps $(REL)/ecgbench
 	@py=$$($(PEER_PY)); [ -n "$$py" ] || { echo "peer-check: python3-torch is not installed (apt-get install python3-torch python3-numpy)"; exit 1; }; \
