@@ -91,10 +91,24 @@ train_one() {
   n=$((n + 1))
 }
 
+# chosen_recipe LOG: the options of the chosen candidate in a selection log (scripts/select.sh)
+chosen_recipe() {
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next } $col["chosen"] == 1 { print $col["options"] }' "$1"
+}
+
 while read -r model task opts; do
   [ -n "$model" ] || continue
   name="$model-$task"
   [[ -z "$ONLY" || "$name" =~ $ONLY ]] || continue
+  # A run chosen blind (make select) must be retrained with the recipe its selection log chose.
+  if [ -f "$OUT/$name/selection.csv" ]; then
+    chosen=$(chosen_recipe "$OUT/$name/selection.csv")
+    if [ "$(echo $chosen)" != "$(echo $opts)" ]; then
+      echo "train: $name: the recipe here ($opts) is not the one its selection log chose ($chosen);" \
+           "update scripts/train.sh" >&2
+      exit 1
+    fi
+  fi
   # shellcheck disable=SC2086  # opts is a list of options
   train_one "$name" "$OUT/$name" 1 $opts
   for ((s = 2; s <= SEEDS; s++)); do
