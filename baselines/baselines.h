@@ -11,5 +11,8 @@ int ecg_resnet1d(ecg_graph *g, const ecg_model_cfg *cfg);
 int ecg_resnet1d18(ecg_graph *g, const ecg_model_cfg *cfg);
 /* 2-layer LSTM, hidden 128, last state -> linear (bidirectional: both directions' last states). */
 int ecg_lstm_classifier(ecg_graph *g, const ecg_model_cfg *cfg, int bidirectional);
+/* CRNN: 4 blocks of conv k7 + BN + ReLU + max pool (32/64/128/128 channels, pools 4/4/2/2: 64x
+ * fewer steps), then the same 2-layer LSTM (hidden 128) and last state -> linear. Any length. */
+int ecg_crnn_classifier(ecg_graph *g, const ecg_model_cfg *cfg, int bidirectional);
 
 #endif

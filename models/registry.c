@@ -26,6 +26,8 @@ static int build_fusion_agesex(ecg_graph *g, const ecg_model_cfg *c) {
 static int build_fusion_rr(ecg_graph *g, const ecg_model_cfg *c) { return ecg_efficientecg_fusion(g, c, S_SCALE, 0, 1); }
 static int build_lstm(ecg_graph *g, const ecg_model_cfg *c) { return ecg_lstm_classifier(g, c, 0); }
 static int build_bilstm(ecg_graph *g, const ecg_model_cfg *c) { return ecg_lstm_classifier(g, c, 1); }
+static int build_crnn(ecg_graph *g, const ecg_model_cfg *c) { return ecg_crnn_classifier(g, c, 0); }
+static int build_bicrnn(ecg_graph *g, const ecg_model_cfg *c) { return ecg_crnn_classifier(g, c, 1); }
 
 static const ecg_model_def models[] = {
     {"efficientecg-b0", "EfficientNet-B0 stage table in 1D (MBConv + SE, taps 9/25)", build_b0},
@@ -40,6 +42,8 @@ static const ecg_model_def models[] = {
     {"resnet1d-18", "basic-block ResNet-18 in 1D (k15 stem, k7 blocks)", ecg_resnet1d18},
     {"lstm", "2-layer LSTM, hidden 128, last state -> linear", build_lstm},
     {"bilstm", "2-layer bidirectional LSTM, hidden 128, last states -> linear", build_bilstm},
+    {"crnn", "4 conv blocks (k7, pools 4-4-2-2: 64x shorter) -> lstm's 2-layer LSTM -> linear", build_crnn},
+    {"bicrnn", "4 conv blocks (k7, pools 4-4-2-2: 64x shorter) -> bilstm's 2-layer BiLSTM -> linear", build_bicrnn},
 };
 #define N_MODELS (int)(sizeof models / sizeof models[0])
 
