@@ -54,7 +54,11 @@ def lines_of(model, skip=()):
             continue
         if isinstance(m, tm.ConvBN):
             inside.append(name)
-            out.append((name, f"{short(m.conv)} + bn {short(m.bn).split(')')[0]})"))
+            text = f"{short(m.conv)} + bn {short(m.bn).split(')')[0]})"
+            if isinstance(m, tm.ConvBNPool):    # crnn: ReLU and a max pool, no tensors
+                p = m.pool
+                text += f" + ReLU + MaxPool1d(k{p.kernel_size}, s{p.stride}, pad {p.padding})"
+            out.append((name, text))
         elif any(True for _ in m.parameters(recurse=False)):
             out.append((name, short(m)))
     return out

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 MODELS = [
     "efficientecg-b0", "efficientecg-s", "efficientecg-fusion", "efficientecg-fusion-b0",
     "efficientecg-fusion-none", "efficientecg-fusion-agesex", "efficientecg-fusion-rr",
-    "resnet1d", "resnet1d-18", "lstm", "bilstm",
+    "resnet1d", "resnet1d-18", "lstm", "bilstm", "crnn", "bicrnn",
 ]
 
 # ---------------------------------------------------------------------------- safetensors
@@ -393,6 +393,44 @@ class LSTMClassifier(nn.Module):
         h = torch.cat([h_n[-2], h_n[-1]], 1) if self.lstm.bidirectional else h_n[-1]
         return self.fc(self.dropout(h))
 
+
+class ConvBNPool(ConvBN):
+    """prefix.conv (k7, "same", no bias) -> prefix.bn -> ReLU -> max pool (k = stride, padding k // 2:
+    floor(T / k) + 1 outputs, so any length >= 1 works and no sample is dropped)."""
+
+    def __init__(self, cin, cout, pool):
+        super().__init__(cin, cout, 7, act=nn.ReLU)
+        self.pool = nn.MaxPool1d(pool, pool, padding=pool // 2)
+
+    def forward(self, x):
+        return self.pool(super().forward(x))
+
+
+class CRNNClassifier(nn.Module):
+    """baselines/crnn.c: blocks.{0..3} (ConvBNPool; 32/64/128/128 channels, pools 4/4/2/2: 64x fewer
+    steps), then LSTMClassifier's nn.LSTM(128, 128, 2 layers, batch_first) and last state -> fc."""
+
+    CHANNELS, POOLS = (32, 64, 128, 128), (4, 4, 2, 2)
+
+    def __init__(self, channels, classes, bidirectional, dropout=0.0):
+        super().__init__()
+        blocks, cin = [], channels
+        for width, pool in zip(self.CHANNELS, self.POOLS):
+            blocks.append(ConvBNPool(cin, width, pool))
+            cin = width
+        self.blocks = nn.ModuleList(blocks)
+        self.lstm = nn.LSTM(cin, 128, num_layers=2, batch_first=True, bidirectional=bidirectional)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(128 * (2 if bidirectional else 1), classes)
+
+    def forward(self, x, features=None):
+        x = x.transpose(1, 2)
+        for b in self.blocks:
+            x = b(x)
+        _, (h_n, _) = self.lstm(x.transpose(1, 2))
+        h = torch.cat([h_n[-2], h_n[-1]], 1) if self.lstm.bidirectional else h_n[-1]
+        return self.fc(self.dropout(h))
+
 # ---------------------------------------------------------------------------- registry
 
 
@@ -419,6 +457,8 @@ def build(name, length, channels, classes, feature_names=()):
         if length % LSTMClassifier.FRAME:
             raise ValueError(f"{name}: input length {length} is not a multiple of the {LSTMClassifier.FRAME}-sample frame")
         m = LSTMClassifier(channels, classes, name == "bilstm")
+    elif name in ("crnn", "bicrnn"):
+        m = CRNNClassifier(channels, classes, name == "bicrnn")
     else:
         raise ValueError(f"unknown model '{name}'; known: {' '.join(MODELS)}")
     m.ecg_input = (length, channels)
