@@ -78,7 +78,8 @@ common_checks() { # number of steps run
     p=$out/layers_$(basename "$r")
     check "per-layer plot of $(basename "$r")" '[ -s "$p.png" ] && grep -q "MFLOPs" "$p.svg" && grep -q "latency (µs" "$p.svg"'
   done
-  check "every run has a latency row" '[ "$(tail -n +2 "$out/latency.csv" | grep -c ecgbench-xnnpack)" -ge "$(tail -n +2 "$out/results.csv" | wc -l)" ]'
+  # (results.csv has a row per seed; results_by_run.csv's dataset and run, fields 1 and 5, one per run)
+  check "every run has a latency row" '[ "$(tail -n +2 "$out/latency.csv" | grep -c ecgbench-xnnpack)" -ge "$(tail -n +2 "$out/results_by_run.csv" | cut -d, -f1,5 | sort -u | wc -l)" ]'
   local bad_png=() bad_svg=()
   for p in "$out"/*.png; do [ "$(head -c 8 "$p" | od -An -tx1 | tr -d " \n")" = 89504e470d0a1a0a ] || bad_png+=("$(basename "$p")"); done
   for p in "$out"/*.svg; do grep -q "</svg>" "$p" || bad_svg+=("$(basename "$p")"); done
