@@ -17,8 +17,9 @@
 #define MAX_DATA 8        /* distinct data_version values named per side */
 
 /* run: two runs of one model, variant and data (seeds) are two rows, not a duplicate */
-static const char *const key_cols[] = {"dataset", "split", "model", "variant", "run", "batch", "threads"};
-enum { K_DATASET, K_SPLIT, K_MODEL, K_VARIANT, K_RUN, K_BATCH, K_THREADS, N_KEYS };
+/* seed: a run's further seeds (models/seeds) are rows of the same run with their seed */
+static const char *const key_cols[] = {"dataset", "split", "model", "variant", "run", "seed", "batch", "threads"};
+enum { K_DATASET, K_SPLIT, K_MODEL, K_VARIANT, K_RUN, K_SEED, K_BATCH, K_THREADS, N_KEYS };
 static const struct {
     const char *col;
     int per_setting; /* depends on batch and threads; else one figure per run */
@@ -43,13 +44,20 @@ static int same_key(const side *a, int ra, const side *b, int rb, int with_setti
  * differ late stay two names. */
 static char *key_of(const side *s, int row, int with_setting, int show_split) {
     char *k = NULL;
-    const char *run = cell(s, row, s->key[K_RUN]);
-    int odd_run = 0;
+    const char *run = cell(s, row, s->key[K_RUN]), *seed = cell(s, row, s->key[K_SEED]);
+    int odd_run = 0, odd_seed = 0;
     for (int r = 1; r < s->t.n_rows && !odd_run; r++)
-        odd_run = r != row && strcmp(run, cell(s, r, s->key[K_RUN])) && same_key(s, r, s, row, with_setting) == 2;
-    int n = asprintf(&k, "%s%s%s %s %s%s%s%s%s%s%s%s", cell(s, row, s->key[K_DATASET]), show_split ? " " : "",
+        if (r != row && same_key(s, r, s, row, with_setting) == 2) {
+            odd_run = strcmp(run, cell(s, r, s->key[K_RUN])) != 0;
+            odd_seed |= !odd_run;
+        }
+    char seed_note[64] = "";
+    if (odd_seed) /* another row differs in its seed alone */
+        snprintf(seed_note, sizeof seed_note, " (seed %s)", seed);
+    int n = asprintf(&k, "%s%s%s %s %s%s%s%s%s%s%s%s%s", cell(s, row, s->key[K_DATASET]), show_split ? " " : "",
                      show_split ? cell(s, row, s->key[K_SPLIT]) : "", cell(s, row, s->key[K_MODEL]),
                      cell(s, row, s->key[K_VARIANT]), odd_run ? " (run " : "", odd_run ? run : "", odd_run ? ")" : "",
+                     seed_note,
                      with_setting ? " b" : "",
                      with_setting ? cell(s, row, s->key[K_BATCH]) : "", with_setting ? " t" : "",
                      with_setting ? cell(s, row, s->key[K_THREADS]) : "");
@@ -67,8 +75,8 @@ static int same_key(const side *a, int ra, const side *b, int rb, int with_setti
     int same_run = 1;
     for (int k = 0; k < N_KEYS; k++) {
         if (!with_setting && (k == K_BATCH || k == K_THREADS)) continue;
-        if (k == K_RUN) { /* compared only when both files have the column */
-            same_run = a->key[k] < 0 || b->key[k] < 0 || !strcmp(cell(a, ra, a->key[k]), cell(b, rb, b->key[k]));
+        if (k == K_RUN || k == K_SEED) { /* compared only when both files have the column */
+            same_run &= a->key[k] < 0 || b->key[k] < 0 || !strcmp(cell(a, ra, a->key[k]), cell(b, rb, b->key[k]));
             continue;
         }
         if (strcmp(cell(a, ra, a->key[k]), cell(b, rb, b->key[k]))) return 0;

@@ -437,7 +437,38 @@ static void test_seeds_on_the_sample(void) {
     unsetenv("ECG_CACHE_DIR");
 }
 
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL, "cannot write %s", path);
+    if (f) fputs(text, f), fclose(f);
+}
+
+/* `ecgbench compare` on two reports with seeds: a run's seeds are rows of one run told apart by
+ * their seed column (not "the same row" twice), matched seed by seed. */
+static void test_compare_seed_rows(void) {
+    char a[] = "/tmp/ecg_seeds_a_XXXXXX", b[] = "/tmp/ecg_seeds_b_XXXXXX";
+    close(mkstemp(a)), close(mkstemp(b));
+    write_text(a, "dataset,split,model,variant,run,seed,batch,threads,accuracy\n"
+                  "cinc2017,test,efficientecg-s,f32,efficientecg-s-cinc2017,1,,,0.8\n"
+                  "cinc2017,test,efficientecg-s,f32,efficientecg-s-cinc2017,2,,,0.7\n");
+    write_text(b, "dataset,split,model,variant,run,seed,batch,threads,accuracy\n"
+                  "cinc2017,test,efficientecg-s,f32,efficientecg-s-cinc2017,2,,,0.35\n"
+                  "cinc2017,test,efficientecg-s,f32,efficientecg-s-cinc2017,1,,,0.4\n");
+    char *argv[] = {"compare", a, b};
+    int rc;
+    char *out = test_capture_stdout(ecg_cmd_compare, 3, argv, &rc);
+    CHECK(rc == 0 && out && strstr(out, "(seed 1)") && strstr(out, "(seed 2)") && strstr(out, "2 rows matched"),
+          "compare of seed rows (rc %d):\n%s", rc, out ? out : "");
+    /* seed 1 with seed 1 (0.4 / 0.8), seed 2 with seed 2 (0.35 / 0.7): both ratios 0.5 */
+    int halves = 0;
+    for (const char *p = out ? strstr(out, "0.500") : NULL; p; p = strstr(p + 1, "0.500")) halves++;
+    CHECK(halves == 2, "B/A of each seed should be 0.500:\n%s", out ? out : "");
+    free(out);
+    unlink(a), unlink(b);
+}
+
 int main(void) {
+    RUN(test_compare_seed_rows);
     RUN(test_paired_t_textbook);
     RUN(test_ablation_paired_over_seeds);
     RUN(test_seeds_on_the_sample);
