@@ -51,6 +51,7 @@ resnet1d                 cinc2017   --epochs 5 --patience 2 --class-weights sqrt
 resnet1d-18              cinc2017   --epochs 5 --patience 2 --class-weights sqrt --batch 32 --crop 3000
 lstm                     cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
 bilstm                   cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
+crnn                     cinc2017   --epochs 20 --patience 5 --class-weights sqrt --batch 32 --crop 3000
 EOF
 )
 
