@@ -5,8 +5,9 @@
 #      1 and 32, 1 thread and all cores -> latency_ecgbench.csv
 #   3. the PyTorch peer, when python3-torch is installed (else one line saying it is skipped):
 #      logits of the committed weights checked against ecgbench's, and its latency -> latency_torch.csv
-#   4. report: every run evaluated -> results.csv, per_class.csv, confusion.csv, layers.csv (with
-#      per-layer latency), sweep.csv, latency.csv, tables.md/.tex, run.json
+#   4. report: every run and each of its seeds evaluated -> results.csv, results_by_run.csv (mean
+#      and sd over seeds), ablation.csv, per_class.csv, confusion.csv, layers.csv (with per-layer
+#      latency), sweep.csv, latency.csv, tables.md/.tex, run.json
 #   5. plots (gnuplot, PNG and SVG): accuracy against latency and against size per dataset with the
 #      Pareto front, the pruning sweep, training curves, and for each trained run its per-layer
 #      FLOPs and latency (layers_RUN) and its confusion heat map (confusion_RUN)
@@ -196,8 +197,8 @@ total=$(($(date +%s) - t_start))
   printf '%s\n' "${new_times[@]}"; } > "$times_file.new" && mv "$times_file.new" "$times_file"
 
 # ---- every file the steps must have written
-expected=(bench_op.csv bench_op.png bench_op.svg latency_ecgbench.csv latency.csv results.csv per_class.csv
-          confusion.csv layers.csv sweep.csv tables.md tables.tex run.json training.png training.svg)
+expected=(bench_op.csv bench_op.png bench_op.svg latency_ecgbench.csv latency.csv results.csv results_by_run.csv
+          ablation.csv per_class.csv confusion.csv layers.csv sweep.csv tables.md tables.tex run.json training.png training.svg)
 [ -n "$py" ] && expected+=(latency_torch.csv)
 for ds in $(tail -n +2 "$out/results.csv" | cut -d, -f1 | sort -u); do
   for k in latency size; do expected+=("accuracy_${k}_$ds.png" "accuracy_${k}_$ds.svg"); done
