@@ -10,6 +10,7 @@
  * stderr: the caller rebuilds the data and a later save replaces the file. Saves write a temp
  * file in the same folder and rename it, so a reader never sees half a file. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,14 +116,24 @@ int ecg_cache_load(const char *cache_dir, uint64_t key, ecg_dataset *d, char *er
     memset(d, 0, sizeof *d);
     char path[1024];
     cache_path(cache_dir, key, path, sizeof path);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return errno == ENOENT ? 1 : warn_miss(path, strerror(errno));
+    /* O_NONBLOCK: a FIFO under the cache's name must not block the open (fstat refuses it) */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    FILE *fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!fp) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        return e == ENOENT ? 1 : warn_miss(path, strerror(e));
+    }
     cache_header h;
     struct stat st;
     payload_sizes s;
     int rc = 1;
     char *names = NULL;
-    if (fstat(fileno(fp), &st) || fread(&h, 1, sizeof h, fp) != sizeof h) {
+    if (fstat(fileno(fp), &st) || !S_ISREG(st.st_mode)) {
+        warn_miss(path, "not a regular file");
+        goto done;
+    }
+    if (fread(&h, 1, sizeof h, fp) != sizeof h) {
         warn_miss(path, "shorter than the cache header");
         goto done;
     }

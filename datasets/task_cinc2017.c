@@ -247,8 +247,9 @@ int ecg_cinc_read_mat(const char *path, int16_t **val, long *n, char *err, size_
                 if (dv[i] != floor(dv[i]) || dv[i] < -32768 || dv[i] > 32767) {
                     snprintf(err, errlen, "%s: 'val' element %zu (%g) is not an int16 value", path, i, dv[i]);
                     rc = -1;
+                } else {
+                    out[i] = (int16_t)dv[i]; /* only in range: the cast of 3e38 would be undefined */
                 }
-                out[i] = (int16_t)dv[i];
             }
         }
         if (rc) {

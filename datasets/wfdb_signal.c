@@ -258,6 +258,7 @@ int ecg_wfdb_read_record(const char *dir, const char *record, ecg_wfdb_header *h
         col += w;
     }
     free(group);
+    if (h->n_samples < 0) h->n_samples = 0; /* no signals and no count: none, not -1 */
     if (!all) all = malloc(sizeof *all); /* no signals: an empty, freeable array */
     if (!all) {
         snprintf(err, errlen, "%s: out of memory", record);

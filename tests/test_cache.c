@@ -212,6 +212,22 @@ static void test_damaged_files(void) {
     tmp_remove(tmp);
 }
 
+/* A FIFO (or a folder) under the cache file's name: a miss with a warning, not a hang. */
+static void test_cache_file_is_a_fifo(void) {
+    tmp_make();
+    char path[256], warn[512];
+    ecg_dataset d;
+    path_of(tmp, 7, path, sizeof path);
+    CHECK(mkfifo(path, 0600) == 0, "mkfifo");
+    alarm(20); /* a hang fails the test instead of blocking make test */
+    CHECK(load_capture(tmp, 7, &d, warn, sizeof warn) == 1 && strstr(warn, "not a regular file"), "FIFO: %s", warn);
+    alarm(0);
+    unlink(path);
+    CHECK(mkdir(path, 0700) == 0, "mkdir");
+    CHECK(load_capture(tmp, 7, &d, warn, sizeof warn) == 1 && strstr(warn, "miss"), "folder: %s", warn);
+    tmp_remove(tmp);
+}
+
 static void test_save_errors(void) {
     tmp_make();
     char err[256] = "";
@@ -235,5 +251,6 @@ int main(void) {
     RUN(test_round_trip);
     RUN(test_damaged_files);
     RUN(test_save_errors);
+    RUN(test_cache_file_is_a_fifo);
     return test_done();
 }

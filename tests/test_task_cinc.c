@@ -225,6 +225,24 @@ static void test_mat_65536x65536_in_100_values(void) {
     fixture_close();
 }
 
+/* A double-class .mat whose 'val' holds 3e38 (found by fuzz_cinc_mat): an error naming the
+ * element, without the undefined double -> int16 cast of it (UBSan float-cast-overflow). */
+static void test_mat_double_3e38(void) {
+    fixture_open();
+    unsigned char b[24 + 24] = {0, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 'v', 'a', 'l', 0};
+    const double v[3] = {1, 3e38, -5};
+    memcpy(b + 24, v, sizeof v); /* little-endian host, as the type code 0 (little-endian double) says */
+    write_file("A00001.mat", b, sizeof b);
+    char p[256], err[512] = "";
+    int16_t *val = NULL;
+    long n = 0;
+    snprintf(p, sizeof p, "%s/A00001.mat", dir);
+    CHECK(ecg_cinc_read_mat(p, &val, &n, err, sizeof err) == -1 && !val && strstr(err, "element 1") &&
+              strstr(err, "not an int16"),
+          "3e38: %s", err);
+    fixture_close();
+}
+
 /* REFERENCE.csv with CR-only line endings (an old Mac editor's): read as lines, like LF and CRLF. */
 static void test_reference_cr_only_lines(void) {
     fixture_open();
@@ -494,6 +512,7 @@ int main(void) {
     RUN(test_reference_errors);
     RUN(test_mat_65536x65536_in_100_values);
     RUN(test_reference_cr_only_lines);
+    RUN(test_mat_double_3e38);
     RUN(test_zscore_crop_pad);
     RUN(test_stratified_split);
     RUN(test_sample_mat_vs_header);

@@ -367,6 +367,23 @@ static void read_record_fifo_and_folder_dat(void) {
     CHECK(rmdir(dir) == 0, "rmdir");
 }
 
+/* A header with no signals and no sample count (found by fuzz_wfdb_record): 0 frames, not -1. */
+static void read_record_no_signals_no_count(void) {
+    char dir[] = "/tmp/ecg_wfdb_empty_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char p[256], err[ERRLEN] = "";
+    snprintf(p, sizeof p, "%s/rec.hea", dir);
+    CHECK(write_file(p, "rec 0\n", 6) == 0, "write");
+    ecg_wfdb_header h;
+    int32_t *adc = NULL;
+    CHECK(ecg_wfdb_read_record(dir, "rec", &h, &adc, NULL, err, ERRLEN) == 0 && adc && h.n_samples == 0,
+          "no signals: n_samples %ld %s", h.n_samples, err);
+    free(adc);
+    ecg_wfdb_header_free(&h);
+    unlink(p);
+    CHECK(rmdir(dir) == 0, "rmdir");
+}
+
 /* Header errors cite the line they are about: never line 0, never the empty "line" after the
  * final newline; binary garbage in a field is shown as \xNN, not echoed raw. */
 static void header_error_lines_and_garbage(void) {
@@ -606,6 +623,7 @@ int main(void) {
     RUN(read_record_random_dat_right_size);
     RUN(read_record_fifo_and_folder_dat);
     RUN(header_error_lines_and_garbage);
+    RUN(read_record_no_signals_no_count);
     RUN(annotations_hand_built);
     RUN(annotations_reject_bad_input);
     RUN(annotation_symbols);
