@@ -1,7 +1,8 @@
 /* `ecgbench results [DIR]`: the test-split results of every trained run under DIR (default
- * models/weights), one Markdown table per task, read from the runs' manifests. The README's
- * results tables are this command's output (a test keeps them in step), so no number in them is
- * typed by hand. */
+ * models/weights), one Markdown table per task, read from the runs' manifests: with further seeds
+ * (the `seeds` folder beside DIR, models/seeds/RUN/seedN), each figure is the mean ± sample
+ * standard deviation over them. The README's results tables are this command's output (a test
+ * keeps them in step), so no number in them is typed by hand. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "bench/bench.h"
+#include "bench/report.h"
 #include "datasets/datasets.h"
 #include "models/models.h"
 
@@ -22,9 +24,37 @@ static const char *str_of(const cJSON *o, const char *key) {
     return s ? s : "?";
 }
 
-static void pct(char *buf, size_t n, double v) {
-    if (isfinite(v)) snprintf(buf, n, "%.1f", 100 * v);
-    else snprintf(buf, n, "-");
+/* A figure over the seeds, in percent or as a fraction: "93.1", "93.1 ± 0.4" with several seeds,
+ * "-" when undefined in every seed. */
+static void cell(char *buf, size_t n, const double *v, int k, int percent) {
+    report_stat st = report_stat_of(v, k);
+    double scale = percent ? 100 : 1;
+    const char *fmt = percent ? "%.1f" : "%.3f", *fmt_sd = percent ? "%.1f ± %.1f" : "%.3f ± %.3f";
+    if (st.n == 0) snprintf(buf, n, "-");
+    else if (st.n == 1) snprintf(buf, n, fmt, scale * st.mean);
+    else snprintf(buf, n, fmt_sd, scale * st.mean, scale * st.sd);
+}
+
+/* The test metrics of a run's seeds: seed 1's (the run's own) then each further seed's; returns how
+ * many, 0 when seed 1 has none. A further seed without readable test metrics is left out, said. */
+static int seed_metrics(const ecg_run *run, const ecg_task *t, ecg_metrics *m) {
+    const cJSON *test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(run->man, "metrics"), "test");
+    if (ecg_metrics_from_json(test, t->n_classes, &m[0])) {
+        fprintf(stderr, "ecgbench results: %s: no readable test metrics, left out\n", run->dir);
+        return 0;
+    }
+    int k = 1, n_seeds = 0;
+    ecg_run *seeds = NULL;
+    char err[1300];
+    if (strcmp(run->variant, "f32") == 0 && report_find_seeds(run, NULL, &seeds, &n_seeds, err, sizeof err))
+        fprintf(stderr, "ecgbench results: %s\n", err);
+    for (int i = 0; i < n_seeds && k < REPORT_MAX_SEEDS; i++) {
+        test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(seeds[i].man, "metrics"), "test");
+        if (ecg_metrics_from_json(test, t->n_classes, &m[k])) fprintf(stderr, "ecgbench results: %s: no readable test metrics, left out\n", seeds[i].dir);
+        else k++;
+    }
+    ecg_runs_free(seeds, n_seeds);
+    return k;
 }
 
 /* One task's table; returns the number of rows. */
@@ -33,34 +63,39 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
     for (int r = 0; r < n_runs; r++) {
         const cJSON *m = runs[r].man;
         if (strcmp(str_of(m, "task"), t->name)) continue;
-        ecg_metrics mt;
-        const cJSON *test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"), "test");
-        if (ecg_metrics_from_json(test, t->n_classes, &mt)) {
-            fprintf(stderr, "ecgbench results: %s: no readable test metrics, left out\n", runs[r].dir);
-            continue;
-        }
+        ecg_metrics ms[REPORT_MAX_SEEDS];
+        int k = seed_metrics(&runs[r], t, ms);
+        if (!k) continue;
+        const ecg_metrics *mt = &ms[0];
         if (!rows++) {
-            printf("**%s**, test split (%ld examples); data: %s\n\n| model | params | accuracy %% | macro-F1 |",
-                   t->name, mt.n, str_of(m, "data_version"));
+            printf("**%s**, test split (%ld examples); data: %s\n\n| model | seeds | params | accuracy %% | macro-F1 |",
+                   t->name, mt->n, str_of(m, "data_version"));
             if (t->score_name) printf(" %s |", t->score_name);
+            const cJSON *test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"), "test");
             const cJSON *per = cJSON_GetObjectItemCaseSensitive(test, "per_class");
             for (int c = 0; c < t->n_classes; c++)
                 printf(" %s Se / PPV %% |", str_of(cJSON_GetArrayItem(per, c), "class"));
-            printf(" epochs (best) | train ex/s |\n|---|---:|---:|---:|");
+            printf(" epochs (best) | train ex/s |\n|---|---:|---:|---:|---:|");
             if (t->score_name) printf("---:|");
             for (int c = 0; c < t->n_classes; c++) printf("---:|");
             printf("---:|---:|\n");
         }
-        char a[16], se[16], ppv[16];
-        pct(a, sizeof a, mt.accuracy);
+        double v[4][REPORT_MAX_SEEDS];
+        char a[32], f1[32], sc[32], se[32], ppv[32];
+        for (int i = 0; i < k; i++)
+            v[0][i] = ms[i].accuracy, v[1][i] = ms[i].macro_f1,
+            v[2][i] = t->score_name ? ecg_metrics_mean_f1(&ms[i], t->score_classes) : NAN;
+        cell(a, sizeof a, v[0], k, 1);
+        cell(f1, sizeof f1, v[1], k, 0);
         /* a compressed run (`ecgbench compress`) names its variant after the model: "efficientecg-s int8" */
         int compressed = strcmp(runs[r].variant, "f32") != 0;
-        printf("| %s%s%s | %.0f | %s | %.3f |", str_of(m, "model"), compressed ? " " : "", compressed ? runs[r].variant : "",
-               num_of(m, "params"), a, mt.macro_f1);
-        if (t->score_name) printf(" %.3f |", ecg_metrics_mean_f1(&mt, t->score_classes));
+        printf("| %s%s%s | %d | %.0f | %s | %s |", str_of(m, "model"), compressed ? " " : "",
+               compressed ? runs[r].variant : "", k, num_of(m, "params"), a, f1);
+        if (t->score_name) cell(sc, sizeof sc, v[2], k, 0), printf(" %s |", sc);
         for (int c = 0; c < t->n_classes; c++) {
-            pct(se, sizeof se, mt.sensitivity[c]);
-            pct(ppv, sizeof ppv, mt.ppv[c]);
+            for (int i = 0; i < k; i++) v[0][i] = ms[i].sensitivity[c], v[1][i] = ms[i].ppv[c];
+            cell(se, sizeof se, v[0], k, 1);
+            cell(ppv, sizeof ppv, v[1], k, 1);
             printf(" %s / %s |", se, ppv);
         }
         if (compressed) printf(" - | - |\n"); /* fine-tuned at most, not trained here */
@@ -83,7 +118,8 @@ int ecg_cmd_results(int argc, char **argv) {
         int help = argc == 2;
         fprintf(help ? stdout : stderr,
                 "usage: ecgbench results [DIR]\n  test-split results of every run under DIR (default "
-                "models/weights), one Markdown table per task, from the manifests\n");
+                "models/weights), one Markdown table per task, from the manifests;\n  with further seeds "
+                "(the seeds folder beside DIR) each figure is mean ± sd over them\n");
         return help ? 0 : 2;
     }
     const char *root = argc == 2 ? argv[1] : "models/weights";

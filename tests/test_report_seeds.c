@@ -467,7 +467,50 @@ static void test_compare_seed_rows(void) {
     unlink(a), unlink(b);
 }
 
+/* `ecgbench results` (the README's block) over seeds: a run with a further seed whose test confusion
+ * matrix moves 500 N beats to V shows "mean ± sd" of the two accuracies, computed here. */
+static void test_results_over_seeds(void) {
+    if (!test_need_file("models/weights/lstm-mitdb-aami/manifest.json")) return;
+    char dir[] = "/tmp/ecgbench_results_seeds_XXXXXX", cmd[512], path[256], err[256];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/weights %s/seeds/lstm-mitdb-aami/seed2 && cp -r models/weights/lstm-mitdb-aami "
+             "%s/weights/ && cp models/weights/lstm-mitdb-aami/manifest.json %s/seeds/lstm-mitdb-aami/seed2/",
+             dir, dir, dir, dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    snprintf(path, sizeof path, "%s/seeds/lstm-mitdb-aami/seed2/manifest.json", dir);
+    cJSON *man = ecg_read_json(path, err, sizeof err);
+    CHECK(man != NULL, "%s", err);
+    if (!man) return;
+    cJSON_ReplaceItemInObjectCaseSensitive(man, "seed", cJSON_CreateNumber(2));
+    cJSON *conf = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(man, "metrics"), "test"), "confusion");
+    cJSON *row0 = cJSON_GetArrayItem(conf, 0);
+    double n_n = cJSON_GetArrayItem(row0, 0)->valuedouble, n_v = cJSON_GetArrayItem(row0, 2)->valuedouble, total = 0,
+           correct = 0;
+    cJSON_ReplaceItemInArray(row0, 0, cJSON_CreateNumber(n_n - 500));
+    cJSON_ReplaceItemInArray(row0, 2, cJSON_CreateNumber(n_v + 500));
+    for (int i = 0; i < cJSON_GetArraySize(conf); i++)
+        for (int j = 0; j < cJSON_GetArraySize(conf); j++) {
+            double c = cJSON_GetArrayItem(cJSON_GetArrayItem(conf, i), j)->valuedouble;
+            total += c, correct += i == j ? c : 0;
+        }
+    CHECK(ecg_write_json(path, man, err, sizeof err) == 0, "%s", err);
+    cJSON_Delete(man);
+    double acc[2] = {(correct + 500) / total, correct / total}, mean, sd;
+    mean_sd(acc, 2, &mean, &sd);
+    char want[96], weights[128];
+    snprintf(want, sizeof want, "| lstm | 2 | 205445 | %.1f ± %.1f |", 100 * mean, 100 * sd);
+    snprintf(weights, sizeof weights, "%s/weights", dir);
+    char *argv[] = {"results", weights};
+    int rc;
+    char *got = test_capture_stdout(ecg_cmd_results, 2, argv, &rc);
+    CHECK(rc == 0 && got && strstr(got, want), "want a row starting '%s' in:\n%s", want, got ? got : "(none)");
+    free(got);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
 int main(void) {
+    RUN(test_results_over_seeds);
     RUN(test_compare_seed_rows);
     RUN(test_paired_t_textbook);
     RUN(test_ablation_paired_over_seeds);
