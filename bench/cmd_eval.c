@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "bench/bench.h"
+#include "bench/metrics_check.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench eval DIR [--record] [--data D] [--threads N]\n"
@@ -142,7 +143,21 @@ int ecg_cmd_eval(int argc, char **argv) {
             fprintf(stderr, "ecgbench eval: the manifest has no readable test confusion matrix\n");
             rc = 1;
         } else if (ecg_metrics_equal(&m, &mm)) {
-            printf("reproduces the manifest's test metrics exactly\n");
+            /* the same confusion matrix: every figure stored beside it must follow from it too */
+            double stored_score = cJSON_GetNumberValue(
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r.man, "score"), "test"));
+            if (ecg_metrics_check_json(want, &m, d.class_names, err, sizeof err)) {
+                fprintf(stderr, "ecgbench eval: the manifest's test metrics do not follow from its confusion matrix: "
+                                "%s\n", err);
+                rc = 1;
+            } else if (tk && tk->score_name && cJSON_GetObjectItemCaseSensitive(r.man, "score") &&
+                       !(fabs(stored_score - ecg_metrics_mean_f1(&m, tk->score_classes)) <= 1e-9)) {
+                fprintf(stderr, "ecgbench eval: the manifest's test %s is %.6g, recomputed %.6g\n", tk->score_name,
+                        stored_score, ecg_metrics_mean_f1(&m, tk->score_classes));
+                rc = 1;
+            } else {
+                printf("reproduces the manifest's test metrics exactly\n");
+            }
         } else {
             fprintf(stderr, "ecgbench eval: DIFFERENT from the manifest (accuracy %.6f there, %.6f here)\n",
                     mm.accuracy, m.accuracy);

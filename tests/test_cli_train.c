@@ -41,11 +41,26 @@ static void test_train_then_eval(void) {
     p = p ? strstr(p, "\"confusion\"") : NULL;
     p = p ? strstr(p, "[[") : NULL;
     if (p) {
-        p[2] = p[2] == '9' ? '8' : '9';
+        char orig = p[2];
+        p[2] = orig == '9' ? '8' : '9';
         FILE *f = fopen(path, "w");
         fputs(text, f);
         fclose(f);
         CHECK(ecg_cmd_eval(2, eval) == 1, "eval accepted a different confusion matrix");
+        p[2] = orig; /* back; then an edited accuracy beside the true matrix */
+        char *test_at = strstr(strstr(text, "\"metrics\":"), "\"test\":");
+        char *acc = test_at ? strstr(test_at, "\"accuracy\":") : NULL;
+        if (acc) {
+            acc += strlen("\"accuracy\":");
+            while (*acc == ' ' || *acc == '\t') acc++;
+            if (acc[0] == '1') acc[0] = '0';       /* 1 -> 0 */
+            else acc[2] = acc[2] == '9' ? '1' : '9'; /* 0.9x -> 0.1x, else 0.9x */
+            f = fopen(path, "w");
+            fputs(text, f);
+            fclose(f);
+            CHECK(ecg_cmd_eval(2, eval) == 1, "eval accepted an edited accuracy beside a true confusion matrix");
+        }
+        CHECK(acc != NULL, "no test accuracy in the manifest");
     }
     free(text);
     char *bad1[] = {"train", "efficientecg-s"};
