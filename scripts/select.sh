@@ -64,6 +64,7 @@ for name in "${runs[@]}"; do
   rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
   cp "$winner"/{weights.safetensors,manifest.json,epochs.csv} "$CAND/$name/selection.csv" "$dest.tmp/"
   "$ECGBENCH" eval "$dest.tmp" --record
+  (cd "$dest.tmp" && sha256sum weights.safetensors >weights.sha256)
   rm -rf "$dest" && mv "$dest.tmp" "$dest"
   echo "select: $name: $winner -> $dest (test split scored once)"
 done
