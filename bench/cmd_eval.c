@@ -15,6 +15,7 @@
 
 #include "bench/bench.h"
 #include "bench/metrics_check.h"
+#include "models/models.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench eval DIR [--record] [--data D] [--threads N]\n"
@@ -87,6 +88,13 @@ int ecg_cmd_eval(int argc, char **argv) {
     if (from_dir) {
         if (ecg_run_read(argv[optind], &r, err, sizeof err)) {
             fprintf(stderr, "ecgbench eval: %s\n", err);
+            return 1;
+        }
+        if (!ecg_model_find(r.model)) { /* the classical baseline's runs hold discriminants, not a network */
+            fprintf(stderr, "ecgbench eval: %s: '%s' is not a network of the registry (ecgbench models)%s\n",
+                    argv[optind], r.model,
+                    strncmp(r.model, "dechazal", 8) ? "" : "; re-check it with `ecgbench baseline dechazal --eval DIR`");
+            ecg_run_free(&r);
             return 1;
         }
         if (!data) data = r.data_dir;
