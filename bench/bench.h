@@ -108,6 +108,10 @@ cJSON *ecg_metrics_json(const ecg_metrics *m, const char *const *class_names);
 int ecg_metrics_from_json(const cJSON *o, int classes, ecg_metrics *m);
 /* A whole JSON file (manifests); NULL with err when unreadable or not JSON. */
 cJSON *ecg_read_json(const char *path, char *err, size_t errlen);
+/* o[key] as a number (NaN when missing or not a number) or a string (fallback when not a string);
+ * o may be NULL. */
+double ecg_json_num(const cJSON *o, const char *key);
+const char *ecg_json_str(const cJSON *o, const char *key, const char *fallback);
 /* Writes j to path atomically (a temporary file, then rename). 0, or -1 with err. */
 int ecg_write_json(const char *path, const cJSON *j, char *err, size_t errlen);
 /* Same confusion matrix (so every derived figure is the same). */

@@ -14,44 +14,28 @@
 #include "datasets/datasets.h"
 #include "models/models.h"
 
-static double num_of(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static const char *str_of(const cJSON *o, const char *key) {
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
-    return s ? s : "?";
-}
-
-/* A figure over the seeds, in percent or as a fraction: "93.1", "93.1 ± 0.4" with several seeds,
- * "-" when undefined in every seed. */
+/* A figure over the seeds as the tables print it (report_stat_format). */
 static void cell(char *buf, size_t n, const double *v, int k, int percent) {
-    report_stat st = report_stat_of(v, k);
-    double scale = percent ? 100 : 1;
-    const char *fmt = percent ? "%.1f" : "%.3f", *fmt_sd = percent ? "%.1f ± %.1f" : "%.3f ± %.3f";
-    if (st.n == 0) snprintf(buf, n, "-");
-    else if (st.n == 1) snprintf(buf, n, fmt, scale * st.mean);
-    else snprintf(buf, n, fmt_sd, scale * st.mean, scale * st.sd);
+    report_stat_format(buf, n, report_stat_of(v, k), percent);
 }
 
 /* The test metrics of a run's seeds: seed 1's (the run's own) then each further seed's; returns how
  * many, 0 when seed 1 has none. A further seed without readable test metrics is left out, said. */
 static int seed_metrics(const ecg_run *run, const ecg_task *t, ecg_metrics *m) {
-    const cJSON *test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(run->man, "metrics"), "test");
-    if (ecg_metrics_from_json(test, t->n_classes, &m[0])) {
-        fprintf(stderr, "ecgbench results: %s: no readable test metrics, left out\n", run->dir);
-        return 0;
-    }
-    int k = 1, n_seeds = 0;
+    int n_seeds = 0, k = 0;
     ecg_run *seeds = NULL;
     char err[1300];
     if (strcmp(run->variant, "f32") == 0 && report_find_seeds(run, NULL, &seeds, &n_seeds, err, sizeof err))
         fprintf(stderr, "ecgbench results: %s\n", err);
-    for (int i = 0; i < n_seeds && k < REPORT_MAX_SEEDS; i++) {
-        test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(seeds[i].man, "metrics"), "test");
-        if (ecg_metrics_from_json(test, t->n_classes, &m[k])) fprintf(stderr, "ecgbench results: %s: no readable test metrics, left out\n", seeds[i].dir);
-        else k++;
+    for (int i = -1; i < n_seeds && k < REPORT_MAX_SEEDS; i++) { /* -1: the run itself, seed 1 */
+        const ecg_run *s = i < 0 ? run : &seeds[i];
+        const cJSON *test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s->man, "metrics"), "test");
+        if (ecg_metrics_from_json(test, t->n_classes, &m[k])) {
+            fprintf(stderr, "ecgbench results: %s: no readable test metrics, left out\n", s->dir);
+            if (i < 0) break; /* without seed 1's, the run has no row */
+        } else {
+            k++;
+        }
     }
     ecg_runs_free(seeds, n_seeds);
     return k;
@@ -62,19 +46,19 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
     int rows = 0;
     for (int r = 0; r < n_runs; r++) {
         const cJSON *m = runs[r].man;
-        if (strcmp(str_of(m, "task"), t->name)) continue;
+        if (strcmp(ecg_json_str(m, "task", "?"), t->name)) continue;
         ecg_metrics ms[REPORT_MAX_SEEDS];
         int k = seed_metrics(&runs[r], t, ms);
         if (!k) continue;
         const ecg_metrics *mt = &ms[0];
         if (!rows++) {
             printf("**%s**, test split (%ld examples); data: %s\n\n| model | seeds | params | accuracy %% | macro-F1 |",
-                   t->name, mt->n, str_of(m, "data_version"));
+                   t->name, mt->n, ecg_json_str(m, "data_version", "?"));
             if (t->score_name) printf(" %s |", t->score_name);
             const cJSON *test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"), "test");
             const cJSON *per = cJSON_GetObjectItemCaseSensitive(test, "per_class");
             for (int c = 0; c < t->n_classes; c++)
-                printf(" %s Se / PPV %% |", str_of(cJSON_GetArrayItem(per, c), "class"));
+                printf(" %s Se / PPV %% |", ecg_json_str(cJSON_GetArrayItem(per, c), "class", "?"));
             printf(" epochs (best) | train ex/s |\n|---|---:|---:|---:|---:|");
             if (t->score_name) printf("---:|");
             for (int c = 0; c < t->n_classes; c++) printf("---:|");
@@ -89,8 +73,8 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
         cell(f1, sizeof f1, v[1], k, 0);
         /* a compressed run (`ecgbench compress`) names its variant after the model: "efficientecg-s int8" */
         int compressed = strcmp(runs[r].variant, "f32") != 0;
-        printf("| %s%s%s | %d | %.0f | %s | %s |", str_of(m, "model"), compressed ? " " : "",
-               compressed ? runs[r].variant : "", k, num_of(m, "params"), a, f1);
+        printf("| %s%s%s | %d | %.0f | %s | %s |", ecg_json_str(m, "model", "?"), compressed ? " " : "",
+               compressed ? runs[r].variant : "", k, ecg_json_num(m, "params"), a, f1);
         if (t->score_name) cell(sc, sizeof sc, v[2], k, 0), printf(" %s |", sc);
         for (int c = 0; c < t->n_classes; c++) {
             for (int i = 0; i < k; i++) v[0][i] = ms[i].sensitivity[c], v[1][i] = ms[i].ppv[c];
@@ -99,12 +83,12 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
             printf(" %s / %s |", se, ppv);
         }
         if (compressed) printf(" - | - |\n"); /* fine-tuned at most, not trained here */
-        else if (!isfinite(num_of(m, "epochs_run"))) printf(" - | - |\n"); /* not trained by epochs (the LDA baseline) */
+        else if (!isfinite(ecg_json_num(m, "epochs_run"))) printf(" - | - |\n"); /* not trained by epochs (the LDA baseline) */
         else {
-            printf(" %.0f (%.0f) | %.0f", num_of(m, "epochs_run"), num_of(m, "best_epoch"),
-                   num_of(m, "train_examples_per_second"));
+            printf(" %.0f (%.0f) | %.0f", ecg_json_num(m, "epochs_run"), ecg_json_num(m, "best_epoch"),
+                   ecg_json_num(m, "train_examples_per_second"));
             /* trained on windows (`train --crop`): its throughput is per window, not per example */
-            double crop = num_of(cJSON_GetObjectItemCaseSensitive(m, "config"), "crop");
+            double crop = ecg_json_num(cJSON_GetObjectItemCaseSensitive(m, "config"), "crop");
             if (isfinite(crop)) printf(" (%.0f-sample windows)", crop);
             printf(" |\n");
         }

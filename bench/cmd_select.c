@@ -28,23 +28,13 @@ typedef struct {
     double score;
 } candidate;
 
-static const char *str_of(const cJSON *o, const char *k) {
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-    return s ? s : "";
-}
-
-static double num_of(const cJSON *o, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 /* The training options of a run's command line, without what does not change the recipe (model,
  * task, data, output folder, seed, resume, progress): what another seed is trained with. */
 static void recipe_of(const cJSON *man, char *out, size_t len) {
     static const char *const skip_with_value[] = {"--task", "--data", "--out", "--seed", "--epoch-limit", "--threads"};
     static const char *const skip[] = {"--quiet", "--no-test", "--resume"};
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s", str_of(cJSON_GetObjectItemCaseSensitive(man, "run"), "command"));
+    snprintf(cmd, sizeof cmd, "%s", ecg_json_str(cJSON_GetObjectItemCaseSensitive(man, "run"), "command", ""));
     out[0] = 0;
     int drop_next = 1; /* the first word: the command, "train" */
     for (char *save = NULL, *t = strtok_r(cmd, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
@@ -53,7 +43,7 @@ static void recipe_of(const cJSON *man, char *out, size_t len) {
         for (size_t i = 0; i < sizeof skip_with_value / sizeof *skip_with_value; i++)
             if (!strcmp(t, skip_with_value[i])) drop = drop_next = 1;
         for (size_t i = 0; i < sizeof skip / sizeof *skip; i++) drop |= !strcmp(t, skip[i]);
-        if (!drop && !strcmp(t, str_of(man, "model"))) drop = 1; /* the model is its own column */
+        if (!drop && !strcmp(t, ecg_json_str(man, "model", ""))) drop = 1; /* the model is its own column */
         if (drop) continue;
         size_t n = strlen(out);
         snprintf(out + n, len - n, "%s%s", n ? " " : "", t);
@@ -63,8 +53,8 @@ static void recipe_of(const cJSON *man, char *out, size_t len) {
 /* "val (9206 examples; records 101 106 ...; seed 1)" from the manifest's splits. */
 static void chosen_on(const cJSON *man, char *out, size_t len) {
     const cJSON *val = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(man, "splits"), "val");
-    int n = snprintf(out, len, "%s val split (%.0f examples", str_of(man, "task"),
-                     val ? num_of(val, "examples") : num_of(cJSON_GetObjectItemCaseSensitive(
+    int n = snprintf(out, len, "%s val split (%.0f examples", ecg_json_str(man, "task", ""),
+                     val ? ecg_json_num(val, "examples") : ecg_json_num(cJSON_GetObjectItemCaseSensitive(
                                                               cJSON_GetObjectItemCaseSensitive(man, "metrics"), "val"),
                                                           "examples"));
     const cJSON *ids = cJSON_GetObjectItemCaseSensitive(val, "record_ids"), *id;
@@ -72,9 +62,9 @@ static void chosen_on(const cJSON *man, char *out, size_t len) {
         n += snprintf(out + n, len - (size_t)n, "; records");
         cJSON_ArrayForEach(id, ids) if (n < (int)len) n += snprintf(out + n, len - (size_t)n, " %d", id->valueint);
     } else if (val && n < (int)len) {
-        n += snprintf(out + n, len - (size_t)n, "; %.0f records", num_of(val, "records"));
+        n += snprintf(out + n, len - (size_t)n, "; %.0f records", ecg_json_num(val, "records"));
     }
-    if (n < (int)len) snprintf(out + n, len - (size_t)n, "; seed %.0f)", num_of(man, "seed"));
+    if (n < (int)len) snprintf(out + n, len - (size_t)n, "; seed %.0f)", ecg_json_num(man, "seed"));
 }
 
 static int load(candidate *c, const char *dir, const ecg_task **task, char *err, size_t errlen) {
@@ -89,9 +79,9 @@ static int load(candidate *c, const char *dir, const ecg_task **task, char *err,
         return -1;
     }
     c->val = cJSON_GetObjectItemCaseSensitive(metrics, "val");
-    const ecg_task *t = ecg_task_find(str_of(c->man, "task"));
+    const ecg_task *t = ecg_task_find(ecg_json_str(c->man, "task", ""));
     if (!c->val || !t) {
-        snprintf(err, errlen, "%s: no validation metrics or an unknown task '%s'", path, str_of(c->man, "task"));
+        snprintf(err, errlen, "%s: no validation metrics or an unknown task '%s'", path, ecg_json_str(c->man, "task", ""));
         return -1;
     }
     if (*task && *task != t) {
@@ -99,8 +89,8 @@ static int load(candidate *c, const char *dir, const ecg_task **task, char *err,
         return -1;
     }
     *task = t;
-    c->score = t->score_name ? num_of(cJSON_GetObjectItemCaseSensitive(c->man, "score"), "val")
-                             : num_of(c->val, "macro_f1");
+    c->score = t->score_name ? ecg_json_num(cJSON_GetObjectItemCaseSensitive(c->man, "score"), "val")
+                             : ecg_json_num(c->val, "macro_f1");
     if (!isfinite(c->score)) {
         snprintf(err, errlen, "%s: no finite validation %s", path, t->score_name ? t->score_name : "macro-F1");
         return -1;
@@ -126,14 +116,14 @@ static int write_log(const char *out, const candidate *c, int n, int best, const
         const char *name = strrchr(c[i].dir, '/');
         name = name && name[1] ? name + 1 : c[i].dir;
         ecg_csv_str(&w, name);
-        ecg_csv_str(&w, str_of(c[i].man, "model"));
+        ecg_csv_str(&w, ecg_json_str(c[i].man, "model", ""));
         ecg_csv_str(&w, recipe);
-        ecg_csv_num(&w, num_of(c[i].man, "seed"));
-        ecg_csv_num(&w, num_of(c[i].man, "epochs_run"));
-        ecg_csv_num(&w, num_of(c[i].man, "best_epoch"));
-        ecg_csv_num(&w, num_of(c[i].val, "examples"));
-        ecg_csv_num(&w, num_of(c[i].val, "accuracy"));
-        ecg_csv_num(&w, num_of(c[i].val, "macro_f1"));
+        ecg_csv_num(&w, ecg_json_num(c[i].man, "seed"));
+        ecg_csv_num(&w, ecg_json_num(c[i].man, "epochs_run"));
+        ecg_csv_num(&w, ecg_json_num(c[i].man, "best_epoch"));
+        ecg_csv_num(&w, ecg_json_num(c[i].val, "examples"));
+        ecg_csv_num(&w, ecg_json_num(c[i].val, "accuracy"));
+        ecg_csv_num(&w, ecg_json_num(c[i].val, "macro_f1"));
         ecg_csv_str(&w, score_name);
         ecg_csv_num(&w, c[i].score);
         ecg_csv_int(&w, i == best);

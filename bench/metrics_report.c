@@ -102,6 +102,16 @@ int ecg_metrics_equal(const ecg_metrics *a, const ecg_metrics *b) {
     return 1;
 }
 
+double ecg_json_num(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+const char *ecg_json_str(const cJSON *o, const char *key, const char *fallback) {
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+    return s ? s : fallback;
+}
+
 cJSON *ecg_read_json(const char *path, char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
     if (!f) {

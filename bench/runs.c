@@ -11,10 +11,6 @@
 #include "bench/bench.h"
 #include "compress/compress.h"
 
-static const char *str_of(const cJSON *o, const char *key) {
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
 static int model_rank(const char *name) {
     for (int i = 0; ecg_model_at(i); i++)
         if (!strcmp(ecg_model_at(i)->name, name)) return i;
@@ -26,9 +22,9 @@ int ecg_run_from(ecg_run *r, const char *dir, cJSON *man, const char *what, char
     snprintf(r->dir, sizeof r->dir, "%s", dir ? dir : "");
     r->man = man;
     const cJSON *sd = cJSON_GetObjectItemCaseSensitive(r->man, "seed");
-    r->model = str_of(r->man, "model");
-    r->task = str_of(r->man, "task");
-    const char *w = str_of(r->man, "weights");
+    r->model = ecg_json_str(r->man, "model", NULL);
+    r->task = ecg_json_str(r->man, "task", NULL);
+    const char *w = ecg_json_str(r->man, "weights", NULL);
     if (!r->model || !r->task || !w || !cJSON_IsNumber(sd)) {
         snprintf(err, errlen, "%s lacks model, task, weights or seed", what);
         ecg_run_free(r);
@@ -41,9 +37,9 @@ int ecg_run_from(ecg_run *r, const char *dir, cJSON *man, const char *what, char
         return -1;
     }
     r->seed = (uint64_t)sd->valuedouble;
-    r->variant = str_of(r->man, "variant");
+    r->variant = ecg_json_str(r->man, "variant", NULL);
     if (!r->variant) r->variant = "f32"; /* a trained run, uncompressed */
-    r->data_dir = str_of(cJSON_GetObjectItemCaseSensitive(r->man, "config"), "data_dir");
+    r->data_dir = ecg_json_str(cJSON_GetObjectItemCaseSensitive(r->man, "config"), "data_dir", NULL);
     r->model_rank = model_rank(r->model);
     if (dir) snprintf(r->weights, sizeof r->weights, "%s/%s", dir, w);
     else snprintf(r->weights, sizeof r->weights, "%s", w);
