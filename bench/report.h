@@ -86,6 +86,9 @@ typedef struct {
     double mean, sd;
 } report_stat;
 report_stat report_stat_of(const double *v, int n);
+/* As the tables print it: "93.1" (one value), "93.1 ± 0.4" (mean ± sd), "-" (none); percent
+ * scales by 100 with one decimal, else three decimals. */
+void report_stat_format(char *buf, size_t len, report_stat s, int percent);
 /* The rows of r's run: r (seed 1) and its further seeds' rows, by seed; r itself when it is a
  * further seed's row. Returns how many (<= REPORT_MAX_SEEDS). */
 int report_seeds_of(const report_row *rows, int n, const report_row *r, const report_row **out);

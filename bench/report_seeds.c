@@ -135,6 +135,18 @@ report_stat report_stat_of(const double *v, int n) {
     return s;
 }
 
+void report_stat_format(char *buf, size_t len, report_stat s, int percent) {
+    double k = percent ? 100 : 1;
+    const char *fmt = percent ? "%.1f" : "%.3f";
+    if (s.n == 0 || !isfinite(s.mean)) snprintf(buf, len, "-");
+    else if (s.n == 1 || !isfinite(s.sd)) snprintf(buf, len, fmt, k * s.mean);
+    else {
+        char m[24], d[24];
+        snprintf(m, sizeof m, fmt, k * s.mean), snprintf(d, sizeof d, fmt, k * s.sd);
+        snprintf(buf, len, "%s \u00b1 %s", m, d);
+    }
+}
+
 static int same_run(const report_row *a, const report_row *b) {
     return !strcmp(a->task->name, b->task->name) && !strcmp(a->run_name, b->run_name);
 }

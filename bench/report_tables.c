@@ -50,17 +50,7 @@ static void f3(char *c, double v) {
 
 /* A figure over seeds: "mean ± sd" (x100 with one decimal when pct), the value alone when only
  * one seed has it (never a made-up "± 0"), "-" when none has. */
-static void stat_cell(char *c, report_stat s, int pct) {
-    double k = pct ? 100 : 1;
-    const char *fmt = pct ? "%.1f" : "%.3f";
-    if (s.n == 0 || !isfinite(s.mean)) cellf(c, "-");
-    else if (s.n == 1 || !isfinite(s.sd)) snprintf(c, CELL, fmt, k * s.mean);
-    else {
-        char m[24], d[24];
-        snprintf(m, sizeof m, fmt, k * s.mean), snprintf(d, sizeof d, fmt, k * s.sd);
-        cellf(c, "%s \u00b1 %s", m, d);
-    }
-}
+static void stat_cell(char *c, report_stat s, int pct) { report_stat_format(c, CELL, s, pct); }
 
 static void head(table *t, const char *title, const char *const *cols, int n) {
     memset(t, 0, sizeof *t);
