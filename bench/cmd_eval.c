@@ -83,6 +83,7 @@ int ecg_cmd_eval(int argc, char **argv) {
     }
     char err[1300];
     ecg_run r = {0}; /* a trained or compressed run's folder, or MODEL with its weights file */
+    const cJSON *want = NULL; /* a run's stored test metrics */
     struct stat st;
     int from_dir = stat(argv[optind], &st) == 0 && S_ISDIR(st.st_mode);
     if (from_dir) {
@@ -91,16 +92,17 @@ int ecg_cmd_eval(int argc, char **argv) {
             return 1;
         }
         if (!ecg_model_find(r.model)) { /* the classical baseline's runs hold discriminants, not a network */
-            fprintf(stderr, "ecgbench eval: %s: '%s' is not a network of the registry (ecgbench models)%s\n",
-                    argv[optind], r.model,
-                    strncmp(r.model, "dechazal", 8) ? "" : "; re-check it with `ecgbench baseline dechazal --eval DIR`");
+            fprintf(stderr, "ecgbench eval: %s: '%s' is not a network of the registry (ecgbench models); a classical "
+                            "baseline's run is re-checked by its own command (ecgbench baseline dechazal --eval DIR)\n",
+                    argv[optind], r.model);
             ecg_run_free(&r);
             return 1;
         }
         if (!data) data = r.data_dir;
         seed = r.seed;
         split = "test";
-        int has_test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r.man, "metrics"), "test") != NULL;
+        want = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r.man, "metrics"), "test");
+        int has_test = want != NULL;
         if (record == has_test) { /* the test split is scored once: --record only before, a re-check only after */
             if (has_test)
                 fprintf(stderr, "ecgbench eval: %s already has test metrics: the test split is scored once per run "
@@ -145,23 +147,22 @@ int ecg_cmd_eval(int argc, char **argv) {
         if (rc) goto fail;
         printf("recorded the test metrics in %s/manifest.json\n", argv[optind]);
     } else if (from_dir) {
-        const cJSON *want = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r.man, "metrics"), "test");
         ecg_metrics mm;
         if (ecg_metrics_from_json(want, d.n_classes, &mm)) {
             fprintf(stderr, "ecgbench eval: the manifest has no readable test confusion matrix\n");
             rc = 1;
         } else if (ecg_metrics_equal(&m, &mm)) {
             /* the same confusion matrix: every figure stored beside it must follow from it too */
-            double stored_score = cJSON_GetNumberValue(
-                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r.man, "score"), "test"));
+            const cJSON *score = cJSON_GetObjectItemCaseSensitive(r.man, "score");
+            double stored = ecg_json_num(score, "test"), recomputed =
+                tk && tk->score_name ? ecg_metrics_mean_f1(&m, tk->score_classes) : NAN;
             if (ecg_metrics_check_json(want, &m, d.class_names, err, sizeof err)) {
                 fprintf(stderr, "ecgbench eval: the manifest's test metrics do not follow from its confusion matrix: "
                                 "%s\n", err);
                 rc = 1;
-            } else if (tk && tk->score_name && cJSON_GetObjectItemCaseSensitive(r.man, "score") &&
-                       !(fabs(stored_score - ecg_metrics_mean_f1(&m, tk->score_classes)) <= 1e-9)) {
+            } else if (tk && tk->score_name && score && !(fabs(stored - recomputed) <= 1e-9)) {
                 fprintf(stderr, "ecgbench eval: the manifest's test %s is %.6g, recomputed %.6g\n", tk->score_name,
-                        stored_score, ecg_metrics_mean_f1(&m, tk->score_classes));
+                        stored, recomputed);
                 rc = 1;
             } else {
                 printf("reproduces the manifest's test metrics exactly\n");

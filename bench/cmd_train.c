@@ -233,11 +233,13 @@ int ecg_cmd_train(int argc, char **argv) {
         fprintf(stderr, "ecgbench train: %s\n", err);
         goto done;
     }
+    /* the figures shown: the test split's, or the validation split's when the test split was not loaded */
+    const ecg_dataset *shown_split = o.no_test ? &val : &test;
+    const ecg_metrics *shown = o.no_test ? &mv : &mt;
     printf("best epoch %d of %d (validation macro-F1 %.4f); trained at %.0f examples/s on %d threads\n\n%s (%s):\n",
            res.best_epoch, res.epochs_run, mv.macro_f1, res.examples_per_second, ri.threads,
-           o.no_test ? "validation" : "test", o.no_test ? val.split : test.split);
-    const ecg_metrics *shown = o.no_test ? &mv : &mt;
-    ecg_metrics_print(stdout, shown, (o.no_test ? &val : &test)->class_names);
+           o.no_test ? "validation" : "test", shown_split->split);
+    ecg_metrics_print(stdout, shown, shown_split->class_names);
     if (tk && tk->score_name) printf("%s %.4f\n", tk->score_name, ecg_metrics_mean_f1(shown, tk->score_classes));
     printf("\nwrote %s/weights.safetensors, %s/manifest.json\n", out, out);
     rc = 0;
