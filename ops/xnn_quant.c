@@ -9,23 +9,39 @@
 
 #include "xnn_lower.h"
 
+/* XNNPACK's smallest requantisation scale (in_scale * w_scale / out_scale): under it its operator
+ * setup asserts and the process aborts (compress/int8_file.c checks the same on load). */
+#define MIN_REQUANT_SCALE 0x1p-32f
+
+/* XNNPACK refuses a scale that is not a positive normal float; checked here first with a clearer
+ * message. */
 static int check_qparams(ecg_lower *l, const ecg_qparams *p, const char *what) {
-    if (!(p->scale > 0 && isfinite(p->scale)) || p->zero_point < -128 || p->zero_point > 127)
-        return ecg_lower_fail(l, "int8 %s scale %g / zero point %d out of range", what, (double)p->scale,
-                              (int)p->zero_point);
+    if (!(p->scale > 0 && isnormal(p->scale)) || p->zero_point < -128 || p->zero_point > 127)
+        return ecg_lower_fail(l, "int8 %s scale %g / zero point %d out of range (need a positive normal scale, "
+                                 "zero point in [-128, 127])", what, (double)p->scale, (int)p->zero_point);
     return 0;
 }
 
-/* Checks the int8 parameters fit the node: weight count, scales, bias. */
+/* Checks the int8 parameters fit the node: weight count, scales, bias. A graph built in memory
+ * gets the checks the int8 file reader makes, so no scale reaches an XNNPACK assertion. */
 static int check_qnode(ecg_lower *l, int64_t n_w, int n_scale, int n_out) {
     const ecg_qnode *q = l->q;
     if (q->n_w != n_w || q->n_scale != n_scale || q->n_out != n_out || !q->w || !q->w_scale || !q->bias)
         return ecg_lower_fail(l, "int8 parameters (%lld weights, %d scales, %d biases) do not fit the node (%lld, %d, %d)",
                               (long long)q->n_w, q->n_scale, q->n_out, (long long)n_w, n_scale, n_out);
-    for (int i = 0; i < n_scale; i++)
-        if (!(q->w_scale[i] > 0 && isfinite(q->w_scale[i])))
-            return ecg_lower_fail(l, "int8 weight scale %d is %g (must be positive)", i, (double)q->w_scale[i]);
-    return check_qparams(l, &q->in, "input") || check_qparams(l, &q->out, "output");
+    if (check_qparams(l, &q->in, "input") || check_qparams(l, &q->out, "output")) return -1;
+    for (int i = 0; i < n_scale; i++) {
+        if (!(q->w_scale[i] > 0 && isnormal(q->w_scale[i])))
+            return ecg_lower_fail(l, "int8 weight scale %d is %g (must be a positive normal float)", i,
+                                  (double)q->w_scale[i]);
+        /* in float, as XNNPACK computes it */
+        float rq = q->in.scale * q->w_scale[i] / q->out.scale;
+        if (!(rq >= MIN_REQUANT_SCALE))
+            return ecg_lower_fail(l, "int8 weight scale %d is %g: with input scale %g and output scale %g the "
+                                     "requantisation scale is %g, under the 2^-32 XNNPACK accepts",
+                                  i, (double)q->w_scale[i], (double)q->in.scale, (double)q->out.scale, (double)rq);
+    }
+    return 0;
 }
 
 static int add_op(ecg_lower *l, xnn_operator_t op, enum xnn_status setup, const char *call) {

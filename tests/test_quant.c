@@ -457,6 +457,63 @@ static void test_int8_tiny_weight_scale(void) {
     ecg_graph_free(&src2);
 }
 
+/* The same checks for an int8 model built in memory (no file): a zero, denormal, tiny (product
+ * under 2^-32), NaN or infinite scale, and an out-of-range zero point, in every node, are refused
+ * by ecg_xnn_create_q with a message naming the node, never an XNNPACK assertion. */
+static void test_in_memory_bad_qparams(void) {
+    ecg_graph src, g;
+    small_graph(&src, 3, 16);
+    char err[512];
+    CHECK(ecg_inference_graph(&g, &src, err, sizeof err) == 0, "%s", err);
+    int n = 8;
+    float *x = random_inputs(n, 128, 12);
+    ecg_act_ranges r;
+    ecg_qmodel q;
+    CHECK(ecg_calibrate(&g, x, NULL, n, 8, 99.99, &r, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_quantize(&g, &r, ECG_CALIB_PERCENTILE, &q, err, sizeof err) == 0, "%s", err);
+    ecg_xnn *ok = ecg_xnn_create_q(&g, &q, 1, 1, 0, err, sizeof err);
+    CHECK(ok, "the untouched model is refused: %s", err);
+    ecg_xnn_free(ok);
+    enum { W_SCALE, IN_SCALE, OUT_SCALE, IN_ZP, OUT_ZP };
+    static const struct {
+        int field;
+        float value;
+        const char *want;
+    } bad[] = {
+        {W_SCALE, 0.0f, "weight scale"},          {W_SCALE, 1e-40f, "weight scale"},
+        {W_SCALE, 1e-12f, "2^-32"},               {W_SCALE, NAN, "weight scale"},
+        {W_SCALE, INFINITY, "weight scale"},      {W_SCALE, -0.01f, "weight scale"},
+        {IN_SCALE, 1e-40f, "input scale"},        {IN_SCALE, NAN, "input scale"},
+        {OUT_SCALE, 0.0f, "output scale"},        {OUT_SCALE, INFINITY, "output scale"},
+        {OUT_SCALE, 1e30f, "2^-32"},              {IN_ZP, 128, "zero point"},
+        {OUT_ZP, -129, "zero point"},
+    };
+    for (int node = 0; node < q.n; node++)
+        for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
+            ecg_qnode *qn = &q.nodes[node], keep = *qn;
+            float keep_w = qn->w_scale[qn->n_scale - 1];
+            switch (bad[c].field) {
+            case W_SCALE: qn->w_scale[qn->n_scale - 1] = bad[c].value; break; /* the last channel */
+            case IN_SCALE: qn->in.scale = bad[c].value; break;
+            case OUT_SCALE: qn->out.scale = bad[c].value; break;
+            case IN_ZP: qn->in.zero_point = (int32_t)bad[c].value; break;
+            default: qn->out.zero_point = (int32_t)bad[c].value; break;
+            }
+            err[0] = 0;
+            ecg_xnn *xe = ecg_xnn_create_q(&g, &q, 1, 1, 0, err, sizeof err);
+            CHECK(!xe && !strncmp(err, qn->node, strlen(qn->node)) && strstr(err, bad[c].want),
+                  "node %s case %zu (%g): %s", qn->node, c, (double)bad[c].value, xe ? "accepted" : err);
+            ecg_xnn_free(xe);
+            *qn = keep;
+            qn->w_scale[qn->n_scale - 1] = keep_w;
+        }
+    ecg_qmodel_free(&q);
+    ecg_act_ranges_free(&r);
+    free(x);
+    ecg_graph_free(&g);
+    ecg_graph_free(&src);
+}
+
 /* Weights of about 1e-30 (a nearly fully pruned node) give a symmetric scale far under 2^-32:
  * ecg_quantize raises it to a floor XNNPACK accepts, and the int8 graph builds and runs. */
 static void test_quantize_tiny_weights(void) {
@@ -653,6 +710,7 @@ int main(void) {
     RUN(test_calibration_ranges);
     RUN(test_int8_file);
     RUN(test_int8_tiny_weight_scale);
+    RUN(test_in_memory_bad_qparams);
     RUN(test_quantize_tiny_weights);
     RUN(test_weight_only);
     RUN(test_int8_chain);
