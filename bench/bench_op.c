@@ -9,6 +9,7 @@
 
 #include "bench/bench.h"
 #include "ops/ops.h"
+#include "ops/rng.h"
 
 #define MAX_LIST 16
 #define MAX_PASS 64

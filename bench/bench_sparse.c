@@ -9,7 +9,9 @@
 
 #include "bench/bench.h"
 #include "compress/compress.h"
+#include "ops/isa.h"
 #include "ops/ops.h"
+#include "ops/rng.h"
 
 #define MAX_LIST 16
 #define MAX_PASS 64

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "bench/bench.h"
+#include "ops/rng.h"
 
 #define MAX_PASS 32
 

@@ -25,6 +25,7 @@
 
 #include "bench/bench.h"
 #include "compress/compress.h"
+#include "ops/rng.h"
 
 static void usage(FILE *f) {
     fprintf(f,

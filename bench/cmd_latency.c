@@ -13,6 +13,7 @@
 
 #include "bench/bench.h"
 #include "bench/latency_check.h"
+#include "ops/timing.h"
 
 #define MAX_LIST 8
 #define MAX_PASS 64

@@ -19,6 +19,7 @@
 #include "bench/latency_check.h"
 #include "bench/report.h"
 #include "compress/compress.h"
+#include "ops/timing.h"
 
 #define MAX_ROOTS 8
 #define SAMPLE_DIR "datasets/sample"

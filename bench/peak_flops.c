@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "bench/bench.h"
+#include "ops/timing.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>

@@ -10,6 +10,7 @@
 
 #include "bench/bench.h"
 #include "compress/compress.h"
+#include "ops/rng.h"
 
 static int model_rank(const char *name) {
     for (int i = 0; ecg_model_at(i); i++)

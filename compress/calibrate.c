@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "compress/compress.h"
+#include "ops/qmodel.h"
 
 void ecg_act_ranges_free(ecg_act_ranges *r) {
     free(r->has);

@@ -5,6 +5,8 @@
 #define ECG_COMPRESS_H
 
 #include "models/models.h"
+#include "ops/qmodel.h"
+#include "ops/safetensors.h"
 
 /* ---------------------------------------------------------------- magnitude pruning (compress/prune.c) */
 /* Prunable weights: the trainable params of rank >= 2 of conv1d (incl. depthwise), linear, LSTM

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "compress/compress.h"
+#include "ops/safetensors.h"
 
 #define FORMAT "fp16-v1"
 

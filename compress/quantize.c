@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "compress/compress.h"
+#include "ops/qmodel.h"
 
 /* XNNPACK's smallest requantisation scale (in_scale * w_scale / out_scale): under it, its
  * operator setup asserts and the process aborts. */

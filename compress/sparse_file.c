@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "compress/compress.h"
+#include "ops/safetensors.h"
 
 #define FORMAT "sparse-bitmap-v1"
 static const char mask_suffix[] = ".nz_mask", values_suffix[] = ".nz_values";

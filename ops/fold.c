@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "qmodel.h"
 #include "xnn_lower.h"
 
 void ecg_graph_bypass_node(ecg_graph *g, int i) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "rng.h"
 
 static const ecg_op *const op_table[ECG_OP_COUNT] = {
     [ECG_OP_CONV1D] = &ecg_op_conv1d,       [ECG_OP_LINEAR] = &ecg_op_linear,

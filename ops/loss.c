@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "ops.h"
+#include "loss.h"
 
 static void fill_nan(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] = NAN;

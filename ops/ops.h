@@ -1,5 +1,7 @@
-/* ecgbench operator backend: shapes, the graph IR, reference kernels (forward + backward)
- * and the two executors (reference for training, XNNPACK for inference).
+/* ecgbench operator backend, its core: shapes, the graph IR and its ops, the builders, and the
+ * two executors (reference for training, XNNPACK for inference). The rest of ops/ has headers of
+ * its own (docs/backend.md has the map): rng.h, timing.h, loss.h, safetensors.h, qmodel.h (the
+ * int8 model), isa.h, sparse_gemm.h and small_gemm.h (own inference kernels).
  *
  * Conventions
  *  - Activations are time-major, channels last: a value of per-sample shape [T, C] is stored
@@ -215,26 +217,6 @@ int ecg_tokens(ecg_graph *g, const char *name, int length, int dim);
 void ecg_same_pad(int kernel, int dilation, int *left, int *right);
 int ecg_conv_out_len(int t, int kernel, int stride, int dilation, int pad_left, int pad_right);
 
-/* ---------------------------------------------------------------- loss */
-/* Mean softmax cross-entropy over the batch, optional class weights (PyTorch semantics:
- * sum_i w[y_i] * nll_i / sum_i w[y_i]). Writes dlogits (the gradient of the returned loss)
- * when non-NULL. Returns the loss. A label outside [0, classes) or a NaN logit makes the loss
- * undefined: it returns NAN and fills dlogits with NaN. (Class weights summing to 0 give NaN,
- * as in PyTorch; batch or classes < 1 return NAN without touching dlogits.) */
-double ecg_softmax_xent(const float *logits, const int *labels, const float *class_weight,
-                        int batch, int classes, float *dlogits);
-
-/* ---------------------------------------------------------------- rng */
-typedef struct { uint64_t s; } ecg_rng;
-uint64_t ecg_rng_next(ecg_rng *r);             /* splitmix64 */
-float ecg_rng_uniform(ecg_rng *r);             /* [0, 1) */
-float ecg_rng_normal(ecg_rng *r);
-uint64_t ecg_hash64(uint64_t a, uint64_t b);   /* seed mixing */
-
-/* ---------------------------------------------------------------- timing (ops/timing.c) */
-double ecg_now_s(void);               /* CLOCK_MONOTONIC in seconds */
-double ecg_median(double *v, int n);  /* n >= 1; sorts v in place; even n: mean of the middle two */
-
 /* ---------------------------------------------------------------- reference executor */
 typedef struct ecg_ref ecg_ref;
 ecg_ref *ecg_ref_create(ecg_graph *g, int batch, char *err, size_t errlen);
@@ -333,134 +315,6 @@ const char *ecg_xnn_node_name(const ecg_xnn *x, int node);     /* NULL out of ra
 int ecg_xnn_find_node(const ecg_xnn *x, const char *name);      /* -1: not in it (folded away) */
 int ecg_xnn_n_steps(const ecg_xnn *x);
 int ecg_xnn_step_node(const ecg_xnn *x, int step);              /* -1 out of range */
-
-/* ---------------------------------------------------------------- int8 (post-training quantization) */
-/* Activations: asymmetric per tensor in XNNPACK's qs8 convention,
- * real = scale * (q - zero_point), q in [-128, 127]. */
-typedef struct {
-    float scale;
-    int32_t zero_point;
-} ecg_qparams;
-
-/* A conv1d or linear node with int8 weights (symmetric, zero point 0): conv1d per output channel
- * (XNNPACK qc8), linear per tensor (XNNPACK qs8: its fully-connected has no per-channel form).
- * The bias is int32 in units of in.scale * w_scale[o], as XNNPACK takes it. */
-typedef struct {
-    char node[ECG_NAME_LEN];   /* node name in the graph */
-    ecg_qparams in, out;       /* the node's input and output activations */
-    int8_t *w;                 /* the weight in its PyTorch layout */
-    int64_t n_w;
-    float *w_scale;            /* n_scale: out channels (conv1d) or 1 (linear) */
-    int n_scale;
-    int32_t *bias;             /* n_out */
-    int n_out;
-} ecg_qnode;
-
-typedef struct {
-    ecg_qnode *nodes;
-    int n;
-} ecg_qmodel;
-
-void ecg_qmodel_free(ecg_qmodel *q);
-const ecg_qnode *ecg_qmodel_find(const ecg_qmodel *q, const char *node);
-
-/* As ecg_xnn_create, with every node named in q lowered onto XNNPACK's int8 operators: its f32
- * input converted to qs8 (q->in), the qc8 convolution or qs8 fully-connected operator, its qs8
- * output converted back to f32 (q->out). Every other node stays on the f32 lowering. A q node
- * the graph lacks, or whose sizes do not fit its node, is an error. */
-ecg_xnn *ecg_xnn_create_q(const ecg_graph *g, const ecg_qmodel *q, int batch, int threads, unsigned flags, char *err,
-                          size_t errlen);
-
-/* ---------------------------------------------------------------- sparse 1x1 conv / linear (ops/sparse_gemm.c) */
-/* Y[rows, out] = X[rows, in] W^T + bias for a pruned W [out, in] (PyTorch Linear / Conv1d k=1
- * layout), in a packed format built once from the dense weights (zeros skipped). The XNNPACK
- * executor uses it per layer with ECG_XNN_SPARSE. */
-typedef enum { ECG_ISA_SCALAR, ECG_ISA_AVX2, ECG_ISA_AVX512 } ecg_isa;  /* AVX2 means AVX2 + FMA */
-ecg_isa ecg_isa_best(void);                 /* the widest path this CPU runs */
-int ecg_isa_supported(ecg_isa isa);
-const char *ecg_isa_name(ecg_isa isa);
-
-typedef struct ecg_sparse_w ecg_sparse_w;
-struct pthreadpool;                         /* pthreadpool_t, without its header */
-/* Bytes ecg_sparse_w_pack needs for w (0 when out or in < 1). */
-size_t ecg_sparse_w_bytes(const float *w, int out, int in);
-/* Packs w (and bias, may be NULL) into mem (8-byte aligned, ecg_sparse_w_bytes long; the result
- * points into it and owns nothing: free mem to free it). NULL with err on bad arguments. */
-ecg_sparse_w *ecg_sparse_w_pack(void *mem, size_t bytes, const float *w, const float *bias, int out, int in,
-                                char *err, size_t errlen);
-int ecg_sparse_w_out(const ecg_sparse_w *s);
-int ecg_sparse_w_in(const ecg_sparse_w *s);
-size_t ecg_sparse_w_nnz(const ecg_sparse_w *s);     /* nonzero weights */
-size_t ecg_sparse_w_padded(const ecg_sparse_w *s);  /* stored entries, padding included */
-/* Scratch floats ecg_sparse_gemm needs for `rows` rows (a transposed copy of X). */
-size_t ecg_sparse_scratch_floats(const ecg_sparse_w *s, size_t rows);
-/* x [rows, in] and y [rows, out], row-major, any alignment, not overlapping. Row tiles are split
- * across tp (NULL: the calling thread). isa must be supported (ecg_isa_best() for speed; tests
- * force the others). 0 ok, -1 with err on a shape mismatch, short scratch or unsupported isa. */
-int ecg_sparse_gemm(const ecg_sparse_w *s, const float *x, size_t rows, size_t in, float *y, size_t out,
-                    float *scratch, size_t scratch_floats, struct pthreadpool *tp, ecg_isa isa, char *err,
-                    size_t errlen);
-
-/* ---------------------------------------------------------------- dense 1x1 conv / linear on few rows (ops/small_gemm.c) */
-/* Y[rows, out] = max(X[rows, in] W^T + bias, lo) for W [out, in], reading W once per 8 rows
- * (XNNPACK reads it once per 7: twice for T = 8). Packed once: ecg_small_w_floats floats (0 when
- * out or in < 1), bias may be NULL. x [rows, in] and y [rows, out] row-major, not overlapping;
- * lo = -INFINITY for no clamp, 0 for a ReLU. Panels are split across tp (NULL: the calling
- * thread). -1 on a NULL pointer, bad size or an isa this CPU lacks. */
-#define ECG_SMALL_ROWS_PER_PASS 8
-size_t ecg_small_w_floats(int out, int in);
-void ecg_small_w_pack(float *dst, const float *w, const float *bias, int out, int in);
-int ecg_small_gemm(const float *wp, int out, int in, const float *x, size_t rows, float *y, float lo,
-                   struct pthreadpool *tp, ecg_isa isa);
-
-/* ---------------------------------------------------------------- safetensors */
-/* Writes all params of g (F32, PyTorch names/shapes) plus optional string metadata pairs. */
-int ecg_safetensors_save(const ecg_graph *g, const char *path, const char *const *meta_kv,
-                         int n_meta, char *err, size_t errlen);
-/* Loads into the params of g by name; every param must be present with its exact shape and dtype
- * F32. Errors name the file and the tensor. Extra tensors are an error unless allow_extra. */
-int ecg_safetensors_load(ecg_graph *g, const char *path, int allow_extra, char *err, size_t errlen);
-
-/* A parsed safetensors file, for tools and the fuzz target. */
-typedef enum { ECG_DT_F32, ECG_DT_F16, ECG_DT_BF16, ECG_DT_F64, ECG_DT_I64, ECG_DT_I32,
-               ECG_DT_I16, ECG_DT_I8, ECG_DT_U8, ECG_DT_BOOL } ecg_dtype;
-typedef struct {
-    char name[ECG_NAME_LEN];
-    ecg_dtype dtype;
-    int rank;
-    int64_t shape[8];
-    const uint8_t *data;     /* points into the file buffer */
-    size_t nbytes;
-} ecg_st_tensor;
-typedef struct {
-    uint8_t *buf;            /* whole file */
-    size_t len;
-    ecg_st_tensor *t;
-    int n;
-    char **meta_kv;          /* __metadata__ pairs: key0, value0, key1, ... */
-    int n_meta;
-} ecg_st_file;
-/* Parses a whole safetensors image (takes ownership of buf on success and failure). */
-int ecg_st_parse(ecg_st_file *f, uint8_t *buf, size_t len, const char *what, char *err, size_t errlen);
-int ecg_st_read(ecg_st_file *f, const char *path, char *err, size_t errlen);
-void ecg_st_free(ecg_st_file *f);
-const ecg_st_tensor *ecg_st_find(const ecg_st_file *f, const char *name);
-/* n little-endian F32 values of file data (any alignment) into host floats. */
-void ecg_st_copy_f32(float *dst, const uint8_t *src, size_t n);
-size_t ecg_dtype_size(ecg_dtype t);
-const char *ecg_dtype_name(ecg_dtype t);
-/* Writes tensors t[0..n) atomically (temporary file, fsync, rename), data laid out in the given
- * order (put wider dtypes first to keep every tensor aligned), each t[i].data in host byte order
- * holding exactly numel * dtype size = t[i].nbytes bytes. Names must be unique, non-empty and
- * not "__metadata__". Optional string metadata pairs. 0 ok, -1 with err naming the file. */
-int ecg_st_write(const char *path, const ecg_st_tensor *t, int n, const char *const *meta_kv, int n_meta, char *err,
-                 size_t errlen);
-/* Notes on ecg_st_parse: f->t is sorted by name (ecg_st_find is a binary search); the tensors
- * must tile the data buffer exactly (no overlap, no gap, no trailing bytes), as the spec says. */
-/* The checks and copy of ecg_safetensors_load on a parsed file; `what` names the file in
- * messages. "*.num_batches_tracked" tensors are ignored. Everything is validated before any
- * param is written, so on error g is unchanged. 0 ok, -1 with err. */
-int ecg_st_to_graph(ecg_graph *g, const ecg_st_file *f, const char *what, int allow_extra, char *err,
-                    size_t errlen);
+/* The int8 executor, ecg_xnn_create_q, is in ops/qmodel.h. */
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "rng.h"
 
 static int dropout_infer(const ecg_node *n, const ecg_shape *in, ecg_shape *out, char *msg, size_t len) {
     if (n->n_in != 1) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "rng.h"
 
 struct ecg_ref {
     ecg_graph *g;

@@ -1,7 +1,7 @@
 /* Small deterministic RNG: splitmix64. State lives in the caller's struct (no globals). */
 #include <math.h>
 
-#include "ops.h"
+#include "rng.h"
 
 uint64_t ecg_rng_next(ecg_rng *r) {
     uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);

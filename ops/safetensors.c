@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "ops.h"
+#include "rng.h"
+#include "safetensors.h"
 
 /* The reference implementation's limit; real headers are at most a few MB. */
 #define ST_MAX_HEADER 100000000ull

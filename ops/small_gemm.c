@@ -13,7 +13,8 @@
 
 #include <pthreadpool.h>
 
-#include "ops.h"
+#include "isa.h"
+#include "small_gemm.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>

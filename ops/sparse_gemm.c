@@ -17,12 +17,14 @@
  * SELL-8) pads 15-150% zeros and was up to 40% slower than CSR where lists are short; this mix
  * pads nothing, matches SELL-8 on long lists and is 0-15% behind CSR on the shortest. Row-wise
  * 1xK blocks would not help: unstructured pruning rarely zeroes a whole block. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <pthreadpool.h>
 
-#include "ops.h"
+#include "isa.h"
+#include "sparse_gemm.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -164,28 +166,6 @@ int ecg_sparse_w_out(const ecg_sparse_w *s) { return s->out; }
 int ecg_sparse_w_in(const ecg_sparse_w *s) { return s->in; }
 size_t ecg_sparse_w_nnz(const ecg_sparse_w *s) { return s->nnz; }
 size_t ecg_sparse_w_padded(const ecg_sparse_w *s) { return s->slices * G + s->tail; }
-
-/* ---------------------------------------------------------------- ISA choice */
-const char *ecg_isa_name(ecg_isa isa) {
-    switch (isa) {
-    case ECG_ISA_SCALAR: return "scalar";
-    case ECG_ISA_AVX2: return "avx2";
-    case ECG_ISA_AVX512: return "avx512";
-    default: return "unknown";
-    }
-}
-
-/* A pure function of the CPU (libgcc's cpu model, initialised before main): no cached state. */
-ecg_isa ecg_isa_best(void) {
-#ifdef ECG_X86
-    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (avx2 && __builtin_cpu_supports("avx512f")) return ECG_ISA_AVX512;
-    if (avx2) return ECG_ISA_AVX2;
-#endif
-    return ECG_ISA_SCALAR;
-}
-
-int ecg_isa_supported(ecg_isa isa) { return isa >= ECG_ISA_SCALAR && isa <= ecg_isa_best(); }
 
 /* The largest row tile of any path: scratch is sized for it. */
 #define MR_MAX 16

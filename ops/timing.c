@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "ops.h"
+#include "timing.h"
 
 double ecg_now_s(void) {
     struct timespec t;

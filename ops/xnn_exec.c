@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "qmodel.h"
+#include "timing.h"
 #include "xnn_lower.h"
 
 typedef struct alloc_node {

@@ -11,6 +11,7 @@
 #include <xnnpack.h>
 
 #include "ops.h"
+#include "qmodel.h"
 
 typedef void (*ecg_kernel_fn)(void *arg, pthreadpool_t tp);
 

@@ -8,6 +8,8 @@
  * on a busy machine picked differently from run to run, and b0's latency moved 18% with it.
  * The kernel adds in the same order as XNNPACK's (bias, then each input channel by FMA), so the
  * choice does not change results: a test checks they are the same bits. */
+#include "isa.h"
+#include "small_gemm.h"
 #include "xnn_lower.h"
 
 #define SMALL_MAX_ROWS 32

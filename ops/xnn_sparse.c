@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "isa.h"
+#include "sparse_gemm.h"
+#include "timing.h"
 #include "xnn_lower.h"
 
 #define WARMUP 2

@@ -1,4 +1,5 @@
 #include "harness.h"
+#include "ops/rng.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "../ops/ops.h"
+#include "../ops/rng.h"
 
 typedef struct {
     int passed, failed, skipped, checks_failed_in_test;

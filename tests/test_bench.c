@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "models/models.h"
 #include "ops/ops.h"
+#include "ops/timing.h"
 
 /* Fields with commas, quotes, line breaks and edge spaces come out as RFC 4180 says; plain words
  * and numbers stay bare; missing parent directories are created. */

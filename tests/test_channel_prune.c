@@ -12,6 +12,8 @@
 #include "compress/compress.h"
 #include "harness.h"
 #include "models/models.h"
+#include "ops/rng.h"
+#include "ops/safetensors.h"
 
 enum { LEN = 256, LEADS = 2, CLASSES = 5, BATCH = 2 };
 

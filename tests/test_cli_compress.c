@@ -12,6 +12,7 @@
 #include "../bench/bench.h"
 #include "../compress/compress.h"
 #include "harness.h"
+#include "ops/safetensors.h"
 
 static double num(const cJSON *o, const char *k) { return cJSON_GetNumberValue(cJSON_GetObjectItem(o, k)); }
 

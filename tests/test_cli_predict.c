@@ -9,6 +9,7 @@
 
 #include "../bench/bench.h"
 #include "harness.h"
+#include "ops/safetensors.h"
 
 static char dir[] = "/tmp/ecgbench_predict_XXXXXX";
 

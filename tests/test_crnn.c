@@ -8,6 +8,8 @@
 
 #include "harness.h"
 #include "models/models.h"
+#include "ops/loss.h"
+#include "ops/rng.h"
 #include "train/train.h"
 
 static const int WIDTHS[4] = {32, 64, 128, 128}, POOLS[4] = {4, 4, 2, 2};

@@ -9,6 +9,8 @@
 
 #include "compress/compress.h"
 #include "harness.h"
+#include "ops/rng.h"
+#include "ops/safetensors.h"
 
 static void test_every_half_round_trips(void) {
     int bad = 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ops/rng.h"
 #include "../ops/xnn_lower.h"
 
 /* The first failing builder names its node; later builders return -1 without overwriting it. */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "ops/loss.h"
+#include "ops/rng.h"
 
 /* sum_i w[y_i] * (log sum_j exp z_ij - z_iy) / sum_i w[y_i], written directly (no max shift:
  * the test logits are small enough for exp in double). */

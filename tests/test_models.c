@@ -8,6 +8,7 @@
 #include "datasets/datasets.h"
 #include "harness.h"
 #include "models/models.h"
+#include "ops/rng.h"
 
 /* torchvision's efficientnet_b0 (3 input channels, 1000 classes) has 5,288,548 parameters; the
  * 1D port keeps every tap count (3x3 -> 9), so with the same input channels and classes it must

@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "harness.h"
+#include "ops/rng.h"
 
 static double sig(double x) { return 1.0 / (1.0 + exp(-x)); }
 

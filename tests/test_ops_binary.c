@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ops/rng.h"
 
 /* Offset into s of the output's flat index i (numpy rules: right-aligned, size-1 dims repeat). */
 static int64_t source_offset(const ecg_shape *s, const ecg_shape *out, int64_t i) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ops/rng.h"
 
 static int64_t channels(const ecg_shape *s) { return s->d[s->rank - 1]; }
 

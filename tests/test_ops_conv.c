@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ops/rng.h"
 
 /* Straight from the definition, PyTorch layouts, padding tested per element. */
 static void naive_conv(const ecg_node *n, int batch, const double *const *in, const ecg_shape *in_shape,

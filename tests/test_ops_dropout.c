@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ops/rng.h"
 
 /* The mask as the contract states it: draw i of ecg_rng {ecg_hash64(7, 0)} (op_check runs the
  * reference executor with seed 7 and this is node 0), kept iff >= p, batch-major order. */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ops/rng.h"
 
 static void naive_linear(const ecg_node *n, int batch, const double *const *in, const ecg_shape *in_shape,
                          const double *const *w, double *out, const ecg_shape *out_shape) {

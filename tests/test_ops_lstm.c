@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ops/rng.h"
 
 #define MAX_T 16
 #define MAX_C 16 /* features, hidden * dirs */

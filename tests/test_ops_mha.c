@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ops/rng.h"
 
 /* Naive PyTorch MultiheadAttention (batch_first, no mask): one query row, one head at a time. */
 static void naive(const ecg_node *n, int batch, const double *const *in, const ecg_shape *in_shape,

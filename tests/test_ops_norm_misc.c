@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ops/rng.h"
 
 /* Overwrites every parameter with N(0, 1) so weight and bias are really exercised. */
 static void randomize_params(ecg_graph *g, uint64_t seed) {

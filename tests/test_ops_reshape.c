@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ops/rng.h"
 
 /* Row-major order is kept: element i of a sample is element i of its reshaped output. */
 static void naive_reshape(const ecg_node *n, int batch, const double *const *in, const ecg_shape *in_shape,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ops/rng.h"
 
 #define TOL 1e-5
 

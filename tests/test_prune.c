@@ -8,6 +8,8 @@
 
 #include "compress/compress.h"
 #include "harness.h"
+#include "ops/rng.h"
+#include "ops/safetensors.h"
 #include "train/train.h"
 
 enum { LEN = 32 };

@@ -11,6 +11,8 @@
 
 #include "../bench/report.h"
 #include "harness.h"
+#include "ops/rng.h"
+#include "ops/safetensors.h"
 
 /* ---------------------------------------------------------------- independent statistics */
 static void mean_sd(const double *v, int n, double *mean, double *sd) {

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "ops/rng.h"
+#include "ops/safetensors.h"
 
 /* ---------------------------------------------------------------- helpers */
 

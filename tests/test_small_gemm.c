@@ -9,6 +9,9 @@
 
 #include "../models/models.h"
 #include "harness.h"
+#include "ops/isa.h"
+#include "ops/rng.h"
+#include "ops/small_gemm.h"
 
 static void naive(const float *w, const float *bias, const float *x, size_t rows, int out, int in, float lo,
                   double *y) {

@@ -9,6 +9,9 @@
 
 #include "../bench/bench.h"
 #include "harness.h"
+#include "ops/isa.h"
+#include "ops/rng.h"
+#include "ops/sparse_gemm.h"
 
 /* W [out, in] N(0,1) with each weight zeroed with probability 1 - density; optionally whole
  * rows (outputs) left empty. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "ops/rng.h"
 #include "train/train.h"
 
 /* Linear(1 -> 1): weight 0.5, bias 0.3; lr 0.1, weight decay 0.01, betas (0.9, 0.999), eps 1e-8.

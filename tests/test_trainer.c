@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "ops/rng.h"
+#include "ops/safetensors.h"
 #include "train/internal.h"
 
 enum { LEN = 24, CLASSES = 3 };

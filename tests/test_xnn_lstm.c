@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "harness.h"
+#include "ops/rng.h"
 
 #define TOL 1e-4
 

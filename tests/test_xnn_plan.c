@@ -7,6 +7,7 @@
 #include "datasets/datasets.h"
 #include "harness.h"
 #include "models/models.h"
+#include "ops/rng.h"
 
 /* x -> r0 -> r1 -> r2 -> r3 (output), every value the same size S. x lives throughout, r0 at
  * nodes 0-1, r1 1-2, r2 2-3, r3 3-end; worked by hand: x 0, r0 S, r1 2S, r2 S (r0's place),

@@ -7,6 +7,9 @@
 
 #include "../compress/compress.h"
 #include "harness.h"
+#include "ops/qmodel.h"
+#include "ops/rng.h"
+#include "ops/timing.h"
 
 #define T_IN 512
 #define C_IN 2

@@ -2,6 +2,7 @@
  * thread count or order). */
 #include <string.h>
 
+#include "ops/rng.h"
 #include "train/internal.h"
 
 void ecg_augment(float *x, int length, int channels, uint64_t seed) {

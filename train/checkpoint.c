@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ops/safetensors.h"
 #include "train/internal.h"
 
 /* A graph used only as a named-tensor container for the optimizer moments. */

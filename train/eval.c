@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/qmodel.h"
 #include "train/train.h"
 
 int ecg_check_model_fits(const ecg_graph *g, const ecg_dataset *d, char *err, size_t errlen) {

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/loss.h"
+#include "ops/rng.h"
 #include "train/internal.h"
 
 void ecg_parallel_free(ecg_parallel *p) {

@@ -1,6 +1,7 @@
 /* One training step on the reference executor. */
 #include <math.h>
 
+#include "ops/loss.h"
 #include "train/train.h"
 
 double ecg_train_step(ecg_ref *r, ecg_adamw *opt, const float *const *inputs, const int *labels,

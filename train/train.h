@@ -5,6 +5,7 @@
 
 #include "datasets/datasets.h"
 #include "models/models.h"
+#include "ops/qmodel.h"
 
 /* ---------------------------------------------------------------- AdamW (train/adamw.c) */
 typedef struct {

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ops/rng.h"
+#include "ops/safetensors.h"
+#include "ops/timing.h"
 #include "train/internal.h"
 
 ecg_train_cfg ecg_train_defaults(void) {

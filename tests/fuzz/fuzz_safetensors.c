@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ops/ops.h"
+#include "ops/safetensors.h"
 #include "tests/fuzz/st_fuzz_graph.h"
 
 #define WHAT "fuzz.safetensors"

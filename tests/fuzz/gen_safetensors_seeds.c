@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ops/ops.h"
+#include "ops/safetensors.h"
 #include "tests/fuzz/st_fuzz_graph.h"
 
 static int write_file(const char *dir, const char *name, const void *b, size_t n) {
