@@ -48,26 +48,20 @@ static void tie_channels(const ecg_graph *g, int *parent, unsigned char *bad, co
         const ecg_node *n = &g->nodes[i];
         int shared = 0; /* a param used by several nodes would be sliced twice */
         for (int j = 0; j < n->n_param; j++) shared |= param_uses[n->param[j]] > 1;
-        switch (shared ? ECG_OP_COUNT : n->kind) {
-        case ECG_OP_BATCHNORM: case ECG_OP_RELU: case ECG_OP_SILU: case ECG_OP_SIGMOID: case ECG_OP_TANH:
-        case ECG_OP_HARDSWISH: case ECG_OP_DROPOUT: case ECG_OP_GAP: case ECG_OP_MAXPOOL:
-            uf_union(parent, n->out, n->in[0]);
-            continue;
-        case ECG_OP_CONV1D:
+        if (!shared && n->kind == ECG_OP_CONV1D) {
             if (is_depthwise(g, n)) uf_union(parent, n->out, n->in[0]);
             else if (!is_dense(n)) bad[n->in[0]] = bad[n->out] = 1; /* grouped: channels mix in blocks */
             continue;
-        case ECG_OP_LINEAR: continue; /* produces its output's channels, consumes its input's */
-        case ECG_OP_ADD: case ECG_OP_MUL: {
-            int c = last_dim(&g->values[n->out].shape);
-            if (last_dim(&g->values[n->in[0]].shape) == c && last_dim(&g->values[n->in[1]].shape) == c) {
-                uf_union(parent, n->out, n->in[0]);
-                uf_union(parent, n->out, n->in[1]);
-                continue;
-            }
-            break; /* broadcast over channels: not tied one to one */
         }
-        default: break;
+        if (!shared && n->kind == ECG_OP_LINEAR) continue; /* produces its output's channels, consumes its input's */
+        /* channels pass through a per-channel op (ops/ops.h: ECG_TRAIT_PER_CHANNEL) unless an input
+         * is broadcast over them */
+        int c = last_dim(&g->values[n->out].shape);
+        int through = !shared && n->n_in > 0 && ecg_op_has(n->kind, ECG_TRAIT_PER_CHANNEL);
+        for (int j = 0; j < n->n_in && through; j++) through = last_dim(&g->values[n->in[j]].shape) == c;
+        if (through) {
+            for (int j = 0; j < n->n_in; j++) uf_union(parent, n->out, n->in[j]);
+            continue;
         }
         for (int j = 0; j < n->n_in; j++) bad[n->in[j]] = 1;
         bad[n->out] = 1;

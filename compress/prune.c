@@ -8,15 +8,11 @@
 
 #include "compress/compress.h"
 
-static int prunable_kind(ecg_op_kind k) {
-    return k == ECG_OP_CONV1D || k == ECG_OP_LINEAR || k == ECG_OP_LSTM || k == ECG_OP_MHA;
-}
-
 int ecg_prunable_params(const ecg_graph *g, int *out, int max) {
     int n = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const ecg_node *nd = &g->nodes[i];
-        if (!prunable_kind(nd->kind)) continue;
+        if (!ecg_op_has(nd->kind, ECG_TRAIT_WEIGHT_MATRICES)) continue;
         for (int j = 0; j < nd->n_param; j++) {
             const ecg_param *p = &g->params[nd->param[j]];
             if (!p->trainable || p->shape.rank < 2) continue; /* biases stay dense */

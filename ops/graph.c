@@ -8,22 +8,18 @@
 #include "ops.h"
 #include "rng.h"
 
-static const ecg_op *const op_table[ECG_OP_COUNT] = {
-    [ECG_OP_CONV1D] = &ecg_op_conv1d,       [ECG_OP_LINEAR] = &ecg_op_linear,
-    [ECG_OP_BATCHNORM] = &ecg_op_batchnorm, [ECG_OP_RELU] = &ecg_op_relu,
-    [ECG_OP_SILU] = &ecg_op_silu,           [ECG_OP_SIGMOID] = &ecg_op_sigmoid,
-    [ECG_OP_TANH] = &ecg_op_tanh,           [ECG_OP_HARDSWISH] = &ecg_op_hardswish,
-    [ECG_OP_ADD] = &ecg_op_add,             [ECG_OP_MUL] = &ecg_op_mul,
-    [ECG_OP_GAP] = &ecg_op_gap,             [ECG_OP_MAXPOOL] = &ecg_op_maxpool,
-    [ECG_OP_DROPOUT] = &ecg_op_dropout,     [ECG_OP_LSTM] = &ecg_op_lstm,
-    [ECG_OP_MHA] = &ecg_op_mha,             [ECG_OP_LAYERNORM] = &ecg_op_layernorm,
-    [ECG_OP_EMBEDDING] = &ecg_op_embedding, [ECG_OP_CONCAT] = &ecg_op_concat,
-    [ECG_OP_SLICE] = &ecg_op_slice,         [ECG_OP_TOKENS] = &ecg_op_tokens,
-    [ECG_OP_RESHAPE] = &ecg_op_reshape,
-};
+/* One definition per op, from the op list (ops/op_list.h). */
+#define ECG_OP_ENTRY(id, name, lowering) [ECG_OP_##id] = &ecg_op_##name,
+static const ecg_op *const op_table[ECG_OP_COUNT] = {ECG_OP_LIST(ECG_OP_ENTRY)};
+#undef ECG_OP_ENTRY
 
 const ecg_op *ecg_op_get(ecg_op_kind kind) {
     return (unsigned)kind < ECG_OP_COUNT ? op_table[kind] : NULL;
+}
+
+int ecg_op_has(ecg_op_kind kind, unsigned traits) {
+    const ecg_op *op = ecg_op_get(kind);
+    return op && (op->traits & traits) == traits;
 }
 
 void ecg_graph_init(ecg_graph *g, uint64_t init_seed) {

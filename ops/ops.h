@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "op_list.h"
+
 #define ECG_MAX_RANK 4
 #define ECG_MAX_IN 4
 #define ECG_MAX_PARAMS 32
@@ -40,30 +42,10 @@ int ecg_shape_eq(const ecg_shape *a, const ecg_shape *b);
 char *ecg_shape_str(const ecg_shape *s, char *buf, size_t n);
 
 /* ---------------------------------------------------------------- ops */
-typedef enum {
-    ECG_OP_CONV1D,    /* also depthwise: groups == in == out channels */
-    ECG_OP_LINEAR,    /* acts on the last axis: [.., in] -> [.., out] */
-    ECG_OP_BATCHNORM, /* per channel (last axis) */
-    ECG_OP_RELU,
-    ECG_OP_SILU,
-    ECG_OP_SIGMOID,
-    ECG_OP_TANH,
-    ECG_OP_HARDSWISH,
-    ECG_OP_ADD,       /* a + b, b broadcast over leading axes (numpy rules, trailing aligned) */
-    ECG_OP_MUL,       /* a * b, same broadcast (SE scaling: [T, C] * [C]) */
-    ECG_OP_GAP,       /* global average pool over time: [T, C] -> [C] */
-    ECG_OP_MAXPOOL,   /* over time, padding counts as -inf */
-    ECG_OP_DROPOUT,   /* inverted dropout in training, identity otherwise */
-    ECG_OP_LSTM,      /* [T, in] -> [T, H*dirs], or [H*dirs] (last_only, = PyTorch h_n concat) */
-    ECG_OP_MHA,       /* multi-head attention, batch_first; in0 = query, in1 = key/value (cross) */
-    ECG_OP_LAYERNORM, /* over the last axis */
-    ECG_OP_EMBEDDING, /* input holds integer indices stored as float: [L] -> [L, dim] */
-    ECG_OP_CONCAT,    /* along attrs.axis (per-sample axis) */
-    ECG_OP_SLICE,     /* attrs.start .. start+length-1 along attrs.axis (per-sample axis) */
-    ECG_OP_TOKENS,    /* no input: a learned parameter [1, L, D] as a per-sample value [L, D] (class token) */
-    ECG_OP_RESHAPE,   /* same data, per-sample shape attrs.shape (PyTorch x.reshape(N, *shape)) */
-    ECG_OP_COUNT
-} ecg_op_kind;
+/* ECG_OP_CONV1D, ECG_OP_LINEAR, ...: one per entry of ops/op_list.h, where each is described. */
+#define ECG_OP_ENUM(id, name, lowering) ECG_OP_##id,
+typedef enum { ECG_OP_LIST(ECG_OP_ENUM) ECG_OP_COUNT } ecg_op_kind;
+#undef ECG_OP_ENUM
 
 /* Attributes of a node; each op reads only its own fields. */
 typedef struct {
@@ -152,13 +134,25 @@ typedef struct {
     size_t (*state_bytes)(const ecg_node *n, const ecg_shape *in, const ecg_shape *out, int batch);
     void (*forward)(const ecg_kctx *k);
     void (*backward)(const ecg_kctx *k);
+    unsigned traits;           /* ECG_TRAIT_* below: what passes may assume about the op */
 } ecg_op;
 
+/* Structural traits, set in the op's definition and read by the passes instead of lists of op
+ * kinds of their own. */
+/* Output channel c (last axis) is computed from channel c of each input alone, so pruning a
+ * channel removes it from inputs and output together (channel pruning). Inputs with fewer
+ * channels than the output (a broadcast) break that; the pass checks the node's shapes. */
+#define ECG_TRAIT_PER_CHANNEL 1u
+/* Its trainable parameters of rank >= 2 are weight matrices that magnitude pruning may sparsify
+ * (biases, norms and lookup tables are not). */
+#define ECG_TRAIT_WEIGHT_MATRICES 2u
+
 const ecg_op *ecg_op_get(ecg_op_kind kind);
-extern const ecg_op ecg_op_conv1d, ecg_op_linear, ecg_op_batchnorm, ecg_op_relu, ecg_op_silu,
-    ecg_op_sigmoid, ecg_op_tanh, ecg_op_hardswish, ecg_op_add, ecg_op_mul, ecg_op_gap,
-    ecg_op_maxpool, ecg_op_dropout, ecg_op_lstm, ecg_op_mha, ecg_op_layernorm, ecg_op_embedding,
-    ecg_op_concat, ecg_op_slice, ecg_op_tokens, ecg_op_reshape;
+/* 1 when kind's op has every trait in `traits`; 0 for an unknown kind. */
+int ecg_op_has(ecg_op_kind kind, unsigned traits);
+#define ECG_OP_EXTERN(id, name, lowering) extern const ecg_op ecg_op_##name;
+ECG_OP_LIST(ECG_OP_EXTERN)
+#undef ECG_OP_EXTERN
 
 /* ---------------------------------------------------------------- graph */
 void ecg_graph_init(ecg_graph *g, uint64_t init_seed);

@@ -51,7 +51,8 @@ static float hswish_d(float x) { return x < -3.0f ? 0.0f : x > 3.0f ? 1.0f : (2.
         (void)in;                                                                                  \
         return ecg_shape_numel(out);                                                               \
     }                                                                                              \
-    const ecg_op ecg_op_##id = {label, infer_same, id##_flops, NULL, id##_fwd, id##_bwd};
+    const ecg_op ecg_op_##id = {label, infer_same, id##_flops, NULL, id##_fwd, id##_bwd,           \
+                                ECG_TRAIT_PER_CHANNEL};
 
 UNARY_OP(relu, "relu", relu_f, relu_d)
 UNARY_OP(silu, "silu", silu_f, silu_d)

@@ -147,4 +147,5 @@ static void bn_backward(const ecg_kctx *k) {
         }
 }
 
-const ecg_op ecg_op_batchnorm = {"batchnorm", bn_infer, bn_flops, bn_state_bytes, bn_forward, bn_backward};
+const ecg_op ecg_op_batchnorm = {"batchnorm", bn_infer, bn_flops, bn_state_bytes, bn_forward, bn_backward,
+                                 ECG_TRAIT_PER_CHANNEL};

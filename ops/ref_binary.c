@@ -107,5 +107,7 @@ static void binary_backward(const ecg_kctx *k) {
     }
 }
 
-const ecg_op ecg_op_add = {"add", binary_infer, binary_flops, NULL, binary_forward, binary_backward};
-const ecg_op ecg_op_mul = {"mul", binary_infer, binary_flops, NULL, binary_forward, binary_backward};
+const ecg_op ecg_op_add = {"add", binary_infer, binary_flops, NULL, binary_forward, binary_backward,
+                           ECG_TRAIT_PER_CHANNEL};
+const ecg_op ecg_op_mul = {"mul", binary_infer, binary_flops, NULL, binary_forward, binary_backward,
+                           ECG_TRAIT_PER_CHANNEL};

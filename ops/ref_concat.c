@@ -69,4 +69,4 @@ static void concat_bwd(const ecg_kctx *k) {
     }
 }
 
-const ecg_op ecg_op_concat = {"concat", concat_infer, NULL, NULL, concat_fwd, concat_bwd};
+const ecg_op ecg_op_concat = {"concat", concat_infer, NULL, NULL, concat_fwd, concat_bwd, 0};

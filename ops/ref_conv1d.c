@@ -265,4 +265,4 @@ static void conv1d_backward(const ecg_kctx *k) {
 }
 
 const ecg_op ecg_op_conv1d = {"conv1d", conv1d_infer, conv1d_flops, conv1d_state_bytes, conv1d_forward,
-                              conv1d_backward};
+                              conv1d_backward, ECG_TRAIT_WEIGHT_MATRICES};

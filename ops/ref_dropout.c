@@ -65,4 +65,4 @@ static void dropout_backward(const ecg_kctx *k) {
 }
 
 const ecg_op ecg_op_dropout = {"dropout", dropout_infer, NULL, dropout_state_bytes, dropout_forward,
-                               dropout_backward};
+                               dropout_backward, ECG_TRAIT_PER_CHANNEL};

@@ -56,4 +56,4 @@ static void embedding_bwd(const ecg_kctx *k) {
 }
 
 const ecg_op ecg_op_embedding = {"embedding", embedding_infer, NULL, NULL, embedding_fwd,
-                                 embedding_bwd};
+                                 embedding_bwd, 0};

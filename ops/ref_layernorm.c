@@ -93,4 +93,4 @@ static void layernorm_bwd(const ecg_kctx *k) {
 }
 
 const ecg_op ecg_op_layernorm = {"layernorm", layernorm_infer, layernorm_flops, layernorm_state_bytes,
-                                 layernorm_fwd, layernorm_bwd};
+                                 layernorm_fwd, layernorm_bwd, 0};

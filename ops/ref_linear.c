@@ -47,4 +47,5 @@ static void linear_backward(const ecg_kctx *k) {
                        k->d_out, k->d_in[0], k->dw[0], k->node->a.has_bias ? k->dw[1] : NULL);
 }
 
-const ecg_op ecg_op_linear = {"linear", linear_infer, linear_flops, NULL, linear_forward, linear_backward};
+const ecg_op ecg_op_linear = {"linear", linear_infer, linear_flops, NULL, linear_forward, linear_backward,
+                              ECG_TRAIT_WEIGHT_MATRICES};

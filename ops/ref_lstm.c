@@ -311,4 +311,5 @@ static void lstm_backward(const ecg_kctx *k) {
     }
 }
 
-const ecg_op ecg_op_lstm = {"lstm", lstm_infer, lstm_flops, lstm_state_bytes, lstm_forward, lstm_backward};
+const ecg_op ecg_op_lstm = {"lstm", lstm_infer, lstm_flops, lstm_state_bytes, lstm_forward, lstm_backward,
+                            ECG_TRAIT_WEIGHT_MATRICES};

@@ -241,4 +241,5 @@ static void mha_bwd(const ecg_kctx *k) {
     }
 }
 
-const ecg_op ecg_op_mha = {"mha", mha_infer, mha_flops, mha_state_bytes, mha_fwd, mha_bwd};
+const ecg_op ecg_op_mha = {"mha", mha_infer, mha_flops, mha_state_bytes, mha_fwd, mha_bwd,
+                           ECG_TRAIT_WEIGHT_MATRICES};

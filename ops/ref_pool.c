@@ -54,7 +54,7 @@ static void gap_backward(const ecg_kctx *k) {
             for (size_t j = 0; j < c; j++) k->d_in[0][(b * t_len + t) * c + j] += k->d_out[b * c + j] * inv_t;
 }
 
-const ecg_op ecg_op_gap = {"gap", gap_infer, gap_flops, NULL, gap_forward, gap_backward};
+const ecg_op ecg_op_gap = {"gap", gap_infer, gap_flops, NULL, gap_forward, gap_backward, ECG_TRAIT_PER_CHANNEL};
 
 /* ---------------------------------------------------------------- maxpool */
 static int maxpool_check_attrs(const ecg_attrs *a, char *msg, size_t len) {
@@ -133,4 +133,5 @@ static void maxpool_backward(const ecg_kctx *k) {
     if (k->d_in[0]) maxpool_run(k, 1);
 }
 
-const ecg_op ecg_op_maxpool = {"maxpool", maxpool_infer, maxpool_flops, NULL, maxpool_forward, maxpool_backward};
+const ecg_op ecg_op_maxpool = {"maxpool", maxpool_infer, maxpool_flops, NULL, maxpool_forward, maxpool_backward,
+                               ECG_TRAIT_PER_CHANNEL};

@@ -43,4 +43,4 @@ static void reshape_bwd(const ecg_kctx *k) {
     for (size_t i = 0; i < n; i++) k->d_in[0][i] += k->d_out[i];
 }
 
-const ecg_op ecg_op_reshape = {"reshape", reshape_infer, NULL, NULL, reshape_fwd, reshape_bwd};
+const ecg_op ecg_op_reshape = {"reshape", reshape_infer, NULL, NULL, reshape_fwd, reshape_bwd, 0};

@@ -66,4 +66,4 @@ static void slice_bwd(const ecg_kctx *k) {
     }
 }
 
-const ecg_op ecg_op_slice = {"slice", slice_infer, NULL, NULL, slice_fwd, slice_bwd};
+const ecg_op ecg_op_slice = {"slice", slice_infer, NULL, NULL, slice_fwd, slice_bwd, 0};

@@ -43,4 +43,4 @@ static void tokens_bwd(const ecg_kctx *k) {
     }
 }
 
-const ecg_op ecg_op_tokens = {"tokens", tokens_infer, NULL, NULL, tokens_fwd, tokens_bwd};
+const ecg_op ecg_op_tokens = {"tokens", tokens_infer, NULL, NULL, tokens_fwd, tokens_bwd, 0};

@@ -54,21 +54,10 @@ int ecg_xnn_dw_fast_taps(int taps) {
     return taps;
 }
 
-static ecg_lowering const lowerings[ECG_OP_COUNT] = {
-    [ECG_OP_CONV1D] = ecg_lower_conv1d,       [ECG_OP_LINEAR] = ecg_lower_linear,
-    [ECG_OP_BATCHNORM] = ecg_lower_batchnorm, [ECG_OP_RELU] = ecg_lower_unary,
-    [ECG_OP_SILU] = ecg_lower_unary,          [ECG_OP_SIGMOID] = ecg_lower_unary,
-    [ECG_OP_TANH] = ecg_lower_unary,          [ECG_OP_HARDSWISH] = ecg_lower_unary,
-    [ECG_OP_ADD] = ecg_lower_binary,          [ECG_OP_MUL] = ecg_lower_binary,
-    [ECG_OP_GAP] = ecg_lower_gap,             [ECG_OP_MAXPOOL] = ecg_lower_maxpool,
-    [ECG_OP_DROPOUT] = ecg_lower_dropout,     [ECG_OP_LSTM] = ecg_lower_lstm,
-    [ECG_OP_MHA] = ecg_lower_mha,             [ECG_OP_LAYERNORM] = ecg_lower_layernorm,
-    [ECG_OP_EMBEDDING] = ecg_lower_embedding, [ECG_OP_CONCAT] = ecg_lower_concat,
-    [ECG_OP_SLICE] = ecg_lower_slice,         [ECG_OP_TOKENS] = ecg_lower_tokens,
-    [ECG_OP_RESHAPE] = ecg_lower_reshape,
-};
-
-ecg_lowering ecg_xnn_lowering(ecg_op_kind kind) { return (unsigned)kind < ECG_OP_COUNT ? lowerings[kind] : NULL; }
+/* One lowering per op, from the op list (ops/op_list.h): an op without one does not build. */
+#define ECG_OP_LOWERING(id, name, lowering) [ECG_OP_##id] = lowering,
+static ecg_lowering const lowerings[ECG_OP_COUNT] = {ECG_OP_LIST(ECG_OP_LOWERING)};
+#undef ECG_OP_LOWERING
 
 void *ecg_lower_alloc(ecg_lower *l, size_t bytes) {
     /* header padded to 64 bytes keeps the payload aligned for SIMD loads */

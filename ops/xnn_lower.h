@@ -58,7 +58,6 @@ size_t ecg_lower_channels(const ecg_shape *s);
 unsigned ecg_xnn_flags(const struct ecg_xnn *x);
 
 typedef int (*ecg_lowering)(ecg_lower *l);
-ecg_lowering ecg_xnn_lowering(ecg_op_kind kind);
 
 int ecg_lower_conv1d(ecg_lower *l);
 int ecg_lower_linear(ecg_lower *l);

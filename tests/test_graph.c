@@ -1,11 +1,50 @@
-/* Graph IR: builder errors, parameter bookkeeping, cloning, BN folding (reference executor). */
+/* Graph IR: the op registry and its traits, builder errors, parameter bookkeeping, cloning, BN
+ * folding (reference executor). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
-#include "ops/rng.h"
 #include "../ops/xnn_lower.h"
+#include "ops/rng.h"
+
+/* Every op of the list (ops/op_list.h) is defined: a unique name, a shape rule, a forward and a
+ * backward. */
+static void test_op_registry(void) {
+    for (int k = 0; k < ECG_OP_COUNT; k++) {
+        const ecg_op *op = ecg_op_get((ecg_op_kind)k);
+        CHECK(op && op->name && op->name[0] && op->infer && op->forward && op->backward, "op %d incomplete", k);
+        for (int j = 0; op && j < k; j++)
+            CHECK(strcmp(ecg_op_get((ecg_op_kind)j)->name, op->name), "op name %s twice", op->name);
+    }
+    CHECK(!ecg_op_get(ECG_OP_COUNT) && !ecg_op_has(ECG_OP_COUNT, 0), "a kind out of range is accepted");
+    CHECK(ecg_op_has(ECG_OP_RELU, ECG_TRAIT_PER_CHANNEL) && !ecg_op_has(ECG_OP_LAYERNORM, ECG_TRAIT_PER_CHANNEL) &&
+              ecg_op_has(ECG_OP_LSTM, ECG_TRAIT_WEIGHT_MATRICES) && !ecg_op_has(ECG_OP_EMBEDDING, ECG_TRAIT_WEIGHT_MATRICES),
+          "traits");
+}
+
+/* An op with ECG_TRAIT_PER_CHANNEL keeps the channel count (channel pruning ties its input and
+ * output channels). A new per-channel op that is not unary needs its builder here. */
+static void test_per_channel_ops_keep_channels(void) {
+    for (int k = 0; k < ECG_OP_COUNT; k++) {
+        ecg_op_kind kind = (ecg_op_kind)k;
+        if (!ecg_op_has(kind, ECG_TRAIT_PER_CHANNEL)) continue;
+        ecg_graph g;
+        ecg_graph_init(&g, 1);
+        int x = ecg_input(&g, "x", ecg_shape2(12, 6)), y;
+        switch (kind) {
+        case ECG_OP_BATCHNORM: y = ecg_batchnorm(&g, "op", x, 1e-5f, 0.1f); break;
+        case ECG_OP_ADD: case ECG_OP_MUL: y = ecg_binary(&g, kind, "op", x, x); break;
+        case ECG_OP_GAP: y = ecg_gap(&g, "op", x); break;
+        case ECG_OP_MAXPOOL: y = ecg_maxpool(&g, "op", x, 3, 2, 1); break;
+        case ECG_OP_DROPOUT: y = ecg_dropout(&g, "op", x, 0.5f); break;
+        default: y = ecg_unary(&g, kind, "op", x); break;
+        }
+        const ecg_shape *s = y >= 0 ? &g.values[y].shape : NULL;
+        CHECK(s && s->d[s->rank - 1] == 6, "%s: %s", ecg_op_get(kind)->name, y < 0 ? g.err : "channels changed");
+        ecg_graph_free(&g);
+    }
+}
 
 /* The first failing builder names its node; later builders return -1 without overwriting it. */
 static void test_builder_errors_propagate(void) {
@@ -126,6 +165,8 @@ static void test_fold_bn_identity(void) {
 }
 
 int main(void) {
+    RUN(test_op_registry);
+    RUN(test_per_channel_ops_keep_channels);
     RUN(test_builder_errors_propagate);
     RUN(test_param_count);
     RUN(test_init_deterministic);
