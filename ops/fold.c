@@ -1,4 +1,4 @@
-/* Inference-time graph rewrites: batchnorm folding and node bypass. */
+/* Inference-time graph rewrites: batchnorm folding, dropout removal, ReLU fusion. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,7 +6,8 @@
 #include "qmodel.h"
 #include "xnn_lower.h"
 
-void ecg_graph_bypass_node(ecg_graph *g, int i) {
+/* Removes node i, rewiring its consumers to its first input. */
+static void bypass_node(ecg_graph *g, int i) {
     int from = g->nodes[i].out, to = g->nodes[i].in[0];
     for (int j = 0; j < g->n_nodes; j++)
         for (int k = 0; k < g->nodes[j].n_in; k++)
@@ -26,8 +27,10 @@ static int consumers(const ecg_graph *g, int v) {
     return c;
 }
 
-/* y = gamma * (Wx + b - mean) / sqrt(var + eps) + beta  ==>  W' = s W, b' = s (b - mean) + beta. */
-int ecg_fold_bn(ecg_graph *g) {
+/* Folds each eval-mode BatchNorm into the conv1d/linear that feeds it when that is its only
+ * consumer: y = gamma * (Wx + b - mean) / sqrt(var + eps) + beta  ==>  W' = s W, b' = s (b - mean) + beta.
+ * Returns the number folded, -1 on error (g->err). */
+static int fold_bn(ecg_graph *g) {
     int folded = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         ecg_node *bn = &g->nodes[i];
@@ -56,10 +59,18 @@ int ecg_fold_bn(ecg_graph *g) {
             for (int64_t j = 0; j < per_row; j++) w->data[c * per_row + j] *= s;
             b->data[c] = (b->data[c] - mean[c]) * s + beta[c];
         }
-        ecg_graph_bypass_node(g, i);
+        bypass_node(g, i);
         i--;
         folded++;
     }
+    return folded;
+}
+
+int ecg_graph_inference_rewrite(ecg_graph *g, int fold) {
+    int folded = fold ? fold_bn(g) : 0;
+    if (folded < 0) return -1;
+    for (int i = g->n_nodes - 1; i >= 0; i--)
+        if (g->nodes[i].kind == ECG_OP_DROPOUT) bypass_node(g, i);
     return folded;
 }
 
@@ -76,7 +87,7 @@ int ecg_fuse_relu(ecg_graph *g, const ecg_qmodel *q) {
         if (src->kind != ECG_OP_CONV1D && src->kind != ECG_OP_LINEAR && src->kind != ECG_OP_ADD) continue;
         if (ecg_qmodel_find(q, src->name)) continue;
         src->a.fused_relu = 1;
-        ecg_graph_bypass_node(g, i);
+        bypass_node(g, i);
         i--;
         fused++;
     }

@@ -211,6 +211,14 @@ int ecg_tokens(ecg_graph *g, const char *name, int length, int dim);
 void ecg_same_pad(int kernel, int dilation, int *left, int *right);
 int ecg_conv_out_len(int t, int kernel, int stride, int dilation, int pad_left, int pad_right);
 
+/* ---------------------------------------------------------------- inference rewrite (ops/fold.c) */
+/* The eval-mode graph the XNNPACK executor lowers, in place: each BatchNorm folded into the
+ * conv1d/linear that feeds it when that is its only consumer (unless fold_bn is 0), and every
+ * dropout removed (identity at inference). Value ids stay valid; removed nodes' outputs are
+ * produced by no node. Compression passes run it on a copy to see the weights that will run.
+ * Returns the number of batchnorms folded, -1 on error (g->err). */
+int ecg_graph_inference_rewrite(ecg_graph *g, int fold_bn);
+
 /* ---------------------------------------------------------------- reference executor */
 typedef struct ecg_ref ecg_ref;
 ecg_ref *ecg_ref_create(ecg_graph *g, int batch, char *err, size_t errlen);

@@ -312,14 +312,12 @@ static ecg_xnn *create(const ecg_graph *src, const ecg_qmodel *q, int batch, int
     }
     l.tp = x->tp;
 
-    int folded = flags & ECG_XNN_NO_BN_FOLD ? 0 : ecg_fold_bn(g);
+    int folded = ecg_graph_inference_rewrite(g, !(flags & ECG_XNN_NO_BN_FOLD));
     if (folded < 0) {
         ecg_lower_fail(&l, "folding batchnorm: %s", g->err);
         goto fail;
     }
     x->stats.n_bn_folded = folded;
-    for (int i = g->n_nodes - 1; i >= 0; i--)
-        if (g->nodes[i].kind == ECG_OP_DROPOUT) ecg_graph_bypass_node(g, i);
     /* After BN folding, so conv -> BN -> ReLU becomes one conv. Calibration reads every value,
      * a ReLU's input too, so it keeps the ReLUs. */
     if (!(flags & (ECG_XNN_NO_RELU_FUSE | ECG_XNN_KEEP_VALUES))) x->stats.n_relu_fused = ecg_fuse_relu(g, q);

@@ -111,10 +111,8 @@ int ecg_lower_sparse_maybe(ecg_lower *l, xnn_operator_t dense, const float *w, c
  * times than XNNPACK (or always with ECG_XNN_SMALL_ALWAYS); it applies the node's folded ReLU. */
 int ecg_lower_small_maybe(ecg_lower *l, const float *w, const float *bias, int out, int in, size_t rows);
 
-/* Graph rewrites for inference (ops/fold.c). */
-/* Folds each eval-mode BatchNorm into the conv1d/linear that feeds it when that is its only
- * consumer. Returns the number folded, -1 on error (g->err). */
-int ecg_fold_bn(ecg_graph *g);
+/* Graph rewrites for inference (ops/fold.c; BN folding and dropout removal are public:
+ * ecg_graph_inference_rewrite). */
 /* Folds each ReLU into the f32 conv1d/linear/add that feeds it when that is its only consumer
  * (sets the producer's fused_relu; nodes named in q, the int8 ones, keep their ReLU). Returns the
  * number folded. */
@@ -123,7 +121,5 @@ int ecg_fuse_relu(ecg_graph *g, const ecg_qmodel *q);
 static inline float ecg_lower_out_min(const ecg_lower *l) { return l->n->a.fused_relu ? 0.0f : -INFINITY; }
 /* Appends y = max(x, 0) over rows x channels (x == y: in place). */
 int ecg_lower_relu(ecg_lower *l, const float *x, float *y, size_t rows, size_t channels);
-/* Removes node i, rewiring its consumers to its first input (dropout at inference). */
-void ecg_graph_bypass_node(ecg_graph *g, int i);
 
 #endif

@@ -1,11 +1,10 @@
-/* Graph IR: the op registry and its traits, builder errors, parameter bookkeeping, cloning, BN
- * folding (reference executor). */
+/* Graph IR: the op registry and its traits, builder errors, parameter bookkeeping, cloning, the
+ * inference rewrite (BN folding, dropout removal; reference executor). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
-#include "../ops/xnn_lower.h"
 #include "ops/rng.h"
 
 /* Every op of the list (ops/op_list.h) is defined: a unique name, a shape rule, a forward and a
@@ -126,14 +125,15 @@ static void test_clone_is_deep(void) {
     ecg_graph_free(&g);
 }
 
-/* Folding BN into the conv/linear before it gives the same eval outputs (reference executor). */
+/* The inference rewrite (BN folded into the conv/linear before it, dropout removed) gives the same
+ * eval outputs (reference executor); without folding it only removes the dropout. */
 static void test_fold_bn_identity(void) {
     for (int bias = 0; bias <= 1; bias++) {
         ecg_graph g, f;
         ecg_graph_init(&g, 9);
         int x = ecg_input(&g, "x", ecg_shape2(31, 5));
         int y = ecg_batchnorm(&g, "bn1", ecg_conv1d(&g, "conv", x, 7, 5, 2, 1, 1, bias), 1e-3f, 0.1f);
-        y = ecg_unary(&g, ECG_OP_RELU, "relu", y);
+        y = ecg_dropout(&g, "drop", ecg_unary(&g, ECG_OP_RELU, "relu", y), 0.5f);
         y = ecg_batchnorm(&g, "bn2", ecg_linear(&g, "fc", y, 4, bias), 1e-5f, 0.1f);
         ecg_graph_set_output(&g, y);
         ecg_rng r = {3};
@@ -141,8 +141,13 @@ static void test_fold_bn_identity(void) {
             if (strstr(g.params[i].name, "bn"))
                 for (int64_t j = 0; j < ecg_shape_numel(&g.params[i].shape); j++)
                     g.params[i].data[j] = 0.5f + ecg_rng_uniform(&r); /* positive var, non-trivial affine */
+        ecg_graph u;
+        CHECK(ecg_graph_clone(&u, &g) == 0, "clone");
+        int nu = ecg_graph_inference_rewrite(&u, 0);
+        CHECK(nu == 0 && u.n_nodes == 5, "without folding: folded %d, nodes left %d", nu, u.n_nodes);
+        ecg_graph_free(&u);
         CHECK(ecg_graph_clone(&f, &g) == 0, "clone");
-        int nf = ecg_fold_bn(&f);
+        int nf = ecg_graph_inference_rewrite(&f, 1);
         CHECK(nf == 2 && f.n_nodes == 3, "folded %d, nodes left %d", nf, f.n_nodes);
         char err[128];
         ecg_ref *ra = ecg_ref_create(&g, 3, err, sizeof err), *rb = ecg_ref_create(&f, 3, err, sizeof err);
