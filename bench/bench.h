@@ -205,11 +205,13 @@ int ecg_cmd_models(int argc, char **argv);      /* bench/cmd_models.c */
 int ecg_cmd_info(int argc, char **argv);        /* bench/cmd_models.c: per-layer table of a model */
 /* A model config sized for one example of task t (length, leads, classes, features). */
 ecg_model_cfg ecg_task_model_cfg(const ecg_task *t);
+int ecg_cmd_export_onnx(int argc, char **argv); /* bench/cmd_export_onnx.c: a run as an ONNX model */
 int ecg_cmd_predict(int argc, char **argv);     /* bench/cmd_predict.c: logits for examples in a safetensors file */
 /* `ecgbench data SUB ...` (bench/cmd_data.c) and its subcommands, one file each. */
 int ecg_cmd_data(int argc, char **argv);
 int ecg_cmd_data_info(int argc, char **argv);   /* bench/cmd_data_info.c: per-split class counts */
 int ecg_cmd_qrs_eval(int argc, char **argv);    /* bench/cmd_qrs_eval.c: QRS detector vs reference */
+int ecg_cmd_p_eval(int argc, char **argv);      /* bench/cmd_p_eval.c: P-wave detector by rhythm */
 int ecg_cmd_data_export(int argc, char **argv); /* bench/cmd_data_export.c: a split as safetensors */
 int ecg_cmd_baseline(int argc, char **argv);    /* bench/cmd_baseline.c: de Chazal 2004 LDA baseline */
 

@@ -13,6 +13,7 @@ int ecg_cmd_data(int argc, char **argv) {
         {"info", ecg_cmd_data_info, "TASK: examples per class for each split"},
         {"export", ecg_cmd_data_export, "TASK --split S --out F: the split's examples as safetensors (x, y, features)"},
         {"qrs-eval", ecg_cmd_qrs_eval, "QRS detector sensitivity / positive predictivity on MIT-BIH"},
+        {"p-eval", ecg_cmd_p_eval, "P waves found in sinus rhythm vs atrial fibrillation on MIT-BIH"},
     };
     if (argc >= 2)
         for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)

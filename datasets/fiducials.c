@@ -18,10 +18,13 @@
  *         line through the window's two ends (the mean of its first and of its last 10 ms): the
  *         level just before the QRS is no reference there, since baseline wander or a misplaced
  *         onset moves it as much as a P wave. The largest deviation d from that line is a P wave
- *         when it is at least p_floor and 3% of the QRS's peak-to-peak amplitude (on the same
+ *         when it is at least p_floor and 1.5% of the QRS's peak-to-peak amplitude (on the same
  *         smoothed signal), at most 60% of it, at least 15 ms from both window edges, and a bump:
  *         the deviation falls below half of d on both sides, 30 to 160 ms apart (narrower is
- *         noise; wider is baseline drift).
+ *         noise; wider is baseline drift). Then a P wave must recur: at least 4 of the 6 beats on
+ *         either side have one of the same sign at the same distance before their R peak (+-35
+ *         ms), as sinus rhythm's P waves do and the fibrillatory waves of atrial fibrillation do
+ *         not (chosen on DS1's sinus and AFIB beats, `ecgbench data p-eval`; docs/data.md).
  * ecgpuwave (de Chazal's choice) works on a differentiated, low-passed signal with per-wave
  * thresholds and several wave morphologies; this is a deliberately plain stand-in. */
 #include <math.h>
@@ -45,12 +48,15 @@
 #define P_WIN_MS 200.0
 #define P_GAP_MS 10.0
 #define P_EDGE_MS 15.0
-#define P_REL 0.03
+#define P_REL 0.015
 #define P_MAX_REL 0.6
 #define P_MIN_WIDTH_MS 30.0
 #define P_MAX_WIDTH_MS 160.0
 #define P_SMOOTH_MS 20.0
 #define P_END_MS 10.0
+#define P_NEIGHBOURS 6
+#define P_AGREE_MS 35.0
+#define P_AGREE_MIN 4
 
 static long ms(double v, double fs) { return lround(v * fs / 1000.0); }
 
@@ -134,7 +140,8 @@ static double p_dev(const float *x, long n, long t, long h, long ps, long pe, do
 /* P wave in [ps, pe] (rules above); fills p_on/p_off and returns 1 when present. */
 static int p_wave(const float *x, long n, double fs, long ps, long pe, double qrs_amp, double p_floor,
                   ecg_fiducials *f) {
-    f->p_on = f->p_off = -1;
+    f->p_on = f->p_off = f->p_peak = -1;
+    f->p_amp = 0;
     if (pe - ps < 2 * ms(P_EDGE_MS, fs)) return 0;
     const long h = ms(P_SMOOTH_MS, fs) / 2, end = lmax(1, ms(P_END_MS, fs));
     double a0 = 0, a1 = 0;
@@ -156,8 +163,42 @@ static int p_wave(const float *x, long n, double fs, long ps, long pe, double qr
     if (on < 0 || offp < 0) return 0;
     long w = offp - on;
     if (w < ms(P_MIN_WIDTH_MS, fs) || w > ms(P_MAX_WIDTH_MS, fs)) return 0;
-    f->p_on = on, f->p_off = offp;
+    f->p_on = on, f->p_off = offp, f->p_peak = pp;
+    f->p_amp = p_dev(x, n, pp, h, ps, pe, a0, a1);
     return 1;
+}
+
+ecg_p_features ecg_p_wave_features(const ecg_fiducials *f, double fs) {
+    ecg_p_features p = {0, NAN, NAN, NAN};
+    if (!f->p_present || f->p_on < 0 || f->p_off < f->p_on || !(fs > 0)) return p;
+    p.present = 1;
+    p.amp = f->p_amp;
+    p.width_ms = 1000.0 * (double)(f->p_off - f->p_on) / fs;
+    p.pr_ms = 1000.0 * (double)(f->qrs_on - f->p_on) / fs;
+    return p;
+}
+
+/* Keeps a beat's P wave only when at least P_AGREE_MIN of the P_NEIGHBOURS beats on either side
+ * have one of the same sign at the same distance before their R peak (+-P_AGREE_MS). */
+static int p_consistency(const long *r, int n_beats, double fs, ecg_fiducials *out, char *err, size_t errlen) {
+    int *keep = malloc((size_t)(n_beats + 1) * sizeof *keep);
+    if (!keep) {
+        snprintf(err, errlen, "delineate: out of memory (%d beats)", n_beats);
+        return -1;
+    }
+    const long tol = ms(P_AGREE_MS, fs);
+    for (int i = 0; i < n_beats; i++) {
+        int agree = 0;
+        for (int j = i - P_NEIGHBOURS; j <= i + P_NEIGHBOURS && out[i].p_present; j++)
+            if (j >= 0 && j < n_beats && j != i && out[j].p_present && (out[j].p_amp > 0) == (out[i].p_amp > 0) &&
+                labs((r[j] - out[j].p_peak) - (r[i] - out[i].p_peak)) <= tol)
+                agree++;
+        keep[i] = agree >= P_AGREE_MIN;
+    }
+    for (int i = 0; i < n_beats; i++)
+        if (!keep[i]) out[i].p_present = 0, out[i].p_on = out[i].p_off = out[i].p_peak = -1, out[i].p_amp = 0;
+    free(keep);
+    return 0;
 }
 
 int ecg_delineate(const float *x, long n, double fs, const long *r, int n_beats, double p_floor, ecg_fiducials *out,
@@ -205,5 +246,5 @@ int ecg_delineate(const float *x, long n, double fs, const long *r, int n_beats,
         if (i > 0) ps = lmax(ps, out[i - 1].t_off + 1);
         f->p_present = p_wave(x, n, fs, ps, pe, qmax - qmin, p_floor, f);
     }
-    return 0;
+    return p_consistency(r, n_beats, fs, out, err, errlen);
 }

@@ -148,6 +148,7 @@ static void test_lda_bad_input(void) {
 
 #define FS 360.0
 static double bump(double t, double c, double sd) { return exp(-0.5 * (t - c) * (t - c) / (sd * sd)); }
+static long lmax_l(long a, long b) { return a > b ? a : b; }
 
 /* Beats every 0.8 s: a piecewise-linear QRS from r - 40 ms (onset) through Q (-0.1 mV at
  * r - 25 ms), R (1 mV at r), S (-0.3 mV at r + 30 ms) back to 0 at r + 60 ms (offset); a
@@ -221,6 +222,67 @@ static void test_delineate_p_on_wander(void) {
     }
     CHECK(found == nr - 1, "P found on %d of %d beats on baseline wander", found, nr - 1);
     free(x);
+}
+
+/* The P features of the synthetic beats: P peak at r - 160 ms (a Gaussian of sd 20 ms, 0.15 mV),
+ * its half-amplitude width the Gaussian's (2.355 sd = 47 ms; the 20 ms smoothing widens it a
+ * little), the PR interval from its half-amplitude onset (r - 183.5 ms) to the QRS onset (r - 40
+ * ms) 143.5 ms. Without a P wave every feature but presence is unknown (NAN). */
+static void test_p_wave_features(void) {
+    const long n = lround(10 * FS);
+    float *x = malloc((size_t)n * sizeof *x);
+    long r[32];
+    ecg_fiducials f[32];
+    char err[256] = "";
+    for (int with_p = 1; with_p >= 0; with_p--) {
+        int nr = synth_beats(x, n, with_p, r, 32);
+        CHECK(ecg_delineate(x, n, FS, r, nr, ECG_FIDUCIAL_P_FLOOR_MV, f, err, sizeof err) == 0, "delineate: %s", err);
+        for (int i = 0; i < nr; i++) {
+            ecg_p_features p = ecg_p_wave_features(&f[i], FS);
+            CHECK(p.present == with_p, "beat %d: present %d, synthesised %d", i, p.present, with_p);
+            if (!with_p) {
+                CHECK(isnan(p.amp) && isnan(p.width_ms) && isnan(p.pr_ms) && f[i].p_peak == -1,
+                      "beat %d without P: amp %g width %g PR %g peak %ld", i, p.amp, p.width_ms, p.pr_ms, f[i].p_peak);
+                continue;
+            }
+            CHECK(labs(f[i].p_peak - (r[i] - lround(0.160 * FS))) <= lround(0.004 * FS), "beat %d: P peak %ld, true %ld",
+                  i, f[i].p_peak, r[i] - lround(0.160 * FS));
+            CHECK(p.amp > 0.12 && p.amp < 0.16, "beat %d: P amplitude %g mV, synthesised 0.15", i, p.amp);
+            CHECK(p.width_ms > 44 && p.width_ms < 56, "beat %d: P half-amplitude width %g ms, Gaussian's 47", i,
+                  p.width_ms);
+            CHECK(fabs(p.pr_ms - 143.5) < 8, "beat %d: PR %g ms, true 143.5", i, p.pr_ms);
+        }
+    }
+    free(x);
+}
+
+/* A bump before each QRS at a position that wanders from beat to beat (as atrial fibrillation's
+ * waves do) is no P wave; the same bumps all at one distance from the R peak are. */
+static void test_p_wave_must_recur(void) {
+    const long n = lround(20 * FS);
+    float *x = malloc((size_t)n * sizeof *x), *base = malloc((size_t)n * sizeof *base);
+    long r[32];
+    ecg_fiducials f[32];
+    char err[256] = "";
+    int nr = synth_beats(base, n, 0, r, 32);
+    for (int wander = 0; wander <= 1; wander++) {
+        lcg g = {11};
+        memcpy(x, base, (size_t)n * sizeof *x);
+        for (int i = 0; i < nr; i++) {
+            double at = wander ? 0.060 + 0.130 * uniform(&g) : 0.160; /* seconds before the R peak */
+            for (long t = lmax_l(0, r[i] - lround(0.3 * FS)); t < r[i]; t++)
+                x[t] += (float)(0.15 * bump((double)(t - r[i]) / FS, -at, 0.020));
+        }
+        CHECK(ecg_delineate(x, n, FS, r, nr, ECG_FIDUCIAL_P_FLOOR_MV, f, err, sizeof err) == 0, "delineate: %s", err);
+        int found = 0;
+        for (int i = 0; i < nr; i++) found += f[i].p_present;
+        if (wander)
+            CHECK(found <= nr / 2, "wandering bumps: P found on %d of %d beats", found, nr);
+        else
+            CHECK(found == nr, "fixed bumps: P found on %d of %d beats", found, nr);
+    }
+    free(x);
+    free(base);
 }
 
 static void test_delineate_bad_input(void) {
@@ -423,6 +485,8 @@ int main(void) {
     RUN(test_lda_bad_input);
     RUN(test_delineate_synthetic);
     RUN(test_delineate_p_on_wander);
+    RUN(test_p_wave_features);
+    RUN(test_p_wave_must_recur);
     RUN(test_delineate_bad_input);
     RUN(test_features_edges_and_bad_input);
     RUN(test_classifier_cv_and_json);
