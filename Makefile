@@ -26,7 +26,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu
 BLAS_INC  := /usr/include/$(MULTIARCH)/openblas-pthread
 BLAS_LIB  := /usr/lib/$(MULTIARCH)/openblas-pthread
 CFLAGS_COMMON := $(CSTD) $(WARN) -g -fPIC -I. -I$(BLAS_INC)
-LIBS    := -lXNNPACK -lpthreadpool -lcjson -lcsv -lsamplerate -lmatio -lliquid \
+LIBS    := -lXNNPACK -lpthreadpool -lcjson -lcsv -lsamplerate -lmatio -lliquid -lprotobuf-c \
            -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -lopenblas -lgsl -lm -lpthread
 BENCH_LIBS := -lbenchmark -lstdc++
 
@@ -51,6 +51,14 @@ FZ  := $(BUILD)/fuzz
 
 REL_OBJ := $(LIB_SRC:%.c=$(REL)/%.o) $(CXX_SRC:%.cc=$(REL)/%.o)
 ASN_OBJ := $(LIB_SRC:%.c=$(ASN)/%.o) $(CXX_SRC:%.cc=$(ASN)/%.o) $(TEST_LIB:%.c=$(ASN)/%.o)
+
+# ONNX export (export/): the protobuf-c structs are generated at build time by protoc-c
+# (protobuf-c-compiler) from the onnx.proto of Debian's python3-onnx, into $(BUILD)/gen (not committed).
+ONNX_PROTO := /usr/lib/python3/dist-packages/onnx/onnx.proto
+GEN        := $(BUILD)/gen
+EXPORT_SRC := $(wildcard export/*.c)
+REL_OBJ    += $(EXPORT_SRC:%.c=$(REL)/%.o) $(REL)/gen/onnx.pb-c.o
+ASN_OBJ    += $(EXPORT_SRC:%.c=$(ASN)/%.o) $(ASN)/gen/onnx.pb-c.o
 TEST_BIN := $(TEST_SRC:tests/%.c=$(ASN)/tests/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
 
@@ -116,6 +124,20 @@ $(REL)/libecgbench.so: $(REL_OBJ)
 	$(Q)echo "  LINK    $@"; $(CXX) -shared -o $@ $^ $(LIBS) $(BENCH_LIBS)
 $(REL)/ecgbench: $(REL)/bench/main.o $(REL)/libecgbench.a
 	$(Q)echo "  LINK    $@"; $(CXX) -o $@ $^ $(LIBS) $(BENCH_LIBS)
+
+$(GEN)/onnx.pb-c.c $(GEN)/onnx.pb-c.h &: $(ONNX_PROTO) | check-deps
+	@mkdir -p $(GEN)
+	$(Q)echo "  PROTOC  $(GEN)/onnx.pb-c.c"; cp $(ONNX_PROTO) $(GEN)/onnx.proto && cd $(GEN) && protoc-c --c_out=. onnx.proto
+# what includes the generated header: export/ and its tests
+ONNX_OBJ   := $(EXPORT_SRC:%.c=$(REL)/%.o) $(EXPORT_SRC:%.c=$(ASN)/%.o) $(patsubst %.c,$(ASN)/%.o,$(wildcard tests/test_onnx*.c))
+$(ONNX_OBJ): CFLAGS_COMMON += -I$(GEN)
+$(ONNX_OBJ): $(GEN)/onnx.pb-c.h
+$(REL)/gen/onnx.pb-c.o: $(GEN)/onnx.pb-c.c
+	@mkdir -p $(dir $@)
+	$(Q)echo "  CC      $@"; $(CC) $(CFLAGS_COMMON) -I$(GEN) $(OPT) -c $< -o $@
+$(ASN)/gen/onnx.pb-c.o: $(GEN)/onnx.pb-c.c
+	@mkdir -p $(dir $@)
+	$(Q)echo "  CC      $@"; $(CC) $(CFLAGS_COMMON) -I$(GEN) $(SAN) -c $< -o $@
 
 # Sanitized build for the tests.
 $(ASN)/%.o: %.c $(wildcard */*.h) $(wildcard tests/*.h) | check-deps

@@ -28,6 +28,7 @@ PKGS=(
   "gnuplot-nox|/usr/bin/gnuplot"
   "clang|/usr/bin/clang"
   "libclang-rt-14-dev|/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
+  "libprotobuf-c-dev|/usr/include/protobuf-c/protobuf-c.h" "protobuf-c-compiler|/usr/bin/protoc-c" "python3-onnx|/usr/lib/python3/dist-packages/onnx/onnx.proto"
 )
 mode=${1:-check}
 case "$mode" in

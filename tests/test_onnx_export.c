@@ -1,0 +1,215 @@
+/* ONNX export (export/): op coverage, refusal of what it cannot lower, the structure of what it
+ * writes (read back with protobuf-c), and python3-onnx's checker on it when python3-onnx is here.
+ * The numbers are checked against ONNX Runtime by tests/onnx_check.sh. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "export/onnx_export.h"
+#include "harness.h"
+#include "bench/bench.h" /* ecg_task_model_cfg */
+#include "models/models.h"
+#include "onnx.pb-c.h"
+
+/* Every op kind has a lowering: a new op in ops/op_list.h fails here until export/ lowers it. */
+static void test_every_op_lowered(void) {
+    for (int k = 0; k < ECG_OP_COUNT; k++)
+        CHECK(ecg_onnx_op_lowered((ecg_op_kind)k), "op %s has no ONNX lowering", ecg_op_get((ecg_op_kind)k)->name);
+    CHECK(!ecg_onnx_op_lowered(ECG_OP_COUNT), "a kind out of range counts as lowered");
+}
+
+/* conv -> BN -> SiLU -> GAP -> linear: the smallest graph with the layout changes. */
+static int tiny_graph(ecg_graph *g) {
+    ecg_graph_init(g, 7);
+    int x = ecg_input(g, "ecg", ecg_shape2(16, 2));
+    x = ecg_conv1d(g, "conv", x, 4, 3, 1, 1, 1, 0);
+    x = ecg_batchnorm(g, "bn", x, 1e-5f, 0.1f);
+    x = ecg_unary(g, ECG_OP_SILU, "act", x);
+    x = ecg_gap(g, "pool", x);
+    x = ecg_linear(g, "fc", x, 3, 1);
+    ecg_graph_set_output(g, x);
+    return x;
+}
+
+static int has_name(char *const *names, size_t n, const char *s) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(names[i], s)) return 1;
+    return 0;
+}
+
+/* The model read back: opset, input and output names and shapes (N symbolic), and every node
+ * input defined before it is read (graph input, initializer or an earlier node's output). Returns
+ * the number of nodes of op_type count_op. */
+static int check_model(const uint8_t *buf, size_t len, const char *what, const char *count_op) {
+    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
+    CHECK(m, "%s: protobuf-c cannot read the model back", what);
+    if (!m) return -1;
+    CHECK(m->n_opset_import == 1 && m->opset_import[0]->version == ECG_ONNX_OPSET && m->ir_version == ECG_ONNX_IR_VERSION,
+          "%s: opset/IR version", what);
+    Onnx__GraphProto *g = m->graph;
+    CHECK(g && g->n_input >= 1 && !strcmp(g->input[0]->name, "x"), "%s: first input is not x", what);
+    CHECK(g && g->n_output == 1 && !strcmp(g->output[0]->name, "logits"), "%s: output is not logits", what);
+    int found = 0;
+    if (g && g->n_input >= 1 && g->n_output == 1) {
+        Onnx__TensorShapeProto *s = g->input[0]->type->tensor_type->shape;
+        CHECK(s->n_dim == 3 && s->dim[0]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+                  !strcmp(s->dim[0]->dim_param, "N"),
+              "%s: x is not [N, T, C] with N symbolic", what);
+        size_t cap = g->n_input + g->n_initializer + 16, n = 0;
+        for (size_t i = 0; i < g->n_node; i++) cap += g->node[i]->n_output;
+        char **defined = malloc(cap * sizeof *defined);
+        for (size_t i = 0; i < g->n_input; i++) defined[n++] = g->input[i]->name;
+        for (size_t i = 0; i < g->n_initializer; i++) defined[n++] = g->initializer[i]->name;
+        int bad = 0;
+        for (size_t i = 0; i < g->n_node && !bad; i++) {
+            Onnx__NodeProto *nd = g->node[i];
+            for (size_t k = 0; k < nd->n_input; k++)
+                if (nd->input[k][0] && !has_name(defined, n, nd->input[k])) {
+                    CHECK(0, "%s: node %s reads %s before anything defines it", what, nd->name, nd->input[k]);
+                    bad = 1;
+                }
+            for (size_t k = 0; k < nd->n_output; k++) defined[n++] = nd->output[k];
+            if (count_op && !strcmp(nd->op_type, count_op)) found++;
+        }
+        CHECK(has_name(defined, n, "logits"), "%s: nothing writes logits", what);
+        free(defined);
+    }
+    onnx__model_proto__free_unpacked(m, NULL);
+    return found;
+}
+
+/* python3-onnx's checker (with shape inference) on a file: 1 accepted, 0 refused, -1 not available. */
+static int onnx_checker(const char *path) {
+    const char *pys[] = {"python3", "/usr/bin/python3"};
+    char cmd[1024];
+    for (int i = 0; i < 2; i++) {
+        snprintf(cmd, sizeof cmd, "%s -c 'import onnx' >/dev/null 2>&1", pys[i]);
+        if (system(cmd) != 0) continue;
+        snprintf(cmd, sizeof cmd,
+                 "%s -c 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)' %s",
+                 pys[i], path);
+        return system(cmd) == 0;
+    }
+    return -1;
+}
+
+static void test_tiny_graph_round_trip(void) {
+    ecg_graph g;
+    CHECK(tiny_graph(&g) >= 0, "build: %s", g.err);
+    char err[512] = "", path[] = "/tmp/ecgbench_onnx_test_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "mkstemp");
+    if (fd >= 0) close(fd);
+    CHECK(!ecg_onnx_export(&g, NULL, path, err, sizeof err), "export: %s", err);
+    FILE *f = fopen(path, "rb");
+    uint8_t buf[1 << 16];
+    size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    CHECK(len > 0 && len < sizeof buf, "read back %zu bytes", len);
+    CHECK(check_model(buf, len, "tiny", "Conv") == 1, "tiny: one Conv expected");
+    int ok = onnx_checker(path);
+    if (ok < 0) test_skip("python3-onnx is not installed: the checker part did not run");
+    else CHECK(ok == 1, "onnx.checker refuses the tiny graph (%s)", path);
+    remove(path);
+    ecg_graph_free(&g);
+}
+
+/* A node of a kind the exporter does not know is refused with its name; so is a graph without an
+ * output, and an int8 node the graph does not have. */
+static void test_refusals(void) {
+    ecg_graph g;
+    tiny_graph(&g);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char err[512] = "";
+    g.nodes[2].kind = ECG_OP_COUNT; /* the SiLU */
+    CHECK(ecg_onnx_export_mem(&g, NULL, &buf, &len, err, sizeof err) == -1 && strstr(err, "act") &&
+              strstr(err, "no ONNX lowering"),
+          "an op without lowering: '%s'", err);
+    free(buf);
+    buf = NULL;
+    g.nodes[2].kind = ECG_OP_SILU;
+    int out = g.output;
+    g.output = -1;
+    CHECK(ecg_onnx_export_mem(&g, NULL, &buf, &len, err, sizeof err) == -1 && strstr(err, "no output"), "no output: '%s'",
+          err);
+    g.output = out;
+    ecg_qnode qn = {.node = "nonesuch"};
+    ecg_qmodel q = {&qn, 1};
+    ecg_onnx_opts o = {.q = &q};
+    CHECK(ecg_onnx_export_mem(&g, &o, &buf, &len, err, sizeof err) == -1 && strstr(err, "nonesuch"),
+          "an int8 node the graph lacks: '%s'", err);
+    ecg_graph_free(&g);
+}
+
+/* The conv as an int8 node: QDQ around it, per-channel weight scales, the checker accepts it. */
+static void test_int8_qdq(void) {
+    ecg_graph g;
+    tiny_graph(&g);
+    int8_t w[4 * 2 * 3];
+    float ws[4] = {0.01f, 0.02f, 0.03f, 0.04f};
+    int32_t bias[4] = {1, -2, 3, -4};
+    for (int i = 0; i < 24; i++) w[i] = (int8_t)(i * 5 - 60);
+    ecg_qnode qn = {.node = "conv", .in = {0.05f, -3}, .out = {0.1f, 7}, .w = w, .n_w = 24, .w_scale = ws,
+                    .n_scale = 4, .bias = bias, .n_out = 4};
+    ecg_qmodel q = {&qn, 1};
+    ecg_onnx_opts o = {.q = &q};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char err[512] = "";
+    CHECK(!ecg_onnx_export_mem(&g, &o, &buf, &len, err, sizeof err), "int8 export: %s", err);
+    /* input, output: Q + DQ each; weight and bias: one DQ each */
+    if (buf) CHECK(check_model(buf, len, "int8", "DequantizeLinear") == 4, "int8: 4 DequantizeLinear expected");
+    char path[] = "/tmp/ecgbench_onnx_q_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0 && buf) {
+        CHECK(write(fd, buf, len) == (ssize_t)len, "write");
+        close(fd);
+        int ok = onnx_checker(path);
+        if (ok >= 0) CHECK(ok == 1, "onnx.checker refuses the QDQ graph");
+        remove(path);
+    }
+    free(buf);
+    qn.n_scale = 1; /* a conv with one weight scale does not fit its node */
+    CHECK(ecg_onnx_export_mem(&g, &o, &buf, &len, err, sizeof err) == -1 && strstr(err, "conv"), "bad int8 node: '%s'",
+          err);
+    ecg_graph_free(&g);
+}
+
+/* Every registry model exports (random weights), and its graph reads back well formed: between them
+ * they hold every op the committed runs use (MBConv with SE, attention, layernorm, LSTM, tokens). */
+static void test_registry_models_export(void) {
+    int ops_seen[ECG_OP_COUNT] = {0};
+    char err[512] = "";
+    const ecg_task *task = ecg_task_lookup("mitdb-aami", err, sizeof err); /* beats with patient features */
+    CHECK(task, "task: %s", err);
+    if (!task) return;
+    for (int i = 0; ecg_model_at(i); i++) {
+        const ecg_model_def *def = ecg_model_at(i);
+        ecg_model_cfg mc = ecg_task_model_cfg(task);
+        ecg_graph g;
+        if (ecg_model_build(def->name, &mc, &g, err, sizeof err)) {
+            CHECK(0, "%s: build: %s", def->name, err);
+            continue;
+        }
+        for (int k = 0; k < g.n_nodes; k++) ops_seen[g.nodes[k].kind] = 1;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        CHECK(!ecg_onnx_export_mem(&g, NULL, &buf, &len, err, sizeof err), "%s: export: %s", def->name, err);
+        if (buf) check_model(buf, len, def->name, NULL);
+        free(buf);
+        ecg_graph_free(&g);
+    }
+    CHECK(ops_seen[ECG_OP_LSTM] && ops_seen[ECG_OP_MHA] && ops_seen[ECG_OP_LAYERNORM] && ops_seen[ECG_OP_TOKENS],
+          "the registry no longer holds LSTM, attention, layernorm and tokens: this test covers less");
+}
+
+int main(void) {
+    RUN(test_every_op_lowered);
+    RUN(test_tiny_graph_round_trip);
+    RUN(test_refusals);
+    RUN(test_int8_qdq);
+    RUN(test_registry_models_export);
+    return test_done();
+}
