@@ -162,10 +162,11 @@ PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/nul
 
 # Each program closes with "RESULT N passed, M failed, K skipped"; tests/run.sh sums them. The peer
 # check counts as one test (skipped without torch), the e2e as two (make bench with and without
-# the peer, on the sample). ECG_PEER=off skips both peer parts.
+# the peer, on the sample). ECG_PEER=off skips both peer parts. tests/onnx_check.sh: every run's
+# ONNX export through onnx.checker and ONNX Runtime (npm, into BUILD/onnxruntime), one test per run.
 test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench
 	@ECGBENCH=$(abspath $(ASN)/ecgbench) ECGBENCH_RELEASE=$(abspath $(REL)/ecgbench) \
-	  tests/run.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh tests/select_script.sh $(TEST_BIN)
+	  tests/run.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh tests/select_script.sh tests/onnx_check.sh $(TEST_BIN)
 
 peer-check: check-deps $(REL)/ecgbench
 	@py=$$($(PEER_PY)); [ -n "$$py" ] || { echo "peer-check: python3-torch is not installed (apt-get install python3-torch python3-numpy)"; exit 1; }; \

@@ -20,7 +20,8 @@ static void usage(FILE *f) {
                "  F holds x F32 [N, T, C] (and features F32 [N, F] for the fusion models), as `ecgbench data export`\n"
                "  writes it; L gets logits F32 [N, K]. The model is sized for task T (length, leads, classes, features).\n"
                "  --threads N  0: all cores (default)    --batch N  examples per executor run (default 64)\n"
-               "  --manifest M  the run's manifest.json: a channel-pruned run's graph is rebuilt from it\n");
+               "  --manifest M  the run's manifest.json: a channel-pruned run's graph is rebuilt from it\n"
+               "  An int8 weights file (ecgbench compress --int8) runs on the int8 path, as eval runs it.\n");
 }
 
 /* F32 file data into new host floats. */
@@ -145,14 +146,19 @@ int ecg_cmd_predict(int argc, char **argv) {
         return 2;
     }
     ecg_model_cfg mc = ecg_task_model_cfg(task);
-    ecg_graph g = {0};
+    ecg_graph g = {0}, gi = {0};
+    ecg_qmodel q = {0};
     ecg_st_file f = {0};
     ecg_dataset d = {0};
     float *logits = NULL;
     cJSON *man = NULL;
     int rc = 1;
     if (manifest && !(man = ecg_read_json(manifest, err, sizeof err))) goto done;
-    if (ecg_manifest_model_build(man, model, &mc, &g, err, sizeof err) || ecg_weights_load(&g, weights, err, sizeof err) ||
+    /* an int8 file (ecgbench compress --int8) runs on the int8 path, as eval runs it */
+    int is8 = ecg_int8_file_is(weights, err, sizeof err);
+    if (is8 < 0 || ecg_manifest_model_build(man, model, &mc, &g, err, sizeof err) ||
+        (is8 ? ecg_inference_graph(&gi, &g, err, sizeof err) || ecg_int8_load(&gi, &q, weights, err, sizeof err)
+             : ecg_weights_load(&g, weights, err, sizeof err)) ||
         ecg_st_read(&f, input, err, sizeof err) || input_dataset(&f, input, task, g.n_inputs > 1, &d, err, sizeof err))
         goto done;
     ecg_st_free(&f); /* d holds copies */
@@ -161,7 +167,9 @@ int ecg_cmd_predict(int argc, char **argv) {
         snprintf(err, sizeof err, "out of memory");
         goto done;
     }
-    if (ecg_evaluate(&g, &d, batch, threads, &m, logits, err, sizeof err)) goto done;
+    if (is8 ? ecg_evaluate_q(&gi, &q, &d, batch, threads, &m, logits, err, sizeof err)
+            : ecg_evaluate(&g, &d, batch, threads, &m, logits, err, sizeof err))
+        goto done;
     const char *meta[] = {"model", model, "task", task->name, "weights", weights, "input", input};
     if (write_logits(out, logits, d.n, d.n_classes, meta, 4, err, sizeof err)) goto done;
     printf("%s: logits [%d, %d] of %s (task %s, weights %s)\n", out, d.n, d.n_classes, model, task->name, weights);
@@ -172,6 +180,8 @@ done:
     cJSON_Delete(man);
     ecg_st_free(&f);
     ecg_dataset_free(&d);
+    ecg_qmodel_free(&q);
+    ecg_graph_free(&gi);
     ecg_graph_free(&g);
     return rc;
 }
