@@ -20,12 +20,20 @@ static columns columns_of(const ecg_csv_table *t) {
                      ecg_csv_col(t, "p99_us"), ecg_csv_col(t, "iterations"), ecg_csv_col(t, "init_ms")};
 }
 
+/* A cell as a number, parsed strictly (ecg_csv_number: no hex, no spaces); NaN when the column is
+ * absent or the cell empty or not a number. */
 static double num(const ecg_csv_table *t, int row, int col) {
-    if (col < 0) return NAN;
-    char *end;
-    double v = strtod(t->rows[row][col], &end);
-    return end == t->rows[row][col] || *end ? NAN : v;
+    double v;
+    return col < 0 || ecg_csv_number(t->rows[row][col], &v) ? NAN : v;
 }
+
+/* A count cell (batch, threads, iterations): a whole number in [0, max], else -1 (a cast of NaN
+ * or 1e300 would be undefined). */
+static long long count(const ecg_csv_table *t, int row, int col, double max) {
+    double v = num(t, row, col);
+    return v >= 0 && v <= max && v == floor(v) ? (long long)v : -1;
+}
+#define MAX_SETTING (1 << 20) /* batch, threads */
 
 /* "ecgbench-xnnpack", "pytorch-eager", ...: the executor column, or the peer column of the torch CSV. */
 static const char *executor_of(const ecg_csv_table *t, const columns *c, int row) {
@@ -54,21 +62,28 @@ int report_attach_latency(const report_latency_files *f, report_row *rows, int n
             return -1;
         }
         for (int r = 1; r < t->n_rows; r++) {
+            long long b = count(t, r, c.batch, MAX_SETTING), th = count(t, r, c.threads, MAX_SETTING),
+                      it = c.iterations < 0 ? 0 : count(t, r, c.iterations, 1e15);
+            if (b < 1 || th < 1 || it < 0) {
+                snprintf(err, errlen, "latency file %d, line %d: batch '%.24s', threads '%.24s' and iterations '%.24s' "
+                         "must be whole numbers (batch and threads from 1)", k + 1, t->lines[r], t->rows[r][c.batch],
+                         t->rows[r][c.threads], c.iterations < 0 ? "" : t->rows[r][c.iterations]);
+                return -1;
+            }
             int i = index_of(rows, n, t->rows[r][c.run]);
             if (i < 0) continue; /* timed, but not part of this report */
             report_row *row = &rows[i];
             const char *ex = executor_of(t, &c, r);
-            int b = (int)num(t, r, c.batch), th = (int)num(t, r, c.threads);
             if (!strcmp(ex, "ecgbench-xnnpack") && row->n_lat < REPORT_MAX_SETTINGS) {
-                row->lat[row->n_lat++] = (report_latency){b,
-                                                          th,
+                row->lat[row->n_lat++] = (report_latency){(int)b,
+                                                          (int)th,
                                                           num(t, r, c.median),
                                                           num(t, r, c.p90),
                                                           num(t, r, c.p99),
                                                           num(t, r, c.mean),
                                                           num(t, r, c.stddev),
                                                           num(t, r, c.init),
-                                                          (long long)num(t, r, c.iterations),
+                                                          it,
                                                           ""};
             } else if (b == 1 && th == 1) {
                 if (!strcmp(ex, "pytorch-eager")) row->torch_eager_us = num(t, r, c.median);
@@ -95,7 +110,7 @@ static int file_row_flag(const ecg_csv_table *t, const columns *c, int r, char *
         if (num(t, k, c->threads) == 1 && num(t, k, c->batch) == b && !strcmp(t->rows[k][c->run], run) &&
             !strcmp(executor_of(t, c, k), ex))
             one = num(t, k, c->median);
-    return ecg_latency_flag((int)num(t, r, c->threads), num(t, r, c->median), num(t, r, c->p90), num(t, r, c->p99),
+    return ecg_latency_flag((int)count(t, r, c->threads, MAX_SETTING), num(t, r, c->median), num(t, r, c->p90), num(t, r, c->p99),
                             one, reason, n);
 }
 
@@ -132,7 +147,8 @@ int report_write_latency(const char *out, const report_latency_files *f, const r
             if (i < 0) continue;
             const report_row *row = &rows[i];
             const char *ex = executor_of(t, &c, r);
-            int b = (int)num(t, r, c.batch), th = (int)num(t, r, c.threads), own = !strcmp(ex, "ecgbench-xnnpack");
+            int b = (int)count(t, r, c.batch, MAX_SETTING), th = (int)count(t, r, c.threads, MAX_SETTING),
+                own = !strcmp(ex, "ecgbench-xnnpack");
             double med = num(t, r, c.median);
             const report_latency *mine = own ? NULL : own_at(row, b, th);
             ecg_csv_str(&w, row->run_name);

@@ -426,6 +426,40 @@ static void write_file(const char *path, const char *text) {
     if (f) fputs(text, f), fclose(f);
 }
 
+/* report --latency reads batch, threads and iterations as whole numbers: an empty batch (NaN,
+ * whose cast to int was undefined), "0x10" (strtod read 16), 1e300 threads or "nan" iterations
+ * are refused naming the line; a good file attaches its figures to the run. */
+static void test_latency_batch_nan(void) {
+    static const char *const cells[][3] = {{"1", "2", "6"},   {"", "1", "6"},    {"0x10", "1", "6"},
+                                           {"1", "1e300", "6"}, {"1", "1", "nan"}, {"1.5", "1", "6"}};
+    char path[128], err[512];
+    snprintf(path, sizeof path, "/tmp/ecg_test_latency_%ld.csv", (long)getpid());
+    for (size_t i = 0; i < sizeof cells / sizeof *cells; i++) {
+        FILE *f = fopen(path, "w");
+        CHECK(f != NULL, "cannot write %s", path);
+        if (!f) return;
+        fprintf(f, "run,executor,batch,threads,median_us,iterations\nother,ecgbench-xnnpack,1,1,5,3\n"
+                   "r1,ecgbench-xnnpack,%s,%s,250,%s\n", cells[i][0], cells[i][1], cells[i][2]);
+        fclose(f);
+        report_latency_files lf = {.n = 1};
+        CHECK(ecg_csv_read(path, &lf.t[0], err, sizeof err) == 0, "%s", err);
+        report_row row;
+        memset(&row, 0, sizeof row);
+        snprintf(row.run_name, sizeof row.run_name, "r1");
+        err[0] = 0;
+        int rc = report_attach_latency(&lf, &row, 1, err, sizeof err);
+        if (i == 0)
+            CHECK(rc == 0 && row.n_lat == 1 && row.lat[0].batch == 1 && row.lat[0].threads == 2 &&
+                      row.lat[0].iterations == 6 && row.lat[0].median_us == 250,
+                  "good file: %d %s", rc, err);
+        else
+            CHECK(rc == -1 && strstr(err, "line 3") && strstr(err, "whole numbers"), "case %zu (%s, %s, %s): %d '%s'", i,
+                  cells[i][0], cells[i][1], cells[i][2], rc, err);
+        ecg_csv_table_free(&lf.t[0]);
+    }
+    unlink(path);
+}
+
 /* Two results files: matched rows get A, B and B/A; unmatched rows are named; bad files are errors. */
 static void test_compare(void) {
     char a[] = "/tmp/ecg_cmp_a_XXXXXX", b[] = "/tmp/ecg_cmp_b_XXXXXX";
@@ -460,6 +494,7 @@ static void test_compare(void) {
 
 int main(void) {
     RUN(test_compare);
+    RUN(test_latency_batch_nan);
     RUN(test_metrics_print_dash);
     RUN(test_degenerate_runs_off_the_front);
     RUN(test_report_on_the_sample);
