@@ -4,6 +4,7 @@
  * rebuilds the smaller graph from it (full model, same surgery keeping the first `after`
  * channels) before the weights file, which holds just the kept channels, is loaded over it. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,10 @@ static int counts_of(const cJSON *rec, ecg_channel_count **out, int *n, char *er
     cJSON_ArrayForEach(e, groups) {
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name"));
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(e, "before"), *a = cJSON_GetObjectItemCaseSensitive(e, "after");
-        if (!name || !cJSON_IsNumber(b) || !cJSON_IsNumber(a) || !(a->valuedouble >= 1) ||
-            !(b->valuedouble <= 1 << 30) || a->valuedouble != (int)a->valuedouble) {
+        /* both in range before any cast: (int)1e300 would be undefined */
+        if (!name || !cJSON_IsNumber(b) || !cJSON_IsNumber(a) || !(a->valuedouble >= 1 && a->valuedouble <= 1 << 30) ||
+            !(b->valuedouble >= 1 && b->valuedouble <= 1 << 30) || a->valuedouble != floor(a->valuedouble) ||
+            b->valuedouble != floor(b->valuedouble)) {
             snprintf(err, errlen, "channel_prune group %d: needs a name and whole before/after counts", i);
             free(*out);
             *out = NULL;

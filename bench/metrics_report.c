@@ -85,7 +85,10 @@ int ecg_metrics_from_json(const cJSON *o, int classes, ecg_metrics *m) {
         if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) != classes) return -1;
         for (int k = 0; k < classes; k++) {
             const cJSON *v = cJSON_GetArrayItem(row, k);
-            if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble != floor(v->valuedouble)) return -1;
+            /* a count of examples: at most 1e12, so the cast and the sum of 16 x 16 cells stay in range */
+            if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1e12) ||
+                v->valuedouble != floor(v->valuedouble))
+                return -1;
             m->confusion[c][k] = (long)v->valuedouble;
             m->n += m->confusion[c][k];
         }

@@ -375,6 +375,17 @@ static void test_manifest_rebuild(void) {
     cJSON_SetNumberValue(cJSON_GetObjectItem(grp, "after"), 0);
     CHECK(ecg_manifest_model_build(man, "efficientecg-b0", &mc, &h, err, sizeof err) == -1 && strstr(err, "rebuilding"),
           "a group keeping 0 channels was accepted: %s", err);
+    /* counts out of range are refused before any cast to int (1e300 and -1e300 were undefined) */
+    static const struct { const char *key; double v; } far[] = {{"after", 1e300}, {"after", 2.5}, {"before", -1e300},
+                                                                 {"before", 1e300}};
+    for (size_t i = 0; i < sizeof far / sizeof *far; i++) {
+        cJSON_SetNumberValue(cJSON_GetObjectItem(grp, "after"), 1);
+        cJSON_ReplaceItemInObject(grp, far[i].key, cJSON_CreateNumber(far[i].v));
+        err[0] = 0;
+        CHECK(ecg_manifest_model_build(man, "efficientecg-b0", &mc, &h, err, sizeof err) == -1 &&
+                  strstr(err, "whole before/after counts"),
+              "%s %g: %s", far[i].key, far[i].v, err);
+    }
     cJSON_Delete(man);
     ecg_graph_free(&g);
 }

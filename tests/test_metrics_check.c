@@ -2,6 +2,7 @@
  * object is ecg_metrics_json of the same confusion matrix, then edited the ways a hand or a stale
  * file would: accuracy 0.99, one class's F1, a null where a figure is, a missing key, a renamed
  * class, one confusion cell. Each edit is caught and named; the untouched object passes. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,7 +65,26 @@ static void test_manifest_accuracy_edited_to_099(void) {
               cases[i].want);
 }
 
+/* The reader behind results and the report (ecg_metrics_from_json) takes a confusion matrix of
+ * whole counts: a cell of 1e300 (its cast to long was undefined), two of 9e18 (their sum
+ * overflowed), -1 or 2.5 is refused; the untouched matrix reads back exactly. */
+static void test_confusion_cell_1e300(void) {
+    static const double bad[] = {1e300, 9e18, -1, 2.5, INFINITY};
+    ecg_metrics m, back;
+    metrics_of(&m);
+    cJSON *o = ecg_metrics_json(&m, names);
+    CHECK(ecg_metrics_from_json(o, 3, &back) == 0 && ecg_metrics_equal(&m, &back), "the untouched matrix");
+    cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "confusion"), 1);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cJSON_ReplaceItemInArray(row, 0, cJSON_CreateNumber(bad[i]));
+        cJSON_ReplaceItemInArray(row, 1, cJSON_CreateNumber(bad[i] == 9e18 ? 9e18 : 1));
+        CHECK(ecg_metrics_from_json(o, 3, &back) == -1, "a confusion cell of %g was taken", bad[i]);
+    }
+    cJSON_Delete(o);
+}
+
 int main(void) {
     RUN(test_manifest_accuracy_edited_to_099);
+    RUN(test_confusion_cell_1e300);
     return test_done();
 }
