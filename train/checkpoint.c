@@ -3,6 +3,7 @@
  * exp_avg_sq.<param>, as torch.optim names them; the state in the metadata). Both are written
  * atomically by ecg_safetensors_save, optimizer first; both carry the epoch, so a run killed
  * between the two writes is detected instead of resumed from a mismatched pair. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,16 +90,24 @@ static const char *meta(const ecg_st_file *f, const char *key) {
     return NULL;
 }
 
-static int meta_int(const ecg_st_file *f, const char *key, const char *path, long *out, char *err, size_t errlen) {
+/* A count from the metadata: a whole number in [0, max], digits only (a negative or wrapped epoch
+ * or step would resume a loop that makes no sense). */
+static int meta_int(const ecg_st_file *f, const char *key, const char *path, long max, long *out, char *err,
+                    size_t errlen) {
     const char *v = meta(f, key);
-    char *end;
-    if (v) *out = strtol(v, &end, 10);
-    if (!v || !*v || *end) {
-        snprintf(err, errlen, "%s: metadata '%s' missing or not an integer", path, key);
+    char *end = NULL;
+    errno = 0;
+    long x = v && *v >= '0' && *v <= '9' ? strtol(v, &end, 10) : -1;
+    if (!end || *end || errno == ERANGE || x > max) {
+        snprintf(err, errlen, "%s: metadata '%s' missing or not a whole number in [0, %ld]", path, key, max);
         return -1;
     }
+    *out = x;
     return 0;
 }
+
+#define MAX_EPOCHS 1000000L
+#define MAX_STEPS (1L << 48)
 
 int ecg_checkpoint_load(const char *dir, ecg_graph *g, ecg_adamw *opt, ecg_train_state *st, char *err,
                         size_t errlen) {
@@ -111,21 +120,30 @@ int ecg_checkpoint_load(const char *dir, ecg_graph *g, ecg_adamw *opt, ecg_train
     long epoch, wepoch, best_epoch, bad, step;
     int rc = -1;
     if (ecg_st_read(&of, opath, err, errlen) || ecg_st_read(&wf, wpath, err, errlen)) goto done;
-    if (meta_int(&of, "epoch", opath, &epoch, err, errlen) || meta_int(&wf, "epoch", wpath, &wepoch, err, errlen) ||
-        meta_int(&of, "best_epoch", opath, &best_epoch, err, errlen) ||
-        meta_int(&of, "bad_epochs", opath, &bad, err, errlen) || meta_int(&of, "adamw_step", opath, &step, err, errlen))
+    if (meta_int(&of, "epoch", opath, MAX_EPOCHS, &epoch, err, errlen) ||
+        meta_int(&wf, "epoch", wpath, MAX_EPOCHS, &wepoch, err, errlen) ||
+        meta_int(&of, "best_epoch", opath, epoch, &best_epoch, err, errlen) ||
+        meta_int(&of, "bad_epochs", opath, epoch, &bad, err, errlen) ||
+        meta_int(&of, "adamw_step", opath, MAX_STEPS, &step, err, errlen))
         goto done;
     if (epoch != wepoch) {
         snprintf(err, errlen, "%s is from epoch %ld but %s from epoch %ld: the run stopped between the two writes; "
                  "delete both to start over", wpath, wepoch, opath, epoch);
         goto done;
     }
+    /* the best validation macro-F1 so far: in [0, 1], or -1 before the first validation */
     const char *f1 = meta(&of, "best_val_macro_f1");
+    char *end = NULL;
+    double best_f1 = f1 ? strtod(f1, &end) : -1.0;
+    if (f1 && (end == f1 || *end || !(best_f1 == -1.0 || (best_f1 >= 0 && best_f1 <= 1)))) {
+        snprintf(err, errlen, "%s: metadata 'best_val_macro_f1' is '%.32s', not a number in [0, 1] (or -1)", opath, f1);
+        goto done;
+    }
     if (moments_graph(opt, &m, err, errlen)) goto done;
     if (ecg_st_to_graph(g, &wf, wpath, 0, err, errlen) || ecg_st_to_graph(&m, &of, opath, 0, err, errlen)) goto done;
     copy_moments(opt, &m, 0);
     opt->step = step;
-    *st = (ecg_train_state){(int)epoch, (int)best_epoch, (int)bad, f1 ? strtod(f1, NULL) : -1.0};
+    *st = (ecg_train_state){(int)epoch, (int)best_epoch, (int)bad, best_f1};
     rc = 0;
 done:
     ecg_graph_free(&m);
