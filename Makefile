@@ -193,10 +193,18 @@ bench-stability: all
 # clang's "undefined" (float-cast-overflow included), its integer checks that fit: implicit-conversion
 # (a value changed by an implicit truncation or sign change). unsigned-integer-overflow is left
 # out: the hashes and the WFDB checksums wrap on purpose.
-FUZZ_SAN := -fsanitize=fuzzer,address,undefined,implicit-conversion -fno-sanitize-recover=all
-$(FZ)/%: tests/fuzz/%.c $(filter ops/%.c datasets/%.c,$(LIB_SRC)) | check-deps
+FUZZ_SAN := -fsanitize=address,undefined,implicit-conversion -fno-sanitize-recover=all
+FUZZ_CC   = $(CLANG) $(CSTD) $(WARN) -Wno-unknown-warning-option -g -O1 -I. -I$(BLAS_INC)
+# The suite's C sources are compiled once for every target (instrumented, fuzzer-no-link) into one
+# archive; a target links only the objects it uses.
+$(FZ)/obj/%.o: %.c $(wildcard */*.h) | check-deps
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CSTD) $(WARN) -Wno-unknown-warning-option -g -O1 -I. -I$(BLAS_INC) $(FUZZ_SAN) -o $@ $^ $(LIBS)
+	$(Q)echo "  CC      $@"; $(FUZZ_CC) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+$(FZ)/libecgbench.a: $(LIB_SRC:%.c=$(FZ)/obj/%.o)
+	$(Q)echo "  AR      $@"; ar rcs $@ $^
+$(FZ)/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FZ)/libecgbench.a | check-deps
+	@mkdir -p $(dir $@)
+	$(Q)echo "  FUZZ    $@"; $(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FZ)/libecgbench.a $(LIBS)
 fuzz: check-deps $(FUZZ_BIN)
 fuzz-run: fuzz
 	@for f in $(FUZZ_BIN); do \
