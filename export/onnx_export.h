@@ -19,7 +19,8 @@
 
 typedef struct {
     /* int8: the nodes of q (over the inference graph) in QDQ form: QuantizeLinear/DequantizeLinear
-     * around each conv1d/linear with its activation qparams, its int8 weight dequantised per
+     * around each conv1d/linear with its activation qparams (as uint8, zero point + 128: the same
+     * values, the form ONNX Runtime's QLinearConv/QGemm take), its int8 weight dequantised per
      * output channel (conv1d) or per tensor (linear), its int32 bias dequantised. NULL: f32. */
     const ecg_qmodel *q;
     /* Parameters stored as FLOAT16 initializers, each followed by a Cast to float, wherever the

@@ -97,14 +97,15 @@ static char *param_transposed(lower *L, const char *name, const float *w, int64_
 }
 
 /* ---------------------------------------------------------------- int8 (QDQ) */
-static char *int8_scalar(lower *L, const char *name, int8_t v) {
-    return ob_init_tensor(&L->b, name, ONNX__TENSOR_PROTO__DATA_TYPE__INT8, NULL, 0, &v, 1);
-}
-
-/* x through QuantizeLinear and DequantizeLinear with qs8 parameters p: the int8 tensor's values. */
+/* x through QuantizeLinear and DequantizeLinear with qs8 parameters p: the int8 tensor's values.
+ * Written as uint8 with the zero point moved by 128 (q + 128 in [0, 255], the same real values):
+ * ONNX Runtime's CPU int8 kernels (QLinearConv, QGemm) take uint8 activations with int8 weights,
+ * and its own int8-to-uint8 rewrite of the activations leaves most convs in float. */
 static char *qdq(lower *L, const char *name, const char *x, ecg_qparams p) {
     if (p.zero_point < -128 || p.zero_point > 127 || !(p.scale > 0) || !isfinite(p.scale)) return NULL;
-    char *s = ob_f32_scalar(&L->b, name, p.scale), *z = int8_scalar(L, name, (int8_t)p.zero_point);
+    uint8_t zp = (uint8_t)(p.zero_point + 128);
+    char *s = ob_f32_scalar(&L->b, name, p.scale),
+         *z = ob_init_tensor(&L->b, name, ONNX__TENSOR_PROTO__DATA_TYPE__UINT8, NULL, 0, &zp, 1);
     const char *qi[3] = {x, s, z};
     char *qv = ob_node(&L->b, "QuantizeLinear", name, qi, 3);
     const char *di[3] = {qv, s, z};
