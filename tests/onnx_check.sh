@@ -43,7 +43,7 @@ fi
 
 start=$(date +%s)
 passed=0 failed=0
-printf '  %-44s %-9s %12s %8s %6s %8s\n' run variant "max |diff|" agree n "ORT ms"
+[ "$ort" = 1 ] && printf '  %-44s %-9s %12s %8s %6s %8s\n' run variant "max |diff|" agree n "ORT ms"
 for d in models/weights/* models/compressed/*; do
   [ -f "$d/manifest.json" ] || continue
   name=$(basename "$d")
