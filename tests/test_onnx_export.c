@@ -115,6 +115,54 @@ static void test_tiny_graph_round_trip(void) {
     ecg_graph_free(&g);
 }
 
+/* A graph with every op, the ones no registry model uses included (embedding, hardswish, tanh,
+ * reshape, a 2-layer bidirectional LSTM with its whole sequence), and the odd layouts: python3-onnx's
+ * checker with shape inference must agree with every shape the exporter declares and implies. */
+static void test_every_op_checker(void) {
+    ecg_graph g;
+    ecg_graph_init(&g, 3);
+    int x = ecg_input(&g, "ecg", ecg_shape2(16, 2)), idx = ecg_input(&g, "idx", ecg_shape1(3));
+    int c = ecg_conv1d(&g, "conv", x, 8, 3, 1, 1, 1, 1);
+    c = ecg_batchnorm(&g, "bn", c, 1e-5f, 0.1f);
+    c = ecg_unary(&g, ECG_OP_RELU, "relu", c);
+    c = ecg_maxpool(&g, "pool", c, 3, 2, 1);                                  /* [8, 8] */
+    c = ecg_unary(&g, ECG_OP_HARDSWISH, "hsw", ecg_unary(&g, ECG_OP_TANH, "tanh", c));
+    int se = ecg_unary(&g, ECG_OP_SIGMOID, "se", ecg_gap(&g, "se_pool", c)); /* [8] */
+    c = ecg_binary(&g, ECG_OP_MUL, "scale", c, se);
+    c = ecg_binary(&g, ECG_OP_ADD, "res", c, ecg_unary(&g, ECG_OP_SILU, "silu", c));
+    c = ecg_dropout(&g, "drop", c, 0.1f);
+    c = ecg_reshape(&g, "fold", c, ecg_shape2(4, 16));                        /* [4, 16] */
+    c = ecg_lstm(&g, "lstm", c, 6, 2, 1, 0);                                  /* [4, 12] */
+    c = ecg_layernorm(&g, "ln", c, 1e-5f);
+    int tok = ecg_tokens(&g, "cls", 1, 12);
+    int q = ecg_concat(&g, "cat", (int[]){tok, c}, 2, 0);                     /* [5, 12] */
+    q = ecg_mha(&g, "attn", q, -1, 3);
+    int head = ecg_gap(&g, "head", ecg_slice(&g, "row", q, 0, 0, 2));         /* [12] */
+    int e = ecg_gap(&g, "emb_pool", ecg_embedding(&g, "emb", idx, 5, 12));    /* [12] */
+    int last = ecg_lstm(&g, "lstm_last", ecg_linear(&g, "proj", q, 4, 0), 3, 1, 1, 1); /* [6] */
+    int z = ecg_concat(&g, "z", (int[]){ecg_binary(&g, ECG_OP_ADD, "sum", head, e), last}, 2, 0);
+    z = ecg_linear(&g, "fc", z, 3, 1);
+    CHECK(z >= 0, "build: %s", g.err);
+    if (z < 0) {
+        ecg_graph_free(&g);
+        return;
+    }
+    ecg_graph_set_output(&g, z);
+    int seen[ECG_OP_COUNT] = {0}, missing = 0;
+    for (int k = 0; k < g.n_nodes; k++) seen[g.nodes[k].kind] = 1;
+    for (int k = 0; k < ECG_OP_COUNT; k++) missing += !seen[k];
+    CHECK(!missing, "the graph lacks %d op kinds: add them here", missing);
+    char err[512] = "", path[] = "/tmp/ecgbench_onnx_all_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0) close(fd);
+    CHECK(!ecg_onnx_export(&g, NULL, path, err, sizeof err), "export: %s", err);
+    int ok = onnx_checker(path);
+    if (ok < 0) test_skip("python3-onnx is not installed: the checker part did not run");
+    else CHECK(ok == 1, "onnx.checker refuses the every-op graph (%s)", path);
+    remove(path);
+    ecg_graph_free(&g);
+}
+
 /* A node of a kind the exporter does not know is refused with its name; so is a graph without an
  * output, and an int8 node the graph does not have. */
 static void test_refusals(void) {
@@ -208,6 +256,7 @@ static void test_registry_models_export(void) {
 int main(void) {
     RUN(test_every_op_lowered);
     RUN(test_tiny_graph_round_trip);
+    RUN(test_every_op_checker);
     RUN(test_refusals);
     RUN(test_int8_qdq);
     RUN(test_registry_models_export);
