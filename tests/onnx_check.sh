@@ -7,7 +7,9 @@
 #      runs it on the bundled sample's test examples (up to 200 beats, or the 30 s records there are)
 #      and bench/peers/ort_check.js compares its logits with `ecgbench predict` on the same file:
 #      max |diff| <= 1e-4 for f32 runs (pruned, channel-pruned and fp16 included), the same class on
-#      >= 99.9% of the examples for int8.
+#      >= 99.9% of the examples for int8;
+#   4. the every-op graph of test_onnx_export (every op kind, beside $ECGBENCH's build) against the
+#      reference executor's logits in ONNX Runtime, <= 1e-4.
 # Step 3 is skipped with one line when node or the package is missing (or ECG_ORT=off); ECG_ONNX=off
 # skips everything. Usage: tests/onnx_check.sh [PATH/TO/ecgbench] (default: $ECGBENCH_RELEASE, else
 # $ECGBENCH); ONNX Runtime goes into the binary's build folder (BUILD/onnxruntime) or $ECG_ORT_DIR.
@@ -77,8 +79,23 @@ for d in models/weights/* models/compressed/*; do
     failed=$((failed + 1))
   fi
 done
+# Every op kind, the ones no committed run uses included: test_onnx_export's every-op graph (beside
+# the sanitized ecgbench, $ECGBENCH) with its reference executor's logits, against ONNX Runtime.
+unit=${ECGBENCH:+$(dirname "$ECGBENCH")/tests/test_onnx_export}
+if [ "$ort" = 1 ] && [ -n "$unit" ] && [ -x "$unit" ]; then
+  if ECG_ONNX_DUMP=$tmp/every_op "$unit" >"$tmp/log" 2>&1 &&
+     NODE_PATH=$ort_dir/node_modules node bench/peers/ort_check.js --onnx "$tmp/every_op.onnx" \
+       --input "$tmp/every_op_input.safetensors" --logits "$tmp/every_op_logits.safetensors" --tol 1e-4 >"$tmp/log" 2>&1; then
+    printf '  ok      %-36s %-9s %12s\n' "every-op graph (reference)" f32 "$(awk '/^max_abs_diff/ {print $2}' "$tmp/log")"
+    passed=$((passed + 1))
+  else
+    echo "  not ok  every-op graph (reference executor vs ONNX Runtime): $(tail -n 1 "$tmp/log")"; failed=$((failed + 1))
+  fi
+elif [ "$ort" = 1 ]; then
+  echo "  (every-op graph not compared: no test_onnx_export beside \$ECGBENCH)"
+fi
 skipped=0
 if [ "$ort" = 0 ]; then echo "  skipped ONNX Runtime comparison: $why (exported files were still checked by onnx.checker)"; skipped=1; fi
-echo "  onnx_check: $((passed + failed)) runs in $(( $(date +%s) - start )) s"
+echo "  onnx_check: $((passed + failed)) checks in $(( $(date +%s) - start )) s"
 echo "RESULT $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

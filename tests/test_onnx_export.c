@@ -115,6 +115,38 @@ static void test_tiny_graph_round_trip(void) {
     ecg_graph_free(&g);
 }
 
+/* DUMP_input.safetensors (x [N, 16, 2], features = the embedding indices [N, 3]) and
+ * DUMP_logits.safetensors (logits of the reference executor, eval mode) for the every-op graph. */
+static int dump_reference(ecg_graph *g, const char *dump, char *err, size_t errlen) {
+    enum { N = 5 };
+    float x[N * 16 * 2], idx[N * 3];
+    ecg_rng r = {42};
+    for (int i = 0; i < N * 32; i++) x[i] = ecg_rng_normal(&r);
+    for (int i = 0; i < N * 3; i++) idx[i] = (float)((i * 3 + 1) % 5);
+    ecg_ref *ref = ecg_ref_create(g, N, err, errlen);
+    if (!ref) return -1;
+    const float *in[2] = {x, idx};
+    int rc = ecg_ref_forward(ref, in, 0, 1);
+    const float *logits = ecg_ref_output(ref);
+    ecg_st_tensor t[2];
+    memset(t, 0, sizeof t);
+    snprintf(t[0].name, sizeof t[0].name, "x");
+    t[0].dtype = ECG_DT_F32, t[0].rank = 3, t[0].shape[0] = N, t[0].shape[1] = 16, t[0].shape[2] = 2;
+    t[0].data = (const uint8_t *)x, t[0].nbytes = sizeof x;
+    snprintf(t[1].name, sizeof t[1].name, "features");
+    t[1].dtype = ECG_DT_F32, t[1].rank = 2, t[1].shape[0] = N, t[1].shape[1] = 3;
+    t[1].data = (const uint8_t *)idx, t[1].nbytes = sizeof idx;
+    char path[512];
+    snprintf(path, sizeof path, "%s_input.safetensors", dump);
+    if (!rc) rc = ecg_st_write(path, t, 2, NULL, 0, err, errlen);
+    snprintf(t[0].name, sizeof t[0].name, "logits");
+    t[0].rank = 2, t[0].shape[1] = 3, t[0].data = (const uint8_t *)logits, t[0].nbytes = N * 3 * sizeof(float);
+    snprintf(path, sizeof path, "%s_logits.safetensors", dump);
+    if (!rc) rc = ecg_st_write(path, t, 1, NULL, 0, err, errlen);
+    ecg_ref_free(ref);
+    return rc;
+}
+
 /* A graph with every op, the ones no registry model uses included (embedding, hardswish, tanh,
  * reshape, a 2-layer bidirectional LSTM with its whole sequence), and the odd layouts: python3-onnx's
  * checker with shape inference must agree with every shape the exporter declares and implies. */
@@ -148,6 +180,13 @@ static void test_every_op_checker(void) {
         return;
     }
     ecg_graph_set_output(&g, z);
+    /* running statistics away from (0, 1), so a wrong batchnorm lowering shows in the numbers */
+    for (int k = 0; k < g.n_params; k++) {
+        ecg_param *p = &g.params[k];
+        int var = strstr(p->name, "running_var") != NULL, mean = strstr(p->name, "running_mean") != NULL;
+        for (int64_t i = 0; (var || mean) && i < ecg_shape_numel(&p->shape); i++)
+            p->data[i] = var ? 0.5f + 0.1f * (float)(i % 7) : 0.2f * (float)(i % 5) - 0.4f;
+    }
     int seen[ECG_OP_COUNT] = {0}, missing = 0;
     for (int k = 0; k < g.n_nodes; k++) seen[g.nodes[k].kind] = 1;
     for (int k = 0; k < ECG_OP_COUNT; k++) missing += !seen[k];
@@ -159,6 +198,13 @@ static void test_every_op_checker(void) {
     int ok = onnx_checker(path);
     if (ok < 0) test_skip("python3-onnx is not installed: the checker part did not run");
     else CHECK(ok == 1, "onnx.checker refuses the every-op graph (%s)", path);
+    const char *dump = getenv("ECG_ONNX_DUMP");
+    if (dump) { /* the model with inputs and the reference executor's logits, for ONNX Runtime (tests/onnx_check.sh) */
+        char dst[512];
+        snprintf(dst, sizeof dst, "%s.onnx", dump);
+        CHECK(!rename(path, dst), "cannot move the model to %s", dst);
+        CHECK(!dump_reference(&g, dump, err, sizeof err), "reference for %s: %s", dump, err);
+    }
     remove(path);
     ecg_graph_free(&g);
 }
