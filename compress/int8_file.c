@@ -211,9 +211,10 @@ static int32_t le_i32(const uint8_t *p) {
 static int qparams_from(const ecg_st_tensor *t, ecg_qparams *p, const char *path, char *err, size_t errlen) {
     float v[2];
     ecg_st_copy_f32(v, t->data, 2);
-    if (!(v[0] > 0 && isfinite(v[0])) || !(v[1] >= -128 && v[1] <= 127) || v[1] != floorf(v[1])) {
-        snprintf(err, errlen, "%s: tensor '%s' holds scale %g, zero point %g (need scale > 0, integer zero point "
-                              "in [-128, 127])", path, t->name, (double)v[0], (double)v[1]);
+    /* XNNPACK takes only positive normal scales (a denormal one fails the executor's build) */
+    if (!(v[0] > 0 && isnormal(v[0])) || !(v[1] >= -128 && v[1] <= 127) || v[1] != floorf(v[1])) {
+        snprintf(err, errlen, "%s: tensor '%s' holds scale %g, zero point %g (need a positive normal scale, integer "
+                              "zero point in [-128, 127])", path, t->name, (double)v[0], (double)v[1]);
         return -1;
     }
     *p = (ecg_qparams){v[0], (int32_t)v[1]};
@@ -249,9 +250,9 @@ static int load_qnode(const ecg_st_file *f, const char *path, const ecg_graph *g
     memcpy(qn->w, t[0]->data, (size_t)qn->n_w);
     ecg_st_copy_f32(qn->w_scale, t[1]->data, (size_t)ns);
     for (int i = 0; i < ns; i++) {
-        if (!(qn->w_scale[i] > 0 && isfinite(qn->w_scale[i]))) {
-            snprintf(err, errlen, "%s: tensor '%s' holds a scale of %g (must be positive)", path, t[1]->name,
-                     (double)qn->w_scale[i]);
+        if (!(qn->w_scale[i] > 0 && isnormal(qn->w_scale[i]))) {
+            snprintf(err, errlen, "%s: tensor '%s' holds a scale of %g (must be a positive normal float)", path,
+                     t[1]->name, (double)qn->w_scale[i]);
             return -1;
         }
         /* XNNPACK asserts (aborts the process) on a requantisation scale under 2^-32, computed

@@ -457,6 +457,47 @@ static void test_int8_tiny_weight_scale(void) {
     ecg_graph_free(&src2);
 }
 
+/* An int8 file whose input and output scales are both denormal (1e-40: their ratio is 1, so the
+ * requantisation check passes) is refused on load naming the tensor, as is a denormal weight
+ * scale (with scales that keep the requantisation scale at 1e-9); before, both files loaded and
+ * only the executor's build failed. */
+static void test_int8_file_denormal_scales(void) {
+    ecg_graph src, g, g2;
+    small_graph(&src, 3, 16);
+    char err[512], path[128];
+    snprintf(path, sizeof path, "/tmp/ecg_test_quant_denormal_%ld.safetensors", (long)getpid());
+    CHECK(ecg_inference_graph(&g, &src, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_graph_clone(&g2, &g) == 0, "clone");
+    int n = 8;
+    float *x = random_inputs(n, 128, 12);
+    ecg_act_ranges r;
+    ecg_qmodel q, q2 = {0};
+    CHECK(ecg_calibrate(&g, x, NULL, n, 8, 99.99, &r, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_quantize(&g, &r, ECG_CALIB_PERCENTILE, &q, err, sizeof err) == 0, "%s", err);
+    for (int k = 0; k < 2; k++) {
+        ecg_qnode *qn = &q.nodes[0], keep = *qn;
+        float keep_w = qn->w_scale[0];
+        if (k == 0) qn->in.scale = qn->out.scale = 1e-40f;
+        else qn->w_scale[0] = 1e-40f, qn->in.scale = 1e15f, qn->out.scale = 1e-16f; /* requantisation 1e-9: fine */
+        CHECK(ecg_int8_save(&g, &q, path, NULL, 0, err, sizeof err) == 0, "%s", err);
+        *qn = keep;
+        qn->w_scale[0] = keep_w;
+        char want[160];
+        snprintf(want, sizeof want, "'%s.%s'", qn->node, k == 0 ? "input_qparams" : "weight_scale");
+        err[0] = 0;
+        int rc = ecg_int8_load(&g2, &q2, path, err, sizeof err);
+        CHECK(rc == -1 && strstr(err, want) && strstr(err, "normal"), "case %d: load gave %d: %s", k, rc, err);
+        if (rc == 0) ecg_qmodel_free(&q2);
+    }
+    unlink(path);
+    ecg_qmodel_free(&q);
+    ecg_act_ranges_free(&r);
+    free(x);
+    ecg_graph_free(&g);
+    ecg_graph_free(&g2);
+    ecg_graph_free(&src);
+}
+
 /* The same checks for an int8 model built in memory (no file): a zero, denormal, tiny (product
  * under 2^-32), NaN or infinite scale, and an out-of-range zero point, in every node, are refused
  * by ecg_xnn_create_q with a message naming the node, never an XNNPACK assertion. */
@@ -711,6 +752,7 @@ int main(void) {
     RUN(test_int8_file);
     RUN(test_int8_tiny_weight_scale);
     RUN(test_in_memory_bad_qparams);
+    RUN(test_int8_file_denormal_scales);
     RUN(test_quantize_tiny_weights);
     RUN(test_weight_only);
     RUN(test_int8_chain);
