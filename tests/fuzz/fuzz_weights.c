@@ -42,7 +42,8 @@ static void try_int8(const ecg_graph *inf, const char *path) {
         check_qparams(n->in);
         check_qparams(n->out);
         for (int k = 0; k < n->n_scale; k++)
-            if (!(n->w_scale[k] > 0 && isfinite(n->w_scale[k])) || !(n->in.scale * n->w_scale[k] / n->out.scale >= 0x1p-32f))
+            if (!(n->w_scale[k] > 0 && isnormal(n->w_scale[k])) ||
+                !(n->in.scale * n->w_scale[k] / n->out.scale >= 0x1p-32f))
                 __builtin_trap();
     }
     /* The consumer: eval and rss-probe build the executor and run it. */
