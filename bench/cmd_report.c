@@ -391,7 +391,7 @@ int ecg_cmd_report(int argc, char **argv) {
         if (access(s->weights, R_OK) == 0) {
             if (evaluate_run(s, data, threads, layer_reps, 1, row, &layers, err, sizeof err)) goto fail;
             snprintf(row->run_name, sizeof row->run_name, "%s", extra_of[k]);
-            row->torch_eager_us = row->torch_script_us = NAN;
+            row->torch_eager_us = row->torch_script_us = row->ort_us = NAN;
         } else {
             int got = seed_from_manifest(s, data, extra_of[k], row, err, sizeof err);
             if (got < 0) goto fail;

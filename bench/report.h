@@ -50,10 +50,11 @@ typedef struct {
     report_latency lat[REPORT_MAX_SETTINGS];   /* ecgbench's own (XNNPACK), per setting */
     int n_lat;
     double torch_eager_us, torch_script_us;     /* the PyTorch peer at batch 1, 1 thread; NaN: not timed */
+    double ort_us;             /* ONNX Runtime on the run's ONNX export, batch 1, 1 thread; NaN or 0: not timed */
 } report_row;
 
-/* Latency CSVs given to the report: ecgbench's (latency_ecgbench.csv) and the PyTorch peer's
- * (bench/peers/time_torch.py), as read. */
+/* Latency CSVs given to the report: ecgbench's (latency_ecgbench.csv), the PyTorch peer's
+ * (bench/peers/time_torch.py) and ONNX Runtime's (bench/peers/time_ort.js), as read. */
 typedef struct {
     ecg_csv_table t[4];
     int n;

@@ -53,7 +53,7 @@ static const report_latency *own_at(const report_row *r, int batch, int threads)
 }
 
 int report_attach_latency(const report_latency_files *f, report_row *rows, int n, char *err, size_t errlen) {
-    for (int i = 0; i < n; i++) rows[i].torch_eager_us = rows[i].torch_script_us = NAN;
+    for (int i = 0; i < n; i++) rows[i].torch_eager_us = rows[i].torch_script_us = rows[i].ort_us = NAN;
     for (int k = 0; k < f->n; k++) {
         const ecg_csv_table *t = &f->t[k];
         columns c = columns_of(t);
@@ -88,6 +88,7 @@ int report_attach_latency(const report_latency_files *f, report_row *rows, int n
             } else if (b == 1 && th == 1) {
                 if (!strcmp(ex, "pytorch-eager")) row->torch_eager_us = num(t, r, c.median);
                 if (!strcmp(ex, "pytorch-torchscript")) row->torch_script_us = num(t, r, c.median);
+                if (!strcmp(ex, "onnxruntime")) row->ort_us = num(t, r, c.median);
             }
         }
     }

@@ -118,7 +118,7 @@ int report_row_from_manifest(const ecg_run *r, const char *run_name, report_row 
     row->score = row->task->score_name ? ecg_metrics_mean_f1(&row->m, row->task->score_classes) : NAN;
     report_judge(row);
     row->size_bytes = -1;
-    row->torch_eager_us = row->torch_script_us = NAN;
+    row->torch_eager_us = row->torch_script_us = row->ort_us = NAN;
     return 0;
 }
 

@@ -504,8 +504,10 @@ static int peer(table *t, const report_set *in) {
     double peak_gflops = in->peak_gflops;
     static const char *const cols[] = {"model", "variant", "task", "ecgbench us", "PyTorch eager us",
                                        "speed-up vs eager", "TorchScript us", "speed-up vs TorchScript",
-                                       "ecgbench GFLOP/s", "% of core peak"};
-    head(t, "ecgbench (XNNPACK) against PyTorch on this machine: batch 1, 1 thread, median latency", cols, 10);
+                                       "ONNX Runtime us", "speed-up vs ONNX Runtime", "ecgbench GFLOP/s",
+                                       "% of core peak"};
+    head(t, "ecgbench (XNNPACK) against PyTorch and ONNX Runtime on this machine: batch 1, 1 thread, median latency",
+         cols, 12);
     int k = snprintf(t->note, sizeof t->note,
                      "%sSpeed-up vs X: X's median latency over ecgbench's (above 1: ecgbench is faster).",
                      any_sample(rows, n) ? SAMPLE_BANNER : "");
@@ -517,7 +519,8 @@ static int peer(table *t, const report_set *in) {
     for (int i = 0; i < n; i++) {
         const report_row *r = &rows[i];
         const report_latency *l = report_latency_b1t1(r);
-        if (r->extra_seed || !l || (isnan(r->torch_eager_us) && isnan(r->torch_script_us))) continue;
+        int ort = r->ort_us > 0; /* NaN or 0: not timed */
+        if (r->extra_seed || !l || (isnan(r->torch_eager_us) && isnan(r->torch_script_us) && !ort)) continue;
         char (*c)[CELL] = add_row(t);
         if (!c) return -1;
         cellf(c[0], "%s", r->run->model);
@@ -528,10 +531,12 @@ static int peer(table *t, const report_set *in) {
         num_cell(c[5], "%.2f", r->torch_eager_us / l->median_us);
         num_cell(c[6], "%.1f", r->torch_script_us);
         num_cell(c[7], "%.2f", r->torch_script_us / l->median_us);
+        num_cell(c[8], "%.1f", ort ? r->ort_us : NAN);
+        num_cell(c[9], "%.2f", ort ? r->ort_us / l->median_us : NAN);
         double gflops = report_gflops(r, l->batch, l->median_us);
-        cellf(c[8], "%.2f", gflops);
-        if (peak_gflops > 0) cellf(c[9], "%.1f", 100 * gflops / peak_gflops);
-        else cellf(c[9], "-");
+        cellf(c[10], "%.2f", gflops);
+        if (peak_gflops > 0) cellf(c[11], "%.1f", 100 * gflops / peak_gflops);
+        else cellf(c[11], "-");
     }
     return 0;
 }

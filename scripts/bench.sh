@@ -2,7 +2,9 @@
 # What `make bench` runs: the benchmark pipeline with the release binary ($1), five steps:
 #   1. bench-op: the depthwise-conv study -> bench_op.csv and its plot
 #   2. latency: every committed run (models/weights, models/compressed) through XNNPACK, batch
-#      1 and 32, 1 thread and all cores -> latency_ecgbench.csv
+#      1 and 32, 1 thread and all cores -> latency_ecgbench.csv; and ONNX Runtime on each run's ONNX
+#      export at the same settings (bench/peers/ort_peer.sh) -> latency_ort.csv, when node is here
+#      (ONNX Runtime from npm into BUILD/onnxruntime; else one line saying it is skipped)
 #   3. the PyTorch peer, when python3-torch is installed (else one line saying it is skipped):
 #      logits of the committed weights checked against ecgbench's, and its latency -> latency_torch.csv
 #   4. report: every run and each of its seeds evaluated -> results.csv, results_by_run.csv (mean
@@ -19,8 +21,8 @@
 # (`make data`); without them every step runs on the bundled sample datasets/sample, and says so.
 # QUICK=1 only shortens the timing (fewer repetitions, shorter runs, batch 1 only); it does not
 # change the data.
-# ECG_PEER=off skips the PyTorch peer, ECG_PEER=on fails when python3-torch is missing (default:
-# run it when installed). OUT=DIR overrides the output directory (default reports/out). Extra
+# ECG_PEER=off skips the PyTorch peer and ONNX Runtime, ECG_PEER=on fails when python3-torch is
+# missing (default: run it when installed); ECG_ORT=off skips ONNX Runtime alone. OUT=DIR overrides the output directory (default reports/out). Extra
 # arguments go to bench-op.
 set -euo pipefail
 if [ $# -lt 1 ] || [ ! -x "$1" ]; then
@@ -154,6 +156,12 @@ step_bench_op() {
 }
 step_latency() {
   "$bin" latency --out "$out" "${lat[@]}" "${gb[@]}"
+  rm -f "$out/latency_ort.csv"
+  case "${ECG_PEER:-auto}/${ECG_ORT:-auto}" in off/*|0/*|*/off|*/0) echo "ONNX Runtime: skipped (ECG_PEER/ECG_ORT off)"; return 0 ;; esac
+  local rc=0
+  bench/peers/ort_peer.sh "$bin" "$out/latency_ort.csv" "$data" "${torch_opts[@]}" -- "${runs[@]}" || rc=$?
+  [ $rc -eq 3 ] && { echo "ONNX Runtime: skipped (above)"; rm -f "$out/latency_ort.csv"; return 0; }
+  return $rc
 }
 step_peer() {
   "$py" bench/peers/check_logits.py --ecgbench "$bin" --weights "${peer_runs[@]}" --data "$data"
@@ -162,6 +170,7 @@ step_peer() {
 step_report() {
   local latency=(--latency "$out/latency_ecgbench.csv")
   [ -n "$py" ] && latency+=(--latency "$out/latency_torch.csv")
+  [ -s "$out/latency_ort.csv" ] && latency+=(--latency "$out/latency_ort.csv")
   "$bin" report --out "$out" --data "$data" "${layer_reps[@]}" "${latency[@]}"
 }
 step_plots() {
@@ -181,7 +190,7 @@ step_plots() {
 
 bench_op_args=("$@")
 run_step 1 bench-op 0 "bench-op: depthwise conv1d, XNNPACK padded / unpadded / reference" step_bench_op
-run_step 2 latency ${#runs[@]} "latency of ${#runs[@]} runs: XNNPACK through Google Benchmark" step_latency
+run_step 2 latency ${#runs[@]} "latency of ${#runs[@]} runs: XNNPACK through Google Benchmark, and ONNX Runtime" step_latency
 if [ -n "$py" ]; then
   run_step 3 peer ${#peer_runs[@]} "PyTorch peer: logits and latency of ${#peer_runs[@]} trained runs" step_peer
 else
