@@ -25,7 +25,11 @@ OPT     ?= -O2 -march=native -fvect-cost-model=dynamic
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 BLAS_INC  := /usr/include/$(MULTIARCH)/openblas-pthread
 BLAS_LIB  := /usr/lib/$(MULTIARCH)/openblas-pthread
-CFLAGS_COMMON := $(CSTD) $(WARN) -g -fPIC -I. -I$(BLAS_INC)
+# Every object's header dependencies, written by the compiler beside it (OBJ.d, included at the
+# end): touching one header rebuilds only the objects that include it. -MP adds an empty rule per
+# header, so a deleted or moved header does not stop the build.
+DEPFLAGS := -MMD -MP
+CFLAGS_COMMON := $(CSTD) $(WARN) -g -fPIC -I. -I$(BLAS_INC) $(DEPFLAGS)
 LIBS    := -lXNNPACK -lpthreadpool -lcjson -lcsv -lsamplerate -lmatio -lliquid -lprotobuf-c \
            -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -lopenblas -lgsl -lm -lpthread
 BENCH_LIBS := -lbenchmark -lstdc++
@@ -109,15 +113,15 @@ install: all
 	install -m 755 $(REL)/ecgbench '$(PREFIX)/bin/ecgbench'
 	install -m 644 $(REL)/libecgbench.a $(REL)/libecgbench.so '$(PREFIX)/lib/'
 
-$(REL)/%.o: %.c $(wildcard */*.h) | check-deps
+$(REL)/%.o: %.c | check-deps
 	@mkdir -p $(dir $@)
 	$(Q)echo "  CC      $@"; $(CC) $(CFLAGS_COMMON) $(OPT) -c $< -o $@
 $(REL)/bench/run_info.o: bench/run_info.c FORCE | check-deps
 	@mkdir -p $(dir $@)
 	$(Q)echo "  CC      $@"; $(CC) $(CFLAGS_COMMON) $(OPT) $(INFO_DEFS) -DECG_CFLAGS='"$(OPT)"' -c $< -o $@
-$(REL)/%.o: %.cc $(wildcard bench/*.h) | check-deps
+$(REL)/%.o: %.cc | check-deps
 	@mkdir -p $(dir $@)
-	$(Q)echo "  CXX     $@"; $(CXX) -std=c++17 $(WARN) -g -fPIC -I. $(OPT) -c $< -o $@
+	$(Q)echo "  CXX     $@"; $(CXX) -std=c++17 $(WARN) $(DEPFLAGS) -g -fPIC -I. $(OPT) -c $< -o $@
 $(REL)/libecgbench.a: $(REL_OBJ)
 	$(Q)echo "  AR      $@"; ar rcs $@ $^
 $(REL)/libecgbench.so: $(REL_OBJ)
@@ -140,15 +144,15 @@ $(ASN)/gen/onnx.pb-c.o: $(GEN)/onnx.pb-c.c
 	$(Q)echo "  CC      $@"; $(CC) $(CFLAGS_COMMON) -I$(GEN) $(SAN) -c $< -o $@
 
 # Sanitized build for the tests.
-$(ASN)/%.o: %.c $(wildcard */*.h) $(wildcard tests/*.h) | check-deps
+$(ASN)/%.o: %.c | check-deps
 	@mkdir -p $(dir $@)
 	$(Q)echo "  CC      $@"; $(CC) $(CFLAGS_COMMON) $(SAN) -c $< -o $@
 $(ASN)/bench/run_info.o: bench/run_info.c FORCE | check-deps
 	@mkdir -p $(dir $@)
 	$(Q)echo "  CC      $@"; $(CC) $(CFLAGS_COMMON) $(SAN) $(INFO_DEFS) -DECG_CFLAGS='"$(SAN)"' -c $< -o $@
-$(ASN)/%.o: %.cc $(wildcard bench/*.h) | check-deps
+$(ASN)/%.o: %.cc | check-deps
 	@mkdir -p $(dir $@)
-	$(Q)echo "  CXX     $@"; $(CXX) -std=c++17 $(WARN) -g -I. $(SAN) -c $< -o $@
+	$(Q)echo "  CXX     $@"; $(CXX) -std=c++17 $(WARN) $(DEPFLAGS) -g -I. $(SAN) -c $< -o $@
 $(ASN)/libecgbench.a: $(filter-out $(ASN)/tests/%,$(ASN_OBJ))
 	$(Q)echo "  AR      $@"; ar rcs $@ $^
 $(ASN)/tests/%: $(ASN)/tests/%.o $(ASN)/tests/harness.o $(ASN)/libecgbench.a
@@ -197,14 +201,14 @@ FUZZ_SAN := -fsanitize=address,undefined,implicit-conversion -fno-sanitize-recov
 FUZZ_CC   = $(CLANG) $(CSTD) $(WARN) -Wno-unknown-warning-option -g -O1 -I. -I$(BLAS_INC)
 # The suite's C sources are compiled once for every target (instrumented, fuzzer-no-link) into one
 # archive; a target links only the objects it uses.
-$(FZ)/obj/%.o: %.c $(wildcard */*.h) | check-deps
+$(FZ)/obj/%.o: %.c | check-deps
 	@mkdir -p $(dir $@)
-	$(Q)echo "  CC      $@"; $(FUZZ_CC) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+	$(Q)echo "  CC      $@"; $(FUZZ_CC) -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(DEPFLAGS) -c $< -o $@
 $(FZ)/libecgbench.a: $(LIB_SRC:%.c=$(FZ)/obj/%.o)
 	$(Q)echo "  AR      $@"; ar rcs $@ $^
-$(FZ)/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FZ)/libecgbench.a | check-deps
+$(FZ)/%: tests/fuzz/%.c $(FZ)/libecgbench.a | check-deps
 	@mkdir -p $(dir $@)
-	$(Q)echo "  FUZZ    $@"; $(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FZ)/libecgbench.a $(LIBS)
+	$(Q)echo "  FUZZ    $@"; $(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -MMD -MP -MF $@.d -o $@ $< $(FZ)/libecgbench.a $(LIBS)
 fuzz: check-deps $(FUZZ_BIN)
 fuzz-run: fuzz
 	@for f in $(FUZZ_BIN); do \
@@ -216,3 +220,7 @@ fuzz-run: fuzz
 
 clean:
 	rm -rf $(BUILD)
+
+# The header dependencies the compiler wrote (none before the first build).
+-include $(wildcard $(REL_OBJ:.o=.d) $(ASN_OBJ:.o=.d) $(REL)/bench/main.d $(ASN)/bench/main.d $(TEST_BIN:=.d) $(LIB_SRC:%.c=$(FZ)/obj/%.d) \
+  $(FUZZ_BIN:=.d))
