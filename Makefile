@@ -41,9 +41,12 @@ Q       = $(if $(V),,@)
 # is undefined behaviour, and was in the readers).
 SAN     := -O1 -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-# Library sources: every folder of the backend and the suite; bench/main.c is the CLI entry.
-LIB_DIRS := ops models baselines train compress datasets bench
-LIB_SRC  := $(filter-out bench/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+# Library sources: every folder of the backend and the suite (docs/architecture.md: the layers).
+# The command line (cli/: main.c and one file per command) is not part of libecgbench; the
+# ecgbench binary links it with the library, the tests (which call commands) link it as libecgcli.a.
+LIB_DIRS := ops models baselines train compress datasets runs bench report
+LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+CLI_SRC  := $(wildcard cli/*.c)
 CXX_SRC  := $(wildcard bench/*.cc)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_LIB := tests/harness.c
@@ -63,6 +66,8 @@ GEN        := $(BUILD)/gen
 EXPORT_SRC := $(wildcard export/*.c)
 REL_OBJ    += $(EXPORT_SRC:%.c=$(REL)/%.o) $(REL)/gen/onnx.pb-c.o
 ASN_OBJ    += $(EXPORT_SRC:%.c=$(ASN)/%.o) $(ASN)/gen/onnx.pb-c.o
+REL_CLI := $(CLI_SRC:%.c=$(REL)/%.o)
+ASN_CLI := $(CLI_SRC:%.c=$(ASN)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(ASN)/tests/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
 
@@ -123,10 +128,10 @@ $(REL)/%.o: %.cc | check-deps
 	@mkdir -p $(dir $@)
 	$(Q)echo "  CXX     $@"; $(CXX) -std=c++17 $(WARN) $(DEPFLAGS) -g -fPIC -I. $(OPT) -c $< -o $@
 $(REL)/libecgbench.a: $(REL_OBJ)
-	$(Q)echo "  AR      $@"; ar rcs $@ $^
+	$(Q)echo "  AR      $@"; rm -f $@; ar rcs $@ $^
 $(REL)/libecgbench.so: $(REL_OBJ)
 	$(Q)echo "  LINK    $@"; $(CXX) -shared -o $@ $^ $(LIBS) $(BENCH_LIBS)
-$(REL)/ecgbench: $(REL)/bench/main.o $(REL)/libecgbench.a
+$(REL)/ecgbench: $(REL_CLI) $(REL)/libecgbench.a
 	$(Q)echo "  LINK    $@"; $(CXX) -o $@ $^ $(LIBS) $(BENCH_LIBS)
 
 $(GEN)/onnx.pb-c.c $(GEN)/onnx.pb-c.h &: $(ONNX_PROTO) | check-deps
@@ -154,10 +159,12 @@ $(ASN)/%.o: %.cc | check-deps
 	@mkdir -p $(dir $@)
 	$(Q)echo "  CXX     $@"; $(CXX) -std=c++17 $(WARN) $(DEPFLAGS) -g -I. $(SAN) -c $< -o $@
 $(ASN)/libecgbench.a: $(filter-out $(ASN)/tests/%,$(ASN_OBJ))
-	$(Q)echo "  AR      $@"; ar rcs $@ $^
-$(ASN)/tests/%: $(ASN)/tests/%.o $(ASN)/tests/harness.o $(ASN)/libecgbench.a
+	$(Q)echo "  AR      $@"; rm -f $@; ar rcs $@ $^
+$(ASN)/libecgcli.a: $(filter-out %/main.o,$(ASN_CLI))
+	$(Q)echo "  AR      $@"; rm -f $@; ar rcs $@ $^
+$(ASN)/tests/%: $(ASN)/tests/%.o $(ASN)/tests/harness.o $(ASN)/libecgcli.a $(ASN)/libecgbench.a
 	$(Q)echo "  LINK    $@"; $(CXX) $(SAN) -o $@ $^ $(LIBS) $(BENCH_LIBS)
-$(ASN)/ecgbench: $(ASN)/bench/main.o $(ASN)/libecgbench.a
+$(ASN)/ecgbench: $(ASN_CLI) $(ASN)/libecgbench.a
 	$(Q)echo "  LINK    $@"; $(CXX) $(SAN) -o $@ $^ $(LIBS) $(BENCH_LIBS)
 
 # The PyTorch peer (bench/peers/): torch.nn ports of every model against `ecgbench predict`.
@@ -199,13 +206,15 @@ bench-stability: all
 # out: the hashes and the WFDB checksums wrap on purpose.
 FUZZ_SAN := -fsanitize=address,undefined,implicit-conversion -fno-sanitize-recover=all
 FUZZ_CC   = $(CLANG) $(CSTD) $(WARN) -Wno-unknown-warning-option -g -O1 -I. -I$(BLAS_INC)
-# The suite's C sources are compiled once for every target (instrumented, fuzzer-no-link) into one
-# archive; a target links only the objects it uses.
+# The suite's C sources, and the commands but main.c (fuzz_csv drives ecgbench compare), are
+# compiled once for every target (instrumented, fuzzer-no-link) into one archive; a target links
+# only the objects it uses.
+FUZZ_LIB_SRC := $(LIB_SRC) $(filter-out cli/main.c,$(CLI_SRC))
 $(FZ)/obj/%.o: %.c | check-deps
 	@mkdir -p $(dir $@)
 	$(Q)echo "  CC      $@"; $(FUZZ_CC) -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(DEPFLAGS) -c $< -o $@
-$(FZ)/libecgbench.a: $(LIB_SRC:%.c=$(FZ)/obj/%.o)
-	$(Q)echo "  AR      $@"; ar rcs $@ $^
+$(FZ)/libecgbench.a: $(FUZZ_LIB_SRC:%.c=$(FZ)/obj/%.o)
+	$(Q)echo "  AR      $@"; rm -f $@; ar rcs $@ $^
 $(FZ)/%: tests/fuzz/%.c $(FZ)/libecgbench.a | check-deps
 	@mkdir -p $(dir $@)
 	$(Q)echo "  FUZZ    $@"; $(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -MMD -MP -MF $@.d -o $@ $< $(FZ)/libecgbench.a $(LIBS)
@@ -222,5 +231,5 @@ clean:
 	rm -rf $(BUILD)
 
 # The header dependencies the compiler wrote (none before the first build).
--include $(wildcard $(REL_OBJ:.o=.d) $(ASN_OBJ:.o=.d) $(REL)/bench/main.d $(ASN)/bench/main.d $(TEST_BIN:=.d) $(LIB_SRC:%.c=$(FZ)/obj/%.d) \
+-include $(wildcard $(REL_OBJ:.o=.d) $(ASN_OBJ:.o=.d) $(REL_CLI:.o=.d) $(ASN_CLI:.o=.d) $(TEST_BIN:=.d) $(FUZZ_LIB_SRC:%.c=$(FZ)/obj/%.d) \
   $(FUZZ_BIN:=.d))

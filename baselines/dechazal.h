@@ -4,7 +4,7 @@
  * MIT-BIH leads, trained on DS1 and tested on DS2. Features: baselines/dechazal_features.c;
  * the linear discriminant and its Cholesky solve: baselines/dechazal_lda.c; the classifier
  * (one discriminant per lead, posteriors averaged), its cross-validation and its JSON form:
- * baselines/dechazal.c; the command: bench/cmd_baseline.c. Every departure from the paper is
+ * baselines/dechazal.c; the command: cli/cmd_baseline.c. Every departure from the paper is
  * listed where it is made and in the README section on this baseline. */
 #ifndef ECG_DECHAZAL_H
 #define ECG_DECHAZAL_H

@@ -1,4 +1,4 @@
-/* Peak memory of a single inference: `ecgbench rss-probe DIR [--batch N]` builds a run's model,
+/* Peak memory of a single inference: `ecgbench rss-probe DIR [--batch N]` (ecg_rss_probe_run) builds a run's model,
  * loads its weights, plans the XNNPACK executor, runs one batch and prints its own peak resident
  * set (VmHWM of /proc/self/status). Run in a fresh process, that is what a deployment running
  * this model needs, with nothing of the parent (loaded datasets, other models) counted. (The
@@ -6,39 +6,34 @@
  * spawned child shares the parent's memory until it execs.) */
 #include <errno.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "runs/runs.h"
 
 extern char **environ;
 
-int ecg_cmd_rss_probe(int argc, char **argv) {
-    long long batch = 1;
-    if (!(argc == 2 || (argc == 4 && !strcmp(argv[2], "--batch")))) {
-        fprintf(stderr, "usage: ecgbench rss-probe DIR [--batch N]  (one inference, for peak-RSS measurement)\n");
-        return 2;
-    }
-    if (argc == 4 && ecg_arg_int("rss-probe", "--batch", argv[3], 1, 4096, &batch)) return 2;
-    char err[1400];
-    ecg_run r;
+int ecg_rss_probe_run(const char *run_dir, int batch, long *peak_kb, char *err, size_t errlen) {
+    ecg_run r = {0};
     ecg_run_model m = {0};
     ecg_xnn *x = NULL;
-    int rc = 1;
-    if (ecg_run_read(argv[1], &r, err, sizeof err)) goto fail;
-    if (ecg_backend_init(err, sizeof err) || ecg_run_open(&r, &m, err, sizeof err) ||
-        !(x = ecg_run_executor(&m, (int)batch, 1, err, sizeof err)))
-        goto fail;
+    int rc = -1;
+    if (ecg_run_read(run_dir, &r, err, errlen)) goto done;
+    if (ecg_backend_init(err, errlen) || ecg_run_open(&r, &m, err, errlen) ||
+        !(x = ecg_run_executor(&m, batch, 1, err, errlen)))
+        goto done;
     const ecg_graph *g = m.int8 ? &m.gi : &m.g;
     for (int i = 0; i < g->n_inputs; i++) { /* zeros are a valid input; the values do not change memory use */
         float *in = ecg_xnn_input(x, i);
         memset(in, 0, sizeof(float) * (size_t)batch * (size_t)ecg_shape_numel(&g->values[g->inputs[i]].shape));
     }
     if (ecg_xnn_run(x)) {
-        snprintf(err, sizeof err, "%s: the XNNPACK run failed", argv[1]);
-        goto fail;
+        snprintf(err, errlen, "%s: the XNNPACK run failed", run_dir);
+        goto done;
     }
     long hwm = -1;
     FILE *f = fopen("/proc/self/status", "r");
@@ -47,14 +42,11 @@ int ecg_cmd_rss_probe(int argc, char **argv) {
         if (sscanf(line, "VmHWM: %ld kB", &hwm) == 1) break;
     if (f) fclose(f);
     if (hwm < 0) {
-        snprintf(err, sizeof err, "cannot read VmHWM from /proc/self/status");
-        goto fail;
+        snprintf(err, errlen, "cannot read VmHWM from /proc/self/status");
+        goto done;
     }
-    printf("peak_rss_kb %ld\n", hwm);
+    *peak_kb = hwm;
     rc = 0;
-    goto done;
-fail:
-    fprintf(stderr, "ecgbench rss-probe: %s\n", err);
 done:
     ecg_xnn_free(x);
     ecg_run_model_free(&m);

@@ -1,6 +1,7 @@
 /* Run metadata recorded next to every result file (see bench/bench.h). */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "runs/files.h"
 
 /* Set by the Makefile; the fallbacks keep other builds (an IDE, a one-off gcc line) compiling. */
 #ifndef ECG_GIT_COMMIT

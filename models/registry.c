@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "baselines/baselines.h"
+#include "models/baselines.h"
 #include "models/models.h"
 
 static int build_b0(ecg_graph *g, const ecg_model_cfg *c) {

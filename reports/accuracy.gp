@@ -2,12 +2,12 @@
 # batch-1, 1-thread median latency, and against weights size on disk. Top panel: the task's
 # class-balanced score (macro-F1; cinc2017: the challenge F1), every run a labelled point, the
 # Pareto front on that score circled and joined, degenerate runs (one class for almost every
-# prediction, or no better than always predicting the most common class: bench/report_degenerate.c)
+# prediction, or no better than always predicting the most common class: report/report_degenerate.c)
 # grey and never on the front, and the majority-class baseline dashed. Bottom panel: accuracy, for
 # comparison (on mitdb-aami, always predicting N scores 0.89). The axis ranges, margins, front and
 # each label's position come from DIR/accuracy_KIND_DATASET.labels.gp, written by `ecgbench report`,
 # which places the labels so that they print over no other label, point or leader line
-# (bench/plot_labels.c). A run with several seeds (models/seeds/) is drawn at its mean over them
+# (report/plot_labels.c). A run with several seeds (models/seeds/) is drawn at its mean over them
 # with an error bar of +- one sample sd ($points of that file); it is degenerate when any seed is.
 # Usage: gnuplot -e "outdir='DIR'; dataset='mitdb-aami'" reports/accuracy.gp
 # writes DIR/accuracy_latency_DATASET.{png,svg} and DIR/accuracy_size_DATASET.{png,svg}.

@@ -22,7 +22,7 @@ dataset = ""; sample = 0
 stats csv using (mine(0) ? (dataset = strcol("dataset") . ", " . strcol("split") . " split", \
                  sample = sample || column("sample") == 1, 0) : 0) nooutput
 
-# a degenerate run (results.csv, bench/report_degenerate.c) says so
+# a degenerate run (results.csv, report/report_degenerate.c) says so
 degenerate = ""
 results = outdir . "/results.csv"
 if (system("test -r '" . results . "' && echo 1 || echo 0") + 0) {

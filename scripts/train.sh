@@ -30,7 +30,7 @@ SEEDS_OUT=${SEEDS_OUT:-models/seeds}
 # mitdb-aami is inter-patient (train/val from DS1, test = DS2); N is 89% of its beats, so an
 # unweighted loss is the default there; the other fusion models get square-root class weights
 # capped at 1.5x N's (the fusion-rr recipe before the blind choice), and so do the LSTMs (which
-# read 12-sample frames, see baselines/lstm.c). On cinc2017 (9000-sample records) the CNNs' epochs
+# read 12-sample frames, see models/lstm.c). On cinc2017 (9000-sample records) the CNNs' epochs
 # are long on 2 cores, hence their short schedules; the larger ones and crnn train on random 10 s
 # windows (--crop 3000, a third of the cost per example) and are validated and tested on whole
 # records.

@@ -9,7 +9,12 @@
 
 #include "../bench/bench.h"
 #include "../bench/latency_check.h"
+#include "../cli/cli.h"
 #include "harness.h"
+#include "../models/models.h"
+#include "../ops/ops.h"
+#include "../report/csv.h"
+#include "../runs/runs.h"
 #include "models/models.h"
 #include "ops/ops.h"
 #include "ops/timing.h"

@@ -8,12 +8,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "bench/bench.h"
+#include "cli/cli.h"
 #include "compress/compress.h"
 #include "harness.h"
 #include "models/models.h"
 #include "ops/rng.h"
 #include "ops/safetensors.h"
+#include "runs/files.h"
+#include "runs/manifest.h"
 
 enum { LEN = 256, LEADS = 2, CLASSES = 5, BATCH = 2 };
 

@@ -8,8 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../bench/bench.h"
+#include "../cli/cli.h"
 #include "harness.h"
+#include "../report/csv.h"
+#include "../runs/runs.h"
 
 static char dir[] = "/tmp/ecgbench_checked_XXXXXX";
 

@@ -9,9 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../bench/bench.h"
+#include "../cli/cli.h"
 #include "../compress/compress.h"
 #include "harness.h"
+#include "../runs/files.h"
+#include "../runs/manifest.h"
 #include "ops/safetensors.h"
 
 static double num(const cJSON *o, const char *k) { return cJSON_GetNumberValue(cJSON_GetObjectItem(o, k)); }

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../bench/bench.h"
+#include "../cli/cli.h"
+#include "../datasets/datasets.h"
+#include "../runs/manifest.h"
 #include "harness.h"
 #include "ops/safetensors.h"
 

@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../bench/report.h"
+#include "../cli/cli.h"
+#include "../report/report.h"
+#include "../runs/files.h"
+#include "../runs/manifest.h"
 #include "harness.h"
 
 enum { MAX_VALUES = 4096 };
@@ -153,7 +156,7 @@ static void check_front_joined(const char *svg_path, int n_front) {
 }
 
 /* A trained run of a made-up report on mitdb-aami's five classes, its confusion matrix given. */
-static void made_up_row(report_row *r, ecg_run *run, const char *model, long size, const long conf[5][5]) {
+static void made_up_row(ecg_report_row *r, ecg_run *run, const char *model, long size, const long conf[5][5]) {
     static const char *const names[] = {"N", "S", "V", "F", "Q"};
     memset(run, 0, sizeof *run);
     memset(r, 0, sizeof *r);
@@ -171,7 +174,7 @@ static void made_up_row(report_row *r, ecg_run *run, const char *model, long siz
     ecg_metrics_finish(&r->m);
     for (int c = 0; c < 5; c++) snprintf(r->class_names[c], sizeof r->class_names[c], "%s", names[c]);
     r->size_bytes = size, r->torch_eager_us = r->torch_script_us = NAN, r->score = NAN;
-    report_judge(r);
+    ecg_report_judge(r);
 }
 
 /* 89% of the beats are N. "Always N" is the smallest run and the most accurate (0.89): on an
@@ -187,7 +190,7 @@ static void test_degenerate_runs_off_the_front(void) {
     static const long good[5][5] = {{780, 60, 45, 5, 0}, {10, 38, 2, 0, 0}, {5, 2, 43, 0, 0}, {1, 0, 0, 4, 0},
                                     {0, 0, 1, 0, 4}};
     ecg_run runs[4];
-    report_row rows[4];
+    ecg_report_row rows[4];
     made_up_row(&rows[0], &runs[0], "always-n", 100000, always_n);
     made_up_row(&rows[1], &runs[1], "mostly-n", 200000, mostly_n);
     made_up_row(&rows[2], &runs[2], "fair", 1000000, fair);
@@ -205,15 +208,15 @@ static void test_degenerate_runs_off_the_front(void) {
           "the share rule alone must catch it", rows[1].m.macro_f1, rows[1].majority_macro_f1);
     CHECK(!rows[2].degenerate && !rows[3].degenerate, "the fair and good runs are not degenerate");
     int on[4];
-    for (int i = 0; i < 4; i++) on[i] = report_on_front(rows, 4, &rows[i], 0);
+    for (int i = 0; i < 4; i++) on[i] = ecg_report_on_front(rows, 4, &rows[i], 0);
     CHECK(!on[0] && !on[1] && on[2] && on[3], "size front: always N %d, 98%% N %d, fair %d, good %d", on[0], on[1],
           on[2], on[3]);
 
     char dir[] = "/tmp/ecgbench_front_XXXXXX", err[256], path[160], cmd[512];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    CHECK(report_write_csv(dir, rows, 4, 0, err, sizeof err) == 0, "%s", err);
-    CHECK(report_write_plot_labels(dir, rows, 4, err, sizeof err) == 0, "%s", err);
-    CHECK(report_write_tables(dir, rows, 4, 0, 0, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_report_write_csv(dir, rows, 4, 0, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_report_write_plot_labels(dir, rows, 4, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_report_write_tables(dir, rows, 4, 0, 0, err, sizeof err) == 0, "%s", err);
     CHECK(check_fronts_beat_baseline(dir) == 2, "two runs on the size front");
     snprintf(cmd, sizeof cmd, "gnuplot -e \"outdir='%s'; dataset='mitdb-aami'\" reports/accuracy.gp >/dev/null 2>&1",
              dir);
@@ -441,13 +444,13 @@ static void test_latency_batch_nan(void) {
         fprintf(f, "run,executor,batch,threads,median_us,iterations\nother,ecgbench-xnnpack,1,1,5,3\n"
                    "r1,ecgbench-xnnpack,%s,%s,250,%s\n", cells[i][0], cells[i][1], cells[i][2]);
         fclose(f);
-        report_latency_files lf = {.n = 1};
+        ecg_report_latency_files lf = {.n = 1};
         CHECK(ecg_csv_read(path, &lf.t[0], err, sizeof err) == 0, "%s", err);
-        report_row row;
+        ecg_report_row row;
         memset(&row, 0, sizeof row);
         snprintf(row.run_name, sizeof row.run_name, "r1");
         err[0] = 0;
-        int rc = report_attach_latency(&lf, &row, 1, err, sizeof err);
+        int rc = ecg_report_attach_latency(&lf, &row, 1, err, sizeof err);
         if (i == 0)
             CHECK(rc == 0 && row.n_lat == 1 && row.lat[0].batch == 1 && row.lat[0].threads == 2 &&
                       row.lat[0].iterations == 6 && row.lat[0].median_us == 250,

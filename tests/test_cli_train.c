@@ -5,8 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../bench/bench.h"
+#include "../cli/cli.h"
 #include "harness.h"
+#include "../report/csv.h"
 
 static void test_train_then_eval(void) {
     if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;

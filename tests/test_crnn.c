@@ -1,4 +1,4 @@
-/* crnn / bicrnn (baselines/crnn.c): parameter counts from the layer sizes, the sequence length the
+/* crnn / bicrnn (models/crnn.c): parameter counts from the layer sizes, the sequence length the
  * front end hands the LSTM for any input length, the XNNPACK executor against the reference on a
  * whole CinC 2017 record, the training path's gradient against finite differences, and training
  * steps that lower the loss on a tiny batch. */

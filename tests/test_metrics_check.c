@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/bench.h"
-#include "bench/metrics_check.h"
+#include "runs/metrics_check.h"
 #include "harness.h"
+#include "runs/manifest.h"
 
 static const char *const names[3] = {"N", "S", "V"};
 

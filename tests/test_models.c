@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "baselines/baselines.h"
+#include "models/baselines.h"
 #include "datasets/datasets.h"
 #include "harness.h"
 #include "models/models.h"

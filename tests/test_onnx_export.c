@@ -8,7 +8,7 @@
 
 #include "export/onnx_export.h"
 #include "harness.h"
-#include "bench/bench.h" /* ecg_task_model_cfg */
+#include "runs/manifest.h" /* ecg_task_model_cfg */
 #include "models/models.h"
 #include "onnx.pb-c.h"
 

@@ -1,15 +1,15 @@
-/* Label placement of the accuracy plots (bench/plot_labels.c): the ranges cover every point with
+/* Label placement of the accuracy plots (report/plot_labels.c): the ranges cover every point with
  * room, and on a crowded plot no label prints over another label, over a point or off the plot. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bench/report.h"
+#include "../report/report.h"
 #include "harness.h"
 
-static plot_frame frame_of(const plot_point *p, int n) {
-    plot_frame f = {.width_px = 895, .height_px = 574, .char_w_px = 6, .line_h_px = 10, .marker_px = 6};
-    plot_frame_fit(&f, p, n);
+static ecg_plot_frame frame_of(const ecg_plot_point *p, int n) {
+    ecg_plot_frame f = {.width_px = 895, .height_px = 574, .char_w_px = 6, .line_h_px = 10, .marker_px = 6};
+    ecg_plot_frame_fit(&f, p, n);
     return f;
 }
 
@@ -20,10 +20,10 @@ static double overlap(const double *a, const double *b) {
 
 /* Every label box clear of the other boxes, of every point's marker and of the frame's edge;
  * the clashes are listed when `what` names the placement. */
-static int count_clashes(const plot_frame *f, const plot_point *p, const plot_label *l, int n, const char *what) {
+static int count_clashes(const ecg_plot_frame *f, const ecg_plot_point *p, const ecg_plot_label *l, int n, const char *what) {
     int clashes = 0;
     double (*b)[4] = calloc((size_t)n, sizeof *b);
-    for (int i = 0; i < n; i++) plot_label_box(f, &l[i], p[i].text, b[i]);
+    for (int i = 0; i < n; i++) ecg_plot_label_box(f, &l[i], p[i].text, b[i]);
     for (int i = 0; i < n; i++) {
         if (b[i][0] < 0 || b[i][1] < 0 || b[i][2] > f->width_px || b[i][3] > f->height_px) {
             clashes++;
@@ -65,12 +65,12 @@ static double seg_inside(double ax, double ay, double bx, double by, const doubl
 
 /* Leader lines that run through another point's marker or another label (the label's own point
  * and box excepted); listed when `what` names the placement. */
-static int count_crossings(const plot_frame *f, const plot_point *p, const plot_label *l, int n, const char *what) {
+static int count_crossings(const ecg_plot_frame *f, const ecg_plot_point *p, const ecg_plot_label *l, int n, const char *what) {
     int crossings = 0;
     double (*b)[4] = calloc((size_t)n, sizeof *b), (*m)[4] = calloc((size_t)n, sizeof *m);
     double xs = f->width_px / log10(f->x_hi / f->x_lo), ys = f->height_px / (f->y_hi - f->y_lo), r = f->marker_px;
     for (int i = 0; i < n; i++) {
-        plot_label_box(f, &l[i], p[i].text, b[i]);
+        ecg_plot_label_box(f, &l[i], p[i].text, b[i]);
         double x = xs * log10(p[i].x / f->x_lo), y = ys * (p[i].y - f->y_lo);
         m[i][0] = x - r, m[i][1] = y - r, m[i][2] = x + r, m[i][3] = y + r;
     }
@@ -95,13 +95,13 @@ static int count_crossings(const plot_frame *f, const plot_point *p, const plot_
 }
 
 static void test_frame_fit(void) {
-    plot_point p[] = {{52, 0.941, "a"}, {2472, 0.926, "b"}, {114, 0.816, "c"}};
-    plot_frame f = frame_of(p, 3);
+    ecg_plot_point p[] = {{52, 0.941, "a"}, {2472, 0.926, "b"}, {114, 0.816, "c"}};
+    ecg_plot_frame f = frame_of(p, 3);
     CHECK(f.x_lo == 10 && f.x_hi == 10000, "x range %g..%g: whole decades around 52..2472", f.x_lo, f.x_hi);
     CHECK(f.y_lo <= 0.816 && f.y_hi > 0.941, "y range %g..%g does not cover 0.816..0.941", f.y_lo, f.y_hi);
     CHECK(f.y_hi - 0.941 >= 0.05 * (0.941 - 0.816), "no room above the top point: y_hi %g", f.y_hi);
     /* a point on a decade gets one more decade, so its label is not cut at the edge */
-    plot_point q[] = {{100, 0.5, "a"}, {1000, 0.9, "b"}};
+    ecg_plot_point q[] = {{100, 0.5, "a"}, {1000, 0.9, "b"}};
     f = frame_of(q, 2);
     CHECK(f.x_lo == 10 && f.x_hi == 10000, "x range %g..%g for points on 100 and 1000", f.x_lo, f.x_hi);
     /* one point, or all at one accuracy: still a range */
@@ -116,7 +116,7 @@ static void test_frame_fit(void) {
 /* The crowd of a real report: efficientecg-s's pruned variants within a few pixels of each other
  * (mitdb-aami, accuracy against latency), the other runs around them. */
 static void test_crowded_plot(void) {
-    plot_point p[] = {{49.3, 0.9414, "efficientecg-s channels50"}, {60.1, 0.8905, "efficientecg-s pruned95"},
+    ecg_plot_point p[] = {{49.3, 0.9414, "efficientecg-s channels50"}, {60.1, 0.8905, "efficientecg-s pruned95"},
                       {65.2, 0.8905, "efficientecg-s pruned90"},    {81.9, 0.8912, "efficientecg-s pruned80"},
                       {95.7, 0.8882, "efficientecg-s pruned70"},    {102.4, 0.8795, "efficientecg-s pruned50"},
                       {100.9, 0.8757, "efficientecg-s int8"},       {102.0, 0.8723, "efficientecg-s f32"},
@@ -128,16 +128,16 @@ static void test_crowded_plot(void) {
                       {529.2, 0.8288, "efficientecg-b0 f32"},       {256.8, 0.8240, "bilstm f32"},
                       {114.3, 0.8159, "lstm f32"}};
     int n = (int)(sizeof p / sizeof *p);
-    plot_frame f = frame_of(p, n);
-    plot_label l[sizeof p / sizeof *p];
-    plot_place_labels(&f, p, n, l);
+    ecg_plot_frame f = frame_of(p, n);
+    ecg_plot_label l[sizeof p / sizeof *p];
+    ecg_plot_place_labels(&f, p, n, l);
     CHECK(count_clashes(&f, p, l, n, "placed") == 0, "placed labels clash (listed above)");
     CHECK(count_crossings(&f, p, l, n, "placed") == 0, "leader lines cross points or labels (listed above)");
 
     /* The check can fail: every label centred above its point, as gnuplot's offset does, clashes. */
     for (int i = 0; i < n; i++) {
         double y_px = f.height_px * (p[i].y - f.y_lo) / (f.y_hi - f.y_lo) + f.marker_px + 2 + 6;
-        l[i] = (plot_label){.x = p[i].x, .y = f.y_lo + y_px / f.height_px * (f.y_hi - f.y_lo), .align = 0};
+        l[i] = (ecg_plot_label){.x = p[i].x, .y = f.y_lo + y_px / f.height_px * (f.y_hi - f.y_lo), .align = 0};
     }
     int naive = count_clashes(&f, p, l, n, NULL);
     CHECK(naive > 0, "labels all above their points did not clash: the crowd is no test");
@@ -147,28 +147,28 @@ static void test_crowded_plot(void) {
  * line would run through the point just above-left of it (which the label box itself clears), so
  * the label goes where its leader crosses nothing. Pixel offsets from the point at (400, 300). */
 static void test_leader_clear(void) {
-    plot_frame f = {.x_lo = 10, .x_hi = 10000, .y_lo = 0, .y_hi = 1, .width_px = 900, .height_px = 600,
+    ecg_plot_frame f = {.x_lo = 10, .x_hi = 10000, .y_lo = 0, .y_hi = 1, .width_px = 900, .height_px = 600,
                     .char_w_px = 6, .line_h_px = 10, .marker_px = 6};
     static const double off[][2] = {{0, 0},    {-5.5, 14}, {20, 14}, {0, -14},
                                     {20, 0},   {-20, 0}};
     static const char *const names[] = {"hemmed in", "B", "G", "C", "D", "E"};
     enum { N = sizeof off / sizeof *off };
-    plot_point p[N];
+    ecg_plot_point p[N];
     for (int i = 0; i < N; i++)
-        p[i] = (plot_point){pow(10, 1 + (400 + off[i][0]) / 300), (300 + off[i][1]) / 600, names[i]};
-    plot_label l[N];
-    plot_place_labels(&f, p, N, l);
+        p[i] = (ecg_plot_point){pow(10, 1 + (400 + off[i][0]) / 300), (300 + off[i][1]) / 600, names[i]};
+    ecg_plot_label l[N];
+    ecg_plot_place_labels(&f, p, N, l);
     CHECK(l[0].leader, "the hemmed-in label sits next to its point: the setup is no test");
     CHECK(count_crossings(&f, p, l, N, "hemmed in") == 0, "leader lines cross points or labels (listed above)");
 }
 
 /* Points on the plot's edges get their labels inside the plot, on the open side. */
 static void test_edges(void) {
-    plot_point p[] = {{10, 0.5, "left"}, {9000, 0.99, "a long label at the top right corner"}};
-    plot_frame f = frame_of(p, 2);
+    ecg_plot_point p[] = {{10, 0.5, "left"}, {9000, 0.99, "a long label at the top right corner"}};
+    ecg_plot_frame f = frame_of(p, 2);
     f.x_lo = 10, f.x_hi = 10000, f.y_lo = 0.5, f.y_hi = 1.0; /* points on the edges */
-    plot_label l[2];
-    plot_place_labels(&f, p, 2, l);
+    ecg_plot_label l[2];
+    ecg_plot_place_labels(&f, p, 2, l);
     CHECK(l[1].align == 1 && l[1].x < 9000, "top right: text ends left of the point (align %d, x %g)", l[1].align,
           l[1].x);
     CHECK(l[0].x >= 10, "left edge: label at x %g", l[0].x);

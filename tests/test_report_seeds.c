@@ -1,4 +1,4 @@
-/* Seeds in `ecgbench report` (bench/report_seeds.c, bench/report_ablation.c): further seeds are
+/* Seeds in `ecgbench report` (report/report_seeds.c, report/report_ablation.c): further seeds are
  * found under models/seeds/RUN/seedN and evaluated, the CSVs keep one row per seed, results_by_run.csv
  * and the tables hold mean and sample sd over seeds (checked here against figures this test computes
  * from the per-seed rows), and the fusion ablation's paired t-test agrees with a textbook example
@@ -9,7 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../bench/report.h"
+#include "../cli/cli.h"
+#include "../report/report.h"
+#include "../runs/files.h"
+#include "../runs/manifest.h"
 #include "harness.h"
 #include "ops/rng.h"
 #include "ops/safetensors.h"
@@ -42,7 +45,7 @@ static double two_sided_p(double t, int nu) {
 static void test_paired_t_textbook(void) {
     static const double drug1[] = {0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0};
     static const double drug2[] = {1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4};
-    report_paired p = report_paired_t(drug2, drug1, 10); /* drug1 - drug2, as R's t.test(x = drug1, y = drug2) */
+    ecg_report_paired p = ecg_report_paired_t(drug2, drug1, 10); /* drug1 - drug2, as R's t.test(x = drug1, y = drug2) */
     CHECK(p.k == 10, "%d pairs", p.k);
     CHECK(fabs(p.t - -4.0621) < 5e-5, "t = %.5f, the textbook's -4.0621", p.t);
     CHECK(fabs(p.p - 0.002833) < 5e-7, "p = %.7f, the textbook's 0.002833", p.p);
@@ -54,20 +57,20 @@ static void test_paired_t_textbook(void) {
           p.mean_diff, p.sd_diff, mean, sd);
     CHECK(fabs(p.t - mean / (sd / sqrt(10))) < 1e-9, "t %g", p.t);
     /* fewer than 3 pairs: not tested */
-    report_paired two = report_paired_t(drug2, drug1, 2);
+    ecg_report_paired two = ecg_report_paired_t(drug2, drug1, 2);
     CHECK(two.k == 2 && isnan(two.t) && isnan(two.p) && isfinite(two.mean_diff), "2 pairs: k %d t %g p %g", two.k,
           two.t, two.p);
     /* a pair with an undefined figure (NaN) is no pair */
     double a[] = {1, 2, NAN, 4}, b[] = {2, 3.5, 5, 4.5};
-    report_paired nan_pair = report_paired_t(a, b, 4);
+    ecg_report_paired nan_pair = ecg_report_paired_t(a, b, 4);
     CHECK(nan_pair.k == 3 && fabs(nan_pair.mean_diff - 1) < 1e-12, "k %d mean %g", nan_pair.k, nan_pair.mean_diff);
     /* sd over one value is undefined, not 0 */
-    report_stat one = report_stat_of(drug1, 1);
+    ecg_report_stat one = ecg_report_stat_of(drug1, 1);
     CHECK(one.n == 1 && one.mean == drug1[0] && isnan(one.sd), "one value: n %d sd %g", one.n, one.sd);
 }
 
 /* ---------------------------------------------------------------- the ablation on made-up seeds */
-static void made_up_seed(report_row *r, ecg_run *run, const char *model, int seed, const long conf[5][5]) {
+static void made_up_seed(ecg_report_row *r, ecg_run *run, const char *model, int seed, const long conf[5][5]) {
     static const char *const names[] = {"N", "S", "V", "F", "Q"};
     memset(run, 0, sizeof *run);
     memset(r, 0, sizeof *r);
@@ -85,7 +88,7 @@ static void made_up_seed(report_row *r, ecg_run *run, const char *model, int see
     ecg_metrics_finish(&r->m);
     for (int c = 0; c < 5; c++) snprintf(r->class_names[c], sizeof r->class_names[c], "%s", names[c]);
     r->size_bytes = 1000, r->torch_eager_us = r->torch_script_us = NAN, r->score = NAN;
-    report_judge(r);
+    ecg_report_judge(r);
 }
 
 /* A confusion matrix whose S row finds s_hits of 50 S beats and N row keeps n_ok of 900 N beats. */
@@ -130,7 +133,7 @@ static void test_ablation_paired_over_seeds(void) {
                 {"efficientecg-fusion-rr", 1, 870, 40}, {"efficientecg-fusion-rr", 3, 865, 44}};
     enum { N = sizeof spec / sizeof *spec };
     ecg_run runs[N];
-    report_row rows[N];
+    ecg_report_row rows[N];
     long c[5][5];
     /* seed-1 rows first, as the report orders them */
     int order[N], k = 0;
@@ -145,8 +148,8 @@ static void test_ablation_paired_over_seeds(void) {
     }
     char dir[] = "/tmp/ecgbench_ablation_XXXXXX", err[256], path[160];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    CHECK(report_write_tables(dir, rows, N, 0, 0, err, sizeof err) == 0, "%s", err);
-    CHECK(report_write_ablation(dir, rows, N, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_report_write_tables(dir, rows, N, 0, 0, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_report_write_ablation(dir, rows, N, err, sizeof err) == 0, "%s", err);
     snprintf(path, sizeof path, "%s/tables.md", dir);
     char *md = test_read_file(path);
     CHECK(md != NULL, "no tables.md");
@@ -389,10 +392,10 @@ static void test_seeds_on_the_sample(void) {
     /* The seed without weights (a large run's) counts with its manifest's test metrics on the full
      * data (on the sample it is left out, above): its row, beside seed 1's, in the tables. */
     ecg_run seed4;
-    report_row mrows[2];
+    ecg_report_row mrows[2];
     snprintf(path, sizeof path, "%s/seed4", seeds);
     CHECK(ecg_run_read(path, &seed4, err, sizeof err) == 0, "%s", err);
-    CHECK(report_row_from_manifest(&seed4, "lstm-mitdb-aami", &mrows[1], err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_report_row_from_manifest(&seed4, "lstm-mitdb-aami", &mrows[1], err, sizeof err) == 0, "%s", err);
     const cJSON *test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(seed4.man, "metrics"), "test");
     const cJSON *pcl = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(test, "per_class"), 1);
     CHECK(mrows[1].from_manifest && mrows[1].seed == 4 &&
@@ -405,7 +408,7 @@ static void test_seeds_on_the_sample(void) {
     char mdir[1300];
     snprintf(mdir, sizeof mdir, "%s/manifest_out", dir);
     snprintf(cmd, sizeof cmd, "mkdir -p %s", mdir);
-    CHECK(system(cmd) == 0 && report_write_tables(mdir, mrows, 2, 0, 0, err, sizeof err) == 0, "%s", err);
+    CHECK(system(cmd) == 0 && ecg_report_write_tables(mdir, mrows, 2, 0, 0, err, sizeof err) == 0, "%s", err);
     snprintf(path, sizeof path, "%s/tables.md", mdir);
     md = test_read_file(path);
     k = md ? md_row(md, "## MIT-BIH arrhythmia, inter-patient", "lstm", cells) : 0;
@@ -414,7 +417,7 @@ static void test_seeds_on_the_sample(void) {
     free(md);
     /* trained blind: no test metrics, nothing to show */
     cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(seed4.man, "metrics"), "test");
-    CHECK(report_row_from_manifest(&seed4, "lstm-mitdb-aami", &mrows[1], err, sizeof err) == 1, "a blind seed");
+    CHECK(ecg_report_row_from_manifest(&seed4, "lstm-mitdb-aami", &mrows[1], err, sizeof err) == 1, "a blind seed");
     ecg_run_free(&seed4);
 
     /* a seed folder of another model is an error that names it */
@@ -424,12 +427,12 @@ static void test_seeds_on_the_sample(void) {
     ecg_run run, *found;
     int n_found;
     CHECK(ecg_run_read(src, &run, err, sizeof err) == 0, "%s", err);
-    CHECK(report_find_seeds(&run, NULL, &found, &n_found, err, sizeof err) == -1 && strstr(err, "seed5") &&
+    CHECK(ecg_report_find_seeds(&run, NULL, &found, &n_found, err, sizeof err) == -1 && strstr(err, "seed5") &&
               strstr(err, "bilstm"),
           "error: %s", err);
     snprintf(cmd, sizeof cmd, "rm -rf %s/seed5", seeds);
     CHECK(system(cmd) == 0, "%s", cmd);
-    CHECK(report_find_seeds(&run, NULL, &found, &n_found, err, sizeof err) == 0 && n_found == 3 && found[0].seed == 2 &&
+    CHECK(ecg_report_find_seeds(&run, NULL, &found, &n_found, err, sizeof err) == 0 && n_found == 3 && found[0].seed == 2 &&
               found[2].seed == 4,
           "found %d seeds", n_found);
     if (n_found > 0) ecg_runs_free(found, n_found);

@@ -7,7 +7,7 @@
 
 #include <pthreadpool.h>
 
-#include "../bench/bench.h"
+#include "../cli/cli.h"
 #include "harness.h"
 #include "ops/isa.h"
 #include "ops/rng.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../bench/bench.h"
+#include "../cli/cli.h"
 #include "../datasets/datasets.h"
 #include "harness.h"
 

@@ -1,7 +1,7 @@
 """torch.nn ports of every ecgbench registry model, and safetensors I/O without extra packages.
 
 The ports' state_dict names and shapes are exactly the tensors of ecgbench's weights files
-(models/efficientecg.c, models/fusion.c, baselines/*.c), so `load_weights(model, path)` takes an
+(models/: efficientecg.c, fusion.c, resnet1d.c, lstm.c, crnn.c), so `load_weights(model, path)` takes an
 ecgbench weights.safetensors unchanged. Inputs are in ecgbench's layout: x [N, T, C] (time-major,
 channels last; transposed to PyTorch's [N, C, T] inside) and, for the fusion models, features
 [N, F] whose columns are found by name, as ecgbench finds them.
@@ -407,7 +407,7 @@ class ConvBNPool(ConvBN):
 
 
 class CRNNClassifier(nn.Module):
-    """baselines/crnn.c: blocks.{0..3} (ConvBNPool; 32/64/128/128 channels, pools 4/4/2/2: 64x fewer
+    """models/crnn.c: blocks.{0..3} (ConvBNPool; 32/64/128/128 channels, pools 4/4/2/2: 64x fewer
     steps), then LSTMClassifier's nn.LSTM(128, 128, 2 layers, batch_first) and last state -> fc."""
 
     CHANNELS, POOLS = (32, 64, 128, 128), (4, 4, 2, 2)

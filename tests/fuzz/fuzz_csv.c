@@ -1,6 +1,6 @@
 /* libFuzzer target: the report's CSV readers. The input as a CSV file read by ecg_csv_read
  * (libcsv, strict) with every cell through the strict number parser; as a latency file attached
- * to report rows (report_attach_latency, report_latency_flagged, report_write_latency: what
+ * to report rows (ecg_report_attach_latency, ecg_report_latency_flagged, ecg_report_write_latency: what
  * `report --latency` does); and as a results.csv given to `ecgbench compare`, against itself and
  * against a small fixed one. Beyond the sanitizers: an error names the file; a table read has a
  * header, every row the header's width and lines in order. */
@@ -13,7 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bench/report.h"
+#include "cli/cli.h"
+#include "report/report.h"
 
 static const char fixed_results[] =
     "dataset,split,data_version,sample,model,variant,run,source,examples,accuracy,macro_f1,score,size_bytes,"
@@ -22,9 +23,9 @@ static const char fixed_results[] =
     "cinc2017,test,v1,0,efficientecg-b0,f32,efficientecg-b0-cinc2017,,50,0.8,0.7,0.75,2000,1,1,25253.7,25583.7,27,72324\n";
 
 static void attach(const ecg_csv_table *t, const char *out) {
-    report_latency_files lf = {.n = 1};
+    ecg_report_latency_files lf = {.n = 1};
     lf.t[0] = *t;
-    report_row rows[2];
+    ecg_report_row rows[2];
     memset(rows, 0, sizeof rows);
     static const char *const names[2] = {"efficientecg-b0-cinc2017", "bilstm-cinc2017"};
     static ecg_run runs[2] = {{.model = "efficientecg-b0", .variant = "f32"}, {.model = "bilstm", .variant = "f32"}};
@@ -36,15 +37,15 @@ static void attach(const ecg_csv_table *t, const char *out) {
         rows[i].run = &runs[i];
         rows[i].task = task;
     }
-    if (report_attach_latency(&lf, rows, 2, err, sizeof err)) {
+    if (ecg_report_attach_latency(&lf, rows, 2, err, sizeof err)) {
         if (!err[0]) __builtin_trap();
         return;
     }
     for (int i = 0; i < 2; i++)
         if (rows[i].n_lat < 0 || rows[i].n_lat > REPORT_MAX_SETTINGS) __builtin_trap();
-    report_latency_flagged(&lf, rows, 2, first, sizeof first);
+    ecg_report_latency_flagged(&lf, rows, 2, first, sizeof first);
     err[0] = 0;
-    if (report_write_latency(out, &lf, rows, 2, err, sizeof err) && !err[0]) __builtin_trap();
+    if (ecg_report_write_latency(out, &lf, rows, 2, err, sizeof err) && !err[0]) __builtin_trap();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

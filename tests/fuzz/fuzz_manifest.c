@@ -1,7 +1,7 @@
 /* libFuzzer target: a run's manifest.json as eval, predict, results and the report read it: the
  * run loader (ecg_read_json, ecg_run_read), the model the run describes (ecg_manifest_model_build:
  * the registry model, rebuilt channel-pruned from the pass record when there is one), the
- * report's row from the stored test metrics (report_row_from_manifest) and eval's re-check of
+ * report's row from the stored test metrics (ecg_report_row_from_manifest) and eval's re-check of
  * them (ecg_metrics_check_json). Beyond the sanitizers: every error has a message; a run that
  * loads has its fields; a row that loads has a consistent confusion matrix and passes its own
  * re-check. */
@@ -12,8 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bench/metrics_check.h"
-#include "bench/report.h"
+#include "report/report.h"
+#include "runs/files.h"
+#include "runs/manifest.h"
+#include "runs/metrics_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static char dir[64], path[128];
@@ -47,9 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             __builtin_trap();
         }
     }
-    report_row row;
+    ecg_report_row row;
     err[0] = 0;
-    int rc = report_row_from_manifest(&r, "fuzz", &row, err, sizeof err);
+    int rc = ecg_report_row_from_manifest(&r, "fuzz", &row, err, sizeof err);
     if (rc < 0 && !err[0]) __builtin_trap();
     if (rc == 0) {
         const ecg_metrics *m = &row.m;

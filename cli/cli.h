@@ -1,0 +1,58 @@
+/* The ecgbench command line (cli/, not part of libecgbench): the commands, one file each
+ * (cli/main.c only dispatches), and the argument parsing they share (cli/args.c). */
+#ifndef ECG_CLI_H
+#define ECG_CLI_H
+
+#include "bench/gbench_shim.h"
+#include "compress/compress.h"
+
+/* ---------------------------------------------------------------- arguments (cli/args.c) */
+/* A whole number / a number in [lo, hi]; otherwise prints "ecgbench CMD: WHAT must be ..." and
+ * returns -1. */
+int ecg_arg_int(const char *cmd, const char *what, const char *s, long long lo, long long hi, long long *out);
+int ecg_arg_num(const char *cmd, const char *what, const char *s, double lo, double hi, double *out);
+/* "a,b,c": integers in [lo, hi], at most max of them, into out[*n]; otherwise prints "ecgbench CMD:
+ * bad WHAT ..." and returns -1. The one list parser of the commands. */
+int ecg_arg_list(const char *cmd, const char *what, const char *s, int lo, int hi, int *out, int *n, int max);
+
+/* --channel-rank l1|bn or --channel-scope local|all (flag) into cfg; prints "ecgbench CMD: ..." and
+ * returns -1 on another value. */
+int ecg_channel_opt(const char *cmd, const char *flag, const char *value, ecg_channel_cfg *cfg);
+
+/* Google Benchmark's flags among a command's arguments (cli/gbench_cli.c): 1 when arg is one
+ * (--benchmark_*, --v=) and was added to pass[*n_pass], 0 when it is not, -1 (printed) when there
+ * are more than max. */
+int ecg_gbench_take(const char *cmd, char *arg, char **pass, int *n_pass, int max);
+/* After ecg_gbench_run: the cases that ran (*ran) and the number that failed, each failure printed
+ * as "ecgbench CMD: NAME: error". */
+int ecg_gbench_count(const char *cmd, const ecg_gbench_case *cases, const ecg_gbench_result *res, int n, int *ran);
+
+
+/* ---------------------------------------------------------------- commands */
+/* argv[0] is the command name ("bench-op"). Returns the process exit code
+ * (0 ok, 1 failure, 2 usage error). */
+int ecg_cmd_bench_op(int argc, char **argv);
+int ecg_cmd_bench_sparse(int argc, char **argv); /* cli/cmd_bench_sparse.c: own sparse 1x1 kernel vs dense XNNPACK */
+int ecg_cmd_bench_model(int argc, char **argv); /* cli/cmd_bench_model.c: whole-model latency, dense vs channel-pruned */
+int ecg_cmd_train(int argc, char **argv);       /* cli/cmd_train.c */
+int ecg_cmd_eval(int argc, char **argv);        /* cli/cmd_eval.c */
+int ecg_cmd_select(int argc, char **argv);      /* cli/cmd_select.c */
+int ecg_cmd_compress(int argc, char **argv);    /* cli/cmd_compress.c: pruning, int8 PTQ -> weights + manifest */
+int ecg_cmd_results(int argc, char **argv);     /* cli/cmd_results.c: tables from the manifests */
+int ecg_cmd_report(int argc, char **argv);      /* cli/cmd_report.c: evaluate every run, CSVs + tables */
+int ecg_cmd_compare(int argc, char **argv);     /* cli/cmd_compare.c: two results.csv side by side */
+int ecg_cmd_latency(int argc, char **argv);     /* cli/cmd_latency.c: every run timed, latency_ecgbench.csv */
+int ecg_cmd_rss_probe(int argc, char **argv);   /* bench/rss_probe.c: one inference in a fresh process */
+int ecg_cmd_models(int argc, char **argv);      /* cli/cmd_models.c */
+int ecg_cmd_info(int argc, char **argv);        /* cli/cmd_models.c: per-layer table of a model */
+int ecg_cmd_export_onnx(int argc, char **argv); /* cli/cmd_export_onnx.c: a run as an ONNX model */
+int ecg_cmd_predict(int argc, char **argv);     /* cli/cmd_predict.c: logits for examples in a safetensors file */
+/* `ecgbench data SUB ...` (cli/cmd_data.c) and its subcommands, one file each. */
+int ecg_cmd_data(int argc, char **argv);
+int ecg_cmd_data_info(int argc, char **argv);   /* cli/cmd_data_info.c: per-split class counts */
+int ecg_cmd_qrs_eval(int argc, char **argv);    /* cli/cmd_qrs_eval.c: QRS detector vs reference */
+int ecg_cmd_p_eval(int argc, char **argv);      /* cli/cmd_p_eval.c: P-wave detector by rhythm */
+int ecg_cmd_data_export(int argc, char **argv); /* cli/cmd_data_export.c: a split as safetensors */
+int ecg_cmd_baseline(int argc, char **argv);    /* cli/cmd_baseline.c: de Chazal 2004 LDA baseline */
+
+#endif

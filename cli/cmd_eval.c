@@ -1,0 +1,188 @@
+/* `ecgbench eval`: accuracy, macro-F1, per-class Se/PPV/Sp/F1 and the confusion matrix of a
+ * model on a task split, through the XNNPACK executor (the path the benchmarks time).
+ *   ecgbench eval DIR                        DIR/manifest.json + weights; checks the manifest's
+ *                                            test metrics are reproduced exactly
+ *   ecgbench eval DIR --record               a run trained with --no-test (chosen on validation data):
+ *                                            scores the test split once and writes it into the manifest
+ *   ecgbench eval MODEL --weights FILE --task TASK [--split S] */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bench/bench.h"
+#include "runs/metrics_check.h"
+#include "cli/cli.h"
+#include "models/models.h"
+#include "runs/files.h"
+#include "runs/manifest.h"
+#include "runs/runs.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: ecgbench eval DIR [--record] [--data D] [--threads N]\n"
+               "       ecgbench eval MODEL --weights FILE --task TASK [--split S] [--data D] [--seed N] [--threads N]\n"
+               "  DIR holds manifest.json and the weights `ecgbench train` (f32) or `ecgbench compress --int8`\n"
+               "  wrote (an int8 file runs on the int8 path); its test metrics must be\n"
+               "  reproduced exactly (exit 1 if not). --data defaults to the manifest's, else $ECG_DATA_DIR or data/.\n"
+               "  --record  for a run trained with `train --no-test` (a recipe chosen on validation data alone):\n"
+               "            score the test split once and write its metrics into the manifest; refused when the\n"
+               "            manifest already has test metrics (the blind protocol scores the test split once).\n");
+}
+
+/* Writes the test metrics (and the task's score) into DIR's manifest, with the run info of this
+ * scoring: the one time a blind run meets its test split. */
+static int record_test(const char *dir, ecg_run *r, const ecg_metrics *m, const char *const *class_names,
+                       const ecg_task *tk, int threads, int argc, char **argv, char *err, size_t errlen) {
+    cJSON *metrics = cJSON_GetObjectItemCaseSensitive(r->man, "metrics");
+    if (!cJSON_IsObject(metrics)) {
+        snprintf(err, errlen, "%s/manifest.json has no \"metrics\" object", dir);
+        return -1;
+    }
+    cJSON_AddItemToObject(metrics, "test", ecg_metrics_json(m, class_names));
+    cJSON *sc = cJSON_GetObjectItemCaseSensitive(r->man, "score");
+    if (tk && tk->score_name && cJSON_IsObject(sc))
+        cJSON_AddNumberToObject(sc, "test", ecg_metrics_mean_f1(m, tk->score_classes));
+    ecg_run_info ri;
+    ecg_run_info_collect(&ri, ecg_threads_for(threads), argc, argv);
+    cJSON_AddItemToObject(r->man, "test_scored", ecg_run_info_json(&ri));
+    char path[1200];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    return ecg_write_json(path, r->man, err, errlen) ? -1 : 0;
+}
+
+int ecg_cmd_eval(int argc, char **argv) {
+    static const struct option lo[] = {{"weights", 1, 0, 'w'}, {"task", 1, 0, 't'}, {"split", 1, 0, 's'},
+                                       {"data", 1, 0, 'd'},    {"seed", 1, 0, 'S'}, {"threads", 1, 0, 'j'},
+                                       {"record", 0, 0, 'R'},  {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    const char *weights = NULL, *task = NULL, *split = "test", *data = NULL;
+    uint64_t seed = ECG_DEFAULT_SEED;
+    int threads = 0, record = 0, c;
+    long long n = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'w': weights = optarg; break;
+        case 't': task = optarg; break;
+        case 's': split = optarg; break;
+        case 'd': data = optarg; break;
+        case 'S':
+            if (ecg_arg_int("eval", "--seed", optarg, 0, 1000000000000000LL, &n)) return 2;
+            seed = (uint64_t)n;
+            break;
+        case 'j':
+            if (ecg_arg_int("eval", "--threads", optarg, 0, 1024, &n)) return 2;
+            threads = (int)n;
+            break;
+        case 'R': record = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return 2;
+    }
+    char err[1300];
+    ecg_run r = {0}; /* a trained or compressed run's folder, or MODEL with its weights file */
+    const cJSON *want = NULL; /* a run's stored test metrics */
+    struct stat st;
+    int from_dir = stat(argv[optind], &st) == 0 && S_ISDIR(st.st_mode);
+    if (from_dir) {
+        if (ecg_run_read(argv[optind], &r, err, sizeof err)) {
+            fprintf(stderr, "ecgbench eval: %s\n", err);
+            return 1;
+        }
+        if (!ecg_model_find(r.model)) { /* the classical baseline's runs hold discriminants, not a network */
+            fprintf(stderr, "ecgbench eval: %s: '%s' is not a network of the registry (ecgbench models); a classical "
+                            "baseline's run is re-checked by its own command (ecgbench baseline dechazal --eval DIR)\n",
+                    argv[optind], r.model);
+            ecg_run_free(&r);
+            return 1;
+        }
+        if (!data) data = r.data_dir;
+        seed = r.seed;
+        split = "test";
+        want = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r.man, "metrics"), "test");
+        int has_test = want != NULL;
+        if (record == has_test) { /* the test split is scored once: --record only before, a re-check only after */
+            if (has_test)
+                fprintf(stderr, "ecgbench eval: %s already has test metrics: the test split is scored once per run "
+                                "(`ecgbench eval DIR` re-checks them)\n", argv[optind]);
+            else
+                fprintf(stderr, "ecgbench eval: %s has no test metrics (trained with --no-test, a candidate chosen on "
+                                "validation data): `ecgbench eval DIR --record` scores the test split once\n",
+                        argv[optind]);
+            ecg_run_free(&r);
+            return 1;
+        }
+    } else if (record) {
+        fprintf(stderr, "ecgbench eval: --record needs a run's folder\n");
+        return 2;
+    } else if (weights && task) {
+        r.model = argv[optind], r.task = task, r.variant = "f32";
+        snprintf(r.weights, sizeof r.weights, "%s", weights);
+    } else {
+        fprintf(stderr, "ecgbench eval: give a trained run's folder, or MODEL with --weights and --task\n");
+        return 2;
+    }
+    if (!data) data = ecg_default_data_dir();
+    ecg_dataset d = {0};
+    ecg_run_model rm = {0};
+    ecg_metrics m;
+    int rc = 1, hit;
+    /* f32 (dense, sparse, fp16) or int8, channel-pruned graphs rebuilt from the manifest */
+    if (ecg_task_load_cached(r.task, split, data, seed, NULL, &d, &hit, err, sizeof err) ||
+        ecg_run_open(&r, &rm, err, sizeof err) || ecg_run_evaluate(&rm, &d, threads, &m, err, sizeof err))
+        goto fail;
+    printf("%s on %s/%s (%s), %sweights %s\n", r.model, r.task, split, d.data_version, rm.int8 ? "int8 " : "", r.weights);
+    ecg_metrics_print(stdout, &m, d.class_names);
+    const ecg_task *tk = ecg_task_find(r.task);
+    if (tk && tk->score_name) {
+        double score = ecg_metrics_mean_f1(&m, tk->score_classes);
+        if (isfinite(score)) printf("%s %.4f\n", tk->score_name, score);
+        else printf("%s -\n", tk->score_name); /* as the tables print an undefined figure */
+    }
+    rc = 0;
+    if (record) {
+        rc = record_test(argv[optind], &r, &m, d.class_names, tk, threads, argc, argv, err, sizeof err);
+        if (rc) goto fail;
+        printf("recorded the test metrics in %s/manifest.json\n", argv[optind]);
+    } else if (from_dir) {
+        ecg_metrics mm;
+        if (ecg_metrics_from_json(want, d.n_classes, &mm)) {
+            fprintf(stderr, "ecgbench eval: the manifest has no readable test confusion matrix\n");
+            rc = 1;
+        } else if (ecg_metrics_equal(&m, &mm)) {
+            /* the same confusion matrix: every figure stored beside it must follow from it too */
+            const cJSON *score = cJSON_GetObjectItemCaseSensitive(r.man, "score");
+            double stored = ecg_json_num(score, "test"), recomputed =
+                tk && tk->score_name ? ecg_metrics_mean_f1(&m, tk->score_classes) : NAN;
+            if (ecg_metrics_check_json(want, &m, d.class_names, err, sizeof err)) {
+                fprintf(stderr, "ecgbench eval: the manifest's test metrics do not follow from its confusion matrix: "
+                                "%s\n", err);
+                rc = 1;
+            } else if (tk && tk->score_name && score && !(fabs(stored - recomputed) <= 1e-9)) {
+                fprintf(stderr, "ecgbench eval: the manifest's test %s is %.6g, recomputed %.6g\n", tk->score_name,
+                        stored, recomputed);
+                rc = 1;
+            } else {
+                printf("reproduces the manifest's test metrics exactly\n");
+            }
+        } else {
+            fprintf(stderr, "ecgbench eval: DIFFERENT from the manifest (accuracy %.6f there, %.6f here)\n",
+                    mm.accuracy, m.accuracy);
+            rc = 1;
+        }
+    }
+    goto done;
+fail:
+    fprintf(stderr, "ecgbench eval: %s\n", err);
+done:
+    ecg_run_model_free(&rm);
+    ecg_run_free(&r);
+    ecg_dataset_free(&d);
+    return rc;
+}

@@ -1,0 +1,189 @@
+/* `ecgbench predict MODEL --task T --weights W --input F --out L`: logits of a model for examples
+ * given as safetensors (as `ecgbench data export` writes them: "x" F32 [N, T, C], and "features"
+ * F32 [N, F] for models that take patient features), through the XNNPACK executor, the same path
+ * as `ecgbench eval` (ecg_evaluate). Writes "logits" F32 [N, K]. The model is sized for task T
+ * without loading its data; the weights are loaded strictly (every tensor, exact shapes). */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "compress/compress.h"
+#include "datasets/datasets.h"
+#include "runs/files.h"
+#include "runs/manifest.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: ecgbench predict MODEL --task T --weights W.safetensors --input F.safetensors --out L.safetensors\n"
+               "                        [--threads N] [--batch N]\n"
+               "  F holds x F32 [N, T, C] (and features F32 [N, F] for the fusion models), as `ecgbench data export`\n"
+               "  writes it; L gets logits F32 [N, K]. The model is sized for task T (length, leads, classes, features).\n"
+               "  --threads N  0: all cores (default)    --batch N  examples per executor run (default 64)\n"
+               "  --manifest M  the run's manifest.json: a channel-pruned run's graph is rebuilt from it\n"
+               "  An int8 weights file (ecgbench compress --int8) runs on the int8 path, as eval runs it.\n");
+}
+
+/* F32 file data into new host floats. */
+static float *f32_copy(const ecg_st_tensor *t) {
+    float *x = malloc(t->nbytes ? t->nbytes : 1);
+    if (x) ecg_st_copy_f32(x, t->data, t->nbytes / sizeof(float));
+    return x;
+}
+
+/* Shape of a file tensor as "[a, b, c]". */
+static const char *dims(const ecg_st_tensor *t, char *buf, size_t n) {
+    size_t used = (size_t)snprintf(buf, n, "[");
+    for (int i = 0; i < t->rank && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, i ? ", %lld" : "%lld", (long long)t->shape[i]);
+    if (used < n) snprintf(buf + used, n - used, "]");
+    return buf;
+}
+
+/* Checks the input file's tensors against the task and fills d (x, features, dummy labels). */
+static int input_dataset(const ecg_st_file *f, const char *path, const ecg_task *task, int wants_features,
+                         ecg_dataset *d, char *err, size_t errlen) {
+    char s[128];
+    const ecg_st_tensor *x = ecg_st_find(f, "x"), *ft = ecg_st_find(f, "features");
+    if (!x) return snprintf(err, errlen, "%s has no tensor 'x' (F32 [N, T, C])", path), -1;
+    if (x->dtype != ECG_DT_F32 || x->rank != 3 || x->shape[0] < 1 || x->shape[0] > (1 << 30) ||
+        x->shape[1] != task->length || x->shape[2] != task->channels)
+        return snprintf(err, errlen, "%s: x is %s %s; task %s needs F32 [N >= 1, %d, %d]", path,
+                        ecg_dtype_name(x->dtype), dims(x, s, sizeof s), task->name, task->length, task->channels),
+               -1;
+    int n = (int)x->shape[0];
+    if (wants_features) {
+        if (!ft)
+            return snprintf(err, errlen, "%s has no tensor 'features'; this model takes the %d features of %s", path,
+                            task->n_features, task->name),
+                   -1;
+        if (ft->dtype != ECG_DT_F32 || ft->rank != 2 || ft->shape[0] != n || ft->shape[1] != task->n_features)
+            return snprintf(err, errlen, "%s: features is %s %s; task %s needs F32 [%d, %d] (N from x)", path,
+                            ecg_dtype_name(ft->dtype), dims(ft, s, sizeof s), task->name, n, task->n_features),
+                   -1;
+    }
+    /* NaN or inf would flow through as -inf / NaN logits and exit 0: refuse them by position. */
+    const ecg_st_tensor *check[2] = {x, wants_features ? ft : NULL};
+    for (int k = 0; k < 2 && check[k]; k++) {
+        size_t numel = check[k]->nbytes / sizeof(float), per = numel / (size_t)n;
+        for (size_t i = 0; i < numel; i++) {
+            float v;
+            ecg_st_copy_f32(&v, check[k]->data + 4 * i, 1);
+            if (!isfinite(v))
+                return snprintf(err, errlen, "%s: tensor '%s' holds %s at example %zu (element %zu of %zu): inputs "
+                                             "must be finite", path, check[k]->name, isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf",
+                                i / per, i % per, per),
+                       -1;
+        }
+    }
+    snprintf(d->task, sizeof d->task, "%s", task->name);
+    snprintf(d->split, sizeof d->split, "input");
+    d->n = n;
+    d->length = task->length;
+    d->channels = task->channels;
+    d->n_classes = task->n_classes;
+    d->n_features = wants_features ? task->n_features : 0;
+    d->feature_names = task->feature_names;
+    d->x = f32_copy(x);
+    d->y = malloc((size_t)n * sizeof *d->y);
+    if (wants_features) d->features = f32_copy(ft);
+    if (!d->x || !d->y || (wants_features && !d->features)) return snprintf(err, errlen, "out of memory"), -1;
+    for (int i = 0; i < n; i++) d->y[i] = -1; /* no labels: counted in no metric */
+    return 0;
+}
+
+static int write_logits(const char *path, const float *logits, int n, int k, const char *const *meta, int n_meta,
+                        char *err, size_t errlen) {
+    ecg_st_tensor t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.name, sizeof t.name, "logits");
+    t.dtype = ECG_DT_F32;
+    t.rank = 2;
+    t.shape[0] = n;
+    t.shape[1] = k;
+    t.data = (const uint8_t *)logits;
+    t.nbytes = (size_t)n * (size_t)k * sizeof(float);
+    return ecg_st_write(path, &t, 1, meta, n_meta, err, errlen);
+}
+
+int ecg_cmd_predict(int argc, char **argv) {
+    static const struct option lo[] = {{"task", 1, 0, 't'},    {"weights", 1, 0, 'w'}, {"input", 1, 0, 'i'},
+                                       {"out", 1, 0, 'o'},     {"threads", 1, 0, 'j'}, {"batch", 1, 0, 'b'},
+                                       {"help", 0, 0, 'h'},    {"manifest", 1, 0, 'm'}, {0, 0, 0, 0}};
+    const char *task_name = NULL, *weights = NULL, *input = NULL, *out = NULL, *manifest = NULL;
+    int threads = 0, batch = 64, c;
+    long long v = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 't': task_name = optarg; break;
+        case 'w': weights = optarg; break;
+        case 'i': input = optarg; break;
+        case 'o': out = optarg; break;
+        case 'm': manifest = optarg; break;
+        case 'j':
+            if (ecg_arg_int("predict", "--threads", optarg, 0, 1024, &v)) return 2;
+            threads = (int)v;
+            break;
+        case 'b':
+            if (ecg_arg_int("predict", "--batch", optarg, 1, 65536, &v)) return 2;
+            batch = (int)v;
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1 || !task_name || !weights || !input || !out) {
+        fprintf(stderr, "ecgbench predict: give one MODEL, --task, --weights, --input and --out\n");
+        usage(stderr);
+        return 2;
+    }
+    const char *model = argv[optind];
+    char err[1024];
+    const ecg_task *task = ecg_task_lookup(task_name, err, sizeof err);
+    if (!task) {
+        fprintf(stderr, "ecgbench predict: %s\n", err);
+        return 2;
+    }
+    ecg_model_cfg mc = ecg_task_model_cfg(task);
+    ecg_graph g = {0}, gi = {0};
+    ecg_qmodel q = {0};
+    ecg_st_file f = {0};
+    ecg_dataset d = {0};
+    float *logits = NULL;
+    cJSON *man = NULL;
+    int rc = 1;
+    if (manifest && !(man = ecg_read_json(manifest, err, sizeof err))) goto done;
+    /* an int8 file (ecgbench compress --int8) runs on the int8 path, as eval runs it */
+    int is8 = ecg_int8_file_is(weights, err, sizeof err);
+    if (is8 < 0 || ecg_manifest_model_build(man, model, &mc, &g, err, sizeof err) ||
+        (is8 ? ecg_inference_graph(&gi, &g, err, sizeof err) || ecg_int8_load(&gi, &q, weights, err, sizeof err)
+             : ecg_weights_load(&g, weights, err, sizeof err)) ||
+        ecg_st_read(&f, input, err, sizeof err) || input_dataset(&f, input, task, g.n_inputs > 1, &d, err, sizeof err))
+        goto done;
+    ecg_st_free(&f); /* d holds copies */
+    ecg_metrics m;
+    if (!(logits = malloc((size_t)d.n * (size_t)d.n_classes * sizeof *logits))) {
+        snprintf(err, sizeof err, "out of memory");
+        goto done;
+    }
+    if (is8 ? ecg_evaluate_q(&gi, &q, &d, batch, threads, &m, logits, err, sizeof err)
+            : ecg_evaluate(&g, &d, batch, threads, &m, logits, err, sizeof err))
+        goto done;
+    const char *meta[] = {"model", model, "task", task->name, "weights", weights, "input", input};
+    if (write_logits(out, logits, d.n, d.n_classes, meta, 4, err, sizeof err)) goto done;
+    printf("%s: logits [%d, %d] of %s (task %s, weights %s)\n", out, d.n, d.n_classes, model, task->name, weights);
+    rc = 0;
+done:
+    if (rc) fprintf(stderr, "ecgbench predict: %s\n", err);
+    free(logits);
+    cJSON_Delete(man);
+    ecg_st_free(&f);
+    ecg_dataset_free(&d);
+    ecg_qmodel_free(&q);
+    ecg_graph_free(&gi);
+    ecg_graph_free(&g);
+    return rc;
+}

@@ -1,0 +1,125 @@
+/* `ecgbench results [DIR]`: the test-split results of every trained run under DIR (default
+ * models/weights), one Markdown table per task, read from the runs' manifests: with further seeds
+ * (the `seeds` folder beside DIR, models/seeds/RUN/seedN), each figure is the mean ± sample
+ * standard deviation over them. The README's results tables are this command's output (a test
+ * keeps them in step), so no number in them is typed by hand. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report.h"
+#include "cli/cli.h"
+#include "datasets/datasets.h"
+#include "models/models.h"
+#include "runs/files.h"
+#include "runs/manifest.h"
+#include "runs/runs.h"
+
+/* A figure over the seeds as the tables print it (ecg_report_stat_format). */
+static void cell(char *buf, size_t n, const double *v, int k, int percent) {
+    ecg_report_stat_format(buf, n, ecg_report_stat_of(v, k), percent);
+}
+
+/* The test metrics of a run's seeds: seed 1's (the run's own) then each further seed's; returns how
+ * many, 0 when seed 1 has none. A further seed without readable test metrics is left out, said. */
+static int seed_metrics(const ecg_run *run, const ecg_task *t, ecg_metrics *m) {
+    int n_seeds = 0, k = 0;
+    ecg_run *seeds = NULL;
+    char err[1300];
+    if (strcmp(run->variant, "f32") == 0 && ecg_report_find_seeds(run, NULL, &seeds, &n_seeds, err, sizeof err))
+        fprintf(stderr, "ecgbench results: %s\n", err);
+    for (int i = -1; i < n_seeds && k < REPORT_MAX_SEEDS; i++) { /* -1: the run itself, seed 1 */
+        const ecg_run *s = i < 0 ? run : &seeds[i];
+        const cJSON *test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s->man, "metrics"), "test");
+        if (ecg_metrics_from_json(test, t->n_classes, &m[k])) {
+            fprintf(stderr, "ecgbench results: %s: no readable test metrics, left out\n", s->dir);
+            if (i < 0) break; /* without seed 1's, the run has no row */
+        } else {
+            k++;
+        }
+    }
+    ecg_runs_free(seeds, n_seeds);
+    return k;
+}
+
+/* One task's table; returns the number of rows. */
+static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
+    int rows = 0;
+    for (int r = 0; r < n_runs; r++) {
+        const cJSON *m = runs[r].man;
+        if (strcmp(ecg_json_str(m, "task", "?"), t->name)) continue;
+        ecg_metrics ms[REPORT_MAX_SEEDS];
+        int k = seed_metrics(&runs[r], t, ms);
+        if (!k) continue;
+        const ecg_metrics *mt = &ms[0];
+        if (!rows++) {
+            printf("**%s**, test split (%ld examples); data: %s\n\n| model | seeds | params | accuracy %% | macro-F1 |",
+                   t->name, mt->n, ecg_json_str(m, "data_version", "?"));
+            if (t->score_name) printf(" %s |", t->score_name);
+            const cJSON *test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "metrics"), "test");
+            const cJSON *per = cJSON_GetObjectItemCaseSensitive(test, "per_class");
+            for (int c = 0; c < t->n_classes; c++)
+                printf(" %s Se / PPV %% |", ecg_json_str(cJSON_GetArrayItem(per, c), "class", "?"));
+            printf(" epochs (best) | train ex/s |\n|---|---:|---:|---:|---:|");
+            if (t->score_name) printf("---:|");
+            for (int c = 0; c < t->n_classes; c++) printf("---:|");
+            printf("---:|---:|\n");
+        }
+        double v[4][REPORT_MAX_SEEDS];
+        char a[32], f1[32], sc[32], se[32], ppv[32];
+        for (int i = 0; i < k; i++)
+            v[0][i] = ms[i].accuracy, v[1][i] = ms[i].macro_f1,
+            v[2][i] = t->score_name ? ecg_metrics_mean_f1(&ms[i], t->score_classes) : NAN;
+        cell(a, sizeof a, v[0], k, 1);
+        cell(f1, sizeof f1, v[1], k, 0);
+        /* a compressed run (`ecgbench compress`) names its variant after the model: "efficientecg-s int8" */
+        int compressed = strcmp(runs[r].variant, "f32") != 0;
+        printf("| %s%s%s | %d | %.0f | %s | %s |", ecg_json_str(m, "model", "?"), compressed ? " " : "",
+               compressed ? runs[r].variant : "", k, ecg_json_num(m, "params"), a, f1);
+        if (t->score_name) cell(sc, sizeof sc, v[2], k, 0), printf(" %s |", sc);
+        for (int c = 0; c < t->n_classes; c++) {
+            for (int i = 0; i < k; i++) v[0][i] = ms[i].sensitivity[c], v[1][i] = ms[i].ppv[c];
+            cell(se, sizeof se, v[0], k, 1);
+            cell(ppv, sizeof ppv, v[1], k, 1);
+            printf(" %s / %s |", se, ppv);
+        }
+        if (compressed) printf(" - | - |\n"); /* fine-tuned at most, not trained here */
+        else if (!isfinite(ecg_json_num(m, "epochs_run"))) printf(" - | - |\n"); /* not trained by epochs (the LDA baseline) */
+        else {
+            printf(" %.0f (%.0f) | %.0f", ecg_json_num(m, "epochs_run"), ecg_json_num(m, "best_epoch"),
+                   ecg_json_num(m, "train_examples_per_second"));
+            /* trained on windows (`train --crop`): its throughput is per window, not per example */
+            double crop = ecg_json_num(cJSON_GetObjectItemCaseSensitive(m, "config"), "crop");
+            if (isfinite(crop)) printf(" (%.0f-sample windows)", crop);
+            printf(" |\n");
+        }
+    }
+    if (rows) printf("\n");
+    return rows;
+}
+
+int ecg_cmd_results(int argc, char **argv) {
+    if (argc > 2 || (argc == 2 && !strcmp(argv[1], "--help"))) {
+        int help = argc == 2;
+        fprintf(help ? stdout : stderr,
+                "usage: ecgbench results [DIR]\n  test-split results of every run under DIR (default "
+                "models/weights), one Markdown table per task, from the manifests;\n  with further seeds "
+                "(the seeds folder beside DIR) each figure is mean ± sd over them\n");
+        return help ? 0 : 2;
+    }
+    const char *root = argc == 2 ? argv[1] : "models/weights";
+    ecg_run *runs;
+    int n;
+    char err[1300];
+    if (ecg_runs_list(root, &runs, &n, err, sizeof err)) {
+        fprintf(stderr, "ecgbench results: %s\n", err);
+        return 1;
+    }
+    int rows = 0;
+    for (int i = 0; ecg_task_at(i); i++) rows += print_task(ecg_task_at(i), runs, n);
+    if (!rows) printf("no trained runs under %s\n", root);
+    ecg_runs_free(runs, n);
+    return 0;
+}

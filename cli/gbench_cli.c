@@ -1,0 +1,26 @@
+/* The command-line side of Google Benchmark for the commands that time cases (bench-op,
+ * bench-sparse, bench-model, latency): which arguments are its flags, and what a run did. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int ecg_gbench_count(const char *cmd, const ecg_gbench_case *cases, const ecg_gbench_result *res, int n, int *ran) {
+    int failed = 0;
+    *ran = 0;
+    for (int i = 0; i < n; i++) {
+        *ran += res[i].ran;
+        if (res[i].failed) fprintf(stderr, "ecgbench %s: %s: %s\n", cmd, cases[i].name, res[i].error), failed++;
+    }
+    return failed;
+}
+
+int ecg_gbench_take(const char *cmd, char *arg, char **pass, int *n_pass, int max) {
+    if (strncmp(arg, "--benchmark_", 12) && strncmp(arg, "--v=", 4)) return 0;
+    if (*n_pass == max) {
+        fprintf(stderr, "ecgbench %s: too many --benchmark_* flags\n", cmd);
+        return -1;
+    }
+    pass[(*n_pass)++] = arg;
+    return 1;
+}

@@ -1,0 +1,189 @@
+/* Finished runs on disk: a folder with manifest.json and the weights it names (written by
+ * `ecgbench train` or `ecgbench compress`). Reading them, listing a tree of them, and building
+ * the model a run describes with its weights loaded. */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compress/compress.h"
+#include "ops/rng.h"
+#include "runs/files.h"
+#include "runs/manifest.h"
+#include "runs/runs.h"
+
+static int model_rank(const char *name) {
+    for (int i = 0; ecg_model_at(i); i++)
+        if (!strcmp(ecg_model_at(i)->name, name)) return i;
+    return 1000;
+}
+
+int ecg_run_from(ecg_run *r, const char *dir, cJSON *man, const char *what, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    snprintf(r->dir, sizeof r->dir, "%s", dir ? dir : "");
+    r->man = man;
+    const cJSON *sd = cJSON_GetObjectItemCaseSensitive(r->man, "seed");
+    r->model = ecg_json_str(r->man, "model", NULL);
+    r->task = ecg_json_str(r->man, "task", NULL);
+    const char *w = ecg_json_str(r->man, "weights", NULL);
+    if (!r->model || !r->task || !w || !cJSON_IsNumber(sd)) {
+        snprintf(err, errlen, "%s lacks model, task, weights or seed", what);
+        ecg_run_free(r);
+        return -1;
+    }
+    /* the seeds train takes; a cast of 1e400 (inf) or -1 to uint64 would be undefined */
+    if (!(sd->valuedouble >= 0 && sd->valuedouble <= 1e15) || sd->valuedouble != floor(sd->valuedouble)) {
+        snprintf(err, errlen, "%s: seed %g is not a whole number in [0, 1e15]", what, sd->valuedouble);
+        ecg_run_free(r);
+        return -1;
+    }
+    r->seed = (uint64_t)sd->valuedouble;
+    r->variant = ecg_json_str(r->man, "variant", NULL);
+    if (!r->variant) r->variant = "f32"; /* a trained run, uncompressed */
+    r->data_dir = ecg_json_str(cJSON_GetObjectItemCaseSensitive(r->man, "config"), "data_dir", NULL);
+    r->model_rank = model_rank(r->model);
+    if (dir) snprintf(r->weights, sizeof r->weights, "%s/%s", dir, w);
+    else snprintf(r->weights, sizeof r->weights, "%s", w);
+    return 0;
+}
+
+int ecg_run_read(const char *dir, ecg_run *r, char *err, size_t errlen) {
+    char path[1200];
+    memset(r, 0, sizeof *r);
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    cJSON *man = ecg_read_json(path, err, errlen);
+    return man ? ecg_run_from(r, dir, man, path, err, errlen) : -1;
+}
+
+void ecg_run_free(ecg_run *r) {
+    cJSON_Delete(r->man);
+    r->man = NULL;
+}
+
+int ecg_run_open(const ecg_run *r, ecg_run_model *m, char *err, size_t errlen) {
+    memset(m, 0, sizeof *m);
+    const ecg_task *t = ecg_task_lookup(r->task, err, errlen);
+    if (!t) return -1;
+    ecg_model_cfg mc = ecg_task_model_cfg(t);
+    int is8 = ecg_int8_file_is(r->weights, err, errlen);
+    /* a channel-pruned run's graph is rebuilt from its manifest's pass record */
+    if (is8 < 0 || ecg_manifest_model_build(r->man, r->model, &mc, &m->g, err, errlen)) return -1;
+    m->int8 = is8;
+    /* int8: the inference graph (batchnorm folded) with the int8 nodes of the file; else the
+     * model with its weights, dense or sparse file */
+    if (is8 ? ecg_inference_graph(&m->gi, &m->g, err, errlen) || ecg_int8_load(&m->gi, &m->q, r->weights, err, errlen)
+            : ecg_weights_load(&m->g, r->weights, err, errlen)) {
+        ecg_run_model_free(m);
+        return -1;
+    }
+    return 0;
+}
+
+void ecg_run_model_free(ecg_run_model *m) {
+    ecg_qmodel_free(&m->q);
+    ecg_graph_free(&m->gi);
+    ecg_graph_free(&m->g);
+}
+
+int ecg_run_evaluate(const ecg_run_model *m, const ecg_dataset *d, int threads, ecg_metrics *out, char *err,
+                     size_t errlen) {
+    return m->int8 ? ecg_evaluate_q(&m->gi, &m->q, d, 256, threads, out, NULL, err, errlen)
+                   : ecg_evaluate(&m->g, d, 256, threads, out, NULL, err, errlen);
+}
+
+ecg_xnn *ecg_run_executor(const ecg_run_model *m, int batch, int threads, char *err, size_t errlen) {
+    return m->int8 ? ecg_xnn_create_q(&m->gi, &m->q, batch, threads, 0, err, errlen)
+                   : ecg_xnn_create(&m->g, batch, threads, ecg_run_xnn_flags(&m->g), err, errlen);
+}
+
+void ecg_run_fill_inputs(const ecg_run_model *m, ecg_xnn *x, int batch) {
+    const ecg_graph *g = m->int8 ? &m->gi : &m->g;
+    ecg_rng r = {0x1a7e};
+    for (int i = 0; i < g->n_inputs; i++) {
+        float *in = ecg_xnn_input(x, i);
+        size_t n = (size_t)batch * (size_t)ecg_shape_numel(&g->values[g->inputs[i]].shape);
+        for (size_t k = 0; k < n; k++) in[k] = i == 0 ? ecg_rng_normal(&r) : 0.0f;
+    }
+}
+
+unsigned ecg_run_xnn_flags(const ecg_graph *g) {
+    return (double)ecg_nonzero_params(g) < 0.9 * (double)ecg_graph_param_count(g) ? ECG_XNN_SPARSE : 0u;
+}
+
+static int by_model(const void *a, const void *b) {
+    const ecg_run *x = a, *y = b;
+    return x->model_rank != y->model_rank ? x->model_rank - y->model_rank : strcmp(x->dir, y->dir);
+}
+
+int ecg_runs_list(const char *root, ecg_run **runs, int *n, char *err, size_t errlen) {
+    DIR *d = opendir(root);
+    *runs = NULL, *n = 0;
+    if (!d) {
+        snprintf(err, errlen, "cannot open %s", root);
+        return -1;
+    }
+    int cap = 0, rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char dir[1024], path[1100];
+        if (e->d_name[0] == '.') continue;
+        snprintf(dir, sizeof dir, "%s/%s", root, e->d_name);
+        snprintf(path, sizeof path, "%s/manifest.json", dir);
+        FILE *f = fopen(path, "rb");
+        if (!f) continue; /* not a finished run */
+        fclose(f);
+        if (*n == cap) {
+            ecg_run *p = realloc(*runs, sizeof *p * (size_t)(cap = cap ? 2 * cap : 16));
+            if (!p) {
+                snprintf(err, errlen, "out of memory");
+                rc = -1;
+                break;
+            }
+            *runs = p;
+        }
+        if (ecg_run_read(dir, &(*runs)[*n], err, errlen)) {
+            rc = -1;
+            break;
+        }
+        (*n)++;
+    }
+    closedir(d);
+    if (rc) ecg_runs_free(*runs, *n), *runs = NULL, *n = 0;
+    else if (*n > 1) qsort(*runs, (size_t)*n, sizeof **runs, by_model);
+    return rc;
+}
+
+void ecg_runs_free(ecg_run *runs, int n) {
+    for (int i = 0; i < n; i++) ecg_run_free(&runs[i]);
+    free(runs);
+}
+
+int ecg_runs_gather(const char *const *roots, int n_roots, ecg_run **runs, int *n, char *err, size_t errlen) {
+    static const char *const defaults[] = {"models/weights", "models/compressed"};
+    int dflt = n_roots == 0;
+    if (dflt) roots = defaults, n_roots = 2;
+    *runs = NULL, *n = 0;
+    for (int i = 0; i < n_roots; i++) {
+        if (dflt && i > 0 && access(roots[i], F_OK)) continue; /* no compressed variants yet */
+        ecg_run *part;
+        int k;
+        if (ecg_runs_list(roots[i], &part, &k, err, errlen)) goto fail;
+        ecg_run *all = realloc(*runs, sizeof *all * (size_t)(*n + k + 1));
+        if (!all) {
+            ecg_runs_free(part, k);
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        *runs = all;
+        memcpy(*runs + *n, part, sizeof *part * (size_t)k); /* the manifests move over */
+        *n += k;
+        free(part);
+    }
+    return 0;
+fail:
+    ecg_runs_free(*runs, *n);
+    *runs = NULL, *n = 0;
+    return -1;
+}

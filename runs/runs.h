@@ -1,0 +1,58 @@
+/* The run store: a finished run on disk (DIR/manifest.json from `ecgbench train` or `ecgbench
+ * compress`, and the weights it names), its model ready to evaluate or time, and the runs under a
+ * folder. runs/runs.c */
+#ifndef ECG_RUNS_H
+#define ECG_RUNS_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "compress/compress.h"
+#include "datasets/datasets.h"
+#include "train/train.h"
+
+/* A finished run. Strings point into the manifest. */
+typedef struct {
+    char dir[1024];
+    char weights[1200];      /* DIR/<manifest "weights"> */
+    cJSON *man;
+    const char *model, *task;
+    const char *variant;     /* the manifest's "variant" (compressed runs), else "f32" */
+    const char *data_dir;    /* where it was trained (config.data_dir), may be NULL */
+    uint64_t seed;           /* the run's seed: its splits depend on it */
+    int model_rank;          /* registry order, for stable tables */
+} ecg_run;
+int ecg_run_read(const char *dir, ecg_run *r, char *err, size_t errlen);
+/* The same from a manifest already in memory (r owns it from here, also on error): weights name a
+ * file in dir, or, dir NULL, a path as given. what names the manifest in messages. */
+int ecg_run_from(ecg_run *r, const char *dir, cJSON *man, const char *what, char *err, size_t errlen);
+void ecg_run_free(ecg_run *r);
+/* A run's model, ready to evaluate or run: sized for its task, with its weights loaded (f32, dense
+ * or sparse file), or, for an int8 file, its inference graph (batchnorm folded) and int8 nodes. */
+typedef struct {
+    ecg_graph g;       /* the model (f32 weights when !int8) */
+    ecg_graph gi;      /* int8: the inference graph */
+    ecg_qmodel q;      /* int8: the int8 nodes */
+    int int8;
+} ecg_run_model;
+int ecg_run_open(const ecg_run *r, ecg_run_model *m, char *err, size_t errlen);
+void ecg_run_model_free(ecg_run_model *m);
+/* On the XNNPACK path the run deploys with (f32 or int8). */
+int ecg_run_evaluate(const ecg_run_model *m, const ecg_dataset *d, int threads, ecg_metrics *out, char *err,
+                     size_t errlen);
+/* Its executor: int8 on XNNPACK's int8 operators, f32 with the sparse 1x1 kernels when pruned. */
+ecg_xnn *ecg_run_executor(const ecg_run_model *m, int batch, int threads, char *err, size_t errlen);
+/* Fills the executor's inputs for timing: the ECG N(0, 1) (seeded), patient features 0 (valid
+ * embedding indices). */
+void ecg_run_fill_inputs(const ecg_run_model *m, ecg_xnn *x, int batch);
+/* Executor flags for a run's graph: the sparse 1x1 kernels (each layer timed against XNNPACK's
+ * dense op, the faster kept) when at least a tenth of its weights are zero, i.e. it was pruned. */
+unsigned ecg_run_xnn_flags(const ecg_graph *g);
+/* Every run directly under root (folders without a manifest are skipped), in registry order. */
+int ecg_runs_list(const char *root, ecg_run **runs, int *n, char *err, size_t errlen);
+void ecg_runs_free(ecg_run *runs, int n);
+/* The runs under each of roots, one list; no roots: models/weights and, when it exists,
+ * models/compressed. */
+int ecg_runs_gather(const char *const *roots, int n_roots, ecg_run **runs, int *n, char *err, size_t errlen);
+
+#endif
