@@ -177,7 +177,7 @@ PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/nul
 # ONNX export through onnx.checker and ONNX Runtime (npm, into BUILD/onnxruntime), one test per run.
 test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench
 	@ECGBENCH=$(abspath $(ASN)/ecgbench) ECGBENCH_RELEASE=$(abspath $(REL)/ecgbench) \
-	  tests/run.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh tests/select_script.sh tests/onnx_check.sh $(TEST_BIN)
+	  tests/run.sh tests/include_check.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh tests/select_script.sh tests/onnx_check.sh $(TEST_BIN)
 
 peer-check: check-deps $(REL)/ecgbench
 	@py=$$($(PEER_PY)); [ -n "$$py" ] || { echo "peer-check: python3-torch is not installed (apt-get install python3-torch python3-numpy)"; exit 1; }; \
