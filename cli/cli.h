@@ -5,6 +5,7 @@
 
 #include "bench/gbench_shim.h"
 #include "compress/compress.h"
+#include "runs/pipelines.h"
 
 /* ---------------------------------------------------------------- arguments (cli/args.c) */
 /* A whole number / a number in [lo, hi]; otherwise prints "ecgbench CMD: WHAT must be ..." and
@@ -27,6 +28,14 @@ int ecg_gbench_take(const char *cmd, char *arg, char **pass, int *n_pass, int ma
  * as "ecgbench CMD: NAME: error". */
 int ecg_gbench_count(const char *cmd, const ecg_gbench_case *cases, const ecg_gbench_result *res, int n, int *ran);
 
+
+/* The manifest's "run" record of a command that writes a run (cli/run_record.c): this machine and
+ * the command line args, collected when the manifest is written. args must outlive the job. */
+typedef struct {
+    int argc;
+    char **argv;
+} ecg_cli_args;
+ecg_run_record ecg_cli_run_record(ecg_cli_args *args);
 
 /* ---------------------------------------------------------------- commands */
 /* argv[0] is the command name ("bench-op"). Returns the process exit code

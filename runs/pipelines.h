@@ -1,0 +1,68 @@
+/* The two pipelines that make runs, as library calls (the commands `ecgbench train` and
+ * `ecgbench compress` only parse their arguments and call these): each loads the task's splits,
+ * runs its passes in their fixed order, writes the weights and OUT/manifest.json, and, given a
+ * log, prints the summary the commands show. */
+#ifndef ECG_RUNS_PIPELINES_H
+#define ECG_RUNS_PIPELINES_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+#include "compress/compress.h"
+#include "train/train.h"
+
+/* The manifest's "run" object (the machine, the command line, the date: bench/run_info.c, which
+ * sits above this layer), asked for when the manifest is written; fn NULL: no "run". */
+typedef struct {
+    cJSON *(*fn)(void *ctx, int threads);
+    void *ctx;
+} ecg_run_record;
+
+/* ---------------------------------------------------------------- training (runs/train_run.c) */
+typedef struct {
+    const char *model, *task; /* a registry model and a task */
+    const char *data;         /* the data folder */
+    const char *out;          /* the run's folder, created when missing */
+    ecg_train_cfg cfg;        /* out_dir and crop_graph are the run's to set */
+    int no_test;              /* neither load nor score the test split (recipe candidates) */
+    ecg_run_record run_info;  /* the manifest's "run" */
+    FILE *log;                /* the summary (splits, best epoch, metrics, files); NULL: silent */
+} ecg_train_job;
+/* Trains job->model on the train split, keeps the epoch with the best validation macro-F1,
+ * evaluates it on val (and test), writes OUT/weights.safetensors and OUT/manifest.json (config,
+ * seed, data version, splits with their records, run, metrics, the task's score). 0, or -1 with
+ * err. */
+int ecg_train_run(ecg_train_job *job, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- compression (runs/compress_run.c) */
+typedef struct {
+    const char *src;           /* a run's folder, or (task set) a registry model */
+    const char *task, *weights; /* the MODEL form: its task and f32 weights file */
+    long long seed;            /* the MODEL form's seed (its splits) */
+    const char *out;           /* the compressed run's folder, created when missing */
+    const char *data;          /* NULL: the source's data folder */
+    int do_channels;           /* channel pruning by ch, fine-tuned unless magnitude pruning follows */
+    ecg_channel_cfg ch;
+    int do_prune, gradual;     /* magnitude pruning by prune, one-shot or on the cubic schedule */
+    ecg_prune_cfg prune;
+    int finetune_epochs;
+    float lr;
+    int fp16;                  /* weights stored as fp16 (size only) */
+    int int8, calib;           /* post-training int8 on calib train examples */
+    const char *calib_method;  /* minmax | percentile | auto (the better validation macro-F1) */
+    double percentile;
+    int threads, batch;        /* batch 0: the source's */
+    int quiet;                 /* no progress bar while fine-tuning */
+    ecg_run_record run_info;   /* as ecg_train_job's */
+    FILE *log;
+} ecg_compress_job;
+/* The defaults of `ecgbench compress` (2 fine-tuning epochs at 1e-4, 512 calibration examples,
+ * auto method, percentile 99.99, global scope). */
+ecg_compress_job ecg_compress_defaults(void);
+/* The passes in their order: channel pruning, magnitude pruning (+ fine-tuning), fp16, batchnorm
+ * folding + int8; then OUT's weights files and manifest.json (the source's fields, its passes
+ * and these, the variant name, sizes, val and test metrics of the result on its XNNPACK path).
+ * 0, or -1 with err. */
+int ecg_compress_run(ecg_compress_job *job, char *err, size_t errlen);
+
+#endif

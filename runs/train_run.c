@@ -1,0 +1,168 @@
+/* ecg_train_run: the pipeline of `ecgbench train` (runs/pipelines.h). Trains on the task's train
+ * split, selects the epoch with the best validation macro-F1, evaluates it on val and test
+ * through the XNNPACK executor, and writes OUT/weights.safetensors and OUT/manifest.json
+ * (config, seed, data version, run metadata, metrics). Checkpoints and epochs.csv go to OUT too;
+ * cfg.resume continues a killed run. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "runs/files.h"
+#include "runs/manifest.h"
+#include "runs/pipelines.h"
+
+static cJSON *config_json(const ecg_train_job *job, const ecg_train_cfg *c) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "epochs", c->epochs);
+    cJSON_AddNumberToObject(j, "batch", c->batch);
+    cJSON_AddNumberToObject(j, "warmup_epochs", c->warmup_epochs);
+    cJSON_AddNumberToObject(j, "lr", c->lr);
+    cJSON_AddNumberToObject(j, "min_lr", c->min_lr);
+    cJSON_AddNumberToObject(j, "weight_decay", c->adamw.weight_decay);
+    cJSON_AddNumberToObject(j, "patience", c->patience);
+    cJSON_AddBoolToObject(j, "augment", c->augment);
+    cJSON_AddStringToObject(j, "class_weights", c->class_weighted == 2 ? "sqrt" : c->class_weighted ? "inverse" : "none");
+    if (c->class_weight_cap > 0) cJSON_AddNumberToObject(j, "class_weight_cap", c->class_weight_cap);
+    if (c->crop > 0) cJSON_AddNumberToObject(j, "crop", c->crop);
+    cJSON_AddStringToObject(j, "data_dir", job->data);
+    return j;
+}
+
+/* What a split held: its examples and source records, listed when few (mitdb-aami's 4 validation
+ * records), so a run's manifest says which patients chose its epoch and recipe. */
+static cJSON *split_json(const ecg_dataset *d) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "split", d->split);
+    cJSON_AddNumberToObject(j, "examples", d->n);
+    if (!d->record) return j;
+    enum { LISTED = 32 };
+    int ids[LISTED], distinct = 0; /* the loaders read record by record, so a record's examples are contiguous */
+    for (int i = 0; i < d->n; i++)
+        if (i == 0 || d->record[i] != d->record[i - 1]) {
+            if (distinct < LISTED) ids[distinct] = d->record[i];
+            distinct++;
+        }
+    cJSON_AddNumberToObject(j, "records", distinct);
+    if (distinct <= LISTED) cJSON_AddItemToObject(j, "record_ids", cJSON_CreateIntArray(ids, distinct));
+    return j;
+}
+
+/* What one training left to write down. */
+typedef struct {
+    ecg_dataset tr, val, test;
+    ecg_graph g, win;
+    ecg_train_result res;
+    ecg_metrics mv, mt;
+} trained;
+
+static int load_split(const ecg_train_job *job, const char *split, ecg_dataset *d, char *err, size_t errlen) {
+    int hit;
+    return ecg_task_load_cached(job->task, split, job->data, job->cfg.seed, NULL, d, &hit, err, errlen);
+}
+
+/* The splits, the model (and its copy for --crop windows), training, and the chosen epoch's
+ * metrics. */
+static int train_and_evaluate(ecg_train_job *job, trained *t, char *err, size_t errlen) {
+    if (load_split(job, "train", &t->tr, err, errlen) || load_split(job, "val", &t->val, err, errlen) ||
+        (!job->no_test && load_split(job, "test", &t->test, err, errlen)))
+        return -1;
+    ecg_model_cfg mc = ecg_model_cfg_default(t->tr.length, t->tr.channels, t->tr.n_classes);
+    mc.seed = job->cfg.seed;
+    mc.n_features = t->tr.n_features;
+    mc.feature_names = t->tr.feature_names;
+    if (ecg_model_build(job->model, &mc, &t->g, err, errlen)) return -1;
+    if (job->cfg.crop == t->tr.length) job->cfg.crop = 0; /* a window of the whole example */
+    if (job->cfg.crop > 0 && job->cfg.crop < t->tr.length) { /* the same model for the training windows */
+        mc.length = job->cfg.crop;
+        if (ecg_model_build(job->model, &mc, &t->win, err, errlen)) {
+            size_t l = strlen(err);
+            snprintf(err + l, errlen - l, " (for --crop %d)", job->cfg.crop);
+            return -1;
+        }
+        job->cfg.crop_graph = &t->win;
+    }
+    if (job->log)
+        fprintf(job->log, "%s on %s: %d train / %d val / %d test examples%s [%d, %d], %lld parameters\ndata: %s\n",
+                job->model, job->task, t->tr.n, t->val.n, t->test.n, job->no_test ? " (not loaded: --no-test)" : "",
+                t->tr.length, t->tr.channels, (long long)ecg_graph_param_count(&t->g), t->tr.data_version);
+    if (ecg_train(&t->g, &job->cfg, &t->tr, &t->val, &t->res, err, errlen)) return -1;
+    return ecg_evaluate(&t->g, &t->val, job->cfg.eval_batch, job->cfg.threads, &t->mv, NULL, err, errlen) ||
+                   (!job->no_test &&
+                    ecg_evaluate(&t->g, &t->test, job->cfg.eval_batch, job->cfg.threads, &t->mt, NULL, err, errlen))
+               ? -1
+               : 0;
+}
+
+static cJSON *manifest(ecg_train_job *job, const trained *t) {
+    cJSON *man = cJSON_CreateObject();
+    cJSON_AddStringToObject(man, "model", job->model);
+    cJSON_AddStringToObject(man, "task", job->task);
+    cJSON_AddStringToObject(man, "weights", "weights.safetensors");
+    cJSON_AddNumberToObject(man, "seed", (double)job->cfg.seed);
+    cJSON_AddNumberToObject(man, "params", (double)ecg_graph_param_count(&t->g));
+    cJSON_AddNumberToObject(man, "flops_per_example", (double)ecg_graph_flops(&t->g));
+    cJSON_AddItemToObject(man, "config", config_json(job, &job->cfg));
+    cJSON_AddNumberToObject(man, "epochs_run", t->res.epochs_run);
+    cJSON_AddNumberToObject(man, "best_epoch", t->res.best_epoch);
+    cJSON_AddNumberToObject(man, "train_examples_per_second", t->res.examples_per_second);
+    cJSON_AddStringToObject(man, "data_version", t->tr.data_version);
+    cJSON *splits = cJSON_AddObjectToObject(man, "splits");
+    cJSON_AddItemToObject(splits, "train", split_json(&t->tr));
+    cJSON_AddItemToObject(splits, "val", split_json(&t->val));
+    if (!job->no_test) cJSON_AddItemToObject(splits, "test", split_json(&t->test));
+    cJSON *run = job->run_info.fn ? job->run_info.fn(job->run_info.ctx, ecg_threads_for(job->cfg.threads)) : NULL;
+    if (run) cJSON_AddItemToObject(man, "run", run);
+    cJSON *metrics = cJSON_CreateObject();
+    cJSON_AddItemToObject(metrics, "val", ecg_metrics_json(&t->mv, t->val.class_names));
+    if (!job->no_test) cJSON_AddItemToObject(metrics, "test", ecg_metrics_json(&t->mt, t->test.class_names));
+    cJSON_AddItemToObject(man, "metrics", metrics);
+    const ecg_task *tk = ecg_task_find(job->task);
+    if (tk && tk->score_name) {
+        cJSON *sc = cJSON_AddObjectToObject(man, "score");
+        cJSON_AddStringToObject(sc, "name", tk->score_name);
+        cJSON_AddNumberToObject(sc, "val", ecg_metrics_mean_f1(&t->mv, tk->score_classes));
+        if (!job->no_test) cJSON_AddNumberToObject(sc, "test", ecg_metrics_mean_f1(&t->mt, tk->score_classes));
+    }
+    return man;
+}
+
+/* The figures shown: the test split's, or the validation split's when the test split was not loaded. */
+static void summary(const ecg_train_job *job, const trained *t) {
+    FILE *f = job->log;
+    const ecg_dataset *shown_split = job->no_test ? &t->val : &t->test;
+    const ecg_metrics *shown = job->no_test ? &t->mv : &t->mt;
+    fprintf(f, "best epoch %d of %d (validation macro-F1 %.4f); trained at %.0f examples/s on %d threads\n\n%s (%s):\n",
+            t->res.best_epoch, t->res.epochs_run, t->mv.macro_f1, t->res.examples_per_second,
+            ecg_threads_for(job->cfg.threads), job->no_test ? "validation" : "test", shown_split->split);
+    ecg_metrics_print(f, shown, shown_split->class_names);
+    const ecg_task *tk = ecg_task_find(job->task);
+    if (tk && tk->score_name) fprintf(f, "%s %.4f\n", tk->score_name, ecg_metrics_mean_f1(shown, tk->score_classes));
+    fprintf(f, "\nwrote %s/weights.safetensors, %s/manifest.json\n", job->out, job->out);
+}
+
+int ecg_train_run(ecg_train_job *job, char *err, size_t errlen) {
+    trained t = {0};
+    cJSON *man = NULL;
+    char path[1200], seed[32];
+    int rc = -1;
+    job->cfg.out_dir = job->out;
+    if (ecg_mkdir_p(job->out, err, errlen) || train_and_evaluate(job, &t, err, errlen)) goto done;
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)job->cfg.seed);
+    const char *meta[] = {"model", job->model, "task", job->task, "seed", seed};
+    snprintf(path, sizeof path, "%s/weights.safetensors", job->out);
+    if (ecg_safetensors_save(&t.g, path, meta, 3, err, errlen)) goto done;
+    man = manifest(job, &t);
+    snprintf(path, sizeof path, "%s/manifest.json", job->out);
+    if (ecg_write_json(path, man, err, errlen)) goto done;
+    if (job->log) summary(job, &t);
+    rc = 0;
+done:
+    job->cfg.crop_graph = NULL; /* t.win goes now */
+    cJSON_Delete(man);
+    ecg_graph_free(&t.g);
+    ecg_graph_free(&t.win);
+    ecg_dataset_free(&t.tr);
+    ecg_dataset_free(&t.val);
+    ecg_dataset_free(&t.test);
+    return rc;
+}
