@@ -6,6 +6,9 @@
 
 #include <stddef.h>
 
+#include "bench/gbench_shim.h"
+#include "runs/runs.h"
+
 /* The f32 GFLOP/s one core reaches on a loop of independent FMAs in its widest vectors: the best
  * of timings of >= 20 ms of the thread's CPU time (time another job holds the core does not
  * count), taken in rounds of 5 until the best 3 agree within 2% (or 3 s have gone by).
@@ -49,5 +52,33 @@ long ecg_peak_rss_kb(const char *run_dir, int batch, char *err, size_t errlen);
 /* What that child (`ecgbench rss-probe`, cli/cmd_rss_probe.c) does: builds the run's model, loads its weights, plans
  * the XNNPACK executor, runs one batch; *peak_kb is its VmHWM. 0, or -1 with err. */
 int ecg_rss_probe_run(const char *run_dir, int batch, long *peak_kb, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- latency cases (bench/latency_cases.c) */
+/* One case of `ecgbench latency`: a run at a batch size and thread count. */
+typedef struct {
+    const ecg_run *run;
+    ecg_run_model m;
+    ecg_xnn *x;
+    int batch, threads, threads_used; /* asked for; the executor's (recorded before teardown) */
+    double init_ms, flops; /* flops per call (whole batch) */
+    char name[320];
+    char flag[96];         /* ecg_latency_flag's reason, "" when the row looks plausible */
+} ecg_latency_case;
+
+/* The cases and their shim descriptions (gc[i] times cases[i]). */
+typedef struct {
+    ecg_latency_case *cases;
+    ecg_gbench_case *gc;
+    int n;
+} ecg_latency_set;
+/* Every run at every batch size and thread count (0: all cores), a thread count that comes out the
+ * same as another (1 and all on one core) once. 0, or -1 with err (none to time, a run that does
+ * not open). */
+int ecg_latency_cases(const ecg_run *runs, int n_runs, const int *batch, int n_batch, const int *threads, int n_threads,
+                      ecg_latency_set *s, char *err, size_t errlen);
+void ecg_latency_set_free(ecg_latency_set *s);
+/* After the run: flags each timed case (ecg_latency_flag; the 1-thread case of the same run and
+ * batch is its scaling reference); returns how many were flagged and the first in *first. */
+int ecg_latency_flag_cases(ecg_latency_case *c, const ecg_gbench_result *res, int n, int *first);
 
 #endif

@@ -148,6 +148,26 @@ static int write_csv(const opts *o, const model_case *mc, const ecg_gbench_resul
     return 0;
 }
 
+/* The XNNPACK executor of each case, its inputs filled (the ECG N(0, 1), seeded), and its shim case. */
+static int make_cases(const opts *o, model_case *mc, ecg_gbench_case *gc, int n, char *err, size_t errlen) {
+    for (int i = 0; i < n; i++) {
+        char msg[ECG_ERR_LEN];
+        if (!(mc[i].x = ecg_xnn_create(&mc[i].g, o->batch, o->threads, 0, msg, sizeof msg))) {
+            snprintf(err, errlen, "%s: XNNPACK executor: %s", mc[i].name, msg);
+            return -1;
+        }
+        size_t numel = (size_t)o->batch * (size_t)ecg_shape_numel(&mc[i].g.values[mc[i].g.inputs[0]].shape);
+        ecg_rng r = {42};
+        float *in = ecg_xnn_input(mc[i].x, 0);
+        for (size_t k = 0; k < numel; k++) in[k] = ecg_rng_normal(&r);
+        for (int k = 1; k < mc[i].g.n_inputs; k++) /* patient features: zeros are valid inputs */
+            memset(ecg_xnn_input(mc[i].x, k), 0,
+                   sizeof(float) * (size_t)o->batch * (size_t)ecg_shape_numel(&mc[i].g.values[mc[i].g.inputs[k]].shape));
+        gc[i] = (ecg_gbench_case){mc[i].name, run_case, &mc[i], (double)ecg_graph_flops(&mc[i].g) * o->batch, NULL, NULL};
+    }
+    return 0;
+}
+
 int ecg_cmd_bench_model(int argc, char **argv) {
     opts o;
     int rc = parse(argc, argv, &o);
@@ -172,21 +192,7 @@ int ecg_cmd_bench_model(int argc, char **argv) {
         snprintf(mc[1].name, sizeof mc[1].name, "%s/channels-%g-%s-%s", o.model, o.ch.ratio, o.ch.residual ? "all" : "local",
                  o.ch.rank == ECG_CHANNEL_RANK_BN ? "bn" : "l1");
     }
-    for (int i = 0; i < n; i++) {
-        char msg[ECG_ERR_LEN];
-        if (!(mc[i].x = ecg_xnn_create(&mc[i].g, o.batch, o.threads, 0, msg, sizeof msg))) {
-            snprintf(err, sizeof err, "%s: XNNPACK executor: %s", mc[i].name, msg);
-            goto done;
-        }
-        size_t numel = (size_t)o.batch * (size_t)ecg_shape_numel(&mc[i].g.values[mc[i].g.inputs[0]].shape);
-        ecg_rng r = {42};
-        float *in = ecg_xnn_input(mc[i].x, 0);
-        for (size_t k = 0; k < numel; k++) in[k] = ecg_rng_normal(&r);
-        for (int k = 1; k < mc[i].g.n_inputs; k++) /* patient features: zeros are valid inputs */
-            memset(ecg_xnn_input(mc[i].x, k), 0,
-                   sizeof(float) * (size_t)o.batch * (size_t)ecg_shape_numel(&mc[i].g.values[mc[i].g.inputs[k]].shape));
-        gc[i] = (ecg_gbench_case){mc[i].name, run_case, &mc[i], (double)ecg_graph_flops(&mc[i].g) * o.batch, NULL, NULL};
-    }
+    if (make_cases(&o, mc, gc, n, err, sizeof err)) goto done;
     ecg_gbench_opts go = {.repetitions = 10};
     if (ecg_gbench_run(o.n_pass, o.pass, gc, n, &go, res, err, sizeof err)) {
         rc = 2;

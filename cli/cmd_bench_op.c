@@ -303,6 +303,50 @@ static int write_csv(const char *path, const op_case *cases, const ecg_gbench_re
     return 0;
 }
 
+/* Every shape and tap count's graph, and a case per executor on it. */
+static int build_cases(const opts *o, int n_shapes, op_graph *graphs, op_case *cases, ecg_gbench_case *gc, char *err,
+                       size_t errlen) {
+    for (int s = 0, gi = 0; s < n_shapes; s++) {
+        for (int k = 0; k < o->n_taps; k++, gi++) {
+            op_graph *gr = &graphs[gi];
+            gr->length = o->length[o->n_length == 1 ? 0 : s];
+            gr->channels = o->channels[o->n_channels == 1 ? 0 : s];
+            gr->taps = o->taps[k];
+            if (o->op == ECG_OP_CONV1D)
+                snprintf(gr->name, sizeof gr->name, "%s/T%dxC%d/k%d", o->op_name, gr->length, gr->channels, gr->taps);
+            else snprintf(gr->name, sizeof gr->name, "%s/T%dxC%d", o->op_name, gr->length, gr->channels);
+            if (build_graph(gr, o, err, errlen)) return -1;
+            for (int e = 0; e < o->n_ex; e++) {
+                op_case *c = &cases[gi * o->n_ex + e];
+                c->graph = gr;
+                c->ex = (executor)o->ex[e];
+                snprintf(c->name, sizeof c->name, "%s/%s", gr->name, ex_names[c->ex]);
+                if (create_exec(c, o, err, errlen)) return -1;
+                gc[gi * o->n_ex + e] = (ecg_gbench_case){c->name, run_case, c, c->flops, NULL, NULL};
+            }
+        }
+    }
+    return 0;
+}
+
+/* bench_op.csv and run.json, once some case ran. */
+static int write_outputs(const opts *o, const op_case *cases, const ecg_gbench_result *res, int n_cases, int n_ran,
+                         int argc, char **argv, char *err, size_t errlen) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bench_op.csv", o->out);
+    if (write_csv(path, cases, res, n_cases, o, err, errlen)) return -1;
+    printf("bench-op: %d case(s) -> %s\n", n_ran, path);
+    int threads = 1;
+    for (int i = 0; i < n_cases; i++)
+        if (cases[i].threads > threads) threads = cases[i].threads;
+    ecg_run_info ri;
+    ecg_run_info_collect(&ri, threads, argc, argv);
+    snprintf(path, sizeof path, "%s/run.json", o->out);
+    if (ecg_run_info_write(&ri, path, err, errlen)) return -1;
+    printf("bench-op: run metadata -> %s\n", path);
+    return 0;
+}
+
 int ecg_cmd_bench_op(int argc, char **argv) {
     opts o;
     int prc = parse_args(argc, argv, &o);
@@ -321,26 +365,7 @@ int ecg_cmd_bench_op(int argc, char **argv) {
         goto done;
     }
 
-    for (int s = 0, gi = 0; s < n_shapes; s++) {
-        for (int k = 0; k < o.n_taps; k++, gi++) {
-            op_graph *gr = &graphs[gi];
-            gr->length = o.length[o.n_length == 1 ? 0 : s];
-            gr->channels = o.channels[o.n_channels == 1 ? 0 : s];
-            gr->taps = o.taps[k];
-            if (o.op == ECG_OP_CONV1D)
-                snprintf(gr->name, sizeof gr->name, "%s/T%dxC%d/k%d", o.op_name, gr->length, gr->channels, gr->taps);
-            else snprintf(gr->name, sizeof gr->name, "%s/T%dxC%d", o.op_name, gr->length, gr->channels);
-            if (build_graph(gr, &o, err, sizeof err)) goto done;
-            for (int e = 0; e < o.n_ex; e++) {
-                op_case *c = &cases[gi * o.n_ex + e];
-                c->graph = gr;
-                c->ex = (executor)o.ex[e];
-                snprintf(c->name, sizeof c->name, "%s/%s", gr->name, ex_names[c->ex]);
-                if (create_exec(c, &o, err, sizeof err)) goto done;
-                gc[gi * o.n_ex + e] = (ecg_gbench_case){c->name, run_case, c, c->flops, NULL, NULL};
-            }
-        }
-    }
+    if (build_cases(&o, n_shapes, graphs, cases, gc, err, sizeof err)) goto done;
 
     ecg_gbench_opts go = {.repetitions = 10};
     if (ecg_gbench_run(o.n_pass, o.pass, gc, n_cases, &go, res, err, sizeof err)) {
@@ -348,22 +373,8 @@ int ecg_cmd_bench_op(int argc, char **argv) {
         goto done;
     }
     int n_ran, n_failed = ecg_gbench_count("bench-op", gc, res, n_cases, &n_ran);
-    if (n_ran) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/bench_op.csv", o.out);
-        if (write_csv(path, cases, res, n_cases, &o, err, sizeof err)) goto done;
-        printf("bench-op: %d case(s) -> %s\n", n_ran, path);
-        int threads = 1;
-        for (int i = 0; i < n_cases; i++)
-            if (cases[i].threads > threads) threads = cases[i].threads;
-        ecg_run_info ri;
-        ecg_run_info_collect(&ri, threads, argc, argv);
-        snprintf(path, sizeof path, "%s/run.json", o.out);
-        if (ecg_run_info_write(&ri, path, err, sizeof err)) goto done;
-        printf("bench-op: run metadata -> %s\n", path);
-    } else {
-        printf("bench-op: no case ran (filtered out or listed only); nothing written\n");
-    }
+    if (n_ran && write_outputs(&o, cases, res, n_cases, n_ran, argc, argv, err, sizeof err)) goto done;
+    if (!n_ran) printf("bench-op: no case ran (filtered out or listed only); nothing written\n");
     rc = n_failed ? 1 : 0;
     if (n_failed) snprintf(err, sizeof err, "%d case(s) failed", n_failed);
 

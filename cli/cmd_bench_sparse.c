@@ -224,6 +224,50 @@ static int write_csv(const char *path, const sp_case *cases, const ecg_gbench_re
     return 0;
 }
 
+/* Every shape and sparsity's graph, and a case per executor on it. */
+static int build_cases(const opts *o, sp_graph *graphs, sp_case *cases, ecg_gbench_case *gc, char *err, size_t errlen) {
+    char msg[ECG_ERR_LEN];
+    for (int s = 0, gi = 0; s < o->n_shapes; s++)
+        for (int p = 0; p < o->n_sparsity; p++, gi++) {
+            sp_graph *gr = &graphs[gi];
+            gr->sh = o->shapes[s];
+            gr->sparsity = o->sparsity[p];
+            snprintf(gr->shape_name, sizeof gr->shape_name, "T%d/%d->%d", gr->sh.t, gr->sh.in, gr->sh.out);
+            if (build_graph(gr, o, err, errlen)) return -1;
+            for (int e = 0; e < EX_COUNT; e++) {
+                sp_case *c = &cases[gi * EX_COUNT + e];
+                c->graph = gr;
+                c->ex = (executor)e;
+                snprintf(c->name, sizeof c->name, "pw/%s/s%d/%s", gr->shape_name, gr->sparsity, ex_names[e]);
+                if (!(c->x = ecg_xnn_create(&gr->g, o->batch, o->threads, ex_flags[e], msg, sizeof msg))) {
+                    snprintf(err, errlen, "%s: %s", c->name, msg);
+                    return -1;
+                }
+                c->threads = ecg_xnn_threads(c->x);
+                c->lowered_sparse = ecg_xnn_get_stats(c->x).n_sparse;
+                memcpy(ecg_xnn_input(c->x, 0), gr->input,
+                       (size_t)o->batch * (size_t)gr->sh.t * (size_t)gr->sh.in * sizeof(float));
+                gc[gi * EX_COUNT + e] = (ecg_gbench_case){c->name, run_case, c, 0, NULL, NULL};
+            }
+        }
+    return 0;
+}
+
+/* bench_sparse.csv and run.json, once some case ran. */
+static int write_outputs(const opts *o, const sp_case *cases, const ecg_gbench_result *res, int n_cases, int n_ran,
+                         int argc, char **argv, char *err, size_t errlen) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bench_sparse.csv", o->out);
+    if (write_csv(path, cases, res, n_cases, o, err, errlen)) return -1;
+    printf("bench-sparse: %d case(s) -> %s\n", n_ran, path);
+    ecg_run_info ri;
+    ecg_run_info_collect(&ri, cases[0].threads, argc, argv);
+    snprintf(path, sizeof path, "%s/run.json", o->out);
+    if (ecg_run_info_write(&ri, path, err, errlen)) return -1;
+    printf("bench-sparse: run metadata -> %s\n", path);
+    return 0;
+}
+
 int ecg_cmd_bench_sparse(int argc, char **argv) {
     opts o;
     int prc = parse_args(argc, argv, &o);
@@ -233,54 +277,21 @@ int ecg_cmd_bench_sparse(int argc, char **argv) {
     sp_case *cases = calloc((size_t)n_cases, sizeof *cases);
     ecg_gbench_case *gc = calloc((size_t)n_cases, sizeof *gc);
     ecg_gbench_result *res = calloc((size_t)n_cases, sizeof *res);
-    char err[1024] = "", msg[ECG_ERR_LEN];
+    char err[1024] = "";
     int rc = 1;
     if (!graphs || !cases || !gc || !res) {
         snprintf(err, sizeof err, "out of memory");
         goto done;
     }
-    for (int s = 0, gi = 0; s < o.n_shapes; s++)
-        for (int p = 0; p < o.n_sparsity; p++, gi++) {
-            sp_graph *gr = &graphs[gi];
-            gr->sh = o.shapes[s];
-            gr->sparsity = o.sparsity[p];
-            snprintf(gr->shape_name, sizeof gr->shape_name, "T%d/%d->%d", gr->sh.t, gr->sh.in, gr->sh.out);
-            if (build_graph(gr, &o, err, sizeof err)) goto done;
-            for (int e = 0; e < EX_COUNT; e++) {
-                sp_case *c = &cases[gi * EX_COUNT + e];
-                c->graph = gr;
-                c->ex = (executor)e;
-                snprintf(c->name, sizeof c->name, "pw/%s/s%d/%s", gr->shape_name, gr->sparsity, ex_names[e]);
-                if (!(c->x = ecg_xnn_create(&gr->g, o.batch, o.threads, ex_flags[e], msg, sizeof msg))) {
-                    snprintf(err, sizeof err, "%s: %s", c->name, msg);
-                    goto done;
-                }
-                c->threads = ecg_xnn_threads(c->x);
-                c->lowered_sparse = ecg_xnn_get_stats(c->x).n_sparse;
-                memcpy(ecg_xnn_input(c->x, 0), gr->input,
-                       (size_t)o.batch * (size_t)gr->sh.t * (size_t)gr->sh.in * sizeof(float));
-                gc[gi * EX_COUNT + e] = (ecg_gbench_case){c->name, run_case, c, 0, NULL, NULL};
-            }
-        }
+    if (build_cases(&o, graphs, cases, gc, err, sizeof err)) goto done;
     ecg_gbench_opts go = {.repetitions = 10};
     if (ecg_gbench_run(o.n_pass, o.pass, gc, n_cases, &go, res, err, sizeof err)) {
         rc = 2;
         goto done;
     }
     int n_ran, n_failed = ecg_gbench_count("bench-sparse", gc, res, n_cases, &n_ran);
-    if (n_ran) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/bench_sparse.csv", o.out);
-        if (write_csv(path, cases, res, n_cases, &o, err, sizeof err)) goto done;
-        printf("bench-sparse: %d case(s) -> %s\n", n_ran, path);
-        ecg_run_info ri;
-        ecg_run_info_collect(&ri, cases[0].threads, argc, argv);
-        snprintf(path, sizeof path, "%s/run.json", o.out);
-        if (ecg_run_info_write(&ri, path, err, sizeof err)) goto done;
-        printf("bench-sparse: run metadata -> %s\n", path);
-    } else {
-        printf("bench-sparse: no case ran (filtered out or listed only); nothing written\n");
-    }
+    if (n_ran && write_outputs(&o, cases, res, n_cases, n_ran, argc, argv, err, sizeof err)) goto done;
+    if (!n_ran) printf("bench-sparse: no case ran (filtered out or listed only); nothing written\n");
     rc = n_failed ? 1 : 0;
     if (n_failed) snprintf(err, sizeof err, "%d case(s) failed", n_failed);
 done:

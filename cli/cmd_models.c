@@ -70,6 +70,21 @@ static int write_layers_csv(const ecg_graph *g, const char *path) {
     return 0;
 }
 
+/* The per-layer table and the totals. */
+static void print_layers(const ecg_graph *g) {
+    printf("%-34s %-10s %-12s %10s %14s\n", "layer", "op", "output", "params", "FLOPs");
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ecg_node *n = &g->nodes[i];
+        char shape[64];
+        printf("%-34s %-10s %-12s %10lld %14lld\n", n->name, ecg_op_get(n->kind)->name,
+               ecg_shape_str(&g->values[n->out].shape, shape, sizeof shape), (long long)ecg_node_param_count(g, n),
+               (long long)ecg_node_flops(g, n));
+    }
+    long long params = (long long)ecg_graph_param_count(g);
+    printf("total: %lld parameters (%.2f MB as f32), %lld FLOPs\n", params, params * 4.0 / 1e6,
+           (long long)ecg_graph_flops(g));
+}
+
 int ecg_cmd_info(int argc, char **argv) {
     static const struct option long_opts[] = {{"task", required_argument, 0, 't'},
                                               {"length", required_argument, 0, 'l'},
@@ -122,17 +137,7 @@ int ecg_cmd_info(int argc, char **argv) {
         return 1;
     }
     printf("%s on %s, input [%d, %d], %d classes\n", argv[optind], task->name, c.length, c.channels, c.classes);
-    printf("%-34s %-10s %-12s %10s %14s\n", "layer", "op", "output", "params", "FLOPs");
-    for (int i = 0; i < g.n_nodes; i++) {
-        const ecg_node *n = &g.nodes[i];
-        char shape[64];
-        printf("%-34s %-10s %-12s %10lld %14lld\n", n->name, ecg_op_get(n->kind)->name,
-               ecg_shape_str(&g.values[n->out].shape, shape, sizeof shape), (long long)ecg_node_param_count(&g, n),
-               (long long)ecg_node_flops(&g, n));
-    }
-    long long params = (long long)ecg_graph_param_count(&g);
-    printf("total: %lld parameters (%.2f MB as f32), %lld FLOPs\n", params, params * 4.0 / 1e6,
-           (long long)ecg_graph_flops(&g));
+    print_layers(&g);
     int rc = csv ? write_layers_csv(&g, csv) : 0;
     ecg_graph_free(&g);
     return rc ? 1 : 0;

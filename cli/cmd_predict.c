@@ -108,41 +108,55 @@ static int write_logits(const char *path, const float *logits, int n, int k, con
     return ecg_st_write(path, &t, 1, meta, n_meta, err, errlen);
 }
 
-int ecg_cmd_predict(int argc, char **argv) {
+typedef struct {
+    const char *model, *task_name, *weights, *input, *out, *manifest;
+    int threads, batch;
+} opts;
+
+/* 0 ok, 1 help, 2 usage error. */
+static int parse(int argc, char **argv, opts *o) {
     static const struct option lo[] = {{"task", 1, 0, 't'},    {"weights", 1, 0, 'w'}, {"input", 1, 0, 'i'},
                                        {"out", 1, 0, 'o'},     {"threads", 1, 0, 'j'}, {"batch", 1, 0, 'b'},
                                        {"help", 0, 0, 'h'},    {"manifest", 1, 0, 'm'}, {0, 0, 0, 0}};
-    const char *task_name = NULL, *weights = NULL, *input = NULL, *out = NULL, *manifest = NULL;
-    int threads = 0, batch = 64, c;
+    *o = (opts){.batch = 64};
+    int c;
     long long v = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case 't': task_name = optarg; break;
-        case 'w': weights = optarg; break;
-        case 'i': input = optarg; break;
-        case 'o': out = optarg; break;
-        case 'm': manifest = optarg; break;
+        case 't': o->task_name = optarg; break;
+        case 'w': o->weights = optarg; break;
+        case 'i': o->input = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 'm': o->manifest = optarg; break;
         case 'j':
             if (ecg_arg_int("predict", "--threads", optarg, 0, 1024, &v)) return 2;
-            threads = (int)v;
+            o->threads = (int)v;
             break;
         case 'b':
             if (ecg_arg_int("predict", "--batch", optarg, 1, 65536, &v)) return 2;
-            batch = (int)v;
+            o->batch = (int)v;
             break;
-        case 'h': usage(stdout); return 0;
+        case 'h': usage(stdout); return 1;
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc - 1 || !task_name || !weights || !input || !out) {
+    if (optind != argc - 1 || !o->task_name || !o->weights || !o->input || !o->out) {
         fprintf(stderr, "ecgbench predict: give one MODEL, --task, --weights, --input and --out\n");
         usage(stderr);
         return 2;
     }
-    const char *model = argv[optind];
+    o->model = argv[optind];
+    return 0;
+}
+
+int ecg_cmd_predict(int argc, char **argv) {
+    opts o;
+    int prc = parse(argc, argv, &o);
+    if (prc) return prc == 1 ? 0 : prc;
+    const char *model = o.model, *weights = o.weights, *input = o.input, *out = o.out;
     char err[1024];
-    const ecg_task *task = ecg_task_lookup(task_name, err, sizeof err);
+    const ecg_task *task = ecg_task_lookup(o.task_name, err, sizeof err);
     if (!task) {
         fprintf(stderr, "ecgbench predict: %s\n", err);
         return 2;
@@ -155,7 +169,7 @@ int ecg_cmd_predict(int argc, char **argv) {
     float *logits = NULL;
     cJSON *man = NULL;
     int rc = 1;
-    if (manifest && !(man = ecg_read_json(manifest, err, sizeof err))) goto done;
+    if (o.manifest && !(man = ecg_read_json(o.manifest, err, sizeof err))) goto done;
     /* an int8 file (ecgbench compress --int8) runs on the int8 path, as eval runs it */
     int is8 = ecg_int8_file_is(weights, err, sizeof err);
     if (is8 < 0 || ecg_manifest_model_build(man, model, &mc, &g, err, sizeof err) ||
@@ -169,8 +183,8 @@ int ecg_cmd_predict(int argc, char **argv) {
         snprintf(err, sizeof err, "out of memory");
         goto done;
     }
-    if (is8 ? ecg_evaluate_q(&gi, &q, &d, batch, threads, &m, logits, err, sizeof err)
-            : ecg_evaluate(&g, &d, batch, threads, &m, logits, err, sizeof err))
+    if (is8 ? ecg_evaluate_q(&gi, &q, &d, o.batch, o.threads, &m, logits, err, sizeof err)
+            : ecg_evaluate(&g, &d, o.batch, o.threads, &m, logits, err, sizeof err))
         goto done;
     const char *meta[] = {"model", model, "task", task->name, "weights", weights, "input", input};
     if (write_logits(out, logits, d.n, d.n_classes, meta, 4, err, sizeof err)) goto done;

@@ -34,22 +34,6 @@ static void usage(FILE *f) {
             "Se = TP / (TP + FN), +P = TP / (TP + FP), totals summed over the records (gross).\n");
 }
 
-static int parse_records(const char *s, int *out, int *n) {
-    char buf[1024];
-    if (strlen(s) >= sizeof buf) return -1;
-    snprintf(buf, sizeof buf, "%s", s);
-    *n = 0;
-    char *save = NULL;
-    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        char *end;
-        errno = 0;
-        long v = strtol(t, &end, 10);
-        if (errno || *end || end == t || v < 0 || v > 99999 || *n >= N_MITDB * 4) return -1;
-        out[(*n)++] = (int)v;
-    }
-    return *n ? 0 : -1;
-}
-
 typedef struct {
     int tp, fp, fn;
 } counts;
@@ -131,17 +115,21 @@ static void csv_row(ecg_csv *w, const char *rec, const counts *c) {
     ecg_csv_end_row(w);
 }
 
-int ecg_cmd_qrs_eval(int argc, char **argv) {
-    const char *data = ecg_default_data_dir();
-    const char *csv = NULL;
-    int recs[N_MITDB * 4], n_recs = N_MITDB;
-    memcpy(recs, mitdb_records, sizeof mitdb_records);
-    double start_s = 0;
+typedef struct {
+    const char *data, *csv;
+    int recs[N_MITDB * 4], n_recs;
+    double start_s;
+} opts;
+
+/* 0 ok, 1 help, 2 usage error. */
+static int parse(int argc, char **argv, opts *o) {
+    *o = (opts){.data = ecg_default_data_dir(), .n_recs = N_MITDB};
+    memcpy(o->recs, mitdb_records, sizeof mitdb_records);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
-            return 0;
+            return 1;
         }
         if (i + 1 >= argc ||
             (strcmp(a, "--data") && strcmp(a, "--records") && strcmp(a, "--csv") && strcmp(a, "--start-s"))) {
@@ -151,22 +139,29 @@ int ecg_cmd_qrs_eval(int argc, char **argv) {
             return 2;
         }
         const char *v = argv[++i];
-        if (!strcmp(a, "--data")) data = v;
-        else if (!strcmp(a, "--csv")) csv = v;
+        if (!strcmp(a, "--data")) o->data = v;
+        else if (!strcmp(a, "--csv")) o->csv = v;
         else if (!strcmp(a, "--records")) {
-            if (parse_records(v, recs, &n_recs)) {
-                fprintf(stderr, "ecgbench data qrs-eval: bad --records '%s' (want e.g. 100,101,234)\n", v);
-                return 2;
-            }
+            if (ecg_arg_list("data qrs-eval", "--records", v, 0, 99999, o->recs, &o->n_recs, N_MITDB * 4)) return 2;
         } else {
             char *end;
-            start_s = strtod(v, &end);
-            if (*end || end == v || !(start_s >= 0) || !isfinite(start_s)) {
+            o->start_s = strtod(v, &end);
+            if (*end || end == v || !(o->start_s >= 0) || !isfinite(o->start_s)) {
                 fprintf(stderr, "ecgbench data qrs-eval: bad --start-s '%s'\n", v);
                 return 2;
             }
         }
     }
+    return 0;
+}
+
+int ecg_cmd_qrs_eval(int argc, char **argv) {
+    opts o;
+    int prc = parse(argc, argv, &o);
+    if (prc) return prc == 1 ? 0 : prc;
+    const char *data = o.data, *csv = o.csv;
+    const int *recs = o.recs, n_recs = o.n_recs;
+    double start_s = o.start_s;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/mitdb", data);
     ecg_csv w = {0};
