@@ -1,4 +1,5 @@
-/* `ecgbench report`: evaluates every finished run (trained and compressed) on the data at hand and
+/* `ecgbench report`: its options into a report job for ecg_report_run (report/report_run.c), which
+ * evaluates every finished run (trained and compressed) on the data at hand and
  * writes the reports under --out: results.csv, per_class.csv, confusion.csv, layers.csv (with each
  * layer's latency), sweep.csv, tables.md, tables.tex and run.json (with one core's measured FMA
  * peak). Every figure comes from this run's evaluation or from measuring the run's files; nothing
@@ -7,29 +8,12 @@
  * (models/seeds/RUN/seedN, report/report_seeds.c) are evaluated too: the tables show mean +- sd over
  * seeds. Full data when present (`make data`), else the bundled sample, which every table then
  * says at its top. */
-#include <cjson/cJSON.h>
 #include <getopt.h>
-#include <limits.h>
-#include <math.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "bench/bench.h"
-#include "bench/latency_check.h"
 #include "cli/cli.h"
-#include "compress/compress.h"
-#include "ops/timing.h"
 #include "report/report.h"
-#include "runs/files.h"
-#include "runs/manifest.h"
-
-#define MAX_ROOTS 8
-#define SAMPLE_DIR "datasets/sample"
-#define LAYER_REPS 1000      /* efficientecg-s takes ~0.14 ms a run */
-#define LAYER_BUDGET_S 2.0   /* a slower model (a 30 s cinc2017 record) gets fewer runs, */
-#define LAYER_MIN_REPS 20    /* but never fewer than this */
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench report [--out DIR] [--data DIR] [--runs ROOT]... [--latency CSV]... [--threads N]\n"
@@ -46,293 +30,49 @@ static void usage(FILE *f) {
                "               for a model whose runs would take over %.0f s)\n"
                "  --seeds DIR  further seeds of each trained run: DIR/RUN/seedN (default: the folder seeds beside\n"
                "               the run folder's root, models/seeds for models/weights); none: seed 1 only\n",
-            LAYER_REPS, LAYER_MIN_REPS, LAYER_BUDGET_S);
+            ECG_REPORT_LAYER_REPS, ECG_REPORT_LAYER_MIN_REPS, ECG_REPORT_LAYER_BUDGET_S);
 }
 
-static int has_task_data(const char *dir, const ecg_task *t) {
-    char p[1200];
-    struct stat st;
-    snprintf(p, sizeof p, "%s/%s", dir, t->data_subdir ? t->data_subdir : "");
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* The bundled sample, however the folder is named: SAMPLE_DIR itself, or a folder whose mitdb/
- * is marked SAMPLE (its cinc2017 records carry no mark of their own). */
-static int is_sample_dir(const char *dir) {
-    char a[PATH_MAX], b[PATH_MAX], p[1200];
-    if (realpath(dir, a) && realpath(SAMPLE_DIR, b) && !strcmp(a, b)) return 1;
-    snprintf(p, sizeof p, "%s/mitdb/SAMPLE", dir);
-    return access(p, F_OK) == 0;
-}
-
-static const char *base_name(const char *path) {
-    const char *s = strrchr(path, '/');
-    return s && s[1] ? s + 1 : path;
-}
-
-/* MAC FLOPs of conv/linear/LSTM/attention nodes scaled by the density of their weight matrices:
- * what a kernel that skips zeros would do. */
-static int64_t nonzero_flops(const ecg_graph *g) {
-    int64_t total = 0;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const ecg_node *n = &g->nodes[i];
-        int64_t numel = 0, nz = 0, f = ecg_node_flops(g, n);
-        for (int j = 0; j < n->n_param; j++) {
-            const ecg_param *p = &g->params[n->param[j]];
-            if (!p->trainable || p->shape.rank < 2 || n->kind == ECG_OP_EMBEDDING || n->kind == ECG_OP_TOKENS) continue;
-            int64_t m = ecg_shape_numel(&p->shape);
-            numel += m;
-            for (int64_t k = 0; k < m; k++) nz += p->data[k] != 0.0f;
-        }
-        total += numel ? (int64_t)((double)f * (double)nz / (double)numel + 0.5) : f;
-    }
-    return total;
-}
-
-static double pass_sparsity(const cJSON *man) {
-    const cJSON *passes = cJSON_GetObjectItemCaseSensitive(man, "passes"), *p;
-    cJSON_ArrayForEach(p, passes) {
-        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "pass"));
-        if (name && !strcmp(name, "magnitude_prune")) return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "sparsity"));
-    }
-    return 0;
-}
-
-/* Per-layer latency of a run (batch 1, 1 thread): its executor and the median time of each of
- * the executor's nodes (ecg_xnn_profile). */
-typedef struct {
-    ecg_xnn *x;
-    double *us;
-} layer_times;
-
-static void layer_times_free(layer_times *lt) {
-    ecg_xnn_free(lt->x);
-    free(lt->us);
-}
-
-static int time_layers(const ecg_run_model *m, int reps, layer_times *lt, char *err, size_t errlen) {
-    if (!(lt->x = ecg_run_executor(m, 1, 1, err, errlen))) return -1;
-    ecg_run_fill_inputs(m, lt->x, 1);
-    int n = ecg_xnn_n_nodes(lt->x);
-    double t0 = ecg_now_s(), sum = 0;
-    if (ecg_xnn_run(lt->x)) { /* also a warm-up */
-        snprintf(err, errlen, "per-layer timing failed (an XNNPACK run failed)");
-        return -1;
-    }
-    double per_run = ecg_now_s() - t0;
-    if (reps > LAYER_MIN_REPS && per_run * reps > LAYER_BUDGET_S)
-        reps = per_run * LAYER_MIN_REPS > LAYER_BUDGET_S ? LAYER_MIN_REPS : (int)(LAYER_BUDGET_S / per_run);
-    if (!(lt->us = malloc((size_t)n * sizeof *lt->us)) || ecg_xnn_profile(lt->x, reps, lt->us)) {
-        snprintf(err, errlen, "per-layer timing failed (%s)", lt->us ? "an XNNPACK run failed" : "out of memory");
-        return -1;
-    }
-    for (int i = 0; i < n; i++) sum += isnan(lt->us[i]) ? 0 : lt->us[i];
-    fprintf(stderr, "report:   layers sum to %.1f us (batch 1, 1 thread, median of %d runs)\n", sum, reps);
-    return 0;
-}
-
-/* A layer's time, NaN when the executor has no step for it (batchnorm folded, dropout removed). */
-static double layer_us(const layer_times *lt, const char *name) {
-    int i = ecg_xnn_find_node(lt->x, name);
-    return i < 0 ? NAN : lt->us[i];
-}
-
-static void csv_num_or_empty(ecg_csv *w, double v) {
-    if (isnan(v)) ecg_csv_str(w, "");
-    else ecg_csv_num(w, v);
-}
-
-/* The run's layers into layers.csv: name, op, output shape, params (and nonzero), FLOPs, and the
- * layer's latency with the GFLOP/s it achieves. */
-static void write_layers(ecg_csv *w, const ecg_report_row *row, const ecg_graph *g, const layer_times *lt) {
-    for (int i = 0; i < g->n_nodes; i++) {
-        const ecg_node *n = &g->nodes[i];
-        int64_t nz = 0;
-        for (int j = 0; j < n->n_param; j++) {
-            const ecg_param *p = &g->params[n->param[j]];
-            for (int64_t k = 0; p->trainable && k < ecg_shape_numel(&p->shape); k++) nz += p->data[k] != 0.0f;
-        }
-        char shape[64];
-        ecg_csv_str(w, row->task->name);
-        ecg_csv_str(w, row->run->model);
-        ecg_csv_str(w, row->run->variant);
-        ecg_csv_str(w, row->run_name);
-        ecg_csv_int(w, i);
-        ecg_csv_str(w, n->name);
-        ecg_csv_str(w, ecg_op_get(n->kind)->name);
-        ecg_csv_str(w, ecg_shape_str(&g->values[n->out].shape, shape, sizeof shape));
-        ecg_csv_int(w, ecg_node_param_count(g, n));
-        ecg_csv_int(w, nz);
-        ecg_csv_int(w, ecg_node_flops(g, n));
-        double us = layer_us(lt, n->name);
-        csv_num_or_empty(w, us);
-        csv_num_or_empty(w, us > 0 ? (double)ecg_node_flops(g, n) / (us * 1e3) : NAN);
-        ecg_csv_end_row(w);
-    }
-}
-
-/* Bytes the run's weights take in memory when it runs: f32 params and buffers, or the int8
- * model's weights, scales, biases and f32 params. */
-static int64_t weights_in_memory(const ecg_run_model *m) {
-    if (m->int8) return ecg_qmodel_bytes(&m->gi, &m->q);
-    int64_t b = 0;
-    for (int i = 0; i < m->g.n_params; i++) b += 4 * ecg_shape_numel(&m->g.params[i].shape);
-    return b;
-}
-
-/* run.json: the machine and build (ecg_run_info) and the core peak the GFLOP/s figures are set against. */
-static int write_run_json(const char *path, int threads, const ecg_peak *peak, int argc, char **argv,
-                          char *err, size_t errlen) {
-    ecg_run_info ri;
-    ecg_run_info_collect(&ri, ecg_threads_for(threads), argc, argv);
-    cJSON *j = ecg_run_info_json(&ri);
-    if (!j || !cJSON_AddNumberToObject(j, "core_peak_gflops", peak->gflops) ||
-        !cJSON_AddNumberToObject(j, "core_peak_spread_pct", peak->spread_pct) ||
-        !cJSON_AddNumberToObject(j, "core_peak_rounds", peak->rounds) || !cJSON_AddStringToObject(j, "core_peak_isa", peak->isa)) {
-        cJSON_Delete(j);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    int rc = ecg_write_json(path, j, err, errlen);
-    cJSON_Delete(j);
-    return rc;
-}
-
-/* The data folder a run is evaluated on. */
-static const char *data_for(const char *data_opt, const ecg_task *t) {
-    const char *data = data_opt ? data_opt : ecg_default_data_dir();
-    return !data_opt && !has_task_data(data, t) ? SAMPLE_DIR : data;
-}
-
-/* Evaluates one run into row (and its layers into layers). A further seed (extra_seed) gets its
- * accuracy figures only: latency, layers and peak RSS are the architecture's, measured on seed 1. */
-static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, int layer_reps, int extra_seed,
-                        ecg_report_row *row, ecg_csv *layers, char *err, size_t errlen) {
-    memset(row, 0, sizeof *row);
-    row->run = r;
-    row->seed = (int)r->seed;
-    row->extra_seed = extra_seed;
-    if (!(row->task = ecg_task_lookup(r->task, err, errlen))) return -1;
-    const char *data = data_for(data_opt, row->task);
-    row->sample = is_sample_dir(data);
-    snprintf(row->run_name, sizeof row->run_name, "%s", base_name(r->dir));
-    const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->man, "source"));
-    snprintf(row->source_name, sizeof row->source_name, "%s", src ? base_name(src) : "");
-    snprintf(row->split, sizeof row->split, "test");
-    ecg_dataset d = {0};
-    ecg_run_model rm = {0};
-    layer_times lt = {0};
-    const ecg_graph *g = &rm.g;
-    int hit, rc = -1;
-    if (ecg_task_load_cached(r->task, "test", data, r->seed, NULL, &d, &hit, err, errlen) ||
-        ecg_run_open(r, &rm, err, errlen) || ecg_run_evaluate(&rm, &d, threads, &row->m, err, errlen))
-        goto done;
-    row->sample |= strstr(d.data_version, "SAMPLE") != NULL;
-    snprintf(row->data_version, sizeof row->data_version, "%s", d.data_version);
-    for (int c = 0; c < d.n_classes && c < ECG_MAX_CLASSES; c++)
-        snprintf(row->class_names[c], sizeof row->class_names[c], "%s", d.class_names[c]);
-    row->score = row->task->score_name ? ecg_metrics_mean_f1(&row->m, row->task->score_classes) : NAN;
-    ecg_report_judge(row);
-    /* counted on the model's f32 graph; an int8 run's file holds the same params, one byte each */
-    if (rm.int8) g = &rm.gi;
-    row->params = ecg_graph_param_count(&rm.g);
-    row->nonzero_params = rm.int8 ? row->params : ecg_nonzero_params(g);
-    row->flops = ecg_graph_flops(&rm.g);
-    row->flops_nonzero = rm.int8 ? row->flops : nonzero_flops(g);
-    struct stat st;
-    row->size_bytes = stat(r->weights, &st) ? -1 : (long)st.st_size;
-    row->sparsity = pass_sparsity(r->man);
-    row->weights_in_memory = weights_in_memory(&rm);
-    if (extra_seed) {
-        rc = 0;
-        goto done;
-    }
-    if (time_layers(&rm, layer_reps, &lt, err, errlen)) goto done;
-    row->activations_in_memory = (int64_t)ecg_xnn_get_stats(lt.x).value_bytes;
-    write_layers(layers, row, g, &lt);
-    if ((row->peak_rss_kb = ecg_peak_rss_kb(r->dir, 1, err, errlen)) < 0) goto done;
-    rc = 0;
-done:
-    layer_times_free(&lt);
-    ecg_run_model_free(&rm);
-    ecg_dataset_free(&d);
-    return rc;
-}
-
-/* A further seed whose weights are not committed (large runs: only manifest.json, epochs.csv and
- * weights.sha256 are): its manifest's test metrics (ecg_report_row_from_manifest), computed on the full
- * data when it was trained. 1 when the report runs on the sample (its figures would not be
- * comparable) or the manifest has none, 0 with row filled, -1 with err. */
-static int seed_from_manifest(const ecg_run *r, const char *data_opt, const char *run_name, ecg_report_row *row, char *err,
-                              size_t errlen) {
-    memset(row, 0, sizeof *row);
-    const ecg_task *t = ecg_task_lookup(r->task, err, errlen);
-    if (!t) return -1;
-    if (is_sample_dir(data_for(data_opt, t))) return 1;
-    return ecg_report_row_from_manifest(r, run_name, row, err, errlen);
-}
-
-/* A trained run (not a compressed variant): the runs whose further seeds the report reads. */
-static int is_trained_run(const ecg_run *r) {
-    return !strcmp(r->variant, "f32") && !cJSON_GetObjectItemCaseSensitive(r->man, "source");
-}
-
-/* One line naming the degenerate runs (report/report_degenerate.c), none when there are none. */
-static void print_degenerate(const ecg_report_row *rows, int n) {
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        if (!rows[i].degenerate) continue;
-        char why[200];
-        ecg_report_degenerate_reason(&rows[i], why, sizeof why);
-        char seed[32] = "";
-        if (rows[i].extra_seed) snprintf(seed, sizeof seed, " seed %d", rows[i].seed);
-        printf("%s %s%s (%s)", k++ ? ";" : "report: degenerate, never on a Pareto front:", rows[i].run_name, seed, why);
-    }
-    if (k) printf("\n");
-}
-
-int ecg_cmd_report(int argc, char **argv) {
+/* 0 ok, 1 help, 2 usage error. */
+static int parse(int argc, char **argv, ecg_report_job *o) {
     static const struct option lo[] = {{"out", 1, 0, 'o'},     {"data", 1, 0, 'd'}, {"runs", 1, 0, 'r'},
                                        {"threads", 1, 0, 'j'}, {"latency", 1, 0, 'l'}, {"layer-reps", 1, 0, 'L'},
                                        {"seeds", 1, 0, 's'},   {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
-    const char *latency[4];
-    int n_latency = 0;
-    const char *out = "reports/out", *data = NULL, *roots[MAX_ROOTS], *seeds_root = NULL;
-    int no_seeds = 0;
-    int n_roots = 0, threads = 0, layer_reps = LAYER_REPS, c;
+    *o = (ecg_report_job){.out = "reports/out", .layer_reps = ECG_REPORT_LAYER_REPS, .argc = argc, .argv = argv};
+    int c;
     long long v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
-        case 'd': data = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 'd': o->data = optarg; break;
         case 'r':
-            if (n_roots == MAX_ROOTS) {
-                fprintf(stderr, "ecgbench report: at most %d --runs\n", MAX_ROOTS);
+            if (o->n_roots == ECG_REPORT_MAX_ROOTS) {
+                fprintf(stderr, "ecgbench report: at most %d --runs\n", ECG_REPORT_MAX_ROOTS);
                 return 2;
             }
-            roots[n_roots++] = optarg;
+            o->roots[o->n_roots++] = optarg;
             break;
         case 'j':
             if (ecg_arg_int("report", "--threads", optarg, 0, 1024, &v)) return 2;
-            threads = (int)v;
+            o->threads = (int)v;
             break;
         case 'L':
             if (ecg_arg_int("report", "--layer-reps", optarg, 1, 1000000, &v)) return 2;
-            layer_reps = (int)v;
+            o->layer_reps = (int)v;
             break;
         case 'l':
-            if (n_latency == 4) {
+            if (o->n_latency == 4) {
                 fprintf(stderr, "ecgbench report: at most 4 --latency files\n");
                 return 2;
             }
-            latency[n_latency++] = optarg;
+            o->latency[o->n_latency++] = optarg;
             break;
         case 's':
-            no_seeds = !strcmp(optarg, "none");
-            seeds_root = no_seeds ? NULL : optarg;
+            o->no_seeds = !strcmp(optarg, "none");
+            o->seeds_root = o->no_seeds ? NULL : optarg;
             break;
-        case 'h': usage(stdout); return 0;
+        case 'h': usage(stdout); return 1;
         default: return 2;
         }
     }
@@ -340,112 +80,17 @@ int ecg_cmd_report(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    return 0;
+}
+
+int ecg_cmd_report(int argc, char **argv) {
+    ecg_report_job job;
+    int rc = parse(argc, argv, &job);
+    if (rc) return rc == 1 ? 0 : rc;
     char err[1400];
-    ecg_run *runs = NULL, *extra = NULL;
-    int total = 0, rc = 1, n_rows = 0, n_extra = 0, n_skipped = 0;
-    const char **extra_of = NULL; /* each further seed's run name */
-    ecg_report_row *rows = NULL;
-    ecg_report_latency_files lf = {0};
-    ecg_csv layers = {0};
-    for (; lf.n < n_latency; lf.n++)
-        if (ecg_csv_read(latency[lf.n], &lf.t[lf.n], err, sizeof err)) goto fail;
-    if (ecg_runs_gather(roots, n_roots, &runs, &total, err, sizeof err)) goto fail;
-    if (total == 0) {
-        snprintf(err, sizeof err, "no finished runs (manifest.json) under the run folders; `make train` makes them");
-        goto fail;
+    if (ecg_report_run(&job, err, sizeof err)) {
+        fprintf(stderr, "ecgbench report: %s\n", err);
+        return 1;
     }
-    for (int k = 0; k < total && !no_seeds; k++) {
-        ecg_run *s;
-        int ns;
-        if (!is_trained_run(&runs[k])) continue;
-        if (ecg_report_find_seeds(&runs[k], seeds_root, &s, &ns, err, sizeof err)) goto fail;
-        if (ns == 0) continue;
-        ecg_run *all = realloc(extra, sizeof *all * (size_t)(n_extra + ns));
-        const char **names = realloc(extra_of, sizeof *names * (size_t)(n_extra + ns));
-        if (all) extra = all;
-        if (names) extra_of = names;
-        if (!all || !names) {
-            ecg_runs_free(s, ns);
-            snprintf(err, sizeof err, "out of memory");
-            goto fail;
-        }
-        memcpy(extra + n_extra, s, sizeof *s * (size_t)ns); /* the manifests move over */
-        for (int j = 0; j < ns; j++) extra_of[n_extra + j] = base_name(runs[k].dir);
-        n_extra += ns;
-        free(s);
-    }
-    if (!(rows = calloc((size_t)(total + n_extra), sizeof *rows)) || ecg_mkdir_p(out, err, sizeof err)) {
-        if (!rows) snprintf(err, sizeof err, "out of memory");
-        goto fail;
-    }
-    static const char *const layer_cols[] = {"dataset", "model", "variant", "run", "index", "layer", "op",
-                                             "output_shape", "params", "nonzero_params", "flops",
-                                             "latency_us", "gflops"};
-    char path[1200];
-    snprintf(path, sizeof path, "%s/layers.csv", out);
-    if (ecg_csv_open(&layers, path) == 0) ecg_csv_header(&layers, layer_cols, 13);
-    for (int k = 0; k < total; k++, n_rows++) {
-        fprintf(stderr, "report: [%d/%d] %s\n", k + 1, total + n_extra, runs[k].dir);
-        if (evaluate_run(&runs[k], data, threads, layer_reps, 0, &rows[k], &layers, err, sizeof err)) goto fail;
-    }
-    for (int k = 0; k < n_extra; k++) {
-        const ecg_run *s = &extra[k];
-        fprintf(stderr, "report: [%d/%d] %s\n", total + k + 1, total + n_extra, s->dir);
-        ecg_report_row *row = &rows[n_rows];
-        if (access(s->weights, R_OK) == 0) {
-            if (evaluate_run(s, data, threads, layer_reps, 1, row, &layers, err, sizeof err)) goto fail;
-            snprintf(row->run_name, sizeof row->run_name, "%s", extra_of[k]);
-            row->torch_eager_us = row->torch_script_us = row->ort_us = NAN;
-        } else {
-            int got = seed_from_manifest(s, data, extra_of[k], row, err, sizeof err);
-            if (got < 0) goto fail;
-            if (got > 0) {
-                fprintf(stderr, "report:   no weights and %s: left out\n",
-                        row->from_manifest ? "no test metrics in its manifest (trained blind)"
-                                           : "the report is on the sample data");
-                n_skipped++;
-                continue;
-            }
-            fprintf(stderr, "report:   no weights committed: its manifest's test metrics (not re-evaluated)\n");
-        }
-        n_rows++;
-    }
-    if (ecg_csv_close_err(&layers, err, sizeof err)) goto fail;
-    if (ecg_report_attach_latency(&lf, rows, n_rows, err, sizeof err) ||
-        (lf.n && ecg_report_write_latency(out, &lf, rows, n_rows, err, sizeof err)))
-        goto fail;
-    ecg_peak pk;
-    ecg_peak_measure(&pk);
-    double peak = pk.gflops;
-    fprintf(stderr, "report: one core's f32 FMA peak %.1f GFLOP/s +- %.1f%% (%s, %d rounds)\n", peak, pk.spread_pct,
-            pk.isa, pk.rounds);
-    snprintf(path, sizeof path, "%s/run.json", out);
-    if (ecg_report_write_csv(out, rows, n_rows, peak, err, sizeof err) || ecg_report_write_by_run(out, rows, n_rows, err, sizeof err) ||
-        ecg_report_write_ablation(out, rows, n_rows, err, sizeof err) ||
-        ecg_report_write_tables(out, rows, n_rows, peak, pk.spread_pct, err, sizeof err) ||
-        ecg_report_write_plot_labels(out, rows, n_rows, err, sizeof err) ||
-        write_run_json(path, threads, &pk, argc, argv, err, sizeof err))
-        goto fail;
-    printf("report: %d runs and %d further seeds%s -> %s/{results,results_by_run,per_class,confusion,layers,sweep,ablation%s}.csv, "
-           "tables.md, tables.tex, run.json\n", total, n_rows - total, n_skipped ? " (some left out, see above)" : "", out,
-           lf.n ? ",latency" : "");
-    print_degenerate(rows, n_rows);
-    char first[600];
-    fflush(stdout); /* the warning comes last, also when both go to one file */
-    ecg_latency_warn(stderr, ecg_report_latency_flagged(&lf, rows, n_rows, first, sizeof first), first);
-    if (!pk.stable)
-        fprintf(stderr, "warning: the core peak did not settle (its best timings %.1f%% apart after %d rounds); "
-                        "re-run on a quiet machine\n", pk.spread_pct, pk.rounds);
-    rc = 0;
-    goto done;
-fail:
-    fprintf(stderr, "ecgbench report: %s\n", err);
-done:
-    if (layers.f) ecg_csv_close(&layers);
-    for (int i = 0; i < lf.n; i++) ecg_csv_table_free(&lf.t[i]);
-    free(rows);
-    ecg_runs_free(runs, total);
-    ecg_runs_free(extra, n_extra);
-    free(extra_of);
-    return rc;
+    return 0;
 }

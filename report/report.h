@@ -184,4 +184,27 @@ void ecg_report_degenerate_reason(const ecg_report_row *r, char *buf, size_t len
  * size); degenerate runs are never on it and push no other run off it. */
 int ecg_report_on_front(const ecg_report_row *rows, int n, const ecg_report_row *r, int by_latency);
 
+/* ---------------------------------------------------------------- the whole report (report/report_run.c) */
+#define ECG_REPORT_MAX_ROOTS 8
+#define ECG_REPORT_LAYER_REPS 1000      /* efficientecg-s takes ~0.14 ms a run */
+#define ECG_REPORT_LAYER_BUDGET_S 2.0   /* a slower model (a 30 s cinc2017 record) gets fewer runs, */
+#define ECG_REPORT_LAYER_MIN_REPS 20    /* but never fewer than this */
+typedef struct {
+    const char *out;                                /* the reports' folder */
+    const char *data;                               /* NULL: each task's data folder, else the sample */
+    const char *roots[ECG_REPORT_MAX_ROOTS];        /* none: models/weights and models/compressed */
+    int n_roots;
+    const char *latency[4];                         /* latency CSVs to join */
+    int n_latency;
+    const char *seeds_root;                         /* NULL: beside each run's root */
+    int no_seeds;                                   /* seed 1 only */
+    int threads, layer_reps;
+    int argc;                                       /* the command line, for run.json */
+    char **argv;
+} ecg_report_job;
+/* Every run and seed evaluated, its layers timed and its peak RSS measured; the CSVs, tables,
+ * plot labels and run.json written to job->out; progress on stderr, the summary on stdout. 0, or
+ * -1 with err. */
+int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen);
+
 #endif
