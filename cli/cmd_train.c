@@ -21,6 +21,8 @@ static void usage(FILE *f) {
             "  --seed N            default " ECG_DEFAULT_SEED_STR " (initialisation, shuffles, augmentation, dropout)\n"
             "  --no-augment        --class-weights none|inverse|sqrt (default sqrt: inverse frequency, square root)\n"
             "  --class-weight-cap X  no class weighs more than X times the most common one (default: no cap)\n"
+            "  --class-weight-cap CLASS=X[,CLASS=X...]  the same cap for the classes named (e.g. F=8); both\n"
+            "                      forms can be given, each at most once\n"
             "  --crop N            train on N-sample windows of each example (a random one per epoch, inside\n"
             "                      the signal); validation and test see whole examples: for long records\n"
             "                      (cinc2017's 30 s) and models that do not depend on the input length\n"
@@ -68,7 +70,18 @@ static int parse(int argc, char **argv, ecg_train_job *o, int *quiet) {
                 bad = 1;
             }
             break;
-        case 'K': bad = ecg_arg_num("train", "--class-weight-cap", optarg, 1, 1e6, &v); o->cfg.class_weight_cap = (float)v; break;
+        case 'K': /* CLASS=X,... names classes (checked against the task's when training starts) */
+            if (strchr(optarg, '=') ? o->cfg.class_weight_caps != NULL : o->cfg.class_weight_cap > 0) {
+                fprintf(stderr, "ecgbench train: --class-weight-cap %s: that form was given already (list classes as "
+                                "CLASS=X,CLASS=X)\n", optarg);
+                bad = 1;
+            } else if (strchr(optarg, '=')) {
+                o->cfg.class_weight_caps = optarg;
+            } else {
+                bad = ecg_arg_num("train", "--class-weight-cap", optarg, 1, 1e6, &v);
+                o->cfg.class_weight_cap = (float)v;
+            }
+            break;
         case 'r': o->cfg.resume = 1; break;
         case 'L': bad = ecg_arg_int("train", "--epoch-limit", optarg, 1, 100000, &n); o->cfg.epoch_limit = (int)n; break;
         case 'q': *quiet = 1; break;

@@ -35,6 +35,7 @@ typedef struct {
     const char *data;
     int batch, class_weighted;
     float class_weight_cap;
+    const char *class_weight_caps; /* in run.man */
 } source;
 
 /* The MODEL --task --weights form: a manifest as a trained run's would say it. */
@@ -72,6 +73,7 @@ static int read_source(const ecg_compress_job *o, source *s, char *err, size_t e
     s->class_weighted = cw && !strcmp(cw, "sqrt") ? 2 : cw && !strcmp(cw, "inverse") ? 1 : 0;
     s->class_weight_cap = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "class_weight_cap"));
     if (!(s->class_weight_cap > 0)) s->class_weight_cap = 0; /* absent (NaN): no cap */
+    s->class_weight_caps = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "class_weight_caps"));
     return 0;
 }
 
@@ -80,7 +82,8 @@ static ecg_train_cfg finetune_cfg(const ecg_compress_job *o, const source *s) {
     ecg_train_cfg c = ecg_train_defaults();
     c.epochs = o->finetune_epochs, c.patience = o->finetune_epochs + 1, c.warmup_epochs = 0;
     c.batch = o->batch ? o->batch : s->batch, c.threads = o->threads, c.lr = o->lr, c.min_lr = o->lr / 100;
-    c.class_weighted = s->class_weighted, c.class_weight_cap = s->class_weight_cap, c.seed = s->run.seed ^ 0x70726e65ULL; /* "prne": not the training draws */
+    c.class_weighted = s->class_weighted, c.class_weight_cap = s->class_weight_cap;
+    c.class_weight_caps = s->class_weight_caps, c.seed = s->run.seed ^ 0x70726e65ULL; /* "prne": not the training draws */
     c.progress = o->quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
     return c;
 }

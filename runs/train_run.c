@@ -23,6 +23,7 @@ static cJSON *config_json(const ecg_train_job *job, const ecg_train_cfg *c) {
     cJSON_AddBoolToObject(j, "augment", c->augment);
     cJSON_AddStringToObject(j, "class_weights", c->class_weighted == 2 ? "sqrt" : c->class_weighted ? "inverse" : "none");
     if (c->class_weight_cap > 0) cJSON_AddNumberToObject(j, "class_weight_cap", c->class_weight_cap);
+    if (c->class_weight_caps) cJSON_AddStringToObject(j, "class_weight_caps", c->class_weight_caps);
     if (c->crop > 0) cJSON_AddNumberToObject(j, "crop", c->crop);
     cJSON_AddStringToObject(j, "data_dir", job->data);
     return j;

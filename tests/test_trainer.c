@@ -260,11 +260,40 @@ static void test_crop_training(void) {
     CHECK(system(path) == 0, "cleanup");
 }
 
+/* Class weights on labels 60 a, 30 b, 10 c: inverse frequency 100/60, 100/30, 100/10, capped at
+ * 3x the most common class's and (caps) b at 1.5x, normalised to mean 1; malformed caps and a
+ * class the task lacks are refused. */
+static void test_class_weights(void) {
+    int y[100];
+    for (int i = 0; i < 100; i++) y[i] = i < 60 ? 0 : i < 90 ? 1 : 2;
+    ecg_dataset d = {.n = 100, .n_classes = CLASSES, .class_names = names, .y = y};
+    float w[CLASSES];
+    char err[256] = "";
+    double a = 100.0 / 60, raw[CLASSES] = {a, 100.0 / 30, 100.0 / 10};
+    double cases[][CLASSES] = {{raw[0], raw[1], raw[2]}, {raw[0], raw[1], 3 * a}, {raw[0], 1.5 * a, 3 * a}};
+    const char *caps[] = {NULL, NULL, "b=1.5"};
+    for (int k = 0; k < 3; k++) {
+        CHECK(ecg_train_class_weights(&d, 1, k ? 3 : 0, caps[k], w, err, sizeof err) == 0, "case %d: %s", k, err);
+        double sum = cases[k][0] + cases[k][1] + cases[k][2];
+        for (int c = 0; c < CLASSES; c++)
+            CHECK(fabs(w[c] - cases[k][c] * CLASSES / sum) < 1e-6, "case %d class %d: %g", k, c, w[c]);
+    }
+    CHECK(ecg_train_class_weights(&d, 2, 0, "c=1,a=2", w, err, sizeof err) == 0 && fabs(w[2] / w[0] - 1) < 1e-6,
+          "sqrt weights with c capped at a's: %g %g", w[0], w[2]);
+    const char *bad[] = {"d=2", "b", "b=0", "b=2x", "b=2,", "=2", "b=2,,c=1", "bb=2", ""};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        err[0] = 0;
+        CHECK(ecg_train_class_weights(&d, 1, 0, bad[k], w, err, sizeof err) == -1 && strstr(err, "CLASS=X"),
+              "'%s' refused: %s", bad[k], err);
+    }
+}
+
 int main(void) {
     RUN(test_learns_deterministic_resumable);
     RUN(test_shape_mismatch);
     RUN(test_checkpoint_epoch_minus_3);
     RUN(test_crop_start);
     RUN(test_crop_training);
+    RUN(test_class_weights);
     return test_done();
 }

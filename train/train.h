@@ -75,6 +75,8 @@ typedef struct {
     ecg_adamw_cfg adamw;
     int class_weighted;    /* loss weights: 0 none, 1 inverse class frequency, 2 its square root */
     float class_weight_cap; /* > 0: no class weighs more than this many times the most common one */
+    const char *class_weight_caps; /* "CLASS=X[,CLASS=X...]": CLASS weighs at most X times the most
+                                    * common one (as the cap, for one class); NULL: none */
     int augment;           /* amplitude scale, baseline shift, Gaussian noise, time shift */
     uint64_t seed;
     const char *out_dir;   /* checkpoints and epochs.csv; NULL: keep nothing on disk */
@@ -103,6 +105,16 @@ typedef struct {
     double last_train_loss;
     double examples_per_second; /* training throughput over this call's epochs (steps only, no validation) */
 } ecg_train_result;
+
+/* The loss's class weights for d's training examples: inverse class frequency (mode 1) or its square
+ * root (mode 2), at most cap (> 0) times the most common class's weight and at most X times it for
+ * a class caps ("CLASS=X[,CLASS=X...]") names, normalised to mean 1 over the classes present; 0 for
+ * absent ones. The square root keeps a class with 8 examples (mitdb-aami's Q) from weighing 1000
+ * times a normal beat; the caps keep a rare class that looks like another (F, nearly all from one
+ * DS1 patient) from taking over its neighbours. -1 with err when caps is malformed or names a class
+ * d does not have. */
+int ecg_train_class_weights(const ecg_dataset *d, int mode, double cap, const char *caps, float *w, char *err,
+                            size_t errlen);
 
 /* Trains g (built by the model registry) on train, selects the epoch with the best validation
  * macro-F1 (evaluated on the XNNPACK path) and leaves those weights in g. Batches are split

@@ -29,14 +29,36 @@ ecg_train_cfg ecg_train_defaults(void) {
     return c;
 }
 
-/* Inverse class frequency (mode 1) or its square root (mode 2), at most cap (> 0) times the most
- * common class's weight, normalised to mean 1 over the classes present; 0 for absent ones. The
- * square root keeps a class with 8 examples (mitdb-aami's Q) from weighing 1000 times a normal
- * beat; the cap keeps a rare class that looks like another (F) from taking over its neighbours. */
-static void class_weights(const ecg_dataset *d, int mode, double cap, float *w) {
+/* One class's cap from caps ("NAME=X[,NAME=X...]", X > 0): X, or 0 when caps does not name it.
+ * -1 with err when caps is malformed or names a class the task does not have. */
+static int class_cap_parse(const char *caps, const ecg_dataset *d, double *cap, char *err, size_t errlen) {
+    for (int c = 0; c < d->n_classes; c++) cap[c] = 0;
+    for (const char *p = caps; p;) {
+        const char *eq = strchr(p, '='), *end = strchr(p, ',');
+        if (!end) end = p + strlen(p);
+        int c = 0;
+        while (eq && eq < end && c < d->n_classes &&
+               !(strlen(d->class_names[c]) == (size_t)(eq - p) && !strncmp(d->class_names[c], p, (size_t)(eq - p))))
+            c++;
+        char *num_end = NULL;
+        double x = eq && eq < end ? strtod(eq + 1, &num_end) : 0;
+        if (!eq || eq >= end || c == d->n_classes || num_end != end || !(x > 0 && x <= 1e6)) {
+            snprintf(err, errlen, "class weight cap '%.*s': give CLASS=X with one of the task's classes and 0 < X <= 1e6",
+                     (int)(end - p), p);
+            return -1;
+        }
+        cap[c] = x;
+        p = *end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+int ecg_train_class_weights(const ecg_dataset *d, int mode, double cap, const char *caps, float *w, char *err,
+                            size_t errlen) {
     long count[ECG_MAX_CLASSES] = {0};
+    double raw[ECG_MAX_CLASSES], class_cap[ECG_MAX_CLASSES], sum = 0, least = 0;
+    if (class_cap_parse(caps, d, class_cap, err, errlen)) return -1;
     for (int i = 0; i < d->n; i++) count[d->y[i]]++;
-    double raw[ECG_MAX_CLASSES], sum = 0, least = 0;
     int present = 0;
     for (int c = 0; c < d->n_classes; c++) {
         raw[c] = count[c] ? (double)d->n / (double)count[c] : 0;
@@ -45,10 +67,12 @@ static void class_weights(const ecg_dataset *d, int mode, double cap, float *w) 
     }
     for (int c = 0; c < d->n_classes; c++) {
         if (cap > 0 && raw[c] > cap * least) raw[c] = cap * least;
+        if (class_cap[c] > 0 && raw[c] > class_cap[c] * least) raw[c] = class_cap[c] * least;
         sum += raw[c];
         present += count[c] > 0;
     }
     for (int c = 0; c < d->n_classes; c++) w[c] = (float)(raw[c] * present / sum);
+    return 0;
 }
 
 /* Fisher-Yates with a generator seeded from (seed, epoch): the order depends on nothing else. */
@@ -205,7 +229,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
     }
     loop_res l = {0};
     float cw[ECG_MAX_CLASSES];
-    class_weights(tr, c.class_weighted, c.class_weight_cap, cw);
+    if (ecg_train_class_weights(tr, c.class_weighted, c.class_weight_cap, c.class_weight_caps, cw, err, errlen)) return -1;
     ecg_train_state st = {0, 0, 0, -1.0};
     int rc = -1;
     if (ecg_graph_alloc_grads(tg) || ecg_adamw_init(&l.opt, tg, c.adamw) || ecg_graph_clone(&l.best, tg) ||
