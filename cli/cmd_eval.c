@@ -53,133 +53,143 @@ static int record_test(const char *dir, ecg_run *r, const ecg_metrics *m, const 
     return ecg_write_json(path, r->man, err, errlen) ? -1 : 0;
 }
 
-int ecg_cmd_eval(int argc, char **argv) {
+typedef struct {
+    const char *target, *weights, *task, *split, *data;
+    uint64_t seed;
+    int threads, record;
+} eval_opts;
+
+static int parse(int argc, char **argv, eval_opts *o) {
     static const struct option lo[] = {{"weights", 1, 0, 'w'}, {"task", 1, 0, 't'}, {"split", 1, 0, 's'},
                                        {"data", 1, 0, 'd'},    {"seed", 1, 0, 'S'}, {"threads", 1, 0, 'j'},
                                        {"record", 0, 0, 'R'},  {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
-    const char *weights = NULL, *task = NULL, *split = "test", *data = NULL;
-    uint64_t seed = ECG_DEFAULT_SEED;
-    int threads = 0, record = 0, c;
+    *o = (eval_opts){.split = "test", .seed = ECG_DEFAULT_SEED};
     long long n = 0;
+    int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        int bad = 0;
         switch (c) {
-        case 'w': weights = optarg; break;
-        case 't': task = optarg; break;
-        case 's': split = optarg; break;
-        case 'd': data = optarg; break;
-        case 'S':
-            if (ecg_arg_int("eval", "--seed", optarg, 0, 1000000000000000LL, &n)) return 2;
-            seed = (uint64_t)n;
-            break;
-        case 'j':
-            if (ecg_arg_int("eval", "--threads", optarg, 0, 1024, &n)) return 2;
-            threads = (int)n;
-            break;
-        case 'R': record = 1; break;
-        case 'h': usage(stdout); return 0;
+        case 'w': o->weights = optarg; break;
+        case 't': o->task = optarg; break;
+        case 's': o->split = optarg; break;
+        case 'd': o->data = optarg; break;
+        case 'S': bad = ecg_arg_int("eval", "--seed", optarg, 0, 1000000000000000LL, &n); o->seed = (uint64_t)n; break;
+        case 'j': bad = ecg_arg_int("eval", "--threads", optarg, 0, 1024, &n); o->threads = (int)n; break;
+        case 'R': o->record = 1; break;
+        case 'h': usage(stdout); return 1;
         default: return 2;
         }
+        if (bad) return 2;
     }
     if (optind != argc - 1) {
         usage(stderr);
         return 2;
     }
+    o->target = argv[optind];
+    return 0;
+}
+
+/* r from a run's folder (its data, seed and the test split; want = its stored test metrics, which
+ * must be there for a re-check and absent for --record) or from MODEL --weights --task. Returns
+ * 0, or the exit status after an error message. */
+static int open_target(eval_opts *o, ecg_run *r, const cJSON **want) {
     char err[1300];
-    ecg_run r = {0}; /* a trained or compressed run's folder, or MODEL with its weights file */
-    const cJSON *want = NULL; /* a run's stored test metrics */
     struct stat st;
-    int from_dir = stat(argv[optind], &st) == 0 && S_ISDIR(st.st_mode);
-    if (from_dir) {
-        if (ecg_run_read(argv[optind], &r, err, sizeof err)) {
-            fprintf(stderr, "ecgbench eval: %s\n", err);
-            return 1;
-        }
-        if (!ecg_model_find(r.model)) { /* the classical baseline's runs hold discriminants, not a network */
-            fprintf(stderr, "ecgbench eval: %s: '%s' is not a network of the registry (ecgbench models); a classical "
-                            "baseline's run is re-checked by its own command (ecgbench baseline dechazal --eval DIR)\n",
-                    argv[optind], r.model);
-            ecg_run_free(&r);
-            return 1;
-        }
-        if (!data) data = r.data_dir;
-        seed = r.seed;
-        split = "test";
-        want = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r.man, "metrics"), "test");
-        int has_test = want != NULL;
-        if (record == has_test) { /* the test split is scored once: --record only before, a re-check only after */
-            if (has_test)
-                fprintf(stderr, "ecgbench eval: %s already has test metrics: the test split is scored once per run "
-                                "(`ecgbench eval DIR` re-checks them)\n", argv[optind]);
-            else
-                fprintf(stderr, "ecgbench eval: %s has no test metrics (trained with --no-test, a candidate chosen on "
-                                "validation data): `ecgbench eval DIR --record` scores the test split once\n",
-                        argv[optind]);
-            ecg_run_free(&r);
-            return 1;
-        }
-    } else if (record) {
-        fprintf(stderr, "ecgbench eval: --record needs a run's folder\n");
-        return 2;
-    } else if (weights && task) {
-        r.model = argv[optind], r.task = task, r.variant = "f32";
-        snprintf(r.weights, sizeof r.weights, "%s", weights);
-    } else {
-        fprintf(stderr, "ecgbench eval: give a trained run's folder, or MODEL with --weights and --task\n");
-        return 2;
+    if (!(stat(o->target, &st) == 0 && S_ISDIR(st.st_mode))) {
+        if (o->record) return fprintf(stderr, "ecgbench eval: --record needs a run's folder\n"), 2;
+        if (!o->weights || !o->task)
+            return fprintf(stderr, "ecgbench eval: give a trained run's folder, or MODEL with --weights and --task\n"), 2;
+        r->model = o->target, r->task = o->task, r->variant = "f32";
+        snprintf(r->weights, sizeof r->weights, "%s", o->weights);
+        return 0;
     }
-    if (!data) data = ecg_default_data_dir();
+    if (ecg_run_read(o->target, r, err, sizeof err)) return fprintf(stderr, "ecgbench eval: %s\n", err), 1;
+    if (!ecg_model_find(r->model)) /* the classical baseline's runs hold discriminants, not a network */
+        return fprintf(stderr, "ecgbench eval: %s: '%s' is not a network of the registry (ecgbench models); a "
+                               "classical baseline's run is re-checked by its own command (ecgbench baseline "
+                               "dechazal --eval DIR)\n", o->target, r->model), 1;
+    if (!o->data) o->data = r->data_dir;
+    o->seed = r->seed;
+    o->split = "test";
+    *want = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->man, "metrics"), "test");
+    if (o->record && *want) /* the test split is scored once: --record only before, a re-check only after */
+        return fprintf(stderr, "ecgbench eval: %s already has test metrics: the test split is scored once per run "
+                               "(`ecgbench eval DIR` re-checks them)\n", o->target), 1;
+    if (!o->record && !*want)
+        return fprintf(stderr, "ecgbench eval: %s has no test metrics (trained with --no-test, a candidate chosen on "
+                               "validation data): `ecgbench eval DIR --record` scores the test split once\n",
+                       o->target), 1;
+    return 0;
+}
+
+/* The stored test metrics against the recomputed ones: the confusion matrix, every figure stored
+ * beside it and the task's score must all follow. 0 when they do, else 1 after saying what differs. */
+static int check_stored(const ecg_run *r, const cJSON *want, const ecg_metrics *m, const ecg_dataset *d,
+                        const ecg_task *tk) {
+    char err[1300];
+    ecg_metrics mm;
+    if (ecg_metrics_from_json(want, d->n_classes, &mm))
+        return fprintf(stderr, "ecgbench eval: the manifest has no readable test confusion matrix\n"), 1;
+    if (!ecg_metrics_equal(m, &mm))
+        return fprintf(stderr, "ecgbench eval: DIFFERENT from the manifest (accuracy %.6f there, %.6f here)\n",
+                       mm.accuracy, m->accuracy), 1;
+    if (ecg_metrics_check_json(want, m, d->class_names, err, sizeof err))
+        return fprintf(stderr, "ecgbench eval: the manifest's test metrics do not follow from its confusion matrix: "
+                               "%s\n", err), 1;
+    const cJSON *score = cJSON_GetObjectItemCaseSensitive(r->man, "score");
+    if (tk && tk->score_name && score) {
+        double stored = ecg_json_num(score, "test"), recomputed = ecg_metrics_mean_f1(m, tk->score_classes);
+        if (!(fabs(stored - recomputed) <= 1e-9))
+            return fprintf(stderr, "ecgbench eval: the manifest's test %s is %.6g, recomputed %.6g\n", tk->score_name,
+                           stored, recomputed), 1;
+    }
+    printf("reproduces the manifest's test metrics exactly\n");
+    return 0;
+}
+
+static void print_metrics(const ecg_run *r, const ecg_run_model *rm, const ecg_dataset *d, const char *split,
+                          const ecg_metrics *m, const ecg_task *tk) {
+    printf("%s on %s/%s (%s), %sweights %s\n", r->model, r->task, split, d->data_version, rm->int8 ? "int8 " : "",
+           r->weights);
+    ecg_metrics_print(stdout, m, d->class_names);
+    if (!tk || !tk->score_name) return;
+    double score = ecg_metrics_mean_f1(m, tk->score_classes);
+    if (isfinite(score)) printf("%s %.4f\n", tk->score_name, score);
+    else printf("%s -\n", tk->score_name); /* as the tables print an undefined figure */
+}
+
+int ecg_cmd_eval(int argc, char **argv) {
+    eval_opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc) return rc == 1 ? 0 : rc;
+    ecg_run r = {0}; /* a trained or compressed run's folder, or MODEL with its weights file */
+    const cJSON *want = NULL;
     ecg_dataset d = {0};
     ecg_run_model rm = {0};
     ecg_metrics m;
-    int rc = 1, hit;
+    char err[1300];
+    int hit;
+    if ((rc = open_target(&o, &r, &want))) goto done;
+    rc = 1;
+    if (!o.data) o.data = ecg_default_data_dir();
     /* f32 (dense, sparse, fp16) or int8, channel-pruned graphs rebuilt from the manifest */
-    if (ecg_task_load_cached(r.task, split, data, seed, NULL, &d, &hit, err, sizeof err) ||
-        ecg_run_open(&r, &rm, err, sizeof err) || ecg_run_evaluate(&rm, &d, threads, &m, err, sizeof err))
-        goto fail;
-    printf("%s on %s/%s (%s), %sweights %s\n", r.model, r.task, split, d.data_version, rm.int8 ? "int8 " : "", r.weights);
-    ecg_metrics_print(stdout, &m, d.class_names);
+    if (ecg_task_load_cached(r.task, o.split, o.data, o.seed, NULL, &d, &hit, err, sizeof err) ||
+        ecg_run_open(&r, &rm, err, sizeof err) || ecg_run_evaluate(&rm, &d, o.threads, &m, err, sizeof err)) {
+        fprintf(stderr, "ecgbench eval: %s\n", err);
+        goto done;
+    }
     const ecg_task *tk = ecg_task_find(r.task);
-    if (tk && tk->score_name) {
-        double score = ecg_metrics_mean_f1(&m, tk->score_classes);
-        if (isfinite(score)) printf("%s %.4f\n", tk->score_name, score);
-        else printf("%s -\n", tk->score_name); /* as the tables print an undefined figure */
-    }
-    rc = 0;
-    if (record) {
-        rc = record_test(argv[optind], &r, &m, d.class_names, tk, threads, argc, argv, err, sizeof err);
-        if (rc) goto fail;
-        printf("recorded the test metrics in %s/manifest.json\n", argv[optind]);
-    } else if (from_dir) {
-        ecg_metrics mm;
-        if (ecg_metrics_from_json(want, d.n_classes, &mm)) {
-            fprintf(stderr, "ecgbench eval: the manifest has no readable test confusion matrix\n");
-            rc = 1;
-        } else if (ecg_metrics_equal(&m, &mm)) {
-            /* the same confusion matrix: every figure stored beside it must follow from it too */
-            const cJSON *score = cJSON_GetObjectItemCaseSensitive(r.man, "score");
-            double stored = ecg_json_num(score, "test"), recomputed =
-                tk && tk->score_name ? ecg_metrics_mean_f1(&m, tk->score_classes) : NAN;
-            if (ecg_metrics_check_json(want, &m, d.class_names, err, sizeof err)) {
-                fprintf(stderr, "ecgbench eval: the manifest's test metrics do not follow from its confusion matrix: "
-                                "%s\n", err);
-                rc = 1;
-            } else if (tk && tk->score_name && score && !(fabs(stored - recomputed) <= 1e-9)) {
-                fprintf(stderr, "ecgbench eval: the manifest's test %s is %.6g, recomputed %.6g\n", tk->score_name,
-                        stored, recomputed);
-                rc = 1;
-            } else {
-                printf("reproduces the manifest's test metrics exactly\n");
-            }
-        } else {
-            fprintf(stderr, "ecgbench eval: DIFFERENT from the manifest (accuracy %.6f there, %.6f here)\n",
-                    mm.accuracy, m.accuracy);
-            rc = 1;
+    print_metrics(&r, &rm, &d, o.split, &m, tk);
+    if (o.record) {
+        if ((rc = record_test(o.target, &r, &m, d.class_names, tk, o.threads, argc, argv, err, sizeof err))) {
+            fprintf(stderr, "ecgbench eval: %s\n", err);
+            goto done;
         }
+        printf("recorded the test metrics in %s/manifest.json\n", o.target);
+    } else {
+        rc = want ? check_stored(&r, want, &m, &d, tk) : 0;
     }
-    goto done;
-fail:
-    fprintf(stderr, "ecgbench eval: %s\n", err);
 done:
     ecg_run_model_free(&rm);
     ecg_run_free(&r);

@@ -1,9 +1,9 @@
 /* `ecgbench data p-eval`: how often the P-wave detector finds a P wave before the N beats of
  * sinus rhythm and before those of atrial fibrillation, per MIT-BIH record of DS1 and DS2, with
  * each set's totals (datasets/p_eval.c does the counting). */
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -50,22 +50,48 @@ static void row(ecg_csv *w, const char *rec, const char *set, const ecg_p_eval_c
     ecg_csv_end_row(w);
 }
 
-int ecg_cmd_p_eval(int argc, char **argv) {
-    const char *data = ecg_default_data_dir(), *csv = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
+/* Every DS1 and DS2 record in dir (the sample: those it has), a row each, then each set's and the
+ * total's rows. 0, or 1 after an error message. */
+static int evaluate_records(const char *dir, int sample, ecg_csv *w) {
+    static const char *const sets[] = {"ds1", "ds2"}, *const set_names[] = {"DS1", "DS2"};
+    ecg_p_eval_counts total = {0}, per_set[2] = {{0}};
+    int n_done = 0;
+    for (int s = 0; s < 2; s++) {
+        const int *recs;
+        int n = ecg_mitdb_record_set(sets[s], &recs);
+        for (int k = 0; k < n; k++) {
+            char probe[4200], err[1024] = "", name[16];
+            snprintf(probe, sizeof probe, "%s/%d.hea", dir, recs[k]);
+            if (sample && access(probe, F_OK) != 0) continue; /* the sample: the records it has */
+            ecg_p_eval_counts c;
+            if (ecg_p_eval_record(dir, recs[k], &c, err, sizeof err))
+                return fprintf(stderr, "ecgbench data p-eval: %s\n", err), 1;
+            snprintf(name, sizeof name, "%d", recs[k]);
+            row(w, name, set_names[s], &c);
+            add(&per_set[s], &c);
+            add(&total, &c);
+            n_done++;
         }
-        if (i + 1 >= argc || (strcmp(argv[i], "--data") && strcmp(argv[i], "--csv"))) {
-            fprintf(stderr, "ecgbench data p-eval: %s '%s'\n",
-                    i + 1 >= argc && argv[i][0] == '-' ? "missing value for" : "unknown option", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-        if (!strcmp(argv[i], "--data")) data = argv[++i];
-        else csv = argv[++i];
     }
+    if (n_done == 0)
+        return fprintf(stderr, "ecgbench data p-eval: no MIT-BIH record in %s (run make data, or pass --data)\n", dir), 1;
+    for (int s = 0; s < 2; s++) row(w, set_names[s], "", &per_set[s]);
+    row(w, "TOTAL", "", &total);
+    return 0;
+}
+
+int ecg_cmd_p_eval(int argc, char **argv) {
+    static const struct option lo[] = {{"data", 1, 0, 'd'}, {"csv", 1, 0, 'c'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *data = ecg_default_data_dir(), *csv = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        if (c == 'h') return usage(stdout), 0;
+        if (c == '?') return usage(stderr), 2;
+        if (c == 'd') data = optarg;
+        else csv = optarg;
+    }
+    if (optind != argc) return fprintf(stderr, "ecgbench data p-eval: unexpected argument '%s'\n", argv[optind]), 2;
     char dir[4096], probe[4200];
     snprintf(dir, sizeof dir, "%s/mitdb", data);
     snprintf(probe, sizeof probe, "%s/SAMPLE", dir);
@@ -74,47 +100,12 @@ int ecg_cmd_p_eval(int argc, char **argv) {
     static const char *const cols[] = {"record", "set", "sinus_n_beats", "sinus_with_p", "sinus_p_pct",
                                        "afib_n_beats", "afib_with_p", "afib_p_pct", "sinus_pr_ms_mean",
                                        "sinus_p_width_ms_mean"};
-    if (csv && (ecg_csv_open(&w, csv) || ecg_csv_header(&w, cols, 10))) {
-        fprintf(stderr, "ecgbench data p-eval: %s\n", w.err);
-        return 1;
-    }
+    if (csv && (ecg_csv_open(&w, csv) || ecg_csv_header(&w, cols, 10)))
+        return fprintf(stderr, "ecgbench data p-eval: %s\n", w.err), 1;
     printf("P waves found before N beats, by rhythm, MLII of %s%s\n", dir, sample ? " (the bundled sample)" : "");
     printf("%-7s %-4s %8s %8s %7s %7s %7s %7s %7s %7s\n", "record", "set", "sinus N", "with P", "P%", "AFIB N",
            "with P", "P%", "PR ms", "P w ms");
-    static const char *const sets[] = {"ds1", "ds2"}, *const set_names[] = {"DS1", "DS2"};
-    ecg_p_eval_counts total = {0}, per_set[2] = {{0}};
-    int failed = 0, n_done = 0;
-    for (int s = 0; s < 2 && !failed; s++) {
-        const int *recs;
-        int n = ecg_mitdb_record_set(sets[s], &recs);
-        for (int k = 0; k < n && !failed; k++) {
-            snprintf(probe, sizeof probe, "%s/%d.hea", dir, recs[k]);
-            if (sample && access(probe, F_OK) != 0) continue; /* the sample: the records it has */
-            ecg_p_eval_counts c;
-            char err[1024] = "", name[16];
-            if (ecg_p_eval_record(dir, recs[k], &c, err, sizeof err)) {
-                fprintf(stderr, "ecgbench data p-eval: %s\n", err);
-                failed = 1;
-                break;
-            }
-            snprintf(name, sizeof name, "%d", recs[k]);
-            row(csv ? &w : NULL, name, set_names[s], &c);
-            add(&per_set[s], &c);
-            add(&total, &c);
-            n_done++;
-        }
-    }
-    if (!failed && n_done == 0) {
-        fprintf(stderr, "ecgbench data p-eval: no MIT-BIH record in %s (run make data, or pass --data)\n", dir);
-        failed = 1;
-    }
-    if (!failed) {
-        for (int s = 0; s < 2; s++) row(csv ? &w : NULL, set_names[s], "", &per_set[s]);
-        row(csv ? &w : NULL, "TOTAL", "", &total);
-    }
-    if (csv && ecg_csv_close(&w)) {
-        fprintf(stderr, "ecgbench data p-eval: %s\n", w.err);
-        return 1;
-    }
+    int failed = evaluate_records(dir, sample, csv ? &w : NULL);
+    if (csv && ecg_csv_close(&w)) return fprintf(stderr, "ecgbench data p-eval: %s\n", w.err), 1;
     return failed;
 }
