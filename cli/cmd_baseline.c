@@ -119,45 +119,41 @@ static void print_vs_paper(const ecg_metrics *m) {
            100 * m->sensitivity[ECG_AAMI_V], pub_v_se, 100 * m->ppv[ECG_AAMI_V], pub_v_ppv);
 }
 
-static int select_and_train(const char *data, const char *out, int paper, int argc, char **argv) {
-    const char *model_name = paper ? PAPER_MODEL_NAME : MODEL_NAME;
-    char err[1400], v1[200], v2[200];
-    ecg_dc_beats ds1 = {0}, ds2 = {0};
-    ecg_csv w = {0};
-    cJSON *man = NULL, *model = NULL;
-    int rc = 1;
-    if (load_checked(data, "ds1", &ds1, v1, sizeof v1, err, sizeof err)) goto fail;
-    if (ecg_mkdir_p(out, err, sizeof err)) goto fail;
-
-    /* every choice on DS1 alone: leave-one-record-out CV, the best pooled macro-F1 */
-    char path[1300];
-    snprintf(path, sizeof path, "%s/selection.csv", out);
-    static const char *const cols[] = {"config", "rr", "intervals", "train_q", "ridge", "cv_accuracy", "cv_macro_f1",
-                                       "cv_s_se", "cv_s_ppv", "cv_v_se", "cv_v_ppv", "cv_f_se", "chosen"};
-    ecg_metrics cv[N_CANDIDATES];
-    int best = -1, n_cand = 0;
+/* Every candidate (only the paper's choices when paper) scored by leave-one-record-out CV over
+ * DS1 into cv[], printed as it goes; returns the best by macro-F1 (ties: the earlier), -1 with err. */
+static int score_candidates(const ecg_dc_beats *ds1, int paper, ecg_metrics *cv, int *n_cand, char *err, size_t errlen) {
+    int best = -1;
+    *n_cand = 0;
     for (int i = 0; i < N_CANDIDATES; i++) {
         ecg_dc_options o = candidate(i);
-        n_cand += !paper || is_paper(&o);
+        *n_cand += !paper || is_paper(&o);
     }
-    double t0 = now_s();
     printf("selection on DS1 (leave-one-record-out over its records; criterion macro-F1), %d candidates:\n"
-           "%-28s %8s %8s %7s %7s %7s %7s\n", n_cand, "config/rr/intervals/Q/ridge", "accuracy", "macro-F1",
+           "%-28s %8s %8s %7s %7s %7s %7s\n", *n_cand, "config/rr/intervals/Q/ridge", "accuracy", "macro-F1",
            "S Se", "S PPV", "V Se", "V PPV");
     for (int i = 0; i < N_CANDIDATES; i++) {
         ecg_dc_options o = candidate(i);
         if (paper && !is_paper(&o)) continue;
         char name[64];
         ecg_dc_options_name(&o, name, sizeof name);
-        if (ecg_dechazal_cv(&ds1, &o, &cv[i], err, sizeof err)) goto fail;
+        if (ecg_dechazal_cv(ds1, &o, &cv[i], err, errlen)) return -1;
         const ecg_metrics *m = &cv[i];
         printf("%-28s %8.4f %8.4f %7.4f %7.4f %7.4f %7.4f\n", name, m->accuracy, m->macro_f1,
                m->sensitivity[ECG_AAMI_S], m->ppv[ECG_AAMI_S], m->sensitivity[ECG_AAMI_V], m->ppv[ECG_AAMI_V]);
         if (best < 0 || m->macro_f1 > cv[best].macro_f1) best = i;
     }
+    return best;
+}
+
+/* The selection log: a row per candidate scored, with its CV figures and whether it was chosen. */
+static int write_selection(const char *path, const ecg_metrics *cv, int paper, int best, char *err, size_t errlen) {
+    static const char *const cols[] = {"config", "rr", "intervals", "train_q", "ridge", "cv_accuracy", "cv_macro_f1",
+                                       "cv_s_se", "cv_s_ppv", "cv_v_se", "cv_v_ppv", "cv_f_se", "chosen"};
+    ecg_csv w = {0};
     if (ecg_csv_open(&w, path) || ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof cols[0]))) {
-        snprintf(err, sizeof err, "%s", w.err);
-        goto fail;
+        snprintf(err, errlen, "%s", w.err);
+        if (w.f) ecg_csv_close(&w);
+        return -1;
     }
     for (int i = 0; i < N_CANDIDATES; i++) {
         const ecg_metrics *m = &cv[i];
@@ -168,53 +164,35 @@ static int select_and_train(const char *data, const char *out, int paper, int ar
         ecg_csv_int(&w, o.intervals);
         ecg_csv_int(&w, o.train_q);
         ecg_csv_num(&w, o.ridge);
-        ecg_csv_num(&w, m->accuracy);
-        ecg_csv_num(&w, m->macro_f1);
-        ecg_csv_num(&w, m->sensitivity[ECG_AAMI_S]);
-        ecg_csv_num(&w, m->ppv[ECG_AAMI_S]);
-        ecg_csv_num(&w, m->sensitivity[ECG_AAMI_V]);
-        ecg_csv_num(&w, m->ppv[ECG_AAMI_V]);
-        ecg_csv_num(&w, m->sensitivity[ECG_AAMI_F]);
+        const double figures[] = {m->accuracy, m->macro_f1, m->sensitivity[ECG_AAMI_S], m->ppv[ECG_AAMI_S],
+                                  m->sensitivity[ECG_AAMI_V], m->ppv[ECG_AAMI_V], m->sensitivity[ECG_AAMI_F]};
+        for (size_t k = 0; k < sizeof figures / sizeof *figures; k++) ecg_csv_num(&w, figures[k]);
         ecg_csv_int(&w, i == best);
         ecg_csv_end_row(&w);
     }
-    if (ecg_csv_close_err(&w, err, sizeof err)) goto fail;
-    ecg_dc_options chosen = candidate(best);
-    char chosen_name[64];
-    ecg_dc_options_name(&chosen, chosen_name, sizeof chosen_name);
-    printf("chosen: %s (DS1 CV macro-F1 %.4f) in %.1f s; log: %s\n", chosen_name, cv[best].macro_f1, now_s() - t0,
-           path);
+    return ecg_csv_close_err(&w, err, errlen) ? -1 : 0;
+}
 
-    ecg_dechazal m;
-    ecg_metrics mtrain, mtest;
-    if (ecg_dechazal_fit(&ds1, NULL, &chosen, &m, err, sizeof err)) goto fail;
-    ecg_dechazal_evaluate(&m, &ds1, &mtrain);
-    /* DS2: loaded and scored once, after every choice is fixed */
-    if (load_checked(data, "ds2", &ds2, v2, sizeof v2, err, sizeof err)) goto fail;
-    ecg_dechazal_evaluate(&m, &ds2, &mtest);
-    printf("%s (%s) on mitdb-aami/ds2 (%s)\n", model_name, chosen_name, v2);
-    ecg_metrics_print(stdout, &mtest, ecg_aami_class_names);
-    print_vs_paper(&mtest);
-
-    model = ecg_dechazal_to_json(&m);
-    snprintf(path, sizeof path, "%s/" WEIGHTS_FILE, out);
-    if (!model || ecg_write_json(path, model, err, sizeof err)) goto fail;
+/* The run's manifest: the chosen discriminant's config with every departure from the paper, the
+ * selection protocol, DS1 (resubstitution), DS1 CV and DS2 metrics, and the published figures. */
+static cJSON *manifest_json(const ecg_dechazal *m, const char *model_name, const char *data, const char *version,
+                            int paper, int n_cand, const ecg_metrics *mtrain, const ecg_metrics *mcv,
+                            const ecg_metrics *mtest, int argc, char **argv) {
     ecg_run_info ri;
     ecg_run_info_collect(&ri, 1, argc, argv);
-    man = cJSON_CreateObject();
-    cJSON *config = cJSON_CreateObject(), *metrics = cJSON_CreateObject(), *sel = cJSON_CreateObject(),
-          *pub = cJSON_CreateObject();
+    cJSON *man = cJSON_CreateObject(), *config = cJSON_CreateObject(), *metrics = cJSON_CreateObject(),
+          *sel = cJSON_CreateObject(), *pub = cJSON_CreateObject();
     cJSON_AddStringToObject(man, "model", model_name);
     cJSON_AddStringToObject(man, "task", "mitdb-aami");
     cJSON_AddStringToObject(man, "weights", WEIGHTS_FILE);
     cJSON_AddNumberToObject(man, "seed", 1); /* nothing is random; mitdb-aami's ds1/ds2 ignore the seed */
-    cJSON_AddNumberToObject(man, "params", ecg_dechazal_params(&m));
-    cJSON_AddStringToObject(config, "classifier", m.opt.config);
-    cJSON_AddStringToObject(config, "rr", m.opt.rr);
-    cJSON_AddBoolToObject(config, "intervals", m.opt.intervals);
-    cJSON_AddBoolToObject(config, "train_q", m.opt.train_q);
-    cJSON_AddNumberToObject(config, "ridge", m.opt.ridge);
-    cJSON_AddBoolToObject(config, "paper_choices", is_paper(&m.opt));
+    cJSON_AddNumberToObject(man, "params", ecg_dechazal_params(m));
+    cJSON_AddStringToObject(config, "classifier", m->opt.config);
+    cJSON_AddStringToObject(config, "rr", m->opt.rr);
+    cJSON_AddBoolToObject(config, "intervals", m->opt.intervals);
+    cJSON_AddBoolToObject(config, "train_q", m->opt.train_q);
+    cJSON_AddNumberToObject(config, "ridge", m->opt.ridge);
+    cJSON_AddBoolToObject(config, "paper_choices", is_paper(&m->opt));
     cJSON_AddBoolToObject(config, "paper_only_candidates", paper);
     cJSON_AddStringToObject(config, "class_weights", "balanced (each class as if equally frequent; equal priors)");
     cJSON_AddStringToObject(config, "train", "ds1");
@@ -224,7 +202,7 @@ static int select_and_train(const char *data, const char *out, int paper, int ar
     cJSON_AddNumberToObject(config, "avg_rr_half_window_s", ECG_DC_AVG_RR_HALF_S);
     cJSON_AddStringToObject(config, "data_dir", data);
     cJSON_AddItemToObject(man, "config", config);
-    cJSON_AddStringToObject(man, "data_version", v2);
+    cJSON_AddStringToObject(man, "data_version", version);
     cJSON_AddItemToObject(man, "run", ecg_run_info_json(&ri));
     cJSON_AddStringToObject(sel, "protocol", "every candidate scored by leave-one-record-out cross-validation over "
                                              "DS1's 22 records; the best pooled macro-F1 (ties: the earlier in "
@@ -234,9 +212,9 @@ static int select_and_train(const char *data, const char *out, int paper, int ar
     cJSON_AddNumberToObject(sel, "candidates", n_cand);
     cJSON_AddNumberToObject(sel, "test_evaluations", 1);
     cJSON_AddItemToObject(man, "selection", sel);
-    cJSON_AddItemToObject(metrics, "train", ecg_metrics_json(&mtrain, ecg_aami_class_names));
-    cJSON_AddItemToObject(metrics, "val", ecg_metrics_json(&cv[best], ecg_aami_class_names));
-    cJSON_AddItemToObject(metrics, "test", ecg_metrics_json(&mtest, ecg_aami_class_names));
+    cJSON_AddItemToObject(metrics, "train", ecg_metrics_json(mtrain, ecg_aami_class_names));
+    cJSON_AddItemToObject(metrics, "val", ecg_metrics_json(mcv, ecg_aami_class_names));
+    cJSON_AddItemToObject(metrics, "test", ecg_metrics_json(mtest, ecg_aami_class_names));
     cJSON_AddItemToObject(man, "metrics", metrics);
     cJSON_AddStringToObject(pub, "source", "de Chazal, O'Dwyer, Reilly, IEEE TBME 51(7):1196-1206, 2004; DS2");
     cJSON_AddNumberToObject(pub, "accuracy", pub_acc / 100);
@@ -245,13 +223,47 @@ static int select_and_train(const char *data, const char *out, int paper, int ar
     cJSON_AddNumberToObject(pub, "v_sensitivity", pub_v_se / 100);
     cJSON_AddNumberToObject(pub, "v_ppv", pub_v_ppv / 100);
     cJSON_AddItemToObject(man, "published", pub);
+    return man;
+}
+
+/* Choose on DS1, fit on DS1, score DS2 once, write the run folder. */
+static int select_and_train(const char *data, const char *out, int paper, int argc, char **argv) {
+    const char *model_name = paper ? PAPER_MODEL_NAME : MODEL_NAME;
+    char err[1400], v1[200], v2[200], path[1300], chosen_name[64];
+    ecg_dc_beats ds1 = {0}, ds2 = {0};
+    cJSON *man = NULL, *model = NULL;
+    ecg_metrics cv[N_CANDIDATES], mtrain, mtest;
+    ecg_dechazal m;
+    int rc = 1, n_cand = 0, best;
+    if (load_checked(data, "ds1", &ds1, v1, sizeof v1, err, sizeof err) || ecg_mkdir_p(out, err, sizeof err))
+        goto fail;
+    double t0 = now_s();
+    snprintf(path, sizeof path, "%s/selection.csv", out);
+    if ((best = score_candidates(&ds1, paper, cv, &n_cand, err, sizeof err)) < 0 ||
+        write_selection(path, cv, paper, best, err, sizeof err))
+        goto fail;
+    ecg_dc_options chosen = candidate(best);
+    ecg_dc_options_name(&chosen, chosen_name, sizeof chosen_name);
+    printf("chosen: %s (DS1 CV macro-F1 %.4f) in %.1f s; log: %s\n", chosen_name, cv[best].macro_f1, now_s() - t0,
+           path);
+    if (ecg_dechazal_fit(&ds1, NULL, &chosen, &m, err, sizeof err)) goto fail;
+    ecg_dechazal_evaluate(&m, &ds1, &mtrain);
+    /* DS2: loaded and scored once, after every choice is fixed */
+    if (load_checked(data, "ds2", &ds2, v2, sizeof v2, err, sizeof err)) goto fail;
+    ecg_dechazal_evaluate(&m, &ds2, &mtest);
+    printf("%s (%s) on mitdb-aami/ds2 (%s)\n", model_name, chosen_name, v2);
+    ecg_metrics_print(stdout, &mtest, ecg_aami_class_names);
+    print_vs_paper(&mtest);
+    model = ecg_dechazal_to_json(&m);
+    snprintf(path, sizeof path, "%s/" WEIGHTS_FILE, out);
+    if (!model || ecg_write_json(path, model, err, sizeof err)) goto fail;
+    man = manifest_json(&m, model_name, data, v2, paper, n_cand, &mtrain, &cv[best], &mtest, argc, argv);
     snprintf(path, sizeof path, "%s/manifest.json", out);
     if (ecg_write_json(path, man, err, sizeof err)) goto fail;
     printf("wrote %s (manifest.json, " WEIGHTS_FILE ", selection.csv)\n", out);
     rc = 0;
     goto done;
 fail:
-    if (w.f) ecg_csv_close(&w);
     fprintf(stderr, "ecgbench baseline dechazal: %s\n", err);
 done:
     cJSON_Delete(man);
