@@ -24,6 +24,10 @@ int ecg_channel_opt(const char *cmd, const char *flag, const char *value, ecg_ch
  * (--benchmark_*, --v=) and was added to pass[*n_pass], 0 when it is not, -1 (printed) when there
  * are more than max. */
 int ecg_gbench_take(const char *cmd, char *arg, char **pass, int *n_pass, int max);
+/* argv without Google Benchmark's flags (those go to pass[*n_pass], at most max), as a new
+ * NULL-terminated array of *n_rest arguments (argv[0] first) for getopt_long; the caller frees
+ * it. NULL (printed) on too many flags or no memory. */
+char **ecg_gbench_split(const char *cmd, int argc, char **argv, char **pass, int *n_pass, int max, int *n_rest);
 /* After ecg_gbench_run: the cases that ran (*ran) and the number that failed, each failure printed
  * as "ecgbench CMD: NAME: error". */
 int ecg_gbench_count(const char *cmd, const ecg_gbench_case *cases, const ecg_gbench_result *res, int n, int *ran);

@@ -49,18 +49,9 @@ static int parse(int argc, char **argv, opts *o) {
                                        {"threads", 1, 0, 'j'},       {"out", 1, 0, 'o'},
                                        {"help", 0, 0, 'h'},          {0, 0, 0, 0}};
     *o = (opts){.task = NULL, .batch = 1, .threads = 1};
-    char **rest = malloc(sizeof(char *) * (size_t)(argc + 1));
-    if (!rest) return 2;
     int n = 0, c, rc = 0;
-    for (int i = 0; i < argc; i++) {
-        int gb = i > 0 ? ecg_gbench_take("bench-model", argv[i], o->pass, &o->n_pass, MAX_PASS) : 0;
-        if (gb < 0) {
-            free(rest);
-            return 2;
-        }
-        if (!gb) rest[n++] = argv[i];
-    }
-    rest[n] = NULL;
+    char **rest = ecg_gbench_split("bench-model", argc, argv, o->pass, &o->n_pass, MAX_PASS, &n);
+    if (!rest) return 2;
     long long v = 0;
     double x = 0;
     optind = 1;

@@ -3,6 +3,7 @@
  * 3, 4, 9 and 25 taps, so the executor zero-pads other tap counts; xnnpack-nopad measures the
  * fallback that padding avoids. */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,17 @@ static int parse_executors(const char *s, opts *o) {
     return 0;
 }
 
+static int parse_op(const char *name, opts *o) {
+    for (size_t k = 0; k < sizeof op_table / sizeof op_table[0]; k++)
+        if (!strcmp(name, op_table[k].name)) {
+            o->op = op_table[k].kind;
+            o->op_name = op_table[k].name;
+            return 0;
+        }
+    fprintf(stderr, "ecgbench bench-op: unknown op '%s' (dwconv, relu, silu, sigmoid, tanh, hardswish)\n", name);
+    return -1;
+}
+
 /* Returns 0 ok, 1 to exit 0 (help), 2 on a usage error. */
 static int parse_args(int argc, char **argv, opts *o) {
     memset(o, 0, sizeof *o);
@@ -123,70 +135,34 @@ static int parse_args(int argc, char **argv, opts *o) {
     o->batch = 1;
     o->threads = 1;
     o->out = "reports/out";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 1;
-        }
-        int gb = ecg_gbench_take("bench-op", argv[i], o->pass, &o->n_pass, MAX_PASS);
-        if (gb) {
-            if (gb < 0) return 2;
-            continue;
-        }
-        static const char *const names[] = {"--op", "--taps", "--length", "--channels", "--batch",
-                                            "--threads", "--executors", "--out"};
-        const char *val = NULL;
-        int which = -1;
-        for (int k = 0; k < (int)(sizeof names / sizeof names[0]); k++) {
-            size_t n = strlen(names[k]);
-            if (!strncmp(a, names[k], n) && (a[n] == 0 || a[n] == '=')) {
-                which = k;
-                if (a[n] == '=') val = a + n + 1;
-                else if (i + 1 < argc) val = argv[++i];
-                break;
-            }
-        }
-        if (which < 0) {
-            fprintf(stderr, "ecgbench bench-op: unknown option '%s' (try ecgbench bench-op --help)\n", a);
-            return 2;
-        }
-        if (!val) {
-            fprintf(stderr, "ecgbench bench-op: %s needs a value\n", names[which]);
-            return 2;
-        }
-        int rc = 0;
-        switch (which) {
-        case 0: {
-            int found = 0;
-            for (size_t k = 0; k < sizeof op_table / sizeof op_table[0]; k++)
-                if (!strcmp(val, op_table[k].name)) {
-                    o->op = op_table[k].kind;
-                    o->op_name = op_table[k].name;
-                    found = 1;
-                }
-            if (!found) {
-                fprintf(stderr, "ecgbench bench-op: unknown op '%s' (dwconv, relu, silu, sigmoid, tanh, hardswish)\n", val);
-                rc = -1;
-            }
+    static const struct option lo[] = {{"op", 1, 0, 'p'},      {"taps", 1, 0, 'k'},      {"length", 1, 0, 'T'},
+                                       {"channels", 1, 0, 'C'}, {"batch", 1, 0, 'b'},     {"threads", 1, 0, 'j'},
+                                       {"executors", 1, 0, 'x'}, {"out", 1, 0, 'o'},      {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    int n = 0, c, rc = 0;
+    char **rest = ecg_gbench_split("bench-op", argc, argv, o->pass, &o->n_pass, MAX_PASS, &n);
+    if (!rest) return 2;
+    optind = 1;
+    while (!rc && (c = getopt_long(n, rest, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'p': rc = parse_op(optarg, o) ? 2 : 0; break;
+        case 'k': taps = optarg; break;
+        case 'T': length = optarg; break;
+        case 'C': channels = optarg; break;
+        case 'b': rc = parse_int(optarg, &o->batch, 1, 4096, "--batch") ? 2 : 0; break;
+        case 'j': rc = parse_int(optarg, &o->threads, 0, 1024, "--threads") ? 2 : 0; break;
+        case 'x': rc = parse_executors(optarg, o) ? 2 : 0; explicit_ex = 1; break;
+        case 'o':
+            o->out = optarg;
+            if (!optarg[0]) rc = (fprintf(stderr, "ecgbench bench-op: --out is empty\n"), 2);
             break;
+        case 'h': usage(stdout); rc = 1; break;
+        default: rc = 2;
         }
-        case 1: taps = val; break;
-        case 2: length = val; break;
-        case 3: channels = val; break;
-        case 4: rc = parse_int(val, &o->batch, 1, 4096, "--batch"); break;
-        case 5: rc = parse_int(val, &o->threads, 0, 1024, "--threads"); break;
-        case 6: rc = parse_executors(val, o); explicit_ex = 1; break;
-        case 7:
-            o->out = val;
-            if (!val[0]) {
-                fprintf(stderr, "ecgbench bench-op: --out is empty\n");
-                rc = -1;
-            }
-            break;
-        }
-        if (rc) return 2;
     }
+    if (!rc && optind != n) rc = (fprintf(stderr, "ecgbench bench-op: unexpected argument '%s'\n", rest[optind]), 2);
+    free(rest);
+    if (rc) return rc;
     /* Taps are only checked for >= 0 here: the builder rejects bad sizes, reported as a build error. */
     if (ecg_arg_list("bench-op", "--taps", taps, 0, 4096, o->taps, &o->n_taps, MAX_LIST) ||
         ecg_arg_list("bench-op", "--length", length, 1, 1 << 20, o->length, &o->n_length, MAX_LIST) ||

@@ -3,6 +3,7 @@
  * at several unstructured sparsities. Each case is the whole executor (one node), operators and
  * packed weights created outside the timed loop. */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,54 +97,34 @@ static int parse_shapes(const char *s, opts *o) {
 static int parse_args(int argc, char **argv, opts *o) {
     memset(o, 0, sizeof *o);
     const char *shapes = "32:24:144,16:240:40,8:96:576,126:16:48", *sparsity = "0,50,70,80,90,95";
-    long long v;
+    long long v = 0;
     o->batch = 1;
     o->threads = 1;
     o->out = "reports/out";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 1;
-        }
-        int gb = ecg_gbench_take("bench-sparse", argv[i], o->pass, &o->n_pass, MAX_PASS);
-        if (gb) {
-            if (gb < 0) return 2;
-            continue;
-        }
-        static const char *const names[] = {"--shapes", "--sparsity", "--batch", "--threads", "--out"};
-        int which = -1;
-        const char *val = NULL;
-        for (int k = 0; k < (int)(sizeof names / sizeof names[0]); k++) {
-            size_t n = strlen(names[k]);
-            if (!strncmp(a, names[k], n) && (a[n] == 0 || a[n] == '=')) {
-                which = k;
-                val = a[n] == '=' ? a + n + 1 : i + 1 < argc ? argv[++i] : NULL;
-                break;
-            }
-        }
-        if (which < 0) {
-            fprintf(stderr, "ecgbench bench-sparse: unknown option '%s' (try ecgbench bench-sparse --help)\n", a);
-            return 2;
-        }
-        if (!val || !val[0]) {
-            fprintf(stderr, "ecgbench bench-sparse: %s needs a value\n", names[which]);
-            return 2;
-        }
-        switch (which) {
-        case 0: shapes = val; break;
-        case 1: sparsity = val; break;
-        case 2:
-            if (ecg_arg_int("bench-sparse", "--batch", val, 1, 4096, &v)) return 2;
-            o->batch = (int)v;
+    static const struct option lo[] = {{"shapes", 1, 0, 's'},  {"sparsity", 1, 0, 'p'}, {"batch", 1, 0, 'b'},
+                                       {"threads", 1, 0, 'j'}, {"out", 1, 0, 'o'},      {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    int n = 0, c, rc = 0;
+    char **rest = ecg_gbench_split("bench-sparse", argc, argv, o->pass, &o->n_pass, MAX_PASS, &n);
+    if (!rest) return 2;
+    optind = 1;
+    while (!rc && (c = getopt_long(n, rest, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 's': shapes = optarg; break;
+        case 'p': sparsity = optarg; break;
+        case 'b': rc = ecg_arg_int("bench-sparse", "--batch", optarg, 1, 4096, &v) ? 2 : 0; o->batch = (int)v; break;
+        case 'j': rc = ecg_arg_int("bench-sparse", "--threads", optarg, 0, 1024, &v) ? 2 : 0; o->threads = (int)v; break;
+        case 'o':
+            o->out = optarg;
+            if (!optarg[0]) rc = (fprintf(stderr, "ecgbench bench-sparse: --out is empty\n"), 2);
             break;
-        case 3:
-            if (ecg_arg_int("bench-sparse", "--threads", val, 0, 1024, &v)) return 2;
-            o->threads = (int)v;
-            break;
-        case 4: o->out = val; break;
+        case 'h': usage(stdout); rc = 1; break;
+        default: rc = 2;
         }
     }
+    if (!rc && optind != n) rc = (fprintf(stderr, "ecgbench bench-sparse: unexpected argument '%s'\n", rest[optind]), 2);
+    free(rest);
+    if (rc) return rc;
     if (parse_shapes(shapes, o) ||
         ecg_arg_list("bench-sparse", "--sparsity", sparsity, 0, 100, o->sparsity, &o->n_sparsity, MAX_LIST))
         return 2;

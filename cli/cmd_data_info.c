@@ -3,6 +3,7 @@
  * the counts are those the committed runs were trained and tested on; for mitdb-aami's ds1 / ds2
  * also de Chazal et al. 2004's published counts and the difference, so a wrong symbol map or beat
  * rule shows at once. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,29 +29,29 @@ typedef struct {
 } opts;
 
 static int parse(int argc, char **argv, opts *o) {
+    static const struct option lo[] = {{"data", 1, 0, 'd'}, {"csv", 1, 0, 'c'}, {"seed", 1, 0, 's'},
+                                       {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     *o = (opts){.data = ecg_default_data_dir(), .seed = ECG_DEFAULT_SEED};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout), 1;
-        const char **dst = !strcmp(a, "--data") ? &o->data : !strcmp(a, "--csv") ? &o->csv : NULL;
-        if (dst || !strcmp(a, "--seed")) {
-            if (i + 1 >= argc) return fprintf(stderr, "ecgbench data info: %s needs a value\n", a), 2;
-            const char *v = argv[++i];
-            if (dst) {
-                *dst = v;
-                continue;
-            }
-            long long seed; /* the range train takes: -1 is not 2^64 - 1 */
-            if (ecg_arg_int("data info", "--seed", v, 0, 1000000000000000LL, &seed)) return 2;
+    long long seed; /* the range train takes: -1 is not 2^64 - 1 */
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->data = optarg; break;
+        case 'c': o->csv = optarg; break;
+        case 's':
+            if (ecg_arg_int("data info", "--seed", optarg, 0, 1000000000000000LL, &seed)) return 2;
             o->seed = (uint64_t)seed;
-        } else if (a[0] == '-' || o->task) {
-            fprintf(stderr, "ecgbench data info: unexpected argument '%s'\n", a);
-            return usage(stderr), 2;
-        } else {
-            o->task = a;
+            break;
+        case 'h': return usage(stdout), 1;
+        default: return usage(stderr), 2;
         }
     }
-    if (!o->task) return fprintf(stderr, "ecgbench data info: which task?\n"), usage(stderr), 2;
+    if (optind != argc - 1) {
+        fprintf(stderr, "ecgbench data info: %s\n", optind == argc ? "which task?" : "give one TASK");
+        return usage(stderr), 2;
+    }
+    o->task = argv[optind];
     return 0;
 }
 

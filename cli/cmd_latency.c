@@ -6,6 +6,7 @@
  * Writes OUT/latency_ecgbench.csv; `ecgbench report --latency` joins it into the reports. A row whose
  * repetitions scatter or whose thread scaling cannot be right (bench/latency_check.c) says why in
  * its latency_flag column, and a closing "warning:" line counts them. */
+#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,31 +82,30 @@ typedef struct {
 /* 0 ok, 1 help, 2 usage error. */
 static int parse(int argc, char **argv, opts *o) {
     *o = (opts){.out = "reports/out", .batch = {1, 32}, .n_batch = 2, .threads = {1, 0}, .n_threads = 2};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 1;
-        }
-        int gb = ecg_gbench_take("latency", argv[i], o->pass, &o->n_pass, MAX_PASS);
-        if (gb) {
-            if (gb < 0) return 2;
-            continue;
-        }
-        if (!strcmp(a, "--runs") && val && o->n_roots < MAX_ROOTS) {
-            o->roots[o->n_roots++] = argv[++i];
-        } else if (!strcmp(a, "--out") && val) {
-            o->out = argv[++i];
-        } else if (!strcmp(a, "--batch") && val) {
-            if (ecg_arg_list("latency", "--batch", argv[++i], 1, 4096, o->batch, &o->n_batch, MAX_LIST)) return 2;
-        } else if (!strcmp(a, "--threads") && val) {
-            if (ecg_arg_list("latency", "--threads", argv[++i], 0, 4096, o->threads, &o->n_threads, MAX_LIST)) return 2;
-        } else {
-            fprintf(stderr, "ecgbench latency: unknown or incomplete argument '%s'\n", a);
-            usage(stderr);
-            return 2;
+    static const struct option lo[] = {{"runs", 1, 0, 'r'},    {"out", 1, 0, 'o'}, {"batch", 1, 0, 'b'},
+                                       {"threads", 1, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    int n = 0, c, rc = 0;
+    char **rest = ecg_gbench_split("latency", argc, argv, o->pass, &o->n_pass, MAX_PASS, &n);
+    if (!rest) return 2;
+    optind = 1;
+    while (!rc && (c = getopt_long(n, rest, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            if (o->n_roots == MAX_ROOTS) rc = (fprintf(stderr, "ecgbench latency: at most %d --runs\n", MAX_ROOTS), 2);
+            else o->roots[o->n_roots++] = optarg;
+            break;
+        case 'o': o->out = optarg; break;
+        case 'b': rc = ecg_arg_list("latency", "--batch", optarg, 1, 4096, o->batch, &o->n_batch, MAX_LIST) ? 2 : 0; break;
+        case 'j':
+            rc = ecg_arg_list("latency", "--threads", optarg, 0, 4096, o->threads, &o->n_threads, MAX_LIST) ? 2 : 0;
+            break;
+        case 'h': usage(stdout); rc = 1; break;
+        default: usage(stderr); rc = 2;
         }
     }
+    if (!rc && optind != n) rc = (fprintf(stderr, "ecgbench latency: unexpected argument '%s'\n", rest[optind]), 2);
+    free(rest);
+    if (rc) return rc;
     return 0;
 }
 

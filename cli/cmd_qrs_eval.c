@@ -1,6 +1,7 @@
 /* `ecgbench data qrs-eval`: the QRS detector against the MIT-BIH reference beat annotations,
  * per record and in total (sensitivity and positive predictivity), optionally as CSV. */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,35 +124,27 @@ typedef struct {
 
 /* 0 ok, 1 help, 2 usage error. */
 static int parse(int argc, char **argv, opts *o) {
+    static const struct option lo[] = {{"data", 1, 0, 'd'},    {"records", 1, 0, 'r'}, {"csv", 1, 0, 'c'},
+                                       {"start-s", 1, 0, 's'}, {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     *o = (opts){.data = ecg_default_data_dir(), .n_recs = N_MITDB};
     memcpy(o->recs, mitdb_records, sizeof mitdb_records);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 1;
-        }
-        if (i + 1 >= argc ||
-            (strcmp(a, "--data") && strcmp(a, "--records") && strcmp(a, "--csv") && strcmp(a, "--start-s"))) {
-            fprintf(stderr, "ecgbench data qrs-eval: %s '%s'\n",
-                    i + 1 >= argc && a[0] == '-' ? "missing value for" : "unknown option", a);
-            usage(stderr);
-            return 2;
-        }
-        const char *v = argv[++i];
-        if (!strcmp(a, "--data")) o->data = v;
-        else if (!strcmp(a, "--csv")) o->csv = v;
-        else if (!strcmp(a, "--records")) {
-            if (ecg_arg_list("data qrs-eval", "--records", v, 0, 99999, o->recs, &o->n_recs, N_MITDB * 4)) return 2;
-        } else {
-            char *end;
-            o->start_s = strtod(v, &end);
-            if (*end || end == v || !(o->start_s >= 0) || !isfinite(o->start_s)) {
-                fprintf(stderr, "ecgbench data qrs-eval: bad --start-s '%s'\n", v);
-                return 2;
-            }
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->data = optarg; break;
+        case 'c': o->csv = optarg; break;
+        case 'r':
+            if (ecg_arg_list("data qrs-eval", "--records", optarg, 0, 99999, o->recs, &o->n_recs, N_MITDB * 4)) return 2;
+            break;
+        case 's':
+            if (ecg_arg_num("data qrs-eval", "--start-s", optarg, 0, 1e9, &o->start_s)) return 2;
+            break;
+        case 'h': usage(stdout); return 1;
+        default: usage(stderr); return 2;
         }
     }
+    if (optind != argc) return fprintf(stderr, "ecgbench data qrs-eval: unexpected argument '%s'\n", argv[optind]), 2;
     return 0;
 }
 

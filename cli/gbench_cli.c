@@ -1,6 +1,7 @@
 /* The command-line side of Google Benchmark for the commands that time cases (bench-op,
  * bench-sparse, bench-model, latency): which arguments are its flags, and what a run did. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -23,4 +24,23 @@ int ecg_gbench_take(const char *cmd, char *arg, char **pass, int *n_pass, int ma
     }
     pass[(*n_pass)++] = arg;
     return 1;
+}
+
+char **ecg_gbench_split(const char *cmd, int argc, char **argv, char **pass, int *n_pass, int max, int *n_rest) {
+    char **rest = malloc(sizeof(char *) * (size_t)(argc + 1));
+    if (!rest) {
+        fprintf(stderr, "ecgbench %s: out of memory\n", cmd);
+        return NULL;
+    }
+    *n_pass = *n_rest = 0;
+    for (int i = 0; i < argc; i++) {
+        int gb = i > 0 ? ecg_gbench_take(cmd, argv[i], pass, n_pass, max) : 0;
+        if (gb < 0) {
+            free(rest);
+            return NULL;
+        }
+        if (!gb) rest[(*n_rest)++] = argv[i];
+    }
+    rest[*n_rest] = NULL;
+    return rest;
 }
