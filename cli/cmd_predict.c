@@ -15,6 +15,7 @@
 #include "datasets/datasets.h"
 #include "runs/files.h"
 #include "runs/manifest.h"
+#include "runs/runs.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench predict MODEL --task T --weights W.safetensors --input F.safetensors --out L.safetensors\n"
@@ -161,21 +162,18 @@ int ecg_cmd_predict(int argc, char **argv) {
         fprintf(stderr, "ecgbench predict: %s\n", err);
         return 2;
     }
-    ecg_model_cfg mc = ecg_task_model_cfg(task);
-    ecg_graph g = {0}, gi = {0};
-    ecg_qmodel q = {0};
+    ecg_run_model rm = {0};
     ecg_st_file f = {0};
     ecg_dataset d = {0};
     float *logits = NULL;
-    cJSON *man = NULL;
     int rc = 1;
-    if (o.manifest && !(man = ecg_read_json(o.manifest, err, sizeof err))) goto done;
-    /* an int8 file (ecgbench compress --int8) runs on the int8 path, as eval runs it */
-    int is8 = ecg_int8_file_is(weights, err, sizeof err);
-    if (is8 < 0 || ecg_manifest_model_build(man, model, &mc, &g, err, sizeof err) ||
-        (is8 ? ecg_inference_graph(&gi, &g, err, sizeof err) || ecg_int8_load(&gi, &q, weights, err, sizeof err)
-             : ecg_weights_load(&g, weights, err, sizeof err)) ||
-        ecg_st_read(&f, input, err, sizeof err) || input_dataset(&f, input, task, g.n_inputs > 1, &d, err, sizeof err))
+    /* the run a manifest (or the registry) describes, with these weights: an int8 file runs on
+     * the int8 path, a channel-pruned graph is rebuilt from the manifest, as eval does */
+    ecg_run r = {.model = model, .task = task->name};
+    snprintf(r.weights, sizeof r.weights, "%s", weights);
+    if (o.manifest && !(r.man = ecg_read_json(o.manifest, err, sizeof err))) goto done;
+    if (ecg_run_open(&r, &rm, err, sizeof err) || ecg_st_read(&f, input, err, sizeof err) ||
+        input_dataset(&f, input, task, rm.g.n_inputs > 1, &d, err, sizeof err))
         goto done;
     ecg_st_free(&f); /* d holds copies */
     ecg_metrics m;
@@ -183,9 +181,7 @@ int ecg_cmd_predict(int argc, char **argv) {
         snprintf(err, sizeof err, "out of memory");
         goto done;
     }
-    if (is8 ? ecg_evaluate_q(&gi, &q, &d, o.batch, o.threads, &m, logits, err, sizeof err)
-            : ecg_evaluate(&g, &d, o.batch, o.threads, &m, logits, err, sizeof err))
-        goto done;
+    if (ecg_run_predict(&rm, &d, o.batch, o.threads, &m, logits, err, sizeof err)) goto done;
     const char *meta[] = {"model", model, "task", task->name, "weights", weights, "input", input};
     if (write_logits(out, logits, d.n, d.n_classes, meta, 4, err, sizeof err)) goto done;
     printf("%s: logits [%d, %d] of %s (task %s, weights %s)\n", out, d.n, d.n_classes, model, task->name, weights);
@@ -193,11 +189,9 @@ int ecg_cmd_predict(int argc, char **argv) {
 done:
     if (rc) fprintf(stderr, "ecgbench predict: %s\n", err);
     free(logits);
-    cJSON_Delete(man);
+    ecg_run_free(&r);
     ecg_st_free(&f);
     ecg_dataset_free(&d);
-    ecg_qmodel_free(&q);
-    ecg_graph_free(&gi);
-    ecg_graph_free(&g);
+    ecg_run_model_free(&rm);
     return rc;
 }

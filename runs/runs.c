@@ -87,10 +87,15 @@ void ecg_run_model_free(ecg_run_model *m) {
     ecg_graph_free(&m->g);
 }
 
+int ecg_run_predict(const ecg_run_model *m, const ecg_dataset *d, int batch, int threads, ecg_metrics *out,
+                    float *logits, char *err, size_t errlen) {
+    return m->int8 ? ecg_evaluate_q(&m->gi, &m->q, d, batch, threads, out, logits, err, errlen)
+                   : ecg_evaluate(&m->g, d, batch, threads, out, logits, err, errlen);
+}
+
 int ecg_run_evaluate(const ecg_run_model *m, const ecg_dataset *d, int threads, ecg_metrics *out, char *err,
                      size_t errlen) {
-    return m->int8 ? ecg_evaluate_q(&m->gi, &m->q, d, 256, threads, out, NULL, err, errlen)
-                   : ecg_evaluate(&m->g, d, 256, threads, out, NULL, err, errlen);
+    return ecg_run_predict(m, d, 256, threads, out, NULL, err, errlen);
 }
 
 ecg_xnn *ecg_run_executor(const ecg_run_model *m, int batch, int threads, char *err, size_t errlen) {

@@ -40,6 +40,10 @@ void ecg_run_model_free(ecg_run_model *m);
 /* On the XNNPACK path the run deploys with (f32 or int8). */
 int ecg_run_evaluate(const ecg_run_model *m, const ecg_dataset *d, int threads, ecg_metrics *out, char *err,
                      size_t errlen);
+/* The same in batches of batch examples, also keeping every example's logits (n x classes) when
+ * logits is not NULL. */
+int ecg_run_predict(const ecg_run_model *m, const ecg_dataset *d, int batch, int threads, ecg_metrics *out,
+                    float *logits, char *err, size_t errlen);
 /* Its executor: int8 on XNNPACK's int8 operators, f32 with the sparse 1x1 kernels when pruned. */
 ecg_xnn *ecg_run_executor(const ecg_run_model *m, int batch, int threads, char *err, size_t errlen);
 /* Fills the executor's inputs for timing: the ECG N(0, 1) (seeded), patient features 0 (valid
