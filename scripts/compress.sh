@@ -3,12 +3,15 @@
 # (manifest.json and the weights file it names are committed; the dense f32 copy is not), from
 # the committed trained runs and the full data (`make data`).
 #   ONLY=regex   only the variants whose name matches     FORCE=1   redo finished ones
+#   LIST=1       compress nothing: print the variants this call would make, one "NAME 1 DIR" a
+#                line (the Slurm path, make compress SLURM=1, builds its job array from it)
 set -euo pipefail
 
 ECGBENCH=${1:-build/release/ecgbench}
 OUT=${OUT:-models/compressed}
 ONLY=${ONLY:-}
 FORCE=${FORCE:-}
+LIST=${LIST:-}
 
 # NAME SOURCE OPTIONS: int8, fp16 (size only) and 50% channel pruning of efficientecg-s / mitdb-aami, then the
 # sparsity sweep (one-shot global magnitude pruning, 2 fine-tuning epochs at lr 1e-4, stem and
@@ -31,6 +34,11 @@ while read -r name src opts; do
   [ -n "$name" ] || continue
   [[ -z "$ONLY" || "$name" =~ $ONLY ]] || continue
   dir="$OUT/$name"
+  # (not checking the source: a Slurm job that has not run yet may train it)
+  if [ -n "$LIST" ]; then
+    [ -f "$dir/manifest.json" ] && [ -z "$FORCE" ] || echo "$name 1 $dir"
+    continue
+  fi
   if [ -f "$dir/manifest.json" ] && [ -z "$FORCE" ]; then
     echo "compress: $name: $dir/manifest.json exists, skipped (FORCE=1 redoes it)"
     continue
@@ -41,4 +49,5 @@ while read -r name src opts; do
   "$ECGBENCH" compress "$src" --out "$dir" $opts
   n=$((n + 1))
 done <<<"$VARIANTS"
+[ -z "$LIST" ] || exit 0
 echo "compress: $n variant(s) done"

@@ -6,6 +6,11 @@
 #   SEEDS=N       also train seeds 2..N of every run (default 1: seed 1 only), the same recipe with
 #                 --seed K, into models/seeds/MODEL-TASK/seedK/ (`ecgbench report` shows mean +- sd)
 #   OUT=dir, SEEDS_OUT=dir   where seed 1 and the further seeds go (models/weights, models/seeds)
+#   SEED=K        train only seed K (1..SEEDS) of each run (one Slurm array task, scripts/slurm/)
+#   LIST=1        train nothing: print the runs this call would train, one "NAME SEED DIR" a line
+#                 (finished ones left out unless FORCE=1); the Slurm path (make train SLURM=1)
+#                 builds its job array from this list, so RUNS below is the only table
+#   RUNS_FILE=f   read the MODEL TASK OPTIONS table from f instead of RUNS below (tests)
 # A killed run resumes from its checkpoint on the next call. Runs go one after another, each on
 # all cores (training is data-parallel inside a run).
 # After each run its folder gets weights.sha256 (sha256sum's format). When a committed one is
@@ -21,7 +26,11 @@ ONLY=${ONLY:-}
 FORCE=${FORCE:-}
 SEEDS=${SEEDS:-1}
 SEEDS_OUT=${SEEDS_OUT:-models/seeds}
+SEED=${SEED:-}
+LIST=${LIST:-}
 [[ "$SEEDS" =~ ^[1-9][0-9]*$ ]] || { echo "train: SEEDS must be a whole number >= 1, not '$SEEDS'" >&2; exit 2; }
+[[ -z "$SEED" || "$SEED" =~ ^[1-9][0-9]*$ ]] || { echo "train: SEED must be a whole number >= 1, not '$SEED'" >&2; exit 2; }
+[[ -z "$SEED" || "$SEED" -le "$SEEDS" ]] || SEEDS=$SEED
 
 # MODEL TASK OPTIONS: one run per line. A run with a selection log (models/weights/RUN/selection.csv,
 # `make select`) was chosen blind on validation data and must keep the recipe chosen there (checked
@@ -56,6 +65,10 @@ bilstm                   cinc2017   --epochs 10 --patience 4 --class-weights sqr
 crnn                     cinc2017   --epochs 20 --patience 5 --class-weights sqrt --batch 32 --crop 3000
 EOF
 )
+if [ -n "${RUNS_FILE:-}" ]; then
+  [ -r "$RUNS_FILE" ] || { echo "train: RUNS_FILE $RUNS_FILE cannot be read" >&2; exit 2; }
+  RUNS=$(grep -v '^[[:space:]]*#' "$RUNS_FILE")
+fi
 
 [ -x "$ECGBENCH" ] || { echo "train: $ECGBENCH not built (run make)" >&2; exit 1; }
 n=0
@@ -65,6 +78,11 @@ train_one() {
   local name=$1 dir=$2 seed=$3; shift 3
   local label=$name
   [ "$seed" = 1 ] || label="$name seed $seed"
+  [ -z "$SEED" ] || [ "$seed" = "$SEED" ] || return 0
+  if [ -n "$LIST" ]; then
+    [ -f "$dir/manifest.json" ] && [ -z "$FORCE" ] || echo "$name $seed $dir"
+    return 0
+  fi
   if [ -f "$dir/manifest.json" ] && [ -z "$FORCE" ]; then
     echo "train: $label: $dir/manifest.json exists, skipped (FORCE=1 retrains)"
     # a run trained before checksums were written gets one
@@ -115,11 +133,12 @@ while read -r model task opts; do
   # shellcheck disable=SC2086  # opts is a list of options
   train_one "$name" "$OUT/$name" 1 $opts
   for ((s = 2; s <= SEEDS; s++)); do
-    mkdir -p "$SEEDS_OUT/$name/seed$s"
+    [ -n "$LIST" ] || mkdir -p "$SEEDS_OUT/$name/seed$s"
     # shellcheck disable=SC2086
     train_one "$name" "$SEEDS_OUT/$name/seed$s" "$s" $opts
   done
 done <<<"$RUNS"
+[ -z "$LIST" ] || exit 0
 echo "train: $n run(s) done"
 if [ ${#mismatched[@]} -gt 0 ]; then
   echo "train: ${#mismatched[@]} retrained run(s) do not reproduce their committed weights.sha256: ${mismatched[*]}" >&2
