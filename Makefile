@@ -96,8 +96,13 @@ data:
 
 # Regenerates the committed weights under models/weights/ (needs `make data`; hours on 2 cores).
 # ONLY=regex picks runs by MODEL-TASK, FORCE=1 retrains finished ones, SEEDS=N trains seeds 1..N. See scripts/train.sh.
+# SLURM=1 submits instead: a job array (one task per run and seed) and a merge job (docs/slurm.md);
+# sbatch from the PATH or SBATCH=cmd; SBATCH_OPTS, JOBDIR, REPORT_OPTS as docs/slurm.md says.
+SLURM   ?=
+SLURM_ON = $(filter-out 0,$(SLURM))
+TRAIN_SH = $(if $(SLURM_ON),scripts/slurm/submit.sh $(1),scripts/$(1).sh)
 train: all
-	@ONLY='$(ONLY)' FORCE=$(FORCE) SEEDS=$(SEEDS) scripts/train.sh $(REL)/ecgbench
+	@ONLY='$(ONLY)' FORCE=$(FORCE) SEEDS=$(SEEDS) $(call TRAIN_SH,train) $(REL)/ecgbench
 
 # The blind recipe choice (scripts/select.sh): candidates trained on validation data alone, the
 # winner promoted to models/weights/ with its selection log, its test split scored once. ONLY=regex.
@@ -107,7 +112,7 @@ select: all
 # Regenerates the compressed variants under models/compressed/ from the committed weights (needs
 # `make data`). ONLY=regex, FORCE=1 as for train. See scripts/compress.sh.
 compress: all
-	@ONLY='$(ONLY)' FORCE=$(FORCE) scripts/compress.sh $(REL)/ecgbench
+	@ONLY='$(ONLY)' FORCE=$(FORCE) $(call TRAIN_SH,compress) $(REL)/ecgbench
 
 lib: $(REL)/libecgbench.a $(REL)/libecgbench.so
 
@@ -177,7 +182,7 @@ PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/nul
 # ONNX export through onnx.checker and ONNX Runtime (npm, into BUILD/onnxruntime), one test per run.
 test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench
 	@ECGBENCH=$(abspath $(ASN)/ecgbench) ECGBENCH_RELEASE=$(abspath $(REL)/ecgbench) \
-	  tests/run.sh tests/include_check.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh tests/select_script.sh tests/onnx_check.sh $(TEST_BIN)
+	  tests/run.sh tests/include_check.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh tests/select_script.sh tests/onnx_check.sh tests/slurm_check.sh $(TEST_BIN)
 
 peer-check: check-deps $(REL)/ecgbench
 	@py=$$($(PEER_PY)); [ -n "$$py" ] || { echo "peer-check: python3-torch is not installed (apt-get install python3-torch python3-numpy)"; exit 1; }; \
@@ -186,15 +191,22 @@ peer-check: check-deps $(REL)/ecgbench
 # Benchmarks: Google Benchmark through the C shim, CSV, plots (scripts/bench.sh says what each
 # step does). The data: the full sets in DATA=dir, $ECG_DATA_DIR or data/ (make data), else the
 # bundled sample, announced. QUICK=1 shortens the timing only; ECG_PEER=off skips the PyTorch peer;
-# OUT=dir writes elsewhere than reports/out.
+# OUT=dir writes elsewhere than reports/out. SLURM=1: one job per node (BENCH_NODES), then one
+# ecgbench compare table (docs/slurm.md).
 # FULL=1 first retrains every committed run (make train FORCE=1) and redoes every compressed
 # variant (make compress FORCE=1) from the full data: hours.
 FULL    ?=
 DATA    ?=
 bench: all
+ifneq ($(SLURM_ON),)
+	@if [ -n "$(FULL)" ] && [ "$(FULL)" != 0 ]; then \
+	  echo "bench: FULL=1 and SLURM=1: submit make train SLURM=1 FORCE=1 and make compress SLURM=1 FORCE=1 first" >&2; exit 2; fi
+	@QUICK=$(QUICK) DATA='$(DATA)' scripts/slurm/submit.sh bench $(REL)/ecgbench
+else
 	@if [ -n "$(FULL)" ] && [ "$(FULL)" != 0 ]; then \
 	  FORCE=1 scripts/train.sh $(REL)/ecgbench && FORCE=1 scripts/compress.sh $(REL)/ecgbench || exit 1; fi
 	@QUICK=$(QUICK) DATA='$(DATA)' scripts/bench.sh $(REL)/ecgbench
+endif
 
 # Two back-to-back QUICK latency runs; fails when a batch-1, 1-thread median moves by > TOL% (15).
 bench-stability: all
