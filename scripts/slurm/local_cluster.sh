@@ -7,8 +7,8 @@
 # Every file (munge key and socket, slurm.conf, state, spool, logs, pid files) is in DIR, so a
 # system Slurm or munge is neither used nor touched; the ports are free ones picked at start.
 # The node's CPUs and memory are slurmd's own reading of the machine (slurmd -C). Clients need
-# SLURM_CONF=DIR/slurm.conf (sbatch, squeue, sacct...). Root is fine (slurmd needs it, or the
-# daemons run as the calling user with SlurmdUser = that user, which Slurm allows for one node).
+# SLURM_CONF=DIR/slurm.conf (sbatch, squeue, sinfo, scancel). The daemons run as the calling
+# user (SlurmUser, SlurmdUser): root, as in CI, or one unprivileged user who submits the jobs too.
 # A start that fails stops what it started (trap), so no daemon outlives it.
 set -euo pipefail
 

@@ -30,7 +30,8 @@ while IFS=$'\t' read -r id name seed dir log; do
   failed=$((failed + 1))
   why="exit ${st}"; [ -n "$st" ] || { st=none; why="no status: killed, cancelled or out of time"; }
   printf '%s\t%s\t%s\t%s\t%s\n' "$id" "$name" "$seed" "$st" "$log" >>"$JOBDIR/failed.tsv.tmp"
-  fail_lines+=("  task $id: $name seed $seed ($why), log $log")
+  if [ "$KIND" = bench ]; then fail_lines+=("  task $id: node $name ($why), log $log")
+  else fail_lines+=("  task $id: $name seed $seed ($why), log $log"); fi
 done <"$JOBDIR/tasks.tsv"
 mv "$JOBDIR/failed.tsv.tmp" "$JOBDIR/failed.tsv"
 

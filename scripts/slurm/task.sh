@@ -31,7 +31,9 @@ case "$KIND" in
   train)    OUT=$RUNS_ROOT SEEDS_OUT=$SEEDS_ROOT ONLY=$only SEED=$seed SEEDS=1 scripts/train.sh "$BIN" ;;
   compress) OUT=$RUNS_ROOT ONLY=$only scripts/compress.sh "$BIN" ;;
   # built on the node, for its CPU (-march=native), into a build folder of its own
-  bench)    mkdir -p "$dir" && OUT=$dir make bench BUILD="build/slurm-$name" ;;
+  # (not the submitting make's flags: its SLURM=1 would submit again)
+  bench)    mkdir -p "$dir" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL OUT="$dir" \
+              make bench SLURM= BUILD="build/slurm-$name" QUICK="$QUICK" DATA="$DATA" ;;
   *)        echo "task: unknown kind '$KIND' in $JOBDIR/job.env" >&2; false ;;
 esac
 rc=$?
