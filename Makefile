@@ -180,6 +180,8 @@ PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/nul
 # check counts as one test (skipped without torch), the e2e as two (make bench with and without
 # the peer, on the sample). ECG_PEER=off skips both peer parts. tests/onnx_check.sh: every run's
 # ONNX export through onnx.checker and ONNX Runtime (npm, into BUILD/onnxruntime), one test per run.
+# tests/slurm_check.sh: a training sweep as a Slurm job array on a one-node cluster it starts and
+# stops (docs/slurm.md; skipped without slurm-wlm and munge).
 test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench
 	@ECGBENCH=$(abspath $(ASN)/ecgbench) ECGBENCH_RELEASE=$(abspath $(REL)/ecgbench) \
 	  tests/run.sh tests/include_check.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh tests/select_script.sh tests/onnx_check.sh tests/slurm_check.sh $(TEST_BIN)
