@@ -41,12 +41,21 @@ Q       = $(if $(V),,@)
 # is undefined behaviour, and was in the readers).
 SAN     := -O1 -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 
+# Data-parallel training over MPI (`mpirun -np N ecgbench-mpi train ...`): a binary of its own, built
+# only where Open MPI's mpicc is found, so that ecgbench, libecgbench and the tests neither link nor
+# need MPI (cli/mpi_main.c says why). Its two sources stay out of the library and of libecgcli.
+MPI_SRC  := train/mpi_comm.c cli/mpi_main.c
+MPICC    ?= mpicc
+HAVE_MPI := $(shell command -v $(MPICC) >/dev/null 2>&1 && echo 1)
+MPI_CFLAGS = $(if $(HAVE_MPI),$(shell $(MPICC) --showme:compile))
+MPI_LIBS   = $(if $(HAVE_MPI),$(shell $(MPICC) --showme:link))
+
 # Library sources: every folder of the backend and the suite (docs/architecture.md: the layers).
 # The command line (cli/: main.c and one file per command) is not part of libecgbench; the
 # ecgbench binary links it with the library, the tests (which call commands) link it as libecgcli.a.
 LIB_DIRS := ops models baselines train compress datasets runs bench report
-LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
-CLI_SRC  := $(wildcard cli/*.c)
+LIB_SRC  := $(filter-out $(MPI_SRC),$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+CLI_SRC  := $(filter-out $(MPI_SRC),$(wildcard cli/*.c))
 CXX_SRC  := $(wildcard bench/*.cc)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_LIB := tests/harness.c
@@ -81,7 +90,7 @@ INFO_DEFS = -DECG_GIT_COMMIT='"$(GIT_COMMIT)"' -DECG_CC='"$(shell $(CC) --versio
 # Every compile waits for check-deps (order-only `| check-deps`), so that under -j the missing
 # packages are installed before the first compiler runs.
 .SECONDARY:
-all: check-deps $(REL)/ecgbench $(REL)/libecgbench.a $(REL)/libecgbench.so
+all: check-deps $(REL)/ecgbench $(REL)/libecgbench.a $(REL)/libecgbench.so $(if $(HAVE_MPI),$(REL)/ecgbench-mpi)
 
 deps:
 	@scripts/deps.sh --install
@@ -139,6 +148,10 @@ $(REL)/libecgbench.so: $(REL_OBJ)
 $(REL)/ecgbench: $(REL_CLI) $(REL)/libecgbench.a
 	$(Q)echo "  LINK    $@"; $(CXX) -o $@ $^ $(LIBS) $(BENCH_LIBS)
 
+$(MPI_SRC:%.c=$(REL)/%.o): CFLAGS_COMMON += $(MPI_CFLAGS)
+$(REL)/ecgbench-mpi: $(MPI_SRC:%.c=$(REL)/%.o) $(filter-out %/main.o,$(REL_CLI)) $(REL)/libecgbench.a
+	$(Q)echo "  LINK    $@"; $(CXX) -o $@ $^ $(LIBS) $(BENCH_LIBS) $(MPI_LIBS)
+
 $(GEN)/onnx.pb-c.c $(GEN)/onnx.pb-c.h &: $(ONNX_PROTO) | check-deps
 	@mkdir -p $(GEN)
 	$(Q)echo "  PROTOC  $(GEN)/onnx.pb-c.c"; cp $(ONNX_PROTO) $(GEN)/onnx.proto && cd $(GEN) && protoc-c --c_out=. onnx.proto
@@ -182,9 +195,10 @@ PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/nul
 # ONNX export through onnx.checker and ONNX Runtime (npm, into BUILD/onnxruntime), one test per run.
 # tests/slurm_check.sh: a training sweep as a Slurm job array on a one-node cluster it starts and
 # stops (docs/slurm.md; skipped without slurm-wlm and munge).
-test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench
+test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench $(if $(HAVE_MPI),$(REL)/ecgbench-mpi)
 	@ECGBENCH=$(abspath $(ASN)/ecgbench) ECGBENCH_RELEASE=$(abspath $(REL)/ecgbench) \
-	  tests/run.sh tests/include_check.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh tests/select_script.sh tests/onnx_check.sh tests/slurm_check.sh $(TEST_BIN)
+	  ECGBENCH_MPI=$(if $(HAVE_MPI),$(abspath $(REL)/ecgbench-mpi)) \
+	  tests/run.sh tests/include_check.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh tests/select_script.sh tests/onnx_check.sh tests/slurm_check.sh tests/mpi_check.sh $(TEST_BIN)
 
 peer-check: check-deps $(REL)/ecgbench
 	@py=$$($(PEER_PY)); [ -n "$$py" ] || { echo "peer-check: python3-torch is not installed (apt-get install python3-torch python3-numpy)"; exit 1; }; \
@@ -245,5 +259,5 @@ clean:
 	rm -rf $(BUILD)
 
 # The header dependencies the compiler wrote (none before the first build).
--include $(wildcard $(REL_OBJ:.o=.d) $(ASN_OBJ:.o=.d) $(REL_CLI:.o=.d) $(ASN_CLI:.o=.d) $(TEST_BIN:=.d) $(FUZZ_LIB_SRC:%.c=$(FZ)/obj/%.d) \
+-include $(wildcard $(REL_OBJ:.o=.d) $(ASN_OBJ:.o=.d) $(REL_CLI:.o=.d) $(MPI_SRC:%.c=$(REL)/%.d) $(ASN_CLI:.o=.d) $(TEST_BIN:=.d) $(FUZZ_LIB_SRC:%.c=$(FZ)/obj/%.d) \
   $(FUZZ_BIN:=.d))

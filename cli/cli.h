@@ -48,6 +48,9 @@ int ecg_cmd_bench_op(int argc, char **argv);
 int ecg_cmd_bench_sparse(int argc, char **argv); /* cli/cmd_bench_sparse.c: own sparse 1x1 kernel vs dense XNNPACK */
 int ecg_cmd_bench_model(int argc, char **argv); /* cli/cmd_bench_model.c: whole-model latency, dense vs channel-pruned */
 int ecg_cmd_train(int argc, char **argv);       /* cli/cmd_train.c */
+/* Set by ecgbench-mpi's main (cli/mpi_main.c) before it runs `train`: this process is one rank of
+ * a data-parallel run. NULL in ecgbench. */
+extern const ecg_train_comm *ecg_cli_train_comm;
 int ecg_cmd_eval(int argc, char **argv);        /* cli/cmd_eval.c */
 int ecg_cmd_select(int argc, char **argv);      /* cli/cmd_select.c */
 int ecg_cmd_compress(int argc, char **argv);    /* cli/cmd_compress.c: pruning, int8 PTQ -> weights + manifest */

@@ -9,6 +9,8 @@
 #include "cli/cli.h"
 #include "runs/pipelines.h"
 
+const ecg_train_comm *ecg_cli_train_comm;
+
 static void usage(FILE *f) {
     fprintf(f,
             "usage: ecgbench train MODEL --task TASK [options]\n"
@@ -17,7 +19,8 @@ static void usage(FILE *f) {
             "  --epochs N          default 30        --batch N        default 64\n"
             "  --lr X              default 1e-3      --weight-decay X default 0.01 (weights only)\n"
             "  --patience N        early stopping on validation macro-F1, default 8\n"
-            "  --threads N         data-parallel shards (default: all cores)\n"
+            "  --threads N         data-parallel shards (default: all cores; under mpirun: shards per rank,\n"
+            "                      default the cores / the ranks on the machine)\n"
             "  --seed N            default " ECG_DEFAULT_SEED_STR " (initialisation, shuffles, augmentation, dropout)\n"
             "  --no-augment        --class-weights none|inverse|sqrt (default sqrt: inverse frequency, square root)\n"
             "  --class-weight-cap X  no class weighs more than X times the most common one (default: no cap)\n"
@@ -110,11 +113,17 @@ int ecg_cmd_train(int argc, char **argv) {
     else snprintf(out, sizeof out, "models/weights/%s-%s", job.model, job.task);
     job.out = out;
     job.cfg.progress = quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
+    const ecg_train_comm *comm = job.cfg.comm = ecg_cli_train_comm;
+    if (comm && job.cfg.threads == 0) { /* the ranks on one machine share its cores */
+        int per_rank = ecg_threads_for(0) / (comm->local_ranks > 0 ? comm->local_ranks : 1);
+        job.cfg.threads = per_rank > 0 ? per_rank : 1;
+    }
     ecg_cli_args args = {argc, argv};
     job.run_info = ecg_cli_run_record(&args);
-    job.log = stdout;
+    job.log = comm && comm->rank ? NULL : stdout; /* rank 0 speaks for the run */
     if (ecg_train_run(&job, err, sizeof err)) {
-        fprintf(stderr, "ecgbench train: %s\n", err);
+        if (comm) fprintf(stderr, "ecgbench train (rank %d of %d): %s\n", comm->rank, comm->ranks, err);
+        else fprintf(stderr, "ecgbench train: %s\n", err);
         return 1;
     }
     return 0;

@@ -87,6 +87,7 @@ static int train_and_evaluate(ecg_train_job *job, trained *t, char *err, size_t 
                 job->model, job->task, t->tr.n, t->val.n, t->test.n, job->no_test ? " (not loaded: --no-test)" : "",
                 t->tr.length, t->tr.channels, (long long)ecg_graph_param_count(&t->g), t->tr.data_version);
     if (ecg_train(&t->g, &job->cfg, &t->tr, &t->val, &t->res, err, errlen)) return -1;
+    if (job->cfg.comm && job->cfg.comm->rank) return 0; /* rank 0 scores and writes the run */
     return ecg_evaluate(&t->g, &t->val, job->cfg.eval_batch, job->cfg.threads, &t->mv, NULL, err, errlen) ||
                    (!job->no_test &&
                     ecg_evaluate(&t->g, &t->test, job->cfg.eval_batch, job->cfg.threads, &t->mt, NULL, err, errlen))
@@ -106,6 +107,14 @@ static cJSON *manifest(ecg_train_job *job, const trained *t) {
     cJSON_AddNumberToObject(man, "epochs_run", t->res.epochs_run);
     cJSON_AddNumberToObject(man, "best_epoch", t->res.best_epoch);
     cJSON_AddNumberToObject(man, "train_examples_per_second", t->res.examples_per_second);
+    if (job->cfg.comm) { /* a data-parallel run over MPI ranks, and what summing over them cost */
+        cJSON *mpi = cJSON_AddObjectToObject(man, "mpi");
+        cJSON_AddNumberToObject(mpi, "ranks", job->cfg.comm->ranks);
+        cJSON_AddNumberToObject(mpi, "shards_per_rank", t->res.shards);
+        cJSON_AddNumberToObject(mpi, "step_seconds", t->res.step_seconds);
+        cJSON_AddNumberToObject(mpi, "allreduce_seconds", t->res.allreduce_seconds);
+        cJSON_AddNumberToObject(mpi, "logit_gather_seconds", t->res.gather_seconds);
+    }
     cJSON_AddStringToObject(man, "data_version", t->tr.data_version);
     cJSON *splits = cJSON_AddObjectToObject(man, "splits");
     cJSON_AddItemToObject(splits, "train", split_json(&t->tr));
@@ -148,6 +157,10 @@ int ecg_train_run(ecg_train_job *job, char *err, size_t errlen) {
     int rc = -1;
     job->cfg.out_dir = job->out;
     if (ecg_mkdir_p(job->out, err, errlen) || train_and_evaluate(job, &t, err, errlen)) goto done;
+    if (job->cfg.comm && job->cfg.comm->rank) { /* rank 0 writes the run */
+        rc = 0;
+        goto done;
+    }
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)job->cfg.seed);
     const char *meta[] = {"model", job->model, "task", job->task, "seed", seed};
     snprintf(path, sizeof path, "%s/weights.safetensors", job->out);

@@ -16,19 +16,31 @@ typedef struct {
 
 typedef struct {
     ecg_graph *master;
-    ecg_shard *shards;
+    ecg_shard *shards;     /* this process's */
     int n_shards, batch, classes;
+    int first_shard, total_shards; /* global number of shards[0], shards over every rank */
     size_t example_floats, feature_floats;
     float *logits, *dlogits; /* whole batch */
-    int *labels;
+    int *labels;           /* whole batch */
     pthreadpool_t tp;
     uint64_t step_seed;
+    /* ranks: NULL in one process */
+    const ecg_train_comm *comm;
+    int *logit_counts, *logit_displs; /* per rank: its rows' logits in the batch */
+    float *flat_grad;      /* the trainable gradients end to end, summed over the ranks in one call */
+    double *stat_sum;      /* the batchnorm statistics' shard-weighted sums, likewise */
+    size_t grad_floats, stat_floats;
+    double allreduce_seconds, gather_seconds;
+    char comm_err[256];    /* set when a call to the other ranks failed (the step then returns NaN) */
 } ecg_parallel;
 
+/* `threads` shards of the batch in this process; with comm, this rank's `threads` of the
+ * comm->ranks x threads shards (the batch must have a row for each). */
 int ecg_parallel_init(ecg_parallel *p, ecg_graph *master, int batch, int threads, size_t example_floats,
-                      size_t feature_floats, char *err, size_t errlen);
+                      size_t feature_floats, const ecg_train_comm *comm, char *err, size_t errlen);
 void ecg_parallel_free(ecg_parallel *p);
-/* Pointer to the input rows of batch row i (x and features), to fill before a step. */
+/* Pointer to the input rows of batch row i (x and features), to fill before a step; NULL for
+ * a row another rank runs (its label is still needed: the loss is the whole batch's). */
 float *ecg_parallel_x(ecg_parallel *p, int i);
 float *ecg_parallel_features(ecg_parallel *p, int i);
 /* Forward on all shards, loss over the whole batch, backward, gradient sum into the master,

@@ -65,6 +65,24 @@ int ecg_argmax(const float *logits, int n);
 double ecg_train_step(ecg_ref *r, ecg_adamw *opt, const float *const *inputs, const int *labels,
                       const float *class_weight, int batch, float lr, uint64_t seed, float *dlogits_scratch);
 
+/* ---------------------------------------------------------------- other processes (data-parallel ranks) */
+/* What the training loop needs from the other processes of a data-parallel run (`mpirun -np N
+ * ecgbench-mpi train`): the loop calls only these, so libecgbench does not link MPI and runs
+ * without it; train/mpi_comm.c fills them with MPI's (in ecgbench-mpi alone). Each returns 0, or
+ * -1 with err. */
+typedef struct ecg_train_comm {
+    int rank, ranks;
+    int local_ranks;       /* ranks on this machine (they share its cores) */
+    void *ctx;
+    /* in place: buf[i] becomes the sum over the ranks of their buf[i] (on every rank) */
+    int (*sum_float)(void *ctx, float *buf, size_t n, char *err, size_t errlen);
+    int (*sum_double)(void *ctx, double *buf, size_t n, char *err, size_t errlen);
+    /* in place: rank r's part, buf[displs[r]] .. + counts[r], goes to every rank */
+    int (*gather_float)(void *ctx, float *buf, const int *counts, const int *displs, char *err, size_t errlen);
+    /* all[r] = rank r's mine (on every rank) */
+    int (*gather_u64)(void *ctx, uint64_t mine, uint64_t *all, char *err, size_t errlen);
+} ecg_train_comm;
+
 /* ---------------------------------------------------------------- the training loop (train/trainer.c) */
 typedef struct {
     int epochs, batch, warmup_epochs;
@@ -95,6 +113,12 @@ typedef struct {
      * each validation and at the end. A 30 s record costs its CNN 3x what a 10 s window does. */
     int crop;
     ecg_graph *crop_graph;
+    /* Non-NULL: one rank of a data-parallel run. Every rank runs `threads` shards (so the batch
+     * is split into ranks x threads shards, numbered in rank order as one process's would be),
+     * the shards' gradients are summed over the ranks, every rank makes the same update and
+     * validates on its own (the same weights give every rank the same choice); rank 0 alone
+     * writes out_dir. Every rank must be given the same options and data (checked at start). */
+    const ecg_train_comm *comm;
 } ecg_train_cfg;
 ecg_train_cfg ecg_train_defaults(void);
 
@@ -104,6 +128,10 @@ typedef struct {
     double best_val_macro_f1;
     double last_train_loss;
     double examples_per_second; /* training throughput over this call's epochs (steps only, no validation) */
+    double step_seconds;        /* spent in training steps in this call */
+    double allreduce_seconds;   /* of which summing the gradients over the ranks (0 in one process) */
+    double gather_seconds;      /* and gathering the batch's logits from the ranks */
+    int shards;                 /* data-parallel shards of each batch in this process */
 } ecg_train_result;
 
 /* The loss's class weights for d's training examples: inverse class frequency (mode 1) or its square

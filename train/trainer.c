@@ -182,6 +182,8 @@ static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_data
         for (int b = 0; b < c->batch; b++) {
             int i = l->perm[(size_t)s * c->batch + b];
             float *x = ecg_parallel_x(p, b);
+            p->labels[b] = tr->y[i];
+            if (!x) continue; /* another rank's row */
             const float *src = tr->x + (size_t)i * rec;
             /* one draw per (step, row): every example of the run gets its own window and augmentation */
             uint64_t draw = (uint64_t)((step0 + s) * c->batch + b);
@@ -191,7 +193,6 @@ static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_data
             memcpy(x, src, ex * sizeof(float));
             if (c->augment) ecg_augment(x, length, tr->channels, ecg_hash64(c->seed ^ 0xa09eu, draw));
             if (nf) memcpy(ecg_parallel_features(p, b), tr->features + (size_t)i * nf, nf * sizeof(float));
-            p->labels[b] = tr->y[i];
         }
         e.lr = ecg_lr_cosine(step0 + s, warm, steps_total, c->lr, c->min_lr);
         int ok = 0;
@@ -215,10 +216,60 @@ static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_data
     return e;
 }
 
+/* Ranks must agree on what they train: the options, the training set, and the weights, moments
+ * and loop state they start from (a resume reads OUT on every rank). Each rank hashes its own,
+ * rank 0's are the reference; a difference is an error on every rank (none goes on to wait for
+ * the others in a step). */
+static int check_ranks_agree(const ecg_train_cfg *c, const ecg_parallel *p, const ecg_adamw *opt,
+                             const ecg_train_state *st, const ecg_dataset *tr, char *err, size_t errlen) {
+    const ecg_train_comm *m = c->comm;
+    double opts[] = {c->epochs, c->batch, c->warmup_epochs, c->patience, p->n_shards, c->eval_batch, c->lr,
+                     c->min_lr, c->adamw.beta1, c->adamw.beta2, c->adamw.eps, c->adamw.weight_decay,
+                     c->class_weighted, c->class_weight_cap, c->augment, (double)c->seed, c->epoch_limit,
+                     c->select_from_epoch, c->crop};
+    uint64_t h[3] = {ecg_hash_bytes(ECG_HASH_INIT, opts, sizeof opts), ECG_HASH_INIT, ECG_HASH_INIT};
+    int shape[4] = {tr->n, tr->length, tr->channels, tr->n_features};
+    h[1] = ecg_hash_bytes(h[1], shape, sizeof shape);
+    h[1] = ecg_hash_bytes(h[1], tr->x, (size_t)tr->n * (size_t)tr->length * (size_t)tr->channels * sizeof(float));
+    h[1] = ecg_hash_bytes(h[1], tr->y, (size_t)tr->n * sizeof(int));
+    if (tr->features) h[1] = ecg_hash_bytes(h[1], tr->features, (size_t)tr->n * (size_t)tr->n_features * sizeof(float));
+    const ecg_graph *g = opt->g;
+    for (int i = 0; i < g->n_params; i++) {
+        size_t n = (size_t)ecg_shape_numel(&g->params[i].shape) * sizeof(float);
+        h[2] = ecg_hash_bytes(h[2], g->params[i].data, n);
+        if (opt->m[i]) h[2] = ecg_hash_bytes(ecg_hash_bytes(h[2], opt->m[i], n), opt->v[i], n);
+    }
+    long state[4] = {st->epoch, st->best_epoch, st->bad_epochs, opt->step};
+    h[2] = ecg_hash_bytes(ecg_hash_bytes(h[2], state, sizeof state), &st->best_f1, sizeof st->best_f1);
+    static const char *const what[3] = {
+        "training options (every rank must get the same command line)",
+        "training set (every rank must read the same data: the same --data, task and seed)",
+        "starting weights or optimizer state (a resume reads OUT's checkpoint on every rank: OUT must be on a file "
+        "system every rank sees)"};
+    uint64_t *all = calloc((size_t)m->ranks, sizeof(uint64_t));
+    if (!all) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (int k = 0; k < 3 && !rc; k++) {
+        if (m->gather_u64(m->ctx, h[k], all, err, errlen)) rc = -1;
+        for (int r = 1; r < m->ranks && !rc; r++)
+            if (all[r] != all[0]) {
+                snprintf(err, errlen, "rank %d of %d has different %s than rank 0", r, m->ranks, what[k]);
+                rc = -1;
+            }
+    }
+    free(all);
+    return rc;
+}
+
 int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, const ecg_dataset *val,
               ecg_train_result *res, char *err, size_t errlen) {
     ecg_train_cfg c = *cfg;
     memset(res, 0, sizeof *res);
+    int writer = !c.comm || c.comm->rank == 0; /* rank 0 alone writes out_dir and the progress */
+    if (!writer) c.progress = 0;
     if (ecg_check_model_fits(g, tr, err, errlen) || ecg_check_model_fits(g, val, err, errlen)) return -1;
     if (c.crop > 0 && check_crop(g, &c, tr, err, errlen)) return -1;
     ecg_graph *tg = c.crop > 0 ? c.crop_graph : g; /* the graph trained; g is validated */
@@ -247,15 +298,20 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
     }
     int length = c.crop > 0 ? c.crop : tr->length;
     if (ecg_parallel_init(&l.par, tg, c.batch, c.threads, (size_t)length * (size_t)tr->channels,
-                          (size_t)(tg->n_inputs > 1 ? tr->n_features : 0), err, errlen))
+                          (size_t)(tg->n_inputs > 1 ? tr->n_features : 0), c.comm, err, errlen))
         goto done;
-    if (c.out_dir && !(l.csv = open_epochs_csv(c.out_dir, c.resume && st.epoch > 0, err, errlen))) goto done;
+    if (c.comm && check_ranks_agree(&c, &l.par, &l.opt, &st, tr, err, errlen)) goto done;
+    if (c.out_dir && writer && !(l.csv = open_epochs_csv(c.out_dir, c.resume && st.epoch > 0, err, errlen))) goto done;
     long steps_total = (long)c.epochs * (tr->n / c.batch);
     double examples = 0, seconds = 0;
     int stop = c.epoch_limit > 0 && st.epoch + c.epoch_limit < c.epochs ? st.epoch + c.epoch_limit : c.epochs;
     for (int epoch = st.epoch; epoch < stop && st.bad_epochs < c.patience; epoch++) {
         double t0 = ecg_now_s();
         epoch_stats e = run_epoch(&l, &c, tr, epoch, cw, steps_total);
+        if (l.par.comm_err[0]) {
+            snprintf(err, errlen, "epoch %d: %s", epoch + 1, l.par.comm_err);
+            goto done;
+        }
         if (!isfinite(e.loss)) {
             snprintf(err, errlen, "epoch %d: the loss is not finite (diverged; try a lower --lr)", epoch + 1);
             goto done;
@@ -272,7 +328,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
             st.best_epoch = epoch + 1;
             st.bad_epochs = 0;
             copy_params(&l.best, tg);
-            if (c.out_dir) {
+            if (c.out_dir && writer) {
                 char best[1024];
                 snprintf(best, sizeof best, "%s/best.safetensors", c.out_dir);
                 if (ecg_safetensors_save(g, best, NULL, 0, err, errlen)) goto done;
@@ -289,13 +345,17 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
                     vm.accuracy, vm.macro_f1, ecg_now_s() - t0, e.ex_s);
             fflush(l.csv);
         }
-        if (c.out_dir && ecg_checkpoint_save(c.out_dir, tg, &l.opt, &st, NULL, 0, err, errlen)) goto done;
+        if (c.out_dir && writer && ecg_checkpoint_save(c.out_dir, tg, &l.opt, &st, NULL, 0, err, errlen)) goto done;
         res->last_train_loss = e.loss;
     }
     res->epochs_run = st.epoch;
     res->best_epoch = st.best_epoch;
     res->best_val_macro_f1 = st.best_f1;
     res->examples_per_second = seconds > 0 ? examples / seconds : 0;
+    res->step_seconds = seconds;
+    res->allreduce_seconds = l.par.allreduce_seconds;
+    res->gather_seconds = l.par.gather_seconds;
+    res->shards = l.par.n_shards;
     if (st.best_epoch > 0) copy_params(g, &l.best);
     rc = 0;
 done:
