@@ -6,7 +6,9 @@
 # Installing needs root: as root directly, else through `sudo -n` (no password prompt); when
 # neither works, the message names the packages and the command to run, and the exit code is 1.
 # python3-torch (the PyTorch peer) is optional and not installed here: see the README.
-# Each entry: package | a file that proves it is installed.
+# Each entry: package | a file that proves it is installed. OPTIONAL ones (Open MPI: ecgbench-mpi,
+# `mpirun -np N ecgbench-mpi train`) are installed with the others, but their absence fails
+# nothing: without them ecgbench-mpi is not built and tests/mpi_check.sh skips.
 set -u
 MULTIARCH=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 PKGS=(
@@ -30,6 +32,10 @@ PKGS=(
   "libclang-rt-14-dev|/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
   "libprotobuf-c-dev|/usr/include/protobuf-c/protobuf-c.h" "protobuf-c-compiler|/usr/bin/protoc-c" "python3-onnx|/usr/lib/python3/dist-packages/onnx/onnx.proto"
 )
+OPTIONAL=(
+  "openmpi-bin|/usr/bin/mpirun"
+  "libopenmpi-dev|/usr/bin/mpicc"
+)
 mode=${1:-check}
 case "$mode" in
   check|--ensure|--install) ;;
@@ -40,10 +46,18 @@ for entry in "${PKGS[@]}"; do
   pkg=${entry%%|*}; file=${entry#*|}
   [ -e "$file" ] || missing+=("$pkg")
 done
+optional=()
+for entry in "${OPTIONAL[@]}"; do
+  pkg=${entry%%|*}; file=${entry#*|}
+  [ -e "$file" ] || optional+=("$pkg")
+done
+# make (--ensure) installs the optional ones only along with a required one; make deps always
+[ "$mode" = --install ] && missing+=("${optional[@]}")
 if [ ${#missing[@]} -eq 0 ]; then
-  [ "$mode" = --install ] && echo "deps: all ${#PKGS[@]} packages present"
+  [ "$mode" = --install ] && echo "deps: all ${#PKGS[@]} packages present (and the optional ones)"
   exit 0
 fi
+[ "$mode" = --ensure ] && missing+=("${optional[@]}")
 if [ "$mode" = check ]; then
   echo "ecgbench: missing Debian packages: ${missing[*]}" >&2
   echo "          install them with:  make deps   (or: sudo apt-get install -y ${missing[*]})" >&2
