@@ -131,6 +131,7 @@ install: all
 	install -d '$(PREFIX)/bin' '$(PREFIX)/lib'
 	install -m 755 $(REL)/ecgbench '$(PREFIX)/bin/ecgbench'
 	install -m 644 $(REL)/libecgbench.a $(REL)/libecgbench.so '$(PREFIX)/lib/'
+	$(if $(HAVE_MPI),install -m 755 $(REL)/ecgbench-mpi '$(PREFIX)/bin/ecgbench-mpi')
 
 $(REL)/%.o: %.c | check-deps
 	@mkdir -p $(dir $@)

@@ -112,6 +112,8 @@ static cJSON *manifest(ecg_train_job *job, const trained *t) {
         cJSON_AddNumberToObject(mpi, "ranks", job->cfg.comm->ranks);
         cJSON_AddNumberToObject(mpi, "shards_per_rank", t->res.shards);
         cJSON_AddNumberToObject(mpi, "step_seconds", t->res.step_seconds);
+        cJSON_AddNumberToObject(mpi, "gradient_bytes", (double)t->res.gradient_bytes);
+        cJSON_AddNumberToObject(mpi, "wait_seconds", t->res.wait_seconds);
         cJSON_AddNumberToObject(mpi, "allreduce_seconds", t->res.allreduce_seconds);
         cJSON_AddNumberToObject(mpi, "logit_gather_seconds", t->res.gather_seconds);
     }

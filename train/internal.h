@@ -30,7 +30,7 @@ typedef struct {
     float *flat_grad;      /* the trainable gradients end to end, summed over the ranks in one call */
     double *stat_sum;      /* the batchnorm statistics' shard-weighted sums, likewise */
     size_t grad_floats, stat_floats;
-    double allreduce_seconds, gather_seconds;
+    double wait_seconds, allreduce_seconds, gather_seconds;
     char comm_err[256];    /* set when a call to the other ranks failed (the step then returns NaN) */
 } ecg_parallel;
 

@@ -43,10 +43,17 @@ static int gather_u64(void *ctx, uint64_t mine, uint64_t *all, char *err, size_t
     return MPI_Allgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1;
 }
 
+static int barrier(void *ctx, char *err, size_t errlen) {
+    (void)ctx;
+    (void)err;
+    (void)errlen;
+    return MPI_Barrier(MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1;
+}
+
 int ecg_mpi_comm_init(ecg_train_comm *c, int *argc, char ***argv) {
     if (MPI_Init(argc, argv) != MPI_SUCCESS) return -1;
     *c = (ecg_train_comm){.sum_float = sum_float, .sum_double = sum_double, .gather_float = gather_float,
-                          .gather_u64 = gather_u64};
+                          .gather_u64 = gather_u64, .barrier = barrier};
     MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &c->ranks);
     MPI_Comm node;

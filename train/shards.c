@@ -167,9 +167,12 @@ static int reduce(ecg_parallel *p) {
     }
     if (p->comm) {
         double t0 = ecg_now_s();
+        if (p->comm->barrier(p->comm->ctx, p->comm_err, sizeof p->comm_err)) return -1;
+        double t1 = ecg_now_s();
+        p->wait_seconds += t1 - t0;
         int bad = p->comm->sum_float(p->comm->ctx, p->flat_grad, p->grad_floats, p->comm_err, sizeof p->comm_err) ||
                   p->comm->sum_double(p->comm->ctx, p->stat_sum, p->stat_floats, p->comm_err, sizeof p->comm_err);
-        p->allreduce_seconds += ecg_now_s() - t0;
+        p->allreduce_seconds += ecg_now_s() - t1;
         if (bad) return -1;
     }
     gi = si = 0;

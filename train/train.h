@@ -81,6 +81,8 @@ typedef struct ecg_train_comm {
     int (*gather_float)(void *ctx, float *buf, const int *counts, const int *displs, char *err, size_t errlen);
     /* all[r] = rank r's mine (on every rank) */
     int (*gather_u64)(void *ctx, uint64_t mine, uint64_t *all, char *err, size_t errlen);
+    /* returns when every rank has called it (times the wait for the slowest shard apart from the sum) */
+    int (*barrier)(void *ctx, char *err, size_t errlen);
 } ecg_train_comm;
 
 /* ---------------------------------------------------------------- the training loop (train/trainer.c) */
@@ -129,9 +131,11 @@ typedef struct {
     double last_train_loss;
     double examples_per_second; /* training throughput over this call's epochs (steps only, no validation) */
     double step_seconds;        /* spent in training steps in this call */
-    double allreduce_seconds;   /* of which summing the gradients over the ranks (0 in one process) */
+    double wait_seconds;        /* of which waiting for the slowest rank before summing (0 in one process) */
+    double allreduce_seconds;   /* summing the gradients over the ranks (0 in one process) */
     double gather_seconds;      /* and gathering the batch's logits from the ranks */
     int shards;                 /* data-parallel shards of each batch in this process */
+    long gradient_bytes;        /* what each step sums over the ranks (the trainable parameters' gradients) */
 } ecg_train_result;
 
 /* The loss's class weights for d's training examples: inverse class frequency (mode 1) or its square

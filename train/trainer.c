@@ -353,7 +353,9 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
     res->best_val_macro_f1 = st.best_f1;
     res->examples_per_second = seconds > 0 ? examples / seconds : 0;
     res->step_seconds = seconds;
+    res->wait_seconds = l.par.wait_seconds;
     res->allreduce_seconds = l.par.allreduce_seconds;
+    res->gradient_bytes = (long)(l.par.grad_floats * sizeof(float));
     res->gather_seconds = l.par.gather_seconds;
     res->shards = l.par.n_shards;
     if (st.best_epoch > 0) copy_params(g, &l.best);
