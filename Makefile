@@ -196,6 +196,7 @@ PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/nul
 # ONNX export through onnx.checker and ONNX Runtime (npm, into BUILD/onnxruntime), one test per run.
 # tests/slurm_check.sh: a training sweep as a Slurm job array on a one-node cluster it starts and
 # stops (docs/slurm.md; skipped without slurm-wlm and munge).
+# tests/mpi_check.sh: 2-rank MPI training against 2 threads, byte for byte (skipped without Open MPI).
 test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench $(if $(HAVE_MPI),$(REL)/ecgbench-mpi)
 	@ECGBENCH=$(abspath $(ASN)/ecgbench) ECGBENCH_RELEASE=$(abspath $(REL)/ecgbench) \
 	  ECGBENCH_MPI=$(if $(HAVE_MPI),$(abspath $(REL)/ecgbench-mpi)) \
