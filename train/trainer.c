@@ -221,13 +221,15 @@ static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_data
  * rank 0's are the reference; a difference is an error on every rank (none goes on to wait for
  * the others in a step). */
 static int check_ranks_agree(const ecg_train_cfg *c, const ecg_parallel *p, const ecg_adamw *opt,
-                             const ecg_train_state *st, const ecg_dataset *tr, char *err, size_t errlen) {
+                             const ecg_train_state *st, const ecg_dataset *tr, const float *cw, char *err,
+                             size_t errlen) {
     const ecg_train_comm *m = c->comm;
     double opts[] = {c->epochs, c->batch, c->warmup_epochs, c->patience, p->n_shards, c->eval_batch, c->lr,
                      c->min_lr, c->adamw.beta1, c->adamw.beta2, c->adamw.eps, c->adamw.weight_decay,
                      c->class_weighted, c->class_weight_cap, c->augment, (double)c->seed, c->epoch_limit,
                      c->select_from_epoch, c->crop};
     uint64_t h[3] = {ecg_hash_bytes(ECG_HASH_INIT, opts, sizeof opts), ECG_HASH_INIT, ECG_HASH_INIT};
+    h[0] = ecg_hash_bytes(h[0], cw, (size_t)tr->n_classes * sizeof(float)); /* the loss weights, caps applied */
     int shape[4] = {tr->n, tr->length, tr->channels, tr->n_features};
     h[1] = ecg_hash_bytes(h[1], shape, sizeof shape);
     h[1] = ecg_hash_bytes(h[1], tr->x, (size_t)tr->n * (size_t)tr->length * (size_t)tr->channels * sizeof(float));
@@ -300,7 +302,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
     if (ecg_parallel_init(&l.par, tg, c.batch, c.threads, (size_t)length * (size_t)tr->channels,
                           (size_t)(tg->n_inputs > 1 ? tr->n_features : 0), c.comm, err, errlen))
         goto done;
-    if (c.comm && check_ranks_agree(&c, &l.par, &l.opt, &st, tr, err, errlen)) goto done;
+    if (c.comm && check_ranks_agree(&c, &l.par, &l.opt, &st, tr, cw, err, errlen)) goto done;
     if (c.out_dir && writer && !(l.csv = open_epochs_csv(c.out_dir, c.resume && st.epoch > 0, err, errlen))) goto done;
     long steps_total = (long)c.epochs * (tr->n / c.batch);
     double examples = 0, seconds = 0;
