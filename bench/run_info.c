@@ -146,24 +146,7 @@ int ecg_run_info_write(const ecg_run_info *ri, const char *path, char *err, size
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    char *text = cJSON_Print(o);
+    int rc = ecg_write_json(path, o, err, errlen); /* atomically (ops/atomic_file.h) */
     cJSON_Delete(o);
-    if (!text) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        snprintf(err, errlen, "cannot open %s for writing: %s", path, strerror(errno));
-        cJSON_free(text);
-        return -1;
-    }
-    int bad = fputs(text, f) == EOF || fputc('\n', f) == EOF;
-    bad |= fclose(f) != 0;
-    cJSON_free(text);
-    if (bad) {
-        snprintf(err, errlen, "write to %s failed", path);
-        return -1;
-    }
-    return 0;
+    return rc;
 }

@@ -23,6 +23,7 @@
 #include "baselines/dechazal.h"
 #include "bench/bench.h"
 #include "cli/cli.h"
+#include "ops/atomic_file.h"
 #include "report/csv.h"
 #include "runs/files.h"
 #include "runs/manifest.h"
@@ -278,15 +279,14 @@ static int export_ds1(const char *data, const char *file) {
     char err[1400], version[200];
     ecg_dc_beats ds1 = {0};
     FILE *f = NULL;
+    ecg_atomic_file af = {0};
     int rc = 1;
     if (load_checked(data, "ds1", &ds1, version, sizeof version, err, sizeof err)) goto fail;
     ecg_dc_options o = candidate(0);
     ecg_dechazal m;
     if (ecg_dechazal_fit(&ds1, NULL, &o, &m, err, sizeof err)) goto fail;
-    if (!(f = fopen(file, "w"))) {
-        snprintf(err, sizeof err, "cannot write %s: %s", file, strerror(errno));
-        goto fail;
-    }
+    if (ecg_atomic_open(&af, file, err, sizeof err)) goto fail;
+    f = af.f;
     fprintf(f, "record,class");
     for (int j = 0; j < ECG_DC_N_FEATURES; j++) {
         char nm[32];
@@ -307,18 +307,14 @@ static int export_ds1(const char *data, const char *file) {
         }
         fprintf(f, ",%d\n", ecg_dechazal_predict(&m, row));
     }
-    if (fclose(f)) {
-        f = NULL;
-        snprintf(err, sizeof err, "error writing %s", file);
-        goto fail;
-    }
     f = NULL;
+    if (ecg_atomic_commit(&af, err, sizeof err)) goto fail; /* a write error shows here, with its reason */
     printf("wrote %s (%d DS1 beats, %d features, posteriors of the paper's choices, ridge %g)\n", file, ds1.n,
            ECG_DC_N_FEATURES, o.ridge);
     rc = 0;
     goto done;
 fail:
-    if (f) fclose(f);
+    ecg_atomic_abort(&af);
     fprintf(stderr, "ecgbench baseline dechazal: %s\n", err);
 done:
     ecg_dc_beats_free(&ds1);

@@ -176,7 +176,8 @@ int ecg_cmd_data_info(int argc, char **argv) {
         ecg_dataset_free(&d);
     }
     if (hits) printf("(%d of %d splits from the cache in %s)\n", hits, t->n_splits, ecg_default_cache_dir());
-    if (o.csv && ecg_csv_close(&w) && !rc) {
+    if (o.csv && rc) ecg_csv_abort(&w); /* a failed listing leaves the earlier file */
+    if (o.csv && !rc && ecg_csv_close(&w)) {
         fprintf(stderr, "ecgbench data info: %s\n", w.err);
         rc = 1;
     }

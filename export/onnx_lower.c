@@ -25,6 +25,7 @@
 
 #include "export/onnx_builder.h"
 #include "export/onnx_export.h"
+#include "ops/atomic_file.h"
 
 typedef struct {
     ob_builder b;
@@ -525,16 +526,7 @@ int ecg_onnx_export(const ecg_graph *g, const ecg_onnx_opts *o, const char *path
     uint8_t *buf = NULL;
     size_t len = 0;
     if (ecg_onnx_export_mem(g, o, &buf, &len, err, errlen)) return -1;
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(buf, 1, len, f) == len;
-    if (f && fclose(f)) ok = 0;
+    int rc = ecg_atomic_write(path, buf, len, err, errlen);
     free(buf);
-    if (!ok || rename(tmp, path)) {
-        snprintf(err, errlen, "cannot write %s", path);
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return rc;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ops.h"
+#include "atomic_file.h"
 #include "rng.h"
 #include "safetensors.h"
 
@@ -558,34 +559,6 @@ out:
     return text;
 }
 
-/* Creates path.tmp.<pid>.<n> exclusively (mode 0666 & ~umask, like a plain fopen). */
-static int open_temp(const char *path, char *tmp, size_t tmplen) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t h = ecg_hash64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30), (uint64_t)(uintptr_t)tmp);
-    for (int attempt = 0; attempt < 32; attempt++) {
-        snprintf(tmp, tmplen, "%s.tmp.%ld.%08llx", path, (long)getpid(),
-                 (unsigned long long)(ecg_hash64(h, (uint64_t)attempt) & 0xffffffffu));
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0 || errno != EEXIST) return fd;
-    }
-    return -1;
-}
-
-/* Makes the rename durable; best effort (some filesystems refuse fsync on a directory). */
-static void sync_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else if ((size_t)(slash - path) < sizeof dir) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    else return;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;
-    (void)fsync(fd);
-    close(fd);
-}
-
 int ecg_st_write(const char *path, const ecg_st_tensor *t, int n, const char *const *meta_kv, int n_meta, char *err,
                  size_t errlen) {
     if (!path || !path[0]) return fail(err, errlen, "safetensors save: empty path");
@@ -596,49 +569,17 @@ int ecg_st_write(const char *path, const ecg_st_tensor *t, int n, const char *co
     uint8_t lenbuf[8];
     for (int i = 0; i < 8; i++) lenbuf[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
 
-    size_t tmplen = strlen(path) + 64;
-    char *tmp = malloc(tmplen);
-    if (!tmp) {
+    ecg_atomic_file a;
+    if (ecg_atomic_open(&a, path, err, errlen)) {
         free(json);
-        return fail(err, errlen, "%s: out of memory", path);
+        return -1;
     }
-    int rc = -1;
-    FILE *fp = NULL;
-    int fd = open_temp(path, tmp, tmplen);
-    if (fd < 0) {
-        fail(err, errlen, "%s: cannot create temporary file %s: %s", path, tmp, strerror(errno));
-        goto done;
-    }
-    fp = fdopen(fd, "wb");
-    if (!fp) {
-        fail(err, errlen, "%s: fdopen: %s", path, strerror(errno));
-        close(fd);
-        goto fail_tmp;
-    }
+    FILE *fp = a.f;
     int ok = fwrite(lenbuf, 1, 8, fp) == 8 && fwrite(json, 1, len, fp) == len;
     for (size_t i = len; ok && i < hlen; i++) ok = fputc(' ', fp) != EOF;
     for (int i = 0; ok && i < n; i++) ok = !write_le(fp, t[i].data, t[i].nbytes, ecg_dtype_size(t[i].dtype));
-    ok = ok && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-    int e = errno;
-    if (fclose(fp) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok) {
-        fail(err, errlen, "%s: write error: %s", path, strerror(e));
-        goto fail_tmp;
-    }
-    if (rename(tmp, path)) {
-        fail(err, errlen, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
-        goto fail_tmp;
-    }
-    sync_dir(path);
-    rc = 0;
-    goto done;
-fail_tmp:
-    unlink(tmp);
-done:
-    free(tmp);
+    /* a failed write is remembered by the stream: commit reports it with its reason */
+    int rc = ecg_atomic_commit(&a, err, errlen);
     free(json);
     return rc;
 }

@@ -6,15 +6,19 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "ops/atomic_file.h"
+
 /* RFC 4180 output through libcsv: fields that need it (comma, quote, CR/LF, edge spaces) are
  * quoted by csv_fwrite; numbers and plain words stay bare so gnuplot and spreadsheets read them
  * as they are. Every row must have as many cells as the header. */
 typedef struct {
-    FILE *f;
+    FILE *f;            /* the temporary file's stream (ops/atomic_file.h): renamed into place on close */
+    ecg_atomic_file af;
     int n_cols;   /* from the header */
     int col;      /* cells written in the current row */
     int failed;   /* sticky: set on the first error, message in err */
     char err[512];
+    char path[400]; /* for messages */
 } ecg_csv;
 
 /* Creates the parent directories of path as needed. 0 ok, -1 with w->err. */
@@ -24,8 +28,12 @@ int ecg_csv_str(ecg_csv *w, const char *s);
 int ecg_csv_int(ecg_csv *w, long long v);
 int ecg_csv_num(ecg_csv *w, double v);   /* %.6g; NaN/inf written as "nan"/"inf" */
 int ecg_csv_end_row(ecg_csv *w);         /* -1 when the row has the wrong number of cells */
-/* Closes the file (always). Returns -1 if any earlier call or the close failed. */
+/* Closes the file (always): written so far without an error, it is renamed into place (flushed to
+ * disk first); else the temporary file is removed and the path keeps what it held. Returns -1 if any
+ * earlier call or the close failed. */
 int ecg_csv_close(ecg_csv *w);
+/* Stops writing: the temporary file is removed, the path keeps what it held. */
+void ecg_csv_abort(ecg_csv *w);
 /* ecg_csv_close, with its error copied to err on failure. */
 int ecg_csv_close_err(ecg_csv *w, char *err, size_t errlen);
 

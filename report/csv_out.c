@@ -23,6 +23,7 @@ static int fail(ecg_csv *w, const char *fmt, ...) {
 
 int ecg_csv_open(ecg_csv *w, const char *path) {
     memset(w, 0, sizeof *w);
+    snprintf(w->path, sizeof w->path, "%s", path);
     const char *slash = strrchr(path, '/');
     if (slash && slash != path) {
         char dir[4096];
@@ -35,8 +36,11 @@ int ecg_csv_open(ecg_csv *w, const char *path) {
             return -1;
         }
     }
-    w->f = fopen(path, "w");
-    if (!w->f) return fail(w, "cannot open %s for writing: %s", path, strerror(errno));
+    if (ecg_atomic_open(&w->af, path, w->err, sizeof w->err)) {
+        w->failed = 1;
+        return -1;
+    }
+    w->f = w->af.f;
     return 0;
 }
 
@@ -52,9 +56,9 @@ static int cell(ecg_csv *w, const char *s, int quote_if_needed) {
     if (w->failed) return -1;
     if (!w->f) return fail(w, "csv writer is not open");
     if (w->n_cols && w->col >= w->n_cols) return fail(w, "row has more than %d cells", w->n_cols);
-    if (w->col && fputc(',', w->f) == EOF) return fail(w, "write failed: %s", strerror(errno));
+    if (w->col && fputc(',', w->f) == EOF) return fail(w, "cannot write %s: %s", w->path, strerror(errno));
     int rc = quote_if_needed && needs_quotes(s) ? csv_fwrite(w->f, s, strlen(s)) : (fputs(s, w->f) == EOF ? EOF : 0);
-    if (rc != 0) return fail(w, "write failed: %s", strerror(errno));
+    if (rc != 0) return fail(w, "cannot write %s: %s", w->path, strerror(errno));
     w->col++;
     return 0;
 }
@@ -88,17 +92,24 @@ int ecg_csv_end_row(ecg_csv *w) {
     if (w->failed) return -1;
     if (!w->f) return fail(w, "csv writer is not open");
     if (w->n_cols && w->col != w->n_cols) return fail(w, "row has %d cells, header has %d", w->col, w->n_cols);
-    if (fputc('\n', w->f) == EOF) return fail(w, "write failed: %s", strerror(errno));
+    if (fputc('\n', w->f) == EOF) return fail(w, "cannot write %s: %s", w->path, strerror(errno));
     w->col = 0;
     return 0;
 }
 
 int ecg_csv_close(ecg_csv *w) {
     if (w->f) {
-        if (fclose(w->f) != 0) fail(w, "close failed: %s", strerror(errno));
+        char why[sizeof w->err];
+        if (w->failed) ecg_atomic_abort(&w->af);
+        else if (ecg_atomic_commit(&w->af, why, sizeof why)) fail(w, "%s", why);
         w->f = NULL;
     }
     return w->failed ? -1 : 0;
+}
+
+void ecg_csv_abort(ecg_csv *w) {
+    if (w->f) ecg_atomic_abort(&w->af);
+    w->f = NULL;
 }
 
 int ecg_csv_close_err(ecg_csv *w, char *err, size_t errlen) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/atomic_file.h"
 #include "report/report.h"
 
 /* Pixels from the top of the canvas: the title, the score panel, its x label, the accuracy
@@ -133,11 +134,9 @@ static int write_one(const char *out, const char *dataset, int by_latency, const
     char path[1200], label[200];
     const char *kind = by_latency ? "latency" : "size";
     snprintf(path, sizeof path, "%s/accuracy_%s_%s.labels.gp", out, kind, dataset);
-    FILE *o = fopen(path, "w");
-    if (!o) {
-        snprintf(err, errlen, "cannot write %s", path);
-        goto done;
-    }
+    ecg_atomic_file af;
+    if (ecg_atomic_open(&af, path, err, errlen)) goto done;
+    FILE *o = af.f;
     fprintf(o, "# Written by `ecgbench report` for reports/accuracy.gp: the frame of the class-balanced score (and\n"
                "# accuracy) against %s on %s, where each run's label goes (report/plot_labels.c) and the\n"
                "# Pareto front on the score, degenerate runs left out (report/report_degenerate.c).\n",
@@ -181,10 +180,7 @@ static int write_one(const char *out, const char *dataset, int by_latency, const
             fprintf(o, "set arrow from %.9g,%.9g to %.9g,%.9g nohead lw 1 lc rgb 'gray60' back\n", pts[i].x,
                     pts[i].y, lab[i].leader_x, lab[i].leader_y);
     }
-    if (fclose(o)) {
-        snprintf(err, errlen, "cannot write %s", path);
-        goto done;
-    }
+    if (ecg_atomic_commit(&af, err, errlen)) goto done; /* a write error shows here, with its reason */
     rc = 0;
 done:
     free(rp), free(text), free(pts), free(acc), free(lab);

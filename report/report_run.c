@@ -365,7 +365,7 @@ int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen) {
                         "re-run on a quiet machine\n", pk.spread_pct, pk.rounds);
     rc = 0;
 fail:
-    if (layers.f) ecg_csv_close(&layers);
+    ecg_csv_abort(&layers); /* a report that failed leaves the earlier layers.csv */
     for (int i = 0; i < lf.n; i++) ecg_csv_table_free(&lf.t[i]);
     free(rows);
     ecg_runs_free(runs, total);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ops/atomic_file.h"
 #include "runs/files.h"
 
 int ecg_mkdir_p(const char *dir, char *err, size_t errlen) {
@@ -69,16 +70,18 @@ cJSON *ecg_read_json(const char *path, char *err, size_t errlen) {
 }
 
 int ecg_write_json(const char *path, const cJSON *j, char *err, size_t errlen) {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     char *text = cJSON_Print(j);
-    FILE *f = text ? fopen(tmp, "w") : NULL;
-    int bad = !f || fputs(text, f) == EOF || fputc('\n', f) == EOF;
-    if (f) bad |= fclose(f) != 0;
-    cJSON_free(text);
-    if (bad || rename(tmp, path)) {
-        snprintf(err, errlen, "cannot write %s", path);
+    if (!text) {
+        snprintf(err, errlen, "%s: out of memory printing the JSON", path);
         return -1;
     }
-    return 0;
+    ecg_atomic_file a;
+    int rc = -1;
+    if (!ecg_atomic_open(&a, path, err, errlen)) {
+        fputs(text, a.f);
+        fputc('\n', a.f); /* a failed write shows at commit, with its reason */
+        rc = ecg_atomic_commit(&a, err, errlen);
+    }
+    cJSON_free(text);
+    return rc;
 }

@@ -14,7 +14,8 @@ cJSON *ecg_read_json(const char *path, char *err, size_t errlen);
  * o may be NULL. */
 double ecg_json_num(const cJSON *o, const char *key);
 const char *ecg_json_str(const cJSON *o, const char *key, const char *fallback);
-/* Writes j to path atomically (a temporary file, then rename). 0, or -1 with err. */
+/* Writes j to path atomically (ops/atomic_file.h: a temporary file, fsync, rename). 0, or -1 with
+ * err (which says why: "No space left on device"). */
 int ecg_write_json(const char *path, const cJSON *j, char *err, size_t errlen);
 
 #endif

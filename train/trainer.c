@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ops/atomic_file.h"
 #include "ops/rng.h"
 #include "ops/safetensors.h"
 #include "ops/timing.h"
@@ -100,15 +101,43 @@ static void progress(double *last, int epoch, int epochs, int step, int steps, d
     fflush(stderr);
 }
 
-static FILE *open_epochs_csv(const char *dir, int resumed, char *err, size_t errlen) {
+/* epochs.csv, kept whole in memory and rewritten atomically after every epoch (ops/atomic_file.h): a
+ * kill leaves the file of the last epoch or of the one before, never a torn line. A resumed run keeps
+ * the rows up to its checkpoint's epoch (a row written just before a kill that the checkpoint missed
+ * is done again, not repeated). */
+typedef struct {
     char path[1024];
-    snprintf(path, sizeof path, "%s/epochs.csv", dir);
-    int exists = access(path, F_OK) == 0;
-    FILE *f = fopen(path, resumed && exists ? "a" : "w");
-    if (!f) snprintf(err, errlen, "cannot write %s", path);
-    else if (!(resumed && exists))
-        fprintf(f, "epoch,lr,train_loss,train_accuracy,val_accuracy,val_macro_f1,seconds,examples_per_second\n");
-    return f;
+    char *text;
+    size_t len, cap;
+} epochs_csv;
+
+static int csv_append(epochs_csv *c, const char *line) {
+    size_t n = strlen(line);
+    if (c->len + n + 1 > c->cap) {
+        size_t cap = 2 * (c->len + n + 1) + 1024;
+        char *t = realloc(c->text, cap);
+        if (!t) return -1;
+        c->text = t, c->cap = cap;
+    }
+    memcpy(c->text + c->len, line, n + 1);
+    c->len += n;
+    return 0;
+}
+
+static int open_epochs_csv(epochs_csv *c, const char *dir, int resumed_epoch, char *err, size_t errlen) {
+    snprintf(c->path, sizeof c->path, "%s/epochs.csv", dir);
+    int bad = csv_append(c, "epoch,lr,train_loss,train_accuracy,val_accuracy,val_macro_f1,seconds,examples_per_second\n");
+    FILE *f = resumed_epoch > 0 ? fopen(c->path, "r") : NULL;
+    char line[512];
+    for (int first = 1; !bad && f && fgets(line, sizeof line, f); first = 0) {
+        char *end;
+        long ep = strtol(line, &end, 10);
+        if (!first && end != line && *end == ',' && ep >= 1 && ep <= resumed_epoch && strchr(line, '\n'))
+            bad = csv_append(c, line);
+    }
+    if (f) fclose(f);
+    if (bad) snprintf(err, errlen, "out of memory");
+    return bad ? -1 : 0;
 }
 
 static void copy_params(ecg_graph *dst, const ecg_graph *src) {
@@ -148,7 +177,7 @@ typedef struct {
     ecg_adamw opt;
     ecg_graph best;
     int *perm;
-    FILE *csv;
+    epochs_csv csv;
     double last_bar;
 } loop_res;
 
@@ -157,7 +186,7 @@ static void loop_free(loop_res *l) {
     ecg_adamw_free(&l->opt);
     ecg_graph_free(&l->best);
     free(l->perm);
-    if (l->csv) fclose(l->csv);
+    free(l->csv.text);
 }
 
 typedef struct {
@@ -303,7 +332,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
                           (size_t)(tg->n_inputs > 1 ? tr->n_features : 0), c.comm, err, errlen))
         goto done;
     if (c.comm && check_ranks_agree(&c, &l.par, &l.opt, &st, tr, cw, err, errlen)) goto done;
-    if (c.out_dir && writer && !(l.csv = open_epochs_csv(c.out_dir, c.resume && st.epoch > 0, err, errlen))) goto done;
+    if (c.out_dir && writer && open_epochs_csv(&l.csv, c.out_dir, c.resume ? st.epoch : 0, err, errlen)) goto done;
     long steps_total = (long)c.epochs * (tr->n / c.batch);
     double examples = 0, seconds = 0;
     int stop = c.epoch_limit > 0 && st.epoch + c.epoch_limit < c.epochs ? st.epoch + c.epoch_limit : c.epochs;
@@ -342,10 +371,15 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
             fprintf(stderr, "%sepoch %d/%d loss %.4f acc %.4f | val acc %.4f macro-F1 %.4f%s | %.0f ex/s %.1f s\n",
                     c.progress >= 2 ? "\r" : "", epoch + 1, c.epochs, e.loss, e.accuracy, vm.accuracy, vm.macro_f1,
                     st.best_epoch == epoch + 1 ? " *" : "", e.ex_s, ecg_now_s() - t0);
-        if (l.csv) {
-            fprintf(l.csv, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n", epoch + 1, e.lr, e.loss, e.accuracy,
-                    vm.accuracy, vm.macro_f1, ecg_now_s() - t0, e.ex_s);
-            fflush(l.csv);
+        if (c.out_dir && writer) { /* before the checkpoint: a kill between the two redoes this epoch (open_epochs_csv) */
+            char row[512];
+            snprintf(row, sizeof row, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n", epoch + 1, e.lr, e.loss, e.accuracy,
+                     vm.accuracy, vm.macro_f1, ecg_now_s() - t0, e.ex_s);
+            if (csv_append(&l.csv, row)) {
+                snprintf(err, errlen, "out of memory");
+                goto done;
+            }
+            if (ecg_atomic_write(l.csv.path, l.csv.text, l.csv.len, err, errlen)) goto done;
         }
         if (c.out_dir && writer && ecg_checkpoint_save(c.out_dir, tg, &l.opt, &st, NULL, 0, err, errlen)) goto done;
         res->last_train_loss = e.loss;
