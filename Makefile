@@ -30,7 +30,7 @@ BLAS_LIB  := /usr/lib/$(MULTIARCH)/openblas-pthread
 # header, so a deleted or moved header does not stop the build.
 DEPFLAGS := -MMD -MP
 CFLAGS_COMMON := $(CSTD) $(WARN) -g -fPIC -I. -I$(BLAS_INC) $(DEPFLAGS)
-LIBS    := -lXNNPACK -lpthreadpool -lcjson -lcsv -lsamplerate -lmatio -lliquid -lprotobuf-c \
+LIBS    := -lXNNPACK -lpthreadpool -lcjson -lcsv -lsamplerate -lmatio -lliquid -lprotobuf-c -lnettle \
            -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -lopenblas -lgsl -lm -lpthread
 BENCH_LIBS := -lbenchmark -lstdc++
 

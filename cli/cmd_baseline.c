@@ -259,8 +259,11 @@ static int select_and_train(const char *data, const char *out, int paper, int ar
     snprintf(path, sizeof path, "%s/" WEIGHTS_FILE, out);
     if (!model || ecg_write_json(path, model, err, sizeof err)) goto fail;
     man = manifest_json(&m, model_name, data, v2, paper, n_cand, &mtrain, &cv[best], &mtest, argc, argv);
+    /* written last, naming the files it vouches for (runs/files.h) */
+    const char *files[] = {WEIGHTS_FILE, "selection.csv"};
     snprintf(path, sizeof path, "%s/manifest.json", out);
-    if (ecg_write_json(path, man, err, sizeof err)) goto fail;
+    if (ecg_manifest_add_files(man, out, files, 2, err, sizeof err) || ecg_write_json(path, man, err, sizeof err))
+        goto fail;
     printf("wrote %s (manifest.json, " WEIGHTS_FILE ", selection.csv)\n", out);
     rc = 0;
     goto done;

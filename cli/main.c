@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "runs/runs.h"
 
 typedef struct {
     const char *name;
@@ -32,12 +33,17 @@ static const command commands[] = {
 };
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: ecgbench COMMAND [options]   (ecgbench COMMAND --help for its options)\n\ncommands:\n");
+    fprintf(f, "usage: ecgbench [-v] COMMAND [options]   (ecgbench COMMAND --help for its options)\n"
+               "  -v  also warn about runs whose manifest predates the files it vouches for\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
 }
 
 int main(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "-v")) {
+        ecg_runs_verbose = 1;
+        argc--, argv++;
+    }
     if (argc < 2) {
         usage(stderr);
         return 2;

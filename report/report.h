@@ -204,7 +204,8 @@ typedef struct {
 } ecg_report_job;
 /* Every run and seed evaluated, its layers timed and its peak RSS measured; the CSVs, tables,
  * plot labels and run.json written to job->out; progress on stderr, the summary on stdout. 0, or
- * -1 with err. */
+ * -1 with err. run.json is written last and names every file of the report with its size and
+ * SHA-256 ("files"). */
 int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen);
 
 #endif

@@ -8,11 +8,14 @@
  * seeds. Full data when present (`make data`), else the bundled sample, which every table then
  * says at its top. */
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench/bench.h"
@@ -157,8 +160,41 @@ static int64_t weights_in_memory(const ecg_run_model *m) {
 }
 
 /* run.json: the machine and build (ecg_run_info) and the core peak the GFLOP/s figures are set against. */
-static int write_run_json(const char *path, int threads, const ecg_peak *peak, int argc, char **argv,
-                          char *err, size_t errlen) {
+/* The report's files: every regular file in out written since the report began (so neither an
+ * earlier report's leftovers nor the plots gnuplot draws later), run.json itself left out. */
+static int report_files(const char *out, const struct timespec *began, char ***names, int *n, char *err, size_t errlen) {
+    DIR *d = opendir(out);
+    *names = NULL, *n = 0;
+    if (!d) {
+        snprintf(err, errlen, "cannot list %s: %s", out, strerror(errno));
+        return -1;
+    }
+    struct dirent *e;
+    int rc = 0, cap = 0;
+    while (!rc && (e = readdir(d))) {
+        char path[1400];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", out, e->d_name);
+        if (e->d_name[0] == '.' || !strcmp(e->d_name, "run.json") || strstr(e->d_name, ".tmp.") ||
+            stat(path, &st) || !S_ISREG(st.st_mode) || st.st_mtim.tv_sec < began->tv_sec - 1)
+            continue; /* a second's slack: the kernel stamps files with a coarser clock */
+        if (*n == cap) {
+            char **p = realloc(*names, sizeof *p * (size_t)(cap = cap ? 2 * cap : 32));
+            if (!p) rc = -1;
+            else *names = p;
+        }
+        if (!rc && !((*names)[*n] = strdup(e->d_name))) rc = -1;
+        if (!rc) (*n)++;
+    }
+    closedir(d);
+    if (rc) snprintf(err, errlen, "out of memory");
+    return rc;
+}
+
+static int write_run_json(const char *out, const struct timespec *began, int threads, const ecg_peak *peak, int argc,
+                          char **argv, char *err, size_t errlen) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/run.json", out);
     ecg_run_info ri;
     ecg_run_info_collect(&ri, ecg_threads_for(threads), argc, argv);
     cJSON *j = ecg_run_info_json(&ri);
@@ -169,7 +205,15 @@ static int write_run_json(const char *path, int threads, const ecg_peak *peak, i
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int rc = ecg_write_json(path, j, err, errlen);
+    char **names;
+    int n;
+    int rc = report_files(out, began, &names, &n, err, errlen) ||
+                     ecg_manifest_add_files(j, out, (const char *const *)names, n, err, errlen) ||
+                     ecg_write_json(path, j, err, errlen)
+                 ? -1
+                 : 0;
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
     cJSON_Delete(j);
     return rc;
 }
@@ -274,6 +318,9 @@ int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen) {
     ecg_report_row *rows = NULL;
     ecg_report_latency_files lf = {0};
     ecg_csv layers = {0};
+    struct timespec began;
+    clock_gettime(CLOCK_REALTIME, &began);
+    char path[1200];
     for (; lf.n < job->n_latency; lf.n++)
         if (ecg_csv_read(job->latency[lf.n], &lf.t[lf.n], err, errlen)) goto fail;
     if (ecg_runs_gather(job->roots, job->n_roots, &runs, &total, err, errlen)) goto fail;
@@ -308,7 +355,6 @@ int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen) {
     static const char *const layer_cols[] = {"dataset", "model", "variant", "run", "index", "layer", "op",
                                              "output_shape", "params", "nonzero_params", "flops",
                                              "latency_us", "gflops"};
-    char path[1200];
     snprintf(path, sizeof path, "%s/layers.csv", job->out);
     if (ecg_csv_open(&layers, path) == 0) ecg_csv_header(&layers, layer_cols, 13);
     for (int k = 0; k < total; k++, n_rows++) {
@@ -346,12 +392,11 @@ int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen) {
     double peak = pk.gflops;
     fprintf(stderr, "report: one core's f32 FMA peak %.1f GFLOP/s +- %.1f%% (%s, %d rounds)\n", peak, pk.spread_pct,
             pk.isa, pk.rounds);
-    snprintf(path, sizeof path, "%s/run.json", job->out);
     if (ecg_report_write_csv(job->out, rows, n_rows, peak, err, errlen) || ecg_report_write_by_run(job->out, rows, n_rows, err, errlen) ||
         ecg_report_write_ablation(job->out, rows, n_rows, err, errlen) ||
         ecg_report_write_tables(job->out, rows, n_rows, peak, pk.spread_pct, err, errlen) ||
         ecg_report_write_plot_labels(job->out, rows, n_rows, err, errlen) ||
-        write_run_json(path, job->threads, &pk, job->argc, job->argv, err, errlen))
+        write_run_json(job->out, &began, job->threads, &pk, job->argc, job->argv, err, errlen))
         goto fail;
     printf("report: %d runs and %d further seeds%s -> %s/{results,results_by_run,per_class,confusion,layers,sweep,ablation%s}.csv, "
            "tables.md, tables.tex, run.json\n", total, n_rows - total, n_skipped ? " (some left out, see above)" : "", job->out,

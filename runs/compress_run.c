@@ -419,8 +419,11 @@ int ecg_compress_run(ecg_compress_job *o, char *err, size_t errlen) {
     if (run_passes(o, &c, err, errlen)) goto done;
     man = manifest(o, &c);
     char path[1200];
+    /* written last, naming the weights it vouches for: new weights under the old manifest no longer
+     * pass for the old run (runs/files.h) */
+    const char *files[] = {strrchr(weights_path(o, &c), '/') + 1};
     snprintf(path, sizeof path, "%s/manifest.json", o->out);
-    if (ecg_write_json(path, man, err, errlen)) goto done;
+    if (ecg_manifest_add_files(man, o->out, files, 1, err, errlen) || ecg_write_json(path, man, err, errlen)) goto done;
     if (o->log) {
         fprintf(o->log, "%s on %s, %s: %lld of %lld params nonzero, %ld bytes (source %ld)\ntest (%s):\n",
                 c.s.run.model, c.s.run.task, c.variant, (long long)ecg_nonzero_params(&c.g), (long long)c.params,

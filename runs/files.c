@@ -3,12 +3,14 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "ops/atomic_file.h"
+#include "ops/file_sha256.h"
 #include "runs/files.h"
 
 int ecg_mkdir_p(const char *dir, char *err, size_t errlen) {
@@ -84,4 +86,68 @@ int ecg_write_json(const char *path, const cJSON *j, char *err, size_t errlen) {
     }
     cJSON_free(text);
     return rc;
+}
+
+int ecg_manifest_add_files(cJSON *man, const char *dir, const char *const *names, int n, char *err, size_t errlen) {
+    cJSON *files = cJSON_CreateObject();
+    if (!files) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        char path[4200], hex[65];
+        int64_t bytes;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (ecg_file_sha256(path, hex, &bytes, err, errlen)) {
+            cJSON_Delete(files);
+            return -1;
+        }
+        cJSON *f = cJSON_AddObjectToObject(files, names[i]);
+        if (!f || !cJSON_AddNumberToObject(f, "bytes", (double)bytes) || !cJSON_AddStringToObject(f, "sha256", hex)) {
+            cJSON_Delete(files);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(man, "files");
+    cJSON_AddItemToObject(man, "files", files);
+    return 0;
+}
+
+/* A name in "files" must stay inside the folder: no '/', not "." or "..". */
+static int plain_name(const char *s) { return s[0] && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, ".."); }
+
+int ecg_manifest_check_files(const cJSON *man, const char *dir, const char *what, char *err, size_t errlen) {
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(man, "files");
+    if (!files) return 1;
+    if (!cJSON_IsObject(files) || !files->child) {
+        snprintf(err, errlen, "%s: \"files\" is not an object naming the run's files", what);
+        return -1;
+    }
+    for (const cJSON *f = files->child; f; f = f->next) {
+        const char *want = ecg_json_str(f, "sha256", NULL);
+        double want_bytes = ecg_json_num(f, "bytes");
+        if (!f->string || !plain_name(f->string) || !want || strlen(want) != 64 || !(want_bytes >= 0)) {
+            snprintf(err, errlen, "%s: \"files\" entry '%.200s' lacks a plain name, bytes or a sha256", what,
+                     f->string ? f->string : "");
+            return -1;
+        }
+        char path[4200], hex[65], why[600];
+        int64_t bytes;
+        snprintf(path, sizeof path, "%s/%s", dir, f->string);
+        struct stat st;
+        if (lstat(path, &st) != 0 && errno == ENOENT) continue; /* not committed (a large seed's weights) */
+        if (ecg_file_sha256(path, hex, &bytes, why, sizeof why)) {
+            snprintf(err, errlen, "%s vouches for %s, but %s (an interrupted or partial run?)", what, f->string, why);
+            return -1;
+        }
+        if ((double)bytes != want_bytes || strcmp(hex, want)) {
+            snprintf(err, errlen,
+                     "%s does not match its manifest: %s has %lld bytes, sha256 %.12s..., the manifest says %.0f "
+                     "bytes, %.12s... (written after the manifest: an interrupted or overwritten run?)",
+                     dir, path, (long long)bytes, hex, want_bytes, want);
+            return -1;
+        }
+    }
+    return 0;
 }

@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,12 +50,31 @@ int ecg_run_from(ecg_run *r, const char *dir, cJSON *man, const char *what, char
     return 0;
 }
 
-int ecg_run_read(const char *dir, ecg_run *r, char *err, size_t errlen) {
+int ecg_runs_verbose;
+
+/* ecg_run_read; *bad_files set when it failed because the files do not match the manifest. */
+static int run_read(const char *dir, ecg_run *r, int *bad_files, char *err, size_t errlen) {
     char path[1200];
     memset(r, 0, sizeof *r);
+    *bad_files = 0;
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     cJSON *man = ecg_read_json(path, err, errlen);
-    return man ? ecg_run_from(r, dir, man, path, err, errlen) : -1;
+    if (!man) return -1;
+    int files = ecg_manifest_check_files(man, dir, path, err, errlen);
+    if (files < 0) {
+        *bad_files = 1;
+        cJSON_Delete(man);
+        return -1;
+    }
+    if (files > 0 && ecg_runs_verbose)
+        fprintf(stderr, "warning: %s names no files (written before manifests vouched for them): its weights are "
+                        "taken unchecked\n", path);
+    return ecg_run_from(r, dir, man, path, err, errlen);
+}
+
+int ecg_run_read(const char *dir, ecg_run *r, char *err, size_t errlen) {
+    int bad_files;
+    return run_read(dir, r, &bad_files, err, errlen);
 }
 
 void ecg_run_free(ecg_run *r) {
@@ -148,7 +168,12 @@ int ecg_runs_list(const char *root, ecg_run **runs, int *n, char *err, size_t er
             }
             *runs = p;
         }
-        if (ecg_run_read(dir, &(*runs)[*n], err, errlen)) {
+        int bad_files;
+        if (run_read(dir, &(*runs)[*n], &bad_files, err, errlen)) {
+            if (bad_files) { /* not a finished run: skipped, loudly; anything else stops the listing */
+                fprintf(stderr, "warning: skipped %s: %s\n", dir, err);
+                continue;
+            }
             rc = -1;
             break;
         }

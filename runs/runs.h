@@ -22,7 +22,11 @@ typedef struct {
     uint64_t seed;           /* the run's seed: its splits depend on it */
     int model_rank;          /* registry order, for stable tables */
 } ecg_run;
+/* Reads DIR/manifest.json and checks the files it vouches for (runs/files.h): a folder whose files
+ * do not match its manifest (an interrupted or overwritten run) is refused, naming the file. */
 int ecg_run_read(const char *dir, ecg_run *r, char *err, size_t errlen);
+/* Set (ecgbench -v): a manifest without "files" (older than them) is announced on stderr. */
+extern int ecg_runs_verbose;
 /* The same from a manifest already in memory (r owns it from here, also on error): weights name a
  * file in dir, or, dir NULL, a path as given. what names the manifest in messages. */
 int ecg_run_from(ecg_run *r, const char *dir, cJSON *man, const char *what, char *err, size_t errlen);
@@ -52,7 +56,8 @@ void ecg_run_fill_inputs(const ecg_run_model *m, ecg_xnn *x, int batch);
 /* Executor flags for a run's graph: the sparse 1x1 kernels (each layer timed against XNNPACK's
  * dense op, the faster kept) when at least a tenth of its weights are zero, i.e. it was pruned. */
 unsigned ecg_run_xnn_flags(const ecg_graph *g);
-/* Every run directly under root (folders without a manifest are skipped), in registry order. */
+/* Every run directly under root (folders without a manifest are skipped; one whose files do not
+ * match its manifest is skipped with a warning on stderr naming the file), in registry order. */
 int ecg_runs_list(const char *root, ecg_run **runs, int *n, char *err, size_t errlen);
 void ecg_runs_free(ecg_run *runs, int n);
 /* The runs under each of roots, one list; no roots: models/weights and, when it exists,

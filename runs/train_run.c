@@ -168,8 +168,11 @@ int ecg_train_run(ecg_train_job *job, char *err, size_t errlen) {
     snprintf(path, sizeof path, "%s/weights.safetensors", job->out);
     if (ecg_safetensors_save(&t.g, path, meta, 3, err, errlen)) goto done;
     man = manifest(job, &t);
+    /* written last, naming what it vouches for: the folder is a finished run only when they match */
+    const char *files[] = {"weights.safetensors", "epochs.csv"};
     snprintf(path, sizeof path, "%s/manifest.json", job->out);
-    if (ecg_write_json(path, man, err, errlen)) goto done;
+    if (ecg_manifest_add_files(man, job->out, files, 2, err, errlen) || ecg_write_json(path, man, err, errlen))
+        goto done;
     if (job->log) summary(job, &t);
     rc = 0;
 done:

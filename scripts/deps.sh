@@ -26,6 +26,7 @@ PKGS=(
   "libliquid-dev|/usr/include/liquid/liquid.h"
   "libopenblas-pthread-dev|/usr/include/$MULTIARCH/openblas-pthread/cblas.h"
   "libgsl-dev|/usr/include/gsl/gsl_cdf.h"
+  "nettle-dev|/usr/include/nettle/sha2.h"
   "zstd|/usr/bin/zstd"
   "gnuplot-nox|/usr/bin/gnuplot"
   "clang|/usr/bin/clang"

@@ -1,7 +1,8 @@
-/* Nothing lost (issue 22 item 2), the helper: every file is written to a temporary file and renamed
- * into place (ops/atomic_file.h), so a full disk leaves the earlier file and no temporary one, and
- * says why. A full disk is simulated with ECG_TEST_FAIL_WRITE (the writes of one file fail with
- * ENOSPC). */
+/* Nothing lost, nothing trusted by mistake (issue 22 item 2), the helpers: every file is written to
+ * a temporary file and renamed into place (ops/atomic_file.h), so a full disk leaves the earlier file
+ * and no temporary one, and says why; a run folder's manifest vouches for its files by size and
+ * SHA-256 (runs/files.h). A full disk is simulated with ECG_TEST_FAIL_WRITE (the writes of one file
+ * fail with ENOSPC). */
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "../ops/atomic_file.h"
+#include "../ops/file_sha256.h"
 #include "../ops/safetensors.h"
 #include "../report/csv.h"
 #include "../runs/files.h"
@@ -32,6 +34,33 @@ static void put(const char *path, const char *text) {
     FILE *f = fopen(path, "w");
     CHECK(f != NULL, "cannot write %s", path);
     if (f) fputs(text, f), fclose(f);
+}
+
+/* FIPS 180-4's examples, and coreutils' sha256sum on a file of 1 MiB. */
+static void test_sha256_known_vectors(void) {
+    char hex[65];
+    ecg_sha256_hex("", 0, hex);
+    CHECK(!strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"), "sha256('') = %s", hex);
+    ecg_sha256_hex("abc", 3, hex);
+    CHECK(!strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), "sha256(abc) = %s", hex);
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    ecg_sha256_hex(m, strlen(m), hex);
+    CHECK(!strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"), "sha256(448 bits) = %s",
+          hex);
+    char path[200], cmd[300], want[80] = "";
+    snprintf(path, sizeof path, "%s/mib", scratch);
+    FILE *f = fopen(path, "wb");
+    for (int i = 0; f && i < 1 << 20; i++) fputc((i * 131) ^ (i >> 9), f);
+    if (f) fclose(f);
+    snprintf(cmd, sizeof cmd, "sha256sum %s", path);
+    FILE *p = popen(cmd, "r");
+    if (!p || !fgets(want, sizeof want, p)) SKIP("sha256sum did not run");
+    pclose(p);
+    want[64] = 0;
+    int64_t bytes;
+    char err[256];
+    CHECK(ecg_file_sha256(path, hex, &bytes, err, sizeof err) == 0 && bytes == 1 << 20, "%s", err);
+    CHECK(!strcmp(hex, want), "ecg_file_sha256 %s, sha256sum %s", hex, want);
 }
 
 /* A full disk while writing: the earlier file stays whole, no temporary file is left, the message
@@ -97,9 +126,57 @@ static void test_full_disk_keeps_the_earlier_file(void) {
           "missing folder: '%s'", err);
 }
 
+/* The manifest's "files": a changed, truncated or unreadable file is named; an absent one (not
+ * committed) passes; a manifest without "files" is 1; names that leave the folder are refused. */
+static void test_manifest_vouches_for_its_files(void) {
+    char dir[200], path[300], err[1024];
+    snprintf(dir, sizeof dir, "%s/vouch", scratch);
+    CHECK(ecg_mkdir_p(dir, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/weights.safetensors", dir);
+    put(path, "weights v1");
+    snprintf(path, sizeof path, "%s/epochs.csv", dir);
+    put(path, "epoch\n1\n");
+    cJSON *man = cJSON_CreateObject();
+    const char *files[] = {"weights.safetensors", "epochs.csv"};
+    CHECK(ecg_manifest_check_files(man, dir, "m", err, sizeof err) == 1, "no files: 1");
+    CHECK(ecg_manifest_add_files(man, dir, files, 2, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_manifest_check_files(man, dir, "m", err, sizeof err) == 0, "unchanged: %s", err);
+    const cJSON *w = cJSON_GetObjectItem(cJSON_GetObjectItem(man, "files"), "weights.safetensors");
+    char hex[65];
+    ecg_sha256_hex("weights v1", 10, hex);
+    CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(w, "sha256")), hex) &&
+              cJSON_GetNumberValue(cJSON_GetObjectItem(w, "bytes")) == 10,
+          "the entry is not the file's size and hash");
+    snprintf(path, sizeof path, "%s/weights.safetensors", dir);
+    put(path, "weights v2"); /* same size, other bytes */
+    CHECK(ecg_manifest_check_files(man, dir, "m", err, sizeof err) == -1 && strstr(err, "weights.safetensors"),
+          "changed weights: '%s'", err);
+    put(path, "weights v1");
+    snprintf(path, sizeof path, "%s/epochs.csv", dir);
+    put(path, "epoch\n"); /* truncated */
+    CHECK(ecg_manifest_check_files(man, dir, "m", err, sizeof err) == -1 && strstr(err, "epochs.csv"),
+          "truncated epochs.csv: '%s'", err);
+    unlink(path); /* absent: not committed */
+    CHECK(ecg_manifest_check_files(man, dir, "m", err, sizeof err) == 0, "absent: %s", err);
+    mkdir(path, 0777); /* a folder in its place */
+    CHECK(ecg_manifest_check_files(man, dir, "m", err, sizeof err) == -1 && strstr(err, "epochs.csv"),
+          "a folder: '%s'", err);
+    rmdir(path);
+    cJSON *evil = cJSON_Parse("{\"files\": {\"../x\": {\"bytes\": 1, \"sha256\": "
+                              "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}}}");
+    CHECK(ecg_manifest_check_files(evil, dir, "m", err, sizeof err) == -1 && strstr(err, "../x"), "'../x': '%s'", err);
+    cJSON_Delete(evil);
+    cJSON *empty = cJSON_Parse("{\"files\": []}");
+    CHECK(ecg_manifest_check_files(empty, dir, "m", err, sizeof err) == -1, "files as an array");
+    cJSON_Delete(empty);
+    cJSON_Delete(man);
+}
+
 int main(void) {
     if (!mkdtemp(scratch)) return 1;
+    RUN(test_sha256_known_vectors);
     RUN(test_full_disk_keeps_the_earlier_file);
+    RUN(test_manifest_vouches_for_its_files);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf %s", scratch);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", scratch);

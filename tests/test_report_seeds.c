@@ -243,6 +243,7 @@ static void make_seed(const char *src, const char *dir, int s, double scale, con
     CHECK(man != NULL, "%s", err);
     if (!man) return;
     cJSON_ReplaceItemInObjectCaseSensitive(man, "seed", cJSON_CreateNumber(s));
+    cJSON_DeleteItemFromObjectCaseSensitive(man, "files"); /* its weights are made below: a run without the hashes */
     if (model_override) cJSON_ReplaceItemInObjectCaseSensitive(man, "model", cJSON_CreateString(model_override));
     CHECK(ecg_write_json(path, man, err, sizeof err) == 0, "%s", err);
     cJSON_Delete(man);

@@ -1,6 +1,7 @@
 /* libFuzzer target: a run's manifest.json as eval, predict, results and the report read it: the
  * run loader (ecg_read_json, ecg_run_read), the model the run describes (ecg_manifest_model_build:
- * the registry model, rebuilt channel-pruned from the pass record when there is one), the
+ * the registry model, rebuilt channel-pruned from the pass record when there is one; the files the
+ * manifest vouches for checked against the folder's weights.safetensors, FUZZ_WEIGHTS), the
  * report's row from the stored test metrics (ecg_report_row_from_manifest) and eval's re-check of
  * them (ecg_metrics_check_json). Beyond the sanitizers: every error has a message; a run that
  * loads has its fields; a row that loads has a consistent confusion matrix and passes its own
@@ -17,11 +18,17 @@
 #include "runs/manifest.h"
 #include "runs/metrics_check.h"
 
+/* the folder's weights file (tests/fuzz/gen_seeds.sh writes manifests that vouch for it) */
+#define FUZZ_WEIGHTS "fuzz weights\n"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static char dir[64], path[128];
     if (!dir[0]) {
         snprintf(dir, sizeof dir, "/tmp/fuzz_manifest_%ld", (long)getpid());
         mkdir(dir, 0700);
+        snprintf(path, sizeof path, "%s/weights.safetensors", dir);
+        FILE *w = fopen(path, "wb"); /* what a manifest's "files" is checked against */
+        if (w) fputs(FUZZ_WEIGHTS, w), fclose(w);
         snprintf(path, sizeof path, "%s/manifest.json", dir);
     }
     FILE *f = fopen(path, "wb");

@@ -1,7 +1,7 @@
 /* Writes the seed corpus of fuzz_safetensors into the directory given (not built by make; the
- * seeds are committed). Build and run from the repo root after `make test`:
+ * seeds are committed). tests/fuzz/gen_seeds.sh (make fuzz-seeds) builds and runs it; by hand:
  *   cc -std=c11 -D_GNU_SOURCE -I. -fsanitize=address,undefined tests/fuzz/gen_safetensors_seeds.c \
- *      build/asan/libecgbench.a -lXNNPACK -lpthreadpool -lcjson -lcsv -lm -lpthread -lstdc++ \
+ *      build/asan/libecgbench.a -lXNNPACK -lpthreadpool -lcjson -lcsv -lnettle -lm -lpthread -lstdc++ \
  *      -o /tmp/gen && /tmp/gen tests/fuzz/seeds/fuzz_safetensors */
 #include <stdint.h>
 #include <stdio.h>

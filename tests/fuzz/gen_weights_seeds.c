@@ -1,11 +1,12 @@
 /* Writes the seed corpora of fuzz_weights and fuzz_checkpoint (not built by make; the seeds are
  * committed): the small model of weights_fuzz_model.h saved by the suite's own writers as a dense,
  * sparse, fp16 and int8 weights file (and a few near misses), and as training checkpoints packed
- * the way fuzz_checkpoint reads its input. Build and run from the repo root:
+ * the way fuzz_checkpoint reads its input. tests/fuzz/gen_seeds.sh (make fuzz-seeds) builds and runs
+ * it; by hand, from the repo root:
  *   make build/asan/libecgbench.a && gcc -std=c11 -D_GNU_SOURCE -I. \
  *      -I/usr/include/x86_64-linux-gnu/openblas-pthread -fsanitize=address,undefined \
  *      tests/fuzz/gen_weights_seeds.c build/asan/libecgbench.a -lXNNPACK -lpthreadpool -lcjson -lcsv \
- *      -lsamplerate -lmatio -lliquid -lprotobuf-c -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas \
+ *      -lsamplerate -lmatio -lliquid -lprotobuf-c -lnettle -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas \
  *      -lgsl -lm -lpthread -lstdc++ -lbenchmark -o /tmp/gen && /tmp/gen tests/fuzz/seeds
  * (the hand-edited checkpoint and manifest seeds, epoch_neg or confusion_1e300.json, are not made
  * here: they are saved files with one metadata or JSON value changed.) */
