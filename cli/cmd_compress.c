@@ -31,7 +31,8 @@ static void usage(FILE *f) {
             "    --calib N          calibration examples from the train split (default 512)\n"
             "    --calib-method M   minmax | percentile | auto (default auto: the better validation macro-F1)\n"
             "    --percentile P     for the percentile method (default 99.99)\n"
-            "options: --data DIR (default: the run's)  --threads N  --batch N (default: the run's)  --quiet\n");
+            "options: --data DIR (default: the run's)  --threads N  --batch N (default: the run's)  --quiet\n"
+            "  --force             overwrite a finished run in OUT (default: refused)\n");
 }
 
 static int parse(int argc, char **argv, ecg_compress_job *o) {
@@ -42,7 +43,7 @@ static int parse(int argc, char **argv, ecg_compress_job *o) {
         {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {"int8", 0, 0, 'I'},    {"calib", 1, 0, 'c'},
         {"calib-method", 1, 0, 'm'}, {"percentile", 1, 0, 'p'}, {"channels", 1, 0, 'C'},
         {"channel-rank", 1, 0, 'R'}, {"channel-scope", 1, 0, 'K'}, {"fp16", 0, 0, 'H'}, {"task", 1, 0, 't'},
-        {"weights", 1, 0, 'w'},      {"seed", 1, 0, 's'},       {0, 0, 0, 0}};
+        {"weights", 1, 0, 'w'},      {"seed", 1, 0, 's'},       {"force", 0, 0, 'f'},  {0, 0, 0, 0}};
     *o = ecg_compress_defaults();
     int c;
     long long n = 0;
@@ -52,6 +53,7 @@ static int parse(int argc, char **argv, ecg_compress_job *o) {
         int bad = 0;
         switch (c) {
         case 'o': o->out = optarg; break;
+        case 'f': o->force = 1; break;
         case 'P': bad = ecg_arg_num("compress", "--prune", optarg, 0, 0.999999, &v); o->prune.sparsity = v, o->do_prune = 1; break;
         case 'S':
             o->prune.global = !strcmp(optarg, "global") ? 1 : !strcmp(optarg, "layer") ? 0 : -1;

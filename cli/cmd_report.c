@@ -17,10 +17,11 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench report [--out DIR] [--data DIR] [--runs ROOT]... [--latency CSV]... [--threads N]\n"
-               "                      [--layer-reps N] [--seeds DIR|none]\n"
+               "                      [--layer-reps N] [--seeds DIR|none] [--force]\n"
                "  evaluates every run under each ROOT (default models/weights and models/compressed) on its\n"
                "  task's test split and writes DIR (default reports/out): results.csv, per_class.csv,\n"
-               "  confusion.csv, layers.csv, sweep.csv, tables.md, tables.tex, run.json\n"
+               "  confusion.csv, layers.csv, sweep.csv, tables.md, tables.tex, run.json (last: it names every\n"
+               "  file with its size and SHA-256; a DIR that holds one is refused unless --force)\n"
                "  --data DIR   data folder (default $ECG_DATA_DIR or data/ when it holds the task's data,\n"
                "               else the bundled datasets/sample, which the tables then say)\n"
                "  --latency CSV  latency_ecgbench.csv (`ecgbench latency`) and/or the PyTorch peer's CSV\n"
@@ -37,7 +38,8 @@ static void usage(FILE *f) {
 static int parse(int argc, char **argv, ecg_report_job *o) {
     static const struct option lo[] = {{"out", 1, 0, 'o'},     {"data", 1, 0, 'd'}, {"runs", 1, 0, 'r'},
                                        {"threads", 1, 0, 'j'}, {"latency", 1, 0, 'l'}, {"layer-reps", 1, 0, 'L'},
-                                       {"seeds", 1, 0, 's'},   {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+                                       {"seeds", 1, 0, 's'},   {"help", 0, 0, 'h'},    {"force", 0, 0, 'f'},
+                                       {0, 0, 0, 0}};
     *o = (ecg_report_job){.out = "reports/out", .layer_reps = ECG_REPORT_LAYER_REPS, .argc = argc, .argv = argv};
     int c;
     long long v;
@@ -45,6 +47,7 @@ static int parse(int argc, char **argv, ecg_report_job *o) {
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case 'o': o->out = optarg; break;
+        case 'f': o->force = 1; break;
         case 'd': o->data = optarg; break;
         case 'r':
             if (o->n_roots == ECG_REPORT_MAX_ROOTS) {

@@ -29,7 +29,9 @@ static void usage(FILE *f) {
             "  --crop N            train on N-sample windows of each example (a random one per epoch, inside\n"
             "                      the signal); validation and test see whole examples: for long records\n"
             "                      (cinc2017's 30 s) and models that do not depend on the input length\n"
-            "  --resume            continue from OUT's last checkpoint\n"
+            "  --resume            continue from OUT's last checkpoint (refused when a setting differs from\n"
+            "                      OUT/config.json's, epochs included: the schedule spans them)\n"
+            "  --force             start over in an OUT that holds a run (default: refused)\n"
             "  --epoch-limit N     stop after N epochs in this call (resume later)\n"
             "  --quiet             no progress bar\n"
             "  --no-test           do not load or score the test split (recipe candidates, chosen on val alone;\n"
@@ -42,7 +44,7 @@ static int parse(int argc, char **argv, ecg_train_job *o, int *quiet) {
         {"batch", 1, 0, 'b'},      {"lr", 1, 0, 'l'},          {"weight-decay", 1, 0, 'w'},
         {"patience", 1, 0, 'p'},   {"threads", 1, 0, 'j'},     {"seed", 1, 0, 's'},    {"no-augment", 0, 0, 'A'},
         {"class-weights", 1, 0, 'C'}, {"class-weight-cap", 1, 0, 'K'}, {"resume", 0, 0, 'r'}, {"epoch-limit", 1, 0, 'L'}, {"quiet", 0, 0, 'q'},
-        {"crop", 1, 0, 'c'},       {"no-test", 0, 0, 'T'},
+        {"crop", 1, 0, 'c'},       {"no-test", 0, 0, 'T'}, {"force", 0, 0, 'f'},
         {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     *quiet = 0;
@@ -89,6 +91,7 @@ static int parse(int argc, char **argv, ecg_train_job *o, int *quiet) {
         case 'L': bad = ecg_arg_int("train", "--epoch-limit", optarg, 1, 100000, &n); o->cfg.epoch_limit = (int)n; break;
         case 'q': *quiet = 1; break;
         case 'T': o->no_test = 1; break;
+        case 'f': o->force = 1; break;
         case 'c': bad = ecg_arg_int("train", "--crop", optarg, 1, 1 << 30, &n); o->cfg.crop = (int)n; break;
         case 'h': usage(stdout); return 1;
         default: return 2;

@@ -201,11 +201,13 @@ typedef struct {
     int threads, layer_reps;
     int argc;                                       /* the command line, for run.json */
     char **argv;
+    int force;                                      /* overwrite a finished report (OUT/run.json) */
 } ecg_report_job;
 /* Every run and seed evaluated, its layers timed and its peak RSS measured; the CSVs, tables,
  * plot labels and run.json written to job->out; progress on stderr, the summary on stdout. 0, or
  * -1 with err. run.json is written last and names every file of the report with its size and
- * SHA-256 ("files"). */
+ * SHA-256 ("files"): a folder without it is an unfinished report. A folder that holds one is
+ * refused unless job->force (its run.json is then removed before the first file is replaced). */
 int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen);
 
 #endif

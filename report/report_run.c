@@ -321,6 +321,11 @@ int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen) {
     struct timespec began;
     clock_gettime(CLOCK_REALTIME, &began);
     char path[1200];
+    snprintf(path, sizeof path, "%s/run.json", job->out);
+    if (!job->force && access(path, F_OK) == 0) {
+        snprintf(err, errlen, "%s holds a finished report (%s); --force overwrites it", job->out, path);
+        return -1;
+    }
     for (; lf.n < job->n_latency; lf.n++)
         if (ecg_csv_read(job->latency[lf.n], &lf.t[lf.n], err, errlen)) goto fail;
     if (ecg_runs_gather(job->roots, job->n_roots, &runs, &total, err, errlen)) goto fail;
@@ -350,6 +355,11 @@ int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen) {
     }
     if (!(rows = calloc((size_t)(total + n_extra), sizeof *rows)) || ecg_mkdir_p(job->out, err, errlen)) {
         if (!rows) snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    /* from here the folder is an unfinished report until the new run.json vouches for its files */
+    if (unlink(path) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
         goto fail;
     }
     static const char *const layer_cols[] = {"dataset", "model", "variant", "run", "index", "layer", "op",

@@ -27,6 +27,7 @@
 #include "runs/files.h"
 #include "runs/manifest.h"
 #include "runs/pipelines.h"
+#include "runs/run_guard.h"
 #include "runs/runs.h"
 
 /* The trained run being compressed, and what fine-tuning takes from it. */
@@ -402,7 +403,10 @@ int ecg_compress_run(ecg_compress_job *o, char *err, size_t errlen) {
     compressed c = {.passes = cJSON_CreateArray()};
     cJSON *man = NULL;
     int rc = -1;
-    if (read_source(o, &c.s, err, errlen) || ecg_mkdir_p(o->out, err, errlen) ||
+    static const char *const marks[] = {"manifest.json"};
+    if (read_source(o, &c.s, err, errlen) ||
+        ecg_run_dir_guard(o->out, marks, 1, o->force, "--force overwrites it", err, errlen) ||
+        ecg_mkdir_p(o->out, err, errlen) ||
         load_split(&c.s, "train", &c.tr, err, errlen) || load_split(&c.s, "val", &c.val, err, errlen) ||
         load_split(&c.s, "test", &c.test, err, errlen))
         goto done;

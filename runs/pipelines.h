@@ -27,11 +27,15 @@ typedef struct {
     int no_test;              /* neither load nor score the test split (recipe candidates) */
     ecg_run_record run_info;  /* the manifest's "run" */
     FILE *log;                /* the summary (splits, best epoch, metrics, files); NULL: silent */
+    int force;                /* start over in a folder that holds a run (finished or not) */
 } ecg_train_job;
 /* Trains job->model on the train split, keeps the epoch with the best validation macro-F1,
  * evaluates it on val (and test), writes OUT/weights.safetensors and OUT/manifest.json (config,
- * seed, data version, splits with their records, run, metrics, the task's score). 0, or -1 with
- * err. */
+ * seed, data version, splits with their records, run, metrics, the task's score, and last the files
+ * it vouches for). 0, or -1 with err. OUT/config.json records the configuration when training
+ * starts. A folder that holds a run (manifest.json, epochs.csv or a checkpoint) is refused unless
+ * job->force or cfg.resume; a resume is refused when a key of config.json differs from the job's
+ * (epochs included: the learning-rate schedule spans them), the key named. */
 int ecg_train_run(ecg_train_job *job, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- compression (runs/compress_run.c) */
@@ -55,6 +59,7 @@ typedef struct {
     int quiet;                 /* no progress bar while fine-tuning */
     ecg_run_record run_info;   /* as ecg_train_job's */
     FILE *log;
+    int force;                 /* overwrite a finished run in out (its manifest.json) */
 } ecg_compress_job;
 /* The defaults of `ecgbench compress` (2 fine-tuning epochs at 1e-4, 512 calibration examples,
  * auto method, percentile 99.99, global scope). */

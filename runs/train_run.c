@@ -10,6 +10,7 @@
 #include "runs/files.h"
 #include "runs/manifest.h"
 #include "runs/pipelines.h"
+#include "runs/run_guard.h"
 
 static cJSON *config_json(const ecg_train_job *job, const ecg_train_cfg *c) {
     cJSON *j = cJSON_CreateObject();
@@ -152,14 +153,41 @@ static void summary(const ecg_train_job *job, const trained *t) {
     fprintf(f, "\nwrote %s/weights.safetensors, %s/manifest.json\n", job->out, job->out);
 }
 
+/* The folder is ours: it holds no run (unless --force or --resume), a resume is of the run started
+ * there (its config.json), and config.json records this one. */
+static int claim_folder(ecg_train_job *job, char *err, size_t errlen) {
+    static const char *const marks[] = {"manifest.json", "last.safetensors"};
+    if (job->force && job->cfg.resume) {
+        snprintf(err, errlen, "--force starts over, --resume continues: give one");
+        return -1;
+    }
+    if (ecg_run_dir_guard(job->out, marks, 2, job->force || job->cfg.resume,
+                          "--resume continues it, --force starts over", err, errlen))
+        return -1;
+    cJSON *c = config_json(job, &job->cfg);
+    cJSON_AddStringToObject(c, "model", job->model);
+    cJSON_AddStringToObject(c, "task", job->task);
+    cJSON_AddNumberToObject(c, "seed", (double)job->cfg.seed);
+    int rc = job->cfg.resume ? ecg_run_config_check(job->out, c, err, errlen) : 0;
+    if (rc == 1)
+        fprintf(stderr, "warning: %s has no " ECG_RUN_CONFIG " (started by an older ecgbench): the resumed "
+                        "configuration is not checked\n", job->out);
+    if (rc >= 0) rc = ecg_run_config_write(job->out, c, err, errlen);
+    cJSON_Delete(c);
+    return rc;
+}
+
 int ecg_train_run(ecg_train_job *job, char *err, size_t errlen) {
     trained t = {0};
     cJSON *man = NULL;
     char path[1200], seed[32];
     int rc = -1;
     job->cfg.out_dir = job->out;
-    if (ecg_mkdir_p(job->out, err, errlen) || train_and_evaluate(job, &t, err, errlen)) goto done;
-    if (job->cfg.comm && job->cfg.comm->rank) { /* rank 0 writes the run */
+    int writer = !job->cfg.comm || job->cfg.comm->rank == 0; /* rank 0 claims the folder and writes the run */
+    if (ecg_mkdir_p(job->out, err, errlen) || (writer && claim_folder(job, err, errlen)) ||
+        train_and_evaluate(job, &t, err, errlen))
+        goto done;
+    if (!writer) {
         rc = 0;
         goto done;
     }

@@ -171,7 +171,7 @@ step_report() {
   local latency=(--latency "$out/latency_ecgbench.csv")
   [ -n "$py" ] && latency+=(--latency "$out/latency_torch.csv")
   [ -s "$out/latency_ort.csv" ] && latency+=(--latency "$out/latency_ort.csv")
-  "$bin" report --out "$out" --data "$data" "${layer_reps[@]}" "${latency[@]}"
+  "$bin" report --force --out "$out" --data "$data" "${layer_reps[@]}" "${latency[@]}" # make bench redoes its report
 }
 step_plots() {
   local ds r name

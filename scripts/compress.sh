@@ -46,7 +46,7 @@ while read -r name src opts; do
   [ -f "$src/manifest.json" ] || { echo "compress: $name needs the trained run $src (make train)" >&2; exit 1; }
   echo "compress: $name ($src $opts)"
   # shellcheck disable=SC2086  # opts is a list of options
-  "$ECGBENCH" compress "$src" --out "$dir" $opts
+  "$ECGBENCH" compress "$src" --out "$dir" $opts ${FORCE:+--force}
   n=$((n + 1))
 done <<<"$VARIANTS"
 [ -z "$LIST" ] || exit 0

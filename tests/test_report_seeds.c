@@ -386,8 +386,8 @@ static void test_seeds_on_the_sample(void) {
 
     /* --seeds none: seed 1 alone */
     char *no_seeds[] = {"report", "--runs", weights, "--data", "datasets/sample", "--out", out, "--layer-reps", "21",
-                        "--seeds", "none"};
-    said = test_capture_stdout(ecg_cmd_report, 11, no_seeds, &rc);
+                        "--seeds", "none", "--force"};
+    said = test_capture_stdout(ecg_cmd_report, 12, no_seeds, &rc);
     CHECK(rc == 0 && said && strstr(said, "1 runs and 0 further seeds"), "--seeds none: %s", said ? said : "");
     free(said);
     /* The seed without weights (a large run's) counts with its manifest's test metrics on the full
@@ -424,7 +424,9 @@ static void test_seeds_on_the_sample(void) {
     /* a seed folder of another model is an error that names it */
     snprintf(path, sizeof path, "%s/seed5", seeds);
     make_seed(src, path, 5, 0, "bilstm");
-    CHECK(ecg_cmd_report(9, report) == 1, "a seed of another model");
+    char *report_again[] = {"report", "--runs", weights, "--data", "datasets/sample", "--out", out, "--layer-reps", "21",
+                            "--force"}; /* --force: refused for the seed, not for the finished report in out */
+    CHECK(ecg_cmd_report(10, report_again) == 1, "a seed of another model");
     ecg_run run, *found;
     int n_found;
     CHECK(ecg_run_read(src, &run, err, sizeof err) == 0, "%s", err);

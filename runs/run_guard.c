@@ -1,0 +1,71 @@
+/* What may be written into a run folder (runs/run_guard.h): a finished or half-trained run is not
+ * overwritten unless asked (--force), and a resumed training is the one that was started (the
+ * configuration it recorded in config.json). */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runs/files.h"
+#include "runs/run_guard.h"
+
+static int has(const char *dir, const char *file) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return access(path, F_OK) == 0;
+}
+
+int ecg_run_dir_guard(const char *dir, const char *const *marks, int n_marks, int force, const char *how,
+                      char *err, size_t errlen) {
+    if (force) return 0;
+    for (int i = 0; i < n_marks; i++)
+        if (has(dir, marks[i])) {
+            snprintf(err, errlen, "%s holds a run (%s); %s", dir, marks[i], how);
+            return -1;
+        }
+    return 0;
+}
+
+/* a value in messages */
+static void show(const cJSON *v, char *buf, size_t n) {
+    if (cJSON_IsNumber(v)) { /* a float setting as given (0.001, not 0.0010000000474974513) */
+        snprintf(buf, n, "%.6g", v->valuedouble);
+        return;
+    }
+    char *s = v ? cJSON_PrintUnformatted(v) : NULL;
+    snprintf(buf, n, "%s", s ? s : "(none)");
+    cJSON_free(s);
+}
+
+int ecg_run_config_check(const char *dir, const cJSON *config, char *err, size_t errlen) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/" ECG_RUN_CONFIG, dir);
+    if (access(path, F_OK) != 0) return 1;
+    cJSON *stored = ecg_read_json(path, err, errlen);
+    if (!stored) return -1;
+    int rc = 0;
+    /* every key of either side: one only the command has, or only the folder, differs too */
+    for (int side = 0; side < 2 && !rc; side++) {
+        const cJSON *a = side ? stored : config, *b = side ? config : stored;
+        for (const cJSON *k = a->child; k && !rc; k = k->next) {
+            const cJSON *o = cJSON_GetObjectItemCaseSensitive(b, k->string);
+            if (o && cJSON_Compare(k, o, 1)) continue;
+            char here[200], there[200];
+            show(side ? o : k, here, sizeof here);
+            show(side ? k : o, there, sizeof there);
+            snprintf(err, errlen, "--resume: %s is %s in %s, %s in this command; a resumed run must be the one started "
+                     "(--force starts over)", k->string, there, path, here);
+            rc = -1;
+        }
+    }
+    cJSON_Delete(stored);
+    return rc;
+}
+
+int ecg_run_config_write(const char *dir, const cJSON *config, char *err, size_t errlen) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/" ECG_RUN_CONFIG, dir);
+    return ecg_write_json(path, config, err, errlen);
+}

@@ -1,0 +1,22 @@
+/* What may be written into a run folder (runs/run_guard.c): no overwriting without --force, and a
+ * resume only of the run that was started. */
+#ifndef ECG_RUNS_RUN_GUARD_H
+#define ECG_RUNS_RUN_GUARD_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+/* The configuration a training records when it starts, beside its checkpoints. */
+#define ECG_RUN_CONFIG "config.json"
+
+/* 0 when dir holds none of the files marks[0..n) (or force); else -1, err naming the file and
+ * ending with how (e.g. "--force overwrites it"). */
+int ecg_run_dir_guard(const char *dir, const char *const *marks, int n_marks, int force, const char *how,
+                      char *err, size_t errlen);
+/* Compares config (an object) with DIR/config.json key by key: 0 the same, 1 no config.json (a run
+ * started before they were written), -1 with err naming the first key that differs and both values. */
+int ecg_run_config_check(const char *dir, const cJSON *config, char *err, size_t errlen);
+/* Writes DIR/config.json (atomically). */
+int ecg_run_config_write(const char *dir, const cJSON *config, char *err, size_t errlen);
+
+#endif
