@@ -85,7 +85,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 INFO_DEFS = -DECG_GIT_COMMIT='"$(GIT_COMMIT)"' -DECG_CC='"$(shell $(CC) --version | head -n1)"'
 
-.PHONY: all install deps check-deps test bench bench-stability fuzz fuzz-run clean lib data train select compress peer-check FORCE
+.PHONY: all install deps check-deps test bench bench-stability fuzz fuzz-run fuzz-seeds clean lib data train select compress peer-check FORCE
 # Keep the test objects make would otherwise delete as intermediates (and rebuild every time).
 # Every compile waits for check-deps (order-only `| check-deps`), so that under -j the missing
 # packages are installed before the first compiler runs.
@@ -249,13 +249,21 @@ $(FZ)/%: tests/fuzz/%.c $(FZ)/libecgbench.a | check-deps
 	@mkdir -p $(dir $@)
 	$(Q)echo "  FUZZ    $@"; $(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -MMD -MP -MF $@.d -o $@ $< $(FZ)/libecgbench.a $(LIBS)
 fuzz: check-deps $(FUZZ_BIN)
+# Every target runs its FUZZ_SECONDS even when an earlier one crashed; the summary names each, and
+# the exit status is non-zero when any crashed (its reproducer is in $(FZ)/crash-*).
 fuzz-run: fuzz
-	@for f in $(FUZZ_BIN); do \
-	  mkdir -p $(FZ)/corpus/$$(basename $$f); \
-	  echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FZ)/corpus/$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) >$(FZ)/$$(basename $$f).log 2>&1; \
-	  rc=$$?; tail -n 8 $(FZ)/$$(basename $$f).log; [ $$rc -eq 0 ] || { echo "fuzz: $$f failed (rc $$rc), log in $(FZ)/$$(basename $$f).log"; exit 1; }; \
-	done
+	@bad=; for f in $(FUZZ_BIN); do \
+	  n=$$(basename $$f); mkdir -p $(FZ)/corpus/$$n; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FZ)/crash-$$n- \
+	    $(FZ)/corpus/$$n tests/fuzz/seeds/$$n >$(FZ)/$$n.log 2>&1; \
+	  rc=$$?; tail -n 8 $(FZ)/$$n.log; \
+	  if [ $$rc -eq 0 ]; then echo "fuzz: $$n clean"; else echo "fuzz: $$n FAILED (rc $$rc), log in $(FZ)/$$n.log"; bad="$$bad $$n"; fi; \
+	done; \
+	if [ -n "$$bad" ]; then echo "fuzz-run: crashed:$$bad"; exit 1; fi; echo "fuzz-run: $(words $(FUZZ_BIN)) targets clean, $(FUZZ_SECONDS) s each"
+# The seed corpora regenerated from real files (tests/fuzz/gen_seeds.sh says which).
+fuzz-seeds: check-deps
+	@BUILD=$(BUILD) tests/fuzz/gen_seeds.sh
 
 clean:
 	rm -rf $(BUILD)
