@@ -275,8 +275,8 @@ static int check_ranks_agree(const ecg_train_cfg *c, const ecg_parallel *p, cons
     static const char *const what[3] = {
         "training options (every rank must get the same command line)",
         "training set (every rank must read the same data: the same --data, task and seed)",
-        "starting weights or optimizer state (a resume reads OUT's checkpoint on every rank: OUT must be on a file "
-        "system every rank sees)"};
+        ("starting weights or optimizer state (a resume reads OUT's checkpoint on every rank: OUT must be on a file "
+         "system every rank sees)")};
     uint64_t *all = calloc((size_t)m->ranks, sizeof(uint64_t));
     if (!all) {
         snprintf(err, errlen, "out of memory");
