@@ -28,9 +28,10 @@ int ecg_gbench_take(const char *cmd, char *arg, char **pass, int *n_pass, int ma
  * NULL-terminated array of *n_rest arguments (argv[0] first) for getopt_long; the caller frees
  * it. NULL (printed) on too many flags or no memory. */
 char **ecg_gbench_split(const char *cmd, int argc, char **argv, char **pass, int *n_pass, int max, int *n_rest);
-/* After ecg_gbench_run: the cases that ran (*ran) and the number that failed, each failure printed
- * as "ecgbench CMD: NAME: error". */
-int ecg_gbench_count(const char *cmd, const ecg_gbench_case *cases, const ecg_gbench_result *res, int n, int *ran);
+/* ecg_gbench_run (-1 when the harness itself fails, err set), then the cases that ran (*ran) and
+ * failed (*failed), each failure printed as "ecgbench CMD: NAME: error". */
+int ecg_gbench_time(const char *cmd, int n_pass, char **pass, const ecg_gbench_case *cases, int n,
+                    const ecg_gbench_opts *o, ecg_gbench_result *res, int *ran, int *failed, char *err, size_t errlen);
 
 
 /* The manifest's "run" record of a command that writes a run (cli/run_record.c): this machine and

@@ -266,11 +266,11 @@ int ecg_cmd_bench_sparse(int argc, char **argv) {
     }
     if (build_cases(&o, graphs, cases, gc, err, sizeof err)) goto done;
     ecg_gbench_opts go = {.repetitions = 10};
-    if (ecg_gbench_run(o.n_pass, o.pass, gc, n_cases, &go, res, err, sizeof err)) {
+    int n_ran, n_failed;
+    if (ecg_gbench_time("bench-sparse", o.n_pass, o.pass, gc, n_cases, &go, res, &n_ran, &n_failed, err, sizeof err)) {
         rc = 2;
         goto done;
     }
-    int n_ran, n_failed = ecg_gbench_count("bench-sparse", gc, res, n_cases, &n_ran);
     if (n_ran && write_outputs(&o, cases, res, n_cases, n_ran, argc, argv, err, sizeof err)) goto done;
     if (!n_ran) printf("bench-sparse: no case ran (filtered out or listed only); nothing written\n");
     rc = n_failed ? 1 : 0;

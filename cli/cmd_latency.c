@@ -129,11 +129,11 @@ int ecg_cmd_latency(int argc, char **argv) {
         goto fail;
     }
     ecg_gbench_opts go = {.repetitions = 10, .max_case_seconds = 2.0};
-    if (ecg_gbench_run(o.n_pass, o.pass, set.gc, n_cases, &go, res, err, sizeof err)) {
+    int ran, failed;
+    if (ecg_gbench_time("latency", o.n_pass, o.pass, set.gc, n_cases, &go, res, &ran, &failed, err, sizeof err)) {
         rc = 2;
         goto fail;
     }
-    int ran, failed = ecg_gbench_count("latency", set.gc, res, n_cases, &ran);
     char path[1200];
     snprintf(path, sizeof path, "%s/latency_ecgbench.csv", o.out);
     int first, flagged = ecg_latency_flag_cases(cases, res, n_cases, &first);

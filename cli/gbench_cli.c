@@ -6,14 +6,15 @@
 
 #include "cli/cli.h"
 
-int ecg_gbench_count(const char *cmd, const ecg_gbench_case *cases, const ecg_gbench_result *res, int n, int *ran) {
-    int failed = 0;
-    *ran = 0;
+int ecg_gbench_time(const char *cmd, int n_pass, char **pass, const ecg_gbench_case *cases, int n,
+                    const ecg_gbench_opts *o, ecg_gbench_result *res, int *ran, int *failed, char *err, size_t errlen) {
+    if (ecg_gbench_run(n_pass, pass, cases, n, o, res, err, errlen)) return -1;
+    *ran = *failed = 0;
     for (int i = 0; i < n; i++) {
         *ran += res[i].ran;
-        if (res[i].failed) fprintf(stderr, "ecgbench %s: %s: %s\n", cmd, cases[i].name, res[i].error), failed++;
+        if (res[i].failed) fprintf(stderr, "ecgbench %s: %s: %s\n", cmd, cases[i].name, res[i].error), (*failed)++;
     }
-    return failed;
+    return 0;
 }
 
 int ecg_gbench_take(const char *cmd, char *arg, char **pass, int *n_pass, int max) {
