@@ -2,7 +2,8 @@
 # The last job of a sweep (scripts/slurm/submit.sh), run once every task has ended, whatever its
 # exit (--dependency=afterany); also by hand: scripts/slurm/merge.sh JOBDIR.
 #   train, compress: `ecgbench report` over the sweep's run folders (every run under the OUT root,
-#                    the further seeds beside it) into JOBDIR/report
+#                    the further seeds beside it) into JOBDIR/report, over an earlier merge's
+#                    (--force: a resubmitted task's merge runs again into the same folder)
 #   bench:           `ecgbench compare` of the first node's results.csv with every other node's,
 #                    into JOBDIR/compare.md
 # It writes JOBDIR/failed.tsv (id, name, seed, exit, log: a task with no status never finished)
@@ -40,7 +41,7 @@ case "$KIND" in
   train|compress)
     report_log=$JOBDIR/logs/report.log
     # shellcheck disable=SC2086  # REPORT_OPTS is a list of options
-    if "$BIN" report --runs "$RUNS_ROOT" --seeds "$SEEDS_ROOT" --out "$JOBDIR/report" ${DATA:+--data "$DATA"} $REPORT_OPTS \
+    if "$BIN" report --force --runs "$RUNS_ROOT" --seeds "$SEEDS_ROOT" --out "$JOBDIR/report" ${DATA:+--data "$DATA"} $REPORT_OPTS \
          >"$report_log" 2>&1; then
       what="report: $JOBDIR/report/results.csv, tables.md ($(($(wc -l <"$JOBDIR/report/results.csv") - 1)) rows; log $report_log)"
     else
