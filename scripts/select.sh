@@ -30,6 +30,8 @@ FORCE=${FORCE:-}
 # finding 0 of the 11, 1 and 12 F beats there. DS1's F beats come from few patients (208 holds 373
 # of 415), and at 64x N's weight the net learns that patient's beats as "anything odd". D keeps F
 # at N's weight, E at 8x (about the square root of its inverse frequency, 92x); S, V, Q as in C.
+# Outcome: validation macro-F1 D 0.382, E 0.366, C 0.447; C stays the promoted run (its folder's
+# selection.csv is the 3-candidate log that promoted it; models/selection/RUN/selection.csv has all 5).
 # cinc2017 validates on its 10% validation fold; the score is the challenge F1. crnn (the LSTM behind
 # a convolutional front end) has one candidate so far: whole-record epochs cost it 4 times a
 # 10 s window's, hence --crop 3000 (validated and tested on whole records).
