@@ -3,13 +3,15 @@
 #   1. bench-op: the depthwise-conv study -> bench_op.csv and its plot
 #   2. latency: every committed run (models/weights, models/compressed) through XNNPACK, batch
 #      1 and 32, 1 thread and all cores -> latency_ecgbench.csv; and ONNX Runtime on each run's ONNX
-#      export at the same settings (bench/peers/ort_peer.sh) -> latency_ort.csv, when node is here
+#      export at the same settings (bench/peers/ort_peer.sh) -> latency_ort.csv, and each layer's
+#      time from ONNX Runtime's profiler (batch 1, 1 thread) -> layers_ort.csv, when node is here
 #      (ONNX Runtime from npm into BUILD/onnxruntime; else one line saying it is skipped)
 #   3. the PyTorch peer, when python3-torch is installed (else one line saying it is skipped):
 #      logits of the committed weights checked against ecgbench's, and its latency -> latency_torch.csv
 #   4. report: every run and each of its seeds evaluated -> results.csv, results_by_run.csv (mean
 #      and sd over seeds), ablation.csv, per_class.csv, confusion.csv, layers.csv (with per-layer
-#      latency), sweep.csv, latency.csv, tables.md/.tex, run.json
+#      latency), sweep.csv, latency.csv, tables.md/.tex, run.json; with ONNX Runtime's layers,
+#      layers_vs_ort.csv and layers_vs_ort.md (bench/peers/ort_layers.js: where ecgbench loses)
 #   5. plots (gnuplot, PNG and SVG): accuracy against latency and against size per dataset with the
 #      Pareto front, the pruning sweep, training curves, and for each trained run its per-layer
 #      FLOPs and latency (layers_RUN) and its confusion heat map (confusion_RUN)
@@ -156,10 +158,11 @@ step_bench_op() {
 }
 step_latency() {
   "$bin" latency --out "$out" "${lat[@]}" "${gb[@]}"
-  rm -f "$out/latency_ort.csv"
+  rm -f "$out/latency_ort.csv" "$out/layers_ort.csv" "$out/layers_vs_ort.csv" "$out/layers_vs_ort.md"
   case "${ECG_PEER:-auto}/${ECG_ORT:-auto}" in off/*|0/*|*/off|*/0) echo "ONNX Runtime: skipped (ECG_PEER/ECG_ORT off)"; return 0 ;; esac
   local rc=0
-  bench/peers/ort_peer.sh "$bin" "$out/latency_ort.csv" "$data" "${torch_opts[@]}" -- "${runs[@]}" || rc=$?
+  bench/peers/ort_peer.sh "$bin" "$out/latency_ort.csv" "$data" "${torch_opts[@]}" --layers-out "$out/layers_ort.csv" \
+    -- "${runs[@]}" || rc=$?
   [ $rc -eq 3 ] && { echo "ONNX Runtime: skipped (above)"; rm -f "$out/latency_ort.csv"; return 0; }
   return $rc
 }
@@ -172,6 +175,11 @@ step_report() {
   [ -n "$py" ] && latency+=(--latency "$out/latency_torch.csv")
   [ -s "$out/latency_ort.csv" ] && latency+=(--latency "$out/latency_ort.csv")
   "$bin" report --force --out "$out" --data "$data" "${layer_reps[@]}" "${latency[@]}" # make bench redoes its report
+  # each layer's time beside ONNX Runtime's (its profiler), and where ecgbench loses
+  if [ -s "$out/layers_ort.csv" ]; then
+    node bench/peers/ort_layers.js "$out/layers.csv" "$out/layers_ort.csv" "$out/latency_ort.csv" \
+      --out "$out/layers_vs_ort.csv" --md "$out/layers_vs_ort.md"
+  fi
 }
 step_plots() {
   local ds r name
@@ -209,6 +217,7 @@ total=$(($(date +%s) - t_start))
 expected=(bench_op.csv bench_op.png bench_op.svg latency_ecgbench.csv latency.csv results.csv results_by_run.csv
           ablation.csv per_class.csv confusion.csv layers.csv sweep.csv tables.md tables.tex run.json training.png training.svg)
 [ -n "$py" ] && expected+=(latency_torch.csv)
+[ -s "$out/latency_ort.csv" ] && expected+=(latency_ort.csv layers_ort.csv layers_vs_ort.csv layers_vs_ort.md)
 for ds in $(tail -n +2 "$out/results.csv" | cut -d, -f1 | sort -u); do
   for k in latency size; do expected+=("accuracy_${k}_$ds.png" "accuracy_${k}_$ds.svg"); done
 done
@@ -238,7 +247,7 @@ else echo "data:    the bundled SAMPLE (datasets/sample): accuracies are not the
 echo "time:    $(human $total) in all ($(IFS=,; echo "${step_secs[*]}" | sed 's/,/, /g'))"
 echo "written: in $out/"
 echo "  CSV     $(list '*.csv')"
-echo "  tables  tables.md tables.tex; run facts run.json"
+echo "  tables  tables.md tables.tex$([ -s "$out/layers_vs_ort.md" ] && echo " layers_vs_ort.md"); run facts run.json"
 # plots grouped by the name before the first "_": accuracy_* (4), bench_op, confusion_* (18), ...
 groups=$(list '*.png' | tr ' ' '\n' | sed 's/\.png$//' | sort |
          awk -F_ '{ n[$1]++; one[$1] = $0 } END { for (k in n) print (n[k] > 1 ? k "_* (" n[k] ")" : one[k]) }' |

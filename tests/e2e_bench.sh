@@ -50,6 +50,18 @@ step_lines() { # how many "[N/5] ..., about X (log OUT/logs/N-STEP.log) ... done
   grep -cE "^\[[1-5]/5\] .*, about [0-9]+ (s|min) \(log $out/logs/[1-5]-[a-z-]+\.log\) \.\.\. done in [0-9]+ s$" "$log"
 }
 
+# Every run ONNX Runtime timed is in layers_vs_ort.csv, and at least 80% of its profiled kernel
+# time lies on layers ecgbench times too (export-onnx names each node after its layer; a mapping
+# that broke would leave the time on names of their own).
+ort_layers_ok() {
+  awk -F, 'FNR == 1 { next }
+           FILENAME ~ /latency_ort/ { if ($5 == 1 && $6 == 1) runs[$1] = 1; next }
+           $8 != "" { total[$1] += $8; if ($6 != "") both[$1] += $8 }
+           END { for (r in runs) if (!(total[r] > 0) || both[r] < 0.8 * total[r]) {
+                   printf "      %s: %.0f of %.0f us of ONNX Runtime kernel time on layers ecgbench times\n", r, both[r], total[r]; bad = 1 }
+                 exit bad }' "$out/latency_ort.csv" "$out/layers_vs_ort.csv"
+}
+
 # The checks every run must pass: on the terminal, in the logs, in the files.
 common_checks() { # number of steps run
   local nsteps=$1
@@ -110,6 +122,10 @@ else
     common_checks 5
     check "peer: every trained run's logits match (logs/3-peer.log)" 'grep -qE "^([0-9]+) of \1 models within" "$out/logs/3-peer.log"'
     check "peer: its rows in latency_torch.csv and latency.csv" '[ "$(tail -n +2 "$out/latency_torch.csv" | wc -l)" -gt 0 ] && grep -q pytorch "$out/latency.csv"'
+    if [ -s "$out/latency_ort.csv" ]; then
+      check "ONNX Runtime per layer: >= 80% of each run's kernel time on layers ecgbench times" ort_layers_ok
+      check "layers_vs_ort.md: a section per run" '[ "$(grep -c "^### " "$out/layers_vs_ort.md")" -eq "$(tail -n +2 "$out/latency_ort.csv" | cut -d, -f1 | sort -u | wc -l)" ]'
+    fi
     finish bench_with_peer
   else
     run_failed bench_with_peer
