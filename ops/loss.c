@@ -1,8 +1,10 @@
-/* Softmax cross-entropy, the training loss: torch.nn.CrossEntropyLoss(weight=class_weight) with
+/* The training losses. Softmax cross-entropy (classifiers): torch.nn.CrossEntropyLoss(weight=class_weight) with
  * reduction 'mean', i.e. sum_i w[y_i] * nll_i / sum_i w[y_i], nll_i = logsumexp(z_i) - z_i[y_i].
- * Computed in double with the row maximum subtracted (no overflow for large logits). */
+ * Computed in double with the row maximum subtracted (no overflow for large logits). Mean squared
+ * error (autoencoders, reconstructing their input): see loss.h. */
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "loss.h"
 
@@ -48,4 +50,49 @@ double ecg_softmax_xent(const float *logits, const int *labels, const float *cla
             d[j] = (float)(wi / weight_sum * (exp(z[j] - lse) - (j == labels[i] ? 1.0 : 0.0)));
     }
     return loss / weight_sum;
+}
+
+/* The reason ecg_mse refuses its inputs (written to err), or 0 when the loss is defined. */
+static int mse_inputs_valid(const float *pred, const ecg_shape *ps, const float *target, const ecg_shape *ts,
+                            int batch, char *err, size_t errlen) {
+    char a[64], b[64];
+    if (!pred || !target || !ps || !ts) {
+        snprintf(err, errlen, "mse: no %s given", !pred || !ps ? "prediction" : "target");
+        return 0;
+    }
+    if (!ecg_shape_eq(ps, ts)) {
+        snprintf(err, errlen, "mse: prediction %s and target %s differ in shape", ecg_shape_str(ps, a, sizeof a),
+                 ecg_shape_str(ts, b, sizeof b));
+        return 0;
+    }
+    if (batch < 1 || ecg_shape_numel(ps) < 1) {
+        snprintf(err, errlen, "mse: empty batch (%d examples of %s)", batch, ecg_shape_str(ps, a, sizeof a));
+        return 0;
+    }
+    size_t n = (size_t)batch * (size_t)ecg_shape_numel(ps);
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(pred[i]) || !isfinite(target[i])) {
+            snprintf(err, errlen, "mse: %s element %zu (example %zu) is %g", !isfinite(pred[i]) ? "prediction" : "target",
+                     i, i / (size_t)ecg_shape_numel(ps), (double)(!isfinite(pred[i]) ? pred[i] : target[i]));
+            return 0;
+        }
+    return 1;
+}
+
+double ecg_mse(const float *pred, const ecg_shape *pred_shape, const float *target, const ecg_shape *target_shape,
+               int batch, float *dpred, char *err, size_t errlen) {
+    if (!mse_inputs_valid(pred, pred_shape, target, target_shape, batch, err, errlen)) {
+        /* the shape may be the broken part: fill only what the caller's buffer surely holds */
+        if (dpred && pred_shape && batch > 0 && ecg_shape_numel(pred_shape) > 0)
+            fill_nan(dpred, (size_t)batch * (size_t)ecg_shape_numel(pred_shape));
+        return NAN;
+    }
+    size_t n = (size_t)batch * (size_t)ecg_shape_numel(pred_shape);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)pred[i] - (double)target[i];
+        sum += d * d;
+        if (dpred) dpred[i] = (float)(2.0 * d / (double)n);
+    }
+    return sum / (double)n;
 }

@@ -1,7 +1,10 @@
 /* Softmax cross-entropy: loss vs a naive double loop (PyTorch's weighted mean), dlogits vs
- * central differences of that loop, stability at large logits, and the NaN rule. */
+ * central differences of that loop, stability at large logits, and the NaN rule. Mean squared
+ * error: loss vs a naive loop, dpred vs central differences, and clear errors (NaN, infinite,
+ * shape mismatch, empty). */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 #include "ops/loss.h"
@@ -113,11 +116,100 @@ static void test_xent_invalid(void) {
     CHECK(isnan(ecg_softmax_xent(z, (const int[]){0}, NULL, 0, 3, NULL)), "batch 0");
 }
 
+/* ---- mean squared error */
+
+/* sum (p - t)^2 / n, written directly. */
+static double naive_mse(const double *p, const float *t, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (p[i] - t[i]) * (p[i] - t[i]);
+    return s / (double)n;
+}
+
+static void check_mse_case(int batch, ecg_shape shape, uint64_t seed) {
+    ecg_rng r = {seed};
+    size_t n = (size_t)batch * (size_t)ecg_shape_numel(&shape);
+    float *p = malloc(n * sizeof(float)), *t = malloc(n * sizeof(float)), *dp = malloc(n * sizeof(float));
+    double *pd = malloc(n * sizeof(double)), *num = malloc(n * sizeof(double)), *ana = malloc(n * sizeof(double));
+    fill_normal(p, n, &r, 1.0f);
+    fill_normal(t, n, &r, 1.0f);
+    for (size_t i = 0; i < n; i++) pd[i] = p[i];
+    char err[256] = "";
+    double got = ecg_mse(p, &shape, t, &shape, batch, dp, err, sizeof err), want = naive_mse(pd, t, n);
+    CHECK(fabs(got - want) <= 1e-9 * fmax(1.0, want), "batch %d, %zu values: mse %.12g want %.12g (%s)", batch, n, got,
+          want, err);
+    CHECK(ecg_mse(p, &shape, t, &shape, batch, NULL, err, sizeof err) == got, "mse differs without dpred");
+    for (size_t i = 0; i < n; i++) {
+        double h = 1e-6, p0 = pd[i];
+        pd[i] = p0 + h;
+        double lp = naive_mse(pd, t, n);
+        pd[i] = p0 - h;
+        double lm = naive_mse(pd, t, n);
+        pd[i] = p0;
+        num[i] = (lp - lm) / (2 * h);
+        ana[i] = dp[i];
+    }
+    double e = rel_err_d(ana, num, n);
+    CHECK(e <= 1e-4, "batch %d, %zu values: dpred rel err %.3g", batch, n, e);
+    free(p);
+    free(t);
+    free(dp);
+    free(pd);
+    free(num);
+    free(ana);
+}
+
+static void test_mse_against_naive(void) {
+    check_mse_case(1, ecg_shape1(7), 11);
+    check_mse_case(3, ecg_shape2(21, 12), 12);
+    check_mse_case(4, ecg_shape2(252, 2), 13);
+}
+
+/* Worked by hand: errors 1, -2, 0, 3 give (1 + 4 + 0 + 9) / 4; d = 2 e / 4. Equal tensors give 0. */
+static void test_mse_known_values(void) {
+    const float p[4] = {1, 0, 5, 3}, t[4] = {0, 2, 5, 0};
+    ecg_shape s = ecg_shape2(2, 1);
+    float dp[4];
+    char err[256] = "";
+    double got = ecg_mse(p, &s, t, &s, 2, dp, err, sizeof err);
+    CHECK(fabs(got - 3.5) < 1e-12, "mse %.12g want 3.5", got);
+    CHECK(dp[0] == 0.5f && dp[1] == -1.0f && dp[2] == 0.0f && dp[3] == 1.5f, "dpred %g %g %g %g", (double)dp[0],
+          (double)dp[1], (double)dp[2], (double)dp[3]);
+    CHECK(ecg_mse(p, &s, p, &s, 2, dp, err, sizeof err) == 0.0, "mse of a tensor with itself is not 0");
+}
+
+/* A refused input: NaN loss, every gradient NaN, and err saying why (contains `why`). */
+static void expect_mse_error(const float *p, ecg_shape ps, const float *t, ecg_shape ts, int batch, const char *why) {
+    float dp[8];
+    for (int i = 0; i < 8; i++) dp[i] = 0;
+    char err[256] = "";
+    double got = ecg_mse(p, &ps, t, &ts, batch, dp, err, sizeof err);
+    CHECK(isnan(got), "%s: mse %g, want NaN", why, got);
+    CHECK(strstr(err, why) != NULL, "error '%s' does not say '%s'", err, why);
+    int64_t n = batch > 0 ? batch * ecg_shape_numel(&ps) : 0;
+    for (int64_t i = 0; i < n && i < 8; i++) CHECK(isnan(dp[i]), "%s: dpred[%lld] = %g, want NaN", why, (long long)i, (double)dp[i]);
+}
+
+static void test_mse_invalid(void) {
+    const float p[6] = {0.5f, -1, 2, 1, 0, 0}, t[6] = {0, 0, 0, 0, 0, 0};
+    const float pn[6] = {0.5f, -1, 2, NAN, 0, 0}, ti[6] = {0, 0, 0, 0, 0, INFINITY};
+    expect_mse_error(pn, ecg_shape1(3), t, ecg_shape1(3), 2, "prediction element 3 (example 1) is nan");
+    expect_mse_error(p, ecg_shape1(3), ti, ecg_shape1(3), 2, "target element 5 (example 1) is inf");
+    expect_mse_error(p, ecg_shape2(2, 3), t, ecg_shape2(3, 2), 1, "prediction [2, 3] and target [3, 2] differ in shape");
+    expect_mse_error(p, ecg_shape1(6), t, ecg_shape1(5), 1, "differ in shape");
+    expect_mse_error(p, ecg_shape1(3), t, ecg_shape1(3), 0, "empty batch");
+    char err[256] = "";
+    ecg_shape s = ecg_shape1(3);
+    CHECK(isnan(ecg_mse(NULL, &s, t, &s, 1, NULL, err, sizeof err)) && strstr(err, "no prediction"), "NULL: '%s'", err);
+}
+
 int main(void) {
     RUN(test_xent_unweighted);
     RUN(test_xent_weighted);
     RUN(test_xent_known_values);
     RUN(test_xent_large_logits);
     RUN(test_xent_invalid);
+    RUN(test_mse_against_naive);
+    RUN(test_mse_known_values);
+    RUN(test_mse_invalid);
     return test_done();
 }
