@@ -16,4 +16,12 @@ int ecg_lstm_classifier(ecg_graph *g, const ecg_model_cfg *cfg, int bidirectiona
  * fewer steps), then the same 2-layer LSTM (hidden 128) and last state -> linear. Any length. */
 int ecg_crnn_classifier(ecg_graph *g, const ecg_model_cfg *cfg, int bidirectional);
 
+/* The LSTMs read the signal in frames of this many samples (models/lstm.c says why): 33 ms at
+ * 360 Hz, 40 ms at 300 Hz. The input length must be a multiple of it. */
+#define ECG_LSTM_FRAME 12
+/* lstm-ae (models/lstm_ae.c): encoder LSTM (64) over the frames -> its last state -> linear to a
+ * 16-value code (the node ECG_AE_CODE_NODE) -> repeated over the steps onto learned per-step
+ * vectors -> decoder LSTM (64) -> per-step linear back to the frames -> [length, channels]. */
+int ecg_lstm_autoencoder(ecg_graph *g, const ecg_model_cfg *cfg);
+
 #endif

@@ -18,16 +18,29 @@ typedef struct {
 /* Defaults: dropout and drop_path < 0 (each model's own), seed 0, no features. */
 ecg_model_cfg ecg_model_cfg_default(int length, int channels, int classes);
 
+/* What a model is trained for, decided by its kind (the registry): the trainer, the manifest and
+ * the readers of runs switch on it once. A classifier's output is [classes] logits scored by
+ * softmax cross-entropy and macro-F1; an autoencoder's output has the input's shape [length,
+ * channels], is scored by the mean squared error against its input, and ignores the labels. */
+typedef enum { ECG_OBJECTIVE_CLASSIFY = 0, ECG_OBJECTIVE_RECONSTRUCT } ecg_objective;
+/* "classification" or "reconstruction", as manifests record it. */
+const char *ecg_objective_name(ecg_objective o);
+/* The autoencoders' code value: a node of this name gives the code a later model reads. */
+#define ECG_AE_CODE_NODE "code"
+
 typedef struct {
     const char *name;
     const char *description;
     /* Adds the model to an empty graph (initialised by the caller) and returns the logits value
      * id, or -1 with the reason in g->err. */
     int (*build)(ecg_graph *g, const ecg_model_cfg *cfg);
+    ecg_objective objective;
 } ecg_model_def;
 
 const ecg_model_def *ecg_model_find(const char *name); /* NULL if unknown */
 const ecg_model_def *ecg_model_at(int i);             /* NULL past the end */
+/* The named model's objective; an unknown name is a classifier (the registry's first kind). */
+ecg_objective ecg_model_objective(const char *name);
 /* Initialises g with cfg->seed, builds the named model and sets its output. An unknown name is
  * an error listing the known ones. 0 ok, -1 with err (g is freed on error). */
 int ecg_model_build(const char *name, const ecg_model_cfg *cfg, ecg_graph *g, char *err, size_t errlen);

@@ -29,22 +29,26 @@ static int build_bilstm(ecg_graph *g, const ecg_model_cfg *c) { return ecg_lstm_
 static int build_crnn(ecg_graph *g, const ecg_model_cfg *c) { return ecg_crnn_classifier(g, c, 0); }
 static int build_bicrnn(ecg_graph *g, const ecg_model_cfg *c) { return ecg_crnn_classifier(g, c, 1); }
 
+#define CLS ECG_OBJECTIVE_CLASSIFY
 static const ecg_model_def models[] = {
-    {"efficientecg-b0", "EfficientNet-B0 stage table in 1D (MBConv + SE, taps 9/25)", build_b0},
-    {"efficientecg-s", "EfficientECG at width 0.5, depth 0.5, head 640 (embedded targets)", build_s},
-    {"efficientecg-fusion", "efficientecg-s + cross-attention over age, sex and RR tokens", build_fusion},
-    {"efficientecg-fusion-b0", "efficientecg-b0 + cross-attention over age, sex and RR tokens", build_fusion_b0},
+    {"efficientecg-b0", "EfficientNet-B0 stage table in 1D (MBConv + SE, taps 9/25)", build_b0, CLS},
+    {"efficientecg-s", "EfficientECG at width 0.5, depth 0.5, head 640 (embedded targets)", build_s, CLS},
+    {"efficientecg-fusion", "efficientecg-s + cross-attention over age, sex and RR tokens", build_fusion, CLS},
+    {"efficientecg-fusion-b0", "efficientecg-b0 + cross-attention over age, sex and RR tokens", build_fusion_b0, CLS},
     {"efficientecg-fusion-none", "fusion ablation: class token only (backbone, no patient features)",
-     build_fusion_none},
-    {"efficientecg-fusion-agesex", "fusion ablation: + age and sex tokens", build_fusion_agesex},
-    {"efficientecg-fusion-rr", "fusion ablation: + RR token", build_fusion_rr},
-    {"resnet1d", "Wang et al. 2017 time-series ResNet (64/128/128, kernels 8-5-3)", ecg_resnet1d},
-    {"resnet1d-18", "basic-block ResNet-18 in 1D (k15 stem, k7 blocks)", ecg_resnet1d18},
-    {"lstm", "2-layer LSTM, hidden 128, last state -> linear", build_lstm},
-    {"bilstm", "2-layer bidirectional LSTM, hidden 128, last states -> linear", build_bilstm},
-    {"crnn", "4 conv blocks (k7, pools 4-4-2-2: 64x shorter) -> lstm's 2-layer LSTM -> linear", build_crnn},
-    {"bicrnn", "4 conv blocks (k7, pools 4-4-2-2: 64x shorter) -> bilstm's 2-layer BiLSTM -> linear", build_bicrnn},
+     build_fusion_none, CLS},
+    {"efficientecg-fusion-agesex", "fusion ablation: + age and sex tokens", build_fusion_agesex, CLS},
+    {"efficientecg-fusion-rr", "fusion ablation: + RR token", build_fusion_rr, CLS},
+    {"resnet1d", "Wang et al. 2017 time-series ResNet (64/128/128, kernels 8-5-3)", ecg_resnet1d, CLS},
+    {"resnet1d-18", "basic-block ResNet-18 in 1D (k15 stem, k7 blocks)", ecg_resnet1d18, CLS},
+    {"lstm", "2-layer LSTM, hidden 128, last state -> linear", build_lstm, CLS},
+    {"bilstm", "2-layer bidirectional LSTM, hidden 128, last states -> linear", build_bilstm, CLS},
+    {"crnn", "4 conv blocks (k7, pools 4-4-2-2: 64x shorter) -> lstm's 2-layer LSTM -> linear", build_crnn, CLS},
+    {"bicrnn", "4 conv blocks (k7, pools 4-4-2-2: 64x shorter) -> bilstm's 2-layer BiLSTM -> linear", build_bicrnn, CLS},
+    {"lstm-ae", "LSTM autoencoder: encoder LSTM(64) -> 16-value code -> decoder LSTM(64) -> the beat window",
+     ecg_lstm_autoencoder, ECG_OBJECTIVE_RECONSTRUCT},
 };
+#undef CLS
 #define N_MODELS (int)(sizeof models / sizeof models[0])
 
 ecg_model_cfg ecg_model_cfg_default(int length, int channels, int classes) {
@@ -52,6 +56,15 @@ ecg_model_cfg ecg_model_cfg_default(int length, int channels, int classes) {
 }
 
 const ecg_model_def *ecg_model_at(int i) { return i >= 0 && i < N_MODELS ? &models[i] : NULL; }
+
+const char *ecg_objective_name(ecg_objective o) {
+    return o == ECG_OBJECTIVE_RECONSTRUCT ? "reconstruction" : "classification";
+}
+
+ecg_objective ecg_model_objective(const char *name) {
+    const ecg_model_def *m = name ? ecg_model_find(name) : NULL;
+    return m ? m->objective : ECG_OBJECTIVE_CLASSIFY;
+}
 
 const ecg_model_def *ecg_model_find(const char *name) {
     for (int i = 0; i < N_MODELS; i++)
