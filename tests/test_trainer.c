@@ -144,7 +144,7 @@ static void test_learns_deterministic_resumable(void) {
 }
 
 /* A checkpoint whose state cannot be resumed (epoch -3, a best epoch after the last, bad epochs
- * -1, AdamW step -5, best macro-F1 NaN or 7) is refused naming the metadata key; before, each
+ * -1, AdamW step -5, best macro-F1 NaN or 7, best MSE NaN or -1) is refused naming the metadata key; before, each
  * was taken (a negative epoch restarted the loop's bookkeeping from nonsense). */
 static void test_checkpoint_epoch_minus_3(void) {
     char dir[] = "/tmp/ecgbench_ckpt_XXXXXX", err[512], path[256];
@@ -156,20 +156,21 @@ static void test_checkpoint_epoch_minus_3(void) {
         ecg_train_state st;
         long step;
         const char *want; /* NULL: loads */
-    } cases[] = {{{3, 2, 1, 0.5}, 30, NULL},          {{-3, 0, 0, 0.5}, 30, "'epoch'"},
-                 {{3, 7, 0, 0.5}, 30, "'best_epoch'"}, {{3, 2, -1, 0.5}, 30, "'bad_epochs'"},
-                 {{3, 2, 1, 0.5}, -5, "'adamw_step'"}, {{3, 2, 1, NAN}, 30, "'best_val_macro_f1'"},
-                 {{3, 2, 1, 7.0}, 30, "'best_val_macro_f1'"}};
+    } cases[] = {{{3, 2, 1, 0.5, 0.25}, 30, NULL},          {{-3, 0, 0, 0.5, 0.25}, 30, "'epoch'"},
+                 {{3, 7, 0, 0.5, 0.25}, 30, "'best_epoch'"}, {{3, 2, -1, 0.5, 0.25}, 30, "'bad_epochs'"},
+                 {{3, 2, 1, 0.5, 0.25}, -5, "'adamw_step'"}, {{3, 2, 1, NAN, 0.25}, 30, "'best_val_macro_f1'"},
+                 {{3, 2, 1, 7.0, 0.25}, 30, "'best_val_macro_f1'"}, {{3, 2, 1, 0.5, NAN}, 30, "'best_val_mse'"},
+                 {{3, 2, 1, 0.5, -1.0}, 30, "'best_val_mse'"}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         opt.step = cases[i].step;
         CHECK(ecg_checkpoint_save(dir, &g, &opt, &cases[i].st, NULL, 0, err, sizeof err) == 0, "save: %s", err);
-        ecg_train_state back = {0, 0, 0, 0};
+        ecg_train_state back = {0, 0, 0, 0, 0};
         opt.step = 0;
         err[0] = 0;
         int rc = ecg_checkpoint_load(dir, &g, &opt, &back, err, sizeof err);
         if (!cases[i].want)
             CHECK(rc == 0 && back.epoch == 3 && back.best_epoch == 2 && back.bad_epochs == 1 && back.best_f1 == 0.5 &&
-                      opt.step == 30,
+                      back.best_mse == 0.25 && opt.step == 30,
                   "case %zu: %d %s", i, rc, err);
         else
             CHECK(rc == -1 && strstr(err, cases[i].want), "case %zu: %d '%s' lacks %s", i, rc, err, cases[i].want);

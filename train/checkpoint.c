@@ -4,6 +4,7 @@
  * atomically by ecg_safetensors_save, optimizer first; both carry the epoch, so a run killed
  * between the two writes is detected instead of resumed from a mismatched pair. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,19 +55,20 @@ static void path_in(char *buf, size_t n, const char *dir, const char *file) { sn
 
 int ecg_checkpoint_save(const char *dir, const ecg_graph *g, const ecg_adamw *opt, const ecg_train_state *st,
                         const char *const *meta_kv, int n_meta, char *err, size_t errlen) {
-    char epoch[32], best_epoch[32], bad[32], best_f1[64], step[32], path[1024];
+    char epoch[32], best_epoch[32], bad[32], best_f1[64], best_mse[64], step[32], path[1024];
     snprintf(epoch, sizeof epoch, "%d", st->epoch);
     snprintf(best_epoch, sizeof best_epoch, "%d", st->best_epoch);
     snprintf(bad, sizeof bad, "%d", st->bad_epochs);
     snprintf(best_f1, sizeof best_f1, "%.17g", st->best_f1);
+    snprintf(best_mse, sizeof best_mse, "%.17g", st->best_mse);
     snprintf(step, sizeof step, "%ld", opt->step);
     const char *state_kv[] = {"epoch", epoch, "best_epoch", best_epoch, "bad_epochs", bad,
-                              "best_val_macro_f1", best_f1, "adamw_step", step};
+                              "best_val_macro_f1", best_f1, "best_val_mse", best_mse, "adamw_step", step};
     ecg_graph m;
     if (moments_graph(opt, &m, err, errlen)) return -1;
     copy_moments(opt, &m, 1);
     path_in(path, sizeof path, dir, "last_optim.safetensors");
-    int rc = ecg_safetensors_save(&m, path, state_kv, 5, err, errlen);
+    int rc = ecg_safetensors_save(&m, path, state_kv, 6, err, errlen);
     ecg_graph_free(&m);
     if (rc) return -1;
     /* the weights carry the caller's metadata plus the epoch */
@@ -139,11 +141,19 @@ int ecg_checkpoint_load(const char *dir, ecg_graph *g, ecg_adamw *opt, ecg_train
         snprintf(err, errlen, "%s: metadata 'best_val_macro_f1' is '%.32s', not a number in [0, 1] (or -1)", opath, f1);
         goto done;
     }
+    /* an autoencoder's lowest validation MSE so far: >= 0, or inf before the first validation (and
+     * in a checkpoint older than autoencoders, which has no such key) */
+    const char *mse = meta(&of, "best_val_mse");
+    double best_mse = mse ? strtod(mse, &end) : INFINITY;
+    if (mse && (end == mse || *end || !(best_mse >= 0))) {
+        snprintf(err, errlen, "%s: metadata 'best_val_mse' is '%.32s', not a number >= 0 (or inf)", opath, mse);
+        goto done;
+    }
     if (moments_graph(opt, &m, err, errlen)) goto done;
     if (ecg_st_to_graph(g, &wf, wpath, 0, err, errlen) || ecg_st_to_graph(&m, &of, opath, 0, err, errlen)) goto done;
     copy_moments(opt, &m, 0);
     opt->step = step;
-    *st = (ecg_train_state){(int)epoch, (int)best_epoch, (int)bad, best_f1};
+    *st = (ecg_train_state){(int)epoch, (int)best_epoch, (int)bad, best_f1, best_mse};
     rc = 0;
 done:
     ecg_graph_free(&m);

@@ -1,4 +1,5 @@
 /* Evaluation of a model on a dataset through the XNNPACK executor. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,20 +7,32 @@
 #include "ops/qmodel.h"
 #include "train/train.h"
 
-int ecg_check_model_fits(const ecg_graph *g, const ecg_dataset *d, char *err, size_t errlen) {
+/* The output of an o model for d's examples: [classes] logits, or the input's shape. */
+static int output_fits(const ecg_shape *out, const ecg_dataset *d, ecg_objective o, char *err, size_t errlen) {
     char a[64], b[64];
     ecg_shape x = ecg_shape2(d->length, d->channels);
-    const ecg_shape *in0 = &g->values[g->inputs[0]].shape, *out = &g->values[g->output].shape;
+    if (o == ECG_OBJECTIVE_RECONSTRUCT) {
+        if (ecg_shape_eq(out, &x)) return 0;
+        snprintf(err, errlen, "model output %s is not the shape of the %s examples %s it reconstructs",
+                 ecg_shape_str(out, a, sizeof a), d->task, ecg_shape_str(&x, b, sizeof b));
+        return -1;
+    }
+    if (out->rank == 1 && out->d[0] == d->n_classes && d->n_classes <= ECG_MAX_CLASSES) return 0;
+    snprintf(err, errlen, "model output %s does not fit the %d classes of %s", ecg_shape_str(out, a, sizeof a),
+             d->n_classes, d->task);
+    return -1;
+}
+
+int ecg_check_model_fits_for(const ecg_graph *g, const ecg_dataset *d, ecg_objective o, char *err, size_t errlen) {
+    char a[64], b[64];
+    ecg_shape x = ecg_shape2(d->length, d->channels);
+    const ecg_shape *in0 = &g->values[g->inputs[0]].shape;
     if (!ecg_shape_eq(in0, &x)) {
         snprintf(err, errlen, "model input %s does not fit %s/%s examples %s", ecg_shape_str(in0, a, sizeof a), d->task,
                  d->split, ecg_shape_str(&x, b, sizeof b));
         return -1;
     }
-    if (out->rank != 1 || out->d[0] != d->n_classes || d->n_classes > ECG_MAX_CLASSES) {
-        snprintf(err, errlen, "model output %s does not fit the %d classes of %s", ecg_shape_str(out, a, sizeof a),
-                 d->n_classes, d->task);
-        return -1;
-    }
+    if (output_fits(&g->values[g->output].shape, d, o, err, errlen)) return -1;
     if (g->n_inputs > 1) {
         const ecg_shape *in1 = &g->values[g->inputs[1]].shape; /* [F] or [1, F]: the same floats */
         if (!d->features || ecg_shape_numel(in1) != d->n_features) {
@@ -33,6 +46,10 @@ int ecg_check_model_fits(const ecg_graph *g, const ecg_dataset *d, char *err, si
         return -1;
     }
     return 0;
+}
+
+int ecg_check_model_fits(const ecg_graph *g, const ecg_dataset *d, char *err, size_t errlen) {
+    return ecg_check_model_fits_for(g, d, ECG_OBJECTIVE_CLASSIFY, err, errlen);
 }
 
 /* The executor's values for a batch of 30 s records are large (ResNet1D: about 14 MB per example
@@ -49,17 +66,20 @@ int ecg_eval_batch_cap(const ecg_graph *g, int batch) {
     return (size_t)batch > fit ? (int)fit : batch;
 }
 
-static int evaluate(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *d, int batch, int threads,
-                    ecg_metrics *m, float *logits, char *err, size_t errlen) {
-    if (ecg_check_model_fits(g, d, err, errlen)) return -1;
+/* What is done with each batch's outputs: rows start .. start + n - 1 of d gave out. */
+typedef void (*batch_fn)(void *ctx, const ecg_dataset *d, int start, int n, const float *out);
+
+/* Every example of d through the executor in batches (the last one zero-padded), each batch's
+ * outputs handed to fn. */
+static int run_batches(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *d, ecg_objective o, int batch,
+                       int threads, batch_fn fn, void *ctx, char *err, size_t errlen) {
+    if (ecg_check_model_fits_for(g, d, o, err, errlen)) return -1;
     batch = ecg_eval_batch_cap(g, batch);
     if (batch < 1) batch = 1;
     if (batch > d->n && d->n > 0) batch = d->n;
     ecg_xnn *x = q ? ecg_xnn_create_q(g, q, batch, threads, 0, err, errlen) : ecg_xnn_create(g, batch, threads, 0, err, errlen);
     if (!x) return -1;
-    int classes = d->n_classes;
     size_t ex = (size_t)d->length * (size_t)d->channels, nf = (size_t)d->n_features;
-    ecg_metrics_init(m, classes);
     for (int start = 0; start < d->n; start += batch) {
         int n = d->n - start < batch ? d->n - start : batch;
         float *in0 = ecg_xnn_input(x, 0);
@@ -75,12 +95,59 @@ static int evaluate(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *
             ecg_xnn_free(x);
             return -1;
         }
-        const float *out = ecg_xnn_output(x);
-        for (int i = 0; i < n; i++) ecg_metrics_add(m, d->y[start + i], ecg_argmax(out + (size_t)i * classes, classes));
-        if (logits) memcpy(logits + (size_t)start * classes, out, (size_t)n * classes * sizeof(float));
+        fn(ctx, d, start, n, ecg_xnn_output(x));
     }
     ecg_xnn_free(x);
+    return 0;
+}
+
+typedef struct {
+    ecg_metrics *m;
+    float *logits;
+} classify_ctx;
+
+static void classify_batch(void *ctx, const ecg_dataset *d, int start, int n, const float *out) {
+    classify_ctx *c = ctx;
+    int classes = d->n_classes;
+    for (int i = 0; i < n; i++) ecg_metrics_add(c->m, d->y[start + i], ecg_argmax(out + (size_t)i * classes, classes));
+    if (c->logits) memcpy(c->logits + (size_t)start * classes, out, (size_t)n * classes * sizeof(float));
+}
+
+static int evaluate(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *d, int batch, int threads,
+                    ecg_metrics *m, float *logits, char *err, size_t errlen) {
+    ecg_metrics_init(m, d->n_classes);
+    classify_ctx c = {m, logits};
+    if (run_batches(g, q, d, ECG_OBJECTIVE_CLASSIFY, batch, threads, classify_batch, &c, err, errlen)) return -1;
     ecg_metrics_finish(m);
+    return 0;
+}
+
+/* Summed in double over the whole split: a mean of batch means would weigh the last batch wrong. */
+static void squared_error_batch(void *ctx, const ecg_dataset *d, int start, int n, const float *out) {
+    double *sum = ctx;
+    size_t ex = (size_t)d->length * (size_t)d->channels;
+    const float *x = d->x + (size_t)start * ex;
+    for (size_t i = 0; i < (size_t)n * ex; i++) {
+        double e = (double)out[i] - (double)x[i];
+        *sum += e * e;
+    }
+}
+
+int ecg_evaluate_mse(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *d, int batch, int threads,
+                     double *mse, char *err, size_t errlen) {
+    double sum = 0;
+    *mse = NAN;
+    if (d->n < 1) {
+        snprintf(err, errlen, "%s/%s has no examples to reconstruct", d->task, d->split);
+        return -1;
+    }
+    if (run_batches(g, q, d, ECG_OBJECTIVE_RECONSTRUCT, batch, threads, squared_error_batch, &sum, err, errlen))
+        return -1;
+    *mse = sum / ((double)d->n * (double)d->length * (double)d->channels);
+    if (!isfinite(*mse)) {
+        snprintf(err, errlen, "the reconstruction error on %s/%s is not finite", d->task, d->split);
+        return -1;
+    }
     return 0;
 }
 

@@ -17,11 +17,14 @@ typedef struct {
 typedef struct {
     ecg_graph *master;
     ecg_shard *shards;     /* this process's */
-    int n_shards, batch, classes;
+    ecg_objective objective;
+    int n_shards, batch, classes; /* classes: output floats per example (logits, or a reconstruction) */
     int first_shard, total_shards; /* global number of shards[0], shards over every rank */
     size_t example_floats, feature_floats;
     float *logits, *dlogits; /* whole batch */
     int *labels;           /* whole batch */
+    float *targets;        /* whole batch, autoencoders: every row's input as fed (NULL for classifiers) */
+    char loss_err[256];    /* why the last loss was not finite (ecg_mse's message), or empty */
     pthreadpool_t tp;
     uint64_t step_seed;
     /* ranks: NULL in one process */
@@ -36,16 +39,21 @@ typedef struct {
 
 /* `threads` shards of the batch in this process; with comm, this rank's `threads` of the
  * comm->ranks x threads shards (the batch must have a row for each). */
-int ecg_parallel_init(ecg_parallel *p, ecg_graph *master, int batch, int threads, size_t example_floats,
-                      size_t feature_floats, const ecg_train_comm *comm, char *err, size_t errlen);
+int ecg_parallel_init(ecg_parallel *p, ecg_graph *master, ecg_objective objective, int batch, int threads,
+                      size_t example_floats, size_t feature_floats, const ecg_train_comm *comm, char *err,
+                      size_t errlen);
 void ecg_parallel_free(ecg_parallel *p);
 /* Pointer to the input rows of batch row i (x and features), to fill before a step; NULL for
  * a row another rank runs (its label is still needed: the loss is the whole batch's). */
 float *ecg_parallel_x(ecg_parallel *p, int i);
 float *ecg_parallel_features(ecg_parallel *p, int i);
-/* Forward on all shards, loss over the whole batch, backward, gradient sum into the master,
+/* An autoencoder's target for batch row i (to fill with the row's input as fed, on every rank:
+ * the loss is the whole batch's); NULL for a classifier. */
+float *ecg_parallel_target(ecg_parallel *p, int i);
+/* Forward on all shards, loss over the whole batch (the objective's), backward, gradient sum into the master,
  * batchnorm running statistics averaged into the master, AdamW update. Returns the loss (NaN:
- * no update) and the number of correct argmax predictions in *correct. */
+ * no update; loss_err may say why) and the number of correct argmax predictions in *correct (0 for
+ * an autoencoder). */
 double ecg_parallel_step(ecg_parallel *p, ecg_adamw *opt, const float *class_weight, float lr, uint64_t seed,
                          int *correct);
 
@@ -62,7 +70,8 @@ int ecg_train_crop_start(const float *x, int length, int channels, int crop, int
 typedef struct {
     int epoch;             /* completed epochs */
     int best_epoch, bad_epochs;
-    double best_f1;
+    double best_f1;        /* classifiers: the best validation macro-F1, -1 before the first */
+    double best_mse;       /* autoencoders: the lowest validation MSE, INFINITY before the first */
 } ecg_train_state;
 /* last.safetensors (weights) and last_optim.safetensors (AdamW moments + the state), each
  * written atomically; the pair carries the epoch so a torn pair is detected on resume. */

@@ -27,6 +27,7 @@ void ecg_parallel_free(ecg_parallel *p) {
     free(p->logits);
     free(p->dlogits);
     free(p->labels);
+    free(p->targets);
     free(p->logit_counts);
     free(p->logit_displs);
     free(p->flat_grad);
@@ -59,8 +60,9 @@ static int init_ranks(ecg_parallel *p, const ecg_train_comm *comm) {
     return 0;
 }
 
-int ecg_parallel_init(ecg_parallel *p, ecg_graph *master, int batch, int threads, size_t example_floats,
-                      size_t feature_floats, const ecg_train_comm *comm, char *err, size_t errlen) {
+int ecg_parallel_init(ecg_parallel *p, ecg_graph *master, ecg_objective objective, int batch, int threads,
+                      size_t example_floats, size_t feature_floats, const ecg_train_comm *comm, char *err,
+                      size_t errlen) {
     memset(p, 0, sizeof *p);
     threads = ecg_threads_for(threads);
     int ranks = comm ? comm->ranks : 1;
@@ -79,6 +81,7 @@ int ecg_parallel_init(ecg_parallel *p, ecg_graph *master, int batch, int threads
     p->total_shards = ranks * threads;
     p->first_shard = comm ? comm->rank * threads : 0;
     p->comm = comm;
+    p->objective = objective;
     p->classes = (int)ecg_shape_numel(&master->values[master->output].shape);
     p->example_floats = example_floats;
     p->feature_floats = feature_floats;
@@ -86,6 +89,8 @@ int ecg_parallel_init(ecg_parallel *p, ecg_graph *master, int batch, int threads
     p->logits = malloc((size_t)batch * (size_t)p->classes * sizeof(float));
     p->dlogits = malloc((size_t)batch * (size_t)p->classes * sizeof(float));
     p->labels = calloc((size_t)batch, sizeof(int));
+    if (objective == ECG_OBJECTIVE_RECONSTRUCT && !(p->targets = malloc((size_t)batch * example_floats * sizeof(float))))
+        goto oom;
     if (!p->shards || !p->logits || !p->dlogits || !p->labels || init_ranks(p, comm)) goto oom;
     if (threads > 1 && !(p->tp = pthreadpool_create((size_t)threads))) goto oom;
     for (int i = 0; i < threads; i++) {
@@ -121,6 +126,10 @@ float *ecg_parallel_x(ecg_parallel *p, int row) {
 float *ecg_parallel_features(ecg_parallel *p, int row) {
     ecg_shard *s = shard_of(p, row);
     return s ? s->features + (size_t)(row - s->start) * p->feature_floats : NULL;
+}
+
+float *ecg_parallel_target(ecg_parallel *p, int row) {
+    return p->targets ? p->targets + (size_t)row * p->example_floats : NULL;
 }
 
 static void forward_shard(void *arg, size_t i) {
@@ -200,15 +209,32 @@ static int gather_logits(ecg_parallel *p) {
     return rc;
 }
 
+/* The whole batch's loss and its gradient in p->dlogits: the one place a step depends on the
+ * objective. A classifier's cross-entropy also counts its correct predictions; an autoencoder's
+ * MSE compares the outputs with the inputs as fed (the training graph's input shape: a crop's). */
+static double batch_loss(ecg_parallel *p, const float *class_weight, int *correct) {
+    *correct = 0;
+    p->loss_err[0] = 0;
+    const ecg_graph *g = p->master;
+    switch (p->objective) {
+    case ECG_OBJECTIVE_RECONSTRUCT:
+        return ecg_mse(p->logits, &g->values[g->output].shape, p->targets, &g->values[g->inputs[0]].shape, p->batch,
+                       p->dlogits, p->loss_err, sizeof p->loss_err);
+    case ECG_OBJECTIVE_CLASSIFY:
+        break;
+    }
+    double loss = ecg_softmax_xent(p->logits, p->labels, class_weight, p->batch, p->classes, p->dlogits);
+    for (int i = 0; i < p->batch; i++)
+        *correct += ecg_argmax(p->logits + (size_t)i * p->classes, p->classes) == p->labels[i];
+    return loss;
+}
+
 double ecg_parallel_step(ecg_parallel *p, ecg_adamw *opt, const float *class_weight, float lr, uint64_t seed,
                          int *correct) {
     p->step_seed = seed;
     pthreadpool_parallelize_1d(p->tp, forward_shard, p, (size_t)p->n_shards, 0);
-    *correct = 0;
     if (gather_logits(p)) return NAN;
-    double loss = ecg_softmax_xent(p->logits, p->labels, class_weight, p->batch, p->classes, p->dlogits);
-    for (int i = 0; i < p->batch; i++)
-        *correct += ecg_argmax(p->logits + (size_t)i * p->classes, p->classes) == p->labels[i];
+    double loss = batch_loss(p, class_weight, correct);
     if (!isfinite(loss)) return NAN;
     pthreadpool_parallelize_1d(p->tp, backward_shard, p, (size_t)p->n_shards, 0);
     if (reduce(p)) return NAN;

@@ -1,5 +1,6 @@
 /* ecgbench training: AdamW, learning-rate schedule, and the training step on the reference
- * executor (forward, class-weighted softmax cross-entropy, backward, update). */
+ * executor (forward, class-weighted softmax cross-entropy or, for an autoencoder, the mean squared
+ * error against its input, backward, update). */
 #ifndef ECG_TRAIN_H
 #define ECG_TRAIN_H
 
@@ -58,8 +59,9 @@ double ecg_metrics_mean_f1(const ecg_metrics *m, int k);
 int ecg_argmax(const float *logits, int n);
 
 /* ---------------------------------------------------------------- one step (train/step.c) */
-/* Forward in training mode (dropout and drop path drawn from seed, BN on batch statistics),
- * class-weighted mean softmax cross-entropy (class_weight NULL: all 1), backward, AdamW update
+/* A classifier's step (an autoencoder trains through ecg_train). Forward in training mode
+ * (dropout and drop path drawn from seed, BN on batch statistics), class-weighted mean softmax
+ * cross-entropy (class_weight NULL: all 1), backward, AdamW update
  * with lr. The graph's output must be [classes] logits. Returns the loss before the update,
  * NaN when the loss is not finite (then no update is made). */
 double ecg_train_step(ecg_ref *r, ecg_adamw *opt, const float *const *inputs, const int *labels,
@@ -87,8 +89,13 @@ typedef struct ecg_train_comm {
 
 /* ---------------------------------------------------------------- the training loop (train/trainer.c) */
 typedef struct {
+    /* What is trained (the model's kind: ecg_model_objective): a classifier, on class-weighted
+     * cross-entropy, selected on validation macro-F1; or an autoencoder, on the mean squared error
+     * between its output and its input as fed (after augmentation and cropping; the labels and
+     * class weights unused), selected on the validation MSE against the unaugmented examples. */
+    ecg_objective objective;
     int epochs, batch, warmup_epochs;
-    int patience;          /* stop after this many epochs without a better validation macro-F1 */
+    int patience;          /* stop after this many epochs without a better validation score */
     int threads;           /* data-parallel shards of each batch; <= 0: all cores */
     int eval_batch;
     float lr, min_lr;
@@ -127,7 +134,8 @@ ecg_train_cfg ecg_train_defaults(void);
 typedef struct {
     int epochs_run;        /* including those of a resumed run */
     int best_epoch;        /* 1-based */
-    double best_val_macro_f1;
+    double best_val_macro_f1;   /* classifiers */
+    double best_val_mse;        /* autoencoders */
     double last_train_loss;
     double examples_per_second; /* training throughput over this call's epochs (steps only, no validation) */
     double step_seconds;        /* spent in training steps in this call */
@@ -149,7 +157,7 @@ int ecg_train_class_weights(const ecg_dataset *d, int mode, double cap, const ch
                             size_t errlen);
 
 /* Trains g (built by the model registry) on train, selects the epoch with the best validation
- * macro-F1 (evaluated on the XNNPACK path) and leaves those weights in g. Batches are split
+ * macro-F1, or the lowest validation MSE for an autoencoder (evaluated on the XNNPACK path) and leaves those weights in g. Batches are split
  * into `threads` shards run in parallel; batchnorm therefore uses per-shard statistics (as
  * PyTorch's DistributedDataParallel without SyncBatchNorm). Deterministic for a given seed and
  * thread count. 0 ok, -1 with err. */
@@ -167,10 +175,18 @@ int ecg_eval_batch_cap(const ecg_graph *g, int batch);
  * d->features. If logits is non-NULL it gets d->n * classes floats. 0 ok, -1 with err. */
 int ecg_evaluate(const ecg_graph *g, const ecg_dataset *d, int batch, int threads, ecg_metrics *m, float *logits,
                  char *err, size_t errlen);
+/* An autoencoder's reconstruction error on d: the mean over every example and value of (output -
+ * input)^2, on the same XNNPACK path (f32; q non-NULL: int8) and batches. 0 ok, -1 with err (also
+ * when the output is not the input's shape, or is not finite). */
+int ecg_evaluate_mse(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *d, int batch, int threads,
+                     double *mse, char *err, size_t errlen);
 /* The same on the int8 path: the nodes named in q on XNNPACK's int8 operators (ecg_xnn_create_q). */
 int ecg_evaluate_q(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *d, int batch, int threads,
                    ecg_metrics *m, float *logits, char *err, size_t errlen);
 /* Checks that g's inputs and output fit d (shapes, classes); 0 ok, -1 with a message naming both. */
 int ecg_check_model_fits(const ecg_graph *g, const ecg_dataset *d, char *err, size_t errlen);
+/* The same for objective o: a classifier's output is [classes], an autoencoder's is its input's
+ * shape [length, channels]. */
+int ecg_check_model_fits_for(const ecg_graph *g, const ecg_dataset *d, ecg_objective o, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,9 @@
 /* The training loop: seeded shuffles, augmentation, data-parallel steps, warm-up + cosine
  * learning rate, validation on the XNNPACK path every epoch, best-epoch selection on validation
- * macro-F1, early stopping, per-epoch CSV, resumable checkpoints, a progress bar. */
+ * macro-F1 (an autoencoder: validation MSE), early stopping, per-epoch CSV, resumable
+ * checkpoints, a progress bar. The objective (cfg.objective) is switched on in three places: the
+ * step's loss (train/shards.c), validation and selection (validate, improves), and the epoch's
+ * row and line (epoch_report). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,9 +127,17 @@ static int csv_append(epochs_csv *c, const char *line) {
     return 0;
 }
 
-static int open_epochs_csv(epochs_csv *c, const char *dir, int resumed_epoch, char *err, size_t errlen) {
+/* The classifiers' columns; an autoencoder's file has them too (readers find columns by name:
+ * reports/training.gp), with the accuracy and F1 ones empty, train_loss its training MSE, and one
+ * more column, val_mse. */
+static int open_epochs_csv(epochs_csv *c, const char *dir, ecg_objective o, int resumed_epoch, char *err,
+                           size_t errlen) {
     snprintf(c->path, sizeof c->path, "%s/epochs.csv", dir);
-    int bad = csv_append(c, "epoch,lr,train_loss,train_accuracy,val_accuracy,val_macro_f1,seconds,examples_per_second\n");
+    int bad = csv_append(c, o == ECG_OBJECTIVE_RECONSTRUCT
+                                ? "epoch,lr,train_loss,train_accuracy,val_accuracy,val_macro_f1,seconds,"
+                                  "examples_per_second,val_mse\n"
+                                : "epoch,lr,train_loss,train_accuracy,val_accuracy,val_macro_f1,seconds,"
+                                  "examples_per_second\n");
     FILE *f = resumed_epoch > 0 ? fopen(c->path, "r") : NULL;
     char line[512];
     for (int first = 1; !bad && f && fgets(line, sizeof line, f); first = 0) {
@@ -159,7 +170,7 @@ static int check_crop(const ecg_graph *g, const ecg_train_cfg *c, const ecg_data
     }
     ecg_dataset win = *tr;
     win.length = c->crop;
-    if (ecg_check_model_fits(cg, &win, err, errlen)) return -1;
+    if (ecg_check_model_fits_for(cg, &win, c->objective, err, errlen)) return -1;
     int same = cg->n_params == g->n_params;
     for (int i = 0; same && i < g->n_params; i++)
         same = !strcmp(cg->params[i].name, g->params[i].name) &&
@@ -210,18 +221,21 @@ static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_data
     for (int s = 0; s < steps; s++) {
         for (int b = 0; b < c->batch; b++) {
             int i = l->perm[(size_t)s * c->batch + b];
-            float *x = ecg_parallel_x(p, b);
+            /* an autoencoder's target is the row as fed, so every rank prepares every row's */
+            float *x = ecg_parallel_x(p, b), *target = ecg_parallel_target(p, b);
             p->labels[b] = tr->y[i];
-            if (!x) continue; /* another rank's row */
+            if (!x && !target) continue; /* another rank's row */
+            float *row = x ? x : target;
             const float *src = tr->x + (size_t)i * rec;
             /* one draw per (step, row): every example of the run gets its own window and augmentation */
             uint64_t draw = (uint64_t)((step0 + s) * c->batch + b);
             if (c->crop > 0)
                 src += (size_t)ecg_train_crop_start(src, tr->length, tr->channels, c->crop, c->augment,
                                                     ecg_hash64(c->seed ^ 0xc309u, draw)) * (size_t)tr->channels;
-            memcpy(x, src, ex * sizeof(float));
-            if (c->augment) ecg_augment(x, length, tr->channels, ecg_hash64(c->seed ^ 0xa09eu, draw));
-            if (nf) memcpy(ecg_parallel_features(p, b), tr->features + (size_t)i * nf, nf * sizeof(float));
+            memcpy(row, src, ex * sizeof(float));
+            if (c->augment) ecg_augment(row, length, tr->channels, ecg_hash64(c->seed ^ 0xa09eu, draw));
+            if (target && target != row) memcpy(target, row, ex * sizeof(float));
+            if (nf && x) memcpy(ecg_parallel_features(p, b), tr->features + (size_t)i * nf, nf * sizeof(float));
         }
         e.lr = ecg_lr_cosine(step0 + s, warm, steps_total, c->lr, c->min_lr);
         int ok = 0;
@@ -253,7 +267,7 @@ static int check_ranks_agree(const ecg_train_cfg *c, const ecg_parallel *p, cons
                              const ecg_train_state *st, const ecg_dataset *tr, const float *cw, char *err,
                              size_t errlen) {
     const ecg_train_comm *m = c->comm;
-    double opts[] = {c->epochs, c->batch, c->warmup_epochs, c->patience, p->n_shards, c->eval_batch, c->lr,
+    double opts[] = {c->objective, c->epochs, c->batch, c->warmup_epochs, c->patience, p->n_shards, c->eval_batch, c->lr,
                      c->min_lr, c->adamw.beta1, c->adamw.beta2, c->adamw.eps, c->adamw.weight_decay,
                      c->class_weighted, c->class_weight_cap, c->augment, (double)c->seed, c->epoch_limit,
                      c->select_from_epoch, c->crop};
@@ -272,6 +286,7 @@ static int check_ranks_agree(const ecg_train_cfg *c, const ecg_parallel *p, cons
     }
     long state[4] = {st->epoch, st->best_epoch, st->bad_epochs, opt->step};
     h[2] = ecg_hash_bytes(ecg_hash_bytes(h[2], state, sizeof state), &st->best_f1, sizeof st->best_f1);
+    h[2] = ecg_hash_bytes(h[2], &st->best_mse, sizeof st->best_mse);
     static const char *const what[3] = {
         "training options (every rank must get the same command line)",
         "training set (every rank must read the same data: the same --data, task and seed)",
@@ -295,13 +310,64 @@ static int check_ranks_agree(const ecg_train_cfg *c, const ecg_parallel *p, cons
     return rc;
 }
 
+/* One validation of the epoch's weights, by objective. */
+typedef struct {
+    ecg_metrics m;         /* classifiers */
+    double mse;            /* autoencoders (NaN for classifiers) */
+} val_result;
+
+static int validate(const ecg_graph *g, const ecg_dataset *val, const ecg_train_cfg *c, val_result *v, char *err,
+                    size_t errlen) {
+    v->mse = NAN;
+    switch (c->objective) {
+    case ECG_OBJECTIVE_RECONSTRUCT:
+        return ecg_evaluate_mse(g, NULL, val, c->eval_batch, c->threads, &v->mse, err, errlen);
+    case ECG_OBJECTIVE_CLASSIFY:
+        break;
+    }
+    return ecg_evaluate(g, val, c->eval_batch, c->threads, &v->m, NULL, err, errlen);
+}
+
+/* 1 when v is better than the best so far (a higher macro-F1, a lower MSE), then recorded in st. */
+static int improves(ecg_train_state *st, ecg_objective o, const val_result *v) {
+    if (o == ECG_OBJECTIVE_RECONSTRUCT) {
+        if (!(v->mse < st->best_mse)) return 0;
+        st->best_mse = v->mse;
+        return 1;
+    }
+    double f1 = isnan(v->m.macro_f1) ? 0 : v->m.macro_f1;
+    if (!(f1 > st->best_f1)) return 0;
+    st->best_f1 = f1;
+    return 1;
+}
+
+/* The epoch's progress line (stderr) and its epochs.csv row (open_epochs_csv's columns). */
+static void epoch_report(const ecg_train_cfg *c, int epoch, const epoch_stats *e, const val_result *v, int best,
+                         double seconds, char *row, size_t rowlen) {
+    int ae = c->objective == ECG_OBJECTIVE_RECONSTRUCT;
+    if (c->progress && ae)
+        fprintf(stderr, "%sepoch %d/%d train MSE %.5f | val MSE %.5f%s | %.0f ex/s %.1f s\n", c->progress >= 2 ? "\r" : "",
+                epoch, c->epochs, e->loss, v->mse, best ? " *" : "", e->ex_s, seconds);
+    else if (c->progress)
+        fprintf(stderr, "%sepoch %d/%d loss %.4f acc %.4f | val acc %.4f macro-F1 %.4f%s | %.0f ex/s %.1f s\n",
+                c->progress >= 2 ? "\r" : "", epoch, c->epochs, e->loss, e->accuracy, v->m.accuracy, v->m.macro_f1,
+                best ? " *" : "", e->ex_s, seconds);
+    if (ae)
+        snprintf(row, rowlen, "%d,%.6g,%.6f,,,,%.3f,%.1f,%.6f\n", epoch, e->lr, e->loss, seconds, e->ex_s, v->mse);
+    else
+        snprintf(row, rowlen, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n", epoch, e->lr, e->loss, e->accuracy,
+                 v->m.accuracy, v->m.macro_f1, seconds, e->ex_s);
+}
+
 int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, const ecg_dataset *val,
               ecg_train_result *res, char *err, size_t errlen) {
     ecg_train_cfg c = *cfg;
     memset(res, 0, sizeof *res);
     int writer = !c.comm || c.comm->rank == 0; /* rank 0 alone writes out_dir and the progress */
     if (!writer) c.progress = 0;
-    if (ecg_check_model_fits(g, tr, err, errlen) || ecg_check_model_fits(g, val, err, errlen)) return -1;
+    if (ecg_check_model_fits_for(g, tr, c.objective, err, errlen) ||
+        ecg_check_model_fits_for(g, val, c.objective, err, errlen))
+        return -1;
     if (c.crop > 0 && check_crop(g, &c, tr, err, errlen)) return -1;
     ecg_graph *tg = c.crop > 0 ? c.crop_graph : g; /* the graph trained; g is validated */
     if (c.batch > tr->n) c.batch = tr->n;
@@ -312,7 +378,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
     loop_res l = {0};
     float cw[ECG_MAX_CLASSES];
     if (ecg_train_class_weights(tr, c.class_weighted, c.class_weight_cap, c.class_weight_caps, cw, err, errlen)) return -1;
-    ecg_train_state st = {0, 0, 0, -1.0};
+    ecg_train_state st = {0, 0, 0, -1.0, INFINITY};
     int rc = -1;
     if (ecg_graph_alloc_grads(tg) || ecg_adamw_init(&l.opt, tg, c.adamw) || ecg_graph_clone(&l.best, tg) ||
         !(l.perm = malloc(sizeof(int) * (size_t)tr->n))) {
@@ -328,11 +394,11 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
         if (r == 0 && c.progress) fprintf(stderr, "resuming after epoch %d (best %d)\n", st.epoch, st.best_epoch);
     }
     int length = c.crop > 0 ? c.crop : tr->length;
-    if (ecg_parallel_init(&l.par, tg, c.batch, c.threads, (size_t)length * (size_t)tr->channels,
+    if (ecg_parallel_init(&l.par, tg, c.objective, c.batch, c.threads, (size_t)length * (size_t)tr->channels,
                           (size_t)(tg->n_inputs > 1 ? tr->n_features : 0), c.comm, err, errlen))
         goto done;
     if (c.comm && check_ranks_agree(&c, &l.par, &l.opt, &st, tr, cw, err, errlen)) goto done;
-    if (c.out_dir && writer && open_epochs_csv(&l.csv, c.out_dir, c.resume ? st.epoch : 0, err, errlen)) goto done;
+    if (c.out_dir && writer && open_epochs_csv(&l.csv, c.out_dir, c.objective, c.resume ? st.epoch : 0, err, errlen)) goto done;
     long steps_total = (long)c.epochs * (tr->n / c.batch);
     double examples = 0, seconds = 0;
     int stop = c.epoch_limit > 0 && st.epoch + c.epoch_limit < c.epochs ? st.epoch + c.epoch_limit : c.epochs;
@@ -344,18 +410,17 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
             goto done;
         }
         if (!isfinite(e.loss)) {
-            snprintf(err, errlen, "epoch %d: the loss is not finite (diverged; try a lower --lr)", epoch + 1);
+            snprintf(err, errlen, "epoch %d: the loss is not finite (%s)", epoch + 1,
+                     l.par.loss_err[0] ? l.par.loss_err : "diverged; try a lower --lr");
             goto done;
         }
         examples += (double)(tr->n / c.batch) * c.batch;
         seconds += e.seconds;
-        ecg_metrics vm;
+        val_result v;
         if (tg != g) copy_params(g, tg);
-        if (ecg_evaluate(g, val, c.eval_batch, c.threads, &vm, NULL, err, errlen)) goto done;
-        double f1 = isnan(vm.macro_f1) ? 0 : vm.macro_f1;
+        if (validate(g, val, &c, &v, err, errlen)) goto done;
         st.epoch = epoch + 1;
-        if (f1 > st.best_f1 && epoch + 1 >= c.select_from_epoch) {
-            st.best_f1 = f1;
+        if (epoch + 1 >= c.select_from_epoch && improves(&st, c.objective, &v)) {
             st.best_epoch = epoch + 1;
             st.bad_epochs = 0;
             copy_params(&l.best, tg);
@@ -367,14 +432,9 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
         } else {
             st.bad_epochs++;
         }
-        if (c.progress)
-            fprintf(stderr, "%sepoch %d/%d loss %.4f acc %.4f | val acc %.4f macro-F1 %.4f%s | %.0f ex/s %.1f s\n",
-                    c.progress >= 2 ? "\r" : "", epoch + 1, c.epochs, e.loss, e.accuracy, vm.accuracy, vm.macro_f1,
-                    st.best_epoch == epoch + 1 ? " *" : "", e.ex_s, ecg_now_s() - t0);
+        char row[512];
+        epoch_report(&c, epoch + 1, &e, &v, st.best_epoch == epoch + 1, ecg_now_s() - t0, row, sizeof row);
         if (c.out_dir && writer) { /* before the checkpoint: a kill between the two redoes this epoch (open_epochs_csv) */
-            char row[512];
-            snprintf(row, sizeof row, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n", epoch + 1, e.lr, e.loss, e.accuracy,
-                     vm.accuracy, vm.macro_f1, ecg_now_s() - t0, e.ex_s);
             if (csv_append(&l.csv, row)) {
                 snprintf(err, errlen, "out of memory");
                 goto done;
@@ -387,6 +447,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
     res->epochs_run = st.epoch;
     res->best_epoch = st.best_epoch;
     res->best_val_macro_f1 = st.best_f1;
+    res->best_val_mse = st.best_mse;
     res->examples_per_second = seconds > 0 ? examples / seconds : 0;
     res->step_seconds = seconds;
     res->wait_seconds = l.par.wait_seconds;

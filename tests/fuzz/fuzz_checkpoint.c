@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ecg_graph_free(&g);
         return 0;
     }
-    ecg_train_state st = {0, 0, 0, -1.0};
+    ecg_train_state st = {0, 0, 0, -1.0, INFINITY};
     char err[ECG_ERR_LEN] = "";
     int rc = ecg_checkpoint_load(dir, &g, &opt, &st, err, sizeof err);
     if (rc == 0) {

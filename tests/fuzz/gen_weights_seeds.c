@@ -10,6 +10,7 @@
  *      -lgsl -lm -lpthread -lstdc++ -lbenchmark -o /tmp/gen && /tmp/gen tests/fuzz/seeds
  * (the hand-edited checkpoint and manifest seeds, epoch_neg or confusion_1e300.json, are not made
  * here: they are saved files with one metadata or JSON value changed.) */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,11 +122,11 @@ int main(int argc, char **argv) {
                 for (int64_t k = 0; k < ecg_shape_numel(&g.params[i].shape); k++) g.params[i].grad[k] = ecg_rng_normal(&r);
         ecg_adamw_step(&opt, 1e-3f);
     }
-    ecg_train_state st = {3, 2, 1, 0.4375};
+    ecg_train_state st = {3, 2, 1, 0.4375, INFINITY};
     if (ecg_checkpoint_save(tmp, &g, &opt, &st, meta, 2, err, sizeof err)) die("checkpoint", err);
     snprintf(p, sizeof p, "%s/epoch3", cdir);
     pack_checkpoint(tmp, p);
-    ecg_train_state st4 = {4, 4, 0, 0.5};
+    ecg_train_state st4 = {4, 4, 0, 0.5, INFINITY};
     char wpath[128], keepw[128];
     snprintf(wpath, sizeof wpath, "%s/last.safetensors", tmp);
     snprintf(keepw, sizeof keepw, "%s/epoch3.safetensors", tmp);
