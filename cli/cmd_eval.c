@@ -1,5 +1,6 @@
 /* `ecgbench eval`: accuracy, macro-F1, per-class Se/PPV/Sp/F1 and the confusion matrix of a
- * model on a task split, through the XNNPACK executor (the path the benchmarks time).
+ * model on a task split, through the XNNPACK executor (the path the benchmarks time); for an
+ * autoencoder (lstm-ae), its reconstruction MSE.
  *   ecgbench eval DIR                        DIR/manifest.json + weights; checks the manifest's
  *                                            test metrics are reproduced exactly
  *   ecgbench eval DIR --record               a run trained with --no-test (chosen on validation data):
@@ -32,19 +33,20 @@ static void usage(FILE *f) {
                "            manifest already has test metrics (the blind protocol scores the test split once).\n");
 }
 
-/* Writes the test metrics (and the task's score) into DIR's manifest, with the run info of this
- * scoring: the one time a blind run meets its test split. */
-static int record_test(const char *dir, ecg_run *r, const ecg_metrics *m, const char *const *class_names,
-                       const ecg_task *tk, int threads, int argc, char **argv, char *err, size_t errlen) {
+/* Writes the test metrics (test: ecg_metrics_json's or ecg_reconstruction_json's, taken over) and
+ * the task's score (when not NaN) into DIR's manifest, with the run info of this scoring: the one
+ * time a blind run meets its test split. */
+static int record_test(const char *dir, ecg_run *r, cJSON *test, double score, int threads, int argc, char **argv,
+                       char *err, size_t errlen) {
     cJSON *metrics = cJSON_GetObjectItemCaseSensitive(r->man, "metrics");
     if (!cJSON_IsObject(metrics)) {
+        cJSON_Delete(test);
         snprintf(err, errlen, "%s/manifest.json has no \"metrics\" object", dir);
         return -1;
     }
-    cJSON_AddItemToObject(metrics, "test", ecg_metrics_json(m, class_names));
+    cJSON_AddItemToObject(metrics, "test", test);
     cJSON *sc = cJSON_GetObjectItemCaseSensitive(r->man, "score");
-    if (tk && tk->score_name && cJSON_IsObject(sc))
-        cJSON_AddNumberToObject(sc, "test", ecg_metrics_mean_f1(m, tk->score_classes));
+    if (!isnan(score) && cJSON_IsObject(sc)) cJSON_AddNumberToObject(sc, "test", score);
     ecg_run_info ri;
     ecg_run_info_collect(&ri, ecg_threads_for(threads), argc, argv);
     cJSON_AddItemToObject(r->man, "test_scored", ecg_run_info_json(&ri));
@@ -159,6 +161,49 @@ static void print_metrics(const ecg_run *r, const ecg_run_model *rm, const ecg_d
     else printf("%s -\n", tk->score_name); /* as the tables print an undefined figure */
 }
 
+/* A classifier's run: its metrics on the split, recorded (--record) or checked against the manifest's. */
+static int eval_classifier(const eval_opts *o, ecg_run *r, const ecg_run_model *rm, const ecg_dataset *d,
+                           const cJSON *want, int argc, char **argv) {
+    ecg_metrics m;
+    char err[1300];
+    if (ecg_run_evaluate(rm, d, o->threads, &m, err, sizeof err)) return fprintf(stderr, "ecgbench eval: %s\n", err), 1;
+    const ecg_task *tk = ecg_task_find(r->task);
+    print_metrics(r, rm, d, o->split, &m, tk);
+    if (!o->record) return want ? check_stored(r, want, &m, d, tk) : 0;
+    double score = tk && tk->score_name ? ecg_metrics_mean_f1(&m, tk->score_classes) : NAN;
+    if (record_test(o->target, r, ecg_metrics_json(&m, d->class_names), score, o->threads, argc, argv, err, sizeof err))
+        return fprintf(stderr, "ecgbench eval: %s\n", err), 1;
+    printf("recorded the test metrics in %s/manifest.json\n", o->target);
+    return 0;
+}
+
+/* An autoencoder's run: its reconstruction MSE on the split, recorded (--record) or checked against
+ * the manifest's test MSE. The same weights, examples, batches and XNNPACK path give the same sum,
+ * so the check allows only rounding (1e-9 relative). */
+static int eval_reconstruction(const eval_opts *o, ecg_run *r, const ecg_run_model *rm, const ecg_dataset *d,
+                               const cJSON *want, int argc, char **argv) {
+    char err[1300];
+    double mse;
+    if (ecg_evaluate_mse(rm->int8 ? &rm->gi : &rm->g, rm->int8 ? &rm->q : NULL, d, 256, o->threads, &mse, err,
+                         sizeof err))
+        return fprintf(stderr, "ecgbench eval: %s\n", err), 1;
+    printf("%s on %s/%s (%s), %sweights %s\nreconstruction MSE %.6f (all zeros: %.6f)\n", r->model, r->task, o->split,
+           d->data_version, rm->int8 ? "int8 " : "", r->weights, mse, ecg_zero_mse(d));
+    if (o->record) {
+        if (record_test(o->target, r, ecg_reconstruction_json(d, mse), NAN, o->threads, argc, argv, err, sizeof err))
+            return fprintf(stderr, "ecgbench eval: %s\n", err), 1;
+        printf("recorded the test MSE in %s/manifest.json\n", o->target);
+        return 0;
+    }
+    if (!want) return 0;
+    double stored = ecg_json_num(want, "mse");
+    if (!(fabs(stored - mse) <= 1e-9 * fabs(stored)))
+        return fprintf(stderr, "ecgbench eval: DIFFERENT from the manifest (test MSE %.9g there, %.9g here)\n", stored,
+                       mse), 1;
+    printf("reproduces the manifest's test MSE\n");
+    return 0;
+}
+
 int ecg_cmd_eval(int argc, char **argv) {
     eval_opts o;
     int rc = parse(argc, argv, &o);
@@ -167,7 +212,6 @@ int ecg_cmd_eval(int argc, char **argv) {
     const cJSON *want = NULL;
     ecg_dataset d = {0};
     ecg_run_model rm = {0};
-    ecg_metrics m;
     char err[1300];
     int hit;
     if ((rc = open_target(&o, &r, &want))) goto done;
@@ -175,21 +219,13 @@ int ecg_cmd_eval(int argc, char **argv) {
     if (!o.data) o.data = ecg_default_data_dir();
     /* f32 (dense, sparse, fp16) or int8, channel-pruned graphs rebuilt from the manifest */
     if (ecg_task_load_cached(r.task, o.split, o.data, o.seed, NULL, &d, &hit, err, sizeof err) ||
-        ecg_run_open(&r, &rm, err, sizeof err) || ecg_run_evaluate(&rm, &d, o.threads, &m, err, sizeof err)) {
+        ecg_run_open(&r, &rm, err, sizeof err)) {
         fprintf(stderr, "ecgbench eval: %s\n", err);
         goto done;
     }
-    const ecg_task *tk = ecg_task_find(r.task);
-    print_metrics(&r, &rm, &d, o.split, &m, tk);
-    if (o.record) {
-        if ((rc = record_test(o.target, &r, &m, d.class_names, tk, o.threads, argc, argv, err, sizeof err))) {
-            fprintf(stderr, "ecgbench eval: %s\n", err);
-            goto done;
-        }
-        printf("recorded the test metrics in %s/manifest.json\n", o.target);
-    } else {
-        rc = want ? check_stored(&r, want, &m, &d, tk) : 0;
-    }
+    rc = ecg_model_objective(r.model) == ECG_OBJECTIVE_RECONSTRUCT
+             ? eval_reconstruction(&o, &r, &rm, &d, want, argc, argv)
+             : eval_classifier(&o, &r, &rm, &d, want, argc, argv);
 done:
     ecg_run_model_free(&rm);
     ecg_run_free(&r);

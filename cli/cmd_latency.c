@@ -119,8 +119,10 @@ int ecg_cmd_latency(int argc, char **argv) {
     rc = 1;
     ecg_latency_set set = {0};
     ecg_gbench_result *res = NULL;
-    if (ecg_backend_init(err, sizeof err) || ecg_runs_gather(o.roots, o.n_roots, &runs, &total, err, sizeof err) ||
-        ecg_latency_cases(runs, total, o.batch, o.n_batch, o.threads, o.n_threads, &set, err, sizeof err))
+    if (ecg_backend_init(err, sizeof err) || ecg_runs_gather(o.roots, o.n_roots, &runs, &total, err, sizeof err))
+        goto fail;
+    ecg_runs_keep_classifiers(runs, &total, "latency");
+    if (ecg_latency_cases(runs, total, o.batch, o.n_batch, o.threads, o.n_threads, &set, err, sizeof err))
         goto fail;
     int n_cases = set.n;
     ecg_latency_case *cases = set.cases;

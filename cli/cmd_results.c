@@ -2,7 +2,8 @@
  * models/weights), one Markdown table per task, read from the runs' manifests: with further seeds
  * (the `seeds` folder beside DIR, models/seeds/RUN/seedN), each figure is the mean ± sample
  * standard deviation over them. The README's results tables are this command's output (a test
- * keeps them in step), so no number in them is typed by hand. */
+ * keeps them in step), so no number in them is typed by hand. Autoencoders (lstm-ae) have no
+ * classes: they are left out of those tables and get one of their own, their reconstruction MSE. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -50,6 +51,7 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
     for (int r = 0; r < n_runs; r++) {
         const cJSON *m = runs[r].man;
         if (strcmp(ecg_json_str(m, "task", "?"), t->name)) continue;
+        if (ecg_model_objective(runs[r].model) != ECG_OBJECTIVE_CLASSIFY) continue; /* print_autoencoders */
         ecg_metrics ms[REPORT_MAX_SEEDS];
         int k = seed_metrics(&runs[r], t, ms);
         if (!k) continue;
@@ -100,6 +102,36 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
     return rows;
 }
 
+/* An MSE from a manifest's metrics.<split>, "-" when that split was not scored (--no-test). */
+static const char *mse_cell(char *buf, size_t n, const cJSON *metrics, const char *split, const char *key) {
+    double v = ecg_json_num(cJSON_GetObjectItemCaseSensitive(metrics, split), key);
+    if (isfinite(v)) snprintf(buf, n, "%.5f", v);
+    else snprintf(buf, n, "-");
+    return buf;
+}
+
+/* The autoencoders' table (every task): reconstruction MSE per split, beside the MSE of
+ * reconstructing every value as 0 (the scale to read it against). Returns the number of rows. */
+static int print_autoencoders(const ecg_run *runs, int n_runs) {
+    int rows = 0;
+    for (int r = 0; r < n_runs; r++) {
+        if (ecg_model_objective(runs[r].model) != ECG_OBJECTIVE_RECONSTRUCT) continue;
+        const cJSON *m = runs[r].man, *metrics = cJSON_GetObjectItemCaseSensitive(m, "metrics");
+        if (!rows++)
+            printf("**autoencoders**, reconstruction MSE (all zeros: the MSE of reconstructing every value as 0)\n\n"
+                   "| model | task | params | train MSE | val MSE | test MSE | test all zeros | epochs (best) |\n"
+                   "|---|---|---:|---:|---:|---:|---:|---:|\n");
+        char tr[32], va[32], te[32], z[32];
+        printf("| %s | %s | %.0f | %s | %s | %s | %s | %.0f (%.0f) |\n", runs[r].model, runs[r].task,
+               ecg_json_num(m, "params"), mse_cell(tr, sizeof tr, metrics, "train", "mse"),
+               mse_cell(va, sizeof va, metrics, "val", "mse"), mse_cell(te, sizeof te, metrics, "test", "mse"),
+               mse_cell(z, sizeof z, metrics, "test", "zero_mse"), ecg_json_num(m, "epochs_run"),
+               ecg_json_num(m, "best_epoch"));
+    }
+    if (rows) printf("\n");
+    return rows;
+}
+
 int ecg_cmd_results(int argc, char **argv) {
     if (argc > 2 || (argc == 2 && !strcmp(argv[1], "--help"))) {
         int help = argc == 2;
@@ -119,6 +151,7 @@ int ecg_cmd_results(int argc, char **argv) {
     }
     int rows = 0;
     for (int i = 0; ecg_task_at(i); i++) rows += print_task(ecg_task_at(i), runs, n);
+    rows += print_autoencoders(runs, n);
     if (!rows) printf("no trained runs under %s\n", root);
     ecg_runs_free(runs, n);
     return 0;

@@ -329,6 +329,7 @@ int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen) {
     for (; lf.n < job->n_latency; lf.n++)
         if (ecg_csv_read(job->latency[lf.n], &lf.t[lf.n], err, errlen)) goto fail;
     if (ecg_runs_gather(job->roots, job->n_roots, &runs, &total, err, errlen)) goto fail;
+    ecg_runs_keep_classifiers(runs, &total, "report");
     if (total == 0) {
         snprintf(err, errlen, "no finished runs (manifest.json) under the run folders; `make train` makes them");
         goto fail;

@@ -20,6 +20,11 @@ cJSON *ecg_metrics_json(const ecg_metrics *m, const char *const *class_names);
 int ecg_metrics_from_json(const cJSON *o, int classes, ecg_metrics *m);
 /* Same confusion matrix (so every derived figure is the same). */
 int ecg_metrics_equal(const ecg_metrics *a, const ecg_metrics *b);
+/* An autoencoder's figures on split d, as its manifest's metrics.<split>: {examples, mse,
+ * zero_mse}, zero_mse being the MSE of reconstructing every value as 0 (ecg_zero_mse: the scale
+ * mse is read against, 1 for inputs of unit variance around 0). */
+cJSON *ecg_reconstruction_json(const ecg_dataset *d, double mse);
+double ecg_zero_mse(const ecg_dataset *d);
 
 /* ---------------------------------------------------------------- the model of a run (runs/manifest_model.c) */
 /* A model config sized for one example of task t (length, leads, classes, features). */

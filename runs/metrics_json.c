@@ -1,4 +1,5 @@
-/* Classification metrics as a printed table and as JSON (manifests, reports). */
+/* Classification metrics as a printed table and as JSON (manifests, reports); an autoencoder's
+ * reconstruction figures as JSON. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -103,4 +104,23 @@ int ecg_metrics_equal(const ecg_metrics *a, const ecg_metrics *b) {
         for (int k = 0; k < a->classes; k++)
             if (a->confusion[c][k] != b->confusion[c][k]) return 0;
     return 1;
+}
+
+/* The MSE of reconstructing every value of d as 0: the scale an autoencoder's MSE is read against
+ * (1 for inputs of unit variance around 0). */
+double ecg_zero_mse(const ecg_dataset *d) {
+    size_t n = (size_t)d->n * (size_t)d->length * (size_t)d->channels;
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)d->x[i] * d->x[i];
+    return n ? s / (double)n : NAN;
+}
+
+/* An autoencoder's figures for one split, as the manifest's metrics.<split> (`ecgbench eval`
+ * re-computes the test one). */
+cJSON *ecg_reconstruction_json(const ecg_dataset *d, double mse) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "examples", d->n);
+    cJSON_AddNumberToObject(o, "mse", mse);
+    cJSON_AddNumberToObject(o, "zero_mse", ecg_zero_mse(d));
+    return o;
 }

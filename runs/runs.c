@@ -190,6 +190,20 @@ void ecg_runs_free(ecg_run *runs, int n) {
     free(runs);
 }
 
+void ecg_runs_keep_classifiers(ecg_run *runs, int *n, const char *who) {
+    int kept = 0;
+    for (int i = 0; i < *n; i++) {
+        if (ecg_model_objective(runs[i].model) == ECG_OBJECTIVE_CLASSIFY) {
+            runs[kept++] = runs[i];
+            continue;
+        }
+        fprintf(stderr, "%s: left out %s: %s is an autoencoder (no classes); `ecgbench results` lists its "
+                        "reconstruction MSE\n", who, runs[i].dir, runs[i].model);
+        ecg_run_free(&runs[i]);
+    }
+    *n = kept;
+}
+
 int ecg_runs_gather(const char *const *roots, int n_roots, ecg_run **runs, int *n, char *err, size_t errlen) {
     static const char *const defaults[] = {"models/weights", "models/compressed"};
     int dflt = n_roots == 0;

@@ -60,6 +60,10 @@ unsigned ecg_run_xnn_flags(const ecg_graph *g);
  * match its manifest is skipped with a warning on stderr naming the file), in registry order. */
 int ecg_runs_list(const char *root, ecg_run **runs, int *n, char *err, size_t errlen);
 void ecg_runs_free(ecg_run *runs, int n);
+/* Leaves out (frees, keeping the order of the rest) the runs of models that are not classifiers
+ * (autoencoders: no classes, so no accuracy, per-class or latency-vs-accuracy rows), each said on
+ * stderr after "who: ". */
+void ecg_runs_keep_classifiers(ecg_run *runs, int *n, const char *who);
 /* The runs under each of roots, one list; no roots: models/weights and, when it exists,
  * models/compressed. */
 int ecg_runs_gather(const char *const *roots, int n_roots, ecg_run **runs, int *n, char *err, size_t errlen);

@@ -1,9 +1,11 @@
 /* ecg_train_run: the pipeline of `ecgbench train` (runs/pipelines.h). Trains on the task's train
  * split, selects the epoch with the best validation macro-F1, evaluates it on val and test
- * through the XNNPACK executor, and writes OUT/weights.safetensors and OUT/manifest.json
+ * through the XNNPACK executor (an autoencoder, by its registry kind: the lowest validation MSE,
+ * and the reconstruction MSE on train, val and test), and writes OUT/weights.safetensors and OUT/manifest.json
  * (config, seed, data version, run metadata, metrics). Checkpoints and epochs.csv go to OUT too;
  * cfg.resume continues a killed run. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,8 +56,31 @@ typedef struct {
     ecg_dataset tr, val, test;
     ecg_graph g, win;
     ecg_train_result res;
-    ecg_metrics mv, mt;
+    ecg_metrics mv, mt;    /* classifiers */
+    double mse[3];         /* autoencoders: train, val, test reconstruction MSE (test NaN with --no-test) */
 } trained;
+
+/* The chosen epoch's figures, by objective: an autoencoder's reconstruction MSE on each split
+ * (train unaugmented, as val and test), a classifier's metrics on val and test. */
+static int score_splits(const ecg_train_job *job, trained *t, char *err, size_t errlen) {
+    const ecg_train_cfg *c = &job->cfg;
+    switch (c->objective) {
+    case ECG_OBJECTIVE_RECONSTRUCT:
+        t->mse[2] = NAN;
+        return ecg_evaluate_mse(&t->g, NULL, &t->tr, c->eval_batch, c->threads, &t->mse[0], err, errlen) ||
+                       ecg_evaluate_mse(&t->g, NULL, &t->val, c->eval_batch, c->threads, &t->mse[1], err, errlen) ||
+                       (!job->no_test &&
+                        ecg_evaluate_mse(&t->g, NULL, &t->test, c->eval_batch, c->threads, &t->mse[2], err, errlen))
+                   ? -1
+                   : 0;
+    case ECG_OBJECTIVE_CLASSIFY:
+        break;
+    }
+    return ecg_evaluate(&t->g, &t->val, c->eval_batch, c->threads, &t->mv, NULL, err, errlen) ||
+                   (!job->no_test && ecg_evaluate(&t->g, &t->test, c->eval_batch, c->threads, &t->mt, NULL, err, errlen))
+               ? -1
+               : 0;
+}
 
 static int load_split(const ecg_train_job *job, const char *split, ecg_dataset *d, char *err, size_t errlen) {
     int hit;
@@ -89,17 +114,36 @@ static int train_and_evaluate(ecg_train_job *job, trained *t, char *err, size_t 
                 t->tr.length, t->tr.channels, (long long)ecg_graph_param_count(&t->g), t->tr.data_version);
     if (ecg_train(&t->g, &job->cfg, &t->tr, &t->val, &t->res, err, errlen)) return -1;
     if (job->cfg.comm && job->cfg.comm->rank) return 0; /* rank 0 scores and writes the run */
-    return ecg_evaluate(&t->g, &t->val, job->cfg.eval_batch, job->cfg.threads, &t->mv, NULL, err, errlen) ||
-                   (!job->no_test &&
-                    ecg_evaluate(&t->g, &t->test, job->cfg.eval_batch, job->cfg.threads, &t->mt, NULL, err, errlen))
-               ? -1
-               : 0;
+    return score_splits(job, t, err, errlen);
+}
+
+/* metrics (and the task's score) by objective. */
+static void add_metrics(cJSON *man, const ecg_train_job *job, const trained *t) {
+    cJSON *metrics = cJSON_AddObjectToObject(man, "metrics");
+    if (job->cfg.objective == ECG_OBJECTIVE_RECONSTRUCT) {
+        cJSON_AddItemToObject(metrics, "train", ecg_reconstruction_json(&t->tr, t->mse[0]));
+        cJSON_AddItemToObject(metrics, "val", ecg_reconstruction_json(&t->val, t->mse[1]));
+        if (!job->no_test) cJSON_AddItemToObject(metrics, "test", ecg_reconstruction_json(&t->test, t->mse[2]));
+        return;
+    }
+    cJSON_AddItemToObject(metrics, "val", ecg_metrics_json(&t->mv, t->val.class_names));
+    if (!job->no_test) cJSON_AddItemToObject(metrics, "test", ecg_metrics_json(&t->mt, t->test.class_names));
+    const ecg_task *tk = ecg_task_find(job->task);
+    if (tk && tk->score_name) {
+        cJSON *sc = cJSON_AddObjectToObject(man, "score");
+        cJSON_AddStringToObject(sc, "name", tk->score_name);
+        cJSON_AddNumberToObject(sc, "val", ecg_metrics_mean_f1(&t->mv, tk->score_classes));
+        if (!job->no_test) cJSON_AddNumberToObject(sc, "test", ecg_metrics_mean_f1(&t->mt, tk->score_classes));
+    }
 }
 
 static cJSON *manifest(ecg_train_job *job, const trained *t) {
     cJSON *man = cJSON_CreateObject();
     cJSON_AddStringToObject(man, "model", job->model);
     cJSON_AddStringToObject(man, "task", job->task);
+    /* absent: a classifier (every manifest older than the autoencoder is one) */
+    if (job->cfg.objective != ECG_OBJECTIVE_CLASSIFY)
+        cJSON_AddStringToObject(man, "objective", ecg_objective_name(job->cfg.objective));
     cJSON_AddStringToObject(man, "weights", "weights.safetensors");
     cJSON_AddNumberToObject(man, "seed", (double)job->cfg.seed);
     cJSON_AddNumberToObject(man, "params", (double)ecg_graph_param_count(&t->g));
@@ -125,23 +169,22 @@ static cJSON *manifest(ecg_train_job *job, const trained *t) {
     if (!job->no_test) cJSON_AddItemToObject(splits, "test", split_json(&t->test));
     cJSON *run = job->run_info.fn ? job->run_info.fn(job->run_info.ctx, ecg_threads_for(job->cfg.threads)) : NULL;
     if (run) cJSON_AddItemToObject(man, "run", run);
-    cJSON *metrics = cJSON_CreateObject();
-    cJSON_AddItemToObject(metrics, "val", ecg_metrics_json(&t->mv, t->val.class_names));
-    if (!job->no_test) cJSON_AddItemToObject(metrics, "test", ecg_metrics_json(&t->mt, t->test.class_names));
-    cJSON_AddItemToObject(man, "metrics", metrics);
-    const ecg_task *tk = ecg_task_find(job->task);
-    if (tk && tk->score_name) {
-        cJSON *sc = cJSON_AddObjectToObject(man, "score");
-        cJSON_AddStringToObject(sc, "name", tk->score_name);
-        cJSON_AddNumberToObject(sc, "val", ecg_metrics_mean_f1(&t->mv, tk->score_classes));
-        if (!job->no_test) cJSON_AddNumberToObject(sc, "test", ecg_metrics_mean_f1(&t->mt, tk->score_classes));
-    }
+    add_metrics(man, job, t);
     return man;
 }
 
 /* The figures shown: the test split's, or the validation split's when the test split was not loaded. */
 static void summary(const ecg_train_job *job, const trained *t) {
     FILE *f = job->log;
+    if (job->cfg.objective == ECG_OBJECTIVE_RECONSTRUCT) {
+        fprintf(f, "best epoch %d of %d (validation MSE %.5f); trained at %.0f examples/s on %d threads\n\n"
+                   "reconstruction MSE: train %.5f, val %.5f", t->res.best_epoch, t->res.epochs_run, t->mse[1],
+                t->res.examples_per_second, ecg_threads_for(job->cfg.threads), t->mse[0], t->mse[1]);
+        if (!job->no_test) fprintf(f, ", test %.5f", t->mse[2]);
+        fprintf(f, " (all zeros: %.5f)\n", ecg_zero_mse(job->no_test ? &t->val : &t->test));
+        fprintf(f, "\nwrote %s/weights.safetensors, %s/manifest.json\n", job->out, job->out);
+        return;
+    }
     const ecg_dataset *shown_split = job->no_test ? &t->val : &t->test;
     const ecg_metrics *shown = job->no_test ? &t->mv : &t->mt;
     fprintf(f, "best epoch %d of %d (validation macro-F1 %.4f); trained at %.0f examples/s on %d threads\n\n%s (%s):\n",
@@ -183,6 +226,7 @@ int ecg_train_run(ecg_train_job *job, char *err, size_t errlen) {
     char path[1200], seed[32];
     int rc = -1;
     job->cfg.out_dir = job->out;
+    job->cfg.objective = ecg_model_objective(job->model); /* what it is trained for comes from its kind */
     int writer = !job->cfg.comm || job->cfg.comm->rank == 0; /* rank 0 claims the folder and writes the run */
     if (ecg_mkdir_p(job->out, err, errlen) || (writer && claim_folder(job, err, errlen)) ||
         train_and_evaluate(job, &t, err, errlen))
