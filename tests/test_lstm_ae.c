@@ -1,0 +1,208 @@
+/* lstm-ae, the LSTM autoencoder (models/lstm_ae.c), and the reconstruction objective: its shapes
+ * and parameter count, its code node, the trainer learning to reconstruct synthetic beats far
+ * better than the constant reconstructions (all zeros, the per-sample mean), and `ecgbench train`
+ * then `ecgbench eval` / `results` on the bundled sample (the manifest's test MSE reproduced, a
+ * tampered one caught, a --no-test run recorded once). */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../cli/cli.h"
+#include "harness.h"
+#include "runs/manifest.h"
+#include "train/train.h"
+
+static int build(int length, int channels, ecg_graph *g, char *err, size_t errlen) {
+    ecg_model_cfg c = ecg_model_cfg_default(length, channels, 5);
+    c.seed = 3;
+    return ecg_model_build("lstm-ae", &c, g, err, errlen);
+}
+
+/* Parameters for one lead, by hand (PyTorch counts both LSTM biases):
+ *   encoder  LSTM(12, 64)   4*64*12 + 4*64*64 + 2*4*64 = 3072 + 16384 + 512 = 19968
+ *   code     Linear(64, 16) 64*16 + 16                                    =  1040
+ *   decoder_pos [1, 21, 16]                                                =   336
+ *   decoder  LSTM(16, 64)   4*64*16 + 4*64*64 + 2*4*64 = 4096 + 16384 + 512 = 20992
+ *   head     Linear(64, 12) 64*12 + 12                                     =   780   -> 43116 */
+static void test_shapes_count_and_code(void) {
+    ecg_graph g;
+    char err[512] = "", s[64];
+    CHECK(ecg_model_objective("lstm-ae") == ECG_OBJECTIVE_RECONSTRUCT, "lstm-ae is not an autoencoder");
+    CHECK(ecg_model_objective("lstm") == ECG_OBJECTIVE_CLASSIFY, "lstm is not a classifier");
+    if (build(252, 1, &g, err, sizeof err)) {
+        CHECK(0, "build: %s", err);
+        return;
+    }
+    ecg_shape want = ecg_shape2(252, 1), code = ecg_shape1(16);
+    CHECK(ecg_shape_eq(&g.values[g.output].shape, &want), "output %s, want [252, 1]",
+          ecg_shape_str(&g.values[g.output].shape, s, sizeof s));
+    CHECK(ecg_graph_param_count(&g) == 43116, "%lld parameters, want 43116", (long long)ecg_graph_param_count(&g));
+    int found = 0;
+    for (int i = 0; i < g.n_nodes; i++)
+        if (!strcmp(g.nodes[i].name, ECG_AE_CODE_NODE)) {
+            found = 1;
+            CHECK(ecg_shape_eq(&g.values[g.nodes[i].out].shape, &code), "code %s, want [16]",
+                  ecg_shape_str(&g.values[g.nodes[i].out].shape, s, sizeof s));
+        }
+    CHECK(found, "no node named '%s'", ECG_AE_CODE_NODE);
+    ecg_graph_free(&g);
+    if (!build(600, 2, &g, err, sizeof err)) { /* two leads, a longer window: the same rule */
+        want = ecg_shape2(600, 2);
+        CHECK(ecg_shape_eq(&g.values[g.output].shape, &want), "output %s, want [600, 2]",
+              ecg_shape_str(&g.values[g.output].shape, s, sizeof s));
+        ecg_graph_free(&g);
+    } else {
+        CHECK(0, "build [600, 2]: %s", err);
+    }
+    CHECK(build(250, 1, &g, err, sizeof err) == -1 && strstr(err, "multiple of the 12-sample frame"),
+          "a 250-sample window built: '%s'", err);
+}
+
+/* The MSE of the best constant reconstructions of d: all zeros, and each sample position's mean
+ * over the examples (no autoencoder needed to reach it). */
+static void constant_mses(const ecg_dataset *d, double *zeros, double *mean) {
+    size_t ex = (size_t)d->length * (size_t)d->channels;
+    double z = 0, v = 0;
+    for (size_t j = 0; j < ex; j++) {
+        double s = 0, s2 = 0;
+        for (int i = 0; i < d->n; i++) {
+            double x = d->x[(size_t)i * ex + j];
+            s += x, s2 += x * x;
+        }
+        z += s2 / d->n;
+        v += s2 / d->n - (s / d->n) * (s / d->n);
+    }
+    *zeros = z / (double)ex;
+    *mean = v / (double)ex;
+}
+
+/* Trained on 300 synthetic beats for 12 epochs, lstm-ae reconstructs the held-out synthetic test
+ * beats with an MSE well below the per-position mean's (and so below all zeros'); the weights it
+ * keeps are the best validation epoch's. */
+static void test_learns_synthetic_beats(void) {
+    ecg_dataset tr, te;
+    char err[512] = "";
+    if (ecg_task_synthetic_load(NULL, "train", 1, &tr, err, sizeof err) ||
+        ecg_task_synthetic_load(NULL, "test", 1, &te, err, sizeof err)) {
+        CHECK(0, "synthetic: %s", err);
+        return;
+    }
+    tr.n = 300; /* enough to learn the shapes, quick under the sanitizers */
+    double zeros, mean;
+    constant_mses(&te, &zeros, &mean);
+    ecg_graph g;
+    CHECK(build(tr.length, tr.channels, &g, err, sizeof err) == 0, "build: %s", err);
+    ecg_train_cfg c = ecg_train_defaults();
+    c.objective = ECG_OBJECTIVE_RECONSTRUCT;
+    c.epochs = 12;
+    c.batch = 16;
+    c.lr = 3e-3f;
+    c.threads = 2;
+    c.augment = 0;
+    c.eval_batch = 64;
+    ecg_train_result res;
+    double before = NAN, after = NAN, val = NAN;
+    CHECK(ecg_evaluate_mse(&g, NULL, &te, 64, 2, &before, err, sizeof err) == 0, "mse before: %s", err);
+    CHECK(ecg_train(&g, &c, &tr, &te, &res, err, sizeof err) == 0, "train: %s", err);
+    CHECK(ecg_evaluate_mse(&g, NULL, &te, 64, 2, &after, err, sizeof err) == 0, "mse after: %s", err);
+    CHECK(ecg_evaluate_mse(&g, NULL, &te, c.eval_batch, 2, &val, err, sizeof err) == 0 && val == res.best_val_mse,
+          "kept weights give %.9g, the best epoch's validation MSE was %.9g", val, res.best_val_mse);
+    printf("    test MSE %.5f before, %.5f after %d epochs (best %d); all zeros %.5f, per-position mean %.5f\n", before,
+           after, res.epochs_run, res.best_epoch, zeros, mean);
+    CHECK(after < 0.5 * mean && mean <= zeros, "MSE %.5f is not well below the per-position mean's %.5f", after, mean);
+    CHECK(after < 0.5 * before, "MSE %.5f -> %.5f: it did not learn", before, after);
+    /* a classifier's check refuses the autoencoder, naming what does not fit */
+    CHECK(ecg_check_model_fits_for(&g, &te, ECG_OBJECTIVE_CLASSIFY, err, sizeof err) == -1 &&
+              strstr(err, "does not fit the 5 classes"),
+          "an autoencoder fits as a classifier: '%s'", err);
+    ecg_graph_free(&g);
+    ecg_dataset_free(&tr);
+    ecg_dataset_free(&te);
+}
+
+static cJSON *read_manifest(const char *dir) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    char *text = test_read_file(path);
+    cJSON *m = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    return m;
+}
+
+static double split_mse(const cJSON *m, const char *split) {
+    const cJSON *o = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "metrics"), split);
+    const cJSON *v = cJSON_GetObjectItem(o, "mse");
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* Rewrites DIR's manifest with metrics.test.mse scaled by f. */
+static void scale_test_mse(const char *dir, double f) {
+    cJSON *m = read_manifest(dir);
+    cJSON *test = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "metrics"), "test");
+    if (test) cJSON_ReplaceItemInObject(test, "mse", cJSON_CreateNumber(split_mse(m, "test") * f));
+    char path[256], *text = cJSON_Print(m);
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    FILE *fp = fopen(path, "w");
+    if (fp && text) fputs(text, fp);
+    if (fp) fclose(fp);
+    free(text);
+    cJSON_Delete(m);
+}
+
+static void test_cli_train_eval_results(void) {
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
+    char root[] = "/tmp/ecgbench_ae_XXXXXX", dir[96], blind[96], cache[96], path[128];
+    CHECK(mkdtemp(root) != NULL, "mkdtemp");
+    snprintf(dir, sizeof dir, "%s/ae", root);
+    snprintf(blind, sizeof blind, "%s/ae-blind", root);
+    snprintf(cache, sizeof cache, "%s/cache", root);
+    setenv("ECG_CACHE_DIR", cache, 1);
+    char *train[] = {"train", "lstm-ae", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "2",
+                     "--batch", "64", "--threads", "2", "--out", dir, "--quiet"};
+    CHECK(ecg_cmd_train(15, train) == 0, "train failed");
+    cJSON *m = read_manifest(dir);
+    CHECK(m != NULL, "no manifest");
+    const cJSON *obj = cJSON_GetObjectItem(m, "objective");
+    CHECK(cJSON_IsString(obj) && !strcmp(obj->valuestring, "reconstruction"), "objective not recorded");
+    for (int i = 0; i < 3; i++) {
+        const char *split = (const char *[]){"train", "val", "test"}[i];
+        CHECK(isfinite(split_mse(m, split)) && split_mse(m, split) >= 0, "%s MSE %g", split, split_mse(m, split));
+    }
+    cJSON_Delete(m);
+    snprintf(path, sizeof path, "%s/epochs.csv", dir);
+    char *csv = test_read_file(path);
+    CHECK(csv && strstr(csv, ",examples_per_second,val_mse\n1,") && strstr(csv, "\n2,"), "epochs.csv: %s",
+          csv ? csv : "(none)");
+    free(csv);
+    char *eval[] = {"eval", dir};
+    CHECK(ecg_cmd_eval(2, eval) == 0, "eval does not reproduce the manifest's test MSE");
+    scale_test_mse(dir, 1.001);
+    CHECK(ecg_cmd_eval(2, eval) == 1, "eval accepted a test MSE 0.1%% off");
+    scale_test_mse(dir, 1 / 1.001);
+    char *results[] = {"results", root};
+    CHECK(ecg_cmd_results(2, results) == 0, "results on an autoencoder run");
+    /* a blind run: no test MSE until --record scores it, once */
+    char *tb[] = {"train", "lstm-ae", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
+                  "--batch", "64", "--threads", "2", "--out", blind, "--quiet", "--no-test"};
+    CHECK(ecg_cmd_train(16, tb) == 0, "train --no-test failed");
+    m = read_manifest(blind);
+    CHECK(isnan(split_mse(m, "test")) && isfinite(split_mse(m, "val")), "--no-test run has a test MSE");
+    cJSON_Delete(m);
+    char *eb[] = {"eval", blind}, *rb[] = {"eval", blind, "--record"};
+    CHECK(ecg_cmd_eval(2, eb) == 1, "eval checked a run without test metrics");
+    CHECK(ecg_cmd_eval(3, rb) == 0, "eval --record failed");
+    CHECK(ecg_cmd_eval(2, eb) == 0, "the recorded test MSE does not re-check");
+    CHECK(ecg_cmd_eval(3, rb) == 1, "the test split was scored twice");
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
+int main(void) {
+    RUN(test_shapes_count_and_code);
+    RUN(test_learns_synthetic_beats);
+    RUN(test_cli_train_eval_results);
+    return test_done();
+}
