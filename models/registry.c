@@ -44,7 +44,8 @@ static const ecg_model_def models[] = {
     {"lstm", "2-layer LSTM, hidden 128, last state -> linear", build_lstm, CLS},
     {"bilstm", "2-layer bidirectional LSTM, hidden 128, last states -> linear", build_bilstm, CLS},
     {"crnn", "4 conv blocks (k7, pools 4-4-2-2: 64x shorter) -> lstm's 2-layer LSTM -> linear", build_crnn, CLS},
-    {"bicrnn", "4 conv blocks (k7, pools 4-4-2-2: 64x shorter) -> bilstm's 2-layer BiLSTM -> linear", build_bicrnn, CLS},
+    {"bicrnn", "4 conv blocks (k7, pools 4-4-2-2: 64x shorter) -> bilstm's 2-layer BiLSTM -> linear", build_bicrnn,
+     CLS},
     {"lstm-ae", "LSTM autoencoder: encoder LSTM(64) -> 16-value code -> decoder LSTM(64) -> the beat window",
      ecg_lstm_autoencoder, ECG_OBJECTIVE_RECONSTRUCT},
 };

@@ -72,8 +72,9 @@ static int mse_inputs_valid(const float *pred, const ecg_shape *ps, const float 
     size_t n = (size_t)batch * (size_t)ecg_shape_numel(ps);
     for (size_t i = 0; i < n; i++)
         if (!isfinite(pred[i]) || !isfinite(target[i])) {
-            snprintf(err, errlen, "mse: %s element %zu (example %zu) is %g", !isfinite(pred[i]) ? "prediction" : "target",
-                     i, i / (size_t)ecg_shape_numel(ps), (double)(!isfinite(pred[i]) ? pred[i] : target[i]));
+            int in_pred = !isfinite(pred[i]);
+            snprintf(err, errlen, "mse: %s element %zu (example %zu) is %g", in_pred ? "prediction" : "target", i,
+                     i / (size_t)ecg_shape_numel(ps), (double)(in_pred ? pred[i] : target[i]));
             return 0;
         }
     return 1;

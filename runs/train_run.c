@@ -1,8 +1,8 @@
 /* ecg_train_run: the pipeline of `ecgbench train` (runs/pipelines.h). Trains on the task's train
  * split, selects the epoch with the best validation macro-F1, evaluates it on val and test
  * through the XNNPACK executor (an autoencoder, by its registry kind: the lowest validation MSE,
- * and the reconstruction MSE on train, val and test), and writes OUT/weights.safetensors and OUT/manifest.json
- * (config, seed, data version, run metadata, metrics). Checkpoints and epochs.csv go to OUT too;
+ * and the reconstruction MSE on train, val and test), and writes OUT/weights.safetensors and
+ * OUT/manifest.json (config, seed, data version, run metadata, metrics). Checkpoints and epochs.csv go to OUT too;
  * cfg.resume continues a killed run. */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -77,7 +77,8 @@ static int score_splits(const ecg_train_job *job, trained *t, char *err, size_t 
         break;
     }
     return ecg_evaluate(&t->g, &t->val, c->eval_batch, c->threads, &t->mv, NULL, err, errlen) ||
-                   (!job->no_test && ecg_evaluate(&t->g, &t->test, c->eval_batch, c->threads, &t->mt, NULL, err, errlen))
+                   (!job->no_test &&
+                    ecg_evaluate(&t->g, &t->test, c->eval_batch, c->threads, &t->mt, NULL, err, errlen))
                ? -1
                : 0;
 }

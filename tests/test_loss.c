@@ -186,7 +186,8 @@ static void expect_mse_error(const float *p, ecg_shape ps, const float *t, ecg_s
     CHECK(isnan(got), "%s: mse %g, want NaN", why, got);
     CHECK(strstr(err, why) != NULL, "error '%s' does not say '%s'", err, why);
     int64_t n = batch > 0 ? batch * ecg_shape_numel(&ps) : 0;
-    for (int64_t i = 0; i < n && i < 8; i++) CHECK(isnan(dp[i]), "%s: dpred[%lld] = %g, want NaN", why, (long long)i, (double)dp[i]);
+    for (int64_t i = 0; i < n && i < 8; i++)
+        CHECK(isnan(dp[i]), "%s: dpred[%lld] = %g, want NaN", why, (long long)i, (double)dp[i]);
 }
 
 static void test_mse_invalid(void) {
@@ -194,7 +195,8 @@ static void test_mse_invalid(void) {
     const float pn[6] = {0.5f, -1, 2, NAN, 0, 0}, ti[6] = {0, 0, 0, 0, 0, INFINITY};
     expect_mse_error(pn, ecg_shape1(3), t, ecg_shape1(3), 2, "prediction element 3 (example 1) is nan");
     expect_mse_error(p, ecg_shape1(3), ti, ecg_shape1(3), 2, "target element 5 (example 1) is inf");
-    expect_mse_error(p, ecg_shape2(2, 3), t, ecg_shape2(3, 2), 1, "prediction [2, 3] and target [3, 2] differ in shape");
+    expect_mse_error(p, ecg_shape2(2, 3), t, ecg_shape2(3, 2), 1,
+                     "prediction [2, 3] and target [3, 2] differ in shape");
     expect_mse_error(p, ecg_shape1(6), t, ecg_shape1(5), 1, "differ in shape");
     expect_mse_error(p, ecg_shape1(3), t, ecg_shape1(3), 0, "empty batch");
     char err[256] = "";

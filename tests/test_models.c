@@ -87,7 +87,8 @@ static void test_every_model_runs_on_both_executors(void) {
                 continue;
             }
             const ecg_shape *out = &g.values[g.output].shape;
-            ecg_shape want = m->objective == ECG_OBJECTIVE_RECONSTRUCT ? ecg_shape2(lengths[l], 1) : ecg_shape1(c.classes);
+            ecg_shape want =
+                m->objective == ECG_OBJECTIVE_RECONSTRUCT ? ecg_shape2(lengths[l], 1) : ecg_shape1(c.classes);
             char s[64];
             CHECK(ecg_shape_eq(out, &want), "%s: output %s", m->name, ecg_shape_str(out, s, sizeof s));
             randomize_bn(&g, 5);

@@ -50,8 +50,8 @@ float *ecg_parallel_features(ecg_parallel *p, int i);
 /* An autoencoder's target for batch row i (to fill with the row's input as fed, on every rank:
  * the loss is the whole batch's); NULL for a classifier. */
 float *ecg_parallel_target(ecg_parallel *p, int i);
-/* Forward on all shards, loss over the whole batch (the objective's), backward, gradient sum into the master,
- * batchnorm running statistics averaged into the master, AdamW update. Returns the loss (NaN:
+/* Forward on all shards, loss over the whole batch (the objective's), backward, gradient sum
+ * into the master, batchnorm running statistics averaged into the master, AdamW update. Returns the loss (NaN:
  * no update; loss_err may say why) and the number of correct argmax predictions in *correct (0 for
  * an autoencoder). */
 double ecg_parallel_step(ecg_parallel *p, ecg_adamw *opt, const float *class_weight, float lr, uint64_t seed,

@@ -89,7 +89,8 @@ int ecg_parallel_init(ecg_parallel *p, ecg_graph *master, ecg_objective objectiv
     p->logits = malloc((size_t)batch * (size_t)p->classes * sizeof(float));
     p->dlogits = malloc((size_t)batch * (size_t)p->classes * sizeof(float));
     p->labels = calloc((size_t)batch, sizeof(int));
-    if (objective == ECG_OBJECTIVE_RECONSTRUCT && !(p->targets = malloc((size_t)batch * example_floats * sizeof(float))))
+    if (objective == ECG_OBJECTIVE_RECONSTRUCT &&
+        !(p->targets = malloc((size_t)batch * example_floats * sizeof(float))))
         goto oom;
     if (!p->shards || !p->logits || !p->dlogits || !p->labels || init_ranks(p, comm)) goto oom;
     if (threads > 1 && !(p->tp = pthreadpool_create((size_t)threads))) goto oom;

@@ -157,9 +157,9 @@ int ecg_train_class_weights(const ecg_dataset *d, int mode, double cap, const ch
                             size_t errlen);
 
 /* Trains g (built by the model registry) on train, selects the epoch with the best validation
- * macro-F1, or the lowest validation MSE for an autoencoder (evaluated on the XNNPACK path) and leaves those weights in g. Batches are split
- * into `threads` shards run in parallel; batchnorm therefore uses per-shard statistics (as
- * PyTorch's DistributedDataParallel without SyncBatchNorm). Deterministic for a given seed and
+ * macro-F1, or the lowest validation MSE for an autoencoder (evaluated on the XNNPACK path) and
+ * leaves those weights in g. Batches are split into `threads` shards run in parallel; batchnorm
+ * therefore uses per-shard statistics (as PyTorch's DistributedDataParallel without SyncBatchNorm). Deterministic for a given seed and
  * thread count. 0 ok, -1 with err. */
 int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *train, const ecg_dataset *val,
               ecg_train_result *res, char *err, size_t errlen);

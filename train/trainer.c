@@ -3,7 +3,7 @@
  * macro-F1 (an autoencoder: validation MSE), early stopping, per-epoch CSV, resumable
  * checkpoints, a progress bar. The objective (cfg.objective) is switched on in three places: the
  * step's loss (train/shards.c), validation and selection (validate, improves), and the epoch's
- * row and line (epoch_report). */
+ * line, row and header (epoch_report, open_epochs_csv). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,7 +267,8 @@ static int check_ranks_agree(const ecg_train_cfg *c, const ecg_parallel *p, cons
                              const ecg_train_state *st, const ecg_dataset *tr, const float *cw, char *err,
                              size_t errlen) {
     const ecg_train_comm *m = c->comm;
-    double opts[] = {c->objective, c->epochs, c->batch, c->warmup_epochs, c->patience, p->n_shards, c->eval_batch, c->lr,
+    double opts[] = {c->objective, c->epochs, c->batch, c->warmup_epochs, c->patience, p->n_shards, c->eval_batch,
+                     c->lr,
                      c->min_lr, c->adamw.beta1, c->adamw.beta2, c->adamw.eps, c->adamw.weight_decay,
                      c->class_weighted, c->class_weight_cap, c->augment, (double)c->seed, c->epoch_limit,
                      c->select_from_epoch, c->crop};
