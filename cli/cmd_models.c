@@ -136,7 +136,10 @@ int ecg_cmd_info(int argc, char **argv) {
         fprintf(stderr, "ecgbench info: %s\n", err);
         return 1;
     }
-    printf("%s on %s, input [%d, %d], %d classes\n", argv[optind], task->name, c.length, c.channels, c.classes);
+    if (ecg_model_objective(argv[optind]) == ECG_OBJECTIVE_RECONSTRUCT) /* no classes: it rebuilds its input */
+        printf("%s on %s, input [%d, %d] reconstructed\n", argv[optind], task->name, c.length, c.channels);
+    else
+        printf("%s on %s, input [%d, %d], %d classes\n", argv[optind], task->name, c.length, c.channels, c.classes);
     print_layers(&g);
     int rc = csv ? write_layers_csv(&g, csv) : 0;
     ecg_graph_free(&g);

@@ -1,6 +1,7 @@
 /* lstm-ae, the LSTM autoencoder (models/lstm_ae.c), and the reconstruction objective: its shapes
  * and parameter count, its code node, the trainer learning to reconstruct synthetic beats far
- * better than the constant reconstructions (all zeros, the per-sample mean), and `ecgbench train`
+ * better than the constant reconstructions (all zeros, the per-sample mean), a stopped and resumed
+ * run ending as an uninterrupted one, and `ecgbench train`
  * then `ecgbench eval` / `results` on the bundled sample (the manifest's test MSE reproduced, a
  * tampered one caught, a --no-test run recorded once). */
 #include <cjson/cJSON.h>
@@ -122,6 +123,53 @@ static void test_learns_synthetic_beats(void) {
     ecg_dataset_free(&te);
 }
 
+static int same_params(const ecg_graph *a, const ecg_graph *b) {
+    for (int i = 0; i < a->n_params; i++)
+        if (memcmp(a->params[i].data, b->params[i].data,
+                   (size_t)ecg_shape_numel(&a->params[i].shape) * sizeof(float)))
+            return 0;
+    return a->n_params == b->n_params;
+}
+
+/* Stopped after 2 of 4 epochs and resumed from its checkpoint (a freshly built model), an
+ * autoencoder's run ends as an uninterrupted one does: the same weights bit for bit, best epoch
+ * and best validation MSE (the checkpoint carries it). */
+static void test_resume_matches_uninterrupted(void) {
+    ecg_dataset tr, va;
+    char err[512] = "", d1[] = "/tmp/ecgbench_aer_XXXXXX", d2[] = "/tmp/ecgbench_aer_XXXXXX";
+    CHECK(mkdtemp(d1) && mkdtemp(d2), "mkdtemp");
+    if (ecg_task_synthetic_load(NULL, "train", 2, &tr, err, sizeof err) ||
+        ecg_task_synthetic_load(NULL, "test", 2, &va, err, sizeof err)) {
+        CHECK(0, "synthetic: %s", err);
+        return;
+    }
+    tr.n = 96, va.n = 48;
+    ecg_graph a, b;
+    CHECK(build(tr.length, 1, &a, err, sizeof err) == 0 && build(tr.length, 1, &b, err, sizeof err) == 0, "%s", err);
+    ecg_train_cfg c = ecg_train_defaults();
+    c.objective = ECG_OBJECTIVE_RECONSTRUCT;
+    c.epochs = 4, c.batch = 16, c.lr = 3e-3f, c.threads = 2, c.eval_batch = 48, c.out_dir = d1;
+    ecg_train_result ra, rb;
+    CHECK(ecg_train(&a, &c, &tr, &va, &ra, err, sizeof err) == 0, "train: %s", err);
+    c.out_dir = d2, c.epoch_limit = 2;
+    CHECK(ecg_train(&b, &c, &tr, &va, &rb, err, sizeof err) == 0 && rb.epochs_run == 2, "part 1: %s", err);
+    ecg_graph_free(&b);
+    CHECK(build(tr.length, 1, &b, err, sizeof err) == 0, "%s", err);
+    c.resume = 1;
+    CHECK(ecg_train(&b, &c, &tr, &va, &rb, err, sizeof err) == 0, "resume: %s", err);
+    CHECK(rb.epochs_run == 4 && rb.best_epoch == ra.best_epoch && rb.best_val_mse == ra.best_val_mse,
+          "resumed: %d epochs, best %d (MSE %.9g); uninterrupted best %d (%.9g)", rb.epochs_run, rb.best_epoch,
+          rb.best_val_mse, ra.best_epoch, ra.best_val_mse);
+    CHECK(same_params(&a, &b), "the stopped and resumed run ends with other weights");
+    ecg_graph_free(&a);
+    ecg_graph_free(&b);
+    ecg_dataset_free(&tr);
+    ecg_dataset_free(&va);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", d1, d2);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
 static cJSON *read_manifest(const char *dir) {
     char path[256];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
@@ -203,6 +251,7 @@ static void test_cli_train_eval_results(void) {
 int main(void) {
     RUN(test_shapes_count_and_code);
     RUN(test_learns_synthetic_beats);
+    RUN(test_resume_matches_uninterrupted);
     RUN(test_cli_train_eval_results);
     return test_done();
 }
