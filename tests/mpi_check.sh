@@ -56,6 +56,13 @@ check "(the check can fail) 1 process x 1 shard writes other bytes" '! same "$tm
 "${MPIRUN[@]}" -np 2 "$mpi" train "${ARGS[@]}" --epochs 2 --threads 1 --seed 2 --out "$tmp/mpi2s" >/dev/null 2>&1
 check "(the check can fail) 2 ranks with --seed 2 write other bytes" '[ -s "$tmp/mpi2s/weights.safetensors" ] && ! same "$tmp/one2" "$tmp/mpi2s"'
 
+# an autoencoder (lstm-ae): its loss needs every row's input as the target, which each rank prepares
+AE=(lstm-ae --task mitdb-aami --data datasets/sample --batch 32 --epochs 2 --no-test --quiet)
+"$bin" train "${AE[@]}" --threads 2 --out "$tmp/ae1" >/dev/null 2>&1
+"${MPIRUN[@]}" -np 2 "$mpi" train "${AE[@]}" --threads 1 --out "$tmp/ae2" >/dev/null 2>&1
+check "lstm-ae: 2 ranks x 1 shard write the bytes of 1 process x 2 shards, with the same val_mse curve" \
+  '[ -s "$tmp/ae2/weights.safetensors" ] && same "$tmp/ae1" "$tmp/ae2" && diff <(cut -d, -f1-3,9 "$tmp/ae1/epochs.csv") <(cut -d, -f1-3,9 "$tmp/ae2/epochs.csv") >/dev/null'
+
 # resume: the first epoch, then the rest, over 2 ranks
 "${MPIRUN[@]}" -np 2 "$mpi" train "${ARGS[@]}" --epochs 2 --threads 1 --epoch-limit 1 --out "$tmp/res" >/dev/null 2>&1
 check "--epoch-limit 1 over 2 ranks stops after one epoch (rank 0 wrote its checkpoint)" \
