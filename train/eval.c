@@ -18,8 +18,9 @@ static int output_fits(const ecg_shape *out, const ecg_dataset *d, ecg_objective
         return -1;
     }
     if (out->rank == 1 && out->d[0] == d->n_classes && d->n_classes <= ECG_MAX_CLASSES) return 0;
-    snprintf(err, errlen, "model output %s does not fit the %d classes of %s", ecg_shape_str(out, a, sizeof a),
-             d->n_classes, d->task);
+    snprintf(err, errlen, "model output %s does not fit the %d classes of %s%s", ecg_shape_str(out, a, sizeof a),
+             d->n_classes, d->task,
+             ecg_shape_eq(out, &x) ? " (it has the input's shape: an autoencoder, which has no classes)" : "");
     return -1;
 }
 
