@@ -229,8 +229,14 @@ static void test_cli_train_eval_results(void) {
     scale_test_mse(dir, 1.001);
     CHECK(ecg_cmd_eval(2, eval) == 1, "eval accepted a test MSE 0.1%% off");
     scale_test_mse(dir, 1 / 1.001);
+    /* results: the autoencoders' table with the manifest's MSEs, and no classification table */
     char *results[] = {"results", root};
-    CHECK(ecg_cmd_results(2, results) == 0, "results on an autoencoder run");
+    int rc = -1;
+    char *out = test_capture_stdout(ecg_cmd_results, 2, results, &rc);
+    CHECK(rc == 0 && out && strstr(out, "**autoencoders**") && strstr(out, "| lstm-ae | mitdb-aami | 43116 |") &&
+              !strstr(out, "accuracy"),
+          "results (rc %d):\n%s", rc, out ? out : "(none)");
+    free(out);
     /* a blind run: no test MSE until --record scores it, once */
     char *tb[] = {"train", "lstm-ae", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
                   "--batch", "64", "--threads", "2", "--out", blind, "--quiet", "--no-test"};
