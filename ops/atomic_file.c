@@ -1,8 +1,10 @@
 /* Atomic file writes (ops/atomic_file.h): a temporary file beside the target, written through a
  * stdio stream that remembers the first write error's errno (so a full disk is reported as such
  * even when the error surfaced in an earlier fwrite), fsynced, renamed into place. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +81,19 @@ static int test_fails(const char *path) {
     return k > 0 && k <= n && !strcmp(path + n - k, suffix);
 }
 
+/* ECG_TEST_KILL_AFTER (ops/atomic_file.h): SIGKILL once the rename of the Nth file whose path ends
+ * with SUFFIX is done. Counted per process: a test sets it in the child it kills. */
+static void test_kill_after(const char *path) {
+    static int seen;
+    const char *v = getenv("ECG_TEST_KILL_AFTER");
+    if (!v || !v[0]) return;
+    const char *hash = strrchr(v, '#');
+    size_t k = hash ? (size_t)(hash - v) : strlen(v), n = strlen(path);
+    int nth = hash ? atoi(hash + 1) : 1;
+    if (k == 0 || k > n || strncmp(path + n - k, v, k)) return;
+    if (++seen == nth) raise(SIGKILL);
+}
+
 static void release(ecg_atomic_file *a, int remove_tmp) {
     ecg_atomic_state *s = a->s;
     if (a->f) fclose(a->f);
@@ -149,6 +164,7 @@ int ecg_atomic_commit(ecg_atomic_file *a, char *err, size_t errlen) {
         return -1;
     }
     sync_dir(s->path);
+    test_kill_after(s->path);
     release(a, 0);
     return 0;
 }
@@ -162,4 +178,38 @@ int ecg_atomic_write(const char *path, const void *data, size_t n, char *err, si
     if (ecg_atomic_open(&a, path, err, errlen)) return -1;
     if (n) fwrite(data, 1, n, a.f); /* an error shows at commit */
     return ecg_atomic_commit(&a, err, errlen);
+}
+
+/* The writer's pid when name is one of open_temp's NAME.tmp.<pid>.<8 hex digits>, else 0. */
+static long temp_owner(const char *name) {
+    const char *t = NULL;
+    for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp.")) t = p;
+    if (!t || t == name) return 0;
+    char *end;
+    long pid = strtol(t + 5, &end, 10);
+    if (pid <= 0 || *end != '.' || strlen(end + 1) != 8) return 0;
+    for (const char *h = end + 1; *h; h++)
+        if (!((*h >= '0' && *h <= '9') || (*h >= 'a' && *h <= 'f'))) return 0;
+    return pid;
+}
+
+int ecg_atomic_sweep(const char *dir, char *err, size_t errlen) {
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT) return 0;
+        snprintf(err, errlen, "cannot list %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long pid = temp_owner(e->d_name);
+        /* kill(pid, 0) fails with ESRCH only when no such process exists: the writer is gone */
+        if (!pid || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        removed += unlink(path) == 0;
+    }
+    closedir(d);
+    return removed;
 }

@@ -27,8 +27,19 @@ void ecg_atomic_abort(ecg_atomic_file *a);
 /* A whole buffer written atomically to path. */
 int ecg_atomic_write(const char *path, const void *data, size_t n, char *err, size_t errlen);
 
+/* Removes the temporary files (NAME.tmp.<pid>.<8 hex digits>) that writers killed before their
+ * rename left in dir; a file whose process still runs on this machine is another writer's, and is
+ * left alone. Called by the commands that write into an existing run folder (train, compress,
+ * report) before they write. The number removed, or -1 when dir cannot be listed (err says why;
+ * a missing dir is 0). */
+int ecg_atomic_sweep(const char *dir, char *err, size_t errlen);
+
 /* Tests only: when the environment variable ECG_TEST_FAIL_WRITE is set, a file whose path ends with
  * its value fails to write with ENOSPC (a full disk), so a test can stop a writer between two files
- * (the weights written, the manifest not) without filling a disk. */
+ * (the weights written, the manifest not) without filling a disk.
+ * ECG_TEST_KILL_AFTER=SUFFIX (or SUFFIX#N) raises SIGKILL in the process right after the rename of a
+ * file whose path ends with SUFFIX (the Nth such rename of the process; the first without #N), so
+ * a test kills a writer at an exact point (the new weights in place, the manifest not yet written)
+ * instead of after a guessed time. */
 
 #endif

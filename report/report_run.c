@@ -21,6 +21,7 @@
 #include "bench/bench.h"
 #include "bench/latency_check.h"
 #include "compress/compress.h"
+#include "ops/atomic_file.h"
 #include "ops/timing.h"
 #include "report/report.h"
 #include "runs/files.h"
@@ -354,7 +355,8 @@ int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen) {
         n_extra += ns;
         free(s);
     }
-    if (!(rows = calloc((size_t)(total + n_extra), sizeof *rows)) || ecg_mkdir_p(job->out, err, errlen)) {
+    if (!(rows = calloc((size_t)(total + n_extra), sizeof *rows)) || ecg_mkdir_p(job->out, err, errlen) ||
+        ecg_atomic_sweep(job->out, err, errlen) < 0) { /* a killed report's temporary files go */
         if (!rows) snprintf(err, errlen, "out of memory");
         goto fail;
     }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "compress/compress.h"
+#include "ops/atomic_file.h"
 #include "ops/rng.h"
 #include "runs/files.h"
 #include "runs/manifest.h"
@@ -406,7 +407,7 @@ int ecg_compress_run(ecg_compress_job *o, char *err, size_t errlen) {
     static const char *const marks[] = {"manifest.json"};
     if (read_source(o, &c.s, err, errlen) ||
         ecg_run_dir_guard(o->out, marks, 1, o->force, "--force overwrites it", err, errlen) ||
-        ecg_mkdir_p(o->out, err, errlen) ||
+        ecg_mkdir_p(o->out, err, errlen) || ecg_atomic_sweep(o->out, err, errlen) < 0 || /* a killed run's leftovers */
         load_split(&c.s, "train", &c.tr, err, errlen) || load_split(&c.s, "val", &c.val, err, errlen) ||
         load_split(&c.s, "test", &c.test, err, errlen))
         goto done;

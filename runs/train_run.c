@@ -5,9 +5,13 @@
  * OUT/manifest.json (config, seed, data version, run metadata, metrics). Checkpoints and epochs.csv go to OUT too;
  * cfg.resume continues a killed run. */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "ops/atomic_file.h"
 
 #include "runs/files.h"
 #include "runs/manifest.h"
@@ -197,16 +201,35 @@ static void summary(const ecg_train_job *job, const trained *t) {
     fprintf(f, "\nwrote %s/weights.safetensors, %s/manifest.json\n", job->out, job->out);
 }
 
+/* A fresh start removes an earlier run's checkpoints, the one a resume reads first: killed before
+ * its first checkpoint, the new run must not be resumed from the old one's (under the new
+ * config.json). The earlier manifest stays: it vouches for the earlier weights and epochs.csv until
+ * the new ones replace them, and for nothing after. */
+static int remove_checkpoints(const char *dir, char *err, size_t errlen) {
+    static const char *const files[] = {"last_optim.safetensors", "best.safetensors", "last.safetensors"};
+    for (int i = 0; i < 3; i++) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* The folder is ours: it holds no run (unless --force or --resume), a resume is of the run started
- * there (its config.json), and config.json records this one. */
+ * there (its config.json), a fresh start leaves no earlier checkpoint, a killed writer's temporary
+ * files are gone, and config.json records this run. */
 static int claim_folder(ecg_train_job *job, char *err, size_t errlen) {
-    static const char *const marks[] = {"manifest.json", "last.safetensors"};
+    static const char *const marks[] = {"manifest.json", "last_optim.safetensors", "last.safetensors"};
     if (job->force && job->cfg.resume) {
         snprintf(err, errlen, "--force starts over, --resume continues: give one");
         return -1;
     }
-    if (ecg_run_dir_guard(job->out, marks, 2, job->force || job->cfg.resume,
-                          "--resume continues it, --force starts over", err, errlen))
+    if (ecg_run_dir_guard(job->out, marks, 3, job->force || job->cfg.resume,
+                          "--resume continues it, --force starts over", err, errlen) ||
+        ecg_atomic_sweep(job->out, err, errlen) < 0 || (!job->cfg.resume && remove_checkpoints(job->out, err, errlen)))
         return -1;
     cJSON *c = config_json(job, &job->cfg);
     cJSON_AddStringToObject(c, "model", job->model);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "old_checkpoint.h"
 #include "ops/rng.h"
 #include "ops/safetensors.h"
 #include "train/internal.h"
@@ -121,18 +122,6 @@ static void test_learns_deterministic_resumable(void) {
     CHECK(ecg_safetensors_load(&best, path, 0, err, sizeof err) == 0 && same_params(&best, &a), "best.safetensors");
     ecg_graph_free(&best);
 
-    /* a torn checkpoint pair is refused, not resumed */
-    snprintf(path, sizeof path, "%s/last.safetensors", d3);
-    char src[256];
-    snprintf(src, sizeof src, "%s/best.safetensors", d1);
-    ecg_graph w;
-    tiny_model(&w);
-    const char *kv[] = {"epoch", "3"};
-    CHECK(ecg_safetensors_save(&w, path, kv, 1, err, sizeof err) == 0, "%s", err);
-    cfg.epochs = 8;
-    CHECK(ecg_train(&w, &cfg, &tr, &val, &rc, err, sizeof err) == -1 && strstr(err, "epoch 3"), "torn pair: %s", err);
-    ecg_graph_free(&w);
-
     ecg_graph_free(&a);
     ecg_graph_free(&b);
     ecg_graph_free(&c);
@@ -140,6 +129,57 @@ static void test_learns_deterministic_resumable(void) {
     ecg_dataset_free(&val);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s %s %s", d1, d2, d3);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
+/* A run stopped after 2 of 4 epochs resumes to the bytes of an uninterrupted one from its
+ * one-file checkpoint, whatever last.safetensors holds (a kill between the checkpoint's rename and
+ * its PyTorch copy's leaves the copy of the epoch before: it is not read); a checkpoint of the
+ * two-file layout from before resumes the same when its pair agrees, and a torn pair of that
+ * layout is refused. Before the one-file layout, a kill between the two renames lost the run. */
+static void test_resume_one_file_and_old_layout(void) {
+    ecg_dataset tr, val;
+    make_data(&tr, 96, 1, "train");
+    make_data(&val, 48, 2, "val");
+    char whole[] = "/tmp/ecgbench_ckpt1_XXXXXX", dir[] = "/tmp/ecgbench_ckpt1_XXXXXX", err[512], path[300];
+    CHECK(mkdtemp(whole) && mkdtemp(dir), "mkdtemp");
+    ecg_graph a, c;
+    CHECK(!tiny_model(&a), "build");
+    ecg_train_result r;
+    ecg_train_cfg cfg = small_cfg(whole);
+    cfg.epochs = 4;
+    CHECK(ecg_train(&a, &cfg, &tr, &val, &r, err, sizeof err) == 0, "uninterrupted: %s", err);
+    cfg.out_dir = dir;
+    /* 0: last.safetensors of another epoch and other weights; 1: the old layout, pair agreeing;
+     * 2: the old layout, torn */
+    for (int k = 0; k < 3; k++) {
+        tiny_model(&c);
+        cfg.resume = 0, cfg.epoch_limit = 2;
+        CHECK(ecg_train(&c, &cfg, &tr, &val, &r, err, sizeof err) == 0 && r.epochs_run == 2, "part 1: %s", err);
+        ecg_graph_free(&c);
+        snprintf(path, sizeof path, "%s/last.safetensors", dir);
+        if (k > 0) CHECK(ecg_test_old_checkpoint(dir, err, sizeof err) == 0, "old layout: %s", err);
+        if (k != 1) { /* the weights a model is built with, as of epoch 1 */
+            tiny_model(&c);
+            const char *kv[] = {"epoch", "1"};
+            CHECK(ecg_safetensors_save(&c, path, kv, 1, err, sizeof err) == 0, "%s", err);
+            ecg_graph_free(&c);
+        }
+        tiny_model(&c);
+        cfg.resume = 1, cfg.epoch_limit = 0;
+        int rc = ecg_train(&c, &cfg, &tr, &val, &r, err, sizeof err);
+        if (k < 2)
+            CHECK(rc == 0 && r.epochs_run == 4 && same_params(&a, &c), "case %d: resumed to other weights (%d: %s)", k,
+                  rc, rc ? err : "");
+        else
+            CHECK(rc == -1 && strstr(err, "epoch 1") && strstr(err, "delete both"), "torn old pair: %d '%s'", rc, err);
+        ecg_graph_free(&c);
+    }
+    ecg_graph_free(&a);
+    ecg_dataset_free(&tr);
+    ecg_dataset_free(&val);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", whole, dir);
     CHECK(system(cmd) == 0, "cleanup");
 }
 
@@ -292,6 +332,7 @@ static void test_class_weights(void) {
 int main(void) {
     RUN(test_learns_deterministic_resumable);
     RUN(test_shape_mismatch);
+    RUN(test_resume_one_file_and_old_layout);
     RUN(test_checkpoint_epoch_minus_3);
     RUN(test_crop_start);
     RUN(test_crop_training);
