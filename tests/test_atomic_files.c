@@ -5,9 +5,11 @@
  * fail with ENOSPC). */
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../ops/atomic_file.h"
@@ -172,11 +174,62 @@ static void test_manifest_vouches_for_its_files(void) {
     cJSON_Delete(man);
 }
 
+/* ECG_TEST_KILL_AFTER=NAME#2: the writer dies by SIGKILL right after its second rename of NAME, the
+ * second contents in place, no third write; NAME alone is the first rename. */
+static void test_kill_after_the_second_rename(void) {
+    char path[300], err[512];
+    snprintf(path, sizeof path, "%s/killed.txt", scratch);
+    for (int nth = 1; nth <= 2; nth++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            setenv("ECG_TEST_KILL_AFTER", nth == 1 ? "killed.txt" : "killed.txt#2", 1);
+            const char *text[] = {"one\n", "two\n", "three\n"};
+            for (int i = 0; i < 3; i++) ecg_atomic_write(path, text[i], strlen(text[i]), err, sizeof err);
+            _exit(0);
+        }
+        int status;
+        waitpid(pid, &status, 0);
+        CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "#%d: the writer was not killed", nth);
+        char *got = test_read_file(path);
+        CHECK(got && !strcmp(got, nth == 1 ? "one\n" : "two\n"), "#%d: '%s' after the kill", nth, got ? got : "");
+        free(got);
+    }
+    CHECK(temp_files(scratch) == 0, "a killed writer left a temporary file after its rename");
+}
+
+/* A dead writer's temporary files are swept, a live writer's (this process's) and files that only
+ * look alike (no pid, short hex) are not. */
+static void test_sweep_removes_dead_writers_files(void) {
+    char dir[300], path[400], err[512];
+    snprintf(dir, sizeof dir, "%s/sweep", scratch);
+    mkdir(dir, 0700);
+    fflush(NULL);
+    pid_t dead = fork();
+    if (dead == 0) _exit(0);
+    waitpid(dead, NULL, 0);
+    const char *left[] = {"a.csv.tmp.%ld.0123abcd", "a.csv.tmp.x.0123abcd", "a.csv.tmp.%ld.0123", "a.csv"};
+    snprintf(path, sizeof path, "%s/a.csv.tmp.%ld.deadbeef", dir, (long)dead);
+    put(path, "dead");
+    for (int i = 0; i < 4; i++) {
+        char name[100];
+        snprintf(name, sizeof name, left[i], (long)getpid());
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        put(path, "kept");
+    }
+    CHECK(ecg_atomic_sweep(dir, err, sizeof err) == 1, "sweep: %s", err);
+    CHECK(temp_files(dir) == 3, "%d temporary files left, want the 3 not a dead writer's", temp_files(dir));
+    snprintf(path, sizeof path, "%s/missing", scratch);
+    CHECK(ecg_atomic_sweep(path, err, sizeof err) == 0, "a missing folder: %s", err);
+}
+
 int main(void) {
     if (!mkdtemp(scratch)) return 1;
     RUN(test_sha256_known_vectors);
     RUN(test_full_disk_keeps_the_earlier_file);
     RUN(test_manifest_vouches_for_its_files);
+    RUN(test_kill_after_the_second_rename);
+    RUN(test_sweep_removes_dead_writers_files);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf %s", scratch);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", scratch);
