@@ -5,11 +5,14 @@
  * files have: per run (accuracy, sizes: matched on dataset, split, model, variant) or per latency
  * setting (matched on those and batch, threads), each row with A, B and B/A. Rows found in one
  * file only are listed as such, never silently dropped. Lines stay under 100 characters: a run
- * name too long for its column goes on a line of its own. */
+ * name too long for its column goes on a line of its own. A results.csv whose run.json lists it
+ * with another size or SHA-256 is refused (it is not what its report wrote); one with no run.json
+ * beside it is compared with a warning. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "datasets/datasets.h"
@@ -33,6 +36,7 @@ enum { N_VALUES = sizeof value_cols / sizeof *value_cols };
 
 typedef struct {
     const char *path;
+    cJSON *run; /* the run.json beside it, NULL when there is none */
     ecg_csv_table t;
     int key[N_KEYS], val[N_VALUES], sample_col, version_col;
     int split_differs; /* rows of more than one split: the run names say which */
@@ -108,9 +112,50 @@ static double cell_num(const side *s, int row, int col) {
     return v;
 }
 
-static int open_side(const char *path, side *s) {
+/* The run.json beside path, into s->run. A report's run.json lists the files it wrote with their
+ * sizes and SHA-256: a results.csv that no longer matches its entry was changed after the report
+ * (edited, or half replaced by a report that was killed), so it is refused, not compared. No
+ * run.json at all (a report killed before it finished, or a file from elsewhere) is a warning;
+ * one that cannot be read is an error. 0, or -1 after the message. */
+static int read_run_json(const char *path, side *s) {
+    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+    int dir_len = slash ? (int)(slash - path) : 1;
+    char dir[1100], json[1200], err[1400];
+    snprintf(dir, sizeof dir, "%.*s", dir_len, slash ? path : ".");
+    snprintf(json, sizeof json, "%s/run.json", dir);
+    if (access(json, F_OK) != 0) {
+        fprintf(stderr, "ecgbench compare: warning: no run.json beside %s (a report that did not finish, or a file "
+                        "from elsewhere): its commit and CPU are unknown and its contents unchecked\n", path);
+        return 0;
+    }
+    if (!(s->run = ecg_read_json(json, err, sizeof err))) {
+        fprintf(stderr, "ecgbench compare: %s\n", err);
+        return -1;
+    }
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(s->run, "files");
+    if (!files) return 0; /* written before reports listed their files: nothing to check against */
+    const cJSON *entry = cJSON_GetObjectItemCaseSensitive(files, name);
+    if (!entry) {
+        fprintf(stderr, "ecgbench compare: warning: %s does not list %s: its contents are unchecked\n", json, name);
+        return 0;
+    }
+    /* the entry of this file alone: the report's other files are not compared */
+    cJSON *one = cJSON_CreateObject(), *list = one ? cJSON_AddObjectToObject(one, "files") : NULL;
+    cJSON *copy = list ? cJSON_Duplicate(entry, 1) : NULL;
+    int rc = copy && cJSON_AddItemToObject(list, name, copy) ? ecg_manifest_check_files(one, dir, json, err, sizeof err)
+                                                             : (snprintf(err, sizeof err, "out of memory"), -1);
+    cJSON_Delete(one);
+    if (rc < 0) {
+        fprintf(stderr, "ecgbench compare: %s; %s is not the file its report wrote: not compared (run the report "
+                        "again)\n", err, path);
+        return -1;
+    }
+    return 0;
+}
+
+/* The table and its columns, checked; on error the table is freed. */
+static int read_table(const char *path, side *s) {
     char err[1024];
-    s->path = path;
     if (ecg_csv_read(path, &s->t, err, sizeof err)) {
         fprintf(stderr, "ecgbench compare: %s\n", err);
         return -1;
@@ -153,6 +198,21 @@ static int open_side(const char *path, side *s) {
     return 0;
 }
 
+static void side_free(side *s) {
+    ecg_csv_table_free(&s->t);
+    cJSON_Delete(s->run);
+    s->run = NULL;
+}
+
+/* One side: its run.json checked first (a results.csv its report no longer vouches for is not read). */
+static int open_side(const char *path, side *s) {
+    s->path = path;
+    if (read_run_json(path, s) == 0 && read_table(path, s) == 0) return 0;
+    cJSON_Delete(s->run);
+    s->run = NULL;
+    return -1;
+}
+
 /* Whole numbers (sizes, counts) in full, others to 6 significant digits, "-" for none. */
 static void fmt_num(char *buf, size_t n, double v) {
     if (isnan(v)) snprintf(buf, n, "-");
@@ -186,23 +246,19 @@ static int on_sample(const side *s) {
 
 /* "A: path", the commit and CPU from the run.json beside it, and each data_version it holds. */
 static void describe(const char *name, const side *s) {
-    char prefix[16], json[1200], line[600];
+    char prefix[16], line[600];
     snprintf(prefix, sizeof prefix, "%s: ", name);
     print_wrapped(prefix, s->path);
-    const char *slash = strrchr(s->path, '/');
-    snprintf(json, sizeof json, "%.*srun.json", slash ? (int)(slash - s->path + 1) : 0, s->path);
-    char err[1300];
-    cJSON *j = ecg_read_json(json, err, sizeof err);
-    const char *commit = j ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "git_commit")) : NULL;
-    const char *cpu = j ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "cpu_model")) : NULL;
-    const cJSON *cores = j ? cJSON_GetObjectItemCaseSensitive(j, "cores") : NULL;
+    const cJSON *j = s->run;
+    const char *commit = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "git_commit"));
+    const char *cpu = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "cpu_model"));
+    const cJSON *cores = cJSON_GetObjectItemCaseSensitive(j, "cores");
     if (j)
         snprintf(line, sizeof line, "commit %s, CPU %s (%d cores)", commit ? commit : "?", cpu ? cpu : "?",
                  cJSON_IsNumber(cores) ? cores->valueint : 0);
     else
         snprintf(line, sizeof line, "commit and CPU unknown (no run.json beside it)");
     print_wrapped("   ", line);
-    cJSON_Delete(j);
     const char *seen[MAX_DATA];
     int n_seen = 0;
     for (int r = 1; r < s->t.n_rows && s->version_col >= 0; r++) {
@@ -258,13 +314,14 @@ int ecg_cmd_compare(int argc, char **argv) {
         fprintf(help ? stdout : stderr,
                 "usage: ecgbench compare A.csv B.csv\n"
                 "  two results.csv side by side: each side's commit, CPU (from the run.json beside it) and data,\n"
-                "  then per measured column both have, A, B and B/A for every matched run (or setting)\n");
+                "  then per measured column both have, A, B and B/A for every matched run (or setting);\n"
+                "  a file its run.json lists with another SHA-256 is refused (exit 1), no run.json is a warning\n");
         return help ? 0 : 2;
     }
     side a = {0}, b = {0};
     if (open_side(argv[1], &a)) return 1;
     if (open_side(argv[2], &b)) {
-        ecg_csv_table_free(&a.t);
+        side_free(&a);
         return 1;
     }
     describe("A", &a);
@@ -294,7 +351,7 @@ int ecg_cmd_compare(int argc, char **argv) {
     int rows = 0;
     for (int r = 1; r < a.t.n_rows; r++) rows += find_row(&b, &a, r, 1) >= 0;
     printf("%d rows matched\n", rows);
-    ecg_csv_table_free(&a.t);
-    ecg_csv_table_free(&b.t);
+    side_free(&a);
+    side_free(&b);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* `ecgbench report` on a run trained on the bundled sample: every output file is written with
  * its columns, the tables say they are on sample data, and every number in tables.md is a figure
  * of results.csv or per_class.csv (rounded as the table shows it), none typed in by hand. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,8 +496,68 @@ static void test_compare(void) {
     unlink(a), unlink(b);
 }
 
+/* compare with stderr captured into a string (free it); the exit code in *rc. */
+static char *compare_stderr(char **argv, int *rc) {
+    char path[] = "/tmp/ecg_cmp_err_XXXXXX";
+    int fd = mkstemp(path), saved = dup(2);
+    fflush(stderr);
+    dup2(fd, 2);
+    char *out = test_capture_stdout(ecg_cmd_compare, 3, argv, rc);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved), close(fd);
+    free(out);
+    char *said = test_read_file(path);
+    unlink(path);
+    return said;
+}
+
+/* compare checks the run.json beside each results.csv: a results.csv changed after its report
+ * (one row's accuracy edited) is refused naming the file; a side with no run.json is compared
+ * with a warning; a run.json that is not JSON is an error. Before, compare read run.json for the
+ * commit and CPU alone and compared an edited file as the report's. */
+static void test_compare_edited_results_csv(void) {
+    char dir[] = "/tmp/ecg_cmp_run_XXXXXX", a[300], b[300], json[300], err[512];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(a, sizeof a, "%s/A", dir), snprintf(b, sizeof b, "%s/B", dir);
+    CHECK(ecg_mkdir_p(a, err, sizeof err) == 0 && ecg_mkdir_p(b, err, sizeof err) == 0, "%s", err);
+    snprintf(json, sizeof json, "%s/run.json", a);
+    snprintf(a + strlen(a), sizeof a - strlen(a), "/results.csv");
+    snprintf(b + strlen(b), sizeof b - strlen(b), "/results.csv");
+    const char *rows = "dataset,split,model,variant,accuracy\nmitdb-aami,test,lstm,f32,0.9\n";
+    write_file(a, rows), write_file(b, rows);
+    cJSON *run = cJSON_CreateObject();
+    cJSON_AddStringToObject(run, "git_commit", "abc123");
+    const char *files[] = {"results.csv"};
+    char adir[300];
+    snprintf(adir, sizeof adir, "%s/A", dir);
+    CHECK(ecg_manifest_add_files(run, adir, files, 1, err, sizeof err) == 0 && ecg_write_json(json, run, err, sizeof err) == 0,
+          "%s", err);
+    cJSON_Delete(run);
+    char *argv[] = {"compare", a, b};
+    int rc;
+    char *said = compare_stderr(argv, &rc);
+    CHECK(rc == 0 && said && strstr(said, "warning: no run.json beside") && strstr(said, "/B/results.csv") &&
+              !strstr(said, "/A/results.csv"),
+          "the vouched-for side and the side without run.json: %d '%s'", rc, said ? said : "");
+    free(said);
+    write_file(a, "dataset,split,model,variant,accuracy\nmitdb-aami,test,lstm,f32,0.99\n");
+    said = compare_stderr(argv, &rc);
+    CHECK(rc == 1 && said && strstr(said, "results.csv") && strstr(said, "not the file its report wrote"),
+          "an edited results.csv was compared: %d '%s'", rc, said ? said : "");
+    free(said);
+    write_file(json, "{\"files\": ");
+    said = compare_stderr(argv, &rc);
+    CHECK(rc == 1 && said && strstr(said, "run.json"), "a broken run.json: %d '%s'", rc, said ? said : "");
+    free(said);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
 int main(void) {
     RUN(test_compare);
+    RUN(test_compare_edited_results_csv);
     RUN(test_latency_batch_nan);
     RUN(test_metrics_print_dash);
     RUN(test_degenerate_runs_off_the_front);
