@@ -56,7 +56,7 @@ while read -r model task id opts; do
   [[ " ${runs[*]} " == *" $name "* ]] || runs+=("$name")
   if [ -f "$dir/manifest.json" ]; then echo "select: $name/$id: trained"; continue; fi
   resume=()
-  [ -f "$dir/last.safetensors" ] && resume=(--resume)
+  [ -f "$dir/last_optim.safetensors" ] && resume=(--resume)
   echo "select: $name/$id ($opts${resume:+, resuming})"
   # shellcheck disable=SC2086  # opts is a list of options
   "$ECGBENCH" train "$model" --task "$task" --out "$dir" --seed 1 --no-test --quiet $opts "${resume[@]}"

@@ -92,7 +92,7 @@ train_one() {
     return 0
   fi
   local resume=()
-  if [ -f "$dir/last.safetensors" ] && [ -z "$FORCE" ]; then resume=(--resume); fi
+  if [ -f "$dir/last_optim.safetensors" ] && [ -z "$FORCE" ]; then resume=(--resume); fi
   [ -n "$FORCE" ] && rm -f "$dir"/{manifest.json,epochs.csv,last.safetensors,last_optim.safetensors,best.safetensors}
   local seed_opt=()
   [ "$seed" = 1 ] || seed_opt=(--seed "$seed")

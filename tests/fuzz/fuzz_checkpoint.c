@@ -1,6 +1,7 @@
 /* libFuzzer target: a training checkpoint as `train --resume` reads it (ecg_checkpoint_load):
  * the input is split into last_optim.safetensors and last.safetensors (4 bytes little-endian: the
- * first file's length; the rest is the second), loaded into the small model of
+ * first file's length; the rest is the second; the one-file layout reads the first alone, the
+ * two-file layout from before both), loaded into the small model of
  * weights_fuzz_model.h and its AdamW state. Beyond the sanitizers: an error has a message (the
  * trainer then stops); a loaded state is one the trainer can continue from (epochs and
  * step not negative, best epoch and bad epochs within the epochs done, best macro-F1 in [0, 1]

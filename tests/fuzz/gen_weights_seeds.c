@@ -1,7 +1,7 @@
 /* Writes the seed corpora of fuzz_weights and fuzz_checkpoint (not built by make; the seeds are
  * committed): the small model of weights_fuzz_model.h saved by the suite's own writers as a dense,
  * sparse, fp16 and int8 weights file (and a few near misses), and as training checkpoints packed
- * the way fuzz_checkpoint reads its input. tests/fuzz/gen_seeds.sh (make fuzz-seeds) builds and runs
+ * the way fuzz_checkpoint reads its input (the one-file layout, and the two-file one from before). tests/fuzz/gen_seeds.sh (make fuzz-seeds) builds and runs
  * it; by hand, from the repo root:
  *   make build/asan/libecgbench.a && gcc -std=c11 -D_GNU_SOURCE -I. \
  *      -I/usr/include/x86_64-linux-gnu/openblas-pthread -fsanitize=address,undefined \
@@ -21,6 +21,7 @@
 #include "compress/compress.h"
 #include "ops/rng.h"
 #include "tests/fuzz/weights_fuzz_model.h"
+#include "tests/old_checkpoint.h"
 #include "train/internal.h"
 
 static void die(const char *what, const char *err) {
@@ -110,7 +111,7 @@ int main(int argc, char **argv) {
     snprintf(p, sizeof p, "%s/sparse.safetensors", wdir);
     if (ecg_sparse_save(&g, p, meta, 2, err, sizeof err)) die(p, err);
 
-    /* checkpoints: after a few AdamW steps on made-up gradients, and a torn pair */
+    /* checkpoints: after a few AdamW steps on made-up gradients */
     ecg_adamw opt;
     if (ecg_graph_alloc_grads(&g) || ecg_adamw_init(&opt, &g, ecg_adamw_defaults())) die("adamw", "out of memory");
     char tmp[64];
@@ -122,18 +123,27 @@ int main(int argc, char **argv) {
                 for (int64_t k = 0; k < ecg_shape_numel(&g.params[i].shape); k++) g.params[i].grad[k] = ecg_rng_normal(&r);
         ecg_adamw_step(&opt, 1e-3f);
     }
-    ecg_train_state st = {3, 2, 1, 0.4375, INFINITY};
-    if (ecg_checkpoint_save(tmp, &g, &opt, &st, meta, 2, err, sizeof err)) die("checkpoint", err);
-    snprintf(p, sizeof p, "%s/epoch3", cdir);
-    pack_checkpoint(tmp, p);
-    ecg_train_state st4 = {4, 4, 0, 0.5, INFINITY};
+    /* epoch3: the one-file checkpoint and its PyTorch copy; stale_copy_4_3: a kill between the two
+     * renames (the checkpoint of epoch 4, the copy of epoch 3), which resumes; old_epoch3 and
+     * old_torn_4_3: the two-file layout from before (the moments alone in last_optim), whole and
+     * torn (refused) */
+    ecg_train_state st = {3, 2, 1, 0.4375, INFINITY}, st4 = {4, 4, 0, 0.5, INFINITY};
     char wpath[128], keepw[128];
     snprintf(wpath, sizeof wpath, "%s/last.safetensors", tmp);
     snprintf(keepw, sizeof keepw, "%s/epoch3.safetensors", tmp);
-    if (rename(wpath, keepw) || ecg_checkpoint_save(tmp, &g, &opt, &st4, NULL, 0, err, sizeof err) || rename(keepw, wpath))
-        die("torn checkpoint", err[0] ? err : "rename");
-    snprintf(p, sizeof p, "%s/torn_epoch4_3", cdir);
-    pack_checkpoint(tmp, p);
+    for (int old = 0; old < 2; old++) {
+        if (ecg_checkpoint_save(tmp, &g, &opt, &st, meta, 2, err, sizeof err) ||
+            (old && ecg_test_old_checkpoint(tmp, err, sizeof err)))
+            die("checkpoint", err);
+        snprintf(p, sizeof p, "%s/%s", cdir, old ? "old_epoch3" : "epoch3");
+        pack_checkpoint(tmp, p);
+        err[0] = 0;
+        if (rename(wpath, keepw) || ecg_checkpoint_save(tmp, &g, &opt, &st4, NULL, 0, err, sizeof err) ||
+            (old && ecg_test_old_checkpoint(tmp, err, sizeof err)) || rename(keepw, wpath))
+            die("torn checkpoint", err[0] ? err : "rename");
+        snprintf(p, sizeof p, "%s/%s", cdir, old ? "old_torn_4_3" : "stale_copy_4_3");
+        pack_checkpoint(tmp, p);
+    }
     snprintf(p, sizeof p, "%s/last.safetensors", tmp);
     unlink(p);
     snprintf(p, sizeof p, "%s/last_optim.safetensors", tmp);
