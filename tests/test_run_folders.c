@@ -322,12 +322,193 @@ static void test_report_folder(void) {
     CHECK(temp_files(rep) == 0, "a temporary file was left in %s", rep);
 }
 
+/* ---- kills at exact points (ECG_TEST_KILL_AFTER, ops/atomic_file.h) */
+
+static char kbase[200], kroot[300], kdir[300], kref[300], kold[300], krep[300];
+
+static int train_into(const char *dir, const char *epochs, const char *seed, char *flag) {
+    char *argv[] = {"train", "efficientecg-s", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs",
+                    (char *)epochs, "--seed", (char *)seed, "--threads", "2", "--out", (char *)dir, "--quiet", flag};
+    return ecg_cmd_train(flag ? 16 : 15, argv);
+}
+
+/* The killed commands: a 2-epoch train (seed 1) over kdir, a report over krep, both --force. */
+static int new_train(void) { return train_into(kdir, "2", "1", "--force"); }
+
+static char *report_argv[] = {"report", "--runs", kroot, "--data", "datasets/sample", "--out", krep, "--layer-reps",
+                              "3", "--seeds", "none", "--force"};
+static int new_report(void) { return ecg_cmd_report(12, report_argv); }
+
+/* Runs cmd in a child with ECG_TEST_KILL_AFTER=point, its output to /dev/null: 1 when it died by
+ * SIGKILL (the point was reached), else 0 with the reason. *pid: the dead child's. */
+static int killed_at(int (*cmd)(void), const char *point, pid_t *pid) {
+    fflush(NULL);
+    if ((*pid = fork()) == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1), dup2(null, 2);
+        setenv("ECG_TEST_KILL_AFTER", point, 1);
+        _exit(cmd());
+    }
+    int status;
+    waitpid(*pid, &status, 0);
+    int killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+    CHECK(killed, "the kill after %s never came (exit %d)", point, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return killed;
+}
+
+/* dir becomes a copy of from (the finished run or report each kill lands on). */
+static void restore(const char *from, const char *dir) {
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", dir, from, dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+}
+
+/* What a writer killed mid-write leaves (the dead child's temporary file): the next write sweeps it. */
+static void plant_temp(const char *dir, pid_t dead) {
+    char path[400];
+    snprintf(path, sizeof path, "%s/epochs.csv.tmp.%ld.0badf00d", dir, (long)dead);
+    FILE *f = fopen(path, "w");
+    if (f) fputs("epoch,lr\n1,", f), fclose(f);
+}
+
+/* The folders: kbase/runs/ref (the report's only run), kbase/old, kbase/t, kbase/report. */
+static int kill_folders(void) {
+    if (!have_run()) return 0;
+    snprintf(kbase, sizeof kbase, "%s/kill", scratch);
+    snprintf(kroot, sizeof kroot, "%s/runs", kbase);
+    snprintf(kref, sizeof kref, "%s/ref", kroot);
+    snprintf(kold, sizeof kold, "%s/old", kbase);
+    snprintf(kdir, sizeof kdir, "%s/t", kbase);
+    snprintf(krep, sizeof krep, "%s/report", kbase);
+    return 1;
+}
+
+/* SIGKILL right after each rename of `train --force` (2 epochs) over a finished run of another
+ * seed: config.json, each epoch's epochs.csv and checkpoint (last_optim.safetensors, then its
+ * PyTorch copy last.safetensors), the weights and the manifest. Afterwards the folder is the old
+ * run whole, the new one whole, or refused (its files do not match the old manifest); never
+ * another run. Where a checkpoint was left, `train --resume` (after a dead writer's temporary
+ * file was planted) ends with the bytes of an uninterrupted run and no temporary file. Before the
+ * one-file checkpoint, the kill between last_optim and last left a pair --resume refused. */
+static void test_train_killed_at_each_rename(void) {
+    if (!kill_folders()) return;
+    char err[1024], path[400], want[65], old_w[65], old_m[65], got[65];
+    CHECK(train_into(kref, "2", "1", NULL) == 0, "the uninterrupted run failed");
+    CHECK(train_into(kold, "1", "7", NULL) == 0, "the old run failed");
+    snprintf(path, sizeof path, "%s/weights.safetensors", kref);
+    sha_of(path, want);
+    snprintf(path, sizeof path, "%s/weights.safetensors", kold);
+    sha_of(path, old_w);
+    snprintf(path, sizeof path, "%s/manifest.json", kold);
+    sha_of(path, old_m);
+    const char *at[] = {"/config.json", "/epochs.csv", "/last_optim.safetensors", "/last.safetensors",
+                        "/epochs.csv#2", "/last_optim.safetensors#2", "/last.safetensors#2", "/weights.safetensors",
+                        "/manifest.json"};
+    int old = 0, fresh = 0, refused = 0, resumed = 0;
+    for (size_t k = 0; k < sizeof at / sizeof *at; k++) {
+        restore(kold, kdir);
+        pid_t pid;
+        if (!killed_at(new_train, at[k], &pid)) continue;
+        ecg_run r;
+        int whole = ecg_run_read(kdir, &r, err, sizeof err) == 0, is_new = 0;
+        ecg_run_free(&r);
+        snprintf(path, sizeof path, "%s/weights.safetensors", kdir);
+        sha_of(path, got);
+        if (whole) {
+            char man[65];
+            snprintf(path, sizeof path, "%s/manifest.json", kdir);
+            sha_of(path, man);
+            is_new = !strcmp(got, want);
+            CHECK(is_new || (!strcmp(got, old_w) && !strcmp(man, old_m)), "kill after %s: a whole run, neither old "
+                  "nor new", at[k]);
+            old += !is_new, fresh += is_new;
+        } else {
+            CHECK(strstr(err, "does not match"), "kill after %s: '%s'", at[k], err);
+            char *eval[] = {"eval", kdir};
+            CHECK(ecg_cmd_eval(2, eval) == 1, "kill after %s: eval took the unfinished run", at[k]);
+            refused++;
+        }
+        snprintf(path, sizeof path, "%s/last_optim.safetensors", kdir);
+        if (is_new || access(path, F_OK) != 0) continue;
+        plant_temp(kdir, pid);
+        CHECK(train_into(kdir, "2", "1", "--resume") == 0, "kill after %s: --resume failed", at[k]);
+        snprintf(path, sizeof path, "%s/weights.safetensors", kdir);
+        sha_of(path, got);
+        CHECK(!strcmp(got, want), "kill after %s: resumed to other weights than the uninterrupted run's", at[k]);
+        CHECK(ecg_run_read(kdir, &r, err, sizeof err) == 0, "kill after %s, resumed: %s", at[k], err);
+        ecg_run_free(&r);
+        CHECK(temp_files(kdir) == 0, "kill after %s: --resume left a temporary file", at[k]);
+        resumed++;
+    }
+    printf("  kills: %d left the old run, %d the new one, %d a folder refused as unfinished; %d resumed to the "
+           "uninterrupted run's bytes\n", old, fresh, refused, resumed);
+    CHECK(old > 0 && fresh > 0 && refused > 0 && resumed >= 5, "kills: %d old, %d new, %d refused, %d resumed", old,
+          fresh, refused, resumed);
+}
+
+/* SIGKILL right after each file `report --force` renames into a finished report (every file its
+ * run.json lists, then run.json): afterwards the folder is the old report (run.json and its files
+ * as they were), the new one whole, or marked unfinished (no run.json: report removes it before
+ * replacing the first file); never a run.json over files it does not vouch for. A new
+ * `report --force` then succeeds and sweeps a dead writer's temporary file. */
+static void test_report_killed_at_each_rename(void) {
+    if (!kill_folders()) return;
+    char err[1024], path[400], pristine[300], old_json[65], got[65];
+    if (access(kref, F_OK) != 0) CHECK(train_into(kref, "2", "1", NULL) == 0, "train failed");
+    int rc;
+    char *said = test_capture_stdout(ecg_cmd_report, 12, report_argv, &rc);
+    free(said);
+    CHECK(rc == 0, "report failed");
+    snprintf(path, sizeof path, "%s/run.json", krep);
+    cJSON *j = ecg_read_json(path, err, sizeof err);
+    CHECK(j != NULL, "%s", err);
+    if (!j) return;
+    snprintf(pristine, sizeof pristine, "%s/report0", kbase);
+    restore(krep, pristine);
+    sha_of(path, old_json);
+    int old = 0, fresh = 0, unfinished = 0, redone = 0, n = 0;
+    const cJSON *f = cJSON_GetObjectItem(j, "files") ? cJSON_GetObjectItem(j, "files")->child : NULL;
+    for (int last = 0; !last; f = f ? f->next : NULL) {
+        char point[300];
+        last = f == NULL;
+        snprintf(point, sizeof point, "/%s", last ? "run.json" : f->string);
+        restore(pristine, krep);
+        pid_t pid;
+        n++;
+        if (!killed_at(new_report, point, &pid)) continue;
+        if (access(path, F_OK) == 0) {
+            sha_of(path, got);
+            cJSON *now = ecg_read_json(path, err, sizeof err);
+            CHECK(now && ecg_manifest_check_files(now, krep, path, err, sizeof err) == 0,
+                  "kill after %s: run.json over files it does not vouch for: %s", point, err);
+            cJSON_Delete(now);
+            if (!strcmp(got, old_json)) old++;
+            else fresh++;
+        } else {
+            unfinished++;
+        }
+        plant_temp(krep, pid);
+        said = test_capture_stdout(ecg_cmd_report, 12, report_argv, &rc);
+        free(said);
+        CHECK(rc == 0 && access(path, F_OK) == 0, "kill after %s: the next report --force failed", point);
+        CHECK(temp_files(krep) == 0, "kill after %s: report --force left a temporary file", point);
+        redone += rc == 0;
+    }
+    cJSON_Delete(j);
+    printf("  kills at %d renames: %d left the old report, %d the new one, %d a report marked unfinished (no "
+           "run.json); %d reports --force after them\n", n, old, fresh, unfinished, redone);
+    CHECK(fresh > 0 && unfinished > 0 && redone == n, "kills: %d old, %d new, %d unfinished, %d redone", old, fresh,
+          unfinished, redone);
+}
+
 int main(void) {
     if (!mkdtemp(scratch)) return 1;
     RUN(test_compress_weights_without_their_manifest);
     RUN(test_compress_killed_at_several_points);
     RUN(test_train_over_a_finished_run);
     RUN(test_report_folder);
+    RUN(test_train_killed_at_each_rename);
+    RUN(test_report_killed_at_each_rename);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf %s", scratch);
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", scratch);
