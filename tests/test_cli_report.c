@@ -531,7 +531,8 @@ static void test_compare_edited_results_csv(void) {
     const char *files[] = {"results.csv"};
     char adir[300];
     snprintf(adir, sizeof adir, "%s/A", dir);
-    CHECK(ecg_manifest_add_files(run, adir, files, 1, err, sizeof err) == 0 && ecg_write_json(json, run, err, sizeof err) == 0,
+    CHECK(ecg_manifest_add_files(run, adir, files, 1, err, sizeof err) == 0 &&
+              ecg_write_json(json, run, err, sizeof err) == 0,
           "%s", err);
     cJSON_Delete(run);
     char *argv[] = {"compare", a, b};

@@ -207,7 +207,8 @@ int ecg_checkpoint_load(const char *dir, ecg_graph *g, ecg_adamw *opt, ecg_train
     int one_file = layout != NULL;
     /* every tensor checked before any is copied: on error g and opt are as they were (but for an
      * old layout's weights) */
-    if (container(g, opt, one_file, &c, err, errlen) || (!one_file && load_old_weights(dir, g, s.epoch, opath, err, errlen)) ||
+    if (container(g, opt, one_file, &c, err, errlen) ||
+        (!one_file && load_old_weights(dir, g, s.epoch, opath, err, errlen)) ||
         ecg_st_to_graph(&c, &of, opath, 0, err, errlen))
         goto done;
     copy_state(g, opt, &c, one_file, 0);

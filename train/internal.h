@@ -73,8 +73,10 @@ typedef struct {
     double best_f1;        /* classifiers: the best validation macro-F1, -1 before the first */
     double best_mse;       /* autoencoders: the lowest validation MSE, INFINITY before the first */
 } ecg_train_state;
-/* last.safetensors (weights) and last_optim.safetensors (AdamW moments + the state), each
- * written atomically; the pair carries the epoch so a torn pair is detected on resume. */
+/* last_optim.safetensors: the checkpoint, one file written atomically (the weights, the AdamW
+ * moments and the state), then last.safetensors, a PyTorch copy of the weights that a resume never
+ * reads. Loading also takes the two-file layout from before (moments alone in last_optim, the
+ * weights in last.safetensors of the same epoch). */
 int ecg_checkpoint_save(const char *dir, const ecg_graph *g, const ecg_adamw *opt, const ecg_train_state *st,
                         const char *const *meta_kv, int n_meta, char *err, size_t errlen);
 /* 1: no checkpoint in dir, 0: loaded, -1: error. */
