@@ -215,10 +215,16 @@ static void test_checkpoint_epoch_minus_3(void) {
         else
             CHECK(rc == -1 && strstr(err, cases[i].want), "case %zu: %d '%s' lacks %s", i, rc, err, cases[i].want);
     }
-    snprintf(path, sizeof path, "%s/last.safetensors", dir);
-    unlink(path);
+    /* the PyTorch copy alone (the checkpoint deleted): refused, not a silent start at epoch 1 */
     snprintf(path, sizeof path, "%s/last_optim.safetensors", dir);
     unlink(path);
+    ecg_train_state back;
+    err[0] = 0;
+    CHECK(ecg_checkpoint_load(dir, &g, &opt, &back, err, sizeof err) == -1 && strstr(err, "no last_optim.safetensors"),
+          "last.safetensors alone: '%s'", err);
+    snprintf(path, sizeof path, "%s/last.safetensors", dir);
+    unlink(path);
+    CHECK(ecg_checkpoint_load(dir, &g, &opt, &back, err, sizeof err) == 1, "an empty folder has no checkpoint");
     rmdir(dir);
     ecg_adamw_free(&opt);
     ecg_graph_free(&g);

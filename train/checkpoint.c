@@ -192,7 +192,16 @@ int ecg_checkpoint_load(const char *dir, ecg_graph *g, ecg_adamw *opt, ecg_train
                         size_t errlen) {
     char opath[1024];
     path_in(opath, sizeof opath, dir, "last_optim.safetensors");
-    if (access(opath, F_OK)) return 1; /* last.safetensors alone is a copy, not a checkpoint */
+    if (access(opath, F_OK)) {
+        char wpath[1024];
+        path_in(wpath, sizeof wpath, dir, "last.safetensors");
+        if (access(wpath, F_OK)) return 1; /* no checkpoint: the run starts at epoch 1 */
+        /* the PyTorch copy alone cannot be resumed (no moments, no loop state); starting over
+         * silently would not be what --resume asked for */
+        snprintf(err, errlen, "%s has no last_optim.safetensors, the checkpoint a resume reads (last.safetensors is a "
+                 "copy of the weights for PyTorch); start over without --resume", dir);
+        return -1;
+    }
     ecg_st_file of = {0};
     ecg_graph c = {0};
     ecg_train_state s;

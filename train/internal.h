@@ -79,7 +79,8 @@ typedef struct {
  * weights in last.safetensors of the same epoch). */
 int ecg_checkpoint_save(const char *dir, const ecg_graph *g, const ecg_adamw *opt, const ecg_train_state *st,
                         const char *const *meta_kv, int n_meta, char *err, size_t errlen);
-/* 1: no checkpoint in dir, 0: loaded, -1: error. */
+/* 1: no checkpoint in dir, 0: loaded, -1: error (also last.safetensors without last_optim: a copy
+ * cannot be resumed). */
 int ecg_checkpoint_load(const char *dir, ecg_graph *g, ecg_adamw *opt, ecg_train_state *st, char *err,
                         size_t errlen);
 
