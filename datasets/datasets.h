@@ -1,5 +1,5 @@
 /* ecgbench datasets: WFDB records (header, signals, annotations), preprocessing, QRS detection,
- * RR features and the tasks (mitdb-aami, cinc2017, synthetic). Depends on libc and its Debian
+ * RR features and the tasks (mitdb-aami and its two-lead variants, cinc2017, synthetic). Depends on libc and its Debian
  * libraries only (not on ops/).
  *
  * Errors: every function that can fail returns 0 / -1 and writes a message naming the file and
@@ -330,6 +330,12 @@ int ecg_task_load_cached(const char *task, const char *split, const char *data_d
 /* The tasks' loaders, as the registry lists them (same contract as ecg_task.load). */
 int ecg_task_mitdb_aami_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
                              size_t errlen);
+/* mitdb-aami's beats, splits and window with x [T, 2]: MLII, then the record's other lead (all 44
+ * records) or V1 (the records whose second lead is V1; the others are dropped). */
+int ecg_task_mitdb_2lead_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
+                              size_t errlen);
+int ecg_task_mitdb_2lead_v1_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d,
+                                 char *err, size_t errlen);
 int ecg_task_mitdb_intra_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
                               size_t errlen);
 int ecg_task_cinc2017_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,

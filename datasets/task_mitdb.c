@@ -5,6 +5,10 @@
  * Window: 0.25 s before and 0.45 s after each annotated beat (90 + 162 = 252 samples at 360 Hz)
  * from the MLII lead (signal 0 in every record but 114, where the leads are swapped), in mV,
  * band-passed 0.5-40 Hz without phase shift (ecg_bandpass).
+ * mitdb-aami-2lead and mitdb-aami-2lead-v1 are the same beats with a second channel: the record's
+ * other lead (V1 in most records; V2 in 103 and 117, V4 in 124, V5 in 100, 114 and 123), or V1
+ * only, dropping the records without it. Leads are found by their header name, never by index
+ * (114 stores V5 first).
  * Beats whose window runs past the record's start or end are kept, padded with the edge
  * sample: de Chazal count every annotated beat, so dropping them would shift the counts. */
 #include <math.h>
@@ -73,16 +77,16 @@ void ecg_seeded_pick(uint64_t seed, int n, int k, unsigned char *picked) {
 /* ---------------------------------------------------------------- growing beat arrays */
 
 typedef struct {
-    float *x, *f;
+    float *x, *f;    /* x: WIN_LEN * c values per beat, time-major */
     int *y, *rec;
-    int n, cap;
+    int n, cap, c;   /* c: channels (leads) per beat */
 } beats;
 
 static int beats_reserve(beats *b, int more, char *err, size_t errlen) {
     if (b->n + more <= b->cap) return 0;
     int cap = b->cap ? b->cap : 4096;
     while (cap < b->n + more) cap *= 2;
-    float *x = realloc(b->x, (size_t)cap * WIN_LEN * sizeof *x);
+    float *x = realloc(b->x, (size_t)cap * WIN_LEN * (size_t)b->c * sizeof *x);
     if (x) b->x = x;
     float *f = realloc(b->f, (size_t)cap * N_FEATURES * sizeof *f);
     if (f) b->f = f;
@@ -109,10 +113,11 @@ static void beats_free(beats *b) {
 /* Keeps beat i where keep[i]; order is preserved. */
 static void beats_compact(beats *b, const unsigned char *keep) {
     int m = 0;
+    size_t ex = (size_t)WIN_LEN * (size_t)b->c;
     for (int i = 0; i < b->n; i++) {
         if (!keep[i]) continue;
         if (m != i) {
-            memcpy(b->x + (size_t)m * WIN_LEN, b->x + (size_t)i * WIN_LEN, WIN_LEN * sizeof *b->x);
+            memcpy(b->x + (size_t)m * ex, b->x + (size_t)i * ex, ex * sizeof *b->x);
             memcpy(b->f + (size_t)m * N_FEATURES, b->f + (size_t)i * N_FEATURES, N_FEATURES * sizeof *b->f);
             b->y[m] = b->y[i];
             b->rec[m] = b->rec[i];
@@ -124,10 +129,53 @@ static void beats_compact(beats *b, const unsigned char *keep) {
 
 /* ---------------------------------------------------------------- one record */
 
-static int find_mlii(const ecg_wfdb_header *h) {
+/* The leads a mitdb task windows, found by their header names: channel 0 is MLII; a second
+ * channel is `second` (records without it are dropped from the task) or, when `second` is NULL,
+ * the record's one other signal whatever its name. */
+typedef struct {
+    const char *task;     /* names the task in messages and in the dataset */
+    int n_leads;          /* 1 or 2 */
+    const char *second;   /* see above; unused when n_leads is 1 */
+    const char *version;  /* the leads in data_version ("" for mitdb-aami, whose committed runs name none) */
+} lead_set;
+#define MAX_LEADS 2
+
+static const lead_set leads_mlii = {"mitdb-aami", 1, NULL, ""};
+static const lead_set leads_mlii_other = {"mitdb-aami-2lead", 2, NULL, ", leads MLII + the other"};
+static const lead_set leads_mlii_v1 = {"mitdb-aami-2lead-v1", 2, "V1", ", leads MLII + V1"};
+
+static int find_lead(const ecg_wfdb_header *h, const char *name) {
     for (int s = 0; s < h->n_sig; s++)
-        if (!strcmp(h->sig[s].description, "MLII")) return s;
+        if (!strcmp(h->sig[s].description, name)) return s;
     return -1;
+}
+
+/* Signal indices of the task's leads in this record into idx[0 .. ls->n_leads); `what` names
+ * the record. A missing lead is an error naming the record and the lead. */
+static int resolve_leads(const ecg_wfdb_header *h, const lead_set *ls, const char *what, int *idx, char *err,
+                         size_t errlen) {
+    if ((idx[0] = find_lead(h, "MLII")) < 0) {
+        snprintf(err, errlen, "%s.hea: no MLII signal (%s windows the MLII lead)", what, ls->task);
+        return -1;
+    }
+    if (ls->n_leads < 2) return 0;
+    if (ls->second) {
+        if ((idx[1] = find_lead(h, ls->second)) < 0) {
+            snprintf(err, errlen, "%s.hea: no %s signal (%s windows MLII and %s)", what, ls->second, ls->task,
+                     ls->second);
+            return -1;
+        }
+        return 0;
+    }
+    int others = 0;
+    for (int s = 0; s < h->n_sig; s++)
+        if (s != idx[0]) idx[1] = s, others++;
+    if (others != 1) {  /* MIT-BIH records have exactly two signals; anything else is not the data we know */
+        snprintf(err, errlen, "%s.hea: %d signals besides MLII; %s takes MLII and the record's one other lead", what,
+                 others, ls->task);
+        return -1;
+    }
+    return 0;
 }
 
 /* A lead in mV after the default zero-phase band-pass (0.5-40 Hz, preprocess.c): removes baseline
@@ -166,7 +214,20 @@ int ecg_mitdb_aami_beats(const char *what, const ecg_wfdb_ann *ann, int n_ann, l
     return n;
 }
 
-static int load_record(const char *dir, int record, beats *b, char *err, size_t errlen) {
+/* Copies beat windows into b: channel k of beat i from leads[k] (time-major, WIN_LEN x n_leads),
+ * samples past the record's ends taking the edge sample. */
+static void copy_windows(beats *b, float *const *leads, int n_leads, long n_samples, const long *at, int n) {
+    for (int i = 0; i < n; i++) {
+        float *x = b->x + (size_t)(b->n + i) * WIN_LEN * (size_t)n_leads;
+        for (int j = 0; j < WIN_LEN; j++) {
+            long s = at[i] - WIN_BEFORE + j;
+            s = s < 0 ? 0 : s >= n_samples ? n_samples - 1 : s;   /* edge padding */
+            for (int k = 0; k < n_leads; k++) x[j * n_leads + k] = leads[k][s];
+        }
+    }
+}
+
+static int load_record(const char *dir, int record, const lead_set *ls, beats *b, char *err, size_t errlen) {
     char name[32], path[1200], what[1200];
     snprintf(name, sizeof name, "%d", record);
     snprintf(what, sizeof what, "%s/%d", dir, record);
@@ -175,17 +236,13 @@ static int load_record(const char *dir, int record, beats *b, char *err, size_t 
     int32_t *adc = NULL;
     long n_invalid = 0;
     ecg_wfdb_ann *ann = NULL;
-    int n_ann = 0, rc = -1;
-    float *sig = NULL, *rr = NULL;
+    int n_ann = 0, rc = -1, idx[MAX_LEADS];
+    float *sig[MAX_LEADS] = {NULL}, *rr = NULL;
     double *t = NULL;
     int *cls = NULL;
     long *at = NULL;
     if (ecg_wfdb_read_record(dir, name, &h, &adc, &n_invalid, err, errlen)) return -1;
-    int lead = find_mlii(&h);
-    if (lead < 0) {
-        snprintf(err, errlen, "%s.hea: no MLII signal (mitdb-aami windows the MLII lead)", what);
-        goto out;
-    }
+    if (resolve_leads(&h, ls, what, idx, err, errlen)) goto out;
     if (fabs(h.fs - MITDB_FS) > 1e-9 || h.n_samples < 1) {
         snprintf(err, errlen, "%s.hea: %g Hz, %ld samples; mitdb-aami expects 360 Hz and a sample count", what,
                  h.fs, h.n_samples);
@@ -196,7 +253,8 @@ static int load_record(const char *dir, int record, beats *b, char *err, size_t 
     t = malloc((size_t)(n_ann ? n_ann : 1) * sizeof *t);
     cls = malloc((size_t)(n_ann ? n_ann : 1) * sizeof *cls);
     at = malloc((size_t)(n_ann ? n_ann : 1) * sizeof *at);
-    if (!(sig = ecg_mitdb_lead_mv(&h, adc, lead, what, err, errlen))) goto out;
+    for (int k = 0; k < ls->n_leads; k++)   /* each lead preprocessed on its own, as the single-lead task */
+        if (!(sig[k] = ecg_mitdb_lead_mv(&h, adc, idx[k], what, err, errlen))) goto out;
     if (!t || !cls || !at) {
         snprintf(err, errlen, "%s: out of memory", what);
         goto out;
@@ -212,12 +270,8 @@ static int load_record(const char *dir, int record, beats *b, char *err, size_t 
     /* RR from the task's beats (the AAMI-classed annotations): in MIT-BIH those are every QRS. */
     if (ecg_rr_features(t, n, path, rr, err, errlen)) goto out;
     if (beats_reserve(b, n, err, errlen)) goto out;
+    copy_windows(b, sig, ls->n_leads, h.n_samples, at, n);
     for (int i = 0; i < n; i++) {
-        float *x = b->x + (size_t)(b->n + i) * WIN_LEN;
-        for (int j = 0; j < WIN_LEN; j++) {
-            long s = at[i] - WIN_BEFORE + j;
-            x[j] = sig[s < 0 ? 0 : s >= h.n_samples ? h.n_samples - 1 : s];   /* edge padding */
-        }
         float *f = b->f + (size_t)(b->n + i) * N_FEATURES;
         memcpy(f, rr + (size_t)i * ECG_RR_N_FEATURES, ECG_RR_N_FEATURES * sizeof *f);
         f[F_AGE] = h.age >= 0 ? (float)h.age / 100.0f : 0.5f;
@@ -231,7 +285,7 @@ static int load_record(const char *dir, int record, beats *b, char *err, size_t 
     rc = 0;
 out:
     free(rr);
-    free(sig);
+    for (int k = 0; k < MAX_LEADS; k++) free(sig[k]);
     free(t);
     free(cls);
     free(at);
@@ -325,16 +379,42 @@ static int keep_seeded(beats *b, uint64_t seed, double fraction, int want, char 
     return 0;
 }
 
-/* intra_val: for mitdb-aami-intra's train (2) and val (1), the part of intra-train they keep. */
-static int load_beats(const char *data_dir, const char *split, int intra_val, uint64_t seed, ecg_dataset *d,
-                      char *err, size_t errlen) {
+/* Drops from recs[0 .. *n) the records the task does not read: in the sample, those absent; for
+ * a task whose second lead is named, those whose header lacks it (a header is a few hundred
+ * bytes, so this costs nothing beside reading the signals). */
+static int keep_records(const char *dir, int sample, const lead_set *ls, int *recs, int *n, char *err,
+                        size_t errlen) {
+    int kept = 0;
+    for (int i = 0; i < *n; i++) {
+        char hea[1200];
+        snprintf(hea, sizeof hea, "%s/%d.hea", dir, recs[i]);
+        if (sample && access(hea, F_OK) != 0) continue;
+        if (ls->n_leads > 1 && ls->second) {
+            ecg_wfdb_header h;
+            memset(&h, 0, sizeof h);
+            if (ecg_wfdb_read_header(hea, &h, err, errlen)) return -1;
+            int has = find_lead(&h, ls->second) >= 0;
+            ecg_wfdb_header_free(&h);
+            if (!has) continue;
+        }
+        recs[kept++] = recs[i];
+    }
+    *n = kept;
+    return 0;
+}
+
+/* intra_val: for mitdb-aami-intra's train (2) and val (1), the part of intra-train they keep.
+ * The validation records are drawn from all of DS1 whatever the lead set, so every task of the
+ * family validates on the same records (less those a task drops). */
+static int load_beats(const char *data_dir, const char *split, int intra_val, uint64_t seed, const lead_set *ls,
+                      ecg_dataset *d, char *err, size_t errlen) {
     memset(d, 0, sizeof *d);
     int which = -1;
     for (int i = 0; i < N_SPLITS && split; i++)
         if (!strcmp(split, split_names[i])) which = i;
     if (which < 0) {
-        snprintf(err, errlen, "mitdb-aami: unknown split '%s' (known: ds1, ds2, train, val, test, intra-train, "
-                 "intra-test)", split ? split : "(null)");
+        snprintf(err, errlen, "%s: unknown split '%s' (known: ds1, ds2, train, val, test, intra-train, "
+                 "intra-test)", ls->task, split ? split : "(null)");
         return -1;
     }
     const char *s = split_names[which];
@@ -367,19 +447,12 @@ static int load_beats(const char *data_dir, const char *split, int intra_val, ui
     for (int i = 0; use_ds1 && i < n1; i++)
         if (!(!strcmp(s, "train") && val[i]) && !(!strcmp(s, "val") && !val[i])) recs[n_recs++] = ds1[i];
     for (int i = 0; use_ds2 && i < n2; i++) recs[n_recs++] = ds2[i];
-    if (sample) {
-        int kept = 0;
-        for (int i = 0; i < n_recs; i++) {
-            char hea[1200];
-            snprintf(hea, sizeof hea, "%s/%d.hea", dir, recs[i]);
-            if (access(hea, F_OK) == 0) recs[kept++] = recs[i];
-        }
-        n_recs = kept;
-    }
+    if (keep_records(dir, sample, ls, recs, &n_recs, err, errlen)) return -1;
 
     beats b = {0};
+    b.c = ls->n_leads;
     for (int i = 0; i < n_recs; i++)
-        if (load_record(dir, recs[i], &b, err, errlen)) {
+        if (load_record(dir, recs[i], ls, &b, err, errlen)) {
             beats_free(&b);
             return -1;
         }
@@ -391,11 +464,11 @@ static int load_beats(const char *data_dir, const char *split, int intra_val, ui
         return -1;
     }
 
-    snprintf(d->task, sizeof d->task, "mitdb-aami");
+    snprintf(d->task, sizeof d->task, "%s", ls->task);
     snprintf(d->split, sizeof d->split, "%s", s);
     d->n = b.n;
     d->length = WIN_LEN;
-    d->channels = 1;
+    d->channels = ls->n_leads;
     d->x = b.x;
     d->y = b.y;
     d->n_classes = ECG_AAMI_N_CLASSES;
@@ -407,18 +480,30 @@ static int load_beats(const char *data_dir, const char *split, int intra_val, ui
     uint64_t hash;
     if (sample)
         snprintf(d->data_version, sizeof d->data_version,
-                 "SAMPLE, not for reporting: mitdb subset (%d records, trimmed; see its README) at %s", n_recs, dir);
+                 "SAMPLE, not for reporting: mitdb subset (%d records%s, trimmed; see its README) at %s", n_recs,
+                 ls->version, dir);
     else if (sums_hash(dir, &hash) == 0)
-        snprintf(d->data_version, sizeof d->data_version, "mitdb (%d records; SHA256SUMS fnv1a64 %016llx) at %s",
-                 n_recs, (unsigned long long)hash, dir);
+        snprintf(d->data_version, sizeof d->data_version, "mitdb (%d records%s; SHA256SUMS fnv1a64 %016llx) at %s",
+                 n_recs, ls->version, (unsigned long long)hash, dir);
     else
-        snprintf(d->data_version, sizeof d->data_version, "mitdb (%d records; no SHA256SUMS) at %s", n_recs, dir);
+        snprintf(d->data_version, sizeof d->data_version, "mitdb (%d records%s; no SHA256SUMS) at %s", n_recs,
+                 ls->version, dir);
     return 0;
 }
 
 int ecg_task_mitdb_aami_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
                              size_t errlen) {
-    return load_beats(data_dir, split, 0, seed, d, err, errlen);
+    return load_beats(data_dir, split, 0, seed, &leads_mlii, d, err, errlen);
+}
+
+int ecg_task_mitdb_2lead_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
+                              size_t errlen) {
+    return load_beats(data_dir, split, 0, seed, &leads_mlii_other, d, err, errlen);
+}
+
+int ecg_task_mitdb_2lead_v1_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d,
+                                 char *err, size_t errlen) {
+    return load_beats(data_dir, split, 0, seed, &leads_mlii_v1, d, err, errlen);
 }
 
 /* mitdb-aami-intra: the intra-patient split as a task of its own (train, val, test), so training,
@@ -433,7 +518,8 @@ int ecg_task_mitdb_intra_load(const char *data_dir, const char *split, uint64_t 
         snprintf(err, errlen, "mitdb-aami-intra: unknown split '%s' (known: train, val, test)", split ? split : "(null)");
         return -1;
     }
-    if (load_beats(data_dir, which ? "intra-train" : "intra-test", which, seed, d, err, errlen)) return -1;
+    if (load_beats(data_dir, which ? "intra-train" : "intra-test", which, seed, &leads_mlii, d, err, errlen))
+        return -1;
     snprintf(d->task, sizeof d->task, "mitdb-aami-intra");
     snprintf(d->split, sizeof d->split, "%s", split);
     return 0;
