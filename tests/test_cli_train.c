@@ -121,6 +121,49 @@ static void test_blind_candidate(void) {
     unsetenv("ECG_CACHE_DIR");
 }
 
+/* mitdb-aami-2lead through the CLI: a fusion model trains 1 epoch on x [252, 2] (both leads of
+ * the sample), eval reproduces it, predict runs it on the task's exported examples and refuses
+ * it on the one-lead task (its stem takes 2 channels), and export-onnx writes it. */
+static void test_train_two_leads(void) {
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
+    char dir[] = "/tmp/ecgbench_2lead_XXXXXX", cache[64], in[80], out[80], weights[80], onnx[80];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    setenv("ECG_CACHE_DIR", cache, 1);
+    char *train[] = {"train", "efficientecg-fusion", "--task", "mitdb-aami-2lead", "--data", "datasets/sample",
+                     "--epochs", "1", "--threads", "2", "--out", dir, "--quiet"};
+    CHECK(ecg_cmd_train(13, train) == 0, "train on two leads failed");
+    cJSON *m = read_manifest(dir);
+    const cJSON *test = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "metrics"), "test");
+    const char *task = cJSON_GetStringValue(cJSON_GetObjectItem(m, "task")),
+               *version = cJSON_GetStringValue(cJSON_GetObjectItem(m, "data_version"));
+    CHECK(task && !strcmp(task, "mitdb-aami-2lead"), "task %s", task ? task : "(none)");
+    CHECK(version && strstr(version, "leads MLII"), "data version does not name the leads: %s",
+          version ? version : "(none)");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(test, "examples")) == 371, "test examples");
+    cJSON_Delete(m);
+    char *eval[] = {"eval", dir};
+    CHECK(ecg_cmd_eval(2, eval) == 0, "eval does not reproduce the two-lead run");
+    snprintf(in, sizeof in, "%s/x.safetensors", dir);
+    snprintf(out, sizeof out, "%s/logits.safetensors", dir);
+    snprintf(weights, sizeof weights, "%s/weights.safetensors", dir);
+    snprintf(onnx, sizeof onnx, "%s/model.onnx", dir);
+    char *export[] = {"export", "mitdb-aami-2lead", "--split", "test", "--data", "datasets/sample", "--limit", "8",
+                      "--out", in};
+    CHECK(ecg_cmd_data_export(10, export) == 0, "data export");
+    char *predict[] = {"predict", "efficientecg-fusion", "--task", "mitdb-aami-2lead", "--weights", weights,
+                       "--input", in, "--out", out};
+    CHECK(ecg_cmd_predict(10, predict) == 0, "predict on two leads");
+    predict[3] = "mitdb-aami";
+    CHECK(ecg_cmd_predict(10, predict) != 0, "predict ran two-lead weights as a one-lead model");
+    char *to_onnx[] = {"export-onnx", dir, "--out", onnx};
+    CHECK(ecg_cmd_export_onnx(4, to_onnx) == 0 && access(onnx, F_OK) == 0, "export-onnx");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+    unsetenv("ECG_CACHE_DIR");
+}
+
 /* Two candidates (1 and 2 epochs) on the sample: select logs both with their validation macro-F1,
  * marks the better one (computed here from the manifests) and records the choice in its manifest;
  * a candidate that met the test split is refused. */
@@ -176,5 +219,6 @@ int main(void) {
     RUN(test_train_then_eval);
     RUN(test_blind_candidate);
     RUN(test_select);
+    RUN(test_train_two_leads);
     return test_done();
 }
