@@ -246,6 +246,41 @@ static void test_degenerate_runs_off_the_front(void) {
     CHECK(system(cmd) == 0, "cleanup");
 }
 
+/* The body of tables.md's section whose title starts with `title` (up to the next "## "), copied
+ * into buf; "" when there is none. */
+static const char *md_section(const char *md, const char *title, char *buf, size_t n) {
+    const char *p = md ? strstr(md, title) : NULL, *end = p ? strstr(p + 1, "\n## ") : NULL;
+    snprintf(buf, n, "%.*s", p ? (int)(end ? end - p : (long)strlen(p)) : 0, p ? p : "");
+    return buf;
+}
+
+/* A mitdb-aami-2lead run has its own table; the one-lead table names its lead and holds only
+ * mitdb-aami's runs. */
+static void test_two_lead_table(void) {
+    static const long conf[5][5] = {{780, 60, 45, 5, 0}, {10, 38, 2, 0, 0}, {5, 2, 43, 0, 0}, {1, 0, 0, 4, 0},
+                                    {0, 0, 1, 0, 4}};
+    ecg_run runs[2];
+    ecg_report_row rows[2];
+    made_up_row(&rows[0], &runs[0], "one-lead", 100000, conf);
+    made_up_row(&rows[1], &runs[1], "two-lead", 100000, conf);
+    runs[1].task = "mitdb-aami-2lead";
+    rows[1].task = ecg_task_find("mitdb-aami-2lead");
+    CHECK(rows[1].task != NULL, "mitdb-aami-2lead registered");
+    if (!rows[1].task) return;
+    char dir[] = "/tmp/ecgbench_2lead_tables_XXXXXX", err[256], path[160], cmd[200];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    CHECK(ecg_report_write_tables(dir, rows, 2, 0, 0, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/tables.md", dir);
+    char *md = test_read_file(path), one[8192], two[8192];
+    md_section(md, "## MIT-BIH arrhythmia, inter-patient (trained on DS1, tested on DS2), lead MLII", one, sizeof one);
+    md_section(md, "## MIT-BIH arrhythmia, two leads, inter-patient", two, sizeof two);
+    CHECK(strstr(one, "| one-lead |") && !strstr(one, "two-lead"), "one-lead table:\n%s", one);
+    CHECK(strstr(two, "| two-lead |") && !strstr(two, "one-lead"), "two-lead table:\n%s", two);
+    free(md);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
 /* `ecgbench eval` prints an undefined metric (a class with no examples, or never predicted) as
  * "-", as the tables do, not "nan". */
 static void test_metrics_print_dash(void) {
@@ -562,6 +597,7 @@ int main(void) {
     RUN(test_latency_batch_nan);
     RUN(test_metrics_print_dash);
     RUN(test_degenerate_runs_off_the_front);
+    RUN(test_two_lead_table);
     RUN(test_report_on_the_sample);
     return test_done();
 }
