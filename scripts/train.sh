@@ -42,7 +42,9 @@ LIST=${LIST:-}
 # read 12-sample frames, see models/lstm.c). On cinc2017 (9000-sample records) the CNNs' epochs
 # are long on 2 cores, hence their short schedules; the larger ones and crnn train on random 10 s
 # windows (--crop 3000, a third of the cost per example) and are validated and tested on whole
-# records.
+# records. mitdb-aami-2lead (issue 23: MLII plus the record's other lead, x [252, 2]) takes the
+# one-lead recipes of efficientecg-s and efficientecg-fusion unchanged, so the second lead is the
+# only difference between the two tables of `ecgbench report`.
 RUNS=$(cat <<'EOF'
 efficientecg-s           mitdb-aami --epochs 6 --patience 3 --class-weights none
 efficientecg-fusion      mitdb-aami --epochs 6 --patience 3 --class-weights sqrt --class-weight-cap 1.5
@@ -56,6 +58,8 @@ resnet1d-18              mitdb-aami --epochs 4 --patience 2 --class-weights none
 efficientecg-b0          mitdb-aami --epochs 4 --patience 2 --class-weights none
 efficientecg-fusion-b0   mitdb-aami --epochs 4 --patience 2 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-s           mitdb-aami-intra --epochs 4 --patience 2 --class-weights none
+efficientecg-s           mitdb-aami-2lead --epochs 6 --patience 3 --class-weights none
+efficientecg-fusion      mitdb-aami-2lead --epochs 6 --patience 3 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-s           cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
 efficientecg-b0          cinc2017   --epochs 6 --patience 3 --class-weights sqrt --batch 32 --crop 3000
 resnet1d                 cinc2017   --epochs 5 --patience 2 --class-weights sqrt --batch 32 --crop 3000
