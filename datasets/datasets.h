@@ -1,6 +1,6 @@
 /* ecgbench datasets: WFDB records (header, signals, annotations), preprocessing, QRS detection,
- * RR features and the tasks (mitdb-aami and its two-lead variants, cinc2017, synthetic). Depends on libc and its Debian
- * libraries only (not on ops/).
+ * RR features and the tasks (mitdb-aami and its two-lead variants, cinc2017, synthetic). Depends
+ * on libc and its Debian libraries only (not on ops/).
  *
  * Errors: every function that can fail returns 0 / -1 and writes a message naming the file and
  * the line (headers) or byte offset (signals, annotations) into err. Nothing here aborts or

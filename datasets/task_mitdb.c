@@ -244,8 +244,8 @@ static int load_record(const char *dir, int record, const lead_set *ls, beats *b
     if (ecg_wfdb_read_record(dir, name, &h, &adc, &n_invalid, err, errlen)) return -1;
     if (resolve_leads(&h, ls, what, idx, err, errlen)) goto out;
     if (fabs(h.fs - MITDB_FS) > 1e-9 || h.n_samples < 1) {
-        snprintf(err, errlen, "%s.hea: %g Hz, %ld samples; mitdb-aami expects 360 Hz and a sample count", what,
-                 h.fs, h.n_samples);
+        snprintf(err, errlen, "%s.hea: %g Hz, %ld samples; %s expects 360 Hz and a sample count", what, h.fs,
+                 h.n_samples, ls->task);
         goto out;
     }
     snprintf(path, sizeof path, "%s/%d.atr", dir, record);

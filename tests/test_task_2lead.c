@@ -164,27 +164,32 @@ static void test_sample_v1(void) {
     ecg_dataset_free(&two);
 }
 
-/* Writes a sample folder at dir/mitdb holding record 119 of the bundled sample with its header's
- * signal names replaced (MLII -> mlii, V1 -> v1 as asked), the .dat and .atr linked. */
-static int renamed_119(const char *dir, const char *from, const char *to) {
-    char path[1200], cwd[1024];
+/* A folder dir/mitdb marked SAMPLE (so the loader reads the records present) holding record `rec`
+ * of src/mitdb: its .dat and .atr linked, and its .hea linked too, or, when `from` is given,
+ * copied with the first `from` replaced by `to` (a renamed signal). 0 on success. */
+static int one_record_folder(const char *dir, const char *src, int rec, const char *from, const char *to) {
+    char path[1200], abs[1200], cwd[1024];
     if (!getcwd(cwd, sizeof cwd)) return -1;
+    snprintf(abs, sizeof abs, "%s%s%s/mitdb", src[0] == '/' ? "" : cwd, src[0] == '/' ? "" : "/", src);
     snprintf(path, sizeof path, "%s/mitdb", dir);
     if (mkdir(path, 0755) && access(path, F_OK)) return -1;
-    static const char *const ext[2] = {"dat", "atr"};
-    for (int e = 0; e < 2; e++) {
-        char src[1200];
-        snprintf(src, sizeof src, "%s/" SAMPLE "/mitdb/119.%s", cwd, ext[e]);
-        snprintf(path, sizeof path, "%s/mitdb/119.%s", dir, ext[e]);
+    static const char *const ext[3] = {"dat", "atr", "hea"};
+    for (int e = 0; e < 3; e++) {
+        char target[1300];
+        snprintf(target, sizeof target, "%s/%d.%s", abs, rec, ext[e]);
+        snprintf(path, sizeof path, "%s/mitdb/%d.%s", dir, rec, ext[e]);
         unlink(path);
-        if (symlink(src, path)) return -1;
+        if ((e < 2 || !from) && symlink(target, path)) return -1;
     }
-    char *hea = test_read_file(SAMPLE "/mitdb/119.hea");
-    char *at = hea ? strstr(hea, from) : NULL;
     snprintf(path, sizeof path, "%s/mitdb/SAMPLE", dir);
     FILE *f = fopen(path, "w");
-    if (f) fclose(f);
-    snprintf(path, sizeof path, "%s/mitdb/119.hea", dir);
+    if (!f) return -1;
+    fclose(f);
+    if (!from) return 0;
+    snprintf(path, sizeof path, "%s/%d.hea", abs, rec);
+    char *hea = test_read_file(path);
+    char *at = hea ? strstr(hea, from) : NULL;
+    snprintf(path, sizeof path, "%s/mitdb/%d.hea", dir, rec);
     f = at ? fopen(path, "w") : NULL;
     if (f) {
         fprintf(f, "%.*s%s%s", (int)(at - hea), hea, to, at + strlen(from));
@@ -194,6 +199,12 @@ static int renamed_119(const char *dir, const char *from, const char *to) {
     return f ? 0 : -1;
 }
 
+static void remove_folder(const char *dir) {
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "cleanup %s", dir);
+}
+
 /* A record without MLII is an error naming the record and the lead; -v1 drops a record without
  * V1; mitdb-aami-2lead takes any second lead, whatever its name. */
 static void test_missing_lead(void) {
@@ -201,19 +212,17 @@ static void test_missing_lead(void) {
     char dir[] = "/tmp/ecgbench_2lead_XXXXXX", err[1024] = "";
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     ecg_dataset d;
-    CHECK(renamed_119(dir, "MLII", "ML2") == 0, "fixture");
+    CHECK(one_record_folder(dir, SAMPLE, 119, "MLII", "ML2") == 0, "fixture");
     CHECK(ecg_task_load("mitdb-aami-2lead", "ds1", dir, 1, &d, err, sizeof err) == -1, "no MLII accepted");
     CHECK(strstr(err, "119.hea") && strstr(err, "no MLII") && strstr(err, "mitdb-aami-2lead"), "message: %s", err);
-    CHECK(renamed_119(dir, " V1", " V3") == 0, "fixture");
+    CHECK(one_record_folder(dir, SAMPLE, 119, " V1", " V3") == 0, "fixture");
     CHECK(ecg_task_load("mitdb-aami-2lead-v1", "ds1", dir, 1, &d, err, sizeof err) == 0 && d.n == 0,
           "a record without V1 kept by -v1 (%d beats): %s", d.n, err);
     ecg_dataset_free(&d);
     CHECK(ecg_task_load("mitdb-aami-2lead", "ds1", dir, 1, &d, err, sizeof err) == 0 && d.n == 326,
           "V3 as the second lead: %d beats: %s", d.n, err);
     ecg_dataset_free(&d);
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0, "cleanup");
+    remove_folder(dir);
 }
 
 /* Through the cache, the three tasks' test splits come back as themselves (a shared key would
@@ -233,9 +242,7 @@ static void test_cache_keys(void) {
                   pass, tasks[t], d.n, d.channels, hit);
             ecg_dataset_free(&d);
         }
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0, "cleanup");
+    remove_folder(dir);
 }
 
 /* ---------------------------------------------------------------- full data */
@@ -246,20 +253,9 @@ static void test_cache_keys(void) {
 static void test_114_by_name(void) {
     char full[1024];
     if (!test_data_dir("mitdb/114.hea mitdb/114.dat mitdb/114.atr", full, sizeof full)) return;
-    char dir[] = "/tmp/ecgbench_114_XXXXXX", path[1200], src[1200], cwd[1024];
-    CHECK(mkdtemp(dir) != NULL && getcwd(cwd, sizeof cwd), "mkdtemp");
-    snprintf(path, sizeof path, "%s/mitdb", dir);
-    CHECK(mkdir(path, 0755) == 0, "mkdir");
-    static const char *const ext[3] = {"hea", "dat", "atr"};
-    for (int e = 0; e < 3; e++) {
-        if (full[0] == '/') snprintf(src, sizeof src, "%s/mitdb/114.%s", full, ext[e]);
-        else snprintf(src, sizeof src, "%s/%s/mitdb/114.%s", cwd, full, ext[e]);
-        snprintf(path, sizeof path, "%s/mitdb/114.%s", dir, ext[e]);
-        CHECK(symlink(src, path) == 0, "link %s", src);
-    }
-    snprintf(path, sizeof path, "%s/mitdb/SAMPLE", dir);
-    FILE *f = fopen(path, "w");
-    if (f) fclose(f);
+    char dir[] = "/tmp/ecgbench_114_XXXXXX", err[1024] = "";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    CHECK(one_record_folder(dir, full, 114, NULL, NULL) == 0, "fixture");
     ecg_dataset two, one;
     if (load("mitdb-aami-2lead", dir, "ds1", &two) == 0) {
         int idx0 = -1, idx1 = -1;
@@ -276,11 +272,10 @@ static void test_114_by_name(void) {
         }
         ecg_dataset_free(&two);
     }
-    CHECK(ecg_task_load("mitdb-aami-2lead-v1", "ds1", dir, 1, &two, path, sizeof path) == 0 && two.n == 0,
-          "-v1 kept 114 (V5 and MLII): %d beats", two.n);
+    CHECK(ecg_task_load("mitdb-aami-2lead-v1", "ds1", dir, 1, &two, err, sizeof err) == 0 && two.n == 0,
+          "-v1 kept 114 (V5 and MLII): %d beats %s", two.n, err);
     ecg_dataset_free(&two);
-    snprintf(path, sizeof path, "rm -rf '%s'", dir);
-    CHECK(system(path) == 0, "cleanup");
+    remove_folder(dir);
 }
 
 /* On the full data: -v1 reads every DS1/DS2 record but 100, 103, 114, 117, 123, 124, and
