@@ -1,6 +1,7 @@
 #include "harness.h"
 #include "ops/rng.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -121,6 +122,16 @@ const char *test_data_dir(const char *probes, char *buf, size_t n) {
     if (test_find_data(probes, buf, n, missing, sizeof missing)) return buf;
     test_skip("no %s under $ECG_DATA_DIR, data/ or ../shared/data (make data)", missing);
     return NULL;
+}
+
+int test_count_temp_files(const char *dir) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (strstr(e->d_name, ".tmp")) n++;
+    if (d) closedir(d);
+    return n;
 }
 
 char *test_read_file(const char *path) {

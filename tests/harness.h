@@ -82,6 +82,9 @@ const char *test_find_data(const char *probes, char *buf, size_t n, char *missin
 /* A whole file, NUL-terminated (free it); NULL if it cannot be read. */
 char *test_read_file(const char *path);
 
+/* Files in dir whose name contains ".tmp" (a writer's leftovers). */
+int test_count_temp_files(const char *dir);
+
 /* Runs a command function (ecg_cmd_*) with its standard output captured; returns the output
  * (free it; NULL on failure) and the command's exit code in *rc. */
 char *test_capture_stdout(int (*cmd)(int, char **), int argc, char **argv, int *rc);

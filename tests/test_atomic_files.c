@@ -4,7 +4,6 @@
  * SHA-256 (runs/files.h). A full disk is simulated with ECG_TEST_FAIL_WRITE (the writes of one file
  * fail with ENOSPC). */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +19,6 @@
 #include "harness.h"
 
 static char scratch[] = "/tmp/ecgbench_atomic_XXXXXX";
-
-/* Files in dir whose name contains ".tmp" (a writer's leftovers). */
-static int temp_files(const char *dir) {
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (strstr(e->d_name, ".tmp")) n++;
-    if (d) closedir(d);
-    return n;
-}
 
 static void put(const char *path, const char *text) {
     FILE *f = fopen(path, "w");
@@ -107,7 +95,7 @@ static void test_full_disk_keeps_the_earlier_file(void) {
         CHECK(text && !strcmp(text, "the earlier file\n"), "%s: the earlier file was not kept: '%.40s'", names[i],
               text ? text : "(none)");
         free(text);
-        CHECK(temp_files(dir) == 0, "%s: a temporary file was left in %s", names[i], dir);
+        CHECK(test_count_temp_files(dir) == 0, "%s: a temporary file was left in %s", names[i], dir);
     }
     /* and without the failure, the same writers replace the file */
     snprintf(path, sizeof path, "%s/plain.txt", dir);
@@ -121,7 +109,7 @@ static void test_full_disk_keeps_the_earlier_file(void) {
     if (a.f) fputs("half", a.f);
     ecg_atomic_abort(&a);
     text = test_read_file(path);
-    CHECK(text && !strcmp(text, "new") && temp_files(dir) == 0, "abort");
+    CHECK(text && !strcmp(text, "new") && test_count_temp_files(dir) == 0, "abort");
     free(text);
     /* a folder that does not exist: the reason, not a crash */
     CHECK(ecg_atomic_write("/nonexistent/dir/x", "a", 1, err, sizeof err) == -1 && strstr(err, "No such file"),
@@ -195,7 +183,7 @@ static void test_kill_after_the_second_rename(void) {
         CHECK(got && !strcmp(got, nth == 1 ? "one\n" : "two\n"), "#%d: '%s' after the kill", nth, got ? got : "");
         free(got);
     }
-    CHECK(temp_files(scratch) == 0, "a killed writer left a temporary file after its rename");
+    CHECK(test_count_temp_files(scratch) == 0, "a killed writer left a temporary file after its rename");
 }
 
 /* A dead writer's temporary files are swept, a live writer's (this process's) and files that only
@@ -218,7 +206,7 @@ static void test_sweep_removes_dead_writers_files(void) {
         put(path, "kept");
     }
     CHECK(ecg_atomic_sweep(dir, err, sizeof err) == 1, "sweep: %s", err);
-    CHECK(temp_files(dir) == 3, "%d temporary files left, want the 3 not a dead writer's", temp_files(dir));
+    CHECK(test_count_temp_files(dir) == 3, "%d temporary files left, want the 3 not a dead writer's", test_count_temp_files(dir));
     snprintf(path, sizeof path, "%s/missing", scratch);
     CHECK(ecg_atomic_sweep(path, err, sizeof err) == 0, "a missing folder: %s", err);
 }

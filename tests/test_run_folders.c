@@ -7,7 +7,6 @@
  * over a finished run, and with ECG_TEST_KILL_AFTER right after every rename of a train --force
  * and a report --force. */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
@@ -27,17 +26,6 @@
 #include "harness.h"
 
 static char scratch[] = "/tmp/ecgbench_folders_XXXXXX";
-
-/* Files in dir whose name contains ".tmp" (a writer's leftovers). */
-static int temp_files(const char *dir) {
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (strstr(e->d_name, ".tmp")) n++;
-    if (d) closedir(d);
-    return n;
-}
 
 static void sha_of(const char *path, char hex[65]) {
     char err[512];
@@ -280,7 +268,7 @@ static void test_train_over_a_finished_run(void) {
     CHECK(ecg_run_read(run2, &r, err, sizeof err) == -1 && strstr(err, "does not match"),
           "a retrained folder under the old manifest was read as a run: '%s'", err);
     ecg_run_free(&r);
-    CHECK(temp_files(run2) == 0, "a temporary file was left in %s", run2);
+    CHECK(test_count_temp_files(run2) == 0, "a temporary file was left in %s", run2);
 }
 
 /* `report --out DIR` over a finished report: refused without --force; run.json names every file
@@ -313,7 +301,7 @@ static void test_report_folder(void) {
     free(said);
     unsetenv("ECG_TEST_FAIL_WRITE");
     CHECK(rc == 1 && access(path, F_OK) != 0, "a report whose run.json failed left a run.json");
-    CHECK(temp_files(rep) == 0, "a temporary file was left in %s", rep);
+    CHECK(test_count_temp_files(rep) == 0, "a temporary file was left in %s", rep);
 }
 
 /* ---- kills at exact points (ECG_TEST_KILL_AFTER, ops/atomic_file.h) */
@@ -431,7 +419,7 @@ static void test_train_killed_at_each_rename(void) {
         CHECK(!strcmp(got, want), "kill after %s: resumed to other weights than the uninterrupted run's", at[k]);
         CHECK(ecg_run_read(kdir, &r, err, sizeof err) == 0, "kill after %s, resumed: %s", at[k], err);
         ecg_run_free(&r);
-        CHECK(temp_files(kdir) == 0, "kill after %s: --resume left a temporary file", at[k]);
+        CHECK(test_count_temp_files(kdir) == 0, "kill after %s: --resume left a temporary file", at[k]);
         resumed++;
     }
     printf("  kills: %d left the old run, %d the new one, %d a folder refused as unfinished; %d resumed to the "
@@ -485,7 +473,7 @@ static void test_report_killed_at_each_rename(void) {
         said = test_capture_stdout(ecg_cmd_report, 12, report_argv, &rc);
         free(said);
         CHECK(rc == 0 && access(path, F_OK) == 0, "kill after %s: the next report --force failed", point);
-        CHECK(temp_files(krep) == 0, "kill after %s: report --force left a temporary file", point);
+        CHECK(test_count_temp_files(krep) == 0, "kill after %s: report --force left a temporary file", point);
         redone += rc == 0;
     }
     cJSON_Delete(j);
