@@ -63,6 +63,7 @@ int ecg_cmd_rss_probe(int argc, char **argv);   /* bench/rss_probe.c: one infere
 int ecg_cmd_models(int argc, char **argv);      /* cli/cmd_models.c */
 int ecg_cmd_info(int argc, char **argv);        /* cli/cmd_models.c: per-layer table of a model */
 int ecg_cmd_export_onnx(int argc, char **argv); /* cli/cmd_export_onnx.c: a run as an ONNX model */
+int ecg_cmd_reconstruct(int argc, char **argv); /* cli/cmd_reconstruct.c: an autoencoder's beats and reconstructions */
 int ecg_cmd_predict(int argc, char **argv);     /* cli/cmd_predict.c: logits for examples in a safetensors file */
 /* `ecgbench data SUB ...` (cli/cmd_data.c) and its subcommands, one file each. */
 int ecg_cmd_data(int argc, char **argv);

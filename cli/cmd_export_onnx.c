@@ -9,12 +9,14 @@
 #include "bench/bench.h"
 #include "cli/cli.h"
 #include "export/onnx_export.h"
+#include "models/models.h"
 #include "runs/runs.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench export-onnx DIR --out MODEL.onnx [--f32-weights]\n"
                "  DIR holds a run's manifest.json and weights (ecgbench train or compress). The model takes\n"
-               "  x F32 [N, T, C] (and features F32 [N, F] for the fusion models) and gives logits F32 [N, K],\n"
+               "  x F32 [N, T, C] (and features F32 [N, F] for the fusion models) and gives logits F32 [N, K]\n"
+               "  (an autoencoder, lstm-ae: reconstruction F32 [N, T, C]), as `ecgbench predict` names them,\n"
                "  N symbolic; ONNX opset %d. int8 runs export in QDQ form, fp16 runs with FLOAT16 weights\n"
                "  and a Cast each (--f32-weights: widened to F32 instead).\n",
             ECG_ONNX_OPSET);
@@ -57,7 +59,8 @@ int ecg_cmd_export_onnx(int argc, char **argv) {
     ecg_onnx_opts o = {.q = m.int8 ? &m.q : NULL,
                        .fp16_weights = !f32_weights && !strcmp(r.variant, "fp16"),
                        .producer = ri.git_commit,
-                       .doc = doc};
+                       .doc = doc,
+                       .output = ecg_objective_output(ecg_model_objective(r.model))};
     int rc = ecg_onnx_export(m.int8 ? &m.gi : &m.g, &o, out, err, sizeof err);
     if (rc) fprintf(stderr, "ecgbench export-onnx: %s: %s\n", r.dir, err);
     else

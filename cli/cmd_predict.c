@@ -1,8 +1,10 @@
-/* `ecgbench predict MODEL --task T --weights W --input F --out L`: logits of a model for examples
+/* `ecgbench predict MODEL --task T --weights W --input F --out L`: a model's output for examples
  * given as safetensors (as `ecgbench data export` writes them: "x" F32 [N, T, C], and "features"
  * F32 [N, F] for models that take patient features), through the XNNPACK executor, the same path
- * as `ecgbench eval` (ecg_evaluate). Writes "logits" F32 [N, K]. The model is sized for task T
- * without loading its data; the weights are loaded strictly (every tensor, exact shapes). */
+ * as `ecgbench eval`. Writes a classifier's "logits" F32 [N, K] (ecg_evaluate), or an
+ * autoencoder's "reconstruction" F32 [N, T, C] (ecg_reconstruct, what eval's MSE is taken of).
+ * The model is sized for task T without loading its data; the weights are loaded strictly (every
+ * tensor, exact shapes). */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <math.h>
@@ -21,7 +23,8 @@ static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench predict MODEL --task T --weights W.safetensors --input F.safetensors --out L.safetensors\n"
                "                        [--threads N] [--batch N]\n"
                "  F holds x F32 [N, T, C] (and features F32 [N, F] for the fusion models), as `ecgbench data export`\n"
-               "  writes it; L gets logits F32 [N, K]. The model is sized for task T (length, leads, classes, features).\n"
+               "  writes it; L gets logits F32 [N, K] (an autoencoder, lstm-ae: reconstruction F32 [N, T, C]).\n"
+               "  The model is sized for task T (length, leads, classes, features).\n"
                "  --threads N  0: all cores (default)    --batch N  examples per executor run (default 64)\n"
                "  --manifest M  the run's manifest.json: a channel-pruned run's graph is rebuilt from it\n"
                "  An int8 weights file (ecgbench compress --int8) runs on the int8 path, as eval runs it.\n");
@@ -95,20 +98,6 @@ static int input_dataset(const ecg_st_file *f, const char *path, const ecg_task 
     return 0;
 }
 
-static int write_logits(const char *path, const float *logits, int n, int k, const char *const *meta, int n_meta,
-                        char *err, size_t errlen) {
-    ecg_st_tensor t;
-    memset(&t, 0, sizeof t);
-    snprintf(t.name, sizeof t.name, "logits");
-    t.dtype = ECG_DT_F32;
-    t.rank = 2;
-    t.shape[0] = n;
-    t.shape[1] = k;
-    t.data = (const uint8_t *)logits;
-    t.nbytes = (size_t)n * (size_t)k * sizeof(float);
-    return ecg_st_write(path, &t, 1, meta, n_meta, err, errlen);
-}
-
 typedef struct {
     const char *model, *task_name, *weights, *input, *out, *manifest;
     int threads, batch;
@@ -165,7 +154,8 @@ int ecg_cmd_predict(int argc, char **argv) {
     ecg_run_model rm = {0};
     ecg_st_file f = {0};
     ecg_dataset d = {0};
-    float *logits = NULL;
+    ecg_st_tensor t = {.dtype = ECG_DT_F32};
+    float *y = NULL;
     int rc = 1;
     /* the run a manifest (or the registry) describes, with these weights: an int8 file runs on
      * the int8 path, a channel-pruned graph is rebuilt from the manifest, as eval does */
@@ -176,19 +166,32 @@ int ecg_cmd_predict(int argc, char **argv) {
         input_dataset(&f, input, task, rm.g.n_inputs > 1, &d, err, sizeof err))
         goto done;
     ecg_st_free(&f); /* d holds copies */
-    ecg_metrics m;
-    if (!(logits = malloc((size_t)d.n * (size_t)d.n_classes * sizeof *logits))) {
+    /* logits [N, K], or an autoencoder's output, shaped as its input [N, T, C] */
+    ecg_objective obj = ecg_model_objective(model);
+    int ae = obj == ECG_OBJECTIVE_RECONSTRUCT;
+    snprintf(t.name, sizeof t.name, "%s", ecg_objective_output(obj));
+    t.shape[0] = d.n;
+    if (ae) t.rank = 3, t.shape[1] = d.length, t.shape[2] = d.channels;
+    else t.rank = 2, t.shape[1] = d.n_classes;
+    t.nbytes = (size_t)d.n * (size_t)(ae ? d.length * d.channels : d.n_classes) * sizeof(float);
+    if (!(y = malloc(t.nbytes))) {
         snprintf(err, sizeof err, "out of memory");
         goto done;
     }
-    if (ecg_run_predict(&rm, &d, o.batch, o.threads, &m, logits, err, sizeof err)) goto done;
+    ecg_metrics m;
+    if (ae ? ecg_reconstruct(rm.int8 ? &rm.gi : &rm.g, rm.int8 ? &rm.q : NULL, &d, o.batch, o.threads, y, err,
+                             sizeof err)
+           : ecg_run_predict(&rm, &d, o.batch, o.threads, &m, y, err, sizeof err))
+        goto done;
+    t.data = (const uint8_t *)y;
     const char *meta[] = {"model", model, "task", task->name, "weights", weights, "input", input};
-    if (write_logits(out, logits, d.n, d.n_classes, meta, 4, err, sizeof err)) goto done;
-    printf("%s: logits [%d, %d] of %s (task %s, weights %s)\n", out, d.n, d.n_classes, model, task->name, weights);
+    char s[128];
+    if (ecg_st_write(out, &t, 1, meta, 4, err, sizeof err)) goto done;
+    printf("%s: %s %s of %s (task %s, weights %s)\n", out, t.name, dims(&t, s, sizeof s), model, task->name, weights);
     rc = 0;
 done:
     if (rc) fprintf(stderr, "ecgbench predict: %s\n", err);
-    free(logits);
+    free(y);
     ecg_run_free(&r);
     ecg_st_free(&f);
     ecg_dataset_free(&d);

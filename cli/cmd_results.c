@@ -118,14 +118,20 @@ static int print_autoencoders(const ecg_run *runs, int n_runs) {
         if (ecg_model_objective(runs[r].model) != ECG_OBJECTIVE_RECONSTRUCT) continue;
         const cJSON *m = runs[r].man, *metrics = cJSON_GetObjectItemCaseSensitive(m, "metrics");
         if (!rows++)
-            printf("**autoencoders**, reconstruction MSE (all zeros: the MSE of reconstructing every value as 0)\n\n"
-                   "| model | task | params | train MSE | val MSE | test MSE | test all zeros | epochs (best) |\n"
-                   "|---|---|---:|---:|---:|---:|---:|---:|\n");
-        char tr[32], va[32], te[32], z[32];
-        printf("| %s | %s | %.0f | %s | %s | %s | %s | %.0f (%.0f) |\n", runs[r].model, runs[r].task,
+            printf("**autoencoders**, reconstruction MSE (all zeros: the MSE of reconstructing every value as 0; "
+                   "unexplained: test MSE / all zeros, the share of the test beats' energy the reconstruction "
+                   "misses)\n\n"
+                   "| model | task | params | train MSE | val MSE | test MSE | test all zeros | unexplained %% | "
+                   "epochs (best) |\n"
+                   "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        char tr[32], va[32], te[32], z[32], share[32] = "-";
+        const cJSON *test = cJSON_GetObjectItemCaseSensitive(metrics, "test");
+        double zero = ecg_json_num(test, "zero_mse"), mse = ecg_json_num(test, "mse");
+        if (isfinite(mse) && zero > 0) snprintf(share, sizeof share, "%.1f", 100 * mse / zero);
+        printf("| %s | %s | %.0f | %s | %s | %s | %s | %s | %.0f (%.0f) |\n", runs[r].model, runs[r].task,
                ecg_json_num(m, "params"), mse_cell(tr, sizeof tr, metrics, "train", "mse"),
                mse_cell(va, sizeof va, metrics, "val", "mse"), mse_cell(te, sizeof te, metrics, "test", "mse"),
-               mse_cell(z, sizeof z, metrics, "test", "zero_mse"), ecg_json_num(m, "epochs_run"),
+               mse_cell(z, sizeof z, metrics, "test", "zero_mse"), share, ecg_json_num(m, "epochs_run"),
                ecg_json_num(m, "best_epoch"));
     }
     if (rows) printf("\n");

@@ -27,7 +27,8 @@ static const command commands[] = {
     {"compare", ecg_cmd_compare, "A.csv B.csv: two results.csv (two machines, commits) side by side with ratios"},
     {"rss-probe", ecg_cmd_rss_probe, "DIR [--batch N]: one inference in this process (what report measures peak RSS of)"},
     {"export-onnx", ecg_cmd_export_onnx, "DIR --out MODEL.onnx: a run as an ONNX model (int8 in QDQ form), for ONNX Runtime"},
-    {"predict", ecg_cmd_predict, "MODEL --task T --weights W --input F --out L: logits for examples in a safetensors file"},
+    {"reconstruct", ecg_cmd_reconstruct, "DIR --out FILE.csv: an autoencoder's reconstruction MSE per class and each class's median beat"},
+    {"predict", ecg_cmd_predict, "MODEL --task T --weights W --input F --out L: logits (an autoencoder: its reconstruction) for examples in a safetensors file"},
     {"baseline", ecg_cmd_baseline, "dechazal [--data D] [--out DIR]: de Chazal 2004 linear discriminants, DS1 -> DS2"},
     {"data", ecg_cmd_data, "datasets: class counts per split (info), a split as safetensors (export), QRS and P-wave detector checks (qrs-eval, p-eval)"},
 };

@@ -3,9 +3,9 @@
  * protobuf-c on the onnx.proto that Debian's python3-onnx ships (generated at build time).
  *
  * The exported model takes what `ecgbench predict` takes and gives what it gives: input "x"
- * F32 [N, T, C], for the fusion models also "features" F32 [N, F], output "logits" F32 [N, K];
- * N is the symbolic dimension "N". Inference semantics: dropout is the identity, batchnorm uses
- * its running statistics. */
+ * F32 [N, T, C], for the fusion models also "features" F32 [N, F], output "logits" F32 [N, K] (an
+ * autoencoder's "reconstruction" F32 [N, T, C]: ecg_onnx_opts.output); N is the symbolic dimension
+ * "N". Inference semantics: dropout is the identity, batchnorm uses its running statistics. */
 #ifndef ECG_ONNX_EXPORT_H
 #define ECG_ONNX_EXPORT_H
 
@@ -28,6 +28,9 @@ typedef struct {
     int fp16_weights;
     const char *producer;       /* producer_version; NULL: "" */
     const char *doc;            /* the model's doc_string (e.g. the run it came from); may be NULL */
+    /* The graph output's name, as `ecgbench predict` names the tensor (ecg_objective_output);
+     * NULL: "logits". */
+    const char *output;
 } ecg_onnx_opts;
 
 /* Serialises g (its output set, weights loaded) into a new buffer (*buf, *len; free() it).

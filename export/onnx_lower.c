@@ -35,6 +35,7 @@ typedef struct {
     char **nct;      /* per value of per-sample rank 2: the tensor [N, C, T]; NULL until made */
     char *input0;    /* the graph's first input, for the batch size */
     char *batch;     /* [1] int64 holding N, made on first use */
+    const char *output; /* the graph output's name */
     char *err;
     size_t errlen;
 } lower;
@@ -497,7 +498,7 @@ static int lower_graph(lower *L) {
     const ecg_shape *os = vshape(L, g->output);
     int64_t dims[ECG_MAX_RANK + 1] = {0};
     for (int k = 0; k < os->rank; k++) dims[k + 1] = os->d[k];
-    ob_output(&L->b, native(L, g->output), "logits", dims, os->rank + 1);
+    ob_output(&L->b, native(L, g->output), L->output, dims, os->rank + 1);
     return L->b.oom ? (snprintf(L->err, L->errlen, "out of memory writing the graph output"), -1) : 0;
 }
 
@@ -505,7 +506,7 @@ int ecg_onnx_export_mem(const ecg_graph *g, const ecg_onnx_opts *o, uint8_t **bu
                         size_t errlen) {
     static const ecg_onnx_opts none = {0};
     if (!o) o = &none;
-    lower L = {.g = g, .q = o->q, .err = err, .errlen = errlen};
+    lower L = {.g = g, .q = o->q, .output = o->output ? o->output : "logits", .err = err, .errlen = errlen};
     ob_init(&L.b);
     L.b.fp16_weights = o->fp16_weights;
     L.ntc = calloc((size_t)(g->n_values ? g->n_values : 1), sizeof *L.ntc);

@@ -25,6 +25,9 @@ ecg_model_cfg ecg_model_cfg_default(int length, int channels, int classes);
 typedef enum { ECG_OBJECTIVE_CLASSIFY = 0, ECG_OBJECTIVE_RECONSTRUCT } ecg_objective;
 /* "classification" or "reconstruction", as manifests record it. */
 const char *ecg_objective_name(ecg_objective o);
+/* The name its output goes by outside ecgbench (the tensor `ecgbench predict` writes, the output of
+ * the ONNX export): "logits" [N, classes], or an autoencoder's "reconstruction" [N, length, channels]. */
+const char *ecg_objective_output(ecg_objective o);
 /* The autoencoders' code value: a node of this name gives the code a later model reads. */
 #define ECG_AE_CODE_NODE "code"
 

@@ -62,6 +62,10 @@ const char *ecg_objective_name(ecg_objective o) {
     return o == ECG_OBJECTIVE_RECONSTRUCT ? "reconstruction" : "classification";
 }
 
+const char *ecg_objective_output(ecg_objective o) {
+    return o == ECG_OBJECTIVE_RECONSTRUCT ? "reconstruction" : "logits";
+}
+
 ecg_objective ecg_model_objective(const char *name) {
     const ecg_model_def *m = name ? ecg_model_find(name) : NULL;
     return m ? m->objective : ECG_OBJECTIVE_CLASSIFY;

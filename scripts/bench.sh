@@ -12,9 +12,12 @@
 #      and sd over seeds), ablation.csv, per_class.csv, confusion.csv, layers.csv (with per-layer
 #      latency), sweep.csv, latency.csv, tables.md/.tex, run.json; with ONNX Runtime's layers,
 #      layers_vs_ort.csv and layers_vs_ort.md (bench/peers/ort_layers.js: where ecgbench loses)
+#      and for each autoencoder (lstm-ae) its MSE per class and each class's median test beat with
+#      its reconstruction (ecgbench reconstruct -> reconstruction_RUN.csv)
 #   5. plots (gnuplot, PNG and SVG): accuracy against latency and against size per dataset with the
-#      Pareto front, the pruning sweep, training curves, and for each trained run its per-layer
-#      FLOPs and latency (layers_RUN) and its confusion heat map (confusion_RUN)
+#      Pareto front, the pruning sweep, training curves, for each trained run its per-layer
+#      FLOPs and latency (layers_RUN) and its confusion heat map (confusion_RUN), and each
+#      autoencoder's beats and reconstructions (reconstruction_RUN)
 # Each step prints one line: its number, what it does, an estimate (the previous run's measured
 # time when OUT holds one, else a default per run) and its time once done. The tools' own output
 # goes to OUT/logs/N-STEP.log; a failing step prints the end of its log. A summary closes.
@@ -75,11 +78,16 @@ if [ $quick = 1 ]; then
 fi
 
 runs=()
-peer_runs=()   # the trained runs: f32 weights a torch.nn port loads unchanged (no sparse or int8 files);
-               # also the runs plotted layer by layer
+peer_runs=()   # the trained runs: f32 weights a torch.nn port loads unchanged (no sparse or int8 files)
+plot_runs=()   # the trained classifiers, plotted layer by layer and as confusion matrices
+ae_runs=()     # the autoencoders (lstm-ae): no accuracy or latency rows; their beats and reconstructions
 for d in models/weights/*/ models/compressed/*/; do
-  [ -f "$d/manifest.json" ] && runs+=("${d%/}")
-  [ -f "$d/manifest.json" ] && [[ "$d" == models/weights/* ]] && peer_runs+=("${d%/}")
+  [ -f "$d/manifest.json" ] || continue
+  runs+=("${d%/}")
+  [[ "$d" == models/weights/* ]] || continue
+  peer_runs+=("${d%/}")
+  if grep -qs '"objective":[[:space:]]*"reconstruction"' "$d/manifest.json"; then ae_runs+=("${d%/}")
+  else plot_runs+=("${d%/}"); fi
 done
 [ ${#runs[@]} -gt 0 ] || { echo "bench.sh: no committed runs under models/ (make train)" >&2; exit 1; }
 
@@ -175,6 +183,10 @@ step_report() {
   [ -n "$py" ] && latency+=(--latency "$out/latency_torch.csv")
   [ -s "$out/latency_ort.csv" ] && latency+=(--latency "$out/latency_ort.csv")
   "$bin" report --force --out "$out" --data "$data" "${layer_reps[@]}" "${latency[@]}" # make bench redoes its report
+  local r
+  for r in "${ae_runs[@]}"; do
+    "$bin" reconstruct "$r" --data "$data" --out "$out/reconstruction_$(basename "$r").csv"
+  done
   # each layer's time beside ONNX Runtime's (its profiler), and where ecgbench loses
   if [ -s "$out/layers_ort.csv" ]; then
     node bench/peers/ort_layers.js "$out/layers.csv" "$out/layers_ort.csv" "$out/latency_ort.csv" \
@@ -189,7 +201,10 @@ step_plots() {
   gnuplot -e "outdir='$out'" reports/sweep.gp
   gnuplot -e "outdir='$out'; runs='$(for r in "${runs[@]}"; do [ -s "$r/epochs.csv" ] && printf '%s ' "$r"; done)'" \
     reports/training.gp
-  for r in "${peer_runs[@]}"; do
+  for r in "${ae_runs[@]}"; do
+    gnuplot -e "outdir='$out'; run='$(basename "$r")'" reports/reconstruction.gp
+  done
+  for r in "${plot_runs[@]}"; do
     name=$(basename "$r")
     gnuplot -e "outdir='$out'; run='$name'" reports/confusion.gp
     gnuplot -e "outdir='$out'; run='$name'" reports/layers.gp
@@ -222,7 +237,11 @@ for ds in $(tail -n +2 "$out/results.csv" | cut -d, -f1 | sort -u); do
   for k in latency size; do expected+=("accuracy_${k}_$ds.png" "accuracy_${k}_$ds.svg"); done
 done
 [ "$(wc -l < "$out/sweep.csv")" -gt 1 ] && expected+=(sweep.png sweep.svg)
-for r in "${peer_runs[@]}"; do
+for r in "${ae_runs[@]}"; do
+  name=$(basename "$r")
+  expected+=("reconstruction_$name.csv" "reconstruction_$name.png" "reconstruction_$name.svg")
+done
+for r in "${plot_runs[@]}"; do
   name=$(basename "$r")
   expected+=("confusion_$name.png" "confusion_$name.svg" "layers_$name.png" "layers_$name.svg")
 done

@@ -60,6 +60,7 @@ efficientecg-fusion-b0   mitdb-aami --epochs 4 --patience 2 --class-weights sqrt
 efficientecg-s           mitdb-aami-intra --epochs 4 --patience 2 --class-weights none
 efficientecg-s           mitdb-aami-2lead --epochs 6 --patience 3 --class-weights none
 efficientecg-fusion      mitdb-aami-2lead --epochs 6 --patience 3 --class-weights sqrt --class-weight-cap 1.5
+lstm-ae                  mitdb-aami --epochs 30 --patience 5
 efficientecg-s           cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
 efficientecg-b0          cinc2017   --epochs 6 --patience 3 --class-weights sqrt --batch 32 --crop 3000
 resnet1d                 cinc2017   --epochs 5 --patience 2 --class-weights sqrt --batch 32 --crop 3000

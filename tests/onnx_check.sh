@@ -5,14 +5,15 @@
 #   2. python3-onnx's checker accepts it (onnx.checker.check_model, full_check: with shape inference);
 #   3. ONNX Runtime (npm onnxruntime-node, installed into BUILD/onnxruntime by bench/peers/ort_install.sh)
 #      runs it on the bundled sample's test examples (up to 200 beats, or the 30 s records there are)
-#      and bench/peers/ort_check.js compares its logits with `ecgbench predict` on the same file:
-#      max |diff| <= 1e-4 for f32 runs (pruned, channel-pruned and fp16 included), the same class on
-#      >= 99.9% of the examples for int8;
+#      and bench/peers/ort_check.js compares its logits (an autoencoder's reconstruction) with
+#      `ecgbench predict` on the same file: max |diff| <= 1e-4 for f32 runs (pruned, channel-pruned
+#      and fp16 included), the same class on >= 99.9% of the examples for int8;
 #   4. the every-op graph of test_onnx_export (every op kind, beside $ECGBENCH's build) against the
 #      reference executor's logits in ONNX Runtime, <= 1e-4.
 # Step 3 is skipped with one line when node or the package is missing (or ECG_ORT=off); ECG_ONNX=off
 # skips everything. Usage: tests/onnx_check.sh [PATH/TO/ecgbench] (default: $ECGBENCH_RELEASE, else
 # $ECGBENCH); ONNX Runtime goes into the binary's build folder (BUILD/onnxruntime) or $ECG_ORT_DIR.
+# ECG_ONNX_RUNS='DIR...' checks those run folders instead of the committed ones (a run not committed yet).
 set -u
 bin=${1:-${ECGBENCH_RELEASE:-${ECGBENCH:-}}}
 [ -n "$bin" ] || { echo "usage: tests/onnx_check.sh PATH/TO/ecgbench (or ECGBENCH=...)" >&2; exit 2; }
@@ -46,7 +47,7 @@ fi
 start=$(date +%s)
 passed=0 failed=0
 [ "$ort" = 1 ] && printf '  %-44s %-9s %12s %8s %6s %8s\n' run variant "max |diff|" agree n "ORT ms"
-for d in models/weights/* models/compressed/*; do
+for d in ${ECG_ONNX_RUNS:-models/weights/* models/compressed/*}; do
   [ -f "$d/manifest.json" ] || continue
   name=$(basename "$d")
   read -r model task weights variant < <("$py" -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["model"], m["task"], m["weights"], m.get("variant", "f32"))' "$d/manifest.json")
@@ -63,12 +64,12 @@ for d in models/weights/* models/compressed/*; do
     echo "  not ok  $name: data export $task: $(tail -n 1 "$tmp/log")"; failed=$((failed + 1)); continue
   fi
   if ! "$bin" predict "$model" --task "$task" --weights "$d/$weights" --manifest "$d/manifest.json" --input "$input" \
-       --out "$tmp/logits.safetensors" >"$tmp/log" 2>&1; then
+       --out "$tmp/predicted.safetensors" >"$tmp/log" 2>&1; then
     echo "  not ok  $name: predict: $(tail -n 1 "$tmp/log")"; failed=$((failed + 1)); continue
   fi
   if [ "$variant" = int8 ]; then check=(--agree 0.999); else check=(--tol 1e-4); fi
   NODE_PATH=$ort_dir/node_modules node bench/peers/ort_check.js --onnx "$onnx" --input "$input" \
-    --logits "$tmp/logits.safetensors" "${check[@]}" >"$tmp/log" 2>&1
+    --predicted "$tmp/predicted.safetensors" "${check[@]}" >"$tmp/log" 2>&1
   rc=$?
   read -r _ diff _ agree _ n _ ms < <(grep '^max_abs_diff' "$tmp/log" || echo "- - - - - - - -")
   if [ "$rc" -eq 0 ]; then
@@ -85,7 +86,7 @@ unit=${ECGBENCH:+$(dirname "$ECGBENCH")/tests/test_onnx_export}
 if [ "$ort" = 1 ] && [ -n "$unit" ] && [ -x "$unit" ]; then
   if ECG_ONNX_DUMP=$tmp/every_op "$unit" >"$tmp/log" 2>&1 &&
      NODE_PATH=$ort_dir/node_modules node bench/peers/ort_check.js --onnx "$tmp/every_op.onnx" \
-       --input "$tmp/every_op_input.safetensors" --logits "$tmp/every_op_logits.safetensors" --tol 1e-4 >"$tmp/log" 2>&1; then
+       --input "$tmp/every_op_input.safetensors" --predicted "$tmp/every_op_logits.safetensors" --tol 1e-4 >"$tmp/log" 2>&1; then
     printf '  ok      %-36s %-9s %12s\n' "every-op graph (reference)" f32 "$(awk '/^max_abs_diff/ {print $2}' "$tmp/log")"
     passed=$((passed + 1))
   else

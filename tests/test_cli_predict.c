@@ -10,6 +10,7 @@
 #include "../cli/cli.h"
 #include "../datasets/datasets.h"
 #include "../runs/manifest.h"
+#include "../runs/runs.h"
 #include "harness.h"
 #include "ops/safetensors.h"
 
@@ -291,6 +292,81 @@ static void test_predict_nan_input(void) {
     free(f);
 }
 
+/* The F32 values of tensor `name` of f (copied: file data need not be aligned), NULL when it is not
+ * F32 [n, length, channels]. */
+static float *f32_nlc(const ecg_st_file *f, const char *name, int n, int length, int channels) {
+    const ecg_st_tensor *t = ecg_st_find(f, name);
+    if (!t || t->dtype != ECG_DT_F32 || t->rank != 3 || t->shape[0] != n || t->shape[1] != length ||
+        t->shape[2] != channels)
+        return NULL;
+    float *v = malloc(t->nbytes);
+    if (v) ecg_st_copy_f32(v, t->data, t->nbytes / sizeof(float));
+    return v;
+}
+
+/* An autoencoder (lstm-ae trained 1 epoch on the sample): predict writes its "reconstruction"
+ * F32 [N, T, C] and no logits, and the MSE of it against the input file is eval's MSE
+ * (ecg_evaluate_mse) on the same examples, exactly: the same executor, batch and threads, summed in
+ * the same order. 20 examples in batches of 8: the last batch is zero-padded. */
+static void test_predict_autoencoder(void) {
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
+    enum { N = 20 };
+    char run[256], in[256], out[256], w[300], man[300], err[1300];
+    path_in("ae_run", run, sizeof run);
+    path_in("ae_in.safetensors", in, sizeof in);
+    path_in("ae_out.safetensors", out, sizeof out);
+    snprintf(w, sizeof w, "%s/weights.safetensors", run);
+    snprintf(man, sizeof man, "%s/manifest.json", run);
+    char *train[] = {"train", "lstm-ae", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
+                     "--threads", "1", "--out", run, "--quiet"};
+    char *exp[] = {"export", "mitdb-aami", "--split", "test", "--data", "datasets/sample", "--limit", "20",
+                   "--out", in};
+    char *pred[] = {"predict", "lstm-ae", "--task", "mitdb-aami", "--weights", w, "--manifest", man, "--input", in,
+                    "--out", out, "--threads", "1", "--batch", "8"};
+    if (ecg_cmd_train(13, train) || ecg_cmd_data_export(10, exp) || ecg_cmd_predict(16, pred)) {
+        CHECK(0, "train lstm-ae, export or predict failed");
+        return;
+    }
+    ecg_run r = {0};
+    ecg_run_model rm = {0};
+    ecg_dataset d = {0};
+    ecg_st_file fin = {0}, fout = {0};
+    float *x = NULL, *y = NULL;
+    double want = NAN;
+    int hit;
+    if (ecg_run_read(run, &r, err, sizeof err) ||
+        ecg_task_load_cached(r.task, "test", "datasets/sample", r.seed, NULL, &d, &hit, err, sizeof err) ||
+        ecg_run_open(&r, &rm, err, sizeof err) || ecg_st_read(&fin, in, err, sizeof err) ||
+        ecg_st_read(&fout, out, err, sizeof err)) {
+        CHECK(0, "%s", err);
+        goto done;
+    }
+    if (d.n > N) d.n = N;
+    CHECK(ecg_evaluate_mse(&rm.g, NULL, &d, 8, 1, &want, err, sizeof err) == 0, "eval's MSE: %s", err);
+    x = f32_nlc(&fin, "x", N, d.length, d.channels);
+    y = f32_nlc(&fout, "reconstruction", N, d.length, d.channels);
+    CHECK(y, "no reconstruction F32 [%d, %d, %d] in %s", N, d.length, d.channels, out);
+    CHECK(!ecg_st_find(&fout, "logits"), "an autoencoder's output written as logits");
+    if (x && y) {
+        size_t numel = (size_t)N * (size_t)d.length * (size_t)d.channels;
+        double sum = 0;
+        for (size_t i = 0; i < numel; i++) {
+            double e = (double)y[i] - (double)x[i];
+            sum += e * e;
+        }
+        CHECK(sum / (double)numel == want, "predict's reconstruction has MSE %.12g, eval's is %.12g",
+              sum / (double)numel, want);
+    }
+done:
+    free(x);
+    free(y);
+    ecg_st_free(&fin);
+    ecg_st_free(&fout);
+    ecg_dataset_free(&d);
+    ecg_run_model_free(&rm);
+    ecg_run_free(&r);
+}
+
 int main(void) {
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     char cache[64];
@@ -300,6 +376,7 @@ int main(void) {
     RUN(test_export_predict_matches_eval);
     RUN(test_predict_rejects);
     RUN(test_predict_nan_input);
+    RUN(test_predict_autoencoder);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd)) printf("could not remove %s\n", dir);

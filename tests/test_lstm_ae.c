@@ -3,7 +3,8 @@
  * better than the constant reconstructions (all zeros, the per-sample mean), a stopped and resumed
  * run ending as an uninterrupted one, and `ecgbench train`
  * then `ecgbench eval` / `results` on the bundled sample (the manifest's test MSE reproduced, a
- * tampered one caught, a --no-test run recorded once). */
+ * tampered one caught, a --no-test run recorded once), and `ecgbench reconstruct` (each class's
+ * median beat, its figures, a classifier refused). */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,7 +13,9 @@
 
 #include "../cli/cli.h"
 #include "harness.h"
+#include "report/csv.h"
 #include "runs/manifest.h"
+#include "runs/runs.h"
 #include "train/train.h"
 
 static int build(int length, int channels, ecg_graph *g, char *err, size_t errlen) {
@@ -199,6 +202,94 @@ static void scale_test_mse(const char *dir, double f) {
     cJSON_Delete(m);
 }
 
+/* The per-beat MSE of every test beat of run dir, on the path reconstruct uses. */
+static double *beat_mses(const char *dir, ecg_dataset *d) {
+    ecg_run r = {0};
+    ecg_run_model rm = {0};
+    char err[1300];
+    int hit;
+    double *mse = NULL;
+    float *out = NULL;
+    if (ecg_run_read(dir, &r, err, sizeof err) ||
+        ecg_task_load_cached(r.task, "test", "datasets/sample", r.seed, NULL, d, &hit, err, sizeof err) ||
+        ecg_run_open(&r, &rm, err, sizeof err)) {
+        CHECK(0, "%s", err);
+        goto done;
+    }
+    size_t ex = (size_t)d->length * (size_t)d->channels;
+    out = malloc(sizeof *out * ex * (size_t)d->n);
+    mse = calloc((size_t)d->n, sizeof *mse);
+    CHECK(out && mse && !ecg_reconstruct(&rm.g, NULL, d, 64, 1, out, err, sizeof err), "reconstruct: %s", err);
+    for (size_t i = 0; mse && out && i < ex * (size_t)d->n; i++) {
+        double e = (double)out[i] - d->x[i];
+        mse[i / ex] += e * e / (double)ex;
+    }
+done:
+    free(out);
+    ecg_run_model_free(&rm);
+    ecg_run_free(&r);
+    return mse;
+}
+
+/* `ecgbench reconstruct`: a block of rows per class, the beat at the class's median error (as many
+ * of its beats below it as above), input as the data holds it, the block's own MSE as stated, and
+ * the whole split's MSE as the manifest's; a classifier's run refused. */
+static void check_reconstruct(const char *dir, const char *root, double test_mse) {
+    char csv[160], want[64];
+    snprintf(csv, sizeof csv, "%s/reconstruction.csv", root);
+    char *argv[] = {"reconstruct", (char *)dir, "--out", csv};
+    int rc = -1;
+    char *out = test_capture_stdout(ecg_cmd_reconstruct, 4, argv, &rc);
+    snprintf(want, sizeof want, "%.5f", test_mse);
+    CHECK(rc == 0 && out && strstr(out, "\nall ") && strstr(strstr(out, "\nall "), want),
+          "reconstruct (rc %d) does not give the manifest's test MSE %s:\n%s", rc, want, out ? out : "(none)");
+    free(out);
+    ecg_dataset d = {0};
+    double *mse = beat_mses(dir, &d);
+    ecg_csv_table t = {0};
+    char err[512];
+    CHECK(ecg_csv_read(csv, &t, err, sizeof err) == 0, "%s", err);
+    int c_cls = ecg_csv_col(&t, "class"), c_ex = ecg_csv_col(&t, "example"), c_med = ecg_csv_col(&t, "class_median_mse"),
+        c_s = ecg_csv_col(&t, "sample"), c_in = ecg_csv_col(&t, "input"), c_out = ecg_csv_col(&t, "reconstruction");
+    CHECK(c_cls >= 0 && c_ex >= 0 && c_med >= 0 && c_s >= 0 && c_in >= 0 && c_out >= 0, "columns missing");
+    int blocks = 0, classes_present = 0;
+    for (int c = 0; c < d.n_classes; c++)
+        for (int i = 0; i < d.n; i++)
+            if (d.y[i] == c) {
+                classes_present++;
+                break;
+            }
+    for (int row = 1; mse && c_out >= 0 && row + d.length - 1 < t.n_rows; row += d.length, blocks++) {
+        double ex, med, sq = 0;
+        ecg_csv_number(t.rows[row][c_ex], &ex);
+        ecg_csv_number(t.rows[row][c_med], &med);
+        int e = (int)ex, below = 0, above = 0, cls = d.y[e];
+        CHECK(!strcmp(t.rows[row][c_cls], d.class_names[cls]), "row %d: example %d is %s", row, e, d.class_names[cls]);
+        for (int s = 0; s < d.length; s++) {
+            double in, rec;
+            ecg_csv_number(t.rows[row + s][c_in], &in);
+            ecg_csv_number(t.rows[row + s][c_out], &rec);
+            CHECK(fabs(in - d.x[(size_t)e * (size_t)d.length + (size_t)s]) <= 1e-5 * (1 + fabs(in)), "input differs");
+            sq += (in - rec) * (in - rec) / d.length;
+        }
+        CHECK(fabs(sq - med) <= 1e-3 * med && fabs(mse[e] - med) <= 1e-5 * med, "class %s: the rows' MSE %g, the "
+              "beat's %g, stated %g", d.class_names[cls], sq, mse[e], med);
+        for (int i = 0; i < d.n; i++)
+            if (d.y[i] == cls && i != e) below += mse[i] < mse[e], above += mse[i] > mse[e];
+        CHECK(below <= above && above <= below + 1, "class %s: %d beats below the median one, %d above",
+              d.class_names[cls], below, above);
+    }
+    CHECK(classes_present > 0 && blocks == classes_present && t.n_rows == 1 + blocks * d.length, "%d blocks of %d rows for %d classes",
+          blocks, d.length, classes_present);
+    ecg_csv_table_free(&t);
+    free(mse);
+    ecg_dataset_free(&d);
+    char *cls[] = {"reconstruct", "models/weights/efficientecg-s-mitdb-aami", "--out", csv};
+    out = test_capture_stdout(ecg_cmd_reconstruct, 4, cls, &rc);
+    CHECK(rc == 1, "reconstruct accepted a classifier's run (rc %d)", rc);
+    free(out);
+}
+
 static void test_cli_train_eval_results(void) {
     if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
     char root[] = "/tmp/ecgbench_ae_XXXXXX", dir[96], blind[96], cache[96], path[128];
@@ -229,6 +320,9 @@ static void test_cli_train_eval_results(void) {
     scale_test_mse(dir, 1.001);
     CHECK(ecg_cmd_eval(2, eval) == 1, "eval accepted a test MSE 0.1%% off");
     scale_test_mse(dir, 1 / 1.001);
+    m = read_manifest(dir);
+    check_reconstruct(dir, root, split_mse(m, "test"));
+    cJSON_Delete(m);
     /* results: the autoencoders' table with the manifest's MSEs, and no classification table */
     char *results[] = {"results", root};
     int rc = -1;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../cli/cli.h"
 #include "export/onnx_export.h"
 #include "harness.h"
 #include "runs/manifest.h" /* ecg_task_model_cfg */
@@ -38,10 +39,11 @@ static int has_name(char *const *names, size_t n, const char *s) {
     return 0;
 }
 
-/* The model read back: opset, input and output names and shapes (N symbolic), and every node
- * input defined before it is read (graph input, initializer or an earlier node's output). Returns
- * the number of nodes of op_type count_op. */
-static int check_model(const uint8_t *buf, size_t len, const char *what, const char *count_op) {
+/* The model read back: opset, input and output names and shapes (N symbolic; the output named
+ * output, [N, src's output shape]), and every node input defined before it is read (graph input,
+ * initializer or an earlier node's output). Returns the number of nodes of op_type count_op. */
+static int check_model(const uint8_t *buf, size_t len, const char *what, const char *count_op, const ecg_graph *src,
+                       const char *output) {
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
     CHECK(m, "%s: protobuf-c cannot read the model back", what);
     if (!m) return -1;
@@ -49,13 +51,22 @@ static int check_model(const uint8_t *buf, size_t len, const char *what, const c
           "%s: opset/IR version", what);
     Onnx__GraphProto *g = m->graph;
     CHECK(g && g->n_input >= 1 && !strcmp(g->input[0]->name, "x"), "%s: first input is not x", what);
-    CHECK(g && g->n_output == 1 && !strcmp(g->output[0]->name, "logits"), "%s: output is not logits", what);
+    CHECK(g && g->n_output == 1 && !strcmp(g->output[0]->name, output), "%s: output is not %s", what, output);
     int found = 0;
     if (g && g->n_input >= 1 && g->n_output == 1) {
         Onnx__TensorShapeProto *s = g->input[0]->type->tensor_type->shape;
         CHECK(s->n_dim == 3 && s->dim[0]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
                   !strcmp(s->dim[0]->dim_param, "N"),
               "%s: x is not [N, T, C] with N symbolic", what);
+        const ecg_shape *want = &src->values[src->output].shape;
+        Onnx__TensorShapeProto *o = g->output[0]->type->tensor_type->shape;
+        int same = o->n_dim == (size_t)want->rank + 1 &&
+                   o->dim[0]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+        for (int k = 0; same && k < want->rank; k++)
+            same = o->dim[k + 1]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+                   o->dim[k + 1]->dim_value == want->d[k];
+        char ws[64];
+        CHECK(same, "%s: %s is not [N] + %s", what, output, ecg_shape_str(want, ws, sizeof ws));
         size_t cap = g->n_input + g->n_initializer + 16, n = 0;
         for (size_t i = 0; i < g->n_node; i++) cap += g->node[i]->n_output;
         char **defined = malloc(cap * sizeof *defined);
@@ -72,7 +83,7 @@ static int check_model(const uint8_t *buf, size_t len, const char *what, const c
             for (size_t k = 0; k < nd->n_output; k++) defined[n++] = nd->output[k];
             if (count_op && !strcmp(nd->op_type, count_op)) found++;
         }
-        CHECK(has_name(defined, n, "logits"), "%s: nothing writes logits", what);
+        CHECK(has_name(defined, n, output), "%s: nothing writes %s", what, output);
         free(defined);
     }
     onnx__model_proto__free_unpacked(m, NULL);
@@ -107,7 +118,7 @@ static void test_tiny_graph_round_trip(void) {
     size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
     if (f) fclose(f);
     CHECK(len > 0 && len < sizeof buf, "read back %zu bytes", len);
-    CHECK(check_model(buf, len, "tiny", "Conv") == 1, "tiny: one Conv expected");
+    CHECK(check_model(buf, len, "tiny", "Conv", &g, "logits") == 1, "tiny: one Conv expected");
     int ok = onnx_checker(path);
     if (ok < 0) test_skip("python3-onnx is not installed: the checker part did not run");
     else CHECK(ok == 1, "onnx.checker refuses the tiny graph (%s)", path);
@@ -254,7 +265,9 @@ static void test_int8_qdq(void) {
     char err[512] = "";
     CHECK(!ecg_onnx_export_mem(&g, &o, &buf, &len, err, sizeof err), "int8 export: %s", err);
     /* input, output: Q + DQ each; weight and bias: one DQ each */
-    if (buf) CHECK(check_model(buf, len, "int8", "DequantizeLinear") == 4, "int8: 4 DequantizeLinear expected");
+    if (buf)
+        CHECK(check_model(buf, len, "int8", "DequantizeLinear", &g, "logits") == 4,
+              "int8: 4 DequantizeLinear expected");
     char path[] = "/tmp/ecgbench_onnx_q_XXXXXX";
     int fd = mkstemp(path);
     if (fd >= 0 && buf) {
@@ -290,13 +303,50 @@ static void test_registry_models_export(void) {
         for (int k = 0; k < g.n_nodes; k++) ops_seen[g.nodes[k].kind] = 1;
         uint8_t *buf = NULL;
         size_t len = 0;
-        CHECK(!ecg_onnx_export_mem(&g, NULL, &buf, &len, err, sizeof err), "%s: export: %s", def->name, err);
-        if (buf) check_model(buf, len, def->name, NULL);
+        ecg_onnx_opts o = {.output = ecg_objective_output(def->objective)};
+        CHECK(!ecg_onnx_export_mem(&g, &o, &buf, &len, err, sizeof err), "%s: export: %s", def->name, err);
+        if (buf) check_model(buf, len, def->name, NULL, &g, o.output);
         free(buf);
         ecg_graph_free(&g);
     }
     CHECK(ops_seen[ECG_OP_LSTM] && ops_seen[ECG_OP_MHA] && ops_seen[ECG_OP_LAYERNORM] && ops_seen[ECG_OP_TOKENS],
           "the registry no longer holds LSTM, attention, layernorm and tokens: this test covers less");
+}
+
+/* `ecgbench export-onnx` on an lstm-ae run folder (random weights): the autoencoder's output is
+ * named as predict names it, "reconstruction", shaped as its input [N, 252, 1], and its encoder
+ * and decoder are ONNX LSTM nodes. */
+static void test_cli_autoencoder(void) {
+    char dir[] = "/tmp/ecgbench_onnx_ae_XXXXXX", path[128], err[512] = "";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    ecg_model_cfg mc = ecg_task_model_cfg(ecg_task_find("mitdb-aami"));
+    ecg_graph g;
+    if (ecg_model_build("lstm-ae", &mc, &g, err, sizeof err)) {
+        CHECK(0, "build: %s", err);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/weights.safetensors", dir);
+    CHECK(!ecg_safetensors_save(&g, path, NULL, 0, err, sizeof err), "save: %s", err);
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs("{\"model\": \"lstm-ae\", \"task\": \"mitdb-aami\", \"weights\": \"weights.safetensors\", "
+              "\"seed\": 1}", f);
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "%s/ae.onnx", dir);
+    char *argv[] = {"export-onnx", dir, "--out", path};
+    CHECK(ecg_cmd_export_onnx(4, argv) == 0, "export-onnx of an lstm-ae run failed");
+    static uint8_t buf[1 << 20]; /* the model is about 0.2 MB */
+    FILE *m = fopen(path, "rb");
+    size_t len = m ? fread(buf, 1, sizeof buf, m) : 0;
+    if (m) fclose(m);
+    CHECK(len > 0 && len < sizeof buf, "read back %zu bytes of %s", len, path);
+    CHECK(check_model(buf, len, "lstm-ae", "LSTM", &g, "reconstruction") == 2,
+          "lstm-ae: 2 LSTM nodes expected (encoder, decoder)");
+    ecg_graph_free(&g);
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    CHECK(system(path) == 0, "cleanup");
 }
 
 int main(void) {
@@ -306,5 +356,6 @@ int main(void) {
     RUN(test_refusals);
     RUN(test_int8_qdq);
     RUN(test_registry_models_export);
+    RUN(test_cli_autoencoder);
     return test_done();
 }

@@ -152,6 +152,16 @@ int ecg_evaluate_mse(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset 
     return 0;
 }
 
+static void copy_batch(void *ctx, const ecg_dataset *d, int start, int n, const float *out) {
+    size_t ex = (size_t)d->length * (size_t)d->channels;
+    memcpy((float *)ctx + (size_t)start * ex, out, (size_t)n * ex * sizeof(float));
+}
+
+int ecg_reconstruct(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *d, int batch, int threads, float *out,
+                    char *err, size_t errlen) {
+    return run_batches(g, q, d, ECG_OBJECTIVE_RECONSTRUCT, batch, threads, copy_batch, out, err, errlen);
+}
+
 int ecg_evaluate(const ecg_graph *g, const ecg_dataset *d, int batch, int threads, ecg_metrics *m, float *logits,
                  char *err, size_t errlen) {
     return evaluate(g, NULL, d, batch, threads, m, logits, err, errlen);

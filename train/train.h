@@ -180,6 +180,10 @@ int ecg_evaluate(const ecg_graph *g, const ecg_dataset *d, int batch, int thread
  * when the output is not the input's shape, or is not finite). */
 int ecg_evaluate_mse(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *d, int batch, int threads,
                      double *mse, char *err, size_t errlen);
+/* An autoencoder's output for every example of d on that path: out gets d->n * length * channels
+ * floats, example-major as d->x. 0 ok, -1 with err. */
+int ecg_reconstruct(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *d, int batch, int threads, float *out,
+                    char *err, size_t errlen);
 /* The same on the int8 path: the nodes named in q on XNNPACK's int8 operators (ecg_xnn_create_q). */
 int ecg_evaluate_q(const ecg_graph *g, const ecg_qmodel *q, const ecg_dataset *d, int batch, int threads,
                    ecg_metrics *m, float *logits, char *err, size_t errlen);

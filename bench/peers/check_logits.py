@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The PyTorch peer check: ecgbench's logits (XNNPACK path, `ecgbench predict`) against the
-torch.nn ports of bench/peers/torch_models.py, on the same weights and examples.
+torch.nn ports of bench/peers/torch_models.py, on the same weights and examples; for an
+autoencoder (lstm-ae) its reconstruction [N, T, C] instead of logits, with the same tolerance.
 
   check_logits.py                      every registry model, all parameters AND buffers randomised
                                        (BN running stats too, so a layout error shows), saved by
@@ -10,7 +11,7 @@ torch.nn ports of bench/peers/torch_models.py, on the same weights and examples.
                                        naming "model" and "task"), loaded by the port unchanged,
                                        compared on --n examples of the task's test split
 
-Prints the max abs logit difference per model; exits 1 if any is above --tol (1e-4).
+Prints the max abs output difference per model; exits 1 if any is above --tol (1e-4).
 """
 import argparse
 import json
@@ -65,7 +66,7 @@ def randomise(model, gen, x, features):
                 t.copy_(torch.rand(t.shape, generator=gen) + 0.5)
             elif t.dim() == 1:                              # every bias
                 t.copy_((torch.rand(t.shape, generator=gen) - 0.5) * 0.2)
-            elif name.endswith("cls_token"):
+            elif leaf in ("cls_token", "decoder_pos"):      # learned tokens: N(0, 1), the scale of what they join
                 t.copy_(torch.randn(t.shape, generator=gen))
             else:                                           # weights: U(-b, b), b = sqrt(3 / fan_in)
                 bound = (3.0 / t[0].numel()) ** 0.5
@@ -87,26 +88,28 @@ def randomise(model, gen, x, features):
         model.eval()
 
 
-def torch_logits(model, x, features):
+def torch_output(model, x, features):
     model.eval()
     with torch.no_grad():
         return model(x, features if model.takes_features else None)
 
 
 def compare(args, name, task, weights, x, features, input_path, tmp, env, model):
-    out = os.path.join(tmp, "logits.safetensors")
+    out = os.path.join(tmp, "output.safetensors")
     run([args.ecgbench, "predict", name, "--task", task, "--weights", weights, "--input", input_path,
          "--out", out, "--threads", "1"], env)
-    got = tm.read_safetensors(out)[0]["logits"]
-    want = torch_logits(model, x, features)
+    got = tm.read_safetensors(out)[0].get(model.output)
+    if got is None:
+        raise RuntimeError(f"{name}: ecgbench predict wrote no '{model.output}'")
+    want = torch_output(model, x, features)
     if got.shape != want.shape:
-        raise RuntimeError(f"{name}: ecgbench logits {list(got.shape)}, torch {list(want.shape)}")
+        raise RuntimeError(f"{name}: ecgbench {model.output} {list(got.shape)}, torch {list(want.shape)}")
     return float((got - want).abs().max()), float(want.abs().max())
 
 
 def report(rows, tol):
     bad, w = 0, max([28] + [len(r[0]) for r in rows])
-    print(f"{'model':{w}} {'max |diff|':>12} {'max |logit|':>12}")
+    print(f"{'model':{w}} {'max |diff|':>12} {'max |output|':>12}")
     for name, diff, scale in rows:
         ok = diff <= tol
         bad += not ok

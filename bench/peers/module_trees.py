@@ -47,8 +47,10 @@ def short(module):
 
 
 def lines_of(model, skip=()):
-    """(name, text) for each module holding tensors; a ConvBN (conv + bn) is one line."""
-    out, inside = [], []
+    """(name, text) for each module holding tensors; a ConvBN (conv + bn) is one line. Parameters of
+    the model itself (lstm-ae's decoder_pos) come first, as in its state_dict."""
+    out = [(name, f"Parameter {list(t.shape)}") for name, t in model.named_parameters(recurse=False)]
+    inside = []
     for name, m in model.named_modules():
         if not name or any(name.startswith(p + ".") for p in inside) or name.split(".")[0] in skip:
             continue
@@ -116,7 +118,8 @@ def main():
            "`state_dict` is listed under its module, with PyTorch's shapes (Conv1d [out, in/groups, k], Linear",
            "[out, in]); BatchNorm's `num_batches_tracked` is left out (ecgbench writes it, as 0, and ignores",
            "it on load). These names and shapes are exactly the tensors of ecgbench's weights files:",
-           "`make peer-check` has ecgbench load the ports' weights strictly and compares the logits.",
+           "`make peer-check` has ecgbench load the ports' weights strictly and compares the logits (an",
+           "autoencoder's reconstruction [N, T, C]).",
            "Runs of identical blocks are folded (`blocks.4-5`). The ports take ecgbench's layout, x [N, T, C]",
            "(and features [N, F] for the fusion models), and transpose to [N, C, T] inside.",
            ""]

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // ONNX Runtime against `ecgbench predict`: runs an exported model (ecgbench export-onnx) on the
 // examples of a safetensors file (x F32 [N, T, C], features F32 [N, F] when the model takes them,
-// as `ecgbench data export` writes it) and compares its logits with the ones `ecgbench predict`
-// wrote for the same file.
-//   node ort_check.js --onnx M.onnx --input F.safetensors --logits L.safetensors [--tol 1e-4 | --agree 0.999]
-// --tol: every |logit difference| <= tol (f32 runs); --agree: the same arg-max class on at least that
-// fraction of the examples (int8 runs). Prints one line "max_abs_diff D agree A n N ms T"
-// (T: ONNX Runtime's wall time for the whole set) and exits 1 when the check fails, 2 on bad input.
+// as `ecgbench data export` writes it) and compares its output with what `ecgbench predict` wrote
+// for the same file: the tensor named as the model's output, "logits" [N, K] or an autoencoder's
+// "reconstruction" [N, T, C].
+//   node ort_check.js --onnx M.onnx --input F.safetensors --predicted P.safetensors [--tol 1e-4 | --agree 0.999]
+// --tol: every |difference| <= tol (f32 runs); --agree: the same arg-max class on at least that
+// fraction of the examples (int8 runs; logits only). Prints one line "max_abs_diff D agree A n N ms T"
+// (A "-" for a reconstruction; T: ONNX Runtime's wall time for the whole set) and exits 1 when the
+// check fails, 2 on bad input.
 // The onnxruntime-node package is found through NODE_PATH (tests/onnx_check.sh sets it).
 'use strict';
 const fs = require('fs');
@@ -48,20 +50,23 @@ async function main() {
     if (!argv[i].startsWith('--') || i + 1 >= argv.length) die(`bad arguments near '${argv[i]}'`, 2);
     args[argv[i].slice(2)] = argv[i + 1];
   }
-  if (!args.onnx || !args.input || !args.logits) die('give --onnx, --input and --logits', 2);
+  if (!args.onnx || !args.input || !args.predicted) die('give --onnx, --input and --predicted', 2);
   let ort;
   try {
     ort = require('onnxruntime-node');
   } catch (e) {
     die(`cannot load onnxruntime-node (${e.message.split('\n')[0]})`, 2);
   }
-  const input = readSafetensors(args.input), want = readSafetensors(args.logits).logits;
-  if (!input.x || !want) die('the input needs x and the logits file logits', 2);
   const sess = await ort.InferenceSession.create(args.onnx, {
     intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
   });
-  const [n, t, c] = input.x.shape, k = want.shape[1];
-  if (want.shape[0] !== n) die(`logits hold ${want.shape[0]} examples, the input ${n}`, 2);
+  const output = sess.outputNames[0], logits = output === 'logits';
+  const input = readSafetensors(args.input), want = readSafetensors(args.predicted)[output];
+  if (!input.x) die(`${args.input} has no x`, 2);
+  if (!want) die(`${args.predicted} has no ${output}, the model's output`, 2);
+  if (args.agree !== undefined && !logits) die(`--agree compares classes; ${output} has none (use --tol)`, 2);
+  const [n, t, c] = input.x.shape, per = want.shape.slice(1), k = per.reduce((a, b) => a * b, 1);
+  if (want.shape[0] !== n) die(`${output} holds ${want.shape[0]} examples, the input ${n}`, 2);
   const takesFeatures = sess.inputNames.includes('features');
   if (takesFeatures && !input.features) die('the model takes features; the input has none', 2);
   const nf = takesFeatures ? input.features.shape[1] : 0, batch = 64;
@@ -71,9 +76,8 @@ async function main() {
     const m = Math.min(batch, n - s);
     const feeds = { x: new ort.Tensor('float32', input.x.data.subarray(s * t * c, (s + m) * t * c), [m, t, c]) };
     if (takesFeatures) feeds.features = new ort.Tensor('float32', input.features.data.subarray(s * nf, (s + m) * nf), [m, nf]);
-    const got = (await sess.run(feeds)).logits;
-    if (got.dims.length !== 2 || got.dims[0] !== m || got.dims[1] !== k)
-      die(`ONNX Runtime gave logits [${got.dims}], ecgbench [${m}, ${k}]`, 1);
+    const got = (await sess.run(feeds))[output];
+    if (got.dims.join() !== [m, ...per].join()) die(`ONNX Runtime gave ${output} [${got.dims}], ecgbench [${[m, ...per]}]`, 1);
     for (let i = 0; i < m; i++) {
       const off = (s + i) * k;
       for (let j = 0; j < k; j++) {
@@ -84,8 +88,8 @@ async function main() {
     }
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const frac = agree / n;
-  console.log(`max_abs_diff ${maxDiff.toExponential(3)} agree ${frac.toFixed(5)} n ${n} ms ${ms.toFixed(0)}`);
+  const frac = agree / n; // of logits; an argmax over a reconstruction's samples means nothing
+  console.log(`max_abs_diff ${maxDiff.toExponential(3)} agree ${logits ? frac.toFixed(5) : '-'} n ${n} ms ${ms.toFixed(0)}`);
   if (args.tol !== undefined && !(maxDiff <= Number(args.tol))) process.exit(1);
   if (args.agree !== undefined && !(frac >= Number(args.agree))) process.exit(1);
 }

@@ -15,7 +15,8 @@
 // ecgbench layer's ONNX Runtime time: the median over the runs of each kernel the runtime ran,
 // summed over the kernels whose node the export named after that layer (export-onnx names nodes LAYER/OP_N; the runtime keeps the name
 // when it fuses, e.g. a Conv with its BatchNormalization and Relu). bench/peers/ort_layers.js
-// sets it beside ecgbench's layers.csv.
+// sets it beside ecgbench's layers.csv. Autoencoders (lstm-ae) are timed but not profiled: `ecgbench
+// report` leaves them out of layers.csv (they have no classes), so nothing would sit beside them.
 //
 //   node time_ort.js --out latency_ort.csv [--batch 1,32] [--threads 1,0] [--min-time S] [--max-time S]
 //        [--repetitions N] [--layers-out layers_ort.csv [--profile-runs N]]
@@ -166,7 +167,9 @@ async function main() {
       }
       await sess.release();
     }
-    if (opt['layers-out']) {
+    if (opt['layers-out'] && man.objective === 'reconstruction') {
+      console.log(`${run}: no per-layer profile: an autoencoder (${man.model}), which ecgbench's layers.csv leaves out`);
+    } else if (opt['layers-out']) {
       const feeds = { x: new ort.Tensor('float32', take(ex.x, 1), [1, ex.x.shape[1], ex.x.shape[2]]) };
       if (ex.features) feeds.features = new ort.Tensor('float32', take(ex.features, 1), [1, ex.features.shape[1]]);
       const timed = rows.find((r) => r.run === run && r.batch === 1 && r.threads === 1);

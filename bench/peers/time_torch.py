@@ -2,7 +2,9 @@
 """The PyTorch peer's latency: the torch.nn ports of bench/peers/torch_models.py timed on this
 machine, eager and TorchScript (traced, frozen), for each committed run, at the batch sizes and
 thread counts ecgbench's own latency uses. Inputs are real examples of the run's task (from
-`ecgbench data export`), the weights are the run's own file (dense f32).
+`ecgbench data export`), the weights are the run's own file (dense f32). An autoencoder (lstm-ae)
+is timed as a classifier is (its output, the reconstruction, is not read); `ecgbench report` leaves
+its rows out, as it leaves the run out.
 
 Statistics follow Google Benchmark's, so the rows sit beside ecgbench's: each repetition runs the
 model as many times as fit in --min-time and records the mean time per call; median, mean, p90,

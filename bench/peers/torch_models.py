@@ -1,14 +1,17 @@
 """torch.nn ports of every ecgbench registry model, and safetensors I/O without extra packages.
 
 The ports' state_dict names and shapes are exactly the tensors of ecgbench's weights files
-(models/: efficientecg.c, fusion.c, resnet1d.c, lstm.c, crnn.c), so `load_weights(model, path)` takes an
-ecgbench weights.safetensors unchanged. Inputs are in ecgbench's layout: x [N, T, C] (time-major,
-channels last; transposed to PyTorch's [N, C, T] inside) and, for the fusion models, features
-[N, F] whose columns are found by name, as ecgbench finds them.
+(models/: efficientecg.c, fusion.c, resnet1d.c, lstm.c, crnn.c, lstm_ae.c), so `load_weights(model,
+path)` takes an ecgbench weights.safetensors unchanged. Inputs are in ecgbench's layout: x [N, T, C]
+(time-major, channels last; transposed to PyTorch's [N, C, T] inside) and, for the fusion models,
+features [N, F] whose columns are found by name, as ecgbench finds them.
 
     model = build("efficientecg-s", length=252, channels=1, classes=5, feature_names=names)
     load_weights(model, "models/weights/efficientecg-s-mitdb-aami/weights.safetensors")
     logits = model.eval()(x, features)
+
+A classifier gives logits [N, K]; an autoencoder (lstm-ae) its reconstruction [N, T, C]. Each
+model's `output` names what it gives as `ecgbench predict` names the tensor.
 
 Needs torch and numpy only.
 """
@@ -24,7 +27,7 @@ import torch.nn.functional as F
 MODELS = [
     "efficientecg-b0", "efficientecg-s", "efficientecg-fusion", "efficientecg-fusion-b0",
     "efficientecg-fusion-none", "efficientecg-fusion-agesex", "efficientecg-fusion-rr",
-    "resnet1d", "resnet1d-18", "lstm", "bilstm", "crnn", "bicrnn",
+    "resnet1d", "resnet1d-18", "lstm", "bilstm", "crnn", "bicrnn", "lstm-ae",
 ]
 
 # ---------------------------------------------------------------------------- safetensors
@@ -431,12 +434,36 @@ class CRNNClassifier(nn.Module):
         h = torch.cat([h_n[-2], h_n[-1]], 1) if self.lstm.bidirectional else h_n[-1]
         return self.fc(self.dropout(h))
 
+
+class LSTMAutoencoder(nn.Module):
+    """models/lstm_ae.c: the window in LSTMClassifier's frames, encoder nn.LSTM(FRAME * C, 64) and its
+    last state h_n -> code nn.Linear(64, 16); the code added onto decoder_pos [1, T / FRAME, 16] (a
+    learned vector per step), decoder nn.LSTM(16, 64) over every step, head nn.Linear(64, FRAME * C)
+    per step, reshaped to the input's [N, T, C]."""
+
+    FRAME, HIDDEN, CODE = LSTMClassifier.FRAME, 64, 16
+
+    def __init__(self, length, channels):
+        super().__init__()
+        self.encoder = nn.LSTM(self.FRAME * channels, self.HIDDEN, batch_first=True)
+        self.code = nn.Linear(self.HIDDEN, self.CODE)
+        self.decoder_pos = nn.Parameter(torch.zeros(1, length // self.FRAME, self.CODE))
+        self.decoder = nn.LSTM(self.CODE, self.HIDDEN, batch_first=True)
+        self.head = nn.Linear(self.HIDDEN, self.FRAME * channels)
+
+    def forward(self, x, features=None):
+        n, t, c = x.shape
+        _, (h_n, _) = self.encoder(x.reshape(n, t // self.FRAME, self.FRAME * c))
+        y, _ = self.decoder(self.decoder_pos + self.code(h_n[-1])[:, None, :])
+        return self.head(y).reshape(n, t, c)
+
 # ---------------------------------------------------------------------------- registry
 
 
 def build(name, length, channels, classes, feature_names=()):
-    """The port of ecgbench model `name` for examples [length, channels] and `classes` classes,
-    with the task's feature columns (used by the fusion models), as ecgbench's ecg_model_cfg."""
+    """The port of ecgbench model `name` for examples [length, channels] and `classes` classes (which
+    an autoencoder ignores), with the task's feature columns (used by the fusion models), as
+    ecgbench's ecg_model_cfg."""
     if length < 1 or channels < 1 or classes < 2:
         raise ValueError(f"{name}: input [{length}, {channels}] with {classes} classes is not a classification problem")
     fusion = {"efficientecg-fusion": ("s", 1, 1), "efficientecg-fusion-b0": ("b0", 1, 1),
@@ -453,14 +480,15 @@ def build(name, length, channels, classes, feature_names=()):
         m = ResNet1D(channels, classes)
     elif name == "resnet1d-18":
         m = ResNet1D18(channels, classes)
-    elif name in ("lstm", "bilstm"):
+    elif name in ("lstm", "bilstm", "lstm-ae"):
         if length % LSTMClassifier.FRAME:
             raise ValueError(f"{name}: input length {length} is not a multiple of the {LSTMClassifier.FRAME}-sample frame")
-        m = LSTMClassifier(channels, classes, name == "bilstm")
+        m = LSTMAutoencoder(length, channels) if name == "lstm-ae" else LSTMClassifier(channels, classes, name == "bilstm")
     elif name in ("crnn", "bicrnn"):
         m = CRNNClassifier(channels, classes, name == "bicrnn")
     else:
         raise ValueError(f"unknown model '{name}'; known: {' '.join(MODELS)}")
     m.ecg_input = (length, channels)
     m.takes_features = bool(getattr(m, "feature_tokens", None))
+    m.output = "reconstruction" if isinstance(m, LSTMAutoencoder) else "logits"
     return m
