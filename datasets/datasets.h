@@ -211,8 +211,11 @@ enum {
 };
 #define ECG_RR_LOCAL_HALF 5
 extern const char *const ecg_rr_feature_names[ECG_RR_N_FEATURES];
-/* mitdb-aami's per-beat features: the RR features above, then age, age_unknown, sex_male, sex_unknown. */
-#define ECG_MITDB_N_FEATURES (ECG_RR_N_FEATURES + 4)
+/* mitdb-aami's per-beat features: the RR features above, then age, age_unknown, sex_male, sex_unknown,
+ * then the P wave before the beat on MLII (datasets/fiducials.h): p_present (0/1), p_amp_mv (signed),
+ * p_width_s (half-amplitude width), p_pr_s (P onset to QRS onset); without a P wave the last three
+ * are 0, flagged by p_present 0, never estimated. */
+#define ECG_MITDB_N_FEATURES (ECG_RR_N_FEATURES + 8)
 extern const char *const ecg_mitdb_feature_names[ECG_MITDB_N_FEATURES];
 /* t: n >= 2 strictly increasing times; out: n * ECG_RR_N_FEATURES (beat-major). A time that is
  * not finite or not after its predecessor is an error naming `what` and the beat index. */

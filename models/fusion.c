@@ -6,6 +6,7 @@
  * fusion.sex_proj (Linear 2 -> 128 on male and unknown: the three states female / male / unknown
  * get three learned vectors, an embedding of {female, male, unknown} written as a Linear);
  * fusion.rr_proj (Linear 5 -> 128 on the RR intervals relative to the patient's rhythm);
+ * fusion.p_proj (Linear 4 -> 128 on the P wave before the beat: present, amplitude, width, PR);
  * fusion.self_attn (MultiheadAttention 128, 4 heads, batch_first, over the queries = class token +
  * feature tokens), fusion.norm0 (LayerNorm on queries + self_attn); fusion.attn (the same kind of
  * attention, the queries over the ECG tokens); fusion.norm1, fusion.mlp.0 (128 -> 256),
@@ -26,7 +27,11 @@ static const char *const rr_features[] = {"rr_pre_norm", "rr_post_norm", "rr_loc
                                           "rr_post_local"};
 static const char *const age_features[] = {"age", "age_unknown"};
 static const char *const sex_features[] = {"sex_male", "sex_unknown"};
+/* The P wave (datasets/fiducials.c): its absence is what tells many S beats (and AF) apart; a beat
+ * without one has p_present 0 and zeros elsewhere, so the token sees "none" rather than a guess. */
+static const char *const p_features[] = {"p_present", "p_amp_mv", "p_width_s", "p_pr_s"};
 #define N_RR ((int)(sizeof rr_features / sizeof rr_features[0]))
+#define N_P ((int)(sizeof p_features / sizeof p_features[0]))
 
 /* Column of a named feature, or -1. */
 static int feature_col(const ecg_model_cfg *c, const char *name) {
@@ -50,19 +55,20 @@ static int feature_token(ecg_graph *g, int features, const ecg_model_cfg *c, con
     return ecg_linear(g, proj, ecg_slice(g, slice, features, 1, col, width), D_MODEL, 1);
 }
 
-int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s, int agesex, int rr) {
+int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s, unsigned tokens) {
     float dropout = cfg->dropout >= 0 ? cfg->dropout : 0.2f;
     int x = ecg_input(g, "ecg", ecg_shape2(cfg->length, cfg->channels));
-    int features = agesex || rr ? ecg_input(g, "features", ecg_shape2(1, cfg->n_features > 0 ? cfg->n_features : 1)) : -1;
+    int features = tokens ? ecg_input(g, "features", ecg_shape2(1, cfg->n_features > 0 ? cfg->n_features : 1)) : -1;
     int kv = ecg_linear(g, "fusion.ecg_proj", ecg_efficientecg_backbone(g, cfg, s, x), D_MODEL, 1);
 
-    int q[4], nq = 0;
+    int q[5], nq = 0;
     q[nq++] = ecg_tokens(g, "fusion.cls_token", 1, D_MODEL);
-    if (agesex) {
+    if (tokens & ECG_FUSION_AGESEX) {
         q[nq++] = feature_token(g, features, cfg, age_features, 2, "fusion.age_proj");
         q[nq++] = feature_token(g, features, cfg, sex_features, 2, "fusion.sex_proj");
     }
-    if (rr) q[nq++] = feature_token(g, features, cfg, rr_features, N_RR, "fusion.rr_proj");
+    if (tokens & ECG_FUSION_RR) q[nq++] = feature_token(g, features, cfg, rr_features, N_RR, "fusion.rr_proj");
+    if (tokens & ECG_FUSION_PWAVE) q[nq++] = feature_token(g, features, cfg, p_features, N_P, "fusion.p_proj");
     int queries = nq > 1 ? ecg_concat(g, "fusion.queries", q, nq, 0) : q[0];
     /* The queries first attend to each other, so the class token (the one the classifier reads)
      * carries the patient features; without this step the feature tokens' outputs would be

@@ -65,7 +65,9 @@ int ecg_efficientecg_backbone(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet
  * 2-layer MLP, residual + LayerNorm; the classifier reads concat(GAP(ECG tokens), class token).
  * Graph inputs: "ecg", and "features" [1, n_features] when age/sex or RR are used (columns found
  * by name: rr_* (8), age, age_unknown, sex_male, sex_unknown, as mitdb-aami provides them). */
-int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s, int agesex, int rr);
+/* The fusion model's feature tokens (query rows beside the class token), in this order. */
+enum { ECG_FUSION_AGESEX = 1u, ECG_FUSION_RR = 2u, ECG_FUSION_PWAVE = 4u };
+int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s, unsigned tokens);
 /* Channels rounded as EfficientNet does: to a multiple of 8, never below 90% of c * width. */
 int ecg_effnet_round_channels(int c, double width);
 int ecg_effnet_round_repeats(int r, double depth);

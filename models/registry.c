@@ -13,17 +13,21 @@ static int build_s(ecg_graph *g, const ecg_model_cfg *c) {
     return ecg_efficientecg(g, c, (ecg_effnet_scale){0.5, 0.5, 640});
 }
 static const ecg_effnet_scale S_SCALE = {0.5, 0.5, 640}, B0_SCALE = {1.0, 1.0, 1280};
-static int build_fusion(ecg_graph *g, const ecg_model_cfg *c) { return ecg_efficientecg_fusion(g, c, S_SCALE, 1, 1); }
+#define AGESEX_RR (ECG_FUSION_AGESEX | ECG_FUSION_RR)
+static int build_fusion(ecg_graph *g, const ecg_model_cfg *c) { return ecg_efficientecg_fusion(g, c, S_SCALE, AGESEX_RR); }
 static int build_fusion_b0(ecg_graph *g, const ecg_model_cfg *c) {
-    return ecg_efficientecg_fusion(g, c, B0_SCALE, 1, 1);
+    return ecg_efficientecg_fusion(g, c, B0_SCALE, AGESEX_RR);
 }
 static int build_fusion_none(ecg_graph *g, const ecg_model_cfg *c) {
-    return ecg_efficientecg_fusion(g, c, S_SCALE, 0, 0);
+    return ecg_efficientecg_fusion(g, c, S_SCALE, 0);
 }
 static int build_fusion_agesex(ecg_graph *g, const ecg_model_cfg *c) {
-    return ecg_efficientecg_fusion(g, c, S_SCALE, 1, 0);
+    return ecg_efficientecg_fusion(g, c, S_SCALE, ECG_FUSION_AGESEX);
 }
-static int build_fusion_rr(ecg_graph *g, const ecg_model_cfg *c) { return ecg_efficientecg_fusion(g, c, S_SCALE, 0, 1); }
+static int build_fusion_rr(ecg_graph *g, const ecg_model_cfg *c) { return ecg_efficientecg_fusion(g, c, S_SCALE, ECG_FUSION_RR); }
+static int build_fusion_pwave(ecg_graph *g, const ecg_model_cfg *c) {
+    return ecg_efficientecg_fusion(g, c, S_SCALE, ECG_FUSION_PWAVE);
+}
 static int build_lstm(ecg_graph *g, const ecg_model_cfg *c) { return ecg_lstm_classifier(g, c, 0); }
 static int build_bilstm(ecg_graph *g, const ecg_model_cfg *c) { return ecg_lstm_classifier(g, c, 1); }
 static int build_crnn(ecg_graph *g, const ecg_model_cfg *c) { return ecg_crnn_classifier(g, c, 0); }
@@ -39,6 +43,8 @@ static const ecg_model_def models[] = {
      build_fusion_none, CLS},
     {"efficientecg-fusion-agesex", "fusion ablation: + age and sex tokens", build_fusion_agesex, CLS},
     {"efficientecg-fusion-rr", "fusion ablation: + RR token", build_fusion_rr, CLS},
+    {"efficientecg-fusion-pwave", "fusion ablation: + P-wave token (presence, amplitude, width, PR)", build_fusion_pwave,
+     CLS},
     {"resnet1d", "Wang et al. 2017 time-series ResNet (64/128/128, kernels 8-5-3)", ecg_resnet1d, CLS},
     {"resnet1d-18", "basic-block ResNet-18 in 1D (k15 stem, k7 blocks)", ecg_resnet1d18, CLS},
     {"lstm", "2-layer LSTM, hidden 128, last state -> linear", build_lstm, CLS},

@@ -100,12 +100,13 @@ static void test_every_model_runs_on_both_executors(void) {
     }
 }
 
-/* efficientecg-fusion for 1 lead, 5 classes, mitdb-aami's 12 features, counted by hand:
+/* efficientecg-fusion for 1 lead, 5 classes, mitdb-aami's 16 features, counted by hand:
  *   efficientecg-s without its classifier: 660037 - (640*5 + 5)            = 656832
  *   fusion.ecg_proj 640*128+128 = 82048; cls_token 128; age_proj and sex_proj 2*128+128 = 384 each;
  *   rr_proj 5*128+128 = 768; self_attn and attn 4*128^2 + 4*128 = 66048 each; norm0, norm1, norm2 256 each;
  *   mlp.0 128*256+256 = 33024; mlp.2 256*128+128 = 32896; classifier 256*5+5 = 1285  -> 940613.
- * Without features (ablation "none") the three projections go: 940613 - 384 - 384 - 768. */
+ * Without features (ablation "none") the three projections go: 940613 - 384 - 384 - 768; the P-wave
+ * ablation has the backbone's plus p_proj, 4*128+128 = 640. */
 static void test_fusion_counts_and_feature_errors(void) {
     ecg_model_cfg c = ecg_model_cfg_default(252, 1, 5);
     c.n_features = ECG_MITDB_N_FEATURES;
@@ -114,9 +115,11 @@ static void test_fusion_counts_and_feature_errors(void) {
         const char *name;
         long long params;
         int inputs;
-    } want[] = {{"efficientecg-fusion", 940613, 2}, {"efficientecg-fusion-none", 940613 - 384 - 384 - 768, 1}};
+    } want[] = {{"efficientecg-fusion", 940613, 2},
+                {"efficientecg-fusion-none", 940613 - 384 - 384 - 768, 1},
+                {"efficientecg-fusion-pwave", 940613 - 384 - 384 - 768 + 640, 2}};
     char err[512];
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         ecg_graph g;
         if (ecg_model_build(want[i].name, &c, &g, err, sizeof err)) {
             CHECK(0, "%s", err);
@@ -147,9 +150,10 @@ static void test_fusion_features_reach_the_output(void) {
     const struct {
         const char *model, *feature;
     } cases[] = {{"efficientecg-fusion-rr", "rr_pre_local"}, {"efficientecg-fusion-agesex", "age"},
-                 {"efficientecg-fusion-agesex", "sex_male"}, {"efficientecg-fusion", "rr_post_norm"}};
+                 {"efficientecg-fusion-agesex", "sex_male"}, {"efficientecg-fusion", "rr_post_norm"},
+                 {"efficientecg-fusion-pwave", "p_present"}, {"efficientecg-fusion-pwave", "p_pr_s"}};
     char err[512];
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 6; k++) {
         ecg_graph g;
         if (ecg_model_build(cases[k].model, &c, &g, err, sizeof err)) {
             CHECK(0, "%s", err);

@@ -65,6 +65,28 @@ static void test_bad_inputs(void) {
 
 /* ---------------------------------------------------------------- real data */
 
+/* The P-wave columns: a beat without a P wave has zeros beside p_present 0; one with a P wave has a
+ * width and a PR interval in physiological ranges; N beats have one far more often than V beats
+ * (a V beat has no P wave of its own). */
+static void check_p_features(const ecg_dataset *d, const char *set) {
+    int present[ECG_AAMI_N_CLASSES] = {0}, total[ECG_AAMI_N_CLASSES] = {0}, bad = 0;
+    for (int i = 0; i < d->n; i++) {
+        const float *f = d->features + (size_t)i * (size_t)d->n_features + 12;
+        total[d->y[i]]++;
+        if (f[0] == 1.0f) {
+            present[d->y[i]]++;
+            bad += !(f[2] > 0.005f && f[2] < 0.3f && f[3] > 0.0f && f[3] < 0.5f && f[1] != 0.0f);
+        } else {
+            bad += !(f[0] == 0.0f && f[1] == 0.0f && f[2] == 0.0f && f[3] == 0.0f);
+        }
+    }
+    double n_share = (double)present[ECG_AAMI_N] / total[ECG_AAMI_N], v_share = (double)present[ECG_AAMI_V] / total[ECG_AAMI_V];
+    printf("  %s: P wave before %.1f%% of N beats, %.1f%% of V beats\n", set, 100 * n_share, 100 * v_share);
+    CHECK(bad == 0, "%s: %d beats with P-wave features out of range or unflagged", set, bad);
+    CHECK(n_share > 0.7 && v_share < 0.5 * n_share, "%s: P waves before %.3f of N and %.3f of V beats", set, n_share,
+          v_share);
+}
+
 static void test_ds1_ds2_counts(void) {
     SKIP_WITHOUT_RECORDS("ds1 ds2");
     /* de Chazal et al. 2004, Table II (N, S, V, F, Q). */
@@ -82,7 +104,9 @@ static void test_ds1_ds2_counts(void) {
                   ecg_aami_class_names[k], c[k], pub[s][k]);
         CHECK(d.length == 252 && d.channels == 1 && d.n_classes == 5, "shape %d x %d, %d classes", d.length,
               d.channels, d.n_classes);
-        CHECK(d.n_features == 12 && d.feature_names && !strcmp(d.feature_names[8], "age"), "features");
+        CHECK(d.n_features == 16 && d.feature_names && !strcmp(d.feature_names[8], "age") &&
+                  !strcmp(d.feature_names[12], "p_present"), "features");
+        check_p_features(&d, sets[s]);
         CHECK(strstr(d.data_version, "mitdb") && strstr(d.data_version, "22 records"), "version '%s'",
               d.data_version);
         const int *list;

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 MODELS = [
     "efficientecg-b0", "efficientecg-s", "efficientecg-fusion", "efficientecg-fusion-b0",
     "efficientecg-fusion-none", "efficientecg-fusion-agesex", "efficientecg-fusion-rr",
-    "resnet1d", "resnet1d-18", "lstm", "bilstm", "crnn", "bicrnn", "lstm-ae",
+    "efficientecg-fusion-pwave", "resnet1d", "resnet1d-18", "lstm", "bilstm", "crnn", "bicrnn", "lstm-ae",
 ]
 
 # ---------------------------------------------------------------------------- safetensors
@@ -230,6 +230,9 @@ D_MODEL, HEADS = 128, 4
 # RR intervals relative to the patient's rhythm (models/fusion.c), side by side in the task's features.
 RR_FEATURES = ["rr_pre_norm", "rr_post_norm", "rr_local_norm", "rr_pre_local", "rr_post_local"]
 N_RR = len(RR_FEATURES)
+# The P wave before the beat (datasets/fiducials.c); zeros beside p_present 0 when there is none.
+P_FEATURES = ["p_present", "p_amp_mv", "p_width_s", "p_pr_s"]
+N_P = len(P_FEATURES)
 
 
 class Fusion(nn.Module):
@@ -237,7 +240,7 @@ class Fusion(nn.Module):
     self-attention over the queries, residual + norm0; cross-attention, residual + norm1; mlp,
     residual + norm2."""
 
-    def __init__(self, head_channels, agesex, rr):
+    def __init__(self, head_channels, agesex, rr, pwave):
         super().__init__()
         self.ecg_proj = nn.Linear(head_channels, D_MODEL)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, D_MODEL))
@@ -246,6 +249,8 @@ class Fusion(nn.Module):
             self.sex_proj = nn.Linear(2, D_MODEL)    # male, sex unknown: {female, male, unknown}
         if rr:
             self.rr_proj = nn.Linear(N_RR, D_MODEL)  # RR_FEATURES
+        if pwave:
+            self.p_proj = nn.Linear(N_P, D_MODEL)    # P_FEATURES
         self.self_attn = nn.MultiheadAttention(D_MODEL, HEADS, batch_first=True)
         self.norm0 = nn.LayerNorm(D_MODEL, eps=1e-5)
         self.attn = nn.MultiheadAttention(D_MODEL, HEADS, batch_first=True)
@@ -255,9 +260,9 @@ class Fusion(nn.Module):
 
 
 class EfficientECGFusion(EfficientECGBackbone):
-    def __init__(self, channels, classes, scale, feature_names, agesex, rr, dropout=0.2):
+    def __init__(self, channels, classes, scale, feature_names, agesex, rr, pwave, dropout=0.2):
         super().__init__(channels, scale)
-        self.fusion = Fusion(self.head_channels, agesex, rr)
+        self.fusion = Fusion(self.head_channels, agesex, rr, pwave)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(2 * D_MODEL, classes)
         names = list(feature_names or [])
@@ -275,6 +280,8 @@ class EfficientECGFusion(EfficientECGBackbone):
                                     ("sex_proj", column(["sex_male", "sex_unknown"]), 2)]
         if rr:
             self.feature_tokens.append(("rr_proj", column(RR_FEATURES), N_RR))
+        if pwave:
+            self.feature_tokens.append(("p_proj", column(P_FEATURES), N_P))
 
     def forward(self, x, features=None):
         f = self.fusion
@@ -466,16 +473,16 @@ def build(name, length, channels, classes, feature_names=()):
     ecgbench's ecg_model_cfg."""
     if length < 1 or channels < 1 or classes < 2:
         raise ValueError(f"{name}: input [{length}, {channels}] with {classes} classes is not a classification problem")
-    fusion = {"efficientecg-fusion": ("s", 1, 1), "efficientecg-fusion-b0": ("b0", 1, 1),
-              "efficientecg-fusion-none": ("s", 0, 0), "efficientecg-fusion-agesex": ("s", 1, 0),
-              "efficientecg-fusion-rr": ("s", 0, 1)}
+    # scale, age/sex, RR, P-wave tokens (models/registry.c)
+    fusion = {"efficientecg-fusion": ("s", 1, 1, 0), "efficientecg-fusion-b0": ("b0", 1, 1, 0),
+              "efficientecg-fusion-none": ("s", 0, 0, 0), "efficientecg-fusion-agesex": ("s", 1, 0, 0),
+              "efficientecg-fusion-rr": ("s", 0, 1, 0), "efficientecg-fusion-pwave": ("s", 0, 0, 1)}
     if name == "efficientecg-b0":
         m = EfficientECG(channels, classes, "b0")
     elif name == "efficientecg-s":
         m = EfficientECG(channels, classes, "s")
     elif name in fusion:
-        scale, agesex, rr = fusion[name]
-        m = EfficientECGFusion(channels, classes, scale, feature_names, agesex, rr)
+        m = EfficientECGFusion(channels, classes, *fusion[name][:1], feature_names, *fusion[name][1:])
     elif name == "resnet1d":
         m = ResNet1D(channels, classes)
     elif name == "resnet1d-18":
