@@ -44,8 +44,18 @@ bench() {
 }
 
 has_cols() { head -n 1 "$out/$1" | tr ',' '\n' > "$tmp/cols"; for c in "${@:2}"; do grep -qx "$c" "$tmp/cols" || return 1; done; }
-# (a folder without a manifest is an unfinished training run, not a trained one)
-confusion_maps() { for d in models/weights/*/; do [ ! -f "$d/manifest.json" ] || [ -s "$out/confusion_$(basename "$d").png" ] || return 1; done; }
+# (a folder without a manifest is an unfinished training run, not a trained one; an autoencoder has
+# no classes, so no confusion map or layer rows: its plot is its beats and their reconstructions)
+is_ae() { grep -qs '"objective":[[:space:]]*"reconstruction"' "$1/manifest.json"; }
+ae_names() { for d in models/weights/*/; do is_ae "$d" && basename "$d"; done; }
+confusion_maps() { for d in models/weights/*/; do [ ! -f "$d/manifest.json" ] || is_ae "$d" || [ -s "$out/confusion_$(basename "$d").png" ] || return 1; done; }
+reconstruction_plots() {
+  local n
+  for n in $(ae_names); do
+    [ -s "$out/reconstruction_$n.png" ] && grep -q "reconstruction" "$out/reconstruction_$n.svg" &&
+      [ "$(head -n 1 "$out/reconstruction_$n.csv" | cut -d, -f1)" = class ] || return 1
+  done
+}
 step_lines() { # how many "[N/5] ..., about X (log OUT/logs/N-STEP.log) ... done in S s" lines
   grep -cE "^\[[1-5]/5\] .*, about [0-9]+ (s|min) \(log $out/logs/[1-5]-[a-z-]+\.log\) \.\.\. done in [0-9]+ s$" "$log"
 }
@@ -54,8 +64,8 @@ step_lines() { # how many "[N/5] ..., about X (log OUT/logs/N-STEP.log) ... done
 # time lies on layers ecgbench times too (export-onnx names each node after its layer; a mapping
 # that broke would leave the time on names of their own).
 ort_layers_ok() {
-  awk -F, 'FNR == 1 { next }
-           FILENAME ~ /latency_ort/ { if ($5 == 1 && $6 == 1) runs[$1] = 1; next }
+  awk -F, -v ae="$(ae_names | paste -sd, -)" 'FNR == 1 { next }
+           FILENAME ~ /latency_ort/ { if ($5 == 1 && $6 == 1 && !index("," ae ",", "," $1 ",")) runs[$1] = 1; next }
            $8 != "" { total[$1] += $8; if ($6 != "") both[$1] += $8 }
            END { for (r in runs) if (!(total[r] > 0) || both[r] < 0.8 * total[r]) {
                    printf "      %s: %.0f of %.0f us of ONNX Runtime kernel time on layers ecgbench times\n", r, both[r], total[r]; bad = 1 }
@@ -76,6 +86,7 @@ common_checks() { # number of steps run
   check "results.csv columns" 'has_cols results.csv dataset split data_version model variant accuracy macro_f1 params nonzero_params flops size_bytes batch threads latency_median_us latency_p90_us latency_p99_us gflops_per_s pct_of_core_peak peak_rss_kb weights_in_memory_bytes activations_in_memory_bytes'
   check "confusion.csv columns" 'has_cols confusion.csv dataset model variant run true_class predicted_class count fraction_of_true'
   check "a confusion heat map per trained run" confusion_maps
+  check "each autoencoder's beats and reconstructions plotted (reconstruction_RUN)" reconstruction_plots
   check "per_class.csv columns" 'has_cols per_class.csv dataset model variant class support sensitivity ppv specificity f1'
   check "layers.csv columns" 'has_cols layers.csv model variant layer op output_shape params flops latency_us gflops'
   check "latency.csv columns" 'has_cols latency.csv run executor batch threads median_us p90_us p99_us mean_us stddev_us iterations init_ms gflops_per_s ecgbench_speedup'
@@ -86,7 +97,7 @@ common_checks() { # number of steps run
   check "tables.tex is LaTeX" 'grep -q "\\\\begin{tabular}" "$out/tables.tex"'
   local r p
   for r in models/weights/*/; do
-    [ -f "$r/manifest.json" ] || continue
+    [ -f "$r/manifest.json" ] && ! is_ae "$r" || continue
     p=$out/layers_$(basename "$r")
     check "per-layer plot of $(basename "$r")" '[ -s "$p.png" ] && grep -q "MFLOPs" "$p.svg" && grep -q "latency (µs" "$p.svg"'
   done
@@ -124,7 +135,7 @@ else
     check "peer: its rows in latency_torch.csv and latency.csv" '[ "$(tail -n +2 "$out/latency_torch.csv" | wc -l)" -gt 0 ] && grep -q pytorch "$out/latency.csv"'
     if [ -s "$out/latency_ort.csv" ]; then
       check "ONNX Runtime per layer: >= 80% of each run's kernel time on layers ecgbench times" ort_layers_ok
-      check "layers_vs_ort.md: a section per run" '[ "$(grep -c "^### " "$out/layers_vs_ort.md")" -eq "$(tail -n +2 "$out/latency_ort.csv" | cut -d, -f1 | sort -u | wc -l)" ]'
+      check "layers_vs_ort.md: a section per run" '[ "$(grep -c "^### " "$out/layers_vs_ort.md")" -eq "$(tail -n +2 "$out/latency_ort.csv" | cut -d, -f1 | sort -u | grep -cvxF -f <(ae_names))" ]'
     fi
     finish bench_with_peer
   else
