@@ -113,15 +113,12 @@ static int append_record(const char *dir, int record, ecg_dc_beats *b, char *err
     ecg_wfdb_ann *ann = NULL;
     float *l1 = NULL, *l2 = NULL;
     long *r = NULL;
-    int *cls = NULL, n_ann = 0, rc = -1, s1 = -1, s2 = -1;
+    int *cls = NULL, n_ann = 0, rc = -1, s1, s2;
     if (ecg_wfdb_read_record(dir, name, &h, &adc, NULL, err, errlen)) return -1;
-    for (int s = 0; s < h.n_sig; s++) {
-        if (!strcmp(h.sig[s].description, "MLII") && s1 < 0) s1 = s;
-        else if (s2 < 0) s2 = s;
-    }
-    if (s1 < 0 || s2 < 0 || h.n_samples < 1 || ecg_wfdb_frame_width(&h, 0, h.n_sig) != h.n_sig) {
-        snprintf(err, errlen, "%s.hea: needs an MLII signal and a second one, one sample per frame (%d signals)",
-                 what, h.n_sig);
+    if (ecg_mitdb_mlii_and_other(&h, what, "the de Chazal baseline", &s1, &s2, err, errlen)) goto out;
+    if (h.n_samples < 1 || ecg_wfdb_frame_width(&h, 0, h.n_sig) != h.n_sig) {
+        snprintf(err, errlen, "%s.hea: needs its two signals at one sample per frame (%ld samples)", what,
+                 h.n_samples);
         goto out;
     }
     snprintf(path, sizeof path, "%s/%d.atr", dir, record);

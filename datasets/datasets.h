@@ -189,6 +189,11 @@ int ecg_mitdb_aami_beats(const char *what, const ecg_wfdb_ann *ann, int n_ann, l
  * beats are (malloc'd, n_samples long); `what` names the record in errors. */
 float *ecg_mitdb_lead_mv(const ecg_wfdb_header *h, const int32_t *adc, int lead, const char *what, char *err,
                          size_t errlen);
+/* A MIT-BIH record's MLII signal and its one other signal (indices into h->sig), found by header
+ * name (record 114 stores them swapped). An error names the record (`what`) and who needs them
+ * when there is no MLII or not exactly one other signal. */
+int ecg_mitdb_mlii_and_other(const ecg_wfdb_header *h, const char *what, const char *who, int *mlii, int *other,
+                             char *err, size_t errlen);
 /* De Chazal et al. 2004 (Table II) beats per AAMI class in "ds1" / "ds2" (N, S, V, F, Q); NULL
  * for another name. Printed beside our counts by `ecgbench data info`. */
 const int *ecg_dechazal_counts(const char *set);

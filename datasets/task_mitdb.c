@@ -168,12 +168,21 @@ static int resolve_leads(const ecg_wfdb_header *h, const lead_set *ls, const cha
         }
         return 0;
     }
+    return ecg_mitdb_mlii_and_other(h, what, ls->task, &idx[0], &idx[1], err, errlen);
+}
+
+int ecg_mitdb_mlii_and_other(const ecg_wfdb_header *h, const char *what, const char *who, int *mlii, int *other,
+                             char *err, size_t errlen) {
+    if ((*mlii = find_lead(h, "MLII")) < 0) {
+        snprintf(err, errlen, "%s.hea: no MLII signal (%s takes MLII and the record's other lead)", what, who);
+        return -1;
+    }
     int others = 0;
     for (int s = 0; s < h->n_sig; s++)
-        if (s != idx[0]) idx[1] = s, others++;
+        if (s != *mlii) *other = s, others++;
     if (others != 1) {  /* MIT-BIH records have exactly two signals; anything else is not the data we know */
         snprintf(err, errlen, "%s.hea: %d signals besides MLII; %s takes MLII and the record's one other lead", what,
-                 others, ls->task);
+                 others, who);
         return -1;
     }
     return 0;
