@@ -37,11 +37,10 @@ LIST=${LIST:-}
 # below): efficientecg-fusion-rr (inverse class weights capped at 64x N's, the best of three on
 # DS1's validation records) and crnn on cinc2017. The other recipes predate that protocol.
 # mitdb-aami is inter-patient (train/val from DS1, test = DS2); N is 89% of its beats, so an
-# unweighted loss is the default there. The fusion ablation (efficientecg-fusion, -none, -rr,
-# -pwave) shares fusion-rr's blind recipe, so its rows differ by their inputs alone (-agesex keeps
-# the earlier recipe until it is retrained with it); fusion-b0 and the LSTMs (which read 12-sample
-# frames, see models/lstm.c) keep square-root class weights capped at 1.5x N's (the fusion-rr
-# recipe before the blind choice). On cinc2017 (9000-sample records) the CNNs' epochs
+# unweighted loss is the default there. The fusion ablation (efficientecg-fusion, -none, -agesex,
+# -rr, -pwave) shares fusion-rr's blind recipe, so its rows differ by their inputs alone;
+# fusion-b0 and the LSTMs (which read 12-sample frames, see models/lstm.c) keep square-root class
+# weights capped at 1.5x N's (the fusion-rr recipe before the blind choice). On cinc2017 (9000-sample records) the CNNs' epochs
 # are long on 2 cores, hence their short schedules; the larger ones and crnn train on random 10 s
 # windows (--crop 3000, a third of the cost per example) and are validated and tested on whole
 # records. mitdb-aami-2lead (issue 23: MLII plus the record's other lead, x [252, 2]) took the
@@ -51,7 +50,7 @@ RUNS=$(cat <<'EOF'
 efficientecg-s           mitdb-aami --epochs 6 --patience 3 --class-weights none
 efficientecg-fusion      mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-none mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
-efficientecg-fusion-agesex mitdb-aami --epochs 6 --patience 3 --class-weights sqrt --class-weight-cap 1.5
+efficientecg-fusion-agesex mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-rr   mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-pwave mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 lstm                     mitdb-aami --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
