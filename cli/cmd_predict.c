@@ -179,8 +179,7 @@ int ecg_cmd_predict(int argc, char **argv) {
         goto done;
     }
     ecg_metrics m;
-    if (ae ? ecg_reconstruct(rm.int8 ? &rm.gi : &rm.g, rm.int8 ? &rm.q : NULL, &d, o.batch, o.threads, y, err,
-                             sizeof err)
+    if (ae ? ecg_run_reconstruct(&rm, &d, o.batch, o.threads, y, err, sizeof err)
            : ecg_run_predict(&rm, &d, o.batch, o.threads, &m, y, err, sizeof err))
         goto done;
     t.data = (const uint8_t *)y;

@@ -14,7 +14,6 @@
 #include "models/models.h"
 #include "report/csv.h"
 #include "runs/runs.h"
-#include "train/train.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench reconstruct DIR --out FILE.csv [--data D] [--split S] [--threads N]\n"
@@ -141,7 +140,7 @@ int ecg_cmd_reconstruct(int argc, char **argv) {
         snprintf(err, sizeof err, "out of memory for %d reconstructions", d.n);
         goto fail;
     }
-    if (ecg_reconstruct(rm.int8 ? &rm.gi : &rm.g, rm.int8 ? &rm.q : NULL, &d, 256, (int)threads, out, err, sizeof err))
+    if (ecg_run_reconstruct(&rm, &d, 256, (int)threads, out, err, sizeof err))
         goto fail;
     printf("%s on %s/%s (%s): reconstruction MSE per class\n", r.model, r.task, split, d.data_version);
     ecg_csv w;

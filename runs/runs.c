@@ -113,6 +113,11 @@ int ecg_run_predict(const ecg_run_model *m, const ecg_dataset *d, int batch, int
                    : ecg_evaluate(&m->g, d, batch, threads, out, logits, err, errlen);
 }
 
+int ecg_run_reconstruct(const ecg_run_model *m, const ecg_dataset *d, int batch, int threads, float *out, char *err,
+                        size_t errlen) {
+    return ecg_reconstruct(m->int8 ? &m->gi : &m->g, m->int8 ? &m->q : NULL, d, batch, threads, out, err, errlen);
+}
+
 int ecg_run_evaluate(const ecg_run_model *m, const ecg_dataset *d, int threads, ecg_metrics *out, char *err,
                      size_t errlen) {
     return ecg_run_predict(m, d, 256, threads, out, NULL, err, errlen);

@@ -48,6 +48,10 @@ int ecg_run_evaluate(const ecg_run_model *m, const ecg_dataset *d, int threads, 
  * logits is not NULL. */
 int ecg_run_predict(const ecg_run_model *m, const ecg_dataset *d, int batch, int threads, ecg_metrics *out,
                     float *logits, char *err, size_t errlen);
+/* An autoencoder's output for every example of d on that path (ecg_reconstruct): n x length x
+ * channels floats into out. */
+int ecg_run_reconstruct(const ecg_run_model *m, const ecg_dataset *d, int batch, int threads, float *out, char *err,
+                        size_t errlen);
 /* Its executor: int8 on XNNPACK's int8 operators, f32 with the sparse 1x1 kernels when pruned. */
 ecg_xnn *ecg_run_executor(const ecg_run_model *m, int batch, int threads, char *err, size_t errlen);
 /* Fills the executor's inputs for timing: the ECG N(0, 1) (seeded), patient features 0 (valid
