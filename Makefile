@@ -197,10 +197,11 @@ PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/nul
 # tests/slurm_check.sh: a training sweep as a Slurm job array on a one-node cluster it starts and
 # stops (docs/slurm.md; skipped without slurm-wlm and munge).
 # tests/mpi_check.sh: 2-rank MPI training against 2 threads, byte for byte (skipped without Open MPI).
+# tests/train_script.sh: make train's script on the sample, a row naming another run's folder (@RUN).
 test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench $(if $(HAVE_MPI),$(REL)/ecgbench-mpi)
 	@ECGBENCH=$(abspath $(ASN)/ecgbench) ECGBENCH_RELEASE=$(abspath $(REL)/ecgbench) \
 	  ECGBENCH_MPI=$(if $(HAVE_MPI),$(abspath $(REL)/ecgbench-mpi)) \
-	  tests/run.sh tests/include_check.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh tests/select_script.sh tests/onnx_check.sh tests/slurm_check.sh tests/mpi_check.sh $(TEST_BIN)
+	  tests/run.sh tests/include_check.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh tests/select_script.sh tests/train_script.sh tests/onnx_check.sh tests/slurm_check.sh tests/mpi_check.sh $(TEST_BIN)
 
 peer-check: check-deps $(REL)/ecgbench
 	@py=$$($(PEER_PY)); [ -n "$$py" ] || { echo "peer-check: python3-torch is not installed (apt-get install python3-torch python3-numpy)"; exit 1; }; \

@@ -35,7 +35,9 @@ static void usage(FILE *f) {
             "  --epoch-limit N     stop after N epochs in this call (resume later)\n"
             "  --quiet             no progress bar\n"
             "  --no-test           do not load or score the test split (recipe candidates, chosen on val alone;\n"
-            "                      the manifest then has no test metrics)\n");
+            "                      the manifest then has no test metrics)\n"
+            "  --init-from DIR     the trained part a model holds frozen (efficientecg-fusion-ae: lstm-ae's\n"
+            "                      encoder), from a finished run of that model with this task and seed\n");
 }
 
 static int parse(int argc, char **argv, ecg_train_job *o, int *quiet) {
@@ -44,7 +46,7 @@ static int parse(int argc, char **argv, ecg_train_job *o, int *quiet) {
         {"batch", 1, 0, 'b'},      {"lr", 1, 0, 'l'},          {"weight-decay", 1, 0, 'w'},
         {"patience", 1, 0, 'p'},   {"threads", 1, 0, 'j'},     {"seed", 1, 0, 's'},    {"no-augment", 0, 0, 'A'},
         {"class-weights", 1, 0, 'C'}, {"class-weight-cap", 1, 0, 'K'}, {"resume", 0, 0, 'r'}, {"epoch-limit", 1, 0, 'L'}, {"quiet", 0, 0, 'q'},
-        {"crop", 1, 0, 'c'},       {"no-test", 0, 0, 'T'}, {"force", 0, 0, 'f'},
+        {"crop", 1, 0, 'c'},       {"no-test", 0, 0, 'T'}, {"force", 0, 0, 'f'}, {"init-from", 1, 0, 'I'},
         {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     *quiet = 0;
@@ -92,6 +94,7 @@ static int parse(int argc, char **argv, ecg_train_job *o, int *quiet) {
         case 'q': *quiet = 1; break;
         case 'T': o->no_test = 1; break;
         case 'f': o->force = 1; break;
+        case 'I': o->init_from = optarg; break;
         case 'c': bad = ecg_arg_int("train", "--crop", optarg, 1, 1 << 30, &n); o->cfg.crop = (int)n; break;
         case 'h': usage(stdout); return 1;
         default: return 2;

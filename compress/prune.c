@@ -15,7 +15,8 @@ int ecg_prunable_params(const ecg_graph *g, int *out, int max) {
         if (!ecg_op_has(nd->kind, ECG_TRAIT_WEIGHT_MATRICES)) continue;
         for (int j = 0; j < nd->n_param; j++) {
             const ecg_param *p = &g->params[nd->param[j]];
-            if (!p->trainable || p->shape.rank < 2) continue; /* biases stay dense */
+            /* biases stay dense; a frozen part (another model's) could not re-learn what pruning removed */
+            if (!ecg_param_learns(p) || p->shape.rank < 2) continue;
             int dup = 0;
             for (int k = 0; k < n && k < max; k++) dup |= out[k] == nd->param[j];
             if (dup) continue;

@@ -22,6 +22,10 @@ int ecg_crnn_classifier(ecg_graph *g, const ecg_model_cfg *cfg, int bidirectiona
 /* lstm-ae (models/lstm_ae.c): encoder LSTM (64) over the frames -> its last state -> linear to a
  * 16-value code (the node ECG_AE_CODE_NODE) -> repeated over the steps onto learned per-step
  * vectors -> decoder LSTM (64) -> per-step linear back to the frames -> [length, channels]. */
+#define ECG_AE_CODE 16 /* values in the code (models/lstm_ae.c says why) */
 int ecg_lstm_autoencoder(ecg_graph *g, const ecg_model_cfg *cfg);
+/* Its encoder alone on input x [length, channels]: PREFIXframes, PREFIXencoder, PREFIXcode; returns
+ * the code [16] (the fusion model's autoencoder token reads it under the prefix "ae."). */
+int ecg_lstm_ae_encoder(ecg_graph *g, const ecg_model_cfg *cfg, const char *prefix, int x);
 
 #endif

@@ -7,6 +7,8 @@
  * get three learned vectors, an embedding of {female, male, unknown} written as a Linear);
  * fusion.rr_proj (Linear 5 -> 128 on the RR intervals relative to the patient's rhythm);
  * fusion.p_proj (Linear 4 -> 128 on the P wave before the beat: present, amplitude, width, PR);
+ * ae (lstm-ae's encoder: ae.encoder LSTM, ae.code Linear, models/lstm_ae.c; frozen, from a trained
+ * lstm-ae run) and fusion.ae_proj (Linear 16 -> 128 on its code);
  * fusion.self_attn (MultiheadAttention 128, 4 heads, batch_first, over the queries = class token +
  * feature tokens), fusion.norm0 (LayerNorm on queries + self_attn); fusion.attn (the same kind of
  * attention, the queries over the ECG tokens); fusion.norm1, fusion.mlp.0 (128 -> 256),
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "models/baselines.h"
 #include "models/models.h"
 
 #define D_MODEL 128
@@ -58,10 +61,11 @@ static int feature_token(ecg_graph *g, int features, const ecg_model_cfg *c, con
 int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s, unsigned tokens) {
     float dropout = cfg->dropout >= 0 ? cfg->dropout : 0.2f;
     int x = ecg_input(g, "ecg", ecg_shape2(cfg->length, cfg->channels));
-    int features = tokens ? ecg_input(g, "features", ecg_shape2(1, cfg->n_features > 0 ? cfg->n_features : 1)) : -1;
+    int n_features = cfg->n_features > 0 ? cfg->n_features : 1; /* the AE token reads the ECG alone */
+    int features = tokens & ~ECG_FUSION_AE ? ecg_input(g, "features", ecg_shape2(1, n_features)) : -1;
     int kv = ecg_linear(g, "fusion.ecg_proj", ecg_efficientecg_backbone(g, cfg, s, x), D_MODEL, 1);
 
-    int q[5], nq = 0;
+    int q[6], nq = 0;
     q[nq++] = ecg_tokens(g, "fusion.cls_token", 1, D_MODEL);
     if (tokens & ECG_FUSION_AGESEX) {
         q[nq++] = feature_token(g, features, cfg, age_features, 2, "fusion.age_proj");
@@ -69,6 +73,11 @@ int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_s
     }
     if (tokens & ECG_FUSION_RR) q[nq++] = feature_token(g, features, cfg, rr_features, N_RR, "fusion.rr_proj");
     if (tokens & ECG_FUSION_PWAVE) q[nq++] = feature_token(g, features, cfg, p_features, N_P, "fusion.p_proj");
+    if (tokens & ECG_FUSION_AE) { /* the beat's shape as the autoencoder learned to summarise it */
+        int code = ecg_lstm_ae_encoder(g, cfg, ECG_FUSION_AE_PREFIX, x);
+        q[nq++] = ecg_linear(g, "fusion.ae_proj", ecg_reshape(g, "fusion.ae_row", code, ecg_shape2(1, ECG_AE_CODE)), D_MODEL,
+                             1);
+    }
     int queries = nq > 1 ? ecg_concat(g, "fusion.queries", q, nq, 0) : q[0];
     /* The queries first attend to each other, so the class token (the one the classifier reads)
      * carries the patient features; without this step the feature tokens' outputs would be

@@ -23,21 +23,29 @@
  *   every step).
  * - Hidden 64, one layer each: 21 steps of 12 samples are short, and the model (about 43k
  *   parameters) trains in seconds per epoch on 2 cores. */
+#include <stdio.h>
+
 #include "models/baselines.h"
 
 #define AE_HIDDEN 64
-#define AE_CODE 16
 
-int ecg_lstm_autoencoder(ecg_graph *g, const ecg_model_cfg *cfg) {
+int ecg_lstm_ae_encoder(ecg_graph *g, const ecg_model_cfg *cfg, const char *prefix, int x) {
     if (cfg->length % ECG_LSTM_FRAME)
         return ecg_graph_fail(g, "lstm-ae: input length %d is not a multiple of the %d-sample frame", cfg->length,
                               ECG_LSTM_FRAME);
+    char frames[ECG_NAME_LEN], encoder[ECG_NAME_LEN], code[ECG_NAME_LEN];
+    snprintf(frames, sizeof frames, "%sframes", prefix);
+    snprintf(encoder, sizeof encoder, "%sencoder", prefix);
+    snprintf(code, sizeof code, "%s" ECG_AE_CODE_NODE, prefix);
+    x = ecg_reshape(g, frames, x, ecg_shape2(cfg->length / ECG_LSTM_FRAME, ECG_LSTM_FRAME * cfg->channels));
+    return ecg_linear(g, code, ecg_lstm(g, encoder, x, AE_HIDDEN, 1, 0, 1), ECG_AE_CODE, 1);
+}
+
+int ecg_lstm_autoencoder(ecg_graph *g, const ecg_model_cfg *cfg) {
     int steps = cfg->length / ECG_LSTM_FRAME, frame = ECG_LSTM_FRAME * cfg->channels;
-    int x = ecg_input(g, "ecg", ecg_shape2(cfg->length, cfg->channels));
-    x = ecg_reshape(g, "frames", x, ecg_shape2(steps, frame));
-    int h = ecg_lstm(g, "encoder", x, AE_HIDDEN, 1, 0, 1);
-    int code = ecg_linear(g, ECG_AE_CODE_NODE, h, AE_CODE, 1);
-    int pos = ecg_tokens(g, "decoder_pos", steps, AE_CODE);
+    int code = ecg_lstm_ae_encoder(g, cfg, "", ecg_input(g, "ecg", ecg_shape2(cfg->length, cfg->channels)));
+    if (code < 0) return -1;
+    int pos = ecg_tokens(g, "decoder_pos", steps, ECG_AE_CODE);
     int y = ecg_lstm(g, "decoder", ecg_binary(g, ECG_OP_ADD, "decoder_in", pos, code), AE_HIDDEN, 1, 0, 0);
     y = ecg_linear(g, "head", y, frame, 1);
     return ecg_reshape(g, "reconstruction", y, ecg_shape2(cfg->length, cfg->channels));

@@ -38,6 +38,10 @@ typedef struct {
      * id, or -1 with the reason in g->err. */
     int (*build)(ecg_graph *g, const ecg_model_cfg *cfg);
     ecg_objective objective;
+    /* A part that is another registry model's trained weights, held fixed: the params named
+     * part_prefix + that model's param names, frozen when the model is built (ecg_graph_freeze),
+     * and filled from a finished run of part_model (`ecgbench train --init-from`). NULL: none. */
+    const char *part_prefix, *part_model;
 } ecg_model_def;
 
 const ecg_model_def *ecg_model_find(const char *name); /* NULL if unknown */
@@ -66,7 +70,9 @@ int ecg_efficientecg_backbone(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet
  * Graph inputs: "ecg", and "features" [1, n_features] when age/sex or RR are used (columns found
  * by name: rr_* (8), age, age_unknown, sex_male, sex_unknown, as mitdb-aami provides them). */
 /* The fusion model's feature tokens (query rows beside the class token), in this order. */
-enum { ECG_FUSION_AGESEX = 1u, ECG_FUSION_RR = 2u, ECG_FUSION_PWAVE = 4u };
+enum { ECG_FUSION_AGESEX = 1u, ECG_FUSION_RR = 2u, ECG_FUSION_PWAVE = 4u, ECG_FUSION_AE = 8u };
+/* Where the autoencoder token's encoder (lstm-ae's, frozen) sits among the fusion model's params. */
+#define ECG_FUSION_AE_PREFIX "ae."
 int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s, unsigned tokens);
 /* Channels rounded as EfficientNet does: to a multiple of 8, never below 90% of c * width. */
 int ecg_effnet_round_channels(int c, double width);

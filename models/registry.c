@@ -28,12 +28,13 @@ static int build_fusion_rr(ecg_graph *g, const ecg_model_cfg *c) { return ecg_ef
 static int build_fusion_pwave(ecg_graph *g, const ecg_model_cfg *c) {
     return ecg_efficientecg_fusion(g, c, S_SCALE, ECG_FUSION_PWAVE);
 }
+static int build_fusion_ae(ecg_graph *g, const ecg_model_cfg *c) { return ecg_efficientecg_fusion(g, c, S_SCALE, ECG_FUSION_AE); }
 static int build_lstm(ecg_graph *g, const ecg_model_cfg *c) { return ecg_lstm_classifier(g, c, 0); }
 static int build_bilstm(ecg_graph *g, const ecg_model_cfg *c) { return ecg_lstm_classifier(g, c, 1); }
 static int build_crnn(ecg_graph *g, const ecg_model_cfg *c) { return ecg_crnn_classifier(g, c, 0); }
 static int build_bicrnn(ecg_graph *g, const ecg_model_cfg *c) { return ecg_crnn_classifier(g, c, 1); }
 
-#define CLS ECG_OBJECTIVE_CLASSIFY
+#define CLS ECG_OBJECTIVE_CLASSIFY, NULL, NULL /* a classifier with no trained part of another model */
 static const ecg_model_def models[] = {
     {"efficientecg-b0", "EfficientNet-B0 stage table in 1D (MBConv + SE, taps 9/25)", build_b0, CLS},
     {"efficientecg-s", "EfficientECG at width 0.5, depth 0.5, head 640 (embedded targets)", build_s, CLS},
@@ -45,6 +46,8 @@ static const ecg_model_def models[] = {
     {"efficientecg-fusion-rr", "fusion ablation: + RR token", build_fusion_rr, CLS},
     {"efficientecg-fusion-pwave", "fusion ablation: + P-wave token (presence, amplitude, width, PR)", build_fusion_pwave,
      CLS},
+    {"efficientecg-fusion-ae", "fusion ablation: + a token of lstm-ae's 16-value code of the beat (its encoder frozen)",
+     build_fusion_ae, ECG_OBJECTIVE_CLASSIFY, ECG_FUSION_AE_PREFIX, "lstm-ae"},
     {"resnet1d", "Wang et al. 2017 time-series ResNet (64/128/128, kernels 8-5-3)", ecg_resnet1d, CLS},
     {"resnet1d-18", "basic-block ResNet-18 in 1D (k15 stem, k7 blocks)", ecg_resnet1d18, CLS},
     {"lstm", "2-layer LSTM, hidden 128, last state -> linear", build_lstm, CLS},
@@ -53,7 +56,7 @@ static const ecg_model_def models[] = {
     {"bicrnn", "4 conv blocks (k7, pools 4-4-2-2: 64x shorter) -> bilstm's 2-layer BiLSTM -> linear", build_bicrnn,
      CLS},
     {"lstm-ae", "LSTM autoencoder: encoder LSTM(64) -> 16-value code -> decoder LSTM(64) -> the beat window",
-     ecg_lstm_autoencoder, ECG_OBJECTIVE_RECONSTRUCT},
+     ecg_lstm_autoencoder, ECG_OBJECTIVE_RECONSTRUCT, NULL, NULL},
 };
 #undef CLS
 #define N_MODELS (int)(sizeof models / sizeof models[0])
@@ -100,6 +103,12 @@ int ecg_model_build(const char *name, const ecg_model_cfg *cfg, ecg_graph *g, ch
     int out = m->build(g, cfg);
     if (out < 0 || g->err[0]) {
         snprintf(err, errlen, "%s: %s", name, g->err[0] ? g->err : "build failed");
+        ecg_graph_free(g);
+        return -1;
+    }
+    if (m->part_prefix && ecg_graph_freeze(g, m->part_prefix) == 0) {
+        snprintf(err, errlen, "%s: no parameters under '%s' to hold %s's trained part", name, m->part_prefix,
+                 m->part_model);
         ecg_graph_free(g);
         return -1;
     }

@@ -190,6 +190,16 @@ int64_t ecg_graph_param_count(const ecg_graph *g) {
     return total;
 }
 
+int ecg_graph_freeze(ecg_graph *g, const char *prefix) {
+    int n = 0;
+    for (int i = 0; i < g->n_params; i++)
+        if (g->params[i].trainable && !strncmp(g->params[i].name, prefix, strlen(prefix))) {
+            g->params[i].frozen = 1;
+            n++;
+        }
+    return n;
+}
+
 int64_t ecg_node_flops(const ecg_graph *g, const ecg_node *n) {
     ecg_shape in[ECG_MAX_IN];
     for (int i = 0; i < n->n_in; i++) in[i] = g->values[n->in[i]].shape;
@@ -206,7 +216,7 @@ int64_t ecg_graph_flops(const ecg_graph *g) {
 int ecg_graph_alloc_grads(ecg_graph *g) {
     for (int i = 0; i < g->n_params; i++) {
         ecg_param *p = &g->params[i];
-        if (!p->trainable || p->grad) continue;
+        if (!ecg_param_learns(p) || p->grad) continue;
         p->grad = calloc((size_t)ecg_shape_numel(&p->shape) + 1, sizeof(float));
         if (!p->grad) return -1;
     }

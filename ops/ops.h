@@ -72,7 +72,12 @@ typedef struct {
     float *data;
     float *grad;               /* NULL until ecg_graph_alloc_grads */
     int trainable;             /* 0 for buffers (BN running stats) */
+    int frozen;                /* a trainable param held fixed (another model's trained part, see
+                                  ecg_graph_freeze): counted as a parameter, never given a gradient */
 } ecg_param;
+
+/* A param the optimizer updates: trainable and not frozen. */
+static inline int ecg_param_learns(const ecg_param *p) { return p->trainable && !p->frozen; }
 
 typedef struct {
     char name[ECG_NAME_LEN];
@@ -171,6 +176,8 @@ int ecg_node_add(ecg_graph *g, ecg_op_kind kind, const char *name, const int *in
                  const int *params, int n_params, const ecg_attrs *a);
 int ecg_param_find(const ecg_graph *g, const char *name);
 int64_t ecg_graph_param_count(const ecg_graph *g);   /* trainable only, as PyTorch counts */
+/* Freezes the trainable params whose names start with prefix; returns how many (0: none there). */
+int ecg_graph_freeze(ecg_graph *g, const char *prefix);
 int64_t ecg_node_param_count(const ecg_graph *g, const ecg_node *n);
 int64_t ecg_node_flops(const ecg_graph *g, const ecg_node *n);
 int64_t ecg_graph_flops(const ecg_graph *g);

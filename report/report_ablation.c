@@ -11,6 +11,7 @@ const ecg_report_ablation_variant ecg_report_ablation[REPORT_ABLATION_VARIANTS] 
     {"efficientecg-fusion-agesex", "age, sex"},
     {"efficientecg-fusion-rr", "RR intervals"},
     {"efficientecg-fusion-pwave", "P wave"},
+    {"efficientecg-fusion-ae", "autoencoder code"},
     {"efficientecg-fusion", "age, sex, RR intervals"}};
 
 static const ecg_report_row *trained_row(const ecg_report_row *rows, int n, const char *model) {

@@ -28,6 +28,7 @@ typedef struct {
     ecg_run_record run_info;  /* the manifest's "run" */
     FILE *log;                /* the summary (splits, best epoch, metrics, files); NULL: silent */
     int force;                /* start over in a folder that holds a run (finished or not) */
+    const char *init_from;    /* a finished run of the model's part model (runs/model_part.h), or NULL */
 } ecg_train_job;
 /* Trains job->model on the train split, keeps the epoch with the best validation macro-F1,
  * evaluates it on val (and test), writes OUT/weights.safetensors and OUT/manifest.json (config,

@@ -15,10 +15,12 @@
 
 #include "runs/files.h"
 #include "runs/manifest.h"
+#include "runs/model_part.h"
 #include "runs/pipelines.h"
 #include "runs/run_guard.h"
 
-static cJSON *config_json(const ecg_train_job *job, const ecg_train_cfg *c) {
+/* The run's configuration; part: the "init_from" record of its trained part (runs/model_part.h), or NULL. */
+static cJSON *config_json(const ecg_train_job *job, const ecg_train_cfg *c, const cJSON *part) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "epochs", c->epochs);
     cJSON_AddNumberToObject(j, "batch", c->batch);
@@ -33,6 +35,7 @@ static cJSON *config_json(const ecg_train_job *job, const ecg_train_cfg *c) {
     if (c->class_weight_caps) cJSON_AddStringToObject(j, "class_weight_caps", c->class_weight_caps);
     if (c->crop > 0) cJSON_AddNumberToObject(j, "crop", c->crop);
     cJSON_AddStringToObject(j, "data_dir", job->data);
+    if (part) cJSON_AddItemToObject(j, "init_from", cJSON_Duplicate(part, 1));
     return j;
 }
 
@@ -62,6 +65,7 @@ typedef struct {
     ecg_train_result res;
     ecg_metrics mv, mt;    /* classifiers */
     double mse[3];         /* autoencoders: train, val, test reconstruction MSE (test NaN with --no-test) */
+    cJSON *part;           /* where the model's trained part comes from (config "init_from"), or NULL */
 } trained;
 
 /* The chosen epoch's figures, by objective: an autoencoder's reconstruction MSE on each split
@@ -103,6 +107,8 @@ static int train_and_evaluate(ecg_train_job *job, trained *t, char *err, size_t 
     mc.n_features = t->tr.n_features;
     mc.feature_names = t->tr.feature_names;
     if (ecg_model_build(job->model, &mc, &t->g, err, errlen)) return -1;
+    long long part_values = t->part ? ecg_part_fill(&t->g, job->model, job->init_from, err, errlen) : 0;
+    if (part_values < 0) return -1;
     if (job->cfg.crop == t->tr.length) job->cfg.crop = 0; /* a window of the whole example */
     if (job->cfg.crop > 0 && job->cfg.crop < t->tr.length) { /* the same model for the training windows */
         mc.length = job->cfg.crop;
@@ -117,6 +123,8 @@ static int train_and_evaluate(ecg_train_job *job, trained *t, char *err, size_t 
         fprintf(job->log, "%s on %s: %d train / %d val / %d test examples%s [%d, %d], %lld parameters\ndata: %s\n",
                 job->model, job->task, t->tr.n, t->val.n, t->test.n, job->no_test ? " (not loaded: --no-test)" : "",
                 t->tr.length, t->tr.channels, (long long)ecg_graph_param_count(&t->g), t->tr.data_version);
+    if (job->log && t->part)
+        fprintf(job->log, "frozen: %lld of them, from %s\n", part_values, job->init_from);
     if (ecg_train(&t->g, &job->cfg, &t->tr, &t->val, &t->res, err, errlen)) return -1;
     if (job->cfg.comm && job->cfg.comm->rank) return 0; /* rank 0 scores and writes the run */
     return score_splits(job, t, err, errlen);
@@ -153,7 +161,7 @@ static cJSON *manifest(ecg_train_job *job, const trained *t) {
     cJSON_AddNumberToObject(man, "seed", (double)job->cfg.seed);
     cJSON_AddNumberToObject(man, "params", (double)ecg_graph_param_count(&t->g));
     cJSON_AddNumberToObject(man, "flops_per_example", (double)ecg_graph_flops(&t->g));
-    cJSON_AddItemToObject(man, "config", config_json(job, &job->cfg));
+    cJSON_AddItemToObject(man, "config", config_json(job, &job->cfg, t->part));
     cJSON_AddNumberToObject(man, "epochs_run", t->res.epochs_run);
     cJSON_AddNumberToObject(man, "best_epoch", t->res.best_epoch);
     cJSON_AddNumberToObject(man, "train_examples_per_second", t->res.examples_per_second);
@@ -221,7 +229,7 @@ static int remove_checkpoints(const char *dir, char *err, size_t errlen) {
 /* The folder is ours: it holds no run (unless --force or --resume), a resume is of the run started
  * there (its config.json), a fresh start leaves no earlier checkpoint, a killed writer's temporary
  * files are gone, and config.json records this run. */
-static int claim_folder(ecg_train_job *job, char *err, size_t errlen) {
+static int claim_folder(ecg_train_job *job, const cJSON *part, char *err, size_t errlen) {
     static const char *const marks[] = {"manifest.json", "last_optim.safetensors", "last.safetensors"};
     if (job->force && job->cfg.resume) {
         snprintf(err, errlen, "--force starts over, --resume continues: give one");
@@ -231,7 +239,7 @@ static int claim_folder(ecg_train_job *job, char *err, size_t errlen) {
                           "--resume continues it, --force starts over", err, errlen) ||
         ecg_atomic_sweep(job->out, err, errlen) < 0 || (!job->cfg.resume && remove_checkpoints(job->out, err, errlen)))
         return -1;
-    cJSON *c = config_json(job, &job->cfg);
+    cJSON *c = config_json(job, &job->cfg, part);
     cJSON_AddStringToObject(c, "model", job->model);
     cJSON_AddStringToObject(c, "task", job->task);
     cJSON_AddNumberToObject(c, "seed", (double)job->cfg.seed);
@@ -252,7 +260,8 @@ int ecg_train_run(ecg_train_job *job, char *err, size_t errlen) {
     job->cfg.out_dir = job->out;
     job->cfg.objective = ecg_model_objective(job->model); /* what it is trained for comes from its kind */
     int writer = !job->cfg.comm || job->cfg.comm->rank == 0; /* rank 0 claims the folder and writes the run */
-    if (ecg_mkdir_p(job->out, err, errlen) || (writer && claim_folder(job, err, errlen)) ||
+    if (ecg_part_source(job->model, job->task, job->cfg.seed, job->init_from, &t.part, err, errlen) ||
+        ecg_mkdir_p(job->out, err, errlen) || (writer && claim_folder(job, t.part, err, errlen)) ||
         train_and_evaluate(job, &t, err, errlen))
         goto done;
     if (!writer) {
@@ -274,6 +283,7 @@ int ecg_train_run(ecg_train_job *job, char *err, size_t errlen) {
 done:
     job->cfg.crop_graph = NULL; /* t.win goes now */
     cJSON_Delete(man);
+    cJSON_Delete(t.part);
     ecg_graph_free(&t.g);
     ecg_graph_free(&t.win);
     ecg_dataset_free(&t.tr);

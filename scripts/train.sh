@@ -38,7 +38,10 @@ LIST=${LIST:-}
 # DS1's validation records) and crnn on cinc2017. The other recipes predate that protocol.
 # mitdb-aami is inter-patient (train/val from DS1, test = DS2); N is 89% of its beats, so an
 # unweighted loss is the default there. The fusion ablation (efficientecg-fusion, -none, -agesex,
-# -rr, -pwave) shares fusion-rr's blind recipe, so its rows differ by their inputs alone;
+# -rr, -pwave, -ae) shares fusion-rr's blind recipe, so its rows differ by their inputs alone;
+# -ae holds lstm-ae's encoder frozen, taken from the lstm-ae run of the same seed (an option
+# @RUN names that run's folder for the seed being trained, so its row comes after lstm-ae's;
+# a Slurm sweep runs its tasks side by side, so train lstm-ae there first: ONLY=lstm-ae).
 # fusion-b0 and the LSTMs (which read 12-sample frames, see models/lstm.c) keep square-root class
 # weights capped at 1.5x N's (the fusion-rr recipe before the blind choice). On cinc2017 (9000-sample records) the CNNs' epochs
 # are long on 2 cores, hence their short schedules; the larger ones and crnn train on random 10 s
@@ -63,6 +66,7 @@ efficientecg-s           mitdb-aami-intra --epochs 4 --patience 2 --class-weight
 efficientecg-s           mitdb-aami-2lead --epochs 6 --patience 3 --class-weights none
 efficientecg-fusion      mitdb-aami-2lead --epochs 6 --patience 3 --class-weights sqrt --class-weight-cap 1.5
 lstm-ae                  mitdb-aami --epochs 30 --patience 5
+efficientecg-fusion-ae   mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64 --init-from @lstm-ae-mitdb-aami
 efficientecg-s           cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
 efficientecg-b0          cinc2017   --epochs 6 --patience 3 --class-weights sqrt --batch 32 --crop 3000
 resnet1d                 cinc2017   --epochs 5 --patience 2 --class-weights sqrt --batch 32 --crop 3000
@@ -101,10 +105,16 @@ train_one() {
   local resume=()
   if [ -f "$dir/last_optim.safetensors" ] && [ -z "$FORCE" ]; then resume=(--resume); fi
   [ -n "$FORCE" ] && rm -f "$dir"/{manifest.json,epochs.csv,last.safetensors,last_optim.safetensors,best.safetensors}
-  local seed_opt=()
+  local seed_opt=() opts=() o
   [ "$seed" = 1 ] || seed_opt=(--seed "$seed")
-  echo "train: $label ($*${resume:+, resuming})"
-  "$ECGBENCH" train "$model" --task "$task" --out "$dir" "$@" "${seed_opt[@]}" "${resume[@]}"
+  for o in "$@"; do # @RUN: that run's folder for this seed
+    if [[ "$o" == @* ]]; then
+      if [ "$seed" = 1 ]; then o="$OUT/${o#@}"; else o="$SEEDS_OUT/${o#@}/seed$seed"; fi
+    fi
+    opts+=("$o")
+  done
+  echo "train: $label (${opts[*]}${resume:+, resuming})"
+  "$ECGBENCH" train "$model" --task "$task" --out "$dir" "${opts[@]}" "${seed_opt[@]}" "${resume[@]}"
   # the committed checksum (if any) before it is rewritten: do the new weights reproduce it?
   if [ -f "$dir/weights.sha256" ]; then
     if (cd "$dir" && sha256sum --quiet -c weights.sha256 >/dev/null 2>&1); then

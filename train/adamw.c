@@ -25,7 +25,7 @@ int ecg_adamw_init(ecg_adamw *o, ecg_graph *g, ecg_adamw_cfg cfg) {
     o->v = calloc((size_t)g->n_params + 1, sizeof(float *));
     if (!o->m || !o->v) goto oom;
     for (int i = 0; i < g->n_params; i++) {
-        if (!g->params[i].trainable) continue;
+        if (!ecg_param_learns(&g->params[i])) continue;
         size_t n = (size_t)ecg_shape_numel(&g->params[i].shape) + 1;
         if (!(o->m[i] = calloc(n, sizeof(float))) || !(o->v[i] = calloc(n, sizeof(float)))) goto oom;
     }
@@ -42,7 +42,7 @@ void ecg_adamw_step(ecg_adamw *o, float lr) {
     float step_size = (float)(lr / bc1), inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
     for (int i = 0; i < o->g->n_params; i++) {
         ecg_param *p = &o->g->params[i];
-        if (!p->trainable || !p->grad) continue;
+        if (!ecg_param_learns(p) || !p->grad) continue;
         float decay = p->shape.rank >= 2 ? 1.0f - lr * c->weight_decay : 1.0f;
         float *m = o->m[i], *v = o->v[i];
         int64_t n = ecg_shape_numel(&p->shape);

@@ -20,7 +20,7 @@
 #define LAYOUT_ONE_FILE "weights+adamw"
 
 /* A graph used only as a named-tensor container: g's params under their names (with_weights),
- * then exp_avg.<param> and exp_avg_sq.<param> of every trainable one of the optimizer's graph. */
+ * then exp_avg.<param> and exp_avg_sq.<param> of every one it updates of the optimizer's graph. */
 static int container(const ecg_graph *g, const ecg_adamw *opt, int with_weights, ecg_graph *c, char *err,
                      size_t errlen) {
     ecg_graph_init(c, 0);
@@ -28,7 +28,7 @@ static int container(const ecg_graph *g, const ecg_adamw *opt, int with_weights,
         if (ecg_param_add(c, g->params[i].name, g->params[i].shape, 0, 0, 0) < 0) goto fail;
     for (int i = 0; i < opt->g->n_params; i++) {
         const ecg_param *p = &opt->g->params[i];
-        if (!p->trainable) continue;
+        if (!ecg_param_learns(p)) continue;
         for (int k = 0; k < 2; k++) {
             char name[ECG_NAME_LEN];
             if ((size_t)snprintf(name, sizeof name, "%s.%s", k ? "exp_avg_sq" : "exp_avg", p->name) >= sizeof name) {
@@ -58,7 +58,7 @@ static void copy_state(const ecg_graph *g, const ecg_adamw *opt, const ecg_graph
     }
     for (int i = 0; i < opt->g->n_params; i++) {
         const ecg_param *p = &opt->g->params[i];
-        if (!p->trainable) continue;
+        if (!ecg_param_learns(p)) continue;
         size_t bytes = (size_t)ecg_shape_numel(&p->shape) * sizeof(float);
         float *mine[2] = {opt->m[i], opt->v[i]};
         for (int k = 0; k < 2; k++, j++) {

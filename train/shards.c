@@ -43,6 +43,7 @@ static int shard_start(int batch, int i, int n) { return (int)((long)batch * i /
 static int init_ranks(ecg_parallel *p, const ecg_train_comm *comm) {
     for (int j = 0; j < p->master->n_params; j++) {
         ecg_param *m = &p->master->params[j];
+        if (m->frozen) continue; /* neither summed nor averaged: the same on every shard */
         *(m->trainable ? &p->grad_floats : &p->stat_floats) += (size_t)ecg_shape_numel(&m->shape);
     }
     p->stat_sum = calloc(p->stat_floats + 1, sizeof(double));
@@ -160,6 +161,7 @@ static int reduce(ecg_parallel *p) {
     for (int j = 0; j < p->master->n_params; j++) {
         ecg_param *m = &p->master->params[j];
         size_t n = (size_t)ecg_shape_numel(&m->shape);
+        if (m->frozen) continue;
         if (m->trainable) {
             memset(m->grad, 0, n * sizeof(float));
             for (int i = 0; i < p->n_shards; i++)
@@ -189,6 +191,7 @@ static int reduce(ecg_parallel *p) {
     for (int j = 0; j < p->master->n_params; j++) {
         ecg_param *m = &p->master->params[j];
         size_t n = (size_t)ecg_shape_numel(&m->shape);
+        if (m->frozen) continue;
         if (m->trainable) {
             if (p->flat_grad) memcpy(m->grad, p->flat_grad + gi, n * sizeof(float));
             gi += n;

@@ -27,7 +27,8 @@ import torch.nn.functional as F
 MODELS = [
     "efficientecg-b0", "efficientecg-s", "efficientecg-fusion", "efficientecg-fusion-b0",
     "efficientecg-fusion-none", "efficientecg-fusion-agesex", "efficientecg-fusion-rr",
-    "efficientecg-fusion-pwave", "resnet1d", "resnet1d-18", "lstm", "bilstm", "crnn", "bicrnn", "lstm-ae",
+    "efficientecg-fusion-pwave", "efficientecg-fusion-ae", "resnet1d", "resnet1d-18", "lstm", "bilstm", "crnn",
+    "bicrnn", "lstm-ae",
 ]
 
 # ---------------------------------------------------------------------------- safetensors
@@ -240,7 +241,7 @@ class Fusion(nn.Module):
     self-attention over the queries, residual + norm0; cross-attention, residual + norm1; mlp,
     residual + norm2."""
 
-    def __init__(self, head_channels, agesex, rr, pwave):
+    def __init__(self, head_channels, agesex, rr, pwave, ae):
         super().__init__()
         self.ecg_proj = nn.Linear(head_channels, D_MODEL)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, D_MODEL))
@@ -251,6 +252,8 @@ class Fusion(nn.Module):
             self.rr_proj = nn.Linear(N_RR, D_MODEL)  # RR_FEATURES
         if pwave:
             self.p_proj = nn.Linear(N_P, D_MODEL)    # P_FEATURES
+        if ae:
+            self.ae_proj = nn.Linear(LSTMEncoder.CODE, D_MODEL)  # the frozen lstm-ae encoder's code
         self.self_attn = nn.MultiheadAttention(D_MODEL, HEADS, batch_first=True)
         self.norm0 = nn.LayerNorm(D_MODEL, eps=1e-5)
         self.attn = nn.MultiheadAttention(D_MODEL, HEADS, batch_first=True)
@@ -260,9 +263,11 @@ class Fusion(nn.Module):
 
 
 class EfficientECGFusion(EfficientECGBackbone):
-    def __init__(self, channels, classes, scale, feature_names, agesex, rr, pwave, dropout=0.2):
+    def __init__(self, channels, classes, scale, feature_names, agesex, rr, pwave, ae, dropout=0.2):
         super().__init__(channels, scale)
-        self.fusion = Fusion(self.head_channels, agesex, rr, pwave)
+        self.fusion = Fusion(self.head_channels, agesex, rr, pwave, ae)
+        if ae:
+            self.ae = LSTMEncoder(channels)     # ae.*: lstm-ae's encoder (frozen when ecgbench trains)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(2 * D_MODEL, classes)
         names = list(feature_names or [])
@@ -289,6 +294,8 @@ class EfficientECGFusion(EfficientECGBackbone):
         queries = [f.cls_token.expand(x.shape[0], -1, -1)]
         for proj, col, width in self.feature_tokens:
             queries.append(getattr(f, proj)(features[:, col:col + width]).unsqueeze(1))
+        if hasattr(self, "ae"):
+            queries.append(f.ae_proj(self.ae.encode(x)).unsqueeze(1))
         q = torch.cat(queries, 1)                                             # [N, 1 + tokens, 128]
         s, _ = f.self_attn(q, q, q, need_weights=False)
         q = f.norm0(q + s)
@@ -442,27 +449,37 @@ class CRNNClassifier(nn.Module):
         return self.fc(self.dropout(h))
 
 
-class LSTMAutoencoder(nn.Module):
-    """models/lstm_ae.c: the window in LSTMClassifier's frames, encoder nn.LSTM(FRAME * C, 64) and its
-    last state h_n -> code nn.Linear(64, 16); the code added onto decoder_pos [1, T / FRAME, 16] (a
-    learned vector per step), decoder nn.LSTM(16, 64) over every step, head nn.Linear(64, FRAME * C)
-    per step, reshaped to the input's [N, T, C]."""
+class LSTMEncoder(nn.Module):
+    """lstm-ae's encoder (ecg_lstm_ae_encoder): the window in LSTMClassifier's frames, encoder
+    nn.LSTM(FRAME * C, 64) and its last state h_n -> code nn.Linear(64, 16)."""
 
     FRAME, HIDDEN, CODE = LSTMClassifier.FRAME, 64, 16
 
-    def __init__(self, length, channels):
+    def __init__(self, channels):
         super().__init__()
         self.encoder = nn.LSTM(self.FRAME * channels, self.HIDDEN, batch_first=True)
         self.code = nn.Linear(self.HIDDEN, self.CODE)
+
+    def encode(self, x):                        # [N, T, C] -> [N, 16]
+        n, t, c = x.shape
+        _, (h_n, _) = self.encoder(x.reshape(n, t // self.FRAME, self.FRAME * c))
+        return self.code(h_n[-1])
+
+
+class LSTMAutoencoder(LSTMEncoder):
+    """models/lstm_ae.c: the encoder's code added onto decoder_pos [1, T / FRAME, 16] (a learned
+    vector per step), decoder nn.LSTM(16, 64) over every step, head nn.Linear(64, FRAME * C) per
+    step, reshaped to the input's [N, T, C]."""
+
+    def __init__(self, length, channels):
+        super().__init__(channels)
         self.decoder_pos = nn.Parameter(torch.zeros(1, length // self.FRAME, self.CODE))
         self.decoder = nn.LSTM(self.CODE, self.HIDDEN, batch_first=True)
         self.head = nn.Linear(self.HIDDEN, self.FRAME * channels)
 
     def forward(self, x, features=None):
-        n, t, c = x.shape
-        _, (h_n, _) = self.encoder(x.reshape(n, t // self.FRAME, self.FRAME * c))
-        y, _ = self.decoder(self.decoder_pos + self.code(h_n[-1])[:, None, :])
-        return self.head(y).reshape(n, t, c)
+        y, _ = self.decoder(self.decoder_pos + self.encode(x)[:, None, :])
+        return self.head(y).reshape(x.shape)
 
 # ---------------------------------------------------------------------------- registry
 
@@ -473,10 +490,11 @@ def build(name, length, channels, classes, feature_names=()):
     ecgbench's ecg_model_cfg."""
     if length < 1 or channels < 1 or classes < 2:
         raise ValueError(f"{name}: input [{length}, {channels}] with {classes} classes is not a classification problem")
-    # scale, age/sex, RR, P-wave tokens (models/registry.c)
-    fusion = {"efficientecg-fusion": ("s", 1, 1, 0), "efficientecg-fusion-b0": ("b0", 1, 1, 0),
-              "efficientecg-fusion-none": ("s", 0, 0, 0), "efficientecg-fusion-agesex": ("s", 1, 0, 0),
-              "efficientecg-fusion-rr": ("s", 0, 1, 0), "efficientecg-fusion-pwave": ("s", 0, 0, 1)}
+    # scale, age/sex, RR, P-wave, autoencoder tokens (models/registry.c)
+    fusion = {"efficientecg-fusion": ("s", 1, 1, 0, 0), "efficientecg-fusion-b0": ("b0", 1, 1, 0, 0),
+              "efficientecg-fusion-none": ("s", 0, 0, 0, 0), "efficientecg-fusion-agesex": ("s", 1, 0, 0, 0),
+              "efficientecg-fusion-rr": ("s", 0, 1, 0, 0), "efficientecg-fusion-pwave": ("s", 0, 0, 1, 0),
+              "efficientecg-fusion-ae": ("s", 0, 0, 0, 1)}
     if name == "efficientecg-b0":
         m = EfficientECG(channels, classes, "b0")
     elif name == "efficientecg-s":
