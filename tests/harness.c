@@ -343,3 +343,12 @@ int xnn_check(const char *label, ecg_graph *g, int batch, int threads, unsigned 
     ecg_ref_free(ref);
     return test_st.checks_failed_in_test == before ? 0 : -1;
 }
+
+int test_same_params(const ecg_graph *a, const ecg_graph *b) {
+    if (a->n_params != b->n_params) return 0;
+    for (int i = 0; i < a->n_params; i++)
+        if (!ecg_shape_eq(&a->params[i].shape, &b->params[i].shape) ||
+            memcmp(a->params[i].data, b->params[i].data, (size_t)ecg_shape_numel(&a->params[i].shape) * sizeof(float)))
+            return 0;
+    return 1;
+}

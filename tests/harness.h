@@ -79,6 +79,9 @@ int xnn_check(const char *label, ecg_graph *g, int batch, int threads, unsigned 
 const char *test_data_dir(const char *probes, char *buf, size_t n);
 const char *test_find_data(const char *probes, char *buf, size_t n, char *missing, size_t missing_n);
 
+/* 1 when a and b hold the same params: count, shapes and every value's bits. */
+int test_same_params(const ecg_graph *a, const ecg_graph *b);
+
 /* A whole file, NUL-terminated (free it); NULL if it cannot be read. */
 char *test_read_file(const char *path);
 

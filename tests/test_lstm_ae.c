@@ -126,14 +126,6 @@ static void test_learns_synthetic_beats(void) {
     ecg_dataset_free(&te);
 }
 
-static int same_params(const ecg_graph *a, const ecg_graph *b) {
-    for (int i = 0; i < a->n_params; i++)
-        if (memcmp(a->params[i].data, b->params[i].data,
-                   (size_t)ecg_shape_numel(&a->params[i].shape) * sizeof(float)))
-            return 0;
-    return a->n_params == b->n_params;
-}
-
 /* Stopped after 2 of 4 epochs and resumed from its checkpoint (a freshly built model), an
  * autoencoder's run ends as an uninterrupted one does: the same weights bit for bit, best epoch
  * and best validation MSE (the checkpoint carries it). */
@@ -163,7 +155,7 @@ static void test_resume_matches_uninterrupted(void) {
     CHECK(rb.epochs_run == 4 && rb.best_epoch == ra.best_epoch && rb.best_val_mse == ra.best_val_mse,
           "resumed: %d epochs, best %d (MSE %.9g); uninterrupted best %d (%.9g)", rb.epochs_run, rb.best_epoch,
           rb.best_val_mse, ra.best_epoch, ra.best_val_mse);
-    CHECK(same_params(&a, &b), "the stopped and resumed run ends with other weights");
+    CHECK(test_same_params(&a, &b), "the stopped and resumed run ends with other weights");
     ecg_graph_free(&a);
     ecg_graph_free(&b);
     ecg_dataset_free(&tr);

@@ -112,10 +112,8 @@ static void test_training_keeps_part(void) {
     CHECK(build("efficientecg-fusion-ae", &tr, &b, err, sizeof err) == 0, "%s", err);
     c.resume = 1;
     CHECK(ecg_train(&b, &c, &tr, &va, &rb, err, sizeof err) == 0, "resume: %s", err);
-    int same = a.n_params == b.n_params;
-    for (int i = 0; same && i < a.n_params; i++)
-        same = !memcmp(a.params[i].data, b.params[i].data, (size_t)ecg_shape_numel(&a.params[i].shape) * sizeof(float));
-    CHECK(same && rb.epochs_run == 2, "the stopped and resumed run ends elsewhere (%d epochs)", rb.epochs_run);
+    CHECK(test_same_params(&a, &b) && rb.epochs_run == 2, "the stopped and resumed run ends elsewhere (%d epochs)",
+          rb.epochs_run);
     ecg_graph_free(&init);
     ecg_graph_free(&a);
     ecg_graph_free(&b);

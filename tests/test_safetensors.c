@@ -112,17 +112,6 @@ static void build(ecg_graph *g, uint64_t seed, int kernel, int fc_bias) {
         fill_normal(g->params[i].data, (size_t)ecg_shape_numel(&g->params[i].shape), &r, 1.0f);
 }
 
-static int params_equal(const ecg_graph *a, const ecg_graph *b) {
-    if (a->n_params != b->n_params) return 0;
-    for (int i = 0; i < a->n_params; i++) {
-        size_t n = (size_t)ecg_shape_numel(&a->params[i].shape);
-        if (!ecg_shape_eq(&a->params[i].shape, &b->params[i].shape) ||
-            memcmp(a->params[i].data, b->params[i].data, n * sizeof(float)))
-            return 0;
-    }
-    return 1;
-}
-
 /* One tensor of a hand-made file. */
 typedef struct {
     char name[ECG_NAME_LEN];
@@ -187,7 +176,7 @@ static void expect_load_fail(ecg_graph *g, const char *path, int allow_extra, co
     CHECK(rc != 0, "load of %s should fail (%s)", path, want);
     CHECK(strstr(err, path) != NULL, "message does not name the file: %s", err);
     CHECK(strstr(err, want) != NULL, "message '%s' lacks '%s'", err, want);
-    CHECK(params_equal(g, &before), "a failed load changed the params (%s)", want);
+    CHECK(test_same_params(g, &before), "a failed load changed the params (%s)", want);
     ecg_graph_free(&before);
 }
 
@@ -233,17 +222,17 @@ static void test_round_trip(void) {
     ecg_graph a, b;
     build(&a, 1, 3, 1);
     build(&b, 2, 3, 1);
-    CHECK(!params_equal(&a, &b), "seeds should give different params");
+    CHECK(!test_same_params(&a, &b), "seeds should give different params");
     CHECK(ecg_safetensors_save(&a, path, NULL, 0, err, sizeof err) == 0, "save: %s", err);
     CHECK(tmp_count(&t) == 1, "leftover temp files: %d entries", tmp_count(&t));
     CHECK(ecg_safetensors_load(&b, path, 0, err, sizeof err) == 0, "load: %s", err);
-    CHECK(params_equal(&a, &b), "params differ after the round trip");
+    CHECK(test_same_params(&a, &b), "params differ after the round trip");
     /* Saving over an existing file replaces it. */
     ecg_graph_free(&b);
     build(&b, 3, 3, 1);
     CHECK(ecg_safetensors_save(&b, path, NULL, 0, err, sizeof err) == 0, "resave: %s", err);
     CHECK(ecg_safetensors_load(&a, path, 0, err, sizeof err) == 0, "reload: %s", err);
-    CHECK(params_equal(&a, &b), "params differ after overwriting");
+    CHECK(test_same_params(&a, &b), "params differ after overwriting");
     CHECK(tmp_count(&t) == 1, "leftover temp files after overwrite");
     ecg_graph_free(&a);
     ecg_graph_free(&b);
@@ -319,7 +308,7 @@ static void test_extra(void) {
     CHECK(write_entries(path, e, n + 1) == 0, "write");
     expect_load_fail(&b, path, 0, "unexpected tensor 'foo' (not a parameter of this model)");
     CHECK(ecg_safetensors_load(&b, path, 1, err, sizeof err) == 0, "allow_extra load: %s", err);
-    CHECK(params_equal(&a, &b), "params differ after allow_extra load");
+    CHECK(test_same_params(&a, &b), "params differ after allow_extra load");
     ecg_graph_free(&a);
     ecg_graph_free(&b);
     tmp_close(&t);
@@ -360,7 +349,7 @@ static void test_num_batches_tracked(void) {
     e[n] = (entry){.name = "bn.num_batches_tracked", .dtype = "I64", .rank = 0, .data = &seen, .nbytes = 8};
     CHECK(write_entries(path, e, n + 1) == 0, "write");
     CHECK(ecg_safetensors_load(&b, path, 0, err, sizeof err) == 0, "load with nbt: %s", err);
-    CHECK(params_equal(&a, &b), "params differ");
+    CHECK(test_same_params(&a, &b), "params differ");
     ecg_graph_free(&a);
     ecg_graph_free(&b);
     tmp_close(&t);

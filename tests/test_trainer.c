@@ -65,12 +65,6 @@ static ecg_train_cfg small_cfg(const char *dir) {
     return c;
 }
 
-static int same_params(const ecg_graph *a, const ecg_graph *b) {
-    for (int i = 0; i < a->n_params; i++)
-        if (memcmp(a->params[i].data, b->params[i].data, (size_t)ecg_shape_numel(&a->params[i].shape) * 4)) return 0;
-    return 1;
-}
-
 static int count_lines(const char *path) {
     FILE *f = fopen(path, "r");
     int n = 0, ch;
@@ -97,7 +91,7 @@ static void test_learns_deterministic_resumable(void) {
 
     cfg.out_dir = d2; /* same seed and threads: the same weights, bit for bit */
     CHECK(ecg_train(&b, &cfg, &tr, &val, &rb, err, sizeof err) == 0, "train 2: %s", err);
-    CHECK(same_params(&a, &b) && ra.best_epoch == rb.best_epoch, "two runs with one seed differ");
+    CHECK(test_same_params(&a, &b) && ra.best_epoch == rb.best_epoch, "two runs with one seed differ");
 
     cfg.out_dir = d3; /* stopped after 2 epochs, resumed twice, from a freshly built graph each time */
     cfg.epoch_limit = 2;
@@ -110,7 +104,7 @@ static void test_learns_deterministic_resumable(void) {
     }
     CHECK(rc.epochs_run == 6 && rc.best_epoch == ra.best_epoch, "resumed run: %d epochs, best %d (want %d)",
           rc.epochs_run, rc.best_epoch, ra.best_epoch);
-    CHECK(same_params(&a, &c), "stopped and resumed run ends with other weights");
+    CHECK(test_same_params(&a, &c), "stopped and resumed run ends with other weights");
 
     char path[256];
     snprintf(path, sizeof path, "%s/epochs.csv", d3);
@@ -119,7 +113,7 @@ static void test_learns_deterministic_resumable(void) {
     ecg_graph best;
     tiny_model(&best);
     snprintf(path, sizeof path, "%s/best.safetensors", d1);
-    CHECK(ecg_safetensors_load(&best, path, 0, err, sizeof err) == 0 && same_params(&best, &a), "best.safetensors");
+    CHECK(ecg_safetensors_load(&best, path, 0, err, sizeof err) == 0 && test_same_params(&best, &a), "best.safetensors");
     ecg_graph_free(&best);
 
     ecg_graph_free(&a);
@@ -169,7 +163,7 @@ static void test_resume_one_file_and_old_layout(void) {
         cfg.resume = 1, cfg.epoch_limit = 0;
         int rc = ecg_train(&c, &cfg, &tr, &val, &r, err, sizeof err);
         if (k < 2)
-            CHECK(rc == 0 && r.epochs_run == 4 && same_params(&a, &c), "case %d: resumed to other weights (%d: %s)", k,
+            CHECK(rc == 0 && r.epochs_run == 4 && test_same_params(&a, &c), "case %d: resumed to other weights (%d: %s)", k,
                   rc, rc ? err : "");
         else
             CHECK(rc == -1 && strstr(err, "epoch 1") && strstr(err, "delete both"), "torn old pair: %d '%s'", rc, err);
@@ -282,7 +276,7 @@ static void test_crop_training(void) {
     ecg_graph best;
     tiny_model(&best);
     snprintf(path, sizeof path, "%s/best.safetensors", dir);
-    CHECK(ecg_safetensors_load(&best, path, 0, err, sizeof err) == 0 && same_params(&best, &g), "best weights: %s", err);
+    CHECK(ecg_safetensors_load(&best, path, 0, err, sizeof err) == 0 && test_same_params(&best, &g), "best weights: %s", err);
     ecg_metrics m;
     CHECK(ecg_evaluate(&g, &val, 32, 1, &m, NULL, err, sizeof err) == 0 && fabs(m.macro_f1 - r.best_val_macro_f1) < 1e-9,
           "g validates as the best epoch did: %.4f vs %.4f", m.macro_f1, r.best_val_macro_f1);
