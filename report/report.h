@@ -116,12 +116,14 @@ ecg_report_paired ecg_report_paired_t(const double *a, const double *b, int k);
 ecg_report_paired ecg_report_paired_runs(const ecg_report_row *rows, int n, const ecg_report_row *a, const ecg_report_row *b,
                                  ecg_report_figure f, const char *cls);
 /* The fusion ablation's runs (report/report_ablation.c): the backbone alone first, the others are
- * compared with it. */
-#define REPORT_ABLATION_VARIANTS 6
+ * compared with it (the second lead is a task: the backbone on mitdb-aami-2lead). */
+#define REPORT_ABLATION_VARIANTS 7
 typedef struct {
-    const char *model, *features;
+    const char *model, *task, *features;
 } ecg_report_ablation_variant;
 extern const ecg_report_ablation_variant ecg_report_ablation[REPORT_ABLATION_VARIANTS];
+/* Variant k's trained run among rows (seed 1, f32, not a recomputed source), or NULL. */
+const ecg_report_row *ecg_report_ablation_row(const ecg_report_row *rows, int n, int k);
 /* ablation.csv: each variant against the backbone alone, per figure: paired seeds, mean and sd of
  * the differences, t, p. 0 or -1 with err. */
 int ecg_report_write_ablation(const char *out, const ecg_report_row *rows, int n, char *err, size_t errlen);

@@ -7,18 +7,20 @@
 #include "report/report.h"
 
 const ecg_report_ablation_variant ecg_report_ablation[REPORT_ABLATION_VARIANTS] = {
-    {"efficientecg-fusion-none", "none (backbone only)"},
-    {"efficientecg-fusion-agesex", "age, sex"},
-    {"efficientecg-fusion-rr", "RR intervals"},
-    {"efficientecg-fusion-pwave", "P wave"},
-    {"efficientecg-fusion-ae", "autoencoder code"},
-    {"efficientecg-fusion", "age, sex, RR intervals"}};
+    {"efficientecg-fusion-none", "mitdb-aami", "none (backbone only)"},
+    {"efficientecg-fusion-agesex", "mitdb-aami", "age, sex"},
+    {"efficientecg-fusion-rr", "mitdb-aami", "RR intervals"},
+    {"efficientecg-fusion-pwave", "mitdb-aami", "P wave"},
+    {"efficientecg-fusion-ae", "mitdb-aami", "autoencoder code"},
+    {"efficientecg-fusion-none", "mitdb-aami-2lead", "second lead"},
+    {"efficientecg-fusion", "mitdb-aami", "age, sex, RR intervals"}};
 
-static const ecg_report_row *trained_row(const ecg_report_row *rows, int n, const char *model) {
+const ecg_report_row *ecg_report_ablation_row(const ecg_report_row *rows, int n, int k) {
+    const ecg_report_ablation_variant *v = &ecg_report_ablation[k];
     for (int i = 0; i < n; i++) {
         const ecg_report_row *r = &rows[i];
-        if (!r->extra_seed && !r->source_name[0] && !strcmp(r->run->variant, "f32") &&
-            !strcmp(r->task->name, "mitdb-aami") && !strcmp(r->run->model, model))
+        if (!r->extra_seed && !r->source_name[0] && !strcmp(r->run->variant, "f32") && !strcmp(r->task->name, v->task) &&
+            !strcmp(r->run->model, v->model))
             return r;
     }
     return NULL;
@@ -41,9 +43,9 @@ int ecg_report_write_ablation(const char *out, const ecg_report_row *rows, int n
     snprintf(path, sizeof path, "%s/ablation.csv", out);
     ecg_csv w;
     if (ecg_csv_open(&w, path) == 0) ecg_csv_header(&w, cols, (int)(sizeof cols / sizeof *cols));
-    const ecg_report_row *base = trained_row(rows, n, ecg_report_ablation[0].model);
+    const ecg_report_row *base = ecg_report_ablation_row(rows, n, 0);
     for (int k = 1; base && k < REPORT_ABLATION_VARIANTS; k++) {
-        const ecg_report_row *r = trained_row(rows, n, ecg_report_ablation[k].model);
+        const ecg_report_row *r = ecg_report_ablation_row(rows, n, k);
         for (size_t j = 0; r && j < sizeof fig / sizeof *fig; j++) {
             ecg_report_paired p = ecg_report_paired_runs(rows, n, base, r, fig[j].f, fig[j].cls);
             ecg_csv_str(&w, r->task->name);

@@ -366,29 +366,35 @@ static int cinc(table *t, const report_set *in) {
     return 0;
 }
 
-static const ecg_report_row *ablation_row(const report_set *in, const char *model) {
-    for (int i = 0; i < in->n; i++) {
-        const ecg_report_row *r = &in->rows[i];
-        if (!strcmp(r->task->name, "mitdb-aami") && is_trained(r) && !strcmp(r->run->model, model)) return r;
-    }
-    return NULL;
+static const ecg_report_row *ablation_row(const report_set *in, int k) {
+    return ecg_report_ablation_row(in->rows, in->n, k);
+}
+
+/* The ablation's model cell: the model, and its task where it is not the table's (the second lead). */
+static void ablation_name_cell(table *t, const report_set *in, char *c, const ecg_report_row *r) {
+    char name[160];
+    if (strcmp(r->task->name, ecg_report_ablation[0].task))
+        snprintf(name, sizeof name, "%s on %s", r->run->model, r->task->name);
+    else
+        snprintf(name, sizeof name, "%s", r->run->model);
+    name_cell(t, in, c, name, r);
 }
 
 static int ablation(table *t, const report_set *in) {
     const ecg_report_row *rows = in->rows;
     int n = in->n;
-    static const char *const cols[] = {"patient features", "model", "seeds", "accuracy %", "macro-F1", "S Se %",
+    static const char *const cols[] = {"inputs", "model", "seeds", "accuracy %", "macro-F1", "S Se %",
                                        "S PPV %", "V Se %", "V PPV %", "chosen on"};
-    head(t, "Fusion ablation on MIT-BIH inter-patient: which patient features the cross-attention sees", cols, 10);
+    head(t, "Fusion ablation on MIT-BIH inter-patient: which inputs the fusion model sees beside the ECG beat", cols, 10);
     data_note(t, rows, n, "mitdb-aami");
     seeds_note(t);
     for (int k = 0; k < REPORT_ABLATION_VARIANTS; k++) {
-        const ecg_report_row *r = ablation_row(in, ecg_report_ablation[k].model);
+        const ecg_report_row *r = ablation_row(in, k);
         if (!r) continue;
         char (*c)[CELL] = add_row(t);
         if (!c) return -1;
         cellf(c[0], "%s", ecg_report_ablation[k].features);
-        name_cell(t, in, c[1], r->run->model, r);
+        ablation_name_cell(t, in, c[1], r);
         seeds_cell(c[2], in, r);
         stat_cell(c[3], seed_stat(in, r, REPORT_ACCURACY, NULL), 1);
         stat_cell(c[4], seed_stat(in, r, REPORT_MACRO_F1, NULL), 0);
@@ -404,12 +410,12 @@ static int ablation(table *t, const report_set *in) {
 /* Each fusion variant against the backbone alone: the mean paired difference over the seeds both
  * have and whether it exceeds the spread between seeds (a paired t-test, report/report_seeds.c). */
 static int ablation_tests(table *t, const report_set *in) {
-    static const char *const cols[] = {"patient features", "model", "paired seeds", "accuracy diff pts", "p",
+    static const char *const cols[] = {"inputs", "model", "paired seeds", "accuracy diff pts", "p",
                                        "macro-F1 diff", "p", "S Se diff pts", "p", "V Se diff pts", "p"};
-    const ecg_report_row *base = ablation_row(in, ecg_report_ablation[0].model);
+    const ecg_report_row *base = ablation_row(in, 0);
     int k_all = -1; /* the pairs' count when every row has the same, else -2 */
     for (int k = 1; base && k < REPORT_ABLATION_VARIANTS; k++) {
-        const ecg_report_row *r = ablation_row(in, ecg_report_ablation[k].model);
+        const ecg_report_row *r = ablation_row(in, k);
         if (!r) continue;
         int pairs = ecg_report_paired_runs(in->rows, in->n, base, r, REPORT_ACCURACY, NULL).k;
         k_all = k_all == -1 || k_all == pairs ? pairs : -2;
@@ -435,12 +441,12 @@ static int ablation_tests(table *t, const report_set *in) {
     } fig[] = {{REPORT_ACCURACY, NULL, 1}, {REPORT_BALANCED, NULL, 0}, {REPORT_SENSITIVITY, "S", 1},
                {REPORT_SENSITIVITY, "V", 1}};
     for (int k = 1; base && k < REPORT_ABLATION_VARIANTS; k++) {
-        const ecg_report_row *r = ablation_row(in, ecg_report_ablation[k].model);
+        const ecg_report_row *r = ablation_row(in, k);
         if (!r) continue;
         char (*c)[CELL] = add_row(t);
         if (!c) return -1;
         cellf(c[0], "%s", ecg_report_ablation[k].features);
-        name_cell(t, in, c[1], r->run->model, r);
+        ablation_name_cell(t, in, c[1], r);
         for (int j = 0; j < 4; j++) {
             ecg_report_paired p = ecg_report_paired_runs(in->rows, in->n, base, r, fig[j].f, fig[j].cls);
             if (j == 0) cellf(c[2], "%d", p.k);

@@ -49,6 +49,7 @@ LIST=${LIST:-}
 # records. mitdb-aami-2lead (issue 23: MLII plus the record's other lead, x [252, 2]) took the
 # one-lead recipes of efficientecg-s and efficientecg-fusion as they were then (fusion's is the
 # earlier one, so its one-lead row now differs in recipe too until the two-lead run is redone).
+# The ablation's second-lead row is efficientecg-fusion-none on mitdb-aami-2lead, on the ablation's recipe.
 RUNS=$(cat <<'EOF'
 efficientecg-s           mitdb-aami --epochs 6 --patience 3 --class-weights none
 efficientecg-fusion      mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
@@ -65,6 +66,7 @@ efficientecg-fusion-b0   mitdb-aami --epochs 4 --patience 2 --class-weights sqrt
 efficientecg-s           mitdb-aami-intra --epochs 4 --patience 2 --class-weights none
 efficientecg-s           mitdb-aami-2lead --epochs 6 --patience 3 --class-weights none
 efficientecg-fusion      mitdb-aami-2lead --epochs 6 --patience 3 --class-weights sqrt --class-weight-cap 1.5
+efficientecg-fusion-none mitdb-aami-2lead --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 lstm-ae                  mitdb-aami --epochs 30 --patience 5
 efficientecg-fusion-ae   mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64 --init-from @lstm-ae-mitdb-aami
 efficientecg-s           cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32

@@ -70,15 +70,16 @@ static void test_paired_t_textbook(void) {
 }
 
 /* ---------------------------------------------------------------- the ablation on made-up seeds */
-static void made_up_seed(ecg_report_row *r, ecg_run *run, const char *model, int seed, const long conf[5][5]) {
+static void made_up_seed(ecg_report_row *r, ecg_run *run, const char *model, const char *task, int seed,
+                         const long conf[5][5]) {
     static const char *const names[] = {"N", "S", "V", "F", "Q"};
     memset(run, 0, sizeof *run);
     memset(r, 0, sizeof *r);
-    run->model = model, run->task = "mitdb-aami", run->variant = "f32";
-    snprintf(run->dir, sizeof run->dir, "runs/%s-mitdb-aami", model);
+    run->model = model, run->task = task, run->variant = "f32";
+    snprintf(run->dir, sizeof run->dir, "runs/%s-%s", model, task);
     r->run = run;
-    r->task = ecg_task_find("mitdb-aami");
-    snprintf(r->run_name, sizeof r->run_name, "%s-mitdb-aami", model);
+    r->task = ecg_task_find(task);
+    snprintf(r->run_name, sizeof r->run_name, "%s-%s", model, task);
     snprintf(r->split, sizeof r->split, "test");
     snprintf(r->data_version, sizeof r->data_version, "made up");
     r->seed = seed, r->extra_seed = seed > 1;
@@ -123,14 +124,17 @@ static int md_row(char *md, const char *section, const char *first, char cells[2
 }
 
 static void test_ablation_paired_over_seeds(void) {
-    /* fusion-none: seeds 1-3; age-sex: seeds 1-3 (3 pairs); RR: seeds 1 and 3 (2 pairs) */
+    /* fusion-none: seeds 1-3; age-sex: seeds 1-3 (3 pairs); RR: seeds 1 and 3 (2 pairs); the second
+     * lead (fusion-none on the two-lead task): seeds 1 and 2 */
+    static const char *const two = "mitdb-aami-2lead";
     static const struct {
-        const char *model;
+        const char *model, *task;
         int seed, n_ok, s_hits;
-    } spec[] = {{"efficientecg-fusion-none", 1, 850, 20}, {"efficientecg-fusion-none", 2, 860, 24},
-                {"efficientecg-fusion-none", 3, 840, 17}, {"efficientecg-fusion-agesex", 1, 855, 26},
-                {"efficientecg-fusion-agesex", 2, 858, 31}, {"efficientecg-fusion-agesex", 3, 842, 25},
-                {"efficientecg-fusion-rr", 1, 870, 40}, {"efficientecg-fusion-rr", 3, 865, 44}};
+    } spec[] = {{"efficientecg-fusion-none", NULL, 1, 850, 20},   {"efficientecg-fusion-none", NULL, 2, 860, 24},
+                {"efficientecg-fusion-none", NULL, 3, 840, 17},   {"efficientecg-fusion-agesex", NULL, 1, 855, 26},
+                {"efficientecg-fusion-agesex", NULL, 2, 858, 31}, {"efficientecg-fusion-agesex", NULL, 3, 842, 25},
+                {"efficientecg-fusion-rr", NULL, 1, 870, 40},     {"efficientecg-fusion-rr", NULL, 3, 865, 44},
+                {"efficientecg-fusion-none", two, 1, 880, 30},    {"efficientecg-fusion-none", two, 2, 890, 36}};
     enum { N = sizeof spec / sizeof *spec };
     ecg_run runs[N];
     ecg_report_row rows[N];
@@ -144,7 +148,7 @@ static void test_ablation_paired_over_seeds(void) {
     for (int j = 0; j < N; j++) {
         int i = order[j];
         confusion(c, spec[i].n_ok, spec[i].s_hits);
-        made_up_seed(&rows[j], &runs[j], spec[i].model, spec[i].seed, c);
+        made_up_seed(&rows[j], &runs[j], spec[i].model, spec[i].task ? spec[i].task : "mitdb-aami", spec[i].seed, c);
     }
     char dir[] = "/tmp/ecgbench_ablation_XXXXXX", err[256], path[160];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
@@ -189,6 +193,14 @@ static void test_ablation_paired_over_seeds(void) {
           "RR row: %s | %s | %s", n ? cells[2] : "", n ? cells[4] : "", n ? cells[8] : "");
     snprintf(want, sizeof want, "%+.1f", 100 * ((44 / 50.0 - 17 / 50.0) + (40 / 50.0 - 20 / 50.0)) / 2);
     CHECK(n == 11 && !strcmp(cells[7], want), "RR S Se diff %s over seeds 1 and 3, computed %s", cells[7], want);
+
+    /* the second lead is the backbone on the two-lead task, paired with the one-lead backbone by seed */
+    n = md_row(md, "## Fusion ablation: each variant", "second lead", cells);
+    snprintf(want, sizeof want, "%+.1f", 100 * ((30 / 50.0 - 20 / 50.0) + (36 / 50.0 - 24 / 50.0)) / 2);
+    CHECK(n == 11 && !strcmp(cells[1], "efficientecg-fusion-none on mitdb-aami-2lead") && !strcmp(cells[2], "2") &&
+              !strcmp(cells[7], want),
+          "second lead row: %s | %s | %s (S Se diff computed %s)", n ? cells[1] : "", n ? cells[2] : "",
+          n ? cells[7] : "", want);
 
     /* the ablation's own table: mean +- sd over seeds with the seeds counted */
     n = md_row(md, "## Fusion ablation on MIT-BIH", "none (backbone only)", cells);
