@@ -22,6 +22,18 @@ typedef struct {
 } ecg_peak;
 void ecg_peak_measure(ecg_peak *p);
 
+/* The GB/s one core reads a 256 MiB buffer at (far past the caches): the best of timings by the
+ * thread's CPU time, in rounds of 3 until the best 3 agree within 3% (or 2 s have gone by).
+ * -1 when the buffer cannot be allocated. bench/mem_bandwidth.c */
+typedef struct {
+    double gbps;
+    double spread_pct;  /* the best 3 timings' spread, % of the best */
+    int rounds;         /* of 3 timings each */
+    int stable;         /* the best 3 agreed within 3% */
+    size_t bytes;       /* the buffer read */
+} ecg_bandwidth;
+int ecg_bandwidth_measure(ecg_bandwidth *b);
+
 /* ---------------------------------------------------------------- run metadata (bench/run_info.c) */
 typedef struct {
     char git_commit[64];

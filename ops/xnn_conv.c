@@ -49,6 +49,14 @@ int ecg_lower_conv1d(ecg_lower *l) {
         for (int i = 0; i < gin; i++)
             for (int t = 0; t < k; t++) w[((size_t)o * taps + t) * gin + i] = src[((size_t)o * gin + i) * k + t];
     const float *bias = a->has_bias ? l->w[1] : NULL;
+    int plain_1x1 = k == 1 && a->stride == 1 && a->pad_left == 0 && a->pad_right == 0; /* finish() below */
+    if (!depthwise && g == 1 && !plain_1x1) { /* few output rows: our kernel reads the weights fewer times */
+        int rc = ecg_lower_small_conv_maybe(l, w, bias, cout, taps, cin);
+        if (rc != 0) {
+            free(w);
+            return rc < 0 ? -1 : 0;
+        }
+    }
     xnn_operator_t op = NULL;
     enum xnn_status st = xnn_create_convolution2d_nhwc_f32((uint32_t)a->pad_left, 0, (uint32_t)pad_bottom, 0,
                                                           (uint32_t)taps, 1, (uint32_t)a->stride, 1,
@@ -65,7 +73,7 @@ int ecg_lower_conv1d(ecg_lower *l) {
         return -1;
     }
     /* A pointwise conv is a GEMM over rows = batch * T: a candidate for the sparse kernel. */
-    if (k == 1 && g == 1 && a->stride == 1 && a->pad_left == 0 && a->pad_right == 0)
+    if (plain_1x1 && g == 1)
         return finish(l, op, src, bias, cout, cin, (size_t)l->batch * (size_t)l->in_shape[0].d[0]);
     return ecg_lower_op(l, op);
 }

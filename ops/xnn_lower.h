@@ -110,6 +110,9 @@ int ecg_lower_sparse_maybe(ecg_lower *l, xnn_operator_t dense, const float *w, c
 /* The same for our dense kernel over few rows (ops/xnn_small.c), where it reads the weights fewer
  * times than XNNPACK (or always with ECG_XNN_SMALL_ALWAYS); it applies the node's folded ReLU. */
 int ecg_lower_small_maybe(ecg_lower *l, const float *w, const float *bias, int out, int in, size_t rows);
+/* The same for a conv1d with more than one tap (groups 1) over few output rows, w [out, taps, cin]:
+ * the input windows copied into rows (im2col), then the kernel. 1 when it did, 0 or -1 as above. */
+int ecg_lower_small_conv_maybe(ecg_lower *l, const float *w, const float *bias, int out, int taps, int cin);
 
 /* Graph rewrites for inference (ops/fold.c; BN folding and dropout removal are public:
  * ecg_graph_inference_rewrite). */

@@ -1,7 +1,7 @@
 /* ecg_report_run, the pipeline of `ecgbench report` (report/report.h): evaluates every finished run
  * (trained and compressed) on the data at hand and writes the reports under --out: results.csv, per_class.csv, confusion.csv, layers.csv (with each
- * layer's latency), sweep.csv, tables.md, tables.tex and run.json (with one core's measured FMA
- * peak). Every figure comes from this run's evaluation or from measuring the run's files; nothing
+ * layer's latency and bytes), sweep.csv, tables.md, tables.tex and run.json (with one core's measured
+ * FMA peak and memory read rate). Every figure comes from this run's evaluation or from measuring the run's files; nothing
  * is copied from a manifest's metrics, except a further seed whose weights are not committed (large
  * runs): its manifest's test metrics, marked so. Every trained run's further seeds
  * (models/seeds/RUN/seedN, report/report_seeds.c) are evaluated too: the tables show mean +- sd over
@@ -122,9 +122,24 @@ static void csv_num_or_empty(ecg_csv *w, double v) {
     else ecg_csv_num(w, v);
 }
 
-/* The run's layers into layers.csv: name, op, output shape, params (and nonzero), FLOPs, and the
- * layer's latency with the GFLOP/s it achieves. */
-static void write_layers(ecg_csv *w, const ecg_report_row *row, const ecg_graph *g, const layer_times *lt) {
+/* Bytes a layer moves at batch 1 when nothing is cached: its weights as the run keeps them (an int8
+ * run's weight matrices one byte a value) and its input and output values as f32. */
+static int64_t layer_bytes(const ecg_graph *g, const ecg_node *n, int int8) {
+    int64_t b = 4 * ecg_shape_numel(&g->values[n->out].shape);
+    for (int j = 0; j < n->n_in; j++) b += 4 * ecg_shape_numel(&g->values[n->in[j]].shape);
+    for (int j = 0; j < n->n_param; j++) {
+        const ecg_param *p = &g->params[n->param[j]];
+        b += (int8 && p->shape.rank >= 2 ? 1 : 4) * ecg_shape_numel(&p->shape);
+    }
+    return b;
+}
+
+/* The run's layers into layers.csv: name, op, output shape, params (and nonzero), FLOPs, the
+ * layer's latency with the GFLOP/s it achieves, its bytes, and the GFLOP/s it would reach if it
+ * only waited for those bytes at the measured memory rate (mem_gbps): its roofline on this
+ * machine beside the core's FMA peak. */
+static void write_layers(ecg_csv *w, const ecg_report_row *row, const ecg_graph *g, int int8, const layer_times *lt,
+                         double mem_gbps) {
     for (int i = 0; i < g->n_nodes; i++) {
         const ecg_node *n = &g->nodes[i];
         int64_t nz = 0;
@@ -147,6 +162,9 @@ static void write_layers(ecg_csv *w, const ecg_report_row *row, const ecg_graph 
         double us = layer_us(lt, n->name);
         csv_num_or_empty(w, us);
         csv_num_or_empty(w, us > 0 ? (double)ecg_node_flops(g, n) / (us * 1e3) : NAN);
+        int64_t bytes = layer_bytes(g, n, int8);
+        ecg_csv_int(w, bytes);
+        csv_num_or_empty(w, bytes > 0 && mem_gbps > 0 ? (double)ecg_node_flops(g, n) * mem_gbps / (double)bytes : NAN);
         ecg_csv_end_row(w);
     }
 }
@@ -160,7 +178,8 @@ static int64_t weights_in_memory(const ecg_run_model *m) {
     return b;
 }
 
-/* run.json: the machine and build (ecg_run_info) and the core peak the GFLOP/s figures are set against. */
+/* run.json: the machine and build (ecg_run_info), the core peak the GFLOP/s figures are set against
+ * and the memory read rate layers.csv's memory-bound figures come from. */
 /* The report's files: every regular file in out written since the report began (so neither an
  * earlier report's leftovers nor the plots gnuplot draws later), run.json itself left out. */
 static int report_files(const char *out, const struct timespec *began, char ***names, int *n, char *err, size_t errlen) {
@@ -192,8 +211,8 @@ static int report_files(const char *out, const struct timespec *began, char ***n
     return rc;
 }
 
-static int write_run_json(const char *out, const struct timespec *began, int threads, const ecg_peak *peak, int argc,
-                          char **argv, char *err, size_t errlen) {
+static int write_run_json(const char *out, const struct timespec *began, int threads, const ecg_peak *peak,
+                          const ecg_bandwidth *bw, int argc, char **argv, char *err, size_t errlen) {
     char path[1200];
     snprintf(path, sizeof path, "%s/run.json", out);
     ecg_run_info ri;
@@ -201,7 +220,10 @@ static int write_run_json(const char *out, const struct timespec *began, int thr
     cJSON *j = ecg_run_info_json(&ri);
     if (!j || !cJSON_AddNumberToObject(j, "core_peak_gflops", peak->gflops) ||
         !cJSON_AddNumberToObject(j, "core_peak_spread_pct", peak->spread_pct) ||
-        !cJSON_AddNumberToObject(j, "core_peak_rounds", peak->rounds) || !cJSON_AddStringToObject(j, "core_peak_isa", peak->isa)) {
+        !cJSON_AddNumberToObject(j, "core_peak_rounds", peak->rounds) || !cJSON_AddStringToObject(j, "core_peak_isa", peak->isa) ||
+        !cJSON_AddNumberToObject(j, "memory_read_gbps", bw->gbps) ||
+        !cJSON_AddNumberToObject(j, "memory_read_spread_pct", bw->spread_pct) ||
+        !cJSON_AddNumberToObject(j, "memory_read_buffer_bytes", (double)bw->bytes)) {
         cJSON_Delete(j);
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -228,7 +250,7 @@ static const char *data_for(const char *data_opt, const ecg_task *t) {
 /* Evaluates one run into row (and its layers into layers). A further seed (extra_seed) gets its
  * accuracy figures only: latency, layers and peak RSS are the architecture's, measured on seed 1. */
 static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, int layer_reps, int extra_seed,
-                        ecg_report_row *row, ecg_csv *layers, char *err, size_t errlen) {
+                        ecg_report_row *row, ecg_csv *layers, double mem_gbps, char *err, size_t errlen) {
     memset(row, 0, sizeof *row);
     row->run = r;
     row->seed = (int)r->seed;
@@ -270,7 +292,7 @@ static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, int
     }
     if (time_layers(&rm, layer_reps, &lt, err, errlen)) goto done;
     row->activations_in_memory = (int64_t)ecg_xnn_get_stats(lt.x).value_bytes;
-    write_layers(layers, row, g, &lt);
+    write_layers(layers, row, g, rm.int8, &lt, mem_gbps);
     if ((row->peak_rss_kb = ecg_peak_rss_kb(r->dir, 1, err, errlen)) < 0) goto done;
     rc = 0;
 done:
@@ -319,6 +341,7 @@ int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen) {
     ecg_report_row *rows = NULL;
     ecg_report_latency_files lf = {0};
     ecg_csv layers = {0};
+    ecg_bandwidth bw = {0};
     struct timespec began;
     clock_gettime(CLOCK_REALTIME, &began);
     char path[1200];
@@ -367,19 +390,26 @@ int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen) {
     }
     static const char *const layer_cols[] = {"dataset", "model", "variant", "run", "index", "layer", "op",
                                              "output_shape", "params", "nonzero_params", "flops",
-                                             "latency_us", "gflops"};
+                                             "latency_us", "gflops", "bytes", "memory_bound_gflops"};
     snprintf(path, sizeof path, "%s/layers.csv", job->out);
-    if (ecg_csv_open(&layers, path) == 0) ecg_csv_header(&layers, layer_cols, 13);
+    if (ecg_csv_open(&layers, path) == 0) ecg_csv_header(&layers, layer_cols, 15);
+    if (ecg_bandwidth_measure(&bw)) {
+        snprintf(err, errlen, "out of memory measuring the memory read rate");
+        goto fail;
+    }
+    fprintf(stderr, "report: one core reads memory at %.1f GB/s +- %.1f%% (%zu MiB, %d rounds)\n", bw.gbps,
+            bw.spread_pct, bw.bytes >> 20, bw.rounds);
     for (int k = 0; k < total; k++, n_rows++) {
         fprintf(stderr, "report: [%d/%d] %s\n", k + 1, total + n_extra, runs[k].dir);
-        if (evaluate_run(&runs[k], job->data, job->threads, job->layer_reps, 0, &rows[k], &layers, err, errlen)) goto fail;
+        if (evaluate_run(&runs[k], job->data, job->threads, job->layer_reps, 0, &rows[k], &layers, bw.gbps, err, errlen))
+            goto fail;
     }
     for (int k = 0; k < n_extra; k++) {
         const ecg_run *s = &extra[k];
         fprintf(stderr, "report: [%d/%d] %s\n", total + k + 1, total + n_extra, s->dir);
         ecg_report_row *row = &rows[n_rows];
         if (access(s->weights, R_OK) == 0) {
-            if (evaluate_run(s, job->data, job->threads, job->layer_reps, 1, row, &layers, err, errlen)) goto fail;
+            if (evaluate_run(s, job->data, job->threads, job->layer_reps, 1, row, &layers, bw.gbps, err, errlen)) goto fail;
             snprintf(row->run_name, sizeof row->run_name, "%s", extra_of[k]);
             row->torch_eager_us = row->torch_script_us = row->ort_us = NAN;
         } else {
@@ -409,7 +439,7 @@ int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen) {
         ecg_report_write_ablation(job->out, rows, n_rows, err, errlen) ||
         ecg_report_write_tables(job->out, rows, n_rows, peak, pk.spread_pct, err, errlen) ||
         ecg_report_write_plot_labels(job->out, rows, n_rows, err, errlen) ||
-        write_run_json(job->out, &began, job->threads, &pk, job->argc, job->argv, err, errlen))
+        write_run_json(job->out, &began, job->threads, &pk, &bw, job->argc, job->argv, err, errlen))
         goto fail;
     printf("report: %d runs and %d further seeds%s -> %s/{results,results_by_run,per_class,confusion,layers,sweep,ablation%s}.csv, "
            "tables.md, tables.tex, run.json\n", total, n_rows - total, n_skipped ? " (some left out, see above)" : "", job->out,

@@ -366,6 +366,19 @@ static void test_peak_gflops(void) {
     ecg_graph_free(&g);
 }
 
+/* The memory read rate is a plausible one (between 0.1 GB/s and 10 TB/s, read from a 256 MiB
+ * buffer) and below what the core could load from its own cache: a rate above 64 bytes a cycle at
+ * 8 GHz would mean the loads were dropped. */
+static void test_memory_bandwidth(void) {
+    ecg_bandwidth bw;
+    double t0 = ecg_now_s();
+    CHECK(ecg_bandwidth_measure(&bw) == 0, "the 256 MiB buffer could not be allocated");
+    printf("  memory read %.1f GB/s +- %.1f%% (%d rounds, %.2f s)\n", bw.gbps, bw.spread_pct, bw.rounds,
+           ecg_now_s() - t0);
+    CHECK(bw.bytes == (size_t)256 << 20 && bw.rounds >= 1, "%zu bytes, %d rounds", bw.bytes, bw.rounds);
+    CHECK(bw.gbps > 0.1 && bw.gbps < 64 * 8.0, "%.1f GB/s is not a plausible read rate", bw.gbps);
+}
+
 /* The latency flag: a quiet row passes; a scattered one, N threads far slower than one (the
  * issue's 254 us vs 560,000 us) and a speed-up beyond the thread count are flagged with a reason
  * that names the figure; thresholds are exclusive; NaN figures are not judged. */
@@ -545,6 +558,7 @@ static void test_data_info_default_seed(void) {
 
 int main(void) {
     RUN(test_peak_gflops);
+    RUN(test_memory_bandwidth);
     RUN(test_csv_quoting);
     RUN(test_csv_bad_dir);
     RUN(test_run_json);

@@ -53,14 +53,28 @@ static int header_has(const char *path, const char *const *cols, int n) {
 }
 
 /* layers.csv: every layer the executor runs has a latency and its GFLOP/s (FLOPs / latency);
- * batchnorms (folded into their conv) and dropouts have none; convs take the most time. */
-static void check_layers(const char *path) {
+ * batchnorms (folded into their conv) and dropouts have none; convs take the most time. Every
+ * layer has its bytes (a conv's at least its f32 weights) and the GFLOP/s they would allow at
+ * run.json's memory read rate (FLOPs x GB/s / bytes, to the CSV's 6 digits). */
+static void check_layers(const char *path, const char *run_json) {
     ecg_csv_table t;
     char err[256];
     CHECK(ecg_csv_read(path, &t, err, sizeof err) == 0, "%s", err);
     int op = ecg_csv_col(&t, "op"), fl = ecg_csv_col(&t, "flops"), us = ecg_csv_col(&t, "latency_us"),
-        gf = ecg_csv_col(&t, "gflops");
+        gf = ecg_csv_col(&t, "gflops"), by = ecg_csv_col(&t, "bytes"), mb = ecg_csv_col(&t, "memory_bound_gflops"),
+        pa = ecg_csv_col(&t, "params");
     CHECK(op >= 0 && fl >= 0 && us >= 0 && gf >= 0, "layers.csv lacks op, flops, latency_us or gflops");
+    cJSON *run = ecg_read_json(run_json, err, sizeof err);
+    double gbps = run ? ecg_json_num(run, "memory_read_gbps") : NAN;
+    cJSON_Delete(run);
+    CHECK(gbps > 0.1 && gbps < 10000, "run.json's memory read rate %g GB/s", gbps);
+    for (int r = 1; r < t.n_rows && by >= 0 && mb >= 0 && pa >= 0 && fl >= 0; r++) {
+        double b = atof(t.rows[r][by]), m = atof(t.rows[r][mb]), f = atof(t.rows[r][fl]);
+        CHECK(b > 0 && (strcmp(t.rows[r][op], "conv1d") || b >= 4 * atof(t.rows[r][pa])), "layer %d: %g bytes", r, b);
+        CHECK(fabs(m - f * gbps / b) <= 2e-5 * m + 1e-9, "layer %d: memory bound %g GFLOP/s for %g FLOPs, %g bytes", r,
+              m, f, b);
+    }
+    CHECK(by >= 0 && mb >= 0, "layers.csv lacks bytes or memory_bound_gflops");
     double sum = 0, conv = 0;
     int timed = 0;
     for (int r = 1; r < t.n_rows && op >= 0 && fl >= 0 && us >= 0 && gf >= 0; r++) {
@@ -359,8 +373,10 @@ static void test_report_on_the_sample(void) {
     check_tables_bannered(out);
     check_fronts_beat_baseline(out);
 
+    char run_json[256];
     snprintf(path, sizeof path, "%s/layers.csv", out);
-    check_layers(path);
+    snprintf(run_json, sizeof run_json, "%s/run.json", out);
+    check_layers(path, run_json);
 
     /* confusion.csv: the cells of a true class add up to its support in per_class.csv. */
     ecg_csv_table pc, cm;

@@ -140,6 +140,59 @@ static void test_executor_bitwise(void) {
     free(never);
 }
 
+/* One conv1d with taps (optionally + ReLU) over t_in input rows, batch 2, run with flags. */
+static float *run_conv(const int c[7], int relu, unsigned flags, size_t *n_out, ecg_xnn_stats *st) {
+    int t_in = c[0], cin = c[1], cout = c[2], k = c[3], stride = c[4], dilation = c[5], pad_left = c[6];
+    ecg_graph g;
+    ecg_graph_init(&g, (uint64_t)(t_in * 31 + cin * 7 + k));
+    int x = ecg_input(&g, "x", ecg_shape2(t_in, cin));
+    int y = ecg_conv1d_pad(&g, "layer", x, cout, k, stride, dilation, 1, 1, pad_left, k / 2);
+    ecg_graph_set_output(&g, relu ? ecg_unary(&g, ECG_OP_RELU, "relu", y) : y);
+    char err[256];
+    ecg_xnn *xe = ecg_xnn_create(&g, 2, 1, flags, err, sizeof err);
+    CHECK(xe != NULL, "create: %s", err);
+    float *res = NULL;
+    if (xe) {
+        ecg_rng r = {11};
+        fill_normal(ecg_xnn_input(xe, 0), 2 * (size_t)t_in * (size_t)cin, &r, 1.0f);
+        CHECK(ecg_xnn_run(xe) == 0, "run");
+        *n_out = 2 * (size_t)ecg_shape_numel(&g.values[g.output].shape);
+        res = malloc(*n_out * sizeof(float));
+        memcpy(res, ecg_xnn_output(xe), *n_out * sizeof(float));
+        *st = ecg_xnn_get_stats(xe);
+    }
+    ecg_xnn_free(xe);
+    ecg_graph_free(&g);
+    return res;
+}
+
+/* Convs with taps (ResNet1D-18's last stages at beat length among them: 16 -> 8 rows at stride 2,
+ * 8 rows of 512 channels): the windows copied into rows, then the kernel, give XNNPACK's bits,
+ * padding, stride and dilation included. */
+static void test_conv_bitwise(void) {
+    /* t_in, cin, cout, taps, stride, dilation, pad_left */
+    const int convs[][7] = {{16, 256, 512, 7, 2, 1, 3}, {8, 512, 512, 7, 1, 1, 3}, {5, 7, 19, 3, 1, 1, 1},
+                            {9, 16, 33, 5, 1, 2, 4},    {12, 8, 24, 8, 1, 1, 3},   {6, 32, 16, 1, 2, 1, 0}};
+    int avx512 = ecg_isa_best() == ECG_ISA_AVX512;
+    for (size_t i = 0; i < sizeof convs / sizeof *convs; i++)
+        for (int relu = 0; relu < 2; relu++) {
+            ecg_xnn_stats a = {0}, b = {0};
+            size_t na = 0, nb = 0;
+            float *xnn = run_conv(convs[i], relu, ECG_XNN_NO_SMALL, &na, &a);
+            float *own = run_conv(convs[i], relu, ECG_XNN_SMALL_ALWAYS, &nb, &b);
+            CHECK(a.n_small == 0 && b.n_small == 1 && b.n_xnn_ops == 0, "conv %zu: %d / %d layers small, %d ops", i,
+                  a.n_small, b.n_small, b.n_xnn_ops);
+            if (xnn && own && na == nb && avx512)
+                CHECK(!memcmp(xnn, own, na * sizeof(float)), "conv %zu relu %d: not XNNPACK's bits", i, relu);
+            else if (xnn && own && na == nb) /* the portable path adds in the same order, without FMA */
+                for (size_t j = 0; j < na; j++)
+                    CHECK(fabsf(xnn[j] - own[j]) <= 1e-4f * (1 + fabsf(xnn[j])), "conv %zu [%zu]: %g vs %g", i, j,
+                          xnn[j], own[j]);
+            free(xnn);
+            free(own);
+        }
+}
+
 /* A whole registry model with every 1x1 conv and linear on the kernel, against the reference. */
 static void test_registry_model(void) {
     ecg_graph g;
@@ -150,11 +203,17 @@ static void test_registry_model(void) {
     if (rc) return;
     xnn_check("efficientecg-s, small kernel forced", &g, 2, 2, ECG_XNN_SMALL_ALWAYS, 1e-4, 3);
     ecg_graph_free(&g);
+    rc = ecg_model_build("resnet1d-18", &cfg, &g, err, sizeof err); /* every conv with taps too */
+    CHECK(rc == 0, "build: %s", err);
+    if (rc) return;
+    xnn_check("resnet1d-18, small kernel forced", &g, 2, 2, ECG_XNN_SMALL_ALWAYS, 1e-4, 3);
+    ecg_graph_free(&g);
 }
 
 int main(void) {
     RUN(test_kernel);
     RUN(test_executor_bitwise);
+    RUN(test_conv_bitwise);
     RUN(test_registry_model);
     return test_done();
 }
