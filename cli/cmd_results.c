@@ -102,37 +102,63 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
     return rows;
 }
 
-/* An MSE from a manifest's metrics.<split>, "-" when that split was not scored (--no-test). */
-static const char *mse_cell(char *buf, size_t n, const cJSON *metrics, const char *split, const char *key) {
-    double v = ecg_json_num(cJSON_GetObjectItemCaseSensitive(metrics, split), key);
-    if (isfinite(v)) snprintf(buf, n, "%.5f", v);
-    else snprintf(buf, n, "-");
+/* A run's manifests: seed 1's (the run's own), then each further seed's; returns how many. */
+static int seed_manifests(const ecg_run *run, ecg_run **seeds, int *n_seeds, const cJSON **man) {
+    char err[1300];
+    *seeds = NULL, *n_seeds = 0;
+    if (ecg_report_find_seeds(run, NULL, seeds, n_seeds, err, sizeof err)) fprintf(stderr, "ecgbench results: %s\n", err);
+    int k = 0;
+    man[k++] = run->man;
+    for (int i = 0; i < *n_seeds && k < REPORT_MAX_SEEDS; i++) man[k++] = (*seeds)[i].man;
+    return k;
+}
+
+/* An MSE over the seeds from their manifests' metrics.<split>.<key> (test_share: test mse / test
+ * zero_mse, in %): "0.00851" (one value), "0.00851 ± 0.00030" (mean ± sd), "-" when no seed has it
+ * (a split not scored: --no-test). */
+static const char *mse_cell(char *buf, size_t n, const cJSON *const *man, int k, const char *split, const char *key,
+                            int test_share) {
+    double v[REPORT_MAX_SEEDS] = {0};
+    int m = 0;
+    for (int i = 0; i < k; i++) {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(man[i], "metrics"), split);
+        double x = ecg_json_num(s, key), zero = ecg_json_num(s, "zero_mse");
+        if (test_share) x = zero > 0 ? 100 * x / zero : NAN;
+        if (isfinite(x)) v[m++] = x;
+    }
+    ecg_report_stat st = ecg_report_stat_of(v, m);
+    const char *f = test_share ? "%.1f" : "%.5f";
+    if (!m) snprintf(buf, n, "-");
+    else if (m == 1) snprintf(buf, n, f, st.mean);
+    else snprintf(buf, n, test_share ? "%.1f \u00b1 %.1f" : "%.5f \u00b1 %.5f", st.mean, st.sd);
     return buf;
 }
 
 /* The autoencoders' table (every task): reconstruction MSE per split, beside the MSE of
- * reconstructing every value as 0 (the scale to read it against). Returns the number of rows. */
+ * reconstructing every value as 0 (the scale to read it against), mean ± sd over the seeds.
+ * Returns the number of rows. */
 static int print_autoencoders(const ecg_run *runs, int n_runs) {
     int rows = 0;
     for (int r = 0; r < n_runs; r++) {
         if (ecg_model_objective(runs[r].model) != ECG_OBJECTIVE_RECONSTRUCT) continue;
-        const cJSON *m = runs[r].man, *metrics = cJSON_GetObjectItemCaseSensitive(m, "metrics");
         if (!rows++)
             printf("**autoencoders**, reconstruction MSE (all zeros: the MSE of reconstructing every value as 0; "
                    "unexplained: test MSE / all zeros, the share of the test beats' energy the reconstruction "
                    "misses)\n\n"
-                   "| model | task | params | train MSE | val MSE | test MSE | test all zeros | unexplained %% | "
+                   "| model | task | seeds | params | train MSE | val MSE | test MSE | test all zeros | unexplained %% | "
                    "epochs (best) |\n"
-                   "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
-        char tr[32], va[32], te[32], z[32], share[32] = "-";
-        const cJSON *test = cJSON_GetObjectItemCaseSensitive(metrics, "test");
-        double zero = ecg_json_num(test, "zero_mse"), mse = ecg_json_num(test, "mse");
-        if (isfinite(mse) && zero > 0) snprintf(share, sizeof share, "%.1f", 100 * mse / zero);
-        printf("| %s | %s | %.0f | %s | %s | %s | %s | %s | %.0f (%.0f) |\n", runs[r].model, runs[r].task,
-               ecg_json_num(m, "params"), mse_cell(tr, sizeof tr, metrics, "train", "mse"),
-               mse_cell(va, sizeof va, metrics, "val", "mse"), mse_cell(te, sizeof te, metrics, "test", "mse"),
-               mse_cell(z, sizeof z, metrics, "test", "zero_mse"), share, ecg_json_num(m, "epochs_run"),
-               ecg_json_num(m, "best_epoch"));
+                   "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        ecg_run *seeds;
+        int n_seeds;
+        const cJSON *man[REPORT_MAX_SEEDS];
+        int k = seed_manifests(&runs[r], &seeds, &n_seeds, man);
+        char tr[48], va[48], te[48], z[48], share[48];
+        printf("| %s | %s | %d | %.0f | %s | %s | %s | %s | %s | %.0f (%.0f) |\n", runs[r].model, runs[r].task, k,
+               ecg_json_num(runs[r].man, "params"), mse_cell(tr, sizeof tr, man, k, "train", "mse", 0),
+               mse_cell(va, sizeof va, man, k, "val", "mse", 0), mse_cell(te, sizeof te, man, k, "test", "mse", 0),
+               mse_cell(z, sizeof z, man, k, "test", "zero_mse", 0), mse_cell(share, sizeof share, man, k, "test", "mse", 1),
+               ecg_json_num(runs[r].man, "epochs_run"), ecg_json_num(runs[r].man, "best_epoch"));
+        ecg_runs_free(seeds, n_seeds);
     }
     if (rows) printf("\n");
     return rows;

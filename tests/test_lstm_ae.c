@@ -284,9 +284,11 @@ static void check_reconstruct(const char *dir, const char *root, double test_mse
 
 static void test_cli_train_eval_results(void) {
     if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
-    char root[] = "/tmp/ecgbench_ae_XXXXXX", dir[96], blind[96], cache[96], path[128];
+    char root[] = "/tmp/ecgbench_ae_XXXXXX", dir[96], blind[96], cache[96], path[128], weights[96], seed2[96];
     CHECK(mkdtemp(root) != NULL, "mkdtemp");
-    snprintf(dir, sizeof dir, "%s/ae", root);
+    snprintf(weights, sizeof weights, "%s/weights", root);
+    snprintf(dir, sizeof dir, "%s/weights/ae", root);
+    snprintf(seed2, sizeof seed2, "%s/seeds/ae/seed2", root);
     snprintf(blind, sizeof blind, "%s/ae-blind", root);
     snprintf(cache, sizeof cache, "%s/cache", root);
     setenv("ECG_CACHE_DIR", cache, 1);
@@ -315,13 +317,25 @@ static void test_cli_train_eval_results(void) {
     m = read_manifest(dir);
     check_reconstruct(dir, root, split_mse(m, "test"));
     cJSON_Delete(m);
-    /* results: the autoencoders' table with the manifest's MSEs, and no classification table */
-    char *results[] = {"results", root};
+    /* results: the autoencoders' table, mean +- sd of the manifests' MSEs over the run's two seeds
+     * (the seeds folder beside weights/), and no classification table */
+    char *t2[] = {"train", "lstm-ae", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
+                  "--batch", "64", "--threads", "2", "--out", seed2, "--quiet", "--seed", "2"};
+    CHECK(ecg_cmd_train(17, t2) == 0, "train seed 2 failed");
+    cJSON *m2 = read_manifest(seed2);
+    m = read_manifest(dir);
+    double a = split_mse(m, "test"), b = split_mse(m2, "test"), mean = (a + b) / 2, sd = fabs(a - b) / sqrt(2);
+    cJSON_Delete(m);
+    cJSON_Delete(m2);
+    char want[160];
+    snprintf(want, sizeof want, "| lstm-ae | mitdb-aami | 2 | 43116 |");
+    char *results[] = {"results", weights};
     int rc = -1;
     char *out = test_capture_stdout(ecg_cmd_results, 2, results, &rc);
-    CHECK(rc == 0 && out && strstr(out, "**autoencoders**") && strstr(out, "| lstm-ae | mitdb-aami | 43116 |") &&
-              !strstr(out, "accuracy"),
+    CHECK(rc == 0 && out && strstr(out, "**autoencoders**") && strstr(out, want) && !strstr(out, "accuracy"),
           "results (rc %d):\n%s", rc, out ? out : "(none)");
+    snprintf(want, sizeof want, "| %.5f \u00b1 %.5f |", mean, sd);
+    CHECK(out && strstr(out, want), "results lack the test MSE over 2 seeds, %s:\n%s", want, out ? out : "(none)");
     free(out);
     /* a blind run: no test MSE until --record scores it, once */
     char *tb[] = {"train", "lstm-ae", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
