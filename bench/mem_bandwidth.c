@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench/bench.h"
 #include "ops/timing.h"
@@ -18,22 +17,11 @@
 #define CAP_S 2.0
 #define MAX_TIMINGS 64
 
-static double thread_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* One pass over the buffer; four sums, so the loop is bound by the loads, not by one add chain. */
 static uint64_t read_pass(const uint64_t *w, size_t n) {
     uint64_t a = 0, b = 0, c = 0, d = 0;
     for (size_t i = 0; i + 4 <= n; i += 4) a += w[i], b += w[i + 1], c += w[i + 2], d += w[i + 3];
     return a ^ b ^ c ^ d;
-}
-
-static int descending(const void *x, const void *y) {
-    double p = *(const double *)x, q = *(const double *)y;
-    return (p < q) - (p > q);
 }
 
 int ecg_bandwidth_measure(ecg_bandwidth *b) {
@@ -47,16 +35,12 @@ int ecg_bandwidth_measure(ecg_bandwidth *b) {
     int k = 0;
     do {
         for (int r = 0; r < ROUND_TIMINGS && k < MAX_TIMINGS; r++) {
-            double t0 = thread_s();
+            double t0 = ecg_thread_cpu_s();
             sink ^= read_pass(w, n);
-            rates[k++] = (double)BUFFER_BYTES / (thread_s() - t0) / 1e9;
+            rates[k++] = (double)BUFFER_BYTES / (ecg_thread_cpu_s() - t0) / 1e9;
         }
         b->rounds++;
-        double s[MAX_TIMINGS];
-        memcpy(s, rates, sizeof *s * (size_t)k);
-        qsort(s, (size_t)k, sizeof *s, descending);
-        b->gbps = s[0];
-        b->spread_pct = 100.0 * (s[0] - s[STABLE_BEST - 1]) / s[0];
+        b->spread_pct = ecg_best_spread_pct(rates, k, STABLE_BEST, &b->gbps);
         b->stable = b->spread_pct <= STABLE_PCT;
     } while (!b->stable && ecg_now_s() - start < CAP_S && k < MAX_TIMINGS);
     (void)sink;

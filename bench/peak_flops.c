@@ -89,28 +89,6 @@ FMA_KERNEL(fma_scalar, , vec, set1, fmadd, sum)
 #define CAP_S 3.0
 #define MAX_TIMINGS 256
 
-/* This thread's CPU time: a timing does not count the time another job held the core (in a busy
- * VM the wall clock of a 20 ms loop almost always does). */
-static double thread_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int descending(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x < y) - (x > y);
-}
-
-/* Spread of the best k rates, in % of the best. */
-static double best_spread_pct(const double *rates, int n, int k, double *best) {
-    double s[MAX_TIMINGS];
-    memcpy(s, rates, sizeof *s * (size_t)n);
-    qsort(s, (size_t)n, sizeof *s, descending);
-    *best = s[0];
-    return 100.0 * (s[0] - s[(k < n ? k : n) - 1]) / s[0];
-}
-
 void ecg_peak_measure(ecg_peak *p) {
     float (*kernel)(long) = fma_scalar;
     int lanes = 1;
@@ -123,9 +101,9 @@ void ecg_peak_measure(ecg_peak *p) {
     long iters = 1 << 16; /* grown until one timing takes TIMING_S */
     volatile float sink = 0;
     while (iters < (1L << 40)) {
-        double t0 = thread_s();
+        double t0 = ecg_thread_cpu_s();
         sink += kernel(iters);
-        if (thread_s() - t0 >= TIMING_S) break;
+        if (ecg_thread_cpu_s() - t0 >= TIMING_S) break;
         iters *= 2;
     }
     double rates[MAX_TIMINGS], flops = 2.0 * lanes * ACCS * (double)iters;
@@ -133,12 +111,12 @@ void ecg_peak_measure(ecg_peak *p) {
     p->rounds = 0;
     do {
         for (int r = 0; r < ROUND_TIMINGS && n < MAX_TIMINGS; r++) {
-            double t0 = thread_s();
+            double t0 = ecg_thread_cpu_s();
             sink += kernel(iters);
-            rates[n++] = flops / (thread_s() - t0) / 1e9;
+            rates[n++] = flops / (ecg_thread_cpu_s() - t0) / 1e9;
         }
         p->rounds++;
-        p->spread_pct = best_spread_pct(rates, n, STABLE_BEST, &p->gflops);
+        p->spread_pct = ecg_best_spread_pct(rates, n, STABLE_BEST, &p->gflops);
     } while ((p->rounds < MIN_ROUNDS || p->spread_pct > STABLE_PCT) && ecg_now_s() - start < CAP_S &&
              n + ROUND_TIMINGS <= MAX_TIMINGS);
     p->stable = p->spread_pct <= STABLE_PCT;
