@@ -23,7 +23,7 @@ typedef struct {
 void ecg_peak_measure(ecg_peak *p);
 
 /* The GB/s one core reads a 256 MiB buffer at (far past the caches): the best of timings by the
- * thread's CPU time, in rounds of 3 until the best 3 agree within 3% (or 2 s have gone by).
+ * thread's CPU time, in rounds of 3 until the best 3 agree within 3% (or 1 s has gone by).
  * -1 when the buffer cannot be allocated. bench/mem_bandwidth.c */
 typedef struct {
     double gbps;
