@@ -23,20 +23,31 @@ static void cell(char *buf, size_t n, const double *v, int k, int percent) {
     ecg_report_stat_format(buf, n, ecg_report_stat_of(v, k), percent);
 }
 
+/* A run's manifests: seed 1's (the run's own), then each further seed's (trained runs only); returns
+ * how many. */
+static int seed_manifests(const ecg_run *run, ecg_run **seeds, int *n_seeds, const cJSON **man) {
+    char err[1300];
+    *seeds = NULL, *n_seeds = 0;
+    if (strcmp(run->variant, "f32") == 0 && ecg_report_find_seeds(run, NULL, seeds, n_seeds, err, sizeof err))
+        fprintf(stderr, "ecgbench results: %s\n", err);
+    int k = 0;
+    man[k++] = run->man;
+    for (int i = 0; i < *n_seeds && k < REPORT_MAX_SEEDS; i++) man[k++] = (*seeds)[i].man;
+    return k;
+}
+
 /* The test metrics of a run's seeds: seed 1's (the run's own) then each further seed's; returns how
  * many, 0 when seed 1 has none. A further seed without readable test metrics is left out, said. */
 static int seed_metrics(const ecg_run *run, const ecg_task *t, ecg_metrics *m) {
-    int n_seeds = 0, k = 0;
-    ecg_run *seeds = NULL;
-    char err[1300];
-    if (strcmp(run->variant, "f32") == 0 && ecg_report_find_seeds(run, NULL, &seeds, &n_seeds, err, sizeof err))
-        fprintf(stderr, "ecgbench results: %s\n", err);
-    for (int i = -1; i < n_seeds && k < REPORT_MAX_SEEDS; i++) { /* -1: the run itself, seed 1 */
-        const ecg_run *s = i < 0 ? run : &seeds[i];
-        const cJSON *test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s->man, "metrics"), "test");
+    ecg_run *seeds;
+    int n_seeds, k = 0;
+    const cJSON *man[REPORT_MAX_SEEDS];
+    int n = seed_manifests(run, &seeds, &n_seeds, man);
+    for (int i = 0; i < n; i++) {
+        const cJSON *test = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(man[i], "metrics"), "test");
         if (ecg_metrics_from_json(test, t->n_classes, &m[k])) {
-            fprintf(stderr, "ecgbench results: %s: no readable test metrics, left out\n", s->dir);
-            if (i < 0) break; /* without seed 1's, the run has no row */
+            fprintf(stderr, "ecgbench results: %s: no readable test metrics, left out\n", i ? seeds[i - 1].dir : run->dir);
+            if (i == 0) break; /* without seed 1's, the run has no row */
         } else {
             k++;
         }
@@ -100,17 +111,6 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
     }
     if (rows) printf("\n");
     return rows;
-}
-
-/* A run's manifests: seed 1's (the run's own), then each further seed's; returns how many. */
-static int seed_manifests(const ecg_run *run, ecg_run **seeds, int *n_seeds, const cJSON **man) {
-    char err[1300];
-    *seeds = NULL, *n_seeds = 0;
-    if (ecg_report_find_seeds(run, NULL, seeds, n_seeds, err, sizeof err)) fprintf(stderr, "ecgbench results: %s\n", err);
-    int k = 0;
-    man[k++] = run->man;
-    for (int i = 0; i < *n_seeds && k < REPORT_MAX_SEEDS; i++) man[k++] = (*seeds)[i].man;
-    return k;
 }
 
 /* An MSE over the seeds from their manifests' metrics.<split>.<key> (test_share: test mse / test
