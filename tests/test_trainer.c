@@ -105,6 +105,15 @@ static void test_learns_deterministic_resumable(void) {
     CHECK(rc.epochs_run == 6 && rc.best_epoch == ra.best_epoch, "resumed run: %d epochs, best %d (want %d)",
           rc.epochs_run, rc.best_epoch, ra.best_epoch);
     CHECK(test_same_params(&a, &c), "stopped and resumed run ends with other weights");
+    /* one more resume finds every epoch done and runs none: it still reports the run's throughput
+     * (over epochs.csv, like the call that finished it), not 0 */
+    double finished_ex_s = rc.examples_per_second;
+    ecg_graph_free(&c);
+    tiny_model(&c);
+    CHECK(ecg_train(&c, &cfg, &tr, &val, &rc, err, sizeof err) == 0 && rc.epochs_run == 6, "idle resume: %s", err);
+    CHECK(finished_ex_s > 0 && rc.examples_per_second == finished_ex_s,
+          "idle resume: %.1f examples/s, the finished run %.1f", rc.examples_per_second, finished_ex_s);
+    CHECK(test_same_params(&a, &c), "idle resume changed the weights");
 
     char path[256];
     snprintf(path, sizeof path, "%s/epochs.csv", d3);

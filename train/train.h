@@ -137,7 +137,8 @@ typedef struct {
     double best_val_macro_f1;   /* classifiers */
     double best_val_mse;        /* autoencoders */
     double last_train_loss;
-    double examples_per_second; /* training throughput over this call's epochs (steps only, no validation) */
+    double examples_per_second; /* training throughput (steps only, no validation) over every epoch in the
+                                   run's epochs.csv, those before a resume too; without out_dir, this call's */
     double step_seconds;        /* spent in training steps in this call */
     double wait_seconds;        /* of which waiting for the slowest rank before summing (0 in one process) */
     double allreduce_seconds;   /* summing the gradients over the ranks (0 in one process) */

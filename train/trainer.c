@@ -151,6 +151,23 @@ static int open_epochs_csv(epochs_csv *c, const char *dir, ecg_objective o, int 
     return bad ? -1 : 0;
 }
 
+/* The run's training throughput over every epoch in epochs.csv, those before a resume too (a resume
+ * whose checkpoint had already stopped early runs none). Each epoch trains the same number of
+ * examples, so the rate over the epochs is the harmonic mean of their examples_per_second column (the
+ * 8th in both headers). 0 when no row has one. */
+static double csv_examples_per_second(const epochs_csv *c) {
+    double inverse_sum = 0;
+    int rows = 0;
+    const char *line = c->text ? strchr(c->text, '\n') : NULL; /* skip the header */
+    for (; line && line[1]; line = strchr(line + 1, '\n')) {
+        const char *field = line + 1;
+        for (int col = 0; col < 7 && field; col++) field = strchr(field, ',') ? strchr(field, ',') + 1 : NULL;
+        double ex_s = field ? strtod(field, NULL) : 0;
+        if (ex_s > 0) inverse_sum += 1 / ex_s, rows++;
+    }
+    return rows ? rows / inverse_sum : 0;
+}
+
 static void copy_params(ecg_graph *dst, const ecg_graph *src) {
     for (int i = 0; i < src->n_params; i++)
         memcpy(dst->params[i].data, src->params[i].data,
@@ -449,7 +466,7 @@ int ecg_train(ecg_graph *g, const ecg_train_cfg *cfg, const ecg_dataset *tr, con
     res->best_epoch = st.best_epoch;
     res->best_val_macro_f1 = st.best_f1;
     res->best_val_mse = st.best_mse;
-    res->examples_per_second = seconds > 0 ? examples / seconds : 0;
+    res->examples_per_second = l.csv.text ? csv_examples_per_second(&l.csv) : seconds > 0 ? examples / seconds : 0;
     res->step_seconds = seconds;
     res->wait_seconds = l.par.wait_seconds;
     res->allreduce_seconds = l.par.allreduce_seconds;
