@@ -198,10 +198,16 @@ PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/nul
 # stops (docs/slurm.md; skipped without slurm-wlm and munge).
 # tests/mpi_check.sh: 2-rank MPI training against 2 threads, byte for byte (skipped without Open MPI).
 # tests/train_script.sh: make train's script on the sample, a row naming another run's folder (@RUN).
+# tests/run.sh runs two programs at once on two cores (ECG_TEST_JOBS), starting them in this order:
+# the slowest first (CI's timings), so the short ones fill the other core meanwhile.
+SLOW_TESTS    := $(ASN)/tests/test_weights tests/e2e_bench.sh $(ASN)/tests/test_run_folders tests/readme_commands.sh \
+                 tests/onnx_check.sh $(ASN)/tests/test_train $(ASN)/tests/test_task_mitdb tests/slurm_check.sh
+TEST_PROGRAMS := $(SLOW_TESTS) tests/include_check.sh tests/peer_check.sh tests/select_script.sh tests/train_script.sh \
+                 tests/mpi_check.sh $(filter-out $(SLOW_TESTS),$(TEST_BIN))
 test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench $(if $(HAVE_MPI),$(REL)/ecgbench-mpi)
 	@ECGBENCH=$(abspath $(ASN)/ecgbench) ECGBENCH_RELEASE=$(abspath $(REL)/ecgbench) \
 	  ECGBENCH_MPI=$(if $(HAVE_MPI),$(abspath $(REL)/ecgbench-mpi)) \
-	  tests/run.sh tests/include_check.sh tests/peer_check.sh tests/e2e_bench.sh tests/readme_commands.sh tests/select_script.sh tests/train_script.sh tests/onnx_check.sh tests/slurm_check.sh tests/mpi_check.sh $(TEST_BIN)
+	  tests/run.sh $(TEST_PROGRAMS)
 
 peer-check: check-deps $(REL)/ecgbench
 	@py=$$($(PEER_PY)); [ -n "$$py" ] || { echo "peer-check: python3-torch is not installed (apt-get install python3-torch python3-numpy)"; exit 1; }; \

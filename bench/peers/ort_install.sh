@@ -6,9 +6,15 @@
 set -u
 dir=${1:?usage: bench/peers/ort_install.sh DIR}
 src=$(cd "$(dirname "$0")/ort" && pwd)
-[ -f "$dir/node_modules/onnxruntime-node/package.json" ] && cmp -s "$src/package-lock.json" "$dir/package-lock.json" && exit 0
+installed() { [ -f "$dir/node_modules/onnxruntime-node/package.json" ] && cmp -s "$src/package-lock.json" "$dir/package-lock.json"; }
+installed && exit 0
 command -v npm >/dev/null 2>&1 || { echo "ort_install: npm is not installed" >&2; exit 1; }
-mkdir -p "$dir" && cp "$src/package.json" "$src/package-lock.json" "$dir/" || exit 1
+mkdir -p "$dir" || exit 1
+# one install at a time (make test runs the ONNX check beside make bench's e2e): the second waits,
+# then finds the first's
+exec 9>"$dir/.install.lock" && flock 9 || { echo "ort_install: cannot lock $dir/.install.lock" >&2; exit 1; }
+installed && exit 0
+cp "$src/package.json" "$src/package-lock.json" "$dir/" || exit 1
 if ! (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >npm.log 2>&1); then
   echo "ort_install: npm ci failed in $dir (see $dir/npm.log)" >&2
   exit 1
