@@ -29,6 +29,9 @@ static int build_fusion_pwave(ecg_graph *g, const ecg_model_cfg *c) {
     return ecg_efficientecg_fusion(g, c, S_SCALE, ECG_FUSION_PWAVE);
 }
 static int build_fusion_ae(ecg_graph *g, const ecg_model_cfg *c) { return ecg_efficientecg_fusion(g, c, S_SCALE, ECG_FUSION_AE); }
+static int build_fusion_all(ecg_graph *g, const ecg_model_cfg *c) {
+    return ecg_efficientecg_fusion(g, c, S_SCALE, AGESEX_RR | ECG_FUSION_PWAVE | ECG_FUSION_AE);
+}
 static int build_lstm(ecg_graph *g, const ecg_model_cfg *c) { return ecg_lstm_classifier(g, c, 0); }
 static int build_bilstm(ecg_graph *g, const ecg_model_cfg *c) { return ecg_lstm_classifier(g, c, 1); }
 static int build_crnn(ecg_graph *g, const ecg_model_cfg *c) { return ecg_crnn_classifier(g, c, 0); }
@@ -48,6 +51,10 @@ static const ecg_model_def models[] = {
      CLS},
     {"efficientecg-fusion-ae", "fusion ablation: + a token of lstm-ae's 16-value code of the beat (its encoder frozen)",
      build_fusion_ae, ECG_OBJECTIVE_CLASSIFY, ECG_FUSION_AE_PREFIX, "lstm-ae"},
+    {"efficientecg-fusion-all",
+     "fusion ablation: every input that helped on DS1 validation (age, sex, RR, P wave, lstm-ae's code; both leads "
+     "on mitdb-aami-2lead)",
+     build_fusion_all, ECG_OBJECTIVE_CLASSIFY, ECG_FUSION_AE_PREFIX, "lstm-ae"},
     {"resnet1d", "Wang et al. 2017 time-series ResNet (64/128/128, kernels 8-5-3)", ecg_resnet1d, CLS},
     {"resnet1d-18", "basic-block ResNet-18 in 1D (k15 stem, k7 blocks)", ecg_resnet1d18, CLS},
     {"lstm", "2-layer LSTM, hidden 128, last state -> linear", build_lstm, CLS},

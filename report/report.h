@@ -117,7 +117,7 @@ ecg_report_paired ecg_report_paired_runs(const ecg_report_row *rows, int n, cons
                                  ecg_report_figure f, const char *cls);
 /* The fusion ablation's runs (report/report_ablation.c): the backbone alone first, the others are
  * compared with it (the second lead is a task: the backbone on mitdb-aami-2lead). */
-#define REPORT_ABLATION_VARIANTS 7
+#define REPORT_ABLATION_VARIANTS 8
 typedef struct {
     const char *model, *task, *features;
 } ecg_report_ablation_variant;

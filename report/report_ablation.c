@@ -13,7 +13,8 @@ const ecg_report_ablation_variant ecg_report_ablation[REPORT_ABLATION_VARIANTS] 
     {"efficientecg-fusion-pwave", "mitdb-aami", "P wave"},
     {"efficientecg-fusion-ae", "mitdb-aami", "autoencoder code"},
     {"efficientecg-fusion-none", "mitdb-aami-2lead", "second lead"},
-    {"efficientecg-fusion", "mitdb-aami", "age, sex, RR intervals"}};
+    {"efficientecg-fusion", "mitdb-aami", "age, sex, RR intervals"},
+    {"efficientecg-fusion-all", "mitdb-aami-2lead", "all useful (age, sex, RR, P wave, autoencoder code, second lead)"}};
 
 const ecg_report_row *ecg_report_ablation_row(const ecg_report_row *rows, int n, int k) {
     const ecg_report_ablation_variant *v = &ecg_report_ablation[k];

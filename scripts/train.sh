@@ -50,6 +50,9 @@ LIST=${LIST:-}
 # one-lead recipes of efficientecg-s and efficientecg-fusion as they were then (fusion's is the
 # earlier one, so its one-lead row now differs in recipe too until the two-lead run is redone).
 # The ablation's second-lead row is efficientecg-fusion-none on mitdb-aami-2lead, on the ablation's recipe.
+# Its "all useful" row, efficientecg-fusion-all, takes every input that passed the README's declared
+# rule (every one: the second lead too), so it trains on mitdb-aami-2lead with a two-lead lstm-ae's
+# encoder of the same seed.
 RUNS=$(cat <<'EOF'
 efficientecg-s           mitdb-aami --epochs 6 --patience 3 --class-weights none
 efficientecg-fusion      mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
@@ -69,6 +72,8 @@ efficientecg-fusion      mitdb-aami-2lead --epochs 6 --patience 3 --class-weight
 efficientecg-fusion-none mitdb-aami-2lead --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 lstm-ae                  mitdb-aami --epochs 30 --patience 5
 efficientecg-fusion-ae   mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64 --init-from @lstm-ae-mitdb-aami
+lstm-ae                  mitdb-aami-2lead --epochs 30 --patience 5
+efficientecg-fusion-all  mitdb-aami-2lead --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64 --init-from @lstm-ae-mitdb-aami-2lead
 efficientecg-s           cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
 efficientecg-b0          cinc2017   --epochs 6 --patience 3 --class-weights sqrt --batch 32 --crop 3000
 resnet1d                 cinc2017   --epochs 5 --patience 2 --class-weights sqrt --batch 32 --crop 3000

@@ -107,7 +107,8 @@ static void test_every_model_runs_on_both_executors(void) {
  *   mlp.0 128*256+256 = 33024; mlp.2 256*128+128 = 32896; classifier 256*5+5 = 1285  -> 940613.
  * Without features (ablation "none") the three projections go: 940613 - 384 - 384 - 768; the P-wave
  * ablation has the backbone's plus p_proj, 4*128+128 = 640; the autoencoder's, ae_proj 16*128+128 = 2176
- * and lstm-ae's encoder (LSTM(12, 64) 19968 + code Linear(64, 16) 1040 = 21008), and no features input. */
+ * and lstm-ae's encoder (LSTM(12, 64) 19968 + code Linear(64, 16) 1040 = 21008), and no features input;
+ * "all" has every token. */
 static void test_fusion_counts_and_feature_errors(void) {
     ecg_model_cfg c = ecg_model_cfg_default(252, 1, 5);
     c.n_features = ECG_MITDB_N_FEATURES;
@@ -119,9 +120,10 @@ static void test_fusion_counts_and_feature_errors(void) {
     } want[] = {{"efficientecg-fusion", 940613, 2},
                 {"efficientecg-fusion-none", 940613 - 384 - 384 - 768, 1},
                 {"efficientecg-fusion-pwave", 940613 - 384 - 384 - 768 + 640, 2},
-                {"efficientecg-fusion-ae", 940613 - 384 - 384 - 768 + 2176 + 21008, 1}};
+                {"efficientecg-fusion-ae", 940613 - 384 - 384 - 768 + 2176 + 21008, 1},
+                {"efficientecg-fusion-all", 940613 + 640 + 2176 + 21008, 2}};
     char err[512];
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         ecg_graph g;
         if (ecg_model_build(want[i].name, &c, &g, err, sizeof err)) {
             CHECK(0, "%s", err);

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 MODELS = [
     "efficientecg-b0", "efficientecg-s", "efficientecg-fusion", "efficientecg-fusion-b0",
     "efficientecg-fusion-none", "efficientecg-fusion-agesex", "efficientecg-fusion-rr",
-    "efficientecg-fusion-pwave", "efficientecg-fusion-ae", "resnet1d", "resnet1d-18", "lstm", "bilstm", "crnn",
+    "efficientecg-fusion-pwave", "efficientecg-fusion-ae", "efficientecg-fusion-all", "resnet1d", "resnet1d-18", "lstm", "bilstm", "crnn",
     "bicrnn", "lstm-ae",
 ]
 
@@ -494,7 +494,7 @@ def build(name, length, channels, classes, feature_names=()):
     fusion = {"efficientecg-fusion": ("s", 1, 1, 0, 0), "efficientecg-fusion-b0": ("b0", 1, 1, 0, 0),
               "efficientecg-fusion-none": ("s", 0, 0, 0, 0), "efficientecg-fusion-agesex": ("s", 1, 0, 0, 0),
               "efficientecg-fusion-rr": ("s", 0, 1, 0, 0), "efficientecg-fusion-pwave": ("s", 0, 0, 1, 0),
-              "efficientecg-fusion-ae": ("s", 0, 0, 0, 1)}
+              "efficientecg-fusion-ae": ("s", 0, 0, 0, 1), "efficientecg-fusion-all": ("s", 1, 1, 1, 1)}
     if name == "efficientecg-b0":
         m = EfficientECG(channels, classes, "b0")
     elif name == "efficientecg-s":
