@@ -14,7 +14,7 @@ const ecg_report_ablation_variant ecg_report_ablation[REPORT_ABLATION_VARIANTS] 
     {"efficientecg-fusion-ae", "mitdb-aami", "autoencoder code"},
     {"efficientecg-fusion-none", "mitdb-aami-2lead", "second lead"},
     {"efficientecg-fusion", "mitdb-aami", "age, sex, RR intervals"},
-    {"efficientecg-fusion-all", "mitdb-aami-2lead", "all useful (age, sex, RR, P wave, autoencoder code, second lead)"}};
+    {"efficientecg-fusion-all", "mitdb-aami-2lead", "all useful (age, sex, RR, P wave, AE code, second lead)"}};
 
 const ecg_report_row *ecg_report_ablation_row(const ecg_report_row *rows, int n, int k) {
     const ecg_report_ablation_variant *v = &ecg_report_ablation[k];

@@ -12,7 +12,7 @@
 #include "report/report.h"
 
 #define MAX_COLS 20
-#define CELL 48
+#define CELL 96
 
 typedef struct {
     char title[256];
@@ -28,8 +28,9 @@ static void cellf(char *c, const char *fmt, ...) __attribute__((format(printf, 2
 static void cellf(char *c, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c, CELL, fmt, ap);
+    int n = vsnprintf(c, CELL, fmt, ap);
     va_end(ap);
+    if (n >= CELL) memcpy(c + CELL - 4, "...", 4); /* a cut cell says so */
 }
 
 static void pct(char *c, double v) {
