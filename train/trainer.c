@@ -161,7 +161,8 @@ static double csv_examples_per_second(const epochs_csv *c) {
     const char *line = c->text ? strchr(c->text, '\n') : NULL; /* skip the header */
     for (; line && line[1]; line = strchr(line + 1, '\n')) {
         const char *field = line + 1;
-        for (int col = 0; col < 7 && field; col++) field = strchr(field, ',') ? strchr(field, ',') + 1 : NULL;
+        for (int col = 0; col < 7 && field; col++)
+            if ((field = strchr(field, ','))) field++;
         double ex_s = field ? strtod(field, NULL) : 0;
         if (ex_s > 0) inverse_sum += 1 / ex_s, rows++;
     }
