@@ -270,6 +270,9 @@ typedef struct ecg_xnn ecg_xnn;
  * rows; on AVX-512, by default). NO_SMALL: never; SMALL_ALWAYS: every such layer, any row count. */
 #define ECG_XNN_NO_SMALL 128u
 #define ECG_XNN_SMALL_ALWAYS 256u
+/* Dense stride-1 convs with 3 to 7 taps over many rows run by Winograd F(m, r) by default
+ * (ops/xnn_winograd.c); this keeps them on XNNPACK's direct convolution. */
+#define ECG_XNN_NO_WINOGRAD 512u
 ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, unsigned flags, char *err, size_t errlen);
 void ecg_xnn_free(ecg_xnn *x);
 float *ecg_xnn_input(ecg_xnn *x, int i);        /* batch * numel floats, with XNN_EXTRA_BYTES slack */
@@ -287,6 +290,7 @@ typedef struct {
     int n_sparse;         /* layers lowered onto the own sparse kernel */
     int n_sparse_timed;   /* layers where both candidates were timed (ECG_XNN_SPARSE) */
     int n_small;          /* layers lowered onto the own small-row dense kernel */
+    int n_winograd;       /* convs lowered onto Winograd transforms around XNNPACK GEMMs */
     int n_int8_nodes;     /* conv1d/linear nodes lowered onto XNNPACK int8 operators */
     int n_int8_chained;   /* int8 values passed on in int8 (no dequantise + quantise between int8 nodes) */
     size_t value_bytes;   /* activation memory for the whole batch: the planned arena (f32 values, int8 buffers) */

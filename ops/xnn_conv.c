@@ -40,6 +40,10 @@ int ecg_lower_conv1d(ecg_lower *l) {
         }
         if (!is_fast_dw_taps(taps)) l->stats->n_dw_slow++;
     }
+    if (!depthwise && g == 1) {
+        int rc = ecg_lower_winograd_maybe(l, l->w[0], a->has_bias ? l->w[1] : NULL);
+        if (rc != 0) return rc < 0 ? -1 : 0;
+    }
     /* PyTorch [Cout, Cin/g, K] -> XNNPACK [Cout, taps, 1, Cin/g], zero taps appended. Only needed
      * until XNNPACK has packed it at create time. */
     float *w = calloc((size_t)cout * (size_t)taps * (size_t)gin, sizeof(float));
