@@ -1,7 +1,9 @@
 /* XNNPACK lowering of the LSTM vs the reference executor; the operator count must not grow with T. */
 #include <stdio.h>
+#include <string.h>
 
 #include "harness.h"
+#include "ops/isa.h"
 #include "ops/rng.h"
 
 #define TOL 1e-4
@@ -69,8 +71,39 @@ static void test_lstm_op_count_independent_of_t(void) {
     }
 }
 
+/* At batch 1 on AVX-512 the recurrent product runs on the small-row kernel's one-row path
+ * (ops/xnn_lstm.c), which adds in XNNPACK's order: the same bits as with NO_SMALL. */
+static void test_lstm_batch1_bits(void) {
+    if (ecg_isa_best() != ECG_ISA_AVX512) {
+        test_skip("no AVX-512: the recurrent product stays on XNNPACK");
+        return;
+    }
+    ecg_graph g;
+    ecg_graph_init(&g, 77);
+    int x = ecg_input(&g, "x", ecg_shape2(21, 12));
+    ecg_graph_set_output(&g, ecg_lstm(&g, "lstm", x, 128, 2, 1, 1));
+    float out[2][256];
+    for (int v = 0; v < 2; v++) {
+        char err[512] = "";
+        ecg_xnn *xe = ecg_xnn_create(&g, 1, 1, v ? ECG_XNN_NO_SMALL : 0, err, sizeof err);
+        CHECK(xe != NULL, "create: %s", err);
+        if (!xe) break;
+        ecg_rng r = {8};
+        fill_normal(ecg_xnn_input(xe, 0), 21 * 12, &r, 1.0f);
+        CHECK(ecg_xnn_run(xe) == 0, "run");
+        memcpy(out[v], ecg_xnn_output(xe), sizeof out[v]);
+        /* one recurrent fully_connected per layer and direction fewer on the own path */
+        CHECK(ecg_xnn_get_stats(xe).n_xnn_ops == (v ? 16 : 12), "flags %d: %d XNNPACK ops", v,
+              ecg_xnn_get_stats(xe).n_xnn_ops);
+        ecg_xnn_free(xe);
+    }
+    CHECK(!memcmp(out[0], out[1], sizeof out[0]), "batch 1: not XNNPACK's bits");
+    ecg_graph_free(&g);
+}
+
 int main(void) {
     RUN(test_lstm_two_layers);
+    RUN(test_lstm_batch1_bits);
     RUN(test_lstm_shapes);
     RUN(test_lstm_op_count_independent_of_t);
     return test_done();
