@@ -25,7 +25,8 @@
 #define NR 16 /* outputs per panel */
 #define MR ECG_SMALL_ROWS_PER_PASS /* rows per pass over a panel */
 #define PREFETCH_FLOATS 4096
-#define GEMV_PANELS 8 /* panels in flight in the one-row path */
+#define GEMV_PANELS 8 /* panels side by side in the one-row path */
+#define GEMV_GROUP (GEMV_PANELS * NR)
 
 static size_t panels(int out) { return ((size_t)out + NR - 1) / NR; }
 
@@ -53,6 +54,13 @@ typedef struct {
     float lo;
     ecg_isa isa;
 } small_ctx;
+
+typedef struct {
+    const float *wp, *x;
+    float *y;
+    int in, out;
+    float lo;
+} gemv_ctx;
 
 /* ---------------------------------------------------------------- portable path */
 static void panel_scalar(const small_ctx *c, const float *panel, size_t r0, size_t nr, size_t o0, size_t no) {
@@ -98,43 +106,34 @@ AVX512_FN static void panel_avx512(const small_ctx *c, const float *panel, size_
     }
 }
 
-/* One row (a GEMV: the LSTM's recurrent product, a linear at batch 1): one panel at a time would be
- * a single chain of dependent FMAs, bound by their latency (XNNPACK's 1x16 kernel: 2.7 us for
- * 128 -> 512 on the EPYC, 24 GFLOP/s), so GEMV_PANELS panels run side by side, each still summed
- * from its bias in input order: the same bits. */
-AVX512_FN static void gemv_avx512(const small_ctx *c, size_t p0) {
-    size_t np = panels(c->out) - p0 < GEMV_PANELS ? panels(c->out) - p0 : GEMV_PANELS;
-    const float *w[GEMV_PANELS];
+/* One row (a GEMV: the LSTM's recurrent product, a linear at batch 1). One panel at a time would be
+ * a single chain of dependent FMAs, bound by their latency (XNNPACK's one-row kernel: 2.7 us for
+ * 128 -> 512 on the EPYC, 24 GFLOP/s), so 8 panels run side by side, each still summed from its
+ * bias in input order (the same bits). Their weights are interleaved, [group][in + 1][8 x 16],
+ * so the 8 chains read one contiguous stream: 1.6 us there, against 1.9 with 8 separate panels. */
+AVX512_FN static void gemv_group(const gemv_ctx *c, size_t g) {
+    const float *w = c->wp + g * GEMV_GROUP * ((size_t)c->in + 1);
     __m512 acc[GEMV_PANELS];
-    for (size_t j = 0; j < GEMV_PANELS; j++) {
-        /* panels past the last repeat it: wasted FMAs, nothing stored */
-        w[j] = c->wp + (p0 + (j < np ? j : np - 1)) * NR * (c->in + 1);
-        acc[j] = _mm512_loadu_ps(w[j]);
-        w[j] += NR;
-    }
-    for (size_t i = 0; i < c->in; i++) {
+    for (size_t j = 0; j < GEMV_PANELS; j++) acc[j] = _mm512_loadu_ps(w + j * NR);
+    w += GEMV_GROUP;
+    for (size_t i = 0; i < (size_t)c->in; i++, w += GEMV_GROUP) {
         __m512 xv = _mm512_set1_ps(c->x[i]);
 #pragma GCC unroll 8
-        for (size_t j = 0; j < GEMV_PANELS; j++) acc[j] = _mm512_fmadd_ps(xv, _mm512_loadu_ps(w[j] + i * NR), acc[j]);
+        for (size_t j = 0; j < GEMV_PANELS; j++) acc[j] = _mm512_fmadd_ps(xv, _mm512_loadu_ps(w + j * NR), acc[j]);
     }
     __m512 lo = _mm512_set1_ps(c->lo);
-    for (size_t j = 0; j < np; j++) {
-        size_t o0 = (p0 + j) * NR, no = c->out - o0 < NR ? c->out - o0 : NR;
+    for (size_t j = 0; j < GEMV_PANELS; j++) {
+        size_t o0 = g * GEMV_GROUP + j * NR;
+        if (o0 >= (size_t)c->out) break;
+        size_t no = (size_t)c->out - o0 < NR ? (size_t)c->out - o0 : NR;
         __mmask16 mask = no >= NR ? (__mmask16)0xffff : (__mmask16)((1u << no) - 1);
-        __m512 v = c->lo > -INFINITY ? _mm512_max_ps(acc[j], lo) : acc[j];
-        _mm512_mask_storeu_ps(c->y + o0, mask, v);
+        /* max(NaN, lo) would be lo: clamp only where a ReLU asked for it */
+        _mm512_mask_storeu_ps(c->y + o0, mask, c->lo > -INFINITY ? _mm512_max_ps(acc[j], lo) : acc[j]);
     }
 }
-#endif
 
-/* One row, AVX-512: task t runs panels [t * GEMV_PANELS, ...). */
-static void gemv_task(void *p, size_t t) {
-#ifdef ECG_X86
-    gemv_avx512(p, t * GEMV_PANELS);
-#else
-    (void)p, (void)t;
+static void gemv_task(void *p, size_t g) { gemv_group(p, g); }
 #endif
-}
 
 /* Task t: panel t / chunks over rows chunk t % chunks. */
 static void task(void *p, size_t t) {
@@ -157,9 +156,32 @@ int ecg_small_gemm(const float *wp, int out, int in, const float *x, size_t rows
     if (!rows) return 0;
     small_ctx c = {.wp = wp, .x = x, .y = y, .rows = rows, .in = (size_t)in, .out = (size_t)out,
                    .chunks = (rows + MR - 1) / MR, .lo = lo, .isa = isa};
-    if (rows == 1 && isa == ECG_ISA_AVX512)
-        pthreadpool_parallelize_1d(tp, gemv_task, &c, (panels(out) + GEMV_PANELS - 1) / GEMV_PANELS, 0);
-    else
-        pthreadpool_parallelize_1d(tp, task, &c, panels(out) * c.chunks, 0);
+    pthreadpool_parallelize_1d(tp, task, &c, panels(out) * c.chunks, 0);
     return 0;
+}
+
+size_t ecg_small_gemv_w_floats(int out, int in) {
+    return out < 1 || in < 1 ? 0 : ((size_t)out + GEMV_GROUP - 1) / GEMV_GROUP * GEMV_GROUP * ((size_t)in + 1);
+}
+
+void ecg_small_gemv_w_pack(float *dst, const float *w, const float *bias, int out, int in) {
+    memset(dst, 0, ecg_small_gemv_w_floats(out, in) * sizeof *dst);
+    for (size_t o = 0; o < (size_t)out; o++) {
+        float *group = dst + o / GEMV_GROUP * GEMV_GROUP * ((size_t)in + 1); /* bias row first */
+        size_t col = o % GEMV_GROUP;
+        group[col] = bias ? bias[o] : 0.0f;
+        for (size_t i = 0; i < (size_t)in; i++) group[(i + 1) * GEMV_GROUP + col] = w[o * (size_t)in + i];
+    }
+}
+
+int ecg_small_gemv(const float *wp, int out, int in, const float *x, float *y, float lo, struct pthreadpool *tp) {
+    if (!wp || !x || !y || out < 1 || in < 1 || !ecg_isa_supported(ECG_ISA_AVX512)) return -1;
+#ifdef ECG_X86
+    gemv_ctx c = {.wp = wp, .x = x, .y = y, .in = in, .out = out, .lo = lo};
+    pthreadpool_parallelize_1d(tp, gemv_task, &c, ((size_t)out + GEMV_GROUP - 1) / GEMV_GROUP, 0);
+    return 0;
+#else
+    (void)tp, (void)lo;
+    return -1;
+#endif
 }

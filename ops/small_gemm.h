@@ -18,4 +18,11 @@ void ecg_small_w_pack(float *dst, const float *w, const float *bias, int out, in
 int ecg_small_gemm(const float *wp, int out, int in, const float *x, size_t rows, float *y, float lo,
                    struct pthreadpool *tp, ecg_isa isa);
 
+/* The same for one row, y[out] = max(x[in] W^T + bias, lo), 8 chains of FMAs side by side where
+ * XNNPACK runs one; AVX-512 only (-1 elsewhere, or on a NULL pointer or bad size). Packed once by
+ * ecg_small_gemv_w_pack (ecg_small_gemv_w_floats floats), in its own layout. */
+size_t ecg_small_gemv_w_floats(int out, int in);
+void ecg_small_gemv_w_pack(float *dst, const float *w, const float *bias, int out, int in);
+int ecg_small_gemv(const float *wp, int out, int in, const float *x, float *y, float lo, struct pthreadpool *tp);
+
 #endif

@@ -24,12 +24,14 @@ typedef struct {
     int out, in;
     float lo;
     ecg_isa isa;
+    int gemv; /* one row on AVX-512: the one-row path and its own packing */
 } small_arg;
 
 static void small_kernel(void *p, pthreadpool_t tp) {
     const small_arg *a = p;
     /* arguments were checked when the step was planned; nothing can fail here */
-    (void)ecg_small_gemm(a->wp, a->out, a->in, a->x, a->rows, a->y, a->lo, tp, a->isa);
+    if (a->gemv) (void)ecg_small_gemv(a->wp, a->out, a->in, a->x, a->y, a->lo, tp);
+    else (void)ecg_small_gemm(a->wp, a->out, a->in, a->x, a->rows, a->y, a->lo, tp, a->isa);
 }
 
 static size_t passes(size_t rows, size_t per_pass) { return (rows + per_pass - 1) / per_pass; }
@@ -52,11 +54,14 @@ static int small_wanted(const ecg_lower *l, size_t rows, int in, int out) {
 /* The kernel's arguments with W packed, reading x; NULL when out of memory. */
 static small_arg *small_setup(ecg_lower *l, const float *w, const float *bias, int out, int in, const float *x,
                               size_t rows) {
+    int gemv = rows == 1 && ecg_isa_best() == ECG_ISA_AVX512;
     small_arg *a = ecg_lower_alloc(l, sizeof *a);
-    float *packed = a ? ecg_lower_alloc(l, ecg_small_w_floats(out, in) * sizeof(float)) : NULL;
+    size_t floats = gemv ? ecg_small_gemv_w_floats(out, in) : ecg_small_w_floats(out, in);
+    float *packed = a ? ecg_lower_alloc(l, floats * sizeof(float)) : NULL;
     if (!packed) return NULL;
-    ecg_small_w_pack(packed, w, bias, out, in);
-    *a = (small_arg){packed, x, l->out, rows, out, in, ecg_lower_out_min(l), ecg_isa_best()};
+    if (gemv) ecg_small_gemv_w_pack(packed, w, bias, out, in);
+    else ecg_small_w_pack(packed, w, bias, out, in);
+    *a = (small_arg){packed, x, l->out, rows, out, in, ecg_lower_out_min(l), ecg_isa_best(), gemv};
     return a;
 }
 

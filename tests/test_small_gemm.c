@@ -51,6 +51,19 @@ static void check_case(int rows, int out, int in, int with_bias, float lo, uint6
                   ecg_isa_name((ecg_isa)isa), rows, in, out, with_bias, (double)lo, 1 + threaded, worst);
         }
     }
+    if (rows == 1 && ecg_isa_supported(ECG_ISA_AVX512)) { /* the one-row path, its own packing */
+        float *gbuf = malloc(ecg_small_gemv_w_floats(out, in) * sizeof(float) + sizeof(float)), *gp = gbuf + 1;
+        ecg_small_gemv_w_pack(gp, w, with_bias ? bias : NULL, out, in);
+        for (int threaded = 0; threaded <= 1; threaded++) {
+            for (size_t k = 0; k < ny; k++) y[k] = NAN;
+            CHECK(ecg_small_gemv(gp, out, in, x, y, lo, threaded ? tp : NULL) == 0, "gemv refused");
+            double worst = 0;
+            for (size_t k = 0; k < ny; k++) worst = fmax(worst, isnan(y[k]) ? INFINITY : fabs(y[k] - ref[k]));
+            CHECK(worst <= 1e-4 * sqrt((double)in + 1), "gemv %d->%d bias %d lo %g threads %d: max err %g", in, out,
+                  with_bias, (double)lo, 1 + threaded, worst);
+        }
+        free(gbuf);
+    }
     pthreadpool_destroy(tp);
     free(w), free(bias), free(xbuf), free(ybuf), free(packed), free(ref);
 }
@@ -58,7 +71,7 @@ static void check_case(int rows, int out, int in, int with_bias, float lo, uint6
 /* Rows across the 8-row passes (1, a partial pass, one, one and a bit, several), outputs across
  * the 16-wide panels, with and without bias and ReLU. */
 static void test_kernel(void) {
-    const int rows[] = {1, 5, 8, 9, 16, 21, 40}, outs[] = {1, 15, 16, 17, 40}, ins[] = {1, 7, 64};
+    const int rows[] = {1, 5, 8, 9, 16, 21, 40}, outs[] = {1, 15, 16, 17, 40, 129, 300}, ins[] = {1, 7, 64};
     uint64_t seed = 1;
     for (size_t a = 0; a < sizeof rows / sizeof *rows; a++)
         for (size_t b = 0; b < sizeof outs / sizeof *outs; b++)
@@ -71,6 +84,9 @@ static void test_kernel(void) {
     CHECK(ecg_small_gemm(wp, 0, 1, x, 1, y, -INFINITY, NULL, ECG_ISA_SCALAR) == -1, "out 0 accepted");
     CHECK(ecg_small_gemm(wp, 1, 1, x, 1, y, -INFINITY, NULL, (ecg_isa)99) == -1, "unknown isa accepted");
     CHECK(ecg_small_w_floats(0, 3) == 0 && ecg_small_w_floats(17, 3) == 2 * 16 * 4, "packed size");
+    CHECK(ecg_small_gemv_w_floats(0, 3) == 0 && ecg_small_gemv_w_floats(129, 3) == 2 * 128 * 4, "gemv packed size");
+    CHECK(ecg_small_gemv(NULL, 1, 1, x, y, -INFINITY, NULL) == -1 && ecg_small_gemv(wp, 1, 0, x, y, -INFINITY, NULL) == -1,
+          "gemv: bad arguments accepted");
 }
 
 /* One 1x1 conv or linear (optionally + ReLU) over t rows, run through the executor with flags. */
