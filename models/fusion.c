@@ -78,14 +78,7 @@ int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_s
         q[nq++] = ecg_linear(g, "fusion.ae_proj", ecg_reshape(g, "fusion.ae_row", code, ecg_shape2(1, ECG_AE_CODE)), D_MODEL,
                              1);
     }
-    int queries = q[0];
-    if (nq > ECG_MAX_IN) { /* an op takes at most ECG_MAX_IN inputs: the first ones joined, then the rest */
-        int rest[ECG_MAX_IN] = {ecg_concat(g, "fusion.queries.first", q, ECG_MAX_IN, 0)};
-        memcpy(rest + 1, q + ECG_MAX_IN, sizeof(int) * (size_t)(nq - ECG_MAX_IN));
-        queries = ecg_concat(g, "fusion.queries", rest, 1 + nq - ECG_MAX_IN, 0);
-    } else if (nq > 1) {
-        queries = ecg_concat(g, "fusion.queries", q, nq, 0);
-    }
+    int queries = nq > 1 ? ecg_concat(g, "fusion.queries", q, nq, 0) : q[0];
     /* The queries first attend to each other, so the class token (the one the classifier reads)
      * carries the patient features; without this step the feature tokens' outputs would be
      * computed and thrown away, and the features could never change a prediction. */

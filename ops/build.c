@@ -233,10 +233,25 @@ int ecg_tokens(ecg_graph *g, const char *name, int length, int dim) {
     return ecg_node_add(g, ECG_OP_TOKENS, name, NULL, 0, &p, 1, &a);
 }
 
+/* An op takes at most ECG_MAX_IN inputs: more are joined in steps, each step's result the first
+ * input of the next (NAME.first, NAME.next1, NAME.next2, ..., the last one NAME). */
 int ecg_concat(ecg_graph *g, const char *name, const int *xs, int n, int axis) {
     for (int i = 0; i < n; i++)
         if (xs[i] < 0) return -1;
     ecg_attrs a = ecg_attrs_default();
     a.axis = axis;
-    return ecg_node_add(g, ECG_OP_CONCAT, name, xs, n, NULL, 0, &a);
+    int in[ECG_MAX_IN], done = 0, joined = -1;
+    for (int step = 0; n - done > ECG_MAX_IN - (joined >= 0); step++) {
+        int k = 0;
+        if (joined >= 0) in[k++] = joined;
+        while (k < ECG_MAX_IN) in[k++] = xs[done++];
+        char part[ECG_NAME_LEN];
+        int len = step ? snprintf(part, sizeof part, "%s.next%d", name, step) : snprintf(part, sizeof part, "%s.first", name);
+        if (len >= (int)sizeof part) return ecg_graph_fail(g, "concat %s: name too long for its steps", name);
+        if ((joined = ecg_node_add(g, ECG_OP_CONCAT, part, in, ECG_MAX_IN, NULL, 0, &a)) < 0) return -1;
+    }
+    int k = 0;
+    if (joined >= 0) in[k++] = joined;
+    while (done < n) in[k++] = xs[done++];
+    return ecg_node_add(g, ECG_OP_CONCAT, name, in, k, NULL, 0, &a);
 }

@@ -206,6 +206,8 @@ int ecg_lstm(ecg_graph *g, const char *name, int x, int hidden, int layers, int 
 int ecg_mha(ecg_graph *g, const char *name, int query, int kv, int heads); /* kv < 0: self */
 int ecg_layernorm(ecg_graph *g, const char *name, int x, float eps);
 int ecg_embedding(ecg_graph *g, const char *name, int idx, int num_embeddings, int dim);
+/* Any number of inputs: past ECG_MAX_IN they are joined in steps, nodes NAME.first, NAME.next1, ...,
+ * the last one NAME. */
 int ecg_concat(ecg_graph *g, const char *name, const int *xs, int n, int axis);
 int ecg_slice(ecg_graph *g, const char *name, int x, int axis, int start, int length);
 /* The same numbers viewed with another per-sample shape (row-major, element count kept). */

@@ -1,6 +1,7 @@
 /* layernorm, embedding, concat: forward vs naive double loops, backward vs central differences,
  * on random shapes; the embedding bad-index rule; infer rejections; FLOP counts. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +208,63 @@ static void test_concat_random(void) {
     }
 }
 
+static int has_node(const ecg_graph *g, const char *name) {
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!strcmp(g->nodes[i].name, name)) return 1;
+    return 0;
+}
+
+/* More inputs than an op takes (9, then 5): joined in steps named NAME.first, NAME.next1, ..., NAME,
+ * none with more than ECG_MAX_IN inputs; the output holds every piece in order, on the XNNPACK
+ * executor and the reference. */
+static void test_concat_many(void) {
+    for (int n = 9; n >= 5; n -= 4) {
+        ecg_graph g;
+        ecg_graph_init(&g, 3);
+        int x = ecg_input(&g, "x", ecg_shape2(3, 4)), xs[9], width = 0;
+        for (int j = 0; j < n; j++) {
+            char name[16];
+            snprintf(name, sizeof name, "p%d", j);
+            xs[j] = ecg_linear(&g, name, x, 1 + j, 1);
+            width += 1 + j;
+        }
+        int y = ecg_concat(&g, "cat", xs, n, 1);
+        CHECK(y >= 0 && g.values[y].shape.d[1] == width, "n %d: output %d wide", n, y >= 0 ? (int)g.values[y].shape.d[1] : -1);
+        if (y < 0) {
+            ecg_graph_free(&g);
+            continue;
+        }
+        ecg_graph_set_output(&g, y);
+        int steps = 0;
+        for (int i = 0; i < g.n_nodes; i++) {
+            if (g.nodes[i].kind != ECG_OP_CONCAT) continue;
+            steps++;
+            CHECK(g.nodes[i].n_in <= ECG_MAX_IN, "%s: %d inputs", g.nodes[i].name, g.nodes[i].n_in);
+        }
+        CHECK(steps == (n == 9 ? 3 : 2), "n %d: %d concat nodes", n, steps);
+        CHECK(has_node(&g, "cat.first") && has_node(&g, "cat") && has_node(&g, "cat.next1") == (n == 9),
+              "n %d: step names", n);
+        char err[256];
+        ecg_xnn *xe = ecg_xnn_create(&g, 2, 1, ECG_XNN_KEEP_VALUES, err, sizeof err);
+        CHECK(xe != NULL, "create: %s", err);
+        if (xe) {
+            ecg_rng r = {5};
+            fill_normal(ecg_xnn_input(xe, 0), 2 * 12, &r, 1.0f);
+            CHECK(ecg_xnn_run(xe) == 0, "run");
+            const float *out = ecg_xnn_output(xe);
+            int mismatched = 0;
+            for (int row = 0; row < 2 * 3; row++)
+                for (int j = 0, col = 0; j < n; col += 1 + j, j++)
+                    for (int k = 0; k <= j; k++)
+                        mismatched += out[row * width + col + k] != ecg_xnn_value(xe, xs[j])[row * (1 + j) + k];
+            CHECK(!mismatched, "n %d: %d values not their piece's", n, mismatched);
+        }
+        ecg_xnn_free(xe);
+        xnn_check("concat of many", &g, 2, 1, 0, 1e-6, 9);
+        ecg_graph_free(&g);
+    }
+}
+
 /* Output shape: sum on the axis, the rest unchanged. */
 static void test_concat_shape(void) {
     ecg_graph g;
@@ -279,6 +337,7 @@ int main(void) {
     RUN(test_embedding_invalid_index);
     RUN(test_embedding_rejects);
     RUN(test_concat_random);
+    RUN(test_concat_many);
     RUN(test_concat_shape);
     RUN(test_concat_rejects);
     RUN(test_flops_and_params);
