@@ -87,12 +87,20 @@ int ecg_lower_check(ecg_lower *l, enum xnn_status s, const char *call) {
     return s == xnn_status_success ? 0 : ecg_lower_fail(l, "%s failed with XNNPACK status %d", call, (int)s);
 }
 
+/* A node with fewer FLOPs than this (at the executor's batch) runs on the calling thread alone:
+ * handing it to the pool costs more than it saves. On the 2-core EPYC at batch 1, 2 threads took
+ * efficientecg-s on a beat 341-360 us with every node on the pool, 123-133 with none or with this
+ * threshold (1 thread: 129), efficientecg-b0 991-1061 against 647-805, while resnet1d on a beat
+ * still gains from the pool (0.98-1.07 ms against 1.15 serial). */
+#define POOL_MIN_FLOPS 10000000
+
 static int push_step(ecg_lower *l, ecg_xnn_step st) {
     struct ecg_xnn *x = l->x;
     /* every step belongs to the node being lowered (its quantise/dequantise helpers too), so a
      * profile can sum step times per layer */
     if (!l->n) return ecg_lower_fail(l, "a step outside any node");
     st.node = (int)(l->n - x->g.nodes);
+    st.tp = l->tp;
     if (x->n_steps == x->cap_steps) {
         int cap = x->cap_steps ? 2 * x->cap_steps : 32;
         ecg_xnn_step *p = realloc(x->steps, (size_t)cap * sizeof *p);
@@ -329,6 +337,7 @@ static ecg_xnn *create(const ecg_graph *src, const ecg_qmodel *q, int batch, int
     for (int i = 0; i < g->n_nodes; i++) {
         const ecg_node *n = &g->nodes[i];
         l.n = n;
+        l.tp = x->tp && ecg_node_flops(g, n) * batch >= POOL_MIN_FLOPS ? x->tp : NULL;
         l.q = q ? ecg_qmodel_find(q, n->name) : NULL;
         ecg_lowering lower = lowering_for(n, l.q);
         if (!lower) {
@@ -407,8 +416,9 @@ const ecg_qnode *ecg_qmodel_find(const ecg_qmodel *q, const char *node) {
 }
 
 static int run_step(const ecg_xnn *x, const ecg_xnn_step *s) {
-    if (s->op) return xnn_run_operator(s->op, x->tp) == xnn_status_success ? 0 : -1;
-    s->fn(s->arg, x->tp);
+    (void)x;
+    if (s->op) return xnn_run_operator(s->op, s->tp) == xnn_status_success ? 0 : -1;
+    s->fn(s->arg, s->tp);
     return 0;
 }
 

@@ -20,6 +20,7 @@ typedef struct {
     ecg_kernel_fn fn;    /* our own kernel, called with arg */
     void *arg;
     int node;            /* the executor graph's node this step computes (set by the executor) */
+    pthreadpool_t tp;    /* the pool it runs on: the lowering's l->tp (NULL: the calling thread alone) */
 } ecg_xnn_step;
 
 typedef struct ecg_lower {
