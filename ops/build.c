@@ -246,7 +246,8 @@ int ecg_concat(ecg_graph *g, const char *name, const int *xs, int n, int axis) {
         if (joined >= 0) in[k++] = joined;
         while (k < ECG_MAX_IN) in[k++] = xs[done++];
         char part[ECG_NAME_LEN];
-        int len = step ? snprintf(part, sizeof part, "%s.next%d", name, step) : snprintf(part, sizeof part, "%s.first", name);
+        int len = step ? snprintf(part, sizeof part, "%s.next%d", name, step)
+                       : snprintf(part, sizeof part, "%s.first", name);
         if (len >= (int)sizeof part) return ecg_graph_fail(g, "concat %s: name too long for its steps", name);
         if ((joined = ecg_node_add(g, ECG_OP_CONCAT, part, in, ECG_MAX_IN, NULL, 0, &a)) < 0) return -1;
     }

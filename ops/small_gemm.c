@@ -88,11 +88,11 @@ AVX512_FN static void panel_avx512(const small_ctx *c, const float *panel, size_
     for (size_t i = 0; i < c->in; i++, w += NR) {
         __m512 wv = _mm512_loadu_ps(w);
         /* One weight line per step and nothing else: the hardware prefetcher alone leaves a
-         * single core far below memory bandwidth on W streamed from DRAM. 16 KB ahead (the next
-         * panel's start past the end of this one, which is where the next task reads; past the
-         * buffer a prefetch is harmless, and the address is formed as an integer so C allows it) took ResNet1D-18 on beats from 2.2-2.4 to 1.30-1.36 ms and
-         * EfficientECG-B0 from 0.86-0.91 to 0.66-0.69 ms (1 thread; 4 and 8 KB ahead less, 32
-         * and 64 KB or into L2 only less again). */
+         * single core far below memory bandwidth on W streamed from DRAM. 16 KB ahead (past the
+         * panel's end that is the next panel, where the next task reads; past the buffer a
+         * prefetch is harmless, and the address is formed as an integer so C allows it) took
+         * ResNet1D-18 on beats from 2.2-2.4 to 1.30-1.36 ms and EfficientECG-B0 from 0.86-0.91
+         * to 0.66-0.69 ms (1 thread; 4 and 8 KB ahead less, 32 and 64 KB or into L2 only less). */
         _mm_prefetch((const char *)((uintptr_t)w + PREFETCH_FLOATS * sizeof(float)), _MM_HINT_T0);
 #pragma GCC unroll 8
         for (size_t r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(xr[r][i]), wv, acc[r]);

@@ -415,8 +415,7 @@ const ecg_qnode *ecg_qmodel_find(const ecg_qmodel *q, const char *node) {
     return NULL;
 }
 
-static int run_step(const ecg_xnn *x, const ecg_xnn_step *s) {
-    (void)x;
+static int run_step(const ecg_xnn_step *s) {
     if (s->op) return xnn_run_operator(s->op, s->tp) == xnn_status_success ? 0 : -1;
     s->fn(s->arg, s->tp);
     return 0;
@@ -424,7 +423,7 @@ static int run_step(const ecg_xnn *x, const ecg_xnn_step *s) {
 
 int ecg_xnn_run(ecg_xnn *x) {
     for (int i = 0; i < x->n_steps; i++)
-        if (run_step(x, &x->steps[i])) return -1;
+        if (run_step(&x->steps[i])) return -1;
     return 0;
 }
 
@@ -433,7 +432,7 @@ int ecg_xnn_run(ecg_xnn *x) {
 static int run_timed(ecg_xnn *x, double *t) {
     double t0 = ecg_now_s();
     for (int i = 0; i < x->n_steps; i++) {
-        if (run_step(x, &x->steps[i])) return -1;
+        if (run_step(&x->steps[i])) return -1;
         double t1 = ecg_now_s();
         t[x->steps[i].node] += 1e6 * (t1 - t0);
         t0 = t1;
