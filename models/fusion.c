@@ -62,7 +62,7 @@ int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_s
     float dropout = cfg->dropout >= 0 ? cfg->dropout : 0.2f;
     int x = ecg_input(g, "ecg", ecg_shape2(cfg->length, cfg->channels));
     int n_features = cfg->n_features > 0 ? cfg->n_features : 1; /* the AE token reads the ECG alone */
-    int features = tokens & ~ECG_FUSION_AE ? ecg_input(g, "features", ecg_shape2(1, n_features)) : -1;
+    int features = tokens & ~(unsigned)ECG_FUSION_AE ? ecg_input(g, "features", ecg_shape2(1, n_features)) : -1;
     int kv = ecg_linear(g, "fusion.ecg_proj", ecg_efficientecg_backbone(g, cfg, s, x), D_MODEL, 1);
 
     int q[6], nq = 0;
