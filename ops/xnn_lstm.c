@@ -97,12 +97,10 @@ static void steps_kernel(void *arg, pthreadpool_t pool) {
     /* The operators were set up at plan time on fixed buffers, so running them cannot fail. */
     for (size_t step = 0; step < p->t; step++) {
         step_arg s = {p, p->dir ? p->t - 1 - step : step, step == 0};
-        if (s.first) {
-        } else if (p->rec_w) {
+        if (!s.first && p->rec_w)
             (void)ecg_small_gemv(p->rec_w, (int)(4 * p->hidden), (int)p->hidden, p->h, p->rec, -INFINITY, tp);
-        } else {
+        else if (!s.first)
             xnn_run_operator(p->rec_op, tp);
-        }
         pthreadpool_parallelize_1d_tile_1d(tp, add_input_rows, &s, p->n, rows_per_task, 0);
         xnn_run_operator(p->gate_sig, tp);
         pthreadpool_parallelize_1d_tile_1d(tp, cell_rows, &s, p->n, rows_per_task, 0);
@@ -118,20 +116,6 @@ static void steps_kernel(void *arg, pthreadpool_t pool) {
 typedef struct {
     float *xproj, *rec, *gates, *h, *c, *tc;
 } dir_buffers;
-
-/* Creates and sets up a fully_connected [rows, in] -> [rows, out]; 0 ok (op deleted on failure). */
-static int create_fc(ecg_lower *l, size_t in, size_t out, const float *w, const float *bias, size_t rows,
-                     const float *x, float *y, xnn_operator_t *op) {
-    *op = NULL;
-    if (ecg_lower_check(l, xnn_create_fully_connected_nc_f32(in, out, in, out, w, bias, -INFINITY, INFINITY, 0, op),
-                        "xnn_create_fully_connected_nc_f32"))
-        return -1;
-    if (ecg_lower_check(l, xnn_setup_fully_connected_nc_f32(*op, rows, x, y, l->tp), "xnn_setup_fully_connected_nc_f32")) {
-        xnn_delete_operator(*op);
-        return -1;
-    }
-    return 0;
-}
 
 /* A sigmoid over [rows, channels] held for the steps kernel; 0 ok. */
 static int hold_sigmoid(ecg_lower *l, size_t channels, size_t rows, const float *x, float *y, xnn_operator_t *op) {
@@ -172,7 +156,7 @@ static int lower_direction(ecg_lower *l, int layer, int dir, const float *x, siz
     for (size_t r = 0; r < 4 * H; r++) bias[r] = (b_ih[r] + b_hh[r]) * (r / H == 2 ? 2.0f : 1.0f);
     *p = (lstm_dir_plan){.xproj = b->xproj, .rec = b->rec, .gates = b->gates, .h = b->h, .c = b->c, .tc = b->tc,
                          .y = y, .h_n = h_n, .n = N, .t = T, .hidden = H, .hd = H * (size_t)dirs, .dir = dir};
-    if (create_fc(l, in, 4 * H, w_ih, bias, N * T, x, b->xproj, &proj) || ecg_lower_op(l, proj) ||
+    if (ecg_lower_create_fc(l, in, 4 * H, w_ih, bias, N * T, x, b->xproj, &proj) || ecg_lower_op(l, proj) ||
         hold_sigmoid(l, 4 * H, N, b->rec, b->gates, &p->gate_sig) || hold_sigmoid(l, H, N, b->tc, b->tc, &p->cell_sig))
         goto done;
     if (N == 1 && ecg_isa_best() == ECG_ISA_AVX512 && !(ecg_xnn_flags(l->x) & ECG_XNN_NO_SMALL)) {
@@ -185,7 +169,7 @@ static int lower_direction(ecg_lower *l, int layer, int dir, const float *x, siz
         }
         ecg_small_gemv_w_pack(packed, w_hh, NULL, (int)(4 * H), (int)H);
         p->rec_w = packed;
-    } else if (create_fc(l, H, 4 * H, w_hh, NULL, N, b->h, b->rec, &p->rec_op) || ecg_lower_hold_op(l, p->rec_op)) {
+    } else if (ecg_lower_create_fc(l, H, 4 * H, w_hh, NULL, N, b->h, b->rec, &p->rec_op) || ecg_lower_hold_op(l, p->rec_op)) {
         goto done;
     }
     rc = ecg_lower_fn(l, steps_kernel, p);

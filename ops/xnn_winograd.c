@@ -38,7 +38,7 @@ typedef struct {
     float *y, *v, *mo;
     xnn_operator_t gemm[N];
     float at[N * N], bt[N * N]; /* at [m, n], bt [n, n] */
-    int m, batch, t_in, t_out, cin, cout, pad_left;
+    int m, t_in, t_out, cin, cout, pad_left;
     size_t tiles_per_sample, tiles, chunk, chunk0; /* chunk0: first tile of the pass being run */
     float lo;
 } wino_arg;
@@ -135,9 +135,8 @@ int ecg_lower_winograd_maybe(ecg_lower *l, const float *w, const float *bias) {
     wino_arg *a = ecg_lower_alloc(l, sizeof *a);
     if (!a) return ecg_lower_fail(l, "out of memory");
     size_t chunk = chunk_tiles(tiles, cin, cout);
-    *a = (wino_arg){.x = l->in[0], .bias = bias, .y = l->out, .m = m, .batch = l->batch,
-                    .t_in = (int)l->in_shape[0].d[0], .t_out = t_out, .cin = cin, .cout = cout,
-                    .pad_left = at->pad_left, .tiles_per_sample = tiles_per_sample, .tiles = tiles,
+    *a = (wino_arg){.x = l->in[0], .bias = bias, .y = l->out, .m = m, .t_in = (int)l->in_shape[0].d[0],
+                    .t_out = t_out, .cin = cin, .cout = cout, .pad_left = at->pad_left, .tiles_per_sample = tiles_per_sample, .tiles = tiles,
                     .chunk = chunk, .lo = ecg_lower_out_min(l)};
     for (int i = 0; i < m * N; i++) a->at[i] = (float)atd[i];
     for (int i = 0; i < N * N; i++) a->bt[i] = (float)btd[i];
@@ -149,30 +148,14 @@ int ecg_lower_winograd_maybe(ecg_lower *l, const float *w, const float *bias) {
         return ecg_lower_fail(l, "out of memory");
     }
     transform_weights(u, w, g, cout, cin, k);
-    for (int xi = 0; xi < N; xi++) {
-        xnn_operator_t op = NULL;
-        /* XNNPACK packs U at create time: u is free to go after the loop */
-        if (ecg_lower_check(l,
-                            xnn_create_fully_connected_nc_f32((size_t)cin, (size_t)cout, (size_t)cin, (size_t)cout,
-                                                              u + (size_t)xi * (size_t)cout * (size_t)cin, NULL,
-                                                              -INFINITY, INFINITY, 0, &op),
-                            "xnn_create_fully_connected_nc_f32")) {
+    for (int xi = 0; xi < N; xi++) /* XNNPACK packs U at create time: u is free to go after the loop */
+        if (ecg_lower_create_fc(l, (size_t)cin, (size_t)cout, u + (size_t)xi * (size_t)cout * (size_t)cin, NULL, chunk,
+                                a->v + (size_t)xi * chunk * (size_t)cin, a->mo + (size_t)xi * chunk * (size_t)cout,
+                                &a->gemm[xi]) ||
+            ecg_lower_hold_op(l, a->gemm[xi])) {
             free(u);
             return -1;
         }
-        if (ecg_lower_hold_op(l, op)) {
-            free(u);
-            return -1;
-        }
-        a->gemm[xi] = op;
-        if (ecg_lower_check(l,
-                            xnn_setup_fully_connected_nc_f32(op, chunk, a->v + (size_t)xi * chunk * (size_t)cin,
-                                                             a->mo + (size_t)xi * chunk * (size_t)cout, l->tp),
-                            "xnn_setup_fully_connected_nc_f32")) {
-            free(u);
-            return -1;
-        }
-    }
     free(u);
     if (ecg_lower_fn(l, wino_kernel, a)) return -1;
     l->stats->n_winograd++;
