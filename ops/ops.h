@@ -272,7 +272,7 @@ typedef struct ecg_xnn ecg_xnn;
  * rows; on AVX-512, by default). NO_SMALL: never; SMALL_ALWAYS: every such layer, any row count. */
 #define ECG_XNN_NO_SMALL 128u
 #define ECG_XNN_SMALL_ALWAYS 256u
-/* Dense stride-1 convs with 3 to 7 taps over many rows run by Winograd F(m, r) by default
+/* Dense stride-1 convs of 3 or more taps over many rows run by Winograd F(m, r) by default
  * (ops/xnn_winograd.c); this keeps them on XNNPACK's direct convolution. */
 #define ECG_XNN_NO_WINOGRAD 512u
 ecg_xnn *ecg_xnn_create(const ecg_graph *g, int batch, int threads, unsigned flags, char *err, size_t errlen);

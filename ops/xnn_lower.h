@@ -119,9 +119,9 @@ int ecg_lower_small_maybe(ecg_lower *l, const float *w, const float *bias, int o
  * the input windows copied into rows (im2col), then the kernel. 1 when it did, 0 or -1 as above. */
 int ecg_lower_small_conv_maybe(ecg_lower *l, const float *w, const float *bias, int out, int taps, int cin);
 
-/* A dense conv1d (groups 1, stride 1, dilation 1, 3 to 7 taps) over many rows by Winograd
- * F(m, r) (ops/xnn_winograd.c), w in PyTorch's layout [out, cin, taps]; applies the node's folded
- * ReLU. 1 when it did, 0 when the layer is not one for it (or ECG_XNN_NO_WINOGRAD), -1 on error. */
+/* A dense conv1d (groups 1, stride 1, dilation 1, 3 or more taps, over 7 in parts) over many rows
+ * by Winograd F(m, r) (ops/xnn_winograd.c), w in PyTorch's layout [out, cin, taps]; applies the
+ * node's folded ReLU. 1 when it did, 0 when the layer is not one for it (or ECG_XNN_NO_WINOGRAD), -1 on error. */
 int ecg_lower_winograd_maybe(ecg_lower *l, const float *w, const float *bias);
 
 /* Graph rewrites for inference (ops/fold.c; BN folding and dropout removal are public:

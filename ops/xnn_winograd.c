@@ -7,6 +7,9 @@
  *   y     = AT M + bias   output transform, ReLU clamp                (our loop)
  * Why. The ResNets' dense convs already run at 67-70% of the core's peak on XNNPACK's GEMM, close
  * to the 77-79% of ONNX Runtime's, so fewer multiplications are the only way to be clearly faster.
+ * Filters of more than 7 taps are cut into P parts of r <= 7 taps (8 taps: 2 of 4, m = 5), whose
+ * tiles share the output positions: the parts' inputs sit side by side in V (P * cin columns,
+ * part p read r * p samples later), so one GEMM per point sums them, 2.5x fewer products for 8.
  * Chunks keep V and M in the L2 cache between the three steps. Few rows stay on the direct
  * convolution: there the layer is bound by reading its weights, and U is n/r times W's size.
  * The result differs from a direct convolution's by rounding only: about 1e-6 of the output's
@@ -38,32 +41,34 @@ typedef struct {
     float *y, *v, *mo;
     xnn_operator_t gemm[N];
     float at[N * N], bt[N * N]; /* at [m, n], bt [n, n] */
-    int m, t_in, t_out, cin, cout, pad_left;
+    int m, r, parts, t_in, t_out, cin, cout, pad_left; /* r taps in each of `parts` parts */
     size_t tiles_per_sample, tiles, chunk, chunk0; /* chunk0: first tile of the pass being run */
     float lo;
 } wino_arg;
 
-/* V[xi][row] = sum_i BT[xi][i] d_i for the tile `row` of the chunk; inputs outside the signal
- * (padding) are zeros and skipped. */
+/* V[xi][row][part] = sum_i BT[xi][i] d_i for the tile `row` of the chunk, d read r * part samples
+ * later for each part; inputs outside the signal (padding) are zeros and skipped. */
 static void input_tile(void *p, size_t row) {
     const wino_arg *a = p;
-    size_t q = a->chunk0 + row, cin = (size_t)a->cin;
+    size_t q = a->chunk0 + row, cin = (size_t)a->cin, kin = (size_t)a->parts * cin;
     if (q >= a->tiles) return; /* the last chunk's spare rows: computed, never stored */
     size_t b = q / a->tiles_per_sample;
     int t0 = (int)(q % a->tiles_per_sample) * a->m - a->pad_left;
-    const float *d[N];
-    for (int i = 0; i < N; i++) {
-        int at = t0 + i;
-        d[i] = at >= 0 && at < a->t_in ? a->x + (b * (size_t)a->t_in + (size_t)at) * cin : NULL;
-    }
-    for (int xi = 0; xi < N; xi++) {
-        float *restrict dst = a->v + ((size_t)xi * a->chunk + row) * cin;
-        memset(dst, 0, cin * sizeof *dst);
+    for (int part = 0; part < a->parts; part++, t0 += a->r) {
+        const float *d[N];
         for (int i = 0; i < N; i++) {
-            float c = a->bt[xi * N + i];
-            if (c == 0 || !d[i]) continue;
-            const float *restrict src = d[i];
-            for (size_t k = 0; k < cin; k++) dst[k] += c * src[k];
+            int at = t0 + i;
+            d[i] = at >= 0 && at < a->t_in ? a->x + (b * (size_t)a->t_in + (size_t)at) * cin : NULL;
+        }
+        for (int xi = 0; xi < N; xi++) {
+            float *restrict dst = a->v + ((size_t)xi * a->chunk + row) * kin + (size_t)part * cin;
+            memset(dst, 0, cin * sizeof *dst);
+            for (int i = 0; i < N; i++) {
+                float c = a->bt[xi * N + i];
+                if (c == 0 || !d[i]) continue;
+                const float *restrict src = d[i];
+                for (size_t k = 0; k < cin; k++) dst[k] += c * src[k];
+            }
         }
     }
 }
@@ -110,19 +115,25 @@ static size_t chunk_tiles(size_t tiles, int cin, int cout) {
     return (per + XNN_GEMM_ROWS - 1) / XNN_GEMM_ROWS * XNN_GEMM_ROWS;
 }
 
-/* U[xi] [cout, cin] = sum_k G[xi][k] w[:, :, k] for w in PyTorch's layout [cout, cin, k]. */
-static void transform_weights(float *u, const float *w, const double *g, int cout, int cin, int k) {
+/* U[xi] [cout, parts * cin]: column part * cin + c is sum_t G[xi][t] w[:, c, part * r + t] for w in
+ * PyTorch's layout [cout, cin, k]; taps past k (the last part's padding) are zeros. */
+static void transform_weights(float *u, const float *w, const double *g, const wino_arg *a, int k) {
+    size_t cin = (size_t)a->cin, kin = (size_t)a->parts * cin;
     for (int xi = 0; xi < N; xi++)
-        for (size_t oc = 0; oc < (size_t)cout * (size_t)cin; oc++) {
-            double s = 0;
-            for (int t = 0; t < k; t++) s += g[xi * k + t] * w[oc * (size_t)k + (size_t)t];
-            u[(size_t)xi * (size_t)cout * (size_t)cin + oc] = (float)s;
-        }
+        for (size_t o = 0; o < (size_t)a->cout; o++)
+            for (int part = 0; part < a->parts; part++)
+                for (size_t c = 0; c < cin; c++) {
+                    double s = 0;
+                    for (int t = 0; t < a->r && part * a->r + t < k; t++)
+                        s += g[xi * a->r + t] * w[(o * cin + c) * (size_t)k + (size_t)(part * a->r + t)];
+                    u[((size_t)xi * (size_t)a->cout + o) * kin + (size_t)part * cin + c] = (float)s;
+                }
 }
 
 int ecg_lower_winograd_maybe(ecg_lower *l, const float *w, const float *bias) {
     const ecg_attrs *at = &l->n->a;
-    int cin = (int)l->in_shape[0].d[1], cout = at->out_features, k = at->kernel, m = ecg_winograd_tile(k);
+    int cin = (int)l->in_shape[0].d[1], cout = at->out_features, k = at->kernel;
+    int parts = (k + 6) / 7, r = (k + parts - 1) / parts, m = ecg_winograd_tile(r);
     int t_out = (int)l->out_shape.d[0];
     size_t tiles_per_sample = m ? ((size_t)t_out + (size_t)m - 1) / (size_t)m : 0;
     size_t tiles = (size_t)l->batch * tiles_per_sample;
@@ -131,26 +142,26 @@ int ecg_lower_winograd_maybe(ecg_lower *l, const float *w, const float *bias) {
         at->dilation != 1 || cin < min_channels || cout < min_channels || tiles < MIN_TILES)
         return 0;
     double atd[N * N], g[N * N], btd[N * N];
-    if (ecg_winograd_matrices(m, k, atd, g, btd)) return ecg_lower_fail(l, "no Winograd transform for %d taps", k);
+    if (ecg_winograd_matrices(m, r, atd, g, btd)) return ecg_lower_fail(l, "no Winograd transform for %d taps", r);
     wino_arg *a = ecg_lower_alloc(l, sizeof *a);
     if (!a) return ecg_lower_fail(l, "out of memory");
-    size_t chunk = chunk_tiles(tiles, cin, cout);
-    *a = (wino_arg){.x = l->in[0], .bias = bias, .y = l->out, .m = m, .t_in = (int)l->in_shape[0].d[0],
+    size_t kin = (size_t)parts * (size_t)cin, chunk = chunk_tiles(tiles, (int)kin, cout);
+    *a = (wino_arg){.x = l->in[0], .bias = bias, .y = l->out, .m = m, .r = r, .parts = parts, .t_in = (int)l->in_shape[0].d[0],
                     .t_out = t_out, .cin = cin, .cout = cout, .pad_left = at->pad_left, .tiles_per_sample = tiles_per_sample, .tiles = tiles,
                     .chunk = chunk, .lo = ecg_lower_out_min(l)};
     for (int i = 0; i < m * N; i++) a->at[i] = (float)atd[i];
     for (int i = 0; i < N * N; i++) a->bt[i] = (float)btd[i];
-    a->v = ecg_lower_alloc(l, (size_t)N * chunk * (size_t)cin * sizeof(float));
+    a->v = ecg_lower_alloc(l, (size_t)N * chunk * kin * sizeof(float));
     a->mo = ecg_lower_alloc(l, (size_t)N * chunk * (size_t)cout * sizeof(float));
-    float *u = malloc((size_t)N * (size_t)cout * (size_t)cin * sizeof(float));
+    float *u = malloc((size_t)N * (size_t)cout * kin * sizeof(float));
     if (!a->v || !a->mo || !u) {
         free(u);
         return ecg_lower_fail(l, "out of memory");
     }
-    transform_weights(u, w, g, cout, cin, k);
+    transform_weights(u, w, g, a, k);
     for (int xi = 0; xi < N; xi++) /* XNNPACK packs U at create time: u is free to go after the loop */
-        if (ecg_lower_create_fc(l, (size_t)cin, (size_t)cout, u + (size_t)xi * (size_t)cout * (size_t)cin, NULL, chunk,
-                                a->v + (size_t)xi * chunk * (size_t)cin, a->mo + (size_t)xi * chunk * (size_t)cout,
+        if (ecg_lower_create_fc(l, kin, (size_t)cout, u + (size_t)xi * (size_t)cout * kin, NULL, chunk,
+                                a->v + (size_t)xi * chunk * kin, a->mo + (size_t)xi * chunk * (size_t)cout,
                                 &a->gemm[xi]) ||
             ecg_lower_hold_op(l, a->gemm[xi])) {
             free(u);

@@ -102,7 +102,8 @@ static float *run_conv(const conv_case *c, int relu, int batch, int threads, uns
     return res;
 }
 
-/* Every tap count the executor takes (3 to 7), "same" and one-sided padding, outputs that end
+/* Tap counts of one part (3 to 7) and of several (8 = 2 x 4, 11 = 2 x 6 with a zero tap,
+ * 14 = 2 x 7, 15 = 3 x 5), "same" and one-sided padding, outputs that end
  * inside a tile, batches whose tiles run across the samples, several passes over the tiles
  * (256 channels: 63 tiles a pass), one and two threads: within 1e-5 of the output's scale of a
  * naive loop, like XNNPACK's direct convolution. */
@@ -110,7 +111,8 @@ static void test_executor(void) {
     const conv_case cases[] = {
         {100, 64, 80, 3, 1, 1, 1, 1, 1},   {61, 128, 64, 5, 2, 2, 1, 1, 1}, {50, 96, 96, 7, 3, 3, 1, 1, 1},
         {75, 64, 72, 4, 0, 3, 1, 1, 1},    {47, 64, 100, 6, 5, 0, 1, 1, 1}, {600, 256, 256, 3, 1, 1, 1, 1, 1},
-        {130, 128, 128, 5, 0, 0, 1, 1, 1},
+        {130, 128, 128, 5, 0, 0, 1, 1, 1}, {90, 64, 80, 8, 3, 4, 1, 1, 1},  {70, 128, 96, 11, 5, 5, 1, 1, 1},
+        {60, 96, 96, 14, 6, 7, 1, 1, 1},   {80, 64, 64, 15, 7, 7, 1, 1, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         for (int v = 0; v < 4; v++) {
@@ -136,12 +138,12 @@ static void test_executor(void) {
         }
 }
 
-/* Layers it must leave to XNNPACK: too few channels or tiles, 1, 2 or 8 taps, stride, dilation,
- * groups; and 7 taps (2-output tiles) need 96 channels. */
+/* Layers it must leave to XNNPACK: too few channels or tiles, 1 or 2 taps, stride, dilation,
+ * groups; and 7 or 14 taps (2-output tiles) need 96 channels. */
 static void test_rule(void) {
     const conv_case no[] = {
         {100, 32, 64, 3, 1, 1, 1, 1, 1},  {100, 64, 32, 3, 1, 1, 1, 1, 1},  {66, 64, 64, 3, 1, 1, 1, 1, 1},
-        {100, 64, 64, 2, 0, 1, 1, 1, 1},  {100, 64, 64, 8, 3, 4, 1, 1, 1},  {100, 64, 64, 3, 1, 1, 2, 1, 1},
+        {100, 64, 64, 2, 0, 1, 1, 1, 1},  {100, 64, 64, 14, 6, 7, 1, 1, 1},  {100, 64, 64, 3, 1, 1, 2, 1, 1},
         {100, 64, 64, 3, 2, 2, 1, 2, 1},  {100, 64, 64, 3, 1, 1, 1, 1, 2},  {100, 64, 64, 7, 3, 3, 1, 1, 1},
         {100, 64, 64, 1, 0, 0, 1, 1, 1},
     };
