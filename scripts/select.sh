@@ -35,6 +35,10 @@ FORCE=${FORCE:-}
 # cinc2017 validates on its 10% validation fold; the score is the challenge F1. crnn (the LSTM behind
 # a convolutional front end) has one candidate so far: whole-record epochs cost it 4 times a
 # 10 s window's, hence --crop 3000 (validated and tested on whole records).
+# efficientecg-s and resnet1d on cinc2017 (listed 2026-12-05; no test figure of B exists): A is
+# make train's recipe, trained again with --no-test (for efficientecg-s the same seed and threads
+# as the committed seed-1 run, so its weights should match that run's weights.sha256); B trains
+# longer with early stopping, as issue 20 asks ("longer schedules with early stopping").
 DEFAULT_CANDIDATES=$(cat <<'EOF'
 efficientecg-fusion-rr mitdb-aami A-sqrt-cap1.5   --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-rr mitdb-aami B-inverse-cap16 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 16
@@ -42,6 +46,10 @@ efficientecg-fusion-rr mitdb-aami C-inverse-cap64 --epochs 12 --patience 4 --cla
 efficientecg-fusion-rr mitdb-aami D-inverse-cap64-F1 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64 --class-weight-cap F=1
 efficientecg-fusion-rr mitdb-aami E-inverse-cap64-F8 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64 --class-weight-cap F=8
 crnn                   cinc2017   A-crop3000      --epochs 20 --patience 5 --class-weights sqrt --batch 32 --crop 3000
+efficientecg-s         cinc2017   A-e10           --epochs 10 --patience 4 --class-weights sqrt --batch 32
+efficientecg-s         cinc2017   B-e30           --epochs 30 --patience 5 --class-weights sqrt --batch 32
+resnet1d               cinc2017   A-e5            --epochs 5 --patience 2 --class-weights sqrt --batch 32 --crop 3000
+resnet1d               cinc2017   B-e40           --epochs 40 --patience 6 --class-weights sqrt --batch 32 --crop 3000
 EOF
 )
 CANDIDATES=${CANDIDATES:-$DEFAULT_CANDIDATES}
