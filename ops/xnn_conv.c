@@ -84,19 +84,10 @@ int ecg_lower_conv1d(ecg_lower *l) {
 
 int ecg_lower_linear(ecg_lower *l) {
     size_t in = ecg_lower_channels(&l->in_shape[0]), out = (size_t)l->n->a.out_features;
+    size_t rows = ecg_lower_rows(l, &l->in_shape[0]);
+    const float *bias = l->n->a.has_bias ? l->w[1] : NULL;
     xnn_operator_t op = NULL;
     /* XNNPACK's fully-connected kernel layout [out, in] is PyTorch's Linear layout. */
-    if (ecg_lower_check(l,
-                        xnn_create_fully_connected_nc_f32(in, out, in, out, l->w[0],
-                                                          l->n->a.has_bias ? l->w[1] : NULL, ecg_lower_out_min(l),
-                                                          INFINITY, 0, &op),
-                        "xnn_create_fully_connected_nc_f32"))
-        return -1;
-    if (ecg_lower_check(l, xnn_setup_fully_connected_nc_f32(op, ecg_lower_rows(l, &l->in_shape[0]), l->in[0], l->out, l->tp),
-                        "xnn_setup_fully_connected_nc_f32")) {
-        xnn_delete_operator(op);
-        return -1;
-    }
-    return finish(l, op, l->w[0], l->n->a.has_bias ? l->w[1] : NULL, (int)out, (int)in,
-                  ecg_lower_rows(l, &l->in_shape[0]));
+    if (ecg_lower_create_fc(l, in, out, l->w[0], bias, ecg_lower_out_min(l), rows, l->in[0], l->out, &op)) return -1;
+    return finish(l, op, l->w[0], bias, (int)out, (int)in, rows);
 }

@@ -121,10 +121,10 @@ int ecg_lower_op(ecg_lower *l, xnn_operator_t op) {
     return 0;
 }
 
-int ecg_lower_create_fc(ecg_lower *l, size_t in, size_t out, const float *w, const float *bias, size_t rows,
+int ecg_lower_create_fc(ecg_lower *l, size_t in, size_t out, const float *w, const float *bias, float lo, size_t rows,
                         const float *x, float *y, xnn_operator_t *op) {
     *op = NULL;
-    if (ecg_lower_check(l, xnn_create_fully_connected_nc_f32(in, out, in, out, w, bias, -INFINITY, INFINITY, 0, op),
+    if (ecg_lower_check(l, xnn_create_fully_connected_nc_f32(in, out, in, out, w, bias, lo, INFINITY, 0, op),
                         "xnn_create_fully_connected_nc_f32"))
         return -1;
     if (ecg_lower_check(l, xnn_setup_fully_connected_nc_f32(*op, rows, x, y, l->tp), "xnn_setup_fully_connected_nc_f32")) {

@@ -45,9 +45,10 @@ int ecg_lower_op(ecg_lower *l, xnn_operator_t op);
 /* Keeps a created and set-up XNNPACK operator that an own kernel runs itself (the executor
  * deletes it but does not run it as a step). */
 int ecg_lower_hold_op(ecg_lower *l, xnn_operator_t op);
-/* Creates and sets up an unclamped fully_connected [rows, in] -> [rows, out] on x and y (W [out, in],
- * bias may be NULL); 0 ok, -1 with the op deleted. The caller appends or holds it. */
-int ecg_lower_create_fc(ecg_lower *l, size_t in, size_t out, const float *w, const float *bias, size_t rows,
+/* Creates and sets up a fully_connected [rows, in] -> [rows, out] on x and y (W [out, in], bias may
+ * be NULL), its outputs clamped below at lo (-INFINITY: not at all); 0 ok, -1 with the op deleted.
+ * The caller appends or holds it. */
+int ecg_lower_create_fc(ecg_lower *l, size_t in, size_t out, const float *w, const float *bias, float lo, size_t rows,
                         const float *x, float *y, xnn_operator_t *op);
 /* Appends an own-kernel step. */
 int ecg_lower_fn(ecg_lower *l, ecg_kernel_fn fn, void *arg);

@@ -156,7 +156,7 @@ static int lower_direction(ecg_lower *l, int layer, int dir, const float *x, siz
     for (size_t r = 0; r < 4 * H; r++) bias[r] = (b_ih[r] + b_hh[r]) * (r / H == 2 ? 2.0f : 1.0f);
     *p = (lstm_dir_plan){.xproj = b->xproj, .rec = b->rec, .gates = b->gates, .h = b->h, .c = b->c, .tc = b->tc,
                          .y = y, .h_n = h_n, .n = N, .t = T, .hidden = H, .hd = H * (size_t)dirs, .dir = dir};
-    if (ecg_lower_create_fc(l, in, 4 * H, w_ih, bias, N * T, x, b->xproj, &proj) || ecg_lower_op(l, proj) ||
+    if (ecg_lower_create_fc(l, in, 4 * H, w_ih, bias, -INFINITY, N * T, x, b->xproj, &proj) || ecg_lower_op(l, proj) ||
         hold_sigmoid(l, 4 * H, N, b->rec, b->gates, &p->gate_sig) || hold_sigmoid(l, H, N, b->tc, b->tc, &p->cell_sig))
         goto done;
     if (N == 1 && ecg_isa_best() == ECG_ISA_AVX512 && !(ecg_xnn_flags(l->x) & ECG_XNN_NO_SMALL)) {
@@ -169,7 +169,8 @@ static int lower_direction(ecg_lower *l, int layer, int dir, const float *x, siz
         }
         ecg_small_gemv_w_pack(packed, w_hh, NULL, (int)(4 * H), (int)H);
         p->rec_w = packed;
-    } else if (ecg_lower_create_fc(l, H, 4 * H, w_hh, NULL, N, b->h, b->rec, &p->rec_op) || ecg_lower_hold_op(l, p->rec_op)) {
+    } else if (ecg_lower_create_fc(l, H, 4 * H, w_hh, NULL, -INFINITY, N, b->h, b->rec, &p->rec_op) ||
+               ecg_lower_hold_op(l, p->rec_op)) {
         goto done;
     }
     rc = ecg_lower_fn(l, steps_kernel, p);

@@ -146,9 +146,10 @@ int ecg_lower_winograd_maybe(ecg_lower *l, const float *w, const float *bias) {
     wino_arg *a = ecg_lower_alloc(l, sizeof *a);
     if (!a) return ecg_lower_fail(l, "out of memory");
     size_t kin = (size_t)parts * (size_t)cin, chunk = chunk_tiles(tiles, (int)kin, cout);
-    *a = (wino_arg){.x = l->in[0], .bias = bias, .y = l->out, .m = m, .r = r, .parts = parts, .t_in = (int)l->in_shape[0].d[0],
-                    .t_out = t_out, .cin = cin, .cout = cout, .pad_left = at->pad_left, .tiles_per_sample = tiles_per_sample, .tiles = tiles,
-                    .chunk = chunk, .lo = ecg_lower_out_min(l)};
+    *a = (wino_arg){.x = l->in[0], .bias = bias, .y = l->out, .m = m, .r = r, .parts = parts,
+                    .t_in = (int)l->in_shape[0].d[0], .t_out = t_out, .cin = cin, .cout = cout,
+                    .pad_left = at->pad_left, .tiles_per_sample = tiles_per_sample, .tiles = tiles, .chunk = chunk,
+                    .lo = ecg_lower_out_min(l)};
     for (int i = 0; i < m * N; i++) a->at[i] = (float)atd[i];
     for (int i = 0; i < N * N; i++) a->bt[i] = (float)btd[i];
     a->v = ecg_lower_alloc(l, (size_t)N * chunk * kin * sizeof(float));
@@ -160,7 +161,7 @@ int ecg_lower_winograd_maybe(ecg_lower *l, const float *w, const float *bias) {
     }
     transform_weights(u, w, g, a, k);
     for (int xi = 0; xi < N; xi++) /* XNNPACK packs U at create time: u is free to go after the loop */
-        if (ecg_lower_create_fc(l, kin, (size_t)cout, u + (size_t)xi * (size_t)cout * kin, NULL, chunk,
+        if (ecg_lower_create_fc(l, kin, (size_t)cout, u + (size_t)xi * (size_t)cout * kin, NULL, -INFINITY, chunk,
                                 a->v + (size_t)xi * chunk * kin, a->mo + (size_t)xi * chunk * (size_t)cout,
                                 &a->gemm[xi]) ||
             ecg_lower_hold_op(l, a->gemm[xi])) {
