@@ -70,3 +70,12 @@ int ecg_winograd_tile(int r) {
     int m = ECG_WINOGRAD_N - r + 1;
     return r >= 3 && m >= 2 ? m : 0;
 }
+
+int ecg_winograd_parts(int k) {
+    int best = 0, best_m = 1;
+    for (int parts = 1; parts <= k / 3; parts++) {
+        int m = ecg_winograd_tile((k + parts - 1) / parts);
+        if (m && (!best || parts * best_m < best * m)) best = parts, best_m = m; /* parts/m < best/best_m */
+    }
+    return best;
+}

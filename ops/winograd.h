@@ -15,5 +15,9 @@ int ecg_winograd_matrices(int m, int r, double *at, double *g, double *bt);
 /* Outputs per tile the executor uses for an r-tap filter (n = ECG_WINOGRAD_N, so m = 9 - r), or 0
  * when Winograd would not save multiplications worth the transforms (r < 3 or m < 2). */
 int ecg_winograd_tile(int r);
+/* Parts a k-tap filter is cut into, each of ceil(k / parts) taps with its own tiles summed in one
+ * GEMM (ops/xnn_winograd.c): the count with the fewest products per output, parts * n / m (7 taps:
+ * 2 parts of 4, 3.2 against F(2, 7)'s 4), the fewest parts on a tie; 0 when no count has a tile. */
+int ecg_winograd_parts(int k);
 
 #endif

@@ -1,15 +1,16 @@
 /* Dense stride-1 conv1d over many rows by Winograd F(m, r) (ops/winograd.h): each tile of m
  * outputs takes n = 8 multiplications per input channel and output channel instead of m * r,
- * 2.25x fewer for 3 taps (m = 6), 2.5x for 5 (m = 4), 1.75x for 7 (m = 2). Per pass over a chunk
+ * 2.25x fewer for 3 taps (m = 6), 2.5x for 5 (m = 4), 2.2x for 7 (below). Per pass over a chunk
  * of tiles:
  *   V[xi] = BT d          input transform, n matrices [chunk, cin]   (our loop)
  *   M[xi] = V[xi] U[xi]^T  n GEMMs, U[xi] = G w transformed once      (XNNPACK fully-connected)
  *   y     = AT M + bias   output transform, ReLU clamp                (our loop)
  * Why. The ResNets' dense convs already run at 67-70% of the core's peak on XNNPACK's GEMM, close
  * to the 77-79% of ONNX Runtime's, so fewer multiplications are the only way to be clearly faster.
- * Filters of more than 7 taps are cut into P parts of r <= 7 taps (8 taps: 2 of 4, m = 5), whose
+ * Filters of 7 or more taps are cut into P parts of r taps (7 and 8 taps: 2 of 4, m = 5), whose
  * tiles share the output positions: the parts' inputs sit side by side in V (P * cin columns,
- * part p read r * p samples later), so one GEMM per point sums them, 2.5x fewer products for 8.
+ * part p read r * p samples later), so one GEMM per point sums them: 3.2 products per output
+ * instead of 8 for 8 taps, and instead of F(2, 7)'s 4 for 7.
  * Chunks keep V and M in the L2 cache between the three steps. Few rows stay on the direct
  * convolution: there the layer is bound by reading its weights, and U is n/r times W's size.
  * The result differs from a direct convolution's by rounding only: about 1e-6 of the output's
@@ -24,17 +25,18 @@
 #define N ECG_WINOGRAD_N
 /* Where it pays, measured on the 2-core EPYC at 1 thread (cin = cout, against XNNPACK's direct
  * convolution or our small-row kernel, whichever the executor would take): 1.3-1.8x at 128 and more
- * channels; at 64 channels 1.0-1.16x for 3 and 5 taps and 0.93-1.04x for 7 (2-output tiles save
- * the least); 0.25-0.56x at 16 and 32. Over 8 tiles the small-row kernel is 1.1x faster (512 and
+ * channels; at 64 channels 1.0-1.16x for 3 and 5 taps (0.93-1.04x for 7 when it was one part,
+ * F(2, 7)); 0.25-0.56x at 16 and 32. Over 8 tiles the small-row kernel is 1.1x faster (512 and
  * 256 channels, 7 taps, 16 rows), over 12 Winograd is 1.26x. */
 #define MIN_CHANNELS 64
-#define MIN_CHANNELS_2_OUTPUTS 96
 #define MIN_TILES 12
 /* V and M of one chunk together fit in this many bytes (a 1 MB L2), unless that is fewer than
- * MIN_CHUNK tiles: each pass reads all of U, n / r times W's size, so passes must not be short. */
+ * MIN_CHUNK tiles: each pass reads all of U, parts * n / r times W's size (16 MB for resnet1d-18's
+ * 512-channel layers), so passes must not be short: 112 tiles rather than 56 took those layers
+ * from 5.0-5.2 to 4.3-4.4 ms on a 30 s record. */
 #define CHUNK_BYTES (1024u * 1024u)
 #define XNN_GEMM_ROWS 7 /* XNNPACK's f32 GEMM tile on AVX-512: chunks are multiples of it */
-#define MIN_CHUNK (8 * XNN_GEMM_ROWS)
+#define MIN_CHUNK (16 * XNN_GEMM_ROWS)
 
 typedef struct {
     const float *x, *bias;
@@ -133,13 +135,12 @@ static void transform_weights(float *u, const float *w, const double *g, const w
 int ecg_lower_winograd_maybe(ecg_lower *l, const float *w, const float *bias) {
     const ecg_attrs *at = &l->n->a;
     int cin = (int)l->in_shape[0].d[1], cout = at->out_features, k = at->kernel;
-    int parts = (k + 6) / 7, r = (k + parts - 1) / parts, m = ecg_winograd_tile(r);
+    int parts = ecg_winograd_parts(k), r = parts ? (k + parts - 1) / parts : 0, m = parts ? ecg_winograd_tile(r) : 0;
     int t_out = (int)l->out_shape.d[0];
     size_t tiles_per_sample = m ? ((size_t)t_out + (size_t)m - 1) / (size_t)m : 0;
     size_t tiles = (size_t)l->batch * tiles_per_sample;
-    int min_channels = m == 2 ? MIN_CHANNELS_2_OUTPUTS : MIN_CHANNELS;
     if ((ecg_xnn_flags(l->x) & ECG_XNN_NO_WINOGRAD) || !m || at->groups != 1 || at->stride != 1 ||
-        at->dilation != 1 || cin < min_channels || cout < min_channels || tiles < MIN_TILES)
+        at->dilation != 1 || cin < MIN_CHANNELS || cout < MIN_CHANNELS || tiles < MIN_TILES)
         return 0;
     double atd[N * N], g[N * N], btd[N * N];
     if (ecg_winograd_matrices(m, r, atd, g, btd)) return ecg_lower_fail(l, "no Winograd transform for %d taps", r);
