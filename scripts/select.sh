@@ -36,9 +36,9 @@ FORCE=${FORCE:-}
 # a convolutional front end) has one candidate so far: whole-record epochs cost it 4 times a
 # 10 s window's, hence --crop 3000 (validated and tested on whole records).
 # efficientecg-s and resnet1d on cinc2017 (listed 2026-12-05; no test figure of B exists): A is
-# make train's recipe, trained again with --no-test (for efficientecg-s the same seed and threads
-# as the committed seed-1 run, so its weights should match that run's weights.sha256); B trains
-# longer with early stopping, as issue 20 asks ("longer schedules with early stopping").
+# make train's recipe, trained again with --no-test (efficientecg-s's retrain follows the committed
+# seed-1 run, trained at f209e9e, to about 3 digits, not bit for bit); B
+# trains longer with early stopping, as issue 20 asks ("longer schedules with early stopping").
 DEFAULT_CANDIDATES=$(cat <<'EOF'
 efficientecg-fusion-rr mitdb-aami A-sqrt-cap1.5   --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-rr mitdb-aami B-inverse-cap16 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 16
