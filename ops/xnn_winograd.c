@@ -135,7 +135,7 @@ static void transform_weights(float *u, const float *w, const double *g, const w
 int ecg_lower_winograd_maybe(ecg_lower *l, const float *w, const float *bias) {
     const ecg_attrs *at = &l->n->a;
     int cin = (int)l->in_shape[0].d[1], cout = at->out_features, k = at->kernel;
-    int parts = ecg_winograd_parts(k), r = parts ? (k + parts - 1) / parts : 0, m = parts ? ecg_winograd_tile(r) : 0;
+    int parts = ecg_winograd_parts(k), r = parts ? (k + parts - 1) / parts : 0, m = ecg_winograd_tile(r);
     int t_out = (int)l->out_shape.d[0];
     size_t tiles_per_sample = m ? ((size_t)t_out + (size_t)m - 1) / (size_t)m : 0;
     size_t tiles = (size_t)l->batch * tiles_per_sample;

@@ -110,7 +110,7 @@ static float *run_conv(const conv_case *c, int relu, int batch, int threads, uns
 /* Tap counts of one part (3 to 6) and of several (7 = 2 x 4 with a zero tap, 8 = 2 x 4,
  * 11 = 3 x 4, 14 = 3 x 5, 15 = 3 x 5), "same" and one-sided padding, outputs that end
  * inside a tile, batches whose tiles run across the samples, several passes over the tiles
- * (256 channels: 63 tiles a pass), one and two threads: within 1e-5 of the output's scale of a
+ * (256 channels at batch 2: 2 passes of 100 tiles), one and two threads: within 1e-5 of the output's scale of a
  * naive loop, like XNNPACK's direct convolution. */
 static void test_executor(void) {
     const conv_case cases[] = {
