@@ -97,10 +97,12 @@ static void steps_kernel(void *arg, pthreadpool_t pool) {
     /* The operators were set up at plan time on fixed buffers, so running them cannot fail. */
     for (size_t step = 0; step < p->t; step++) {
         step_arg s = {p, p->dir ? p->t - 1 - step : step, step == 0};
-        if (!s.first && p->rec_w)
-            (void)ecg_small_gemv(p->rec_w, (int)(4 * p->hidden), (int)p->hidden, p->h, p->rec, -INFINITY, tp);
-        else if (!s.first)
-            xnn_run_operator(p->rec_op, tp);
+        if (!s.first) { /* no recurrent term at the first step: add_input_rows copies xproj there */
+            if (p->rec_w)
+                (void)ecg_small_gemv(p->rec_w, (int)(4 * p->hidden), (int)p->hidden, p->h, p->rec, -INFINITY, tp);
+            else
+                xnn_run_operator(p->rec_op, tp);
+        }
         pthreadpool_parallelize_1d_tile_1d(tp, add_input_rows, &s, p->n, rows_per_task, 0);
         xnn_run_operator(p->gate_sig, tp);
         pthreadpool_parallelize_1d_tile_1d(tp, cell_rows, &s, p->n, rows_per_task, 0);
