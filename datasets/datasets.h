@@ -344,6 +344,10 @@ int ecg_task_mitdb_2lead_load(const char *data_dir, const char *split, uint64_t 
                               size_t errlen);
 int ecg_task_mitdb_2lead_v1_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d,
                                  char *err, size_t errlen);
+/* mitdb-aami's beats, splits and window with x [T, 2]: MLII, then MLII minus the record's median
+ * MLII beat (the per-sample median of all its beats' windows). */
+int ecg_task_mitdb_template_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d,
+                                 char *err, size_t errlen);
 int ecg_task_mitdb_intra_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
                               size_t errlen);
 int ecg_task_cinc2017_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,

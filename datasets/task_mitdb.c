@@ -9,6 +9,14 @@
  * other lead (V1 in most records; V2 in 103 and 117, V4 in 124, V5 in 100, 114 and 123), or V1
  * only, dropping the records without it. Leads are found by their header name, never by index
  * (114 stores V5 first).
+ * mitdb-aami-template adds, as channel 1, the beat minus the record's median MLII beat (the
+ * per-sample median of all its beats' windows): how the beat departs from what this patient's beats
+ * usually look like, so a model can judge a beat against its own patient rather than against the
+ * training patients (the RR ratios do the same for timing). It uses the annotated beat positions
+ * only, as the RR features do, never the labels. A channel of differences rather than the median
+ * beat itself: both hold the same information, but on a DS1-only probe (record-grouped 5-fold CV,
+ * an MLP on the beat and the RR ratios) the difference raised accuracy from 0.856 to 0.899 and the
+ * raw median beat lowered it to 0.834.
  * Beats whose window runs past the record's start or end are kept, padded with the edge
  * sample: de Chazal count every annotated beat, so dropping them would shift the counts. */
 #include <math.h>
@@ -132,18 +140,24 @@ static void beats_compact(beats *b, const unsigned char *keep) {
 
 /* The leads a mitdb task windows, found by their header names: channel 0 is MLII; a second
  * channel is `second` (records without it are dropped from the task) or, when `second` is NULL,
- * the record's one other signal whatever its name. */
+ * the record's one other signal whatever its name. With `template`, one more channel follows the
+ * leads: channel 0 minus the record's median beat of channel 0. */
 typedef struct {
     const char *task;     /* names the task in messages and in the dataset */
     int n_leads;          /* 1 or 2 */
     const char *second;   /* see above; unused when n_leads is 1 */
     const char *version;  /* the leads in data_version ("" for mitdb-aami, whose committed runs name none) */
+    int template;         /* 1: a last channel holds the beat minus the record's median MLII beat */
 } lead_set;
 #define MAX_LEADS 2
 
-static const lead_set leads_mlii = {"mitdb-aami", 1, NULL, ""};
-static const lead_set leads_mlii_other = {"mitdb-aami-2lead", 2, NULL, ", leads MLII + the other"};
-static const lead_set leads_mlii_v1 = {"mitdb-aami-2lead-v1", 2, "V1", ", leads MLII + V1"};
+static const lead_set leads_mlii = {"mitdb-aami", 1, NULL, "", 0};
+static const lead_set leads_mlii_other = {"mitdb-aami-2lead", 2, NULL, ", leads MLII + the other", 0};
+static const lead_set leads_mlii_v1 = {"mitdb-aami-2lead-v1", 2, "V1", ", leads MLII + V1", 0};
+static const lead_set leads_mlii_template = {"mitdb-aami-template", 1, NULL,
+                                             ", MLII + MLII minus its median beat", 1};
+
+static int channels_of(const lead_set *ls) { return ls->n_leads + ls->template; }
 
 static int find_lead(const ecg_wfdb_header *h, const char *name) {
     for (int s = 0; s < h->n_sig; s++)
@@ -224,17 +238,51 @@ int ecg_mitdb_aami_beats(const char *what, const ecg_wfdb_ann *ann, int n_ann, l
     return n;
 }
 
-/* Copies beat windows into b: channel k of beat i from leads[k] (time-major, WIN_LEN x n_leads),
- * samples past the record's ends taking the edge sample. */
+/* Copies beat windows into b: channel k < n_leads of beat i from leads[k] (time-major, WIN_LEN x
+ * b->c), samples past the record's ends taking the edge sample. */
 static void copy_windows(beats *b, float *const *leads, int n_leads, long n_samples, const long *at, int n) {
     for (int i = 0; i < n; i++) {
-        float *x = b->x + (size_t)(b->n + i) * WIN_LEN * (size_t)n_leads;
+        float *x = b->x + (size_t)(b->n + i) * WIN_LEN * (size_t)b->c;
         for (int j = 0; j < WIN_LEN; j++) {
             long s = at[i] - WIN_BEFORE + j;
             s = s < 0 ? 0 : s >= n_samples ? n_samples - 1 : s;   /* edge padding */
-            for (int k = 0; k < n_leads; k++) x[j * n_leads + k] = leads[k][s];
+            for (int k = 0; k < n_leads; k++) x[j * b->c + k] = leads[k][s];
         }
     }
+}
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Fills the last channel of the record's n beats (from beat index b->n on) with their channel 0
+ * minus the record's median beat: the per-sample median of channel 0 over the n beats (the mean of
+ * the two middle values when n is even). Returns -1 when out of memory. */
+static int fill_minus_median(beats *b, int n) {
+    if (n < 1) return 0;
+    float *col = malloc((size_t)n * sizeof *col), *median = malloc(WIN_LEN * sizeof *median);
+    if (!col || !median) {
+        free(col);
+        free(median);
+        return -1;
+    }
+    const size_t ex = (size_t)WIN_LEN * (size_t)b->c;
+    float *first = b->x + (size_t)b->n * ex;
+    for (int j = 0; j < WIN_LEN; j++) {
+        for (int i = 0; i < n; i++) col[i] = first[(size_t)i * ex + (size_t)j * (size_t)b->c];
+        qsort(col, (size_t)n, sizeof *col, cmp_float);
+        median[j] = n % 2 ? col[n / 2] : 0.5f * (col[n / 2 - 1] + col[n / 2]);
+    }
+    float *last = first + (b->c - 1);   /* the last channel of the record's first beat */
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < WIN_LEN; j++) {
+            size_t at = (size_t)i * ex + (size_t)j * (size_t)b->c;
+            last[at] = first[at] - median[j];
+        }
+    free(col);
+    free(median);
+    return 0;
 }
 
 static int load_record(const char *dir, int record, const lead_set *ls, beats *b, char *err, size_t errlen) {
@@ -285,6 +333,10 @@ static int load_record(const char *dir, int record, const lead_set *ls, beats *b
     if (ecg_delineate(sig[0], h.n_samples, h.fs, at, n, ECG_FIDUCIAL_P_FLOOR_MV, fid, err, errlen)) goto out;
     if (beats_reserve(b, n, err, errlen)) goto out;
     copy_windows(b, sig, ls->n_leads, h.n_samples, at, n);
+    if (ls->template && fill_minus_median(b, n)) {
+        snprintf(err, errlen, "%s: out of memory for its median beat", what);
+        goto out;
+    }
     for (int i = 0; i < n; i++) {
         float *f = b->f + (size_t)(b->n + i) * N_FEATURES;
         memcpy(f, rr + (size_t)i * ECG_RR_N_FEATURES, ECG_RR_N_FEATURES * sizeof *f);
@@ -471,7 +523,7 @@ static int load_beats(const char *data_dir, const char *split, int intra_val, ui
     if (keep_records(dir, sample, ls, recs, &n_recs, err, errlen)) return -1;
 
     beats b = {0};
-    b.c = ls->n_leads;
+    b.c = channels_of(ls);
     for (int i = 0; i < n_recs; i++)
         if (load_record(dir, recs[i], ls, &b, err, errlen)) {
             beats_free(&b);
@@ -489,7 +541,7 @@ static int load_beats(const char *data_dir, const char *split, int intra_val, ui
     snprintf(d->split, sizeof d->split, "%s", s);
     d->n = b.n;
     d->length = WIN_LEN;
-    d->channels = ls->n_leads;
+    d->channels = channels_of(ls);
     d->x = b.x;
     d->y = b.y;
     d->n_classes = ECG_AAMI_N_CLASSES;
@@ -525,6 +577,11 @@ int ecg_task_mitdb_2lead_load(const char *data_dir, const char *split, uint64_t 
 int ecg_task_mitdb_2lead_v1_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d,
                                  char *err, size_t errlen) {
     return load_beats(data_dir, split, 0, seed, &leads_mlii_v1, d, err, errlen);
+}
+
+int ecg_task_mitdb_template_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d,
+                                 char *err, size_t errlen) {
+    return load_beats(data_dir, split, 0, seed, &leads_mlii_template, d, err, errlen);
 }
 
 /* mitdb-aami-intra: the intra-patient split as a task of its own (train, val, test), so training,

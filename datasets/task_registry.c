@@ -35,6 +35,13 @@ static const ecg_task tasks[] = {
      mitdb_splits, N_OF(mitdb_splits), ecg_task_mitdb_2lead_v1_load, "mitdb",
      "v2: as mitdb-aami-2lead v2 with channel 1 = V1 by header name, records without V1 dropped",
      ECG_MITDB_WINDOW, 2, ECG_AAMI_N_CLASSES, ECG_MITDB_N_FEATURES, ecg_mitdb_feature_names, NULL, 0},
+    {"mitdb-aami-template",
+     "mitdb-aami with each beat set against its patient's usual beat: x [252, 2] = MLII and MLII minus the "
+     "record's median MLII beat (per-sample median of all its beats' windows; beat positions only, never labels)",
+     mitdb_splits, N_OF(mitdb_splits), ecg_task_mitdb_template_load, "mitdb",
+     "v1: as mitdb-aami v3, channel 1 = channel 0 minus the record's per-sample median of channel 0 over all its "
+     "AAMI beats; same beats, splits and validation records",
+     ECG_MITDB_WINDOW, 2, ECG_AAMI_N_CLASSES, ECG_MITDB_N_FEATURES, ecg_mitdb_feature_names, NULL, 0},
     {"mitdb-aami-intra",
      "MIT-BIH AAMI beats as mitdb-aami, intra-patient: a seeded 80/20 split of all beats (every patient on both "
      "sides; optimistic, reported because many papers do), val = a seeded 10% of the 80",

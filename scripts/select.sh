@@ -32,6 +32,12 @@ FORCE=${FORCE:-}
 # at N's weight, E at 8x (about the square root of its inverse frequency, 92x); S, V, Q as in C.
 # Outcome: validation macro-F1 D 0.382, E 0.366, C 0.447; C stays the promoted run (its folder's
 # selection.csv is the 3-candidate log that promoted it; models/selection/RUN/selection.csv has all 5).
+# mitdb-aami-template (listed 2026-12-05, before any run on it; not blind to fusion-rr's DS2 confusions,
+# where N beats go to F and V by the thousand, which is what motivated the input): the beat minus its
+# record's median beat as a second channel (docs/data.md; a DS1-only probe, record-grouped CV, raised
+# an MLP's accuracy from 0.856 to 0.899). One candidate, fusion-rr's promoted recipe C unchanged, so
+# that against fusion-rr on mitdb-aami only the input differs; both validate on the same DS1 records,
+# and which of the two configurations is the best fusion model is decided on those validation figures.
 # cinc2017 validates on its 10% validation fold; the score is the challenge F1. crnn (the LSTM behind
 # a convolutional front end) has one candidate so far: whole-record epochs cost it 4 times a
 # 10 s window's, hence --crop 3000 (validated and tested on whole records).
@@ -54,6 +60,7 @@ efficientecg-fusion-rr mitdb-aami B-inverse-cap16 --epochs 12 --patience 4 --cla
 efficientecg-fusion-rr mitdb-aami C-inverse-cap64 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-rr mitdb-aami D-inverse-cap64-F1 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64 --class-weight-cap F=1
 efficientecg-fusion-rr mitdb-aami E-inverse-cap64-F8 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64 --class-weight-cap F=8
+efficientecg-fusion-rr mitdb-aami-template A-inverse-cap64 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 crnn                   cinc2017   A-crop3000      --epochs 20 --patience 5 --class-weights sqrt --batch 32 --crop 3000
 efficientecg-s         cinc2017   A-e10           --epochs 10 --patience 4 --class-weights sqrt --batch 32
 efficientecg-s         cinc2017   B-e30           --epochs 30 --patience 5 --class-weights sqrt --batch 32
