@@ -75,7 +75,8 @@ int ecg_report_latency_flagged(const ecg_report_latency_files *f, const ecg_repo
 /* Further seeds of a trained run whose folder is dir (.../weights/RUN): every
  * seeds_root/RUN/seedN/manifest.json (N >= 2), by N. seeds_root NULL: the folder `seeds` beside
  * the run's root (models/weights/RUN -> models/seeds). Each must name the run's model and task and
- * seed N. 0 (n may be 0) or -1 with err. */
+ * seed N, and have been trained with the run's recipe (its manifest's "config" but data_dir and the
+ * frozen part's run). 0 (n may be 0) or -1 with err. */
 int ecg_report_find_seeds(const ecg_run *run, const char *seeds_root, ecg_run **seeds, int *n, char *err,
                       size_t errlen);
 /* A further seed without weights (a large run's): its row from its manifest's metrics.test (class

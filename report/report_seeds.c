@@ -37,6 +37,34 @@ static void parent_of(const char *dir, char *out, size_t len) {
     else *s = 0;
 }
 
+/* The first training setting in which two manifests' "config" differ, written to what (""
+ * when they agree). Not compared: data_dir (where the data sat) and, in init_from, the run and
+ * checksum of the frozen part (each seed trains on its own seed's part). */
+static void recipe_difference(const cJSON *a, const cJSON *b, char *what, size_t len) {
+    const cJSON *ca = cJSON_GetObjectItemCaseSensitive(a, "config"), *cb = cJSON_GetObjectItemCaseSensitive(b, "config");
+    const cJSON *pair[2] = {ca, cb}, *item;
+    what[0] = 0;
+    for (int side = 0; side < 2 && !what[0]; side++)
+        cJSON_ArrayForEach(item, pair[side]) {
+            const char *key = item->string;
+            if (!key || !strcmp(key, "data_dir")) continue;
+            const cJSON *x = cJSON_GetObjectItemCaseSensitive(ca, key), *y = cJSON_GetObjectItemCaseSensitive(cb, key);
+            int same;
+            if (!strcmp(key, "init_from"))
+                same = x && y && cJSON_Compare(cJSON_GetObjectItemCaseSensitive(x, "model"),
+                                               cJSON_GetObjectItemCaseSensitive(y, "model"), 1) &&
+                       cJSON_Compare(cJSON_GetObjectItemCaseSensitive(x, "frozen"),
+                                     cJSON_GetObjectItemCaseSensitive(y, "frozen"), 1);
+            else same = x && y && cJSON_Compare(x, y, 1);
+            if (same) continue;
+            char *sx = x ? cJSON_PrintUnformatted(x) : NULL, *sy = y ? cJSON_PrintUnformatted(y) : NULL;
+            snprintf(what, len, "%s %s against %s", key, sx ? sx : "(unset)", sy ? sy : "(unset)");
+            free(sx);
+            free(sy);
+            break;
+        }
+}
+
 int ecg_report_find_seeds(const ecg_run *run, const char *seeds_root, ecg_run **seeds, int *n, char *err,
                       size_t errlen) {
     char root[1024], name[1024], dir[1200], tmp[1024];
@@ -84,6 +112,16 @@ int ecg_report_find_seeds(const ecg_run *run, const char *seeds_root, ecg_run **
             strcmp(r->variant, "f32")) {
             snprintf(err, errlen, "%s: its manifest says %s on %s, seed %llu; the folder is seed %d of %s on %s", sd,
                      r->model, r->task, (unsigned long long)r->seed, s, run->model, run->task);
+            rc = -1;
+            break;
+        }
+        /* a seed of another recipe (train.sh skips a seed that has a manifest, so a recipe changed
+         * after seed 1 was promoted leaves stale seeds) must not be averaged with it */
+        char what[512];
+        recipe_difference(run->man, r->man, what, sizeof what);
+        if (what[0]) {
+            snprintf(err, errlen, "%s was trained with another recipe than %s (%s): retrain it (make train FORCE=1 "
+                     "ONLY=...) or remove it", sd, run->dir, what);
             rc = -1;
             break;
         }

@@ -529,7 +529,67 @@ static void test_results_over_seeds(void) {
     CHECK(system(cmd) == 0, "cleanup");
 }
 
+/* Sets path's manifest "config" key to the JSON text value (NULL: removes the key). */
+static void set_config(const char *path, const char *key, const char *value) {
+    char err[256];
+    cJSON *man = ecg_read_json(path, err, sizeof err);
+    CHECK(man != NULL, "%s", err);
+    if (!man) return;
+    cJSON *cfg = cJSON_GetObjectItemCaseSensitive(man, "config");
+    cJSON_DeleteItemFromObjectCaseSensitive(cfg, key);
+    if (value) cJSON_AddItemToObject(cfg, key, cJSON_Parse(value));
+    CHECK(ecg_write_json(path, man, err, sizeof err) == 0, "%s", err);
+    cJSON_Delete(man);
+}
+
+/* A seed trained with another recipe than seed 1 (train.sh keeps a seed that has a manifest, so a
+ * recipe changed after seed 1 leaves it stale) is refused, naming the folder and the setting;
+ * where the data sat and the frozen part's own run (each seed has its own) do not count. */
+static void test_seed_of_another_recipe(void) {
+    if (!test_need_file("models/weights/lstm-mitdb-aami/manifest.json")) return;
+    char dir[] = "/tmp/ecgbench_recipe_XXXXXX", cmd[2400], src[1200], seed[1300], path[1400], one[1400], err[512];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(src, sizeof src, "%s/weights/lstm-mitdb-aami", dir);
+    snprintf(seed, sizeof seed, "%s/seeds/lstm-mitdb-aami/seed2", dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp models/weights/lstm-mitdb-aami/manifest.json "
+             "models/weights/lstm-mitdb-aami/epochs.csv %s/", src, src);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    make_seed(src, seed, 2, 0, NULL);
+    snprintf(path, sizeof path, "%s/manifest.json", seed);
+    snprintf(one, sizeof one, "%s/manifest.json", src);
+    set_config(path, "data_dir", "\"/elsewhere/data\"");
+    set_config(one, "init_from", "{\"run\": \"a\", \"model\": \"lstm-ae\", \"weights_sha256\": \"11\", \"frozen\": \"ae.\"}");
+    set_config(path, "init_from", "{\"run\": \"b\", \"model\": \"lstm-ae\", \"weights_sha256\": \"22\", \"frozen\": \"ae.\"}");
+    ecg_run run, *found = NULL;
+    int n_found = 0;
+    CHECK(ecg_run_read(src, &run, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_report_find_seeds(&run, NULL, &found, &n_found, err, sizeof err) == 0 && n_found == 1,
+          "the same recipe elsewhere: %s", err);
+    if (n_found > 0) ecg_runs_free(found, n_found);
+    static const struct {
+        const char *key, *value, *named;
+    } other[] = {{"epochs", "99", "against 99"},
+                 {"class_weights", "\"none\"", "class_weights"},
+                 {"crop", "3000", "crop"},
+                 {"init_from", "{\"run\": \"b\", \"model\": \"lstm-ae\", \"frozen\": \"enc.\"}", "init_from"}};
+    for (int i = 0; i < (int)(sizeof other / sizeof other[0]); i++) {
+        snprintf(cmd, sizeof cmd, "cp %s %s.keep", path, path);
+        CHECK(system(cmd) == 0, "%s", cmd);
+        set_config(path, other[i].key, other[i].value);
+        err[0] = 0;
+        CHECK(ecg_report_find_seeds(&run, NULL, &found, &n_found, err, sizeof err) == -1 && strstr(err, "seed2") &&
+                  strstr(err, other[i].key) && strstr(err, other[i].named) && strstr(err, "another recipe"),
+              "%s differs: %s", other[i].key, err);
+        snprintf(cmd, sizeof cmd, "mv %s.keep %s", path, path);
+        CHECK(system(cmd) == 0, "%s", cmd);
+    }
+    ecg_run_free(&run);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
 int main(void) {
+    RUN(test_seed_of_another_recipe);
     RUN(test_results_over_seeds);
     RUN(test_compare_seed_rows);
     RUN(test_paired_t_textbook);
