@@ -35,7 +35,8 @@ LIST=${LIST:-}
 # MODEL TASK OPTIONS: one run per line. A run with a selection log (models/weights/RUN/selection.csv,
 # `make select`) was chosen blind on validation data and must keep the recipe chosen there (checked
 # below): efficientecg-fusion-rr (inverse class weights capped at 64x N's, the best of three on
-# DS1's validation records) and crnn on cinc2017. The other recipes predate that protocol.
+# DS1's validation records), crnn and efficientecg-s on cinc2017. The other recipes predate that
+# protocol.
 # mitdb-aami is inter-patient (train/val from DS1, test = DS2); N is 89% of its beats, so an
 # unweighted loss is the default there. The fusion ablation (efficientecg-fusion, -none, -agesex,
 # -rr, -pwave, -ae) shares fusion-rr's blind recipe, so its rows differ by their inputs alone;
@@ -74,7 +75,7 @@ lstm-ae                  mitdb-aami --epochs 30 --patience 5
 efficientecg-fusion-ae   mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64 --init-from @lstm-ae-mitdb-aami
 lstm-ae                  mitdb-aami-2lead --epochs 30 --patience 5
 efficientecg-fusion-all  mitdb-aami-2lead --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64 --init-from @lstm-ae-mitdb-aami-2lead
-efficientecg-s           cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
+efficientecg-s           cinc2017   --epochs 20 --patience 20 --class-weights sqrt --batch 32
 efficientecg-b0          cinc2017   --epochs 6 --patience 3 --class-weights sqrt --batch 32 --crop 3000
 resnet1d                 cinc2017   --epochs 5 --patience 2 --class-weights sqrt --batch 32 --crop 3000
 resnet1d-18              cinc2017   --epochs 5 --patience 2 --class-weights sqrt --batch 32 --crop 3000
