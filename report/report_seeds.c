@@ -12,6 +12,7 @@
 #include "report/report.h"
 #include "runs/files.h"
 #include "runs/manifest.h"
+#include "runs/run_guard.h"
 
 /* "seed7" -> 7; 0 for any other name. */
 static int seed_of_name(const char *name) {
@@ -37,32 +38,14 @@ static void parent_of(const char *dir, char *out, size_t len) {
     else *s = 0;
 }
 
-/* The first training setting in which two manifests' "config" differ, written to what (""
- * when they agree). Not compared: data_dir (where the data sat) and, in init_from, the run and
- * checksum of the frozen part (each seed trains on its own seed's part). */
-static void recipe_difference(const cJSON *a, const cJSON *b, char *what, size_t len) {
-    const cJSON *ca = cJSON_GetObjectItemCaseSensitive(a, "config"), *cb = cJSON_GetObjectItemCaseSensitive(b, "config");
-    const cJSON *pair[2] = {ca, cb}, *item;
-    what[0] = 0;
-    for (int side = 0; side < 2 && !what[0]; side++)
-        cJSON_ArrayForEach(item, pair[side]) {
-            const char *key = item->string;
-            if (!key || !strcmp(key, "data_dir")) continue;
-            const cJSON *x = cJSON_GetObjectItemCaseSensitive(ca, key), *y = cJSON_GetObjectItemCaseSensitive(cb, key);
-            int same;
-            if (!strcmp(key, "init_from"))
-                same = x && y && cJSON_Compare(cJSON_GetObjectItemCaseSensitive(x, "model"),
-                                               cJSON_GetObjectItemCaseSensitive(y, "model"), 1) &&
-                       cJSON_Compare(cJSON_GetObjectItemCaseSensitive(x, "frozen"),
-                                     cJSON_GetObjectItemCaseSensitive(y, "frozen"), 1);
-            else same = x && y && cJSON_Compare(x, y, 1);
-            if (same) continue;
-            char *sx = x ? cJSON_PrintUnformatted(x) : NULL, *sy = y ? cJSON_PrintUnformatted(y) : NULL;
-            snprintf(what, len, "%s %s against %s", key, sx ? sx : "(unset)", sy ? sy : "(unset)");
-            free(sx);
-            free(sy);
-            break;
-        }
+/* Settings that do not make another recipe: data_dir (where the data sat) and, in init_from, the
+ * run and checksum of the frozen part (each seed trains on its own seed's part). */
+static int same_recipe_setting(const char *key, const cJSON *x, const cJSON *y) {
+    if (!strcmp(key, "data_dir")) return 1;
+    if (!x || !y) return 0;
+    if (strcmp(key, "init_from")) return cJSON_Compare(x, y, 1);
+    return cJSON_Compare(cJSON_GetObjectItemCaseSensitive(x, "model"), cJSON_GetObjectItemCaseSensitive(y, "model"), 1) &&
+           cJSON_Compare(cJSON_GetObjectItemCaseSensitive(x, "frozen"), cJSON_GetObjectItemCaseSensitive(y, "frozen"), 1);
 }
 
 int ecg_report_find_seeds(const ecg_run *run, const char *seeds_root, ecg_run **seeds, int *n, char *err,
@@ -117,11 +100,13 @@ int ecg_report_find_seeds(const ecg_run *run, const char *seeds_root, ecg_run **
         }
         /* a seed of another recipe (train.sh skips a seed that has a manifest, so a recipe changed
          * after seed 1 was promoted leaves stale seeds) must not be averaged with it */
-        char what[512];
-        recipe_difference(run->man, r->man, what, sizeof what);
-        if (what[0]) {
-            snprintf(err, errlen, "%s was trained with another recipe than %s (%s): retrain it (make train FORCE=1 "
-                     "ONLY=...) or remove it", sd, run->dir, what);
+        char va[200], vb[200];
+        const char *key = ecg_config_diff(cJSON_GetObjectItemCaseSensitive(run->man, "config"),
+                                          cJSON_GetObjectItemCaseSensitive(r->man, "config"), same_recipe_setting, va,
+                                          vb, sizeof va);
+        if (key) {
+            snprintf(err, errlen, "%s was trained with another recipe than %s (%s %s against %s): retrain it (make "
+                     "train FORCE=1 ONLY=...) or remove it", sd, run->dir, key, va, vb);
             rc = -1;
             break;
         }

@@ -39,29 +39,35 @@ static void show(const cJSON *v, char *buf, size_t n) {
     cJSON_free(s);
 }
 
+const char *ecg_config_diff(const cJSON *a, const cJSON *b, int (*equal)(const char *key, const cJSON *x, const cJSON *y),
+                            char *va, char *vb, size_t len) {
+    for (int side = 0; side < 2; side++) {
+        const cJSON *from = side ? b : a, *other = side ? a : b;
+        for (const cJSON *k = from ? from->child : NULL; k; k = k->next) {
+            const cJSON *o = cJSON_GetObjectItemCaseSensitive(other, k->string);
+            const cJSON *x = side ? o : k, *y = side ? k : o;
+            if (equal ? equal(k->string, x, y) : o && cJSON_Compare(k, o, 1)) continue;
+            show(x, va, len);
+            show(y, vb, len);
+            return k->string;
+        }
+    }
+    return NULL;
+}
+
 int ecg_run_config_check(const char *dir, const cJSON *config, char *err, size_t errlen) {
     char path[1200];
     snprintf(path, sizeof path, "%s/" ECG_RUN_CONFIG, dir);
     if (access(path, F_OK) != 0) return 1;
     cJSON *stored = ecg_read_json(path, err, errlen);
     if (!stored) return -1;
-    int rc = 0;
-    /* every key of either side: one only the command has, or only the folder, differs too */
-    for (int side = 0; side < 2 && !rc; side++) {
-        const cJSON *a = side ? stored : config, *b = side ? config : stored;
-        for (const cJSON *k = a->child; k && !rc; k = k->next) {
-            const cJSON *o = cJSON_GetObjectItemCaseSensitive(b, k->string);
-            if (o && cJSON_Compare(k, o, 1)) continue;
-            char here[200], there[200];
-            show(side ? o : k, here, sizeof here);
-            show(side ? k : o, there, sizeof there);
-            snprintf(err, errlen, "--resume: %s is %s in %s, %s in this command; a resumed run must be the one started "
-                     "(--force starts over)", k->string, there, path, here);
-            rc = -1;
-        }
-    }
+    char here[200], there[200];
+    const char *key = ecg_config_diff(config, stored, NULL, here, there, sizeof here);
+    if (key)
+        snprintf(err, errlen, "--resume: %s is %s in %s, %s in this command; a resumed run must be the one started "
+                 "(--force starts over)", key, there, path, here);
     cJSON_Delete(stored);
-    return rc;
+    return key ? -1 : 0;
 }
 
 int ecg_run_config_write(const char *dir, const cJSON *config, char *err, size_t errlen) {

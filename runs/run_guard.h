@@ -13,6 +13,12 @@
  * ending with how (e.g. "--force overwrites it"). */
 int ecg_run_dir_guard(const char *dir, const char *const *marks, int n_marks, int force, const char *how,
                       char *err, size_t errlen);
+/* Compares two training configurations key by key, every key of either side (a key only one side
+ * has differs too); `equal` (NULL: cJSON_Compare) decides a key, x or y NULL where a side lacks it.
+ * Returns the first key that differs, with its value in a and in b as text (va, vb: "0.001", not
+ * the float's 0.0010000000474974513; "(none)" where absent), or NULL when they agree. */
+const char *ecg_config_diff(const cJSON *a, const cJSON *b, int (*equal)(const char *key, const cJSON *x, const cJSON *y),
+                            char *va, char *vb, size_t len);
 /* Compares config (an object) with DIR/config.json key by key: 0 the same, 1 no config.json (a run
  * started before they were written), -1 with err naming the first key that differs and both values. */
 int ecg_run_config_check(const char *dir, const cJSON *config, char *err, size_t errlen);
