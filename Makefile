@@ -114,9 +114,10 @@ train: all
 	@ONLY='$(ONLY)' FORCE=$(FORCE) SEEDS=$(SEEDS) $(call TRAIN_SH,train) $(REL)/ecgbench
 
 # The blind recipe choice (scripts/select.sh): candidates trained on validation data alone, the
-# winner promoted to models/weights/ with its selection log, its test split scored once. ONLY=regex.
+# winner promoted to models/weights/ with its selection log, its test split scored once. ONLY=regex;
+# SEEDS=N compares every candidate over seeds 1..N (their mean validation score) and promotes the winner's seeds too.
 select: all
-	@ONLY='$(ONLY)' FORCE=$(FORCE) scripts/select.sh $(REL)/ecgbench
+	@ONLY='$(ONLY)' FORCE=$(FORCE) SEEDS=$(SEEDS) scripts/select.sh $(REL)/ecgbench
 
 # Regenerates the compressed variants under models/compressed/ from the committed weights (needs
 # `make data`). ONLY=regex, FORCE=1 as for train. See scripts/compress.sh.

@@ -1,35 +1,48 @@
 /* `ecgbench select`: the blind choice between recipe candidates (issue 20). Each candidate is a run
- * trained with `train --no-test`; the one with the best validation score wins (the task's score,
- * else macro-F1; the first listed on a tie). Writes the selection log (every candidate with its
- * validation figures) and records the choice in the winner's manifest. A candidate that has met
- * the test split is refused: its choice would not be blind. */
+ * trained with `train --no-test`, seed 1 in its folder and, optionally, seeds 2..K in its seedK/
+ * subfolders (the same recipe; on mitdb-aami each seed validates on its own DS1 records, so their
+ * mean is a record-wise cross-validation). The candidate with the best mean validation score wins
+ * (the task's score, else macro-F1; the first listed on a tie). Writes the selection log (every
+ * candidate's every seed with its validation figures) and records the choice in the winner's
+ * manifests. A candidate that has met the test split is refused: its choice would not be blind. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "datasets/datasets.h"
 #include "report/csv.h"
 #include "runs/files.h"
 #include "runs/manifest.h"
+#include "runs/run_guard.h"
 
 #define MAX_CANDIDATES 64
+#define MAX_SEEDS 16
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench select --out FILE CANDIDATE_DIR...\n"
-               "  each CANDIDATE_DIR is a run trained with `ecgbench train ... --no-test` on the same task; the\n"
-               "  best validation score wins (the task's score, else macro-F1; the first on a tie). Writes the\n"
-               "  selection log FILE (CSV, one row per candidate) and a \"selection\" entry in the winner's\n"
-               "  manifest, and prints the winner's folder last.\n");
+               "  each CANDIDATE_DIR is a run trained with `ecgbench train ... --no-test --seed 1` on the same task,\n"
+               "  with seeds 2..K of its recipe (if any) in CANDIDATE_DIR/seed2 .. seedK; every candidate must\n"
+               "  have the same seeds. The best mean validation score over the seeds wins (the task's score, else\n"
+               "  macro-F1; the first on a tie). Writes the selection log FILE (CSV, one row per candidate and\n"
+               "  seed) and a \"selection\" entry in the winner's manifests, and prints the winner's folder last.\n");
 }
 
 typedef struct {
-    const char *dir;
+    char dir[1100];
     cJSON *man;
     const cJSON *val; /* metrics.val */
     double score;
+} seed_run;
+
+typedef struct {
+    seed_run s[MAX_SEEDS]; /* s[k]: seed k + 1 */
+    int n_seeds;
+    double mean; /* of s[].score */
 } candidate;
 
 /* The training options of a run's command line, without what does not change the recipe (model,
@@ -71,10 +84,10 @@ static void chosen_on(const cJSON *man, char *out, size_t len) {
     if (n < (int)len) snprintf(out + n, len - (size_t)n, "; seed %.0f)", ecg_json_num(man, "seed"));
 }
 
-static int load(candidate *c, const char *dir, const ecg_task **task, char *err, size_t errlen) {
+static int load_seed(seed_run *c, const char *dir, const ecg_task **task, char *err, size_t errlen) {
     char path[1200];
+    snprintf(c->dir, sizeof c->dir, "%s", dir);
     snprintf(path, sizeof path, "%s/manifest.json", dir);
-    c->dir = dir;
     if (!(c->man = ecg_read_json(path, err, errlen))) return -1;
     const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(c->man, "metrics");
     if (cJSON_GetObjectItemCaseSensitive(metrics, "test")) {
@@ -102,39 +115,97 @@ static int load(candidate *c, const char *dir, const ecg_task **task, char *err,
     return 0;
 }
 
+/* Seed 1 from dir, then dir/seed2, dir/seed3 ... while they hold a manifest: each must be the seed
+ * its folder names and seed 1's recipe. */
+static int load(candidate *c, const char *dir, const ecg_task **task, char *err, size_t errlen) {
+    c->mean = 0;
+    for (c->n_seeds = 0; c->n_seeds < MAX_SEEDS; c->n_seeds++) {
+        int k = c->n_seeds;
+        char sub[1200], path[1300];
+        snprintf(sub, sizeof sub, k ? "%s/seed%d" : "%s", dir, k + 1);
+        snprintf(path, sizeof path, "%s/manifest.json", sub);
+        if (k && access(path, F_OK) != 0) break;
+        if (load_seed(&c->s[k], sub, task, err, errlen)) return -1;
+        if (ecg_json_num(c->s[k].man, "seed") != k + 1) {
+            snprintf(err, errlen, "%s: trained with seed %.0f, expected %d (seed 1 in the candidate's folder, "
+                     "seed K in its seedK/)", path, ecg_json_num(c->s[k].man, "seed"), k + 1);
+            return -1;
+        }
+        const char *m1 = ecg_json_str(c->s[0].man, "model", ""), *mk = ecg_json_str(c->s[k].man, "model", "");
+        if (strcmp(m1, mk)) {
+            snprintf(err, errlen, "%s is a %s run, seed 1 in %s a %s run", sub, mk, dir, m1);
+            return -1;
+        }
+        char va[200], vb[200];
+        const char *key = ecg_config_diff(cJSON_GetObjectItemCaseSensitive(c->s[0].man, "config"),
+                                          cJSON_GetObjectItemCaseSensitive(c->s[k].man, "config"),
+                                          ecg_same_recipe_setting, va, vb, sizeof va);
+        if (key) {
+            snprintf(err, errlen, "%s is not seed 1's recipe (%s %s against %s in %s)", sub, key, vb, va, dir);
+            return -1;
+        }
+        c->mean += c->s[k].score;
+    }
+    c->mean /= c->n_seeds;
+    return 0;
+}
+
 static int write_log(const char *out, const candidate *c, int n, int best, const char *score_name, char *err,
                      size_t errlen) {
     static const char *const head[] = {"candidate", "model", "options", "seed", "epochs_run", "best_epoch",
                                        "val_examples", "val_accuracy", "val_macro_f1", "criterion", "val_score",
-                                       "chosen", "chosen_on"};
+                                       "mean_val_score", "chosen", "chosen_on"};
     ecg_csv w;
     if (ecg_csv_open(&w, out) || ecg_csv_header(&w, head, (int)(sizeof head / sizeof *head))) {
         snprintf(err, errlen, "%s", w.err);
         if (w.f) ecg_csv_close(&w);
         return -1;
     }
-    for (int i = 0; i < n; i++) {
-        char recipe[1024], on[512];
-        recipe_of(c[i].man, recipe, sizeof recipe);
-        chosen_on(c[i].man, on, sizeof on);
-        const char *name = strrchr(c[i].dir, '/');
-        name = name && name[1] ? name + 1 : c[i].dir;
-        ecg_csv_str(&w, name);
-        ecg_csv_str(&w, ecg_json_str(c[i].man, "model", ""));
-        ecg_csv_str(&w, recipe);
-        ecg_csv_num(&w, ecg_json_num(c[i].man, "seed"));
-        ecg_csv_num(&w, ecg_json_num(c[i].man, "epochs_run"));
-        ecg_csv_num(&w, ecg_json_num(c[i].man, "best_epoch"));
-        ecg_csv_num(&w, ecg_json_num(c[i].val, "examples"));
-        ecg_csv_num(&w, ecg_json_num(c[i].val, "accuracy"));
-        ecg_csv_num(&w, ecg_json_num(c[i].val, "macro_f1"));
-        ecg_csv_str(&w, score_name);
-        ecg_csv_num(&w, c[i].score);
-        ecg_csv_int(&w, i == best);
-        ecg_csv_str(&w, on);
-        ecg_csv_end_row(&w);
-    }
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < c[i].n_seeds; k++) {
+            const seed_run *s = &c[i].s[k];
+            char recipe[1024], on[512];
+            recipe_of(s->man, recipe, sizeof recipe);
+            chosen_on(s->man, on, sizeof on);
+            const char *name = strrchr(c[i].s[0].dir, '/');
+            name = name && name[1] ? name + 1 : c[i].s[0].dir;
+            ecg_csv_str(&w, name);
+            ecg_csv_str(&w, ecg_json_str(s->man, "model", ""));
+            ecg_csv_str(&w, recipe);
+            ecg_csv_num(&w, ecg_json_num(s->man, "seed"));
+            ecg_csv_num(&w, ecg_json_num(s->man, "epochs_run"));
+            ecg_csv_num(&w, ecg_json_num(s->man, "best_epoch"));
+            ecg_csv_num(&w, ecg_json_num(s->val, "examples"));
+            ecg_csv_num(&w, ecg_json_num(s->val, "accuracy"));
+            ecg_csv_num(&w, ecg_json_num(s->val, "macro_f1"));
+            ecg_csv_str(&w, score_name);
+            ecg_csv_num(&w, s->score);
+            ecg_csv_num(&w, c[i].mean);
+            ecg_csv_int(&w, i == best);
+            ecg_csv_str(&w, on);
+            ecg_csv_end_row(&w);
+        }
     return ecg_csv_close_err(&w, err, errlen);
+}
+
+/* The "selection" entry of each of the winner's manifests: the data that chose it (its own seed's
+ * validation split) and how. */
+static int record_choice(candidate *w, int n_candidates, const char *score_name, char *err, size_t errlen) {
+    for (int k = 0; k < w->n_seeds; k++) {
+        char on[512], path[1200];
+        chosen_on(w->s[k].man, on, sizeof on);
+        cJSON *sel = cJSON_CreateObject();
+        cJSON_AddNumberToObject(sel, "candidates", n_candidates);
+        cJSON_AddNumberToObject(sel, "seeds", w->n_seeds);
+        cJSON_AddStringToObject(sel, "criterion", score_name);
+        cJSON_AddStringToObject(sel, "chosen_on", on);
+        cJSON_AddStringToObject(sel, "log", "selection.csv");
+        cJSON_DeleteItemFromObjectCaseSensitive(w->s[k].man, "selection");
+        cJSON_AddItemToObject(w->s[k].man, "selection", sel);
+        snprintf(path, sizeof path, "%s/manifest.json", w->s[k].dir);
+        if (ecg_write_json(path, w->s[k].man, err, errlen)) return -1;
+    }
+    return 0;
 }
 
 int ecg_cmd_select(int argc, char **argv) {
@@ -153,36 +224,47 @@ int ecg_cmd_select(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    candidate cand[MAX_CANDIDATES] = {0};
+    candidate *cand = calloc((size_t)n, sizeof *cand);
+    if (!cand) {
+        fprintf(stderr, "ecgbench select: out of memory\n");
+        return 1;
+    }
     const ecg_task *task = NULL;
     char err[1600];
     int rc = 1, best = 0;
     for (int i = 0; i < n; i++) {
         if (load(&cand[i], argv[optind + i], &task, err, sizeof err)) goto fail;
-        if (cand[i].score > cand[best].score) best = i;
+        if (cand[i].n_seeds != cand[0].n_seeds) {
+            snprintf(err, sizeof err, "%s has %d seed(s), %s has %d: candidates are compared over the same "
+                     "seeds (train the missing ones)", argv[optind + i], cand[i].n_seeds, argv[optind], cand[0].n_seeds);
+            goto fail;
+        }
+        if (cand[i].mean > cand[best].mean) best = i;
     }
+    char criterion[64];
     const char *score_name = task->score_name ? task->score_name : "macro-F1";
-    if (write_log(out, cand, n, best, score_name, err, sizeof err)) goto fail;
-    char on[512], path[1200];
-    chosen_on(cand[best].man, on, sizeof on);
-    cJSON *sel = cJSON_CreateObject();
-    cJSON_AddNumberToObject(sel, "candidates", n);
-    cJSON_AddStringToObject(sel, "criterion", score_name);
-    cJSON_AddStringToObject(sel, "chosen_on", on);
-    cJSON_AddStringToObject(sel, "log", "selection.csv");
-    cJSON_DeleteItemFromObjectCaseSensitive(cand[best].man, "selection");
-    cJSON_AddItemToObject(cand[best].man, "selection", sel);
-    snprintf(path, sizeof path, "%s/manifest.json", cand[best].dir);
-    if (ecg_write_json(path, cand[best].man, err, sizeof err)) goto fail;
-    for (int i = 0; i < n; i++)
-        printf("%s %-28s val %s %.4f%s\n", i == best ? "*" : " ", cand[i].dir, score_name, cand[i].score,
-               i == best ? "  (chosen)" : "");
-    printf("selection log: %s (chosen on the %s)\n%s\n", out, on, cand[best].dir);
+    if (cand[0].n_seeds > 1) snprintf(criterion, sizeof criterion, "%s, mean of %d seeds", score_name, cand[0].n_seeds);
+    else snprintf(criterion, sizeof criterion, "%s", score_name);
+    if (write_log(out, cand, n, best, criterion, err, sizeof err) ||
+        record_choice(&cand[best], n, criterion, err, sizeof err))
+        goto fail;
+    for (int i = 0; i < n; i++) {
+        printf("%s %-28s val %s %.4f", i == best ? "*" : " ", cand[i].s[0].dir, criterion, cand[i].mean);
+        for (int k = 0; cand[i].n_seeds > 1 && k < cand[i].n_seeds; k++)
+            printf("%s%.4f%s", k ? " " : " (seeds: ", cand[i].s[k].score, k + 1 < cand[i].n_seeds ? "" : ")");
+        printf("%s\n", i == best ? "  (chosen)" : "");
+    }
+    char on[512];
+    chosen_on(cand[best].s[0].man, on, sizeof on);
+    printf("selection log: %s (chosen on the %s%s)\n%s\n", out, on, cand[best].n_seeds > 1 ? " and its seeds' own" : "",
+           cand[best].s[0].dir);
     rc = 0;
     goto done;
 fail:
     fprintf(stderr, "ecgbench select: %s\n", err);
 done:
-    for (int i = 0; i < n; i++) cJSON_Delete(cand[i].man);
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < MAX_SEEDS; k++) cJSON_Delete(cand[i].s[k].man);
+    free(cand);
     return rc;
 }

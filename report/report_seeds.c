@@ -38,16 +38,6 @@ static void parent_of(const char *dir, char *out, size_t len) {
     else *s = 0;
 }
 
-/* Settings that do not make another recipe: data_dir (where the data sat) and, in init_from, the
- * run and checksum of the frozen part (each seed trains on its own seed's part). */
-static int same_recipe_setting(const char *key, const cJSON *x, const cJSON *y) {
-    if (!strcmp(key, "data_dir")) return 1;
-    if (!x || !y) return 0;
-    if (strcmp(key, "init_from")) return cJSON_Compare(x, y, 1);
-    return cJSON_Compare(cJSON_GetObjectItemCaseSensitive(x, "model"), cJSON_GetObjectItemCaseSensitive(y, "model"), 1) &&
-           cJSON_Compare(cJSON_GetObjectItemCaseSensitive(x, "frozen"), cJSON_GetObjectItemCaseSensitive(y, "frozen"), 1);
-}
-
 int ecg_report_find_seeds(const ecg_run *run, const char *seeds_root, ecg_run **seeds, int *n, char *err,
                       size_t errlen) {
     char root[1024], name[1024], dir[1200], tmp[1024];
@@ -102,7 +92,7 @@ int ecg_report_find_seeds(const ecg_run *run, const char *seeds_root, ecg_run **
          * after seed 1 was promoted leaves stale seeds) must not be averaged with it */
         char va[200], vb[200];
         const char *key = ecg_config_diff(cJSON_GetObjectItemCaseSensitive(run->man, "config"),
-                                          cJSON_GetObjectItemCaseSensitive(r->man, "config"), same_recipe_setting, va,
+                                          cJSON_GetObjectItemCaseSensitive(r->man, "config"), ecg_same_recipe_setting, va,
                                           vb, sizeof va);
         if (key) {
             snprintf(err, errlen, "%s was trained with another recipe than %s (%s %s against %s): retrain it (make "

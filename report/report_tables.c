@@ -232,7 +232,7 @@ static void seeds_cell(char *c, const report_set *in, const ecg_report_row *r) {
 }
 
 /* The "chosen on" cell: what chose the run's recipe and how many candidates were tried, from the
- * selection log in its folder (selection.csv: a row per candidate, chosen = 1 on the winner,
+ * selection log in its folder (selection.csv: a row per candidate and seed, chosen = 1 on the winner,
  * chosen_on naming the data; `ecgbench select`), e.g. "val split (3 candidates)"; "-" without one. */
 static void chosen_on_cell(char *c, const ecg_report_row *r) {
     char path[1200], err[256];
@@ -259,7 +259,16 @@ static void chosen_on_cell(char *c, const ecg_report_row *r) {
         snprintf(what, sizeof what, "%.*s", (int)strcspn(data, "("), data);
         for (size_t e = strlen(what); e > 0 && what[e - 1] == ' '; e--) what[e - 1] = 0;
     }
-    cellf(c, "%s (%d candidates)", what, t.n_rows - 1);
+    /* a row per candidate and seed: count the distinct candidates and one candidate's rows */
+    int name = ecg_csv_col(&t, "candidate"), candidates = 0, seeds = 0;
+    for (int i = 1; i < t.n_rows; i++) {
+        int seen = 0;
+        for (int j = 1; j < i && name >= 0; j++) seen |= !strcmp(t.rows[i][name], t.rows[j][name]);
+        candidates += !seen;
+        seeds += name >= 0 && !strcmp(t.rows[i][name], t.rows[1][name]);
+    }
+    if (seeds > 1) cellf(c, "%s (%d candidates x %d seeds)", what, candidates, seeds);
+    else cellf(c, "%s (%d candidates)", what, candidates);
     ecg_csv_table_free(&t);
 }
 

@@ -55,6 +55,14 @@ const char *ecg_config_diff(const cJSON *a, const cJSON *b, int (*equal)(const c
     return NULL;
 }
 
+int ecg_same_recipe_setting(const char *key, const cJSON *x, const cJSON *y) {
+    if (!strcmp(key, "data_dir")) return 1;
+    if (!x || !y) return 0;
+    if (strcmp(key, "init_from")) return cJSON_Compare(x, y, 1);
+    return cJSON_Compare(cJSON_GetObjectItemCaseSensitive(x, "model"), cJSON_GetObjectItemCaseSensitive(y, "model"), 1) &&
+           cJSON_Compare(cJSON_GetObjectItemCaseSensitive(x, "frozen"), cJSON_GetObjectItemCaseSensitive(y, "frozen"), 1);
+}
+
 int ecg_run_config_check(const char *dir, const cJSON *config, char *err, size_t errlen) {
     char path[1200];
     snprintf(path, sizeof path, "%s/" ECG_RUN_CONFIG, dir);

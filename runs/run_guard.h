@@ -19,6 +19,10 @@ int ecg_run_dir_guard(const char *dir, const char *const *marks, int n_marks, in
  * the float's 0.0010000000474974513; "(none)" where absent), or NULL when they agree. */
 const char *ecg_config_diff(const cJSON *a, const cJSON *b, int (*equal)(const char *key, const cJSON *x, const cJSON *y),
                             char *va, char *vb, size_t len);
+/* An `equal` for ecg_config_diff between seeds of one recipe: data_dir (where the data sat) and,
+ * in init_from, the run and checksum of the frozen part (each seed trains on its own seed's part)
+ * do not make another recipe. */
+int ecg_same_recipe_setting(const char *key, const cJSON *x, const cJSON *y);
 /* Compares config (an object) with DIR/config.json key by key: 0 the same, 1 no config.json (a run
  * started before they were written), -1 with err naming the first key that differs and both values. */
 int ecg_run_config_check(const char *dir, const cJSON *config, char *err, size_t errlen);

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # `make select`: the blind recipe choice of the paper-table runs (issue 20). For each run below,
-# every candidate recipe is trained with seed 1 and `--no-test` (the test split is never loaded)
-# into models/selection/RUN/CANDIDATE/, `ecgbench select` picks the best validation score and
-# writes the selection log, and the winner becomes models/weights/RUN/: its folder is copied
-# there with the log (selection.csv), and `ecgbench eval --record` scores the test split once.
+# every candidate recipe is trained with `--no-test` (the test split is never loaded), seed 1 into
+# models/selection/RUN/CANDIDATE/ and seeds 2..SEEDS into its seedK/, `ecgbench select` picks the
+# best mean validation score over the seeds and writes the selection log, and the winner becomes
+# models/weights/RUN/ (seed 1, with the log, selection.csv) and models/seeds/RUN/seedK/: each
+# folder is copied there and `ecgbench eval --record` scores its test split once.
 #   ONLY=regex    only the runs whose "MODEL-TASK" matches
 #   FORCE=1       promote again over an existing models/weights/RUN (default: leave it)
+#   SEEDS=N       train and compare every candidate over seeds 1..N (default 1). On mitdb-aami each
+#                 seed validates on its own 4 DS1 records, so the mean is a record-wise
+#                 cross-validation, a steadier choice than one seed's 4 records; the winner's seeds
+#                 are then the run's seeds (make train skips seeds that have a manifest)
+#   SEEDS_OUT=dir where the winner's seeds 2..N go (models/seeds)
 #   CANDIDATES    the candidate table below, replaced (tests use a small one on the sample data)
 # A killed candidate resumes from its checkpoint on the next call; finished ones are not retrained.
 # The candidates' manifests and epochs.csv are committed as the log's evidence, their weights not.
@@ -14,8 +20,11 @@ set -euo pipefail
 ECGBENCH=${1:-build/release/ecgbench}
 CAND=${CAND:-models/selection}
 DEST=${DEST:-models/weights}
+SEEDS_OUT=${SEEDS_OUT:-models/seeds}
 ONLY=${ONLY:-}
 FORCE=${FORCE:-}
+SEEDS=${SEEDS:-1}
+[[ "$SEEDS" =~ ^[1-9][0-9]*$ ]] || { echo "select: SEEDS must be a whole number >= 1, not '$SEEDS'" >&2; exit 2; }
 
 # MODEL TASK CANDIDATE OPTIONS: one candidate per line, listed before any of them was trained.
 # mitdb-aami validates on 4 DS1 records drawn by the seed (datasets/task_mitdb.c); the score is
@@ -80,15 +89,28 @@ while read -r model task id opts; do
   [ -n "$model" ] || continue
   name="$model-$task"
   [[ -z "$ONLY" || "$name" =~ $ONLY ]] || continue
-  dir="$CAND/$name/$id"
   [[ " ${runs[*]} " == *" $name "* ]] || runs+=("$name")
-  if [ -f "$dir/manifest.json" ]; then echo "select: $name/$id: trained"; continue; fi
-  resume=()
-  [ -f "$dir/last_optim.safetensors" ] && resume=(--resume)
-  echo "select: $name/$id ($opts${resume:+, resuming})"
-  # shellcheck disable=SC2086  # opts is a list of options
-  "$ECGBENCH" train "$model" --task "$task" --out "$dir" --seed 1 --no-test --quiet $opts "${resume[@]}"
+  for ((seed = 1; seed <= SEEDS; seed++)); do
+    dir="$CAND/$name/$id" label="$name/$id"
+    [ "$seed" = 1 ] || dir="$dir/seed$seed" label="$label seed $seed"
+    if [ -f "$dir/manifest.json" ]; then echo "select: $label: trained"; continue; fi
+    resume=()
+    [ -f "$dir/last_optim.safetensors" ] && resume=(--resume)
+    echo "select: $label ($opts${resume:+, resuming})"
+    # shellcheck disable=SC2086  # opts is a list of options
+    "$ECGBENCH" train "$model" --task "$task" --out "$dir" --seed "$seed" --no-test --quiet $opts "${resume[@]}"
+  done
 done <<<"$CANDIDATES"
+
+# promote SRC DEST [FILE...]: SRC's run (and the files named) into DEST, its test split scored once
+promote() {
+  local src=$1 to=$2; shift 2
+  rm -rf "$to.tmp" && mkdir -p "$to.tmp"
+  cp "$src"/{weights.safetensors,manifest.json,epochs.csv} "$@" "$to.tmp/"
+  "$ECGBENCH" eval "$to.tmp" --record
+  (cd "$to.tmp" && sha256sum weights.safetensors >weights.sha256)
+  rm -rf "$to" && mv "$to.tmp" "$to"
+}
 
 for name in "${runs[@]}"; do
   dest="$DEST/$name"
@@ -99,10 +121,12 @@ for name in "${runs[@]}"; do
   cands=()
   for d in "$CAND/$name"/*/; do [ -f "$d/manifest.json" ] && cands+=("${d%/}"); done
   winner=$("$ECGBENCH" select --out "$CAND/$name/selection.csv" "${cands[@]}" | tee /dev/stderr | tail -n 1)
-  rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
-  cp "$winner"/{weights.safetensors,manifest.json,epochs.csv} "$CAND/$name/selection.csv" "$dest.tmp/"
-  "$ECGBENCH" eval "$dest.tmp" --record
-  (cd "$dest.tmp" && sha256sum weights.safetensors >weights.sha256)
-  rm -rf "$dest" && mv "$dest.tmp" "$dest"
-  echo "select: $name: $winner -> $dest (test split scored once)"
+  promote "$winner" "$dest" "$CAND/$name/selection.csv"
+  for sd in "$winner"/seed*/; do
+    [ -f "$sd/manifest.json" ] || continue
+    seed=$(basename "$sd")
+    mkdir -p "$SEEDS_OUT/$name"
+    promote "${sd%/}" "$SEEDS_OUT/$name/$seed"
+  done
+  echo "select: $name: $winner -> $dest (test split scored once per seed)"
 done

@@ -139,9 +139,10 @@ train_one() {
   n=$((n + 1))
 }
 
-# chosen_recipe LOG: the options of the chosen candidate in a selection log (scripts/select.sh)
+# chosen_recipe LOG: the options of the chosen candidate in a selection log (scripts/select.sh; a
+# row per candidate and seed, so the first chosen row)
 chosen_recipe() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next } $col["chosen"] == 1 { print $col["options"] }' "$1"
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next } $col["chosen"] == 1 { print $col["options"]; exit }' "$1"
 }
 
 while read -r model task opts; do

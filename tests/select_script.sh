@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `make select`'s script (scripts/select.sh) on the bundled sample with two one-epoch lstm candidates:
-# the candidates never meet the test split, the winner (the better validation macro-F1, read here
-# from the candidates' manifests) is promoted with the selection log, its test split is scored once
-# and re-checks with `ecgbench eval`; a second call trains nothing and leaves the promoted run alone.
+# `make select`'s script (scripts/select.sh) on the bundled sample with two short lstm candidates,
+# each over seeds 1 and 2 (SEEDS=2): the candidates never meet the test split, the winner (the
+# better mean validation macro-F1, read here from the candidates' manifests) is promoted with the
+# selection log, seed 1 to DEST and seed 2 to SEEDS_OUT, each test split scored once and re-checked
+# with `ecgbench eval`; a second call trains nothing and leaves the promoted run alone.
 # Usage: tests/select_script.sh [PATH/TO/release/ecgbench]   (default: $ECGBENCH_RELEASE)
 set -uo pipefail
 bin=${1:-${ECGBENCH_RELEASE:-}}
@@ -12,6 +13,7 @@ cd "$(dirname "$0")/.."
 tmp=$(mktemp -d /tmp/ecgbench_select_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export ECG_DATA_DIR=datasets/sample ECG_CACHE_DIR=$tmp/cache CAND=$tmp/selection DEST=$tmp/weights
+export SEEDS=2 SEEDS_OUT=$tmp/seeds
 export CANDIDATES="lstm mitdb-aami one --epochs 1 --threads 1
 lstm mitdb-aami two --epochs 2 --threads 1 --class-weights none"
 fail=0
@@ -20,13 +22,15 @@ val_f1() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["metr
 
 scripts/select.sh "$bin" >"$tmp/first.log" 2>&1
 check "the first call succeeds" '[ $? -eq 0 ] || { tail -n 20 "$tmp/first.log"; false; }'
-run=$DEST/lstm-mitdb-aami
-check "no candidate has test metrics" '! grep -q "\"test\"" "$CAND"/lstm-mitdb-aami/{one,two}/manifest.json'
-a=$(val_f1 "$CAND/lstm-mitdb-aami/one/manifest.json"); b=$(val_f1 "$CAND/lstm-mitdb-aami/two/manifest.json")
+run=$DEST/lstm-mitdb-aami seed2=$SEEDS_OUT/lstm-mitdb-aami/seed2 c=$CAND/lstm-mitdb-aami
+check "no candidate has test metrics" '! grep -q "\"test\"" "$c"/{one,two}/manifest.json "$c"/{one,two}/seed2/manifest.json'
+a=$(python3 -c "print(($(val_f1 "$c/one/manifest.json")) + ($(val_f1 "$c/one/seed2/manifest.json")))")
+b=$(python3 -c "print(($(val_f1 "$c/two/manifest.json")) + ($(val_f1 "$c/two/seed2/manifest.json")))")
 want=$(python3 -c "print('two' if $b > $a else 'one')")
-check "the promoted run is the better candidate ($want)" 'cmp -s "$run/weights.safetensors" "$CAND/lstm-mitdb-aami/$want/weights.safetensors"'
-check "the selection log is beside it" '[ "$(wc -l < "$run/selection.csv")" -eq 3 ]'
-check "its test split was scored once and re-checks" '"$bin" eval "$run" >/dev/null'
+check "the promoted run is the better mean ($want)" 'cmp -s "$run/weights.safetensors" "$c/$want/weights.safetensors"'
+check "its seed 2 is promoted beside it" 'cmp -s "$seed2/weights.safetensors" "$c/$want/seed2/weights.safetensors"'
+check "the selection log (a row per candidate and seed) is beside it" '[ "$(wc -l < "$run/selection.csv")" -eq 5 ]'
+check "both seeds' test splits were scored once and re-check" '"$bin" eval "$run" >/dev/null && "$bin" eval "$seed2" >/dev/null'
 check "a second --record is refused" '! "$bin" eval "$run" --record >/dev/null 2>&1'
 scripts/select.sh "$bin" >"$tmp/second.log" 2>&1
 check "a second call trains nothing and keeps the promoted run" 'grep -q "one: trained" "$tmp/second.log" && grep -q "chosen and scored already" "$tmp/second.log"'

@@ -1,6 +1,7 @@
 /* `ecgbench train` then `ecgbench eval` on the bundled sample: the manifest records what was run
  * and eval reproduces its test metrics exactly; bad arguments are usage errors, not crashes. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -215,10 +216,89 @@ static void test_select(void) {
     unsetenv("ECG_CACHE_DIR");
 }
 
+/* An lstm candidate of one epoch on the sample, blind, with the seed and class weighting given. */
+static int train_candidate(const char *out, const char *seed, const char *class_weights) {
+    char *argv[] = {"train", "lstm", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
+                    "--threads", "1", "--out", (char *)out, "--quiet", "--no-test", "--seed", (char *)seed,
+                    "--class-weights", (char *)class_weights};
+    return ecg_cmd_train(18, argv);
+}
+
+/* Rewrites a run's validation macro-F1 in its manifest, so that which candidate wins is known. */
+static void set_val_f1(const char *dir, double f1) {
+    char path[160];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    cJSON *m = read_manifest(dir);
+    cJSON_SetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "metrics"), "val"), "macro_f1"), f1);
+    char *text = cJSON_Print(m);
+    FILE *f = fopen(path, "w");
+    CHECK(f && text && fputs(text, f) >= 0 && fclose(f) == 0, "rewriting %s", path);
+    free(text);
+    cJSON_Delete(m);
+}
+
+/* Candidates with seeds 1 and 2 (seed 2 in seed2/): select compares the mean over the seeds, not
+ * seed 1 alone (the figures are set so that the two disagree), logs a row per candidate and seed
+ * and records the choice in each of the winner's manifests; a candidate with other seeds than the
+ * rest, or a seed of another recipe, is refused. */
+static void test_select_seeds(void) {
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
+    char dir[] = "/tmp/ecgbench_select_XXXXXX", cache[64], a[64], a2[72], b[64], b2[72], c[64], log[80];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    snprintf(a, sizeof a, "%s/a", dir), snprintf(a2, sizeof a2, "%s/seed2", a);
+    snprintf(b, sizeof b, "%s/b", dir), snprintf(b2, sizeof b2, "%s/seed2", b);
+    snprintf(c, sizeof c, "%s/c", dir);
+    snprintf(log, sizeof log, "%s/selection.csv", dir);
+    setenv("ECG_CACHE_DIR", cache, 1);
+    CHECK(!train_candidate(a, "1", "sqrt") && !train_candidate(a2, "2", "sqrt") && !train_candidate(b, "1", "none") &&
+              !train_candidate(b2, "2", "none") && !train_candidate(c, "1", "none"),
+          "training the candidates failed");
+    set_val_f1(a, 0.9), set_val_f1(a2, 0.1); /* a: best seed 1, mean 0.5 */
+    set_val_f1(b, 0.6), set_val_f1(b2, 0.6); /* b: mean 0.6 */
+    char *sel[] = {"select", "--out", log, a, b};
+    CHECK(ecg_cmd_select(5, sel) == 0, "select failed");
+    ecg_csv_table t = {0};
+    char err[512];
+    CHECK(ecg_csv_read(log, &t, err, sizeof err) == 0, "selection log: %s", err);
+    int cand = ecg_csv_col(&t, "candidate"), seed = ecg_csv_col(&t, "seed"), mean = ecg_csv_col(&t, "mean_val_score"),
+        chosen = ecg_csv_col(&t, "chosen");
+    CHECK(t.n_rows == 5 && cand >= 0 && seed >= 0 && mean >= 0 && chosen >= 0, "log has %d rows", t.n_rows);
+    if (t.n_rows == 5 && cand >= 0 && seed >= 0 && mean >= 0 && chosen >= 0) {
+        static const char *const want[4][4] = {{"a", "1", "0.5", "0"}, {"a", "2", "0.5", "0"},
+                                                {"b", "1", "0.6", "1"}, {"b", "2", "0.6", "1"}};
+        for (int i = 0; i < 4; i++)
+            CHECK(!strcmp(t.rows[i + 1][cand], want[i][0]) && !strcmp(t.rows[i + 1][seed], want[i][1]) &&
+                      fabs(atof(t.rows[i + 1][mean]) - atof(want[i][2])) < 1e-9 &&
+                      !strcmp(t.rows[i + 1][chosen], want[i][3]),
+                  "log row %d: %s seed %s mean %s chosen %s", i + 1, t.rows[i + 1][cand], t.rows[i + 1][seed],
+                  t.rows[i + 1][mean], t.rows[i + 1][chosen]);
+    }
+    ecg_csv_table_free(&t);
+    cJSON *m1 = read_manifest(b), *m2 = read_manifest(b2), *ma = read_manifest(a);
+    const cJSON *s1 = cJSON_GetObjectItem(m1, "selection"), *s2 = cJSON_GetObjectItem(m2, "selection");
+    CHECK(s1 && s2 && !cJSON_GetObjectItem(ma, "selection"), "the choice is not in each of the winner's manifests");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(s2, "seeds")) == 2 &&
+              strstr(cJSON_GetStringValue(cJSON_GetObjectItem(s2, "chosen_on")), "seed 2"),
+          "seed 2's selection entry does not name its own validation split");
+    cJSON_Delete(m1), cJSON_Delete(m2), cJSON_Delete(ma);
+    char *uneven[] = {"select", "--out", log, a, b, c};
+    CHECK(ecg_cmd_select(6, uneven) == 1, "select compared a one-seed candidate with two-seed ones");
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir %s", a2, a2);
+    CHECK(system(cmd) == 0, "rm");
+    CHECK(!train_candidate(a2, "2", "none"), "training a seed of another recipe");
+    CHECK(ecg_cmd_select(5, sel) == 1, "select averaged a seed of another recipe (class weights none) into a's");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+    unsetenv("ECG_CACHE_DIR");
+}
+
 int main(void) {
     RUN(test_train_then_eval);
     RUN(test_blind_candidate);
     RUN(test_select);
+    RUN(test_select_seeds);
     RUN(test_train_two_leads);
     return test_done();
 }

@@ -312,15 +312,19 @@ static void test_seeds_on_the_sample(void) {
     snprintf(cmd, sizeof cmd, "mkdir -p %s", path);
     CHECK(system(cmd) == 0, "%s", cmd);
 
-    /* the recipe's selection log (`ecgbench select`): 3 candidates, the second chosen on validation data */
+    /* the recipe's selection log (`ecgbench select`): 3 candidates over 2 seeds (a row each), the
+     * second chosen on validation data */
     snprintf(path, sizeof path, "%s/selection.csv", src);
     FILE *f = fopen(path, "w");
     CHECK(f != NULL, "cannot write %s", path);
     if (f) {
-        fputs("candidate,val_score,chosen,chosen_on\n"
-              "A,0.5,0,\"mitdb-aami val split (518 examples; records 101 106; seed 1)\"\n"
-              "B,0.6,1,\"mitdb-aami val split (518 examples; records 101 106; seed 1)\"\n"
-              "C,0.4,0,\"mitdb-aami val split (518 examples; records 101 106; seed 1)\"\n", f);
+        fputs("candidate,seed,val_score,chosen,chosen_on\n"
+              "A,1,0.5,0,\"mitdb-aami val split (518 examples; records 101 106; seed 1)\"\n"
+              "A,2,0.5,0,\"mitdb-aami val split (518 examples; records 108 109; seed 2)\"\n"
+              "B,1,0.6,1,\"mitdb-aami val split (518 examples; records 101 106; seed 1)\"\n"
+              "B,2,0.6,1,\"mitdb-aami val split (518 examples; records 108 109; seed 2)\"\n"
+              "C,1,0.4,0,\"mitdb-aami val split (518 examples; records 101 106; seed 1)\"\n"
+              "C,2,0.4,0,\"mitdb-aami val split (518 examples; records 108 109; seed 2)\"\n", f);
         fclose(f);
     }
     char *report[] = {"report", "--runs", weights, "--data", "datasets/sample", "--out", out, "--layer-reps", "21"};
@@ -374,7 +378,7 @@ static void test_seeds_on_the_sample(void) {
           k ? cells[1] : "", k ? cells[2] : "", want);
     snprintf(want, sizeof want, "%.1f \u00b1 %.1f", 100 * se_mean, 100 * se_sd);
     CHECK(k == 17 && !strcmp(cells[4], want), "N Se %s, computed %s", k ? cells[4] : "", want);
-    CHECK(k == 17 && !strcmp(cells[16], "val split (3 candidates)"), "chosen on: %s", k ? cells[16] : "");
+    CHECK(k == 17 && !strcmp(cells[16], "val split (3 candidates x 2 seeds)"), "chosen on: %s", k ? cells[16] : "");
     free(md);
     ecg_csv_table_free(&res);
     ecg_csv_table_free(&pc);
