@@ -140,9 +140,24 @@ train_one() {
 }
 
 # chosen_recipe LOG: the options of the chosen candidate in a selection log (scripts/select.sh; a
-# row per candidate and seed, so the first chosen row)
+# row per candidate and seed, so the first chosen row). Fields may be quoted ("S=8,F=4").
 chosen_recipe() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next } $col["chosen"] == 1 { print $col["options"]; exit }' "$1"
+  awk '
+    function fields(line, f,   n, i, c, q, cur) {
+      n = 0; q = 0; cur = ""
+      for (i = 1; i <= length(line); i++) {
+        c = substr(line, i, 1)
+        if (q && c == "\"" && substr(line, i + 1, 1) == "\"") { cur = cur c; i++ }
+        else if (c == "\"") q = !q
+        else if (c == "," && !q) { f[++n] = cur; cur = "" }
+        else cur = cur c
+      }
+      f[++n] = cur
+      return n
+    }
+    { n = fields($0, f) }
+    NR == 1 { for (i = 1; i <= n; i++) col[f[i]] = i; next }
+    f[col["chosen"]] == 1 { print f[col["options"]]; exit }' "$1"
 }
 
 while read -r model task opts; do

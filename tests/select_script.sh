@@ -15,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 export ECG_DATA_DIR=datasets/sample ECG_CACHE_DIR=$tmp/cache CAND=$tmp/selection DEST=$tmp/weights
 export SEEDS=2 SEEDS_OUT=$tmp/seeds
 export CANDIDATES="lstm mitdb-aami one --epochs 1 --threads 1
-lstm mitdb-aami two --epochs 2 --threads 1 --class-weights none"
+lstm mitdb-aami two --epochs 2 --threads 1 --class-weights inverse --class-weight-cap S=2,V=2"
 fail=0
 check() { if eval "$2"; then echo "  ok      $1"; else echo "  not ok  $1"; fail=1; fi; }
 val_f1() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["metrics"]["val"]["macro_f1"])' "$1"; }
@@ -32,6 +32,15 @@ check "its seed 2 is promoted beside it" 'cmp -s "$seed2/weights.safetensors" "$
 check "the selection log (a row per candidate and seed) is beside it" '[ "$(wc -l < "$run/selection.csv")" -eq 5 ]'
 check "both seeds' test splits were scored once and re-check" '"$bin" eval "$run" >/dev/null && "$bin" eval "$seed2" >/dev/null'
 check "a second --record is refused" '! "$bin" eval "$run" --record >/dev/null 2>&1'
+# make train keeps the chosen recipe: its table must name the options the log chose (quoted in the
+# CSV where they hold a comma), seed for seed
+recipe() { case $1 in one) echo "--epochs 1" ;; *) echo "--epochs 2 --class-weights inverse --class-weight-cap S=2,V=2" ;; esac; }
+other=$([ "$want" = one ] && echo two || echo one)
+echo "lstm mitdb-aami $(recipe "$want")" >"$tmp/runs.chosen"
+echo "lstm mitdb-aami $(recipe "$other")" >"$tmp/runs.other"
+check "make train accepts the chosen recipe" 'LIST=1 RUNS_FILE=$tmp/runs.chosen OUT=$DEST scripts/train.sh "$bin" >/dev/null'
+said=$(LIST=1 RUNS_FILE=$tmp/runs.other OUT=$DEST scripts/train.sh "$bin" 2>&1); rc=$?
+check "make train refuses another recipe" '[ $rc -ne 0 ] && grep -q "not the one its selection log chose" <<<"$said"'
 scripts/select.sh "$bin" >"$tmp/second.log" 2>&1
 check "a second call trains nothing and keeps the promoted run" 'grep -q "one: trained" "$tmp/second.log" && grep -q "chosen and scored already" "$tmp/second.log"'
 echo "RESULT $((fail == 0)) passed, $fail failed, 0 skipped"
