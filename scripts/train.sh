@@ -61,7 +61,7 @@ efficientecg-fusion      mitdb-aami --epochs 12 --patience 4 --class-weights inv
 efficientecg-fusion-none mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-agesex mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-rr   mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
-efficientecg-fusion-rr   mitdb-aami-template --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
+efficientecg-fusion-rr   mitdb-aami-template --epochs 12 --patience 4 --lr 3e-4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-pwave mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 lstm                     mitdb-aami --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 bilstm                   mitdb-aami --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
