@@ -35,9 +35,10 @@ LIST=${LIST:-}
 # MODEL TASK OPTIONS: one run per line. A run with a selection log (models/weights/RUN/selection.csv,
 # `make select`) was chosen blind on validation data and must keep the recipe chosen there (checked
 # below): efficientecg-fusion-rr (inverse class weights capped at 64x N's, the best of three on
-# DS1's validation records), fusion-rr on mitdb-aami-template (the same recipe on the beat and the
-# beat minus its record's median beat), crnn and efficientecg-s on cinc2017. The other recipes
-# predate that protocol.
+# DS1's validation records), fusion-rr on mitdb-aami-template (on the beat and the beat minus its
+# record's median beat; chosen over three seeds), crnn and efficientecg-s on cinc2017. The other
+# recipes predate that protocol. efficientecg-s on mitdb-aami-template is the template input's
+# signal-only row: efficientecg-s's mitdb-aami recipe unchanged, so only the input differs.
 # mitdb-aami is inter-patient (train/val from DS1, test = DS2); N is 89% of its beats, so an
 # unweighted loss is the default there. The fusion ablation (efficientecg-fusion, -none, -agesex,
 # -rr, -pwave, -ae) shares fusion-rr's blind recipe, so its rows differ by their inputs alone;
@@ -62,6 +63,7 @@ efficientecg-fusion-none mitdb-aami --epochs 12 --patience 4 --class-weights inv
 efficientecg-fusion-agesex mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-rr   mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-rr   mitdb-aami-template --epochs 12 --patience 4 --lr 3e-4 --class-weights inverse --class-weight-cap 64
+efficientecg-s           mitdb-aami-template --epochs 6 --patience 3 --class-weights none
 efficientecg-fusion-pwave mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 lstm                     mitdb-aami --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 bilstm                   mitdb-aami --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
