@@ -115,6 +115,24 @@ static int load_seed(seed_run *c, const char *dir, const ecg_task **task, char *
     return 0;
 }
 
+/* 0 when seed s is seed 1's recipe (model and config, but where the data sat); else -1 with err. */
+static int other_recipe(const seed_run *first, const seed_run *s, char *err, size_t errlen) {
+    const char *m1 = ecg_json_str(first->man, "model", ""), *m = ecg_json_str(s->man, "model", "");
+    if (strcmp(m1, m)) {
+        snprintf(err, errlen, "%s is a %s run, seed 1 in %s a %s run", s->dir, m, first->dir, m1);
+        return -1;
+    }
+    char va[200], vb[200];
+    const char *key = ecg_config_diff(cJSON_GetObjectItemCaseSensitive(first->man, "config"),
+                                      cJSON_GetObjectItemCaseSensitive(s->man, "config"), ecg_same_recipe_setting, va,
+                                      vb, sizeof va);
+    if (key) {
+        snprintf(err, errlen, "%s is not seed 1's recipe (%s %s against %s in %s)", s->dir, key, vb, va, first->dir);
+        return -1;
+    }
+    return 0;
+}
+
 /* Seed 1 from dir, then dir/seed2, dir/seed3 ... while they hold a manifest: each must be the seed
  * its folder names and seed 1's recipe. */
 static int load(candidate *c, const char *dir, const ecg_task **task, char *err, size_t errlen) {
@@ -131,19 +149,7 @@ static int load(candidate *c, const char *dir, const ecg_task **task, char *err,
                      "seed K in its seedK/)", path, ecg_json_num(c->s[k].man, "seed"), k + 1);
             return -1;
         }
-        const char *m1 = ecg_json_str(c->s[0].man, "model", ""), *mk = ecg_json_str(c->s[k].man, "model", "");
-        if (strcmp(m1, mk)) {
-            snprintf(err, errlen, "%s is a %s run, seed 1 in %s a %s run", sub, mk, dir, m1);
-            return -1;
-        }
-        char va[200], vb[200];
-        const char *key = ecg_config_diff(cJSON_GetObjectItemCaseSensitive(c->s[0].man, "config"),
-                                          cJSON_GetObjectItemCaseSensitive(c->s[k].man, "config"),
-                                          ecg_same_recipe_setting, va, vb, sizeof va);
-        if (key) {
-            snprintf(err, errlen, "%s is not seed 1's recipe (%s %s against %s in %s)", sub, key, vb, va, dir);
-            return -1;
-        }
+        if (k && other_recipe(&c->s[0], &c->s[k], err, errlen)) return -1;
         c->mean += c->s[k].score;
     }
     c->mean /= c->n_seeds;
@@ -161,14 +167,14 @@ static int write_log(const char *out, const candidate *c, int n, int best, const
         if (w.f) ecg_csv_close(&w);
         return -1;
     }
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        const char *name = strrchr(c[i].s[0].dir, '/');
+        name = name && name[1] ? name + 1 : c[i].s[0].dir;
         for (int k = 0; k < c[i].n_seeds; k++) {
             const seed_run *s = &c[i].s[k];
             char recipe[1024], on[512];
             recipe_of(s->man, recipe, sizeof recipe);
             chosen_on(s->man, on, sizeof on);
-            const char *name = strrchr(c[i].s[0].dir, '/');
-            name = name && name[1] ? name + 1 : c[i].s[0].dir;
             ecg_csv_str(&w, name);
             ecg_csv_str(&w, ecg_json_str(s->man, "model", ""));
             ecg_csv_str(&w, recipe);
@@ -185,6 +191,7 @@ static int write_log(const char *out, const candidate *c, int n, int best, const
             ecg_csv_str(&w, on);
             ecg_csv_end_row(&w);
         }
+    }
     return ecg_csv_close_err(&w, err, errlen);
 }
 

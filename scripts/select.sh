@@ -142,9 +142,8 @@ for name in "${runs[@]}"; do
   promote "$winner" "$dest" "$CAND/$name/selection.csv"
   for sd in "$winner"/seed*/; do
     [ -f "$sd/manifest.json" ] || continue
-    seed=$(basename "$sd")
     mkdir -p "$SEEDS_OUT/$name"
-    promote "${sd%/}" "$SEEDS_OUT/$name/$seed"
+    promote "${sd%/}" "$SEEDS_OUT/$name/$(basename "$sd")"
   done
   echo "select: $name: $winner -> $dest (test split scored once per seed)"
 done

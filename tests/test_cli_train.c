@@ -9,6 +9,7 @@
 #include "../cli/cli.h"
 #include "harness.h"
 #include "../report/csv.h"
+#include "../runs/files.h"
 
 static void test_train_then_eval(void) {
     if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
@@ -228,12 +229,10 @@ static int train_candidate(const char *out, const char *seed, const char *class_
 static void set_val_f1(const char *dir, double f1) {
     char path[160];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
+    char err[256];
     cJSON *m = read_manifest(dir);
     cJSON_SetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "metrics"), "val"), "macro_f1"), f1);
-    char *text = cJSON_Print(m);
-    FILE *f = fopen(path, "w");
-    CHECK(f && text && fputs(text, f) >= 0 && fclose(f) == 0, "rewriting %s", path);
-    free(text);
+    CHECK(m && ecg_write_json(path, m, err, sizeof err) == 0, "rewriting %s: %s", path, err);
     cJSON_Delete(m);
 }
 
