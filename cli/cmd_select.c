@@ -25,6 +25,7 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench select --out FILE CANDIDATE_DIR...\n"
+               "       ecgbench select --chosen FILE   print the options of the candidate a selection log chose\n"
                "  each CANDIDATE_DIR is a run trained with `ecgbench train ... --no-test --seed 1` on the same task,\n"
                "  with seeds 2..K of its recipe (if any) in CANDIDATE_DIR/seed2 .. seedK; every candidate must\n"
                "  have the same seeds. The best mean validation score over the seeds wins (the task's score, else\n"
@@ -215,15 +216,49 @@ static int record_choice(candidate *w, int n_candidates, const char *score_name,
     return 0;
 }
 
+/* Prints the options of the chosen candidate in a selection log written above (its rows, one per
+ * seed, all carry the same options): what `make train` must keep training that run with. */
+static int print_chosen(const char *log) {
+    ecg_csv_table t;
+    char err[600];
+    if (ecg_csv_read(log, &t, err, sizeof err)) {
+        fprintf(stderr, "ecgbench select: %s\n", err);
+        return 1;
+    }
+    int opt = ecg_csv_col(&t, "options"), chosen = ecg_csv_col(&t, "chosen"), rc = 1;
+    const char *recipe = NULL;
+    for (int r = 1; opt >= 0 && chosen >= 0 && r < t.n_rows; r++) {
+        if (strcmp(t.rows[r][chosen], "1")) continue;
+        if (recipe && strcmp(recipe, t.rows[r][opt])) {
+            fprintf(stderr, "ecgbench select: %s: rows chosen with different options ('%s', line %d: '%s')\n", log,
+                    recipe, t.lines[r], t.rows[r][opt]);
+            goto done;
+        }
+        recipe = t.rows[r][opt];
+    }
+    if (!recipe) fprintf(stderr, "ecgbench select: %s: no 'options' and 'chosen' columns with a chosen row\n", log);
+    else printf("%s\n", recipe), rc = 0;
+done:
+    ecg_csv_table_free(&t);
+    return rc;
+}
+
 int ecg_cmd_select(int argc, char **argv) {
-    static const struct option lo[] = {{"out", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *out = NULL;
+    static const struct option lo[] = {
+        {"out", 1, 0, 'o'}, {"chosen", 1, 0, 'c'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *out = NULL, *chosen_log = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         if (c == 'o') out = optarg;
+        else if (c == 'c') chosen_log = optarg;
         else if (c == 'h') return usage(stdout), 0;
         else return 2;
+    }
+    if (chosen_log) {
+        if (!out && optind == argc) return print_chosen(chosen_log);
+        fprintf(stderr, "ecgbench select: --chosen LOG takes nothing else\n");
+        return 2;
     }
     int n = argc - optind;
     if (!out || n < 1 || n > MAX_CANDIDATES) {

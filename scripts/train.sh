@@ -141,34 +141,13 @@ train_one() {
   n=$((n + 1))
 }
 
-# chosen_recipe LOG: the options of the chosen candidate in a selection log (scripts/select.sh; a
-# row per candidate and seed, so the first chosen row). Fields may be quoted ("S=8,F=4").
-chosen_recipe() {
-  awk '
-    function fields(line, f,   n, i, c, q, cur) {
-      n = 0; q = 0; cur = ""
-      for (i = 1; i <= length(line); i++) {
-        c = substr(line, i, 1)
-        if (q && c == "\"" && substr(line, i + 1, 1) == "\"") { cur = cur c; i++ }
-        else if (c == "\"") q = !q
-        else if (c == "," && !q) { f[++n] = cur; cur = "" }
-        else cur = cur c
-      }
-      f[++n] = cur
-      return n
-    }
-    { n = fields($0, f) }
-    NR == 1 { for (i = 1; i <= n; i++) col[f[i]] = i; next }
-    f[col["chosen"]] == 1 { print f[col["options"]]; exit }' "$1"
-}
-
 while read -r model task opts; do
   [ -n "$model" ] || continue
   name="$model-$task"
   [[ -z "$ONLY" || "$name" =~ $ONLY ]] || continue
   # A run chosen blind (make select) must be retrained with the recipe its selection log chose.
   if [ -f "$OUT/$name/selection.csv" ]; then
-    chosen=$(chosen_recipe "$OUT/$name/selection.csv")
+    chosen=$("$ECGBENCH" select --chosen "$OUT/$name/selection.csv")
     if [ "$(echo $chosen)" != "$(echo $opts)" ]; then
       echo "train: $name: the recipe here ($opts) is not the one its selection log chose ($chosen);" \
            "update scripts/train.sh" >&2

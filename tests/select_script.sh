@@ -41,6 +41,11 @@ echo "lstm mitdb-aami $(recipe "$other")" >"$tmp/runs.other"
 check "make train accepts the chosen recipe" 'LIST=1 RUNS_FILE=$tmp/runs.chosen OUT=$DEST scripts/train.sh "$bin" >/dev/null'
 said=$(LIST=1 RUNS_FILE=$tmp/runs.other OUT=$DEST scripts/train.sh "$bin" 2>&1); rc=$?
 check "make train refuses another recipe" '[ $rc -ne 0 ] && grep -q "not the one its selection log chose" <<<"$said"'
+check "select --chosen prints the chosen options" '[ "$("$bin" select --chosen "$run/selection.csv")" = "$(recipe "$want")" ]'
+printf 'candidate,options,chosen\na,--epochs 1,1\nb,--epochs 2,1\n' >"$tmp/two-chosen.csv"
+printf 'candidate,options,chosen\na,--epochs 1,0\n' >"$tmp/none-chosen.csv"
+check "select --chosen refuses a log that chose two recipes, or none" \
+  '! "$bin" select --chosen "$tmp/two-chosen.csv" 2>/dev/null && ! "$bin" select --chosen "$tmp/none-chosen.csv" 2>/dev/null'
 scripts/select.sh "$bin" >"$tmp/second.log" 2>&1
 check "a second call trains nothing and keeps the promoted run" 'grep -q "one: trained" "$tmp/second.log" && grep -q "chosen and scored already" "$tmp/second.log"'
 echo "RESULT $((fail == 0)) passed, $fail failed, 0 skipped"
