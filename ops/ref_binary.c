@@ -38,12 +38,15 @@ static int64_t binary_flops(const ecg_node *n, const ecg_shape *in, const ecg_sh
     return ecg_shape_numel(out);
 }
 
-/* Walks the output of one sample in order, tracking the matching offsets into a and b
- * (stride 0 on a broadcast axis). */
+/* Walks the output of one sample row by row (a row: the innermost axis), tracking the offsets of
+ * each row's start in a and b (stride 0 on a broadcast axis). Within a row each input steps by 0 or
+ * 1, so the row loops below are plain (vectorisable) loops; they keep the element order of a flat
+ * walk, so sums over a broadcast axis add up in the same order. */
 typedef struct {
     int rank;
     int64_t dim[ECG_MAX_RANK], stride_a[ECG_MAX_RANK], stride_b[ECG_MAX_RANK], idx[ECG_MAX_RANK];
     int64_t off_a, off_b;
+    int64_t row, step_a, step_b; /* the innermost axis: its length and each input's step along it */
 } bcast_iter;
 
 /* Strides of input s seen through the output's axes. */
@@ -58,14 +61,18 @@ static void input_strides(const ecg_shape *s, const ecg_shape *out, int64_t *str
 }
 
 static bcast_iter iter_start(const ecg_kctx *k) {
-    bcast_iter it = {.rank = k->out_shape.rank};
+    bcast_iter it = {.rank = k->out_shape.rank, .row = 1};
     for (int i = 0; i < it.rank; i++) it.dim[i] = k->out_shape.d[i];
     input_strides(&k->in_shape[0], &k->out_shape, it.stride_a);
     input_strides(&k->in_shape[1], &k->out_shape, it.stride_b);
+    if (it.rank > 0) {
+        it.rank--; /* the outer axes are walked below, the innermost by the row loops */
+        it.row = it.dim[it.rank], it.step_a = it.stride_a[it.rank], it.step_b = it.stride_b[it.rank];
+    }
     return it;
 }
 
-static void iter_next(bcast_iter *it) {
+static void iter_next_row(bcast_iter *it) {
     for (int i = it->rank - 1; i >= 0; i--) {
         it->off_a += it->stride_a[i];
         it->off_b += it->stride_b[i];
@@ -78,6 +85,20 @@ static void iter_next(bcast_iter *it) {
 
 static int is_mul(const ecg_kctx *k) { return k->node->kind == ECG_OP_MUL; }
 
+/* Each case is its own loop, so the compiler vectorises it (a step known to be 0 or 1). */
+static void row_forward(float *y, const float *a, int64_t sa, const float *b, int64_t sb, int64_t n, int mul) {
+    if (sa && sb) {
+        if (mul) for (int64_t j = 0; j < n; j++) y[j] = a[j] * b[j];
+        else for (int64_t j = 0; j < n; j++) y[j] = a[j] + b[j];
+    } else if (sa || sb) {
+        const float *v = sa ? a : b, c = sa ? b[0] : a[0];
+        if (mul) for (int64_t j = 0; j < n; j++) y[j] = v[j] * c; /* IEEE + and * commute exactly */
+        else for (int64_t j = 0; j < n; j++) y[j] = v[j] + c;
+    } else {
+        for (int64_t j = 0; j < n; j++) y[j] = mul ? a[0] * b[0] : a[0] + b[0];
+    }
+}
+
 static void binary_forward(const ecg_kctx *k) {
     size_t na = (size_t)ecg_shape_numel(&k->in_shape[0]), nb = (size_t)ecg_shape_numel(&k->in_shape[1]);
     size_t nout = (size_t)ecg_shape_numel(&k->out_shape);
@@ -86,9 +107,25 @@ static void binary_forward(const ecg_kctx *k) {
         const float *a = k->in[0] + s * na, *b = k->in[1] + s * nb;
         float *y = k->out + s * nout;
         bcast_iter it = iter_start(k);
-        for (size_t i = 0; i < nout; i++, iter_next(&it))
-            y[i] = mul ? a[it.off_a] * b[it.off_b] : a[it.off_a] + b[it.off_b];
+        for (size_t i = 0; i < nout; i += (size_t)it.row, iter_next_row(&it))
+            row_forward(y + i, a + it.off_a, it.step_a, b + it.off_b, it.step_b, it.row, mul);
     }
+}
+
+/* One input's gradient over a row: g[j*sg] += dy[j] * (mul ? other[j*so] : 1). On a broadcast step
+ * (sg 0) the row's terms are summed in a register in the same order. */
+static void row_grad(float *g, int64_t sg, const float *dy, const float *other, int64_t so, int64_t n, int mul) {
+    if (sg) {
+        if (!mul) for (int64_t j = 0; j < n; j++) g[j] += dy[j];
+        else if (so) for (int64_t j = 0; j < n; j++) g[j] += dy[j] * other[j];
+        else for (int64_t j = 0; j < n; j++) g[j] += dy[j] * other[0];
+        return;
+    }
+    float acc = g[0];
+    if (!mul) for (int64_t j = 0; j < n; j++) acc += dy[j];
+    else if (so) for (int64_t j = 0; j < n; j++) acc += dy[j] * other[j];
+    else for (int64_t j = 0; j < n; j++) acc += dy[j] * other[0];
+    g[0] = acc;
 }
 
 /* d(a+b) = dy to both; d(a*b) = dy*b to a, dy*a to b; summed over each input's broadcast axes. */
@@ -100,9 +137,17 @@ static void binary_backward(const ecg_kctx *k) {
         const float *a = k->in[0] + s * na, *b = k->in[1] + s * nb, *dy = k->d_out + s * nout;
         float *da = k->d_in[0] ? k->d_in[0] + s * na : NULL, *db = k->d_in[1] ? k->d_in[1] + s * nb : NULL;
         bcast_iter it = iter_start(k);
-        for (size_t i = 0; i < nout; i++, iter_next(&it)) {
-            if (da) da[it.off_a] += mul ? dy[i] * b[it.off_b] : dy[i];
-            if (db) db[it.off_b] += mul ? dy[i] * a[it.off_a] : dy[i];
+        for (size_t i = 0; i < nout; i += (size_t)it.row, iter_next_row(&it)) {
+            /* x * x or x + x: both gradients are one buffer, so each element takes a's term, then b's */
+            if (da && da == db) {
+                for (int64_t j = 0; j < it.row; j++) {
+                    da[it.off_a + j * it.step_a] += mul ? dy[i + j] * b[it.off_b + j * it.step_b] : dy[i + j];
+                    db[it.off_b + j * it.step_b] += mul ? dy[i + j] * a[it.off_a + j * it.step_a] : dy[i + j];
+                }
+                continue;
+            }
+            if (da) row_grad(da + it.off_a, it.step_a, dy + i, b + it.off_b, it.step_b, it.row, mul);
+            if (db) row_grad(db + it.off_b, it.step_b, dy + i, a + it.off_a, it.step_a, it.row, mul);
         }
     }
 }
