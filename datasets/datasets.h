@@ -219,12 +219,20 @@ extern const char *const ecg_rr_feature_names[ECG_RR_N_FEATURES];
 /* mitdb-aami's per-beat features: the RR features above, then age, age_unknown, sex_male, sex_unknown,
  * then the P wave before the beat on MLII (datasets/fiducials.h): p_present (0/1), p_amp_mv (signed),
  * p_width_s (half-amplitude width), p_pr_s (P onset to QRS onset); without a P wave the last three
- * are 0, flagged by p_present 0, never estimated. */
-#define ECG_MITDB_N_FEATURES (ECG_RR_N_FEATURES + 8)
+ * are 0, flagged by p_present 0, never estimated; then rr_irregularity (ecg_rr_irregularity). */
+#define ECG_MITDB_N_FEATURES (ECG_RR_N_FEATURES + 9)
 extern const char *const ecg_mitdb_feature_names[ECG_MITDB_N_FEATURES];
 /* t: n >= 2 strictly increasing times; out: n * ECG_RR_N_FEATURES (beat-major). A time that is
  * not finite or not after its predecessor is an error naming `what` and the beat index. */
 int ecg_rr_features(const double *t, int n, const char *what, float *out, char *err, size_t errlen);
+/* How irregular the rhythm around each beat is, leaving out the beat's own two intervals, so that a
+ * premature beat in a steady rhythm does not raise it while atrial fibrillation (every interval
+ * off) does: the median absolute difference between successive RR intervals among the
+ * ECG_RR_IRREG_SIDE intervals before beat i's pre interval and the ECG_RR_IRREG_SIDE after its post
+ * interval (clipped to the record: up to 2 x (SIDE - 1) differences), over the beat's local RR; 0
+ * when the record leaves no such pair. t and rr as ecg_rr_features took and gave them; out: n. */
+#define ECG_RR_IRREG_SIDE 6
+void ecg_rr_irregularity(const double *t, int n, const float *rr, float *out);
 
 /* ---------------------------------------------------------------- tasks (task_*.c) */
 /* A task yields examples x [length, channels] (time-major, as the ops backend takes them),

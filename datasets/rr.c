@@ -45,3 +45,31 @@ int ecg_rr_features(const double *t, int n, const char *what, float *out, char *
     }
     return 0;
 }
+
+static void sort_small(double *v, int n) {
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double x = v[j];
+            v[j] = v[j - 1], v[j - 1] = x;
+        }
+}
+
+void ecg_rr_irregularity(const double *t, int n, const float *rr, float *out) {
+    enum { SIDE = ECG_RR_IRREG_SIDE };
+    for (int i = 0; i < n; i++) {
+        double d[2 * SIDE];
+        int m = 0;
+        /* intervals k (beat k -> k+1) before the pre interval (i-1) and after the post interval (i) */
+        const int sides[2][2] = {{i - 1 - SIDE, i - 2}, {i + 1, i + SIDE}};
+        for (int s = 0; s < 2; s++) {
+            int lo = sides[s][0] < 0 ? 0 : sides[s][0], hi = sides[s][1] > n - 2 ? n - 2 : sides[s][1];
+            for (int k = lo; k < hi; k++) d[m++] = fabs((t[k + 2] - t[k + 1]) - (t[k + 1] - t[k]));
+        }
+        double median = 0;
+        if (m > 0) {
+            sort_small(d, m);
+            median = m % 2 ? d[m / 2] : 0.5 * (d[m / 2 - 1] + d[m / 2]);
+        }
+        out[i] = (float)(median / rr[(size_t)i * ECG_RR_N_FEATURES + ECG_RR_LOCAL]);
+    }
+}

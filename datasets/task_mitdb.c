@@ -42,12 +42,13 @@ _Static_assert(WIN_LEN == ECG_MITDB_WINDOW, "datasets.h advertises the window le
 #define INTRA_VAL_FRACTION 0.1 /* of intra-train, for mitdb-aami-intra's val */
 #define INTRA_VAL_SALT 0x696e76616cULL /* "inval" */
 
-enum { F_AGE = ECG_RR_N_FEATURES, F_AGE_UNKNOWN, F_SEX, F_SEX_UNKNOWN, F_P_PRESENT, F_P_AMP, F_P_WIDTH, F_P_PR, N_FEATURES };
+enum { F_AGE = ECG_RR_N_FEATURES, F_AGE_UNKNOWN, F_SEX, F_SEX_UNKNOWN, F_P_PRESENT, F_P_AMP, F_P_WIDTH, F_P_PR, F_RR_IRREG, N_FEATURES };
 _Static_assert(N_FEATURES == ECG_MITDB_N_FEATURES, "feature count");
 
 const char *const ecg_mitdb_feature_names[ECG_MITDB_N_FEATURES] = {
     "rr_pre_s", "rr_post_s", "rr_local_s", "rr_pre_norm", "rr_post_norm", "rr_local_norm", "rr_pre_local",
     "rr_post_local", "age", "age_unknown", "sex_male", "sex_unknown", "p_present", "p_amp_mv", "p_width_s", "p_pr_s",
+    "rr_irregularity",
 };
 static const char *const split_names[] = {"ds1", "ds2", "train", "val", "test", "intra-train", "intra-test"};
 #define N_SPLITS (int)(sizeof split_names / sizeof split_names[0])
@@ -295,7 +296,7 @@ static int load_record(const char *dir, int record, const lead_set *ls, beats *b
     long n_invalid = 0;
     ecg_wfdb_ann *ann = NULL;
     int n_ann = 0, rc = -1, idx[MAX_LEADS];
-    float *sig[MAX_LEADS] = {NULL}, *rr = NULL;
+    float *sig[MAX_LEADS] = {NULL}, *rr = NULL, *irr = NULL;
     double *t = NULL;
     int *cls = NULL;
     long *at = NULL;
@@ -322,13 +323,15 @@ static int load_record(const char *dir, int record, const lead_set *ls, beats *b
     if (n < 0) goto out;
     for (int i = 0; i < n; i++) t[i] = (double)at[i] / h.fs;
     rr = malloc((size_t)(n ? n : 1) * ECG_RR_N_FEATURES * sizeof *rr);
+    irr = malloc((size_t)(n ? n : 1) * sizeof *irr);
     fid = malloc((size_t)(n ? n : 1) * sizeof *fid);
-    if (!rr || !fid) {
+    if (!rr || !irr || !fid) {
         snprintf(err, errlen, "%s: out of memory", what);
         goto out;
     }
     /* RR from the task's beats (the AAMI-classed annotations): in MIT-BIH those are every QRS. */
     if (ecg_rr_features(t, n, path, rr, err, errlen)) goto out;
+    ecg_rr_irregularity(t, n, rr, irr);
     /* P waves on channel 0 (MLII in every mitdb task), before the task's beats */
     if (ecg_delineate(sig[0], h.n_samples, h.fs, at, n, ECG_FIDUCIAL_P_FLOOR_MV, fid, err, errlen)) goto out;
     if (beats_reserve(b, n, err, errlen)) goto out;
@@ -350,6 +353,7 @@ static int load_record(const char *dir, int record, const lead_set *ls, beats *b
         f[F_P_AMP] = p.present ? (float)p.amp : 0.0f;
         f[F_P_WIDTH] = p.present ? (float)(p.width_ms / 1000.0) : 0.0f;
         f[F_P_PR] = p.present ? (float)(p.pr_ms / 1000.0) : 0.0f;
+        f[F_RR_IRREG] = irr[i];
         b->y[b->n + i] = cls[i];
         b->rec[b->n + i] = record;
     }
@@ -357,6 +361,7 @@ static int load_record(const char *dir, int record, const lead_set *ls, beats *b
     rc = 0;
 out:
     free(fid);
+    free(irr);
     free(rr);
     for (int k = 0; k < MAX_LEADS; k++) free(sig[k]);
     free(t);

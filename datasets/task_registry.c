@@ -13,11 +13,11 @@ static const char *const synth_splits[] = {"train", "test"};
 
 static const ecg_task tasks[] = {
     {"mitdb-aami",
-     "MIT-BIH Arrhythmia beats in the 5 AAMI classes (N, S, V, F, Q), paced records excluded, RR, age/sex "
-     "and P-wave features; inter-patient (de Chazal DS1/DS2) and intra-patient splits",
+     "MIT-BIH Arrhythmia beats in the 5 AAMI classes (N, S, V, F, Q), paced records excluded, RR, RR-irregularity, "
+     "age/sex and P-wave features; inter-patient (de Chazal DS1/DS2) and intra-patient splits",
      mitdb_splits, N_OF(mitdb_splits), ecg_task_mitdb_aami_load, "mitdb",
-     "v3: MLII, zero-phase Butterworth band-pass 0.5-40 Hz, windows 90 before / 162 after the annotated beat at "
-     "360 Hz, edge padding, AAMI map of de Chazal 2004, 8 RR, 4 age/sex and 4 P-wave features (fiducials.c on MLII), val = 4 DS1 records drawn "
+     "v4: MLII, zero-phase Butterworth band-pass 0.5-40 Hz, windows 90 before / 162 after the annotated beat at "
+     "360 Hz, edge padding, AAMI map of de Chazal 2004, 8 RR, 4 age/sex and 4 P-wave features (fiducials.c on MLII) and the RR irregularity, val = 4 DS1 records drawn "
      "to hold >= 10% of S and V and <= 50% of S, V and F",
      ECG_MITDB_WINDOW, 1, ECG_AAMI_N_CLASSES, ECG_MITDB_N_FEATURES, ecg_mitdb_feature_names, NULL, 0},
     /* The two-lead variants: the same beats, splits, validation records and features as mitdb-aami;
@@ -26,7 +26,7 @@ static const ecg_task tasks[] = {
      "mitdb-aami with two leads: x [252, 2] = MLII and the record's other lead (V1 in 38 of the 44 records; V2 "
      "in 103 and 117, V4 in 124, V5 in 100, 114 and 123), leads picked by header name; all 44 records kept",
      mitdb_splits, N_OF(mitdb_splits), ecg_task_mitdb_2lead_load, "mitdb",
-     "v2: as mitdb-aami v3 per lead (channel 0 MLII, channel 1 the record's other signal by header name, each "
+     "v2: as mitdb-aami v4 per lead (channel 0 MLII, channel 1 the record's other signal by header name, each "
      "band-passed on its own), same beats, splits and validation records",
      ECG_MITDB_WINDOW, 2, ECG_AAMI_N_CLASSES, ECG_MITDB_N_FEATURES, ecg_mitdb_feature_names, NULL, 0},
     {"mitdb-aami-2lead-v1",
@@ -39,14 +39,14 @@ static const ecg_task tasks[] = {
      "mitdb-aami with each beat set against its patient's usual beat: x [252, 2] = MLII and MLII minus the "
      "record's median MLII beat (per-sample median of all its beats' windows; beat positions only, never labels)",
      mitdb_splits, N_OF(mitdb_splits), ecg_task_mitdb_template_load, "mitdb",
-     "v1: as mitdb-aami v3, channel 1 = channel 0 minus the record's per-sample median of channel 0 over all its "
+     "v1: as mitdb-aami v4, channel 1 = channel 0 minus the record's per-sample median of channel 0 over all its "
      "AAMI beats; same beats, splits and validation records",
      ECG_MITDB_WINDOW, 2, ECG_AAMI_N_CLASSES, ECG_MITDB_N_FEATURES, ecg_mitdb_feature_names, NULL, 0},
     {"mitdb-aami-intra",
      "MIT-BIH AAMI beats as mitdb-aami, intra-patient: a seeded 80/20 split of all beats (every patient on both "
      "sides; optimistic, reported because many papers do), val = a seeded 10% of the 80",
      intra_splits, N_OF(intra_splits), ecg_task_mitdb_intra_load, "mitdb",
-     "v2: as mitdb-aami v3; intra-patient 80/20 beat split over DS1+DS2, val 10% of the train part",
+     "v2: as mitdb-aami v4; intra-patient 80/20 beat split over DS1+DS2, val 10% of the train part",
      ECG_MITDB_WINDOW, 1, ECG_AAMI_N_CLASSES, ECG_MITDB_N_FEATURES, ecg_mitdb_feature_names, NULL, 0},
     {"cinc2017",
      "PhysioNet/CinC 2017 single-lead AF challenge (Normal, AF, Other, Noisy), 30 s crops at 300 Hz, "

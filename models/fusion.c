@@ -7,6 +7,7 @@
  * get three learned vectors, an embedding of {female, male, unknown} written as a Linear);
  * fusion.rr_proj (Linear 5 -> 128 on the RR intervals relative to the patient's rhythm);
  * fusion.p_proj (Linear 4 -> 128 on the P wave before the beat: present, amplitude, width, PR);
+ * fusion.rhythm_proj (Linear 1 -> 128 on how irregular the rhythm around the beat is);
  * ae (lstm-ae's encoder: ae.encoder LSTM, ae.code Linear, models/lstm_ae.c; frozen, from a trained
  * lstm-ae run) and fusion.ae_proj (Linear 16 -> 128 on its code);
  * fusion.self_attn (MultiheadAttention 128, 4 heads, batch_first, over the queries = class token +
@@ -33,6 +34,10 @@ static const char *const sex_features[] = {"sex_male", "sex_unknown"};
 /* The P wave (datasets/fiducials.c): its absence is what tells many S beats (and AF) apart; a beat
  * without one has p_present 0 and zeros elsewhere, so the token sees "none" rather than a guess. */
 static const char *const p_features[] = {"p_present", "p_amp_mv", "p_width_s", "p_pr_s"};
+/* How irregular the rhythm around the beat is, the beat's own intervals left out
+ * (ecg_rr_irregularity): in atrial fibrillation every beat looks premature to the RR token, and
+ * this says when prematurity means nothing. */
+static const char *const rhythm_features[] = {"rr_irregularity"};
 #define N_RR ((int)(sizeof rr_features / sizeof rr_features[0]))
 #define N_P ((int)(sizeof p_features / sizeof p_features[0]))
 
@@ -65,13 +70,14 @@ int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_s
     int features = tokens & ~(unsigned)ECG_FUSION_AE ? ecg_input(g, "features", ecg_shape2(1, n_features)) : -1;
     int kv = ecg_linear(g, "fusion.ecg_proj", ecg_efficientecg_backbone(g, cfg, s, x), D_MODEL, 1);
 
-    int q[6], nq = 0;
+    int q[8], nq = 0;
     q[nq++] = ecg_tokens(g, "fusion.cls_token", 1, D_MODEL);
     if (tokens & ECG_FUSION_AGESEX) {
         q[nq++] = feature_token(g, features, cfg, age_features, 2, "fusion.age_proj");
         q[nq++] = feature_token(g, features, cfg, sex_features, 2, "fusion.sex_proj");
     }
     if (tokens & ECG_FUSION_RR) q[nq++] = feature_token(g, features, cfg, rr_features, N_RR, "fusion.rr_proj");
+    if (tokens & ECG_FUSION_RHYTHM) q[nq++] = feature_token(g, features, cfg, rhythm_features, 1, "fusion.rhythm_proj");
     if (tokens & ECG_FUSION_PWAVE) q[nq++] = feature_token(g, features, cfg, p_features, N_P, "fusion.p_proj");
     if (tokens & ECG_FUSION_AE) { /* the beat's shape as the autoencoder learned to summarise it */
         int code = ecg_lstm_ae_encoder(g, cfg, ECG_FUSION_AE_PREFIX, x);

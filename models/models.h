@@ -70,7 +70,7 @@ int ecg_efficientecg_backbone(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet
  * Graph inputs: "ecg", and "features" [1, n_features] when age/sex or RR are used (columns found
  * by name: rr_* (8), age, age_unknown, sex_male, sex_unknown, as mitdb-aami provides them). */
 /* The fusion model's feature tokens (query rows beside the class token), in this order. */
-enum { ECG_FUSION_AGESEX = 1u, ECG_FUSION_RR = 2u, ECG_FUSION_PWAVE = 4u, ECG_FUSION_AE = 8u };
+enum { ECG_FUSION_AGESEX = 1u, ECG_FUSION_RR = 2u, ECG_FUSION_PWAVE = 4u, ECG_FUSION_AE = 8u, ECG_FUSION_RHYTHM = 16u };
 /* Where the autoencoder token's encoder (lstm-ae's, frozen) sits among the fusion model's params. */
 #define ECG_FUSION_AE_PREFIX "ae."
 int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s, unsigned tokens);

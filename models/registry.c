@@ -25,6 +25,9 @@ static int build_fusion_agesex(ecg_graph *g, const ecg_model_cfg *c) {
     return ecg_efficientecg_fusion(g, c, S_SCALE, ECG_FUSION_AGESEX);
 }
 static int build_fusion_rr(ecg_graph *g, const ecg_model_cfg *c) { return ecg_efficientecg_fusion(g, c, S_SCALE, ECG_FUSION_RR); }
+static int build_fusion_rhythm(ecg_graph *g, const ecg_model_cfg *c) {
+    return ecg_efficientecg_fusion(g, c, S_SCALE, ECG_FUSION_RR | ECG_FUSION_RHYTHM);
+}
 static int build_fusion_pwave(ecg_graph *g, const ecg_model_cfg *c) {
     return ecg_efficientecg_fusion(g, c, S_SCALE, ECG_FUSION_PWAVE);
 }
@@ -47,6 +50,8 @@ static const ecg_model_def models[] = {
      build_fusion_none, CLS},
     {"efficientecg-fusion-agesex", "fusion ablation: + age and sex tokens", build_fusion_agesex, CLS},
     {"efficientecg-fusion-rr", "fusion ablation: + RR token", build_fusion_rr, CLS},
+    {"efficientecg-fusion-rhythm", "fusion ablation: + RR token and a token of the rhythm's irregularity around the beat",
+     build_fusion_rhythm, CLS},
     {"efficientecg-fusion-pwave", "fusion ablation: + P-wave token (presence, amplitude, width, PR)", build_fusion_pwave,
      CLS},
     {"efficientecg-fusion-ae", "fusion ablation: + a token of lstm-ae's 16-value code of the beat (its encoder frozen)",

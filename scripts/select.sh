@@ -90,6 +90,17 @@ SEEDS=${SEEDS:-1}
 # 5-epoch run was still improving at its last epoch (validation macro-F1 0.652 -> 0.658 -> 0.658,
 # training accuracy 0.72 -> 0.78). A runs a 12-epoch cosine to its end (patience = epochs; the epoch
 # is picked on validation), as efficientecg-s's chosen C does. One candidate: the run's recipe if chosen.
+# efficientecg-fusion-rhythm on mitdb-aami-template (listed 2026-12-05, before any run of the model;
+# not blind to fusion-rr's DS2 figures, S PPV 27.9% from 2,100-4,200 N beats called S per seed,
+# against issue 20's 40%; its evidence is on DS1 alone): on seed 2's validation records (106 115
+# 203 220) fusion-rr template B sends 674 N beats to S, 640 of them in record 203 (atrial
+# fibrillation and flutter: every beat looks premature to the RR token). A DS1 probe (an MLP on the
+# five relative RR features, 5-fold cross-validation grouped by record over DS1's 22 records)
+# found S Se 0.32 / PPV 0.17 without and 0.62 / 0.33 with one more feature, the rhythm's
+# irregularity around the beat with its own intervals left out (datasets/rr.c). The model is
+# fusion-rr plus a token on that feature; A is fusion-rr template's chosen recipe B unchanged, so
+# against it only the token differs. Which of the two is the best fusion configuration is decided
+# on the mean validation macro-F1 of seeds 1-3 (the same validation records for both).
 DEFAULT_CANDIDATES=$(cat <<'EOF'
 efficientecg-fusion-rr mitdb-aami A-sqrt-cap1.5   --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-rr mitdb-aami B-inverse-cap16 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 16
@@ -99,6 +110,7 @@ efficientecg-fusion-rr mitdb-aami E-inverse-cap64-F8 --epochs 12 --patience 4 --
 efficientecg-fusion-rr mitdb-aami-template A-inverse-cap64 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-rr mitdb-aami-template B-lr3e-4 --epochs 12 --patience 4 --lr 3e-4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-rr mitdb-aami-template C-sqrt --epochs 12 --patience 4 --class-weights sqrt
+efficientecg-fusion-rhythm mitdb-aami-template A-lr3e-4 --epochs 12 --patience 4 --lr 3e-4 --class-weights inverse --class-weight-cap 64
 crnn                   cinc2017   A-crop3000      --epochs 20 --patience 5 --class-weights sqrt --batch 32 --crop 3000
 efficientecg-s         cinc2017   A-e10           --epochs 10 --patience 4 --class-weights sqrt --batch 32
 efficientecg-s         cinc2017   B-e30           --epochs 30 --patience 5 --class-weights sqrt --batch 32

@@ -167,6 +167,34 @@ static void test_rr_errors(void) {
     CHECK(ecg_rr_features(bad, 3, "rec nan", o, err, sizeof err) == -1 && strstr(err, "beat 1"), "NaN: %s", err);
 }
 
+/* Irregularity: one premature beat in a steady rhythm leaves it at 0 for every beat (its own
+ * intervals are left out of its value, and a median over 10 differences ignores the 2 or 3 it
+ * spoils in its neighbours'); alternating 0.6 / 1.0 s intervals give 0.4 / 0.8 = 0.5; windows are
+ * clipped at the record's ends. */
+static void test_rr_irregularity(void) {
+    enum { N = 30 };
+    double t[N];
+    float rr[N * ECG_RR_N_FEATURES], irr[N];
+    char err[256];
+    for (int i = 0; i < N; i++) t[i] = 0.8 * i - (i == 15 ? 0.3 : 0);
+    CHECK(ecg_rr_features(t, N, "steady", rr, err, sizeof err) == 0, "%s", err);
+    ecg_rr_irregularity(t, N, rr, irr);
+    for (int i = 0; i < N; i++) CHECK(fabsf(irr[i]) < 1e-6f, "steady rhythm, one premature beat: beat %d %g", i, irr[i]);
+    for (int i = 1; i < N; i++) t[i] = t[i - 1] + (i % 2 ? 0.6 : 1.0);
+    CHECK(ecg_rr_features(t, N, "alternating", rr, err, sizeof err) == 0, "%s", err);
+    ecg_rr_irregularity(t, N, rr, irr);
+    for (int i = 8; i < N - 8; i++) CHECK(fabsf(irr[i] - 0.5f) < 1e-5f, "alternating: beat %d %g, want 0.5", i, irr[i]);
+    /* 4 beats, intervals 1, 1, 1.5: beat 0 sees one difference after its post interval, |1.5 - 1|,
+     * over its local RR 3.5 / 3; beat 3 one before its pre interval, |1 - 1|; two beats none */
+    const double four[4] = {0, 1, 2, 3.5}, two[2] = {0, 1};
+    CHECK(ecg_rr_features(four, 4, "four", rr, err, sizeof err) == 0, "%s", err);
+    ecg_rr_irregularity(four, 4, rr, irr);
+    CHECK(fabsf(irr[0] - 0.5f / (3.5f / 3)) < 1e-5f && irr[3] == 0, "four beats: %g %g", irr[0], irr[3]);
+    CHECK(ecg_rr_features(two, 2, "two", rr, err, sizeof err) == 0, "%s", err);
+    ecg_rr_irregularity(two, 2, rr, irr);
+    CHECK(irr[0] == 0 && irr[1] == 0, "two beats: %g %g", irr[0], irr[1]);
+}
+
 int main(void) {
     RUN(test_aami_symbols);
     RUN(test_aami_codes);
@@ -176,5 +204,6 @@ int main(void) {
     RUN(test_rr_short);
     RUN(test_rr_window);
     RUN(test_rr_errors);
+    RUN(test_rr_irregularity);
     return test_done();
 }

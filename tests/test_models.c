@@ -100,7 +100,7 @@ static void test_every_model_runs_on_both_executors(void) {
     }
 }
 
-/* efficientecg-fusion for 1 lead, 5 classes, mitdb-aami's 16 features, counted by hand:
+/* efficientecg-fusion for 1 lead, 5 classes, mitdb-aami's 17 features, counted by hand:
  *   efficientecg-s without its classifier: 660037 - (640*5 + 5)            = 656832
  *   fusion.ecg_proj 640*128+128 = 82048; cls_token 128; age_proj and sex_proj 2*128+128 = 384 each;
  *   rr_proj 5*128+128 = 768; self_attn and attn 4*128^2 + 4*128 = 66048 each; norm0, norm1, norm2 256 each;
@@ -108,7 +108,7 @@ static void test_every_model_runs_on_both_executors(void) {
  * Without features (ablation "none") the three projections go: 940613 - 384 - 384 - 768; the P-wave
  * ablation has the backbone's plus p_proj, 4*128+128 = 640; the autoencoder's, ae_proj 16*128+128 = 2176
  * and lstm-ae's encoder (LSTM(12, 64) 19968 + code Linear(64, 16) 1040 = 21008), and no features input;
- * "all" has every token. */
+ * "all" has every token but the rhythm token; fusion-rhythm is rr plus rhythm_proj, 1*128+128 = 256. */
 static void test_fusion_counts_and_feature_errors(void) {
     ecg_model_cfg c = ecg_model_cfg_default(252, 1, 5);
     c.n_features = ECG_MITDB_N_FEATURES;
@@ -121,9 +121,10 @@ static void test_fusion_counts_and_feature_errors(void) {
                 {"efficientecg-fusion-none", 940613 - 384 - 384 - 768, 1},
                 {"efficientecg-fusion-pwave", 940613 - 384 - 384 - 768 + 640, 2},
                 {"efficientecg-fusion-ae", 940613 - 384 - 384 - 768 + 2176 + 21008, 1},
-                {"efficientecg-fusion-all", 940613 + 640 + 2176 + 21008, 2}};
+                {"efficientecg-fusion-all", 940613 + 640 + 2176 + 21008, 2},
+                {"efficientecg-fusion-rhythm", 940613 - 384 - 384 - 768 + 768 + 256, 2}};
     char err[512];
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < (int)(sizeof want / sizeof *want); i++) {
         ecg_graph g;
         if (ecg_model_build(want[i].name, &c, &g, err, sizeof err)) {
             CHECK(0, "%s", err);
@@ -155,9 +156,10 @@ static void test_fusion_features_reach_the_output(void) {
         const char *model, *feature;
     } cases[] = {{"efficientecg-fusion-rr", "rr_pre_local"}, {"efficientecg-fusion-agesex", "age"},
                  {"efficientecg-fusion-agesex", "sex_male"}, {"efficientecg-fusion", "rr_post_norm"},
-                 {"efficientecg-fusion-pwave", "p_present"}, {"efficientecg-fusion-pwave", "p_pr_s"}};
+                 {"efficientecg-fusion-pwave", "p_present"}, {"efficientecg-fusion-pwave", "p_pr_s"},
+                 {"efficientecg-fusion-rhythm", "rr_irregularity"}};
     char err[512];
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < (int)(sizeof cases / sizeof *cases); k++) {
         ecg_graph g;
         if (ecg_model_build(cases[k].model, &c, &g, err, sizeof err)) {
             CHECK(0, "%s", err);

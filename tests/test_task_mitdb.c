@@ -104,8 +104,15 @@ static void test_ds1_ds2_counts(void) {
                   ecg_aami_class_names[k], c[k], pub[s][k]);
         CHECK(d.length == 252 && d.channels == 1 && d.n_classes == 5, "shape %d x %d, %d classes", d.length,
               d.channels, d.n_classes);
-        CHECK(d.n_features == 16 && d.feature_names && !strcmp(d.feature_names[8], "age") &&
-                  !strcmp(d.feature_names[12], "p_present"), "features");
+        CHECK(d.n_features == 17 && d.feature_names && !strcmp(d.feature_names[8], "age") &&
+                  !strcmp(d.feature_names[12], "p_present") && !strcmp(d.feature_names[16], "rr_irregularity"),
+              "features");
+        int bad_irr = 0;
+        for (int i = 0; i < d.n && d.n_features == 17; i++) {
+            float v = d.features[(size_t)i * 17 + 16];
+            bad_irr += !(v >= 0 && v < 10); /* a median RR difference over the local RR */
+        }
+        CHECK(bad_irr == 0, "%s: %d beats with an rr_irregularity outside [0, 10)", sets[s], bad_irr);
         check_p_features(&d, sets[s]);
         CHECK(strstr(d.data_version, "mitdb") && strstr(d.data_version, "22 records"), "version '%s'",
               d.data_version);

@@ -20,7 +20,7 @@ import torch_models as tm  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MITDB_FEATURES = ["rr_pre_s", "rr_post_s", "rr_local_s", "rr_pre_norm", "rr_post_norm", "rr_local_norm",
                   "rr_pre_local", "rr_post_local", "age", "age_unknown", "sex_male", "sex_unknown",
-                  "p_present", "p_amp_mv", "p_width_s", "p_pr_s"]
+                  "p_present", "p_amp_mv", "p_width_s", "p_pr_s", "rr_irregularity"]
 
 
 def short(module):

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 MODELS = [
     "efficientecg-b0", "efficientecg-s", "efficientecg-fusion", "efficientecg-fusion-b0",
-    "efficientecg-fusion-none", "efficientecg-fusion-agesex", "efficientecg-fusion-rr",
+    "efficientecg-fusion-none", "efficientecg-fusion-agesex", "efficientecg-fusion-rr", "efficientecg-fusion-rhythm",
     "efficientecg-fusion-pwave", "efficientecg-fusion-ae", "efficientecg-fusion-all", "resnet1d", "resnet1d-18", "lstm", "bilstm", "crnn",
     "bicrnn", "lstm-ae",
 ]
@@ -234,6 +234,8 @@ N_RR = len(RR_FEATURES)
 # The P wave before the beat (datasets/fiducials.c); zeros beside p_present 0 when there is none.
 P_FEATURES = ["p_present", "p_amp_mv", "p_width_s", "p_pr_s"]
 N_P = len(P_FEATURES)
+# How irregular the rhythm around the beat is (datasets/rr.c, ecg_rr_irregularity).
+RHYTHM_FEATURES = ["rr_irregularity"]
 
 
 class Fusion(nn.Module):
@@ -241,7 +243,7 @@ class Fusion(nn.Module):
     self-attention over the queries, residual + norm0; cross-attention, residual + norm1; mlp,
     residual + norm2."""
 
-    def __init__(self, head_channels, agesex, rr, pwave, ae):
+    def __init__(self, head_channels, agesex, rr, pwave, ae, rhythm=0):
         super().__init__()
         self.ecg_proj = nn.Linear(head_channels, D_MODEL)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, D_MODEL))
@@ -250,6 +252,8 @@ class Fusion(nn.Module):
             self.sex_proj = nn.Linear(2, D_MODEL)    # male, sex unknown: {female, male, unknown}
         if rr:
             self.rr_proj = nn.Linear(N_RR, D_MODEL)  # RR_FEATURES
+        if rhythm:
+            self.rhythm_proj = nn.Linear(1, D_MODEL)  # RHYTHM_FEATURES
         if pwave:
             self.p_proj = nn.Linear(N_P, D_MODEL)    # P_FEATURES
         if ae:
@@ -263,9 +267,9 @@ class Fusion(nn.Module):
 
 
 class EfficientECGFusion(EfficientECGBackbone):
-    def __init__(self, channels, classes, scale, feature_names, agesex, rr, pwave, ae, dropout=0.2):
+    def __init__(self, channels, classes, scale, feature_names, agesex, rr, pwave, ae, rhythm=0, dropout=0.2):
         super().__init__(channels, scale)
-        self.fusion = Fusion(self.head_channels, agesex, rr, pwave, ae)
+        self.fusion = Fusion(self.head_channels, agesex, rr, pwave, ae, rhythm)
         if ae:
             self.ae = LSTMEncoder(channels)     # ae.*: lstm-ae's encoder (frozen when ecgbench trains)
         self.dropout = nn.Dropout(dropout)
@@ -285,6 +289,8 @@ class EfficientECGFusion(EfficientECGBackbone):
                                     ("sex_proj", column(["sex_male", "sex_unknown"]), 2)]
         if rr:
             self.feature_tokens.append(("rr_proj", column(RR_FEATURES), N_RR))
+        if rhythm:
+            self.feature_tokens.append(("rhythm_proj", column(RHYTHM_FEATURES), 1))
         if pwave:
             self.feature_tokens.append(("p_proj", column(P_FEATURES), N_P))
 
@@ -490,11 +496,12 @@ def build(name, length, channels, classes, feature_names=()):
     ecgbench's ecg_model_cfg."""
     if length < 1 or channels < 1 or classes < 2:
         raise ValueError(f"{name}: input [{length}, {channels}] with {classes} classes is not a classification problem")
-    # scale, age/sex, RR, P-wave, autoencoder tokens (models/registry.c)
+    # scale, age/sex, RR, P-wave, autoencoder, rhythm tokens (models/registry.c)
     fusion = {"efficientecg-fusion": ("s", 1, 1, 0, 0), "efficientecg-fusion-b0": ("b0", 1, 1, 0, 0),
               "efficientecg-fusion-none": ("s", 0, 0, 0, 0), "efficientecg-fusion-agesex": ("s", 1, 0, 0, 0),
               "efficientecg-fusion-rr": ("s", 0, 1, 0, 0), "efficientecg-fusion-pwave": ("s", 0, 0, 1, 0),
-              "efficientecg-fusion-ae": ("s", 0, 0, 0, 1), "efficientecg-fusion-all": ("s", 1, 1, 1, 1)}
+              "efficientecg-fusion-ae": ("s", 0, 0, 0, 1), "efficientecg-fusion-all": ("s", 1, 1, 1, 1),
+              "efficientecg-fusion-rhythm": ("s", 0, 1, 0, 0, 1)}
     if name == "efficientecg-b0":
         m = EfficientECG(channels, classes, "b0")
     elif name == "efficientecg-s":
