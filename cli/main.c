@@ -19,7 +19,7 @@ static const command commands[] = {
     {"info", ecg_cmd_info, "MODEL: per-layer table (output shape, params, FLOPs), optional CSV"},
     {"train", ecg_cmd_train, "MODEL --task TASK: train, select on validation macro-F1, write weights + manifest"},
     {"eval", ecg_cmd_eval, "DIR (a manifest) or MODEL --weights W --task T: metrics on the XNNPACK path"},
-    {"select", ecg_cmd_select, "--out FILE DIR...: the blind choice between recipe candidates trained with --no-test"},
+    {"select", ecg_cmd_select, "--out FILE DIR...: the blind choice between recipe candidates trained with --no-test (--chosen FILE: its recipe)"},
     {"compress", ecg_cmd_compress, "DIR --out OUT --channels R | --prune S | --int8: compress a trained run; sizes, test metrics"},
     {"results", ecg_cmd_results, "[DIR]: test results of the trained runs (models/weights) as Markdown tables"},
     {"latency", ecg_cmd_latency, "time every run through XNNPACK (Google Benchmark): batch x threads -> latency_ecgbench.csv"},
