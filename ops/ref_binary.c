@@ -137,15 +137,8 @@ static void binary_backward(const ecg_kctx *k) {
         const float *a = k->in[0] + s * na, *b = k->in[1] + s * nb, *dy = k->d_out + s * nout;
         float *da = k->d_in[0] ? k->d_in[0] + s * na : NULL, *db = k->d_in[1] ? k->d_in[1] + s * nb : NULL;
         bcast_iter it = iter_start(k);
+        /* x * x or x + x (one gradient buffer, equal steps): each element still takes a's term, then b's */
         for (size_t i = 0; i < nout; i += (size_t)it.row, iter_next_row(&it)) {
-            /* x * x or x + x: both gradients are one buffer, so each element takes a's term, then b's */
-            if (da && da == db) {
-                for (int64_t j = 0; j < it.row; j++) {
-                    da[it.off_a + j * it.step_a] += mul ? dy[i + j] * b[it.off_b + j * it.step_b] : dy[i + j];
-                    db[it.off_b + j * it.step_b] += mul ? dy[i + j] * a[it.off_a + j * it.step_a] : dy[i + j];
-                }
-                continue;
-            }
             if (da) row_grad(da + it.off_a, it.step_a, dy + i, b + it.off_b, it.step_b, it.row, mul);
             if (db) row_grad(db + it.off_b, it.step_b, dy + i, a + it.off_a, it.step_a, it.row, mul);
         }
