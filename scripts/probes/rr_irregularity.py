@@ -8,8 +8,6 @@ DS2), class weights as the square root of the inverse frequency (by repeating ex
   ecgbench data export mitdb-aami --split ds1 --out /tmp/ds1.safetensors
   scripts/probes/rr_irregularity.py /tmp/ds1.safetensors
 """
-import json
-import struct
 import sys
 import warnings
 
@@ -19,15 +17,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
-
-def load(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header, data = json.loads(raw[8:8 + n]), raw[8 + n:]
-    dtypes = {"F32": np.float32, "I64": np.int64}
-    out = {k: np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype=dtypes[v["dtype"]]).reshape(v["shape"])
-           for k, v in header.items() if k != "__metadata__"}
-    return out, header["__metadata__"]["features"].split(",")
+from safetensors_np import read
 
 
 def records(f, names):
@@ -52,7 +42,8 @@ def cross_validate(x, y, groups):
 
 
 def main():
-    d, names = load(sys.argv[1])
+    d, meta = read(sys.argv[1])
+    names = meta["features"].split(",")
     f, y = d["features"].astype(np.float64), d["y"]
     groups = records(f, names)
     rr = ["rr_pre_norm", "rr_post_norm", "rr_local_norm", "rr_pre_local", "rr_post_local"]

@@ -8,24 +8,15 @@ capped at CAP, scored on the val split (never the test split). Usage:
   ecgbench data export mitdb-aami --split val --out /tmp/val.safetensors
   scripts/probes/rr_only.py /tmp/train.safetensors /tmp/val.safetensors 1.5 16 100
 """
-import json
-import struct
 import sys
 
 import numpy as np
 import torch
 
+from safetensors_np import read
+
 RR_COLUMNS = [3, 4, 5, 6, 7]  # datasets/task_mitdb.c feature order: the relative RR features
 CLASSES = "NSVFQ"
-
-
-def load(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header, data = json.loads(raw[8:8 + n]), raw[8 + n:]
-    dtypes = {"F32": np.float32, "I64": np.int64}
-    return {k: np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype=dtypes[v["dtype"]]).reshape(v["shape"])
-            for k, v in header.items() if k != "__metadata__"}
 
 
 def features(d):
@@ -34,7 +25,7 @@ def features(d):
 
 
 def main():
-    train, val = load(sys.argv[1]), load(sys.argv[2])
+    train, val = read(sys.argv[1])[0], read(sys.argv[2])[0]
     xt, yt, xv, yv = features(train), train["y"], features(val), val["y"]
     mu, sd = xt.mean(0), xt.std(0)
     xt, xv = torch.tensor((xt - mu) / sd, dtype=torch.float32), torch.tensor((xv - mu) / sd, dtype=torch.float32)

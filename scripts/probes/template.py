@@ -12,34 +12,20 @@ unweighted, random_state 0). Needs python3-numpy and python3-sklearn. Usage:
   ecgbench data export mitdb-aami-template --split ds1 --out /tmp/ds1.safetensors
   scripts/probes/template.py /tmp/ds1.safetensors mlp
 """
-import json
-import struct
 import sys
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
+from safetensors_np import read
+
 RR_COLUMNS = slice(3, 8)  # datasets/task_mitdb.c feature order: the relative RR features
 R_PEAK = 90               # the annotated beat's sample in the window
 
 
-def load(path):
-    blob = open(path, "rb").read()
-    n = struct.unpack("<Q", blob[:8])[0]
-    head = json.loads(blob[8:8 + n])
-    out = {}
-    for name, t in head.items():
-        if name == "__metadata__":
-            continue
-        start, end = t["data_offsets"]
-        dtype = {"F32": np.float32, "I64": np.int64}[t["dtype"]]
-        out[name] = np.frombuffer(blob[8 + n + start:8 + n + end], dtype=dtype).reshape(t["shape"])
-    return out
-
-
 def main():
-    d = load(sys.argv[1])
+    d = read(sys.argv[1])[0]
     mode = sys.argv[2] if len(sys.argv) > 2 else "mlp"
     x, y, f = d["x"], d["y"], d["features"]
     beat, diff = x[:, ::6, 0], x[:, ::6, 1]
