@@ -23,6 +23,8 @@ static void usage(FILE *f) {
             "                      default the cores / the ranks on the machine)\n"
             "  --seed N            default " ECG_DEFAULT_SEED_STR " (initialisation, shuffles, augmentation, dropout)\n"
             "  --no-augment        --class-weights none|inverse|sqrt (default sqrt: inverse frequency, square root)\n"
+            "  --warp X            augmentation also stretches each example in time by a factor in\n"
+            "                      [1-X, 1+X] about its centre (0 < X <= 0.5; default off)\n"
             "  --class-weight-cap X  no class weighs more than X times the most common one (default: no cap)\n"
             "  --class-weight-cap CLASS=X[,CLASS=X...]  the same cap for the classes named (e.g. F=8); both\n"
             "                      forms can be given, each at most once\n"
@@ -46,7 +48,7 @@ static int parse(int argc, char **argv, ecg_train_job *o, int *quiet) {
         {"batch", 1, 0, 'b'},      {"lr", 1, 0, 'l'},          {"weight-decay", 1, 0, 'w'},
         {"patience", 1, 0, 'p'},   {"threads", 1, 0, 'j'},     {"seed", 1, 0, 's'},    {"no-augment", 0, 0, 'A'},
         {"class-weights", 1, 0, 'C'}, {"class-weight-cap", 1, 0, 'K'}, {"resume", 0, 0, 'r'}, {"epoch-limit", 1, 0, 'L'}, {"quiet", 0, 0, 'q'},
-        {"crop", 1, 0, 'c'},       {"no-test", 0, 0, 'T'}, {"force", 0, 0, 'f'}, {"init-from", 1, 0, 'I'},
+        {"crop", 1, 0, 'c'},       {"warp", 1, 0, 'W'},        {"no-test", 0, 0, 'T'}, {"force", 0, 0, 'f'}, {"init-from", 1, 0, 'I'},
         {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     *quiet = 0;
@@ -70,6 +72,7 @@ static int parse(int argc, char **argv, ecg_train_job *o, int *quiet) {
         case 'j': bad = ecg_arg_int("train", "--threads", optarg, 0, 1024, &n); o->cfg.threads = (int)n; break;
         case 's': bad = ecg_arg_int("train", "--seed", optarg, 0, 1000000000000000LL, &n); o->cfg.seed = (uint64_t)n; break;
         case 'A': o->cfg.augment = 0; break;
+        case 'W': bad = ecg_arg_num("train", "--warp", optarg, 1e-6, 0.5, &v); o->cfg.warp = (float)v; break;
         case 'C':
             o->cfg.class_weighted = !strcmp(optarg, "none") ? 0 : !strcmp(optarg, "inverse") ? 1 : !strcmp(optarg, "sqrt") ? 2 : -1;
             if (o->cfg.class_weighted < 0) {
@@ -100,6 +103,10 @@ static int parse(int argc, char **argv, ecg_train_job *o, int *quiet) {
         default: return 2;
         }
         if (bad) return 2;
+    }
+    if (o->cfg.warp > 0 && !o->cfg.augment) {
+        fprintf(stderr, "ecgbench train: --warp is an augmentation; it cannot go with --no-augment\n");
+        return 2;
     }
     if (optind != argc - 1 || !o->task) {
         fprintf(stderr, "ecgbench train: give one MODEL and --task TASK\n");

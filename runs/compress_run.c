@@ -36,7 +36,7 @@ typedef struct {
     ecg_run run;
     const char *data;
     int batch, class_weighted;
-    float class_weight_cap;
+    float class_weight_cap, warp;
     const char *class_weight_caps; /* in run.man */
 } source;
 
@@ -76,6 +76,8 @@ static int read_source(const ecg_compress_job *o, source *s, char *err, size_t e
     s->class_weight_cap = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "class_weight_cap"));
     if (!(s->class_weight_cap > 0)) s->class_weight_cap = 0; /* absent (NaN): no cap */
     s->class_weight_caps = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "class_weight_caps"));
+    s->warp = (float)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "warp"));
+    if (!(s->warp > 0 && s->warp <= 0.5f)) s->warp = 0; /* absent (NaN): no warp */
     return 0;
 }
 
@@ -85,7 +87,7 @@ static ecg_train_cfg finetune_cfg(const ecg_compress_job *o, const source *s) {
     c.epochs = o->finetune_epochs, c.patience = o->finetune_epochs + 1, c.warmup_epochs = 0;
     c.batch = o->batch ? o->batch : s->batch, c.threads = o->threads, c.lr = o->lr, c.min_lr = o->lr / 100;
     c.class_weighted = s->class_weighted, c.class_weight_cap = s->class_weight_cap;
-    c.class_weight_caps = s->class_weight_caps, c.seed = s->run.seed ^ 0x70726e65ULL; /* "prne": not the training draws */
+    c.class_weight_caps = s->class_weight_caps, c.warp = s->warp, c.seed = s->run.seed ^ 0x70726e65ULL; /* "prne": not the training draws */
     c.progress = o->quiet ? 0 : isatty(STDERR_FILENO) ? 2 : 1;
     return c;
 }

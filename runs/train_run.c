@@ -34,6 +34,7 @@ static cJSON *config_json(const ecg_train_job *job, const ecg_train_cfg *c, cons
     if (c->class_weight_cap > 0) cJSON_AddNumberToObject(j, "class_weight_cap", c->class_weight_cap);
     if (c->class_weight_caps) cJSON_AddStringToObject(j, "class_weight_caps", c->class_weight_caps);
     if (c->crop > 0) cJSON_AddNumberToObject(j, "crop", c->crop);
+    if (c->warp > 0) cJSON_AddNumberToObject(j, "warp", c->warp);
     cJSON_AddStringToObject(j, "data_dir", job->data);
     if (part) cJSON_AddItemToObject(j, "init_from", cJSON_Duplicate(part, 1));
     return j;

@@ -72,6 +72,10 @@ static void test_train_then_eval(void) {
     CHECK(ecg_cmd_train(9, bad2) == 1, "unknown model");
     char *bad3[] = {"train", "resnet1d", "--task", "mitdb-aami", "--lr", "-1"};
     CHECK(ecg_cmd_train(6, bad3) == 2, "negative lr");
+    char *bad4[] = {"train", "resnet1d", "--task", "mitdb-aami", "--warp", "0.1", "--no-augment"};
+    CHECK(ecg_cmd_train(7, bad4) == 2, "--warp with --no-augment");
+    char *bad5[] = {"train", "resnet1d", "--task", "mitdb-aami", "--warp", "0.7"};
+    CHECK(ecg_cmd_train(6, bad5) == 2, "--warp 0.7");
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");
@@ -96,9 +100,11 @@ static void test_blind_candidate(void) {
     snprintf(cache, sizeof cache, "%s/cache", dir);
     setenv("ECG_CACHE_DIR", cache, 1);
     char *train[] = {"train", "lstm", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
-                     "--threads", "1", "--out", dir, "--quiet", "--no-test"};
-    CHECK(ecg_cmd_train(14, train) == 0, "train --no-test failed");
+                     "--threads", "1", "--out", dir, "--quiet", "--no-test", "--warp", "0.1"};
+    CHECK(ecg_cmd_train(16, train) == 0, "train --no-test failed");
     cJSON *m = read_manifest(dir);
+    const cJSON *warp = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "config"), "warp");
+    CHECK(warp && fabs(cJSON_GetNumberValue(warp) - 0.1) < 1e-6, "the manifest's config does not record --warp");
     const cJSON *metrics = cJSON_GetObjectItem(m, "metrics"), *splits = cJSON_GetObjectItem(m, "splits");
     CHECK(cJSON_GetObjectItem(metrics, "val") && !cJSON_GetObjectItem(metrics, "test"), "val metrics only");
     CHECK(cJSON_GetObjectItem(splits, "val") && !cJSON_GetObjectItem(splits, "test"), "the test split was loaded");

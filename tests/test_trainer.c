@@ -310,6 +310,64 @@ static void test_crop_training(void) {
     CHECK(system(path) == 0, "cleanup");
 }
 
+/* The time warp: a ramp (channel 1 = -2 x channel 0) comes out as the ramp stretched about its
+ * centre, dst[t] = c + (t - c) / f clamped to the ends, both channels alike; f is drawn from
+ * [1 - warp, 1 + warp] and spans it over many draws; the same seed gives the same bytes. */
+static void test_warp(void) {
+    enum { N = 101 };
+    const float warp = 0.2f;
+    float src[2 * N], dst[2 * N], again[2 * N];
+    for (int t = 0; t < N; t++) src[2 * t] = (float)t, src[2 * t + 1] = -2.0f * (float)t;
+    double lo = 2, hi = 0, worst = 0;
+    for (uint64_t seed = 0; seed < 400; seed++) {
+        ecg_augment_warp(dst, src, N, 2, warp, seed);
+        double f = 20.0 / (dst[2 * 60] - dst[2 * 40]); /* the stretch, from the ramp's new slope */
+        lo = f < lo ? f : lo;
+        hi = f > hi ? f : hi;
+        for (int t = 0; t < N; t++) {
+            double want = 50.0 + (t - 50.0) / f;
+            want = want < 0 ? 0 : want > N - 1 ? N - 1 : want;
+            double e0 = fabs(dst[2 * t] - want), e1 = fabs(dst[2 * t + 1] + 2.0 * want);
+            worst = e0 > worst ? e0 : worst;
+            worst = e1 / 2 > worst ? e1 / 2 : worst;
+        }
+    }
+    CHECK(lo >= 1 - warp - 1e-4 && hi <= 1 + warp + 1e-4 && lo < 1 - 0.9 * warp && hi > 1 + 0.9 * warp,
+          "stretch factors span [%.4f, %.4f], want about [%.2f, %.2f]", lo, hi, 1 - warp, 1 + warp);
+    CHECK(worst < 1e-3, "warped ramp off by %.2g samples", worst);
+    ecg_augment_warp(dst, src, N, 2, warp, 7);
+    ecg_augment_warp(again, src, N, 2, warp, 7);
+    CHECK(!memcmp(dst, again, sizeof dst), "one seed, two warps");
+    float one = 3.0f, out = 0;
+    ecg_augment_warp(&out, &one, 1, 1, warp, 7);
+    CHECK(out == 3.0f, "a one-sample example warps to itself, got %g", out);
+}
+
+/* Training with --warp: the run still learns, is reproducible, and the warp reaches the examples
+ * (other weights than without it). */
+static void test_warp_training(void) {
+    ecg_dataset tr, val;
+    make_data(&tr, 96, 1, "train");
+    make_data(&val, 48, 2, "val");
+    char err[512];
+    ecg_graph a, b, plain;
+    CHECK(!tiny_model(&a) && !tiny_model(&b) && !tiny_model(&plain), "build");
+    ecg_train_result ra, rb, rp;
+    ecg_train_cfg cfg = small_cfg(NULL);
+    CHECK(ecg_train(&plain, &cfg, &tr, &val, &rp, err, sizeof err) == 0, "train: %s", err);
+    cfg.warp = 0.1f;
+    CHECK(ecg_train(&a, &cfg, &tr, &val, &ra, err, sizeof err) == 0, "train with warp: %s", err);
+    CHECK(ecg_train(&b, &cfg, &tr, &val, &rb, err, sizeof err) == 0, "train with warp again: %s", err);
+    CHECK(ra.best_val_macro_f1 > 0.9, "did not learn with warp: val macro-F1 %.3f", ra.best_val_macro_f1);
+    CHECK(test_same_params(&a, &b), "two warped runs with one seed differ");
+    CHECK(!test_same_params(&a, &plain), "warp changed nothing");
+    ecg_graph_free(&a);
+    ecg_graph_free(&b);
+    ecg_graph_free(&plain);
+    ecg_dataset_free(&tr);
+    ecg_dataset_free(&val);
+}
+
 /* Class weights on labels 60 a, 30 b, 10 c: inverse frequency 100/60, 100/30, 100/10, capped at
  * 3x the most common class's and (caps) b at 1.5x, normalised to mean 1; malformed caps and a
  * class the task lacks are refused. */
@@ -346,5 +404,7 @@ int main(void) {
     RUN(test_crop_start);
     RUN(test_crop_training);
     RUN(test_class_weights);
+    RUN(test_warp);
+    RUN(test_warp_training);
     return test_done();
 }

@@ -22,6 +22,20 @@ void ecg_augment(float *x, int length, int channels, uint64_t seed) {
     for (size_t i = 0; i < n; i++) x[i] = x[i] * scale + shift + 0.02f * ecg_rng_normal(&r);
 }
 
+void ecg_augment_warp(float *dst, const float *src, int length, int channels, float warp, uint64_t seed) {
+    ecg_rng r = {seed};
+    double factor = 1.0 + (double)warp * (2.0 * ecg_rng_uniform(&r) - 1.0), centre = 0.5 * (length - 1);
+    for (int t = 0; t < length; t++) {
+        double pos = centre + (t - centre) / factor;
+        pos = pos < 0 ? 0 : pos > length - 1 ? length - 1 : pos;
+        int i = (int)pos, j = i + 1 < length ? i + 1 : i; /* at the last sample frac is 0 */
+        double frac = pos - i;
+        const float *a = src + (size_t)i * (size_t)channels, *b = src + (size_t)j * (size_t)channels;
+        for (int c = 0; c < channels; c++)
+            dst[(size_t)t * (size_t)channels + c] = (float)((1.0 - frac) * a[c] + frac * b[c]);
+    }
+}
+
 static int all_zero(const float *row, int channels) {
     for (int c = 0; c < channels; c++)
         if (row[c] != 0.0f) return 0;

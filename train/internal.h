@@ -61,6 +61,10 @@ double ecg_parallel_step(ecg_parallel *p, ecg_adamw *opt, const float *class_wei
 /* In place on one example [length, channels]: amplitude scale U(0.8, 1.2), baseline shift
  * U(-0.1, 0.1), Gaussian noise sigma 0.02, time shift by up to length/20 samples (zero fill). */
 void ecg_augment(float *x, int length, int channels, uint64_t seed);
+/* dst = src [length, channels] stretched in time about its centre by a factor drawn from
+ * [1 - warp, 1 + warp] (0 < warp < 1): dst[t] = src at c + (t - c) / factor, linearly interpolated,
+ * each channel alike; positions beyond either end take the end sample. */
+void ecg_augment_warp(float *dst, const float *src, int length, int channels, float warp, uint64_t seed);
 /* First sample of a `crop`-sample training window of example x [length, channels]: uniform over
  * the starts that keep the window inside the signal (random, drawn from seed), else centred on
  * it. The signal ends at the last sample that is not all zeros (a short record's padding). */

@@ -105,6 +105,9 @@ typedef struct {
     const char *class_weight_caps; /* "CLASS=X[,CLASS=X...]": CLASS weighs at most X times the most
                                     * common one (as the cap, for one class); NULL: none */
     int augment;           /* amplitude scale, baseline shift, Gaussian noise, time shift */
+    float warp;            /* > 0 (with augment): each example also stretched in time by a factor drawn
+                            * from [1 - warp, 1 + warp] about its centre, as another patient's wider or
+                            * narrower waves; 0: off (the draws of the other augmentations unchanged) */
     uint64_t seed;
     const char *out_dir;   /* checkpoints and epochs.csv; NULL: keep nothing on disk */
     int resume;            /* continue from out_dir's last checkpoint */

@@ -250,7 +250,10 @@ static epoch_stats run_epoch(loop_res *l, const ecg_train_cfg *c, const ecg_data
             if (c->crop > 0)
                 src += (size_t)ecg_train_crop_start(src, tr->length, tr->channels, c->crop, c->augment,
                                                     ecg_hash64(c->seed ^ 0xc309u, draw)) * (size_t)tr->channels;
-            memcpy(row, src, ex * sizeof(float));
+            if (c->augment && c->warp > 0)
+                ecg_augment_warp(row, src, length, tr->channels, c->warp, ecg_hash64(c->seed ^ 0x3a4bu, draw));
+            else
+                memcpy(row, src, ex * sizeof(float));
             if (c->augment) ecg_augment(row, length, tr->channels, ecg_hash64(c->seed ^ 0xa09eu, draw));
             if (target && target != row) memcpy(target, row, ex * sizeof(float));
             if (nf && x) memcpy(ecg_parallel_features(p, b), tr->features + (size_t)i * nf, nf * sizeof(float));
@@ -288,7 +291,7 @@ static int check_ranks_agree(const ecg_train_cfg *c, const ecg_parallel *p, cons
     double opts[] = {c->objective, c->epochs, c->batch, c->warmup_epochs, c->patience, p->n_shards, c->eval_batch,
                      c->lr,
                      c->min_lr, c->adamw.beta1, c->adamw.beta2, c->adamw.eps, c->adamw.weight_decay,
-                     c->class_weighted, c->class_weight_cap, c->augment, (double)c->seed, c->epoch_limit,
+                     c->class_weighted, c->class_weight_cap, c->augment, c->warp, (double)c->seed, c->epoch_limit,
                      c->select_from_epoch, c->crop};
     uint64_t h[3] = {ecg_hash_bytes(ECG_HASH_INIT, opts, sizeof opts), ECG_HASH_INIT, ECG_HASH_INIT};
     h[0] = ecg_hash_bytes(h[0], cw, (size_t)tr->n_classes * sizeof(float)); /* the loss weights, caps applied */
