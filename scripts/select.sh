@@ -82,6 +82,13 @@ SEEDS=${SEEDS:-1}
 # B 0.8205: C was promoted, by a margin (0.0007) far inside seed noise, and make train's recipe is now
 # C's; the test figures of A's seeds 2 and 3 left models/seeds with it (the README's earlier
 # 0.839 +- 0.031 was A's three seeds).
+# efficientecg-s cinc2017 round 3 (listed 2026-12-05, after C's three seeds were promoted and their
+# test figures seen, 0.840 +- 0.020 against issue 20's 0.85, so not blind to that; its evidence is on
+# training and validation alone): C's 20-epoch cosine ended with training accuracy 0.915-0.918 and
+# still rising, and validation macro-F1 highest at epoch 17, 19 and 18 of 20 on seeds 1-3; the rate
+# had reached its floor, so the schedule, not the model, ended the fit. D runs the same cosine over
+# 40 epochs to its end (patience = epochs; the epoch is still picked on validation), nothing else
+# changed. Compared with A-C on seed 1's validation challenge F1 (C: 0.8445).
 # resnet1d-18 on cinc2017 (listed 2026-12-05, before any candidate of it was trained; not blind to
 # the test figure of make train's one seed, challenge F1 0.753 against issue 20's 0.75 for ResNet1D):
 # the plain resnet1d (Wang et al.'s, no downsampling: about 40 samples, 0.13 s, of receptive field,
@@ -133,6 +140,7 @@ crnn                   cinc2017   A-crop3000      --epochs 20 --patience 5 --cla
 efficientecg-s         cinc2017   A-e10           --epochs 10 --patience 4 --class-weights sqrt --batch 32
 efficientecg-s         cinc2017   B-e30           --epochs 30 --patience 5 --class-weights sqrt --batch 32
 efficientecg-s         cinc2017   C-e20-full      --epochs 20 --patience 20 --class-weights sqrt --batch 32
+efficientecg-s         cinc2017   D-e40-full      --epochs 40 --patience 40 --class-weights sqrt --batch 32
 resnet1d               cinc2017   A-e5            --epochs 5 --patience 2 --class-weights sqrt --batch 32 --crop 3000
 resnet1d               cinc2017   B-e40           --epochs 40 --patience 6 --class-weights sqrt --batch 32 --crop 3000
 resnet1d-18            cinc2017   A-e12-full      --epochs 12 --patience 12 --class-weights sqrt --batch 32 --crop 3000
