@@ -56,6 +56,17 @@ static int seed_metrics(const ecg_run *run, const ecg_task *t, ecg_metrics *m) {
     return k;
 }
 
+/* How the run's recipe was chosen: "blind (N candidates)" when `ecgbench select` (or the baseline's
+ * DS1 cross-validation) picked it on validation data and scored the test split once, its manifest's
+ * "selection"; "not blind" for a recipe fixed before that protocol, which may have been shaped by
+ * earlier test figures. */
+static const char *recipe_cell(char *buf, size_t n, const cJSON *man) {
+    double k = ecg_json_num(cJSON_GetObjectItemCaseSensitive(man, "selection"), "candidates");
+    if (isfinite(k)) snprintf(buf, n, "blind (%.0f candidate%s)", k, k == 1 ? "" : "s");
+    else snprintf(buf, n, "not blind");
+    return buf;
+}
+
 /* One task's table; returns the number of rows. */
 static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
     int rows = 0;
@@ -75,10 +86,10 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
             const cJSON *per = cJSON_GetObjectItemCaseSensitive(test, "per_class");
             for (int c = 0; c < t->n_classes; c++)
                 printf(" %s Se / PPV %% |", ecg_json_str(cJSON_GetArrayItem(per, c), "class", "?"));
-            printf(" epochs (best) | train ex/s |\n|---|---:|---:|---:|---:|");
+            printf(" epochs (best) | train ex/s | recipe |\n|---|---:|---:|---:|---:|");
             if (t->score_name) printf("---:|");
             for (int c = 0; c < t->n_classes; c++) printf("---:|");
-            printf("---:|---:|\n");
+            printf("---:|---:|---|\n");
         }
         double v[4][REPORT_MAX_SEEDS];
         char a[32], f1[32], sc[32], se[32], ppv[32];
@@ -98,16 +109,18 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
             cell(ppv, sizeof ppv, v[1], k, 1);
             printf(" %s / %s |", se, ppv);
         }
-        if (compressed) printf(" - | - |\n"); /* fine-tuned at most, not trained here */
-        else if (!isfinite(ecg_json_num(m, "epochs_run"))) printf(" - | - |\n"); /* not trained by epochs (the LDA baseline) */
+        if (compressed) printf(" - | - |"); /* fine-tuned at most, not trained here */
+        else if (!isfinite(ecg_json_num(m, "epochs_run"))) printf(" - | - |"); /* not trained by epochs (the LDA baseline) */
         else {
             printf(" %.0f (%.0f) | %.0f", ecg_json_num(m, "epochs_run"), ecg_json_num(m, "best_epoch"),
                    ecg_json_num(m, "train_examples_per_second"));
             /* trained on windows (`train --crop`): its throughput is per window, not per example */
             double crop = ecg_json_num(cJSON_GetObjectItemCaseSensitive(m, "config"), "crop");
             if (isfinite(crop)) printf(" (%.0f-sample windows)", crop);
-            printf(" |\n");
+            printf(" |");
         }
+        char recipe[64];
+        printf(" %s |\n", compressed ? "-" : recipe_cell(recipe, sizeof recipe, m));
     }
     if (rows) printf("\n");
     return rows;
@@ -146,18 +159,19 @@ static int print_autoencoders(const ecg_run *runs, int n_runs) {
                    "unexplained: test MSE / all zeros, the share of the test beats' energy the reconstruction "
                    "misses)\n\n"
                    "| model | task | seeds | params | train MSE | val MSE | test MSE | test all zeros | unexplained %% | "
-                   "epochs (best) |\n"
-                   "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                   "epochs (best) | recipe |\n"
+                   "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         ecg_run *seeds;
         int n_seeds;
         const cJSON *man[REPORT_MAX_SEEDS];
         int k = seed_manifests(&runs[r], &seeds, &n_seeds, man);
-        char tr[48], va[48], te[48], z[48], share[48];
-        printf("| %s | %s | %d | %.0f | %s | %s | %s | %s | %s | %.0f (%.0f) |\n", runs[r].model, runs[r].task, k,
+        char tr[48], va[48], te[48], z[48], share[48], recipe[64];
+        printf("| %s | %s | %d | %.0f | %s | %s | %s | %s | %s | %.0f (%.0f) | %s |\n", runs[r].model, runs[r].task, k,
                ecg_json_num(runs[r].man, "params"), mse_cell(tr, sizeof tr, man, k, "train", "mse", 0),
                mse_cell(va, sizeof va, man, k, "val", "mse", 0), mse_cell(te, sizeof te, man, k, "test", "mse", 0),
                mse_cell(z, sizeof z, man, k, "test", "zero_mse", 0), mse_cell(share, sizeof share, man, k, "test", "mse", 1),
-               ecg_json_num(runs[r].man, "epochs_run"), ecg_json_num(runs[r].man, "best_epoch"));
+               ecg_json_num(runs[r].man, "epochs_run"), ecg_json_num(runs[r].man, "best_epoch"),
+               recipe_cell(recipe, sizeof recipe, runs[r].man));
         ecg_runs_free(seeds, n_seeds);
     }
     if (rows) printf("\n");

@@ -492,7 +492,8 @@ static void test_compare_seed_rows(void) {
 }
 
 /* `ecgbench results` (the README's block) over seeds: a run with a further seed whose test confusion
- * matrix moves 500 N beats to V shows "mean ± sd" of the two accuracies, computed here. */
+ * matrix moves 500 N beats to V shows "mean ± sd" of the two accuracies, computed here; its recipe
+ * column says whether the recipe was chosen blind (the manifest's selection). */
 static void test_results_over_seeds(void) {
     if (!test_need_file("models/weights/lstm-mitdb-aami/manifest.json")) return;
     char dir[] = "/tmp/ecgbench_results_seeds_XXXXXX", cmd[512], path[256], err[256];
@@ -528,6 +529,23 @@ static void test_results_over_seeds(void) {
     int rc;
     char *got = test_capture_stdout(ecg_cmd_results, 2, argv, &rc);
     CHECK(rc == 0 && got && strstr(got, want), "want a row starting '%s' in:\n%s", want, got ? got : "(none)");
+    CHECK(got && strstr(got, "| not blind |\n"), "a run without a selection log should read 'not blind':\n%s",
+          got ? got : "(none)");
+    free(got);
+
+    /* the recipe column names a blind choice and its candidates, from seed 1's manifest */
+    snprintf(path, sizeof path, "%s/weights/lstm-mitdb-aami/manifest.json", dir);
+    man = ecg_read_json(path, err, sizeof err);
+    CHECK(man != NULL, "%s", err);
+    if (man) {
+        cJSON *sel = cJSON_AddObjectToObject(man, "selection");
+        cJSON_AddNumberToObject(sel, "candidates", 4);
+        CHECK(ecg_write_json(path, man, err, sizeof err) == 0, "%s", err);
+        cJSON_Delete(man);
+    }
+    got = test_capture_stdout(ecg_cmd_results, 2, argv, &rc);
+    CHECK(rc == 0 && got && strstr(got, "| blind (4 candidates) |\n") && !strstr(got, "not blind"),
+          "want the lstm row to end 'blind (4 candidates)':\n%s", got ? got : "(none)");
     free(got);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");
