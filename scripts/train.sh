@@ -85,7 +85,7 @@ efficientecg-fusion-all  mitdb-aami-2lead --epochs 12 --patience 4 --class-weigh
 efficientecg-s           cinc2017   --epochs 20 --patience 20 --class-weights sqrt --batch 32
 efficientecg-b0          cinc2017   --epochs 6 --patience 3 --class-weights sqrt --batch 32 --crop 3000
 resnet1d                 cinc2017   --epochs 5 --patience 2 --class-weights sqrt --batch 32 --crop 3000
-resnet1d-18              cinc2017   --epochs 5 --patience 2 --class-weights sqrt --batch 32 --crop 3000
+resnet1d-18              cinc2017   --epochs 12 --patience 12 --class-weights sqrt --batch 32 --crop 3000
 lstm                     cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
 bilstm                   cinc2017   --epochs 10 --patience 4 --class-weights sqrt --batch 32
 crnn                     cinc2017   --epochs 20 --patience 5 --class-weights sqrt --batch 32 --crop 3000
