@@ -25,6 +25,9 @@ static void usage(FILE *f) {
             "  --no-augment        --class-weights none|inverse|sqrt (default sqrt: inverse frequency, square root)\n"
             "  --warp X            augmentation also stretches each example in time by a factor in\n"
             "                      [1-X, 1+X] about its centre (0 < X <= 0.5; default off)\n"
+            "  --ecg-drop P        efficientecg-fusion models: each training example's ECG tokens zeroed with\n"
+            "                      probability P (modality dropout: the patient features must carry the\n"
+            "                      class alone; 0 < P < 1; default off; inference always sees the ECG)\n"
             "  --class-weight-cap X  no class weighs more than X times the most common one (default: no cap)\n"
             "  --class-weight-cap CLASS=X[,CLASS=X...]  the same cap for the classes named (e.g. F=8); both\n"
             "                      forms can be given, each at most once\n"
@@ -49,7 +52,7 @@ static int parse(int argc, char **argv, ecg_train_job *o, int *quiet) {
         {"patience", 1, 0, 'p'},   {"threads", 1, 0, 'j'},     {"seed", 1, 0, 's'},    {"no-augment", 0, 0, 'A'},
         {"class-weights", 1, 0, 'C'}, {"class-weight-cap", 1, 0, 'K'}, {"resume", 0, 0, 'r'}, {"epoch-limit", 1, 0, 'L'}, {"quiet", 0, 0, 'q'},
         {"crop", 1, 0, 'c'},       {"warp", 1, 0, 'W'},        {"no-test", 0, 0, 'T'}, {"force", 0, 0, 'f'}, {"init-from", 1, 0, 'I'},
-        {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+        {"ecg-drop", 1, 0, 'D'},   {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     *quiet = 0;
     o->data = ecg_default_data_dir();
@@ -73,6 +76,7 @@ static int parse(int argc, char **argv, ecg_train_job *o, int *quiet) {
         case 's': bad = ecg_arg_int("train", "--seed", optarg, 0, 1000000000000000LL, &n); o->cfg.seed = (uint64_t)n; break;
         case 'A': o->cfg.augment = 0; break;
         case 'W': bad = ecg_arg_num("train", "--warp", optarg, 1e-6, 0.5, &v); o->cfg.warp = (float)v; break;
+        case 'D': bad = ecg_arg_num("train", "--ecg-drop", optarg, 1e-6, 0.99, &v); o->ecg_drop = (float)v; break;
         case 'C':
             o->cfg.class_weighted = !strcmp(optarg, "none") ? 0 : !strcmp(optarg, "inverse") ? 1 : !strcmp(optarg, "sqrt") ? 2 : -1;
             if (o->cfg.class_weighted < 0) {

@@ -14,7 +14,8 @@
  * feature tokens), fusion.norm0 (LayerNorm on queries + self_attn); fusion.attn (the same kind of
  * attention, the queries over the ECG tokens); fusion.norm1, fusion.mlp.0 (128 -> 256),
  * SiLU, fusion.mlp.2 (256 -> 128), fusion.norm2 (LayerNorm); classifier (Linear 256 -> classes) on
- * concat(mean of the ECG tokens, class token out), after dropout. */
+ * concat(mean of the ECG tokens, class token out), after dropout. With cfg->ecg_drop, the ECG
+ * tokens pass a modality dropout (ECG_FUSION_ECG_DROP, no parameters) before the attention. */
 #include <stdio.h>
 #include <string.h>
 
@@ -69,6 +70,9 @@ int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_s
     int n_features = cfg->n_features > 0 ? cfg->n_features : 1; /* the AE token reads the ECG alone */
     int features = tokens & ~(unsigned)ECG_FUSION_AE ? ecg_input(g, "features", ecg_shape2(1, n_features)) : -1;
     int kv = ecg_linear(g, "fusion.ecg_proj", ecg_efficientecg_backbone(g, cfg, s, x), D_MODEL, 1);
+    /* Modality dropout: an example without its ECG tokens can only be told by its patient
+     * features, so they must carry the class on their own rather than ride on the beat's shape. */
+    if (cfg->ecg_drop > 0) kv = ecg_modality_drop(g, ECG_FUSION_ECG_DROP, kv, cfg->ecg_drop);
 
     int q[8], nq = 0;
     q[nq++] = ecg_tokens(g, "fusion.cls_token", 1, D_MODEL);

@@ -13,9 +13,11 @@ typedef struct {
     uint64_t seed;                 /* parameter initialisation */
     int n_features;                /* patient features per example (the task's), for fusion models */
     const char *const *feature_names;
+    float ecg_drop;                /* fusion models: in training, each example's ECG tokens zeroed with
+                                      this probability (modality dropout); 0: never */
 } ecg_model_cfg;
 
-/* Defaults: dropout and drop_path < 0 (each model's own), seed 0, no features. */
+/* Defaults: dropout and drop_path < 0 (each model's own), seed 0, no features, no ECG drop. */
 ecg_model_cfg ecg_model_cfg_default(int length, int channels, int classes);
 
 /* What a model is trained for, decided by its kind (the registry): the trainer, the manifest and
@@ -73,6 +75,8 @@ int ecg_efficientecg_backbone(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet
 enum { ECG_FUSION_AGESEX = 1u, ECG_FUSION_RR = 2u, ECG_FUSION_PWAVE = 4u, ECG_FUSION_AE = 8u, ECG_FUSION_RHYTHM = 16u };
 /* Where the autoencoder token's encoder (lstm-ae's, frozen) sits among the fusion model's params. */
 #define ECG_FUSION_AE_PREFIX "ae."
+/* The node of the ECG tokens' modality dropout (cfg.ecg_drop > 0): a model without it takes none. */
+#define ECG_FUSION_ECG_DROP "fusion.ecg_drop"
 int ecg_efficientecg_fusion(ecg_graph *g, const ecg_model_cfg *cfg, ecg_effnet_scale s, unsigned tokens);
 /* Channels rounded as EfficientNet does: to a multiple of 8, never below 90% of c * width. */
 int ecg_effnet_round_channels(int c, double width);

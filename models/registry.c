@@ -74,7 +74,7 @@ static const ecg_model_def models[] = {
 #define N_MODELS (int)(sizeof models / sizeof models[0])
 
 ecg_model_cfg ecg_model_cfg_default(int length, int channels, int classes) {
-    return (ecg_model_cfg){length, channels, classes, -1.0f, -1.0f, 0, 0, NULL};
+    return (ecg_model_cfg){length, channels, classes, -1.0f, -1.0f, 0, 0, NULL, 0.0f};
 }
 
 const ecg_model_def *ecg_model_at(int i) { return i >= 0 && i < N_MODELS ? &models[i] : NULL; }

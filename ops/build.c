@@ -141,6 +141,14 @@ int ecg_drop_path(ecg_graph *g, const char *name, int x, float p) {
     return ecg_node_add(g, ECG_OP_DROPOUT, name, &x, 1, NULL, 0, &a);
 }
 
+int ecg_modality_drop(ecg_graph *g, const char *name, int x, float p) {
+    if (x < 0) return -1;
+    ecg_attrs a = ecg_attrs_default();
+    a.p = p;
+    a.per_sample = a.unscaled = 1;
+    return ecg_node_add(g, ECG_OP_DROPOUT, name, &x, 1, NULL, 0, &a);
+}
+
 int ecg_lstm(ecg_graph *g, const char *name, int x, int hidden, int layers, int bidirectional, int last_only) {
     if (x < 0 || g->err[0]) return -1;
     int dirs = bidirectional ? 2 : 1;

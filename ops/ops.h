@@ -56,6 +56,7 @@ typedef struct {
     float eps, momentum;       /* batchnorm / layernorm; momentum as in PyTorch (0.1) */
     float p;                   /* dropout probability */
     int per_sample;            /* dropout: one draw per sample (stochastic depth), not per element */
+    int unscaled;              /* dropout: kept elements not scaled by 1/(1-p) (modality dropout) */
     int hidden, layers, bidirectional, last_only; /* lstm */
     int heads;                 /* mha */
     int num_embeddings, dim;   /* embedding; dim also tokens (D) */
@@ -201,6 +202,9 @@ int ecg_maxpool(ecg_graph *g, const char *name, int x, int kernel, int stride, i
 int ecg_dropout(ecg_graph *g, const char *name, int x, float p);
 /* Stochastic depth: drops a whole sample's residual branch with probability p in training. */
 int ecg_drop_path(ecg_graph *g, const char *name, int x, float p);
+/* Modality dropout: in training, each sample's whole x is zeroed with probability p and kept as it
+ * is otherwise (not scaled up: at inference x is always whole, as a kept sample's is). */
+int ecg_modality_drop(ecg_graph *g, const char *name, int x, float p);
 int ecg_lstm(ecg_graph *g, const char *name, int x, int hidden, int layers, int bidirectional,
              int last_only);
 int ecg_mha(ecg_graph *g, const char *name, int query, int kv, int heads); /* kv < 0: self */

@@ -2,7 +2,8 @@
  * (batch-major order) is kept iff the i-th draw of ecg_rng {k->seed} is >= p, and kept elements
  * are scaled by 1/(1-p); the mask is kept in state for the backward. Eval: identity. FLOPs 0.
  * With attrs.per_sample (stochastic depth / drop path) one draw per sample decides for all of
- * the sample's elements: the whole residual branch of that sample is dropped. */
+ * the sample's elements: the whole residual branch of that sample is dropped. With attrs.unscaled
+ * (modality dropout) kept elements pass unscaled. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static size_t dropout_state_bytes(const ecg_node *n, const ecg_shape *in, const 
     return (size_t)batch * (size_t)ecg_shape_numel(out);
 }
 
-static float keep_scale(const ecg_kctx *k) { return 1.0f / (1.0f - k->node->a.p); }
+static float keep_scale(const ecg_kctx *k) { return k->node->a.unscaled ? 1.0f : 1.0f / (1.0f - k->node->a.p); }
 
 static void dropout_forward(const ecg_kctx *k) {
     size_t n = total(k);

@@ -33,9 +33,10 @@ ecg_model_cfg ecg_task_model_cfg(const ecg_task *t);
  * {pass: "channel_prune", ratio, rank, scope, params/flops before and after, groups: [{name,
  * residual, before, after}]}. NULL with err (g unchanged). */
 cJSON *ecg_channel_pass(ecg_graph *g, const ecg_channel_cfg *cfg, char *err, size_t errlen);
-/* Builds `model` as a run's manifest describes it: the registry's graph, then every channel_prune
- * pass in man's "passes" re-applied from its counts, so the run's weights file loads over it (man
- * may be NULL: the plain model). 0, or -1 with err (g freed). */
+/* Builds `model` as a run's manifest describes it: the registry's graph (with the run's
+ * config.ecg_drop, so compress's fine-tuning keeps it; inference ignores it), then every
+ * channel_prune pass in man's "passes" re-applied from its counts, so the run's weights file loads
+ * over it (man may be NULL: the plain model). 0, or -1 with err (g freed). */
 int ecg_manifest_model_build(const cJSON *man, const char *model, const ecg_model_cfg *mc, ecg_graph *g, char *err,
                              size_t errlen);
 

@@ -76,7 +76,11 @@ static int counts_of(const cJSON *rec, ecg_channel_count **out, int *n, char *er
 
 int ecg_manifest_model_build(const cJSON *man, const char *model, const ecg_model_cfg *mc, ecg_graph *g, char *err,
                              size_t errlen) {
-    if (ecg_model_build(model, mc, g, err, errlen)) return -1;
+    ecg_model_cfg c = *mc;
+    double drop = cJSON_GetNumberValue(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(man, "config"), "ecg_drop"));
+    if (drop > 0 && drop < 1) c.ecg_drop = (float)drop; /* absent (NaN): none */
+    if (ecg_model_build(model, &c, g, err, errlen)) return -1;
     const cJSON *passes = cJSON_GetObjectItemCaseSensitive(man, "passes"), *p;
     cJSON_ArrayForEach(p, passes) {
         const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "pass"));

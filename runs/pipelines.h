@@ -29,6 +29,7 @@ typedef struct {
     FILE *log;                /* the summary (splits, best epoch, metrics, files); NULL: silent */
     int force;                /* start over in a folder that holds a run (finished or not) */
     const char *init_from;    /* a finished run of the model's part model (runs/model_part.h), or NULL */
+    float ecg_drop;           /* a fusion model's modality dropout of its ECG tokens (0: none) */
 } ecg_train_job;
 /* Trains job->model on the train split, keeps the epoch with the best validation macro-F1,
  * evaluates it on val (and test), writes OUT/weights.safetensors and OUT/manifest.json (config,

@@ -35,6 +35,7 @@ static cJSON *config_json(const ecg_train_job *job, const ecg_train_cfg *c, cons
     if (c->class_weight_caps) cJSON_AddStringToObject(j, "class_weight_caps", c->class_weight_caps);
     if (c->crop > 0) cJSON_AddNumberToObject(j, "crop", c->crop);
     if (c->warp > 0) cJSON_AddNumberToObject(j, "warp", c->warp);
+    if (job->ecg_drop > 0) cJSON_AddNumberToObject(j, "ecg_drop", job->ecg_drop);
     cJSON_AddStringToObject(j, "data_dir", job->data);
     if (part) cJSON_AddItemToObject(j, "init_from", cJSON_Duplicate(part, 1));
     return j;
@@ -92,6 +93,25 @@ static int score_splits(const ecg_train_job *job, trained *t, char *err, size_t 
                : 0;
 }
 
+/* --ecg-drop needs a model with ECG tokens (the fusion models): refused before the run's folder is
+ * touched. A model or task that does not build is left to the training's own error. */
+static int check_ecg_drop(const ecg_train_job *job, char *err, size_t errlen) {
+    const ecg_task *t = job->ecg_drop > 0 ? ecg_task_find(job->task) : NULL;
+    ecg_model_cfg c;
+    ecg_graph g;
+    char ignored[256];
+    if (!t) return 0;
+    c = ecg_task_model_cfg(t);
+    c.ecg_drop = job->ecg_drop;
+    if (ecg_model_build(job->model, &c, &g, ignored, sizeof ignored)) return 0;
+    int found = 0;
+    for (int i = 0; i < g.n_nodes; i++) found |= !strcmp(g.nodes[i].name, ECG_FUSION_ECG_DROP);
+    ecg_graph_free(&g);
+    if (found) return 0;
+    snprintf(err, errlen, "--ecg-drop: %s has no ECG tokens to drop (the efficientecg-fusion models have)", job->model);
+    return -1;
+}
+
 static int load_split(const ecg_train_job *job, const char *split, ecg_dataset *d, char *err, size_t errlen) {
     int hit;
     return ecg_task_load_cached(job->task, split, job->data, job->cfg.seed, NULL, d, &hit, err, errlen);
@@ -107,6 +127,7 @@ static int train_and_evaluate(ecg_train_job *job, trained *t, char *err, size_t 
     mc.seed = job->cfg.seed;
     mc.n_features = t->tr.n_features;
     mc.feature_names = t->tr.feature_names;
+    mc.ecg_drop = job->ecg_drop;
     if (ecg_model_build(job->model, &mc, &t->g, err, errlen)) return -1;
     long long part_values = t->part ? ecg_part_fill(&t->g, job->model, job->init_from, err, errlen) : 0;
     if (part_values < 0) return -1;
@@ -261,7 +282,8 @@ int ecg_train_run(ecg_train_job *job, char *err, size_t errlen) {
     job->cfg.out_dir = job->out;
     job->cfg.objective = ecg_model_objective(job->model); /* what it is trained for comes from its kind */
     int writer = !job->cfg.comm || job->cfg.comm->rank == 0; /* rank 0 claims the folder and writes the run */
-    if (ecg_part_source(job->model, job->task, job->cfg.seed, job->init_from, &t.part, err, errlen) ||
+    if (check_ecg_drop(job, err, errlen) ||
+        ecg_part_source(job->model, job->task, job->cfg.seed, job->init_from, &t.part, err, errlen) ||
         ecg_mkdir_p(job->out, err, errlen) || (writer && claim_folder(job, t.part, err, errlen)) ||
         train_and_evaluate(job, &t, err, errlen))
         goto done;

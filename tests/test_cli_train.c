@@ -76,6 +76,14 @@ static void test_train_then_eval(void) {
     CHECK(ecg_cmd_train(7, bad4) == 2, "--warp with --no-augment");
     char *bad5[] = {"train", "resnet1d", "--task", "mitdb-aami", "--warp", "0.7"};
     CHECK(ecg_cmd_train(6, bad5) == 2, "--warp 0.7");
+    char *bad6[] = {"train", "efficientecg-fusion-rr", "--task", "mitdb-aami", "--ecg-drop", "1"};
+    CHECK(ecg_cmd_train(6, bad6) == 2, "--ecg-drop 1");
+    char never[160];
+    snprintf(never, sizeof never, "%s/never", dir);
+    char *bad7[] = {"train", "lstm", "--task", "mitdb-aami", "--data", "datasets/sample", "--out", never, "--quiet",
+                    "--ecg-drop", "0.5"};
+    CHECK(ecg_cmd_train(11, bad7) == 1 && access(never, F_OK) != 0,
+          "--ecg-drop on a model without ECG tokens: not refused, or refused after making its folder");
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");
@@ -139,9 +147,11 @@ static void test_train_two_leads(void) {
     snprintf(cache, sizeof cache, "%s/cache", dir);
     setenv("ECG_CACHE_DIR", cache, 1);
     char *train[] = {"train", "efficientecg-fusion", "--task", "mitdb-aami-2lead", "--data", "datasets/sample",
-                     "--epochs", "1", "--threads", "2", "--out", dir, "--quiet"};
-    CHECK(ecg_cmd_train(13, train) == 0, "train on two leads failed");
+                     "--epochs", "1", "--threads", "2", "--out", dir, "--quiet", "--ecg-drop", "0.3"};
+    CHECK(ecg_cmd_train(15, train) == 0, "train on two leads failed");
     cJSON *m = read_manifest(dir);
+    const cJSON *drop = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "config"), "ecg_drop");
+    CHECK(drop && fabs(cJSON_GetNumberValue(drop) - 0.3) < 1e-6, "the manifest's config does not record --ecg-drop");
     const cJSON *test = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "metrics"), "test");
     const char *task = cJSON_GetStringValue(cJSON_GetObjectItem(m, "task")),
                *version = cJSON_GetStringValue(cJSON_GetObjectItem(m, "data_version"));

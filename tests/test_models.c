@@ -185,6 +185,51 @@ static void test_fusion_features_reach_the_output(void) {
     }
 }
 
+/* How many of a batch's examples give the same logits for two ECGs (training mode, same seed). */
+static int same_logits_for_other_ecg(float ecg_drop, int *batch_out) {
+    enum { B = 16, T = 252, K = 5 };
+    ecg_model_cfg c = ecg_model_cfg_default(T, 1, K);
+    c.n_features = ECG_MITDB_N_FEATURES;
+    c.feature_names = ecg_mitdb_feature_names;
+    c.ecg_drop = ecg_drop;
+    ecg_graph g;
+    char err[512];
+    *batch_out = B;
+    if (ecg_model_build("efficientecg-fusion-rr", &c, &g, err, sizeof err)) {
+        CHECK(0, "%s", err);
+        return -1;
+    }
+    CHECK(ecg_graph_param_count(&g) == 940613 - 384 - 384, "the ECG drop added parameters");
+    ecg_ref *r = ecg_ref_create(&g, B, err, sizeof err);
+    CHECK(r != NULL, "%s", err);
+    static float x[2][B * T], f[B * ECG_MITDB_N_FEATURES], y[2][B * K];
+    ecg_rng rng = {905};
+    for (int i = 0; i < B * T; i++) x[0][i] = sinf(0.1f * (float)(i % T)) + 0.3f * (float)ecg_rng_normal(&rng);
+    for (int i = 0; i < B * T; i++) x[1][i] = 2.0f * x[0][i] + 0.5f;
+    for (int i = 0; i < B * ECG_MITDB_N_FEATURES; i++) f[i] = (float)ecg_rng_normal(&rng);
+    int same = 0;
+    for (int v = 0; r && v < 2; v++) {
+        const float *in[2] = {x[v], f};
+        CHECK(ecg_ref_forward(r, in, 1, 42) == 0, "forward");
+        memcpy(y[v], ecg_ref_output(r), sizeof y[v]);
+    }
+    for (int b = 0; r && b < B; b++) same += !memcmp(y[0] + b * K, y[1] + b * K, K * sizeof(float));
+    ecg_ref_free(r);
+    ecg_graph_free(&g);
+    return same;
+}
+
+/* --ecg-drop (modality dropout): in training, the examples whose ECG tokens were dropped give the
+ * same logits whatever their ECG, the others do not (16 examples at p 0.5: both kinds, but for a
+ * 2^-15 chance); without it every example's logits follow its ECG. (Training mode throughout: at
+ * initialisation, inference's BN running statistics let the signal fade through the backbone.
+ * The node is the identity at inference: tests/test_ops_dropout.c.) */
+static void test_fusion_ecg_drop(void) {
+    int batch, same = same_logits_for_other_ecg(0.5f, &batch);
+    CHECK(same > 0 && same < batch, "ECG drop 0.5 in training: %d of %d examples ignored their ECG", same, batch);
+    CHECK(same_logits_for_other_ecg(0.0f, &batch) == 0, "without an ECG drop some example ignored its ECG");
+}
+
 static void test_registry_errors(void) {
     ecg_graph g;
     char err[512];
@@ -218,6 +263,7 @@ int main(void) {
     RUN(test_every_model_runs_on_both_executors);
     RUN(test_fusion_counts_and_feature_errors);
     RUN(test_fusion_features_reach_the_output);
+    RUN(test_fusion_ecg_drop);
     RUN(test_registry_errors);
     RUN(test_effnet_rounding);
     return test_done();

@@ -1,5 +1,6 @@
 /* Dropout: training output and gradient equal a naive replica of the mask, fraction kept ~ 1-p,
- * eval is the identity, bad p rejected, no FLOPs. */
+ * eval is the identity, bad p rejected, no FLOPs; the same for drop path and modality dropout
+ * (whole samples, the latter unscaled). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +20,30 @@ static void naive_dropout_train(const ecg_node *n, int batch, const double *cons
         out[i] = ecg_rng_uniform(&rng) >= n->a.p ? in[0][i] / (1.0 - (double)n->a.p) : 0.0;
 }
 
-/* Drop path: draw s of the same generator decides all of sample s. */
+/* Drop path: draw s of the same generator decides all of sample s; kept samples scaled by
+ * 1/(1-p), or (modality dropout) passed as they are. */
+static void naive_per_sample(const ecg_node *n, int batch, const double *in, const ecg_shape *in_shape, double *out,
+                             double kept_scale) {
+    ecg_rng rng = {ecg_hash64(7, 0)};
+    size_t per = (size_t)ecg_shape_numel(&in_shape[0]);
+    for (int s = 0; s < batch; s++) {
+        double scale = ecg_rng_uniform(&rng) >= n->a.p ? kept_scale : 0.0;
+        for (size_t i = 0; i < per; i++) out[s * per + i] = in[s * per + i] * scale;
+    }
+}
+
 static void naive_drop_path_train(const ecg_node *n, int batch, const double *const *in, const ecg_shape *in_shape,
                                   const double *const *w, double *out, const ecg_shape *out_shape) {
     (void)w;
     (void)out_shape;
-    ecg_rng rng = {ecg_hash64(7, 0)};
-    size_t per = (size_t)ecg_shape_numel(&in_shape[0]);
-    for (int s = 0; s < batch; s++) {
-        double scale = ecg_rng_uniform(&rng) >= n->a.p ? 1.0 / (1.0 - (double)n->a.p) : 0.0;
-        for (size_t i = 0; i < per; i++) out[s * per + i] = in[0][s * per + i] * scale;
-    }
+    naive_per_sample(n, batch, in[0], in_shape, out, 1.0 / (1.0 - (double)n->a.p));
+}
+
+static void naive_modality_drop_train(const ecg_node *n, int batch, const double *const *in, const ecg_shape *in_shape,
+                                      const double *const *w, double *out, const ecg_shape *out_shape) {
+    (void)w;
+    (void)out_shape;
+    naive_per_sample(n, batch, in[0], in_shape, out, 1.0);
 }
 
 static void naive_identity(const ecg_node *n, int batch, const double *const *in, const ecg_shape *in_shape,
@@ -158,6 +172,23 @@ static void test_drop_path(void) {
     }
 }
 
+/* Modality dropout: whole samples zeroed, the others unchanged (no 1/(1-p)); with batch 64 and
+ * p 0.5 both occur. Eval is the identity. */
+static void test_modality_drop(void) {
+    ecg_rng r = {604};
+    for (int trial = 0; trial < 4; trial++) {
+        ecg_graph g;
+        ecg_graph_init(&g, 1);
+        int x = ecg_input(&g, "x", ecg_shape2(rand_int(&r, 1, 9), rand_int(&r, 1, 5)));
+        ecg_modality_drop(&g, "ecg_drop", x, trial % 2 ? 0.5f : 0.3f);
+        op_check_opts o = {.batch = trial < 2 ? 64 : 3, .training = 1, .seed = 90 + (uint64_t)trial};
+        op_check("modality drop train", &g, naive_modality_drop_train, &o);
+        o.training = 0;
+        op_check("modality drop eval", &g, naive_identity, &o);
+        ecg_graph_free(&g);
+    }
+}
+
 int main(void) {
     RUN(test_dropout_train);
     RUN(test_dropout_eval);
@@ -166,5 +197,6 @@ int main(void) {
     RUN(test_dropout_rejects);
     RUN(test_dropout_flops);
     RUN(test_drop_path);
+    RUN(test_modality_drop);
     return test_done();
 }
