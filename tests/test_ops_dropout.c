@@ -156,38 +156,28 @@ static void test_dropout_flops(void) {
     ecg_graph_free(&g);
 }
 
-/* Stochastic depth: whole samples kept or dropped; with batch 64 and p 0.5 both occur. */
-static void test_drop_path(void) {
-    ecg_rng r = {603};
+/* Whole samples kept or dropped: drop path (scaled by 1/(1-p)), or modality dropout (unscaled);
+ * with batch 64 and p 0.5 both occur. Eval is the identity. */
+static void check_per_sample(int modality) {
+    ecg_rng r = {modality ? 604u : 603u};
     for (int trial = 0; trial < 4; trial++) {
         ecg_graph g;
         ecg_graph_init(&g, 1);
         int x = ecg_input(&g, "x", ecg_shape2(rand_int(&r, 1, 9), rand_int(&r, 1, 5)));
-        ecg_drop_path(&g, "drop_path", x, trial % 2 ? 0.5f : 0.2f);
-        op_check_opts o = {.batch = trial < 2 ? 64 : 3, .training = 1, .seed = 80 + (uint64_t)trial};
-        op_check("drop path train", &g, naive_drop_path_train, &o);
+        float p = trial % 2 ? 0.5f : 0.2f;
+        if (modality) ecg_modality_drop(&g, "ecg_drop", x, p);
+        else ecg_drop_path(&g, "drop_path", x, p);
+        op_check_opts o = {.batch = trial < 2 ? 64 : 3, .training = 1, .seed = (modality ? 90 : 80) + (uint64_t)trial};
+        op_check(modality ? "modality drop train" : "drop path train", &g,
+                 modality ? naive_modality_drop_train : naive_drop_path_train, &o);
         o.training = 0;
-        op_check("drop path eval", &g, naive_identity, &o);
+        op_check(modality ? "modality drop eval" : "drop path eval", &g, naive_identity, &o);
         ecg_graph_free(&g);
     }
 }
 
-/* Modality dropout: whole samples zeroed, the others unchanged (no 1/(1-p)); with batch 64 and
- * p 0.5 both occur. Eval is the identity. */
-static void test_modality_drop(void) {
-    ecg_rng r = {604};
-    for (int trial = 0; trial < 4; trial++) {
-        ecg_graph g;
-        ecg_graph_init(&g, 1);
-        int x = ecg_input(&g, "x", ecg_shape2(rand_int(&r, 1, 9), rand_int(&r, 1, 5)));
-        ecg_modality_drop(&g, "ecg_drop", x, trial % 2 ? 0.5f : 0.3f);
-        op_check_opts o = {.batch = trial < 2 ? 64 : 3, .training = 1, .seed = 90 + (uint64_t)trial};
-        op_check("modality drop train", &g, naive_modality_drop_train, &o);
-        o.training = 0;
-        op_check("modality drop eval", &g, naive_identity, &o);
-        ecg_graph_free(&g);
-    }
-}
+static void test_drop_path(void) { check_per_sample(0); }
+static void test_modality_drop(void) { check_per_sample(1); }
 
 int main(void) {
     RUN(test_dropout_train);
