@@ -14,7 +14,8 @@ typedef struct {
     int n_features;                /* patient features per example (the task's), for fusion models */
     const char *const *feature_names;
     float ecg_drop;                /* fusion models: in training, each example's ECG tokens zeroed with
-                                      this probability (modality dropout); 0: never */
+                                      this probability (modality dropout); 0: never. Other models
+                                      refuse it (ecg_model_build fails) */
 } ecg_model_cfg;
 
 /* Defaults: dropout and drop_path < 0 (each model's own), seed 0, no features, no ECG drop. */

@@ -118,6 +118,14 @@ int ecg_model_build(const char *name, const ecg_model_cfg *cfg, ecg_graph *g, ch
         ecg_graph_free(g);
         return -1;
     }
+    int has_ecg_drop = 0; /* a model that takes no ECG drop must not ignore one silently */
+    for (int i = 0; cfg->ecg_drop > 0 && i < g->n_nodes; i++)
+        has_ecg_drop |= !strcmp(g->nodes[i].name, ECG_FUSION_ECG_DROP);
+    if (cfg->ecg_drop > 0 && !has_ecg_drop) {
+        snprintf(err, errlen, "%s has no ECG tokens to drop (--ecg-drop; the efficientecg-fusion models have)", name);
+        ecg_graph_free(g);
+        return -1;
+    }
     if (m->part_prefix && ecg_graph_freeze(g, m->part_prefix) == 0) {
         snprintf(err, errlen, "%s: no parameters under '%s' to hold %s's trained part", name, m->part_prefix,
                  m->part_model);

@@ -133,21 +133,19 @@ int ecg_dropout(ecg_graph *g, const char *name, int x, float p) {
     return ecg_node_add(g, ECG_OP_DROPOUT, name, &x, 1, NULL, 0, &a);
 }
 
-int ecg_drop_path(ecg_graph *g, const char *name, int x, float p) {
+/* One draw per sample; kept samples scaled by 1/(1-p) unless unscaled. */
+static int per_sample_drop(ecg_graph *g, const char *name, int x, float p, int unscaled) {
     if (x < 0) return -1;
     ecg_attrs a = ecg_attrs_default();
     a.p = p;
     a.per_sample = 1;
+    a.unscaled = unscaled;
     return ecg_node_add(g, ECG_OP_DROPOUT, name, &x, 1, NULL, 0, &a);
 }
 
-int ecg_modality_drop(ecg_graph *g, const char *name, int x, float p) {
-    if (x < 0) return -1;
-    ecg_attrs a = ecg_attrs_default();
-    a.p = p;
-    a.per_sample = a.unscaled = 1;
-    return ecg_node_add(g, ECG_OP_DROPOUT, name, &x, 1, NULL, 0, &a);
-}
+int ecg_drop_path(ecg_graph *g, const char *name, int x, float p) { return per_sample_drop(g, name, x, p, 0); }
+
+int ecg_modality_drop(ecg_graph *g, const char *name, int x, float p) { return per_sample_drop(g, name, x, p, 1); }
 
 int ecg_lstm(ecg_graph *g, const char *name, int x, int hidden, int layers, int bidirectional, int last_only) {
     if (x < 0 || g->err[0]) return -1;

@@ -93,23 +93,17 @@ static int score_splits(const ecg_train_job *job, trained *t, char *err, size_t 
                : 0;
 }
 
-/* --ecg-drop needs a model with ECG tokens (the fusion models): refused before the run's folder is
- * touched. A model or task that does not build is left to the training's own error. */
+/* --ecg-drop needs a model with ECG tokens (the fusion models; ecg_model_build refuses the others):
+ * checked before the run's folder is touched. An unknown task is left to the training's own error. */
 static int check_ecg_drop(const ecg_train_job *job, char *err, size_t errlen) {
     const ecg_task *t = job->ecg_drop > 0 ? ecg_task_find(job->task) : NULL;
-    ecg_model_cfg c;
-    ecg_graph g;
-    char ignored[256];
     if (!t) return 0;
-    c = ecg_task_model_cfg(t);
+    ecg_model_cfg c = ecg_task_model_cfg(t);
     c.ecg_drop = job->ecg_drop;
-    if (ecg_model_build(job->model, &c, &g, ignored, sizeof ignored)) return 0;
-    int found = 0;
-    for (int i = 0; i < g.n_nodes; i++) found |= !strcmp(g.nodes[i].name, ECG_FUSION_ECG_DROP);
+    ecg_graph g;
+    if (ecg_model_build(job->model, &c, &g, err, errlen)) return -1;
     ecg_graph_free(&g);
-    if (found) return 0;
-    snprintf(err, errlen, "--ecg-drop: %s has no ECG tokens to drop (the efficientecg-fusion models have)", job->model);
-    return -1;
+    return 0;
 }
 
 static int load_split(const ecg_train_job *job, const char *split, ecg_dataset *d, char *err, size_t errlen) {
