@@ -152,7 +152,10 @@ SEEDS=${SEEDS:-1}
 # F 158). G is F with F weighted as N (`--class-weight-cap F=1`; on mitdb-aami, without the template
 # or dropout, the same change lost on one seed, 0.382 against 0.447); H is F with square-root
 # weights in place of the capped inverse ones. Compared with A-F on the mean validation macro-F1
-# of seeds 1-3.
+# of seeds 1-3. Outcome: G 0.558 (0.637 0.401 0.636), H 0.570 (0.672 0.417 0.621), F 0.572: F
+# stays promoted (its folders now count eight candidates; same weights, same DS2 figures). Both cut
+# the beats called F (G 0 / 4 / 0, H 1 / 166 / 71 N beats) and raised validation accuracy (mean
+# 0.949 and 0.948 against F's 0.912), but seed 2's AF record sent N beats to S again (695, 321).
 DEFAULT_CANDIDATES=$(cat <<'EOF'
 efficientecg-fusion-rr mitdb-aami A-sqrt-cap1.5   --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-rr mitdb-aami B-inverse-cap16 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 16
