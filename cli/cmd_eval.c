@@ -115,6 +115,11 @@ static int open_target(eval_opts *o, ecg_run *r, const cJSON **want) {
     o->seed = r->seed;
     o->split = "test";
     *want = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->man, "metrics"), "test");
+    const cJSON *fold = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->man, "config"), "fold");
+    if (o->record && fold) /* a fold run was trained on part of the training data to score a recipe */
+        return fprintf(stderr, "ecgbench eval: %s is cross-validation fold %d of a recipe candidate: it is never "
+                               "scored on the test split (promote the chosen recipe's run trained on the whole "
+                               "training split)\n", o->target, fold->valueint), 1;
     if (o->record && *want) /* the test split is scored once: --record only before, a re-check only after */
         return fprintf(stderr, "ecgbench eval: %s already has test metrics: the test split is scored once per run "
                                "(`ecgbench eval DIR` re-checks them)\n", o->target), 1;

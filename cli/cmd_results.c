@@ -58,11 +58,13 @@ static int seed_metrics(const ecg_run *run, const ecg_task *t, ecg_metrics *m) {
 
 /* How the run's recipe was chosen: "blind (N candidates)" when `ecgbench select` (or the baseline's
  * DS1 cross-validation) picked it on validation data and scored the test split once, its manifest's
- * "selection"; "not blind" for a recipe fixed before that protocol, which may have been shaped by
- * earlier test figures. */
+ * "selection" ("blind (N candidates x K folds)" when cross-validation folds ranked them); "not
+ * blind" for a recipe fixed before that protocol, which may have been shaped by earlier test figures. */
 static const char *recipe_cell(char *buf, size_t n, const cJSON *man) {
-    double k = ecg_json_num(cJSON_GetObjectItemCaseSensitive(man, "selection"), "candidates");
-    if (isfinite(k)) snprintf(buf, n, "blind (%.0f candidate%s)", k, k == 1 ? "" : "s");
+    const cJSON *sel = cJSON_GetObjectItemCaseSensitive(man, "selection");
+    double k = ecg_json_num(sel, "candidates"), folds = ecg_json_num(sel, "folds");
+    if (isfinite(k) && isfinite(folds)) snprintf(buf, n, "blind (%.0f candidates x %.0f folds)", k, folds);
+    else if (isfinite(k)) snprintf(buf, n, "blind (%.0f candidate%s)", k, k == 1 ? "" : "s");
     else snprintf(buf, n, "not blind");
     return buf;
 }

@@ -4,7 +4,11 @@
  * mean is a record-wise cross-validation). The candidate with the best mean validation score wins
  * (the task's score, else macro-F1; the first listed on a tie). Writes the selection log (every
  * candidate's every seed with its validation figures) and records the choice in the winner's
- * manifests. A candidate that has met the test split is refused: its choice would not be blind. */
+ * manifests. A candidate that has met the test split is refused: its choice would not be blind.
+ * With cross-validation fold runs (`train --fold K`) in every candidate's foldK/ subfolders, the
+ * criterion is instead the score of the validation confusions summed over the folds: every
+ * training record judged once, by a model that never saw it; the seeds' runs are then only what
+ * gets promoted. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <math.h>
@@ -22,6 +26,7 @@
 
 #define MAX_CANDIDATES 64
 #define MAX_SEEDS 16
+#define MAX_FOLDS 16
 
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench select --out FILE CANDIDATE_DIR...\n"
@@ -30,7 +35,9 @@ static void usage(FILE *f) {
                "  with seeds 2..K of its recipe (if any) in CANDIDATE_DIR/seed2 .. seedK; every candidate must\n"
                "  have the same seeds. The best mean validation score over the seeds wins (the task's score, else\n"
                "  macro-F1; the first on a tie). Writes the selection log FILE (CSV, one row per candidate and\n"
-               "  seed) and a \"selection\" entry in the winner's manifests, and prints the winner's folder last.\n");
+               "  seed) and a \"selection\" entry in the winner's manifests, and prints the winner's folder last.\n"
+               "  With runs of cross-validation folds (`train --fold K`, seed 1) in CANDIDATE_DIR/foldK, the same\n"
+               "  folds in every candidate, the score of their validation confusions summed decides instead.\n");
 }
 
 typedef struct {
@@ -44,12 +51,17 @@ typedef struct {
     seed_run s[MAX_SEEDS]; /* s[k]: seed k + 1 */
     int n_seeds;
     double mean; /* of s[].score */
+    seed_run f[MAX_FOLDS]; /* the cross-validation folds' runs present, fold fold_id[k] in f[k] */
+    int fold_id[MAX_FOLDS], n_folds;
+    double pooled;    /* the score of the folds' validation confusions summed (NAN without folds) */
+    double criterion; /* what ranks it: pooled with folds, else mean */
 } candidate;
 
 /* The training options of a run's command line, without what does not change the recipe (model,
  * task, data, output folder, seed, resume, progress): what another seed is trained with. */
 static void recipe_of(const cJSON *man, char *out, size_t len) {
-    static const char *const skip_with_value[] = {"--task", "--data", "--out", "--seed", "--epoch-limit", "--threads"};
+    static const char *const skip_with_value[] = {"--task", "--data", "--out", "--seed", "--epoch-limit", "--threads",
+                                                  "--fold"};
     static const char *const skip[] = {"--quiet", "--no-test", "--resume"};
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s", ecg_json_str(cJSON_GetObjectItemCaseSensitive(man, "run"), "command", ""));
@@ -68,10 +80,11 @@ static void recipe_of(const cJSON *man, char *out, size_t len) {
     }
 }
 
-/* "val (9206 examples; records 101 106 ...; seed 1)" from the manifest's splits. */
+/* "mitdb-aami val split (9206 examples; records 101 106 ...; seed 1)" from the manifest's splits
+ * ("cv2-val split" for a fold run). */
 static void chosen_on(const cJSON *man, char *out, size_t len) {
     const cJSON *val = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(man, "splits"), "val");
-    int n = snprintf(out, len, "%s val split (%.0f examples", ecg_json_str(man, "task", ""),
+    int n = snprintf(out, len, "%s %s split (%.0f examples", ecg_json_str(man, "task", ""), ecg_json_str(val, "split", "val"),
                      val ? ecg_json_num(val, "examples") : ecg_json_num(cJSON_GetObjectItemCaseSensitive(
                                                               cJSON_GetObjectItemCaseSensitive(man, "metrics"), "val"),
                                                           "examples"));
@@ -134,6 +147,42 @@ static int other_recipe(const seed_run *first, const seed_run *s, char *err, siz
     return 0;
 }
 
+/* dir/foldK for K = 1 .. MAX_FOLDS, those that hold a manifest: fold K's run of seed 1's recipe;
+ * the candidate's criterion becomes the task's score (else macro-F1) of their validation
+ * confusions summed. */
+static int load_folds(candidate *c, const char *dir, const ecg_task *task, char *err, size_t errlen) {
+    ecg_metrics sum;
+    ecg_metrics_init(&sum, task->n_classes);
+    c->n_folds = 0;
+    for (int id = 1; id <= MAX_FOLDS; id++) {
+        char sub[1200], path[1300];
+        snprintf(sub, sizeof sub, "%s/fold%d", dir, id);
+        snprintf(path, sizeof path, "%s/manifest.json", sub);
+        if (access(path, F_OK) != 0) continue;
+        seed_run *f = &c->f[c->n_folds];
+        c->fold_id[c->n_folds++] = id;
+        if (load_seed(f, sub, &task, err, errlen)) return -1;
+        const cJSON *fold = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f->man, "config"), "fold");
+        if (!cJSON_IsNumber(fold) || fold->valuedouble != id) {
+            snprintf(err, errlen, "%s: not a run of cross-validation fold %d (train --fold %d)", path, id, id);
+            return -1;
+        }
+        if (other_recipe(&c->s[0], f, err, errlen)) return -1;
+        ecg_metrics m;
+        if (ecg_metrics_from_json(f->val, task->n_classes, &m)) {
+            snprintf(err, errlen, "%s: no validation confusion of %d classes", path, task->n_classes);
+            return -1;
+        }
+        for (int t = 0; t < task->n_classes; t++)
+            for (int p = 0; p < task->n_classes; p++) sum.confusion[t][p] += m.confusion[t][p];
+        sum.n += m.n;
+    }
+    if (!c->n_folds) return 0;
+    ecg_metrics_finish(&sum);
+    c->criterion = c->pooled = task->score_name ? ecg_metrics_mean_f1(&sum, task->score_classes) : sum.macro_f1;
+    return 0;
+}
+
 /* Seed 1 from dir, then dir/seed2, dir/seed3 ... while they hold a manifest: each must be the seed
  * its folder names and seed 1's recipe. */
 static int load(candidate *c, const char *dir, const ecg_task **task, char *err, size_t errlen) {
@@ -154,14 +203,16 @@ static int load(candidate *c, const char *dir, const ecg_task **task, char *err,
         c->mean += c->s[k].score;
     }
     c->mean /= c->n_seeds;
-    return 0;
+    c->criterion = c->mean;
+    c->pooled = NAN;
+    return load_folds(c, dir, *task, err, errlen);
 }
 
 static int write_log(const char *out, const candidate *c, int n, int best, const char *score_name, char *err,
                      size_t errlen) {
-    static const char *const head[] = {"candidate", "model", "options", "seed", "epochs_run", "best_epoch",
+    static const char *const head[] = {"candidate", "model", "options", "seed", "fold", "epochs_run", "best_epoch",
                                        "val_examples", "val_accuracy", "val_macro_f1", "criterion", "val_score",
-                                       "mean_val_score", "chosen", "chosen_on"};
+                                       "mean_val_score", "pooled_cv_score", "chosen", "chosen_on"};
     ecg_csv w;
     if (ecg_csv_open(&w, out) || ecg_csv_header(&w, head, (int)(sizeof head / sizeof *head))) {
         snprintf(err, errlen, "%s", w.err);
@@ -171,8 +222,9 @@ static int write_log(const char *out, const candidate *c, int n, int best, const
     for (int i = 0; i < n; i++) {
         const char *name = strrchr(c[i].s[0].dir, '/');
         name = name && name[1] ? name + 1 : c[i].s[0].dir;
-        for (int k = 0; k < c[i].n_seeds; k++) {
-            const seed_run *s = &c[i].s[k];
+        for (int k = 0; k < c[i].n_seeds + c[i].n_folds; k++) { /* the seeds' rows, then the folds' */
+            int fold = k < c[i].n_seeds ? 0 : c[i].fold_id[k - c[i].n_seeds];
+            const seed_run *s = fold ? &c[i].f[k - c[i].n_seeds] : &c[i].s[k];
             char recipe[1024], on[512];
             recipe_of(s->man, recipe, sizeof recipe);
             chosen_on(s->man, on, sizeof on);
@@ -180,6 +232,8 @@ static int write_log(const char *out, const candidate *c, int n, int best, const
             ecg_csv_str(&w, ecg_json_str(s->man, "model", ""));
             ecg_csv_str(&w, recipe);
             ecg_csv_num(&w, ecg_json_num(s->man, "seed"));
+            if (fold) ecg_csv_int(&w, fold);
+            else ecg_csv_str(&w, "");
             ecg_csv_num(&w, ecg_json_num(s->man, "epochs_run"));
             ecg_csv_num(&w, ecg_json_num(s->man, "best_epoch"));
             ecg_csv_num(&w, ecg_json_num(s->val, "examples"));
@@ -188,6 +242,8 @@ static int write_log(const char *out, const candidate *c, int n, int best, const
             ecg_csv_str(&w, score_name);
             ecg_csv_num(&w, s->score);
             ecg_csv_num(&w, c[i].mean);
+            if (c[i].n_folds) ecg_csv_num(&w, c[i].pooled);
+            else ecg_csv_str(&w, "");
             ecg_csv_int(&w, i == best);
             ecg_csv_str(&w, on);
             ecg_csv_end_row(&w);
@@ -196,15 +252,33 @@ static int write_log(const char *out, const candidate *c, int n, int best, const
     return ecg_csv_close_err(&w, err, errlen);
 }
 
+/* "mitdb-aami cv1-val cv2-val ... splits (5 folds, 51021 examples, 22 records; seed 1)": what
+ * chose a candidate by its folds. */
+static void folds_chosen_on(const candidate *c, char *out, size_t len) {
+    double examples = 0, records = 0;
+    int n = snprintf(out, len, "%s", ecg_json_str(c->s[0].man, "task", ""));
+    for (int k = 0; k < c->n_folds; k++) {
+        const cJSON *val = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c->f[k].man, "splits"), "val");
+        examples += ecg_json_num(val, "examples");
+        records += ecg_json_num(val, "records");
+        if (n < (int)len) n += snprintf(out + n, len - (size_t)n, " cv%d-val", c->fold_id[k]);
+    }
+    if (n < (int)len)
+        snprintf(out + n, len - (size_t)n, " splits (%d folds, %.0f examples, %.0f records; seed %.0f)", c->n_folds,
+                 examples, records, ecg_json_num(c->f[0].man, "seed"));
+}
+
 /* The "selection" entry of each of the winner's manifests: the data that chose it (its own seed's
- * validation split) and how. */
+ * validation split, or the folds' splits) and how. */
 static int record_choice(candidate *w, int n_candidates, const char *score_name, char *err, size_t errlen) {
     for (int k = 0; k < w->n_seeds; k++) {
         char on[512], path[1200];
-        chosen_on(w->s[k].man, on, sizeof on);
+        if (w->n_folds) folds_chosen_on(w, on, sizeof on);
+        else chosen_on(w->s[k].man, on, sizeof on);
         cJSON *sel = cJSON_CreateObject();
         cJSON_AddNumberToObject(sel, "candidates", n_candidates);
         cJSON_AddNumberToObject(sel, "seeds", w->n_seeds);
+        if (w->n_folds) cJSON_AddNumberToObject(sel, "folds", w->n_folds);
         cJSON_AddStringToObject(sel, "criterion", score_name);
         cJSON_AddStringToObject(sel, "chosen_on", on);
         cJSON_AddStringToObject(sel, "log", "selection.csv");
@@ -276,37 +350,48 @@ int ecg_cmd_select(int argc, char **argv) {
     int rc = 1, best = 0;
     for (int i = 0; i < n; i++) {
         if (load(&cand[i], argv[optind + i], &task, err, sizeof err)) goto fail;
-        if (cand[i].n_seeds != cand[0].n_seeds) {
-            snprintf(err, sizeof err, "%s has %d seed(s), %s has %d: candidates are compared over the same "
-                     "seeds (train the missing ones)", argv[optind + i], cand[i].n_seeds, argv[optind], cand[0].n_seeds);
+        if (cand[i].n_seeds != cand[0].n_seeds || cand[i].n_folds != cand[0].n_folds ||
+            memcmp(cand[i].fold_id, cand[0].fold_id, (size_t)cand[0].n_folds * sizeof *cand[0].fold_id)) {
+            snprintf(err, sizeof err, "%s has %d seed(s) and %d fold(s), %s has %d and %d: candidates are compared "
+                     "over the same seeds and folds (train the missing ones)", argv[optind + i], cand[i].n_seeds,
+                     cand[i].n_folds, argv[optind], cand[0].n_seeds, cand[0].n_folds);
             goto fail;
         }
-        if (cand[i].mean > cand[best].mean) best = i;
+        if (cand[i].criterion > cand[best].criterion) best = i;
     }
-    char criterion[64];
+    char criterion[80];
     const char *score_name = task->score_name ? task->score_name : "macro-F1";
-    if (cand[0].n_seeds > 1) snprintf(criterion, sizeof criterion, "%s, mean of %d seeds", score_name, cand[0].n_seeds);
+    if (cand[0].n_folds)
+        snprintf(criterion, sizeof criterion, "%s of the validation confusions summed over %d folds", score_name,
+                 cand[0].n_folds);
+    else if (cand[0].n_seeds > 1) snprintf(criterion, sizeof criterion, "%s, mean of %d seeds", score_name, cand[0].n_seeds);
     else snprintf(criterion, sizeof criterion, "%s", score_name);
     if (write_log(out, cand, n, best, criterion, err, sizeof err) ||
         record_choice(&cand[best], n, criterion, err, sizeof err))
         goto fail;
     for (int i = 0; i < n; i++) {
-        printf("%s %-28s val %s %.4f", i == best ? "*" : " ", cand[i].s[0].dir, criterion, cand[i].mean);
-        for (int k = 0; cand[i].n_seeds > 1 && k < cand[i].n_seeds; k++)
+        printf("%s %-28s val %s %.4f", i == best ? "*" : " ", cand[i].s[0].dir, criterion, cand[i].criterion);
+        for (int k = 0; cand[i].n_folds && k < cand[i].n_folds; k++)
+            printf("%s%.4f%s", k ? " " : " (folds alone: ", cand[i].f[k].score, k + 1 < cand[i].n_folds ? "" : ")");
+        if (cand[i].n_folds) printf(" (seeds' mean: %.4f)", cand[i].mean);
+        for (int k = 0; !cand[i].n_folds && cand[i].n_seeds > 1 && k < cand[i].n_seeds; k++)
             printf("%s%.4f%s", k ? " " : " (seeds: ", cand[i].s[k].score, k + 1 < cand[i].n_seeds ? "" : ")");
         printf("%s\n", i == best ? "  (chosen)" : "");
     }
     char on[512];
-    chosen_on(cand[best].s[0].man, on, sizeof on);
-    printf("selection log: %s (chosen on the %s%s)\n%s\n", out, on, cand[best].n_seeds > 1 ? " and its seeds' own" : "",
-           cand[best].s[0].dir);
+    if (cand[best].n_folds) folds_chosen_on(&cand[best], on, sizeof on);
+    else chosen_on(cand[best].s[0].man, on, sizeof on);
+    printf("selection log: %s (chosen on the %s%s)\n%s\n", out, on,
+           !cand[best].n_folds && cand[best].n_seeds > 1 ? " and its seeds' own" : "", cand[best].s[0].dir);
     rc = 0;
     goto done;
 fail:
     fprintf(stderr, "ecgbench select: %s\n", err);
 done:
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         for (int k = 0; k < MAX_SEEDS; k++) cJSON_Delete(cand[i].s[k].man);
+        for (int k = 0; k < MAX_FOLDS; k++) cJSON_Delete(cand[i].f[k].man);
+    }
     free(cand);
     return rc;
 }

@@ -41,6 +41,9 @@ static void usage(FILE *f) {
             "  --quiet             no progress bar\n"
             "  --no-test           do not load or score the test split (recipe candidates, chosen on val alone;\n"
             "                      the manifest then has no test metrics)\n"
+            "  --fold K            train on cross-validation fold K's training records and validate on its\n"
+            "                      own (mitdb-aami tasks: K = 1..5, DS1's records in fixed folds; for\n"
+            "                      `ecgbench select`); implies --no-test\n"
             "  --init-from DIR     the trained part a model holds frozen (efficientecg-fusion-ae: lstm-ae's\n"
             "                      encoder), from a finished run of that model with this task and seed\n");
 }
@@ -52,7 +55,7 @@ static int parse(int argc, char **argv, ecg_train_job *o, int *quiet) {
         {"patience", 1, 0, 'p'},   {"threads", 1, 0, 'j'},     {"seed", 1, 0, 's'},    {"no-augment", 0, 0, 'A'},
         {"class-weights", 1, 0, 'C'}, {"class-weight-cap", 1, 0, 'K'}, {"resume", 0, 0, 'r'}, {"epoch-limit", 1, 0, 'L'}, {"quiet", 0, 0, 'q'},
         {"crop", 1, 0, 'c'},       {"warp", 1, 0, 'W'},        {"no-test", 0, 0, 'T'}, {"force", 0, 0, 'f'}, {"init-from", 1, 0, 'I'},
-        {"ecg-drop", 1, 0, 'D'},   {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+        {"ecg-drop", 1, 0, 'D'},   {"fold", 1, 0, 'F'},        {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     *quiet = 0;
     o->data = ecg_default_data_dir();
@@ -100,6 +103,7 @@ static int parse(int argc, char **argv, ecg_train_job *o, int *quiet) {
         case 'L': bad = ecg_arg_int("train", "--epoch-limit", optarg, 1, 100000, &n); o->cfg.epoch_limit = (int)n; break;
         case 'q': *quiet = 1; break;
         case 'T': o->no_test = 1; break;
+        case 'F': bad = ecg_arg_int("train", "--fold", optarg, 1, 1000, &n); o->fold = (int)n; break;
         case 'f': o->force = 1; break;
         case 'I': o->init_from = optarg; break;
         case 'c': bad = ecg_arg_int("train", "--crop", optarg, 1, 1 << 30, &n); o->cfg.crop = (int)n; break;

@@ -180,6 +180,11 @@ int ecg_aami_class_of_code(int code);
  * (102, 104, 107, 217; excluded from both). Returns the count and points *records at the list
  * (ascending); -1 for an unknown name. */
 int ecg_mitdb_record_set(const char *name, const int **records);
+/* Record-wise cross-validation over DS1: fold k (1 .. ECG_MITDB_CV_FOLDS) holds the records it
+ * returns (ascending; *records points at them), a fixed partition of DS1 that every mitdb-aami
+ * task's "cvK-train" / "cvK-val" splits use. -1 for k out of range. */
+#define ECG_MITDB_CV_FOLDS 5
+int ecg_mitdb_cv_fold(int k, const int **records);
 /* The beats of a record's annotations: the AAMI-classed ones (other codes are rhythm, noise, ...),
  * their samples into at[] and classes into cls[] (room for n_ann each). Returns the count, or -1
  * when a beat lies outside the record's n_samples (`what` names the annotation file). */
@@ -277,7 +282,13 @@ typedef struct {
      * classes (cinc2017: the challenge's F1 over Normal, AF, Other). NULL/0: none. */
     const char *score_name;
     int score_classes;
+    /* Record-wise cross-validation folds over its training records (mitdb-aami's family:
+     * ECG_MITDB_CV_FOLDS over DS1), loaded as the splits "cvK-train" and "cvK-val" (K = 1 ..
+     * cv_folds) beside those listed in splits; 0: none. */
+    int cv_folds;
 } ecg_task;
+/* K when split is "cvK-train" or "cvK-val" (K >= 1, no leading zero), *is_val saying which; else 0. */
+int ecg_cv_split(const char *split, int *is_val);
 /* Registry (task_registry.c). NULL for an unknown name. */
 const ecg_task *ecg_task_find(const char *name);
 const ecg_task *ecg_task_at(int i);   /* NULL past the end */

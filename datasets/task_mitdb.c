@@ -487,15 +487,18 @@ static int keep_records(const char *dir, int sample, const lead_set *ls, int *re
 static int load_beats(const char *data_dir, const char *split, int intra_val, uint64_t seed, const lead_set *ls,
                       ecg_dataset *d, char *err, size_t errlen) {
     memset(d, 0, sizeof *d);
-    int which = -1;
+    int which = -1, cv_val, fold = ecg_cv_split(split, &cv_val);
     for (int i = 0; i < N_SPLITS && split; i++)
         if (!strcmp(split, split_names[i])) which = i;
-    if (which < 0) {
+    if (which < 0 && !(fold >= 1 && fold <= ECG_MITDB_CV_FOLDS)) {
         snprintf(err, errlen, "%s: unknown split '%s' (known: ds1, ds2, train, val, test, intra-train, "
-                 "intra-test)", ls->task, split ? split : "(null)");
+                 "intra-test, cvK-train, cvK-val for K = 1..%d)", ls->task, split ? split : "(null)",
+                 ECG_MITDB_CV_FOLDS);
         return -1;
     }
-    const char *s = split_names[which];
+    const char *s = fold ? split : split_names[which];
+    /* a cross-validation fold is a train / val split whose validation records are the fold's */
+    int is_train = !strcmp(s, "train") || (fold && !cv_val), is_val = !strcmp(s, "val") || (fold && cv_val);
     const int *ds1, *ds2;
     int n1 = ecg_mitdb_record_set("ds1", &ds1), n2 = ecg_mitdb_record_set("ds2", &ds2);
     char dir[1100];
@@ -506,7 +509,12 @@ static int load_beats(const char *data_dir, const char *split, int intra_val, ui
     snprintf(marker, sizeof marker, "%s/SAMPLE", dir);
     int sample = access(marker, F_OK) == 0;
     unsigned char val[32] = {0};
-    if (sample) { /* validation = the last DS1 record present, train = the others */
+    if (fold) {
+        const int *f;
+        int nf = ecg_mitdb_cv_fold(fold, &f);
+        for (int i = 0; i < n1; i++)
+            for (int j = 0; j < nf; j++) val[i] |= ds1[i] == f[j];
+    } else if (sample) { /* validation = the last DS1 record present, train = the others */
         int last = -1;
         for (int i = 0; i < n1; i++) {
             char hea[1200];
@@ -514,18 +522,23 @@ static int load_beats(const char *data_dir, const char *split, int intra_val, ui
             if (access(hea, F_OK) == 0) last = i;
         }
         if (last >= 0) val[last] = 1;
-    } else if ((!strcmp(s, "train") || !strcmp(s, "val")) && choose_val(dir, seed, ds1, n1, val, err, errlen)) {
+    } else if ((is_train || is_val) && choose_val(dir, seed, ds1, n1, val, err, errlen)) {
         return -1;
     }
 
     /* Records to read, in a fixed order (DS1 then DS2, each ascending). */
     int recs[64], n_recs = 0;
-    int use_ds1 = !strcmp(s, "ds1") || !strcmp(s, "train") || !strcmp(s, "val") || !strncmp(s, "intra", 5);
+    int use_ds1 = !strcmp(s, "ds1") || is_train || is_val || !strncmp(s, "intra", 5);
     int use_ds2 = !strcmp(s, "ds2") || !strcmp(s, "test") || !strncmp(s, "intra", 5);
     for (int i = 0; use_ds1 && i < n1; i++)
-        if (!(!strcmp(s, "train") && val[i]) && !(!strcmp(s, "val") && !val[i])) recs[n_recs++] = ds1[i];
+        if (!(is_train && val[i]) && !(is_val && !val[i])) recs[n_recs++] = ds1[i];
     for (int i = 0; use_ds2 && i < n2; i++) recs[n_recs++] = ds2[i];
     if (keep_records(dir, sample, ls, recs, &n_recs, err, errlen)) return -1;
+    if (fold && !n_recs) { /* the sample, or a task that drops every record of the fold */
+        snprintf(err, errlen, "%s: split %s: none of its records is in %s%s", ls->task, s, dir,
+                 sample ? " (a sample: it holds only a few of DS1's records)" : "");
+        return -1;
+    }
 
     beats b = {0};
     b.c = channels_of(ls);

@@ -232,8 +232,9 @@ static void seeds_cell(char *c, const report_set *in, const ecg_report_row *r) {
 }
 
 /* The "chosen on" cell: what chose the run's recipe and how many candidates were tried, from the
- * selection log in its folder (selection.csv: a row per candidate and seed, chosen = 1 on the winner,
- * chosen_on naming the data; `ecgbench select`), e.g. "val split (3 candidates)"; "-" without one. */
+ * selection log in its folder (selection.csv: a row per candidate and seed, and per fold when the
+ * candidates were cross-validated, chosen = 1 on the winner, chosen_on naming the data; `ecgbench
+ * select`), e.g. "val split (3 candidates)"; "-" without one. */
 static void chosen_on_cell(char *c, const ecg_report_row *r) {
     char path[1200], err[256];
     ecg_csv_table t;
@@ -246,10 +247,13 @@ static void chosen_on_cell(char *c, const ecg_report_row *r) {
         cellf(c, "? (unreadable selection.csv)");
         return;
     }
-    int chosen = ecg_csv_col(&t, "chosen"), on = ecg_csv_col(&t, "chosen_on");
+    int chosen = ecg_csv_col(&t, "chosen"), on = ecg_csv_col(&t, "chosen_on"), fold = ecg_csv_col(&t, "fold");
     const cJSON *sel = cJSON_GetObjectItemCaseSensitive(r->run->man, "selection");
     const char *data = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sel, "chosen_on"));
-    for (int i = 1; chosen >= 0 && on >= 0 && i < t.n_rows; i++)
+    /* by folds, the manifest names them all; else a chosen seed row names its split */
+    int by_folds = 0;
+    for (int i = 1; fold >= 0 && i < t.n_rows; i++) by_folds |= t.rows[i][fold][0] != 0;
+    for (int i = 1; !by_folds && chosen >= 0 && on >= 0 && i < t.n_rows; i++)
         if (!strcmp(t.rows[i][chosen], "1")) data = t.rows[i][on];
     char what[CELL] = "?";
     if (data) {
@@ -259,15 +263,18 @@ static void chosen_on_cell(char *c, const ecg_report_row *r) {
         snprintf(what, sizeof what, "%.*s", (int)strcspn(data, "("), data);
         for (size_t e = strlen(what); e > 0 && what[e - 1] == ' '; e--) what[e - 1] = 0;
     }
-    /* a row per candidate and seed: count the distinct candidates and one candidate's rows */
-    int name = ecg_csv_col(&t, "candidate"), candidates = 0, seeds = 0;
+    /* a row per candidate and seed (and fold): count the distinct candidates and one candidate's rows */
+    int name = ecg_csv_col(&t, "candidate"), candidates = 0, seeds = 0, folds = 0;
     for (int i = 1; i < t.n_rows; i++) {
         int seen = 0;
         for (int j = 1; j < i && name >= 0; j++) seen |= !strcmp(t.rows[i][name], t.rows[j][name]);
         candidates += !seen;
-        seeds += name >= 0 && !strcmp(t.rows[i][name], t.rows[1][name]);
+        int first = name >= 0 && !strcmp(t.rows[i][name], t.rows[1][name]), is_fold = fold >= 0 && t.rows[i][fold][0];
+        seeds += first && !is_fold;
+        folds += first && is_fold;
     }
-    if (seeds > 1) cellf(c, "%s (%d candidates x %d seeds)", what, candidates, seeds);
+    if (folds) cellf(c, "%s (%d candidates x %d folds)", what, candidates, folds);
+    else if (seeds > 1) cellf(c, "%s (%d candidates x %d seeds)", what, candidates, seeds);
     else cellf(c, "%s (%d candidates)", what, candidates);
     ecg_csv_table_free(&t);
 }

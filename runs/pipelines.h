@@ -25,6 +25,8 @@ typedef struct {
     const char *out;          /* the run's folder, created when missing */
     ecg_train_cfg cfg;        /* out_dir and crop_graph are the run's to set */
     int no_test;              /* neither load nor score the test split (recipe candidates) */
+    int fold;                 /* K > 0: train on the task's "cvK-train", validate on "cvK-val" (a
+                               * cross-validation fold of a recipe candidate; implies no_test) */
     ecg_run_record run_info;  /* the manifest's "run" */
     FILE *log;                /* the summary (splits, best epoch, metrics, files); NULL: silent */
     int force;                /* start over in a folder that holds a run (finished or not) */

@@ -56,7 +56,7 @@ const char *ecg_config_diff(const cJSON *a, const cJSON *b, int (*equal)(const c
 }
 
 int ecg_same_recipe_setting(const char *key, const cJSON *x, const cJSON *y) {
-    if (!strcmp(key, "data_dir")) return 1;
+    if (!strcmp(key, "data_dir") || !strcmp(key, "fold")) return 1; /* where the data sat, which part of it */
     if (!x || !y) return 0;
     if (strcmp(key, "init_from")) return cJSON_Compare(x, y, 1);
     return cJSON_Compare(cJSON_GetObjectItemCaseSensitive(x, "model"), cJSON_GetObjectItemCaseSensitive(y, "model"), 1) &&

@@ -36,6 +36,7 @@ static cJSON *config_json(const ecg_train_job *job, const ecg_train_cfg *c, cons
     if (c->crop > 0) cJSON_AddNumberToObject(j, "crop", c->crop);
     if (c->warp > 0) cJSON_AddNumberToObject(j, "warp", c->warp);
     if (job->ecg_drop > 0) cJSON_AddNumberToObject(j, "ecg_drop", job->ecg_drop);
+    if (job->fold > 0) cJSON_AddNumberToObject(j, "fold", job->fold);
     cJSON_AddStringToObject(j, "data_dir", job->data);
     if (part) cJSON_AddItemToObject(j, "init_from", cJSON_Duplicate(part, 1));
     return j;
@@ -106,8 +107,29 @@ static int check_ecg_drop(const ecg_train_job *job, char *err, size_t errlen) {
     return 0;
 }
 
+/* A fold must be one of the task's cross-validation folds; a fold run is a recipe candidate, so it
+ * never meets the test split. Checked before the run's folder is touched; an unknown task is left
+ * to the training's own error. */
+static int check_fold(ecg_train_job *job, char *err, size_t errlen) {
+    const ecg_task *t = job->fold > 0 ? ecg_task_find(job->task) : NULL;
+    if (!t) return 0;
+    if (job->fold > t->cv_folds) {
+        if (t->cv_folds) snprintf(err, errlen, "--fold %d: task %s has folds 1 to %d", job->fold, t->name, t->cv_folds);
+        else snprintf(err, errlen, "--fold: task %s has no cross-validation folds", t->name);
+        return -1;
+    }
+    job->no_test = 1;
+    return 0;
+}
+
+/* split: "train", "val" or "test"; with a fold, train and val are the fold's. */
 static int load_split(const ecg_train_job *job, const char *split, ecg_dataset *d, char *err, size_t errlen) {
     int hit;
+    char fold_split[32];
+    if (job->fold > 0 && strcmp(split, "test")) {
+        snprintf(fold_split, sizeof fold_split, "cv%d-%s", job->fold, split);
+        split = fold_split;
+    }
     return ecg_task_load_cached(job->task, split, job->data, job->cfg.seed, NULL, d, &hit, err, errlen);
 }
 
@@ -276,7 +298,7 @@ int ecg_train_run(ecg_train_job *job, char *err, size_t errlen) {
     job->cfg.out_dir = job->out;
     job->cfg.objective = ecg_model_objective(job->model); /* what it is trained for comes from its kind */
     int writer = !job->cfg.comm || job->cfg.comm->rank == 0; /* rank 0 claims the folder and writes the run */
-    if (check_ecg_drop(job, err, errlen) ||
+    if (check_ecg_drop(job, err, errlen) || check_fold(job, err, errlen) ||
         ecg_part_source(job->model, job->task, job->cfg.seed, job->init_from, &t.part, err, errlen) ||
         ecg_mkdir_p(job->out, err, errlen) || (writer && claim_folder(job, t.part, err, errlen)) ||
         train_and_evaluate(job, &t, err, errlen))

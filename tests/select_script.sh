@@ -48,5 +48,15 @@ check "select --chosen refuses a log that chose two recipes, or none" \
   '! "$bin" select --chosen "$tmp/two-chosen.csv" 2>/dev/null && ! "$bin" select --chosen "$tmp/none-chosen.csv" 2>/dev/null'
 scripts/select.sh "$bin" >"$tmp/second.log" 2>&1
 check "a second call trains nothing and keeps the promoted run" 'grep -q "one: trained" "$tmp/second.log" && grep -q "chosen and scored already" "$tmp/second.log"'
+# FOLDS: the sample holds DS1 records of folds 2 (119) and 3 (208) only, so the folds are listed;
+# each candidate gains fold2/ and fold3/ runs, and the log ranks them by their summed confusions
+export CAND=$tmp/selection-cv DEST=$tmp/weights-cv SEEDS=1 FOLDS="2 3"
+scripts/select.sh "$bin" >"$tmp/folds.log" 2>&1
+check "a FOLDS call succeeds" '[ $? -eq 0 ] || { tail -n 20 "$tmp/folds.log"; false; }'
+fold_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"].get("fold"))' "$1"; }
+check "each candidate has its fold runs" \
+  '[ "$(fold_of "$CAND/lstm-mitdb-aami/one/fold2/manifest.json")" = 2 ] && [ "$(fold_of "$CAND/lstm-mitdb-aami/two/fold3/manifest.json")" = 3 ]'
+check "the promoted run's log has a row per candidate, seed and fold" \
+  '[ "$(wc -l < "$DEST/lstm-mitdb-aami/selection.csv")" -eq 7 ] && grep -q "summed over 2 folds" "$DEST/lstm-mitdb-aami/selection.csv"'
 echo "RESULT $((fail == 0)) passed, $fail failed, 0 skipped"
 [ $fail -eq 0 ]

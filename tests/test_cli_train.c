@@ -309,11 +309,134 @@ static void test_select_seeds(void) {
     unsetenv("ECG_CACHE_DIR");
 }
 
+/* An lstm run of one epoch on the sample's cross-validation fold `fold` (2: train on 208, validate
+ * on 119; 3: the other way round), blind, with the class weighting given. */
+static int train_fold(const char *out, const char *fold, const char *class_weights) {
+    char *argv[] = {"train", "lstm", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
+                    "--threads", "1", "--out", (char *)out, "--quiet", "--fold", (char *)fold,
+                    "--class-weights", (char *)class_weights};
+    return ecg_cmd_train(17, argv);
+}
+
+/* Macro-F1 of the validation confusions of the runs in dirs summed, computed here from the
+ * definition (F1 = 2 TP / (2 TP + FP + FN), 0 without a true positive, averaged over the classes
+ * that have true examples). */
+static double pooled_macro_f1(const char *const *dirs, int n) {
+    long conf[5][5] = {{0}};
+    for (int r = 0; r < n; r++) {
+        cJSON *m = read_manifest(dirs[r]);
+        const cJSON *rows = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "metrics"), "val"), "confusion");
+        for (int t = 0; t < 5; t++)
+            for (int p = 0; p < 5; p++) conf[t][p] += (long)cJSON_GetArrayItem(cJSON_GetArrayItem(rows, t), p)->valuedouble;
+        cJSON_Delete(m);
+    }
+    double sum = 0;
+    int present = 0;
+    for (int c = 0; c < 5; c++) {
+        long tp = conf[c][c], fp = 0, fn = 0;
+        for (int k = 0; k < 5; k++) fp += k != c ? conf[k][c] : 0, fn += k != c ? conf[c][k] : 0;
+        if (tp + fn == 0) continue;
+        present++;
+        sum += tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
+    }
+    return sum / present;
+}
+
+/* Makes a run's validation confusion perfect (every example on the diagonal, the counts per true
+ * class kept), so that which candidate wins is known. */
+static void set_val_perfect(const char *dir) {
+    char path[160], err[256];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    cJSON *m = read_manifest(dir);
+    cJSON *rows = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "metrics"), "val"), "confusion");
+    for (int t = 0; t < cJSON_GetArraySize(rows); t++) {
+        cJSON *row = cJSON_GetArrayItem(rows, t);
+        double n = 0;
+        for (int p = 0; p < cJSON_GetArraySize(row); p++) n += cJSON_GetArrayItem(row, p)->valuedouble;
+        for (int p = 0; p < cJSON_GetArraySize(row); p++) cJSON_SetNumberValue(cJSON_GetArrayItem(row, p), p == t ? n : 0);
+    }
+    CHECK(m && ecg_write_json(path, m, err, sizeof err) == 0, "rewriting %s: %s", path, err);
+    cJSON_Delete(m);
+}
+
+/* Cross-validation folds: `train --fold K` trains on the fold's training records and validates on
+ * its own, never loads the test split, and is refused where the task has no folds; `eval --record`
+ * refuses a fold run; `select` with fold runs in every candidate ranks them by the macro-F1 of
+ * their summed validation confusions (computed here), logs a row per seed and fold, and refuses
+ * candidates whose folds differ. */
+static void test_select_folds(void) {
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
+    char dir[] = "/tmp/ecgbench_folds_XXXXXX", cache[64], cand[2][64], f[2][2][80], log[80], cmd[256];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    snprintf(log, sizeof log, "%s/selection.csv", dir);
+    setenv("ECG_CACHE_DIR", cache, 1);
+    static const char *const weights[2] = {"sqrt", "none"};
+    for (int c = 0; c < 2; c++) {
+        snprintf(cand[c], sizeof cand[c], "%s/%c", dir, 'a' + c);
+        snprintf(f[c][0], sizeof f[c][0], "%s/fold2", cand[c]);
+        snprintf(f[c][1], sizeof f[c][1], "%s/fold3", cand[c]);
+        CHECK(!train_candidate(cand[c], "1", weights[c]) && !train_fold(f[c][0], "2", weights[c]) &&
+                  !train_fold(f[c][1], "3", weights[c]),
+              "training candidate %c failed", 'a' + c);
+    }
+    cJSON *m = read_manifest(f[0][0]);
+    const cJSON *splits = cJSON_GetObjectItem(m, "splits");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "config"), "fold")) == 2 &&
+              !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(splits, "val"), "split")), "cv2-val") &&
+              !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(splits, "train"), "split")), "cv2-train") &&
+              !cJSON_GetObjectItem(splits, "test") && !cJSON_GetObjectItem(cJSON_GetObjectItem(m, "metrics"), "test"),
+          "a fold run's manifest: its fold, its splits, no test split");
+    cJSON_Delete(m);
+    char cinc[80], *on_cinc[] = {"train", "lstm", "--task", "cinc2017", "--out", cinc, "--fold", "1", "--epochs", "1"};
+    snprintf(cinc, sizeof cinc, "%s/cinc", dir);
+    CHECK(ecg_cmd_train(10, on_cinc) == 1 && access(cinc, F_OK) != 0, "--fold on a task without folds");
+    char *record[] = {"eval", f[0][0], "--record"};
+    CHECK(ecg_cmd_eval(3, record) == 1, "eval --record scored a fold run on the test split");
+
+    set_val_perfect(f[1][0]); /* b wins on its folds, whatever its seed run's score */
+    char *sel[] = {"select", "--out", log, cand[0], cand[1]};
+    CHECK(ecg_cmd_select(5, sel) == 0, "select failed");
+    const char *const fa[2] = {f[0][0], f[0][1]}, *const fb[2] = {f[1][0], f[1][1]};
+    double pa = pooled_macro_f1(fa, 2), pb = pooled_macro_f1(fb, 2);
+    int winner = 1;
+    CHECK(pb > pa, "pooled macro-F1: a %.4f, b %.4f", pa, pb);
+    ecg_csv_table t = {0};
+    char err[512];
+    CHECK(ecg_csv_read(log, &t, err, sizeof err) == 0, "selection log: %s", err);
+    int cn = ecg_csv_col(&t, "candidate"), fold = ecg_csv_col(&t, "fold"), pooled = ecg_csv_col(&t, "pooled_cv_score"),
+        chosen = ecg_csv_col(&t, "chosen"), options = ecg_csv_col(&t, "options");
+    CHECK(t.n_rows == 7 && cn >= 0 && fold >= 0 && pooled >= 0 && chosen >= 0 && options >= 0, "log has %d rows", t.n_rows);
+    for (int r = 1; t.n_rows == 7 && cn >= 0 && fold >= 0 && pooled >= 0 && chosen >= 0 && options >= 0 && r < 7; r++) {
+        int c = (r - 1) / 3;
+        static const char *const want_fold[3] = {"", "2", "3"};
+        CHECK(!strcmp(t.rows[r][cn], c ? "b" : "a") && !strcmp(t.rows[r][fold], want_fold[(r - 1) % 3]) &&
+                  fabs(atof(t.rows[r][pooled]) - (c ? pb : pa)) < 1e-6 && atoi(t.rows[r][chosen]) == (c == winner) &&
+                  !strstr(t.rows[r][options], "--fold"),
+              "log row %d: %s fold '%s' pooled %s (want %.6f) chosen %s", r, t.rows[r][cn], t.rows[r][fold],
+              t.rows[r][pooled], c ? pb : pa, t.rows[r][chosen]);
+    }
+    ecg_csv_table_free(&t);
+    m = read_manifest(cand[winner]);
+    const cJSON *s = cJSON_GetObjectItem(m, "selection");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(s, "folds")) == 2 &&
+              strstr(cJSON_GetStringValue(cJSON_GetObjectItem(s, "chosen_on")), "cv2-val cv3-val"),
+          "the winner's selection entry does not name its folds");
+    cJSON_Delete(m);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f[1][1]);
+    CHECK(system(cmd) == 0, "rm");
+    CHECK(ecg_cmd_select(5, sel) == 1, "select compared candidates over different folds");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+    unsetenv("ECG_CACHE_DIR");
+}
+
 int main(void) {
     RUN(test_train_then_eval);
     RUN(test_blind_candidate);
     RUN(test_select);
     RUN(test_select_seeds);
+    RUN(test_select_folds);
     RUN(test_train_two_leads);
     return test_done();
 }

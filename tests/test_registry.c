@@ -49,6 +49,13 @@ static void test_unknown_split(void) {
     CHECK(strstr(err, "ds1, ds2, train, val, test, intra-train, intra-test"), "lists mitdb splits: %s", err);
     CHECK(ecg_task_load("cinc2017", "validation", ".", 1, &d, err, sizeof err) == -1, "cinc unknown split");
     CHECK(strstr(err, "train, val, test"), "lists cinc splits: %s", err);
+    /* cross-validation folds: mitdb-aami's 5, none for cinc2017 */
+    CHECK(ecg_task_load("mitdb-aami", "cv6-val", ".", 1, &d, err, sizeof err) == -1 &&
+              strstr(err, "cvK-train, cvK-val for K = 1..5"), "mitdb-aami has 5 folds: %s", err);
+    CHECK(ecg_task_load("cinc2017", "cv1-val", ".", 1, &d, err, sizeof err) == -1 && !strstr(err, "cvK"),
+          "cinc2017 has no folds: %s", err);
+    CHECK(ecg_task_find("mitdb-aami-template")->cv_folds == 5 && ecg_task_find("mitdb-aami-intra")->cv_folds == 0,
+          "the inter-patient tasks have folds, the intra-patient one none");
     /* A tiny buffer still ends up NUL-terminated. */
     char small[16];
     CHECK(ecg_task_load("nope", "x", ".", 1, &d, small, sizeof small) == -1 && strlen(small) < sizeof small,

@@ -547,6 +547,18 @@ static void test_results_over_seeds(void) {
     CHECK(rc == 0 && got && strstr(got, "| blind (4 candidates) |\n") && !strstr(got, "not blind"),
           "want the lstm row to end 'blind (4 candidates)':\n%s", got ? got : "(none)");
     free(got);
+    /* ... and the folds that ranked them, when cross-validation did */
+    man = ecg_read_json(path, err, sizeof err);
+    CHECK(man != NULL, "%s", err);
+    if (man) {
+        cJSON_AddNumberToObject(cJSON_GetObjectItem(man, "selection"), "folds", 5);
+        CHECK(ecg_write_json(path, man, err, sizeof err) == 0, "%s", err);
+        cJSON_Delete(man);
+    }
+    got = test_capture_stdout(ecg_cmd_results, 2, argv, &rc);
+    CHECK(rc == 0 && got && strstr(got, "| blind (4 candidates x 5 folds) |\n"),
+          "want the lstm row to end 'blind (4 candidates x 5 folds)':\n%s", got ? got : "(none)");
+    free(got);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");
 }

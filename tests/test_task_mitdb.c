@@ -63,6 +63,37 @@ static void test_bad_inputs(void) {
     CHECK(strstr(err, "/nonexistent-ecg-dir/mitdb"), "message names the missing file: %s", err);
 }
 
+/* The cross-validation folds partition DS1 (each record in exactly one fold, each fold ascending),
+ * and only "cvK-train" / "cvK-val" with K from 1 parse as fold splits. */
+static void test_cv_folds(void) {
+    const int *ds1, *f;
+    int n1 = ecg_mitdb_record_set("ds1", &ds1), seen[1000] = {0}, total = 0;
+    for (int k = 1; k <= ECG_MITDB_CV_FOLDS; k++) {
+        int n = ecg_mitdb_cv_fold(k, &f);
+        CHECK(n >= 4 && n <= 5, "fold %d has %d records", k, n);
+        for (int i = 0; i < n; i++) {
+            int in_ds1 = 0;
+            for (int j = 0; j < n1; j++) in_ds1 |= ds1[j] == f[i];
+            CHECK(in_ds1 && !seen[f[i] % 1000] && (i == 0 || f[i] > f[i - 1]),
+                  "fold %d: record %d outside DS1, in two folds or out of order", k, f[i]);
+            seen[f[i] % 1000] = 1;
+        }
+        total += n;
+    }
+    CHECK(total == n1, "the folds hold %d records, DS1 %d", total, n1);
+    CHECK(ecg_mitdb_cv_fold(0, &f) == -1 && ecg_mitdb_cv_fold(ECG_MITDB_CV_FOLDS + 1, &f) == -1, "fold out of range");
+    static const struct { const char *split; int fold, is_val; } cases[] = {
+        {"cv1-train", 1, 0}, {"cv5-val", 5, 1}, {"cv12-val", 12, 1}, {"cv0-val", 0, 0}, {"cv01-val", 0, 0},
+        {"cv1-test", 0, 0}, {"cv1-val ", 0, 0}, {"cv-val", 0, 0}, {"val", 0, 0}, {"cv1", 0, 0}, {NULL, 0, 0},
+        {"cv99999999999999999999-val", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int is_val = -1, fold = ecg_cv_split(cases[i].split, &is_val);
+        CHECK(fold == cases[i].fold && (!fold || is_val == cases[i].is_val), "'%s': fold %d, val %d",
+              cases[i].split ? cases[i].split : "(null)", fold, is_val);
+    }
+}
+
 /* ---------------------------------------------------------------- real data */
 
 /* The P-wave columns: a beat without a P wave has zeros beside p_present 0; one with a P wave has a
@@ -198,6 +229,52 @@ static void test_train_val_by_record(void) {
     ecg_dataset_free(&va);
 }
 
+/* Fold K's validation split is its records' beats, its training split DS1's others; over the five
+ * folds every DS1 beat is validated once, and every fold holds S and V beats (at least 100 S and
+ * 500 V: DS1 has 944 and 3788). */
+static void test_cv_splits(void) {
+    SKIP_WITHOUT_RECORDS("ds1");
+    int sum[ECG_AAMI_N_CLASSES] = {0}, beats = 0;
+    for (int k = 1; k <= ECG_MITDB_CV_FOLDS; k++) {
+        char split[16];
+        snprintf(split, sizeof split, "cv%d-val", k);
+        ecg_dataset va;
+        if (load(split, 3, &va)) return;
+        const int *f;
+        int nf = ecg_mitdb_cv_fold(k, &f), bad = 0, c[ECG_AAMI_N_CLASSES];
+        for (int i = 0; i < va.n; i++) {
+            int in_fold = 0;
+            for (int j = 0; j < nf; j++) in_fold |= va.record[i] == f[j];
+            bad += !in_fold;
+        }
+        count_classes(&va, c);
+        printf("  cv%d-val: N %d S %d V %d F %d Q %d\n", k, c[0], c[1], c[2], c[3], c[4]);
+        CHECK(bad == 0 && c[ECG_AAMI_S] >= 100 && c[ECG_AAMI_V] >= 500, "%s: %d beats outside its records, %d S, %d V",
+              split, bad, c[ECG_AAMI_S], c[ECG_AAMI_V]);
+        for (int j = 0; j < ECG_AAMI_N_CLASSES; j++) sum[j] += c[j];
+        beats += va.n;
+        if (k == 1) { /* the training side: the other records, whatever the seed */
+            ecg_dataset tr;
+            if (load("cv1-train", 9, &tr)) {
+                ecg_dataset_free(&va);
+                return;
+            }
+            int overlap = 0;
+            for (int i = 0; i < tr.n; i++)
+                for (int j = 0; j < nf; j++) overlap += tr.record[i] == f[j];
+            CHECK(overlap == 0, "cv1-train holds %d beats of cv1's records", overlap);
+            if (n_ds1_beats) CHECK(tr.n + va.n == n_ds1_beats, "cv1: train %d + val %d != ds1 %d", tr.n, va.n, n_ds1_beats);
+            ecg_dataset_free(&tr);
+        }
+        ecg_dataset_free(&va);
+    }
+    const int *pub = ecg_dechazal_counts("ds1");
+    if (n_ds1_beats) CHECK(beats == n_ds1_beats, "the folds validate %d beats, DS1 has %d", beats, n_ds1_beats);
+    CHECK(sum[ECG_AAMI_S] == pub[ECG_AAMI_S] && sum[ECG_AAMI_V] == pub[ECG_AAMI_V],
+          "the folds hold %d S and %d V beats, DS1 %d and %d", sum[ECG_AAMI_S], sum[ECG_AAMI_V], pub[ECG_AAMI_S],
+          pub[ECG_AAMI_V]);
+}
+
 static void test_intra_split(void) {
     SKIP_WITHOUT_RECORDS("ds1 ds2");
     ecg_dataset a, b, c, t;
@@ -252,6 +329,17 @@ static void test_bundled_sample(void) {
     CHECK(tr.n == 326 && tr.record[0] == 119 && val.n == 518 && val.record[0] == 208, "train %d val %d", tr.n, val.n);
     ecg_dataset_free(&tr);
     ecg_dataset_free(&val);
+    /* the folds on the sample: 119 is in fold 2, 208 in fold 3; fold 1 holds neither */
+    CHECK(ecg_task_mitdb_aami_load("datasets/sample", "cv2-train", 0, &tr, err, sizeof err) == 0 &&
+              ecg_task_mitdb_aami_load("datasets/sample", "cv2-val", 0, &val, err, sizeof err) == 0,
+          "%s", err);
+    CHECK(tr.n == 518 && tr.record[0] == 208 && val.n == 326 && val.record[0] == 119 && !strcmp(val.split, "cv2-val"),
+          "cv2: train %d val %d (%s)", tr.n, val.n, val.split);
+    ecg_dataset_free(&tr);
+    ecg_dataset_free(&val);
+    CHECK(ecg_task_mitdb_aami_load("datasets/sample", "cv1-val", 0, &val, err, sizeof err) == -1 &&
+              strstr(err, "cv1-val") && strstr(err, "none of its records"),
+          "an empty fold of the sample: %s", err);
 }
 
 /* mitdb-aami-intra on the bundled sample: train and val are a seeded 90/10 partition of
@@ -297,6 +385,8 @@ int main(void) {
     RUN(test_ds1_ds2_counts);
     RUN(test_features_and_windows);
     RUN(test_train_val_by_record);
+    RUN(test_cv_folds);
+    RUN(test_cv_splits);
     RUN(test_intra_split);
     return test_done();
 }
