@@ -97,7 +97,10 @@ FOLDS=${FOLDS:-}
 # still rising, and validation macro-F1 highest at epoch 17, 19 and 18 of 20 on seeds 1-3; the rate
 # had reached its floor, so the schedule, not the model, ended the fit. D runs the same cosine over
 # 40 epochs to its end (patience = epochs; the epoch is still picked on validation), nothing else
-# changed. Compared with A-C on seed 1's validation challenge F1 (C: 0.8445).
+# changed. Compared with A-C on seed 1's validation challenge F1 (C: 0.8445). Outcome: D 0.8196
+# (best epoch 39 of 40): the longer schedule overfitted (training accuracy 0.973, validation
+# macro-F1 0.80 at best against C's 0.81), so C stays promoted; its folder's selection.csv is the
+# 3-candidate log that promoted it, models/selection/RUN/selection.csv has all four.
 # resnet1d-18 on cinc2017 (listed 2026-12-05, before any candidate of it was trained; not blind to
 # the test figure of make train's one seed, challenge F1 0.753 against issue 20's 0.75 for ResNet1D):
 # the plain resnet1d (Wang et al.'s, no downsampling: about 40 samples, 0.13 s, of receptive field,
