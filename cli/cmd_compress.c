@@ -31,6 +31,8 @@ static void usage(FILE *f) {
             "    --calib N          calibration examples from the train split (default 512)\n"
             "    --calib-method M   minmax | percentile | auto (default auto: the better validation macro-F1)\n"
             "    --percentile P     for the percentile method (default 99.99)\n"
+            "  --offsets FILE      alone: add the decision offsets of FILE (`ecgbench offsets`, fitted on the run's\n"
+            "                      recipe's cross-validation folds) to the classifier's bias; variant \"offsets\"\n"
             "options: --data DIR (default: the run's)  --threads N  --batch N (default: the run's)  --quiet\n"
             "  --force             overwrite a finished run in OUT (default: refused)\n");
 }
@@ -43,7 +45,7 @@ static int parse(int argc, char **argv, ecg_compress_job *o) {
         {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {"int8", 0, 0, 'I'},    {"calib", 1, 0, 'c'},
         {"calib-method", 1, 0, 'm'}, {"percentile", 1, 0, 'p'}, {"channels", 1, 0, 'C'},
         {"channel-rank", 1, 0, 'R'}, {"channel-scope", 1, 0, 'K'}, {"fp16", 0, 0, 'H'}, {"task", 1, 0, 't'},
-        {"weights", 1, 0, 'w'},      {"seed", 1, 0, 's'},       {"force", 0, 0, 'f'},  {0, 0, 0, 0}};
+        {"weights", 1, 0, 'w'},      {"seed", 1, 0, 's'},       {"force", 0, 0, 'f'},  {"offsets", 1, 0, 'O'}, {0, 0, 0, 0}};
     *o = ecg_compress_defaults();
     int c;
     long long n = 0;
@@ -54,6 +56,7 @@ static int parse(int argc, char **argv, ecg_compress_job *o) {
         switch (c) {
         case 'o': o->out = optarg; break;
         case 'f': o->force = 1; break;
+        case 'O': o->offsets = optarg; break;
         case 'P': bad = ecg_arg_num("compress", "--prune", optarg, 0, 0.999999, &v); o->prune.sparsity = v, o->do_prune = 1; break;
         case 'S':
             o->prune.global = !strcmp(optarg, "global") ? 1 : !strcmp(optarg, "layer") ? 0 : -1;
@@ -102,8 +105,12 @@ static int parse(int argc, char **argv, ecg_compress_job *o) {
         fprintf(stderr, "ecgbench compress: --int8 and --fp16 are two storage formats: give one\n");
         return 2;
     }
-    if (!o->do_prune && !o->do_channels && !o->int8 && !o->fp16) {
-        fprintf(stderr, "ecgbench compress: no pass given (--channels R, --prune S, --fp16, --int8)\n");
+    if (o->offsets && (o->do_prune || o->do_channels || o->int8 || o->fp16)) {
+        fprintf(stderr, "ecgbench compress: --offsets moves a trained run's decision and takes no other pass\n");
+        return 2;
+    }
+    if (!o->do_prune && !o->do_channels && !o->int8 && !o->fp16 && !o->offsets) {
+        fprintf(stderr, "ecgbench compress: no pass given (--channels R, --prune S, --fp16, --int8, --offsets FILE)\n");
         return 2;
     }
     if (o->gradual && o->finetune_epochs < 1) {

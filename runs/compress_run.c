@@ -11,6 +11,9 @@
  *   --int8      post-training int8 (on the pruned weights when --prune is given): batchnorm folded,
  *               calibration on the train split, the method picked on validation, then
  *               OUT/weights.int8.safetensors, which the manifest then names
+ *   --offsets F alone: the decision offsets of an `ecgbench offsets` file (fitted on the recipe's
+ *               cross-validation folds) added to the classifier's bias: OUT/weights.safetensors,
+ *               variant "offsets". Not compression, but the same derivation of one run from another
  * OUT/manifest.json holds the source's fields, "passes" (each pass and its parameters and what it
  * measured, in order), the variant name ("channels50", "pruned90", "pruned90+int8"), nonzero params,
  * sizes, and the test metrics of the result on the XNNPACK path (f32 or int8), so
@@ -24,6 +27,7 @@
 
 #include "compress/compress.h"
 #include "ops/atomic_file.h"
+#include "ops/file_sha256.h"
 #include "ops/rng.h"
 #include "runs/files.h"
 #include "runs/manifest.h"
@@ -312,6 +316,71 @@ static int int8_passes(const ecg_compress_job *o, compressed *c, const char *con
     return 0;
 }
 
+/* The decision offsets of file (runs/fold_offsets.c) folded into the classifier's bias. They must
+ * be fitted for this run's model, task, classes and recipe, and have helped on held-out folds. */
+static cJSON *offsets_pass(ecg_graph *g, const char *file, const source *s, const ecg_dataset *val, char *err,
+                           size_t errlen) {
+    cJSON *doc = ecg_read_json(file, err, errlen), *rec = NULL;
+    if (!doc) return NULL;
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(doc, "offsets"),
+                *names = cJSON_GetObjectItemCaseSensitive(doc, "classes");
+    char va[200], vb[200];
+    const char *key = ecg_config_diff(cJSON_GetObjectItemCaseSensitive(doc, "config"),
+                                      cJSON_GetObjectItemCaseSensitive(s->run.man, "config"), ecg_same_recipe_setting,
+                                      va, vb, sizeof va);
+    double v[ECG_MAX_CLASSES];
+    int k = cJSON_GetArraySize(off);
+    if (strcmp(ecg_json_str(doc, "model", ""), s->run.model) || strcmp(ecg_json_str(doc, "task", ""), s->run.task)) {
+        snprintf(err, errlen, "%s holds offsets for %s on %s, the run is %s on %s", file, ecg_json_str(doc, "model", "?"),
+                 ecg_json_str(doc, "task", "?"), s->run.model, s->run.task);
+        goto done;
+    }
+    if (key) {
+        snprintf(err, errlen, "%s was fitted on folds of another recipe (%s %s there, %s in the run)", file, key, va, vb);
+        goto done;
+    }
+    if (k != val->n_classes || cJSON_GetArraySize(names) != k) {
+        snprintf(err, errlen, "%s holds %d offsets, the task has %d classes", file, k, val->n_classes);
+        goto done;
+    }
+    for (int c = 0; c < k; c++) {
+        const cJSON *x = cJSON_GetArrayItem(off, c);
+        const char *name = cJSON_GetStringValue(cJSON_GetArrayItem(names, c));
+        if (!cJSON_IsNumber(x) || !name || strcmp(name, val->class_names[c])) {
+            snprintf(err, errlen, "%s: offset %d is not a number for class %s", file, c, val->class_names[c]);
+            goto done;
+        }
+        v[c] = x->valuedouble;
+    }
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "applies"))) {
+        snprintf(err, errlen, "%s: fitted without each fold, the offsets did not beat no offsets on it (%.4f against "
+                              "%.4f), so they do not apply", file, ecg_json_num(doc, "score_leave_one_fold_out"),
+                 ecg_json_num(doc, "score_without"));
+        goto done;
+    }
+    if (ecg_offsets_apply(g, v, k, err, errlen)) goto done;
+    char sha[65];
+    int64_t bytes;
+    if (ecg_file_sha256(file, sha, &bytes, err, errlen)) goto done;
+    rec = cJSON_CreateObject();
+    cJSON_AddStringToObject(rec, "pass", "decision_offsets");
+    cJSON_AddItemToObject(rec, "offsets", cJSON_Duplicate(off, 1));
+    cJSON_AddItemToObject(rec, "classes", cJSON_Duplicate(names, 1));
+    cJSON_AddStringToObject(rec, "file", file);
+    cJSON_AddStringToObject(rec, "file_sha256", sha);
+    cJSON_AddStringToObject(rec, "fitted_on", ecg_json_str(doc, "candidate", ""));
+    const cJSON *f;
+    cJSON *splits = cJSON_AddArrayToObject(rec, "fitted_on_splits");
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(doc, "folds"))
+        cJSON_AddItemToArray(splits, cJSON_CreateString(ecg_json_str(f, "split", "")));
+    cJSON_AddStringToObject(rec, "criterion", ecg_json_str(doc, "criterion", ""));
+    cJSON_AddNumberToObject(rec, "score_without", ecg_json_num(doc, "score_without"));
+    cJSON_AddNumberToObject(rec, "score_leave_one_fold_out", ecg_json_num(doc, "score_leave_one_fold_out"));
+done:
+    cJSON_Delete(doc);
+    return rec;
+}
+
 /* The passes in their order, their files, and the result's val and test metrics. */
 static int run_passes(const ecg_compress_job *o, compressed *c, char *err, size_t errlen) {
     char seed[32];
@@ -342,6 +411,13 @@ static int run_passes(const ecg_compress_job *o, compressed *c, char *err, size_
             return -1;
         variant_add(c, "fp16", 0);
     }
+    if (o->offsets) {
+        cJSON *rec = offsets_pass(&c->g, o->offsets, &c->s, &c->val, err, errlen);
+        if (!rec) return -1;
+        cJSON_AddItemToArray(c->passes, rec);
+        variant_add(c, "offsets", 0);
+        if (ecg_safetensors_save(&c->g, c->path, meta, 3, err, errlen)) return -1;
+    }
     if (o->int8) return int8_passes(o, c, meta, err, errlen);
     return ecg_evaluate(&c->g, &c->val, 256, o->threads, &c->mv, NULL, err, errlen) ||
                    ecg_evaluate(&c->g, &c->test, 256, o->threads, &c->mt, NULL, err, errlen)
@@ -350,7 +426,7 @@ static int run_passes(const ecg_compress_job *o, compressed *c, char *err, size_
 }
 
 static const char *weights_path(const ecg_compress_job *o, const compressed *c) {
-    return o->int8 ? c->int8_path : o->fp16 ? c->f16_path : c->sparse_path;
+    return o->int8 ? c->int8_path : o->fp16 ? c->f16_path : o->offsets ? c->path : c->sparse_path;
 }
 
 /* The source's manifest, with what compression changed. */

@@ -56,6 +56,8 @@ typedef struct {
     int finetune_epochs;
     float lr;
     int fp16;                  /* weights stored as fp16 (size only) */
+    const char *offsets;       /* an `ecgbench offsets` file: its decision offsets folded into the
+                                * classifier's bias (alone: no other pass) */
     int int8, calib;           /* post-training int8 on calib train examples */
     const char *calib_method;  /* minmax | percentile | auto (the better validation macro-F1) */
     double percentile;
@@ -69,9 +71,21 @@ typedef struct {
  * auto method, percentile 99.99, global scope). */
 ecg_compress_job ecg_compress_defaults(void);
 /* The passes in their order: channel pruning, magnitude pruning (+ fine-tuning), fp16, batchnorm
- * folding + int8; then OUT's weights files and manifest.json (the source's fields, its passes
+ * folding + int8 (or decision offsets, alone: refused unless the file says they apply and was
+ * fitted on folds of the run's own model, task and recipe); then OUT's weights files and manifest.json (the source's fields, its passes
  * and these, the variant name, sizes, val and test metrics of the result on its XNNPACK path).
  * 0, or -1 with err. */
 int ecg_compress_run(ecg_compress_job *job, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- decision offsets (runs/fold_offsets.c) */
+/* Decision offsets (train/offsets.c) fitted on the cross-validation fold runs in candidate/foldK/
+ * (`train --fold K`, one recipe, at least 2 folds): each predicts its own validation records again
+ * (checked against its manifest's confusion; data NULL: the run's data folder), the logits are
+ * pooled, and the offsets are fitted on them. Returns the document `ecgbench offsets` writes:
+ * model, task, classes, criterion, offsets, the criterion without them, with them in-sample and
+ * leave-one-fold-out (each fold scored with offsets fitted on the others), "applies" (the latter
+ * beats no offsets), those three confusions, and the folds used. No test split is read. NULL with
+ * err. log (may be NULL) gets a summary. */
+cJSON *ecg_fold_offsets(const char *candidate, const char *data, int threads, FILE *log, char *err, size_t errlen);
 
 #endif

@@ -359,6 +359,77 @@ static void set_val_perfect(const char *dir) {
     cJSON_Delete(m);
 }
 
+/* Rewrites an offsets file's offsets and "applies" (so that what compress does with them is known). */
+static void set_offsets(const char *from, const char *to, double s_offset, int applies) {
+    char err[256];
+    cJSON *d = ecg_read_json(from, err, sizeof err);
+    cJSON *off = cJSON_GetObjectItem(d, "offsets");
+    for (int c = 0; c < cJSON_GetArraySize(off); c++) cJSON_SetNumberValue(cJSON_GetArrayItem(off, c), c == 1 ? s_offset : 0);
+    cJSON_ReplaceItemInObject(d, "applies", cJSON_CreateBool(applies));
+    CHECK(d && ecg_write_json(to, d, err, sizeof err) == 0, "rewriting %s: %s", to, err);
+    cJSON_Delete(d);
+}
+
+/* `ecgbench offsets` on candidate a's two fold runs: the score without offsets is the pooled
+ * macro-F1 of the folds' manifests, the in-sample fit is no worse, "applies" follows the
+ * leave-one-fold-out score; candidate b, whose fold 2 manifest no longer matches its weights, is
+ * refused. `compress --offsets` folds given offsets into the classifier (+100 on S: every
+ * validation beat called S), eval re-checks the result, and offsets that do not apply, offsets of
+ * another recipe, or --offsets beside another pass are refused. */
+static void check_offsets(const char *dir, const char *a, const char *b, double pa) {
+    char file[100], forced[100], out[100], *fit[] = {"offsets", "--out", file, (char *)a, "--threads", "1"};
+    snprintf(file, sizeof file, "%s/offsets.json", dir);
+    snprintf(forced, sizeof forced, "%s/forced.json", dir);
+    snprintf(out, sizeof out, "%s/a-offsets", dir);
+    CHECK(ecg_cmd_offsets(6, fit) == 0, "offsets on candidate a failed");
+    char err[256];
+    cJSON *d = ecg_read_json(file, err, sizeof err);
+    const cJSON *off = cJSON_GetObjectItem(d, "offsets");
+    double s0 = cJSON_GetNumberValue(cJSON_GetObjectItem(d, "score_without")),
+           s1 = cJSON_GetNumberValue(cJSON_GetObjectItem(d, "score_in_sample")),
+           s2 = cJSON_GetNumberValue(cJSON_GetObjectItem(d, "score_leave_one_fold_out"));
+    CHECK(cJSON_GetArraySize(off) == 5 && cJSON_GetArrayItem(off, 0)->valuedouble == 0 && fabs(s0 - pa) < 1e-9 &&
+              s1 >= s0 && cJSON_IsTrue(cJSON_GetObjectItem(d, "applies")) == (s2 > s0) &&
+              cJSON_GetArraySize(cJSON_GetObjectItem(d, "folds")) == 2,
+          "offsets file: %d offsets, without %.6f (pooled %.6f), in-sample %.6f, held-out %.6f", cJSON_GetArraySize(off),
+          s0, pa, s1, s2);
+    cJSON_Delete(d);
+    char *fit_b[] = {"offsets", "--out", file, (char *)b}; /* getopt reorders argv: a new one per call */
+    CHECK(ecg_cmd_offsets(4, fit_b) == 1, "offsets accepted a fold run whose manifest its weights do not reproduce");
+
+    set_offsets(file, forced, 100, 1);
+    char *cal[] = {"compress", (char *)a, "--offsets", forced, "--out", out, "--threads", "1", "--quiet"};
+    CHECK(ecg_cmd_compress(9, cal) == 0, "compress --offsets failed");
+    cJSON *m = read_manifest(out);
+    const cJSON *passes = cJSON_GetObjectItem(m, "passes");
+    const cJSON *rows = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "metrics"), "val"), "confusion");
+    long off_s = 0, all = 0;
+    for (int t = 0; t < cJSON_GetArraySize(rows); t++)
+        for (int p = 0; p < 5; p++) {
+            long v = (long)cJSON_GetArrayItem(cJSON_GetArrayItem(rows, t), p)->valuedouble;
+            all += v, off_s += p != 1 ? v : 0;
+        }
+    CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "variant")), "offsets") &&
+              !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(passes, cJSON_GetArraySize(passes) - 1),
+                                                               "pass")), "decision_offsets") &&
+              all > 0 && off_s == 0,
+          "the offsets run: variant, pass record, or %ld of %ld validation beats not called S", off_s, all);
+    cJSON_Delete(m);
+    char *eval[] = {"eval", out};
+    CHECK(ecg_cmd_eval(2, eval) == 0, "eval does not reproduce the offsets run");
+    char out2[120], man2[140];
+    snprintf(out2, sizeof out2, "%s/refused", dir);
+    snprintf(man2, sizeof man2, "%s/manifest.json", out2);
+    char *cal_a[] = {"compress", (char *)a, "--offsets", forced, "--out", out2, "--quiet"};
+    set_offsets(file, forced, 1, 0);
+    CHECK(ecg_cmd_compress(7, cal_a) == 1 && access(man2, F_OK) != 0, "offsets that do not apply were applied");
+    set_offsets(file, forced, 1, 1);
+    char *cal_b[] = {"compress", (char *)b, "--offsets", forced, "--out", out2, "--quiet"};
+    CHECK(ecg_cmd_compress(7, cal_b) == 1 && access(man2, F_OK) != 0, "offsets fitted on another recipe's folds were applied");
+    char *both[] = {"compress", (char *)a, "--offsets", forced, "--int8", "--out", out2};
+    CHECK(ecg_cmd_compress(7, both) == 2, "--offsets with --int8 accepted");
+}
+
 /* Cross-validation folds: `train --fold K` trains on the fold's training records and validates on
  * its own, never loads the test split, and is refused where the task has no folds; `eval --record`
  * refuses a fold run; `select` with fold runs in every candidate ranks them by the macro-F1 of
@@ -423,6 +494,7 @@ static void test_select_folds(void) {
               strstr(cJSON_GetStringValue(cJSON_GetObjectItem(s, "chosen_on")), "cv2-val cv3-val"),
           "the winner's selection entry does not name its folds");
     cJSON_Delete(m);
+    check_offsets(dir, cand[0], cand[1], pa);
     snprintf(cmd, sizeof cmd, "rm -rf %s", f[1][1]);
     CHECK(system(cmd) == 0, "rm");
     CHECK(ecg_cmd_select(5, sel) == 1, "select compared candidates over different folds");

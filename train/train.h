@@ -197,4 +197,22 @@ int ecg_check_model_fits(const ecg_graph *g, const ecg_dataset *d, char *err, si
  * shape [length, channels]. */
 int ecg_check_model_fits_for(const ecg_graph *g, const ecg_dataset *d, ecg_objective o, char *err, size_t errlen);
 
+/* ---------------------------------------------------------------- decision offsets (train/offsets.c) */
+/* One number per class added to a classifier's logits before the arg-max: the operating point,
+ * fitted on held-out predictions (a recipe's out-of-fold validation logits), never on test data. */
+/* The task's score of a confusion: the mean F1 of classes 0..score_classes-1, or macro-F1 when 0. */
+double ecg_offsets_score(const ecg_metrics *m, int score_classes);
+/* The confusion of n examples' logits (n x classes) with off added, against labels. */
+void ecg_offsets_confusion(const float *logits, const int *labels, long n, int classes, const double *off,
+                           ecg_metrics *m);
+/* Coordinate ascent of the score over off[1..classes) on a grid of 0.05 in [-8, 8] (off[0] = 0:
+ * a shift of every logit changes nothing); a class's offset moves only to a strictly better score,
+ * so the fit is deterministic and never scores below all-zero offsets. work holds n ints.
+ * Returns the passes made over the classes. */
+int ecg_offsets_fit(const float *logits, const int *labels, long n, int classes, int score_classes, double *off,
+                    int *work);
+/* Adds off to the bias of g's output layer (a linear with a bias: every classifier of the
+ * registry), so the model itself makes the offset decision. 0, or -1 with err. */
+int ecg_offsets_apply(ecg_graph *g, const double *off, int classes, char *err, size_t errlen);
+
 #endif

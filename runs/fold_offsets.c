@@ -1,0 +1,235 @@
+/* ecg_fold_offsets (runs/pipelines.h): decision offsets fitted on a recipe candidate's
+ * cross-validation folds. Each fold run (`train --fold K`) predicts its own validation records,
+ * which it never trained on; the pooled out-of-fold logits are every training record judged once,
+ * and the offsets (train/offsets.c) are fitted on them. A second fit per fold, on the other folds
+ * alone and scored on that fold, says what the offsets are worth on patients they were not fitted
+ * on: that figure, not the in-sample one, decides whether they apply. No test split is loaded. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runs/files.h"
+#include "runs/manifest.h"
+#include "runs/pipelines.h"
+#include "runs/run_guard.h"
+#include "runs/runs.h"
+
+#define MAX_FOLDS 16
+
+typedef struct {
+    float *z;   /* n x classes logits */
+    int *y;     /* n labels */
+    int *fold;  /* n fold ids */
+    long n, cap;
+    int classes;
+    char names[ECG_MAX_CLASSES][32]; /* the classes, from the first fold's data */
+} pooled;
+
+static int append(pooled *p, const float *z, const int *y, long n, int classes, int fold) {
+    if (p->n + n > p->cap) {
+        long cap = (p->n + n) * 2;
+        float *nz = realloc(p->z, sizeof *nz * (size_t)cap * (size_t)classes);
+        if (nz) p->z = nz;
+        int *ny = realloc(p->y, sizeof *ny * (size_t)cap), *nf = ny ? realloc(p->fold, sizeof *nf * (size_t)cap) : NULL;
+        if (ny) p->y = ny;
+        if (nf) p->fold = nf;
+        if (!nz || !ny || !nf) return -1;
+        p->cap = cap;
+    }
+    memcpy(p->z + p->n * classes, z, sizeof *z * (size_t)n * (size_t)classes);
+    memcpy(p->y + p->n, y, sizeof *y * (size_t)n);
+    for (long i = 0; i < n; i++) p->fold[p->n + i] = fold;
+    p->n += n;
+    return 0;
+}
+
+/* Fold K's run: its validation split predicted again, checked against its manifest, appended. */
+static int add_fold(pooled *p, const char *dir, int id, const char *data, int threads, const ecg_run *first,
+                    cJSON *folds, char *err, size_t errlen) {
+    ecg_run r = {0};
+    ecg_run_model m = {0};
+    ecg_dataset d = {0};
+    float *z = NULL;
+    int rc = -1, hit;
+    if (ecg_run_read(dir, &r, err, errlen)) return -1;
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(r.man, "config"),
+                *metrics = cJSON_GetObjectItemCaseSensitive(r.man, "metrics");
+    const cJSON *fold = cJSON_GetObjectItemCaseSensitive(cfg, "fold");
+    const char *split = ecg_json_str(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r.man, "splits"), "val"),
+                                     "split", "");
+    char va[200], vb[200], want[32];
+    snprintf(want, sizeof want, "cv%d-val", id);
+    if (!cJSON_IsNumber(fold) || fold->valuedouble != id || strcmp(split, want)) {
+        snprintf(err, errlen, "%s: not a run of cross-validation fold %d (train --fold %d)", dir, id, id);
+        goto done;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(metrics, "test")) {
+        snprintf(err, errlen, "%s has test metrics: fold runs are trained with --no-test", dir);
+        goto done;
+    }
+    const char *key = first ? ecg_config_diff(cJSON_GetObjectItemCaseSensitive(first->man, "config"), cfg,
+                                              ecg_same_recipe_setting, va, vb, sizeof va)
+                            : NULL;
+    if (first && (strcmp(first->model, r.model) || strcmp(first->task, r.task) || key)) {
+        snprintf(err, errlen, "%s is not the recipe of %s (%s %s against %s)", dir, first->dir,
+                 key ? key : "model/task", key ? vb : r.model, key ? va : first->model);
+        goto done;
+    }
+    if (ecg_task_load_cached(r.task, split, data ? data : r.data_dir ? r.data_dir : ecg_default_data_dir(), r.seed,
+                             NULL, &d, &hit, err, errlen) ||
+        ecg_run_open(&r, &m, err, errlen))
+        goto done;
+    ecg_metrics got, stored;
+    if (!(z = malloc(sizeof *z * (size_t)d.n * (size_t)d.n_classes))) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    if (ecg_run_predict(&m, &d, 256, threads, &got, z, err, errlen)) goto done;
+    if (ecg_metrics_from_json(cJSON_GetObjectItemCaseSensitive(metrics, "val"), d.n_classes, &stored) ||
+        !ecg_metrics_equal(&got, &stored)) {
+        snprintf(err, errlen, "%s: its %s split does not give the validation confusion its manifest holds (other data, "
+                              "or other weights?)", dir, split);
+        goto done;
+    }
+    if (p->n && d.n_classes != p->classes) {
+        snprintf(err, errlen, "%s: %d classes, the folds before it %d", dir, d.n_classes, p->classes);
+        goto done;
+    }
+    p->classes = d.n_classes;
+    for (int c = 0; c < d.n_classes && c < ECG_MAX_CLASSES; c++) snprintf(p->names[c], sizeof p->names[c], "%s", d.class_names[c]);
+    if (append(p, z, d.y, d.n, d.n_classes, id)) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddNumberToObject(f, "fold", id);
+    cJSON_AddStringToObject(f, "run", dir);
+    cJSON_AddStringToObject(f, "split", split);
+    cJSON_AddNumberToObject(f, "examples", d.n);
+    cJSON_AddStringToObject(f, "data_version", d.data_version);
+    cJSON_AddItemToArray(folds, f);
+    rc = 0;
+done:
+    free(z);
+    ecg_dataset_free(&d);
+    ecg_run_model_free(&m);
+    ecg_run_free(&r);
+    return rc;
+}
+
+static cJSON *offsets_json(const double *off, int classes) {
+    cJSON *a = cJSON_CreateArray();
+    for (int c = 0; c < classes; c++) cJSON_AddItemToArray(a, cJSON_CreateNumber(off[c]));
+    return a;
+}
+
+/* The offsets fitted on every fold but k, applied to fold k, for each k: their confusions summed. */
+static int leave_one_fold_out(const pooled *p, const int *ids, int n_folds, int classes, int score_classes,
+                              ecg_metrics *sum, char *err, size_t errlen) {
+    float *z = malloc(sizeof *z * (size_t)p->n * (size_t)classes);
+    int *y = malloc(sizeof *y * (size_t)p->n), *work = malloc(sizeof *work * (size_t)p->n);
+    int rc = -1;
+    if (!z || !y || !work) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    ecg_metrics_init(sum, classes);
+    for (int k = 0; k < n_folds; k++) {
+        long n_rest = 0, n_k = 0;
+        for (long i = 0; i < p->n; i++) /* the other folds first, then fold k at the end */
+            if (p->fold[i] != ids[k]) {
+                memcpy(z + n_rest * classes, p->z + i * classes, sizeof *z * (size_t)classes);
+                y[n_rest++] = p->y[i];
+            }
+        for (long i = 0; i < p->n; i++)
+            if (p->fold[i] == ids[k]) {
+                memcpy(z + (n_rest + n_k) * classes, p->z + i * classes, sizeof *z * (size_t)classes);
+                y[n_rest + n_k++] = p->y[i];
+            }
+        double off[ECG_MAX_CLASSES];
+        ecg_metrics m;
+        ecg_offsets_fit(z, y, n_rest, classes, score_classes, off, work);
+        ecg_offsets_confusion(z + n_rest * classes, y + n_rest, n_k, classes, off, &m);
+        for (int t = 0; t < classes; t++)
+            for (int q = 0; q < classes; q++) sum->confusion[t][q] += m.confusion[t][q];
+        sum->n += m.n;
+    }
+    ecg_metrics_finish(sum);
+    rc = 0;
+done:
+    free(z), free(y), free(work);
+    return rc;
+}
+
+cJSON *ecg_fold_offsets(const char *candidate, const char *data, int threads, FILE *log, char *err, size_t errlen) {
+    pooled p = {0};
+    ecg_run first = {0};
+    cJSON *doc = cJSON_CreateObject(), *folds = cJSON_AddArrayToObject(doc, "folds");
+    int ids[MAX_FOLDS], n_folds = 0, *work = NULL, ok = 0;
+    for (int id = 1; id <= MAX_FOLDS; id++) {
+        char sub[1200], path[1300];
+        snprintf(sub, sizeof sub, "%s/fold%d", candidate, id);
+        snprintf(path, sizeof path, "%s/manifest.json", sub);
+        if (access(path, F_OK) != 0) continue;
+        if (add_fold(&p, sub, id, data, threads, n_folds ? &first : NULL, folds, err, errlen)) goto done;
+        if (!n_folds && ecg_run_read(sub, &first, err, errlen)) goto done;
+        ids[n_folds++] = id;
+        if (log) fprintf(log, "fold %d: %s, %ld validation examples\n", id, sub, p.n);
+    }
+    if (n_folds < 2) {
+        snprintf(err, errlen, "%s holds %d cross-validation fold run(s) (foldK/ from `train --fold K`); the offsets "
+                              "need at least 2, one to fit on while another is held out", candidate, n_folds);
+        goto done;
+    }
+    const ecg_task *task = ecg_task_find(first.task);
+    int classes = p.classes, sc = task->score_name ? task->score_classes : 0;
+    double off[ECG_MAX_CLASSES], zero[ECG_MAX_CLASSES] = {0};
+    ecg_metrics before, after, lofo;
+    if (!(work = malloc(sizeof *work * (size_t)p.n))) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    ecg_offsets_confusion(p.z, p.y, p.n, classes, zero, &before);
+    ecg_offsets_fit(p.z, p.y, p.n, classes, sc, off, work);
+    ecg_offsets_confusion(p.z, p.y, p.n, classes, off, &after);
+    if (leave_one_fold_out(&p, ids, n_folds, classes, sc, &lofo, err, errlen)) goto done;
+    double s0 = ecg_offsets_score(&before, sc), s1 = ecg_offsets_score(&after, sc), s2 = ecg_offsets_score(&lofo, sc);
+    const char *names[ECG_MAX_CLASSES];
+    for (int c = 0; c < classes; c++) names[c] = p.names[c];
+    cJSON *cn = cJSON_CreateArray();
+    for (int c = 0; c < classes; c++) cJSON_AddItemToArray(cn, cJSON_CreateString(names[c]));
+    cJSON_AddStringToObject(doc, "model", first.model);
+    cJSON_AddStringToObject(doc, "task", first.task);
+    cJSON_AddStringToObject(doc, "candidate", candidate);
+    /* the recipe (fold aside): compress applies the offsets only to a run of it */
+    cJSON_AddItemToObject(doc, "config", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(first.man, "config"), 1));
+    cJSON_AddItemToObject(doc, "classes", cn);
+    cJSON_AddStringToObject(doc, "criterion", task->score_name ? task->score_name : "macro-F1");
+    cJSON_AddStringToObject(doc, "fit", "coordinate ascent of the criterion over offsets[1..] on a 0.05 grid in "
+                                        "[-8, 8], offsets[0] = 0, on the folds' validation logits pooled");
+    cJSON_AddItemToObject(doc, "offsets", offsets_json(off, classes));
+    cJSON_AddNumberToObject(doc, "score_without", s0);
+    cJSON_AddNumberToObject(doc, "score_in_sample", s1);
+    cJSON_AddNumberToObject(doc, "score_leave_one_fold_out", s2);
+    /* the offsets apply only if, fitted without a fold, they beat no offsets on it */
+    cJSON_AddBoolToObject(doc, "applies", s2 > s0);
+    cJSON_AddItemToObject(doc, "without", ecg_metrics_json(&before, names));
+    cJSON_AddItemToObject(doc, "in_sample", ecg_metrics_json(&after, names));
+    cJSON_AddItemToObject(doc, "leave_one_fold_out", ecg_metrics_json(&lofo, names));
+    if (log) {
+        fprintf(log, "%s on %s, %d folds, %ld examples; %s of the validation confusions summed:\n", first.model, first.task,
+                n_folds, p.n, task->score_name ? task->score_name : "macro-F1");
+        fprintf(log, "  without offsets %.4f; with them %.4f (fitted on all folds), %.4f (each fold scored with "
+                     "offsets fitted on the others)\n  offsets:", s0, s1, s2);
+        for (int c = 0; c < classes; c++) fprintf(log, " %s %+.2f", names[c], off[c]);
+        fprintf(log, "\noffsets help: %s\n", s2 > s0 ? "yes" : "no");
+    }
+    ok = 1;
+done:
+    free(work);
+    free(p.z), free(p.y), free(p.fold);
+    ecg_run_free(&first);
+    if (!ok) cJSON_Delete(doc), doc = NULL;
+    return doc;
+}
