@@ -23,12 +23,12 @@ static void cell(char *buf, size_t n, const double *v, int k, int percent) {
     ecg_report_stat_format(buf, n, ecg_report_stat_of(v, k), percent);
 }
 
-/* A run's manifests: seed 1's (the run's own), then each further seed's (trained runs only); returns
- * how many. */
+/* A run's manifests: seed 1's (the run's own), then each further seed's (models/seeds/RUN/seedK, of
+ * the same variant); returns how many. */
 static int seed_manifests(const ecg_run *run, ecg_run **seeds, int *n_seeds, const cJSON **man) {
     char err[1300];
     *seeds = NULL, *n_seeds = 0;
-    if (strcmp(run->variant, "f32") == 0 && ecg_report_find_seeds(run, NULL, seeds, n_seeds, err, sizeof err))
+    if (ecg_report_find_seeds(run, NULL, seeds, n_seeds, err, sizeof err))
         fprintf(stderr, "ecgbench results: %s\n", err);
     int k = 0;
     man[k++] = run->man;
@@ -100,10 +100,11 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
             v[2][i] = t->score_name ? ecg_metrics_mean_f1(&ms[i], t->score_classes) : NAN;
         cell(a, sizeof a, v[0], k, 1);
         cell(f1, sizeof f1, v[1], k, 0);
-        /* a compressed run (`ecgbench compress`) names its variant after the model: "efficientecg-s int8" */
-        int compressed = strcmp(runs[r].variant, "f32") != 0;
-        printf("| %s%s%s | %d | %.0f | %s | %s |", ecg_json_str(m, "model", "?"), compressed ? " " : "",
-               compressed ? runs[r].variant : "", k, ecg_json_num(m, "params"), a, f1);
+        /* a compressed run (`ecgbench compress`) names its variant after the model: "efficientecg-s int8";
+         * decision offsets (`compress --offsets`) keep the trained run's training and recipe columns */
+        int offsets = !strcmp(runs[r].variant, "offsets"), compressed = strcmp(runs[r].variant, "f32") != 0 && !offsets;
+        printf("| %s%s%s | %d | %.0f | %s | %s |", ecg_json_str(m, "model", "?"), compressed || offsets ? " " : "",
+               compressed || offsets ? runs[r].variant : "", k, ecg_json_num(m, "params"), a, f1);
         if (t->score_name) cell(sc, sizeof sc, v[2], k, 0), printf(" %s |", sc);
         for (int c = 0; c < t->n_classes; c++) {
             for (int i = 0; i < k; i++) v[0][i] = ms[i].sensitivity[c], v[1][i] = ms[i].ppv[c];
@@ -122,7 +123,8 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
             printf(" |");
         }
         char recipe[64];
-        printf(" %s |\n", compressed ? "-" : recipe_cell(recipe, sizeof recipe, m));
+        printf(" %s%s |\n", compressed ? "-" : recipe_cell(recipe, sizeof recipe, m),
+               offsets ? " + offsets fitted on its folds" : "");
     }
     if (rows) printf("\n");
     return rows;

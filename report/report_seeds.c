@@ -82,7 +82,7 @@ int ecg_report_find_seeds(const ecg_run *run, const char *seeds_root, ecg_run **
         }
         (*n)++;
         if (strcmp(r->model, run->model) || strcmp(r->task, run->task) || r->seed != (uint64_t)s ||
-            strcmp(r->variant, "f32")) {
+            strcmp(r->variant, run->variant)) {
             snprintf(err, errlen, "%s: its manifest says %s on %s, seed %llu; the folder is seed %d of %s on %s", sd,
                      r->model, r->task, (unsigned long long)r->seed, s, run->model, run->task);
             rc = -1;

@@ -16,6 +16,11 @@
 #                 22 records in 5 fixed folds); the
 #                 criterion is then the score of the folds' validation confusions summed, every DS1
 #                 record judged once, and the seeds' runs are what gets promoted
+#   OFFSETS=1     then fit decision offsets on the winner's fold runs (`ecgbench offsets`: one
+#                 number per class added to the logits, fitted on the pooled out-of-fold validation
+#                 logits) and, when fitted without each fold they beat no offsets on it, fold them into
+#                 the promoted run and its seeds (`compress --offsets`): DEST/RUN-offsets and
+#                 SEEDS_OUT/RUN-offsets/seedK, each test split scored once. The log: CAND/RUN/offsets.json
 #   SEEDS_OUT=dir where the winner's seeds 2..N go (models/seeds)
 #   CANDIDATES    the candidate table below, replaced (tests use a small one on the sample data)
 # A killed candidate resumes from its checkpoint on the next call; finished ones are not retrained.
@@ -30,6 +35,7 @@ ONLY=${ONLY:-}
 FORCE=${FORCE:-}
 SEEDS=${SEEDS:-1}
 FOLDS=${FOLDS:-}
+OFFSETS=${OFFSETS:-}
 [[ "$SEEDS" =~ ^[1-9][0-9]*$ ]] || { echo "select: SEEDS must be a whole number >= 1, not '$SEEDS'" >&2; exit 2; }
 [[ "$FOLDS" =~ ^[1-9][0-9]*( [1-9][0-9]*)*$ || -z "$FOLDS" ]] ||
   { echo "select: FOLDS must be a count of folds or a list of fold numbers, not '$FOLDS'" >&2; exit 2; }
@@ -242,10 +248,46 @@ promote() {
   rm -rf "$to" && mv "$to.tmp" "$to"
 }
 
+# with_offsets SRC TO FILE: SRC's run with FILE's decision offsets in its classifier, into TO (its
+# test split scored once, by compress)
+with_offsets() {
+  local src=$1 to=$2 file=$3
+  rm -rf "$to.tmp"
+  "$ECGBENCH" compress "$src" --offsets "$file" --out "$to.tmp" --quiet
+  cp "$file" "$to.tmp/offsets.json"
+  (cd "$to.tmp" && sha256sum weights.safetensors >weights.sha256)
+  rm -rf "$to" && mv "$to.tmp" "$to"
+}
+
+# offsets NAME WINNER: the decision offsets of WINNER's fold runs, applied to NAME's promoted seeds
+offsets() {
+  local name=$1 winner=$2 file="$CAND/$1/offsets.json" out
+  if [ -f "$DEST/$name-offsets/manifest.json" ] && [ -z "$FORCE" ]; then
+    echo "select: $name: $DEST/$name-offsets exists (FORCE=1 makes it again)"
+    return 0
+  fi
+  out=$("$ECGBENCH" offsets --out "$file" "$winner")
+  echo "$out"
+  if ! grep -qx 'offsets help: yes' <<<"$out"; then
+    echo "select: $name: offsets fitted without a fold did not beat none on it; the promoted run stands alone"
+    return 0
+  fi
+  with_offsets "$DEST/$name" "$DEST/$name-offsets" "$file"
+  for sd in "$SEEDS_OUT/$name"/seed*/; do
+    [ -f "$sd/manifest.json" ] || continue
+    mkdir -p "$SEEDS_OUT/$name-offsets"
+    with_offsets "${sd%/}" "$SEEDS_OUT/$name-offsets/$(basename "$sd")" "$file"
+  done
+  echo "select: $name: decision offsets -> $DEST/$name-offsets (test split scored once per seed)"
+}
+
 for name in "${runs[@]}"; do
   dest="$DEST/$name"
   if [ -f "$dest/manifest.json" ] && [ -z "$FORCE" ] && grep -q '"selection"' "$dest/manifest.json"; then
     echo "select: $name: $dest was chosen and scored already (FORCE=1 promotes again)"
+    # the winner is the candidate whose manifest select marked
+    winner=$(grep -l '"selection"' "$CAND/$name"/*/manifest.json 2>/dev/null | head -n 1)
+    [ -n "$OFFSETS" ] && [ -n "$winner" ] && offsets "$name" "$(dirname "$winner")"
     continue
   fi
   cands=()
@@ -258,4 +300,5 @@ for name in "${runs[@]}"; do
     promote "${sd%/}" "$SEEDS_OUT/$name/$(basename "$sd")"
   done
   echo "select: $name: $winner -> $dest (test split scored once per seed)"
+  [ -z "$OFFSETS" ] || offsets "$name" "$winner"
 done

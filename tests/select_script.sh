@@ -3,7 +3,8 @@
 # each over seeds 1 and 2 (SEEDS=2): the candidates never meet the test split, the winner (the
 # better mean validation macro-F1, read here from the candidates' manifests) is promoted with the
 # selection log, seed 1 to DEST and seed 2 to SEEDS_OUT, each test split scored once and re-checked
-# with `ecgbench eval`; a second call trains nothing and leaves the promoted run alone.
+# with `ecgbench eval`; a second call trains nothing and leaves the promoted run alone; with FOLDS
+# the folds rank the candidates, and OFFSETS fits decision offsets on the winner's folds.
 # Usage: tests/select_script.sh [PATH/TO/release/ecgbench]   (default: $ECGBENCH_RELEASE)
 set -uo pipefail
 bin=${1:-${ECGBENCH_RELEASE:-}}
@@ -50,7 +51,7 @@ scripts/select.sh "$bin" >"$tmp/second.log" 2>&1
 check "a second call trains nothing and keeps the promoted run" 'grep -q "one: trained" "$tmp/second.log" && grep -q "chosen and scored already" "$tmp/second.log"'
 # FOLDS: the sample holds DS1 records of folds 2 (119) and 3 (208) only, so the folds are listed;
 # each candidate gains fold2/ and fold3/ runs, and the log ranks them by their summed confusions
-export CAND=$tmp/selection-cv DEST=$tmp/weights-cv SEEDS=1 FOLDS="2 3"
+export CAND=$tmp/selection-cv DEST=$tmp/weights-cv SEEDS_OUT=$tmp/seeds-cv SEEDS=1 FOLDS="2 3"
 scripts/select.sh "$bin" >"$tmp/folds.log" 2>&1
 check "a FOLDS call succeeds" '[ $? -eq 0 ] || { tail -n 20 "$tmp/folds.log"; false; }'
 fold_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"].get("fold"))' "$1"; }
@@ -58,5 +59,15 @@ check "each candidate has its fold runs" \
   '[ "$(fold_of "$CAND/lstm-mitdb-aami/one/fold2/manifest.json")" = 2 ] && [ "$(fold_of "$CAND/lstm-mitdb-aami/two/fold3/manifest.json")" = 3 ]'
 check "the promoted run's log has a row per candidate, seed and fold" \
   '[ "$(wc -l < "$DEST/lstm-mitdb-aami/selection.csv")" -eq 7 ] && grep -q "summed over 2 folds" "$DEST/lstm-mitdb-aami/selection.csv"'
+# OFFSETS: a second call leaves the promoted run, fits decision offsets on the winner's folds and,
+# when held-out folds say they help, derives RUN-offsets from the promoted run (test scored once)
+OFFSETS=1 scripts/select.sh "$bin" >"$tmp/offsets.log" 2>&1
+check "an OFFSETS call succeeds" '[ $? -eq 0 ] || { tail -n 20 "$tmp/offsets.log"; false; }'
+applies=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["applies"])' "$CAND/lstm-mitdb-aami/offsets.json")
+if [ "$applies" = True ]; then
+  check "the offsets variant is derived and re-checks"     '"$bin" eval "$DEST/lstm-mitdb-aami-offsets" >/dev/null && cmp -s "$DEST/lstm-mitdb-aami-offsets/offsets.json" "$CAND/lstm-mitdb-aami/offsets.json"'
+else
+  check "offsets that did not help are not applied"     '[ ! -e "$DEST/lstm-mitdb-aami-offsets" ] && grep -q "stands alone" "$tmp/offsets.log"'
+fi
 echo "RESULT $((fail == 0)) passed, $fail failed, 0 skipped"
 [ $fail -eq 0 ]

@@ -494,6 +494,18 @@ static void test_compare_seed_rows(void) {
 /* `ecgbench results` (the README's block) over seeds: a run with a further seed whose test confusion
  * matrix moves 500 N beats to V shows "mean ± sd" of the two accuracies, computed here; its recipe
  * column says whether the recipe was chosen blind (the manifest's selection). */
+/* Marks path's manifest as a derived variant of its run (as compress writes it). */
+static void set_variant(const char *path, const char *variant) {
+    char err[256];
+    cJSON *man = ecg_read_json(path, err, sizeof err);
+    CHECK(man != NULL, "%s", err);
+    if (!man) return;
+    cJSON_DeleteItemFromObjectCaseSensitive(man, "variant");
+    cJSON_AddStringToObject(man, "variant", variant);
+    CHECK(ecg_write_json(path, man, err, sizeof err) == 0, "%s", err);
+    cJSON_Delete(man);
+}
+
 static void test_results_over_seeds(void) {
     if (!test_need_file("models/weights/lstm-mitdb-aami/manifest.json")) return;
     char dir[] = "/tmp/ecgbench_results_seeds_XXXXXX", cmd[512], path[256], err[256];
@@ -558,6 +570,20 @@ static void test_results_over_seeds(void) {
     got = test_capture_stdout(ecg_cmd_results, 2, argv, &rc);
     CHECK(rc == 0 && got && strstr(got, "| blind (4 candidates x 5 folds) |\n"),
           "want the lstm row to end 'blind (4 candidates x 5 folds)':\n%s", got ? got : "(none)");
+    free(got);
+    /* a decision-offsets variant (compress --offsets) keeps its seeds, training columns and recipe,
+     * and a seed of another variant is not averaged with it */
+    set_variant(path, "offsets");
+    got = test_capture_stdout(ecg_cmd_results, 2, argv, &rc);
+    CHECK(rc == 0 && got && strstr(got, "| lstm offsets | 1 |"), "a seed 2 of another variant was averaged:\n%s",
+          got ? got : "(none)");
+    free(got);
+    snprintf(path, sizeof path, "%s/seeds/lstm-mitdb-aami/seed2/manifest.json", dir);
+    set_variant(path, "offsets");
+    got = test_capture_stdout(ecg_cmd_results, 2, argv, &rc);
+    CHECK(rc == 0 && got && strstr(got, "| lstm offsets | 2 |") &&
+              strstr(got, "| blind (4 candidates x 5 folds) + offsets fitted on its folds |\n") && !strstr(got, "| - | - |"),
+          "want an 'lstm offsets' row over 2 seeds with its epochs and recipe:\n%s", got ? got : "(none)");
     free(got);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");
