@@ -16,6 +16,8 @@
 #include "runs/runs.h"
 
 #define MAX_FOLDS 16
+/* A class with fewer out-of-fold examples keeps offset 0 (DS1 holds 8 Q beats). */
+#define MIN_SUPPORT 100
 
 typedef struct {
     float *z;   /* n x classes logits */
@@ -149,7 +151,7 @@ static int leave_one_fold_out(const pooled *p, const int *ids, int n_folds, int 
             }
         double off[ECG_MAX_CLASSES];
         ecg_metrics m;
-        ecg_offsets_fit(z, y, n_rest, classes, score_classes, off, work);
+        ecg_offsets_fit(z, y, n_rest, classes, score_classes, MIN_SUPPORT, off, work);
         ecg_offsets_confusion(z + n_rest * classes, y + n_rest, n_k, classes, off, &m);
         for (int t = 0; t < classes; t++)
             for (int q = 0; q < classes; q++) sum->confusion[t][q] += m.confusion[t][q];
@@ -191,7 +193,7 @@ cJSON *ecg_fold_offsets(const char *candidate, const char *data, int threads, FI
         goto done;
     }
     ecg_offsets_confusion(p.z, p.y, p.n, classes, zero, &before);
-    ecg_offsets_fit(p.z, p.y, p.n, classes, sc, off, work);
+    ecg_offsets_fit(p.z, p.y, p.n, classes, sc, MIN_SUPPORT, off, work);
     ecg_offsets_confusion(p.z, p.y, p.n, classes, off, &after);
     if (leave_one_fold_out(&p, ids, n_folds, classes, sc, &lofo, err, errlen)) goto done;
     double s0 = ecg_offsets_score(&before, sc), s1 = ecg_offsets_score(&after, sc), s2 = ecg_offsets_score(&lofo, sc);
@@ -208,6 +210,7 @@ cJSON *ecg_fold_offsets(const char *candidate, const char *data, int threads, FI
     cJSON_AddStringToObject(doc, "criterion", task->score_name ? task->score_name : "macro-F1");
     cJSON_AddStringToObject(doc, "fit", "coordinate ascent of the criterion over offsets[1..] on a 0.05 grid in "
                                         "[-8, 8], offsets[0] = 0, on the folds' validation logits pooled");
+    cJSON_AddNumberToObject(doc, "min_support", MIN_SUPPORT); /* fewer examples of a class: its offset stays 0 */
     cJSON_AddItemToObject(doc, "offsets", offsets_json(off, classes));
     cJSON_AddNumberToObject(doc, "score_without", s0);
     cJSON_AddNumberToObject(doc, "score_in_sample", s1);

@@ -185,6 +185,14 @@ OFFSETS=${OFFSETS:-}
 # (trained already, each validating on its own records) are promoted and DS2 scored once per seed,
 # unless the winner is F, which is promoted already. Run as
 #   FOLDS=5 SEEDS=3 ONLY='^efficientecg-fusion-rr-mitdb-aami-template$' FORCE=1 scripts/select.sh
+# mitdb-aami-template round 9, decision offsets (listed 2026-12-06 while round 8 trained, before any
+# offsets were fitted on its folds; not blind to F's DS2 figures, N beats called F and V by the
+# thousand; evidence on DS1 alone): one offset per class added to the logits, fitted on round 8's
+# winner's five fold runs' pooled out-of-fold validation logits (the criterion of rounds 1-8,
+# macro-F1; N fixed at 0, classes with fewer than 100 beats left at 0), applied to its promoted
+# seeds 1-3 only if, fitted without each fold, they beat no offsets on it (DS2 scored once per
+# seed, a row of its own beside the run without offsets). Run as
+#   OFFSETS=1 ONLY='^efficientecg-fusion-rr-mitdb-aami-template$' scripts/select.sh
 DEFAULT_CANDIDATES=$(cat <<'EOF'
 efficientecg-fusion-rr mitdb-aami A-sqrt-cap1.5   --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-rr mitdb-aami B-inverse-cap16 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 16
