@@ -126,9 +126,20 @@ static cJSON *offsets_json(const double *off, int classes) {
     return a;
 }
 
-/* The offsets fitted on every fold but k, applied to fold k, for each k: their confusions summed. */
-static int leave_one_fold_out(const pooled *p, const int *ids, int n_folds, int classes, int score_classes,
-                              ecg_metrics *sum, char *err, size_t errlen) {
+/* Which classes a fit on the pooled examples outside fold skip (0: all) adjusts: those of want with
+ * at least MIN_SUPPORT examples there. */
+static void fit_mask(const pooled *p, int skip, const unsigned char *want, unsigned char *fit) {
+    long support[ECG_MAX_CLASSES] = {0};
+    for (long i = 0; i < p->n; i++)
+        if (p->fold[i] != skip) support[p->y[i]]++;
+    for (int c = 0; c < p->classes; c++) fit[c] = want[c] && support[c] >= MIN_SUPPORT;
+}
+
+/* The offsets of the classes in want fitted on every fold but k, applied to fold k, for each k:
+ * their confusions summed. */
+static int leave_one_fold_out(const pooled *p, const int *ids, int n_folds, int score_classes,
+                              const unsigned char *want, ecg_metrics *sum, char *err, size_t errlen) {
+    int classes = p->classes;
     float *z = malloc(sizeof *z * (size_t)p->n * (size_t)classes);
     int *y = malloc(sizeof *y * (size_t)p->n), *work = malloc(sizeof *work * (size_t)p->n);
     int rc = -1;
@@ -150,8 +161,10 @@ static int leave_one_fold_out(const pooled *p, const int *ids, int n_folds, int 
                 y[n_rest + n_k++] = p->y[i];
             }
         double off[ECG_MAX_CLASSES];
+        unsigned char fit[ECG_MAX_CLASSES];
         ecg_metrics m;
-        ecg_offsets_fit(z, y, n_rest, classes, score_classes, MIN_SUPPORT, off, work);
+        fit_mask(p, ids[k], want, fit);
+        ecg_offsets_fit(z, y, n_rest, classes, score_classes, fit, off, work);
         ecg_offsets_confusion(z + n_rest * classes, y + n_rest, n_k, classes, off, &m);
         for (int t = 0; t < classes; t++)
             for (int q = 0; q < classes; q++) sum->confusion[t][q] += m.confusion[t][q];
@@ -162,6 +175,36 @@ static int leave_one_fold_out(const pooled *p, const int *ids, int n_folds, int 
 done:
     free(z), free(y), free(work);
     return rc;
+}
+
+/* Backward elimination on the held-out score: while leaving one more class's offset at 0 raises
+ * the leave-one-fold-out score, the class whose removal raises it most is left out (a class whose
+ * beats are one patient's, as DS1's F, fits an offset that does not carry to the others). want
+ * comes in with every class fitted and leaves with the kept ones; lofo gets their held-out
+ * confusion; each step is logged in steps. */
+static int eliminate(const pooled *p, const int *ids, int n_folds, int sc, unsigned char *want, ecg_metrics *lofo,
+                     cJSON *steps, char *err, size_t errlen) {
+    if (leave_one_fold_out(p, ids, n_folds, sc, want, lofo, err, errlen)) return -1;
+    double best = ecg_offsets_score(lofo, sc);
+    for (;;) {
+        int drop = -1;
+        ecg_metrics m, drop_m;
+        double drop_score = best;
+        for (int c = 1; c < p->classes; c++) {
+            if (!want[c]) continue;
+            want[c] = 0;
+            int rc = leave_one_fold_out(p, ids, n_folds, sc, want, &m, err, errlen);
+            want[c] = 1;
+            if (rc) return -1;
+            if (ecg_offsets_score(&m, sc) > drop_score) drop = c, drop_score = ecg_offsets_score(&m, sc), drop_m = m;
+        }
+        if (drop < 0) return 0;
+        want[drop] = 0, best = drop_score, *lofo = drop_m;
+        cJSON *st = cJSON_CreateObject();
+        cJSON_AddStringToObject(st, "left_at_zero", p->names[drop]);
+        cJSON_AddNumberToObject(st, "score_leave_one_fold_out", best);
+        cJSON_AddItemToArray(steps, st);
+    }
 }
 
 cJSON *ecg_fold_offsets(const char *candidate, const char *data, int threads, FILE *log, char *err, size_t errlen) {
@@ -187,15 +230,20 @@ cJSON *ecg_fold_offsets(const char *candidate, const char *data, int threads, FI
     const ecg_task *task = ecg_task_find(first.task);
     int classes = p.classes, sc = task->score_name ? task->score_classes : 0;
     double off[ECG_MAX_CLASSES], zero[ECG_MAX_CLASSES] = {0};
+    unsigned char want[ECG_MAX_CLASSES], fit[ECG_MAX_CLASSES];
     ecg_metrics before, after, lofo;
     if (!(work = malloc(sizeof *work * (size_t)p.n))) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
+    for (int c = 0; c < classes; c++) want[c] = c > 0;
+    cJSON *steps = cJSON_CreateArray();
+    cJSON_AddItemToObject(doc, "elimination", steps);
+    if (eliminate(&p, ids, n_folds, sc, want, &lofo, steps, err, errlen)) goto done;
+    fit_mask(&p, 0, want, fit);
     ecg_offsets_confusion(p.z, p.y, p.n, classes, zero, &before);
-    ecg_offsets_fit(p.z, p.y, p.n, classes, sc, MIN_SUPPORT, off, work);
+    ecg_offsets_fit(p.z, p.y, p.n, classes, sc, fit, off, work);
     ecg_offsets_confusion(p.z, p.y, p.n, classes, off, &after);
-    if (leave_one_fold_out(&p, ids, n_folds, classes, sc, &lofo, err, errlen)) goto done;
     double s0 = ecg_offsets_score(&before, sc), s1 = ecg_offsets_score(&after, sc), s2 = ecg_offsets_score(&lofo, sc);
     const char *names[ECG_MAX_CLASSES];
     for (int c = 0; c < classes; c++) names[c] = p.names[c];
@@ -209,8 +257,12 @@ cJSON *ecg_fold_offsets(const char *candidate, const char *data, int threads, FI
     cJSON_AddItemToObject(doc, "classes", cn);
     cJSON_AddStringToObject(doc, "criterion", task->score_name ? task->score_name : "macro-F1");
     cJSON_AddStringToObject(doc, "fit", "coordinate ascent of the criterion over offsets[1..] on a 0.05 grid in "
-                                        "[-8, 8], offsets[0] = 0, on the folds' validation logits pooled");
+                                        "[-8, 8], offsets[0] = 0, on the folds' validation logits pooled, of the classes kept by backward "
+                                        "elimination on the leave-one-fold-out score");
     cJSON_AddNumberToObject(doc, "min_support", MIN_SUPPORT); /* fewer examples of a class: its offset stays 0 */
+    cJSON *fitted = cJSON_AddArrayToObject(doc, "classes_fitted");
+    for (int c = 0; c < classes; c++)
+        if (fit[c]) cJSON_AddItemToArray(fitted, cJSON_CreateString(names[c]));
     cJSON_AddItemToObject(doc, "offsets", offsets_json(off, classes));
     cJSON_AddNumberToObject(doc, "score_without", s0);
     cJSON_AddNumberToObject(doc, "score_in_sample", s1);
@@ -226,6 +278,10 @@ cJSON *ecg_fold_offsets(const char *candidate, const char *data, int threads, FI
         fprintf(log, "  without offsets %.4f; with them %.4f (fitted on all folds), %.4f (each fold scored with "
                      "offsets fitted on the others)\n  offsets:", s0, s1, s2);
         for (int c = 0; c < classes; c++) fprintf(log, " %s %+.2f", names[c], off[c]);
+        const cJSON *st;
+        cJSON_ArrayForEach(st, steps)
+            fprintf(log, "\n  %s left at 0: held out, the others' offsets score %.4f without it", ecg_json_str(st, "left_at_zero", "?"),
+                    ecg_json_num(st, "score_leave_one_fold_out"));
         fprintf(log, "\noffsets help: %s\n", s2 > s0 ? "yes" : "no");
     }
     ok = 1;

@@ -189,7 +189,9 @@ OFFSETS=${OFFSETS:-}
 # offsets were fitted on its folds; not blind to F's DS2 figures, N beats called F and V by the
 # thousand; evidence on DS1 alone): one offset per class added to the logits, fitted on round 8's
 # winner's five fold runs' pooled out-of-fold validation logits (the criterion of rounds 1-8,
-# macro-F1; N fixed at 0, classes with fewer than 100 beats left at 0), applied to its promoted
+# macro-F1; N fixed at 0, classes with fewer than 100 beats left at 0, and, amended after a fit on
+# A's folds whose F offset fitted one patient, classes left at 0 while that raises the held-out
+# score below), applied to its promoted
 # seeds 1-3 only if, fitted without each fold, they beat no offsets on it (DS2 scored once per
 # seed, a row of its own beside the run without offsets). Run as
 #   OFFSETS=1 ONLY='^efficientecg-fusion-rr-mitdb-aami-template$' scripts/select.sh

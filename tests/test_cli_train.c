@@ -393,6 +393,18 @@ static void check_offsets(const char *dir, const char *a, const char *b, double 
               cJSON_GetArraySize(cJSON_GetObjectItem(d, "folds")) == 2,
           "offsets file: %d offsets, without %.6f (pooled %.6f), in-sample %.6f, held-out %.6f", cJSON_GetArraySize(off),
           s0, pa, s1, s2);
+    /* a class left at 0 by the elimination is not fitted and has offset 0 */
+    const cJSON *st, *cls = cJSON_GetObjectItem(d, "classes"), *fitted = cJSON_GetObjectItem(d, "classes_fitted");
+    CHECK(cJSON_IsArray(cJSON_GetObjectItem(d, "elimination")) && cJSON_IsArray(fitted), "no elimination log");
+    cJSON_ArrayForEach(st, cJSON_GetObjectItem(d, "elimination")) {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(st, "left_at_zero"));
+        for (int c = 0; name && c < cJSON_GetArraySize(cls); c++)
+            if (!strcmp(name, cJSON_GetArrayItem(cls, c)->valuestring))
+                CHECK(cJSON_GetArrayItem(off, c)->valuedouble == 0, "class %s left at 0 has offset %g", name,
+                      cJSON_GetArrayItem(off, c)->valuedouble);
+        const cJSON *f;
+        cJSON_ArrayForEach(f, fitted) CHECK(!name || strcmp(name, f->valuestring), "class %s both fitted and left at 0", name);
+    }
     cJSON_Delete(d);
     char *fit_b[] = {"offsets", "--out", file, (char *)b}; /* getopt reorders argv: a new one per call */
     CHECK(ecg_cmd_offsets(4, fit_b) == 1, "offsets accepted a fold run whose manifest its weights do not reproduce");

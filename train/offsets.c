@@ -64,13 +64,10 @@ static int improve_class(const float *logits, const int *labels, long n, int cla
     return 1;
 }
 
-int ecg_offsets_fit(const float *logits, const int *labels, long n, int classes, int score_classes, long min_support,
-                    double *off, int *work) {
-    long support[ECG_MAX_CLASSES] = {0};
+int ecg_offsets_fit(const float *logits, const int *labels, long n, int classes, int score_classes,
+                    const unsigned char *fit, double *off, int *work) {
     for (int c = 0; c < classes; c++) off[c] = 0;
     if (classes < 2 || n < 1) return 0;
-    for (long i = 0; i < n; i++)
-        if (labels[i] >= 0 && labels[i] < classes) support[labels[i]]++;
     ecg_metrics m;
     ecg_offsets_confusion(logits, labels, n, classes, off, &m);
     double score = ecg_offsets_score(&m, score_classes);
@@ -79,7 +76,7 @@ int ecg_offsets_fit(const float *logits, const int *labels, long n, int classes,
     while (moved && passes < MAX_PASSES) {
         moved = 0;
         for (int c = 1; c < classes; c++)
-            if (support[c] >= min_support) moved |= improve_class(logits, labels, n, classes, score_classes, off, c, &score, work);
+            if (fit[c]) moved |= improve_class(logits, labels, n, classes, score_classes, off, c, &score, work);
         passes++;
     }
     return passes;

@@ -205,13 +205,12 @@ double ecg_offsets_score(const ecg_metrics *m, int score_classes);
 /* The confusion of n examples' logits (n x classes) with off added, against labels. */
 void ecg_offsets_confusion(const float *logits, const int *labels, long n, int classes, const double *off,
                            ecg_metrics *m);
-/* Coordinate ascent of the score over off[1..classes) on a grid of 0.05 in [-8, 8] (off[0] = 0:
- * a shift of every logit changes nothing); a class's offset moves only to a strictly better score,
- * so the fit is deterministic and never scores below all-zero offsets. A class with fewer than
- * min_support examples keeps 0: too few to place an operating point on. work holds n ints.
- * Returns the passes made over the classes. */
-int ecg_offsets_fit(const float *logits, const int *labels, long n, int classes, int score_classes, long min_support,
-                    double *off, int *work);
+/* Coordinate ascent of the score over the offsets of the classes c >= 1 with fit[c] set, on a grid
+ * of 0.05 in [-8, 8]; the others stay 0 (class 0 always: a shift of every logit changes nothing).
+ * A class's offset moves only to a strictly better score, so the fit is deterministic and never
+ * scores below all-zero offsets. work holds n ints. Returns the passes made over the classes. */
+int ecg_offsets_fit(const float *logits, const int *labels, long n, int classes, int score_classes,
+                    const unsigned char *fit, double *off, int *work);
 /* Adds off to the bias of g's output layer (a linear with a bias: every classifier of the
  * registry), so the model itself makes the offset decision. 0, or -1 with err. */
 int ecg_offsets_apply(ecg_graph *g, const double *off, int classes, char *err, size_t errlen);
