@@ -1,6 +1,6 @@
-/* `ecgbench offsets --out FILE CANDIDATE_DIR`: decision offsets fitted on a recipe candidate's
- * cross-validation fold runs (ecg_fold_offsets), written as JSON for `ecgbench compress DIR
- * --offsets FILE` to fold into a trained run of that recipe. */
+/* `ecgbench offsets --out FILE DIR`: decision offsets fitted on held-out predictions (a recipe
+ * candidate's cross-validation fold runs, or one run's validation split: ecg_fit_offsets), written
+ * as JSON for `ecgbench compress RUN --offsets FILE` to fold into a trained run. */
 #include <getopt.h>
 #include <stdio.h>
 
@@ -9,14 +9,16 @@
 #include "runs/pipelines.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: ecgbench offsets --out FILE CANDIDATE_DIR [--data DIR] [--threads N]\n"
-               "  CANDIDATE_DIR holds a recipe's cross-validation fold runs in foldK/ (`ecgbench train ... --fold K`,\n"
-               "  at least 2 folds). Each predicts its own validation records again; on the pooled out-of-fold logits\n"
-               "  one offset per class is fitted (added to the logit before the arg-max; the first class's is 0) to\n"
-               "  raise the task's score (else macro-F1). Fitting them on all folds but one and scoring that one, for\n"
-               "  each fold, tells what they are worth on patients they were not fitted on; they apply only when that\n"
-               "  beats no offsets (\"applies\" in FILE; printed as \"offsets help: yes\" or \"no\").\n"
-               "  No test split is read. Apply them with `ecgbench compress RUN --offsets FILE --out OUT`.\n");
+    fprintf(f, "usage: ecgbench offsets --out FILE DIR [--data DIR] [--threads N]\n"
+               "  One offset per class, added to the logit before the arg-max (the first class's is 0), fitted on\n"
+               "  held-out predictions to raise the task's score (else macro-F1):\n"
+               "  - DIR holds a recipe's cross-validation fold runs in foldK/ (`ecgbench train ... --fold K`, at least 2):\n"
+               "    each predicts its own validation records; the offsets then suit any run of that recipe;\n"
+               "  - DIR is one trained run: its validation split, cut into folds by record; the offsets suit that run.\n"
+               "  Fitting on all folds but one and scoring that one, for each fold, tells what the offsets are worth on\n"
+               "  records they were not fitted on: a class whose offset does not raise that score stays at 0, and the\n"
+               "  offsets apply only when it beats no offsets (\"applies\" in FILE; printed as \"offsets help: yes\" or\n"
+               "  \"no\"). No test split is read. Apply them with `ecgbench compress RUN --offsets FILE --out OUT`.\n");
 }
 
 int ecg_cmd_offsets(int argc, char **argv) {
@@ -35,12 +37,12 @@ int ecg_cmd_offsets(int argc, char **argv) {
         else return 2;
     }
     if (!out || optind != argc - 1) {
-        fprintf(stderr, "ecgbench offsets: give --out FILE and one candidate folder\n");
+        fprintf(stderr, "ecgbench offsets: give --out FILE and one folder (fold runs, or a run)\n");
         usage(stderr);
         return 2;
     }
     char err[1600];
-    cJSON *doc = ecg_fold_offsets(argv[optind], data, (int)threads, stdout, err, sizeof err);
+    cJSON *doc = ecg_fit_offsets(argv[optind], data, (int)threads, stdout, err, sizeof err);
     if (!doc || ecg_write_json(out, doc, err, sizeof err)) {
         fprintf(stderr, "ecgbench offsets: %s\n", err);
         cJSON_Delete(doc);

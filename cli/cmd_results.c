@@ -123,8 +123,12 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
             printf(" |");
         }
         char recipe[64];
-        printf(" %s%s |\n", compressed ? "-" : recipe_cell(recipe, sizeof recipe, m),
-               offsets ? " + offsets fitted on its folds" : "");
+        printf(" %s", compressed ? "-" : recipe_cell(recipe, sizeof recipe, m));
+        const cJSON *pass;
+        cJSON_ArrayForEach(pass, cJSON_GetObjectItemCaseSensitive(m, "passes"))
+            if (!strcmp(ecg_json_str(pass, "pass", ""), "decision_offsets"))
+                printf(" + offsets fitted on its %s", ecg_json_str(pass, "fitted_on", "?"));
+        printf(" |\n");
     }
     if (rows) printf("\n");
     return rows;

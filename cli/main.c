@@ -20,7 +20,7 @@ static const command commands[] = {
     {"train", ecg_cmd_train, "MODEL --task TASK: train, select on validation macro-F1, write weights + manifest"},
     {"eval", ecg_cmd_eval, "DIR (a manifest) or MODEL --weights W --task T: metrics on the XNNPACK path"},
     {"select", ecg_cmd_select, "--out FILE DIR...: the blind choice between recipe candidates trained with --no-test (--chosen FILE: its recipe)"},
-    {"offsets", ecg_cmd_offsets, "--out FILE DIR: per-class decision offsets fitted on a candidate's cross-validation fold runs"},
+    {"offsets", ecg_cmd_offsets, "--out FILE DIR: per-class decision offsets fitted on a recipe's fold runs or a run's validation split"},
     {"compress", ecg_cmd_compress, "DIR --out OUT --channels R | --prune S | --int8: compress a trained run; sizes, test metrics"},
     {"results", ecg_cmd_results, "[DIR]: test results of the trained runs (models/weights) as Markdown tables"},
     {"latency", ecg_cmd_latency, "time every run through XNNPACK (Google Benchmark): batch x threads -> latency_ecgbench.csv"},

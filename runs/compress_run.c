@@ -317,7 +317,8 @@ static int int8_passes(const ecg_compress_job *o, compressed *c, const char *con
 }
 
 /* The decision offsets of file (runs/fold_offsets.c) folded into the classifier's bias. They must
- * be fitted for this run's model, task, classes and recipe, and have helped on held-out folds. */
+ * be fitted for this run's model, task, classes and recipe (on its own validation split when they
+ * come from one run's), and have helped on held-out folds. */
 static cJSON *offsets_pass(ecg_graph *g, const char *file, const source *s, const ecg_dataset *val, char *err,
                            size_t errlen) {
     cJSON *doc = ecg_read_json(file, err, errlen), *rec = NULL;
@@ -358,17 +359,23 @@ static cJSON *offsets_pass(ecg_graph *g, const char *file, const source *s, cons
                  ecg_json_num(doc, "score_without"));
         goto done;
     }
-    if (ecg_offsets_apply(g, v, k, err, errlen)) goto done;
     char sha[65];
     int64_t bytes;
-    if (ecg_file_sha256(file, sha, &bytes, err, errlen)) goto done;
+    const char *own = ecg_json_str(doc, "weights_sha256", NULL); /* fitted on one run's validation split */
+    if (own && (ecg_file_sha256(s->run.weights, sha, &bytes, err, errlen) || strcmp(own, sha))) {
+        snprintf(err, errlen, "%s was fitted on the validation split of another run (%s), whose validation records "
+                              "may be this run's test records", file, ecg_json_str(doc, "from", "?"));
+        goto done;
+    }
+    if (ecg_offsets_apply(g, v, k, err, errlen) || ecg_file_sha256(file, sha, &bytes, err, errlen)) goto done;
     rec = cJSON_CreateObject();
     cJSON_AddStringToObject(rec, "pass", "decision_offsets");
     cJSON_AddItemToObject(rec, "offsets", cJSON_Duplicate(off, 1));
     cJSON_AddItemToObject(rec, "classes", cJSON_Duplicate(names, 1));
     cJSON_AddStringToObject(rec, "file", file);
     cJSON_AddStringToObject(rec, "file_sha256", sha);
-    cJSON_AddStringToObject(rec, "fitted_on", ecg_json_str(doc, "candidate", ""));
+    cJSON_AddStringToObject(rec, "fitted_on", ecg_json_str(doc, "fitted_on", ""));
+    cJSON_AddStringToObject(rec, "from", ecg_json_str(doc, "from", ""));
     const cJSON *f;
     cJSON *splits = cJSON_AddArrayToObject(rec, "fitted_on_splits");
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(doc, "folds"))

@@ -1,14 +1,18 @@
-/* ecg_fold_offsets (runs/pipelines.h): decision offsets fitted on a recipe candidate's
- * cross-validation folds. Each fold run (`train --fold K`) predicts its own validation records,
- * which it never trained on; the pooled out-of-fold logits are every training record judged once,
- * and the offsets (train/offsets.c) are fitted on them. A second fit per fold, on the other folds
- * alone and scored on that fold, says what the offsets are worth on patients they were not fitted
- * on: that figure, not the in-sample one, decides whether they apply. No test split is loaded. */
+/* ecg_fit_offsets (runs/pipelines.h): decision offsets fitted on held-out predictions. From a recipe
+ * candidate's cross-validation folds: each fold run (`train --fold K`) predicts its own validation
+ * records, which it never trained on; the pooled out-of-fold logits are every training record
+ * judged once. Or from one trained run: its validation split, cut into folds by record. The offsets
+ * (train/offsets.c) are fitted on the pooled logits; a second fit per fold, on the other folds
+ * alone and scored on that fold, says what they are worth on records they were not fitted on: that
+ * figure, not the in-sample one, decides which classes get one and whether they apply. No test
+ * split is loaded. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ops/file_sha256.h"
+#include "ops/rng.h"
 #include "runs/files.h"
 #include "runs/manifest.h"
 #include "runs/pipelines.h"
@@ -16,6 +20,8 @@
 #include "runs/runs.h"
 
 #define MAX_FOLDS 16
+/* One run's validation split is cut into this many folds by record (fewer when it has fewer). */
+#define RUN_FOLDS 5
 /* A class with fewer out-of-fold examples keeps offset 0 (DS1 holds 8 Q beats). */
 #define MIN_SUPPORT 100
 
@@ -28,7 +34,7 @@ typedef struct {
     char names[ECG_MAX_CLASSES][32]; /* the classes, from the first fold's data */
 } pooled;
 
-static int append(pooled *p, const float *z, const int *y, long n, int classes, int fold) {
+static int append(pooled *p, const float *z, const int *y, const int *fold, long n, int classes) {
     if (p->n + n > p->cap) {
         long cap = (p->n + n) * 2;
         float *nz = realloc(p->z, sizeof *nz * (size_t)cap * (size_t)classes);
@@ -41,32 +47,59 @@ static int append(pooled *p, const float *z, const int *y, long n, int classes, 
     }
     memcpy(p->z + p->n * classes, z, sizeof *z * (size_t)n * (size_t)classes);
     memcpy(p->y + p->n, y, sizeof *y * (size_t)n);
-    for (long i = 0; i < n; i++) p->fold[p->n + i] = fold;
+    memcpy(p->fold + p->n, fold, sizeof *fold * (size_t)n);
     p->n += n;
     return 0;
 }
 
-/* Fold K's run: its validation split predicted again, checked against its manifest, appended. */
-static int add_fold(pooled *p, const char *dir, int id, const char *data, int threads, const ecg_run *first,
-                    cJSON *folds, char *err, size_t errlen) {
+/* The fold of each example of d when one run's validation split is cut by record: its distinct
+ * records in a seeded shuffle, dealt round-robin into min(RUN_FOLDS, records) folds 1..K. Returns K. */
+static int folds_by_record(const ecg_dataset *d, int *fold) {
+    int *rec = malloc(sizeof *rec * (size_t)d->n), n = 0, k;
+    if (!rec) return -1;
+    for (long i = 0; i < d->n; i++) {
+        int j = 0;
+        while (j < n && rec[j] != d->record[i]) j++;
+        if (j == n) rec[n++] = d->record[i];
+    }
+    ecg_rng r = {0x6f666673ULL}; /* "offs" */
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(ecg_rng_next(&r) % (uint64_t)(i + 1)), t = rec[i];
+        rec[i] = rec[j], rec[j] = t;
+    }
+    k = n < RUN_FOLDS ? n : RUN_FOLDS;
+    for (long i = 0; i < d->n; i++) {
+        int j = 0;
+        while (rec[j] != d->record[i]) j++;
+        fold[i] = j % k + 1;
+    }
+    free(rec);
+    return k;
+}
+
+/* A run's validation split predicted again, checked against its manifest, appended: fold id's run
+ * (id > 0: a `train --fold id` run, its recipe first's), or (id 0) one trained run, its split cut
+ * into folds by record (*n_folds gets how many). */
+static int load_val(pooled *p, const char *dir, int id, const char *data, int threads, const ecg_run *first,
+                    cJSON *folds, int *n_folds, char *err, size_t errlen) {
     ecg_run r = {0};
     ecg_run_model m = {0};
     ecg_dataset d = {0};
     float *z = NULL;
-    int rc = -1, hit;
+    int *fold = NULL, rc = -1, hit;
     if (ecg_run_read(dir, &r, err, errlen)) return -1;
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(r.man, "config"),
                 *metrics = cJSON_GetObjectItemCaseSensitive(r.man, "metrics");
-    const cJSON *fold = cJSON_GetObjectItemCaseSensitive(cfg, "fold");
+    const cJSON *kfold = cJSON_GetObjectItemCaseSensitive(cfg, "fold");
     const char *split = ecg_json_str(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r.man, "splits"), "val"),
-                                     "split", "");
+                                     "split", "val");
     char va[200], vb[200], want[32];
     snprintf(want, sizeof want, "cv%d-val", id);
-    if (!cJSON_IsNumber(fold) || fold->valuedouble != id || strcmp(split, want)) {
+    if (id && (!cJSON_IsNumber(kfold) || kfold->valuedouble != id || strcmp(split, want))) {
         snprintf(err, errlen, "%s: not a run of cross-validation fold %d (train --fold %d)", dir, id, id);
         goto done;
     }
-    if (cJSON_GetObjectItemCaseSensitive(metrics, "test")) {
+    if (id && cJSON_GetObjectItemCaseSensitive(metrics, "test")) {
         snprintf(err, errlen, "%s has test metrics: fold runs are trained with --no-test", dir);
         goto done;
     }
@@ -83,7 +116,9 @@ static int add_fold(pooled *p, const char *dir, int id, const char *data, int th
         ecg_run_open(&r, &m, err, errlen))
         goto done;
     ecg_metrics got, stored;
-    if (!(z = malloc(sizeof *z * (size_t)d.n * (size_t)d.n_classes))) {
+    z = malloc(sizeof *z * (size_t)d.n * (size_t)d.n_classes);
+    fold = malloc(sizeof *fold * (size_t)d.n);
+    if (!z || !fold) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
@@ -100,12 +135,19 @@ static int add_fold(pooled *p, const char *dir, int id, const char *data, int th
     }
     p->classes = d.n_classes;
     for (int c = 0; c < d.n_classes && c < ECG_MAX_CLASSES; c++) snprintf(p->names[c], sizeof p->names[c], "%s", d.class_names[c]);
-    if (append(p, z, d.y, d.n, d.n_classes, id)) {
+    for (long i = 0; i < d.n; i++) fold[i] = id;
+    if (!id && (*n_folds = folds_by_record(&d, fold)) < 2) {
+        snprintf(err, errlen, "%s: its %s split holds %d record(s); cutting it into folds by record needs 2", dir, split,
+                 *n_folds);
+        goto done;
+    }
+    if (append(p, z, d.y, fold, d.n, d.n_classes)) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
     cJSON *f = cJSON_CreateObject();
-    cJSON_AddNumberToObject(f, "fold", id);
+    if (id) cJSON_AddNumberToObject(f, "fold", id);
+    else cJSON_AddNumberToObject(f, "folds_by_record", *n_folds);
     cJSON_AddStringToObject(f, "run", dir);
     cJSON_AddStringToObject(f, "split", split);
     cJSON_AddNumberToObject(f, "examples", d.n);
@@ -113,7 +155,7 @@ static int add_fold(pooled *p, const char *dir, int id, const char *data, int th
     cJSON_AddItemToArray(folds, f);
     rc = 0;
 done:
-    free(z);
+    free(z), free(fold);
     ecg_dataset_free(&d);
     ecg_run_model_free(&m);
     ecg_run_free(&r);
@@ -207,26 +249,39 @@ static int eliminate(const pooled *p, const int *ids, int n_folds, int sc, unsig
     }
 }
 
-cJSON *ecg_fold_offsets(const char *candidate, const char *data, int threads, FILE *log, char *err, size_t errlen) {
+cJSON *ecg_fit_offsets(const char *from, const char *data, int threads, FILE *log, char *err, size_t errlen) {
     pooled p = {0};
     ecg_run first = {0};
     cJSON *doc = cJSON_CreateObject(), *folds = cJSON_AddArrayToObject(doc, "folds");
-    int ids[MAX_FOLDS], n_folds = 0, *work = NULL, ok = 0;
+    int ids[MAX_FOLDS], n_folds = 0, by_record = 0, *work = NULL, ok = 0;
     for (int id = 1; id <= MAX_FOLDS; id++) {
         char sub[1200], path[1300];
-        snprintf(sub, sizeof sub, "%s/fold%d", candidate, id);
+        snprintf(sub, sizeof sub, "%s/fold%d", from, id);
         snprintf(path, sizeof path, "%s/manifest.json", sub);
         if (access(path, F_OK) != 0) continue;
-        if (add_fold(&p, sub, id, data, threads, n_folds ? &first : NULL, folds, err, errlen)) goto done;
+        if (load_val(&p, sub, id, data, threads, n_folds ? &first : NULL, folds, NULL, err, errlen)) goto done;
         if (!n_folds && ecg_run_read(sub, &first, err, errlen)) goto done;
         ids[n_folds++] = id;
         if (log) fprintf(log, "fold %d: %s, %ld validation examples\n", id, sub, p.n);
     }
-    if (n_folds < 2) {
-        snprintf(err, errlen, "%s holds %d cross-validation fold run(s) (foldK/ from `train --fold K`); the offsets "
-                              "need at least 2, one to fit on while another is held out", candidate, n_folds);
+    char path[1300], sha[65];
+    int64_t bytes;
+    snprintf(path, sizeof path, "%s/manifest.json", from);
+    if (!n_folds && access(path, F_OK) == 0) { /* one trained run: its validation split, by record */
+        if (load_val(&p, from, 0, data, threads, NULL, folds, &n_folds, err, errlen) ||
+            ecg_run_read(from, &first, err, errlen) || ecg_file_sha256(first.weights, sha, &bytes, err, errlen))
+            goto done;
+        for (int k = 0; k < n_folds; k++) ids[k] = k + 1;
+        by_record = 1;
+        /* its validation records are its own: another seed's may be this one's test records */
+        cJSON_AddStringToObject(doc, "weights_sha256", sha);
+        if (log) fprintf(log, "%s: %ld validation examples in %d folds by record\n", from, p.n, n_folds);
+    } else if (n_folds < 2) {
+        snprintf(err, errlen, "%s holds %d cross-validation fold run(s) (foldK/ from `train --fold K`) and is not a run: "
+                              "the offsets need held-out predictions in at least 2 folds", from, n_folds);
         goto done;
     }
+    cJSON_AddStringToObject(doc, "fitted_on", by_record ? "validation split" : "cross-validation folds");
     const ecg_task *task = ecg_task_find(first.task);
     int classes = p.classes, sc = task->score_name ? task->score_classes : 0;
     double off[ECG_MAX_CLASSES], zero[ECG_MAX_CLASSES] = {0};
@@ -251,7 +306,7 @@ cJSON *ecg_fold_offsets(const char *candidate, const char *data, int threads, FI
     for (int c = 0; c < classes; c++) cJSON_AddItemToArray(cn, cJSON_CreateString(names[c]));
     cJSON_AddStringToObject(doc, "model", first.model);
     cJSON_AddStringToObject(doc, "task", first.task);
-    cJSON_AddStringToObject(doc, "candidate", candidate);
+    cJSON_AddStringToObject(doc, "from", from);
     /* the recipe (fold aside): compress applies the offsets only to a run of it */
     cJSON_AddItemToObject(doc, "config", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(first.man, "config"), 1));
     cJSON_AddItemToObject(doc, "classes", cn);

@@ -78,14 +78,17 @@ ecg_compress_job ecg_compress_defaults(void);
 int ecg_compress_run(ecg_compress_job *job, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- decision offsets (runs/fold_offsets.c) */
-/* Decision offsets (train/offsets.c) fitted on the cross-validation fold runs in candidate/foldK/
- * (`train --fold K`, one recipe, at least 2 folds): each predicts its own validation records again
- * (checked against its manifest's confusion; data NULL: the run's data folder), the logits are
- * pooled, and the offsets are fitted on them. Returns the document `ecgbench offsets` writes:
- * model, task, classes, criterion, offsets, the criterion without them, with them in-sample and
- * leave-one-fold-out (each fold scored with offsets fitted on the others), "applies" (the latter
- * beats no offsets), those three confusions, and the folds used. No test split is read. NULL with
- * err. log (may be NULL) gets a summary. */
-cJSON *ecg_fold_offsets(const char *candidate, const char *data, int threads, FILE *log, char *err, size_t errlen);
+/* Decision offsets (train/offsets.c) fitted on held-out predictions: from the cross-validation fold
+ * runs in from/foldK/ (`train --fold K`, one recipe, at least 2 folds), each predicting its own
+ * validation records; or, from being one trained run, its validation split cut into folds by
+ * record (the file then names the run's weights, and compress applies it to that run alone). Each
+ * prediction is checked against its manifest's validation confusion (data NULL: the run's data
+ * folder); classes whose offset does not raise the leave-one-fold-out score (each fold scored with
+ * offsets fitted on the others) stay at 0. Returns the document `ecgbench offsets` writes: model,
+ * task, classes, criterion, offsets, the criterion without them, with them in-sample and
+ * leave-one-fold-out, "applies" (the latter beats no offsets), those three confusions, the
+ * elimination steps and the runs used. No test split is read. NULL with err. log (may be NULL)
+ * gets a summary. */
+cJSON *ecg_fit_offsets(const char *from, const char *data, int threads, FILE *log, char *err, size_t errlen);
 
 #endif

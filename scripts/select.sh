@@ -16,11 +16,12 @@
 #                 22 records in 5 fixed folds); the
 #                 criterion is then the score of the folds' validation confusions summed, every DS1
 #                 record judged once, and the seeds' runs are what gets promoted
-#   OFFSETS=1     then fit decision offsets on the winner's fold runs (`ecgbench offsets`: one
-#                 number per class added to the logits, fitted on the pooled out-of-fold validation
-#                 logits) and, when fitted without each fold they beat no offsets on it, fold them into
-#                 the promoted run and its seeds (`compress --offsets`): DEST/RUN-offsets and
-#                 SEEDS_OUT/RUN-offsets/seedK, each test split scored once. The log: CAND/RUN/offsets.json
+#   OFFSETS=1     then fit decision offsets (`ecgbench offsets`: one number per class added to the
+#                 logits) on the winner's fold runs' pooled out-of-fold validation logits, or, without
+#                 fold runs, on each promoted seed's own validation split (cut into folds by record)
+#                 and, when fitted without each fold they beat no offsets on it (on every seed), fold
+#                 them into the promoted run and its seeds (`compress --offsets`): DEST/RUN-offsets and
+#                 SEEDS_OUT/RUN-offsets/seedK, each test split scored once. The log: CAND/RUN/offsets*.json
 #   SEEDS_OUT=dir where the winner's seeds 2..N go (models/seeds)
 #   CANDIDATES    the candidate table below, replaced (tests use a small one on the sample data)
 # A killed candidate resumes from its checkpoint on the next call; finished ones are not retrained.
@@ -269,24 +270,46 @@ with_offsets() {
   rm -rf "$to" && mv "$to.tmp" "$to"
 }
 
-# offsets NAME WINNER: the decision offsets of WINNER's fold runs, applied to NAME's promoted seeds
+# fit_offsets FILE DIR: `ecgbench offsets` into FILE; succeeds when they help on held-out folds
+fit_offsets() {
+  local out rc=0
+  out=$("$ECGBENCH" offsets --out "$1" "$2") || rc=$?
+  echo "$out"
+  [ "$rc" -eq 0 ] || { echo "select: ecgbench offsets failed on $2" >&2; exit 1; }
+  grep -qx 'offsets help: yes' <<<"$out"
+}
+
+# offsets NAME WINNER: decision offsets for NAME's promoted seeds: fitted on WINNER's fold runs when
+# it has them (one file for every seed), else on each promoted seed's own validation split (a file
+# per seed, all of which must help)
 offsets() {
-  local name=$1 winner=$2 file="$CAND/$1/offsets.json" out
+  local name=$1 winner=$2 sd k srcs=("$DEST/$name") files=()
   if [ -f "$DEST/$name-offsets/manifest.json" ] && [ -z "$FORCE" ]; then
     echo "select: $name: $DEST/$name-offsets exists (FORCE=1 makes it again)"
     return 0
   fi
-  out=$("$ECGBENCH" offsets --out "$file" "$winner")
-  echo "$out"
-  if ! grep -qx 'offsets help: yes' <<<"$out"; then
-    echo "select: $name: offsets fitted without a fold did not beat none on it; the promoted run stands alone"
-    return 0
+  for sd in "$SEEDS_OUT/$name"/seed*/; do [ -f "$sd/manifest.json" ] && srcs+=("${sd%/}"); done
+  if [ "$winner" != none ] && compgen -G "$winner/fold*/manifest.json" >/dev/null; then
+    fit_offsets "$CAND/$name/offsets.json" "$winner" || {
+      echo "select: $name: offsets fitted without a fold did not beat none on it; the promoted run stands alone"
+      return 0
+    }
+    for sd in "${srcs[@]}"; do files+=("$CAND/$name/offsets.json"); done
+  else
+    for k in "${!srcs[@]}"; do
+      files+=("$CAND/$name/offsets-seed$((k + 1)).json")
+      fit_offsets "${files[k]}" "${srcs[k]}" || {
+        echo "select: $name: on seed $((k + 1))'s validation split offsets fitted without a fold did not beat none" \
+          "on it; the promoted run stands alone"
+        return 0
+      }
+    done
   fi
-  with_offsets "$DEST/$name" "$DEST/$name-offsets" "$file"
-  for sd in "$SEEDS_OUT/$name"/seed*/; do
-    [ -f "$sd/manifest.json" ] || continue
+  with_offsets "${srcs[0]}" "$DEST/$name-offsets" "${files[0]}"
+  for k in "${!srcs[@]}"; do
+    [ "$k" -gt 0 ] || continue
     mkdir -p "$SEEDS_OUT/$name-offsets"
-    with_offsets "${sd%/}" "$SEEDS_OUT/$name-offsets/$(basename "$sd")" "$file"
+    with_offsets "${srcs[k]}" "$SEEDS_OUT/$name-offsets/$(basename "${srcs[k]}")" "${files[k]}"
   done
   echo "select: $name: decision offsets -> $DEST/$name-offsets (test split scored once per seed)"
 }
@@ -295,9 +318,19 @@ for name in "${runs[@]}"; do
   dest="$DEST/$name"
   if [ -f "$dest/manifest.json" ] && [ -z "$FORCE" ] && grep -q '"selection"' "$dest/manifest.json"; then
     echo "select: $name: $dest was chosen and scored already (FORCE=1 promotes again)"
-    # the winner is the candidate whose manifest select marked
-    winner=$(grep -l '"selection"' "$CAND/$name"/*/manifest.json 2>/dev/null | head -n 1)
-    [ -n "$OFFSETS" ] && [ -n "$winner" ] && offsets "$name" "$(dirname "$winner")"
+    if [ -n "$OFFSETS" ]; then
+      # the winner: the candidate whose weights were promoted (earlier rounds' winners are marked too)
+      winner=
+      for d in "$CAND/$name"/*/; do
+        cmp -s "$d/weights.safetensors" "$dest/weights.safetensors" && winner=${d%/} && break
+      done
+      if [ -z "$winner" ] && compgen -G "$CAND/$name/*/fold*/manifest.json" >/dev/null; then
+        echo "select: $name: the candidates have fold runs but the winner's weights are not on this machine:" \
+          "its offsets cannot be fitted here" >&2
+        exit 1
+      fi
+      offsets "$name" "${winner:-none}"
+    fi
     continue
   fi
   cands=()

@@ -69,5 +69,21 @@ if [ "$applies" = True ]; then
 else
   check "offsets that did not help are not applied"     '[ ! -e "$DEST/lstm-mitdb-aami-offsets" ] && grep -q "stands alone" "$tmp/offsets.log"'
 fi
+# OFFSETS without fold runs: each promoted seed's offsets are fitted on its own validation split
+# (a cinc2017 crnn: 4 validation records, cut into 4 folds), one file per seed
+export CAND=$tmp/selection-cinc DEST=$tmp/weights-cinc SEEDS_OUT=$tmp/seeds-cinc SEEDS=2 FOLDS= OFFSETS=1
+export CANDIDATES="crnn cinc2017 one --epochs 1 --crop 3000 --threads 1"
+scripts/select.sh "$bin" >"$tmp/offsets-seeds.log" 2>&1
+check "an OFFSETS call on seeds succeeds" '[ $? -eq 0 ] || { tail -n 20 "$tmp/offsets-seeds.log"; false; }'
+c=$CAND/crnn-cinc2017
+check "each seed has its own offsets file" '[ -f "$c/offsets-seed1.json" ]'
+helps() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["applies"])' "$1"; }
+if [ "$(helps "$c/offsets-seed1.json")" = True ] && [ "$(helps "$c/offsets-seed2.json" 2>/dev/null)" = True ]; then
+  check "each seed's variant carries its own offsets and re-checks" \
+    'cmp -s "$SEEDS_OUT/crnn-cinc2017-offsets/seed2/offsets.json" "$c/offsets-seed2.json" && "$bin" eval "$DEST/crnn-cinc2017-offsets" >/dev/null'
+else
+  check "offsets that did not help on every seed are not applied" \
+    '[ ! -e "$DEST/crnn-cinc2017-offsets" ] && grep -q "stands alone" "$tmp/offsets-seeds.log"'
+fi
 echo "RESULT $((fail == 0)) passed, $fail failed, 0 skipped"
 [ $fail -eq 0 ]

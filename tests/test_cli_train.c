@@ -515,12 +515,72 @@ static void test_select_folds(void) {
     unsetenv("ECG_CACHE_DIR");
 }
 
+/* `ecgbench offsets` on one trained run (a cinc2017 crnn on the sample): its validation split is
+ * cut into folds by record (4 records, 4 folds), the score without offsets is the run's own
+ * validation score, and the file names the run's weights: compress applies it to that run and
+ * refuses another seed's, whose validation records are not the same. A mitdb-aami run whose
+ * validation split is one record cannot be cut. */
+static void test_offsets_on_a_run(void) {
+    if (!test_need_file("datasets/sample/cinc2017/training2017/REFERENCE.csv")) return;
+    char dir[] = "/tmp/ecgbench_run_offsets_XXXXXX", cache[64], run[2][80], file[80], forced[80], out[80], one[80];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    setenv("ECG_CACHE_DIR", cache, 1);
+    for (int k = 0; k < 2; k++) {
+        snprintf(run[k], sizeof run[k], "%s/seed%d", dir, k + 1);
+        char *train[] = {"train", "crnn", "--task", "cinc2017", "--data", "datasets/sample", "--epochs", "1", "--crop",
+                         "3000", "--threads", "1", "--no-test", "--quiet", "--seed", k ? "2" : "1", "--out", run[k]};
+        CHECK(ecg_cmd_train(18, train) == 0, "training seed %d failed", k + 1);
+    }
+    snprintf(file, sizeof file, "%s/offsets.json", dir);
+    snprintf(forced, sizeof forced, "%s/forced.json", dir);
+    snprintf(out, sizeof out, "%s/seed1-offsets", dir);
+    char *fit[] = {"offsets", "--out", file, run[0], "--threads", "1"};
+    CHECK(ecg_cmd_offsets(6, fit) == 0, "offsets on a run failed");
+    char err[256];
+    cJSON *d = ecg_read_json(file, err, sizeof err), *m = read_manifest(run[0]);
+    double s0 = cJSON_GetNumberValue(cJSON_GetObjectItem(d, "score_without")),
+           val = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "score"), "val"));
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "folds"), 0),
+                                                   "folds_by_record")) == 4 &&
+              cJSON_GetStringValue(cJSON_GetObjectItem(d, "weights_sha256")) &&
+              !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(d, "fitted_on")), "validation split") &&
+              !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(d, "criterion")), "challenge F1") && fabs(s0 - val) < 1e-9,
+          "offsets of a run: 4 folds by record, its weights named, its validation score %.6f (file says %.6f)", val, s0);
+    cJSON_Delete(d);
+    cJSON_Delete(m);
+    set_offsets(file, forced, 0.5, 1);
+    char *own[] = {"compress", run[0], "--offsets", forced, "--out", out, "--quiet"};
+    CHECK(ecg_cmd_compress(7, own) == 0, "compress with the run's own offsets failed");
+    m = read_manifest(out);
+    const cJSON *passes = cJSON_GetObjectItem(m, "passes");
+    CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(passes, cJSON_GetArraySize(passes) - 1),
+                                                           "fitted_on")), "validation split"),
+          "the pass record does not say where the offsets were fitted");
+    cJSON_Delete(m);
+    strcat(out, "2");
+    char *other[] = {"compress", run[1], "--offsets", forced, "--out", out, "--quiet"};
+    CHECK(ecg_cmd_compress(7, other) == 1, "offsets fitted on seed 1's validation split were applied to seed 2");
+
+    snprintf(one, sizeof one, "%s/mitdb", dir);
+    char *mitdb[] = {"train", "lstm", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
+                     "--threads", "1", "--no-test", "--quiet", "--out", one};
+    char *fit_one[] = {"offsets", "--out", file, one};
+    CHECK(ecg_cmd_train(14, mitdb) == 0 && ecg_cmd_offsets(4, fit_one) == 1,
+          "a validation split of one record was cut into folds");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+    unsetenv("ECG_CACHE_DIR");
+}
+
 int main(void) {
     RUN(test_train_then_eval);
     RUN(test_blind_candidate);
     RUN(test_select);
     RUN(test_select_seeds);
     RUN(test_select_folds);
+    RUN(test_offsets_on_a_run);
     RUN(test_train_two_leads);
     return test_done();
 }

@@ -494,7 +494,7 @@ static void test_compare_seed_rows(void) {
 /* `ecgbench results` (the README's block) over seeds: a run with a further seed whose test confusion
  * matrix moves 500 N beats to V shows "mean ± sd" of the two accuracies, computed here; its recipe
  * column says whether the recipe was chosen blind (the manifest's selection). */
-/* Marks path's manifest as a derived variant of its run (as compress writes it). */
+/* Marks path's manifest as a decision-offsets variant of its run (as compress --offsets writes it). */
 static void set_variant(const char *path, const char *variant) {
     char err[256];
     cJSON *man = ecg_read_json(path, err, sizeof err);
@@ -502,6 +502,11 @@ static void set_variant(const char *path, const char *variant) {
     if (!man) return;
     cJSON_DeleteItemFromObjectCaseSensitive(man, "variant");
     cJSON_AddStringToObject(man, "variant", variant);
+    cJSON *pass = cJSON_CreateObject();
+    cJSON_AddStringToObject(pass, "pass", "decision_offsets");
+    cJSON_AddStringToObject(pass, "fitted_on", "cross-validation folds");
+    cJSON_DeleteItemFromObjectCaseSensitive(man, "passes");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(man, "passes"), pass);
     CHECK(ecg_write_json(path, man, err, sizeof err) == 0, "%s", err);
     cJSON_Delete(man);
 }
@@ -582,7 +587,7 @@ static void test_results_over_seeds(void) {
     set_variant(path, "offsets");
     got = test_capture_stdout(ecg_cmd_results, 2, argv, &rc);
     CHECK(rc == 0 && got && strstr(got, "| lstm offsets | 2 |") &&
-              strstr(got, "| blind (4 candidates x 5 folds) + offsets fitted on its folds |\n") && !strstr(got, "| - | - |"),
+              strstr(got, "| blind (4 candidates x 5 folds) + offsets fitted on its cross-validation folds |\n") && !strstr(got, "| - | - |"),
           "want an 'lstm offsets' row over 2 seeds with its epochs and recipe:\n%s", got ? got : "(none)");
     free(got);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
