@@ -108,6 +108,13 @@ OFFSETS=${OFFSETS:-}
 # (best epoch 39 of 40): the longer schedule overfitted (training accuracy 0.973, validation
 # macro-F1 0.80 at best against C's 0.81), so C stays promoted; its folder's selection.csv is the
 # 3-candidate log that promoted it, models/selection/RUN/selection.csv has all four.
+# efficientecg-s cinc2017 round 4, decision offsets (listed 2026-12-06, before any offsets were fitted
+# on a cinc2017 run; not blind to C's test figures, 0.840 +- 0.020 against 0.85): each of C's
+# promoted seeds gets offsets fitted on its own validation split (853 records in five folds by
+# record; the challenge F1; classes that do not raise the held-out score stay at 0), applied only if
+# they help on the held-out folds of every seed, the test split then scored once per seed, a row of
+# its own beside C's. Run as
+#   OFFSETS=1 ONLY='^efficientecg-s-cinc2017$' scripts/select.sh
 # resnet1d-18 on cinc2017 (listed 2026-12-05, before any candidate of it was trained; not blind to
 # the test figure of make train's one seed, challenge F1 0.753 against issue 20's 0.75 for ResNet1D):
 # the plain resnet1d (Wang et al.'s, no downsampling: about 40 samples, 0.13 s, of receptive field,
