@@ -19,7 +19,7 @@
 #include "runs/run_guard.h"
 #include "runs/runs.h"
 
-#define MAX_FOLDS 16
+#define MAX_FOLDS ECG_OFFSETS_MAX_FOLDS
 /* One run's validation split is cut into this many folds by record (fewer when it has fewer). */
 #define RUN_FOLDS 5
 /* A class with fewer held-out examples keeps offset 0 (DS1 holds 8 Q beats; cinc2017's validation
@@ -169,92 +169,11 @@ static cJSON *offsets_json(const double *off, int classes) {
     return a;
 }
 
-/* Which classes a fit on the pooled examples outside fold skip (0: all) adjusts: those of want with
- * at least MIN_SUPPORT examples there. */
-static void fit_mask(const pooled *p, int skip, const unsigned char *want, unsigned char *fit) {
-    long support[ECG_MAX_CLASSES] = {0};
-    for (long i = 0; i < p->n; i++)
-        if (p->fold[i] != skip) support[p->y[i]]++;
-    for (int c = 0; c < p->classes; c++) fit[c] = want[c] && support[c] >= MIN_SUPPORT;
-}
-
-/* The offsets of the classes in want fitted on every fold but k, applied to fold k, for each k:
- * their confusions summed. */
-static int leave_one_fold_out(const pooled *p, const int *ids, int n_folds, int score_classes,
-                              const unsigned char *want, ecg_metrics *sum, char *err, size_t errlen) {
-    int classes = p->classes;
-    float *z = malloc(sizeof *z * (size_t)p->n * (size_t)classes);
-    int *y = malloc(sizeof *y * (size_t)p->n), *work = malloc(sizeof *work * (size_t)p->n);
-    int rc = -1;
-    if (!z || !y || !work) {
-        snprintf(err, errlen, "out of memory");
-        goto done;
-    }
-    ecg_metrics_init(sum, classes);
-    for (int k = 0; k < n_folds; k++) {
-        long n_rest = 0, n_k = 0;
-        for (long i = 0; i < p->n; i++) /* the other folds first, then fold k at the end */
-            if (p->fold[i] != ids[k]) {
-                memcpy(z + n_rest * classes, p->z + i * classes, sizeof *z * (size_t)classes);
-                y[n_rest++] = p->y[i];
-            }
-        for (long i = 0; i < p->n; i++)
-            if (p->fold[i] == ids[k]) {
-                memcpy(z + (n_rest + n_k) * classes, p->z + i * classes, sizeof *z * (size_t)classes);
-                y[n_rest + n_k++] = p->y[i];
-            }
-        double off[ECG_MAX_CLASSES];
-        unsigned char fit[ECG_MAX_CLASSES];
-        ecg_metrics m;
-        fit_mask(p, ids[k], want, fit);
-        ecg_offsets_fit(z, y, n_rest, classes, score_classes, fit, off, work);
-        ecg_offsets_confusion(z + n_rest * classes, y + n_rest, n_k, classes, off, &m);
-        for (int t = 0; t < classes; t++)
-            for (int q = 0; q < classes; q++) sum->confusion[t][q] += m.confusion[t][q];
-        sum->n += m.n;
-    }
-    ecg_metrics_finish(sum);
-    rc = 0;
-done:
-    free(z), free(y), free(work);
-    return rc;
-}
-
-/* Backward elimination on the held-out score: while leaving one more class's offset at 0 raises
- * the leave-one-fold-out score, the class whose removal raises it most is left out (a class whose
- * beats are one patient's, as DS1's F, fits an offset that does not carry to the others). want
- * comes in with every class fitted and leaves with the kept ones; lofo gets their held-out
- * confusion; each step is logged in steps. */
-static int eliminate(const pooled *p, const int *ids, int n_folds, int sc, unsigned char *want, ecg_metrics *lofo,
-                     cJSON *steps, char *err, size_t errlen) {
-    if (leave_one_fold_out(p, ids, n_folds, sc, want, lofo, err, errlen)) return -1;
-    double best = ecg_offsets_score(lofo, sc);
-    for (;;) {
-        int drop = -1;
-        ecg_metrics m, drop_m;
-        double drop_score = best;
-        for (int c = 1; c < p->classes; c++) {
-            if (!want[c]) continue;
-            want[c] = 0;
-            int rc = leave_one_fold_out(p, ids, n_folds, sc, want, &m, err, errlen);
-            want[c] = 1;
-            if (rc) return -1;
-            if (ecg_offsets_score(&m, sc) > drop_score) drop = c, drop_score = ecg_offsets_score(&m, sc), drop_m = m;
-        }
-        if (drop < 0) return 0;
-        want[drop] = 0, best = drop_score, *lofo = drop_m;
-        cJSON *st = cJSON_CreateObject();
-        cJSON_AddStringToObject(st, "left_at_zero", p->names[drop]);
-        cJSON_AddNumberToObject(st, "score_leave_one_fold_out", best);
-        cJSON_AddItemToArray(steps, st);
-    }
-}
-
 cJSON *ecg_fit_offsets(const char *from, const char *data, int threads, FILE *log, char *err, size_t errlen) {
     pooled p = {0};
     ecg_run first = {0};
     cJSON *doc = cJSON_CreateObject(), *folds = cJSON_AddArrayToObject(doc, "folds");
-    int ids[MAX_FOLDS], n_folds = 0, by_record = 0, *work = NULL, ok = 0;
+    int n_folds = 0, by_record = 0, ok = 0;
     for (int id = 1; id <= MAX_FOLDS; id++) {
         char sub[1200], path[1300];
         snprintf(sub, sizeof sub, "%s/fold%d", from, id);
@@ -262,7 +181,7 @@ cJSON *ecg_fit_offsets(const char *from, const char *data, int threads, FILE *lo
         if (access(path, F_OK) != 0) continue;
         if (load_val(&p, sub, id, data, threads, n_folds ? &first : NULL, folds, NULL, err, errlen)) goto done;
         if (!n_folds && ecg_run_read(sub, &first, err, errlen)) goto done;
-        ids[n_folds++] = id;
+        n_folds++;
         if (log) fprintf(log, "fold %d: %s, %ld validation examples\n", id, sub, p.n);
     }
     char path[1300], sha[65];
@@ -272,7 +191,6 @@ cJSON *ecg_fit_offsets(const char *from, const char *data, int threads, FILE *lo
         if (load_val(&p, from, 0, data, threads, NULL, folds, &n_folds, err, errlen) ||
             ecg_run_read(from, &first, err, errlen) || ecg_file_sha256(first.weights, sha, &bytes, err, errlen))
             goto done;
-        for (int k = 0; k < n_folds; k++) ids[k] = k + 1;
         by_record = 1;
         /* its validation records are its own: another seed's may be this one's test records */
         cJSON_AddStringToObject(doc, "weights_sha256", sha);
@@ -285,22 +203,13 @@ cJSON *ecg_fit_offsets(const char *from, const char *data, int threads, FILE *lo
     cJSON_AddStringToObject(doc, "fitted_on", by_record ? "validation split" : "cross-validation folds");
     const ecg_task *task = ecg_task_find(first.task);
     int classes = p.classes, sc = task->score_name ? task->score_classes : 0;
-    double off[ECG_MAX_CLASSES], zero[ECG_MAX_CLASSES] = {0};
-    unsigned char want[ECG_MAX_CLASSES], fit[ECG_MAX_CLASSES];
-    ecg_metrics before, after, lofo;
-    if (!(work = malloc(sizeof *work * (size_t)p.n))) {
-        snprintf(err, errlen, "out of memory");
+    ecg_offsets_cv cv;
+    if (ecg_offsets_fit_cv(p.z, p.y, p.fold, p.n, classes, sc, MIN_SUPPORT, &cv)) {
+        snprintf(err, errlen, "fitting the offsets: out of memory");
         goto done;
     }
-    for (int c = 0; c < classes; c++) want[c] = c > 0;
-    cJSON *steps = cJSON_CreateArray();
-    cJSON_AddItemToObject(doc, "elimination", steps);
-    if (eliminate(&p, ids, n_folds, sc, want, &lofo, steps, err, errlen)) goto done;
-    fit_mask(&p, 0, want, fit);
-    ecg_offsets_confusion(p.z, p.y, p.n, classes, zero, &before);
-    ecg_offsets_fit(p.z, p.y, p.n, classes, sc, fit, off, work);
-    ecg_offsets_confusion(p.z, p.y, p.n, classes, off, &after);
-    double s0 = ecg_offsets_score(&before, sc), s1 = ecg_offsets_score(&after, sc), s2 = ecg_offsets_score(&lofo, sc);
+    double s0 = ecg_offsets_score(&cv.without, sc), s1 = ecg_offsets_score(&cv.in_sample, sc),
+           s2 = ecg_offsets_score(&cv.held_out, sc);
     const char *names[ECG_MAX_CLASSES];
     for (int c = 0; c < classes; c++) names[c] = p.names[c];
     cJSON *cn = cJSON_CreateArray();
@@ -318,22 +227,29 @@ cJSON *ecg_fit_offsets(const char *from, const char *data, int threads, FILE *lo
     cJSON_AddNumberToObject(doc, "min_support", MIN_SUPPORT); /* fewer examples of a class: its offset stays 0 */
     cJSON *fitted = cJSON_AddArrayToObject(doc, "classes_fitted");
     for (int c = 0; c < classes; c++)
-        if (fit[c]) cJSON_AddItemToArray(fitted, cJSON_CreateString(names[c]));
-    cJSON_AddItemToObject(doc, "offsets", offsets_json(off, classes));
+        if (cv.fitted[c]) cJSON_AddItemToArray(fitted, cJSON_CreateString(names[c]));
+    cJSON *steps = cJSON_AddArrayToObject(doc, "elimination");
+    for (int k = 0; k < cv.n_dropped; k++) {
+        cJSON *st = cJSON_CreateObject();
+        cJSON_AddStringToObject(st, "left_at_zero", names[cv.dropped[k]]);
+        cJSON_AddNumberToObject(st, "score_leave_one_fold_out", cv.dropped_score[k]);
+        cJSON_AddItemToArray(steps, st);
+    }
+    cJSON_AddItemToObject(doc, "offsets", offsets_json(cv.off, classes));
     cJSON_AddNumberToObject(doc, "score_without", s0);
     cJSON_AddNumberToObject(doc, "score_in_sample", s1);
     cJSON_AddNumberToObject(doc, "score_leave_one_fold_out", s2);
     /* the offsets apply only if, fitted without a fold, they beat no offsets on it */
     cJSON_AddBoolToObject(doc, "applies", s2 > s0);
-    cJSON_AddItemToObject(doc, "without", ecg_metrics_json(&before, names));
-    cJSON_AddItemToObject(doc, "in_sample", ecg_metrics_json(&after, names));
-    cJSON_AddItemToObject(doc, "leave_one_fold_out", ecg_metrics_json(&lofo, names));
+    cJSON_AddItemToObject(doc, "without", ecg_metrics_json(&cv.without, names));
+    cJSON_AddItemToObject(doc, "in_sample", ecg_metrics_json(&cv.in_sample, names));
+    cJSON_AddItemToObject(doc, "leave_one_fold_out", ecg_metrics_json(&cv.held_out, names));
     if (log) {
         fprintf(log, "%s on %s, %d folds, %ld examples; %s of the validation confusions summed:\n", first.model, first.task,
                 n_folds, p.n, task->score_name ? task->score_name : "macro-F1");
         fprintf(log, "  without offsets %.4f; with them %.4f (fitted on all folds), %.4f (each fold scored with "
                      "offsets fitted on the others)\n  offsets:", s0, s1, s2);
-        for (int c = 0; c < classes; c++) fprintf(log, " %s %+.2f", names[c], off[c]);
+        for (int c = 0; c < classes; c++) fprintf(log, " %s %+.2f", names[c], cv.off[c]);
         const cJSON *st;
         cJSON_ArrayForEach(st, steps)
             fprintf(log, "\n  %s left at 0: held out, the others' offsets score %.4f without it", ecg_json_str(st, "left_at_zero", "?"),
@@ -342,7 +258,6 @@ cJSON *ecg_fit_offsets(const char *from, const char *data, int threads, FILE *lo
     }
     ok = 1;
 done:
-    free(work);
     free(p.z), free(p.y), free(p.fold);
     ecg_run_free(&first);
     if (!ok) cJSON_Delete(doc), doc = NULL;

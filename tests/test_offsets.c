@@ -1,6 +1,7 @@
 /* Decision offsets (train/offsets.c): the fit finds a known under-call of a class and never scores
- * below no offsets, the confusion is the arg-max's, and folding the offsets into the classifier's
- * bias moves the model's logits by exactly them. */
+ * below no offsets, the held-out fit keeps what carries across folds and drops a one-fold class,
+ * the confusion is the arg-max's, and folding the offsets into the classifier's bias moves the
+ * model's logits by exactly them. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,39 @@ static void test_fit_never_worse(void) {
           "no examples: all offsets 0");
 }
 
+/* The held-out fit: a shift every fold shares is kept and carries to held-out folds; a class whose
+ * examples all sit in one fold (one patient's, as DS1's F) gets no offset, since fitted without
+ * that fold it could only add false calls to the others. */
+static void test_fit_cv_keeps_what_carries(void) {
+    enum { N = 5000, K = 4 };
+    float *z = malloc(sizeof *z * N * K);
+    int *y = malloc(sizeof *y * N), *fold = malloc(sizeof *fold * N);
+    ecg_rng r = {21};
+    for (int i = 0; i < N; i++) {
+        fold[i] = i % 5 + 1;
+        y[i] = (int)(ecg_rng_next(&r) % (uint64_t)(fold[i] == 1 ? 4 : 3)); /* class 3: fold 1 only */
+        for (int c = 0; c < K; c++) z[i * K + c] = (c == y[i] ? 2.0f : 0.0f) + 1.2f * ecg_rng_normal(&r);
+        z[i * K + 2] -= 2.0f;                      /* class 2 under-called everywhere */
+        if (fold[i] == 1) z[i * K + 3] -= 2.5f;    /* class 3 under-called where it lives */
+    }
+    ecg_offsets_cv cv;
+    CHECK(ecg_offsets_fit_cv(z, y, fold, N, K, 0, 20, &cv) == 0, "fit_cv failed");
+    int dropped3 = 0;
+    for (int k = 0; k < cv.n_dropped; k++) dropped3 |= cv.dropped[k] == 3;
+    double rel = cv.off[2] - cv.off[1] / 2;
+    CHECK(cv.n_folds == 5 && cv.fitted[2] && rel > 1.2 && cv.off[0] == 0, "class 2: fitted %d, offset %.2f (folds %d)",
+          cv.fitted[2], cv.off[2], cv.n_folds);
+    CHECK(dropped3 && !cv.fitted[3] && cv.off[3] == 0, "class 3 (one fold's): dropped %d, fitted %d, offset %.2f", dropped3,
+          cv.fitted[3], cv.off[3]);
+    CHECK(cv.held_out.n == N && cv.without.n == N && cv.held_out.macro_f1 > cv.without.macro_f1 &&
+              cv.in_sample.macro_f1 >= cv.held_out.macro_f1 - 0.02,
+          "macro-F1 without %.4f, held out %.4f, in-sample %.4f", cv.without.macro_f1, cv.held_out.macro_f1,
+          cv.in_sample.macro_f1);
+    for (int i = 0; i < N; i++) fold[i] = 7;
+    CHECK(ecg_offsets_fit_cv(z, y, fold, N, K, 0, 20, &cv) == -1, "one fold accepted");
+    free(z), free(y), free(fold);
+}
+
 static void test_apply_moves_the_logits(void) {
     ecg_graph g;
     ecg_graph_init(&g, 3);
@@ -136,6 +170,7 @@ int main(void) {
     RUN(test_confusion_is_argmax);
     RUN(test_fit_finds_the_shift);
     RUN(test_fit_never_worse);
+    RUN(test_fit_cv_keeps_what_carries);
     RUN(test_apply_moves_the_logits);
     return test_done();
 }

@@ -211,6 +211,25 @@ void ecg_offsets_confusion(const float *logits, const int *labels, long n, int c
  * scores below all-zero offsets. work holds n ints. Returns the passes made over the classes. */
 int ecg_offsets_fit(const float *logits, const int *labels, long n, int classes, int score_classes,
                     const unsigned char *fit, double *off, int *work);
+/* The fit made honest by folds: fold[i] is example i's fold (a record group; at least 2 distinct,
+ * at most ECG_OFFSETS_MAX_FOLDS). For each fold, offsets fitted on the others are scored on it, and
+ * the confusions summed give the held-out score. Backward elimination then leaves a class at 0
+ * while doing so raises that score (the class whose removal raises it most first); a class with
+ * fewer than min_support examples in a fit's data is not fitted there. Last, the kept classes are
+ * fitted on all examples: off, with the confusions without offsets, with them (in-sample), and
+ * held out (the kept classes' leave-one-fold-out confusion, the figure to trust). 0, or -1 (fewer
+ * than 2 folds, classes out of range, out of memory). */
+#define ECG_OFFSETS_MAX_FOLDS 16
+typedef struct {
+    double off[ECG_MAX_CLASSES];
+    unsigned char fitted[ECG_MAX_CLASSES];   /* the classes whose offset was fitted */
+    ecg_metrics without, in_sample, held_out;
+    int n_folds;
+    int n_dropped, dropped[ECG_MAX_CLASSES]; /* the classes left at 0, in order */
+    double dropped_score[ECG_MAX_CLASSES];   /* the held-out score after each */
+} ecg_offsets_cv;
+int ecg_offsets_fit_cv(const float *z, const int *y, const int *fold, long n, int classes, int score_classes,
+                       long min_support, ecg_offsets_cv *out);
 /* Adds off to the bias of g's output layer (a linear with a bias: every classifier of the
  * registry), so the model itself makes the offset decision. 0, or -1 with err. */
 int ecg_offsets_apply(ecg_graph *g, const double *off, int classes, char *err, size_t errlen);
