@@ -32,7 +32,8 @@ static void usage(FILE *f) {
             "    --calib-method M   minmax | percentile | auto (default auto: the better validation macro-F1)\n"
             "    --percentile P     for the percentile method (default 99.99)\n"
             "  --offsets FILE      alone: add the decision offsets of FILE (`ecgbench offsets`, fitted on the run's\n"
-            "                      recipe's cross-validation folds) to the classifier's bias; variant \"offsets\"\n"
+            "                      recipe's cross-validation folds or on its own validation split) to the\n"
+            "                      classifier's bias; variant \"offsets\"\n"
             "options: --data DIR (default: the run's)  --threads N  --batch N (default: the run's)  --quiet\n"
             "  --force             overwrite a finished run in OUT (default: refused)\n");
 }

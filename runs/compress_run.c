@@ -12,7 +12,8 @@
  *               calibration on the train split, the method picked on validation, then
  *               OUT/weights.int8.safetensors, which the manifest then names
  *   --offsets F alone: the decision offsets of an `ecgbench offsets` file (fitted on the recipe's
- *               cross-validation folds) added to the classifier's bias: OUT/weights.safetensors,
+ *               cross-validation folds or the run's validation split) added to the classifier's
+ *               bias: OUT/weights.safetensors,
  *               variant "offsets". Not compression, but the same derivation of one run from another
  * OUT/manifest.json holds the source's fields, "passes" (each pass and its parameters and what it
  * measured, in order), the variant name ("channels50", "pruned90", "pruned90+int8"), nonzero params,
