@@ -1,6 +1,7 @@
 /* Decision offsets: one number per class added to a classifier's logits before the arg-max, fitted
- * on held-out predictions (the out-of-fold logits of a recipe's cross-validation runs) to raise
- * the task's score, and folded into the classifier's bias so the run stays a plain model.
+ * on held-out predictions (the out-of-fold logits of a recipe's cross-validation runs, or a run's
+ * validation split) to raise the task's score, and folded into the classifier's bias so the run
+ * stays a plain model.
  * A net trained with class weights calls rare classes at a rate its training patients set; the
  * offsets move that operating point on patients it never saw, and only there. */
 #include <math.h>
