@@ -102,9 +102,9 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
         cell(f1, sizeof f1, v[1], k, 0);
         /* a compressed run (`ecgbench compress`) names its variant after the model: "efficientecg-s int8";
          * decision offsets (`compress --offsets`) keep the trained run's training and recipe columns */
-        int offsets = !strcmp(runs[r].variant, "offsets"), compressed = strcmp(runs[r].variant, "f32") != 0 && !offsets;
-        printf("| %s%s%s | %d | %.0f | %s | %s |", ecg_json_str(m, "model", "?"), compressed || offsets ? " " : "",
-               compressed || offsets ? runs[r].variant : "", k, ecg_json_num(m, "params"), a, f1);
+        int derived = strcmp(runs[r].variant, "f32") != 0, compressed = derived && strcmp(runs[r].variant, "offsets");
+        printf("| %s%s%s | %d | %.0f | %s | %s |", ecg_json_str(m, "model", "?"), derived ? " " : "",
+               derived ? runs[r].variant : "", k, ecg_json_num(m, "params"), a, f1);
         if (t->score_name) cell(sc, sizeof sc, v[2], k, 0), printf(" %s |", sc);
         for (int c = 0; c < t->n_classes; c++) {
             for (int i = 0; i < k; i++) v[0][i] = ms[i].sensitivity[c], v[1][i] = ms[i].ppv[c];

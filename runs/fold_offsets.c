@@ -79,9 +79,10 @@ static int folds_by_record(const ecg_dataset *d, int *fold) {
 }
 
 /* A run's validation split predicted again, checked against its manifest, appended: fold id's run
- * (id > 0: a `train --fold id` run, its recipe first's), or (id 0) one trained run, its split cut
- * into folds by record (*n_folds gets how many). */
-static int load_val(pooled *p, const char *dir, int id, const char *data, int threads, const ecg_run *first,
+ * (id > 0: a `train --fold id` run), or (id 0) one trained run, its split cut into folds by record
+ * (*n_folds gets how many). The first run loaded is kept in *first (first->man NULL until then);
+ * each later one must be its recipe. */
+static int load_val(pooled *p, const char *dir, int id, const char *data, int threads, ecg_run *first,
                     cJSON *folds, int *n_folds, char *err, size_t errlen) {
     ecg_run r = {0};
     ecg_run_model m = {0};
@@ -104,10 +105,10 @@ static int load_val(pooled *p, const char *dir, int id, const char *data, int th
         snprintf(err, errlen, "%s has test metrics: fold runs are trained with --no-test", dir);
         goto done;
     }
-    const char *key = first ? ecg_config_diff(cJSON_GetObjectItemCaseSensitive(first->man, "config"), cfg,
-                                              ecg_same_recipe_setting, va, vb, sizeof va)
-                            : NULL;
-    if (first && (strcmp(first->model, r.model) || strcmp(first->task, r.task) || key)) {
+    const char *key = first->man ? ecg_config_diff(cJSON_GetObjectItemCaseSensitive(first->man, "config"), cfg,
+                                                   ecg_same_recipe_setting, va, vb, sizeof va)
+                                 : NULL;
+    if (first->man && (strcmp(first->model, r.model) || strcmp(first->task, r.task) || key)) {
         snprintf(err, errlen, "%s is not the recipe of %s (%s %s against %s)", dir, first->dir,
                  key ? key : "model/task", key ? vb : r.model, key ? va : first->model);
         goto done;
@@ -159,7 +160,8 @@ done:
     free(z), free(fold);
     ecg_dataset_free(&d);
     ecg_run_model_free(&m);
-    ecg_run_free(&r);
+    if (!rc && !first->man) *first = r; /* the strings point into its manifest, which moves with it */
+    else ecg_run_free(&r);
     return rc;
 }
 
@@ -179,8 +181,7 @@ cJSON *ecg_fit_offsets(const char *from, const char *data, int threads, FILE *lo
         snprintf(sub, sizeof sub, "%s/fold%d", from, id);
         snprintf(path, sizeof path, "%s/manifest.json", sub);
         if (access(path, F_OK) != 0) continue;
-        if (load_val(&p, sub, id, data, threads, n_folds ? &first : NULL, folds, NULL, err, errlen)) goto done;
-        if (!n_folds && ecg_run_read(sub, &first, err, errlen)) goto done;
+        if (load_val(&p, sub, id, data, threads, &first, folds, NULL, err, errlen)) goto done;
         n_folds++;
         if (log) fprintf(log, "fold %d: %s, %ld validation examples\n", id, sub, p.n);
     }
@@ -188,8 +189,8 @@ cJSON *ecg_fit_offsets(const char *from, const char *data, int threads, FILE *lo
     int64_t bytes;
     snprintf(path, sizeof path, "%s/manifest.json", from);
     if (!n_folds && access(path, F_OK) == 0) { /* one trained run: its validation split, by record */
-        if (load_val(&p, from, 0, data, threads, NULL, folds, &n_folds, err, errlen) ||
-            ecg_run_read(from, &first, err, errlen) || ecg_file_sha256(first.weights, sha, &bytes, err, errlen))
+        if (load_val(&p, from, 0, data, threads, &first, folds, &n_folds, err, errlen) ||
+            ecg_file_sha256(first.weights, sha, &bytes, err, errlen))
             goto done;
         by_record = 1;
         /* its validation records are its own: another seed's may be this one's test records */

@@ -273,14 +273,19 @@ while read -r model task id opts; do
   done
 done <<<"$CANDIDATES"
 
+# seal TO: TO.tmp's weights' SHA-256 beside them, then TO.tmp in TO's place
+seal() {
+  (cd "$1.tmp" && sha256sum weights.safetensors >weights.sha256)
+  rm -rf "$1" && mv "$1.tmp" "$1"
+}
+
 # promote SRC DEST [FILE...]: SRC's run (and the files named) into DEST, its test split scored once
 promote() {
   local src=$1 to=$2; shift 2
   rm -rf "$to.tmp" && mkdir -p "$to.tmp"
   cp "$src"/{weights.safetensors,manifest.json,epochs.csv} "$@" "$to.tmp/"
   "$ECGBENCH" eval "$to.tmp" --record
-  (cd "$to.tmp" && sha256sum weights.safetensors >weights.sha256)
-  rm -rf "$to" && mv "$to.tmp" "$to"
+  seal "$to"
 }
 
 # with_offsets SRC TO FILE: SRC's run with FILE's decision offsets in its classifier, into TO (its
@@ -290,8 +295,7 @@ with_offsets() {
   rm -rf "$to.tmp"
   "$ECGBENCH" compress "$src" --offsets "$file" --out "$to.tmp" --quiet
   cp "$file" "$to.tmp/offsets.json"
-  (cd "$to.tmp" && sha256sum weights.safetensors >weights.sha256)
-  rm -rf "$to" && mv "$to.tmp" "$to"
+  seal "$to"
 }
 
 # fit_offsets FILE DIR: `ecgbench offsets` into FILE; succeeds when they help on held-out folds
