@@ -25,7 +25,9 @@
 #   SEEDS_OUT=dir where the winner's seeds 2..N go (models/seeds)
 #   CANDIDATES    the candidate table below, replaced (tests use a small one on the sample data)
 # A killed candidate resumes from its checkpoint on the next call; finished ones are not retrained.
-# The candidates' manifests and epochs.csv are committed as the log's evidence, their weights not.
+# The candidates' manifests and epochs.csv are committed as the log's evidence, their weights not:
+# where the winner's (or its fold runs') are needed and missing, they are retrained from the
+# manifest's command and must reproduce its SHA-256 (see restore).
 set -euo pipefail
 
 ECGBENCH=${1:-build/release/ecgbench}
@@ -273,6 +275,50 @@ while read -r model task id opts; do
   done
 done <<<"$CANDIDATES"
 
+# weights_sha DIR: the SHA-256 DIR's manifest records for its weights
+weights_sha() {
+  grep -A3 '"weights.safetensors":[[:space:]]*{' "$1/manifest.json" | grep -o -m1 '[0-9a-f]\{64\}'
+}
+
+# restore DIR: DIR's weights where only its manifest is here (the candidates' weights are not
+# committed): the manifest's command trained again (same options and threads) into DIR.restore,
+# whose weights must be the manifest's byte for byte; training is deterministic on the same kind
+# of machine (CPU features, thread count), so a mismatch stops here rather than promote a
+# different model under the manifest's figures
+restore() {
+  local dir=$1 cmd threads args=() next='' w
+  [ ! -f "$dir/weights.safetensors" ] || return 0
+  cmd=$(sed -n 's/^[[:space:]]*"command":[[:space:]]*"\(.*\)",\{0,1\}$/\1/p' "$dir/manifest.json")
+  threads=$(grep -o -m1 '"threads":[[:space:]]*[0-9]*' "$dir/manifest.json" | grep -o '[0-9]*$')
+  if [ -z "$cmd" ] || [ -z "$threads" ]; then
+    echo "select: $dir: its manifest names no command or threads to retrain it" >&2
+    exit 1
+  fi
+  # shellcheck disable=SC2086  # the recorded command is a list of words without spaces inside
+  for w in $cmd; do
+    case $next in
+      out) args+=("$dir.restore") next= && continue ;;
+      drop) next= && continue ;;
+    esac
+    case $w in
+      --out) args+=(--out) next=out ;;
+      --epoch-limit) next=drop ;;
+      --resume | --force) ;;
+      *) args+=("$w") ;;
+    esac
+  done
+  [[ " ${args[*]} " == *" --threads "* ]] || args+=(--threads "$threads")
+  echo "select: $dir: weights not on this machine, retraining ($cmd)"
+  rm -rf "$dir.restore"
+  "$ECGBENCH" "${args[@]}"
+  if [ "$(weights_sha "$dir.restore")" != "$(weights_sha "$dir")" ]; then
+    echo "select: $dir: the retrained weights differ from its manifest's (another kind of CPU or" \
+      "build?); kept in $dir.restore, nothing promoted" >&2
+    exit 1
+  fi
+  mv "$dir.restore/weights.safetensors" "$dir/" && rm -rf "$dir.restore"
+}
+
 # seal TO: TO.tmp's weights' SHA-256 beside them, then TO.tmp in TO's place
 seal() {
   (cd "$1.tmp" && sha256sum weights.safetensors >weights.sha256)
@@ -282,6 +328,7 @@ seal() {
 # promote SRC DEST [FILE...]: SRC's run (and the files named) into DEST, its test split scored once
 promote() {
   local src=$1 to=$2; shift 2
+  restore "$src"
   rm -rf "$to.tmp" && mkdir -p "$to.tmp"
   cp "$src"/{weights.safetensors,manifest.json,epochs.csv} "$@" "$to.tmp/"
   "$ECGBENCH" eval "$to.tmp" --record
@@ -311,13 +358,15 @@ fit_offsets() {
 # it has them (one file for every seed), else on each promoted seed's own validation split (a file
 # per seed, all of which must help)
 offsets() {
-  local name=$1 winner=$2 sd k srcs=("$DEST/$name") files=()
+  local name=$1 winner=$2 sd k files=()
+  local srcs=("$DEST/$name")
   if [ -f "$DEST/$name-offsets/manifest.json" ] && [ -z "$FORCE" ]; then
     echo "select: $name: $DEST/$name-offsets exists (FORCE=1 makes it again)"
     return 0
   fi
   for sd in "$SEEDS_OUT/$name"/seed*/; do [ -f "$sd/manifest.json" ] && srcs+=("${sd%/}"); done
   if [ "$winner" != none ] && compgen -G "$winner/fold*/manifest.json" >/dev/null; then
+    for sd in "$winner"/fold*/; do restore "${sd%/}"; done
     fit_offsets "$CAND/$name/offsets.json" "$winner" || {
       echo "select: $name: offsets fitted without a fold did not beat none on it; the promoted run stands alone"
       return 0
@@ -347,14 +396,15 @@ for name in "${runs[@]}"; do
   if [ -f "$dest/manifest.json" ] && [ -z "$FORCE" ] && grep -q '"selection"' "$dest/manifest.json"; then
     echo "select: $name: $dest was chosen and scored already (FORCE=1 promotes again)"
     if [ -n "$OFFSETS" ]; then
-      # the winner: the candidate whose weights were promoted (earlier rounds' winners are marked too)
+      # the winner: the candidate whose manifest vouches for the promoted weights (earlier rounds'
+      # winners are marked too)
       winner=
       for d in "$CAND/$name"/*/; do
-        cmp -s "$d/weights.safetensors" "$dest/weights.safetensors" && winner=${d%/} && break
+        [ -f "$d/manifest.json" ] && [ "$(weights_sha "$d")" = "$(weights_sha "$dest")" ] && winner=${d%/} && break
       done
       if [ -z "$winner" ] && compgen -G "$CAND/$name/*/fold*/manifest.json" >/dev/null; then
-        echo "select: $name: the candidates have fold runs but the winner's weights are not on this machine:" \
-          "its offsets cannot be fitted here" >&2
+        echo "select: $name: the candidates have fold runs but none of their manifests vouches for" \
+          "$dest's weights: its offsets cannot be fitted" >&2
         exit 1
       fi
       offsets "$name" "${winner:-none}"

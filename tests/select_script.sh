@@ -4,7 +4,8 @@
 # better mean validation macro-F1, read here from the candidates' manifests) is promoted with the
 # selection log, seed 1 to DEST and seed 2 to SEEDS_OUT, each test split scored once and re-checked
 # with `ecgbench eval`; a second call trains nothing and leaves the promoted run alone; with FOLDS
-# the folds rank the candidates, and OFFSETS fits decision offsets on the winner's folds.
+# the folds rank the candidates, and OFFSETS fits decision offsets on the winner's folds, retraining
+# fold weights that are not on the machine (checked against their manifests).
 # Usage: tests/select_script.sh [PATH/TO/release/ecgbench]   (default: $ECGBENCH_RELEASE)
 set -uo pipefail
 bin=${1:-${ECGBENCH_RELEASE:-}}
@@ -60,15 +61,31 @@ check "each candidate has its fold runs" \
 check "the promoted run's log has a row per candidate, seed and fold" \
   '[ "$(wc -l < "$DEST/lstm-mitdb-aami/selection.csv")" -eq 7 ] && grep -q "summed over 2 folds" "$DEST/lstm-mitdb-aami/selection.csv"'
 # OFFSETS: a second call leaves the promoted run, fits decision offsets on the winner's folds and,
-# when held-out folds say they help, derives RUN-offsets from the promoted run (test scored once)
+# when held-out folds say they help, derives RUN-offsets from the promoted run (test scored once).
+# The candidates' weights are not committed, so the winner's fold weights are removed first: the
+# call must retrain them from their manifests and get the same bytes
+c=$CAND/lstm-mitdb-aami
+win=$(for d in "$c"/*/; do cmp -s "$d/weights.safetensors" "$DEST/lstm-mitdb-aami/weights.safetensors" && basename "$d"; done)
+sha_of() { sha256sum "$1" | cut -d' ' -f1; }
+fold3_sha=$(sha_of "$c/$win/fold3/weights.safetensors")
+rm -f "$c/$win"/weights.safetensors "$c/$win"/fold*/weights.safetensors
 OFFSETS=1 scripts/select.sh "$bin" >"$tmp/offsets.log" 2>&1
 check "an OFFSETS call succeeds" '[ $? -eq 0 ] || { tail -n 20 "$tmp/offsets.log"; false; }'
+check "the winner's missing fold weights are retrained, byte for byte" \
+  'grep -q "fold3: weights not on this machine, retraining" "$tmp/offsets.log" && [ "$(sha_of "$c/$win/fold3/weights.safetensors")" = "$fold3_sha" ]'
 applies=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["applies"])' "$CAND/lstm-mitdb-aami/offsets.json")
 if [ "$applies" = True ]; then
   check "the offsets variant is derived and re-checks"     '"$bin" eval "$DEST/lstm-mitdb-aami-offsets" >/dev/null && cmp -s "$DEST/lstm-mitdb-aami-offsets/offsets.json" "$CAND/lstm-mitdb-aami/offsets.json"'
 else
   check "offsets that did not help are not applied"     '[ ! -e "$DEST/lstm-mitdb-aami-offsets" ] && grep -q "stands alone" "$tmp/offsets.log"'
 fi
+# a retrain that does not give the manifest's weights stops the call (here: a manifest whose
+# recorded SHA-256 was altered), leaving the retrained run beside it
+rm -rf "$DEST/lstm-mitdb-aami-offsets" "$c/$win/fold2/weights.safetensors"
+sed -i '/"weights.safetensors":[[:space:]]*{/,/sha256/s/[0-9a-f]\{64\}/'"$(printf '0%.0s' {1..64})"'/' "$c/$win/fold2/manifest.json"
+OFFSETS=1 scripts/select.sh "$bin" >"$tmp/mismatch.log" 2>&1; rc=$?
+check "weights that differ from the manifest's are refused" \
+  '[ $rc -ne 0 ] && grep -q "retrained weights differ" "$tmp/mismatch.log" && [ -f "$c/$win/fold2.restore/weights.safetensors" ] && [ ! -e "$c/$win/fold2/weights.safetensors" ]'
 # OFFSETS without fold runs: each promoted seed's offsets are fitted on its own validation split
 # (a cinc2017 crnn: 4 validation records, cut into 4 folds), one file per seed
 export CAND=$tmp/selection-cinc DEST=$tmp/weights-cinc SEEDS_OUT=$tmp/seeds-cinc SEEDS=2 FOLDS= OFFSETS=1
