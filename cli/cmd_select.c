@@ -162,12 +162,7 @@ static int load_folds(candidate *c, const char *dir, const ecg_task *task, char 
         seed_run *f = &c->f[c->n_folds];
         c->fold_id[c->n_folds++] = id;
         if (load_seed(f, sub, &task, err, errlen)) return -1;
-        const cJSON *fold = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f->man, "config"), "fold");
-        if (!cJSON_IsNumber(fold) || fold->valuedouble != id) {
-            snprintf(err, errlen, "%s: not a run of cross-validation fold %d (train --fold %d)", path, id, id);
-            return -1;
-        }
-        if (other_recipe(&c->s[0], f, err, errlen)) return -1;
+        if (ecg_fold_run_check(f->man, id, sub, err, errlen) || other_recipe(&c->s[0], f, err, errlen)) return -1;
         ecg_metrics m;
         if (ecg_metrics_from_json(f->val, task->n_classes, &m)) {
             snprintf(err, errlen, "%s: no validation confusion of %d classes", path, task->n_classes);

@@ -90,21 +90,11 @@ static int load_val(pooled *p, const char *dir, int id, const char *data, int th
     float *z = NULL;
     int *fold = NULL, rc = -1, hit;
     if (ecg_run_read(dir, &r, err, errlen)) return -1;
-    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(r.man, "config"),
-                *metrics = cJSON_GetObjectItemCaseSensitive(r.man, "metrics");
-    const cJSON *kfold = cJSON_GetObjectItemCaseSensitive(cfg, "fold");
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(r.man, "config");
     const char *split = ecg_json_str(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r.man, "splits"), "val"),
                                      "split", "val");
-    char va[200], vb[200], want[32];
-    snprintf(want, sizeof want, "cv%d-val", id);
-    if (id && (!cJSON_IsNumber(kfold) || kfold->valuedouble != id || strcmp(split, want))) {
-        snprintf(err, errlen, "%s: not a run of cross-validation fold %d (train --fold %d)", dir, id, id);
-        goto done;
-    }
-    if (id && cJSON_GetObjectItemCaseSensitive(metrics, "test")) {
-        snprintf(err, errlen, "%s has test metrics: fold runs are trained with --no-test", dir);
-        goto done;
-    }
+    char va[200], vb[200];
+    if (id && ecg_fold_run_check(r.man, id, dir, err, errlen)) goto done;
     const char *key = first->man ? ecg_config_diff(cJSON_GetObjectItemCaseSensitive(first->man, "config"), cfg,
                                                    ecg_same_recipe_setting, va, vb, sizeof va)
                                  : NULL;
@@ -125,7 +115,8 @@ static int load_val(pooled *p, const char *dir, int id, const char *data, int th
         goto done;
     }
     if (ecg_run_predict(&m, &d, 256, threads, &got, z, err, errlen)) goto done;
-    if (ecg_metrics_from_json(cJSON_GetObjectItemCaseSensitive(metrics, "val"), d.n_classes, &stored) ||
+    const cJSON *val = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r.man, "metrics"), "val");
+    if (ecg_metrics_from_json(val, d.n_classes, &stored) ||
         !ecg_metrics_equal(&got, &stored)) {
         snprintf(err, errlen, "%s: its %s split does not give the validation confusion its manifest holds (other data, "
                               "or other weights?)", dir, split);

@@ -83,3 +83,20 @@ int ecg_run_config_write(const char *dir, const cJSON *config, char *err, size_t
     snprintf(path, sizeof path, "%s/" ECG_RUN_CONFIG, dir);
     return ecg_write_json(path, config, err, errlen);
 }
+
+int ecg_fold_run_check(const cJSON *man, int id, const char *what, char *err, size_t errlen) {
+    const cJSON *fold = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(man, "config"), "fold");
+    const char *split =
+        ecg_json_str(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(man, "splits"), "val"), "split", "");
+    char want[32];
+    snprintf(want, sizeof want, "cv%d-val", id);
+    if (!cJSON_IsNumber(fold) || fold->valuedouble != id || strcmp(split, want)) {
+        snprintf(err, errlen, "%s: not a run of cross-validation fold %d (train --fold %d)", what, id, id);
+        return -1;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(man, "metrics"), "test")) {
+        snprintf(err, errlen, "%s has test metrics: fold runs are trained with --no-test", what);
+        return -1;
+    }
+    return 0;
+}

@@ -23,6 +23,9 @@ const char *ecg_config_diff(const cJSON *a, const cJSON *b, int (*equal)(const c
  * in init_from, the run and checksum of the frozen part (each seed trains on its own seed's part)
  * do not make another recipe. */
 int ecg_same_recipe_setting(const char *key, const cJSON *x, const cJSON *y);
+/* 0 when man is the manifest of a `train --fold id` run: config.fold = id, validated on the cv<id>-val
+ * split, no test metrics; else -1, err naming what (its folder). */
+int ecg_fold_run_check(const cJSON *man, int id, const char *what, char *err, size_t errlen);
 /* Compares config (an object) with DIR/config.json key by key: 0 the same, 1 no config.json (a run
  * started before they were written), -1 with err naming the first key that differs and both values. */
 int ecg_run_config_check(const char *dir, const cJSON *config, char *err, size_t errlen);

@@ -507,7 +507,17 @@ static void test_select_folds(void) {
           "the winner's selection entry does not name its folds");
     cJSON_Delete(m);
     check_offsets(dir, cand[0], cand[1], pa);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f[1][1]);
+    /* a plain run in each candidate's fold4/ is no fold run: select and offsets both refuse it */
+    for (int c = 0; c < 2; c++) {
+        snprintf(cmd, sizeof cmd, "mkdir %s/fold4 && cp %s/manifest.json %s/weights.safetensors %s/fold4/", cand[c],
+                 cand[c], cand[c], cand[c]);
+        CHECK(system(cmd) == 0, "copy a run into fold4");
+    }
+    char file[100], *fit[] = {"offsets", "--out", file, cand[0]}, *sel2[] = {"select", "--out", log, cand[0], cand[1]};
+    snprintf(file, sizeof file, "%s/fold4.json", dir);
+    CHECK(ecg_cmd_select(5, sel2) == 1 && ecg_cmd_offsets(4, fit) == 1 && access(file, F_OK) != 0,
+          "a plain run in fold4/ was taken for a fold run");
+    snprintf(cmd, sizeof cmd, "rm -rf %s/fold4 %s/fold4 %s", cand[0], cand[1], f[1][1]);
     CHECK(system(cmd) == 0, "rm");
     CHECK(ecg_cmd_select(5, sel) == 1, "select compared candidates over different folds");
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
