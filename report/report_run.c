@@ -315,9 +315,11 @@ static int seed_from_manifest(const ecg_run *r, const char *data_opt, const char
     return ecg_report_row_from_manifest(r, run_name, row, err, errlen);
 }
 
-/* A trained run (not a compressed variant): the runs whose further seeds the report reads. */
+/* The runs whose further seeds the report reads: a trained run (not a compressed variant), or its
+ * decision-offsets variant (`compress --offsets`, made for each of the run's seeds). */
 static int is_trained_run(const ecg_run *r) {
-    return !strcmp(r->variant, "f32") && !cJSON_GetObjectItemCaseSensitive(r->man, "source");
+    return !strcmp(r->variant, "offsets") ||
+           (!strcmp(r->variant, "f32") && !cJSON_GetObjectItemCaseSensitive(r->man, "source"));
 }
 
 /* One line naming the degenerate runs (report/report_degenerate.c), none when there are none. */

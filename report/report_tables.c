@@ -10,6 +10,7 @@
 
 #include "ops/atomic_file.h"
 #include "report/report.h"
+#include "runs/files.h"
 
 #define MAX_COLS 20
 #define CELL 96
@@ -212,9 +213,20 @@ static void latency_cell(table *t, char *c, const ecg_report_row *r, const ecg_r
                  r->run_name, l->flag);
 }
 
-/* A trained run's seed-1 row: the rows the accuracy tables show, each over its seeds. */
+/* A decision-offsets variant: the trained run with its classifier's decision moved (`compress
+ * --offsets`), shown beside the run in the accuracy tables rather than among the compressions. */
+static int is_offsets(const ecg_report_row *r) { return !strcmp(r->run->variant, "offsets"); }
+
+/* A seed-1 row the accuracy tables show, each over its seeds: a trained run or its offsets variant. */
 static int is_trained(const ecg_report_row *r) {
-    return !r->extra_seed && !strcmp(r->run->variant, "f32") && !r->source_name[0];
+    return !r->extra_seed && (is_offsets(r) || (!strcmp(r->run->variant, "f32") && !r->source_name[0]));
+}
+
+/* The model cell of an accuracy table: "MODEL", or "MODEL + offsets". */
+static void model_cell(table *t, const report_set *in, char *c, const ecg_report_row *r) {
+    char name[CELL];
+    snprintf(name, sizeof name, "%s%s", r->run->model, is_offsets(r) ? " + offsets" : "");
+    name_cell(t, in, c, name, r);
 }
 
 static ecg_report_stat seed_stat(const report_set *in, const ecg_report_row *r, ecg_report_figure f, const char *cls) {
@@ -235,7 +247,7 @@ static void seeds_cell(char *c, const report_set *in, const ecg_report_row *r) {
  * selection log in its folder (selection.csv: a row per candidate and seed, and per fold when the
  * candidates were cross-validated, chosen = 1 on the winner, chosen_on naming the data; `ecgbench
  * select`), e.g. "val split (3 candidates)"; "-" without one. */
-static void chosen_on_cell(char *c, const ecg_report_row *r) {
+static void recipe_chosen_on(char *c, const ecg_report_row *r) {
     char path[1200], err[256];
     ecg_csv_table t;
     cellf(c, "-");
@@ -279,6 +291,31 @@ static void chosen_on_cell(char *c, const ecg_report_row *r) {
     ecg_csv_table_free(&t);
 }
 
+static const ecg_report_row *find_run(const ecg_report_row *rows, int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (!rows[i].extra_seed && !strcmp(rows[i].run_name, name)) return &rows[i];
+    return NULL;
+}
+
+/* The "chosen on" cell of a row; an offsets variant's is its source run's, then where the offsets
+ * were fitted (its manifest's decision_offsets pass): "val split (3 candidates) + offsets on
+ * cross-validation folds". */
+static void chosen_on_cell(char *c, const report_set *in, const ecg_report_row *r) {
+    if (!is_offsets(r)) {
+        recipe_chosen_on(c, r);
+        return;
+    }
+    const ecg_report_row *s = find_run(in->rows, in->n, r->source_name);
+    const char *on = "?";
+    const cJSON *pass;
+    cJSON_ArrayForEach(pass, cJSON_GetObjectItemCaseSensitive(r->run->man, "passes"))
+        if (!strcmp(ecg_json_str(pass, "pass", ""), "decision_offsets")) on = ecg_json_str(pass, "fitted_on", "?");
+    char recipe[CELL] = "?";
+    if (s) recipe_chosen_on(recipe, s);
+    if (!strcmp(recipe, "-")) cellf(c, "offsets on %s", on); /* the recipe had no selection log */
+    else cellf(c, "%s + offsets on %s", recipe, on);
+}
+
 #define SEEDS_NOTE " Figures are mean \u00b1 sample sd over the run's seeds (column seeds; one seed: its value alone); " \
                    "\"m\": seeds whose weights are not committed, their manifest's test metrics, not re-evaluated. " \
                    "Chosen on: the data that chose the recipe and the candidates tried (the run's selection.csv), " \
@@ -312,7 +349,7 @@ static int aami_table(table *t, const report_set *in, const char *task, const ch
         if (strcmp(r->task->name, task) || !is_trained(r)) continue;
         char (*c)[CELL] = add_row(t);
         if (!c) return -1;
-        name_cell(t, in, c[0], r->run->model, r);
+        model_cell(t, in, c[0], r);
         seeds_cell(c[1], in, r);
         stat_cell(c[2], seed_stat(in, r, REPORT_ACCURACY, NULL), 1);
         stat_cell(c[3], seed_stat(in, r, REPORT_MACRO_F1, NULL), 0);
@@ -321,7 +358,7 @@ static int aami_table(table *t, const report_set *in, const char *task, const ch
             stat_cell(c[5 + 3 * k], seed_stat(in, r, REPORT_PPV, cls[k]), 1);
             stat_cell(c[6 + 3 * k], seed_stat(in, r, REPORT_F1, cls[k]), 0);
         }
-        chosen_on_cell(c[16], r);
+        chosen_on_cell(c[16], in, r);
     }
     return 0;
 }
@@ -378,13 +415,13 @@ static int cinc(table *t, const report_set *in) {
         if (strcmp(r->task->name, "cinc2017") || !is_trained(r)) continue;
         char (*c)[CELL] = add_row(t);
         if (!c) return -1;
-        name_cell(t, in, c[0], r->run->model, r);
+        model_cell(t, in, c[0], r);
         seeds_cell(c[1], in, r);
         for (int j = 0; j < 4; j++)
             stat_cell(c[2 + j], j < r->m.classes ? seed_stat(in, r, REPORT_F1, r->class_names[j]) : (ecg_report_stat){0, NAN, NAN}, 0);
         stat_cell(c[6], seed_stat(in, r, REPORT_BALANCED, NULL), 0);
         stat_cell(c[7], seed_stat(in, r, REPORT_ACCURACY, NULL), 1);
-        chosen_on_cell(c[8], r);
+        chosen_on_cell(c[8], in, r);
     }
     return 0;
 }
@@ -425,7 +462,7 @@ static int ablation(table *t, const report_set *in) {
         stat_cell(c[6], seed_stat(in, r, REPORT_PPV, "S"), 1);
         stat_cell(c[7], seed_stat(in, r, REPORT_SENSITIVITY, "V"), 1);
         stat_cell(c[8], seed_stat(in, r, REPORT_PPV, "V"), 1);
-        chosen_on_cell(c[9], r);
+        chosen_on_cell(c[9], in, r);
     }
     return 0;
 }
@@ -510,12 +547,6 @@ static int efficiency(table *t, const report_set *in) {
     return 0;
 }
 
-static const ecg_report_row *find_run(const ecg_report_row *rows, int n, const char *name) {
-    for (int i = 0; i < n; i++)
-        if (!rows[i].extra_seed && !strcmp(rows[i].run_name, name)) return &rows[i];
-    return NULL;
-}
-
 static int compression(table *t, const report_set *in) {
     const ecg_report_row *rows = in->rows;
     int n = in->n;
@@ -525,7 +556,7 @@ static int compression(table *t, const report_set *in) {
     sample_note(t, rows, n);
     for (int i = 0; i < n; i++) {
         const ecg_report_row *r = &rows[i], *s = r->source_name[0] ? find_run(rows, n, r->source_name) : NULL;
-        if (!r->source_name[0]) continue;
+        if (!r->source_name[0] || is_offsets(r)) continue;
         char (*c)[CELL] = add_row(t);
         if (!c) return -1;
         cellf(c[0], "%s", r->run->model);

@@ -653,6 +653,71 @@ static void test_seed_of_another_recipe(void) {
     CHECK(system(cmd) == 0, "cleanup");
 }
 
+/* A decision-offsets variant (`compress --offsets`) of a run and of its seed 2: the report reads
+ * the variant's seeds too and shows it in the accuracy table beside its run ("lstm + offsets", over
+ * 2 seeds, its recipe's log and where the offsets were fitted), not among the compressions. */
+static void test_offsets_rows(void) {
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE") || !test_need_file("models/weights/lstm-mitdb-aami/manifest.json"))
+        return;
+    char dir[] = "/tmp/ecgbench_offsets_rows_XXXXXX", cmd[2400], src[1200], weights[1200], seed2[1200], file[1200],
+        out[1200], path[1400], err[256], cwd[1024];
+    CHECK(mkdtemp(dir) != NULL && getcwd(cwd, sizeof cwd) != NULL, "mkdtemp");
+    snprintf(weights, sizeof weights, "%s/models/weights", dir);
+    snprintf(src, sizeof src, "%s/lstm-mitdb-aami", weights);
+    snprintf(seed2, sizeof seed2, "%s/models/seeds/lstm-mitdb-aami/seed2", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(file, sizeof file, "%s/offsets.json", dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp -r %s/models/weights/lstm-mitdb-aami %s/", weights, cwd, weights);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    snprintf(path, sizeof path, "%s/cache", dir);
+    setenv("ECG_CACHE_DIR", path, 1);
+    make_seed(src, seed2, 2, 0.15, NULL);
+    /* the offsets file as `ecgbench offsets` writes it, for this recipe: S raised by 0.5 */
+    snprintf(path, sizeof path, "%s/manifest.json", src);
+    cJSON *man = ecg_read_json(path, err, sizeof err), *doc = cJSON_CreateObject();
+    CHECK(man != NULL, "%s", err);
+    if (!man) return;
+    cJSON_AddStringToObject(doc, "model", "lstm");
+    cJSON_AddStringToObject(doc, "task", "mitdb-aami");
+    cJSON_AddItemToObject(doc, "config", cJSON_Duplicate(cJSON_GetObjectItem(man, "config"), 1));
+    const char *names[] = {"N", "S", "V", "F", "Q"};
+    const double off[] = {0, 0.5, 0, 0, 0};
+    cJSON_AddItemToObject(doc, "classes", cJSON_CreateStringArray(names, 5));
+    cJSON_AddItemToObject(doc, "offsets", cJSON_CreateDoubleArray(off, 5));
+    cJSON_AddTrueToObject(doc, "applies");
+    cJSON_AddStringToObject(doc, "fitted_on", "cross-validation folds");
+    CHECK(ecg_write_json(file, doc, err, sizeof err) == 0, "%s", err);
+    cJSON_Delete(doc), cJSON_Delete(man);
+    char to[2][1300], *from[2] = {src, seed2};
+    snprintf(to[0], sizeof to[0], "%s/lstm-mitdb-aami-offsets", weights);
+    snprintf(to[1], sizeof to[1], "%s/models/seeds/lstm-mitdb-aami-offsets/seed2", dir);
+    for (int k = 0; k < 2; k++) {
+        char *cal[] = {"compress", from[k], "--offsets", file, "--out", to[k], "--threads", "1", "--quiet"};
+        CHECK(ecg_cmd_compress(9, cal) == 0, "compress --offsets %s failed", from[k]);
+    }
+    snprintf(path, sizeof path, "%s/selection.csv", src);
+    write_text(path, "candidate,seed,val_score,chosen,chosen_on\n"
+                     "A,1,0.5,1,\"mitdb-aami val split (518 examples; records 101 106; seed 1)\"\n"
+                     "B,1,0.4,0,\"mitdb-aami val split (518 examples; records 101 106; seed 1)\"\n");
+    char *report[] = {"report", "--runs", weights, "--data", "datasets/sample", "--out", out, "--layer-reps", "21"};
+    int rc;
+    char *said = test_capture_stdout(ecg_cmd_report, 9, report, &rc);
+    CHECK(rc == 0 && said && strstr(said, "2 runs and 2 further seeds"), "report: %s", said ? said : "");
+    free(said);
+    snprintf(path, sizeof path, "%s/tables.md", out);
+    char *md = test_read_file(path), cells[20][64];
+    const char *section = "## MIT-BIH arrhythmia, inter-patient";
+    int k = md ? md_row(md, section, "lstm + offsets", cells) : 0;
+    if (!k && md) k = md_row(md, section, "lstm + offsets (degenerate)", cells);
+    CHECK(k == 17 && !strcmp(cells[1], "2") && !strcmp(cells[16], "val split (2 candidates) + offsets on cross-validation folds"),
+          "the offsets row: %d cells, seeds '%s', chosen on '%s'", k, k ? cells[1] : "", k ? cells[16] : "");
+    CHECK(md && !md_row(md, "## Compression", "lstm", cells), "the offsets variant is listed among the compressions");
+    free(md);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+    unsetenv("ECG_CACHE_DIR");
+}
+
 int main(void) {
     RUN(test_seed_of_another_recipe);
     RUN(test_results_over_seeds);
@@ -660,5 +725,6 @@ int main(void) {
     RUN(test_paired_t_textbook);
     RUN(test_ablation_paired_over_seeds);
     RUN(test_seeds_on_the_sample);
+    RUN(test_offsets_rows);
     return test_done();
 }
