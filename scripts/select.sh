@@ -399,9 +399,9 @@ for name in "${runs[@]}"; do
     if [ -n "$OFFSETS" ]; then
       # the winner: the candidate whose manifest vouches for the promoted weights (earlier rounds'
       # winners are marked too)
-      winner=
+      winner='' promoted=$(weights_sha "$dest")
       for d in "$CAND/$name"/*/; do
-        [ -f "$d/manifest.json" ] && [ "$(weights_sha "$d")" = "$(weights_sha "$dest")" ] && winner=${d%/} && break
+        [ -f "$d/manifest.json" ] && [ "$(weights_sha "$d")" = "$promoted" ] && winner=${d%/} && break
       done
       if [ -z "$winner" ] && compgen -G "$CAND/$name/*/fold*/manifest.json" >/dev/null; then
         echo "select: $name: the candidates have fold runs but none of their manifests vouches for" \

@@ -286,21 +286,31 @@ static int column_where(const ecg_csv_table *t, const char *col, const char *key
     return n;
 }
 
+/* The size of copy_lstm_run's path buffers. */
+#define TREE_PATH 1200
+
+/* A scratch tree in dir for a report: DIR/models/weights (weights) holding a copy of the committed
+ * lstm-mitdb-aami run (src), DIR/out for the report (out), and a data cache of its own. */
+static void copy_lstm_run(const char *dir, char weights[TREE_PATH], char src[TREE_PATH], char out[TREE_PATH]) {
+    char cwd[1024], cmd[2400], cache[1200];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+    snprintf(weights, TREE_PATH, "%s/models/weights", dir);
+    snprintf(src, TREE_PATH, "%s/lstm-mitdb-aami", weights);
+    snprintf(out, TREE_PATH, "%s/out", dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp -r %s/models/weights/lstm-mitdb-aami %s/", weights, cwd, weights);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    setenv("ECG_CACHE_DIR", cache, 1);
+}
+
 static void test_seeds_on_the_sample(void) {
     if (!test_need_file("datasets/sample/mitdb/SAMPLE") || !test_need_file("models/weights/lstm-mitdb-aami/manifest.json"))
         return;
-    char dir[] = "/tmp/ecgbench_seeds_XXXXXX", cmd[2400], src[1200], weights[1200], seeds[1200], out[1200],
-        path[1400], cwd[1024], err[256];
+    char dir[] = "/tmp/ecgbench_seeds_XXXXXX", cmd[2400], src[TREE_PATH], weights[TREE_PATH], seeds[1200], out[TREE_PATH],
+        path[1400], err[256];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
-    snprintf(weights, sizeof weights, "%s/models/weights", dir);
+    copy_lstm_run(dir, weights, src, out);
     snprintf(seeds, sizeof seeds, "%s/models/seeds/lstm-mitdb-aami", dir);
-    snprintf(src, sizeof src, "%s/lstm-mitdb-aami", weights);
-    snprintf(out, sizeof out, "%s/out", dir);
-    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp -r %s/models/weights/lstm-mitdb-aami %s/", weights, cwd, weights);
-    CHECK(system(cmd) == 0, "%s", cmd);
-    snprintf(path, sizeof path, "%s/cache", dir);
-    setenv("ECG_CACHE_DIR", path, 1);
     if (!getenv("ECGBENCH")) setenv("ECGBENCH", "build/asan/ecgbench", 1);
     snprintf(path, sizeof path, "%s/seed2", seeds);
     make_seed(src, path, 2, 0.15, NULL);
@@ -659,18 +669,12 @@ static void test_seed_of_another_recipe(void) {
 static void test_offsets_rows(void) {
     if (!test_need_file("datasets/sample/mitdb/SAMPLE") || !test_need_file("models/weights/lstm-mitdb-aami/manifest.json"))
         return;
-    char dir[] = "/tmp/ecgbench_offsets_rows_XXXXXX", cmd[2400], src[1200], weights[1200], seed2[1200], file[1200],
-        out[1200], path[1400], err[256], cwd[1024];
-    CHECK(mkdtemp(dir) != NULL && getcwd(cwd, sizeof cwd) != NULL, "mkdtemp");
-    snprintf(weights, sizeof weights, "%s/models/weights", dir);
-    snprintf(src, sizeof src, "%s/lstm-mitdb-aami", weights);
+    char dir[] = "/tmp/ecgbench_offsets_rows_XXXXXX", cmd[2400], src[TREE_PATH], weights[TREE_PATH], seed2[1200],
+        file[1200], out[TREE_PATH], path[1400], err[256];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    copy_lstm_run(dir, weights, src, out);
     snprintf(seed2, sizeof seed2, "%s/models/seeds/lstm-mitdb-aami/seed2", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
     snprintf(file, sizeof file, "%s/offsets.json", dir);
-    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp -r %s/models/weights/lstm-mitdb-aami %s/", weights, cwd, weights);
-    CHECK(system(cmd) == 0, "%s", cmd);
-    snprintf(path, sizeof path, "%s/cache", dir);
-    setenv("ECG_CACHE_DIR", path, 1);
     make_seed(src, seed2, 2, 0.15, NULL);
     /* the offsets file as `ecgbench offsets` writes it, for this recipe: S raised by 0.5 */
     snprintf(path, sizeof path, "%s/manifest.json", src);
