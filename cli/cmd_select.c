@@ -129,24 +129,6 @@ static int load_seed(seed_run *c, const char *dir, const ecg_task **task, char *
     return 0;
 }
 
-/* 0 when seed s is seed 1's recipe (model and config, but where the data sat); else -1 with err. */
-static int other_recipe(const seed_run *first, const seed_run *s, char *err, size_t errlen) {
-    const char *m1 = ecg_json_str(first->man, "model", ""), *m = ecg_json_str(s->man, "model", "");
-    if (strcmp(m1, m)) {
-        snprintf(err, errlen, "%s is a %s run, seed 1 in %s a %s run", s->dir, m, first->dir, m1);
-        return -1;
-    }
-    char va[200], vb[200];
-    const char *key = ecg_config_diff(cJSON_GetObjectItemCaseSensitive(first->man, "config"),
-                                      cJSON_GetObjectItemCaseSensitive(s->man, "config"), ecg_same_recipe_setting, va,
-                                      vb, sizeof va);
-    if (key) {
-        snprintf(err, errlen, "%s is not seed 1's recipe (%s %s against %s in %s)", s->dir, key, vb, va, first->dir);
-        return -1;
-    }
-    return 0;
-}
-
 /* dir/foldK for K = 1 .. MAX_FOLDS, those that hold a manifest: fold K's run of seed 1's recipe;
  * the candidate's criterion becomes the task's score (else macro-F1) of their validation
  * confusions summed. */
@@ -162,7 +144,9 @@ static int load_folds(candidate *c, const char *dir, const ecg_task *task, char 
         seed_run *f = &c->f[c->n_folds];
         c->fold_id[c->n_folds++] = id;
         if (load_seed(f, sub, &task, err, errlen)) return -1;
-        if (ecg_fold_run_check(f->man, id, sub, err, errlen) || other_recipe(&c->s[0], f, err, errlen)) return -1;
+        if (ecg_fold_run_check(f->man, id, sub, err, errlen) ||
+            ecg_same_recipe_check(f->man, f->dir, c->s[0].man, c->s[0].dir, err, errlen))
+            return -1;
         ecg_metrics m;
         if (ecg_metrics_from_json(f->val, task->n_classes, &m)) {
             snprintf(err, errlen, "%s: no validation confusion of %d classes", path, task->n_classes);
@@ -194,7 +178,7 @@ static int load(candidate *c, const char *dir, const ecg_task **task, char *err,
                      "seed K in its seedK/)", path, ecg_json_num(c->s[k].man, "seed"), k + 1);
             return -1;
         }
-        if (k && other_recipe(&c->s[0], &c->s[k], err, errlen)) return -1;
+        if (k && ecg_same_recipe_check(c->s[k].man, c->s[k].dir, c->s[0].man, c->s[0].dir, err, errlen)) return -1;
         c->mean += c->s[k].score;
     }
     c->mean /= c->n_seeds;

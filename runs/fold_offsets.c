@@ -90,19 +90,10 @@ static int load_val(pooled *p, const char *dir, int id, const char *data, int th
     float *z = NULL;
     int *fold = NULL, rc = -1, hit;
     if (ecg_run_read(dir, &r, err, errlen)) return -1;
-    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(r.man, "config");
     const char *split = ecg_json_str(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r.man, "splits"), "val"),
                                      "split", "val");
-    char va[200], vb[200];
     if (id && ecg_fold_run_check(r.man, id, dir, err, errlen)) goto done;
-    const char *key = first->man ? ecg_config_diff(cJSON_GetObjectItemCaseSensitive(first->man, "config"), cfg,
-                                                   ecg_same_recipe_setting, va, vb, sizeof va)
-                                 : NULL;
-    if (first->man && (strcmp(first->model, r.model) || strcmp(first->task, r.task) || key)) {
-        snprintf(err, errlen, "%s is not the recipe of %s (%s %s against %s)", dir, first->dir,
-                 key ? key : "model/task", key ? vb : r.model, key ? va : first->model);
-        goto done;
-    }
+    if (first->man && ecg_same_recipe_check(r.man, dir, first->man, first->dir, err, errlen)) goto done;
     if (ecg_task_load_cached(r.task, split, data ? data : r.data_dir ? r.data_dir : ecg_default_data_dir(), r.seed,
                              NULL, &d, &hit, err, errlen) ||
         ecg_run_open(&r, &m, err, errlen))

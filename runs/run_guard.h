@@ -23,6 +23,11 @@ const char *ecg_config_diff(const cJSON *a, const cJSON *b, int (*equal)(const c
  * in init_from, the run and checksum of the frozen part (each seed trains on its own seed's part)
  * do not make another recipe. */
 int ecg_same_recipe_setting(const char *key, const cJSON *x, const cJSON *y);
+/* 0 when the run of manifest man (in dir) is the recipe of the run of manifest ref (in ref_dir): the
+ * same model, task and config up to ecg_same_recipe_setting (another seed or fold of it); else -1,
+ * err naming the first setting that differs and both values. */
+int ecg_same_recipe_check(const cJSON *man, const char *dir, const cJSON *ref, const char *ref_dir, char *err,
+                          size_t errlen);
 /* 0 when man is the manifest of a `train --fold id` run: config.fold = id, validated on the cv<id>-val
  * split, no test metrics; else -1, err naming what (its folder). */
 int ecg_fold_run_check(const cJSON *man, int id, const char *what, char *err, size_t errlen);
