@@ -210,6 +210,8 @@ OFFSETS=${OFFSETS:-}
 # (trained already, each validating on its own records) are promoted and DS2 scored once per seed,
 # unless the winner is F, which is promoted already. Run as
 #   FOLDS=5 SEEDS=3 ONLY='^efficientecg-fusion-rr-mitdb-aami-template$' FORCE=1 scripts/select.sh
+# Outcome: A 0.456, B 0.500, C 0.463, D 0.454, E 0.466, F 0.458, G 0.469, H 0.511: H promoted (its
+# seeds' weights retrained from their manifests, byte for byte), DS2 scored once per seed.
 # mitdb-aami-template round 9, decision offsets (listed 2026-12-06 while round 8 trained, before any
 # offsets were fitted on its folds; not blind to F's DS2 figures, N beats called F and V by the
 # thousand; evidence on DS1 alone): one offset per class added to the logits, fitted on round 8's
@@ -221,6 +223,8 @@ OFFSETS=${OFFSETS:-}
 # seeds 1-3 only if, fitted without each fold, they beat no offsets on it (DS2 scored once per
 # seed, a row of its own beside the run without offsets). Run as
 #   OFFSETS=1 ONLY='^efficientecg-fusion-rr-mitdb-aami-template$' scripts/select.sh
+# Outcome: on H's folds, offsets S -0.25, V -0.15 raise the in-sample score 0.5114 -> 0.5133, but
+# fitted without each fold they score 0.5086 on it: none applied, no offsets row, DS2 not scored.
 DEFAULT_CANDIDATES=$(cat <<'EOF'
 efficientecg-fusion-rr mitdb-aami A-sqrt-cap1.5   --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-rr mitdb-aami B-inverse-cap16 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 16
