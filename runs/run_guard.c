@@ -66,21 +66,18 @@ int ecg_same_recipe_setting(const char *key, const cJSON *x, const cJSON *y) {
 int ecg_same_recipe_check(const cJSON *man, const char *dir, const cJSON *ref, const char *ref_dir, char *err,
                           size_t errlen) {
     char va[200], vb[200];
-    for (const char *const *f = (const char *const[]){"model", "task", NULL}; *f; f++) {
-        const char *a = ecg_json_str(ref, *f, ""), *b = ecg_json_str(man, *f, "");
-        if (strcmp(a, b)) {
-            snprintf(err, errlen, "%s is not the recipe of %s (%s %s against %s)", dir, ref_dir, *f, b, a);
-            return -1;
+    const char *key = NULL;
+    for (const char *const *f = (const char *const[]){"model", "task", NULL}; *f && !key; f++)
+        if (strcmp(ecg_json_str(ref, *f, ""), ecg_json_str(man, *f, ""))) {
+            key = *f;
+            snprintf(va, sizeof va, "%s", ecg_json_str(ref, *f, ""));
+            snprintf(vb, sizeof vb, "%s", ecg_json_str(man, *f, ""));
         }
-    }
-    const char *key = ecg_config_diff(cJSON_GetObjectItemCaseSensitive(ref, "config"),
-                                      cJSON_GetObjectItemCaseSensitive(man, "config"), ecg_same_recipe_setting, va, vb,
-                                      sizeof va);
-    if (key) {
-        snprintf(err, errlen, "%s is not the recipe of %s (%s %s against %s)", dir, ref_dir, key, vb, va);
-        return -1;
-    }
-    return 0;
+    if (!key)
+        key = ecg_config_diff(cJSON_GetObjectItemCaseSensitive(ref, "config"),
+                              cJSON_GetObjectItemCaseSensitive(man, "config"), ecg_same_recipe_setting, va, vb, sizeof va);
+    if (key) snprintf(err, errlen, "%s is not the recipe of %s (%s %s against %s)", dir, ref_dir, key, vb, va);
+    return key ? -1 : 0;
 }
 
 int ecg_run_config_check(const char *dir, const cJSON *config, char *err, size_t errlen) {

@@ -37,8 +37,9 @@ LIST=${LIST:-}
 # below): efficientecg-fusion-rr (inverse class weights capped at 64x N's, the best of three on
 # DS1's validation records), fusion-rr on mitdb-aami-template (on the beat and the beat minus its
 # record's median beat; since round 8 chosen by five-fold cross-validation over DS1's records:
-# modality dropout of the ECG tokens with square-root class weights), fusion-rhythm on mitdb-aami-template (fusion-rr's earlier template recipe with a token
-# on the rhythm's irregularity; lost to fusion-rr on the mean validation figure, kept as a row),
+# modality dropout of the ECG tokens with square-root class weights), fusion-rhythm on
+# mitdb-aami-template (fusion-rr's earlier template recipe with a token on the rhythm's
+# irregularity; lost to fusion-rr on the mean validation figure, kept as a row),
 # crnn, efficientecg-s and resnet1d-18 on cinc2017. The other
 # recipes predate that protocol. efficientecg-s on mitdb-aami-template is the template input's
 # signal-only row: efficientecg-s's mitdb-aami recipe unchanged, so only the input differs.
