@@ -55,6 +55,7 @@ extern const ecg_train_comm *ecg_cli_train_comm;
 int ecg_cmd_eval(int argc, char **argv);        /* cli/cmd_eval.c */
 int ecg_cmd_select(int argc, char **argv);      /* cli/cmd_select.c */
 int ecg_cmd_offsets(int argc, char **argv);     /* cli/cmd_offsets.c */
+int ecg_cmd_ensemble(int argc, char **argv);    /* cli/cmd_ensemble.c */
 int ecg_cmd_compress(int argc, char **argv);    /* cli/cmd_compress.c: pruning, int8 PTQ -> weights + manifest */
 int ecg_cmd_results(int argc, char **argv);     /* cli/cmd_results.c: tables from the manifests */
 int ecg_cmd_report(int argc, char **argv);      /* cli/cmd_report.c: evaluate every run, CSVs + tables */

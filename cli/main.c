@@ -21,6 +21,7 @@ static const command commands[] = {
     {"eval", ecg_cmd_eval, "DIR (a manifest) or MODEL --weights W --task T: metrics on the XNNPACK path"},
     {"select", ecg_cmd_select, "--out FILE DIR...: the blind choice between recipe candidates trained with --no-test (--chosen FILE: its recipe)"},
     {"offsets", ecg_cmd_offsets, "--out FILE DIR: per-class decision offsets fitted on a recipe's fold runs or a run's validation split"},
+    {"ensemble", ecg_cmd_ensemble, "--out FILE DIR DIR...: does averaging a recipe's seeds beat one seed? judged on their fold runs"},
     {"compress", ecg_cmd_compress, "DIR --out OUT --channels R | --prune S | --int8: compress a trained run; sizes, test metrics"},
     {"results", ecg_cmd_results, "[DIR]: test results of the trained runs (models/weights) as Markdown tables"},
     {"latency", ecg_cmd_latency, "time every run through XNNPACK (Google Benchmark): batch x threads -> latency_ecgbench.csv"},

@@ -91,4 +91,17 @@ int ecg_compress_run(ecg_compress_job *job, char *err, size_t errlen);
  * gets a summary. */
 cJSON *ecg_fit_offsets(const char *from, const char *data, int threads, FILE *log, char *err, size_t errlen);
 
+/* ---------------------------------------------------------------- seed ensembles (runs/seed_ensemble.c) */
+/* out (n x classes) = log of the mean over members of softmax(z[m]) (each n x classes): an
+ * ensemble's logits, whose arg-max is the class of highest mean probability. */
+void ecg_ensemble_logits(const float *const *z, int members, long n, int classes, float *out);
+/* An ensemble of one recipe's seeds judged on DS1-side evidence alone: from[0..n) each hold one
+ * seed's cross-validation fold runs (foldK/, the same folds), every fold's validation records
+ * predicted by each member (checked against its manifest) and combined by ecg_ensemble_logits. The
+ * document: model, task, config, criterion, each member's pooled score and confusion, their mean,
+ * the ensemble's, fold by fold both, and "helps" (the ensemble beats the members' mean). Members
+ * must be the same recipe, other seeds, and validate on the same examples. NULL with err. */
+cJSON *ecg_ensemble_cv(const char *const *from, int n, const char *data, int threads, FILE *log, char *err,
+                       size_t errlen);
+
 #endif

@@ -22,6 +22,10 @@
 #                 and, when fitted without each fold they beat no offsets on it (on every seed), fold
 #                 them into the promoted run and its seeds (`compress --offsets`): DEST/RUN-offsets and
 #                 SEEDS_OUT/RUN-offsets/seedK, each test split scored once. The log: CAND/RUN/offsets*.json
+#   ENSEMBLE=1    with FOLDS and SEEDS=N: train the promoted run's recipe on the folds with seeds
+#                 2..N too (its candidate's seedK/foldJ/) and judge the ensemble of seeds 1..N on them
+#                 (`ecgbench ensemble`: the mean of the seeds' probabilities against one seed's score
+#                 on average, DS1 alone). The log: CAND/RUN/ensemble.json
 #   SEEDS_OUT=dir where the winner's seeds 2..N go (models/seeds)
 #   CANDIDATES    the candidate table below, replaced (tests use a small one on the sample data)
 # A killed candidate resumes from its checkpoint on the next call; finished ones are not retrained.
@@ -39,10 +43,13 @@ FORCE=${FORCE:-}
 SEEDS=${SEEDS:-1}
 FOLDS=${FOLDS:-}
 OFFSETS=${OFFSETS:-}
+ENSEMBLE=${ENSEMBLE:-}
 [[ "$SEEDS" =~ ^[1-9][0-9]*$ ]] || { echo "select: SEEDS must be a whole number >= 1, not '$SEEDS'" >&2; exit 2; }
 [[ "$FOLDS" =~ ^[1-9][0-9]*( [1-9][0-9]*)*$ || -z "$FOLDS" ]] ||
   { echo "select: FOLDS must be a count of folds or a list of fold numbers, not '$FOLDS'" >&2; exit 2; }
 [[ "$FOLDS" == *" "* ]] || FOLDS=$(seq -s ' ' 1 "${FOLDS:-0}")
+[ -z "$ENSEMBLE" ] || [[ -n "$FOLDS" && "$SEEDS" -ge 2 ]] ||
+  { echo "select: ENSEMBLE needs FOLDS and SEEDS=2 or more (the seeds' fold runs judge it)" >&2; exit 2; }
 
 # MODEL TASK CANDIDATE OPTIONS: one candidate per line, listed before any of them was trained.
 # mitdb-aami validates on 4 DS1 records drawn by the seed (datasets/task_mitdb.c); the score is
@@ -255,6 +262,11 @@ EOF
 )
 CANDIDATES=${CANDIDATES:-$DEFAULT_CANDIDATES}
 
+# weights_sha DIR: the SHA-256 DIR's manifest records for its weights
+weights_sha() {
+  grep -A3 '"weights.safetensors":[[:space:]]*{' "$1/manifest.json" | grep -o -m1 '[0-9a-f]\{64\}'
+}
+
 [ -x "$ECGBENCH" ] || { echo "select: $ECGBENCH not built (run make)" >&2; exit 1; }
 runs=()
 while read -r model task id opts; do
@@ -262,12 +274,20 @@ while read -r model task id opts; do
   name="$model-$task"
   [[ -z "$ONLY" || "$name" =~ $ONLY ]] || continue
   [[ " ${runs[*]} " == *" $name "* ]] || runs+=("$name")
-  # seeds 1..SEEDS, then the folds (seed 1 each)
+  # seeds 1..SEEDS, then the folds (seed 1 each; ENSEMBLE: the promoted recipe's with every seed)
   # shellcheck disable=SC2086  # FOLDS is a list of numbers
-  for job in $(seq -f 'seed%g' 1 "$SEEDS") ${FOLDS:+$(printf 'fold%s ' $FOLDS)}; do
+  todo="$(seq -f 'seed%g' 1 "$SEEDS") ${FOLDS:+$(printf 'fold%s ' $FOLDS)}"
+  # shellcheck disable=SC2086  # FOLDS is a list of numbers
+  if [ -n "$ENSEMBLE" ] && [ -f "$CAND/$name/$id/manifest.json" ] && [ -f "$DEST/$name/manifest.json" ] &&
+    [ "$(weights_sha "$CAND/$name/$id")" = "$(weights_sha "$DEST/$name")" ]; then
+    for k in $(seq 2 "$SEEDS"); do todo+=" $(printf "seed$k/fold%s " $FOLDS)"; done
+  fi
+  for job in $todo; do
     dir="$CAND/$name/$id" label="$name/$id" which=(--seed 1)
     case $job in
       seed1) ;;
+      seed*/fold*) k=${job%%/*} f=${job#*/}
+        dir+="/$job" label+=" seed ${k#seed} fold ${f#fold}" which=(--seed "${k#seed}" --fold "${f#fold}") ;;
       seed*) dir+="/$job" label+=" seed ${job#seed}" which=(--seed "${job#seed}") ;;
       fold*) dir+="/$job" label+=" fold ${job#fold}" which=(--seed 1 --fold "${job#fold}") ;;
     esac
@@ -279,11 +299,6 @@ while read -r model task id opts; do
     "$ECGBENCH" train "$model" --task "$task" --out "$dir" "${which[@]}" --no-test --quiet $opts "${resume[@]}"
   done
 done <<<"$CANDIDATES"
-
-# weights_sha DIR: the SHA-256 DIR's manifest records for its weights
-weights_sha() {
-  grep -A3 '"weights.safetensors":[[:space:]]*{' "$1/manifest.json" | grep -o -m1 '[0-9a-f]\{64\}'
-}
 
 # restore DIR: DIR's weights where only its manifest is here (the candidates' weights are not
 # committed): the manifest's command trained again (same options and threads) into DIR.restore,
@@ -396,23 +411,40 @@ offsets() {
   echo "select: $name: decision offsets -> $DEST/$name-offsets (test split scored once per seed)"
 }
 
+# ensemble NAME WINNER: the ensemble of WINNER's seeds 1..SEEDS judged on their fold runs (WINNER's
+# foldK/ and seedS/foldK/), DS1 alone; the log: CAND/NAME/ensemble.json
+ensemble() {
+  local name=$1 winner=$2 dirs=("$2") k d out rc=0
+  for k in $(seq 2 "$SEEDS"); do dirs+=("$winner/seed$k"); done
+  for d in "${dirs[@]}"; do for k in $FOLDS; do restore "$d/fold$k"; done; done
+  out=$("$ECGBENCH" ensemble --out "$CAND/$name/ensemble.json" "${dirs[@]}") || rc=$?
+  echo "$out"
+  [ "$rc" -eq 0 ] || { echo "select: ecgbench ensemble failed on $winner's seeds" >&2; exit 1; }
+  if grep -qx 'ensemble helps: yes' <<<"$out"; then
+    echo "select: $name: the ensemble of seeds 1-$SEEDS beats one seed on average on DS1's folds"
+  else
+    echo "select: $name: the ensemble of seeds 1-$SEEDS does not beat one seed on average on DS1's folds; the seeds stand alone"
+  fi
+}
+
 for name in "${runs[@]}"; do
   dest="$DEST/$name"
   if [ -f "$dest/manifest.json" ] && [ -z "$FORCE" ] && grep -q '"selection"' "$dest/manifest.json"; then
     echo "select: $name: $dest was chosen and scored already (FORCE=1 promotes again)"
-    if [ -n "$OFFSETS" ]; then
+    if [ -n "$OFFSETS$ENSEMBLE" ]; then
       # the winner: the candidate whose manifest vouches for the promoted weights (earlier rounds'
       # winners are marked too)
       winner='' promoted=$(weights_sha "$dest")
       for d in "$CAND/$name"/*/; do
         [ -f "$d/manifest.json" ] && [ "$(weights_sha "$d")" = "$promoted" ] && winner=${d%/} && break
       done
-      if [ -z "$winner" ] && compgen -G "$CAND/$name/*/fold*/manifest.json" >/dev/null; then
+      if [ -z "$winner" ] && { [ -n "$ENSEMBLE" ] || compgen -G "$CAND/$name/*/fold*/manifest.json" >/dev/null; }; then
         echo "select: $name: the candidates have fold runs but none of their manifests vouches for" \
-          "$dest's weights: its offsets cannot be fitted" >&2
+          "$dest's weights: its offsets or ensemble cannot be judged" >&2
         exit 1
       fi
-      offsets "$name" "${winner:-none}"
+      [ -z "$OFFSETS" ] || offsets "$name" "${winner:-none}"
+      [ -z "$ENSEMBLE" ] || ensemble "$name" "$winner"
     fi
     continue
   fi
@@ -427,4 +459,5 @@ for name in "${runs[@]}"; do
   done
   echo "select: $name: $winner -> $dest (test split scored once per seed)"
   [ -z "$OFFSETS" ] || offsets "$name" "$winner"
+  [ -z "$ENSEMBLE" ] || echo "select: $name: ENSEMBLE judges a promoted run: call again to train its seeds' fold runs"
 done

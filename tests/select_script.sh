@@ -5,7 +5,8 @@
 # selection log, seed 1 to DEST and seed 2 to SEEDS_OUT, each test split scored once and re-checked
 # with `ecgbench eval`; a second call trains nothing and leaves the promoted run alone; with FOLDS
 # the folds rank the candidates, and OFFSETS fits decision offsets on the winner's folds, retraining
-# fold weights that are not on the machine (checked against their manifests).
+# fold weights that are not on the machine (checked against their manifests), and ENSEMBLE judges
+# the promoted recipe's seeds together on the folds.
 # Usage: tests/select_script.sh [PATH/TO/release/ecgbench]   (default: $ECGBENCH_RELEASE)
 set -uo pipefail
 bin=${1:-${ECGBENCH_RELEASE:-}}
@@ -79,6 +80,40 @@ if [ "$applies" = True ]; then
 else
   check "offsets that did not help are not applied"     '[ ! -e "$DEST/lstm-mitdb-aami-offsets" ] && grep -q "stands alone" "$tmp/offsets.log"'
 fi
+# ENSEMBLE: a further call (SEEDS=2) trains the promoted recipe's seed 2 on the same folds and
+# judges the ensemble of seeds 1 and 2 there; each member's pooled score must be the macro-F1 of
+# its fold manifests' validation confusions summed, and the ensemble is judged on every example
+SEEDS=2 ENSEMBLE=1 scripts/select.sh "$bin" >"$tmp/ensemble.log" 2>&1
+check "an ENSEMBLE call succeeds" '[ $? -eq 0 ] || { tail -n 20 "$tmp/ensemble.log"; false; }'
+check "the winner's seed 2 is trained on the folds" \
+  '[ "$(fold_of "$c/$win/seed2/fold3/manifest.json")" = 3 ] && grep -q "\"seed\":[[:space:]]*2," "$c/$win/seed2/fold2/manifest.json"'
+check "the other candidate's seed 2 is not" '[ ! -e "$c/$([ "$win" = one ] && echo two || echo one)/seed2/fold2" ]'
+check "the ensemble's log scores each member as its fold manifests say" 'python3 - "$c/ensemble.json" <<'"'"'PY'"'"'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+def macro_f1(cm):
+    k = len(cm); f = []
+    for c in range(k):
+        tp, t, p = cm[c][c], sum(cm[c]), sum(r[c] for r in cm)
+        if t: f.append(2 * tp / (t + p) if tp else 0.0)
+    return sum(f) / len(f)
+n = 0
+for m in doc["members"]:
+    cm = None
+    for f in m["folds"]:
+        v = json.load(open(f["run"] + "/manifest.json"))["metrics"]["val"]["confusion"]
+        cm = v if cm is None else [[a + b for a, b in zip(r, s)] for r, s in zip(cm, v)]
+    assert abs(m["score"] - macro_f1(cm)) < 1e-9, (m["from"], m["score"], macro_f1(cm))
+    n = sum(map(sum, cm))
+assert len(doc["members"]) == 2 and [m["seed"] for m in doc["members"]] == [1, 2]
+assert sum(map(sum, doc["ensemble"]["confusion"])) == n
+assert doc["helps"] == (doc["score_ensemble"] > doc["score_mean_of_members"])
+PY'
+check "the verdict is said" 'grep -Eq "ensemble of seeds 1-2 (beats|does not beat) one seed" "$tmp/ensemble.log"'
+check "an ensemble of one seed twice is refused" \
+  '! "$bin" ensemble --out "$tmp/e.json" "$c/$win" "$c/$win" >/dev/null 2>"$tmp/e.err" && grep -q "both seed 1" "$tmp/e.err"'
+check "an ensemble of two recipes is refused" \
+  '! "$bin" ensemble --out "$tmp/e.json" "$c/one" "$c/two/seed2" >/dev/null 2>"$tmp/e.err" && grep -q "is not the recipe of" "$tmp/e.err"'
 # a retrain that does not give the manifest's weights stops the call (here: a manifest whose
 # recorded SHA-256 was altered), leaving the retrained run beside it
 rm -rf "$DEST/lstm-mitdb-aami-offsets" "$c/$win/fold2/weights.safetensors"

@@ -1,0 +1,50 @@
+/* `ecgbench ensemble --out FILE DIR DIR...`: is averaging a recipe's seeds worth it? Judged on the
+ * seeds' cross-validation fold runs (ecg_ensemble_cv), written as JSON. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "runs/files.h"
+#include "runs/pipelines.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: ecgbench ensemble --out FILE DIR DIR... [--data DIR] [--threads N]\n"
+               "  Each DIR holds one seed's cross-validation fold runs of one recipe in foldK/ (`ecgbench train ...\n"
+               "  --seed S --fold K`, the same folds in every DIR). Each fold's validation records are predicted by every\n"
+               "  seed's run of that fold, the seeds' softmax probabilities averaged, and the task's score (else macro-F1)\n"
+               "  of the folds' confusions summed compared with each seed's own: the ensemble helps (\"helps\" in FILE;\n"
+               "  printed as \"ensemble helps: yes\" or \"no\") when it beats the seeds' mean. No test split is read.\n");
+}
+
+int ecg_cmd_ensemble(int argc, char **argv) {
+    static const struct option lo[] = {
+        {"out", 1, 0, 'o'}, {"data", 1, 0, 'd'}, {"threads", 1, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *out = NULL, *data = NULL;
+    long long threads = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        if (c == 'o') out = optarg;
+        else if (c == 'd') data = optarg;
+        else if (c == 'j') {
+            if (ecg_arg_int("ensemble", "--threads", optarg, 0, 1024, &threads)) return 2;
+        } else if (c == 'h') return usage(stdout), 0;
+        else return 2;
+    }
+    if (!out || argc - optind < 2) {
+        fprintf(stderr, "ecgbench ensemble: give --out FILE and at least two folders (one seed's fold runs each)\n");
+        usage(stderr);
+        return 2;
+    }
+    char err[1600];
+    cJSON *doc = ecg_ensemble_cv((const char *const *)argv + optind, argc - optind, data, (int)threads, stdout, err,
+                                 sizeof err);
+    if (!doc || ecg_write_json(out, doc, err, sizeof err)) {
+        fprintf(stderr, "ecgbench ensemble: %s\n", err);
+        cJSON_Delete(doc);
+        return 1;
+    }
+    cJSON_Delete(doc);
+    printf("wrote %s\n", out);
+    return 0;
+}
