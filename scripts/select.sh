@@ -232,6 +232,15 @@ ENSEMBLE=${ENSEMBLE:-}
 #   OFFSETS=1 ONLY='^efficientecg-fusion-rr-mitdb-aami-template$' scripts/select.sh
 # Outcome: on H's folds, offsets S -0.25, V -0.15 raise the in-sample score 0.5114 -> 0.5133, but
 # fitted without each fold they score 0.5086 on it: none applied, no offsets row, DS2 not scored.
+# mitdb-aami-template round 10, a seed ensemble (listed 2026-12-06 while seed 2 trained on the first
+# folds, before any of their figures was read; not blind to H's DS2 figures, whose S sensitivity hangs on seed 3, 20.6% against 71
+# and 79%; evidence on DS1 alone): H's recipe trained with seeds 2 and 3 on round 8's five folds
+# (seed 1's fold runs are round 8's), and `ecgbench ensemble` averages the three seeds' softmax per
+# validation beat. The ensemble counts only if its macro-F1 of the five folds' validation
+# confusions summed beats the mean of the three seeds' own; then, and only then, the promoted seeds
+# 1-3 are combined the same way on DS2, scored once, as a row of its own beside the seeds (three
+# models' size and latency). Run as
+#   FOLDS=5 SEEDS=3 ENSEMBLE=1 ONLY='^efficientecg-fusion-rr-mitdb-aami-template$' scripts/select.sh
 DEFAULT_CANDIDATES=$(cat <<'EOF'
 efficientecg-fusion-rr mitdb-aami A-sqrt-cap1.5   --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-rr mitdb-aami B-inverse-cap16 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 16
