@@ -315,9 +315,7 @@ static int seed_from_manifest(const ecg_run *r, const char *data_opt, const char
     return ecg_report_row_from_manifest(r, run_name, row, err, errlen);
 }
 
-/* The runs whose further seeds the report reads: a trained run (not a compressed variant), or its
- * decision-offsets variant (`compress --offsets`, made for each of the run's seeds). */
-static int is_trained_run(const ecg_run *r) {
+int ecg_report_is_trained_run(const ecg_run *r) {
     return !strcmp(r->variant, "offsets") ||
            (!strcmp(r->variant, "f32") && !cJSON_GetObjectItemCaseSensitive(r->man, "source"));
 }
@@ -363,7 +361,7 @@ int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen) {
     for (int k = 0; k < total && !job->no_seeds; k++) {
         ecg_run *s;
         int ns;
-        if (!is_trained_run(&runs[k])) continue;
+        if (!ecg_report_is_trained_run(&runs[k])) continue; /* the runs whose seeds are read */
         if (ecg_report_find_seeds(&runs[k], job->seeds_root, &s, &ns, err, errlen)) goto fail;
         if (ns == 0) continue;
         ecg_run *all = realloc(extra, sizeof *all * (size_t)(n_extra + ns));

@@ -219,7 +219,7 @@ static int is_offsets(const ecg_report_row *r) { return !strcmp(r->run->variant,
 
 /* A seed-1 row the accuracy tables show, each over its seeds: a trained run or its offsets variant. */
 static int is_trained(const ecg_report_row *r) {
-    return !r->extra_seed && (is_offsets(r) || (!strcmp(r->run->variant, "f32") && !r->source_name[0]));
+    return !r->extra_seed && ecg_report_is_trained_run(r->run);
 }
 
 /* The model cell of an accuracy table: "MODEL", or "MODEL + offsets". */
