@@ -118,9 +118,11 @@ train: all
 # SEEDS=N compares every candidate over seeds 1..N (their mean validation score) and promotes the winner's seeds too;
 # FOLDS=K ranks them by K record-wise cross-validation folds of the training data instead (mitdb-aami tasks).
 # OFFSETS=1 then fits decision offsets on the winner's folds (or each seed's validation split) and,
-# where held-out folds say they help, derives RUN-offsets from the promoted seeds.
+# where held-out folds say they help, derives RUN-offsets from the promoted seeds. ENSEMBLE=1 (with
+# FOLDS and SEEDS) trains the promoted recipe's seeds on the folds and judges their ensemble there.
 select: all
-	@ONLY='$(ONLY)' FORCE=$(FORCE) SEEDS=$(SEEDS) FOLDS='$(FOLDS)' OFFSETS=$(OFFSETS) scripts/select.sh $(REL)/ecgbench
+	@ONLY='$(ONLY)' FORCE=$(FORCE) SEEDS=$(SEEDS) FOLDS='$(FOLDS)' OFFSETS=$(OFFSETS) ENSEMBLE=$(ENSEMBLE) \
+	  scripts/select.sh $(REL)/ecgbench
 
 # Regenerates the compressed variants under models/compressed/ from the committed weights (needs
 # `make data`). ONLY=regex, FORCE=1 as for train. See scripts/compress.sh.
