@@ -241,6 +241,8 @@ ENSEMBLE=${ENSEMBLE:-}
 # 1-3 are combined the same way on DS2, scored once, as a row of its own beside the seeds (three
 # models' size and latency). Run as
 #   FOLDS=5 SEEDS=3 ENSEMBLE=1 ONLY='^efficientecg-fusion-rr-mitdb-aami-template$' scripts/select.sh
+# Outcome: seeds 1-3 0.5114 / 0.4637 / 0.4950 (mean 0.4901), the ensemble 0.4835 (more S and V,
+# seed 3's F beats lost): no ensemble row, DS2 not scored.
 DEFAULT_CANDIDATES=$(cat <<'EOF'
 efficientecg-fusion-rr mitdb-aami A-sqrt-cap1.5   --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-rr mitdb-aami B-inverse-cap16 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 16
