@@ -1,6 +1,7 @@
-/* Number arguments of the commands: whole strings only, within bounds, a message naming the
- * command and option otherwise. */
+/* Arguments of the commands: numbers (whole strings only, within bounds, a message naming the
+ * command and option otherwise), lists, and the options the held-out-prediction commands share. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,4 +60,21 @@ int ecg_arg_list(const char *cmd, const char *what, const char *s, int lo, int h
         if (*end == 0) return 0;
         p = end + 1;
     }
+}
+
+int ecg_args_held_out(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char **out,
+                      const char **data, long long *threads) {
+    static const struct option lo[] = {
+        {"out", 1, 0, 'o'}, {"data", 1, 0, 'd'}, {"threads", 1, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        if (c == 'o') *out = optarg;
+        else if (c == 'd') *data = optarg;
+        else if (c == 'j') {
+            if (ecg_arg_int(cmd, "--threads", optarg, 0, 1024, threads)) return 2;
+        } else if (c == 'h') return usage(stdout), 0;
+        else return 2;
+    }
+    return -1;
 }

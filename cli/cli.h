@@ -12,6 +12,11 @@
  * returns -1. */
 int ecg_arg_int(const char *cmd, const char *what, const char *s, long long lo, long long hi, long long *out);
 int ecg_arg_num(const char *cmd, const char *what, const char *s, double lo, double hi, double *out);
+/* The options of the commands that read held-out predictions and write one JSON file (offsets,
+ * ensemble): --out FILE, --data DIR, --threads N, --help (usage to stdout). Returns -1 to go on
+ * (optind at the first operand), else the command's exit code. */
+int ecg_args_held_out(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char **out,
+                      const char **data, long long *threads);
 /* "a,b,c": integers in [lo, hi], at most max of them, into out[*n]; otherwise prints "ecgbench CMD:
  * bad WHAT ..." and returns -1. The one list parser of the commands. */
 int ecg_arg_list(const char *cmd, const char *what, const char *s, int lo, int hi, int *out, int *n, int max);

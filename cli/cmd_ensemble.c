@@ -1,7 +1,7 @@
 /* `ecgbench ensemble --out FILE DIR DIR...`: is averaging a recipe's seeds worth it? Judged on the
  * seeds' cross-validation fold runs (ecg_ensemble_cv), written as JSON. */
-#include <getopt.h>
 #include <stdio.h>
+#include <unistd.h> /* optind */
 
 #include "cli/cli.h"
 #include "runs/files.h"
@@ -17,20 +17,10 @@ static void usage(FILE *f) {
 }
 
 int ecg_cmd_ensemble(int argc, char **argv) {
-    static const struct option lo[] = {
-        {"out", 1, 0, 'o'}, {"data", 1, 0, 'd'}, {"threads", 1, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *out = NULL, *data = NULL;
     long long threads = 0;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (c == 'o') out = optarg;
-        else if (c == 'd') data = optarg;
-        else if (c == 'j') {
-            if (ecg_arg_int("ensemble", "--threads", optarg, 0, 1024, &threads)) return 2;
-        } else if (c == 'h') return usage(stdout), 0;
-        else return 2;
-    }
+    int rc = ecg_args_held_out("ensemble", argc, argv, usage, &out, &data, &threads);
+    if (rc >= 0) return rc;
     if (!out || argc - optind < 2) {
         fprintf(stderr, "ecgbench ensemble: give --out FILE and at least two folders (one seed's fold runs each)\n");
         usage(stderr);

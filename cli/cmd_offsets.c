@@ -1,8 +1,8 @@
 /* `ecgbench offsets --out FILE DIR`: decision offsets fitted on held-out predictions (a recipe
  * candidate's cross-validation fold runs, or one run's validation split: ecg_fit_offsets), written
  * as JSON for `ecgbench compress RUN --offsets FILE` to fold into a trained run. */
-#include <getopt.h>
 #include <stdio.h>
+#include <unistd.h> /* optind */
 
 #include "cli/cli.h"
 #include "runs/files.h"
@@ -22,20 +22,10 @@ static void usage(FILE *f) {
 }
 
 int ecg_cmd_offsets(int argc, char **argv) {
-    static const struct option lo[] = {
-        {"out", 1, 0, 'o'}, {"data", 1, 0, 'd'}, {"threads", 1, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *out = NULL, *data = NULL;
     long long threads = 0;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (c == 'o') out = optarg;
-        else if (c == 'd') data = optarg;
-        else if (c == 'j') {
-            if (ecg_arg_int("offsets", "--threads", optarg, 0, 1024, &threads)) return 2;
-        } else if (c == 'h') return usage(stdout), 0;
-        else return 2;
-    }
+    int rc = ecg_args_held_out("offsets", argc, argv, usage, &out, &data, &threads);
+    if (rc >= 0) return rc;
     if (!out || optind != argc - 1) {
         fprintf(stderr, "ecgbench offsets: give --out FILE and one folder (fold runs, or a run)\n");
         usage(stderr);
