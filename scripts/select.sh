@@ -138,7 +138,9 @@ ENSEMBLE=${ENSEMBLE:-}
 # by up to 10% (`--warp 0.1`, another heart rate and QRS width). Compared with A-D on seed 1's
 # validation challenge F1 (C 0.8445); the winner, if not C, is promoted with seeds 1-3 and the test
 # split scored once per seed. E: 0.8194 (training accuracy 0.83 at epoch 20: the windows are harder
-# to fit, but the whole-record validation F1 stayed below C's); F trains next.
+# to fit, but the whole-record validation F1 stayed below C's); F: 0.8349 (best at its last epoch,
+# validation accuracy 0.864 against C's 0.869): C stays promoted; the round's log, A-F, is
+# models/selection/efficientecg-s-cinc2017/selection-round5.csv.
 # resnet1d-18 on cinc2017 (listed 2026-12-05, before any candidate of it was trained; not blind to
 # the test figure of make train's one seed, challenge F1 0.753 against issue 20's 0.75 for ResNet1D):
 # the plain resnet1d (Wang et al.'s, no downsampling: about 40 samples, 0.13 s, of receptive field,
