@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "runs/files.h"
 
 int ecg_arg_int(const char *cmd, const char *what, const char *s, long long lo, long long hi, long long *out) {
     char *end;
@@ -77,4 +78,12 @@ int ecg_args_held_out(const char *cmd, int argc, char **argv, void (*usage)(FILE
         else return 2;
     }
     return -1;
+}
+
+int ecg_held_out_write(const char *cmd, const char *out, cJSON *doc, char *err, size_t errlen) {
+    int rc = !doc || ecg_write_json(out, doc, err, errlen);
+    if (rc) fprintf(stderr, "ecgbench %s: %s\n", cmd, err);
+    else printf("wrote %s\n", out);
+    cJSON_Delete(doc);
+    return rc;
 }

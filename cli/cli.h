@@ -17,6 +17,9 @@ int ecg_arg_num(const char *cmd, const char *what, const char *s, double lo, dou
  * (optind at the first operand), else the command's exit code. */
 int ecg_args_held_out(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char **out,
                       const char **data, long long *threads);
+/* Their ending: doc (NULL: err says why) written to out, "wrote OUT" said, or the error on stderr
+ * after "ecgbench CMD: "; frees doc. Returns the exit code (0, or 1). */
+int ecg_held_out_write(const char *cmd, const char *out, cJSON *doc, char *err, size_t errlen);
 /* "a,b,c": integers in [lo, hi], at most max of them, into out[*n]; otherwise prints "ecgbench CMD:
  * bad WHAT ..." and returns -1. The one list parser of the commands. */
 int ecg_arg_list(const char *cmd, const char *what, const char *s, int lo, int hi, int *out, int *n, int max);

@@ -4,7 +4,6 @@
 #include <unistd.h> /* optind */
 
 #include "cli/cli.h"
-#include "runs/files.h"
 #include "runs/pipelines.h"
 
 static void usage(FILE *f) {
@@ -29,12 +28,5 @@ int ecg_cmd_ensemble(int argc, char **argv) {
     char err[1600];
     cJSON *doc = ecg_ensemble_cv((const char *const *)argv + optind, argc - optind, data, (int)threads, stdout, err,
                                  sizeof err);
-    if (!doc || ecg_write_json(out, doc, err, sizeof err)) {
-        fprintf(stderr, "ecgbench ensemble: %s\n", err);
-        cJSON_Delete(doc);
-        return 1;
-    }
-    cJSON_Delete(doc);
-    printf("wrote %s\n", out);
-    return 0;
+    return ecg_held_out_write("ensemble", out, doc, err, sizeof err);
 }

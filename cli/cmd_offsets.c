@@ -5,7 +5,6 @@
 #include <unistd.h> /* optind */
 
 #include "cli/cli.h"
-#include "runs/files.h"
 #include "runs/pipelines.h"
 
 static void usage(FILE *f) {
@@ -33,12 +32,5 @@ int ecg_cmd_offsets(int argc, char **argv) {
     }
     char err[1600];
     cJSON *doc = ecg_fit_offsets(argv[optind], data, (int)threads, stdout, err, sizeof err);
-    if (!doc || ecg_write_json(out, doc, err, sizeof err)) {
-        fprintf(stderr, "ecgbench offsets: %s\n", err);
-        cJSON_Delete(doc);
-        return 1;
-    }
-    cJSON_Delete(doc);
-    printf("wrote %s\n", out);
-    return 0;
+    return ecg_held_out_write("offsets", out, doc, err, sizeof err);
 }
