@@ -119,10 +119,11 @@ train: all
 # FOLDS=K ranks them by K record-wise cross-validation folds of the training data instead (mitdb-aami tasks).
 # OFFSETS=1 then fits decision offsets on the winner's folds (or each seed's validation split) and,
 # where held-out folds say they help, derives RUN-offsets from the promoted seeds. ENSEMBLE=1 (with
-# FOLDS and SEEDS) trains the promoted recipe's seeds on the folds and judges their ensemble there.
+# FOLDS and SEEDS; or ENSEMBLE="4 5 6", those seeds) trains the promoted recipe's seeds on the folds
+# and judges their ensemble there (ENSEMBLE_CLASSES=N,S,V: by the mean F1 of those classes).
 select: all
-	@ONLY='$(ONLY)' FORCE=$(FORCE) SEEDS=$(SEEDS) FOLDS='$(FOLDS)' OFFSETS=$(OFFSETS) ENSEMBLE=$(ENSEMBLE) \
-	  scripts/select.sh $(REL)/ecgbench
+	@ONLY='$(ONLY)' FORCE=$(FORCE) SEEDS=$(SEEDS) FOLDS='$(FOLDS)' OFFSETS=$(OFFSETS) ENSEMBLE='$(ENSEMBLE)' \
+	  ENSEMBLE_CLASSES='$(ENSEMBLE_CLASSES)' scripts/select.sh $(REL)/ecgbench
 
 # Regenerates the compressed variants under models/compressed/ from the committed weights (needs
 # `make data`). ONLY=regex, FORCE=1 as for train. See scripts/compress.sh.

@@ -64,15 +64,19 @@ int ecg_arg_list(const char *cmd, const char *what, const char *s, int lo, int h
 }
 
 int ecg_args_held_out(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char **out,
-                      const char **data, long long *threads) {
-    static const struct option lo[] = {
-        {"out", 1, 0, 'o'}, {"data", 1, 0, 'd'}, {"threads", 1, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+                      const char **data, long long *threads, const char **classes) {
+    static const struct option lo[] = {{"out", 1, 0, 'o'},     {"data", 1, 0, 'd'}, {"threads", 1, 0, 'j'},
+                                       {"classes", 1, 0, 'c'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         if (c == 'o') *out = optarg;
         else if (c == 'd') *data = optarg;
-        else if (c == 'j') {
+        else if (c == 'c' && classes) *classes = optarg;
+        else if (c == 'c') {
+            fprintf(stderr, "ecgbench %s: --classes is not an option of this command\n", cmd);
+            return 2;
+        } else if (c == 'j') {
             if (ecg_arg_int(cmd, "--threads", optarg, 0, 1024, threads)) return 2;
         } else if (c == 'h') return usage(stdout), 0;
         else return 2;

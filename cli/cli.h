@@ -13,10 +13,11 @@
 int ecg_arg_int(const char *cmd, const char *what, const char *s, long long lo, long long hi, long long *out);
 int ecg_arg_num(const char *cmd, const char *what, const char *s, double lo, double hi, double *out);
 /* The options of the commands that read held-out predictions and write one JSON file (offsets,
- * ensemble): --out FILE, --data DIR, --threads N, --help (usage to stdout). Returns -1 to go on
- * (optind at the first operand), else the command's exit code. */
+ * ensemble): --out FILE, --data DIR, --threads N, --help (usage to stdout), and --classes LIST where
+ * classes is not NULL (a command that takes no --classes passes NULL). Returns -1 to go on (optind
+ * at the first operand), else the command's exit code. */
 int ecg_args_held_out(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char **out,
-                      const char **data, long long *threads);
+                      const char **data, long long *threads, const char **classes);
 /* Their ending: doc (NULL: err says why) written to out, "wrote OUT" said, or the error on stderr
  * after "ecgbench CMD: "; frees doc. Returns the exit code (0, or 1). */
 int ecg_held_out_write(const char *cmd, const char *out, cJSON *doc, char *err, size_t errlen);

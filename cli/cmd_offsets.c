@@ -23,7 +23,7 @@ static void usage(FILE *f) {
 int ecg_cmd_offsets(int argc, char **argv) {
     const char *out = NULL, *data = NULL;
     long long threads = 0;
-    int rc = ecg_args_held_out("offsets", argc, argv, usage, &out, &data, &threads);
+    int rc = ecg_args_held_out("offsets", argc, argv, usage, &out, &data, &threads, NULL);
     if (rc >= 0) return rc;
     if (!out || optind != argc - 1) {
         fprintf(stderr, "ecgbench offsets: give --out FILE and one folder (fold runs, or a run)\n");

@@ -72,6 +72,11 @@ static int load_val(ecg_fold_pool *p, const char *dir, int id, const char *data,
                                      "split", "val");
     if (id && ecg_fold_run_check(r.man, id, dir, err, errlen)) goto done;
     if (p->first.man && ecg_same_recipe_check(r.man, dir, p->first.man, p->first.dir, err, errlen)) goto done;
+    if (p->first.man && r.seed != p->first.seed) {
+        snprintf(err, errlen, "%s is seed %llu, %s seed %llu: one pool holds one seed's fold runs", dir,
+                 (unsigned long long)r.seed, p->first.dir, (unsigned long long)p->first.seed);
+        goto done;
+    }
     if (ecg_task_load_cached(r.task, split, data ? data : r.data_dir ? r.data_dir : ecg_default_data_dir(), r.seed,
                              NULL, &d, &hit, err, errlen) ||
         ecg_run_open(&r, &m, err, errlen))

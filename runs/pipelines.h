@@ -98,10 +98,12 @@ void ecg_ensemble_logits(const float *const *z, int members, long n, int classes
 /* An ensemble of one recipe's seeds judged on DS1-side evidence alone: from[0..n) each hold one
  * seed's cross-validation fold runs (foldK/, the same folds), every fold's validation records
  * predicted by each member (checked against its manifest) and combined by ecg_ensemble_logits. The
- * document: model, task, config, criterion, each member's pooled score and confusion, their mean,
- * the ensemble's, fold by fold both, and "helps" (the ensemble beats the members' mean). Members
- * must be the same recipe, other seeds, and validate on the same examples. NULL with err. */
-cJSON *ecg_ensemble_cv(const char *const *from, int n, const char *data, int threads, FILE *log, char *err,
-                       size_t errlen);
+ * criterion is the task's score (else macro-F1), or with classes ("N,S,V", NULL: none) the mean F1
+ * of the classes named. The document: model, task, config, criterion, each member's pooled score
+ * and confusion, their mean, the ensemble's, fold by fold both, and "helps" (the ensemble beats the
+ * members' mean). Members must be the same recipe, other seeds, and validate on the same examples
+ * (checked on each member's first fold before any is predicted). NULL with err. */
+cJSON *ecg_ensemble_cv(const char *const *from, int n, const char *classes, const char *data, int threads, FILE *log,
+                       char *err, size_t errlen);
 
 #endif

@@ -5,7 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "runs/files.h"
 #include "runs/fold_pool.h"
 #include "runs/manifest.h"
 #include "runs/pipelines.h"
@@ -26,6 +28,92 @@ void ecg_ensemble_logits(const float *const *z, int members, long n, int classes
     }
 }
 
+/* What the ensemble is judged by: the task's score over its first score_classes classes (0:
+ * macro-F1), or, when mask is set, the mean F1 of the classes in it. */
+typedef struct {
+    int score_classes;
+    unsigned mask;
+    char name[200];
+} criterion;
+
+static double score(const criterion *c, const ecg_metrics *m) {
+    if (!c->mask) return ecg_offsets_score(m, c->score_classes);
+    double sum = 0;
+    int k = 0;
+    for (int i = 0; i < m->classes; i++)
+        if (c->mask >> i & 1) sum += m->f1[i], k++;
+    return sum / k;
+}
+
+/* The criterion: the task's, or the mean F1 of the classes named in list ("N,S,V"), looked up in
+ * the class names of run r's validation metrics. */
+static int criterion_parse(criterion *c, const char *list, const ecg_run *r, char *err, size_t errlen) {
+    const ecg_task *task = ecg_task_find(r->task);
+    c->score_classes = task && task->score_name ? task->score_classes : 0;
+    c->mask = 0;
+    snprintf(c->name, sizeof c->name, "%s", task && task->score_name ? task->score_name : "macro-F1");
+    if (!list) return 0;
+    const cJSON *pc = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->man, "metrics"), "val"), "per_class");
+    int n = cJSON_GetArraySize(pc);
+    snprintf(c->name, sizeof c->name, "mean F1 of %s", list);
+    for (const char *s = list; *s;) {
+        size_t len = strcspn(s, ",");
+        int found = -1;
+        for (int i = 0; i < n && i < ECG_MAX_CLASSES && found < 0; i++) {
+            const char *name = ecg_json_str(cJSON_GetArrayItem(pc, i), "class", "");
+            if (strlen(name) == len && !strncmp(name, s, len)) found = i;
+        }
+        if (found < 0 || c->mask >> found & 1) {
+            snprintf(err, errlen, "--classes %s: '%.*s' is %s of %s's classes", list, (int)len, s,
+                     found < 0 ? "not one" : "named twice among", r->dir);
+            return -1;
+        }
+        c->mask |= 1u << found;
+        s += len + (s[len] == ',');
+    }
+    if (!c->mask) return snprintf(err, errlen, "--classes names no class"), -1;
+    return 0;
+}
+
+/* Before any member is predicted: each member's first fold run is read, and must be the first
+ * member's recipe with a seed of its own. */
+static int members_check(const char *const *from, int n, const char *classes, criterion *crit, char *err, size_t errlen) {
+    ecg_run *r = calloc((size_t)n, sizeof *r);
+    int rc = -1;
+    if (!r) return snprintf(err, errlen, "out of memory"), -1;
+    for (int m = 0; m < n; m++) {
+        char dir[1200], path[1300];
+        int id = 1;
+        for (; id <= ECG_OFFSETS_MAX_FOLDS; id++) {
+            snprintf(dir, sizeof dir, "%s/fold%d", from[m], id);
+            snprintf(path, sizeof path, "%s/manifest.json", dir);
+            if (access(path, F_OK) == 0) break;
+        }
+        if (id > ECG_OFFSETS_MAX_FOLDS) {
+            snprintf(err, errlen, "%s holds no cross-validation fold run (foldK/ from `train --fold K`)", from[m]);
+            goto done;
+        }
+        if (ecg_run_read(dir, &r[m], err, errlen)) goto done;
+        if (!m) {
+            if (criterion_parse(crit, classes, &r[0], err, errlen)) goto done;
+            continue;
+        }
+        if (ecg_same_recipe_check(r[m].man, dir, r[0].man, r[0].dir, err, errlen)) goto done;
+        for (int j = 0; j < m; j++)
+            if (r[m].seed == r[j].seed) {
+                snprintf(err, errlen, "%s and %s are both seed %llu: an ensemble's members are other seeds", from[j],
+                         from[m], (unsigned long long)r[m].seed);
+                goto done;
+            }
+    }
+    rc = 0;
+done:
+    for (int m = 0; m < n; m++) ecg_run_free(&r[m]);
+    free(r);
+    return rc;
+}
+
 /* The confusion of the pooled examples of fold k (0: every fold) under logits z (n x classes). */
 static ecg_metrics fold_confusion(const ecg_fold_pool *p, const float *z, int k) {
     ecg_metrics m;
@@ -36,8 +124,8 @@ static ecg_metrics fold_confusion(const ecg_fold_pool *p, const float *z, int k)
     return m;
 }
 
-cJSON *ecg_ensemble_cv(const char *const *from, int n, const char *data, int threads, FILE *log, char *err,
-                       size_t errlen) {
+cJSON *ecg_ensemble_cv(const char *const *from, int n, const char *classes, const char *data, int threads, FILE *log,
+                       char *err, size_t errlen) {
     ecg_fold_pool *p = calloc((size_t)(n > 0 ? n : 1), sizeof *p);
     const float **z = calloc((size_t)(n > 0 ? n : 1), sizeof *z);
     float *ez = NULL;
@@ -47,22 +135,17 @@ cJSON *ecg_ensemble_cv(const char *const *from, int n, const char *data, int thr
         snprintf(err, errlen, "out of memory");
         goto done;
     }
+    criterion crit;
     if (n < 2) {
         snprintf(err, errlen, "an ensemble needs at least 2 members, got %d", n);
         goto done;
     }
+    if (members_check(from, n, classes, &crit, err, errlen)) goto done;
     for (int m = 0; m < n; m++) {
         if (log) fprintf(log, "member %d: %s\n", m + 1, from[m]);
         if (ecg_fold_pool_load(&p[m], from[m], 0, data, threads, log, err, errlen)) goto done;
         z[m] = p[m].z;
         if (!m) continue;
-        if (ecg_same_recipe_check(p[m].first.man, from[m], p[0].first.man, from[0], err, errlen)) goto done;
-        for (int j = 0; j < m; j++)
-            if (p[m].first.seed == p[j].first.seed) {
-                snprintf(err, errlen, "%s and %s are both seed %llu: an ensemble's members are other seeds", from[j],
-                         from[m], (unsigned long long)p[m].first.seed);
-                goto done;
-            }
         /* the same folds of the same records, in the same order */
         if (p[m].n != p[0].n || memcmp(p[m].y, p[0].y, sizeof *p[0].y * (size_t)p[0].n) ||
             memcmp(p[m].fold, p[0].fold, sizeof *p[0].fold * (size_t)p[0].n)) {
@@ -71,8 +154,6 @@ cJSON *ecg_ensemble_cv(const char *const *from, int n, const char *data, int thr
         }
     }
     const ecg_fold_pool *p0 = &p[0];
-    const ecg_task *task = ecg_task_find(p0->first.task);
-    int sc = task->score_name ? task->score_classes : 0;
     const char *names[ECG_MAX_CLASSES];
     for (int c = 0; c < p0->classes; c++) names[c] = p0->names[c];
     ez = malloc(sizeof *ez * (size_t)p0->n * (size_t)p0->classes);
@@ -86,7 +167,7 @@ cJSON *ecg_ensemble_cv(const char *const *from, int n, const char *data, int thr
     double mean = 0;
     for (int m = 0; m < n; m++) {
         ecg_metrics mm = fold_confusion(&p[m], z[m], 0);
-        double s = ecg_offsets_score(&mm, sc);
+        double s = score(&crit, &mm);
         mean += s / n;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "from", from[m]);
@@ -99,7 +180,7 @@ cJSON *ecg_ensemble_cv(const char *const *from, int n, const char *data, int thr
         if (log) fprintf(log, "seed %llu (%s): %.4f\n", (unsigned long long)p[m].first.seed, from[m], s);
     }
     ecg_metrics em = fold_confusion(p0, ez, 0);
-    double es = ecg_offsets_score(&em, sc);
+    double es = score(&crit, &em);
     cJSON *by_fold = cJSON_CreateArray();
     int better = 0, folds = 0;
     for (int k = 1; k <= ECG_OFFSETS_MAX_FOLDS; k++) {
@@ -107,10 +188,10 @@ cJSON *ecg_ensemble_cv(const char *const *from, int n, const char *data, int thr
         for (long i = 0; i < p0->n && !seen; i++) seen = p0->fold[i] == k;
         if (!seen) continue;
         ecg_metrics fm = fold_confusion(p0, ez, k);
-        double fe = ecg_offsets_score(&fm, sc), fmean = 0;
+        double fe = score(&crit, &fm), fmean = 0;
         for (int m = 0; m < n; m++) {
             ecg_metrics one = fold_confusion(&p[m], z[m], k);
-            fmean += ecg_offsets_score(&one, sc) / n;
+            fmean += score(&crit, &one) / n;
         }
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "fold", k);
@@ -122,7 +203,7 @@ cJSON *ecg_ensemble_cv(const char *const *from, int n, const char *data, int thr
     cJSON_AddStringToObject(doc, "model", p0->first.model);
     cJSON_AddStringToObject(doc, "task", p0->first.task);
     cJSON_AddItemToObject(doc, "config", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p0->first.man, "config"), 1));
-    cJSON_AddStringToObject(doc, "criterion", task->score_name ? task->score_name : "macro-F1");
+    cJSON_AddStringToObject(doc, "criterion", crit.name);
     cJSON_AddStringToObject(doc, "combine", "the mean of the members' softmax probabilities, its arg-max");
     cJSON_AddStringToObject(doc, "judged_on", "the members' cross-validation fold runs' validation confusions summed");
     cJSON_AddNumberToObject(doc, "score_mean_of_members", mean);
@@ -135,7 +216,7 @@ cJSON *ecg_ensemble_cv(const char *const *from, int n, const char *data, int thr
     if (log) {
         fprintf(log, "%s on %s, %d seeds, %d folds, %ld examples; %s of the validation confusions summed:\n"
                      "  one seed %.4f on average, the ensemble %.4f (better on %d of %d folds)\nensemble helps: %s\n",
-                p0->first.model, p0->first.task, n, folds, p0->n, task->score_name ? task->score_name : "macro-F1", mean, es,
+                p0->first.model, p0->first.task, n, folds, p0->n, crit.name, mean, es,
                 better, folds, es > mean ? "yes" : "no");
     }
     ok = 1;

@@ -25,7 +25,9 @@
 #   ENSEMBLE=1    with FOLDS and SEEDS=N: train the promoted run's recipe on the folds with seeds
 #                 2..N too (its candidate's seedK/foldJ/) and judge the ensemble of seeds 1..N on them
 #                 (`ecgbench ensemble`: the mean of the seeds' probabilities against one seed's score
-#                 on average, DS1 alone). The log: CAND/RUN/ensemble.json
+#                 on average, DS1 alone). The log: CAND/RUN/ensemble.json. ENSEMBLE="4 5 6": the
+#                 ensemble of those seeds instead (log: ensemble-seeds4-5-6.json)
+#   ENSEMBLE_CLASSES=N,S,V  judge it by the mean F1 of these classes (log: ...-N-S-V.json)
 #   SEEDS_OUT=dir where the winner's seeds 2..N go (models/seeds)
 #   CANDIDATES    the candidate table below, replaced (tests use a small one on the sample data)
 # A killed candidate resumes from its checkpoint on the next call; finished ones are not retrained.
@@ -44,12 +46,23 @@ SEEDS=${SEEDS:-1}
 FOLDS=${FOLDS:-}
 OFFSETS=${OFFSETS:-}
 ENSEMBLE=${ENSEMBLE:-}
+ENSEMBLE_CLASSES=${ENSEMBLE_CLASSES:-}
 [[ "$SEEDS" =~ ^[1-9][0-9]*$ ]] || { echo "select: SEEDS must be a whole number >= 1, not '$SEEDS'" >&2; exit 2; }
 [[ "$FOLDS" =~ ^[1-9][0-9]*( [1-9][0-9]*)*$ || -z "$FOLDS" ]] ||
   { echo "select: FOLDS must be a count of folds or a list of fold numbers, not '$FOLDS'" >&2; exit 2; }
 [[ "$FOLDS" == *" "* ]] || FOLDS=$(seq -s ' ' 1 "${FOLDS:-0}")
-[ -z "$ENSEMBLE" ] || [[ -n "$FOLDS" && "$SEEDS" -ge 2 ]] ||
-  { echo "select: ENSEMBLE needs FOLDS and SEEDS=2 or more (the seeds' fold runs judge it)" >&2; exit 2; }
+# the ensemble's seeds, and the suffix of its log's name
+ens_seeds='' ens_log=ensemble
+if [ "$ENSEMBLE" = 1 ]; then
+  ens_seeds=$(seq -s ' ' 1 "$SEEDS")
+elif [ -n "$ENSEMBLE" ]; then
+  [[ "$ENSEMBLE" =~ ^[1-9][0-9]*( [1-9][0-9]*)+$ ]] ||
+    { echo "select: ENSEMBLE must be 1 or a list of two or more seeds, not '$ENSEMBLE'" >&2; exit 2; }
+  ens_seeds=$ENSEMBLE ens_log+=-seeds${ENSEMBLE// /-}
+fi
+[ -z "$ENSEMBLE_CLASSES" ] || ens_log+=-${ENSEMBLE_CLASSES//,/-}
+[ -z "$ENSEMBLE" ] || [[ -n "$FOLDS" && "$ens_seeds" == *" "* ]] ||
+  { echo "select: ENSEMBLE needs FOLDS and two or more seeds (SEEDS=2 or more; the seeds' fold runs judge it)" >&2; exit 2; }
 
 # MODEL TASK CANDIDATE OPTIONS: one candidate per line, listed before any of them was trained.
 # mitdb-aami validates on 4 DS1 records drawn by the seed (datasets/task_mitdb.c); the score is
@@ -307,7 +320,7 @@ while read -r model task id opts; do
   # shellcheck disable=SC2086  # FOLDS is a list of numbers
   if [ -n "$ENSEMBLE" ] && [ -f "$CAND/$name/$id/manifest.json" ] && [ -f "$DEST/$name/manifest.json" ] &&
     [ "$(weights_sha "$CAND/$name/$id")" = "$(weights_sha "$DEST/$name")" ]; then
-    for k in $(seq 2 "$SEEDS"); do todo+=" $(printf "seed$k/fold%s " $FOLDS)"; done
+    for k in $ens_seeds; do [ "$k" = 1 ] || todo+=" $(printf "seed$k/fold%s " $FOLDS)"; done
   fi
   for job in $todo; do
     dir="$CAND/$name/$id" label="$name/$id" which=(--seed 1)
@@ -438,19 +451,20 @@ offsets() {
   echo "select: $name: decision offsets -> $DEST/$name-offsets (test split scored once per seed)"
 }
 
-# ensemble NAME WINNER: the ensemble of WINNER's seeds 1..SEEDS judged on their fold runs (WINNER's
-# foldK/ and seedS/foldK/), DS1 alone; the log: CAND/NAME/ensemble.json
+# ensemble NAME WINNER: the ensemble of WINNER's seeds ens_seeds judged on their fold runs (WINNER's
+# foldK/ for seed 1, seedS/foldK/), DS1 alone; the log: CAND/NAME/$ens_log.json
 ensemble() {
-  local name=$1 winner=$2 dirs=("$2") k d out rc=0
-  for k in $(seq 2 "$SEEDS"); do dirs+=("$winner/seed$k"); done
+  local name=$1 winner=$2 dirs=() k d out rc=0 seeds=${ens_seeds// /, }
+  for k in $ens_seeds; do if [ "$k" = 1 ]; then dirs+=("$winner"); else dirs+=("$winner/seed$k"); fi; done
   for d in "${dirs[@]}"; do for k in $FOLDS; do restore "$d/fold$k"; done; done
-  out=$("$ECGBENCH" ensemble --out "$CAND/$name/ensemble.json" "${dirs[@]}") || rc=$?
+  out=$("$ECGBENCH" ensemble --out "$CAND/$name/$ens_log.json" ${ENSEMBLE_CLASSES:+--classes "$ENSEMBLE_CLASSES"} \
+    "${dirs[@]}") || rc=$?
   echo "$out"
   [ "$rc" -eq 0 ] || { echo "select: ecgbench ensemble failed on $winner's seeds" >&2; exit 1; }
   if grep -qx 'ensemble helps: yes' <<<"$out"; then
-    echo "select: $name: the ensemble of seeds 1-$SEEDS beats one seed on average on DS1's folds"
+    echo "select: $name: the ensemble of seeds $seeds beats one seed on average on DS1's folds"
   else
-    echo "select: $name: the ensemble of seeds 1-$SEEDS does not beat one seed on average on DS1's folds; the seeds stand alone"
+    echo "select: $name: the ensemble of seeds $seeds does not beat one seed on average on DS1's folds; the seeds stand alone"
   fi
 }
 

@@ -109,11 +109,38 @@ assert len(doc["members"]) == 2 and [m["seed"] for m in doc["members"]] == [1, 2
 assert sum(map(sum, doc["ensemble"]["confusion"])) == n
 assert doc["helps"] == (doc["score_ensemble"] > doc["score_mean_of_members"])
 PY'
-check "the verdict is said" 'grep -Eq "ensemble of seeds 1-2 (beats|does not beat) one seed" "$tmp/ensemble.log"'
+check "the verdict is said" 'grep -Eq "ensemble of seeds 1, 2 (beats|does not beat) one seed" "$tmp/ensemble.log"'
+# members that cannot make an ensemble are refused before any of them is predicted
 check "an ensemble of one seed twice is refused" \
-  '! "$bin" ensemble --out "$tmp/e.json" "$c/$win" "$c/$win" >/dev/null 2>"$tmp/e.err" && grep -q "both seed 1" "$tmp/e.err"'
+  '! "$bin" ensemble --out "$tmp/e.json" "$c/$win" "$c/$win" >"$tmp/e.out" 2>"$tmp/e.err" && grep -q "both seed 1" "$tmp/e.err" && [ ! -s "$tmp/e.out" ]'
 check "an ensemble of two recipes is refused" \
-  '! "$bin" ensemble --out "$tmp/e.json" "$c/one" "$c/two/seed2" >/dev/null 2>"$tmp/e.err" && grep -q "is not the recipe of" "$tmp/e.err"'
+  '! "$bin" ensemble --out "$tmp/e.json" "$c/one" "$c/two/seed2" >"$tmp/e.out" 2>"$tmp/e.err" && grep -q "is not the recipe of" "$tmp/e.err" && [ ! -s "$tmp/e.out" ]'
+check "a class the task does not have is refused" \
+  '! "$bin" ensemble --out "$tmp/e.json" --classes N,X "$c/$win" "$c/$win/seed2" >"$tmp/e.out" 2>"$tmp/e.err" && grep -q "'"'X' is not one of"'" "$tmp/e.err" && [ ! -s "$tmp/e.out" ]'
+mkdir "$tmp/mixed" && cp -r "$c/$win/fold2" "$c/$win/seed2/fold3" "$tmp/mixed/"
+check "fold runs of two seeds do not pool" \
+  '! "$bin" offsets --out "$tmp/e.json" "$tmp/mixed" >/dev/null 2>"$tmp/e.err" && grep -q "one pool holds one seed" "$tmp/e.err"'
+check "offsets take no --classes" \
+  '! "$bin" offsets --out "$tmp/e.json" --classes N,S "$c/$win" 2>"$tmp/e.err" && grep -q "not an option of this command" "$tmp/e.err"'
+# ENSEMBLE as a list of seeds, judged on some classes: the log's name says which, and its scores are
+# the mean F1 of those classes
+ENSEMBLE="2 1" ENSEMBLE_CLASSES=N,V scripts/select.sh "$bin" >"$tmp/ensemble-nv.log" 2>&1
+check "an ENSEMBLE call on listed seeds and classes succeeds" '[ $? -eq 0 ] || { tail -n 20 "$tmp/ensemble-nv.log"; false; }'
+check "it scores the mean F1 of the classes named" 'python3 - "$c/ensemble-seeds2-1-N-V.json" <<'"'"'PY'"'"'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+def f1(cm, c):
+    tp, t, p = cm[c][c], sum(cm[c]), sum(r[c] for r in cm)
+    return 2 * tp / (t + p) if tp else 0.0
+assert doc["criterion"] == "mean F1 of N,V", doc["criterion"]
+assert [m["seed"] for m in doc["members"]] == [2, 1]
+for m in doc["members"]:
+    cm = m["pooled"]["confusion"]
+    assert abs(m["score"] - (f1(cm, 0) + f1(cm, 2)) / 2) < 1e-9, (m["score"], f1(cm, 0), f1(cm, 2))
+cm = doc["ensemble"]["confusion"]
+assert abs(doc["score_ensemble"] - (f1(cm, 0) + f1(cm, 2)) / 2) < 1e-9
+PY'
+check "its verdict names the seeds" 'grep -Eq "ensemble of seeds 2, 1 (beats|does not beat) one seed" "$tmp/ensemble-nv.log"'
 # a retrain that does not give the manifest's weights stops the call (here: a manifest whose
 # recorded SHA-256 was altered), leaving the retrained run beside it
 rm -rf "$DEST/lstm-mitdb-aami-offsets" "$c/$win/fold2/weights.safetensors"
