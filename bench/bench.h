@@ -70,7 +70,8 @@ int ecg_rss_probe_run(const char *run_dir, int batch, long *peak_kb, char *err, 
 typedef struct {
     const ecg_run *run;
     ecg_run_model m;
-    ecg_xnn *x;
+    ecg_xnn *x[ECG_RUN_MAX_MEMBERS]; /* one executor per model the run executes (an ensemble: its members) */
+    int n_x;
     int batch, threads, threads_used; /* asked for; the executor's (recorded before teardown) */
     double init_ms, flops; /* flops per call (whole batch) */
     char name[320];

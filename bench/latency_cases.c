@@ -11,12 +11,18 @@
 
 #define INIT_RUNS 5
 
-static int run_case(void *p) { return ecg_xnn_run(((ecg_latency_case *)p)->x); }
+/* One call: every model of the run (an ensemble: each member) in turn. */
+static int run_case(void *p) {
+    ecg_latency_case *c = p;
+    for (int i = 0; i < c->n_x; i++)
+        if (ecg_xnn_run(c->x[i])) return -1;
+    return 0;
+}
 
 static void free_case(void *p) {
     ecg_latency_case *c = p;
-    ecg_xnn_free(c->x);
-    c->x = NULL;
+    for (int i = 0; i < c->n_x; i++) ecg_xnn_free(c->x[i]), c->x[i] = NULL;
+    c->n_x = 0;
     ecg_run_model_free(&c->m);
 }
 
@@ -27,19 +33,18 @@ static int make_case(void *p, char *err, size_t errlen) {
     double t[INIT_RUNS], spent = 0;
     int k = 0;
     for (; k < INIT_RUNS && !(k >= 3 && spent > 1e3); k++) {
-        if (c->x) ecg_xnn_free(c->x), c->x = NULL;
-        ecg_run_model_free(&c->m);
+        free_case(c);
         double t0 = ecg_now_s();
-        if (ecg_run_open(c->run, &c->m, err, errlen) || !(c->x = ecg_run_executor(&c->m, c->batch, c->threads, err, errlen))) {
-            free_case(c);
-            return -1;
-        }
+        if (ecg_run_open_any(c->run, &c->m, err, errlen)) return free_case(c), -1;
+        for (; c->n_x < ecg_run_model_parts(&c->m); c->n_x++)
+            if (!(c->x[c->n_x] = ecg_run_executor(ecg_run_model_part(&c->m, c->n_x), c->batch, c->threads, err, errlen)))
+                return free_case(c), -1;
         t[k] = 1e3 * (ecg_now_s() - t0);
         spent += t[k];
     }
     c->init_ms = ecg_median(t, k);
-    c->threads_used = ecg_xnn_threads(c->x);
-    ecg_run_fill_inputs(&c->m, c->x, c->batch);
+    c->threads_used = ecg_xnn_threads(c->x[0]);
+    for (int i = 0; i < c->n_x; i++) ecg_run_fill_inputs(ecg_run_model_part(&c->m, i), c->x[i], c->batch);
     return 0;
 }
 
@@ -75,8 +80,9 @@ int ecg_latency_cases(const ecg_run *runs, int n_runs, const int *batch, int n_b
     if (!s->cases || !s->gc) return ecg_latency_set_free(s), snprintf(err, errlen, "out of memory"), -1;
     for (int k = 0; k < n_runs; k++) {
         ecg_run_model m;
-        if (ecg_run_open(&runs[k], &m, err, errlen)) return ecg_latency_set_free(s), -1;
-        double flops = (double)ecg_graph_flops(&m.g);
+        if (ecg_run_open_any(&runs[k], &m, err, errlen)) return ecg_latency_set_free(s), -1;
+        double flops = 0;
+        for (int i = 0; i < ecg_run_model_parts(&m); i++) flops += (double)ecg_graph_flops(&ecg_run_model_part(&m, i)->g);
         ecg_run_model_free(&m);
         for (int b = 0; b < n_batch; b++)
             for (int t = 0; t < n_threads; t++) {

@@ -20,21 +20,25 @@ extern char **environ;
 int ecg_rss_probe_run(const char *run_dir, int batch, long *peak_kb, char *err, size_t errlen) {
     ecg_run r = {0};
     ecg_run_model m = {0};
-    ecg_xnn *x = NULL;
-    int rc = -1;
+    ecg_xnn *x[ECG_RUN_MAX_MEMBERS] = {0};
+    int rc = -1, n_x = 0;
     if (ecg_run_read(run_dir, &r, err, errlen)) goto done;
-    if (ecg_backend_init(err, errlen) || ecg_run_open(&r, &m, err, errlen) ||
-        !(x = ecg_run_executor(&m, batch, 1, err, errlen)))
-        goto done;
-    const ecg_graph *g = m.int8 ? &m.gi : &m.g;
-    for (int i = 0; i < g->n_inputs; i++) { /* zeros are a valid input; the values do not change memory use */
-        float *in = ecg_xnn_input(x, i);
-        memset(in, 0, sizeof(float) * (size_t)batch * (size_t)ecg_shape_numel(&g->values[g->inputs[i]].shape));
+    if (ecg_backend_init(err, errlen) || ecg_run_open_any(&r, &m, err, errlen)) goto done;
+    /* every model the run executes (an ensemble: each member, all held at once, as a deployment holds them) */
+    for (; n_x < ecg_run_model_parts(&m); n_x++) {
+        const ecg_run_model *part = ecg_run_model_part(&m, n_x);
+        if (!(x[n_x] = ecg_run_executor(part, batch, 1, err, errlen))) goto done;
+        const ecg_graph *g = part->int8 ? &part->gi : &part->g;
+        for (int i = 0; i < g->n_inputs; i++) { /* zeros are a valid input; the values do not change memory use */
+            float *in = ecg_xnn_input(x[n_x], i);
+            memset(in, 0, sizeof(float) * (size_t)batch * (size_t)ecg_shape_numel(&g->values[g->inputs[i]].shape));
+        }
     }
-    if (ecg_xnn_run(x)) {
-        snprintf(err, errlen, "%s: the XNNPACK run failed", run_dir);
-        goto done;
-    }
+    for (int i = 0; i < n_x; i++)
+        if (ecg_xnn_run(x[i])) {
+            snprintf(err, errlen, "%s: the XNNPACK run failed", run_dir);
+            goto done;
+        }
     long hwm = -1;
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
@@ -48,7 +52,7 @@ int ecg_rss_probe_run(const char *run_dir, int batch, long *peak_kb, char *err, 
     *peak_kb = hwm;
     rc = 0;
 done:
-    ecg_xnn_free(x);
+    for (int i = 0; i < n_x; i++) ecg_xnn_free(x[i]);
     ecg_run_model_free(&m);
     if (r.man) ecg_run_free(&r);
     return rc;

@@ -224,7 +224,7 @@ int ecg_cmd_eval(int argc, char **argv) {
     if (!o.data) o.data = ecg_default_data_dir();
     /* f32 (dense, sparse, fp16) or int8, channel-pruned graphs rebuilt from the manifest */
     if (ecg_task_load_cached(r.task, o.split, o.data, o.seed, NULL, &d, &hit, err, sizeof err) ||
-        ecg_run_open(&r, &rm, err, sizeof err)) {
+        ecg_run_open_any(&r, &rm, err, sizeof err)) {
         fprintf(stderr, "ecgbench eval: %s\n", err);
         goto done;
     }

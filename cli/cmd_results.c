@@ -102,9 +102,14 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
         cell(f1, sizeof f1, v[1], k, 0);
         /* a compressed run (`ecgbench compress`) names its variant after the model: "efficientecg-s int8";
          * decision offsets (`compress --offsets`) keep the trained run's training and recipe columns */
-        int derived = strcmp(runs[r].variant, "f32") != 0, compressed = derived && strcmp(runs[r].variant, "offsets");
-        printf("| %s%s%s | %d | %.0f | %s | %s |", ecg_json_str(m, "model", "?"), derived ? " " : "",
-               derived ? runs[r].variant : "", k, ecg_json_num(m, "params"), a, f1);
+        int ensemble = ecg_run_is_ensemble(&runs[r]), derived = strcmp(runs[r].variant, "f32") != 0,
+            compressed = derived && strcmp(runs[r].variant, "offsets") && !ensemble;
+        char variant[64] = "";
+        if (ensemble) /* a seed ensemble keeps its members' training and recipe columns */
+            snprintf(variant, sizeof variant, " ensemble of %d",
+                     cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "ensemble"), "members")));
+        else if (derived) snprintf(variant, sizeof variant, " %s", runs[r].variant);
+        printf("| %s%s | %d | %.0f | %s | %s |", ecg_json_str(m, "model", "?"), variant, k, ecg_json_num(m, "params"), a, f1);
         if (t->score_name) cell(sc, sizeof sc, v[2], k, 0), printf(" %s |", sc);
         for (int c = 0; c < t->n_classes; c++) {
             for (int i = 0; i < k; i++) v[0][i] = ms[i].sensitivity[c], v[1][i] = ms[i].ppv[c];
@@ -128,6 +133,9 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
         cJSON_ArrayForEach(pass, cJSON_GetObjectItemCaseSensitive(m, "passes"))
             if (!strcmp(ecg_json_str(pass, "pass", ""), "decision_offsets"))
                 printf(" + offsets fitted on its %s", ecg_json_str(pass, "fitted_on", "?"));
+        const cJSON *judged = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "selection"), "ensemble");
+        if (judged) printf(" + averaging its seeds judged on held-out folds (%s)", ecg_json_str(judged, "criterion", "?"));
+        else if (ensemble) printf(" + averaging its seeds not judged");
         printf(" |\n");
     }
     if (rows) printf("\n");

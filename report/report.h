@@ -80,7 +80,8 @@ int ecg_report_latency_flagged(const ecg_report_latency_files *f, const ecg_repo
 int ecg_report_find_seeds(const ecg_run *run, const char *seeds_root, ecg_run **seeds, int *n, char *err,
                       size_t errlen);
 /* A run the tables show over its seeds: a trained run (f32, no "source": not a compressed
- * variant), or its decision-offsets variant (`compress --offsets`, made for each of the run's seeds). */
+ * variant), its decision-offsets variant (`compress --offsets`, made for each of the run's seeds),
+ * or a seed ensemble of it (`ensemble --make`; its further "seeds" are other ensembles). */
 int ecg_report_is_trained_run(const ecg_run *r);
 /* A further seed without weights (a large run's): its row from its manifest's metrics.test (class
  * names from per_class, metrics from the confusion matrix), marked from_manifest, named run_name.

@@ -106,7 +106,7 @@ static int write_results(const char *path, const ecg_report_row *rows, int n, do
             num_or_empty(&w, l ? 100 * ecg_report_gflops(r, l->batch, l->median_us) / (peak_gflops * l->threads) : 0, l && peak_gflops > 0);
             num_or_empty(&w, (double)r->peak_rss_kb, !r->extra_seed);
             num_or_empty(&w, (double)r->weights_in_memory, !r->from_manifest);
-            num_or_empty(&w, (double)r->activations_in_memory, !r->extra_seed);
+            num_or_empty(&w, (double)r->activations_in_memory, !r->extra_seed && r->activations_in_memory >= 0);
             int b1t1 = !l || (l->batch == 1 && l->threads == 1); /* the fronts are marked on one row per run */
             ecg_csv_int(&w, b1t1 && l && ecg_report_on_front(rows, n, r, 1));
             ecg_csv_int(&w, b1t1 && ecg_report_on_front(rows, n, r, 0));

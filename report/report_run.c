@@ -169,6 +169,37 @@ static void write_layers(ecg_csv *w, const ecg_report_row *row, const ecg_graph 
     }
 }
 
+/* The bytes of the run's weights file; an ensemble's, its members' files summed (as its manifest
+ * records them). -1 when unknown. */
+static long weights_bytes(const ecg_run *r) {
+    struct stat st;
+    if (!ecg_run_is_ensemble(r)) return stat(r->weights, &st) ? -1 : (long)st.st_size;
+    long total = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->man, "ensemble"), "members")) {
+        double b = ecg_json_num(e, "weights_bytes");
+        if (!(b >= 0)) return -1;
+        total += (long)b;
+    }
+    return total;
+}
+
+/* 1 when the run's weights are on this machine (an ensemble: every member's). */
+static int has_weights(const ecg_run *r) {
+    if (!ecg_run_is_ensemble(r)) return access(r->weights, R_OK) == 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->man, "ensemble"), "members")) {
+        char dir[1100], err[256];
+        ecg_run m;
+        snprintf(dir, sizeof dir, "%s/%s", r->dir, ecg_json_str(e, "run", "?"));
+        if (ecg_run_read(dir, &m, err, sizeof err)) return 0;
+        int ok = access(m.weights, R_OK) == 0;
+        ecg_run_free(&m);
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
 /* Bytes the run's weights take in memory when it runs: f32 params and buffers, or the int8
  * model's weights, scales, biases and f32 params. */
 static int64_t weights_in_memory(const ecg_run_model *m) {
@@ -268,7 +299,7 @@ static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, int
     const ecg_graph *g = &rm.g;
     int hit, rc = -1;
     if (ecg_task_load_cached(r->task, "test", data, r->seed, NULL, &d, &hit, err, errlen) ||
-        ecg_run_open(r, &rm, err, errlen) || ecg_run_evaluate(&rm, &d, threads, &row->m, err, errlen))
+        ecg_run_open_any(r, &rm, err, errlen) || ecg_run_evaluate(&rm, &d, threads, &row->m, err, errlen))
         goto done;
     row->sample |= strstr(d.data_version, "SAMPLE") != NULL;
     snprintf(row->data_version, sizeof row->data_version, "%s", d.data_version);
@@ -276,16 +307,27 @@ static int evaluate_run(const ecg_run *r, const char *data_opt, int threads, int
         snprintf(row->class_names[c], sizeof row->class_names[c], "%s", d.class_names[c]);
     row->score = row->task->score_name ? ecg_metrics_mean_f1(&row->m, row->task->score_classes) : NAN;
     ecg_report_judge(row);
-    /* counted on the model's f32 graph; an int8 run's file holds the same params, one byte each */
-    if (rm.int8) g = &rm.gi;
-    row->params = ecg_graph_param_count(&rm.g);
-    row->nonzero_params = rm.int8 ? row->params : ecg_nonzero_params(g);
-    row->flops = ecg_graph_flops(&rm.g);
-    row->flops_nonzero = rm.int8 ? row->flops : nonzero_flops(g);
-    struct stat st;
-    row->size_bytes = stat(r->weights, &st) ? -1 : (long)st.st_size;
+    /* counted on the model's f32 graph (an int8 run's file holds the same params, one byte each);
+     * an ensemble's are its members' summed */
+    for (int i = 0; i < ecg_run_model_parts(&rm); i++) {
+        const ecg_run_model *part = ecg_run_model_part(&rm, i);
+        g = part->int8 ? &part->gi : &part->g;
+        int64_t params = ecg_graph_param_count(&part->g), flops = ecg_graph_flops(&part->g);
+        row->params += params;
+        row->nonzero_params += part->int8 ? params : ecg_nonzero_params(g);
+        row->flops += flops;
+        row->flops_nonzero += part->int8 ? flops : nonzero_flops(g);
+        row->weights_in_memory += weights_in_memory(part);
+    }
+    row->size_bytes = weights_bytes(r);
     row->sparsity = pass_sparsity(r->man);
-    row->weights_in_memory = weights_in_memory(&rm);
+    /* an ensemble's layers are its members' (timed as their own runs); its latency and peak memory,
+     * all members run in turn, are measured whole */
+    if (ecg_run_is_ensemble(r)) row->activations_in_memory = -1;
+    if (ecg_run_is_ensemble(r) && !extra_seed) {
+        rc = (row->peak_rss_kb = ecg_peak_rss_kb(r->dir, 1, err, errlen)) < 0 ? -1 : 0;
+        goto done;
+    }
     if (extra_seed) {
         rc = 0;
         goto done;
@@ -316,7 +358,7 @@ static int seed_from_manifest(const ecg_run *r, const char *data_opt, const char
 }
 
 int ecg_report_is_trained_run(const ecg_run *r) {
-    return !strcmp(r->variant, "offsets") ||
+    return !strcmp(r->variant, "offsets") || ecg_run_is_ensemble(r) ||
            (!strcmp(r->variant, "f32") && !cJSON_GetObjectItemCaseSensitive(r->man, "source"));
 }
 
@@ -408,7 +450,7 @@ int ecg_report_run(const ecg_report_job *job, char *err, size_t errlen) {
         const ecg_run *s = &extra[k];
         fprintf(stderr, "report: [%d/%d] %s\n", total + k + 1, total + n_extra, s->dir);
         ecg_report_row *row = &rows[n_rows];
-        if (access(s->weights, R_OK) == 0) {
+        if (has_weights(s)) {
             if (evaluate_run(s, job->data, job->threads, job->layer_reps, 1, row, &layers, bw.gbps, err, errlen)) goto fail;
             snprintf(row->run_name, sizeof row->run_name, "%s", extra_of[k]);
             row->torch_eager_us = row->torch_script_us = row->ort_us = NAN;

@@ -222,10 +222,14 @@ static int is_trained(const ecg_report_row *r) {
     return !r->extra_seed && ecg_report_is_trained_run(r->run);
 }
 
-/* The model cell of an accuracy table: "MODEL", or "MODEL + offsets". */
+/* The model cell of an accuracy table: "MODEL", "MODEL + offsets", or "MODEL, ensemble of K seeds". */
 static void model_cell(table *t, const report_set *in, char *c, const ecg_report_row *r) {
     char name[CELL];
-    snprintf(name, sizeof name, "%s%s", r->run->model, is_offsets(r) ? " + offsets" : "");
+    if (ecg_run_is_ensemble(r->run))
+        snprintf(name, sizeof name, "%s, ensemble of %d seeds", r->run->model,
+                 cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->run->man, "ensemble"),
+                                                                     "members")));
+    else snprintf(name, sizeof name, "%s%s", r->run->model, is_offsets(r) ? " + offsets" : "");
     name_cell(t, in, c, name, r);
 }
 
@@ -251,7 +255,11 @@ static void recipe_chosen_on(char *c, const ecg_report_row *r) {
     char path[1200], err[256];
     ecg_csv_table t;
     cellf(c, "-");
-    snprintf(path, sizeof path, "%s/selection.csv", r->run->dir);
+    /* an ensemble's recipe is its members': the log sits in its first member's folder */
+    const cJSON *first = cJSON_GetArrayItem(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->run->man, "ensemble"), "members"), 0);
+    if (first) snprintf(path, sizeof path, "%s/%s/selection.csv", r->run->dir, ecg_json_str(first, "run", "?"));
+    else snprintf(path, sizeof path, "%s/selection.csv", r->run->dir);
     FILE *f = fopen(path, "r");
     if (!f) return;
     fclose(f);
@@ -301,6 +309,14 @@ static const ecg_report_row *find_run(const ecg_report_row *rows, int n, const c
  * were fitted (its manifest's decision_offsets pass): "val split (3 candidates) + offsets on
  * cross-validation folds". */
 static void chosen_on_cell(char *c, const report_set *in, const ecg_report_row *r) {
+    const cJSON *judged = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->run->man, "selection"), "ensemble");
+    if (ecg_run_is_ensemble(r->run)) { /* + whether averaging the seeds was judged on held-out folds */
+        char recipe[CELL];
+        recipe_chosen_on(recipe, r);
+        if (judged) cellf(c, "%s + its seeds' average judged on held-out folds", recipe);
+        else cellf(c, "%s + its seeds' average not judged", recipe);
+        return;
+    }
     if (!is_offsets(r)) {
         recipe_chosen_on(c, r);
         return;

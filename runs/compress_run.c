@@ -67,6 +67,8 @@ static int read_source(const ecg_compress_job *o, source *s, char *err, size_t e
         if (ecg_run_from(&s->run, NULL, model_manifest(o), o->src, err, errlen)) return -1;
     } else if (ecg_run_read(o->src, &s->run, err, errlen)) {
         return -1;
+    } else if (ecg_run_is_ensemble(&s->run)) {
+        return snprintf(err, errlen, "%s is a seed ensemble: compress each of its members", o->src), -1;
     }
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(s->run.man, "config");
     const char *cw = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "class_weights"));

@@ -105,5 +105,13 @@ void ecg_ensemble_logits(const float *const *z, int members, long n, int classes
  * (checked on each member's first fold before any is predicted). NULL with err. */
 cJSON *ecg_ensemble_cv(const char *const *from, int n, const char *classes, const char *data, int threads, FILE *log,
                        char *err, size_t errlen);
+/* An ensemble of trained runs from[0..n) as a run folder dir (runs/ensemble_run.c; written once): the
+ * members must be one recipe's trained classifiers (no fold runs), other seeds, with the same test
+ * examples (on a task whose test split moves with the seed they are refused). judged (may be NULL):
+ * the `ecgbench ensemble --out` document that judged averaging this recipe's seeds on held-out
+ * folds; it must say it helps, and is kept beside the manifest. Its test split is then scored by
+ * `ecgbench eval dir --record`. 0, or -1 with err. */
+int ecg_ensemble_make(const char *dir, const char *const *from, int n, const char *judged, const char *data,
+                      ecg_run_record run_info, char *err, size_t errlen);
 
 #endif

@@ -13,6 +13,7 @@
 #include "ops/rng.h"
 #include "runs/files.h"
 #include "runs/manifest.h"
+#include "runs/pipelines.h"
 #include "runs/runs.h"
 
 static int model_rank(const char *name) {
@@ -28,7 +29,9 @@ int ecg_run_from(ecg_run *r, const char *dir, cJSON *man, const char *what, char
     const cJSON *sd = cJSON_GetObjectItemCaseSensitive(r->man, "seed");
     r->model = ecg_json_str(r->man, "model", NULL);
     r->task = ecg_json_str(r->man, "task", NULL);
-    const char *w = ecg_json_str(r->man, "weights", NULL);
+    r->variant = ecg_json_str(r->man, "variant", NULL);
+    if (!r->variant) r->variant = "f32"; /* a trained run, uncompressed */
+    const char *w = ecg_json_str(r->man, "weights", ecg_run_is_ensemble(r) ? "" : NULL);
     if (!r->model || !r->task || !w || !cJSON_IsNumber(sd)) {
         snprintf(err, errlen, "%s lacks model, task, weights or seed", what);
         ecg_run_free(r);
@@ -41,11 +44,10 @@ int ecg_run_from(ecg_run *r, const char *dir, cJSON *man, const char *what, char
         return -1;
     }
     r->seed = (uint64_t)sd->valuedouble;
-    r->variant = ecg_json_str(r->man, "variant", NULL);
-    if (!r->variant) r->variant = "f32"; /* a trained run, uncompressed */
     r->data_dir = ecg_json_str(cJSON_GetObjectItemCaseSensitive(r->man, "config"), "data_dir", NULL);
     r->model_rank = model_rank(r->model);
-    if (dir) snprintf(r->weights, sizeof r->weights, "%s/%s", dir, w);
+    if (!*w) r->weights[0] = 0;
+    else if (dir) snprintf(r->weights, sizeof r->weights, "%s/%s", dir, w);
     else snprintf(r->weights, sizeof r->weights, "%s", w);
     return 0;
 }
@@ -82,8 +84,61 @@ void ecg_run_free(ecg_run *r) {
     r->man = NULL;
 }
 
+int ecg_run_model_parts(const ecg_run_model *m) { return m->n_members ? m->n_members : 1; }
+const ecg_run_model *ecg_run_model_part(const ecg_run_model *m, int i) { return m->n_members ? &m->members[i] : m; }
+
+int ecg_run_is_ensemble(const ecg_run *r) { return r->variant && !strcmp(r->variant, "ensemble"); }
+
+const char *ecg_run_weights_sha(const ecg_run *r) {
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(r->man, "files");
+    return ecg_json_str(cJSON_GetObjectItemCaseSensitive(files, ecg_json_str(r->man, "weights", "")), "sha256", NULL);
+}
+
+/* An ensemble's members, each read from its folder (relative to the ensemble's), checked to carry
+ * the weights the ensemble recorded, and opened. */
+static int open_members(const ecg_run *r, ecg_run_model *m, char *err, size_t errlen) {
+    const cJSON *members = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->man, "ensemble"), "members");
+    int n = cJSON_GetArraySize(members);
+    if (n < 2 || n > ECG_RUN_MAX_MEMBERS)
+        return snprintf(err, errlen, "%s: an ensemble's manifest names %d members (2 to %d)", r->dir, n, ECG_RUN_MAX_MEMBERS), -1;
+    if (!(m->members = calloc((size_t)n, sizeof *m->members))) return snprintf(err, errlen, "out of memory"), -1;
+    m->n_members = n;
+    for (int i = 0; i < n; i++) {
+        const cJSON *e = cJSON_GetArrayItem(members, i);
+        const char *rel = ecg_json_str(e, "run", NULL), *want = ecg_json_str(e, "weights_sha256", NULL);
+        char dir[1100];
+        ecg_run mr;
+        if (!rel || !want) return snprintf(err, errlen, "%s: member %d lacks its run or weights_sha256", r->dir, i + 1), -1;
+        snprintf(dir, sizeof dir, "%s/%s", r->dir, rel);
+        if (ecg_run_read(dir, &mr, err, errlen)) return -1;
+        const char *got = ecg_run_weights_sha(&mr);
+        int rc = -1;
+        if (ecg_run_is_ensemble(&mr) || strcmp(mr.model, r->model) || strcmp(mr.task, r->task) ||
+            ecg_model_objective(mr.model) != ECG_OBJECTIVE_CLASSIFY)
+            snprintf(err, errlen, "%s: member %s is not a %s run on %s", r->dir, dir, r->model, r->task);
+        else if (!got || strcmp(got, want))
+            snprintf(err, errlen, "%s: member %s holds other weights (SHA-256 %.12s...) than the ensemble was made of "
+                                  "(%.12s...)", r->dir, dir, got ? got : "unknown", want);
+        else rc = ecg_run_open(&mr, &m->members[i], err, errlen);
+        ecg_run_free(&mr);
+        if (rc) return -1;
+    }
+    return 0;
+}
+
+int ecg_run_open_any(const ecg_run *r, ecg_run_model *m, char *err, size_t errlen) {
+    if (!ecg_run_is_ensemble(r)) return ecg_run_open(r, m, err, errlen);
+    memset(m, 0, sizeof *m);
+    if (!open_members(r, m, err, errlen)) return 0;
+    ecg_run_model_free(m);
+    return -1;
+}
+
 int ecg_run_open(const ecg_run *r, ecg_run_model *m, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
+    if (ecg_run_is_ensemble(r))
+        return snprintf(err, errlen, "%s is a seed ensemble (its members' softmax averaged), not one model: this works "
+                                     "on one of its members", r->dir), -1;
     const ecg_task *t = ecg_task_lookup(r->task, err, errlen);
     if (!t) return -1;
     ecg_model_cfg mc = ecg_task_model_cfg(t);
@@ -102,19 +157,52 @@ int ecg_run_open(const ecg_run *r, ecg_run_model *m, char *err, size_t errlen) {
 }
 
 void ecg_run_model_free(ecg_run_model *m) {
+    for (int i = 0; i < m->n_members; i++) ecg_run_model_free(&m->members[i]);
+    free(m->members);
+    m->members = NULL, m->n_members = 0;
     ecg_qmodel_free(&m->q);
     ecg_graph_free(&m->gi);
     ecg_graph_free(&m->g);
 }
 
+/* An ensemble's prediction: every member's logits, combined by ecg_ensemble_logits. */
+static int predict_members(const ecg_run_model *m, const ecg_dataset *d, int batch, int threads, ecg_metrics *out,
+                           float *logits, char *err, size_t errlen) {
+    size_t per = (size_t)d->n * (size_t)d->n_classes;
+    float *all = malloc(sizeof *all * per * (size_t)(m->n_members + 1));
+    const float **z = malloc(sizeof *z * (size_t)m->n_members);
+    int rc = -1;
+    if (!all || !z) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    ecg_metrics one;
+    for (int i = 0; i < m->n_members; i++) {
+        z[i] = all + per * (size_t)i;
+        if (ecg_run_predict(&m->members[i], d, batch, threads, &one, all + per * (size_t)i, err, errlen)) goto done;
+    }
+    float *mean = all + per * (size_t)m->n_members;
+    ecg_ensemble_logits(z, m->n_members, d->n, d->n_classes, mean);
+    ecg_metrics_init(out, d->n_classes);
+    for (long i = 0; i < d->n; i++) ecg_metrics_add(out, d->y[i], ecg_argmax(mean + i * d->n_classes, d->n_classes));
+    ecg_metrics_finish(out);
+    if (logits) memcpy(logits, mean, sizeof *mean * per);
+    rc = 0;
+done:
+    free(all), free(z);
+    return rc;
+}
+
 int ecg_run_predict(const ecg_run_model *m, const ecg_dataset *d, int batch, int threads, ecg_metrics *out,
                     float *logits, char *err, size_t errlen) {
+    if (m->n_members) return predict_members(m, d, batch, threads, out, logits, err, errlen);
     return m->int8 ? ecg_evaluate_q(&m->gi, &m->q, d, batch, threads, out, logits, err, errlen)
                    : ecg_evaluate(&m->g, d, batch, threads, out, logits, err, errlen);
 }
 
 int ecg_run_reconstruct(const ecg_run_model *m, const ecg_dataset *d, int batch, int threads, float *out, char *err,
                         size_t errlen) {
+    if (m->n_members) return snprintf(err, errlen, "a seed ensemble is made of classifiers: it reconstructs nothing"), -1;
     return ecg_reconstruct(m->int8 ? &m->gi : &m->g, m->int8 ? &m->q : NULL, d, batch, threads, out, err, errlen);
 }
 
@@ -124,6 +212,11 @@ int ecg_run_evaluate(const ecg_run_model *m, const ecg_dataset *d, int threads, 
 }
 
 ecg_xnn *ecg_run_executor(const ecg_run_model *m, int batch, int threads, char *err, size_t errlen) {
+    if (m->n_members) {
+        snprintf(err, errlen, "a seed ensemble has no single executor: its %d members run one after another",
+                 m->n_members);
+        return NULL;
+    }
     return m->int8 ? ecg_xnn_create_q(&m->gi, &m->q, batch, threads, 0, err, errlen)
                    : ecg_xnn_create(&m->g, batch, threads, ecg_run_xnn_flags(&m->g), err, errlen);
 }

@@ -11,10 +11,12 @@
 #include "datasets/datasets.h"
 #include "train/train.h"
 
-/* A finished run. Strings point into the manifest. */
+/* A finished run. Strings point into the manifest. A seed ensemble (variant "ensemble", `ecgbench
+ * ensemble --make`) holds no weights of its own: its manifest names its member runs (folders
+ * relative to its own) and their weights' SHA-256, and its model is theirs averaged. */
 typedef struct {
     char dir[1024];
-    char weights[1200];      /* DIR/<manifest "weights"> */
+    char weights[1200];      /* DIR/<manifest "weights">; "" for an ensemble */
     cJSON *man;
     const char *model, *task;
     const char *variant;     /* the manifest's "variant" (compressed runs), else "f32" */
@@ -32,14 +34,30 @@ extern int ecg_runs_verbose;
 int ecg_run_from(ecg_run *r, const char *dir, cJSON *man, const char *what, char *err, size_t errlen);
 void ecg_run_free(ecg_run *r);
 /* A run's model, ready to evaluate or run: sized for its task, with its weights loaded (f32, dense
- * or sparse file), or, for an int8 file, its inference graph (batchnorm folded) and int8 nodes. */
-typedef struct {
+ * or sparse file), or, for an int8 file, its inference graph (batchnorm folded) and int8 nodes; for
+ * an ensemble, its members opened (each checked against the SHA-256 the ensemble recorded) and no
+ * graph of its own: it predicts (the members' softmax averaged) but has no single executor. */
+typedef struct ecg_run_model {
     ecg_graph g;       /* the model (f32 weights when !int8) */
     ecg_graph gi;      /* int8: the inference graph */
     ecg_qmodel q;      /* int8: the int8 nodes */
     int int8;
+    struct ecg_run_model *members; /* an ensemble's members (n_members > 0), else NULL */
+    int n_members;
 } ecg_run_model;
+/* The single models a run executes, one after another: its own, or an ensemble's members (at most
+ * ECG_RUN_MAX_MEMBERS). What latency and peak memory are measured on. */
+#define ECG_RUN_MAX_MEMBERS 16
+int ecg_run_model_parts(const ecg_run_model *m);
+const ecg_run_model *ecg_run_model_part(const ecg_run_model *m, int i);
+/* 1 when r is a seed ensemble (variant "ensemble"). */
+int ecg_run_is_ensemble(const ecg_run *r);
+/* The SHA-256 (hex) r's manifest records for its weights file, NULL when it records none. */
+const char *ecg_run_weights_sha(const ecg_run *r);
 int ecg_run_open(const ecg_run *r, ecg_run_model *m, char *err, size_t errlen);
+/* ecg_run_open refuses an ensemble (what needs one graph: export, compress, a frozen part, held-out
+ * fits); this opens one too, for what predicts or measures a whole run (eval, report, latency). */
+int ecg_run_open_any(const ecg_run *r, ecg_run_model *m, char *err, size_t errlen);
 void ecg_run_model_free(ecg_run_model *m);
 /* On the XNNPACK path the run deploys with (f32 or int8). */
 int ecg_run_evaluate(const ecg_run_model *m, const ecg_dataset *d, int threads, ecg_metrics *out, char *err,
@@ -52,7 +70,8 @@ int ecg_run_predict(const ecg_run_model *m, const ecg_dataset *d, int batch, int
  * channels floats into out. */
 int ecg_run_reconstruct(const ecg_run_model *m, const ecg_dataset *d, int batch, int threads, float *out, char *err,
                         size_t errlen);
-/* Its executor: int8 on XNNPACK's int8 operators, f32 with the sparse 1x1 kernels when pruned. */
+/* Its executor: int8 on XNNPACK's int8 operators, f32 with the sparse 1x1 kernels when pruned; an
+ * ensemble has none (NULL, err saying so: its members are timed one by one). */
 ecg_xnn *ecg_run_executor(const ecg_run_model *m, int batch, int threads, char *err, size_t errlen);
 /* Fills the executor's inputs for timing: the ECG N(0, 1) (seeded), patient features 0 (valid
  * embedding indices). */

@@ -141,6 +141,76 @@ cm = doc["ensemble"]["confusion"]
 assert abs(doc["score_ensemble"] - (f1(cm, 0) + f1(cm, 2)) / 2) < 1e-9
 PY'
 check "its verdict names the seeds" 'grep -Eq "ensemble of seeds 2, 1 (beats|does not beat) one seed" "$tmp/ensemble-nv.log"'
+# an ensemble of the promoted seeds as a run of its own: made once, its test split scored once by
+# eval --record (the mean of the members' softmax: recomputed here from each member's logits), then
+# re-checked, and a table row of its own. A verdict that it did not help refuses it.
+ens=$tmp/ensembles/lstm-mitdb-aami-ensemble
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["helps"]=False; json.dump(d,open(sys.argv[2],"w"))' "$c/ensemble.json" "$tmp/no.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["helps"]=True; json.dump(d,open(sys.argv[2],"w"))' "$c/ensemble.json" "$tmp/yes.json"
+check "an ensemble its verdict says did not help is not made" \
+  '! "$bin" ensemble --make "$ens" --judged-by "$tmp/no.json" "$run" "$seed2" 2>"$tmp/e.err" && grep -q "did not beat its members" "$tmp/e.err" && [ ! -e "$ens" ]'
+check "a fold run is no member" \
+  '! "$bin" ensemble --make "$ens" "$run" "$c/$win/seed2/fold2" 2>"$tmp/e.err" && grep -q "is a cross-validation fold run" "$tmp/e.err"'
+check "one seed twice is no ensemble" '! "$bin" ensemble --make "$ens" "$run" "$run" 2>"$tmp/e.err" && grep -q "two members are seed 1" "$tmp/e.err"'
+"$bin" ensemble --make "$ens" --judged-by "$tmp/yes.json" "$run" "$seed2" >/dev/null 2>"$tmp/e.err"
+check "an ensemble run is made, its verdict kept" '[ $? -eq 0 ] && python3 -c "import json,sys; assert json.load(open(sys.argv[1])) == json.load(open(sys.argv[2]))" "$ens/ensemble_judged.json" "$tmp/yes.json" || { cat "$tmp/e.err"; false; }'
+check "it is made once" '! "$bin" ensemble --make "$ens" "$run" "$seed2" 2>/dev/null'
+check "eval re-checks nothing before its test split is scored" '! "$bin" eval "$ens" >/dev/null 2>&1'
+check "eval --record scores it, and eval re-checks it" '"$bin" eval "$ens" --record >/dev/null && "$bin" eval "$ens" | grep -q "reproduces the manifest"'
+"$bin" data export mitdb-aami --split test --out "$tmp/test.safetensors" >/dev/null
+for d in "$run" "$seed2"; do
+  "$bin" predict lstm --task mitdb-aami --weights "$d/weights.safetensors" --input "$tmp/test.safetensors" \
+    --out "$tmp/$(basename "$d").logits.safetensors" >/dev/null
+done
+check "its test confusion is the arg-max of its members' mean softmax" 'python3 - "$ens/manifest.json" "$tmp" "$run" <<'"'"'PY'"'"'
+import json, math, struct, sys
+def tensors(path):
+    b = open(path, "rb").read()
+    n = struct.unpack("<Q", b[:8])[0]
+    head = json.loads(b[8:8 + n])
+    out = {}
+    for k, v in head.items():
+        if k == "__metadata__": continue
+        lo, hi = v["data_offsets"]
+        raw = b[8 + n + lo:8 + n + hi]
+        fmt = {"F32": "f", "I64": "q"}[v["dtype"]]
+        out[k] = (v["shape"], struct.unpack("<%d%s" % (len(raw) // struct.calcsize(fmt), fmt), raw))
+    return out
+man = json.load(open(sys.argv[1]))
+tmp = sys.argv[2]
+y = tensors(tmp + "/test.safetensors")["y"][1]
+zs = [tensors(tmp + "/%s.logits.safetensors" % m)["logits"] for m in ("lstm-mitdb-aami", "seed2")]
+k = zs[0][0][1]
+cm = [[0] * k for _ in range(k)]
+for i, t in enumerate(y):
+    mean = [0.0] * k
+    for shape, z in zs:
+        row = z[i * k:(i + 1) * k]; top = max(row); e = [math.exp(v - top) for v in row]; s = sum(e)
+        for c in range(k): mean[c] += e[c] / s / len(zs)
+    cm[t][max(range(k), key=lambda c: mean[c])] += 1
+assert cm == man["metrics"]["test"]["confusion"], (cm, man["metrics"]["test"]["confusion"])
+assert man["variant"] == "ensemble" and [m["seed"] for m in man["ensemble"]["members"]] == [1, 2]
+assert man["params"] == 2 * json.load(open(sys.argv[3] + "/manifest.json"))["params"]
+PY'
+check "what needs one model refuses it, naming why" \
+  '! "$bin" export-onnx "$ens" --out "$tmp/e.onnx" 2>"$tmp/e.err" && grep -q "is a seed ensemble" "$tmp/e.err" &&
+   ! "$bin" compress "$ens" --int8 --out "$tmp/e8" 2>"$tmp/e.err" && grep -q "is a seed ensemble" "$tmp/e.err"'
+check "the results table shows it as an ensemble" '"$bin" results "$tmp/ensembles" | grep -q "| lstm ensemble of 2 |"'
+# latency and peak memory are measured on all its members, run in turn
+"$bin" latency --runs "$tmp/ensembles" --batch 1 --threads 1 --out "$tmp/lat" --benchmark_min_time=0.01 \
+  --benchmark_repetitions=3 >"$tmp/lat.log" 2>&1
+check "an ensemble is timed" '[ $? -eq 0 ] && grep -q "^lstm-mitdb-aami-ensemble," "$tmp/lat/latency_ecgbench.csv" || { tail -5 "$tmp/lat.log"; false; }'
+"$bin" report --runs "$tmp/ensembles" --runs "$tmp/weights" --seeds none --latency "$tmp/lat/latency_ecgbench.csv" \
+  --layer-reps 20 --out "$tmp/rep" >"$tmp/rep.log" 2>&1
+check "the report shows it beside its members" '[ $? -eq 0 ] && grep "lstm, ensemble of 2 seeds" "$tmp/rep/tables.md" | grep -q "its seeds. average judged on held-out folds" || { tail -5 "$tmp/rep.log"; false; }'
+check "its size and params are its members' summed" 'python3 - "$tmp/rep/results.csv" <<'"'"'PY'"'"'
+import csv, sys
+rows = {r["run"]: r for r in csv.DictReader(open(sys.argv[1]))}
+e, one = rows["lstm-mitdb-aami-ensemble"], rows["lstm-mitdb-aami"]
+assert abs(float(e["params"]) - 2 * float(one["params"])) <= 1e-5 * float(e["params"]), (e["params"], one["params"])
+assert abs(float(e["size_bytes"]) - 2 * float(one["size_bytes"])) <= 1e-5 * float(e["size_bytes"]), (e["size_bytes"], one["size_bytes"])
+assert float(e["peak_rss_kb"]) > 0
+PY'
 # a retrain that does not give the manifest's weights stops the call (here: a manifest whose
 # recorded SHA-256 was altered), leaving the retrained run beside it
 rm -rf "$DEST/lstm-mitdb-aami-offsets" "$c/$win/fold2/weights.safetensors"
