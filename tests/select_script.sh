@@ -110,6 +110,13 @@ assert sum(map(sum, doc["ensemble"]["confusion"])) == n
 assert doc["helps"] == (doc["score_ensemble"] > doc["score_mean_of_members"])
 PY'
 check "the verdict is said" 'grep -Eq "ensemble of seeds 1, 2 (beats|does not beat) one seed" "$tmp/ensemble.log"'
+helps=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["helps"])' "$c/ensemble.json")
+if [ "$helps" = True ]; then
+  check "an ensemble that helps becomes a run of the promoted seeds, scored once" \
+    '"$bin" eval "$DEST/lstm-mitdb-aami-ensemble" | grep -q "reproduces the manifest" && grep -q "1 ensemble run(s) of 2" "$tmp/ensemble.log"'
+else
+  check "an ensemble that does not help is no run" '[ ! -e "$DEST/lstm-mitdb-aami-ensemble" ]'
+fi
 # members that cannot make an ensemble are refused before any of them is predicted
 check "an ensemble of one seed twice is refused" \
   '! "$bin" ensemble --out "$tmp/e.json" "$c/$win" "$c/$win" >"$tmp/e.out" 2>"$tmp/e.err" && grep -q "both seed 1" "$tmp/e.err" && [ ! -s "$tmp/e.out" ]'
