@@ -49,10 +49,6 @@ static int members_check(const ecg_run *r, int n, const char *data, char *err, s
                                   "training split", r[m].dir);
             break;
         }
-        if (!ecg_run_weights_sha(&r[m])) {
-            snprintf(err, errlen, "%s: its manifest records no SHA-256 of its weights", r[m].dir);
-            break;
-        }
         if (m && ecg_same_recipe_check(r[m].man, r[m].dir, r[0].man, r[0].dir, err, errlen)) break;
         int dup = 0;
         for (int j = 0; j < m; j++) dup |= r[j].seed == r[m].seed;
@@ -118,15 +114,16 @@ int ecg_ensemble_make(const char *dir, const char *const *from, int n, const cha
     cJSON *ens = cJSON_AddObjectToObject(man, "ensemble"), *members = cJSON_AddArrayToObject(ens, "members");
     double params = 0, flops = 0;
     for (int m = 0; m < n; m++) {
-        char rel[PATH_MAX];
-        if (relative_path(dir, from[m], rel, sizeof rel, err, errlen)) goto done;
+        char rel[PATH_MAX], sha[65];
+        int64_t bytes;
+        if (relative_path(dir, from[m], rel, sizeof rel, err, errlen) ||
+            ecg_run_weights_digest(&r[m], sha, &bytes, err, errlen))
+            goto done;
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "run", rel);
         cJSON_AddNumberToObject(e, "seed", (double)r[m].seed);
-        cJSON_AddStringToObject(e, "weights_sha256", ecg_run_weights_sha(&r[m]));
-        const cJSON *files = cJSON_GetObjectItemCaseSensitive(r[m].man, "files");
-        cJSON_AddNumberToObject(e, "weights_bytes",
-                                ecg_json_num(cJSON_GetObjectItemCaseSensitive(files, ecg_json_str(r[m].man, "weights", "")), "bytes"));
+        cJSON_AddStringToObject(e, "weights_sha256", sha);
+        cJSON_AddNumberToObject(e, "weights_bytes", (double)bytes);
         cJSON_AddItemToArray(members, e);
         params += ecg_json_num(r[m].man, "params");
         flops += ecg_json_num(r[m].man, "flops_per_example");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "compress/compress.h"
+#include "ops/file_sha256.h"
 #include "ops/rng.h"
 #include "runs/files.h"
 #include "runs/manifest.h"
@@ -89,9 +90,17 @@ const ecg_run_model *ecg_run_model_part(const ecg_run_model *m, int i) { return 
 
 int ecg_run_is_ensemble(const ecg_run *r) { return r->variant && !strcmp(r->variant, "ensemble"); }
 
-const char *ecg_run_weights_sha(const ecg_run *r) {
-    const cJSON *files = cJSON_GetObjectItemCaseSensitive(r->man, "files");
-    return ecg_json_str(cJSON_GetObjectItemCaseSensitive(files, ecg_json_str(r->man, "weights", "")), "sha256", NULL);
+int ecg_run_weights_digest(const ecg_run *r, char hex[65], int64_t *bytes, char *err, size_t errlen) {
+    if (access(r->weights, R_OK) == 0) return ecg_file_sha256(r->weights, hex, bytes, err, errlen);
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->man, "files"),
+                                                      ecg_json_str(r->man, "weights", ""));
+    const char *sha = ecg_json_str(f, "sha256", NULL);
+    double b = ecg_json_num(f, "bytes");
+    if (!sha || strlen(sha) != 64 || !(b >= 0))
+        return snprintf(err, errlen, "%s: no weights here and no SHA-256 of them in its manifest", r->dir), -1;
+    snprintf(hex, 65, "%s", sha);
+    *bytes = (int64_t)b;
+    return 0;
 }
 
 /* An ensemble's members, each read from its folder (relative to the ensemble's), checked to carry
@@ -111,14 +120,16 @@ static int open_members(const ecg_run *r, ecg_run_model *m, char *err, size_t er
         if (!rel || !want) return snprintf(err, errlen, "%s: member %d lacks its run or weights_sha256", r->dir, i + 1), -1;
         snprintf(dir, sizeof dir, "%s/%s", r->dir, rel);
         if (ecg_run_read(dir, &mr, err, errlen)) return -1;
-        const char *got = ecg_run_weights_sha(&mr);
+        char got[65];
+        int64_t bytes;
         int rc = -1;
         if (ecg_run_is_ensemble(&mr) || strcmp(mr.model, r->model) || strcmp(mr.task, r->task) ||
             ecg_model_objective(mr.model) != ECG_OBJECTIVE_CLASSIFY)
             snprintf(err, errlen, "%s: member %s is not a %s run on %s", r->dir, dir, r->model, r->task);
-        else if (!got || strcmp(got, want))
+        else if (ecg_run_weights_digest(&mr, got, &bytes, err, errlen)) (void)0;
+        else if (strcmp(got, want))
             snprintf(err, errlen, "%s: member %s holds other weights (SHA-256 %.12s...) than the ensemble was made of "
-                                  "(%.12s...)", r->dir, dir, got ? got : "unknown", want);
+                                  "(%.12s...)", r->dir, dir, got, want);
         else rc = ecg_run_open(&mr, &m->members[i], err, errlen);
         ecg_run_free(&mr);
         if (rc) return -1;

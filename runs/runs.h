@@ -52,8 +52,9 @@ int ecg_run_model_parts(const ecg_run_model *m);
 const ecg_run_model *ecg_run_model_part(const ecg_run_model *m, int i);
 /* 1 when r is a seed ensemble (variant "ensemble"). */
 int ecg_run_is_ensemble(const ecg_run *r);
-/* The SHA-256 (hex) r's manifest records for its weights file, NULL when it records none. */
-const char *ecg_run_weights_sha(const ecg_run *r);
+/* The SHA-256 (hex) and size of r's weights: the file's own when it is here, else what r's manifest
+ * records for it (a large seed's weights are not committed). 0, or -1 with err when neither. */
+int ecg_run_weights_digest(const ecg_run *r, char hex[65], int64_t *bytes, char *err, size_t errlen);
 int ecg_run_open(const ecg_run *r, ecg_run_model *m, char *err, size_t errlen);
 /* ecg_run_open refuses an ensemble (what needs one graph: export, compress, a frozen part, held-out
  * fits); this opens one too, for what predicts or measures a whole run (eval, report, latency). */

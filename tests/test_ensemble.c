@@ -1,13 +1,18 @@
 /* Seed ensembles (runs/seed_ensemble.c): the combined logits are the log of the members' mean
  * softmax probability (against a naive double loop), stay finite for logits far beyond exp's
  * range, and let one confident member outweigh two lukewarm ones, as averaging probabilities
- * (not a vote) does. ecg_ensemble_cv itself is exercised on trained fold runs by
- * tests/select_script.sh (ENSEMBLE). */
+ * (not a vote) does. An ensemble run whose manifest is wrong (members missing, replaced, nested,
+ * too few) is refused with a message naming what, never opened. ecg_ensemble_cv and ensemble
+ * --make are exercised on trained runs by tests/select_script.sh (ENSEMBLE). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
+#include "runs/files.h"
 #include "runs/pipelines.h"
+#include "runs/runs.h"
 
 static void test_logits_are_mean_probability(void) {
     enum { M = 3, N = 200, K = 5 };
@@ -57,9 +62,88 @@ static void test_probabilities_not_votes(void) {
     CHECK(fabs(exp(out[1]) - (0.99 + 0.4 + 0.4) / 3) < 1e-6, "mean probability of class 1: %g", exp(out[1]));
 }
 
+/* Writes DIR/manifest.json: an ensemble of lstm on mitdb-aami whose members are runs (paths relative
+ * to DIR) with the SHA-256 shas (NULL: the committed run's own). */
+static void write_ensemble(const char *dir, const char *const *runs, const char *const *shas, int n, const char *own) {
+    char cmd[1300], path[1300], err[256];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    cJSON *man = cJSON_CreateObject(), *ens = cJSON_AddObjectToObject(man, "ensemble"),
+          *members = cJSON_AddArrayToObject(ens, "members");
+    cJSON_AddStringToObject(man, "model", "lstm");
+    cJSON_AddStringToObject(man, "task", "mitdb-aami");
+    cJSON_AddStringToObject(man, "variant", "ensemble");
+    cJSON_AddNumberToObject(man, "seed", 1);
+    for (int i = 0; i < n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "run", runs[i]);
+        cJSON_AddStringToObject(e, "weights_sha256", shas && shas[i] ? shas[i] : own);
+        cJSON_AddItemToArray(members, e);
+    }
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    CHECK(ecg_write_json(path, man, err, sizeof err) == 0, "%s", err);
+    cJSON_Delete(man);
+}
+
+/* Opening the ensemble in dir fails, err holding want. */
+static void check_refused(const char *dir, const char *want, const char *why) {
+    ecg_run r;
+    ecg_run_model m;
+    char err[1300] = "";
+    int rc = ecg_run_read(dir, &r, err, sizeof err);
+    CHECK(rc == 0, "%s: its manifest should read: %s", why, err);
+    if (rc) return;
+    rc = ecg_run_open_any(&r, &m, err, sizeof err);
+    CHECK(rc != 0 && strstr(err, want), "%s: rc %d, '%s' (wanted '%s')", why, rc, err, want);
+    if (!rc) ecg_run_model_free(&m);
+    ecg_run_free(&r);
+}
+
+static void test_bad_ensemble_manifests(void) {
+    const char *member = "models/weights/lstm-mitdb-aami";
+    if (!test_need_file("models/weights/lstm-mitdb-aami/manifest.json")) return;
+    char dir[] = "/tmp/ecgbench_ensemble_XXXXXX", ens[1200], cmd[1400], err[1300], own[65];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(cmd, sizeof cmd, "cp -r %s %s/a && cp -r %s %s/b", member, dir, member, dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    ecg_run a;
+    int64_t bytes;
+    snprintf(ens, sizeof ens, "%s/a", dir);
+    CHECK(ecg_run_read(ens, &a, err, sizeof err) == 0 && ecg_run_weights_digest(&a, own, &bytes, err, sizeof err) == 0,
+          "%s", err);
+    ecg_run_free(&a);
+    snprintf(ens, sizeof ens, "%s/e", dir);
+    const char *two[] = {"../a", "../b"}, *gone[] = {"../a", "../missing"}, *nested[] = {"../a", "../e2"};
+    const char *other[] = {NULL, "0000000000000000000000000000000000000000000000000000000000000000"};
+
+    write_ensemble(ens, two, NULL, 2, own); /* a sound one opens, and predicts through both members */
+    ecg_run r;
+    ecg_run_model m;
+    CHECK(ecg_run_read(ens, &r, err, sizeof err) == 0, "%s", err);
+    CHECK(ecg_run_open_any(&r, &m, err, sizeof err) == 0 && m.n_members == 2, "a sound ensemble: %s", err);
+    ecg_run_model_free(&m);
+    CHECK(ecg_run_open(&r, &m, err, sizeof err) != 0 && strstr(err, "is a seed ensemble"),
+          "what needs one model must refuse an ensemble: '%s'", err);
+    ecg_run_free(&r);
+
+    write_ensemble(ens, two, other, 2, own);
+    check_refused(ens, "holds other weights", "a member replaced since");
+    write_ensemble(ens, gone, NULL, 2, own);
+    check_refused(ens, "missing", "a member not there");
+    write_ensemble(ens, two, NULL, 1, own);
+    check_refused(ens, "names 1 members", "one member");
+    snprintf(cmd, sizeof cmd, "%s/e2", dir);
+    write_ensemble(cmd, two, NULL, 2, own);
+    write_ensemble(ens, nested, NULL, 2, own);
+    check_refused(ens, "is not a lstm run", "an ensemble as a member");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+}
+
 int main(void) {
     RUN(test_logits_are_mean_probability);
     RUN(test_extreme_logits_stay_finite);
     RUN(test_probabilities_not_votes);
+    RUN(test_bad_ensemble_manifests);
     return test_done();
 }
