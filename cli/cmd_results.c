@@ -106,8 +106,7 @@ static int print_task(const ecg_task *t, const ecg_run *runs, int n_runs) {
             compressed = derived && strcmp(runs[r].variant, "offsets") && !ensemble;
         char variant[64] = "";
         if (ensemble) /* a seed ensemble keeps its members' training and recipe columns */
-            snprintf(variant, sizeof variant, " ensemble of %d",
-                     cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "ensemble"), "members")));
+            snprintf(variant, sizeof variant, " ensemble of %d", cJSON_GetArraySize(ecg_run_members(&runs[r])));
         else if (derived) snprintf(variant, sizeof variant, " %s", runs[r].variant);
         printf("| %s%s | %d | %.0f | %s | %s |", ecg_json_str(m, "model", "?"), variant, k, ecg_json_num(m, "params"), a, f1);
         if (t->score_name) cell(sc, sizeof sc, v[2], k, 0), printf(" %s |", sc);

@@ -176,7 +176,7 @@ static long weights_bytes(const ecg_run *r) {
     if (!ecg_run_is_ensemble(r)) return stat(r->weights, &st) ? -1 : (long)st.st_size;
     long total = 0;
     const cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->man, "ensemble"), "members")) {
+    cJSON_ArrayForEach(e, ecg_run_members(r)) {
         double b = ecg_json_num(e, "weights_bytes");
         if (!(b >= 0)) return -1;
         total += (long)b;
@@ -188,7 +188,7 @@ static long weights_bytes(const ecg_run *r) {
 static int has_weights(const ecg_run *r) {
     if (!ecg_run_is_ensemble(r)) return access(r->weights, R_OK) == 0;
     const cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->man, "ensemble"), "members")) {
+    cJSON_ArrayForEach(e, ecg_run_members(r)) {
         char dir[1100], err[256];
         ecg_run m;
         snprintf(dir, sizeof dir, "%s/%s", r->dir, ecg_json_str(e, "run", "?"));

@@ -226,9 +226,7 @@ static int is_trained(const ecg_report_row *r) {
 static void model_cell(table *t, const report_set *in, char *c, const ecg_report_row *r) {
     char name[CELL];
     if (ecg_run_is_ensemble(r->run))
-        snprintf(name, sizeof name, "%s, ensemble of %d seeds", r->run->model,
-                 cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->run->man, "ensemble"),
-                                                                     "members")));
+        snprintf(name, sizeof name, "%s, ensemble of %d seeds", r->run->model, cJSON_GetArraySize(ecg_run_members(r->run)));
     else snprintf(name, sizeof name, "%s%s", r->run->model, is_offsets(r) ? " + offsets" : "");
     name_cell(t, in, c, name, r);
 }
@@ -256,8 +254,7 @@ static void recipe_chosen_on(char *c, const ecg_report_row *r) {
     ecg_csv_table t;
     cellf(c, "-");
     /* an ensemble's recipe is its members': the log sits in its first member's folder */
-    const cJSON *first = cJSON_GetArrayItem(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->run->man, "ensemble"), "members"), 0);
+    const cJSON *first = cJSON_GetArrayItem(ecg_run_members(r->run), 0);
     if (first) snprintf(path, sizeof path, "%s/%s/selection.csv", r->run->dir, ecg_json_str(first, "run", "?"));
     else snprintf(path, sizeof path, "%s/selection.csv", r->run->dir);
     FILE *f = fopen(path, "r");

@@ -90,6 +90,11 @@ const ecg_run_model *ecg_run_model_part(const ecg_run_model *m, int i) { return 
 
 int ecg_run_is_ensemble(const ecg_run *r) { return r->variant && !strcmp(r->variant, "ensemble"); }
 
+const cJSON *ecg_run_members(const ecg_run *r) {
+    if (!ecg_run_is_ensemble(r)) return NULL;
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->man, "ensemble"), "members");
+}
+
 int ecg_run_weights_digest(const ecg_run *r, char hex[65], int64_t *bytes, char *err, size_t errlen) {
     if (access(r->weights, R_OK) == 0) return ecg_file_sha256(r->weights, hex, bytes, err, errlen);
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->man, "files"),
@@ -106,7 +111,7 @@ int ecg_run_weights_digest(const ecg_run *r, char hex[65], int64_t *bytes, char 
 /* An ensemble's members, each read from its folder (relative to the ensemble's), checked to carry
  * the weights the ensemble recorded, and opened. */
 static int open_members(const ecg_run *r, ecg_run_model *m, char *err, size_t errlen) {
-    const cJSON *members = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->man, "ensemble"), "members");
+    const cJSON *members = ecg_run_members(r);
     int n = cJSON_GetArraySize(members);
     if (n < 2 || n > ECG_RUN_MAX_MEMBERS)
         return snprintf(err, errlen, "%s: an ensemble's manifest names %d members (2 to %d)", r->dir, n, ECG_RUN_MAX_MEMBERS), -1;

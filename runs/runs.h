@@ -52,6 +52,9 @@ int ecg_run_model_parts(const ecg_run_model *m);
 const ecg_run_model *ecg_run_model_part(const ecg_run_model *m, int i);
 /* 1 when r is a seed ensemble (variant "ensemble"). */
 int ecg_run_is_ensemble(const ecg_run *r);
+/* An ensemble's members as its manifest lists them ([{run, seed, weights_sha256, weights_bytes}],
+ * run relative to r's folder); NULL for any other run. */
+const cJSON *ecg_run_members(const ecg_run *r);
 /* The SHA-256 (hex) and size of r's weights: the file's own when it is here, else what r's manifest
  * records for it (a large seed's weights are not committed). 0, or -1 with err when neither. */
 int ecg_run_weights_digest(const ecg_run *r, char hex[65], int64_t *bytes, char *err, size_t errlen);
