@@ -1,6 +1,6 @@
 /* ecg_ensemble_make (runs/pipelines.h): a seed ensemble as a run folder of its own. It holds no
  * weights: its manifest names the member runs (relative to its folder) with their weights'
- * SHA-256, and ecg_run_open opens them, so `ecgbench eval DIR --record` scores its test split once
+ * SHA-256, and ecg_run_open_any opens them, so `ecgbench eval DIR --record` scores its test split once
  * like any blind run and `ecgbench eval DIR` re-checks it. */
 #include <limits.h>
 #include <stdlib.h>
@@ -33,7 +33,7 @@ static int relative_path(const char *from, const char *to, char *out, size_t n, 
 }
 
 /* The members: trained classifier runs (not fold runs, not derived), one recipe, seeds of their own,
- * each with a recorded weights SHA-256, and the same test examples. */
+ * and the same test examples. */
 static int members_check(const ecg_run *r, int n, const char *data, char *err, size_t errlen) {
     ecg_dataset d0 = {0};
     int rc = -1;

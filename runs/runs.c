@@ -96,16 +96,17 @@ const cJSON *ecg_run_members(const ecg_run *r) {
 }
 
 int ecg_run_weights_digest(const ecg_run *r, char hex[65], int64_t *bytes, char *err, size_t errlen) {
-    if (access(r->weights, R_OK) == 0) return ecg_file_sha256(r->weights, hex, bytes, err, errlen);
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->man, "files"),
                                                       ecg_json_str(r->man, "weights", ""));
     const char *sha = ecg_json_str(f, "sha256", NULL);
     double b = ecg_json_num(f, "bytes");
-    if (!sha || strlen(sha) != 64 || !(b >= 0))
-        return snprintf(err, errlen, "%s: no weights here and no SHA-256 of them in its manifest", r->dir), -1;
-    snprintf(hex, 65, "%s", sha);
-    *bytes = (int64_t)b;
-    return 0;
+    if (sha && strlen(sha) == 64 && b >= 0) { /* checked against the file by ecg_run_read: not hashed again */
+        snprintf(hex, 65, "%s", sha);
+        *bytes = (int64_t)b;
+        return 0;
+    }
+    if (access(r->weights, R_OK) == 0) return ecg_file_sha256(r->weights, hex, bytes, err, errlen);
+    return snprintf(err, errlen, "%s: no weights here and no SHA-256 of them in its manifest", r->dir), -1;
 }
 
 /* An ensemble's members, each read from its folder (relative to the ensemble's), checked to carry

@@ -55,8 +55,9 @@ int ecg_run_is_ensemble(const ecg_run *r);
 /* An ensemble's members as its manifest lists them ([{run, seed, weights_sha256, weights_bytes}],
  * run relative to r's folder); NULL for any other run. */
 const cJSON *ecg_run_members(const ecg_run *r);
-/* The SHA-256 (hex) and size of r's weights: the file's own when it is here, else what r's manifest
- * records for it (a large seed's weights are not committed). 0, or -1 with err when neither. */
+/* The SHA-256 (hex) and size of r's weights: what r's manifest records for them (ecg_run_read has
+ * checked the file against it where the file is here), else the file's own, hashed. 0, or -1 with
+ * err when neither. */
 int ecg_run_weights_digest(const ecg_run *r, char hex[65], int64_t *bytes, char *err, size_t errlen);
 int ecg_run_open(const ecg_run *r, ecg_run_model *m, char *err, size_t errlen);
 /* ecg_run_open refuses an ensemble (what needs one graph: export, compress, a frozen part, held-out
