@@ -49,14 +49,7 @@ static int members_check(const ecg_run *r, int n, const char *data, char *err, s
                                   "training split", r[m].dir);
             break;
         }
-        if (m && ecg_same_recipe_check(r[m].man, r[m].dir, r[0].man, r[0].dir, err, errlen)) break;
-        int dup = 0;
-        for (int j = 0; j < m; j++) dup |= r[j].seed == r[m].seed;
-        if (dup) {
-            snprintf(err, errlen, "two members are seed %llu: an ensemble's members are other seeds",
-                     (unsigned long long)r[m].seed);
-            break;
-        }
+        if (ecg_seed_member_check(r, m, err, errlen)) break;
         /* a task whose test split depends on the seed (cinc2017) would score members on records
          * they trained on */
         ecg_dataset d = {0};

@@ -15,6 +15,7 @@
 #include "runs/files.h"
 #include "runs/manifest.h"
 #include "runs/pipelines.h"
+#include "runs/run_guard.h"
 #include "runs/runs.h"
 
 static int model_rank(const char *name) {
@@ -87,6 +88,17 @@ void ecg_run_free(ecg_run *r) {
 
 int ecg_run_model_parts(const ecg_run_model *m) { return m->n_members ? m->n_members : 1; }
 const ecg_run_model *ecg_run_model_part(const ecg_run_model *m, int i) { return m->n_members ? &m->members[i] : m; }
+
+int ecg_seed_member_check(const ecg_run *r, int m, char *err, size_t errlen) {
+    if (m && ecg_same_recipe_check(r[m].man, r[m].dir, r[0].man, r[0].dir, err, errlen)) return -1;
+    for (int j = 0; j < m; j++)
+        if (r[j].seed == r[m].seed) {
+            snprintf(err, errlen, "%s and %s are both seed %llu: an ensemble's members are other seeds", r[j].dir,
+                     r[m].dir, (unsigned long long)r[m].seed);
+            return -1;
+        }
+    return 0;
+}
 
 int ecg_run_is_ensemble(const ecg_run *r) { return r->variant && !strcmp(r->variant, "ensemble"); }
 

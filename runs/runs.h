@@ -50,6 +50,9 @@ typedef struct ecg_run_model {
 #define ECG_RUN_MAX_MEMBERS 16
 int ecg_run_model_parts(const ecg_run_model *m);
 const ecg_run_model *ecg_run_model_part(const ecg_run_model *m, int i);
+/* 0 when r[m] is r[0]'s recipe (ecg_same_recipe_check) with a seed none of r[0..m) has: another
+ * member of a seed ensemble; else -1, err naming the setting or the seed. */
+int ecg_seed_member_check(const ecg_run *r, int m, char *err, size_t errlen);
 /* 1 when r is a seed ensemble (variant "ensemble"). */
 int ecg_run_is_ensemble(const ecg_run *r);
 /* An ensemble's members as its manifest lists them ([{run, seed, weights_sha256, weights_bytes}],

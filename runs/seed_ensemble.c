@@ -99,13 +99,7 @@ static int members_check(const char *const *from, int n, const char *classes, cr
             if (criterion_parse(crit, classes, &r[0], err, errlen)) goto done;
             continue;
         }
-        if (ecg_same_recipe_check(r[m].man, dir, r[0].man, r[0].dir, err, errlen)) goto done;
-        for (int j = 0; j < m; j++)
-            if (r[m].seed == r[j].seed) {
-                snprintf(err, errlen, "%s and %s are both seed %llu: an ensemble's members are other seeds", from[j],
-                         from[m], (unsigned long long)r[m].seed);
-                goto done;
-            }
+        if (ecg_seed_member_check(r, m, err, errlen)) goto done;
     }
     rc = 0;
 done:

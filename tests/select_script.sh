@@ -158,7 +158,7 @@ check "an ensemble its verdict says did not help is not made" \
   '! "$bin" ensemble --make "$ens" --judged-by "$tmp/no.json" "$run" "$seed2" 2>"$tmp/e.err" && grep -q "did not beat its members" "$tmp/e.err" && [ ! -e "$ens" ]'
 check "a fold run is no member" \
   '! "$bin" ensemble --make "$ens" "$run" "$c/$win/seed2/fold2" 2>"$tmp/e.err" && grep -q "is a cross-validation fold run" "$tmp/e.err"'
-check "one seed twice is no ensemble" '! "$bin" ensemble --make "$ens" "$run" "$run" 2>"$tmp/e.err" && grep -q "two members are seed 1" "$tmp/e.err"'
+check "one seed twice is no ensemble" '! "$bin" ensemble --make "$ens" "$run" "$run" 2>"$tmp/e.err" && grep -q "are both seed 1" "$tmp/e.err"'
 "$bin" ensemble --make "$ens" --judged-by "$tmp/yes.json" "$run" "$seed2" >/dev/null 2>"$tmp/e.err"
 check "an ensemble run is made, its verdict kept" '[ $? -eq 0 ] && python3 -c "import json,sys; assert json.load(open(sys.argv[1])) == json.load(open(sys.argv[2]))" "$ens/ensemble_judged.json" "$tmp/yes.json" || { cat "$tmp/e.err"; false; }'
 check "it is made once" '! "$bin" ensemble --make "$ens" "$run" "$seed2" 2>/dev/null'
