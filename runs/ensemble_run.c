@@ -106,6 +106,7 @@ int ecg_ensemble_make(const char *dir, const char *const *from, int n, const cha
     man = cJSON_CreateObject();
     cJSON *ens = cJSON_AddObjectToObject(man, "ensemble"), *members = cJSON_AddArrayToObject(ens, "members");
     double params = 0, flops = 0;
+    char rel0[PATH_MAX] = "";
     for (int m = 0; m < n; m++) {
         char rel[PATH_MAX], sha[65];
         int64_t bytes;
@@ -114,6 +115,7 @@ int ecg_ensemble_make(const char *dir, const char *const *from, int n, const cha
             goto done;
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "run", rel);
+        if (!m) snprintf(rel0, sizeof rel0, "%s", rel);
         cJSON_AddNumberToObject(e, "seed", (double)r[m].seed);
         cJSON_AddStringToObject(e, "weights_sha256", sha);
         cJSON_AddNumberToObject(e, "weights_bytes", (double)bytes);
@@ -135,6 +137,12 @@ int ecg_ensemble_make(const char *dir, const char *const *from, int n, const cha
     }
     /* how the recipe was chosen (its members'), and the folds' verdict on averaging its seeds */
     cJSON *sel = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r[0].man, "selection"), 1);
+    const char *log = ecg_json_str(sel, "log", NULL);
+    if (log) { /* the first member's selection log, from here */
+        char path[PATH_MAX + 100];
+        snprintf(path, sizeof path, "%s/%s", rel0, log);
+        cJSON_ReplaceItemInObjectCaseSensitive(sel, "log", cJSON_CreateString(path));
+    }
     if (j) {
         char path[1200];
         snprintf(path, sizeof path, "%s/%s", dir, JUDGED_FILE);

@@ -162,6 +162,8 @@ check "one seed twice is no ensemble" '! "$bin" ensemble --make "$ens" "$run" "$
 "$bin" ensemble --make "$ens" --judged-by "$tmp/yes.json" "$run" "$seed2" >/dev/null 2>"$tmp/e.err"
 check "an ensemble run is made, its verdict kept" '[ $? -eq 0 ] && python3 -c "import json,sys; assert json.load(open(sys.argv[1])) == json.load(open(sys.argv[2]))" "$ens/ensemble_judged.json" "$tmp/yes.json" || { cat "$tmp/e.err"; false; }'
 check "it is made once" '! "$bin" ensemble --make "$ens" "$run" "$seed2" 2>/dev/null'
+check "its manifest names its first member's selection log, from its own folder" \
+  '[ -f "$ens/$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[\"selection\"][\"log\"])" "$ens/manifest.json")" ]'
 check "eval re-checks nothing before its test split is scored" '! "$bin" eval "$ens" >/dev/null 2>&1'
 check "eval --record scores it, and eval re-checks it" '"$bin" eval "$ens" --record >/dev/null && "$bin" eval "$ens" | grep -q "reproduces the manifest"'
 "$bin" data export mitdb-aami --split test --out "$tmp/test.safetensors" >/dev/null
