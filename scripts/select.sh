@@ -457,35 +457,9 @@ offsets() {
   echo "select: $name: decision offsets -> $DEST/$name-offsets (test split scored once per seed)"
 }
 
-# ensemble_runs NAME LOG: NAME's promoted seeds averaged in groups of the judged ensemble's size
-# (seeds 1..m, m+1..2m, ... while all of a group are promoted), each a run of its own (`ecgbench
-# ensemble --make`, judged by LOG) whose test split is scored once: DEST/NAME-ensemble and
-# SEEDS_OUT/NAME-ensemble/seedK, K its first member's seed (`make train SEEDS=N` trains more seeds)
-ensemble_runs() {
-  local name=$1 log=$2 m k s d to made=0 members
-  m=$(wc -w <<<"$ens_seeds")
-  for ((k = 1; ; k += m)); do
-    members=()
-    for ((s = k; s < k + m; s++)); do
-      if [ "$s" = 1 ]; then d=$DEST/$name; else d=$SEEDS_OUT/$name/seed$s; fi
-      [ -f "$d/manifest.json" ] && members+=("$d")
-    done
-    [ ${#members[@]} -eq "$m" ] || break
-    if [ "$k" = 1 ]; then to=$DEST/$name-ensemble; else to=$SEEDS_OUT/$name-ensemble/seed$k; fi
-    made=$((made + 1))
-    if [ -f "$to/manifest.json" ]; then echo "select: $to: made and scored already"; continue; fi
-    mkdir -p "$(dirname "$to")" && rm -rf "$to.tmp"
-    "$ECGBENCH" ensemble --make "$to.tmp" --judged-by "$log" "${members[@]}"
-    "$ECGBENCH" eval "$to.tmp" --record
-    rm -rf "$to" && mv "$to.tmp" "$to"
-  done
-  echo "select: $name: $made ensemble run(s) of $m promoted seeds (seeds $((m * made + 1))-$((m * made + m)), once" \
-    "promoted or trained by make train SEEDS=$((m * made + m)), make the next)"
-}
-
 # ensemble NAME WINNER: the ensemble of WINNER's seeds ens_seeds judged on their fold runs (WINNER's
 # foldK/ for seed 1, seedS/foldK/), DS1 alone; the log: CAND/NAME/$ens_log.json. Where it helps,
-# the promoted seeds are averaged the same way as runs of their own (ensemble_runs)
+# the promoted seeds are averaged the same way as runs of their own (scripts/ensemble_runs.sh)
 ensemble() {
   local name=$1 winner=$2 dirs=() k d out rc=0 seeds=${ens_seeds// /, }
   for k in $ens_seeds; do if [ "$k" = 1 ]; then dirs+=("$winner"); else dirs+=("$winner/seed$k"); fi; done
@@ -496,7 +470,8 @@ ensemble() {
   [ "$rc" -eq 0 ] || { echo "select: ecgbench ensemble failed on $winner's seeds" >&2; exit 1; }
   if grep -qx 'ensemble helps: yes' <<<"$out"; then
     echo "select: $name: the ensemble of seeds $seeds beats one seed on average on DS1's folds"
-    ensemble_runs "$name" "$CAND/$name/$ens_log.json"
+    DEST=$DEST SEEDS_OUT=$SEEDS_OUT "$(dirname "$0")/ensemble_runs.sh" "$ECGBENCH" "$name" "$CAND/$name/$ens_log.json" \
+      "$(wc -w <<<"$ens_seeds")"
   else
     echo "select: $name: the ensemble of seeds $seeds does not beat one seed on average on DS1's folds; the seeds stand alone"
   fi

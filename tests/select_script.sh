@@ -220,6 +220,18 @@ assert abs(float(e["params"]) - 2 * float(one["params"])) <= 1e-5 * float(e["par
 assert abs(float(e["size_bytes"]) - 2 * float(one["size_bytes"])) <= 1e-5 * float(e["size_bytes"]), (e["size_bytes"], one["size_bytes"])
 assert float(e["peak_rss_kb"]) > 0
 PY'
+# select.sh's step after a verdict that helps (scripts/ensemble_runs.sh), on copies of the promoted
+# seeds 1 and 2: one ensemble run of both, scored once; seeds 3-4 are not promoted, so no second;
+# a second call keeps the first; a verdict that did not help makes none
+mkdir -p "$tmp/er/seeds/lstm-mitdb-aami" && cp -r "$run" "$tmp/er/lstm-mitdb-aami" && cp -r "$seed2" "$tmp/er/seeds/lstm-mitdb-aami/"
+er() { DEST=$tmp/er SEEDS_OUT=$tmp/er/seeds scripts/ensemble_runs.sh "$bin" lstm-mitdb-aami "$1" 2; }
+er "$tmp/yes.json" >"$tmp/er.log" 2>&1
+check "ensemble_runs makes the promoted seeds an ensemble run, scored once" \
+  '[ $? -eq 0 ] && grep -q "1 ensemble run(s) of 2 promoted seeds (seeds 3-4" "$tmp/er.log" && [ ! -e "$tmp/er/lstm-mitdb-aami-ensemble.tmp" ] &&
+   "$bin" eval "$tmp/er/lstm-mitdb-aami-ensemble" | grep -q "reproduces the manifest" || { tail -5 "$tmp/er.log"; false; }'
+check "a second call keeps it" 'er "$tmp/yes.json" | grep -q "made and scored already"'
+rm -rf "$tmp/er/lstm-mitdb-aami-ensemble"
+check "a verdict that did not help makes none" '! er "$tmp/no.json" >/dev/null 2>&1 && [ ! -e "$tmp/er/lstm-mitdb-aami-ensemble" ]'
 # a retrain that does not give the manifest's weights stops the call (here: a manifest whose
 # recorded SHA-256 was altered), leaving the retrained run beside it
 rm -rf "$DEST/lstm-mitdb-aami-offsets" "$c/$win/fold2/weights.safetensors"
