@@ -1,5 +1,5 @@
-/* The committed weights (models/weights/MODEL-TASK/): each folder is complete, its manifest
- * names what the folder name says, and `ecgbench eval DIR` reproduces the manifest's test metrics
+/* The committed weights (models/weights/MODEL-TASK/, MODEL-TASK-ensemble/): each folder is
+ * complete, its manifest names what the folder name says, and `ecgbench eval DIR` reproduces the manifest's test metrics
  * exactly on the XNNPACK path whenever the task's full data is here (`make data`). */
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -21,15 +21,10 @@ static const char *str_item(const cJSON *o, const char *key) { return cJSON_GetS
 static int runs_without_data;
 static char data_missing[256];
 
-/* Checks one folder, a trained run (models/weights) or a compressed one (models/compressed);
- * returns 1 if it was evaluated against the data. */
+/* Checks one folder, a trained run or a seed ensemble of trained runs (models/weights) or a
+ * compressed one (models/compressed); returns 1 if it was evaluated against the data. */
 static int check_folder(const char *dir, const char *name, int trained) {
     char path[1024];
-    static const char *const files[] = {"manifest.json", "weights.safetensors", "epochs.csv"};
-    for (int i = 0; i < (trained ? 3 : 1); i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        CHECK(access(path, R_OK) == 0, "%s: no %s", dir, files[i]);
-    }
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     char *text = test_read_file(path);
     cJSON *m = text ? cJSON_Parse(text) : NULL;
@@ -39,8 +34,26 @@ static int check_folder(const char *dir, const char *name, int trained) {
         return 0;
     }
     const char *model = str_item(m, "model"), *task = str_item(m, "task"), *w = str_item(m, "weights");
+    const char *variant = str_item(m, "variant");
+    int ensemble = trained && variant && !strcmp(variant, "ensemble");
+    /* a trained run holds its weights and training log; an ensemble holds none of its own, only the
+     * verdict that chose to average its seeds */
+    static const char *const run_files[] = {"weights.safetensors", "epochs.csv"};
+    static const char *const ens_files[] = {"ensemble_judged.json"};
+    const char *const *files = ensemble ? ens_files : run_files;
+    for (int i = 0; trained && i < (ensemble ? 1 : 2); i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        CHECK(access(path, R_OK) == 0, "%s: no %s", dir, files[i]);
+    }
     char want[256];
-    snprintf(want, sizeof want, "%s-%s", model ? model : "?", task ? task : "?");
+    snprintf(want, sizeof want, "%s-%s%s", model ? model : "?", task ? task : "?", ensemble ? "-ensemble" : "");
+    if (ensemble) { /* its members committed beside it */
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(cJSON_GetObjectItem(m, "ensemble"), "members")) {
+            snprintf(path, sizeof path, "%s/%s/manifest.json", dir, str_item(e, "run") ? str_item(e, "run") : "?");
+            CHECK(access(path, R_OK) == 0, "%s: member %s is not committed", dir, path);
+        }
+    }
     if (trained) {
         CHECK(!strcmp(want, name), "%s: manifest says %s", dir, want);
         CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(m, "train_examples_per_second")) > 0, "%s: no throughput", dir);
@@ -105,7 +118,7 @@ static int check_tree(const char *root, int trained, int *evaluated) {
 static void test_committed_weights(void) {
     if (!test_need_file(WEIGHTS)) return;
     int evaluated = 0, trained = check_tree(WEIGHTS, 1, &evaluated), compressed = check_tree(COMPRESSED, 0, &evaluated);
-    printf("  %d trained and %d compressed weight folders, %d re-evaluated on the full data\n", trained, compressed,
+    printf("  %d trained (or ensemble) and %d compressed weight folders, %d re-evaluated on the full data\n", trained, compressed,
            evaluated);
     if (runs_without_data)
         test_skip("re-evaluating %d runs on the full data: no %s under $ECG_DATA_DIR, data/ or ../shared/data "
