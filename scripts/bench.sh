@@ -2,8 +2,8 @@
 # What `make bench` runs: the benchmark pipeline with the release binary ($1), five steps:
 #   1. bench-op: the depthwise-conv study -> bench_op.csv and its plot
 #   2. latency: every committed run (models/weights, models/compressed) through XNNPACK, batch
-#      1 and 32, 1 thread and all cores -> latency_ecgbench.csv; and ONNX Runtime on each run's ONNX
-#      export at the same settings (bench/peers/ort_peer.sh) -> latency_ort.csv, and each layer's
+#      1 and 32, 1 thread and all cores -> latency_ecgbench.csv (a seed ensemble: all its members in
+#      turn); and ONNX Runtime on each one-model run's ONNX export at the same settings (bench/peers/ort_peer.sh) -> latency_ort.csv, and each layer's
 #      time from ONNX Runtime's profiler (batch 1, 1 thread) -> layers_ort.csv, when node is here
 #      (ONNX Runtime from npm into BUILD/onnxruntime; else one line saying it is skipped)
 #   3. the PyTorch peer, when python3-torch is installed (else one line saying it is skipped):
@@ -16,7 +16,8 @@
 #      its reconstruction (ecgbench reconstruct -> reconstruction_RUN.csv)
 #   5. plots (gnuplot, PNG and SVG): accuracy against latency and against size per dataset with the
 #      Pareto front, the pruning sweep, training curves, for each trained run its per-layer
-#      FLOPs and latency (layers_RUN) and its confusion heat map (confusion_RUN), and each
+#      FLOPs and latency (layers_RUN; not for a seed ensemble, which is several models) and its
+#      confusion heat map (confusion_RUN), and each
 #      autoencoder's beats and reconstructions (reconstruction_RUN)
 # Each step prints one line: its number, what it does, an estimate (the previous run's measured
 # time when OUT holds one, else a default per run) and its time once done. The tools' own output
@@ -78,16 +79,20 @@ if [ $quick = 1 ]; then
 fi
 
 runs=()
+graph_runs=()  # the runs that are one model: ONNX Runtime times their export (a seed ensemble is several)
 peer_runs=()   # the trained runs: f32 weights a torch.nn port loads unchanged (no sparse or int8 files)
-plot_runs=()   # the trained classifiers, plotted layer by layer and as confusion matrices
+plot_runs=()   # the trained classifiers, plotted as confusion matrices
+layer_runs=()  # ... and layer by layer, those that are one model
 ae_runs=()     # the autoencoders (lstm-ae): no accuracy or latency rows; their beats and reconstructions
 for d in models/weights/*/ models/compressed/*/; do
   [ -f "$d/manifest.json" ] || continue
   runs+=("${d%/}")
+  if grep -qs '"variant":[[:space:]]*"ensemble"' "$d/manifest.json"; then plot_runs+=("${d%/}"); continue; fi
+  graph_runs+=("${d%/}")
   [[ "$d" == models/weights/* ]] || continue
   peer_runs+=("${d%/}")
   if grep -qs '"objective":[[:space:]]*"reconstruction"' "$d/manifest.json"; then ae_runs+=("${d%/}")
-  else plot_runs+=("${d%/}"); fi
+  else plot_runs+=("${d%/}") layer_runs+=("${d%/}"); fi
 done
 [ ${#runs[@]} -gt 0 ] || { echo "bench.sh: no committed runs under models/ (make train)" >&2; exit 1; }
 
@@ -170,7 +175,7 @@ step_latency() {
   case "${ECG_PEER:-auto}/${ECG_ORT:-auto}" in off/*|0/*|*/off|*/0) echo "ONNX Runtime: skipped (ECG_PEER/ECG_ORT off)"; return 0 ;; esac
   local rc=0
   bench/peers/ort_peer.sh "$bin" "$out/latency_ort.csv" "$data" "${torch_opts[@]}" --layers-out "$out/layers_ort.csv" \
-    -- "${runs[@]}" || rc=$?
+    -- "${graph_runs[@]}" || rc=$?
   [ $rc -eq 3 ] && { echo "ONNX Runtime: skipped (above)"; rm -f "$out/latency_ort.csv"; return 0; }
   return $rc
 }
@@ -205,9 +210,10 @@ step_plots() {
     gnuplot -e "outdir='$out'; run='$(basename "$r")'" reports/reconstruction.gp
   done
   for r in "${plot_runs[@]}"; do
-    name=$(basename "$r")
-    gnuplot -e "outdir='$out'; run='$name'" reports/confusion.gp
-    gnuplot -e "outdir='$out'; run='$name'" reports/layers.gp
+    gnuplot -e "outdir='$out'; run='$(basename "$r")'" reports/confusion.gp
+  done
+  for r in "${layer_runs[@]}"; do
+    gnuplot -e "outdir='$out'; run='$(basename "$r")'" reports/layers.gp
   done
 }
 
@@ -241,10 +247,8 @@ for r in "${ae_runs[@]}"; do
   name=$(basename "$r")
   expected+=("reconstruction_$name.csv" "reconstruction_$name.png" "reconstruction_$name.svg")
 done
-for r in "${plot_runs[@]}"; do
-  name=$(basename "$r")
-  expected+=("confusion_$name.png" "confusion_$name.svg" "layers_$name.png" "layers_$name.svg")
-done
+for r in "${plot_runs[@]}"; do expected+=("confusion_$(basename "$r").png" "confusion_$(basename "$r").svg"); done
+for r in "${layer_runs[@]}"; do expected+=("layers_$(basename "$r").png" "layers_$(basename "$r").svg"); done
 missing=()
 for f in "${expected[@]}"; do [ -s "$out/$f" ] || missing+=("$f"); done
 if [ ${#missing[@]} -gt 0 ]; then

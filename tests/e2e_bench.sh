@@ -47,6 +47,8 @@ has_cols() { head -n 1 "$out/$1" | tr ',' '\n' > "$tmp/cols"; for c in "${@:2}";
 # (a folder without a manifest is an unfinished training run, not a trained one; an autoencoder has
 # no classes, so no confusion map or layer rows: its plot is its beats and their reconstructions)
 is_ae() { grep -qs '"objective":[[:space:]]*"reconstruction"' "$1/manifest.json"; }
+# (a seed ensemble is several models: a confusion map, but no layer plot of its own)
+is_ensemble() { grep -qs '"variant":[[:space:]]*"ensemble"' "$1/manifest.json"; }
 ae_names() { for d in models/weights/*/; do is_ae "$d" && basename "$d"; done; }
 confusion_maps() { for d in models/weights/*/; do [ ! -f "$d/manifest.json" ] || is_ae "$d" || [ -s "$out/confusion_$(basename "$d").png" ] || return 1; done; }
 reconstruction_plots() {
@@ -97,7 +99,7 @@ common_checks() { # number of steps run
   check "tables.tex is LaTeX" 'grep -q "\\\\begin{tabular}" "$out/tables.tex"'
   local r p
   for r in models/weights/*/; do
-    [ -f "$r/manifest.json" ] && ! is_ae "$r" || continue
+    [ -f "$r/manifest.json" ] && ! is_ae "$r" && ! is_ensemble "$r" || continue
     p=$out/layers_$(basename "$r")
     check "per-layer plot of $(basename "$r")" '[ -s "$p.png" ] && grep -q "MFLOPs" "$p.svg" && grep -q "latency (µs" "$p.svg"'
   done

@@ -49,6 +49,8 @@ passed=0 failed=0
 [ "$ort" = 1 ] && printf '  %-44s %-9s %12s %8s %6s %8s\n' run variant "max |diff|" agree n "ORT ms"
 for d in ${ECG_ONNX_RUNS:-models/weights/* models/compressed/*}; do
   [ -f "$d/manifest.json" ] || continue
+  # a seed ensemble is several models, no one graph to export (export-onnx refuses it; its members are checked)
+  ! grep -qs '"variant":[[:space:]]*"ensemble"' "$d/manifest.json" || continue
   name=$(basename "$d")
   read -r model task weights variant < <("$py" -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["model"], m["task"], m["weights"], m.get("variant", "f32"))' "$d/manifest.json")
   onnx=$tmp/$name.onnx
