@@ -106,7 +106,6 @@ int ecg_ensemble_make(const char *dir, const char *const *from, int n, const cha
     man = cJSON_CreateObject();
     cJSON *ens = cJSON_AddObjectToObject(man, "ensemble"), *members = cJSON_AddArrayToObject(ens, "members");
     double params = 0, flops = 0;
-    char rel0[PATH_MAX] = "";
     for (int m = 0; m < n; m++) {
         char rel[PATH_MAX], sha[65];
         int64_t bytes;
@@ -115,7 +114,6 @@ int ecg_ensemble_make(const char *dir, const char *const *from, int n, const cha
             goto done;
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "run", rel);
-        if (!m) snprintf(rel0, sizeof rel0, "%s", rel);
         cJSON_AddNumberToObject(e, "seed", (double)r[m].seed);
         cJSON_AddStringToObject(e, "weights_sha256", sha);
         cJSON_AddNumberToObject(e, "weights_bytes", (double)bytes);
@@ -140,7 +138,7 @@ int ecg_ensemble_make(const char *dir, const char *const *from, int n, const cha
     const char *log = ecg_json_str(sel, "log", NULL);
     if (log) { /* the first member's selection log, from here */
         char path[PATH_MAX + 100];
-        snprintf(path, sizeof path, "%s/%s", rel0, log);
+        snprintf(path, sizeof path, "%s/%s", ecg_json_str(cJSON_GetArrayItem(members, 0), "run", "."), log);
         cJSON_ReplaceItemInObjectCaseSensitive(sel, "log", cJSON_CreateString(path));
     }
     if (j) {

@@ -3,9 +3,10 @@
 #   1. bench-op: the depthwise-conv study -> bench_op.csv and its plot
 #   2. latency: every committed run (models/weights, models/compressed) through XNNPACK, batch
 #      1 and 32, 1 thread and all cores -> latency_ecgbench.csv (a seed ensemble: all its members in
-#      turn); and ONNX Runtime on each one-model run's ONNX export at the same settings (bench/peers/ort_peer.sh) -> latency_ort.csv, and each layer's
-#      time from ONNX Runtime's profiler (batch 1, 1 thread) -> layers_ort.csv, when node is here
-#      (ONNX Runtime from npm into BUILD/onnxruntime; else one line saying it is skipped)
+#      turn); and ONNX Runtime on each one-model run's ONNX export at the same settings
+#      (bench/peers/ort_peer.sh) -> latency_ort.csv, and each layer's time from ONNX Runtime's
+#      profiler (batch 1, 1 thread) -> layers_ort.csv, when node is here (ONNX Runtime from npm into
+#      BUILD/onnxruntime; else one line saying it is skipped)
 #   3. the PyTorch peer, when python3-torch is installed (else one line saying it is skipped):
 #      logits of the committed weights checked against ecgbench's, and its latency -> latency_torch.csv
 #   4. report: every run and each of its seeds evaluated -> results.csv, results_by_run.csv (mean

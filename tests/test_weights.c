@@ -1,6 +1,7 @@
 /* The committed weights (models/weights/MODEL-TASK/, MODEL-TASK-ensemble/): each folder is
- * complete, its manifest names what the folder name says, and `ecgbench eval DIR` reproduces the manifest's test metrics
- * exactly on the XNNPACK path whenever the task's full data is here (`make data`). */
+ * complete, its manifest names what the folder name says, and `ecgbench eval DIR` reproduces the
+ * manifest's test metrics exactly on the XNNPACK path whenever the task's full data is here
+ * (`make data`). */
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <stdlib.h>
@@ -38,12 +39,11 @@ static int check_folder(const char *dir, const char *name, int trained) {
     int ensemble = trained && variant && !strcmp(variant, "ensemble");
     /* a trained run holds its weights and training log; an ensemble holds none of its own, only the
      * verdict that chose to average its seeds */
-    static const char *const run_files[] = {"weights.safetensors", "epochs.csv"};
-    static const char *const ens_files[] = {"ensemble_judged.json"};
-    const char *const *files = ensemble ? ens_files : run_files;
-    for (int i = 0; trained && i < (ensemble ? 1 : 2); i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        CHECK(access(path, R_OK) == 0, "%s: no %s", dir, files[i]);
+    static const char *const run_files[] = {"weights.safetensors", "epochs.csv", NULL};
+    static const char *const ens_files[] = {"ensemble_judged.json", NULL};
+    for (const char *const *f = ensemble ? ens_files : run_files; trained && *f; f++) {
+        snprintf(path, sizeof path, "%s/%s", dir, *f);
+        CHECK(access(path, R_OK) == 0, "%s: no %s", dir, *f);
     }
     char want[256];
     snprintf(want, sizeof want, "%s-%s%s", model ? model : "?", task ? task : "?", ensemble ? "-ensemble" : "");
@@ -118,8 +118,8 @@ static int check_tree(const char *root, int trained, int *evaluated) {
 static void test_committed_weights(void) {
     if (!test_need_file(WEIGHTS)) return;
     int evaluated = 0, trained = check_tree(WEIGHTS, 1, &evaluated), compressed = check_tree(COMPRESSED, 0, &evaluated);
-    printf("  %d trained (or ensemble) and %d compressed weight folders, %d re-evaluated on the full data\n", trained, compressed,
-           evaluated);
+    printf("  %d trained (or ensemble) and %d compressed weight folders, %d re-evaluated on the full data\n", trained,
+           compressed, evaluated);
     if (runs_without_data)
         test_skip("re-evaluating %d runs on the full data: no %s under $ECG_DATA_DIR, data/ or ../shared/data "
                   "(make data)",
