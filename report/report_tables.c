@@ -253,10 +253,9 @@ static void recipe_chosen_on(char *c, const ecg_report_row *r) {
     char path[1200], err[256];
     ecg_csv_table t;
     cellf(c, "-");
-    /* an ensemble's recipe is its members': the log sits in its first member's folder */
-    const cJSON *first = cJSON_GetArrayItem(ecg_run_members(r->run), 0);
-    if (first) snprintf(path, sizeof path, "%s/%s/selection.csv", r->run->dir, ecg_json_str(first, "run", "?"));
-    else snprintf(path, sizeof path, "%s/selection.csv", r->run->dir);
+    /* the manifest names its log (an ensemble's is its first member's); else the run's own */
+    const cJSON *sel = cJSON_GetObjectItemCaseSensitive(r->run->man, "selection");
+    snprintf(path, sizeof path, "%s/%s", r->run->dir, ecg_json_str(sel, "log", "selection.csv"));
     FILE *f = fopen(path, "r");
     if (!f) return;
     fclose(f);
@@ -265,7 +264,6 @@ static void recipe_chosen_on(char *c, const ecg_report_row *r) {
         return;
     }
     int chosen = ecg_csv_col(&t, "chosen"), on = ecg_csv_col(&t, "chosen_on"), fold = ecg_csv_col(&t, "fold");
-    const cJSON *sel = cJSON_GetObjectItemCaseSensitive(r->run->man, "selection");
     const char *data = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sel, "chosen_on"));
     /* by folds, the manifest names them all; else a chosen seed row names its split */
     int by_folds = 0;

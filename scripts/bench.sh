@@ -41,6 +41,7 @@ bin=$(realpath "$1"); shift
 want=${DATA:-${ECG_DATA_DIR:-}}
 [ -n "$want" ] && want=$(realpath -m "$want")
 cd "$(dirname "$0")/.."
+source scripts/run_kind.sh
 out=${OUT:-reports/out}
 if ! command -v gnuplot >/dev/null; then
   echo "bench.sh: gnuplot not found (make deps installs gnuplot-nox)" >&2
@@ -88,11 +89,11 @@ ae_runs=()     # the autoencoders (lstm-ae): no accuracy or latency rows; their 
 for d in models/weights/*/ models/compressed/*/; do
   [ -f "$d/manifest.json" ] || continue
   runs+=("${d%/}")
-  if grep -qs '"variant":[[:space:]]*"ensemble"' "$d/manifest.json"; then plot_runs+=("${d%/}"); continue; fi
+  if is_ensemble "$d"; then plot_runs+=("${d%/}"); continue; fi
   graph_runs+=("${d%/}")
   [[ "$d" == models/weights/* ]] || continue
   peer_runs+=("${d%/}")
-  if grep -qs '"objective":[[:space:]]*"reconstruction"' "$d/manifest.json"; then ae_runs+=("${d%/}")
+  if is_ae "$d"; then ae_runs+=("${d%/}")
   else plot_runs+=("${d%/}") layer_runs+=("${d%/}"); fi
 done
 [ ${#runs[@]} -gt 0 ] || { echo "bench.sh: no committed runs under models/ (make train)" >&2; exit 1; }

@@ -20,6 +20,7 @@ bin=$(realpath "$bin")
 unset ECGBENCH
 cd "$(dirname "$0")/.."
 root=$(pwd)
+source scripts/run_kind.sh
 tmp=$(mktemp -d /tmp/ecgbench_e2e_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 farm=$tmp/checkout
@@ -46,9 +47,7 @@ bench() {
 has_cols() { head -n 1 "$out/$1" | tr ',' '\n' > "$tmp/cols"; for c in "${@:2}"; do grep -qx "$c" "$tmp/cols" || return 1; done; }
 # (a folder without a manifest is an unfinished training run, not a trained one; an autoencoder has
 # no classes, so no confusion map or layer rows: its plot is its beats and their reconstructions)
-is_ae() { grep -qs '"objective":[[:space:]]*"reconstruction"' "$1/manifest.json"; }
 # (a seed ensemble is several models: a confusion map, but no layer plot of its own)
-is_ensemble() { grep -qs '"variant":[[:space:]]*"ensemble"' "$1/manifest.json"; }
 ae_names() { for d in models/weights/*/; do is_ae "$d" && basename "$d"; done; }
 confusion_maps() { for d in models/weights/*/; do [ ! -f "$d/manifest.json" ] || is_ae "$d" || [ -s "$out/confusion_$(basename "$d").png" ] || return 1; done; }
 reconstruction_plots() {

@@ -19,6 +19,7 @@ bin=${1:-${ECGBENCH_RELEASE:-${ECGBENCH:-}}}
 [ -n "$bin" ] || { echo "usage: tests/onnx_check.sh PATH/TO/ecgbench (or ECGBENCH=...)" >&2; exit 2; }
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 cd "$(dirname "$0")/.."
+source scripts/run_kind.sh
 if [ "${ECG_ONNX:-}" = off ] || [ "${ECG_ONNX:-}" = 0 ]; then
   echo "  skipped onnx_check: ECG_ONNX=off"
   echo "RESULT 0 passed, 0 failed, 1 skipped"
@@ -50,7 +51,7 @@ passed=0 failed=0
 for d in ${ECG_ONNX_RUNS:-models/weights/* models/compressed/*}; do
   [ -f "$d/manifest.json" ] || continue
   # a seed ensemble is several models, no one graph to export (export-onnx refuses it; its members are checked)
-  ! grep -qs '"variant":[[:space:]]*"ensemble"' "$d/manifest.json" || continue
+  ! is_ensemble "$d" || continue
   name=$(basename "$d")
   read -r model task weights variant < <("$py" -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["model"], m["task"], m["weights"], m.get("variant", "f32"))' "$d/manifest.json")
   onnx=$tmp/$name.onnx

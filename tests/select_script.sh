@@ -212,6 +212,14 @@ check "an ensemble is timed" '[ $? -eq 0 ] && grep -q "^lstm-mitdb-aami-ensemble
 "$bin" report --runs "$tmp/ensembles" --runs "$tmp/weights" --seeds none --latency "$tmp/lat/latency_ecgbench.csv" \
   --layer-reps 20 --out "$tmp/rep" >"$tmp/rep.log" 2>&1
 check "the report shows it beside its members" '[ $? -eq 0 ] && grep "lstm, ensemble of 2 seeds" "$tmp/rep/tables.md" | grep -q "its seeds. average judged on held-out folds" || { tail -5 "$tmp/rep.log"; false; }'
+# its recipe was chosen as its first member's: the "chosen on" cell reads that member's log
+check "its recipe is chosen as its first member's" 'python3 - "$tmp/rep/tables.md" <<'"'"'PY'"'"'
+import sys
+rows = [[c.strip() for c in l.strip().strip("|").split("|")] for l in open(sys.argv[1]) if l.startswith("| lstm")]
+ens = [r[-1] for r in rows if "ensemble" in r[0]]
+one = [r[-1] for r in rows if "ensemble" not in r[0] and r[-1] != "-"]
+assert ens and one and all(e.startswith(one[0] + " + its seeds") for e in ens), (ens, one)
+PY'
 check "its size and params are its members' summed" 'python3 - "$tmp/rep/results.csv" <<'"'"'PY'"'"'
 import csv, sys
 rows = {r["run"]: r for r in csv.DictReader(open(sys.argv[1]))}
