@@ -367,6 +367,9 @@ int ecg_task_mitdb_2lead_v1_load(const char *data_dir, const char *split, uint64
  * MLII beat (the per-sample median of all its beats' windows). */
 int ecg_task_mitdb_template_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d,
                                  char *err, size_t errlen);
+/* Both at once, x [T, 3]: MLII, the record's other lead, MLII minus its median MLII beat. */
+int ecg_task_mitdb_2lead_template_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d,
+                                       char *err, size_t errlen);
 int ecg_task_mitdb_intra_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,
                               size_t errlen);
 int ecg_task_cinc2017_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d, char *err,

@@ -17,6 +17,7 @@
  * beat itself: both hold the same information, but on a DS1-only probe (record-grouped 5-fold CV,
  * an MLP on the beat and the RR ratios) the difference raised accuracy from 0.856 to 0.899 and the
  * raw median beat lowered it to 0.831.
+ * mitdb-aami-2lead-template holds both: MLII, the other lead, MLII minus its median beat.
  * Beats whose window runs past the record's start or end are kept, padded with the edge
  * sample: de Chazal count every annotated beat, so dropping them would shift the counts. */
 #include <math.h>
@@ -157,6 +158,8 @@ static const lead_set leads_mlii_other = {"mitdb-aami-2lead", 2, NULL, ", leads 
 static const lead_set leads_mlii_v1 = {"mitdb-aami-2lead-v1", 2, "V1", ", leads MLII + V1", 0};
 static const lead_set leads_mlii_template = {"mitdb-aami-template", 1, NULL,
                                              ", MLII + MLII minus its median beat", 1};
+static const lead_set leads_mlii_other_template = {"mitdb-aami-2lead-template", 2, NULL,
+                                                   ", leads MLII + the other + MLII minus its median beat", 1};
 
 static int channels_of(const lead_set *ls) { return ls->n_leads + ls->template; }
 
@@ -600,6 +603,11 @@ int ecg_task_mitdb_2lead_v1_load(const char *data_dir, const char *split, uint64
 int ecg_task_mitdb_template_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d,
                                  char *err, size_t errlen) {
     return load_beats(data_dir, split, 0, seed, &leads_mlii_template, d, err, errlen);
+}
+
+int ecg_task_mitdb_2lead_template_load(const char *data_dir, const char *split, uint64_t seed, ecg_dataset *d,
+                                       char *err, size_t errlen) {
+    return load_beats(data_dir, split, 0, seed, &leads_mlii_other_template, d, err, errlen);
 }
 
 /* mitdb-aami-intra: the intra-patient split as a task of its own (train, val, test), so training,

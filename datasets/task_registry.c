@@ -42,6 +42,13 @@ static const ecg_task tasks[] = {
      "v1: as mitdb-aami v4, channel 1 = channel 0 minus the record's per-sample median of channel 0 over all its "
      "AAMI beats; same beats, splits and validation records",
      ECG_MITDB_WINDOW, 2, ECG_AAMI_N_CLASSES, ECG_MITDB_N_FEATURES, ecg_mitdb_feature_names, NULL, 0, ECG_MITDB_CV_FOLDS},
+    {"mitdb-aami-2lead-template",
+     "mitdb-aami-template with the record's other lead beside MLII: x [252, 3] = MLII, the other lead (as "
+     "mitdb-aami-2lead's channel 1) and MLII minus the record's median MLII beat (as mitdb-aami-template's channel 1)",
+     mitdb_splits, N_OF(mitdb_splits), ecg_task_mitdb_2lead_template_load, "mitdb",
+     "v1: channels 0 and 1 as mitdb-aami-2lead v2, channel 2 as mitdb-aami-template v1's channel 1; same beats, "
+     "splits and validation records",
+     ECG_MITDB_WINDOW, 3, ECG_AAMI_N_CLASSES, ECG_MITDB_N_FEATURES, ecg_mitdb_feature_names, NULL, 0, ECG_MITDB_CV_FOLDS},
     {"mitdb-aami-intra",
      "MIT-BIH AAMI beats as mitdb-aami, intra-patient: a seeded 80/20 split of all beats (every patient on both "
      "sides; optimistic, reported because many papers do), val = a seeded 10% of the 80",

@@ -39,7 +39,8 @@ LIST=${LIST:-}
 # record's median beat; since round 8 chosen by five-fold cross-validation over DS1's records:
 # modality dropout of the ECG tokens with square-root class weights), fusion-rhythm on
 # mitdb-aami-template (fusion-rr's earlier template recipe with a token on the rhythm's
-# irregularity; lost to fusion-rr on the mean validation figure, kept as a row),
+# irregularity; lost to fusion-rr on the mean validation figure, kept as a row), fusion-rr on
+# mitdb-aami-2lead-template (the template recipe with the record's second lead beside MLII; round 12),
 # crnn, efficientecg-s and resnet1d-18 on cinc2017. The other
 # recipes predate that protocol. efficientecg-s on mitdb-aami-template is the template input's
 # signal-only row: efficientecg-s's mitdb-aami recipe unchanged, so only the input differs.
@@ -67,6 +68,7 @@ efficientecg-fusion-none mitdb-aami --epochs 12 --patience 4 --class-weights inv
 efficientecg-fusion-agesex mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-rr   mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-rr   mitdb-aami-template --epochs 12 --patience 4 --lr 3e-4 --class-weights sqrt --ecg-drop 0.5
+efficientecg-fusion-rr   mitdb-aami-2lead-template --epochs 12 --patience 4 --lr 3e-4 --class-weights sqrt --ecg-drop 0.5
 efficientecg-fusion-rhythm mitdb-aami-template --epochs 12 --patience 4 --lr 3e-4 --class-weights inverse --class-weight-cap 64
 efficientecg-s           mitdb-aami-template --epochs 6 --patience 3 --class-weights none
 efficientecg-fusion-pwave mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64

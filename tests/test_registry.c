@@ -9,11 +9,11 @@
 static void test_lookup(void) {
     int n = 0;
     while (ecg_task_at(n)) n++;
-    CHECK(n == 7, "7 tasks registered, got %d", n);
+    CHECK(n == 8, "8 tasks registered, got %d", n);
     CHECK(ecg_task_at(-1) == NULL, "negative index is NULL");
-    const char *names[] = {"mitdb-aami", "mitdb-aami-2lead", "mitdb-aami-2lead-v1", "mitdb-aami-template",
-                           "mitdb-aami-intra", "cinc2017", "synthetic"};
-    for (int i = 0; i < 7; i++) {
+    const char *names[] = {"mitdb-aami",       "mitdb-aami-2lead", "mitdb-aami-2lead-v1", "mitdb-aami-template",
+                           "mitdb-aami-2lead-template", "mitdb-aami-intra", "cinc2017", "synthetic"};
+    for (int i = 0; i < 8; i++) {
         const ecg_task *t = ecg_task_find(names[i]);
         CHECK(t && !strcmp(t->name, names[i]), "find %s", names[i]);
         CHECK(t && t->load && t->description && t->n_splits > 0, "%s has a loader, description, splits", names[i]);

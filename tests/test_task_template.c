@@ -1,8 +1,9 @@
 /* mitdb-aami-template: channel 0 is mitdb-aami's MLII window bit for bit (same beats, labels,
  * features and records), channel 1 channel 0 minus the record's median beat: every sample checked
  * against a median found here by counting (no sort); the median beat it implies is the same for
- * every beat of a record and differs between records. On the bundled sample (3 records) and, when
- * present, the full data. */
+ * every beat of a record and differs between records. mitdb-aami-2lead-template is
+ * mitdb-aami-2lead's two channels followed by this channel 1, bit for bit. On the bundled sample (3
+ * records) and, when present, the full data. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,20 +91,55 @@ static void check_split(const char *dir, const char *split, int stride) {
     ecg_dataset_free(&two);
 }
 
+/* mitdb-aami-2lead-template: channels 0 and 1 mitdb-aami-2lead's, channel 2 mitdb-aami-template's
+ * channel 1; labels, features and records the same. */
+static void check_two_leads(const char *dir, const char *split) {
+    ecg_dataset two = {0}, tpl = {0}, three = {0};
+    if (load("mitdb-aami-2lead", dir, split, &two) || load("mitdb-aami-template", dir, split, &tpl) ||
+        load("mitdb-aami-2lead-template", dir, split, &three))
+        goto out;
+    CHECK(three.channels == 3 && three.length == two.length && three.n == two.n && three.n == tpl.n && three.n > 0,
+          "%s: x [%d, %d], %d beats (2lead %d, template %d)", split, three.length, three.channels, three.n, two.n,
+          tpl.n);
+    CHECK(!strcmp(three.task, "mitdb-aami-2lead-template") && strstr(three.data_version, "the other + MLII minus"),
+          "named %s, data version %s", three.task, three.data_version);
+    int same = three.channels == 3 && three.n == two.n && three.n == tpl.n && three.n_features == two.n_features;
+    for (int i = 0; same && i < three.n; i++) {
+        same = three.y[i] == two.y[i] && three.record[i] == two.record[i] &&
+               !memcmp(three.features + (size_t)i * three.n_features, two.features + (size_t)i * two.n_features,
+                       (size_t)two.n_features * sizeof(float));
+        for (int t = 0; same && t < three.length; t++) {
+            const float *x3 = three.x + ((size_t)i * three.length + t) * 3;
+            const float *x2 = two.x + ((size_t)i * two.length + t) * 2, *xt = tpl.x + ((size_t)i * tpl.length + t) * 2;
+            same = x3[0] == x2[0] && x3[1] == x2[1] && x3[2] == xt[1];
+        }
+    }
+    CHECK(same, "%s: beats, labels, features, records; channels 0-1 mitdb-aami-2lead's, 2 the template's", split);
+out:
+    ecg_dataset_free(&two);
+    ecg_dataset_free(&tpl);
+    ecg_dataset_free(&three);
+}
+
 static void test_sample(void) {
     static const char *const splits[] = {"ds1", "ds2", "train", "val", "test"};
     for (int s = 0; s < 5; s++) check_split(SAMPLE, splits[s], 1);
+    for (int s = 0; s < 5; s++) check_two_leads(SAMPLE, splits[s]);
 }
 
 static void test_full(void) {
     if (!test_need_file("data/mitdb/SHA256SUMS")) return;
     check_split("data", "ds2", 9);
+    check_two_leads("data", "ds1");
 }
 
 static void test_registry(void) {
     const ecg_task *t = ecg_task_find("mitdb-aami-template");
     CHECK(t && t->channels == 2 && t->length == ECG_MITDB_WINDOW && t->n_features == ECG_MITDB_N_FEATURES,
           "registered with x [252, 2] and mitdb-aami's features");
+    t = ecg_task_find("mitdb-aami-2lead-template");
+    CHECK(t && t->channels == 3 && t->length == ECG_MITDB_WINDOW && t->cv_folds == ECG_MITDB_CV_FOLDS,
+          "mitdb-aami-2lead-template registered with x [252, 3] and the CV folds");
 }
 
 int main(void) {
