@@ -63,7 +63,7 @@ static int seed_metrics(const ecg_run *run, const ecg_task *t, ecg_metrics *m) {
 static const char *recipe_cell(char *buf, size_t n, const cJSON *man) {
     const cJSON *sel = cJSON_GetObjectItemCaseSensitive(man, "selection");
     double k = ecg_json_num(sel, "candidates"), folds = ecg_json_num(sel, "folds");
-    if (isfinite(k) && isfinite(folds)) snprintf(buf, n, "blind (%.0f candidates x %.0f folds)", k, folds);
+    if (isfinite(k) && isfinite(folds)) snprintf(buf, n, "blind (%.0f candidate%s x %.0f folds)", k, k == 1 ? "" : "s", folds);
     else if (isfinite(k)) snprintf(buf, n, "blind (%.0f candidate%s)", k, k == 1 ? "" : "s");
     else snprintf(buf, n, "not blind");
     return buf;

@@ -288,9 +288,10 @@ static void recipe_chosen_on(char *c, const ecg_report_row *r) {
         seeds += first && !is_fold;
         folds += first && is_fold;
     }
-    if (folds) cellf(c, "%s (%d candidates x %d folds)", what, candidates, folds);
-    else if (seeds > 1) cellf(c, "%s (%d candidates x %d seeds)", what, candidates, seeds);
-    else cellf(c, "%s (%d candidates)", what, candidates);
+    const char *s = candidates == 1 ? "" : "s";
+    if (folds) cellf(c, "%s (%d candidate%s x %d folds)", what, candidates, s, folds);
+    else if (seeds > 1) cellf(c, "%s (%d candidate%s x %d seeds)", what, candidates, s, seeds);
+    else cellf(c, "%s (%d candidate%s)", what, candidates, s);
     ecg_csv_table_free(&t);
 }
 

@@ -293,6 +293,9 @@ fi
 # better is the best fusion configuration. A's seeds 1-3 are its run's rows either way (a table of
 # their own, as the other two-lead runs), each DS2 scored once. Run as
 #   FOLDS=5 SEEDS=3 ONLY='^efficientecg-fusion-rr-mitdb-aami-2lead-template$' scripts/select.sh
+# Outcome: A 0.4511 (N, S, V mean F1 0.7518; out-of-fold S Se 0.625 at PPV 0.325) against H's 0.5114
+# (0.7705; S 0.797 / 0.341): H stays the best fusion configuration. A's three seeds are its run's
+# rows (DS2 scored once each: accuracy 92.2 +- 2.1%, S Se/PPV 71.2 +- 10.6 / 47.6 +- 1.1).
 DEFAULT_CANDIDATES=$(cat <<'EOF'
 efficientecg-fusion-rr mitdb-aami A-sqrt-cap1.5   --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-rr mitdb-aami B-inverse-cap16 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 16
