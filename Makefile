@@ -205,12 +205,13 @@ PEER_PY = for p in python3 /usr/bin/python3; do $$p -c 'import torch' 2>/dev/nul
 # stops (docs/slurm.md; skipped without slurm-wlm and munge).
 # tests/mpi_check.sh: 2-rank MPI training against 2 threads, byte for byte (skipped without Open MPI).
 # tests/train_script.sh: make train's script on the sample, a row naming another run's folder (@RUN).
+# tests/compress_script.sh: make compress's script on the sample, a variant redone once its source is retrained.
 # tests/run.sh: the programs that start threads of their own (release evals, make bench, training,
 # MPI, Slurm) one at a time, slowest first; then the one-thread sanitized unit tests as many at a
 # time as there are cores (two side by side; see tests/run.sh).
 THREADED_TESTS := $(ASN)/tests/test_weights tests/e2e_bench.sh $(ASN)/tests/test_run_folders tests/readme_commands.sh \
                   tests/onnx_check.sh tests/slurm_check.sh tests/peer_check.sh tests/mpi_check.sh tests/train_script.sh \
-                  tests/select_script.sh tests/include_check.sh
+                  tests/select_script.sh tests/compress_script.sh tests/include_check.sh
 TEST_PROGRAMS  := --jobs 1 $(THREADED_TESTS) --jobs auto $(filter-out $(THREADED_TESTS),$(TEST_BIN))
 test: check-deps $(TEST_BIN) $(ASN)/ecgbench $(REL)/ecgbench $(if $(HAVE_MPI),$(REL)/ecgbench-mpi)
 	@ECGBENCH=$(abspath $(ASN)/ecgbench) ECGBENCH_RELEASE=$(abspath $(REL)/ecgbench) \

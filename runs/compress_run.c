@@ -440,14 +440,18 @@ static const char *weights_path(const ecg_compress_job *o, const compressed *c) 
 }
 
 /* The source's manifest, with what compression changed. */
-static cJSON *manifest(const ecg_compress_job *o, compressed *c) {
+static cJSON *manifest(const ecg_compress_job *o, compressed *c, const char *source_sha) {
     cJSON *man = cJSON_Duplicate(c->s.run.man, 1);
-    const char *replaced[] = {"weights", "params", "metrics", "score", "run",    "passes",
-                              "source",  "variant", "format",  "flops_per_example"};
+    const char *replaced[] = {"weights", "params",  "metrics", "score",  "run",
+                              "passes",  "source",  "variant", "format", "flops_per_example",
+                              "source_weights_sha256"};
     for (size_t i = 0; i < sizeof replaced / sizeof *replaced; i++) cJSON_DeleteItemFromObjectCaseSensitive(man, replaced[i]);
     cJSON_AddStringToObject(man, "weights", strrchr(weights_path(o, c), '/') + 1);
     if (o->int8) cJSON_AddStringToObject(man, "format", "int8");
     cJSON_AddStringToObject(man, "source", o->src);
+    /* which weights of that run: a source retrained since leaves this variant stale (make compress
+     * redoes it, test_weights refuses it) */
+    cJSON_AddStringToObject(man, "source_weights_sha256", source_sha);
     cJSON_AddStringToObject(man, "variant", c->variant); /* the name reports give it, e.g. "pruned90+int8" */
     /* the source's passes first: a compressed source's graph is rebuilt from them */
     cJSON *all = cJSON_AddArrayToObject(man, "passes"), *prev;
@@ -509,8 +513,11 @@ int ecg_compress_run(ecg_compress_job *o, char *err, size_t errlen) {
     snprintf(c.sparse_path, sizeof c.sparse_path, "%s/weights.sparse.safetensors", o->out);
     snprintf(c.int8_path, sizeof c.int8_path, "%s/weights.int8.safetensors", o->out);
     snprintf(c.f16_path, sizeof c.f16_path, "%s/weights.f16.safetensors", o->out);
-    if (run_passes(o, &c, err, errlen)) goto done;
-    man = manifest(o, &c);
+    char source_sha[65];
+    int64_t source_bytes;
+    if (ecg_file_sha256(c.s.run.weights, source_sha, &source_bytes, err, errlen) || run_passes(o, &c, err, errlen))
+        goto done;
+    man = manifest(o, &c, source_sha);
     char path[1200];
     /* written last, naming the weights it vouches for: new weights under the old manifest no longer
      * pass for the old run (runs/files.h) */

@@ -14,6 +14,7 @@
 #include "harness.h"
 #include "../runs/files.h"
 #include "../runs/manifest.h"
+#include "ops/file_sha256.h"
 #include "ops/safetensors.h"
 
 static double num(const cJSON *o, const char *k) { return cJSON_GetNumberValue(cJSON_GetObjectItem(o, k)); }
@@ -71,6 +72,13 @@ static void test_prune_a_trained_run(void) {
                   num(pass, "sparsity") == 0.6 && cJSON_GetArraySize(cJSON_GetObjectItem(pass, "layers")) == n,
               "pass record");
         CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "source")), run), "source");
+        char sha[65];
+        int64_t bytes;
+        snprintf(path, sizeof path, "%s/weights.safetensors", run);
+        CHECK(ecg_file_sha256(path, sha, &bytes, err, sizeof err) == 0, "%s", err);
+        const char *src_sha = cJSON_GetStringValue(cJSON_GetObjectItem(m, "source_weights_sha256"));
+        CHECK(src_sha && !strcmp(src_sha, sha), "source_weights_sha256 %s, the source's weights %s",
+              src_sha ? src_sha : "(none)", sha);
         CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "variant")), "pruned60"), "variant");
     }
     cJSON_Delete(m);
