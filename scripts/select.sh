@@ -310,7 +310,14 @@ fi
 # seeds 2 and 3 trained for that) and DS2 scored once per seed. efficientecg-s on
 # mitdb-aami-template keeps A's recipe until a round of its own. Run as
 #   FOLDS=5 SEEDS=3 FORCE=1 ONLY='^efficientecg-s-mitdb-aami$' scripts/select.sh
-# (this session trained the folds and seed 1 of both first, then the winner's seeds 2 and 3).
+# (the folds and seed 1 of both were trained first, then seeds 2 and 3 of both: `ecgbench select`
+# compares candidates over the same seeds and folds).
+# Outcome: B 0.4335 (N, S, V mean F1 0.630; out-of-fold S Se 0.274 at PPV 0.256) against A 0.3446
+# (0.574; S 0.177 / 0.192); on the seeds' own validation records B 0.312 against A 0.255. B was
+# promoted with its three seeds and make train's recipe is now B's. DS2, scored once per seed:
+# accuracy 82.0 +- 4.9% (A's seeds 83.9 +- 4.6%), macro-F1 0.332 +- 0.005 (0.319 +- 0.016), S Se
+# 7.6 +- 6.9% (9.5 +- 1.9%): no difference beyond the seeds' spread; a beat window alone still
+# cannot find S on new patients.
 DEFAULT_CANDIDATES=$(cat <<'EOF'
 efficientecg-fusion-rr mitdb-aami A-sqrt-cap1.5   --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-rr mitdb-aami B-inverse-cap16 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 16

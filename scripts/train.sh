@@ -41,9 +41,11 @@ LIST=${LIST:-}
 # mitdb-aami-template (fusion-rr's earlier template recipe with a token on the rhythm's
 # irregularity; lost to fusion-rr on the mean validation figure, kept as a row), fusion-rr on
 # mitdb-aami-2lead-template (the template recipe with the record's second lead beside MLII; round 12),
-# crnn, efficientecg-s and resnet1d-18 on cinc2017. The other
-# recipes predate that protocol. efficientecg-s on mitdb-aami-template is the template input's
-# signal-only row: efficientecg-s's mitdb-aami recipe unchanged, so only the input differs.
+# crnn, efficientecg-s and resnet1d-18 on cinc2017, and efficientecg-s on mitdb-aami (round 13, by
+# the same five folds: fusion-rr's template recipe less the ECG dropout). The other recipes predate
+# that protocol. efficientecg-s on mitdb-aami-template is the template input's signal-only row, on
+# efficientecg-s's mitdb-aami recipe from before round 13 (unweighted, 6 epochs) until a round of
+# its own.
 # mitdb-aami is inter-patient (train/val from DS1, test = DS2); N is 89% of its beats, so an
 # unweighted loss is the default there. The fusion ablation (efficientecg-fusion, -none, -agesex,
 # -rr, -pwave, -ae) shares fusion-rr's blind recipe, so its rows differ by their inputs alone;
@@ -62,7 +64,7 @@ LIST=${LIST:-}
 # rule (every one: the second lead too), so it trains on mitdb-aami-2lead with a two-lead lstm-ae's
 # encoder of the same seed.
 RUNS=$(cat <<'EOF'
-efficientecg-s           mitdb-aami --epochs 6 --patience 3 --class-weights none
+efficientecg-s           mitdb-aami --epochs 12 --patience 4 --lr 3e-4 --class-weights sqrt
 efficientecg-fusion      mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-none mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-agesex mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
