@@ -10,6 +10,7 @@
 
 #include "../cli/cli.h"
 #include "../datasets/datasets.h"
+#include "../ops/file_sha256.h"
 #include "harness.h"
 
 #define WEIGHTS "models/weights"
@@ -21,6 +22,29 @@ static const char *str_item(const cJSON *o, const char *key) { return cJSON_GetS
  * ("mitdb cinc2017"): test_committed_weights is then skipped, naming them. */
 static int runs_without_data;
 static char data_missing[256];
+
+/* A compressed variant was made from the weights its source holds now: a source retrained since
+ * (a new recipe promoted) leaves the variant's figures describing a model no longer committed. */
+static void check_source_weights(const char *dir, const cJSON *m, const char *src) {
+    const char *want = str_item(m, "source_weights_sha256");
+    CHECK(want != NULL, "%s: its manifest does not say which weights of %s it was made from (make compress FORCE=1)",
+          dir, src ? src : "its source");
+    if (!want || !src) return;
+    char path[1024], sha[65], err[512];
+    int64_t bytes;
+    snprintf(path, sizeof path, "%s/manifest.json", src);
+    char *text = test_read_file(path);
+    cJSON *sm = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    const char *sw = str_item(sm, "weights");
+    snprintf(path, sizeof path, "%s/%s", src, sw ? sw : "weights.safetensors");
+    if (ecg_file_sha256(path, sha, &bytes, err, sizeof err))
+        CHECK(0, "%s", err);
+    else
+        CHECK(!strcmp(sha, want), "%s: made from other weights of %s than those committed (sha256 %.12s..., now "
+              "%.12s...): the source was retrained since; make compress FORCE=1 redoes it", dir, src, want, sha);
+    cJSON_Delete(sm);
+}
 
 /* Checks one folder, a trained run or a seed ensemble of trained runs (models/weights) or a
  * compressed one (models/compressed); returns 1 if it was evaluated against the data. */
@@ -64,6 +88,7 @@ static int check_folder(const char *dir, const char *name, int trained) {
         CHECK(src && access(path, R_OK) == 0, "%s: its source run %s is not committed", dir, src ? src : "(none)");
         snprintf(path, sizeof path, "%s/%s", dir, w ? w : "?");
         CHECK(w && access(path, R_OK) == 0, "%s: no weights file %s", dir, w ? w : "(none)");
+        check_source_weights(dir, m, src);
     }
     CHECK(str_item(cJSON_GetObjectItem(m, "run"), "git_commit") != NULL, "%s: no git commit", dir);
     const ecg_task *t = task ? ecg_task_find(task) : NULL;
