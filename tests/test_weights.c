@@ -27,7 +27,7 @@ static char data_missing[256];
  * (a new recipe promoted) leaves the variant's figures describing a model no longer committed. */
 static void check_source_weights(const char *dir, const cJSON *m, const char *src) {
     const char *want = str_item(m, "source_weights_sha256");
-    CHECK(want != NULL, "%s: its manifest does not say which weights of %s it was made from (make compress FORCE=1)",
+    CHECK(want != NULL, "%s: its manifest does not say which weights of %s it was made from (make compress redoes it)",
           dir, src ? src : "its source");
     if (!want || !src) return;
     char path[1024], sha[65], err[512];
@@ -42,7 +42,7 @@ static void check_source_weights(const char *dir, const cJSON *m, const char *sr
         CHECK(0, "%s", err);
     else
         CHECK(!strcmp(sha, want), "%s: made from other weights of %s than those committed (sha256 %.12s..., now "
-              "%.12s...): the source was retrained since; make compress FORCE=1 redoes it", dir, src, want, sha);
+              "%.12s...): the source was retrained since; make compress redoes it", dir, src, want, sha);
     cJSON_Delete(sm);
 }
 
