@@ -515,7 +515,7 @@ int ecg_compress_run(ecg_compress_job *o, char *err, size_t errlen) {
     snprintf(c.f16_path, sizeof c.f16_path, "%s/weights.f16.safetensors", o->out);
     char source_sha[65];
     int64_t source_bytes;
-    if (ecg_file_sha256(c.s.run.weights, source_sha, &source_bytes, err, errlen) || run_passes(o, &c, err, errlen))
+    if (ecg_run_weights_digest(&c.s.run, source_sha, &source_bytes, err, errlen) || run_passes(o, &c, err, errlen))
         goto done;
     man = manifest(o, &c, source_sha);
     char path[1200];

@@ -64,10 +64,10 @@ while read -r name src opts; do
     echo "compress: $name: $dir/manifest.json exists, skipped (FORCE=1 redoes it)"
     continue
   fi
-  redo=${FORCE:+--force}
-  if [ -f "$dir/manifest.json" ] && [ -z "$FORCE" ]; then
-    echo "compress: $name: $dir was made from other weights than $src holds now; redoing it"
+  redo=''
+  if [ -f "$dir/manifest.json" ]; then # FORCE=1, or stale
     redo=--force
+    [ -n "$FORCE" ] || echo "compress: $name: $dir was made from other weights than $src holds now; redoing it"
   fi
   [ -f "$src/manifest.json" ] || { echo "compress: $name needs the trained run $src (make train)" >&2; exit 1; }
   echo "compress: $name ($src $opts)"

@@ -10,7 +10,7 @@
 
 #include "../cli/cli.h"
 #include "../datasets/datasets.h"
-#include "../ops/file_sha256.h"
+#include "../runs/runs.h"
 #include "harness.h"
 
 #define WEIGHTS "models/weights"
@@ -30,20 +30,15 @@ static void check_source_weights(const char *dir, const cJSON *m, const char *sr
     CHECK(want != NULL, "%s: its manifest does not say which weights of %s it was made from (make compress redoes it)",
           dir, src ? src : "its source");
     if (!want || !src) return;
-    char path[1024], sha[65], err[512];
+    char sha[65], err[512];
     int64_t bytes;
-    snprintf(path, sizeof path, "%s/manifest.json", src);
-    char *text = test_read_file(path);
-    cJSON *sm = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    const char *sw = str_item(sm, "weights");
-    snprintf(path, sizeof path, "%s/%s", src, sw ? sw : "weights.safetensors");
-    if (ecg_file_sha256(path, sha, &bytes, err, sizeof err))
+    ecg_run r = {0};
+    if (ecg_run_read(src, &r, err, sizeof err) || ecg_run_weights_digest(&r, sha, &bytes, err, sizeof err))
         CHECK(0, "%s", err);
     else
         CHECK(!strcmp(sha, want), "%s: made from other weights of %s than those committed (sha256 %.12s..., now "
               "%.12s...): the source was retrained since; make compress redoes it", dir, src, want, sha);
-    cJSON_Delete(sm);
+    ecg_run_free(&r);
 }
 
 /* Checks one folder, a trained run or a seed ensemble of trained runs (models/weights) or a
