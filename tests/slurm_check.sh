@@ -100,7 +100,7 @@ left=
 for p in $pids; do kill -0 "$p" 2>/dev/null && left+="$p "; done
 for f in /proc/[0-9]*/environ; do
   p=${f#/proc/}; p=${p%/environ}
-  [ "$p" != $$ ] && [[ " $left" != *" $p "* ]] && tr '\0' '\n' 2>/dev/null <"$f" | grep -qxF "SLURM_CONF=$cluster/slurm.conf" &&
+  [ "$p" != $$ ] && [[ " $left" != *" $p "* ]] && tr '\0' '\n' 2>/dev/null <"$f" | grep -xF "SLURM_CONF=$cluster/slurm.conf" >/dev/null &&
     [ "$(awk '{ print $4 }' /proc/"$p"/stat 2>/dev/null)" != $$ ] && left+="$p "
 done
 check "no daemon or job outlives it (3 daemons were running)" '[ "$(echo $pids | wc -w)" -eq 3 ] && [ -z "$left" ] || { echo "    left: $left"; false; }'
