@@ -318,6 +318,16 @@ fi
 # accuracy 82.0 +- 4.9% (A's seeds 83.9 +- 4.6%), macro-F1 0.332 +- 0.005 (0.319 +- 0.016), S Se
 # 7.6 +- 6.9% (9.5 +- 1.9%): no difference beyond the seeds' spread; a beat window alone still
 # cannot find S on new patients.
+# efficientecg-s on mitdb-aami-template, round 14, the template input's signal-only row (declared
+# 2026-12-07 before any of its candidates was trained; not blind to that row's DS2 figures nor to
+# round 13's, its evidence on DS1 alone): the row still has make train's recipe from before the
+# protocol (A), which round 13 replaced on the plain beat input by B (DS1 folds 0.4335 against
+# 0.3446). Both are tried again here, since the template input (the beat and the beat minus the
+# record's mean beat) is another net's input: A unweighted, peak rate 1e-3, 6 epochs, patience 3; B
+# peak rate 3e-4, square-root class weights, up to 12 epochs, patience 4. Judged as round 13: seed 1
+# on the five fixed folds, the macro-F1 of the folds' validation confusions summed; the winner's
+# seeds 1-3 are promoted and DS2 scored once per seed. Run as
+#   FOLDS=5 SEEDS=3 FORCE=1 ONLY='^efficientecg-s-mitdb-aami-template$' scripts/select.sh
 DEFAULT_CANDIDATES=$(cat <<'EOF'
 efficientecg-fusion-rr mitdb-aami A-sqrt-cap1.5   --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-rr mitdb-aami B-inverse-cap16 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 16
@@ -335,6 +345,8 @@ efficientecg-fusion-rr mitdb-aami-template H-ecgdrop-sqrt --epochs 12 --patience
 efficientecg-fusion-rr mitdb-aami-2lead-template A-ecgdrop-sqrt --epochs 12 --patience 4 --lr 3e-4 --class-weights sqrt --ecg-drop 0.5
 efficientecg-s mitdb-aami A-e6-unweighted --epochs 6 --patience 3 --class-weights none
 efficientecg-s mitdb-aami B-lr3e-4-sqrt --epochs 12 --patience 4 --lr 3e-4 --class-weights sqrt
+efficientecg-s mitdb-aami-template A-e6-unweighted --epochs 6 --patience 3 --class-weights none
+efficientecg-s mitdb-aami-template B-lr3e-4-sqrt --epochs 12 --patience 4 --lr 3e-4 --class-weights sqrt
 efficientecg-fusion-rhythm mitdb-aami-template A-lr3e-4 --epochs 12 --patience 4 --lr 3e-4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-rhythm mitdb-aami-template B-ecgdrop0.5 --epochs 12 --patience 4 --lr 3e-4 --class-weights inverse --class-weight-cap 64 --ecg-drop 0.5
 crnn                   cinc2017   A-crop3000      --epochs 20 --patience 5 --class-weights sqrt --batch 32 --crop 3000
