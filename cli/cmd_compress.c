@@ -35,7 +35,9 @@ static void usage(FILE *f) {
             "                      recipe's cross-validation folds or on its own validation split) to the\n"
             "                      classifier's bias; variant \"offsets\"\n"
             "options: --data DIR (default: the run's)  --threads N  --batch N (default: the run's)  --quiet\n"
-            "  --force             overwrite a finished run in OUT (default: refused)\n");
+            "  --force             overwrite a finished run in OUT (default: refused)\n"
+            "  --no-test           never load the test split (a candidate compared on validation data);\n"
+            "                      `ecgbench eval OUT --record` scores the one chosen, once\n");
 }
 
 static int parse(int argc, char **argv, ecg_compress_job *o) {
@@ -46,7 +48,8 @@ static int parse(int argc, char **argv, ecg_compress_job *o) {
         {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {"int8", 0, 0, 'I'},    {"calib", 1, 0, 'c'},
         {"calib-method", 1, 0, 'm'}, {"percentile", 1, 0, 'p'}, {"channels", 1, 0, 'C'},
         {"channel-rank", 1, 0, 'R'}, {"channel-scope", 1, 0, 'K'}, {"fp16", 0, 0, 'H'}, {"task", 1, 0, 't'},
-        {"weights", 1, 0, 'w'},      {"seed", 1, 0, 's'},       {"force", 0, 0, 'f'},  {"offsets", 1, 0, 'O'}, {0, 0, 0, 0}};
+        {"weights", 1, 0, 'w'},      {"seed", 1, 0, 's'},       {"force", 0, 0, 'f'},  {"offsets", 1, 0, 'O'},
+        {"no-test", 0, 0, 'N'},      {0, 0, 0, 0}};
     *o = ecg_compress_defaults();
     int c;
     long long n = 0;
@@ -57,6 +60,7 @@ static int parse(int argc, char **argv, ecg_compress_job *o) {
         switch (c) {
         case 'o': o->out = optarg; break;
         case 'f': o->force = 1; break;
+        case 'N': o->no_test = 1; break;
         case 'O': o->offsets = optarg; break;
         case 'P': bad = ecg_arg_num("compress", "--prune", optarg, 0, 0.999999, &v); o->prune.sparsity = v, o->do_prune = 1; break;
         case 'S':

@@ -3,7 +3,7 @@
  * autoencoder (lstm-ae), its reconstruction MSE.
  *   ecgbench eval DIR                        DIR/manifest.json + weights; checks the manifest's
  *                                            test metrics are reproduced exactly
- *   ecgbench eval DIR --record               a run trained with --no-test (chosen on validation data):
+ *   ecgbench eval DIR --record               a run made with `train` or `compress --no-test` (chosen on validation):
  *                                            scores the test split once and writes it into the manifest
  *   ecgbench eval MODEL --weights FILE --task TASK [--split S] */
 #include <cjson/cJSON.h>
@@ -28,7 +28,7 @@ static void usage(FILE *f) {
                "  DIR holds manifest.json and the weights `ecgbench train` (f32) or `ecgbench compress --int8`\n"
                "  wrote (an int8 file runs on the int8 path); its test metrics must be\n"
                "  reproduced exactly (exit 1 if not). --data defaults to the manifest's, else $ECG_DATA_DIR or data/.\n"
-               "  --record  for a run trained with `train --no-test` (a recipe chosen on validation data alone):\n"
+               "  --record  for a run made with `train` or `compress --no-test` (a recipe chosen on validation data alone):\n"
                "            score the test split once and write its metrics into the manifest; refused when the\n"
                "            manifest already has test metrics (the blind protocol scores the test split once).\n");
 }
@@ -124,7 +124,7 @@ static int open_target(eval_opts *o, ecg_run *r, const cJSON **want) {
         return fprintf(stderr, "ecgbench eval: %s already has test metrics: the test split is scored once per run "
                                "(`ecgbench eval DIR` re-checks them)\n", o->target), 1;
     if (!o->record && !*want)
-        return fprintf(stderr, "ecgbench eval: %s has no test metrics (trained with --no-test, a candidate chosen on "
+        return fprintf(stderr, "ecgbench eval: %s has no test metrics (made with --no-test, a candidate chosen on "
                                "validation data): `ecgbench eval DIR --record` scores the test split once\n",
                        o->target), 1;
     return 0;

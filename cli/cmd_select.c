@@ -31,7 +31,8 @@
 static void usage(FILE *f) {
     fprintf(f, "usage: ecgbench select --out FILE CANDIDATE_DIR...\n"
                "       ecgbench select --chosen FILE   print the options of the candidate a selection log chose\n"
-               "  each CANDIDATE_DIR is a run trained with `ecgbench train ... --no-test --seed 1` on the same task,\n"
+               "  each CANDIDATE_DIR is a run trained with `ecgbench train ... --no-test --seed 1` on the same task\n"
+               "  (or made from one with `ecgbench compress ... --no-test`),\n"
                "  with seeds 2..K of its recipe (if any) in CANDIDATE_DIR/seed2 .. seedK; every candidate must\n"
                "  have the same seeds. The best mean validation score over the seeds wins (the task's score, else\n"
                "  macro-F1; the first on a tie). Writes the selection log FILE (CSV, one row per candidate and\n"
@@ -105,7 +106,7 @@ static int load_seed(seed_run *c, const char *dir, const ecg_task **task, char *
     if (!(c->man = ecg_read_json(path, err, errlen))) return -1;
     const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(c->man, "metrics");
     if (cJSON_GetObjectItemCaseSensitive(metrics, "test")) {
-        snprintf(err, errlen, "%s has test metrics: candidates are trained with --no-test, so the choice cannot "
+        snprintf(err, errlen, "%s has test metrics: candidates are made with --no-test, so the choice cannot "
                               "depend on the test split", path);
         return -1;
     }
@@ -173,7 +174,9 @@ static int load(candidate *c, const char *dir, const ecg_task **task, char *err,
         snprintf(path, sizeof path, "%s/manifest.json", sub);
         if (k && access(path, F_OK) != 0) break;
         if (load_seed(&c->s[k], sub, task, err, errlen)) return -1;
-        if (ecg_json_num(c->s[k].man, "seed") != k + 1) {
+        /* a compressed candidate: its source's seed (the candidates compress one run) */
+        int compressed = !k && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(c->s[k].man, "passes"));
+        if (!compressed && ecg_json_num(c->s[k].man, "seed") != k + 1) {
             snprintf(err, errlen, "%s: trained with seed %.0f, expected %d (seed 1 in the candidate's folder, "
                      "seed K in its seedK/)", path, ecg_json_num(c->s[k].man, "seed"), k + 1);
             return -1;
@@ -185,6 +188,26 @@ static int load(candidate *c, const char *dir, const ecg_task **task, char *err,
     c->criterion = c->mean;
     c->pooled = NAN;
     return load_folds(c, dir, *task, err, errlen);
+}
+
+/* The epochs that made the candidate: a trained run's, or a compressed one's last fine-tuning (its
+ * manifest keeps its source's epochs_run and best_epoch); NAN where no pass fine-tuned. */
+static void own_epochs(const cJSON *man, double *epochs, double *best) {
+    const cJSON *passes = cJSON_GetObjectItemCaseSensitive(man, "passes");
+    *epochs = *best = NAN;
+    if (!cJSON_IsArray(passes)) {
+        *epochs = ecg_json_num(man, "epochs_run"), *best = ecg_json_num(man, "best_epoch");
+        return;
+    }
+    for (int i = cJSON_GetArraySize(passes) - 1; i >= 0 && isnan(*epochs); i--) {
+        const cJSON *p = cJSON_GetArrayItem(passes, i);
+        *epochs = ecg_json_num(p, "finetune_epochs"), *best = ecg_json_num(p, "finetune_best_epoch");
+    }
+}
+
+static void num_or_empty(ecg_csv *w, double v) {
+    if (isnan(v)) ecg_csv_str(w, "");
+    else ecg_csv_num(w, v);
 }
 
 static int write_log(const char *out, const candidate *c, int n, int best, const char *score_name, char *err,
@@ -213,8 +236,10 @@ static int write_log(const char *out, const candidate *c, int n, int best, const
             ecg_csv_num(&w, ecg_json_num(s->man, "seed"));
             if (fold) ecg_csv_int(&w, fold);
             else ecg_csv_str(&w, "");
-            ecg_csv_num(&w, ecg_json_num(s->man, "epochs_run"));
-            ecg_csv_num(&w, ecg_json_num(s->man, "best_epoch"));
+            double epochs, best_epoch;
+            own_epochs(s->man, &epochs, &best_epoch);
+            num_or_empty(&w, epochs);
+            num_or_empty(&w, best_epoch);
             ecg_csv_num(&w, ecg_json_num(s->val, "examples"));
             ecg_csv_num(&w, ecg_json_num(s->val, "accuracy"));
             ecg_csv_num(&w, ecg_json_num(s->val, "macro_f1"));

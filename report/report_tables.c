@@ -569,8 +569,9 @@ static int compression(table *t, const report_set *in) {
     const ecg_report_row *rows = in->rows;
     int n = in->n;
     static const char *const cols[] = {"model", "variant", "task", "accuracy %", "source accuracy %", "macro-F1",
-                                       "source macro-F1", "nonzero params", "size KiB", "source size KiB"};
-    head(t, "Compression: each compressed variant beside the trained run it came from", cols, 10);
+                                       "source macro-F1", "nonzero params", "size KiB", "source size KiB",
+                                       "recipe chosen on"};
+    head(t, "Compression: each compressed variant beside the trained run it came from", cols, 11);
     sample_note(t, rows, n);
     for (int i = 0; i < n; i++) {
         const ecg_report_row *r = &rows[i], *s = r->source_name[0] ? find_run(rows, n, r->source_name) : NULL;
@@ -588,6 +589,7 @@ static int compression(table *t, const report_set *in) {
         cellf(c[8], "%.1f", (double)r->size_bytes / 1024);
         if (s) cellf(c[9], "%.1f", (double)s->size_bytes / 1024);
         else cellf(c[9], "-");
+        recipe_chosen_on(c[10], r); /* "-": the one recipe of scripts/compress.sh's table */
     }
     return 0;
 }

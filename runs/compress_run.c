@@ -313,7 +313,7 @@ static int int8_passes(const ecg_compress_job *o, compressed *c, const char *con
     ecg_qmodel_free(&c->q);
     if (ecg_int8_load(&c->gi, &c->q, c->int8_path, err, errlen) ||
         ecg_evaluate_q(&c->gi, &c->q, &c->val, 256, o->threads, &c->mv, NULL, err, errlen) ||
-        ecg_evaluate_q(&c->gi, &c->q, &c->test, 256, o->threads, &c->mt, NULL, err, errlen))
+        (!o->no_test && ecg_evaluate_q(&c->gi, &c->q, &c->test, 256, o->threads, &c->mt, NULL, err, errlen)))
         return -1;
     variant_add(c, "int8", 0);
     return 0;
@@ -430,7 +430,7 @@ static int run_passes(const ecg_compress_job *o, compressed *c, char *err, size_
     }
     if (o->int8) return int8_passes(o, c, meta, err, errlen);
     return ecg_evaluate(&c->g, &c->val, 256, o->threads, &c->mv, NULL, err, errlen) ||
-                   ecg_evaluate(&c->g, &c->test, 256, o->threads, &c->mt, NULL, err, errlen)
+                   (!o->no_test && ecg_evaluate(&c->g, &c->test, 256, o->threads, &c->mt, NULL, err, errlen))
                ? -1
                : 0;
 }
@@ -476,13 +476,13 @@ static cJSON *manifest(const ecg_compress_job *o, compressed *c, const char *sou
     if (run) cJSON_AddItemToObject(man, "run", run);
     cJSON *metrics = cJSON_AddObjectToObject(man, "metrics");
     cJSON_AddItemToObject(metrics, "val", ecg_metrics_json(&c->mv, c->val.class_names));
-    cJSON_AddItemToObject(metrics, "test", ecg_metrics_json(&c->mt, c->test.class_names));
+    if (!o->no_test) cJSON_AddItemToObject(metrics, "test", ecg_metrics_json(&c->mt, c->test.class_names));
     const ecg_task *tk = ecg_task_find(c->s.run.task);
     if (tk->score_name) {
         cJSON *sc = cJSON_AddObjectToObject(man, "score");
         cJSON_AddStringToObject(sc, "name", tk->score_name);
         cJSON_AddNumberToObject(sc, "val", ecg_metrics_mean_f1(&c->mv, tk->score_classes));
-        cJSON_AddNumberToObject(sc, "test", ecg_metrics_mean_f1(&c->mt, tk->score_classes));
+        if (!o->no_test) cJSON_AddNumberToObject(sc, "test", ecg_metrics_mean_f1(&c->mt, tk->score_classes));
     }
     return man;
 }
@@ -501,7 +501,7 @@ int ecg_compress_run(ecg_compress_job *o, char *err, size_t errlen) {
         ecg_run_dir_guard(o->out, marks, 1, o->force, "--force overwrites it", err, errlen) ||
         ecg_mkdir_p(o->out, err, errlen) || ecg_atomic_sweep(o->out, err, errlen) < 0 || /* a killed run's leftovers */
         load_split(&c.s, "train", &c.tr, err, errlen) || load_split(&c.s, "val", &c.val, err, errlen) ||
-        load_split(&c.s, "test", &c.test, err, errlen))
+        (!o->no_test && load_split(&c.s, "test", &c.test, err, errlen)))
         goto done;
     ecg_model_cfg mc = ecg_task_model_cfg(ecg_task_find(c.s.run.task));
     mc.seed = c.s.run.seed;
@@ -525,10 +525,11 @@ int ecg_compress_run(ecg_compress_job *o, char *err, size_t errlen) {
     snprintf(path, sizeof path, "%s/manifest.json", o->out);
     if (ecg_manifest_add_files(man, o->out, files, 1, err, errlen) || ecg_write_json(path, man, err, errlen)) goto done;
     if (o->log) {
-        fprintf(o->log, "%s on %s, %s: %lld of %lld params nonzero, %ld bytes (source %ld)\ntest (%s):\n",
+        const ecg_dataset *shown = o->no_test ? &c.val : &c.test;
+        fprintf(o->log, "%s on %s, %s: %lld of %lld params nonzero, %ld bytes (source %ld)\n%s (%s):\n",
                 c.s.run.model, c.s.run.task, c.variant, (long long)ecg_nonzero_params(&c.g), (long long)c.params,
-                file_size(weights_path(o, &c)), file_size(c.s.run.weights), c.test.split);
-        ecg_metrics_print(o->log, &c.mt, c.test.class_names);
+                file_size(weights_path(o, &c)), file_size(c.s.run.weights), o->no_test ? "val" : "test", shown->split);
+        ecg_metrics_print(o->log, o->no_test ? &c.mv : &c.mt, shown->class_names);
         fprintf(o->log, "\nwrote %s and %s\n", weights_path(o, &c), path);
     }
     rc = 0;

@@ -66,6 +66,8 @@ typedef struct {
     ecg_run_record run_info;   /* as ecg_train_job's */
     FILE *log;
     int force;                 /* overwrite a finished run in out (its manifest.json) */
+    int no_test;               /* the test split neither loaded nor scored (a candidate compared on
+                                * validation data; `eval --record` scores the chosen one once) */
 } ecg_compress_job;
 /* The defaults of `ecgbench compress` (2 fine-tuning epochs at 1e-4, 512 calibration examples,
  * auto method, percentile 99.99, global scope). */

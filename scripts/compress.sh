@@ -3,10 +3,19 @@
 # (manifest.json and the weights file it names are committed; the dense f32 copy is not), from
 # the committed trained runs and the full data (`make data`).
 #   ONLY=regex   only the variants whose name matches     FORCE=1   redo finished ones
-#   A variant made from other weights than its source run holds now (retrained since) is redone.
+#   A variant made from other weights than its source run holds now (retrained since), or with
+#   other options than the table's, is redone.
 #   VARIANTS_FILE=f  read the NAME SOURCE OPTIONS table from f instead of VARIANTS below (tests)
 #   LIST=1       compress nothing: print the variants this call would make, one "NAME 1 DIR" a
 #                line (the Slurm path, make compress SLURM=1, builds its job array from it)
+#   CAND=dir     where the candidates of a variant with several go (models/compressed-selection)
+# A NAME on several lines is a choice between recipes: each line (candidate A, B, ... in order) is
+# made with `compress --no-test` into CAND/NAME/A ..., `ecgbench select` keeps the best validation
+# macro-F1 (the source's validation split, which also picks the fine-tuning epoch; the first on a
+# tie) and writes NAME/selection.csv, and only the chosen one's test split is scored (`ecgbench
+# eval --record`). The candidates' manifests are committed as the choice's evidence, their weights
+# not; a candidate made from other weights than the source holds now, or with other options, is
+# made again.
 set -euo pipefail
 
 ECGBENCH=${1:-build/release/ecgbench}
@@ -14,6 +23,7 @@ OUT=${OUT:-models/compressed}
 ONLY=${ONLY:-}
 FORCE=${FORCE:-}
 LIST=${LIST:-}
+CAND=${CAND:-models/compressed-selection}
 
 # NAME SOURCE OPTIONS: int8, fp16 (size only) and 50% channel pruning of efficientecg-s / mitdb-aami, then the
 # sparsity sweep (one-shot global magnitude pruning, 2 fine-tuning epochs at lr 1e-4, stem and
@@ -47,15 +57,77 @@ stale() {
   [ "$want" != "$(sha256sum "$2/weights.safetensors" | cut -d' ' -f1)" ]
 }
 
-n=0
+# same_options DIR OPTS: DIR's manifest was made with OPTS (its command's words, in any order, are
+# OPTS's plus the source, --out DIR, --no-test and --force)
+same_options() {
+  local cmd
+  cmd=$(grep -o -m1 '"command":[[:space:]]*"compress [^"]*"' "$1/manifest.json" | sed 's/^"command":[[:space:]]*"compress //; s/"$//') ||
+    return 1
+  # shellcheck disable=SC2086  # both are lists of words
+  [ "$(printf '%s\n' $cmd | grep -vxF -e "$1" -e "$src" -e --out -e --no-test -e --force | sort)" = \
+    "$(printf '%s\n' $2 | sort)" ]
+}
+
+# made DIR OPTS: DIR holds a variant made with OPTS from the source's weights as they are (a source
+# not trained yet, which a Slurm job may still train, does not make it stale)
+made() { [ -f "$1/manifest.json" ] && ! stale "$1" "$src" && same_options "$1" "$2"; }
+
+# candidate NAME K: the folder of NAME's K-th candidate (A, B, ...)
+candidate() { printf '%s/%s/%b' "$CAND" "$1" "\\x$(printf %x $((65 + $2)))"; }
+
+# choose NAME DIR OPTS...: each OPTS made with --no-test into CAND/NAME/A, B, ...; the best on
+# validation (ecgbench select) copied into DIR with the log, its test split scored once
+choose() {
+  local name=$1 to=$2 k=0 c dirs=() out winner
+  shift 2
+  for o in "$@"; do
+    c=$(candidate "$name" $k) k=$((k + 1)) dirs+=("$c")
+    if [ -z "$FORCE" ] && made "$c" "$o"; then
+      echo "compress: $name candidate ${c##*/}: made"
+      continue
+    fi
+    echo "compress: $name candidate ${c##*/} ($src $o)"
+    rm -rf "$c"
+    # shellcheck disable=SC2086  # o is a list of options
+    "$ECGBENCH" compress "$src" --out "$c" $o --no-test
+  done
+  rm -rf "$to.tmp" && mkdir -p "$to.tmp"
+  out=$("$ECGBENCH" select --out "$to.tmp/selection.csv" "${dirs[@]}")
+  echo "$out"
+  winner=$(tail -n 1 <<<"$out")
+  cp "$winner"/*.safetensors "$winner/manifest.json" "$to.tmp/"
+  "$ECGBENCH" eval "$to.tmp" --record
+  rm -rf "$to" && mv "$to.tmp" "$to"
+}
+
+# the table's names in order, each with its source and its candidates' options
+names=()
+declare -A source_of options_of
 while read -r name src opts; do
   [ -n "$name" ] || continue
   [[ -z "$ONLY" || "$name" =~ $ONLY ]] || continue
+  [ -n "${source_of[$name]:-}" ] || names+=("$name")
+  [ "${source_of[$name]:-$src}" = "$src" ] ||
+    { echo "compress: $name: its candidates name two sources ($src, ${source_of[$name]})" >&2; exit 2; }
+  source_of[$name]=$src
+  options_of[$name]+="$opts"$'\n'
+done <<<"$VARIANTS"
+
+n=0
+for name in "${names[@]}"; do
+  src=${source_of[$name]}
+  mapfile -t opts <<<"${options_of[$name]%$'\n'}"
   dir="$OUT/$name"
-  # uptodate: made, from the source's weights as they are (a source not trained yet, which a Slurm job
-  # may still train, does not make it stale)
+  # uptodate: made with the table's options (a choice: its candidates are) from the source's weights
   uptodate=''
-  [ -f "$dir/manifest.json" ] && [ -z "$FORCE" ] && ! stale "$dir" "$src" && uptodate=1
+  if [ -z "$FORCE" ] && [ -f "$dir/manifest.json" ] && ! stale "$dir" "$src"; then
+    uptodate=1
+    if [ ${#opts[@]} -eq 1 ]; then
+      made "$dir" "${opts[0]}" || uptodate=''
+    else
+      for k in "${!opts[@]}"; do made "$(candidate "$name" "$k")" "${opts[k]}" || uptodate=''; done
+    fi
+  fi
   if [ -n "$LIST" ]; then
     [ -n "$uptodate" ] || echo "$name 1 $dir"
     continue
@@ -67,13 +139,18 @@ while read -r name src opts; do
   redo=''
   if [ -f "$dir/manifest.json" ]; then # FORCE=1, or stale
     redo=--force
-    [ -n "$FORCE" ] || echo "compress: $name: $dir was made from other weights than $src holds now; redoing it"
+    [ -n "$FORCE" ] || echo "compress: $name: $dir was made from other weights than $src holds now, or" \
+      "with other options; redoing it"
   fi
   [ -f "$src/manifest.json" ] || { echo "compress: $name needs the trained run $src (make train)" >&2; exit 1; }
-  echo "compress: $name ($src $opts)"
-  # shellcheck disable=SC2086  # opts is a list of options
-  "$ECGBENCH" compress "$src" --out "$dir" $opts $redo
+  if [ ${#opts[@]} -gt 1 ]; then
+    choose "$name" "$dir" "${opts[@]}"
+  else
+    echo "compress: $name ($src ${opts[0]})"
+    # shellcheck disable=SC2086  # opts is a list of options
+    "$ECGBENCH" compress "$src" --out "$dir" ${opts[0]} $redo
+  fi
   n=$((n + 1))
-done <<<"$VARIANTS"
+done
 [ -z "$LIST" ] || exit 0
 echo "compress: $n variant(s) done"
