@@ -134,7 +134,7 @@ for name in "${names[@]}"; do
   if [ -z "$FORCE" ] && [ -f "$dir/manifest.json" ] && ! stale "$dir" "$src"; then
     uptodate=1
     if [ ${#opts[@]} -eq 1 ]; then
-      made "$dir" "${opts[0]}" || uptodate=''
+      same_options "$dir" "${opts[0]}" || uptodate=''
     else
       for k in "${!opts[@]}"; do made "$(candidate "$name" "$k")" "${opts[k]}" || uptodate=''; done
     fi
