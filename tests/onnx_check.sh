@@ -6,8 +6,8 @@
 #   3. ONNX Runtime (npm onnxruntime-node, installed into BUILD/onnxruntime by bench/peers/ort_install.sh)
 #      runs it on the bundled sample's test examples (up to 200 beats, or the 30 s records there are)
 #      and bench/peers/ort_check.js compares its logits (an autoencoder's reconstruction) with
-#      `ecgbench predict` on the same file: every |diff| <= 1e-4 (1 + |value|) for f32 runs (pruned, channel-pruned
-#      and fp16 included), the same class on >= 99.9% of the examples for int8;
+#      `ecgbench predict` on the same file: every |diff| <= 1e-4 (1 + |value|) for f32 runs
+#      (pruned, channel-pruned and fp16 included), the same class on >= 99.9% of the examples for int8;
 #   4. the every-op graph of test_onnx_export (every op kind, beside $ECGBENCH's build) against the
 #      reference executor's logits in ONNX Runtime, within the same bound.
 # Step 3 is skipped with one line when node or the package is missing (or ECG_ORT=off); ECG_ONNX=off

@@ -6,8 +6,8 @@
 // "reconstruction" [N, T, C].
 //   node ort_check.js --onnx M.onnx --input F.safetensors --predicted P.safetensors [--tol 1e-4 | --agree 0.999]
 // --tol: every |difference| <= tol * (1 + |ecgbench's value|) (f32 runs: float sums taken in
-// another order differ in proportion to the values, as numpy's allclose with rtol = atol); --agree: the same arg-max class on at least that
-// fraction of the examples (int8 runs; logits only). Prints one line "max_abs_diff D agree A n N ms T"
+// another order differ in proportion to the values, as numpy's allclose with rtol = atol);
+// --agree: the same arg-max class on at least that fraction of the examples (int8 runs; logits only). Prints one line "max_abs_diff D agree A n N ms T"
 // (A "-" for a reconstruction; T: ONNX Runtime's wall time for the whole set) and exits 1 when the
 // check fails, 2 on bad input.
 // The onnxruntime-node package is found through NODE_PATH (tests/onnx_check.sh sets it).
@@ -82,7 +82,8 @@ async function main() {
     for (let i = 0; i < m; i++) {
       const off = (s + i) * k;
       for (let j = 0; j < k; j++) {
-        const d = Math.abs(got.data[i * k + j] - want.data[off + j]), scaled = d / (1 + Math.abs(want.data[off + j]));
+        const d = Math.abs(got.data[i * k + j] - want.data[off + j]);
+        const scaled = d / (1 + Math.abs(want.data[off + j]));
         if (!(d <= maxDiff)) maxDiff = Number.isNaN(d) ? Infinity : d;
         if (!(scaled <= maxScaled)) maxScaled = Number.isNaN(scaled) ? Infinity : scaled;
       }
