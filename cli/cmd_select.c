@@ -8,7 +8,8 @@
  * With cross-validation fold runs (`train --fold K`) in every candidate's foldK/ subfolders, the
  * criterion is instead the score of the validation confusions summed over the folds: every
  * training record judged once, by a model that never saw it; the seeds' runs are then only what
- * gets promoted. */
+ * gets promoted. An autoencoder's candidates are ranked by validation reconstruction MSE instead
+ * (the lowest wins; over folds, the MSE of every fold's validation examples together). */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <math.h>
@@ -19,6 +20,7 @@
 
 #include "cli/cli.h"
 #include "datasets/datasets.h"
+#include "models/models.h"
 #include "report/csv.h"
 #include "runs/files.h"
 #include "runs/manifest.h"
@@ -35,17 +37,19 @@ static void usage(FILE *f) {
                "  (or made from one with `ecgbench compress ... --no-test`),\n"
                "  with seeds 2..K of its recipe (if any) in CANDIDATE_DIR/seed2 .. seedK; every candidate must\n"
                "  have the same seeds. The best mean validation score over the seeds wins (the task's score, else\n"
-               "  macro-F1; the first on a tie). Writes the selection log FILE (CSV, one row per candidate and\n"
-               "  seed) and a \"selection\" entry in the winner's manifests, and prints the winner's folder last.\n"
+               "  macro-F1; an autoencoder's lowest reconstruction MSE; the first on a tie). Writes the selection\n"
+               "  log FILE (CSV, one row per candidate and seed) and a \"selection\" entry in the winner's\n"
+               "  manifests, and prints the winner's folder last.\n"
                "  With runs of cross-validation folds (`train --fold K`, seed 1) in CANDIDATE_DIR/foldK, the same\n"
-               "  folds in every candidate, the score of their validation confusions summed decides instead.\n");
+               "  folds in every candidate, the score of their validation confusions summed (an autoencoder's MSE\n"
+               "  of their validation examples together) decides instead.\n");
 }
 
 typedef struct {
     char dir[1100];
     cJSON *man;
     const cJSON *val; /* metrics.val */
-    double score;
+    double score;     /* validation score: the task's score or macro-F1, an autoencoder's MSE */
 } seed_run;
 
 typedef struct {
@@ -56,6 +60,7 @@ typedef struct {
     int fold_id[MAX_FOLDS], n_folds;
     double pooled;    /* the score of the folds' validation confusions summed (NAN without folds) */
     double criterion; /* what ranks it: pooled with folds, else mean */
+    int lower_wins;   /* an autoencoder, scored by its reconstruction MSE */
 } candidate;
 
 /* The training options of a run's command line, without what does not change the recipe (model,
@@ -99,6 +104,17 @@ static void chosen_on(const cJSON *man, char *out, size_t len) {
     if (n < (int)len) snprintf(out + n, len - (size_t)n, "; seed %.0f)", ecg_json_num(man, "seed"));
 }
 
+/* An autoencoder's run (its manifest names its objective), ranked by reconstruction MSE. */
+static int reconstructs(const cJSON *man) {
+    return ecg_model_objective(ecg_json_str(man, "model", "")) == ECG_OBJECTIVE_RECONSTRUCT;
+}
+
+/* What ranks a run: an autoencoder's MSE, else the task's score, else macro-F1. */
+static const char *score_name(const cJSON *man, const ecg_task *task) {
+    if (reconstructs(man)) return "MSE (lowest wins)";
+    return task->score_name ? task->score_name : "macro-F1";
+}
+
 static int load_seed(seed_run *c, const char *dir, const ecg_task **task, char *err, size_t errlen) {
     char path[1200];
     snprintf(c->dir, sizeof c->dir, "%s", dir);
@@ -121,10 +137,12 @@ static int load_seed(seed_run *c, const char *dir, const ecg_task **task, char *
         return -1;
     }
     *task = t;
-    c->score = t->score_name ? ecg_json_num(cJSON_GetObjectItemCaseSensitive(c->man, "score"), "val")
-                             : ecg_json_num(c->val, "macro_f1");
+    const char *name = score_name(c->man, t);
+    if (reconstructs(c->man)) c->score = ecg_json_num(c->val, "mse");
+    else if (t->score_name) c->score = ecg_json_num(cJSON_GetObjectItemCaseSensitive(c->man, "score"), "val");
+    else c->score = ecg_json_num(c->val, "macro_f1");
     if (!isfinite(c->score)) {
-        snprintf(err, errlen, "%s: no finite validation %s", path, t->score_name ? t->score_name : "macro-F1");
+        snprintf(err, errlen, "%s: no finite validation %s", path, name);
         return -1;
     }
     return 0;
@@ -136,6 +154,7 @@ static int load_seed(seed_run *c, const char *dir, const ecg_task **task, char *
 static int load_folds(candidate *c, const char *dir, const ecg_task *task, char *err, size_t errlen) {
     ecg_metrics sum;
     ecg_metrics_init(&sum, task->n_classes);
+    double squared = 0, examples = 0; /* an autoencoder's: the folds' MSE times their examples, summed */
     c->n_folds = 0;
     for (int id = 1; id <= MAX_FOLDS; id++) {
         char sub[1200], path[1300];
@@ -148,6 +167,11 @@ static int load_folds(candidate *c, const char *dir, const ecg_task *task, char 
         if (ecg_fold_run_check(f->man, id, sub, err, errlen) ||
             ecg_same_recipe_check(f->man, f->dir, c->s[0].man, c->s[0].dir, err, errlen))
             return -1;
+        if (c->lower_wins) {
+            squared += f->score * ecg_json_num(f->val, "examples");
+            examples += ecg_json_num(f->val, "examples");
+            continue;
+        }
         ecg_metrics m;
         if (ecg_metrics_from_json(f->val, task->n_classes, &m)) {
             snprintf(err, errlen, "%s: no validation confusion of %d classes", path, task->n_classes);
@@ -159,7 +183,8 @@ static int load_folds(candidate *c, const char *dir, const ecg_task *task, char 
     }
     if (!c->n_folds) return 0;
     ecg_metrics_finish(&sum);
-    c->criterion = c->pooled = task->score_name ? ecg_metrics_mean_f1(&sum, task->score_classes) : sum.macro_f1;
+    if (c->lower_wins) c->criterion = c->pooled = squared / examples;
+    else c->criterion = c->pooled = task->score_name ? ecg_metrics_mean_f1(&sum, task->score_classes) : sum.macro_f1;
     return 0;
 }
 
@@ -186,6 +211,7 @@ static int load(candidate *c, const char *dir, const ecg_task **task, char *err,
     }
     c->mean /= c->n_seeds;
     c->criterion = c->mean;
+    c->lower_wins = reconstructs(c->s[0].man);
     c->pooled = NAN;
     return load_folds(c, dir, *task, err, errlen);
 }
@@ -210,7 +236,7 @@ static void num_or_empty(ecg_csv *w, double v) {
     else ecg_csv_num(w, v);
 }
 
-static int write_log(const char *out, const candidate *c, int n, int best, const char *score_name, char *err,
+static int write_log(const char *out, const candidate *c, int n, int best, const char *criterion, char *err,
                      size_t errlen) {
     static const char *const head[] = {"candidate", "model", "options", "seed", "fold", "epochs_run", "best_epoch",
                                        "val_examples", "val_accuracy", "val_macro_f1", "criterion", "val_score",
@@ -241,9 +267,9 @@ static int write_log(const char *out, const candidate *c, int n, int best, const
             num_or_empty(&w, epochs);
             num_or_empty(&w, best_epoch);
             ecg_csv_num(&w, ecg_json_num(s->val, "examples"));
-            ecg_csv_num(&w, ecg_json_num(s->val, "accuracy"));
-            ecg_csv_num(&w, ecg_json_num(s->val, "macro_f1"));
-            ecg_csv_str(&w, score_name);
+            num_or_empty(&w, ecg_json_num(s->val, "accuracy")); /* none for an autoencoder */
+            num_or_empty(&w, ecg_json_num(s->val, "macro_f1"));
+            ecg_csv_str(&w, criterion);
             ecg_csv_num(&w, s->score);
             ecg_csv_num(&w, c[i].mean);
             if (c[i].n_folds) ecg_csv_num(&w, c[i].pooled);
@@ -274,7 +300,7 @@ static void folds_chosen_on(const candidate *c, char *out, size_t len) {
 
 /* The "selection" entry of each of the winner's manifests: the data that chose it (its own seed's
  * validation split, or the folds' splits) and how. */
-static int record_choice(candidate *w, int n_candidates, const char *score_name, char *err, size_t errlen) {
+static int record_choice(candidate *w, int n_candidates, const char *criterion, char *err, size_t errlen) {
     for (int k = 0; k < w->n_seeds; k++) {
         char on[512], path[1200];
         if (w->n_folds) folds_chosen_on(w, on, sizeof on);
@@ -283,7 +309,7 @@ static int record_choice(candidate *w, int n_candidates, const char *score_name,
         cJSON_AddNumberToObject(sel, "candidates", n_candidates);
         cJSON_AddNumberToObject(sel, "seeds", w->n_seeds);
         if (w->n_folds) cJSON_AddNumberToObject(sel, "folds", w->n_folds);
-        cJSON_AddStringToObject(sel, "criterion", score_name);
+        cJSON_AddStringToObject(sel, "criterion", criterion);
         cJSON_AddStringToObject(sel, "chosen_on", on);
         cJSON_AddStringToObject(sel, "log", "selection.csv");
         cJSON_DeleteItemFromObjectCaseSensitive(w->s[k].man, "selection");
@@ -354,6 +380,11 @@ int ecg_cmd_select(int argc, char **argv) {
     int rc = 1, best = 0;
     for (int i = 0; i < n; i++) {
         if (load(&cand[i], argv[optind + i], &task, err, sizeof err)) goto fail;
+        if (cand[i].lower_wins != cand[0].lower_wins) {
+            snprintf(err, sizeof err, "%s and %s: an autoencoder and a classifier are not candidates for one run",
+                     argv[optind + i], argv[optind]);
+            goto fail;
+        }
         if (cand[i].n_seeds != cand[0].n_seeds || cand[i].n_folds != cand[0].n_folds ||
             memcmp(cand[i].fold_id, cand[0].fold_id, (size_t)cand[0].n_folds * sizeof *cand[0].fold_id)) {
             snprintf(err, sizeof err, "%s has %d seed(s) and %d fold(s), %s has %d and %d: candidates are compared "
@@ -361,25 +392,28 @@ int ecg_cmd_select(int argc, char **argv) {
                      cand[i].n_folds, argv[optind], cand[0].n_seeds, cand[0].n_folds);
             goto fail;
         }
-        if (cand[i].criterion > cand[best].criterion) best = i;
+        if (cand[0].lower_wins ? cand[i].criterion < cand[best].criterion : cand[i].criterion > cand[best].criterion)
+            best = i;
     }
-    char criterion[80];
-    const char *score_name = task->score_name ? task->score_name : "macro-F1";
+    char criterion[120];
+    const char *name = score_name(cand[0].s[0].man, task);
     if (cand[0].n_folds)
-        snprintf(criterion, sizeof criterion, "%s of the validation confusions summed over %d folds", score_name,
-                 cand[0].n_folds);
-    else if (cand[0].n_seeds > 1) snprintf(criterion, sizeof criterion, "%s, mean of %d seeds", score_name, cand[0].n_seeds);
-    else snprintf(criterion, sizeof criterion, "%s", score_name);
+        snprintf(criterion, sizeof criterion, "%s of the validation %s over %d folds", name,
+                 cand[0].lower_wins ? "examples together" : "confusions summed", cand[0].n_folds);
+    else if (cand[0].n_seeds > 1) snprintf(criterion, sizeof criterion, "%s, mean of %d seeds", name, cand[0].n_seeds);
+    else snprintf(criterion, sizeof criterion, "%s", name);
     if (write_log(out, cand, n, best, criterion, err, sizeof err) ||
         record_choice(&cand[best], n, criterion, err, sizeof err))
         goto fail;
+    int digits = cand[0].lower_wins ? 6 : 4; /* an MSE is small */
     for (int i = 0; i < n; i++) {
-        printf("%s %-28s val %s %.4f", i == best ? "*" : " ", cand[i].s[0].dir, criterion, cand[i].criterion);
+        printf("%s %-28s val %s %.*f", i == best ? "*" : " ", cand[i].s[0].dir, criterion, digits, cand[i].criterion);
         for (int k = 0; cand[i].n_folds && k < cand[i].n_folds; k++)
-            printf("%s%.4f%s", k ? " " : " (folds alone: ", cand[i].f[k].score, k + 1 < cand[i].n_folds ? "" : ")");
-        if (cand[i].n_folds) printf(" (seeds' mean: %.4f)", cand[i].mean);
+            printf("%s%.*f%s", k ? " " : " (folds alone: ", digits, cand[i].f[k].score,
+                   k + 1 < cand[i].n_folds ? "" : ")");
+        if (cand[i].n_folds) printf(" (seeds' mean: %.*f)", digits, cand[i].mean);
         for (int k = 0; !cand[i].n_folds && cand[i].n_seeds > 1 && k < cand[i].n_seeds; k++)
-            printf("%s%.4f%s", k ? " " : " (seeds: ", cand[i].s[k].score, k + 1 < cand[i].n_seeds ? "" : ")");
+            printf("%s%.*f%s", k ? " " : " (seeds: ", digits, cand[i].s[k].score, k + 1 < cand[i].n_seeds ? "" : ")");
         printf("%s\n", i == best ? "  (chosen)" : "");
     }
     char on[512];

@@ -241,13 +241,13 @@ static int train_candidate(const char *out, const char *seed, const char *class_
     return ecg_cmd_train(18, argv);
 }
 
-/* Rewrites a run's validation macro-F1 in its manifest, so that which candidate wins is known. */
-static void set_val_f1(const char *dir, double f1) {
+/* Rewrites a validation figure (macro_f1, mse) in a run's manifest, so that which candidate wins is known. */
+static void set_val(const char *dir, const char *key, double v) {
     char path[160];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     char err[256];
     cJSON *m = read_manifest(dir);
-    cJSON_SetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "metrics"), "val"), "macro_f1"), f1);
+    cJSON_SetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "metrics"), "val"), key), v);
     CHECK(m && ecg_write_json(path, m, err, sizeof err) == 0, "rewriting %s: %s", path, err);
     cJSON_Delete(m);
 }
@@ -269,8 +269,8 @@ static void test_select_seeds(void) {
     CHECK(!train_candidate(a, "1", "sqrt") && !train_candidate(a2, "2", "sqrt") && !train_candidate(b, "1", "none") &&
               !train_candidate(b2, "2", "none") && !train_candidate(c, "1", "none"),
           "training the candidates failed");
-    set_val_f1(a, 0.9), set_val_f1(a2, 0.1); /* a: best seed 1, mean 0.5 */
-    set_val_f1(b, 0.6), set_val_f1(b2, 0.6); /* b: mean 0.6 */
+    set_val(a, "macro_f1", 0.9), set_val(a2, "macro_f1", 0.1); /* a: best seed 1, mean 0.5 */
+    set_val(b, "macro_f1", 0.6), set_val(b2, "macro_f1", 0.6);  /* b: mean 0.6 */
     char *sel[] = {"select", "--out", log, a, b};
     CHECK(ecg_cmd_select(5, sel) == 0, "select failed");
     ecg_csv_table t = {0};
@@ -525,6 +525,89 @@ static void test_select_folds(void) {
     unsetenv("ECG_CACHE_DIR");
 }
 
+/* An lstm-ae candidate of one epoch on the sample, blind: seed 1, or cross-validation fold `fold`. */
+static int train_autoencoder(const char *out, const char *fold, const char *lr) {
+    char *argv[] = {"train", "lstm-ae", "--task", "mitdb-aami", "--data", "datasets/sample", "--epochs", "1",
+                    "--threads", "1", "--out", (char *)out, "--quiet", "--no-test", "--lr", (char *)lr,
+                    fold ? "--fold" : NULL, (char *)fold};
+    return ecg_cmd_train(fold ? 18 : 16, argv);
+}
+
+static double val_examples(const char *dir) {
+    cJSON *m = read_manifest(dir);
+    double n = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "metrics"), "val"), "examples"));
+    cJSON_Delete(m);
+    return n;
+}
+
+/* Autoencoder candidates are ranked by validation MSE, the lowest winning: without folds by the
+ * seed runs' MSE, with folds by the MSE of the folds' validation examples together (the folds'
+ * MSE weighted by their examples, computed here), and the log leaves the classifier columns
+ * empty; an autoencoder and a classifier are refused as candidates of one run. */
+static void test_select_autoencoder(void) {
+    if (!test_need_file("datasets/sample/mitdb/SAMPLE")) return;
+    char dir[] = "/tmp/ecgbench_select_ae_XXXXXX", cache[64], cand[2][64], f[2][2][80], log[80], lstm[64], cmd[256];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    snprintf(log, sizeof log, "%s/selection.csv", dir);
+    setenv("ECG_CACHE_DIR", cache, 1);
+    static const char *const lr[2] = {"1e-3", "3e-4"};
+    for (int c = 0; c < 2; c++) {
+        snprintf(cand[c], sizeof cand[c], "%s/%c", dir, 'a' + c);
+        CHECK(!train_autoencoder(cand[c], NULL, lr[c]), "training candidate %c failed", 'a' + c);
+    }
+    set_val(cand[0], "mse", 0.03), set_val(cand[1], "mse", 0.02); /* b: the lower seed-run MSE */
+    char *sel[] = {"select", "--out", log, cand[0], cand[1]};
+    CHECK(ecg_cmd_select(5, sel) == 0, "select failed");
+    ecg_csv_table t = {0};
+    char err[512];
+    CHECK(ecg_csv_read(log, &t, err, sizeof err) == 0, "selection log: %s", err);
+    int chosen = ecg_csv_col(&t, "chosen"), f1 = ecg_csv_col(&t, "val_macro_f1"), score = ecg_csv_col(&t, "val_score");
+    CHECK(t.n_rows == 3 && chosen >= 0 && f1 >= 0 && score >= 0, "log has %d rows", t.n_rows);
+    if (t.n_rows == 3 && chosen >= 0 && f1 >= 0 && score >= 0)
+        CHECK(!strcmp(t.rows[1][chosen], "0") && !strcmp(t.rows[2][chosen], "1") && !t.rows[1][f1][0] &&
+                  fabs(atof(t.rows[2][score]) - 0.02) < 1e-12,
+              "the lower MSE is not chosen (chosen %s %s, macro-F1 '%s', score %s)", t.rows[1][chosen],
+              t.rows[2][chosen], t.rows[1][f1], t.rows[2][score]);
+    ecg_csv_table_free(&t);
+
+    /* folds 2 (326 validation examples) and 3 (518): a's are the lower MSE of their examples
+     * together, though b's seed run and b's unweighted mean of the folds are the lower */
+    static const double mse[2][2] = {{0.05, 0.01}, {0.02, 0.03}};
+    double pooled[2];
+    for (int c = 0; c < 2; c++) {
+        double sq = 0, n = 0;
+        for (int k = 0; k < 2; k++) {
+            snprintf(f[c][k], sizeof f[c][k], "%s/fold%d", cand[c], k + 2);
+            CHECK(!train_autoencoder(f[c][k], k ? "3" : "2", lr[c]), "training fold %d of %c failed", k + 2, 'a' + c);
+            set_val(f[c][k], "mse", mse[c][k]);
+            sq += mse[c][k] * val_examples(f[c][k]), n += val_examples(f[c][k]);
+        }
+        pooled[c] = sq / n;
+    }
+    CHECK(pooled[0] < pooled[1], "the sample's folds do not make a the lower (%.4f against %.4f)", pooled[0], pooled[1]);
+    CHECK(ecg_cmd_select(5, sel) == 0, "select over folds failed");
+    CHECK(ecg_csv_read(log, &t, err, sizeof err) == 0, "selection log: %s", err);
+    int pooled_col = ecg_csv_col(&t, "pooled_cv_score");
+    chosen = ecg_csv_col(&t, "chosen");
+    CHECK(t.n_rows == 7 && pooled_col >= 0 && chosen >= 0, "log has %d rows", t.n_rows);
+    for (int r = 1; t.n_rows == 7 && pooled_col >= 0 && chosen >= 0 && r < 7; r++)
+        CHECK(fabs(atof(t.rows[r][pooled_col]) / pooled[(r - 1) / 3] - 1) < 1e-5 && atoi(t.rows[r][chosen]) == (r <= 3),
+              "log row %d: pooled %s (want %.6f), chosen %s", r, t.rows[r][pooled_col], pooled[(r - 1) / 3],
+              t.rows[r][chosen]);
+    ecg_csv_table_free(&t);
+
+    snprintf(lstm, sizeof lstm, "%s/lstm", dir);
+    CHECK(!train_candidate(lstm, "1", "none"), "training the lstm failed");
+    snprintf(cmd, sizeof cmd, "rm -rf %s/fold2 %s/fold3 %s/fold2 %s/fold3", cand[0], cand[0], cand[1], cand[1]);
+    CHECK(system(cmd) == 0, "rm");
+    char *mixed[] = {"select", "--out", log, cand[0], lstm};
+    CHECK(ecg_cmd_select(5, mixed) == 1, "an autoencoder and a classifier were compared as candidates");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+    unsetenv("ECG_CACHE_DIR");
+}
+
 /* `ecgbench offsets` on one trained run (a cinc2017 crnn on the sample): its validation split is
  * cut into folds by record (4 records, 4 folds), the score without offsets is the run's own
  * validation score, and the file names the run's weights: compress applies it to that run and
@@ -590,6 +673,7 @@ int main(void) {
     RUN(test_select);
     RUN(test_select_seeds);
     RUN(test_select_folds);
+    RUN(test_select_autoencoder);
     RUN(test_offsets_on_a_run);
     RUN(test_train_two_leads);
     return test_done();
