@@ -3,8 +3,9 @@
 # each over seeds 1 and 2 (SEEDS=2): the candidates never meet the test split, the winner (the
 # better mean validation macro-F1, read here from the candidates' manifests) is promoted with the
 # selection log, seed 1 to DEST and seed 2 to SEEDS_OUT, each test split scored once and re-checked
-# with `ecgbench eval`; a second call trains nothing and leaves the promoted run alone; with FOLDS
-# the folds rank the candidates, and OFFSETS fits decision offsets on the winner's folds, retraining
+# with `ecgbench eval`; a second call trains nothing and leaves the promoted run alone; TRAIN_ONLY
+# trains and chooses nothing; with FOLDS the folds rank the candidates, and OFFSETS fits decision
+# offsets on the winner's folds, retraining
 # fold weights that are not on the machine (checked against their manifests), and ENSEMBLE judges
 # the promoted recipe's seeds together on the folds.
 # Usage: tests/select_script.sh [PATH/TO/release/ecgbench]   (default: $ECGBENCH_RELEASE)
@@ -53,9 +54,15 @@ scripts/select.sh "$bin" >"$tmp/second.log" 2>&1
 check "a second call trains nothing and keeps the promoted run" 'grep -q "one: trained" "$tmp/second.log" && grep -q "chosen and scored already" "$tmp/second.log"'
 # FOLDS: the sample holds DS1 records of folds 2 (119) and 3 (208) only, so the folds are listed;
 # each candidate gains fold2/ and fold3/ runs, and the log ranks them by their summed confusions
+# (TRAIN_ONLY first: it trains them all and chooses nothing)
 export CAND=$tmp/selection-cv DEST=$tmp/weights-cv SEEDS_OUT=$tmp/seeds-cv SEEDS=1 FOLDS="2 3"
+TRAIN_ONLY=1 scripts/select.sh "$bin" >"$tmp/train-only.log" 2>&1
+check "a TRAIN_ONLY call trains the folds and chooses nothing" \
+  '[ $? -eq 0 ] && [ -f "$CAND/lstm-mitdb-aami/two/fold3/manifest.json" ] && [ ! -e "$DEST" ] && [ ! -e "$CAND/lstm-mitdb-aami/selection.csv" ]'
 scripts/select.sh "$bin" >"$tmp/folds.log" 2>&1
 check "a FOLDS call succeeds" '[ $? -eq 0 ] || { tail -n 20 "$tmp/folds.log"; false; }'
+check "it trains nothing more" \
+  'grep -q "^select: .* fold 3 (" "$tmp/train-only.log" && ! grep -q "^select: .* fold [23] (" "$tmp/folds.log"'
 fold_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"].get("fold"))' "$1"; }
 check "each candidate has its fold runs" \
   '[ "$(fold_of "$CAND/lstm-mitdb-aami/one/fold2/manifest.json")" = 2 ] && [ "$(fold_of "$CAND/lstm-mitdb-aami/two/fold3/manifest.json")" = 3 ]'
