@@ -104,7 +104,7 @@ choose() {
   done
   rm -rf "$to.tmp" && mkdir -p "$to.tmp"
   out=$("$ECGBENCH" select --out "$to.tmp/selection.csv" "${dirs[@]}")
-  echo "$out"
+  echo "${out//"$to.tmp/"/"$to/"}" # the log's place once $to.tmp becomes $to
   winner=$(tail -n 1 <<<"$out")
   cp "$winner"/*.safetensors "$winner/manifest.json" "$to.tmp/"
   "$ECGBENCH" eval "$to.tmp" --record
