@@ -331,6 +331,12 @@ fi
 # on the five fixed folds, the macro-F1 of the folds' validation confusions summed; the winner's
 # seeds 1-3 are promoted and DS2 scored once per seed. Run as
 #   FOLDS=5 SEEDS=3 FORCE=1 ONLY='^efficientecg-s-mitdb-aami-template$' scripts/select.sh
+# Outcome: B 0.4498 (N, S, V mean F1 0.687; out-of-fold S Se 0.329 at PPV 0.174) against A 0.4022
+# (0.670; S 0.255 / 0.170); on the seeds' own validation records B 0.511 against A 0.452. B was
+# promoted with its three seeds and make train's recipe is now B's. DS2, scored once per seed:
+# accuracy 88.9 +- 2.1% (A's earlier seeds 92.8 +- 1.3%; paired p 0.03), macro-F1 0.398 +- 0.016
+# (0.392 +- 0.014, p 0.71), S Se 17.0 +- 0.9% at PPV 10.7% (8.8 +- 6.8% at 15.4%, p 0.21): the
+# recipe DS1 preferred finds more S and V on DS2 at the cost of 4 points of accuracy.
 # efficientecg-s on mitdb-aami-2lead, round 15, the two-lead input's signal-only row (declared
 # 2026-12-07 before any of its candidates was trained and before round 14's outcome was known; not
 # blind to that row's DS2 figures, accuracy 85.1 +- 4.3%, nor to round 13's, its evidence on DS1

@@ -72,7 +72,7 @@ efficientecg-fusion-rr   mitdb-aami --epochs 12 --patience 4 --class-weights inv
 efficientecg-fusion-rr   mitdb-aami-template --epochs 12 --patience 4 --lr 3e-4 --class-weights sqrt --ecg-drop 0.5
 efficientecg-fusion-rr   mitdb-aami-2lead-template --epochs 12 --patience 4 --lr 3e-4 --class-weights sqrt --ecg-drop 0.5
 efficientecg-fusion-rhythm mitdb-aami-template --epochs 12 --patience 4 --lr 3e-4 --class-weights inverse --class-weight-cap 64
-efficientecg-s           mitdb-aami-template --epochs 6 --patience 3 --class-weights none
+efficientecg-s           mitdb-aami-template --epochs 12 --patience 4 --lr 3e-4 --class-weights sqrt
 efficientecg-fusion-pwave mitdb-aami --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 lstm                     mitdb-aami --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 bilstm                   mitdb-aami --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
