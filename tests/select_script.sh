@@ -5,9 +5,8 @@
 # selection log, seed 1 to DEST and seed 2 to SEEDS_OUT, each test split scored once and re-checked
 # with `ecgbench eval`; a second call trains nothing and leaves the promoted run alone; TRAIN_ONLY
 # trains and chooses nothing; with FOLDS the folds rank the candidates, and OFFSETS fits decision
-# offsets on the winner's folds, retraining
-# fold weights that are not on the machine (checked against their manifests), and ENSEMBLE judges
-# the promoted recipe's seeds together on the folds.
+# offsets on the winner's folds, retraining fold weights that are not on the machine (checked
+# against their manifests), and ENSEMBLE judges the promoted recipe's seeds together on the folds.
 # Usage: tests/select_script.sh [PATH/TO/release/ecgbench]   (default: $ECGBENCH_RELEASE)
 set -uo pipefail
 bin=${1:-${ECGBENCH_RELEASE:-}}
