@@ -104,7 +104,7 @@ static void chosen_on(const cJSON *man, char *out, size_t len) {
     if (n < (int)len) snprintf(out + n, len - (size_t)n, "; seed %.0f)", ecg_json_num(man, "seed"));
 }
 
-/* An autoencoder's run (its manifest names its objective), ranked by reconstruction MSE. */
+/* An autoencoder's run (its model's objective is reconstruction), ranked by reconstruction MSE. */
 static int reconstructs(const cJSON *man) {
     return ecg_model_objective(ecg_json_str(man, "model", "")) == ECG_OBJECTIVE_RECONSTRUCT;
 }
@@ -137,12 +137,11 @@ static int load_seed(seed_run *c, const char *dir, const ecg_task **task, char *
         return -1;
     }
     *task = t;
-    const char *name = score_name(c->man, t);
     if (reconstructs(c->man)) c->score = ecg_json_num(c->val, "mse");
     else if (t->score_name) c->score = ecg_json_num(cJSON_GetObjectItemCaseSensitive(c->man, "score"), "val");
     else c->score = ecg_json_num(c->val, "macro_f1");
     if (!isfinite(c->score)) {
-        snprintf(err, errlen, "%s: no finite validation %s", path, name);
+        snprintf(err, errlen, "%s: no finite validation %s", path, score_name(c->man, t));
         return -1;
     }
     return 0;
