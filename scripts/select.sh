@@ -343,6 +343,18 @@ fi
 # alone): the same two candidates as rounds 13 and 14, make train's recipe from before the protocol
 # (A) against round 13's winner (B), judged the same way. Run as
 #   FOLDS=5 SEEDS=3 FORCE=1 ONLY='^efficientecg-s-mitdb-aami-2lead$' scripts/select.sh
+# lstm and bilstm on mitdb-aami, round 16, the recurrent baselines' rows (declared 2026-12-07
+# before any of their candidates was trained and before round 15's outcome was known; not blind to
+# their DS2 figures, accuracy 86.1 +- 4.1% and 81.3 +- 2.6%, nor to rounds 13-15; evidence on DS1
+# alone): make train's recipe (A: square-root class weights capped at 1.5x, peak rate 1e-3, up to 12
+# epochs, patience 4) predates the protocol, and on the committed seeds' own validation records
+# (epochs.csv) training accuracy passes 0.96 by epoch 2 while validation macro-F1 peaks at epoch 1-4
+# (lstm 0.41 / 0.36 / 0.32, bilstm 0.35 / 0.39 / 0.30) and falls after: the pattern rounds 13-15 met
+# in efficientecg-s. B is round 13's winner unchanged (peak rate 3e-4, square-root weights uncapped,
+# up to 12 epochs, patience 4), so the two differ in the rate and the cap. Judged per run as round
+# 13: seed 1 on the five fixed folds, the macro-F1 of the folds' validation confusions summed; the
+# winner's seeds 1-3 are promoted and DS2 scored once per seed. Run as
+#   FOLDS=5 SEEDS=3 FORCE=1 ONLY='^(lstm|bilstm)-mitdb-aami$' scripts/select.sh
 DEFAULT_CANDIDATES=$(cat <<'EOF'
 efficientecg-fusion-rr mitdb-aami A-sqrt-cap1.5   --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-rr mitdb-aami B-inverse-cap16 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 16
@@ -364,6 +376,10 @@ efficientecg-s mitdb-aami-template A-e6-unweighted --epochs 6 --patience 3 --cla
 efficientecg-s mitdb-aami-template B-lr3e-4-sqrt --epochs 12 --patience 4 --lr 3e-4 --class-weights sqrt
 efficientecg-s mitdb-aami-2lead A-e6-unweighted --epochs 6 --patience 3 --class-weights none
 efficientecg-s mitdb-aami-2lead B-lr3e-4-sqrt --epochs 12 --patience 4 --lr 3e-4 --class-weights sqrt
+lstm mitdb-aami A-sqrt-cap1.5 --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
+lstm mitdb-aami B-lr3e-4-sqrt --epochs 12 --patience 4 --lr 3e-4 --class-weights sqrt
+bilstm mitdb-aami A-sqrt-cap1.5 --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
+bilstm mitdb-aami B-lr3e-4-sqrt --epochs 12 --patience 4 --lr 3e-4 --class-weights sqrt
 efficientecg-fusion-rhythm mitdb-aami-template A-lr3e-4 --epochs 12 --patience 4 --lr 3e-4 --class-weights inverse --class-weight-cap 64
 efficientecg-fusion-rhythm mitdb-aami-template B-ecgdrop0.5 --epochs 12 --patience 4 --lr 3e-4 --class-weights inverse --class-weight-cap 64 --ecg-drop 0.5
 crnn                   cinc2017   A-crop3000      --epochs 20 --patience 5 --class-weights sqrt --batch 32 --crop 3000
