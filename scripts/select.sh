@@ -343,6 +343,12 @@ fi
 # alone): the same two candidates as rounds 13 and 14, make train's recipe from before the protocol
 # (A) against round 13's winner (B), judged the same way. Run as
 #   FOLDS=5 SEEDS=3 FORCE=1 ONLY='^efficientecg-s-mitdb-aami-2lead$' scripts/select.sh
+# Outcome: B 0.3750 (N, S, V mean F1 0.574; out-of-fold S Se 0.217 at PPV 0.110) against A 0.3328
+# (0.553; S 0.254 / 0.178); on the seeds' own validation records A 0.315 against B 0.293, which
+# decides nothing. B was promoted with its three seeds and make train's recipe is now B's. DS2,
+# scored once per seed: accuracy 86.4 +- 5.3% (A's earlier seeds 85.1 +- 4.3%, paired p 0.48),
+# macro-F1 0.318 +- 0.024 (0.318 +- 0.030, p 0.97), S Se 0.4% (6.9%, p 0.30): no difference beyond
+# the seeds' spread; the second lead does not let a beat window find S either.
 # lstm and bilstm on mitdb-aami, round 16, the recurrent baselines' rows (declared 2026-12-07
 # before any of their candidates was trained and before round 15's outcome was known; not blind to
 # their DS2 figures, accuracy 86.1 +- 4.1% and 81.3 +- 2.6%, nor to rounds 13-15; evidence on DS1

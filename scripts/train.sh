@@ -41,11 +41,9 @@ LIST=${LIST:-}
 # mitdb-aami-template (fusion-rr's earlier template recipe with a token on the rhythm's
 # irregularity; lost to fusion-rr on the mean validation figure, kept as a row), fusion-rr on
 # mitdb-aami-2lead-template (the template recipe with the record's second lead beside MLII; round 12),
-# crnn, efficientecg-s and resnet1d-18 on cinc2017, and efficientecg-s on mitdb-aami (round 13, by
-# the same five folds: fusion-rr's template recipe less the ECG dropout). The other recipes predate
-# that protocol. efficientecg-s on mitdb-aami-template is the template input's signal-only row, on
-# efficientecg-s's mitdb-aami recipe from before round 13 (unweighted, 6 epochs) until a round of
-# its own.
+# crnn, efficientecg-s and resnet1d-18 on cinc2017, and efficientecg-s on mitdb-aami,
+# mitdb-aami-template and mitdb-aami-2lead (rounds 13-15, by the same five folds: fusion-rr's
+# template recipe less the ECG dropout). The other recipes predate that protocol.
 # mitdb-aami is inter-patient (train/val from DS1, test = DS2); N is 89% of its beats, so an
 # unweighted loss is the default there. The fusion ablation (efficientecg-fusion, -none, -agesex,
 # -rr, -pwave, -ae) shares fusion-rr's blind recipe, so its rows differ by their inputs alone;
@@ -57,8 +55,8 @@ LIST=${LIST:-}
 # are long on 2 cores, hence their short schedules; the larger ones and crnn train on random 10 s
 # windows (--crop 3000, a third of the cost per example) and are validated and tested on whole
 # records. mitdb-aami-2lead (issue 23: MLII plus the record's other lead, x [252, 2]) took the
-# one-lead recipes of efficientecg-s and efficientecg-fusion as they were then (fusion's is the
-# earlier one, so its one-lead row now differs in recipe too until the two-lead run is redone).
+# one-lead recipe of efficientecg-fusion as it was then (the earlier one, so its one-lead row now
+# differs in recipe too until the two-lead run is redone); efficientecg-s's is round 15's.
 # The ablation's second-lead row is efficientecg-fusion-none on mitdb-aami-2lead, on the ablation's recipe.
 # Its "all useful" row, efficientecg-fusion-all, takes every input that passed the README's declared
 # rule (every one: the second lead too), so it trains on mitdb-aami-2lead with a two-lead lstm-ae's
@@ -81,7 +79,7 @@ resnet1d-18              mitdb-aami --epochs 4 --patience 2 --class-weights none
 efficientecg-b0          mitdb-aami --epochs 4 --patience 2 --class-weights none
 efficientecg-fusion-b0   mitdb-aami --epochs 4 --patience 2 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-s           mitdb-aami-intra --epochs 4 --patience 2 --class-weights none
-efficientecg-s           mitdb-aami-2lead --epochs 6 --patience 3 --class-weights none
+efficientecg-s           mitdb-aami-2lead --epochs 12 --patience 4 --lr 3e-4 --class-weights sqrt
 efficientecg-fusion      mitdb-aami-2lead --epochs 6 --patience 3 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-none mitdb-aami-2lead --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 64
 lstm-ae                  mitdb-aami --epochs 30 --patience 5
