@@ -361,6 +361,13 @@ fi
 # 13: seed 1 on the five fixed folds, the macro-F1 of the folds' validation confusions summed; the
 # winner's seeds 1-3 are promoted and DS2 scored once per seed. Run as
 #   FOLDS=5 SEEDS=3 FORCE=1 ONLY='^(lstm|bilstm)-mitdb-aami$' scripts/select.sh
+# (lstm was decided on its own, `ONLY='^lstm-mitdb-aami$'`, while bilstm's runs trained.)
+# Outcome, lstm: A 0.3583 (N, S, V mean F1 0.592; out-of-fold S Se 0.018 at PPV 0.157) against B
+# 0.3394 (0.565; S 0.070 / 0.056); on the seeds' own validation records A 0.354 against B 0.317. A
+# stays make train's recipe; its seeds retrained here were promoted, DS2 scored once per seed:
+# accuracy 81.0 +- 5.1%, macro-F1 0.293 +- 0.010, against 86.1 +- 4.1% and 0.308 +- 0.014 for the
+# same recipe and seeds trained at 0ad21aa on another CPU (paired macro-F1 p 0.02): a retrain moves
+# the row by more than its seeds' spread. Neither finds S (2.1% and 1.2%).
 DEFAULT_CANDIDATES=$(cat <<'EOF'
 efficientecg-fusion-rr mitdb-aami A-sqrt-cap1.5   --epochs 12 --patience 4 --class-weights sqrt --class-weight-cap 1.5
 efficientecg-fusion-rr mitdb-aami B-inverse-cap16 --epochs 12 --patience 4 --class-weights inverse --class-weight-cap 16
