@@ -43,7 +43,8 @@ LIST=${LIST:-}
 # mitdb-aami-2lead-template (the template recipe with the record's second lead beside MLII; round 12),
 # crnn, efficientecg-s and resnet1d-18 on cinc2017, and efficientecg-s on mitdb-aami,
 # mitdb-aami-template and mitdb-aami-2lead (rounds 13-15, by the same five folds: fusion-rr's
-# template recipe less the ECG dropout). The other recipes predate that protocol.
+# template recipe less the ECG dropout), and lstm on mitdb-aami (round 16: its earlier recipe kept
+# over round 13's winner). The other recipes predate that protocol.
 # mitdb-aami is inter-patient (train/val from DS1, test = DS2); N is 89% of its beats, so an
 # unweighted loss is the default there. The fusion ablation (efficientecg-fusion, -none, -agesex,
 # -rr, -pwave, -ae) shares fusion-rr's blind recipe, so its rows differ by their inputs alone;
